@@ -1,0 +1,34 @@
+# Two commands on a fresh machine:
+#   make run    set everything up, then run the main job on the bundled params/
+#   make test   set everything up, then run the test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PARAMS ?= params
+
+.PHONY: setup system-deps run check score test clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "evaltools needs Python 3.11 or newer (found: $$($(PYTHON) --version))"; exit 1; }
+	@$(PYTHON) -m venv $(VENV) || { echo "No venv module: run  apt-get install python3-venv  (as root)"; exit 1; }
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+setup: $(VENV)/.installed system-deps
+
+system-deps:
+	@scripts/system-deps.sh
+
+run: setup
+	$(BIN)/evaltools check $(PARAMS)
+	$(BIN)/evaltools score $(PARAMS)
+
+test: setup
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) outputs/*/ .pytest_cache

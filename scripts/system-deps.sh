@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The Debian packages the reports need: CJK fonts for charts and PDFs, HarfBuzz's subsetter
+# (without it WeasyPrint takes ~10 s instead of ~0.3 s per CJK PDF), Pango for WeasyPrint,
+# and poppler-utils (pdftotext, pdffonts) with which the tests read the PDFs back.
+# Installs what is missing when it can (root, or passwordless sudo); otherwise prints the
+# exact command and carries on, so the steps that do not need them still run.
+set -u
+packages=(fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 poppler-utils)
+
+command -v dpkg-query >/dev/null 2>&1 || {
+  echo "system-deps: not a Debian-like system; install the equivalents of: ${packages[*]}"; exit 0; }
+
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then sudo=""
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo"
+else
+  echo "system-deps: missing Debian packages: ${missing[*]}"
+  echo "system-deps: install them with:  sudo apt-get update && sudo apt-get install -y ${missing[*]}"
+  exit 0
+fi
+echo "system-deps: installing ${missing[*]}"
+$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null \
+  || { echo "system-deps: apt-get failed; install by hand: apt-get install -y ${missing[*]}"; exit 1; }

@@ -1,0 +1,27 @@
+"""evaltools: reproducible 预算绩效自评 reports.
+
+The library API works the same from a notebook, a script or the ``evaltools`` command::
+
+    from evaltools import load_project, score, check_project
+    project = load_project("params/2024/xiangxi-ggzy/platform-maintenance.yaml")
+    card = score(project.params, project.rules)
+    findings = check_project(project, card)
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("evaltools")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0+unknown"
+
+from evaltools.checks import Finding, check_project, run_checks  # noqa: E402
+from evaltools.params import ParamsError  # noqa: E402
+from evaltools.rules import Rules, load_rules  # noqa: E402
+from evaltools.scoring import ScoreCard, score  # noqa: E402
+from evaltools.workspace import LoadedProject, find_project_files, load_project  # noqa: E402
+
+__all__ = [
+    "Finding", "LoadedProject", "ParamsError", "Rules", "ScoreCard", "__version__", "check_project",
+    "find_project_files", "load_project", "load_rules", "run_checks", "score",
+]

@@ -1,0 +1,3 @@
+from evaltools.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,471 @@
+"""Consistency checks: what a careful reviewer at the 财政局 would send back.
+
+Each check has a code, a severity and a one-line description (``evaltools check --list``);
+each finding names the field and says, in Chinese, what is wrong and what was expected.
+Errors make the report wrong or unacceptable; warnings are worth a second look.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel
+
+from evaltools.figures import NAMES, placeholders
+from evaltools.model import BUDGET_COLUMNS, SOURCE_LABELS, BudgetRow, ProjectParams
+from evaltools.params import Loc, field_path
+from evaltools.rules import Rules
+from evaltools.scoring import HUNDRED, ScoreCard, percent, score
+from evaltools.targets import plain_number
+from evaltools.workspace import LoadedProject
+
+Severity = Literal["error", "warning"]
+SEVERITY_LABELS = {"error": "错误", "warning": "提示"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: Severity
+    loc: Loc
+    message: str
+    file: Path | None = None
+    line: int | None = None
+
+    @property
+    def field(self) -> str:
+        return field_path(self.loc)
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}: " if self.file and self.line else (f"{self.file}: " if self.file else "")
+        return f"{where}{SEVERITY_LABELS[self.severity]} [{self.code}] {self.field}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Context:
+    params: ProjectParams
+    rules: Rules
+    card: ScoreCard
+    path: Path | None = None
+
+
+Raised = tuple[Loc, str]
+
+
+@dataclass(frozen=True)
+class Check:
+    code: str
+    severity: Severity
+    description: str
+    run: Callable[[Context], Iterable[Raised]]
+
+
+CHECKS: list[Check] = []
+
+
+def check(code: str, severity: Severity, description: str):
+    def register(function: Callable[[Context], Iterable[Raised]]):
+        CHECKS.append(Check(code, severity, description, function))
+        return function
+
+    return register
+
+
+def _differs(stated: Decimal, computed: Decimal, rules: Rules) -> bool:
+    return rules.round(stated) != rules.round(computed)
+
+
+# --- funds -------------------------------------------------------------------------------------
+
+
+@check("EXEC-RATE", "error", "预算执行率超过100%，或全年预算数为零却有支出")
+def _execution_rate(ctx: Context) -> Iterator[Raised]:
+    execution = ctx.card.execution
+    if execution.over_budget:
+        budget = execution.budget
+        yield ("budget", "total"), (
+            f"全年执行数 {plain_number(budget.executed or Decimal(0))} 万元超过全年预算数 "
+            f"{plain_number(budget.annual or Decimal(0))} 万元（执行率 {percent(execution.rate, ctx.rules)}），执行率不能超过100%"
+        )
+
+
+@check("EXEC-SCORE", "error", "表中执行率或其得分与公式（全年执行数/全年预算数 × 分值）不符")
+def _execution_score(ctx: Context) -> Iterator[Raised]:
+    declared, execution = ctx.params.declared, ctx.card.execution
+    if declared.execution_score is not None and _differs(declared.execution_score, execution.score, ctx.rules):
+        yield ("declared", "execution_score"), (
+            f"表中执行率得分为 {plain_number(declared.execution_score)}，按公式应为 {execution.score}"
+        )
+    if declared.execution_rate is not None:
+        computed = execution.rate * HUNDRED if execution.rate is not None else None
+        if computed is None or _differs(declared.execution_rate, computed, ctx.rules):
+            yield ("declared", "execution_rate"), (
+                f"表中执行率为 {plain_number(declared.execution_rate)}%，按全年执行数/全年预算数应为 {percent(execution.rate, ctx.rules)}"
+            )
+
+
+@check("BUDGET-TOTAL", "error", "年度资金总额与当年财政拨款、上年结转资金、其他资金之和不符")
+def _budget_total(ctx: Context) -> Iterator[Raised]:
+    stated = ctx.params.budget.total
+    if stated is None:
+        return
+    computed = ctx.params.budget.computed_total
+    for column in BUDGET_COLUMNS:
+        given, summed = getattr(stated, column), getattr(computed, column)
+        if given is not None and given != (summed or Decimal(0)):
+            yield ("budget", "total", column), (
+                f"年度资金总额的{BudgetRow.title_of(column)}为 {plain_number(given)} 万元，"
+                f"各行之和为 {plain_number(summed or Decimal(0))} 万元"
+            )
+
+
+@check("INVESTMENT-TOTAL", "error", "计划投资额或实际到位资金的合计与各来源之和不符")
+def _investment_total(ctx: Context) -> Iterator[Raised]:
+    investment = ctx.params.investment
+    if investment is None:
+        return
+    for key in ("planned", "received"):
+        sources = getattr(investment, key)
+        if sources.total is not None and sources.total != sources.computed_total:
+            labels = "、".join(SOURCE_LABELS.values())
+            yield ("investment", key, "total"), (
+                f"{type(investment).title_of(key)}合计为 {plain_number(sources.total)} 万元，"
+                f"各来源（{labels}）之和为 {plain_number(sources.computed_total)} 万元"
+            )
+
+
+@check("FUNDING-RATE", "warning", "实际到位资金超过计划投资额")
+def _funding_rate(ctx: Context) -> Iterator[Raised]:
+    rate = ctx.card.funding_rate
+    if rate is not None and rate > 1:
+        yield ("investment", "received"), f"资金到位率为 {percent(rate, ctx.rules)}，超过100%，请核对"
+
+
+@check("SPENDING-SUM", "error", "支出明细合计（元）与全年执行数（万元）不符")
+def _spending_sum(ctx: Context) -> Iterator[Raised]:
+    spending = ctx.params.spending
+    if not spending:
+        return
+    total_yuan = sum((item.amount for item in spending), Decimal(0))
+    executed = ctx.card.execution.budget.executed or Decimal(0)
+    if total_yuan != executed * 10_000:
+        yield ("spending",), (
+            f"支出明细合计 {total_yuan:.2f} 元，而全年执行数为 {plain_number(executed)} 万元"
+            f"（{executed * 10_000:.2f} 元）"
+        )
+
+
+# --- indicators ----------------------------------------------------------------------------------
+
+
+@check("CATEGORY", "error", "二级指标不在规则之内，或与所填一级指标不符")
+def _category(ctx: Context) -> Iterator[Raised]:
+    for row in ctx.card.indicators:
+        indicator = row.indicator
+        if row.level1 is None:
+            known = "、".join(c for level in ctx.rules.levels.values() for c in level.categories)
+            yield ("indicators", row.index, "level2"), f"不认识的二级指标 {indicator.level2!r}，应为：{known}"
+        elif indicator.level1 and indicator.level1.strip() not in (row.level1, row.level1.removesuffix("指标")):
+            yield ("indicators", row.index, "level1"), (
+                f"二级指标“{row.level2}”属于“{row.level1}”，表中写的是“{indicator.level1}”"
+            )
+
+
+@check("WEIGHTS", "error", "各一级指标分值之和与规则不符，或总分值不是100")
+def _weights(ctx: Context) -> Iterator[Raised]:
+    rules, levels = ctx.rules, ctx.card.levels
+    moved = rules.redistribute
+    receiving = set(moved.to) if moved and not any(l.name == moved.source and l.weight for l in levels) else set()
+    for level in levels:
+        if level.name in receiving:
+            if level.weight < level.expected_weight:
+                yield ("indicators",), (
+                    f"{level.name}分值合计 {plain_number(level.weight)}，至少应为 {plain_number(level.expected_weight)}"
+                )
+        elif level.weight != level.expected_weight:
+            yield ("indicators",), f"{level.name}分值合计 {plain_number(level.weight)}，应为 {plain_number(level.expected_weight)}"
+    total = rules.execution.weight + sum((r.weight for r in ctx.card.indicators), Decimal(0))
+    if total != 100:
+        yield ("indicators",), f"预算执行率与全部指标的分值合计 {plain_number(total)}，应为 100"
+
+
+@check("NOT-A-NUMBER", "error", "定量指标的实际完成值缺少数字，或单位与指标值不一致")
+def _not_a_number(ctx: Context) -> Iterator[Raised]:
+    for row in ctx.card.indicators:
+        if not row.target.is_quantitative or row.method != "missing":
+            continue
+        loc = ("indicators", row.index, "actual_value")
+        if row.unit_mismatch:
+            yield loc, f"实际完成值 {row.actual} 的单位与指标值 {row.target} 不一致，无法换算"
+        elif row.indicator.actual_value is None:
+            yield loc, f"指标值 {row.target} 是定量的，须在 actual_value 填写实际完成的数值（如 100%）"
+        else:
+            yield loc, f"应为数值（如 100% 或 106.62万元），实际为 {row.indicator.actual_value!r}"
+
+
+@check("SCORE-MISSING", "error", "定性或时效指标未填得分")
+def _score_missing(ctx: Context) -> Iterator[Raised]:
+    for row in ctx.card.indicators:
+        if not row.target.is_quantitative and row.method == "missing":
+            kind = "时效" if row.target.kind == "deadline" else "定性"
+            yield ("indicators", row.index, "score"), f"{kind}指标“{row.indicator.name}”由评价组打分，须填写得分"
+
+
+@check("SCORE-OVER-WEIGHT", "error", "得分超过分值或为负")
+def _score_over_weight(ctx: Context) -> Iterator[Raised]:
+    for row in ctx.card.indicators:
+        given = row.indicator.score
+        if given is not None and (given > row.weight or given < 0):
+            yield ("indicators", row.index, "score"), f"得分 {plain_number(given)} 应在 0 到分值 {plain_number(row.weight)} 之间"
+
+
+@check("MET-BUT-DEDUCTED", "error", "定量指标已达到指标值却被扣分")
+def _met_but_deducted(ctx: Context) -> Iterator[Raised]:
+    for row in ctx.card.indicators:
+        given = row.indicator.score
+        if row.met and given is not None and given < row.weight:
+            yield ("indicators", row.index, "score"), (
+                f"实际完成值 {row.actual} 已达到指标值 {row.target}，应得满分 {plain_number(row.weight)}，表中为 {plain_number(given)}"
+            )
+
+
+@check("SCORE-MISMATCH", "error", "定量指标表中得分与按规则计算的得分不符")
+def _score_mismatch(ctx: Context) -> Iterator[Raised]:
+    for row in ctx.card.indicators:
+        given = row.indicator.score
+        if row.method != "rule" or given is None or row.met and given < row.weight:
+            continue
+        if _differs(given, row.score, ctx.rules):
+            yield ("indicators", row.index, "score"), (
+                f"按规则（实际 {row.actual}，指标值 {row.target}）得分应为 {row.score}，表中为 {plain_number(given)}"
+            )
+
+
+@check("TIER", "error", "定性指标的得分与所填完成档次（达成/部分达成/未达成）不符")
+def _tier(ctx: Context) -> Iterator[Raised]:
+    for row in ctx.card.indicators:
+        declared = row.indicator.tier
+        if declared is None or row.method != "evaluator":
+            continue
+        computed = ctx.rules.tier(row.score, row.weight)
+        if computed != declared:
+            low, high = ctx.rules.tier_range(declared)
+            yield ("indicators", row.index, "tier"), (
+                f"得分 {plain_number(row.score)}/{plain_number(row.weight)} 属于“{computed}”；“{declared}”应得分值的 "
+                f"{plain_number(low * HUNDRED)}%–{plain_number(high * HUNDRED)}%"
+            )
+
+
+@check("DEVIATION-MISSING", "error", "扣分或未达到指标值，却没有偏差原因分析及改进措施")
+def _deviation_missing(ctx: Context) -> Iterator[Raised]:
+    for row in ctx.card.indicators:
+        if (row.indicator.deviation or "").strip():
+            continue
+        if row.met is False:
+            yield ("indicators", row.index, "deviation"), (
+                f"实际完成值 {row.actual} 未达到指标值 {row.target}，须说明偏差原因及改进措施"
+            )
+        elif row.method != "missing" and row.lost > 0:
+            yield ("indicators", row.index, "deviation"), (
+                f"扣 {plain_number(row.lost)} 分（{plain_number(row.score)}/{plain_number(row.weight)}），须说明偏差原因及改进措施"
+            )
+
+
+@check("OVERACHIEVEMENT", "warning", "实际完成值大幅超过指标值（规则默认30%），未作说明")
+def _overachievement(ctx: Context) -> Iterator[Raised]:
+    share = ctx.rules.overachievement * HUNDRED
+    for row in ctx.card.indicators:
+        if row.overachieved and not (row.indicator.deviation or "").strip():
+            yield ("indicators", row.index, "deviation"), (
+                f"实际完成值 {row.actual} 偏离指标值 {row.target} 达 {plain_number(share)}% 以上，"
+                "应说明原因（目标是否定得过低）"
+            )
+
+
+# --- totals --------------------------------------------------------------------------------------
+
+
+@check("TOTAL-SCORE", "error", "表中总分与各项得分之和不符")
+def _total_score(ctx: Context) -> Iterator[Raised]:
+    stated = ctx.params.declared.total_score
+    if stated is not None and _differs(stated, ctx.card.total, ctx.rules):
+        yield ("declared", "total_score"), f"表中总分为 {plain_number(stated)}，各项得分之和为 {ctx.card.total}"
+
+
+@check("GRADE", "error", "表中等级与总分所在的等级区间不符")
+def _grade(ctx: Context) -> Iterator[Raised]:
+    stated = ctx.params.declared.grade
+    if stated is not None and stated.strip() != ctx.card.grade:
+        yield ("declared", "grade"), (
+            f"总分 {ctx.card.total} 对应等级“{ctx.card.grade}”，表中为“{stated}”（{ctx.rules.grade_note()}）"
+        )
+
+
+# --- text ----------------------------------------------------------------------------------------
+
+
+def texts(model: BaseModel, loc: Loc = ()) -> Iterator[tuple[Loc, str]]:
+    """Every piece of free text in the parameters, with where it sits."""
+    for name in type(model).model_fields:
+        value = getattr(model, name)
+        for sub_loc, item in _walk(value, loc + (name,)):
+            yield sub_loc, item
+
+
+def _walk(value: object, loc: Loc) -> Iterator[tuple[Loc, str]]:
+    if isinstance(value, str):
+        yield loc, value
+    elif isinstance(value, BaseModel):
+        yield from texts(value, loc)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _walk(item, loc + (i,))
+
+
+_TEMPLATE_TEXT = re.compile(
+    r"……|…|\.{4,}|[（(]\s*\d+\s*字(?:以内|左右)\s*[)）]|××|(?<![A-Za-z])XX(?![A-Za-z])"
+    r"|(?<![\u4e00-\u9fff])(?:指标|任务|目标)\s*\d+|此页为封面|（参考格式）|请填写|在此填写"
+)
+
+
+@check("TEMPLATE-TEXT", "error", "文字中留有模板占位内容（……、指标2、（100字以内）等）")
+def _template_text(ctx: Context) -> Iterator[Raised]:
+    for loc, text in texts(ctx.params):
+        match = _TEMPLATE_TEXT.search(text)
+        if match:
+            yield loc, f"留有模板占位内容“{match.group(0)}”，请替换为实际内容"
+
+
+@check("FIGURE-NAME", "error", "文字引用了不存在的数字名称 {{…}}")
+def _figure_name(ctx: Context) -> Iterator[Raised]:
+    for loc, text in texts(ctx.params):
+        for name in placeholders(text):
+            if name not in NAMES:
+                yield loc, f"不认识的数字名称 {{{{{name}}}}}，可用：{'、'.join(NAMES)}"
+
+
+_MALFORMED_NUMBER = re.compile(r"\d+\.\d+\.\d+\s*(?:亿元|万元|元|%|‰)")
+
+
+@check("MALFORMED-NUMBER", "error", "文字中的金额或比率写法有误（如 106.62.00万元）")
+def _malformed_number(ctx: Context) -> Iterator[Raised]:
+    for loc, text in texts(ctx.params):
+        for match in _MALFORMED_NUMBER.finditer(text):
+            yield loc, f"“{match.group(0)}”不是一个有效的数字"
+
+
+_CHANGE = re.compile(
+    r"由(?:去年|上年|原来)?\s*(\d+(?:\.\d+)?)\s*([%‰％])\s*"
+    r"(?:下降|降低|降|上升|提高|提升|增长|增加|减少)(?:至|到|为)\s*(\d+(?:\.\d+)?)\s*([%‰％])"
+)
+
+
+@check("UNIT-CONFLICT", "warning", "同一变化在不同处用了不同单位（% 与 ‰）")
+def _unit_conflict(ctx: Context) -> Iterator[Raised]:
+    seen: dict[tuple[str, str], list[tuple[Loc, str, str]]] = defaultdict(list)
+    for loc, text in texts(ctx.params):
+        for match in _CHANGE.finditer(text):
+            before, unit, after, unit2 = match.groups()
+            unit = "%" if unit == "％" else unit
+            seen[(before, after)].append((loc, unit, match.group(0)))
+    for (before, after), uses in seen.items():
+        units = [unit for _, unit, _ in uses]
+        if len(set(units)) < 2:
+            continue
+        usual = max(set(units), key=lambda u: (units.count(u), u == "‰"))
+        for loc, unit, phrase in uses:
+            if unit != usual:
+                yield loc, f"“{phrase}”用的是 {unit}，其他地方同一变化（{before}→{after}）写作 {usual}"
+
+
+# --- dates and people ------------------------------------------------------------------------------
+
+
+def _evaluation_dates(params: ProjectParams) -> Iterator[tuple[Loc, object]]:
+    evaluation = params.evaluation
+    if evaluation.report_date:
+        yield ("evaluation", "report_date"), evaluation.report_date
+    for key in type(evaluation.signoff).model_fields:
+        signature = getattr(evaluation.signoff, key)
+        if signature is not None and signature.date is not None:
+            yield ("evaluation", "signoff", key, "date"), signature.date
+    if evaluation.form.date:
+        yield ("evaluation", "form", "date"), evaluation.form.date
+
+
+@check("DATE-RANGE", "error", "报告、签字或填报日期不在评价年度之后的合理范围内")
+def _date_range(ctx: Context) -> Iterator[Raised]:
+    first, last = (ctx.params.year + n for n in ctx.rules.evaluation_years_after)
+    span = f"{first}年" if first == last else f"{first}—{last}年"
+    for loc, when in _evaluation_dates(ctx.params):
+        if not first <= when.year <= last:
+            yield loc, f"日期 {when} 不在 {ctx.params.year} 年度自评的合理时间（{span}）内"
+
+
+@check("DATE-ORDER", "error", "项目起止时间颠倒，或评价日期早于项目结束")
+def _date_order(ctx: Context) -> Iterator[Raised]:
+    period = ctx.params.project.period
+    if period is None:
+        return
+    if period.start.first_day() > period.end.first_day():
+        yield ("project", "period"), f"开始时间 {period.start} 晚于结束时间 {period.end}"
+    for loc, when in _evaluation_dates(ctx.params):
+        if (when.year, when.month) < (period.end.year, period.end.month):
+            yield loc, f"日期 {when} 早于项目结束时间 {period.end}"
+
+
+@check("PERIOD-YEAR", "warning", "项目起止时间与评价年度不重叠")
+def _period_year(ctx: Context) -> Iterator[Raised]:
+    period = ctx.params.project.period
+    if period is not None and not period.start.year <= ctx.params.year <= period.end.year:
+        yield ("project", "period"), f"项目起止时间 {period.start}—{period.end} 不含评价年度 {ctx.params.year}"
+
+
+@check("SIGNER", "warning", "评价组组长签字人不是评价人员名单中的组长")
+def _signer(ctx: Context) -> Iterator[Raised]:
+    evaluation = ctx.params.evaluation
+    signed = evaluation.signoff.team_leader
+    leaders = [m.name for m in evaluation.team if "组长" in m.role.replace(" ", "") and "副" not in m.role]
+    if signed and signed.name and leaders and signed.name.replace(" ", "") not in leaders:
+        yield ("evaluation", "signoff", "team_leader", "name"), (
+            f"签字人“{signed.name}”不是评价人员名单中的组长（{'、'.join(leaders)}）"
+        )
+
+
+@check("YEAR-FOLDER", "error", "参数文件所在的年度文件夹与 year 不符")
+def _year_folder(ctx: Context) -> Iterator[Raised]:
+    if ctx.path is None:
+        return
+    for folder in ctx.path.resolve().parents:
+        if re.fullmatch(r"(19|20)\d{2}", folder.name):
+            if int(folder.name) != ctx.params.year:
+                yield ("year",), f"文件在 {folder.name} 年度文件夹中，但 year 为 {ctx.params.year}"
+            return
+
+
+# --- running them --------------------------------------------------------------------------------
+
+
+def run_checks(params: ProjectParams, rules: Rules, card: ScoreCard | None = None,
+               path: Path | None = None) -> list[Finding]:
+    ctx = Context(params, rules, card or score(params, rules), path)
+    findings = []
+    for spec in CHECKS:
+        for loc, message in spec.run(ctx):
+            findings.append(Finding(spec.code, spec.severity, loc, message))
+    return findings
+
+
+def check_project(project: LoadedProject, card: ScoreCard | None = None) -> list[Finding]:
+    """All findings of a loaded project, each located in the file and line that set it."""
+    located = []
+    for finding in run_checks(project.params, project.rules, card, project.path):
+        file, line = project.locate(finding.loc)
+        located.append(Finding(finding.code, finding.severity, finding.loc, finding.message, file, line))
+    return located

@@ -1,0 +1,176 @@
+"""The ``evaltools`` command: a thin layer over the library.
+
+Every command takes files or folders; bad input is reported as a message naming the file,
+line and field, and the other projects go on. Exit status: 0 all good, 1 an error was found
+(in the data or a finding), 2 the command line itself was wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from evaltools import __version__
+from evaltools.checks import CHECKS, SEVERITY_LABELS, Finding, check_project
+from evaltools.params import ParamsError
+from evaltools.scoring import ScoreCard, as_dict, percent, score
+from evaltools.targets import plain_number
+from evaltools.workspace import LoadedProject, find_project_files, load_project
+
+# Logs and pipes get a wide page rather than rich's 80 columns, so tables stay readable.
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, highlight=False)
+
+METHOD_LABELS = {"rule": "规则计算", "evaluator": "评价组打分", "missing": "缺数据"}
+
+
+def _projects(paths: Sequence[str], rules: Sequence[str]) -> Iterator[LoadedProject | ParamsError]:
+    """Each project under ``paths``, or the error that stopped it from loading."""
+    try:
+        files = find_project_files(paths)
+    except ParamsError as exc:
+        yield exc
+        return
+    for file in files:
+        try:
+            yield load_project(file, rules)
+        except ParamsError as exc:
+            yield exc
+
+
+def _print_problems(exc: ParamsError) -> None:
+    for problem in exc.problems:
+        err.print(f"[red]错误[/red] {problem}", soft_wrap=True)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    if args.list:
+        for spec in CHECKS:
+            out.print(f"{spec.code:<18} {SEVERITY_LABELS[spec.severity]}  {spec.description}")
+        return 0
+    if not args.paths:
+        err.print("请给出参数文件或文件夹，如 evaltools check params/")
+        return 2
+    projects = errors = warnings = broken = 0
+    report: list[dict] = []
+    for item in _projects(args.paths, args.rules):
+        if isinstance(item, ParamsError):
+            broken += 1
+            _print_problems(item)
+            report.append({"problems": [str(p) for p in item.problems]})
+            continue
+        projects += 1
+        findings = check_project(item)
+        errors += sum(f.severity == "error" for f in findings)
+        warnings += sum(f.severity == "warning" for f in findings)
+        if args.json:
+            report.append({"file": str(item.path), "findings": [_finding_dict(f) for f in findings]})
+        else:
+            _print_findings(item, findings)
+    if args.json:
+        out.print_json(json.dumps(report, ensure_ascii=False))
+    else:
+        summary = f"{projects} 个项目：{errors} 个错误，{warnings} 个提示"
+        if broken:
+            summary += f"；{broken} 个文件无法读取"
+        out.print(summary)
+    return 1 if errors or broken else 0
+
+
+def _finding_dict(finding: Finding) -> dict:
+    return {"code": finding.code, "severity": finding.severity, "file": str(finding.file),
+            "line": finding.line, "field": finding.field, "message": finding.message}
+
+
+def _print_findings(project: LoadedProject, findings: list[Finding]) -> None:
+    if not findings:
+        out.print(f"[green]✓[/green] {project.path}：{project.params.project.name}，未发现问题")
+        return
+    out.print(f"[bold]{project.path}[/bold]：{project.params.project.name}")
+    for finding in findings:
+        colour = "red" if finding.severity == "error" else "yellow"
+        where = f"{finding.file}:{finding.line}" if finding.line else str(finding.file)
+        out.print(f"  [{colour}]{SEVERITY_LABELS[finding.severity]}[/{colour}] [{finding.code}] "
+                  f"{where} {finding.field}：{finding.message}", soft_wrap=True)
+
+
+def _score_table(project: LoadedProject, card: ScoreCard) -> Table:
+    params, rules = project.params, project.rules
+    table = Table(title=f"{params.project.name}（{params.year} 年度，{rules.name}）", title_justify="left")
+    for column in ("一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "评分方式"):
+        table.add_column(column, justify="right" if column in ("分值", "得分") else "left")
+    execution = card.execution
+    table.add_row(rules.execution.label, "", f"执行率 {percent(execution.rate, rules)}", "", "",
+                  plain_number(execution.weight), str(execution.score), METHOD_LABELS["rule"])
+    for row in card.indicators:
+        table.add_row(row.level1 or "?", row.level2, row.indicator.name, row.indicator.target,
+                      str(row.actual) if row.actual else "", plain_number(row.weight), str(row.score),
+                      METHOD_LABELS[row.method])
+    table.add_section()
+    table.add_row("总分", "", "", "", "", "100", f"[bold]{card.total}[/bold]", f"等级：[bold]{card.grade}[/bold]")
+    return table
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    failed = 0
+    results = []
+    for item in _projects(args.paths, args.rules):
+        if isinstance(item, ParamsError):
+            failed += 1
+            _print_problems(item)
+            continue
+        card = score(item.params, item.rules)
+        if args.json:
+            results.append({"file": str(item.path), "project": item.params.project.name,
+                            "year": item.params.year, **as_dict(card, item.rules)})
+        else:
+            out.print(_score_table(item, card))
+    if args.json:
+        out.print_json(json.dumps(results, ensure_ascii=False))
+    return 1 if failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="evaltools", description="预算绩效自评：校验参数、按规则评分、生成报告。",
+    )
+    parser.add_argument("--version", action="version", version=f"evaltools {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("paths", nargs="*", metavar="PATH", help="参数文件或文件夹（如 params/2024）")
+        sub.add_argument("--rules", action="append", default=[], metavar="FILE",
+                         help="额外的评分规则文件，叠加在 _rules.yaml 之上（可多次给出）")
+        sub.add_argument("--json", action="store_true", help="以 JSON 输出，供程序读取")
+
+    check = commands.add_parser("check", help="一致性检查：找出表中数字、文字、日期的矛盾")
+    common(check)
+    check.add_argument("--list", action="store_true", help="列出全部检查项")
+    check.set_defaults(run=cmd_check)
+
+    score_cmd = commands.add_parser("score", help="按评分规则计算各项得分、总分和等级")
+    common(score_cmd)
+    score_cmd.set_defaults(run=cmd_score)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "score" and not args.paths:
+        parser.error("score 需要参数文件或文件夹")
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        err.print("已中断")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

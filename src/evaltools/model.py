@@ -1,0 +1,304 @@
+"""The parameters of one project's self-evaluation: what the 自评报告 and its 自评表 hold.
+
+Field names are English; each field's ``title`` is the Chinese label shown to users.
+Money is ``Decimal`` end to end: 万元 in the funds tables, 元 in the spending breakdown.
+Figures that the form computes (年度资金总额, 计划投资额, 得分, 总分, 等级) may be given as
+they stand on a submitted form; they are then checked against the computed ones, never used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+
+Wan = Decimal  # 万元
+Yuan = Decimal  # 元
+
+
+class Params(BaseModel):
+    """Base of every parameter model: unknown keys are errors (a typo must not pass silently)."""
+
+    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, frozen=True)
+
+    @classmethod
+    def title_of(cls, field: str) -> str:
+        info = cls.model_fields[field]
+        return info.title or field
+
+
+def _partial_date(value: Any) -> Any:
+    if isinstance(value, (dt.date, PartialDate)) or value is None:
+        return PartialDate.of(value) if value is not None else None
+    if isinstance(value, str):
+        return PartialDate.parse(value)
+    raise ValueError("应为日期，如 2025-04-23、2025-04 或 2025年4月23日")
+
+
+_DATE = re.compile(r"^\s*(\d{4})\s*[-年./]\s*(\d{1,2})\s*(?:[-月./]\s*(?:(\d{1,2})\s*日?)?)?\s*$")
+
+
+class PartialDate(BaseModel):
+    """A date known to the day or only to the month ("报告时间: 2025 年 4 月")."""
+
+    model_config = ConfigDict(frozen=True)
+    year: int
+    month: int = Field(ge=1, le=12)
+    day: int | None = Field(default=None, ge=1, le=31)
+
+    @classmethod
+    def parse(cls, text: str) -> PartialDate:
+        match = _DATE.match(text)
+        if not match:
+            raise ValueError(f"无法识别的日期 {text!r}，应写作 2025-04-23、2025-04 或 2025年4月23日")
+        year, month, day = (int(g) if g else None for g in match.groups())
+        value = cls(year=year, month=month, day=day)
+        value.first_day()  # raises on 2025-02-30
+        return value
+
+    @classmethod
+    def of(cls, value: dt.date | PartialDate) -> PartialDate:
+        if isinstance(value, PartialDate):
+            return value
+        return cls(year=value.year, month=value.month, day=value.day)
+
+    def first_day(self) -> dt.date:
+        return dt.date(self.year, self.month, self.day or 1)
+
+    def __str__(self) -> str:
+        text = f"{self.year}年{self.month}月"
+        return f"{text}{self.day}日" if self.day else text
+
+    def iso(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}" + (f"-{self.day:02d}" if self.day else "")
+
+
+DateLike = Annotated[
+    PartialDate, BeforeValidator(_partial_date), PlainSerializer(lambda d: d.iso(), return_type=str)
+]
+
+
+class FundType(StrEnum):
+    GENERAL = "一般公共预算"
+    GOVERNMENT_FUND = "政府性基金预算"
+    STATE_CAPITAL = "国有资本经营预算"
+    SOCIAL_INSURANCE = "社会保险基金预算"
+
+    @property
+    def form_title(self) -> str:
+        """The 自评表's title for this fund type (附件1-4 to 1-7)."""
+        return {
+            FundType.GENERAL: "项目支出绩效自评表",
+            FundType.GOVERNMENT_FUND: "政府性基金预算支出绩效自评表",
+            FundType.STATE_CAPITAL: "国有资本经营预算支出绩效自评表",
+            FundType.SOCIAL_INSURANCE: "社会保险基金预算支出绩效自评表",
+        }[self]
+
+
+class Period(Params):
+    start: DateLike = Field(title="开始")
+    end: DateLike = Field(title="结束")
+
+
+class Project(Params):
+    name: str = Field(title="项目名称", min_length=1)
+    function_code: str | None = Field(None, title="支出功能科目编码", pattern=r"^\d{3,7}$")
+    department: str = Field(title="主管部门", min_length=1)
+    implementer: str = Field(title="项目实施单位", min_length=1)
+    leader: str | None = Field(None, title="项目负责人")
+    phone: str | None = Field(None, title="联系电话")
+    address: str | None = Field(None, title="地址")
+    postcode: str | None = Field(None, title="邮编", pattern=r"^\d{6}$")
+    period: Period | None = Field(None, title="项目起止时间")
+    fund_type: FundType = Field(FundType.GENERAL, title="资金类型")
+
+
+class TeamMember(Params):
+    name: str = Field(title="姓名")
+    role: str = Field(title="职称/职务")
+    unit: str | None = Field(None, title="单位")
+
+
+class Signature(Params):
+    name: str | None = Field(None, title="签字")
+    date: DateLike | None = Field(None, title="日期")
+
+
+class Signoff(Params):
+    team_leader: Signature | None = Field(None, title="评价组组长")
+    unit_head: Signature | None = Field(None, title="项目实施单位负责人")
+    department_head: Signature | None = Field(None, title="主管部门负责人")
+    finance_office: Signature | None = Field(None, title="财政部门归口业务科室负责人")
+
+
+class FormFooter(Params):
+    """The line under the 自评表: 单位负责人签字 / 填表人 / 联系电话 / 填报日期."""
+
+    unit_head: str | None = Field(None, title="单位负责人")
+    filled_by: str | None = Field(None, title="填表人")
+    phone: str | None = Field(None, title="联系电话")
+    date: DateLike | None = Field(None, title="填报日期")
+
+
+class Evaluation(Params):
+    method: str = Field(title="评价方式")
+    evaluator: str = Field(title="评价机构")
+    report_date: DateLike | None = Field(None, title="报告时间")
+    basis: str | None = Field(None, title="评价依据")
+    team: list[TeamMember] = Field(default_factory=list, title="评价人员")
+    signoff: Signoff = Field(default_factory=Signoff, title="签字")
+    form: FormFooter = Field(default_factory=FormFooter, title="自评表落款")
+
+
+SOURCE_LABELS = {
+    "central": "中央财政",
+    "provincial": "省财政",
+    "prefecture": "州财政",
+    "county": "县财政",
+    "self_raised": "单位自筹",
+    "other": "其他",
+}
+
+
+class Sources(Params):
+    """An amount in 万元 broken down by where it comes from."""
+
+    central: Wan | None = Field(None, title="中央财政")
+    provincial: Wan | None = Field(None, title="省财政")
+    prefecture: Wan | None = Field(None, title="州财政")
+    county: Wan | None = Field(None, title="县财政")
+    self_raised: Wan | None = Field(None, title="单位自筹")
+    other: Wan | None = Field(None, title="其他")
+    total: Wan | None = Field(None, title="合计（如填写，须等于各来源之和）")
+
+    @property
+    def computed_total(self) -> Wan:
+        return sum((getattr(self, key) or Decimal(0) for key in SOURCE_LABELS), Decimal(0))
+
+
+class Investment(Params):
+    planned: Sources = Field(title="计划投资额")
+    received: Sources = Field(title="实际到位资金")
+
+
+class BudgetRow(Params):
+    initial: Wan | None = Field(None, title="年初预算数")
+    annual: Wan | None = Field(None, title="全年预算数")
+    executed: Wan | None = Field(None, title="全年执行数")
+
+
+BUDGET_COLUMNS = ("initial", "annual", "executed")
+
+
+class Budget(Params):
+    """The 项目资金 rows of the 自评表, in 万元."""
+
+    appropriation: BudgetRow = Field(default_factory=BudgetRow, title="当年财政拨款")
+    carryover: BudgetRow = Field(default_factory=BudgetRow, title="上年结转资金")
+    other: BudgetRow = Field(default_factory=BudgetRow, title="其他资金")
+    total: BudgetRow | None = Field(None, title="年度资金总额（如填写，须等于各行之和）")
+
+    ROWS: ClassVar[tuple[str, ...]] = ("appropriation", "carryover", "other")
+
+    @property
+    def computed_total(self) -> BudgetRow:
+        sums: dict[str, Decimal | None] = {}
+        for column in BUDGET_COLUMNS:
+            values = [getattr(getattr(self, row), column) for row in self.ROWS]
+            present = [v for v in values if v is not None]
+            sums[column] = sum(present, Decimal(0)) if present else None
+        return BudgetRow(**sums)
+
+
+class SpendingItem(Params):
+    item: str = Field(title="支出科目")
+    amount: Yuan = Field(title="金额（元）")
+
+
+class Goals(Params):
+    expected: str = Field(title="预期目标")
+    achieved: str = Field(title="实际完成情况")
+
+
+class Indicator(Params):
+    """One row of 绩效指标."""
+
+    level1: str | None = Field(None, title="一级指标")
+    level2: str = Field(title="二级指标")
+    name: str = Field(title="三级指标", min_length=1)
+    target: str = Field(title="年度指标值")
+    actual: str = Field("", title="实际完成值")
+    actual_value: Decimal | str | None = Field(
+        None, title="实际完成值（数值）", union_mode="left_to_right"
+    )
+    weight: Decimal = Field(title="分值", ge=0)
+    score: Decimal | None = Field(None, title="得分")
+    tier: Literal["达成", "部分达成", "未达成"] | None = Field(None, title="完成档次")
+    deviation: str | None = Field(None, title="偏差原因分析及改进措施")
+
+
+class Summary(Params):
+    """The narrative cells of the report's first-page table (项目基本情况表)."""
+
+    background: str | None = Field(None, title="基本情况")
+    completion: str | None = Field(None, title="项目完成情况")
+    funds_input: str | None = Field(None, title="资金投入情况")
+    goal_achievement: str | None = Field(None, title="绩效目标实现情况")
+    economic: str | None = Field(None, title="经济效益分析")
+    social: str | None = Field(None, title="社会效益分析")
+    organization: str | None = Field(None, title="项目组织管理情况")
+    finance: str | None = Field(None, title="项目财务管理情况")
+    lessons: str | None = Field(None, title="总结经验及存在问题分析")
+    suggestions: str | None = Field(None, title="有关建议")
+
+
+class Narrative(Params):
+    """The sections of the report's body (一、项目概况 … 九、其他需要说明的问题), as Markdown."""
+
+    unit: str | None = Field(None, title="项目实施单位基本情况")
+    funding: str | None = Field(None, title="项目资金基本情况")
+    arrangement: str | None = Field(None, title="项目资金安排落实、总投入等情况")
+    fund_management: str | None = Field(None, title="项目资金管理情况分析")
+    organization: str | None = Field(None, title="项目组织情况")
+    management: str | None = Field(None, title="项目管理情况")
+    decision: str | None = Field(None, title="项目支出决策情况")
+    process: str | None = Field(None, title="项目支出过程情况")
+    output: str | None = Field(None, title="项目支出产出情况")
+    economic: str | None = Field(None, title="经济效益")
+    social: str | None = Field(None, title="社会效益")
+    conclusion: str | None = Field(None, title="综合评价情况及评价结论")
+    experience: str | None = Field(None, title="主要经验做法")
+    problems: str | None = Field(None, title="存在的问题及原因分析")
+    suggestions: str | None = Field(None, title="有关建议")
+    application: str | None = Field(None, title="绩效自评结果拟应用和公开情况")
+    other: str | None = Field(None, title="其他需要说明的问题")
+    attachments: list[str] = Field(default_factory=list, title="附件")
+
+
+class Declared(Params):
+    """Figures as a submitted form states them; checked against the computed ones."""
+
+    execution_rate: Decimal | None = Field(None, title="执行率（%）")
+    execution_score: Decimal | None = Field(None, title="执行率得分")
+    total_score: Decimal | None = Field(None, title="总分")
+    grade: str | None = Field(None, title="等级")
+
+
+class ProjectParams(Params):
+    """Everything one project's report is made from: the merged parameter file."""
+
+    year: int = Field(title="评价年度", ge=2000, le=2100)
+    project: Project = Field(title="项目")
+    evaluation: Evaluation = Field(title="评价")
+    investment: Investment | None = Field(None, title="投资与到位资金")
+    budget: Budget = Field(title="项目资金")
+    spending: list[SpendingItem] = Field(default_factory=list, title="项目资金实际支出明细")
+    goals: Goals = Field(title="年度总体目标")
+    indicators: list[Indicator] = Field(title="绩效指标", min_length=1)
+    summary: Summary = Field(default_factory=Summary, title="基本情况表")
+    narrative: Narrative = Field(default_factory=Narrative, title="报告正文")
+    declared: Declared = Field(default_factory=Declared, title="表中所填数字")

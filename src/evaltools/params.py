@@ -1,0 +1,262 @@
+"""Parameter files: reading YAML safely, deep-merging it, and saying where a bad value is.
+
+Every error names the file, the line and the field, in words a finance officer reads.
+Numbers are read as exact ``Decimal`` (106.62 stays 106.62), dates as dates, and a key
+written twice is an error rather than a silent overwrite.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+DEPARTMENT_FILE = "_department.yaml"
+RULES_FILE = "_rules.yaml"
+YAML_SUFFIXES = (".yaml", ".yml")
+
+Loc = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input file, located as precisely as the file allows."""
+
+    file: Path | None
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = str(self.file) if self.file else "<参数>"
+        if self.line:
+            where += f":{self.line}"
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+class ParamsError(Exception):
+    """Input that cannot be used. ``str()`` is a message for the user, one problem a line."""
+
+    def __init__(self, problems: Sequence[Problem]):
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe YAML with exact decimals and no silently repeated keys."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: dict[Any, yaml.Node] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"键 {key!r} 重复出现（第 {seen[key].start_mark.line + 1} 行已有）",
+                    key_node.start_mark,
+                )
+            seen[key] = key_node
+        return super().construct_mapping(node, deep=deep)
+
+
+def _construct_decimal(loader: _Loader, node: yaml.ScalarNode) -> Decimal | float:
+    text = loader.construct_scalar(node).replace("_", "")
+    if text.lower().lstrip("+-") in (".inf", ".nan"):
+        return float(text.replace(".", ""))
+    return Decimal(text)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+
+
+@dataclass
+class YamlFile:
+    """A parsed YAML file that still knows where each value came from."""
+
+    path: Path
+    data: dict[str, Any]
+    root: yaml.Node | None = field(repr=False, default=None)
+
+    def line_of(self, loc: Loc) -> int | None:
+        """Line (1-based) of the deepest part of ``loc`` present in this file."""
+        node = self.root
+        if node is None:
+            return None
+        line = None
+        for part in loc:
+            child = None
+            if isinstance(node, yaml.MappingNode):
+                for key_node, value_node in node.value:
+                    if key_node.value == str(part):
+                        child, line = value_node, key_node.start_mark.line + 1
+                        break
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+                child = node.value[part]
+                line = child.start_mark.line + 1
+            if child is None:
+                break
+            node = child
+        return line
+
+    def has(self, loc: Loc) -> bool:
+        value: Any = self.data
+        for part in loc:
+            if isinstance(value, Mapping) and part in value:
+                value = value[part]
+            elif isinstance(value, list) and isinstance(part, int) and part < len(value):
+                value = value[part]
+            else:
+                return False
+        return True
+
+
+def read_yaml(path: Path | str) -> YamlFile:
+    """Read a YAML mapping safely; any problem raises :class:`ParamsError` naming the line."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ParamsError([Problem(path, None, "", "文件不存在")]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ParamsError([Problem(path, None, "", f"无法读取（应为 UTF-8 文本）：{exc}")]) from None
+    loader = _Loader(text)
+    try:
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else {}
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        detail = " ".join(str(part) for part in (exc.context, exc.problem) if part)
+        raise ParamsError([Problem(path, line, "", f"YAML 格式错误：{detail}")]) from None
+    finally:
+        loader.dispose()
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ParamsError([Problem(path, 1, "", f"文件顶层应为键值映射（mapping），实际为 {type(data).__name__}")])
+    return YamlFile(path, data, root)
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """``override`` over ``base``: mappings merge recursively, anything else is replaced."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _drop_nulls(data: Any) -> Any:
+    """``key: null`` means "no value": pydantic then applies the field's default."""
+    if isinstance(data, Mapping):
+        return {k: _drop_nulls(v) for k, v in data.items() if v is not None}
+    if isinstance(data, list):
+        return [_drop_nulls(v) for v in data]
+    return data
+
+
+def plain(data: Any) -> Any:
+    """JSON-ready copy of parameter data (Decimals and dates become strings).
+
+    This is what papermill injects and what the hashes are taken of, so it must be stable.
+    """
+    return json.loads(json.dumps(data, default=str, ensure_ascii=False, sort_keys=True))
+
+
+def fingerprint(data: Any) -> str:
+    """A short, stable content hash of parameter-like data."""
+    blob = json.dumps(plain(data), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
+# --- pydantic errors, in the user's words ---------------------------------------------------
+
+_MESSAGES = {
+    "missing": "缺少必填项",
+    "extra_forbidden": "不认识的字段（拼写错误？）",
+    "decimal_parsing": "应为数字",
+    "decimal_type": "应为数字",
+    "int_parsing": "应为整数",
+    "int_type": "应为整数",
+    "string_type": "应为文字",
+    "list_type": "应为列表（每项以 - 开头）",
+    "model_type": "应为键值映射",
+    "dict_type": "应为键值映射",
+    "enum": "取值不在允许范围内",
+    "literal_error": "取值不在允许范围内",
+    "string_pattern_mismatch": "格式不对",
+    "too_short": "不能为空",
+    "string_too_short": "不能为空",
+    "greater_than_equal": "数值过小",
+    "less_than_equal": "数值过大",
+    "finite_number": "应为有限数字",
+}
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    kind = error["type"]
+    message = _MESSAGES.get(kind)
+    if kind == "value_error":
+        return str(error.get("ctx", {}).get("error", error["msg"]))
+    if message is None:
+        return error["msg"]
+    if kind in ("enum", "literal_error"):
+        message += f"：{error.get('ctx', {}).get('expected', '')}"
+    elif kind == "string_pattern_mismatch":
+        message += f"（应匹配 {error.get('ctx', {}).get('pattern')}）"
+    elif kind in ("greater_than_equal", "less_than_equal"):
+        bound = error.get("ctx", {}).get("ge", error.get("ctx", {}).get("le"))
+        message += f"（界限 {bound}）"
+    if "input" in error and kind != "missing" and not isinstance(error["input"], (dict, list)):
+        message += f"，实际为 {error['input']!r}"
+    return message
+
+
+def field_path(loc: Iterable[str | int]) -> str:
+    """``("indicators", 2, "weight")`` → ``indicators[2].weight``."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+_UNION_MEMBERS = {"decimal", "str", "int", "float", "date"}
+
+
+def _clean_loc(loc: Sequence[Any]) -> Loc:
+    # pydantic puts union members and validator names into loc; they are not fields.
+    return tuple(p for p in loc if isinstance(p, int) or ("[" not in p and p not in _UNION_MEMBERS))
+
+
+def validation_problems(exc: ValidationError, files: Sequence[tuple[YamlFile, Loc]]) -> list[Problem]:
+    """Turn a pydantic error into problems located in the file that holds (or lacks) the field.
+
+    ``files`` lists the merged files first to last wins, each with the prefix under which
+    its data sits (a department's defaults sit under ``("defaults",)``).
+    """
+    problems = []
+    for error in exc.errors():
+        loc = _clean_loc(error["loc"])
+        target = files[-1]
+        for yaml_file, prefix in reversed(files):
+            if yaml_file.has(prefix + loc):
+                target = (yaml_file, prefix)
+                break
+        yaml_file, prefix = target
+        problems.append(Problem(yaml_file.path, yaml_file.line_of(prefix + loc), field_path(loc), _describe(error)))
+    return problems
+
+
+def validate(model: type, data: Mapping[str, Any], files: Sequence[tuple[YamlFile, Loc]]) -> Any:
+    try:
+        return model.model_validate(_drop_nulls(data))
+    except ValidationError as exc:
+        raise ParamsError(validation_problems(exc, files)) from None

@@ -1,0 +1,149 @@
+"""Scoring rules: the national default, overridden by a province's or department's YAML.
+
+The rules say how much each part of the form weighs, which 二级指标 belong to which 一级指标,
+where the grade bands start, and how targets without an operator are read. They are data,
+so a 财政局 with its own practice (湘西州 calls the third band 较差) changes a file, not code.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, model_validator
+
+from evaltools.model import Params
+from evaltools.params import deep_merge, fingerprint, read_yaml, validate
+from evaltools.targets import Operator, plain_number
+
+DEFAULT_RULES = "national_rules.yaml"
+
+
+class Execution(Params):
+    label: str = "预算执行率"
+    weight: Decimal = Field(ge=0)
+
+
+class Level(Params):
+    weight: Decimal = Field(ge=0)
+    categories: list[str] = Field(min_length=1)
+
+
+class Band(Params):
+    min: Decimal
+    label: str
+
+
+class Redistribution(Params):
+    source: str = Field(alias="from")
+    to: list[str]
+
+
+class Rules(Params):
+    name: str
+    execution: Execution
+    levels: dict[str, Level]
+    redistribute: Redistribution | None = None
+    grades: list[Band] = Field(min_length=1)
+    tiers: list[Band] = Field(min_length=1)
+    overachievement: Decimal = Field(ge=0)
+    default_operator: Operator = Operator.EQ
+    default_operator_by_category: dict[str, Operator] = Field(default_factory=dict)
+    decimals: int = Field(2, ge=0, le=6)
+    evaluation_years_after: tuple[int, int] = (1, 1)
+    files: tuple[str, ...] = Field((), exclude=True)
+    fingerprint: str = Field("", exclude=True)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Rules:
+        total = self.execution.weight + sum(level.weight for level in self.levels.values())
+        if total != 100:
+            raise ValueError(f"执行率与各一级指标分值之和应为 100，实际为 {total}")
+        if self.redistribute is not None:
+            unknown = [n for n in (self.redistribute.source, *self.redistribute.to) if n not in self.levels]
+            if unknown:
+                raise ValueError(f"redistribute 中的一级指标不存在：{'、'.join(unknown)}")
+        for category in self.default_operator_by_category:
+            if self.level_of(category) is None:
+                raise ValueError(f"default_operator_by_category 中的二级指标不存在：{category}")
+        return self
+
+    # --- lookups -------------------------------------------------------------------------
+
+    def canonical_category(self, name: str) -> str | None:
+        """"经济效益" and "经济效益指标" are the same 二级指标; None when unknown."""
+        name = name.strip()
+        for level in self.levels.values():
+            for category in level.categories:
+                if name in (category, category.removesuffix("指标")):
+                    return category
+        return None
+
+    def level_of(self, category: str) -> str | None:
+        canonical = self.canonical_category(category)
+        for level_name, level in self.levels.items():
+            if canonical in level.categories:
+                return level_name
+        return None
+
+    def default_operator_for(self, category: str) -> Operator:
+        canonical = self.canonical_category(category) or category
+        return self.default_operator_by_category.get(canonical, self.default_operator)
+
+    def round(self, value: Decimal) -> Decimal:
+        """Round as the form does (四舍五入 to ``decimals`` places)."""
+        return value.quantize(Decimal(1).scaleb(-self.decimals), rounding=ROUND_HALF_UP)
+
+    def grade(self, total: Decimal) -> str:
+        rounded = self.round(total)
+        for band in sorted(self.grades, key=lambda b: b.min, reverse=True):
+            if rounded >= band.min:
+                return band.label
+        return sorted(self.grades, key=lambda b: b.min)[0].label
+
+    def tier(self, score: Decimal, weight: Decimal) -> str:
+        share = score / weight if weight else Decimal(1)
+        for band in sorted(self.tiers, key=lambda b: b.min, reverse=True):
+            if share >= band.min:
+                return band.label
+        return sorted(self.tiers, key=lambda b: b.min)[0].label
+
+    def tier_range(self, label: str) -> tuple[Decimal, Decimal]:
+        """Share of the weight a tier covers: [low, high), the top tier up to 1 inclusive."""
+        bands = sorted(self.tiers, key=lambda b: b.min)
+        for i, band in enumerate(bands):
+            if band.label == label:
+                high = bands[i + 1].min if i + 1 < len(bands) else Decimal(1)
+                return band.min, high
+        raise KeyError(label)
+
+    def grade_note(self) -> str:
+        """备注 of the 自评结论: "90（含）—100分为优；80（含）—90分为良；…"."""
+        bands = sorted(self.grades, key=lambda b: b.min, reverse=True)
+        parts, upper = [], Decimal(100)
+        for band in bands:
+            if band.min > 0:
+                parts.append(f"{plain_number(band.min)}（含）—{plain_number(upper)}分为{band.label}")
+            else:
+                parts.append(f"{plain_number(upper)}分以下为{band.label}")
+            upper = band.min
+        return "；".join(parts) + "。"
+
+
+def _default_rules_file() -> Path:
+    return Path(str(resources.files("evaltools") / "data" / DEFAULT_RULES))
+
+
+def load_rules(*overrides: Path | str) -> Rules:
+    """The national default with each override file deep-merged over it, in order."""
+    files = [read_yaml(_default_rules_file()), *(read_yaml(p) for p in overrides)]
+    merged: dict[str, Any] = {}
+    for yaml_file in files:
+        merged = deep_merge(merged, yaml_file.data)
+    rules = validate(Rules, merged, [(f, ()) for f in files])
+    return rules.model_copy(
+        update={"files": tuple(str(f.path) for f in files[1:]), "fingerprint": fingerprint(merged)}
+    )
+

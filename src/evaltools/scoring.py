@@ -1,0 +1,220 @@
+"""Scores by the rules: 预算执行率, each indicator, the levels, 总分 and 等级.
+
+Everything here is computed from the parameters and the rules; figures a form merely states
+(``declared``, an indicator's ``score`` where the rules can compute it) are compared with these
+by :mod:`evaltools.checks`, never used in their place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from evaltools.model import BudgetRow, Indicator, ProjectParams
+from evaltools.rules import Rules
+from evaltools.targets import Operator, Quantity, Target, parse_quantity, parse_target
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+HUNDRED = Decimal(100)
+
+Method = Literal["rule", "evaluator", "missing"]
+
+
+@dataclass(frozen=True)
+class ExecutionScore:
+    """预算执行率 of the 年度资金总额 row and its score."""
+
+    budget: BudgetRow
+    rate: Decimal | None  # a fraction (1 = 100%); None when there is no 全年预算数
+    weight: Decimal
+    score: Decimal
+
+    @property
+    def over_budget(self) -> bool:
+        spent = self.budget.executed or ZERO
+        return (self.rate is not None and self.rate > ONE) or (self.rate is None and spent > 0)
+
+
+@dataclass(frozen=True)
+class IndicatorScore:
+    index: int
+    indicator: Indicator
+    level1: str | None  # None when the 二级指标 is not in the rules
+    level2: str
+    target: Target
+    actual: Quantity | None  # the measured value in the target's unit, for quantitative rows
+    weight: Decimal
+    score: Decimal
+    method: Method
+    met: bool | None = None  # quantitative rows: was the target reached
+    overachieved: bool = False
+    unit_mismatch: bool = False  # actual's unit does not convert to the target's
+
+    @property
+    def lost(self) -> Decimal:
+        return self.weight - self.score
+
+
+@dataclass(frozen=True)
+class LevelScore:
+    name: str
+    weight: Decimal  # sum of its indicators' weights
+    expected_weight: Decimal  # what the rules give this level
+    score: Decimal
+
+
+@dataclass(frozen=True)
+class ScoreCard:
+    execution: ExecutionScore
+    indicators: list[IndicatorScore]
+    levels: list[LevelScore]
+    total: Decimal
+    grade: str
+    funding_rate: Decimal | None = None  # 资金到位率: received / planned
+
+    @property
+    def lost(self) -> list[IndicatorScore]:
+        return [row for row in self.indicators if row.lost > 0]
+
+
+def execution_score(budget: BudgetRow, rules: Rules) -> ExecutionScore:
+    weight = rules.execution.weight
+    annual, executed = budget.annual or ZERO, budget.executed or ZERO
+    rate = executed / annual if annual > 0 else None
+    score = rules.round(min(rate, ONE) * weight) if rate is not None else ZERO
+    return ExecutionScore(budget, rate, weight, score)
+
+
+def quantitative_score(target: Target, actual: Decimal, weight: Decimal) -> tuple[Decimal, bool]:
+    """Score of a measured value against a numeric target, and whether the target was met.
+
+    ≥ / > : full marks when met, else actual/target × weight.
+    ≤ / < : full marks when met, else (1 − (actual − target)/target) × weight, 0 at twice the target.
+    =     : as ≥; with a target of 0, full marks only when actual ≤ 0.
+    Negative actuals count as 0; the score never exceeds the weight nor falls below 0.
+    """
+    assert target.quantity is not None and target.operator is not None
+    goal = target.quantity.value
+    actual = max(actual, ZERO)
+    op = target.operator
+    if op in (Operator.GE, Operator.GT, Operator.EQ):
+        if op == Operator.EQ and goal == 0:
+            met = actual <= 0
+        else:
+            met = actual > goal if op == Operator.GT else actual >= goal
+        share = ONE if met else (actual / goal if goal > 0 else ZERO)
+    else:
+        met = actual < goal if op == Operator.LT else actual <= goal
+        if met:
+            share = ONE
+        elif goal > 0:
+            share = ONE - (actual - goal) / goal
+        else:
+            share = ZERO
+    share = min(max(share, ZERO), ONE)
+    return share * weight, met
+
+
+def _overachieved(target: Target, actual: Decimal, threshold: Decimal) -> bool:
+    assert target.quantity is not None
+    goal = target.quantity.value
+    if goal <= 0:
+        return False
+    if target.operator in (Operator.LE, Operator.LT):
+        return actual <= goal * (ONE - threshold)
+    return actual >= goal * (ONE + threshold)
+
+
+def indicator_score(index: int, indicator: Indicator, rules: Rules) -> IndicatorScore:
+    level2 = rules.canonical_category(indicator.level2) or indicator.level2
+    level1 = rules.level_of(level2)
+    target = parse_target(indicator.target, rules.default_operator_for(level2))
+    common = dict(index=index, indicator=indicator, level1=level1, level2=level2, target=target,
+                  weight=indicator.weight)
+    if not target.is_quantitative:
+        if indicator.score is None:
+            return IndicatorScore(**common, actual=None, score=ZERO, method="missing")
+        return IndicatorScore(**common, actual=None, score=rules.round(indicator.score), method="evaluator")
+    assert target.quantity is not None
+    measured = parse_quantity(indicator.actual_value, target.quantity.unit)
+    if measured is None:
+        return IndicatorScore(**common, actual=None, score=ZERO, method="missing")
+    converted = measured.to(target.quantity.unit)
+    if converted is None:
+        return IndicatorScore(**common, actual=measured, score=ZERO, method="missing", unit_mismatch=True)
+    raw, met = quantitative_score(target, converted.value, indicator.weight)
+    return IndicatorScore(
+        **common, actual=converted, score=rules.round(raw), method="rule", met=met,
+        overachieved=_overachieved(target, converted.value, rules.overachievement),
+    )
+
+
+def _expected_level_weights(rows: list[IndicatorScore], rules: Rules) -> dict[str, Decimal]:
+    weights = {name: level.weight for name, level in rules.levels.items()}
+    moved = rules.redistribute
+    if moved is not None and not any(r.level1 == moved.source for r in rows):
+        # Its points move to the receiving levels, which then share them as they see fit.
+        weights[moved.source] = ZERO
+    return weights
+
+
+def level_scores(rows: list[IndicatorScore], rules: Rules) -> list[LevelScore]:
+    expected = _expected_level_weights(rows, rules)
+    levels = []
+    for name in rules.levels:
+        members = [r for r in rows if r.level1 == name]
+        levels.append(LevelScore(
+            name=name,
+            weight=sum((r.weight for r in members), ZERO),
+            expected_weight=expected[name],
+            score=sum((r.score for r in members), ZERO),
+        ))
+    return levels
+
+
+def funding_rate(params: ProjectParams) -> Decimal | None:
+    if params.investment is None:
+        return None
+    planned = params.investment.planned.computed_total
+    return params.investment.received.computed_total / planned if planned > 0 else None
+
+
+def score(params: ProjectParams, rules: Rules) -> ScoreCard:
+    execution = execution_score(params.budget.computed_total, rules)
+    rows = [indicator_score(i, indicator, rules) for i, indicator in enumerate(params.indicators)]
+    levels = level_scores(rows, rules)
+    total = rules.round(execution.score + sum((r.score for r in rows), ZERO))
+    return ScoreCard(execution, rows, levels, total, rules.grade(total), funding_rate(params))
+
+
+def percent(rate: Decimal | None, rules: Rules) -> str:
+    """A rate as the form shows it: "100.00%", or "—" when there is none."""
+    return "—" if rate is None else f"{rules.round(rate * HUNDRED)}%"
+
+
+def as_dict(card: ScoreCard, rules: Rules) -> dict:
+    """The score card as plain data for ``--json``: exact decimals as strings."""
+    return {
+        "execution": {
+            "budget": {k: None if v is None else str(v) for k, v in card.execution.budget.model_dump().items()},
+            "rate": percent(card.execution.rate, rules),
+            "weight": str(card.execution.weight),
+            "score": str(card.execution.score),
+        },
+        "indicators": [
+            {
+                "level1": row.level1, "level2": row.level2, "name": row.indicator.name,
+                "target": row.indicator.target, "kind": row.target.kind,
+                "actual": None if row.actual is None else str(row.actual),
+                "weight": str(row.weight), "score": str(row.score), "method": row.method, "met": row.met,
+            }
+            for row in card.indicators
+        ],
+        "levels": {level.name: {"weight": str(level.weight), "score": str(level.score)} for level in card.levels},
+        "funding_rate": percent(card.funding_rate, rules),
+        "total": str(card.total),
+        "grade": card.grade,
+        "rules": rules.name,
+    }

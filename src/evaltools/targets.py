@@ -1,0 +1,180 @@
+"""Targets and quantities as people write them in a 绩效自评表.
+
+"≥95%", "不低于95%", "≤106.62万元", "100%", "2024年度", "定性", "$\\geq 95\\%$" (a PDF's
+LaTeX-ish extraction): each becomes a :class:`Target` with an operator, a number and a unit,
+or is recognised as qualitative (no number) or as a deadline (a year or date), which the
+evaluator scores like a qualitative indicator.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Literal
+
+
+class Operator(StrEnum):
+    GE = "≥"
+    GT = ">"
+    LE = "≤"
+    LT = "<"
+    EQ = "="
+
+
+TargetKind = Literal["quantitative", "qualitative", "deadline"]
+
+# Written forms of each operator, longest first so that "不低于" wins over "低于".
+_OPERATOR_WORDS: list[tuple[str, Operator]] = sorted(
+    [
+        ("≥", Operator.GE), (">=", Operator.GE), ("＞=", Operator.GE), ("\\geq", Operator.GE),
+        ("\\ge", Operator.GE), ("不低于", Operator.GE), ("不少于", Operator.GE),
+        ("不小于", Operator.GE), ("至少", Operator.GE), ("达到", Operator.GE), ("大于等于", Operator.GE),
+        (">", Operator.GT), ("＞", Operator.GT), ("\\gt", Operator.GT), ("高于", Operator.GT),
+        ("大于", Operator.GT), ("超过", Operator.GT), ("多于", Operator.GT),
+        ("≤", Operator.LE), ("<=", Operator.LE), ("\\leq", Operator.LE), ("\\le", Operator.LE),
+        ("不高于", Operator.LE), ("不超过", Operator.LE), ("不多于", Operator.LE),
+        ("不大于", Operator.LE), ("小于等于", Operator.LE), ("控制在", Operator.LE),
+        ("<", Operator.LT), ("＜", Operator.LT), ("\\lt", Operator.LT), ("低于", Operator.LT),
+        ("小于", Operator.LT), ("少于", Operator.LT),
+        ("=", Operator.EQ), ("＝", Operator.EQ), ("等于", Operator.EQ),
+    ],
+    key=lambda pair: -len(pair[0]),
+)
+_SUFFIX_OPERATORS = {"以上": Operator.GE, "及以上": Operator.GE, "以内": Operator.LE,
+                     "以下": Operator.LE, "及以下": Operator.LE}
+
+_UNIT_ALIASES = {"％": "%", "\\%": "%", "percent": "%", "‰": "‰", "平方米": "m²", "m2": "m²"}
+# Units that convert into each other: factor to the group's base unit.
+_UNIT_FACTORS: dict[str, tuple[str, Decimal]] = {
+    "元": ("money", Decimal(1)),
+    "万元": ("money", Decimal(10_000)),
+    "亿元": ("money", Decimal(100_000_000)),
+    "%": ("ratio", Decimal("0.01")),
+    "‰": ("ratio", Decimal("0.001")),
+}
+
+_NUMBER = re.compile(r"[-+]?\d[\d,，]*(?:\.\d+)?")
+_DEADLINE = re.compile(r"(19|20)\d{2}\s*年(?:度|底|末|内|\s*\d{1,2}\s*月|$)")
+
+
+@dataclass(frozen=True)
+class Quantity:
+    value: Decimal
+    unit: str = ""
+
+    def to(self, unit: str) -> Quantity | None:
+        """The same amount in ``unit``; None when the units do not convert (个 → 万元)."""
+        if unit == self.unit or not unit or not self.unit:
+            return Quantity(self.value, unit or self.unit)
+        mine, theirs = _UNIT_FACTORS.get(self.unit), _UNIT_FACTORS.get(unit)
+        if mine is None or theirs is None or mine[0] != theirs[0]:
+            return None
+        return Quantity(self.value * mine[1] / theirs[1], unit)
+
+    def __str__(self) -> str:
+        return f"{plain_number(self.value)}{self.unit}"
+
+
+@dataclass(frozen=True)
+class Target:
+    text: str
+    kind: TargetKind
+    operator: Operator | None = None
+    quantity: Quantity | None = None
+
+    @property
+    def is_quantitative(self) -> bool:
+        return self.kind == "quantitative"
+
+    def __str__(self) -> str:
+        if not self.is_quantitative:
+            return self.text
+        return f"{self.operator}{self.quantity}"
+
+
+def plain_number(value: Decimal) -> str:
+    """A number as people write it: 10 not 1E+1, 106.62 not 106.6200."""
+    return format(value.normalize(), "f")
+
+
+def _clean(text: str) -> str:
+    text = text.strip().replace("$", "").replace("\\%", "%").replace("\u3000", " ")
+    return re.sub(r"\s+", "", text)
+
+
+def parse_number(text: str) -> Decimal | None:
+    try:
+        return Decimal(text.replace(",", "").replace("，", ""))
+    except InvalidOperation:
+        return None
+
+
+_UNIT = re.compile(r"[%％‰]|[A-Za-z²]+|[\u4e00-\u9fff]{1,3}")
+
+
+def _unit(rest: str) -> tuple[str, str, Operator | None]:
+    """Split what follows a number into its unit, any leftover text, and a trailing
+    operator word (95%以上 → ≥)."""
+    suffix_op = None
+    for word in sorted(_SUFFIX_OPERATORS, key=len, reverse=True):
+        if rest.endswith(word):
+            suffix_op = _SUFFIX_OPERATORS[word]
+            rest = rest[: -len(word)]
+            break
+    match = _UNIT.match(rest)
+    unit = match.group(0) if match else ""
+    return _UNIT_ALIASES.get(unit, unit), rest[len(unit):], suffix_op
+
+
+def parse_target(text: str | int | Decimal | None, default_operator: Operator = Operator.EQ) -> Target:
+    """Parse a 年度指标值. Text without a number is qualitative; a year is a deadline."""
+    raw = "" if text is None else str(text)
+    cleaned = _clean(raw)
+    if not cleaned or cleaned == "定性" or cleaned.startswith("定性"):
+        return Target(raw, "qualitative")
+    if _DEADLINE.search(cleaned):
+        return Target(raw, "deadline")
+    operator = None
+    rest = cleaned
+    for word, op in _OPERATOR_WORDS:
+        if rest.startswith(word):
+            operator, rest = op, rest[len(word):]
+            break
+    number = _NUMBER.match(rest)
+    if number is None:
+        return Target(raw, "qualitative")
+    value = parse_number(number.group(0))
+    if value is None:
+        return Target(raw, "qualitative")
+    unit, _, suffix_op = _unit(rest[number.end():])
+    return Target(raw, "quantitative", operator or suffix_op or default_operator, Quantity(value, unit))
+
+
+def parse_quantity(value: str | int | Decimal | None, default_unit: str = "") -> Quantity | None:
+    """A measured value: a bare number (in ``default_unit``) or a number with a unit ("100%").
+
+    Returns None when there is no number to be read ("基本完成"), so the caller can say
+    that a number is required.
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, Decimal)):
+        return Quantity(Decimal(value), default_unit)
+    cleaned = _clean(value)
+    for word, _ in _OPERATOR_WORDS:
+        if cleaned.startswith(word):
+            cleaned = cleaned[len(word):]
+            break
+    number = _NUMBER.fullmatch(cleaned) or _NUMBER.match(cleaned)
+    if number is None:
+        return None
+    amount = parse_number(number.group(0))
+    if amount is None:
+        return None
+    unit, leftover, _ = _unit(cleaned[number.end():])
+    # Anything after the unit but a 以上/以内 marker means this was a sentence, not a value.
+    if leftover:
+        return None
+    return Quantity(amount, unit or default_unit)

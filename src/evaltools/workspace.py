@@ -1,0 +1,135 @@
+"""The params/ tree: which files are projects, and one project loaded with all that applies to it.
+
+Layout::
+
+    params/<year>/_rules.yaml                    optional scoring-rule overrides for the year
+    params/<year>/<department>/_department.yaml  what the department's projects share
+    params/<year>/<department>/_rules.yaml       optional overrides for this department only
+    params/<year>/<department>/<project>.yaml    one project
+
+Files whose name starts with ``_`` are never projects. The ``defaults`` mapping of
+``_department.yaml`` is deep-merged *under* each project file of its folder: mappings merge
+key by key (recursively) and the project's value wins; a list or a scalar in the project
+replaces the department's whole value (lists are not concatenated); ``key: null`` in a project
+removes the department's value. Rule files apply outermost first, the explicit ``--rules``
+file last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evaltools.model import ProjectParams
+from evaltools.params import (
+    Loc,
+    ParamsError,
+    Problem,
+    YamlFile,
+    deep_merge,
+    fingerprint,
+    read_yaml,
+    validate,
+)
+from evaltools.rules import Rules, load_rules
+
+DEPARTMENT_FILE = "_department.yaml"
+RULES_FILE = "_rules.yaml"
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def is_project_file(path: Path) -> bool:
+    return path.suffix in YAML_SUFFIXES and not path.name.startswith(("_", "."))
+
+
+def find_project_files(paths: Iterable[Path | str]) -> list[Path]:
+    """Project files named directly or found below folders, in a stable order."""
+    found: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and is_project_file(p)))
+        elif path.is_file() and path.suffix in YAML_SUFFIXES and path.name != RULES_FILE:
+            found.append(path)
+        elif not path.exists():
+            raise ParamsError([Problem(path, None, "", "文件或文件夹不存在")])
+        else:
+            raise ParamsError([Problem(path, None, "", "不是参数文件（应为 .yaml 文件或包含它们的文件夹）")])
+    return list(dict.fromkeys(found))
+
+
+def rules_files_for(project_file: Path) -> list[Path]:
+    """``_rules.yaml`` files that apply to a project, outermost first.
+
+    The search climbs from the project's folder up to (and including) the folder named
+    ``params``, or two levels (the year) when there is none, so rules never leak in from
+    outside the workspace.
+    """
+    folder = project_file.resolve().parent
+    chain = []
+    for depth, candidate in enumerate([folder, *folder.parents]):
+        if (candidate / RULES_FILE).is_file():
+            chain.append(candidate / RULES_FILE)
+        if candidate.name == "params" or depth >= 2:
+            break
+    return list(reversed(chain))
+
+
+@dataclass
+class LoadedProject:
+    """A project's validated parameters with the rules that score it and where each came from."""
+
+    path: Path
+    params: ProjectParams
+    rules: Rules
+    data: dict[str, Any]
+    sources: Sequence[tuple[YamlFile, Loc]]
+
+    def locate(self, loc: Loc) -> tuple[Path, int | None]:
+        """The file (project or department) that sets ``loc``, and its line there."""
+        for yaml_file, prefix in reversed(self.sources):
+            if yaml_file.has(prefix + loc):
+                return yaml_file.path, yaml_file.line_of(prefix + loc)
+        yaml_file, prefix = self.sources[-1]
+        return yaml_file.path, yaml_file.line_of(prefix + loc)
+
+    @property
+    def fingerprint(self) -> str:
+        """Hash of the merged parameters: the data this project's report is made from."""
+        return fingerprint(self.data)
+
+
+def _department_defaults(folder: Path) -> tuple[YamlFile, dict[str, Any]] | None:
+    path = folder / DEPARTMENT_FILE
+    if not path.is_file():
+        return None
+    department = read_yaml(path)
+    defaults = department.data.get("defaults", {})
+    if not isinstance(defaults, dict):
+        line = department.line_of(("defaults",))
+        raise ParamsError([Problem(path, line, "defaults", "应为键值映射：各项目共用的参数")])
+    return department, defaults
+
+
+def load_project(path: Path | str, rules: Rules | Sequence[Path | str] | None = None) -> LoadedProject:
+    """Read, merge and validate one project file.
+
+    ``rules`` is a ready :class:`Rules`, or extra override files applied after the
+    ``_rules.yaml`` files of the workspace. Raises :class:`ParamsError` naming file, line and
+    field for anything that does not fit the model.
+    """
+    path = Path(path)
+    project = read_yaml(path)
+    sources: list[tuple[YamlFile, Loc]] = []
+    merged: dict[str, Any] = {}
+    department = _department_defaults(path.parent)
+    if department is not None:
+        sources.append((department[0], ("defaults",)))
+        merged = department[1]
+    sources.append((project, ()))
+    merged = deep_merge(merged, project.data)
+    params = validate(ProjectParams, merged, sources)
+    if not isinstance(rules, Rules):
+        rules = load_rules(*rules_files_for(path), *(rules or ()))
+    return LoadedProject(path, params, rules, merged, sources)

@@ -1,0 +1,65 @@
+"""Shared fixtures: the real seed project is the end-to-end fixture; small mutations of it
+make the failing cases, so each test states only what it changes."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from evaltools.checks import run_checks
+from evaltools.model import ProjectParams
+from evaltools.params import _drop_nulls
+from evaltools.rules import Rules, load_rules
+from evaltools.workspace import LoadedProject, load_project
+
+ROOT = Path(__file__).resolve().parents[1]
+PARAMS = ROOT / "params"
+SEED_DEPARTMENT = PARAMS / "2024" / "xiangxi-ggzy"
+SEED = SEED_DEPARTMENT / "platform-maintenance.yaml"
+
+
+@pytest.fixture(scope="session")
+def seed() -> LoadedProject:
+    return load_project(SEED)
+
+
+@pytest.fixture(scope="session")
+def national() -> Rules:
+    return load_rules()
+
+
+@pytest.fixture
+def seed_data(seed: LoadedProject) -> dict:
+    """The seed's merged parameters as plain data, free to mutate."""
+    return copy.deepcopy(seed.data)
+
+
+@pytest.fixture
+def codes_after(seed: LoadedProject) -> Callable[[Callable[[dict], None]], list[str]]:
+    """Apply a mutation to the seed's data; return the codes of the findings."""
+
+    def run(mutate: Callable[[dict], None]) -> list[str]:
+        data = copy.deepcopy(seed.data)
+        mutate(data)
+        params = ProjectParams.model_validate(_drop_nulls(data))
+        return [f.code for f in run_checks(params, seed.rules)]
+
+    return run
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """A copy of the bundled params/ tree to break at will."""
+    target = tmp_path / "params"
+    shutil.copytree(PARAMS, target)
+    return target
+
+
+def write_yaml(path: Path, data: dict) -> Path:
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path

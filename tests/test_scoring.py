@@ -1,0 +1,157 @@
+"""Scoring by the official rules: every branch of the formulas."""
+
+from decimal import Decimal as D
+
+import pytest
+
+from evaltools.model import BudgetRow, Indicator, ProjectParams
+from evaltools.scoring import execution_score, indicator_score, quantitative_score, score
+from evaltools.targets import parse_target
+
+
+def q(target: str, actual: str, weight: str = "10"):
+    raw, met = quantitative_score(parse_target(target), D(actual), D(weight))
+    return raw.quantize(D("0.01")), met
+
+
+class TestQuantitative:
+    def test_at_least_met_gives_full_marks(self):
+        assert q("≥95%", "100") == (D("10.00"), True)
+        assert q("≥95%", "95") == (D("10.00"), True)
+
+    def test_at_least_missed_is_proportional(self):
+        assert q("≥95%", "76") == (D("8.00"), False)
+
+    def test_greater_than_needs_strictly_more(self):
+        assert q(">95%", "95") == (D("10.00") * D("95") / D("95"), False)
+        assert q(">95%", "96") == (D("10.00"), True)
+
+    def test_at_most_met_gives_full_marks(self):
+        assert q("≤106.62万元", "100") == (D("10.00"), True)
+
+    def test_at_most_missed_loses_in_proportion_to_the_excess(self):
+        assert q("≤100万元", "120") == (D("8.00"), False)
+
+    def test_at_most_reaches_zero_at_twice_the_target_and_stays_there(self):
+        assert q("≤100万元", "200") == (D("0.00"), False)
+        assert q("≤100万元", "350") == (D("0.00"), False)
+
+    def test_less_than_needs_strictly_less(self):
+        assert q("<3天", "3")[1] is False
+        assert q("<3天", "2") == (D("10.00"), True)
+
+    def test_equal_is_scored_as_at_least(self):
+        assert q("=100%", "100") == (D("10.00"), True)
+        assert q("=100%", "120") == (D("10.00"), True)
+        assert q("=100%", "90") == (D("9.00"), False)
+
+    def test_equal_to_zero_is_met_only_at_zero_or_below(self):
+        assert q("=0个", "0") == (D("10.00"), True)
+        assert q("=0个", "1") == (D("0.00"), False)
+
+    def test_at_least_zero_is_always_met(self):
+        assert q("≥0个", "0") == (D("10.00"), True)
+
+    def test_negative_actuals_count_as_zero(self):
+        assert q("≥95%", "-5") == (D("0.00"), False)
+        assert q("≤10天", "-3") == (D("10.00"), True)
+
+    def test_never_above_the_weight(self):
+        assert q("≥50%", "500")[0] == D("10.00")
+
+
+class TestExecution:
+    def test_rate_and_score(self, national):
+        result = execution_score(BudgetRow(annual=D("200"), executed=D("150")), national)
+        assert result.rate == D("0.75") and result.score == D("7.50")
+
+    def test_score_is_rounded_half_up_to_two_decimals(self, national):
+        result = execution_score(BudgetRow(annual=D("3"), executed=D("2")), national)
+        assert result.score == D("6.67")
+
+    def test_over_budget_is_capped_at_the_weight_and_flagged(self, national):
+        result = execution_score(BudgetRow(annual=D("100"), executed=D("120")), national)
+        assert result.score == D("10.00") and result.over_budget
+
+    def test_zero_budget_has_no_rate(self, national):
+        result = execution_score(BudgetRow(annual=D("0"), executed=D("0")), national)
+        assert result.rate is None and result.score == 0 and not result.over_budget
+
+    def test_zero_budget_with_spending_is_over_budget(self, national):
+        assert execution_score(BudgetRow(annual=None, executed=D("5")), national).over_budget
+
+
+def indicator(**fields) -> Indicator:
+    base = dict(level2="数量指标", name="x", target="≥95%", weight=D(10))
+    return Indicator(**{**base, **fields})
+
+
+class TestIndicators:
+    def test_quantitative_rows_are_computed_from_the_actual_value(self, national):
+        row = indicator_score(0, indicator(actual_value="90%"), national)
+        assert (row.method, row.score, row.met) == ("rule", D("9.47"), False)
+
+    def test_actual_values_in_another_unit_are_converted(self, national):
+        row = indicator_score(0, indicator(level2="成本指标", target="106.62万元", actual_value="1066200元"), national)
+        assert (row.method, row.score, row.met) == ("rule", D("10.00"), True)
+
+    def test_cost_targets_without_operator_read_as_at_most(self, national):
+        row = indicator_score(0, indicator(level2="成本指标", target="100万元", actual_value="90"), national)
+        assert row.target.operator == "≤" and row.met
+
+    def test_quantitative_without_a_number_scores_nothing(self, national):
+        row = indicator_score(0, indicator(actual_value="基本完成"), national)
+        assert (row.method, row.score) == ("missing", 0)
+
+    def test_incompatible_units_are_not_scored(self, national):
+        row = indicator_score(0, indicator(actual_value="3个"), national)
+        assert row.unit_mismatch and row.method == "missing"
+
+    def test_qualitative_rows_take_the_evaluators_score(self, national):
+        row = indicator_score(0, indicator(target="定性", score=D(13)), national)
+        assert (row.method, row.score) == ("evaluator", D("13.00"))
+
+    def test_deadlines_take_the_evaluators_score(self, national):
+        row = indicator_score(0, indicator(level2="时效指标", target="2024年度", score=D(8)), national)
+        assert (row.target.kind, row.method, row.score) == ("deadline", "evaluator", D("8.00"))
+
+    def test_qualitative_without_score_is_missing(self, national):
+        assert indicator_score(0, indicator(target="定性"), national).method == "missing"
+
+    def test_overachievement_of_thirty_percent_is_noticed(self, national):
+        assert indicator_score(0, indicator(target="≥50%", actual_value="65%"), national).overachieved
+        assert not indicator_score(0, indicator(target="≥50%", actual_value="64%"), national).overachieved
+        assert indicator_score(0, indicator(target="≤100万元", actual_value="70"), national).overachieved
+
+    def test_second_level_names_with_or_without_the_suffix_are_the_same(self, national):
+        row = indicator_score(0, indicator(level2="经济效益", target="定性", score=D(5)), national)
+        assert (row.level1, row.level2) == ("效益指标", "经济效益指标")
+
+
+class TestGrades:
+    @pytest.mark.parametrize(
+        ("total", "grade"),
+        [("100", "优"), ("90", "优"), ("89.995", "优"), ("89.99", "良"), ("80", "良"),
+         ("79.994", "中"), ("60", "中"), ("59.99", "差"), ("0", "差")],
+    )
+    def test_bands_have_inclusive_lower_bounds_at_two_decimals(self, national, total, grade):
+        assert national.grade(D(total)) == grade
+
+    def test_tiers_of_qualitative_scores(self, national):
+        assert national.tier(D(12), D(15)) == "达成"  # exactly 80 %
+        assert national.tier(D("11.99"), D(15)) == "部分达成"
+        assert national.tier(D(9), D(15)) == "部分达成"  # exactly 60 %
+        assert national.tier(D("8.9"), D(15)) == "未达成"
+
+
+class TestScoreCard:
+    def test_without_satisfaction_its_points_move_to_output_and_benefit(self, seed_data, national):
+        seed_data["indicators"] = [i for i in seed_data["indicators"] if i["level1"] != "满意度指标"]
+        seed_data["indicators"][0]["weight"] = 25
+        card = score(ProjectParams.model_validate(seed_data), national)
+        satisfaction = next(level for level in card.levels if level.name == "满意度指标")
+        assert satisfaction.expected_weight == 0 and satisfaction.weight == 0
+
+    def test_total_is_execution_plus_indicators(self, seed, national):
+        card = score(seed.params, national)
+        assert card.total == card.execution.score + sum(r.score for r in card.indicators)

@@ -1,0 +1,76 @@
+"""Targets and measured values as people write them."""
+
+from decimal import Decimal
+
+import pytest
+
+from evaltools.targets import Operator, Quantity, parse_quantity, parse_target
+
+
+@pytest.mark.parametrize(
+    ("text", "operator", "value", "unit"),
+    [
+        ("≥95%", Operator.GE, "95", "%"),
+        (">=95%", Operator.GE, "95", "%"),
+        ("不低于95%", Operator.GE, "95", "%"),
+        ("95%以上", Operator.GE, "95", "%"),
+        ("$\\geq 95\\%$", Operator.GE, "95", "%"),
+        ("＞90%", Operator.GT, "90", "%"),
+        ("≤106.62万元", Operator.LE, "106.62", "万元"),
+        ("不超过5‰", Operator.LE, "5", "‰"),
+        ("<3天", Operator.LT, "3", "天"),
+        ("低于3天", Operator.LT, "3", "天"),
+        ("≥1,000人次", Operator.GE, "1000", "人次"),
+        ("≥12个", Operator.GE, "12", "个"),
+        ("=4项", Operator.EQ, "4", "项"),
+        ("100%", Operator.EQ, "100", "%"),
+        ("8‰", Operator.EQ, "8", "‰"),
+        ("1066200元", Operator.EQ, "1066200", "元"),
+    ],
+)
+def test_quantitative_targets_give_operator_number_and_unit(text, operator, value, unit):
+    target = parse_target(text)
+    assert target.kind == "quantitative"
+    assert (target.operator, target.quantity) == (operator, Quantity(Decimal(value), unit))
+
+
+def test_a_target_without_operator_takes_the_default_given():
+    assert parse_target("106.62万元", default_operator=Operator.LE).operator is Operator.LE
+
+
+@pytest.mark.parametrize("text", ["定性", "定性指标", "好", "明显提升", "", None])
+def test_text_without_a_number_is_qualitative(text):
+    assert parse_target(text).kind == "qualitative"
+
+
+@pytest.mark.parametrize("text", ["2024年度", "2024年12月底前", "2024年底", "2025年6月"])
+def test_a_year_or_date_is_a_deadline(text):
+    assert parse_target(text).kind == "deadline"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("100%", Quantity(Decimal(100), "%")),
+        ("95%以上", Quantity(Decimal(95), "%")),
+        ("≥95%", Quantity(Decimal(95), "%")),
+        ("1,066,200元", Quantity(Decimal(1066200), "元")),
+        (Decimal("99.5"), Quantity(Decimal("99.5"), "%")),
+        (100, Quantity(Decimal(100), "%")),
+    ],
+)
+def test_measured_values_are_read_with_their_unit(value, expected):
+    assert parse_quantity(value, default_unit="%") == expected
+
+
+@pytest.mark.parametrize("value", ["基本完成", "约一百", "100%，完成率高", None, True])
+def test_a_sentence_is_not_a_measured_value(value):
+    assert parse_quantity(value, "%") is None
+
+
+def test_money_and_ratios_convert_within_their_kind():
+    assert Quantity(Decimal("1066200"), "元").to("万元") == Quantity(Decimal("106.62"), "万元")
+    assert Quantity(Decimal("1.5"), "亿元").to("万元") == Quantity(Decimal("15000"), "万元")
+    assert Quantity(Decimal(8), "‰").to("%") == Quantity(Decimal("0.8"), "%")
+    assert Quantity(Decimal(3), "个").to("万元") is None
+    assert Quantity(Decimal(3), "%").to("元") is None
