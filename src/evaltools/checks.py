@@ -399,9 +399,14 @@ def _evaluation_dates(params: ProjectParams) -> Iterator[tuple[Loc, object]]:
         yield ("evaluation", "form", "date"), evaluation.form.date
 
 
+def _evaluation_years(ctx: Context) -> tuple[int, int]:
+    first, last = ctx.rules.evaluation_years_after
+    return ctx.params.year + first, ctx.params.year + last
+
+
 @check("DATE-RANGE", "error", "报告、签字或填报日期不在评价年度之后的合理范围内")
 def _date_range(ctx: Context) -> Iterator[Raised]:
-    first, last = (ctx.params.year + n for n in ctx.rules.evaluation_years_after)
+    first, last = _evaluation_years(ctx)
     span = f"{first}年" if first == last else f"{first}—{last}年"
     for loc, when in _evaluation_dates(ctx.params):
         if not first <= when.year <= last:
@@ -415,8 +420,10 @@ def _date_order(ctx: Context) -> Iterator[Raised]:
         return
     if period.start.first_day() > period.end.first_day():
         yield ("project", "period"), f"开始时间 {period.start} 晚于结束时间 {period.end}"
+    first, last = _evaluation_years(ctx)
     for loc, when in _evaluation_dates(ctx.params):
-        if (when.year, when.month) < (period.end.year, period.end.month):
+        # A date outside the evaluation years is already a DATE-RANGE error: say it once.
+        if first <= when.year <= last and (when.year, when.month) < (period.end.year, period.end.month):
             yield loc, f"日期 {when} 早于项目结束时间 {period.end}"
 
 

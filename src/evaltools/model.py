@@ -56,9 +56,11 @@ class PartialDate(BaseModel):
         if not match:
             raise ValueError(f"无法识别的日期 {text!r}，应写作 2025-04-23、2025-04 或 2025年4月23日")
         year, month, day = (int(g) if g else None for g in match.groups())
-        value = cls(year=year, month=month, day=day)
-        value.first_day()  # raises on 2025-02-30
-        return value
+        try:
+            dt.date(year, month, day or 1)
+        except ValueError:
+            raise ValueError(f"不存在的日期 {text!r}") from None
+        return cls(year=year, month=month, day=day)
 
     @classmethod
     def of(cls, value: dt.date | PartialDate) -> PartialDate:

@@ -104,16 +104,20 @@ class YamlFile:
             node = child
         return line
 
-    def has(self, loc: Loc) -> bool:
+    def depth(self, loc: Loc) -> int:
+        """How many leading parts of ``loc`` this file sets."""
         value: Any = self.data
-        for part in loc:
+        for found, part in enumerate(loc):
             if isinstance(value, Mapping) and part in value:
                 value = value[part]
             elif isinstance(value, list) and isinstance(part, int) and part < len(value):
                 value = value[part]
             else:
-                return False
-        return True
+                return found
+        return len(loc)
+
+    def has(self, loc: Loc) -> bool:
+        return self.depth(loc) == len(loc)
 
 
 def read_yaml(path: Path | str) -> YamlFile:
@@ -245,14 +249,15 @@ def validation_problems(exc: ValidationError, files: Sequence[tuple[YamlFile, Lo
     problems = []
     for error in exc.errors():
         loc = _clean_loc(error["loc"])
-        target = files[-1]
-        for yaml_file, prefix in reversed(files):
-            if yaml_file.has(prefix + loc):
-                target = (yaml_file, prefix)
-                break
-        yaml_file, prefix = target
+        yaml_file, prefix = locate(files, loc)
         problems.append(Problem(yaml_file.path, yaml_file.line_of(prefix + loc), field_path(loc), _describe(error)))
     return problems
+
+
+def locate(files: Sequence[tuple[YamlFile, Loc]], loc: Loc) -> tuple[YamlFile, Loc]:
+    """The merged file that sets most of ``loc`` (the last one on a tie: it won the merge)."""
+    best = max(range(len(files)), key=lambda i: (files[i][0].depth(files[i][1] + loc) - len(files[i][1]), i))
+    return files[best]
 
 
 def validate(model: type, data: Mapping[str, Any], files: Sequence[tuple[YamlFile, Loc]]) -> Any:

@@ -30,6 +30,7 @@ from evaltools.params import (
     YamlFile,
     deep_merge,
     fingerprint,
+    locate,
     read_yaml,
     validate,
 )
@@ -88,10 +89,7 @@ class LoadedProject:
 
     def locate(self, loc: Loc) -> tuple[Path, int | None]:
         """The file (project or department) that sets ``loc``, and its line there."""
-        for yaml_file, prefix in reversed(self.sources):
-            if yaml_file.has(prefix + loc):
-                return yaml_file.path, yaml_file.line_of(prefix + loc)
-        yaml_file, prefix = self.sources[-1]
+        yaml_file, prefix = locate(self.sources, loc)
         return yaml_file.path, yaml_file.line_of(prefix + loc)
 
     @property

@@ -1,0 +1,78 @@
+"""The evaltools command: exit codes, messages instead of tracebacks, JSON for machines."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+from evaltools.cli import main
+
+from conftest import PARAMS, SEED
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_check_on_the_bundled_params_is_clean(capsys):
+    code, out, _ = run(capsys, "check", str(PARAMS))
+    assert code == 0 and "1 个项目：0 个错误，0 个提示" in out
+
+
+def test_score_prints_the_table_with_total_and_grade(capsys):
+    code, out, _ = run(capsys, "score", str(SEED))
+    assert code == 0
+    assert "96.00" in out and "等级：优" in out and "大力推进智慧交易" in out
+
+
+def test_score_json_keeps_exact_decimals(capsys):
+    code, out, _ = run(capsys, "score", "--json", str(SEED))
+    [result] = json.loads(out)
+    assert code == 0
+    assert (result["total"], result["grade"], result["execution"]["rate"]) == ("96.00", "优", "100.00%")
+    assert [row["score"] for row in result["indicators"]] == ["15.00", "13.00", "10.00", "10.00", "15.00", "13.00", "10.00"]
+
+
+def test_check_lists_its_checks(capsys):
+    code, out, _ = run(capsys, "check", "--list")
+    assert code == 0 and "DATE-RANGE" in out and "错误" in out
+
+
+def test_findings_make_the_exit_code_one(capsys, workspace):
+    project = workspace / "2024" / "xiangxi-ggzy" / "platform-maintenance.yaml"
+    project.write_text(project.read_text(encoding="utf-8").replace("total_score: 96", "total_score: 95"),
+                       encoding="utf-8")
+    code, out, _ = run(capsys, "check", str(workspace))
+    assert code == 1
+    assert "[TOTAL-SCORE]" in out and f"{project}:" in out and "declared.total_score" in out
+
+
+def test_a_broken_file_is_a_message_and_the_others_go_on(capsys, workspace):
+    department = workspace / "2024" / "xiangxi-ggzy"
+    broken = department / "broken.yaml"
+    broken.write_text("year: 2024\nproject: [unclosed\n", encoding="utf-8")
+    code, out, err = run(capsys, "check", str(workspace))
+    assert code == 1
+    assert f"{broken}:" in err and "YAML 格式错误" in err and "Traceback" not in err
+    assert "platform-maintenance.yaml" in out and "1 个文件无法读取" in out
+
+
+def test_a_wrong_path_is_a_message(capsys, tmp_path):
+    code, _, err = run(capsys, "score", str(tmp_path / "missing"))
+    assert code == 1 and "不存在" in err
+
+
+def test_extra_rules_apply_after_the_workspace_rules(capsys, tmp_path):
+    rules = tmp_path / "strict.yaml"
+    rules.write_text("grades:\n  - {min: 97, label: 优}\n  - {min: 0, label: 良}\n", encoding="utf-8")
+    code, out, _ = run(capsys, "score", "--json", "--rules", str(rules), str(SEED))
+    assert json.loads(out)[0]["grade"] == "良"
+
+
+def test_the_installed_command_runs():
+    command = shutil.which("evaltools") or str(__import__("pathlib").Path(sys.executable).parent / "evaltools")
+    result = subprocess.run([command, "score", "--json", str(SEED)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)[0]["total"] == "96.00"

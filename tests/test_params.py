@@ -1,0 +1,141 @@
+"""Reading parameter files: exact numbers, the department merge, and errors that say where."""
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from evaltools.params import ParamsError, deep_merge, read_yaml
+from evaltools.workspace import find_project_files, load_project
+
+from conftest import SEED, write_yaml
+
+
+class TestDeepMerge:
+    def test_mappings_merge_recursively_and_the_override_wins(self):
+        base = {"project": {"department": "甲", "phone": "1"}, "year": 2024}
+        assert deep_merge(base, {"project": {"phone": "2"}}) == {
+            "project": {"department": "甲", "phone": "2"}, "year": 2024}
+
+    def test_lists_and_scalars_are_replaced_whole(self):
+        base = {"team": [{"name": "甲"}, {"name": "乙"}], "x": {"a": 1}}
+        assert deep_merge(base, {"team": [{"name": "丙"}], "x": 5}) == {"team": [{"name": "丙"}], "x": 5}
+
+    def test_inputs_are_not_modified(self):
+        base, override = {"a": {"b": 1}}, {"a": {"c": 2}}
+        deep_merge(base, override)
+        assert base == {"a": {"b": 1}} and override == {"a": {"c": 2}}
+
+    def test_null_in_the_project_removes_the_department_value(self, workspace):
+        project_file = workspace / "2024" / "xiangxi-ggzy" / "platform-maintenance.yaml"
+        with project_file.open("a", encoding="utf-8") as f:
+            f.write("\nevaluation:\n  report_date: null\n")
+        loaded = load_project(project_file)
+        assert loaded.params.evaluation.report_date is None
+        assert loaded.params.evaluation.method == "州公共资源交易中心绩效自评"  # the rest still merged
+
+
+class TestReading:
+    def test_numbers_are_exact_decimals(self, tmp_path):
+        data = read_yaml(write_text(tmp_path / "a.yaml", "x: 106.62\ny: 0.1\nz: 1066200.00\n")).data
+        assert data == {"x": Decimal("106.62"), "y": Decimal("0.1"), "z": Decimal("1066200.00")}
+
+    def test_the_seed_spending_adds_up_exactly(self, seed):
+        assert sum(item.amount for item in seed.params.spending) == Decimal("1066200.00")
+
+    def test_python_tags_are_refused(self, tmp_path):
+        path = write_text(tmp_path / "evil.yaml", "x: !!python/object/apply:os.system ['echo hi']\n")
+        with pytest.raises(ParamsError, match=r"evil\.yaml:1: YAML 格式错误"):
+            read_yaml(path)
+
+    def test_syntax_errors_name_the_line(self, tmp_path):
+        path = write_text(tmp_path / "bad.yaml", "a: 1\nb: [1, 2\nc: 3\n")
+        with pytest.raises(ParamsError, match=r"bad\.yaml:\d: YAML 格式错误"):
+            read_yaml(path)
+
+    def test_a_key_written_twice_is_an_error_naming_both_lines(self, tmp_path):
+        path = write_text(tmp_path / "dup.yaml", "year: 2024\nproject: {}\nyear: 2025\n")
+        with pytest.raises(ParamsError) as info:
+            read_yaml(path)
+        assert "dup.yaml:3" in str(info.value) and "第 1 行" in str(info.value)
+
+    def test_a_list_at_the_top_is_refused(self, tmp_path):
+        with pytest.raises(ParamsError, match="顶层应为键值映射"):
+            read_yaml(write_text(tmp_path / "list.yaml", "- a\n- b\n"))
+
+    def test_a_missing_file_is_named(self, tmp_path):
+        with pytest.raises(ParamsError, match="nope.yaml: 文件不存在"):
+            read_yaml(tmp_path / "nope.yaml")
+
+
+def break_seed(workspace: Path, old: str, new: str) -> Path:
+    path = workspace / "2024" / "xiangxi-ggzy" / "platform-maintenance.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def only_problem(path: Path):
+    with pytest.raises(ParamsError) as info:
+        load_project(path)
+    [problem] = info.value.problems
+    return problem
+
+
+class TestValidationErrors:
+    def test_a_wrong_type_names_file_line_and_field(self, workspace):
+        path = break_seed(workspace, "    weight: 15\n    score: 13", "    weight: 十五\n    score: 13")
+        problem = only_problem(path)
+        assert (problem.file, problem.field) == (path, "indicators[1].weight")
+        assert path.read_text(encoding="utf-8").splitlines()[problem.line - 1].strip() == "weight: 十五"
+        assert "应为数字" in problem.message and "十五" in problem.message
+
+    def test_a_missing_field_is_named(self, workspace):
+        path = break_seed(workspace, "  name: 公共资源交易平台运行维护费\n", "")
+        problem = only_problem(path)
+        assert problem.field == "project.name" and problem.message == "缺少必填项"
+        assert problem.line is not None  # at the project: mapping that lacks it
+
+    def test_a_misspelt_field_is_refused(self, workspace):
+        path = break_seed(workspace, "  fund_type:", "  fund_typ:")
+        problem = only_problem(path)
+        assert problem.field == "project.fund_typ" and "不认识的字段" in problem.message
+
+    def test_an_unknown_fund_type_lists_the_allowed_ones(self, workspace):
+        problem = only_problem(break_seed(workspace, "fund_type: 一般公共预算", "fund_type: 专项资金"))
+        assert problem.field == "project.fund_type" and "政府性基金预算" in problem.message
+
+    def test_an_error_in_the_department_file_is_reported_there(self, workspace):
+        department = workspace / "2024" / "xiangxi-ggzy" / "_department.yaml"
+        department.write_text(department.read_text(encoding="utf-8").replace(
+            "report_date: 2025-04", "report_date: 2025年13月"), encoding="utf-8")
+        problem = only_problem(department.parent / "platform-maintenance.yaml")
+        assert (problem.file, problem.field) == (department, "evaluation.report_date")
+        assert "2025年13月" in department.read_text(encoding="utf-8").splitlines()[problem.line - 1]
+
+    def test_every_problem_is_reported_not_just_the_first(self, workspace):
+        break_seed(workspace, "fund_type: 一般公共预算", "fund_type: 专项资金")
+        path = break_seed(workspace, "    weight: 15\n    score: 13", "    weight: 十五\n    score: 13")
+        with pytest.raises(ParamsError) as info:
+            load_project(path)
+        assert [p.field for p in info.value.problems] == ["project.fund_type", "indicators[1].weight"]
+        assert all(p.file == path and p.line for p in info.value.problems)
+
+    def test_text_in_a_money_field_is_refused(self, workspace):
+        problem = only_problem(break_seed(workspace, "annual: 106.62", "annual: 约106万"))
+        assert problem.field == "budget.appropriation.annual" and "应为数字" in problem.message
+
+
+class TestFinding:
+    def test_folders_are_searched_and_underscore_files_skipped(self):
+        assert find_project_files([SEED.parents[1]]) == [SEED]
+
+    def test_a_path_that_does_not_exist_is_named(self, tmp_path):
+        with pytest.raises(ParamsError, match="不存在"):
+            find_project_files([tmp_path / "params" / "2031"])
+
+
+def write_text(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
