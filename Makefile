@@ -23,8 +23,16 @@ setup: $(VENV)/.installed system-deps
 system-deps:
 	@scripts/system-deps.sh
 
+# The main job: check every project, then make its report (executed notebook, HTML, PDF).
 run: setup
 	$(BIN)/evaltools check $(PARAMS)
+	$(BIN)/evaltools run $(PARAMS)
+	@echo "Reports: outputs/ (e.g. outputs/2024/xiangxi-ggzy/platform-maintenance/report.pdf)"
+
+check: setup
+	$(BIN)/evaltools check $(PARAMS)
+
+score: setup
 	$(BIN)/evaltools score $(PARAMS)
 
 test: setup

@@ -136,6 +136,53 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _formats(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from evaltools.render import RenderError, run
+
+    failed = 0
+    try:
+        files = find_project_files(args.paths)
+    except ParamsError as exc:
+        _print_problems(exc)
+        return 1
+    for file in files:
+        try:
+            outputs = run(file, _formats(args.to), Path(args.out) if args.out else None, args.rules,
+                          Path(args.notebook) if args.notebook else None, args.timeout)
+        except ParamsError as exc:
+            failed += 1
+            _print_problems(exc)
+            continue
+        except RenderError as exc:
+            failed += 1
+            err.print(f"[red]失败[/red] {exc}", soft_wrap=True)
+            continue
+        for warning in outputs.warnings:
+            err.print(f"[yellow]提示[/yellow] {file}：笔记本输出了警告：{warning}", soft_wrap=True)
+        written = "、".join(str(p) for p in [outputs.notebook, *outputs.files.values()])
+        out.print(f"[green]✓[/green] {file} → {written}", soft_wrap=True)
+    return 1 if failed else 0
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from evaltools.render import RenderError, render_file
+
+    failed = 0
+    for path in args.notebooks:
+        try:
+            written = render_file(path, _formats(args.to))
+        except RenderError as exc:
+            failed += 1
+            err.print(f"[red]失败[/red] {exc}", soft_wrap=True)
+            continue
+        out.print(f"[green]✓[/green] {path} → {'、'.join(str(p) for p in written.values())}", soft_wrap=True)
+    return 1 if failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="evaltools", description="预算绩效自评：校验参数、按规则评分、生成报告。",
@@ -157,6 +204,20 @@ def build_parser() -> argparse.ArgumentParser:
     score_cmd = commands.add_parser("score", help="按评分规则计算各项得分、总分和等级")
     common(score_cmd)
     score_cmd.set_defaults(run=cmd_score)
+
+    run_cmd = commands.add_parser("run", help="执行报告笔记本（papermill），输出 HTML 与 PDF")
+    run_cmd.add_argument("paths", nargs="+", metavar="PATH", help="参数文件或文件夹")
+    run_cmd.add_argument("--to", default="html,pdf", help="输出格式，逗号分隔：html,pdf（默认两者）")
+    run_cmd.add_argument("--out", metavar="DIR", help="输出根目录（默认：工作区的 outputs/）")
+    run_cmd.add_argument("--rules", action="append", default=[], metavar="FILE", help="额外的评分规则文件")
+    run_cmd.add_argument("--notebook", metavar="IPYNB", help="另用一个报告笔记本（默认 notebooks/project_self_evaluation.ipynb）")
+    run_cmd.add_argument("--timeout", type=int, default=600, help="每个单元的超时秒数（默认 600）")
+    run_cmd.set_defaults(run=cmd_run)
+
+    render_cmd = commands.add_parser("render", help="把已执行的笔记本重新渲染为 HTML/PDF，不再执行")
+    render_cmd.add_argument("notebooks", nargs="+", metavar="EXECUTED.ipynb")
+    render_cmd.add_argument("--to", default="html,pdf", help="输出格式，逗号分隔：html,pdf")
+    render_cmd.set_defaults(run=cmd_render)
     return parser
 
 

@@ -48,6 +48,10 @@ class ParamsError(Exception):
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def _render_traceback_(self) -> list[str]:
+        # IPython shows this instead of a traceback: in a notebook the user sees the problems.
+        return ["参数有误，报告无法生成：", *(f"  {p}" for p in self.problems)]
+
 
 class _Loader(yaml.SafeLoader):
     """Safe YAML with exact decimals and no silently repeated keys."""

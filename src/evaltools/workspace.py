@@ -17,7 +17,7 @@ file last.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -77,6 +77,15 @@ def rules_files_for(project_file: Path) -> list[Path]:
     return list(reversed(chain))
 
 
+def workspace_root(path: Path) -> Path:
+    """The folder holding ``params/`` for a file inside it (else the file's own folder)."""
+    resolved = Path(path).resolve()
+    for parent in resolved.parents:
+        if parent.name == "params":
+            return parent.parent
+    return resolved.parent
+
+
 @dataclass
 class LoadedProject:
     """A project's validated parameters with the rules that score it and where each came from."""
@@ -110,12 +119,14 @@ def _department_defaults(folder: Path) -> tuple[YamlFile, dict[str, Any]] | None
     return department, defaults
 
 
-def load_project(path: Path | str, rules: Rules | Sequence[Path | str] | None = None) -> LoadedProject:
+def load_project(path: Path | str, rules: Rules | Sequence[Path | str] | None = None,
+                 overrides: Mapping[str, Any] | None = None) -> LoadedProject:
     """Read, merge and validate one project file.
 
     ``rules`` is a ready :class:`Rules`, or extra override files applied after the
-    ``_rules.yaml`` files of the workspace. Raises :class:`ParamsError` naming file, line and
-    field for anything that does not fit the model.
+    ``_rules.yaml`` files of the workspace. ``overrides`` (values papermill injected into a
+    notebook) are deep-merged last. Raises :class:`ParamsError` naming file, line and field
+    for anything that does not fit the model.
     """
     path = Path(path)
     project = read_yaml(path)
@@ -127,6 +138,9 @@ def load_project(path: Path | str, rules: Rules | Sequence[Path | str] | None = 
         merged = department[1]
     sources.append((project, ()))
     merged = deep_merge(merged, project.data)
+    if overrides:
+        sources.append((YamlFile(Path("<notebook parameters>"), dict(overrides)), ()))
+        merged = deep_merge(merged, overrides)
     params = validate(ProjectParams, merged, sources)
     if not isinstance(rules, Rules):
         rules = load_rules(*rules_files_for(path), *(rules or ()))

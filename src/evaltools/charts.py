@@ -1,0 +1,119 @@
+"""Charts a reviewer reads at a glance: where points were lost, and where the money went.
+
+Figures are drawn with matplotlib's object API (no pyplot state, any backend) in a CJK font
+registered from the system, and embedded as PNG data URIs with fixed metadata, so the same
+data gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import io
+import shutil
+import subprocess
+import warnings
+from decimal import Decimal
+from pathlib import Path
+
+import matplotlib
+from matplotlib import font_manager
+from matplotlib.figure import Figure
+
+from evaltools.markup import Html, tag
+from evaltools.model import ProjectParams
+from evaltools.scoring import ScoreCard
+from evaltools.targets import plain_number
+
+# Where Debian's fonts-noto-cjk puts the faces; fc-match finds others elsewhere.
+_KNOWN_FONT_FILES = (
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJKsc-Regular.otf",
+)
+FONT_HINT = "未找到中文字体，图表中的中文会显示为方框：请安装 fonts-noto-cjk（apt-get install fonts-noto-cjk）"
+
+BLUE, RED, GREY = "#2f5d8a", "#c0392b", "#d9dde3"
+
+
+@functools.cache
+def cjk_font_family() -> str | None:
+    """Register a CJK font with matplotlib once; its family name, or None when there is none."""
+    candidates = [Path(p) for p in _KNOWN_FONT_FILES if Path(p).is_file()]
+    if not candidates and shutil.which("fc-match"):
+        found = subprocess.run(["fc-match", "-f", "%{file}", "Noto Sans CJK SC:lang=zh-cn"],
+                               capture_output=True, text=True, check=False).stdout.strip()
+        if found and Path(found).is_file():
+            candidates.append(Path(found))
+    for path in candidates:
+        font_manager.fontManager.addfont(str(path))
+        return font_manager.FontProperties(fname=str(path)).get_name()
+    warnings.warn(FONT_HINT, stacklevel=2)
+    return None
+
+
+def _style() -> dict:
+    family = cjk_font_family()
+    return {
+        "font.family": [family, "DejaVu Sans"] if family else ["DejaVu Sans"],
+        "axes.unicode_minus": False,  # CJK fonts lack U+2212; use the hyphen
+        "font.size": 9,
+        "svg.hashsalt": "evaltools",
+    }
+
+
+def _embed(figure: Figure, caption: str, alt: str) -> Html:
+    buffer = io.BytesIO()
+    # No Software/date metadata: the same chart must give the same bytes.
+    figure.savefig(buffer, format="png", dpi=160, metadata={"Software": None}, bbox_inches="tight")
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return tag("figure", tag("img", src=f"data:image/png;base64,{data}", alt=alt), tag("figcaption", caption),
+               class_="chart")
+
+
+def _short(text: str, limit: int = 14) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def score_chart(card: ScoreCard, caption: str = "各项得分与分值") -> Html:
+    """One bar per scored item: the weight in grey, the score over it, red where points were lost."""
+    labels = ["预算执行率"] + [f"{row.level2.removesuffix('指标')}：{_short(row.indicator.name)}" for row in card.indicators]
+    weights = [card.execution.weight] + [row.weight for row in card.indicators]
+    scores = [card.execution.score] + [row.score for row in card.indicators]
+    with matplotlib.rc_context(_style()):
+        figure = Figure(figsize=(6.4, 0.42 * len(labels) + 0.8))
+        axes = figure.add_subplot()
+        positions = list(range(len(labels)))[::-1]
+        axes.barh(positions, [float(w) for w in weights], color=GREY, height=0.6, label="分值")
+        colours = [RED if s < w else BLUE for s, w in zip(scores, weights, strict=True)]
+        axes.barh(positions, [float(s) for s in scores], color=colours, height=0.6, label="得分")
+        for y, s, w in zip(positions, scores, weights, strict=True):
+            axes.text(float(w) + 0.2, y, f"{plain_number(s)}/{plain_number(w)}", va="center", fontsize=8)
+        axes.set_yticks(positions, labels)
+        axes.set_xlim(0, float(max(weights)) * 1.25)
+        axes.set_xlabel("分")
+        axes.spines[["top", "right"]].set_visible(False)
+        axes.set_title(f"总分 {card.total}（{card.grade}）", loc="left", fontsize=10)
+    lost = [f"{row.indicator.name}（扣{plain_number(row.lost)}分）" for row in card.indicators if row.lost > 0]
+    alt = "各项得分条形图。" + ("扣分项：" + "；".join(lost) if lost else "无扣分项。")
+    return _embed(figure, caption, alt)
+
+
+def spending_chart(params: ProjectParams, caption: str = "项目资金实际支出构成") -> Html:
+    """Spending by item, in 万元, with each item's share."""
+    items = sorted(params.spending, key=lambda item: item.amount, reverse=True)
+    total = sum((item.amount for item in items), Decimal(0))
+    with matplotlib.rc_context(_style()):
+        figure = Figure(figsize=(6.4, 0.45 * len(items) + 0.8))
+        axes = figure.add_subplot()
+        positions = list(range(len(items)))[::-1]
+        amounts = [float(item.amount / 10_000) for item in items]
+        axes.barh(positions, amounts, color=BLUE, height=0.6)
+        for y, item, amount in zip(positions, items, amounts, strict=True):
+            share = (item.amount / total * 100).quantize(Decimal("0.1")) if total else Decimal(0)
+            axes.text(amount, y, f" {item.amount / 10_000:.2f}万元（{share}%）", va="center", fontsize=8)
+        axes.set_yticks(positions, [item.item for item in items])
+        axes.set_xlim(0, max(amounts, default=1) * 1.45)
+        axes.set_xlabel("万元")
+        axes.spines[["top", "right"]].set_visible(False)
+    alt = "支出构成条形图：" + "；".join(f"{item.item} {item.amount} 元" for item in items)
+    return _embed(figure, caption, alt)

@@ -1,0 +1,59 @@
+"""HTML fragments for the report: everything from the parameters is escaped exactly once.
+
+A :class:`Html` is trusted markup built here; any other string is text and gets escaped
+when it is put into one. Narrative fields are Markdown with raw HTML switched off, so a
+``<script>`` in a parameter file is shown as text and runs nowhere.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+
+from markdown_it import MarkdownIt
+
+# CommonMark without raw HTML; a single line break inside a paragraph is kept as a break,
+# as people writing Chinese expect (a soft break would show as a space between characters).
+_MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True, "typographer": False}).enable("table")
+
+
+class Html(str):
+    """Markup that is safe to emit as is; displays as HTML in a notebook."""
+
+    def _repr_html_(self) -> str:
+        return str(self)
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        # The text/plain twin of a notebook output: a short stand-in, not the markup again.
+        printer.text(f"<HTML，{len(self)} 字符>")
+
+    def __add__(self, other: str) -> Html:
+        return Html(str(self) + str(escape(other)))
+
+
+def escape(content: object) -> Html:
+    """``content`` as HTML: trusted :class:`Html` as is, anything else as escaped text."""
+    if isinstance(content, Html):
+        return content
+    if content is None:
+        return Html("")
+    return Html(html.escape(str(content), quote=True))
+
+
+def join(parts: Iterable[object], separator: str = "") -> Html:
+    return Html(escape(separator).join(escape(part) for part in parts))
+
+
+def tag(name: str, *content: object, **attrs: object) -> Html:
+    """``<name attrs>content</name>``; ``class_`` stands for ``class``; None/False attrs are left out."""
+    rendered = "".join(
+        f' {key.rstrip("_").replace("_", "-")}="{html.escape(str(value), quote=True)}"'
+        for key, value in attrs.items()
+        if value is not None and value is not False
+    )
+    return Html(f"<{name}{rendered}>{join(content)}</{name}>")
+
+
+def markdown(text: str | None) -> Html:
+    """Narrative Markdown as HTML; raw HTML in it is shown as text."""
+    return Html(_MARKDOWN.render(text or "")) if text else Html("")

@@ -1,0 +1,216 @@
+"""From a parameter file to the executed notebook, its HTML and its A4 PDF, in-process.
+
+papermill executes the notebook with the project's merged parameters; nbconvert's
+``HTMLExporter`` (with the workspace's lean template) and WeasyPrint render it, all as
+library calls. Outputs are written to a temporary file beside their destination and moved
+into place only when complete: a failed run never leaves a half-written file where a good
+one stood. The failed notebook is kept as ``report.failed.ipynb`` for the analyst to read.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import nbformat
+
+from evaltools.params import plain
+from evaltools.report import NOTEBOOK, default_notebook, fingerprint_notebook
+from evaltools.workspace import LoadedProject, load_project, workspace_root
+
+FORMATS = ("html", "pdf")
+TEMPLATE = "evaltools_report"
+
+
+class RenderError(Exception):
+    """A report could not be made; the message says which project and why."""
+
+
+@dataclass
+class Outputs:
+    folder: Path
+    notebook: Path
+    files: dict[str, Path] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def output_folder(project_file: Path, out_root: Path | None = None) -> Path:
+    """``outputs/<year>/<department>/<project>/`` for ``params/<year>/<department>/<project>.yaml``."""
+    project_file = project_file.resolve()
+    root = workspace_root(project_file)
+    base = out_root if out_root is not None else root / "outputs"
+    try:
+        relative = project_file.relative_to(root / "params")
+    except ValueError:
+        relative = Path(project_file.name)
+    return Path(base) / relative.with_suffix("")
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def write_atomic(path: Path, data: bytes | str) -> None:
+    """Write ``path`` completely or not at all."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; reports are meant to be shared
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+# --- execution ------------------------------------------------------------------------------------
+
+
+def parameters_for(project: LoadedProject, notebook: Path, rules_files: Sequence[Path | str] = ()) -> dict:
+    """What papermill injects: the merged parameters (plain data), where they came from,
+    and the notebook's fingerprint for the provenance line."""
+    return {
+        "params_file": str(project.path.resolve()),
+        "rules_files": [str(Path(f).resolve()) for f in rules_files],
+        "notebook_fingerprint": fingerprint_notebook(notebook),
+        **plain(project.data),
+    }
+
+
+def execute(project: LoadedProject, destination: Path, notebook: Path | None = None,
+            rules_files: Sequence[Path | str] = (), timeout: int = 600,
+            kernel_name: str = "python3") -> nbformat.NotebookNode:
+    """Run the notebook for one project with papermill and write the executed notebook.
+
+    On failure the executed notebook (with the failing cell's error) is written beside the
+    destination as ``*.failed.ipynb`` and :class:`RenderError` names the cell and the error.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    notebook = notebook or default_notebook(project.path)
+    if notebook is None:
+        raise RenderError(f"找不到报告笔记本 notebooks/{NOTEBOOK}（工作区 {workspace_root(project.path)}）；可用 --notebook 指定")
+    with tempfile.TemporaryDirectory(prefix="evaltools-") as scratch:
+        scratch_out = Path(scratch) / destination.name
+        try:
+            executed = papermill.execute_notebook(
+                str(notebook), str(scratch_out),
+                parameters=parameters_for(project, notebook, rules_files),
+                kernel_name=kernel_name, cwd=str(notebook.parent), progress_bar=False,
+                log_output=False, execution_timeout=timeout, report_mode=True,
+                # A local kernel on loopback: its TCP-without-encryption warning is noise here.
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            )
+        except PapermillExecutionError as exc:
+            if scratch_out.exists():
+                write_atomic(destination.with_suffix(".failed.ipynb"), scratch_out.read_bytes())
+            raise RenderError(f"{project.path}：第 {exc.exec_count} 个单元出错：{exc.ename}: {exc.evalue}") from None
+        except Exception as exc:  # a kernel that dies or cannot start
+            raise RenderError(f"{project.path}：笔记本无法执行：{type(exc).__name__}: {exc}") from None
+        write_atomic(destination, scratch_out.read_bytes())
+    destination.with_suffix(".failed.ipynb").unlink(missing_ok=True)
+    return nbformat.from_dict(executed)
+
+
+def stderr_of(notebook: nbformat.NotebookNode) -> list[str]:
+    """What the cells printed to stderr (warnings): not in the report, so reported here."""
+    return [
+        output.get("text", "").strip()
+        for cell in notebook.cells if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "stream" and output.get("name") == "stderr"
+    ]
+
+
+# --- rendering ------------------------------------------------------------------------------------
+
+
+def _templates() -> Path:
+    return Path(str(resources.files("evaltools") / "templates"))
+
+
+@functools.cache
+def _exporter():
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name=TEMPLATE, extra_template_basedirs=[str(_templates())])
+    exporter.exclude_input = True
+    exporter.exclude_input_prompt = True
+    exporter.exclude_output_prompt = True
+    return exporter
+
+
+@functools.cache
+def _css() -> str:
+    return (_templates() / TEMPLATE / "report.css").read_text(encoding="utf-8")
+
+
+def _title(notebook: nbformat.NotebookNode) -> str:
+    parameters = notebook.metadata.get("papermill", {}).get("parameters", {})
+    name, year = (parameters.get("project") or {}).get("name"), parameters.get("year")
+    return f"{year}年度“{name}”绩效自评报告" if name and year else "绩效自评报告"
+
+
+def to_html(notebook: nbformat.NotebookNode) -> str:
+    """The report as one self-contained HTML page: no code, no scripts, no network."""
+    title = _title(notebook)
+    body, _ = _exporter().from_notebook_node(notebook, resources={"evaltools": {"title": title, "css": _css()}})
+    return body
+
+
+def to_pdf(html: str) -> bytes:
+    """The same page as an A4 PDF with embedded CJK fonts, in-process (WeasyPrint)."""
+    import weasyprint
+
+    return weasyprint.HTML(string=html, base_url=None).write_pdf()
+
+
+def render(notebook: nbformat.NotebookNode, folder: Path, formats: Iterable[str] = FORMATS,
+           name: str = "report") -> dict[str, Path]:
+    """Write the HTML and/or PDF of an executed notebook into ``folder``."""
+    formats = list(formats)
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown:
+        raise RenderError(f"不支持的格式：{', '.join(unknown)}（可选：{', '.join(FORMATS)}）")
+    written: dict[str, Path] = {}
+    html = to_html(notebook)
+    if "html" in formats:
+        written["html"] = folder / f"{name}.html"
+        write_atomic(written["html"], html)
+    if "pdf" in formats:
+        written["pdf"] = folder / f"{name}.pdf"
+        write_atomic(written["pdf"], to_pdf(html))
+    return written
+
+
+def run(project_file: Path | str, formats: Iterable[str] = FORMATS, out_root: Path | None = None,
+        rules_files: Sequence[Path | str] = (), notebook: Path | None = None, timeout: int = 600) -> Outputs:
+    """Parameters → executed notebook → HTML/PDF, for one project."""
+    project_file = Path(project_file)
+    project = load_project(project_file, rules_files)
+    folder = output_folder(project_file, out_root)
+    executed_path = folder / "report.ipynb"
+    executed = execute(project, executed_path, notebook, rules_files, timeout)
+    files = render(executed, folder, formats)
+    return Outputs(folder, executed_path, files, stderr_of(executed))
+
+
+def render_file(executed_path: Path | str, formats: Iterable[str] = FORMATS) -> dict[str, Path]:
+    """Render an executed notebook again, without executing it."""
+    executed_path = Path(executed_path)
+    try:
+        notebook = nbformat.read(executed_path, as_version=4)
+    except FileNotFoundError:
+        raise RenderError(f"{executed_path}：文件不存在") from None
+    except Exception as exc:
+        raise RenderError(f"{executed_path}：不是可读的笔记本（{exc}）") from None
+    return render(notebook, executed_path.parent, formats, name=executed_path.stem)

@@ -1,0 +1,160 @@
+"""The real pipeline: papermill executes the notebook, nbconvert and WeasyPrint render it.
+
+Nothing is mocked; the PDF is read back with poppler's pdftotext, pdffonts and pdfinfo.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from evaltools.cli import main
+from evaltools.render import RenderError, render_file, run
+from evaltools.scoring import score
+from evaltools.workspace import load_project
+
+from conftest import ROOT, SEED
+
+POPPLER = all(shutil.which(tool) for tool in ("pdftotext", "pdffonts", "pdfinfo"))
+needs_poppler = pytest.mark.skipif(not POPPLER and not os.environ.get("CI"),
+                                   reason="poppler-utils not installed (scripts/system-deps.sh installs it)")
+
+
+def pdftotext(pdf: Path, *args: str) -> str:
+    return subprocess.run(["pdftotext", "-layout", *args, str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def squeeze(text: str) -> str:
+    """Table cells wrap inside words: compare text without its line breaks and spaces."""
+    return re.sub(r"\s+", "", text)
+
+
+@pytest.fixture(scope="module")
+def seed_outputs(tmp_path_factory):
+    return run(SEED, out_root=tmp_path_factory.mktemp("outputs"))
+
+
+def test_outputs_are_laid_out_by_year_department_project(seed_outputs):
+    assert seed_outputs.folder.parts[-3:] == ("2024", "xiangxi-ggzy", "platform-maintenance")
+    assert {p.name for p in seed_outputs.folder.iterdir()} == {"report.ipynb", "report.html", "report.pdf"}
+
+
+def test_the_run_prints_no_warning(seed_outputs):
+    assert seed_outputs.warnings == []
+
+
+@needs_poppler
+def test_pdf_text_holds_the_project_every_indicator_and_the_score(seed_outputs, seed):
+    text = squeeze(pdftotext(seed_outputs.files["pdf"]))
+    assert "公共资源交易平台运行维护费" in text
+    card = score(seed.params, seed.rules)
+    for row in card.indicators:
+        assert squeeze(row.indicator.name) in text
+    form = text[text.rindex("项目支出绩效自评表"):]
+    assert re.search(r"15\.00.*13\.00.*10\.00.*10\.00.*15\.00.*13\.00.*10\.00", form)
+    assert "10096.00等级：优" in form
+    assert "评分：96.00等级：优" in text
+
+
+@needs_poppler
+def test_pdf_embeds_its_fonts(seed_outputs):
+    listing = subprocess.run(["pdffonts", str(seed_outputs.files["pdf"])], capture_output=True, text=True,
+                             check=True).stdout.splitlines()[2:]
+    assert listing and all(line.split()[-5] == "yes" for line in listing)  # the "emb" column
+    assert any("Serif-CJK" in line for line in listing) and any("Sans-CJK" in line for line in listing)
+
+
+@needs_poppler
+def test_pdf_is_a4_with_page_numbers(seed_outputs):
+    info = subprocess.run(["pdfinfo", str(seed_outputs.files["pdf"])], capture_output=True, text=True,
+                          check=True).stdout
+    assert re.search(r"Page size:\s+595\.\d+ x 841\.\d+ pts \(A4\)", info)
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    assert pages > 3
+    def page(n: int) -> str:
+        return squeeze(pdftotext(seed_outputs.files["pdf"], "-f", str(n), "-l", str(n)))
+
+    assert page(2).endswith("—2—")
+    assert "—1—" not in page(1)  # no number on the cover
+    assert page(pages).endswith(f"—{pages}—")
+
+
+def test_html_has_no_code_no_script_and_no_network(seed_outputs):
+    html = seed_outputs.files["html"].read_text(encoding="utf-8")
+    assert '<html lang="zh">' in html
+    assert "report.cover()" not in html and "ProjectReport" not in html and "params_file" not in html
+    assert "<script" not in html.lower()
+    assert not re.search(r"(?:src|href)\s*=\s*[\"']?(?:https?:)?//", html)
+    assert "http://" not in html and "https://" not in html
+
+
+def test_executed_notebook_records_its_parameters(seed_outputs):
+    notebook = nbformat.read(seed_outputs.notebook, as_version=4)
+    parameters = notebook.metadata.papermill.parameters
+    assert parameters["project"]["name"] == "公共资源交易平台运行维护费"
+    assert parameters["budget"]["appropriation"]["annual"] == "106.62"  # exact, as a string
+    assert any("injected-parameters" in cell.metadata.get("tags", []) for cell in notebook.cells)
+
+
+def test_render_again_without_executing(seed_outputs, tmp_path):
+    copy = tmp_path / "report.ipynb"
+    shutil.copy(seed_outputs.notebook, copy)
+    written = render_file(copy, ["html"])
+    assert written["html"].read_text(encoding="utf-8") == seed_outputs.files["html"].read_text(encoding="utf-8")
+
+
+def test_a_second_project_gets_its_own_numbers(workspace, tmp_path):
+    department = workspace / "2024" / "xiangxi-ggzy"
+    text = (department / "platform-maintenance.yaml").read_text(encoding="utf-8")
+    text = text.replace("name: 公共资源交易平台运行维护费", "name: 专家评审系统升级", 1)
+    text = text.replace("appropriation: {initial: 0.00, annual: 106.62, executed: 106.62}",
+                        "appropriation: {initial: 0.00, annual: 50.00, executed: 40.00}")
+    text = text.replace("spending:  # 元\n", "spending:  # 元\n  - {item: 退回, amount: -666200.00}\n")
+    text = text.replace("declared:\n  execution_rate: 100.00\n  execution_score: 10\n  total_score: 96\n  grade: 优\n", "")
+    second = department / "expert-system.yaml"
+    second.write_text(text, encoding="utf-8")
+    project = load_project(second)
+    card = score(project.params, project.rules)
+    assert card.total == 94  # 8.00 for an 80% execution rate instead of 10
+    outputs = run(second, ["html"], out_root=tmp_path / "outputs")
+    html = outputs.files["html"].read_text(encoding="utf-8")
+    assert "<title>2024年度“专家评审系统升级”绩效自评报告</title>" in html
+    assert "<dd>专家评审系统升级</dd>" in html and "<dd>公共资源交易平台运行维护费</dd>" not in html
+    assert "评分：94.00" in html and "80.00%" in html and "<td class=\"num\">8.00</td>" in html
+
+
+def test_a_failed_run_leaves_the_good_outputs_untouched(seed_outputs, tmp_path):
+    out_root = seed_outputs.folder.parents[2]
+    before = {p.name: p.read_bytes() for p in seed_outputs.folder.iterdir()}
+    broken = tmp_path / "broken.ipynb"
+    notebook = nbformat.read(ROOT / "notebooks" / "project_self_evaluation.ipynb", as_version=4)
+    notebook.cells.insert(3, nbformat.v4.new_code_cell("raise RuntimeError('单元出错了')"))
+    nbformat.write(notebook, broken)
+    with pytest.raises(RenderError, match="单元出错了"):
+        run(SEED, out_root=out_root, notebook=broken)
+    after = {p.name: p.read_bytes() for p in seed_outputs.folder.iterdir() if p.name != "report.failed.ipynb"}
+    assert after == before
+    assert (seed_outputs.folder / "report.failed.ipynb").is_file()
+    assert not [p for p in seed_outputs.folder.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_cli_run_writes_html_only_when_asked(capsys, tmp_path):
+    assert main(["run", str(SEED), "--to", "html", "--out", str(tmp_path)]) == 0
+    folder = tmp_path / "2024" / "xiangxi-ggzy" / "platform-maintenance"
+    assert sorted(p.name for p in folder.iterdir()) == ["report.html", "report.ipynb"]
+    assert "report.html" in capsys.readouterr().out
+
+
+def test_cli_run_reports_bad_parameters_without_a_kernel(capsys, workspace, tmp_path):
+    project = workspace / "2024" / "xiangxi-ggzy" / "platform-maintenance.yaml"
+    project.write_text(project.read_text(encoding="utf-8").replace("weight: 15", "weight: 十五", 1), encoding="utf-8")
+    out = tmp_path / "outputs"
+    assert main(["run", str(project), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert f"{project}:" in err and "indicators[0].weight" in err and "Traceback" not in err
+    assert not out.exists()

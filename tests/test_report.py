@@ -1,0 +1,118 @@
+"""The report's parts: every figure from the data, text escaped, the 自评表 in its layout."""
+
+import re
+
+import pytest
+
+from evaltools.markup import Html, escape, markdown, tag
+from evaltools.report import ProjectReport
+
+from conftest import SEED
+
+
+@pytest.fixture(scope="module")
+def report() -> ProjectReport:
+    return ProjectReport.load(SEED)
+
+
+def all_parts(report: ProjectReport) -> str:
+    return "".join([report.cover(), report.review(), report.first_page(), report.overview(), report.funds(),
+                    report.organisation(), report.performance(), report.conclusion(), report.lessons(),
+                    report.closing(), report.form(), report.provenance()])
+
+
+class TestMarkup:
+    def test_text_is_escaped_and_html_is_kept(self):
+        assert escape("<b>") == "&lt;b&gt;"
+        assert tag("td", "<i>", Html("<b>x</b>"), class_="num") == '<td class="num">&lt;i&gt;<b>x</b></td>'
+
+    def test_markdown_shows_raw_html_as_text(self):
+        assert "<script>" not in markdown("正文<script>alert(1)</script>")
+        assert "&lt;script&gt;" in markdown("正文<script>alert(1)</script>")
+
+    def test_markdown_refuses_script_links(self):
+        assert 'href="javascript' not in markdown("[点我](javascript:alert(1))")
+
+
+def test_no_placeholder_is_left_unfilled(report):
+    assert "{{" not in all_parts(report)
+
+
+def test_narrative_figures_come_from_the_budget(report):
+    funds = report.overview()
+    assert "年度预算批准资金总额106.62万元" in funds and "实际到位资金106.62万元" in funds
+
+
+def test_generated_sentences_state_the_computed_figures(report):
+    assert report.spending_sentence() == (
+        "项目资金实际支出1066200.00元，其中：维修（护）费319788.00元，劳务费460507.00元，"
+        "其他商品和服务支出8875.00元，办公设备购置277030.00元。")
+    assert "预算执行率为100.00%" in report.performance()
+    assert "本单位项目绩效自评得分为96.00分，评价等级为：优" in report.conclusion()
+
+
+def test_conclusion_and_grade_note_follow_the_rules(report):
+    page = report.first_page()
+    assert "评分：96.00" in page and "等级：优" in page
+    assert "60（含）—80分为较差" in page  # the 湘西 override
+
+
+def test_completion_sentence_names_the_deducted_rows(report):
+    sentence = report.completion_sentence()
+    assert "“切实保障公共资源交易平台运行稳定”（扣2分）" in sentence
+    assert "“推动全州公共资源交易事业高质量发展”（扣2分）" in sentence
+
+
+def test_a_clean_project_says_so_in_the_review_box(report):
+    assert "一致性检查未发现问题" in report.review()
+
+
+def test_findings_are_shown_to_reviewers(workspace):
+    project = workspace / "2024" / "xiangxi-ggzy" / "platform-maintenance.yaml"
+    project.write_text(project.read_text(encoding="utf-8").replace("grade: 优", "grade: 良"), encoding="utf-8")
+    box = ProjectReport.load(project).review()
+    assert "1 个错误" in box and "[GRADE]" in box and "declared.grade" in box
+
+
+class TestSelfEvaluationForm:
+    def test_first_and_second_level_cells_are_merged(self, report):
+        form = report.form()
+        assert re.search(r'<td class="label" rowspan="4">产出指标（50分）</td>', form)
+        assert re.search(r'<td class="label" rowspan="2">效益指标（30分）</td>', form)
+        assert '<td class="label" rowspan="5">项目资金（万元）</td>' in form
+
+    def test_every_indicator_row_with_its_score_and_the_total(self, report):
+        form = report.form()
+        assert form.count('class="indicator') == 7
+        assert "<strong>96.00</strong>" in form and "等级：优" in form
+        assert "100.00%" in form and "持续推进信息化平台建设，为交易主体提供优质服务" in form
+
+    def test_the_column_headings_repeat_on_each_page(self, report):
+        assert re.search(r"<thead><tr><th class=\"label\">绩效指标</th><th>一级指标</th>", report.form())
+
+    @pytest.mark.parametrize(("fund_type", "title"), [
+        ("一般公共预算", "项目支出绩效自评表"), ("政府性基金预算", "政府性基金预算支出绩效自评表"),
+        ("国有资本经营预算", "国有资本经营预算支出绩效自评表"), ("社会保险基金预算", "社会保险基金预算支出绩效自评表"),
+    ])
+    def test_the_title_follows_the_fund_type(self, workspace, fund_type, title):
+        project = workspace / "2024" / "xiangxi-ggzy" / "platform-maintenance.yaml"
+        project.write_text(project.read_text(encoding="utf-8").replace("fund_type: 一般公共预算", f"fund_type: {fund_type}"),
+                           encoding="utf-8")
+        assert f"湘西土家族苗族自治州公共资源交易中心{title}" in ProjectReport.load(project).form()
+
+
+def test_hostile_text_is_escaped_everywhere(workspace):
+    project = workspace / "2024" / "xiangxi-ggzy" / "platform-maintenance.yaml"
+    text = project.read_text(encoding="utf-8").replace("  other: 无", '  other: "<script>alert(1)</script><img src=x onerror=alert(2)>"')
+    text = text.replace("name: 公共资源交易平台运行维护费", 'name: "平台<b>运维</b>"', 1)
+    project.write_text(text, encoding="utf-8")
+    html = all_parts(ProjectReport.load(project))
+    assert "<script" not in html and "<img src=x" not in html and "<b>运维" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "平台&lt;b&gt;运维&lt;/b&gt;" in html
+
+
+def test_provenance_names_data_rules_and_version(report):
+    line = report.provenance()
+    assert "params/2024/xiangxi-ggzy/platform-maintenance.yaml" in line and report.project.fingerprint in line
+    assert report.rules.fingerprint in line and "evaltools" in line and "notebooks/project_self_evaluation.ipynb" in line
+    assert "/work" not in line and "/tmp" not in line  # relative: the same report on any machine
