@@ -158,3 +158,11 @@ def test_cli_run_reports_bad_parameters_without_a_kernel(capsys, workspace, tmp_
     err = capsys.readouterr().err
     assert f"{project}:" in err and "indicators[0].weight" in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_pdf_rendering_logs_no_warning(seed_outputs, caplog):
+    from evaltools.render import to_pdf
+
+    with caplog.at_level("WARNING"):
+        to_pdf(seed_outputs.files["html"].read_text(encoding="utf-8"))
+    assert [r.getMessage() for r in caplog.records if r.levelname in ("WARNING", "ERROR")] == []

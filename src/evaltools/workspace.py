@@ -139,7 +139,7 @@ def load_project(path: Path | str, rules: Rules | Sequence[Path | str] | None = 
     sources.append((project, ()))
     merged = deep_merge(merged, project.data)
     if overrides:
-        sources.append((YamlFile(Path("<notebook parameters>"), dict(overrides)), ()))
+        sources.append((YamlFile(Path("<笔记本参数>"), dict(overrides)), ()))
         merged = deep_merge(merged, overrides)
     params = validate(ProjectParams, merged, sources)
     if not isinstance(rules, Rules):
