@@ -36,6 +36,7 @@ score: setup
 	$(BIN)/evaltools score $(PARAMS)
 
 test: setup
+	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest
 
 clean:

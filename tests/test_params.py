@@ -8,7 +8,7 @@ import pytest
 from evaltools.params import ParamsError, deep_merge, read_yaml
 from evaltools.workspace import find_project_files, load_project
 
-from conftest import SEED, write_yaml
+from conftest import SEED
 
 
 class TestDeepMerge:

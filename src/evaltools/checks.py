@@ -181,7 +181,7 @@ def _category(ctx: Context) -> Iterator[Raised]:
 def _weights(ctx: Context) -> Iterator[Raised]:
     rules, levels = ctx.rules, ctx.card.levels
     moved = rules.redistribute
-    receiving = set(moved.to) if moved and not any(l.name == moved.source and l.weight for l in levels) else set()
+    receiving = set(moved.to) if moved and not any(lv.name == moved.source and lv.weight for lv in levels) else set()
     for level in levels:
         if level.name in receiving:
             if level.weight < level.expected_weight:
@@ -313,9 +313,7 @@ def _grade(ctx: Context) -> Iterator[Raised]:
 def texts(model: BaseModel, loc: Loc = ()) -> Iterator[tuple[Loc, str]]:
     """Every piece of free text in the parameters, with where it sits."""
     for name in type(model).model_fields:
-        value = getattr(model, name)
-        for sub_loc, item in _walk(value, loc + (name,)):
-            yield sub_loc, item
+        yield from _walk(getattr(model, name), loc + (name,))
 
 
 def _walk(value: object, loc: Loc) -> Iterator[tuple[Loc, str]]:

@@ -112,9 +112,7 @@ class YamlFile:
         """How many leading parts of ``loc`` this file sets."""
         value: Any = self.data
         for found, part in enumerate(loc):
-            if isinstance(value, Mapping) and part in value:
-                value = value[part]
-            elif isinstance(value, list) and isinstance(part, int) and part < len(value):
+            if isinstance(value, Mapping) and part in value or isinstance(value, list) and isinstance(part, int) and part < len(value):
                 value = value[part]
             else:
                 return found

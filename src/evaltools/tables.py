@@ -12,7 +12,7 @@ from itertools import groupby
 
 from evaltools.checks import SEVERITY_LABELS, Finding
 from evaltools.figures import money
-from evaltools.markup import Html, escape, join, markdown, tag
+from evaltools.markup import Html, join, markdown, tag
 from evaltools.model import SOURCE_LABELS, BudgetRow, ProjectParams, Sources
 from evaltools.rules import Rules
 from evaltools.scoring import IndicatorScore, ScoreCard, percent
