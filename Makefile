@@ -23,11 +23,11 @@ setup: $(VENV)/.installed system-deps
 system-deps:
 	@scripts/system-deps.sh
 
-# The main job: check every project, then make its report (executed notebook, HTML, PDF).
+# The main job: check every project, then render every report in parallel (unchanged ones are
+# skipped) and write the reviewers' index outputs/<year>/index.html.
 run: setup
 	$(BIN)/evaltools check $(PARAMS)
-	$(BIN)/evaltools run $(PARAMS)
-	@echo "Reports: outputs/ (e.g. outputs/2024/xiangxi-ggzy/platform-maintenance/report.pdf)"
+	$(BIN)/evaltools batch $(PARAMS)
 
 check: setup
 	$(BIN)/evaltools check $(PARAMS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import shutil
+from decimal import Decimal
 from collections.abc import Callable
 from pathlib import Path
 
@@ -62,4 +63,19 @@ def workspace(tmp_path: Path) -> Path:
 
 def write_yaml(path: Path, data: dict) -> Path:
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def add_project(department: Path, stem: str, name: str, annual: str = "106.62", executed: str = "106.62") -> Path:
+    """A second project beside the seed: the seed's text with another name and budget."""
+    text = (department / "platform-maintenance.yaml").read_text(encoding="utf-8")
+    text = text.replace("name: 公共资源交易平台运行维护费", f"name: {name}", 1)
+    text = text.replace("appropriation: {initial: 0.00, annual: 106.62, executed: 106.62}",
+                        f"appropriation: {{initial: 0.00, annual: {annual}, executed: {executed}}}")
+    spent = (Decimal(executed) - Decimal("106.62")) * 10000
+    if spent:
+        text = text.replace("spending:  # 元\n", f"spending:  # 元\n  - {{item: 调整, amount: {spent:.2f}}}\n")
+    text = text.replace("declared:\n  execution_rate: 100.00\n  execution_score: 10\n  total_score: 96\n  grade: 优\n", "")
+    path = department / f"{stem}.yaml"
+    path.write_text(text, encoding="utf-8")
     return path

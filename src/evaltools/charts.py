@@ -117,3 +117,19 @@ def spending_chart(params: ProjectParams, caption: str = "项目资金实际支�
         axes.spines[["top", "right"]].set_visible(False)
     alt = "支出构成条形图：" + "；".join(f"{item.item} {item.amount} 元" for item in items)
     return _embed(figure, caption, alt)
+
+
+def grade_chart(counts: dict[str, int], caption: str = "等级分布") -> Html:
+    """How many projects got each grade, best grade first."""
+    labels, values = list(counts), list(counts.values())
+    with matplotlib.rc_context(_style()):
+        figure = Figure(figsize=(4.8, 2.4))
+        axes = figure.add_subplot()
+        bars = axes.bar(labels, values, color=BLUE, width=0.6)
+        axes.bar_label(bars, labels=[str(v) for v in values], fontsize=8)
+        axes.set_ylabel("项目数")
+        axes.set_ylim(0, max(values, default=0) * 1.25 + 1)
+        axes.yaxis.get_major_locator().set_params(integer=True)
+        axes.spines[["top", "right"]].set_visible(False)
+    alt = "等级分布：" + "，".join(f"{label} {value} 个" for label, value in counts.items())
+    return _embed(figure, caption, alt)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -183,6 +184,97 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+class _BatchProgress:
+    """A progress bar on a terminal; one plain line per project in logs and CI."""
+
+    def __init__(self) -> None:
+        self.bar = None
+        self.task = None
+        self.total = self.finished = 0
+        self.counts = {"done": 0, "skipped": 0, "failed": 0}
+        self.started = time.monotonic()
+
+    def plan(self, total: int, to_run: int) -> None:
+        self.total = total
+        out.print(f"{total} 个项目，{to_run} 个需要生成，{total - to_run} 个未变或无法读取")
+        if out.is_terminal:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                TextColumn("{task.fields[status]}"), TimeElapsedColumn(),
+                                TextColumn("{task.fields[rate]}"), console=out)
+            self.task = self.bar.add_task("批处理", total=total, status="", rate="")
+            self.bar.start()
+
+    def result(self, result) -> None:
+        self.finished += 1
+        self.counts[result.status] += 1
+        elapsed = time.monotonic() - self.started
+        rate = f"{self.finished / elapsed * 60:.1f} 个/分钟" if elapsed > 0 else ""
+        status = f"完成 {self.counts['done']} · 跳过 {self.counts['skipped']} · 失败 {self.counts['failed']}"
+        if self.bar is not None:
+            self.bar.update(self.task, advance=1, status=status, rate=rate)
+            if result.status == "failed":
+                self.bar.console.print(f"[red]失败[/red] {result.message}", soft_wrap=True)
+        else:
+            detail = f"{result.summary.get('total', '')} {result.summary.get('grade', '')}".strip()
+            line = f"[{self.finished}/{self.total}] {result.label} {result.project_file}"
+            if detail:
+                line += f" {detail}"
+            if result.duration:
+                line += f"（{result.duration:.1f} 秒）"
+            if result.status == "failed":
+                line += f"：{result.message}"
+            out.print(line, soft_wrap=True)
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _batch_table(batch) -> Table:
+    table = Table(title="批处理结果", title_justify="left")
+    for column in ("项目", "状态", "总分", "等级", "检查（错误/提示）", "用时", "说明"):
+        table.add_column(column, justify="right" if column in ("总分", "用时") else "left", overflow="fold")
+    for result in batch.results:
+        summary = result.summary
+        findings = f"{summary['errors']}/{summary['warnings']}" if summary else ""
+        colour = {"failed": "red", "done": "green", "skipped": "dim"}[result.status]
+        table.add_row(summary.get("name") or result.project_file, f"[{colour}]{result.label}[/{colour}]",
+                      summary.get("total", ""), summary.get("grade", ""), findings,
+                      f"{result.duration:.1f}s" if result.duration else "", result.message)
+    return table
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from evaltools.batch import LockedError, as_json, run_batch
+
+    progress = _BatchProgress()
+    try:
+        batch = run_batch(args.paths, _formats(args.to), jobs=args.jobs, out_root=Path(args.out) if args.out else None,
+                          rules_files=args.rules, notebook=Path(args.notebook) if args.notebook else None,
+                          timeout=args.timeout, force=args.force, executor=args.executor, scheduler=args.scheduler,
+                          on_plan=progress.plan, on_result=progress.result)
+    except LockedError as exc:
+        err.print(f"[red]拒绝[/red] {exc}")
+        return 1
+    except ParamsError as exc:
+        _print_problems(exc)
+        return 1
+    finally:
+        progress.stop()
+    if args.json:
+        out.print_json(as_json(batch))
+    else:
+        out.print(_batch_table(batch))
+    summary = (f"完成 {batch.count('done')}，跳过 {batch.count('skipped')}，失败 {batch.count('failed')}，"
+               f"用时 {time.monotonic() - progress.started:.1f} 秒")
+    out.print(summary)
+    for index in batch.indexes:
+        out.print(f"评审索引：{index}")
+    return 1 if batch.failed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="evaltools", description="预算绩效自评：校验参数、按规则评分、生成报告。",
@@ -213,6 +305,21 @@ def build_parser() -> argparse.ArgumentParser:
     run_cmd.add_argument("--notebook", metavar="IPYNB", help="另用一个报告笔记本（默认 notebooks/project_self_evaluation.ipynb）")
     run_cmd.add_argument("--timeout", type=int, default=600, help="每个单元的超时秒数（默认 600）")
     run_cmd.set_defaults(run=cmd_run)
+
+    batch_cmd = commands.add_parser("batch", help="批量生成一个部门或一个年度的全部报告（并行、增量）")
+    batch_cmd.add_argument("paths", nargs="+", metavar="PATH", help="年度或部门文件夹（如 params/2024），或参数文件")
+    batch_cmd.add_argument("--jobs", "-j", type=int, default=None, help="并行的工作进程数（默认：CPU 核数）")
+    batch_cmd.add_argument("--to", default="html,pdf", help="输出格式，逗号分隔：html,pdf")
+    batch_cmd.add_argument("--force", action="store_true", help="忽略记录的内容指纹，全部重新生成")
+    batch_cmd.add_argument("--out", metavar="DIR", help="输出根目录（默认：工作区的 outputs/）")
+    batch_cmd.add_argument("--rules", action="append", default=[], metavar="FILE", help="额外的评分规则文件")
+    batch_cmd.add_argument("--notebook", metavar="IPYNB", help="另用一个报告笔记本")
+    batch_cmd.add_argument("--timeout", type=int, default=600, help="每个单元的超时秒数（默认 600）")
+    batch_cmd.add_argument("--executor", choices=("process", "dask"), default="process",
+                           help="process：本机工作进程（默认）；dask：Dask 集群")
+    batch_cmd.add_argument("--scheduler", metavar="ADDRESS", help="Dask 调度器地址，如 tcp://10.0.0.5:8786（不给则启动本机 LocalCluster）")
+    batch_cmd.add_argument("--json", action="store_true", help="以 JSON 输出结果")
+    batch_cmd.set_defaults(run=cmd_batch)
 
     render_cmd = commands.add_parser("render", help="把已执行的笔记本重新渲染为 HTML/PDF，不再执行")
     render_cmd.add_argument("notebooks", nargs="+", metavar="EXECUTED.ipynb")

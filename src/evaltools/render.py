@@ -37,18 +37,14 @@ class Outputs:
     notebook: Path
     files: dict[str, Path] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    timings: dict = field(default_factory=dict)
 
 
-def output_folder(project_file: Path, out_root: Path | None = None) -> Path:
-    """``outputs/<year>/<department>/<project>/`` for ``params/<year>/<department>/<project>.yaml``."""
-    project_file = project_file.resolve()
-    root = workspace_root(project_file)
-    base = out_root if out_root is not None else root / "outputs"
-    try:
-        relative = project_file.relative_to(root / "params")
-    except ValueError:
-        relative = Path(project_file.name)
-    return Path(base) / relative.with_suffix("")
+def output_folder(project: LoadedProject, out_root: Path | None = None) -> Path:
+    """``outputs/<year>/<department folder>/<project file stem>/``, wherever the params live."""
+    path = project.path.resolve()
+    base = Path(out_root) if out_root is not None else workspace_root(path) / "outputs"
+    return base / str(project.params.year) / path.parent.name / path.stem
 
 
 def _umask() -> int:
@@ -88,10 +84,10 @@ def parameters_for(project: LoadedProject, notebook: Path, rules_files: Sequence
 def execute(project: LoadedProject, destination: Path, notebook: Path | None = None,
             rules_files: Sequence[Path | str] = (), timeout: int = 600,
             kernel_name: str = "python3") -> nbformat.NotebookNode:
-    """Run the notebook for one project with papermill and write the executed notebook.
+    """Run the notebook for one project with papermill, in a fresh kernel; nothing is written.
 
-    On failure the executed notebook (with the failing cell's error) is written beside the
-    destination as ``*.failed.ipynb`` and :class:`RenderError` names the cell and the error.
+    On failure the executed notebook (with the failing cell's error) is written beside
+    ``destination`` as ``*.failed.ipynb`` and :class:`RenderError` names the cell and the error.
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -116,9 +112,26 @@ def execute(project: LoadedProject, destination: Path, notebook: Path | None = N
             raise RenderError(f"{project.path}：第 {exc.exec_count} 个单元出错：{exc.ename}: {exc.evalue}") from None
         except Exception as exc:  # a kernel that dies or cannot start
             raise RenderError(f"{project.path}：笔记本无法执行：{type(exc).__name__}: {exc}") from None
-        write_atomic(destination, scratch_out.read_bytes())
-    destination.with_suffix(".failed.ipynb").unlink(missing_ok=True)
     return nbformat.from_dict(executed)
+
+
+def normalize(notebook: nbformat.NotebookNode) -> dict:
+    """Take the volatile metadata (times, durations, temporary paths) out of an executed
+    notebook, so that the same inputs give the same bytes; returns it for the run log."""
+    papermill_meta = notebook.metadata.get("papermill", {})
+    volatile = ("start_time", "end_time", "duration", "input_path", "output_path", "exception")
+    timings: dict = {key: papermill_meta.pop(key) for key in volatile if key in papermill_meta}
+    cells = []
+    for index, cell in enumerate(notebook.cells):
+        cell_meta = cell.get("metadata", {})
+        if "injected-parameters" in cell_meta.get("tags", []):
+            cell["id"] = "injected-parameters"  # papermill gives it a random id
+        cell_meta.pop("execution", None)
+        run_info = cell_meta.pop("papermill", None)
+        if run_info and run_info.get("duration") is not None:
+            cells.append({"cell": index, "duration": run_info["duration"], "status": run_info.get("status")})
+    timings["cells"] = cells
+    return timings
 
 
 def stderr_of(notebook: nbformat.NotebookNode) -> list[str]:
@@ -177,10 +190,7 @@ def to_pdf(html: str) -> bytes:
 def render(notebook: nbformat.NotebookNode, folder: Path, formats: Iterable[str] = FORMATS,
            name: str = "report") -> dict[str, Path]:
     """Write the HTML and/or PDF of an executed notebook into ``folder``."""
-    formats = list(formats)
-    unknown = sorted(set(formats) - set(FORMATS))
-    if unknown:
-        raise RenderError(f"不支持的格式：{', '.join(unknown)}（可选：{', '.join(FORMATS)}）")
+    formats = _check_formats(formats)
     written: dict[str, Path] = {}
     html = to_html(notebook)
     if "html" in formats:
@@ -192,16 +202,40 @@ def render(notebook: nbformat.NotebookNode, folder: Path, formats: Iterable[str]
     return written
 
 
-def run(project_file: Path | str, formats: Iterable[str] = FORMATS, out_root: Path | None = None,
+def _check_formats(formats: Iterable[str]) -> list[str]:
+    formats = list(formats)
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown:
+        raise RenderError(f"不支持的格式：{', '.join(unknown)}（可选：{', '.join(FORMATS)}）")
+    return formats
+
+
+def run(project_file: Path | str | LoadedProject, formats: Iterable[str] = FORMATS, out_root: Path | None = None,
         rules_files: Sequence[Path | str] = (), notebook: Path | None = None, timeout: int = 600) -> Outputs:
-    """Parameters → executed notebook → HTML/PDF, for one project."""
-    project_file = Path(project_file)
-    project = load_project(project_file, rules_files)
-    folder = output_folder(project_file, out_root)
+    """Parameters → executed notebook → HTML/PDF, for one project.
+
+    Everything is made first and written last, each file atomically, so an interrupted or
+    failed run leaves the previous report as it was.
+    """
+    formats = _check_formats(formats)
+    project = project_file if isinstance(project_file, LoadedProject) else load_project(project_file, rules_files)
+    folder = output_folder(project, out_root)
     executed_path = folder / "report.ipynb"
     executed = execute(project, executed_path, notebook, rules_files, timeout)
-    files = render(executed, folder, formats)
-    return Outputs(folder, executed_path, files, stderr_of(executed))
+    timings = normalize(executed)
+    contents: dict[str, bytes | str] = {}
+    html = to_html(executed) if formats else ""
+    if "html" in formats:
+        contents["html"] = html
+    if "pdf" in formats:
+        contents["pdf"] = to_pdf(html)
+    write_atomic(executed_path, nbformat.writes(executed))
+    files = {}
+    for kind, data in contents.items():
+        files[kind] = folder / f"report.{kind}"
+        write_atomic(files[kind], data)
+    executed_path.with_suffix(".failed.ipynb").unlink(missing_ok=True)
+    return Outputs(folder, executed_path, files, stderr_of(executed), timings)
 
 
 def render_file(executed_path: Path | str, formats: Iterable[str] = FORMATS) -> dict[str, Path]:

@@ -1,0 +1,168 @@
+"""The reviewers' index: ``outputs/<year>/index.html``, every department and project at a glance.
+
+One self-contained page per year: 总分, 等级, 预算执行率 and the check findings of every
+project, grouped by department, with links to each report's HTML and PDF. Sorting and
+filtering are a few lines of inline script: no server, no network.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from evaltools.charts import grade_chart
+from evaltools.markup import Html, escape, join, tag
+
+if TYPE_CHECKING:
+    from evaltools.batch import BatchRun
+
+INDEX = "index.html"
+
+_STYLE = """
+body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", sans-serif; margin: 2em auto;
+       max-width: 1100px; padding: 0 1em; color: #111; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.15em; margin-top: 1.6em; }
+.tools { display: flex; gap: 1em; align-items: center; flex-wrap: wrap; margin: 1em 0; }
+.tools input[type=search] { flex: 1; min-width: 16em; padding: .3em .5em; }
+table { border-collapse: collapse; width: 100%; font-size: .92em; }
+th, td { border: 1px solid #ccc; padding: .3em .5em; }
+th { background: #eef1f5; cursor: pointer; user-select: none; white-space: nowrap; }
+th[aria-sort=ascending]::after { content: " ▲"; } th[aria-sort=descending]::after { content: " ▼"; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr.failed td { background: #fdecea; } .errors { color: #b0301f; font-weight: bold; } .warnings { color: #b7791f; }
+nav ul { columns: 2; } figure { margin: 0; } figure img { max-width: 420px; } figcaption { font-size: .85em; color: #555; }
+.summary { display: flex; gap: 2em; align-items: flex-start; flex-wrap: wrap; }
+"""
+
+_SCRIPT = """
+(function () {
+  const rows = Array.from(document.querySelectorAll('tbody tr[data-project]'));
+  const q = document.getElementById('q'), grade = document.getElementById('grade'),
+        issues = document.getElementById('issues');
+  function apply() {
+    const text = q.value.trim();
+    rows.forEach(function (r) {
+      r.hidden = !((!text || r.textContent.indexOf(text) >= 0) && (!grade.value || r.dataset.grade === grade.value)
+                  && (!issues.checked || r.dataset.issues === '1'));
+    });
+    document.querySelectorAll('section.department').forEach(function (s) {
+      s.hidden = !s.querySelector('tbody tr[data-project]:not([hidden])');
+    });
+  }
+  [q, grade, issues].forEach(function (el) { el.addEventListener('input', apply); });
+  document.querySelectorAll('th[data-type]').forEach(function (th) {
+    th.addEventListener('click', function () {
+      const table = th.closest('table'), body = table.tBodies[0], col = th.cellIndex;
+      const ascending = th.getAttribute('aria-sort') !== 'ascending';
+      table.querySelectorAll('th').forEach(function (h) { h.removeAttribute('aria-sort'); });
+      th.setAttribute('aria-sort', ascending ? 'ascending' : 'descending');
+      const value = function (r) {
+        const t = r.cells[col].dataset.value || r.cells[col].textContent;
+        return th.dataset.type === 'number' ? (parseFloat(t) || -1) : t;
+      };
+      Array.from(body.rows).sort(function (a, b) {
+        const x = value(a), y = value(b);
+        return (x < y ? -1 : x > y ? 1 : 0) * (ascending ? 1 : -1);
+      }).forEach(function (r) { body.appendChild(r); });
+    });
+  });
+})();
+"""
+
+
+def _entries(batch: BatchRun, year_folder: Path) -> list[dict]:
+    """This batch's projects of the year, plus any rendered earlier (from their run logs)."""
+    from evaltools.batch import RUN_LOG, read_run_log
+
+    entries: dict[str, dict] = {}
+    for log_file in sorted(year_folder.glob(f"*/*/{RUN_LOG}")):
+        log = read_run_log(log_file.parent)
+        if log and log.get("summary"):
+            entries[str(log_file.parent.resolve())] = {**log["summary"], "status": "done", "message": "",
+                                                       "folder": log_file.parent}
+    for result in batch.results:
+        if not result.summary or str(result.summary.get("year")) != year_folder.name:
+            continue
+        stem = Path(result.project_file).stem
+        folder = Path(result.folder) if result.folder else year_folder / result.summary["department_folder"] / stem
+        entries[str(folder.resolve())] = {**result.summary, "status": result.status, "message": result.message,
+                                          "folder": folder}
+    return list(entries.values())
+
+
+def _row(entry: dict, base: Path) -> Html:
+    links = []
+    for kind in ("html", "pdf"):
+        file = Path(entry["folder"]) / f"report.{kind}"
+        if file.is_file():
+            links.append(tag("a", kind.upper(), href=Path(os.path.relpath(file, base)).as_posix()))
+    status = {"done": "已生成", "skipped": "已生成（未变）", "failed": "失败"}[entry["status"]]
+    errors, warnings = entry.get("errors", 0), entry.get("warnings", 0)
+    findings = join([tag("span", f"{errors} 错误", class_="errors") if errors else "",
+                     " " if errors and warnings else "",
+                     tag("span", f"{warnings} 提示", class_="warnings") if warnings else "",
+                     "—" if not errors and not warnings else ""])
+    status_cell = tag("td", status, tag("div", entry["message"], class_="message") if entry["message"] else "")
+    return tag(
+        "tr",
+        tag("td", entry["name"]), tag("td", entry["total"], class_="num"), tag("td", entry["grade"]),
+        tag("td", entry["rate"], class_="num", data_value=entry["rate"].rstrip("%").replace("—", "-1")),
+        tag("td", findings, data_value=str(errors * 1000 + warnings)), status_cell, tag("td", join(links, " · ")),
+        data_project="1", data_grade=entry["grade"], data_issues="1" if errors or warnings or entry["status"] == "failed" else "0",
+        class_="failed" if entry["status"] == "failed" else None,
+    )
+
+
+def _department_section(number: int, department: str, entries: list[dict], base: Path) -> Html:
+    head = tag("tr", *(tag("th", label, data_type=kind) for label, kind in (
+        ("项目", "text"), ("总分", "number"), ("等级", "text"), ("预算执行率", "number"),
+        ("检查发现", "number"), ("状态", "text"), ("报告", "text"))))
+    rows = [_row(e, base) for e in sorted(entries, key=lambda e: e["name"])]
+    return tag("section", tag("h2", f"{department}（{len(entries)} 个项目）"),
+               tag("table", tag("thead", head), tag("tbody", *rows)),
+               class_="department", id=f"department-{number}")
+
+
+def build_index(year: str, entries: list[dict], base: Path) -> str:
+    by_department: dict[str, list[dict]] = defaultdict(list)
+    for entry in entries:
+        by_department[entry["department"]].append(entry)
+    departments = sorted(by_department)
+    grades = Counter(e["grade"] for e in entries if e.get("grade"))
+    order = [g for g in ("优", "良", "中", "较差", "差") if g in grades] + sorted(set(grades) - {"优", "良", "中", "较差", "差"})
+    failed = sum(e["status"] == "failed" for e in entries)
+    overview = tag("p", f"共 {len(departments)} 个部门、{len(entries)} 个项目",
+                   f"；{failed} 个项目本次生成失败（保留上次的报告）" if failed else "", "。")
+    nav = tag("nav", tag("ul", *(tag("li", tag("a", f"{d}（{len(by_department[d])}）", href=f"#department-{i}"))
+                               for i, d in enumerate(departments))))
+    chart = grade_chart({g: grades[g] for g in order}) if grades else Html("")
+    tools = tag("div",
+                tag("input", type="search", id="q", placeholder="按项目、部门或文字筛选", aria_label="筛选"),
+                tag("select", tag("option", "全部等级", value=""), *(tag("option", g, value=g) for g in order), id="grade"),
+                tag("label", tag("input", type="checkbox", id="issues"), " 只看有问题的"), class_="tools")
+    sections = [_department_section(i, d, by_department[d], base) for i, d in enumerate(departments)]
+    title = f"{year} 年度绩效自评报告索引"
+    return (
+        "<!DOCTYPE html>\n" + tag("html", tag("head", Html('<meta charset="utf-8">'), tag("title", title),
+                                           tag("style", Html(_STYLE))),
+                                   tag("body", tag("h1", title), overview, tag("div", nav, chart, class_="summary"),
+                                       tools, *sections, tag("script", Html(_SCRIPT))), lang="zh")
+    )
+
+
+def write_indexes(batch: BatchRun) -> list[Path]:
+    """Write ``<outputs>/<year>/index.html`` for each year the batch touched."""
+    from evaltools.render import write_atomic
+
+    years = sorted({str(r.summary["year"]) for r in batch.results if r.summary})
+    written = []
+    for year in years:
+        folder = batch.out_root / year
+        entries = _entries(batch, folder)
+        path = folder / INDEX
+        write_atomic(path, build_index(year, entries, folder))
+        written.append(path)
+    return written
+
