@@ -52,6 +52,14 @@ def test_parallel_equals_serial_byte_for_byte(parallel, year, tmp_path):
     assert serial == parallel_files
 
 
+def test_warm_kernels_give_the_same_bytes_as_fresh_ones(parallel, year, tmp_path):
+    """One kernel reused (and reset) for both projects: outputs equal the fresh-kernel ones."""
+    _, out = parallel
+    batch = run_batch([year], ["html"], jobs=1, out_root=tmp_path, warm=True)
+    assert [r.status for r in batch.results] == ["done", "done"]
+    assert files_of(tmp_path) == files_of(out)
+
+
 def test_a_rerun_with_no_change_executes_nothing(parallel, year):
     batch, out = parallel
     before = {p: p.stat().st_mtime_ns for p in out.rglob("report.*")}

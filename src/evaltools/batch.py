@@ -73,6 +73,7 @@ class Job:
     notebook: str
     timeout: int
     summary: dict
+    warm: bool = False
 
 
 @dataclass
@@ -123,7 +124,7 @@ def _is_current(folder: Path, key: str, formats: Sequence[str]) -> bool:
 
 def plan(paths: Iterable[Path | str], formats: Sequence[str], out_root: Path | None = None,
          rules_files: Sequence[Path | str] = (), notebook: Path | None = None, timeout: int = 600,
-         force: bool = False) -> tuple[list[Job], list[Result]]:
+         force: bool = False, warm: bool = False) -> tuple[list[Job], list[Result]]:
     """Split the projects into jobs to run and results known already (skipped, or invalid)."""
     from evaltools.render import output_folder
 
@@ -146,7 +147,7 @@ def plan(paths: Iterable[Path | str], formats: Sequence[str], out_root: Path | N
             known.append(Result(str(file), "skipped", summary, folder=str(folder), files=files))
         else:
             jobs.append(Job(str(file), key, list(formats), str(out_root) if out_root else None,
-                            [str(r) for r in rules_files], str(source), timeout, summary))
+                            [str(r) for r in rules_files], str(source), timeout, summary, warm))
     return jobs, known
 
 
@@ -157,7 +158,7 @@ def execute_job(job: Job) -> Result:
     started = time.monotonic()
     try:
         outputs = run(job.project_file, job.formats, Path(job.out_root) if job.out_root else None,
-                      job.rules_files, Path(job.notebook), job.timeout)
+                      job.rules_files, Path(job.notebook), job.timeout, warm=job.warm)
     except (RenderError, ParamsError) as exc:
         return Result(job.project_file, "failed", job.summary, time.monotonic() - started, str(exc))
     except Exception as exc:  # anything else is still this project's failure, not the batch's
@@ -278,6 +279,7 @@ class BatchRun:
 def run_batch(paths: Sequence[Path | str], formats: Sequence[str] = ("html", "pdf"), *, jobs: int | None = None,
               out_root: Path | None = None, rules_files: Sequence[Path | str] = (), notebook: Path | None = None,
               timeout: int = 600, force: bool = False, executor: str = "process", scheduler: str | None = None,
+              warm: bool = False,
               on_plan: Callable[[int, int], None] | None = None,
               on_result: Callable[[Result], None] | None = None) -> BatchRun:
     """Render every project under ``paths``; see the module docstring for what is skipped and why."""
@@ -286,7 +288,7 @@ def run_batch(paths: Sequence[Path | str], formats: Sequence[str] = ("html", "pd
     target = Path(out_root) if out_root else default_out_root(paths)
     workers = max(1, jobs or os.cpu_count() or 1)
     with outputs_lock(target):
-        todo, results = plan(paths, formats, out_root, rules_files, notebook, timeout, force)
+        todo, results = plan(paths, formats, out_root, rules_files, notebook, timeout, force, warm)
         if on_plan:
             on_plan(len(todo) + len(results), len(todo))
         for result in results:

@@ -254,7 +254,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         batch = run_batch(args.paths, _formats(args.to), jobs=args.jobs, out_root=Path(args.out) if args.out else None,
                           rules_files=args.rules, notebook=Path(args.notebook) if args.notebook else None,
                           timeout=args.timeout, force=args.force, executor=args.executor, scheduler=args.scheduler,
-                          on_plan=progress.plan, on_result=progress.result)
+                          warm=args.warm_kernels, on_plan=progress.plan, on_result=progress.result)
     except LockedError as exc:
         err.print(f"[red]拒绝[/red] {exc}")
         return 1
@@ -315,6 +315,8 @@ def build_parser() -> argparse.ArgumentParser:
     batch_cmd.add_argument("--rules", action="append", default=[], metavar="FILE", help="额外的评分规则文件")
     batch_cmd.add_argument("--notebook", metavar="IPYNB", help="另用一个报告笔记本")
     batch_cmd.add_argument("--timeout", type=int, default=600, help="每个单元的超时秒数（默认 600）")
+    batch_cmd.add_argument("--warm-kernels", action="store_true",
+                           help="每个工作进程复用一个内核（每次重置），省去启动内核和导入的时间；输出与新内核逐字节相同")
     batch_cmd.add_argument("--executor", choices=("process", "dask"), default="process",
                            help="process：本机工作进程（默认）；dask：Dask 集群")
     batch_cmd.add_argument("--scheduler", metavar="ADDRESS", help="Dask 调度器地址，如 tcp://10.0.0.5:8786（不给则启动本机 LocalCluster）")

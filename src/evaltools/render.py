@@ -9,6 +9,7 @@ one stood. The failed notebook is kept as ``report.failed.ipynb`` for the analys
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
 import tempfile
@@ -81,11 +82,43 @@ def parameters_for(project: LoadedProject, notebook: Path, rules_files: Sequence
     }
 
 
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]  # its TCP-on-loopback warning is noise here
+_warm_kernels: dict[tuple[str, str], object] = {}
+
+
+def warm_kernel(kernel_name: str, cwd: Path):
+    """A kernel kept alive in this process for the next notebooks (``--warm-kernels``).
+
+    Before each notebook its namespace is reset and its execution counter set back to 1, so
+    that the executed notebook is the same, byte for byte, as from a fresh kernel (a test
+    holds this). A kernel that died is replaced.
+    """
+    from jupyter_client import KernelManager
+
+    key = (kernel_name, str(cwd))
+    manager = _warm_kernels.get(key)
+    if manager is None or not manager.is_alive():
+        manager = KernelManager(kernel_name=kernel_name)
+        manager.start_kernel(cwd=str(cwd), extra_arguments=KERNEL_ARGUMENTS)
+        _warm_kernels[key] = manager
+        atexit.register(manager.shutdown_kernel, now=True)
+    client = manager.client()
+    client.start_channels()
+    try:
+        client.wait_for_ready(timeout=60)
+        client.execute_interactive("get_ipython().reset(new_session=True, aggressive=False)",
+                                   silent=True, store_history=False, timeout=60)
+    finally:
+        client.stop_channels()
+    return manager
+
+
 def execute(project: LoadedProject, destination: Path, notebook: Path | None = None,
             rules_files: Sequence[Path | str] = (), timeout: int = 600,
-            kernel_name: str = "python3") -> nbformat.NotebookNode:
-    """Run the notebook for one project with papermill, in a fresh kernel; nothing is written.
+            kernel_name: str = "python3", warm: bool = False) -> nbformat.NotebookNode:
+    """Run the notebook for one project with papermill; nothing is written.
 
+    Each notebook gets a fresh kernel, or with ``warm`` this process's warm kernel (reset).
     On failure the executed notebook (with the failing cell's error) is written beside
     ``destination`` as ``*.failed.ipynb`` and :class:`RenderError` names the cell and the error.
     """
@@ -95,6 +128,7 @@ def execute(project: LoadedProject, destination: Path, notebook: Path | None = N
     notebook = notebook or default_notebook(project.path)
     if notebook is None:
         raise RenderError(f"找不到报告笔记本 notebooks/{NOTEBOOK}（工作区 {workspace_root(project.path)}）；可用 --notebook 指定")
+    engine = {"km": warm_kernel(kernel_name, notebook.parent)} if warm else {}
     with tempfile.TemporaryDirectory(prefix="evaltools-") as scratch:
         scratch_out = Path(scratch) / destination.name
         try:
@@ -103,10 +137,12 @@ def execute(project: LoadedProject, destination: Path, notebook: Path | None = N
                 parameters=parameters_for(project, notebook, rules_files),
                 kernel_name=kernel_name, cwd=str(notebook.parent), progress_bar=False,
                 log_output=False, execution_timeout=timeout, report_mode=True,
-                # A local kernel on loopback: its TCP-without-encryption warning is noise here.
-                extra_arguments=["--IPKernelApp.log_level=ERROR"],
+                extra_arguments=KERNEL_ARGUMENTS, **engine,
             )
         except PapermillExecutionError as exc:
+            stale = _warm_kernels.pop((kernel_name, str(notebook.parent)), None) if warm else None
+            if stale is not None:  # a failed notebook may leave anything behind: start clean next time
+                stale.shutdown_kernel(now=True)
             if scratch_out.exists():
                 write_atomic(destination.with_suffix(".failed.ipynb"), scratch_out.read_bytes())
             raise RenderError(f"{project.path}：第 {exc.exec_count} 个单元出错：{exc.ename}: {exc.evalue}") from None
@@ -211,7 +247,8 @@ def _check_formats(formats: Iterable[str]) -> list[str]:
 
 
 def run(project_file: Path | str | LoadedProject, formats: Iterable[str] = FORMATS, out_root: Path | None = None,
-        rules_files: Sequence[Path | str] = (), notebook: Path | None = None, timeout: int = 600) -> Outputs:
+        rules_files: Sequence[Path | str] = (), notebook: Path | None = None, timeout: int = 600,
+        warm: bool = False) -> Outputs:
     """Parameters → executed notebook → HTML/PDF, for one project.
 
     Everything is made first and written last, each file atomically, so an interrupted or
@@ -221,7 +258,7 @@ def run(project_file: Path | str | LoadedProject, formats: Iterable[str] = FORMA
     project = project_file if isinstance(project_file, LoadedProject) else load_project(project_file, rules_files)
     folder = output_folder(project, out_root)
     executed_path = folder / "report.ipynb"
-    executed = execute(project, executed_path, notebook, rules_files, timeout)
+    executed = execute(project, executed_path, notebook, rules_files, timeout, warm=warm)
     timings = normalize(executed)
     contents: dict[str, bytes | str] = {}
     html = to_html(executed) if formats else ""
