@@ -48,10 +48,13 @@ def make_workspace(root: Path, n: int, departments: int, seed: int = 2024) -> li
     shutil.copy(ROOT / "params" / "2024" / "_rules.yaml", root / "params" / "2024" / "_rules.yaml")
     base = _plain(read_yaml(SEED_DEPARTMENT / "platform-maintenance.yaml").data)
     files = []
+    # Only the shared defaults: the plain way makes project reports, so the batch must not
+    # also make department reports here.
+    defaults = {"defaults": _plain(read_yaml(SEED_DEPARTMENT / "_department.yaml").data["defaults"])}
     for d in range(departments):
         folder = root / "params" / "2024" / f"dept-{d:02d}"
         folder.mkdir()
-        shutil.copy(SEED_DEPARTMENT / "_department.yaml", folder / "_department.yaml")
+        (folder / "_department.yaml").write_text(yaml.safe_dump(defaults, allow_unicode=True), encoding="utf-8")
     for i in range(n):
         data = json.loads(json.dumps(base))
         data.pop("declared")

@@ -37,18 +37,23 @@ def parallel(year, tmp_path_factory):
     return run_batch([year], ["html"], jobs=2, out_root=out), out
 
 
-def test_every_project_is_rendered(parallel):
+def statuses(batch) -> dict[str, str]:
+    return {Path(r.project_file).stem: r.status for r in batch.results}
+
+
+def test_every_project_and_the_department_report_are_rendered(parallel):
     batch, out = parallel
-    assert [r.status for r in batch.results] == ["done", "done"]
+    assert statuses(batch) == {"platform-maintenance": "done", "expert-system": "done", "_department": "done"}
     assert (out / "2024" / "xiangxi-ggzy" / "expert-system" / "report.html").is_file()
-    assert {r.summary["total"] for r in batch.results} == {"96.00", "94.00"}
+    assert (out / "2024" / "xiangxi-ggzy" / "_department" / "report.html").is_file()
+    assert {r.summary["total"] for r in batch.results} == {"96.00", "94.00", "—"}
 
 
 def test_parallel_equals_serial_byte_for_byte(parallel, year, tmp_path):
     batch, out = parallel
     run_batch([year], ["html"], jobs=1, out_root=tmp_path)
     serial, parallel_files = files_of(tmp_path), files_of(out)
-    assert serial.keys() == parallel_files.keys() and len(serial) == 4
+    assert serial.keys() == parallel_files.keys() and len(serial) == 6
     assert serial == parallel_files
 
 
@@ -56,7 +61,7 @@ def test_warm_kernels_give_the_same_bytes_as_fresh_ones(parallel, year, tmp_path
     """One kernel reused (and reset) for both projects: outputs equal the fresh-kernel ones."""
     _, out = parallel
     batch = run_batch([year], ["html"], jobs=1, out_root=tmp_path, warm=True)
-    assert [r.status for r in batch.results] == ["done", "done"]
+    assert set(statuses(batch).values()) == {"done"}
     assert files_of(tmp_path) == files_of(out)
 
 
@@ -64,7 +69,7 @@ def test_a_rerun_with_no_change_executes_nothing(parallel, year):
     batch, out = parallel
     before = {p: p.stat().st_mtime_ns for p in out.rglob("report.*")}
     again = run_batch([year], ["html"], jobs=2, out_root=out)
-    assert [r.status for r in again.results] == ["skipped", "skipped"]
+    assert set(statuses(again).values()) == {"skipped"} and len(again.results) == 3
     assert {p: p.stat().st_mtime_ns for p in out.rglob("report.*")} == before
 
 
@@ -80,10 +85,11 @@ def test_changing_one_project_reruns_only_that_one(year, tmp_path):
     original = second.read_text(encoding="utf-8")
     try:
         second.write_text(original.replace("    score: 13\n", "    score: 12\n", 1), encoding="utf-8")
-        statuses = {Path(r.project_file).stem: r.status for r in run_batch([year], ["html"], out_root=tmp_path).results}
+        after = statuses(run_batch([year], ["html"], out_root=tmp_path))
     finally:
         second.write_text(original, encoding="utf-8")
-    assert statuses == {"expert-system": "done", "platform-maintenance": "skipped"}
+    # the department report shows the projects' scores, so it is made again too
+    assert after == {"expert-system": "done", "platform-maintenance": "skipped", "_department": "done"}
 
 
 def test_asking_for_another_format_renders_again(year, tmp_path):
@@ -150,6 +156,7 @@ def test_the_index_lists_departments_and_projects_with_links(parallel):
     assert 'href="xiangxi-ggzy/platform-maintenance/report.html"' in html
     assert 'href="xiangxi-ggzy/expert-system/report.html"' in html
     assert "96.00" in html and "94.00" in html and "80.00%" in html
+    assert '部门整体支出绩效自评报告：<a href="xiangxi-ggzy/_department/report.html">' in html
     assert 'id="q"' in html and 'data-type="number"' in html  # filter and sort, inline
     assert "data:image/png;base64," in html  # the grade chart
     assert not re.search(r"(?:src|href)\s*=\s*[\"']?(?:https?:)?//", html)

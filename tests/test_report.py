@@ -101,6 +101,30 @@ class TestSelfEvaluationForm:
         assert f"湘西土家族苗族自治州公共资源交易中心{title}" in ProjectReport.load(project).form()
 
 
+class TestFundTypeForms:
+    """附件1-5 and 1-7 have the 偏差原因 column; 1-4 and 1-6 have it only when there is one to show."""
+
+    def load(self, workspace, fund_type: str, keep_deviations: bool) -> str:
+        project = workspace / "2024" / "xiangxi-ggzy" / "platform-maintenance.yaml"
+        text = project.read_text(encoding="utf-8").replace("fund_type: 一般公共预算", f"fund_type: {fund_type}")
+        if not keep_deviations:  # full marks everywhere, so no deviation is needed
+            text = text.replace("    score: 13\n    deviation:", "    score: 15\n    deviation_:")
+            text = "\n".join(line for line in text.splitlines() if "deviation_:" not in line) + "\n"
+            text = text.replace("total_score: 96", "total_score: 100")
+        project.write_text(text, encoding="utf-8")
+        return ProjectReport.load(project).form()
+
+    @pytest.mark.parametrize(("fund_type", "column"), [
+        ("一般公共预算", False), ("政府性基金预算", True), ("国有资本经营预算", False), ("社会保险基金预算", True)])
+    def test_the_deviation_column_follows_the_form(self, workspace, fund_type, column):
+        form = self.load(workspace, fund_type, keep_deviations=False)
+        assert ("偏差原因分析及改进措施" in form) is column
+        assert "<strong>100.00</strong>" in form
+
+    def test_a_deviation_to_show_brings_the_column_on_any_form(self, workspace):
+        assert "偏差原因分析及改进措施" in self.load(workspace, "国有资本经营预算", keep_deviations=True)
+
+
 def test_hostile_text_is_escaped_everywhere(workspace):
     project = workspace / "2024" / "xiangxi-ggzy" / "platform-maintenance.yaml"
     text = project.read_text(encoding="utf-8").replace("  other: 无", '  other: "<script>alert(1)</script><img src=x onerror=alert(2)>"')

@@ -26,11 +26,18 @@ from pathlib import Path
 from typing import Literal
 
 from evaltools import __version__
-from evaltools.checks import check_project
-from evaltools.params import ParamsError
-from evaltools.report import default_notebook, fingerprint_notebook
+from evaltools.checks import check_department, check_project
+from evaltools.department import LoadedDepartment
+from evaltools.params import ParamsError, read_yaml
+from evaltools.report import fingerprint_notebook
 from evaltools.scoring import percent, score
-from evaltools.workspace import LoadedProject, find_project_files, load_project, workspace_root
+from evaltools.workspace import (
+    DEPARTMENT_FILE,
+    LoadedProject,
+    find_project_files,
+    is_department_file,
+    workspace_root,
+)
 
 RUN_LOG = "run.json"
 LOCK_FILE = ".evaltools.lock"
@@ -50,7 +57,7 @@ def code_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def build_key(project: LoadedProject, notebook: Path, formats: Sequence[str]) -> str:
+def build_key(project: LoadedProject | LoadedDepartment, notebook: Path, formats: Sequence[str]) -> str:
     parts = {
         "params": project.fingerprint,
         "rules": project.rules.fingerprint,
@@ -92,10 +99,28 @@ class Result:
         return STATUS_LABELS[self.status]
 
 
+def _department_summary(department: LoadedDepartment) -> dict:
+    findings = check_department(department)
+    card = department.card if department.params.indicators else None
+    return {
+        "kind": "department",
+        "name": department.params.name,
+        "year": department.year,
+        "department": department.params.name,
+        "department_folder": department.path.resolve().parent.name,
+        "total": str(card.total) if card else "—",
+        "grade": card.grade if card else "—",
+        "rate": percent(card.execution.rate, department.rules) if card else "—",
+        "errors": sum(f.severity == "error" for f in findings),
+        "warnings": sum(f.severity == "warning" for f in findings),
+    }
+
+
 def _summary(project: LoadedProject) -> dict:
     card = score(project.params, project.rules)
     findings = check_project(project, card)
     return {
+        "kind": "project",
         "name": project.params.project.name,
         "year": project.params.year,
         "department": project.params.project.department,
@@ -106,6 +131,25 @@ def _summary(project: LoadedProject) -> dict:
         "errors": sum(f.severity == "error" for f in findings),
         "warnings": sum(f.severity == "warning" for f in findings),
     }
+
+
+def find_department_files(paths: Iterable[Path | str]) -> list[Path]:
+    """Department files with a department report to make: below folders, or named directly.
+
+    A ``_department.yaml`` holding only ``defaults`` has no report of its own.
+    """
+    found = []
+    for path in map(Path, paths):
+        candidates = sorted(path.rglob(DEPARTMENT_FILE)) if path.is_dir() else [path] if is_department_file(path) else []
+        for candidate in candidates:
+            try:
+                data = read_yaml(candidate).data
+            except ParamsError:
+                found.append(candidate)  # reported when it is loaded
+                continue
+            if set(data) - {"defaults"}:
+                found.append(candidate)
+    return found
 
 
 def read_run_log(folder: Path) -> dict | None:
@@ -128,20 +172,23 @@ def plan(paths: Iterable[Path | str], formats: Sequence[str], out_root: Path | N
     """Split the projects into jobs to run and results known already (skipped, or invalid)."""
     from evaltools.render import output_folder
 
+    from evaltools.render import load, notebook_for
+
     jobs, known = [], []
-    for file in find_project_files(paths):
+    for file in [*find_project_files(paths), *find_department_files(paths)]:
         try:
-            project = load_project(file, rules_files)
+            project = load(file, rules_files)
         except ParamsError as exc:
             known.append(Result(str(file), "failed", message=str(exc)))
             continue
-        source = notebook or default_notebook(project.path)
+        department = isinstance(project, LoadedDepartment)
+        source = (notebook if not department else None) or notebook_for(project)
         if source is None:
-            known.append(Result(str(file), "failed", message="找不到报告笔记本 notebooks/project_self_evaluation.ipynb"))
+            known.append(Result(str(file), "failed", message="找不到报告笔记本（notebooks/ 文件夹）"))
             continue
         key = build_key(project, source, formats)
         folder = output_folder(project, out_root)
-        summary = _summary(project)
+        summary = _department_summary(project) if department else _summary(project)
         if not force and _is_current(folder, key, formats):
             files = {f: str(folder / f"report.{f}") for f in formats}
             known.append(Result(str(file), "skipped", summary, folder=str(folder), files=files))
@@ -258,7 +305,7 @@ def outputs_lock(out_root: Path) -> Iterator[None]:
 
 
 def default_out_root(paths: Sequence[Path | str]) -> Path:
-    first = next(iter(find_project_files(paths)), None)
+    first = next(iter([*find_project_files(paths), *find_department_files(paths)]), None)
     return (workspace_root(first) if first else Path.cwd()) / "outputs"
 
 
@@ -304,7 +351,7 @@ def run_batch(paths: Sequence[Path | str], formats: Sequence[str] = ("html", "pd
             results.append(result)
             if on_result:
                 on_result(result)
-        order = {str(f): i for i, f in enumerate(find_project_files(paths))}
+        order = {str(f): i for i, f in enumerate([*find_project_files(paths), *find_department_files(paths)])}
         results.sort(key=lambda r: order.get(r.project_file, len(order)))
         batch = BatchRun(results, target)
         batch.indexes = write_indexes(batch)

@@ -13,6 +13,7 @@ import io
 import shutil
 import subprocess
 import warnings
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 
@@ -132,4 +133,25 @@ def grade_chart(counts: dict[str, int], caption: str = "等级分布") -> Html:
         axes.yaxis.get_major_locator().set_params(integer=True)
         axes.spines[["top", "right"]].set_visible(False)
     alt = "等级分布：" + "，".join(f"{label} {value} 个" for label, value in counts.items())
+    return _embed(figure, caption, alt)
+
+
+def projects_chart(lines: Sequence, caption: str = "各项目自评总分") -> Html:
+    """The department's projects by 总分, with the grade bands' lower bounds as guides."""
+    lines = sorted(lines, key=lambda line: line.total)
+    with matplotlib.rc_context(_style()):
+        figure = Figure(figsize=(6.4, 0.4 * len(lines) + 1.0))
+        axes = figure.add_subplot()
+        positions = list(range(len(lines)))
+        totals = [float(line.total) for line in lines]
+        axes.barh(positions, totals, color=[BLUE if t >= 60 else RED for t in totals], height=0.6)
+        for y, line in zip(positions, lines, strict=True):
+            axes.text(float(line.total) + 0.5, y, f"{line.total}（{line.grade}）", va="center", fontsize=8)
+        for bound in (60, 80, 90):
+            axes.axvline(bound, color=GREY, linewidth=0.8, zorder=0)
+        axes.set_yticks(positions, [_short(line.name, 18) for line in lines])
+        axes.set_xlim(0, 115)
+        axes.set_xlabel("总分")
+        axes.spines[["top", "right"]].set_visible(False)
+    alt = "各项目总分：" + "；".join(f"{line.name} {line.total}分 {line.grade}" for line in lines)
     return _embed(figure, caption, alt)

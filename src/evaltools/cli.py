@@ -150,6 +150,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ParamsError as exc:
         _print_problems(exc)
         return 1
+    # A department's _department.yaml named on the command line makes its 部门整体 report.
+    files += [Path(p) for p in args.paths if Path(p).name == "_department.yaml"]
     for file in files:
         try:
             outputs = run(file, _formats(args.to), Path(args.out) if args.out else None, args.rules,

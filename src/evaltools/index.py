@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from evaltools.charts import grade_chart
-from evaltools.markup import Html, escape, join, tag
+from evaltools.markup import Html, join, tag
 
 if TYPE_CHECKING:
     from evaltools.batch import BatchRun
@@ -73,11 +73,16 @@ _SCRIPT = """
 
 
 def _entries(batch: BatchRun, year_folder: Path) -> list[dict]:
+    """This batch's projects and department reports of the year, plus any rendered earlier."""
+    return _all_entries(batch, year_folder)
+
+
+def _all_entries(batch: BatchRun, year_folder: Path) -> list[dict]:
     """This batch's projects of the year, plus any rendered earlier (from their run logs)."""
     from evaltools.batch import RUN_LOG, read_run_log
 
     entries: dict[str, dict] = {}
-    for log_file in sorted(year_folder.glob(f"*/*/{RUN_LOG}")):
+    for log_file in sorted(year_folder.glob(f"*/*/{RUN_LOG}")):  # */_department/ included
         log = read_run_log(log_file.parent)
         if log and log.get("summary"):
             entries[str(log_file.parent.resolve())] = {**log["summary"], "status": "done", "message": "",
@@ -93,11 +98,7 @@ def _entries(batch: BatchRun, year_folder: Path) -> list[dict]:
 
 
 def _row(entry: dict, base: Path) -> Html:
-    links = []
-    for kind in ("html", "pdf"):
-        file = Path(entry["folder"]) / f"report.{kind}"
-        if file.is_file():
-            links.append(tag("a", kind.upper(), href=Path(os.path.relpath(file, base)).as_posix()))
+    links = _links(Path(entry["folder"]), base)
     status = {"done": "已生成", "skipped": "已生成（未变）", "failed": "失败"}[entry["status"]]
     errors, warnings = entry.get("errors", 0), entry.get("warnings", 0)
     findings = join([tag("span", f"{errors} 错误", class_="errors") if errors else "",
@@ -115,20 +116,41 @@ def _row(entry: dict, base: Path) -> Html:
     )
 
 
-def _department_section(number: int, department: str, entries: list[dict], base: Path) -> Html:
+def _links(folder: Path, base: Path) -> list[Html]:
+    return [tag("a", kind.upper(), href=Path(os.path.relpath(folder / f"report.{kind}", base)).as_posix())
+            for kind in ("html", "pdf") if (folder / f"report.{kind}").is_file()]
+
+
+def _department_section(number: int, department: str, entries: list[dict], base: Path,
+                        overall: dict | None = None) -> Html:
+    if overall is not None:
+        links = _links(Path(overall["folder"]), base)
+        status = "（本次生成失败）" if overall["status"] == "failed" else ""
+        report = tag("p", "部门整体支出绩效自评报告：", join(links, " · ") if links else "尚未生成", status,
+                     f"；综合得分 {overall['total']}，等级 {overall['grade']}；检查：{overall['errors']} 错误、"
+                     f"{overall['warnings']} 提示", class_="department-report")
+    else:
+        report = Html("")
     head = tag("tr", *(tag("th", label, data_type=kind) for label, kind in (
         ("项目", "text"), ("总分", "number"), ("等级", "text"), ("预算执行率", "number"),
         ("检查发现", "number"), ("状态", "text"), ("报告", "text"))))
     rows = [_row(e, base) for e in sorted(entries, key=lambda e: e["name"])]
-    return tag("section", tag("h2", f"{department}（{len(entries)} 个项目）"),
+    return tag("section", tag("h2", f"{department}（{len(entries)} 个项目）"), report,
                tag("table", tag("thead", head), tag("tbody", *rows)),
                class_="department", id=f"department-{number}")
 
 
 def build_index(year: str, entries: list[dict], base: Path) -> str:
     by_department: dict[str, list[dict]] = defaultdict(list)
+    overall: dict[str, dict] = {}
     for entry in entries:
-        by_department[entry["department"]].append(entry)
+        if entry.get("kind") == "department":
+            overall[entry["department"]] = entry
+        else:
+            by_department[entry["department"]].append(entry)
+    for name in overall:
+        by_department.setdefault(name, [])
+    entries = [e for e in entries if e.get("kind") != "department"]
     departments = sorted(by_department)
     grades = Counter(e["grade"] for e in entries if e.get("grade"))
     order = [g for g in ("优", "良", "中", "较差", "差") if g in grades] + sorted(set(grades) - {"优", "良", "中", "较差", "差"})
@@ -142,7 +164,7 @@ def build_index(year: str, entries: list[dict], base: Path) -> str:
                 tag("input", type="search", id="q", placeholder="按项目、部门或文字筛选", aria_label="筛选"),
                 tag("select", tag("option", "全部等级", value=""), *(tag("option", g, value=g) for g in order), id="grade"),
                 tag("label", tag("input", type="checkbox", id="issues"), " 只看有问题的"), class_="tools")
-    sections = [_department_section(i, d, by_department[d], base) for i, d in enumerate(departments)]
+    sections = [_department_section(i, d, by_department[d], base, overall.get(d)) for i, d in enumerate(departments)]
     title = f"{year} 年度绩效自评报告索引"
     return (
         "<!DOCTYPE html>\n" + tag("html", tag("head", Html('<meta charset="utf-8">'), tag("title", title),

@@ -100,6 +100,11 @@ class FundType(StrEnum):
             FundType.SOCIAL_INSURANCE: "社会保险基金预算支出绩效自评表",
         }[self]
 
+    @property
+    def has_deviation_column(self) -> bool:
+        """附件1-5 and 1-7 have a 偏差原因分析及改进措施 column; 1-4 and 1-6 do not."""
+        return self in (FundType.GOVERNMENT_FUND, FundType.SOCIAL_INSURANCE)
+
 
 class Period(Params):
     start: DateLike = Field(title="开始")

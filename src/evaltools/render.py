@@ -21,8 +21,10 @@ from pathlib import Path
 import nbformat
 
 from evaltools.params import plain
+from evaltools.department import LoadedDepartment, load_department
+from evaltools.overall import NOTEBOOK as DEPARTMENT_NOTEBOOK
 from evaltools.report import NOTEBOOK, default_notebook, fingerprint_notebook
-from evaltools.workspace import LoadedProject, load_project, workspace_root
+from evaltools.workspace import LoadedProject, is_department_file, load_project, workspace_root
 
 FORMATS = ("html", "pdf")
 TEMPLATE = "evaltools_report"
@@ -41,11 +43,25 @@ class Outputs:
     timings: dict = field(default_factory=dict)
 
 
-def output_folder(project: LoadedProject, out_root: Path | None = None) -> Path:
-    """``outputs/<year>/<department folder>/<project file stem>/``, wherever the params live."""
-    path = project.path.resolve()
+Loaded = LoadedProject | LoadedDepartment
+
+
+def load(file: Path | str, rules_files: Sequence[Path | str] = ()) -> Loaded:
+    """A project file, or a department's ``_department.yaml`` (its 部门整体 report)."""
+    return load_department(file, rules_files) if is_department_file(Path(file)) else load_project(file, rules_files)
+
+
+def notebook_for(loaded: Loaded) -> Path | None:
+    name = DEPARTMENT_NOTEBOOK if isinstance(loaded, LoadedDepartment) else NOTEBOOK
+    return default_notebook(loaded.path, name)
+
+
+def output_folder(loaded: Loaded, out_root: Path | None = None) -> Path:
+    """``outputs/<year>/<department folder>/<project file stem>/``, wherever the params live;
+    a department's own report goes to ``…/<department folder>/_department/``."""
+    path = loaded.path.resolve()
     base = Path(out_root) if out_root is not None else workspace_root(path) / "outputs"
-    return base / str(project.params.year) / path.parent.name / path.stem
+    return base / str(loaded.year) / path.parent.name / path.stem
 
 
 def _umask() -> int:
@@ -71,7 +87,7 @@ def write_atomic(path: Path, data: bytes | str) -> None:
 # --- execution ------------------------------------------------------------------------------------
 
 
-def parameters_for(project: LoadedProject, notebook: Path, rules_files: Sequence[Path | str] = ()) -> dict:
+def parameters_for(project: Loaded, notebook: Path, rules_files: Sequence[Path | str] = ()) -> dict:
     """What papermill injects: the merged parameters (plain data), where they came from,
     and the notebook's fingerprint for the provenance line."""
     return {
@@ -113,7 +129,7 @@ def warm_kernel(kernel_name: str, cwd: Path):
     return manager
 
 
-def execute(project: LoadedProject, destination: Path, notebook: Path | None = None,
+def execute(project: Loaded, destination: Path, notebook: Path | None = None,
             rules_files: Sequence[Path | str] = (), timeout: int = 600,
             kernel_name: str = "python3", warm: bool = False) -> nbformat.NotebookNode:
     """Run the notebook for one project with papermill; nothing is written.
@@ -125,9 +141,10 @@ def execute(project: LoadedProject, destination: Path, notebook: Path | None = N
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    notebook = notebook or default_notebook(project.path)
+    notebook = notebook or notebook_for(project)
     if notebook is None:
-        raise RenderError(f"找不到报告笔记本 notebooks/{NOTEBOOK}（工作区 {workspace_root(project.path)}）；可用 --notebook 指定")
+        raise RenderError(f"{project.path}：找不到报告笔记本（工作区 {workspace_root(project.path)} 的 notebooks/）；"
+                          "可用 --notebook 指定")
     engine = {"km": warm_kernel(kernel_name, notebook.parent)} if warm else {}
     with tempfile.TemporaryDirectory(prefix="evaltools-") as scratch:
         scratch_out = Path(scratch) / destination.name
@@ -205,8 +222,12 @@ def _css() -> str:
 
 def _title(notebook: nbformat.NotebookNode) -> str:
     parameters = notebook.metadata.get("papermill", {}).get("parameters", {})
-    name, year = (parameters.get("project") or {}).get("name"), parameters.get("year")
-    return f"{year}年度“{name}”绩效自评报告" if name and year else "绩效自评报告"
+    year = parameters.get("year") or (parameters.get("defaults") or {}).get("year")
+    project = (parameters.get("project") or {}).get("name")
+    if project and year:
+        return f"{year}年度“{project}”绩效自评报告"
+    unit = (parameters.get("unit") or {}).get("name")
+    return f"{unit}{year}年度部门整体支出绩效自评报告" if unit and year else "绩效自评报告"
 
 
 def to_html(notebook: nbformat.NotebookNode) -> str:
@@ -246,16 +267,16 @@ def _check_formats(formats: Iterable[str]) -> list[str]:
     return formats
 
 
-def run(project_file: Path | str | LoadedProject, formats: Iterable[str] = FORMATS, out_root: Path | None = None,
+def run(project_file: Path | str | Loaded, formats: Iterable[str] = FORMATS, out_root: Path | None = None,
         rules_files: Sequence[Path | str] = (), notebook: Path | None = None, timeout: int = 600,
         warm: bool = False) -> Outputs:
-    """Parameters → executed notebook → HTML/PDF, for one project.
+    """Parameters → executed notebook → HTML/PDF, for one project (or a department's report).
 
     Everything is made first and written last, each file atomically, so an interrupted or
     failed run leaves the previous report as it was.
     """
     formats = _check_formats(formats)
-    project = project_file if isinstance(project_file, LoadedProject) else load_project(project_file, rules_files)
+    project = project_file if isinstance(project_file, Loaded) else load(project_file, rules_files)
     folder = output_folder(project, out_root)
     executed_path = folder / "report.ipynb"
     executed = execute(project, executed_path, notebook, rules_files, timeout, warm=warm)

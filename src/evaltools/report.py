@@ -33,10 +33,17 @@ from evaltools.tables import (
     spending,
     team,
 )
-from evaltools.workspace import LoadedProject, load_project, workspace_root
+from evaltools.workspace import LoadedProject, display_path, load_project, workspace_root
 
 NOTEBOOK = "project_self_evaluation.ipynb"
-CHINESE_NUMERALS = "一二三四五六七八九十"
+DIGITS = "一二三四五六七八九"
+
+
+def chinese_number(n: int) -> str:
+    """1 → 一, 10 → 十, 11 → 十一, 23 → 二十三 (section numbers)."""
+    tens, ones = divmod(n, 10)
+    head = "" if tens == 0 else ("十" if tens == 1 else DIGITS[tens - 1] + "十")
+    return head + (DIGITS[ones - 1] if ones else "")
 
 
 def fingerprint_notebook(path: Path | str) -> str:
@@ -46,10 +53,10 @@ def fingerprint_notebook(path: Path | str) -> str:
     return hashlib.sha256("\x1e".join(sources).encode("utf-8")).hexdigest()[:16]
 
 
-def default_notebook(project_file: Path) -> Path | None:
+def default_notebook(params_file: Path, name: str = NOTEBOOK) -> Path | None:
     """The workspace's own report notebook, else the one of the evaltools checkout."""
-    for root in (workspace_root(project_file), Path(__file__).resolve().parents[2]):
-        candidate = root / "notebooks" / NOTEBOOK
+    for root in (workspace_root(params_file), Path(__file__).resolve().parents[2]):
+        candidate = root / "notebooks" / name
         if candidate.is_file():
             return candidate
     return None
@@ -60,11 +67,11 @@ def h(level: int, text: str, cls: str | None = None) -> Html:
 
 
 def section(number: int, title: str, *content: object) -> Html:
-    return tag("section", h(2, f"{CHINESE_NUMERALS[number - 1]}、{title}"), *content, class_="chapter")
+    return tag("section", h(2, f"{chinese_number(number)}、{title}"), *content, class_="chapter")
 
 
 def subsection(number: int, title: str, *content: object) -> Html:
-    return tag("section", h(3, f"（{CHINESE_NUMERALS[number - 1]}）{title}"), *content)
+    return tag("section", h(3, f"（{chinese_number(number)}）{title}"), *content)
 
 
 @dataclass
@@ -260,22 +267,14 @@ class ProjectReport:
 
     def provenance(self) -> Html:
         """Which data, rules and code made this report: enough to make it again."""
-        root = workspace_root(self.project.path)
-        files = "、".join(_relative(f.path, root) for f, _ in self.project.sources if f.path.is_file())
-        rules = self.rules.name + (f"（{'、'.join(_relative(Path(f), root) for f in self.rules.files)}）"
+        files = "、".join(display_path(f.path) for f, _ in self.project.sources if f.path.is_file())
+        rules = self.rules.name + (f"（{'、'.join(display_path(Path(f)) for f in self.rules.files)}）"
                                    if self.rules.files else "")
         parts = [f"evaltools {__version__}", f"参数 {files}（{self.project.fingerprint}）",
                  f"规则 {rules}（{self.rules.fingerprint}）"]
         if self.notebook_fingerprint:
             parts.append(f"笔记本 notebooks/{NOTEBOOK}（{self.notebook_fingerprint}）")
         return tag("footer", "本报告由程序根据参数生成，未经手工改动：" + "；".join(parts) + "。", class_="provenance")
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(root.resolve()))
-    except ValueError:
-        return path.name
 
 
 def resolve(path: str | Path) -> Path:

@@ -7,6 +7,7 @@ by :mod:`evaltools.checks`, never used in their place.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
@@ -181,12 +182,18 @@ def funding_rate(params: ProjectParams) -> Decimal | None:
     return params.investment.received.computed_total / planned if planned > 0 else None
 
 
-def score(params: ProjectParams, rules: Rules) -> ScoreCard:
-    execution = execution_score(params.budget.computed_total, rules)
-    rows = [indicator_score(i, indicator, rules) for i, indicator in enumerate(params.indicators)]
+def score_budget_and_indicators(budget: BudgetRow, indicators: Sequence[Indicator], rules: Rules,
+                                funding: Decimal | None = None) -> ScoreCard:
+    """The score card of a 年度资金总额 row and a list of indicators (a project or a department)."""
+    execution = execution_score(budget, rules)
+    rows = [indicator_score(i, indicator, rules) for i, indicator in enumerate(indicators)]
     levels = level_scores(rows, rules)
     total = rules.round(execution.score + sum((r.score for r in rows), ZERO))
-    return ScoreCard(execution, rows, levels, total, rules.grade(total), funding_rate(params))
+    return ScoreCard(execution, rows, levels, total, rules.grade(total), funding)
+
+
+def score(params: ProjectParams, rules: Rules) -> ScoreCard:
+    return score_budget_and_indicators(params.budget.computed_total, params.indicators, rules, funding_rate(params))
 
 
 def percent(rate: Decimal | None, rules: Rules) -> str:

@@ -13,7 +13,7 @@ from itertools import groupby
 from evaltools.checks import SEVERITY_LABELS, Finding
 from evaltools.figures import money
 from evaltools.markup import Html, join, markdown, tag
-from evaltools.model import SOURCE_LABELS, BudgetRow, ProjectParams, Sources
+from evaltools.model import SOURCE_LABELS, BudgetRow, FundType, ProjectParams, Sources
 from evaltools.rules import Rules
 from evaltools.scoring import IndicatorScore, ScoreCard, percent
 from evaltools.targets import plain_number
@@ -54,33 +54,47 @@ def _level_heading(level: str, card: ScoreCard) -> str:
 
 # --- the 自评表 ------------------------------------------------------------------------------------
 
-# Percent of the page width: label, 一级, 二级, 三级, 指标值, 实际完成值, 分值, 得分, 偏差原因.
-# The 项目资金 rows reuse them: 执行率 sits under 得分, its 得分 under 偏差原因.
-_FORM_COLUMNS = (8, 8, 8, 15, 9, 20, 7, 11, 14)
+# Percent of the page width: label, 一级, 二级, 三级, 指标值, 实际完成值, 分值, 得分[, 偏差原因]. The
+# 项目资金 rows reuse the same columns: 执行率 sits under 得分, its 得分 under the last column.
+FORM_COLUMNS = {9: (8, 8, 8, 15, 9, 20, 7, 11, 14), 8: (9, 9, 9, 18, 10, 25, 8, 12)}
+FundsLine = tuple[str, BudgetRow | None, bool]  # label, amounts (None: a heading row), is the total row
 
 
-def _budget_rows(params: ProjectParams, card: ScoreCard, rules: Rules) -> list[Html]:
-    execution = card.execution
-    labels = ("年度资金总额", "其中：当年财政拨款", "上年结转资金", "其他资金")
-    rows_data: list[BudgetRow] = [execution.budget, params.budget.appropriation, params.budget.carryover,
-                                  params.budget.other]
-    rows = [tr(
-        td("项目资金（万元）", cls="label", rowspan=5), td("", colspan=2),
-        *(th(t) for t in ("年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分")),
-    )]
-    for i, (label, row) in enumerate(zip(labels, rows_data, strict=True)):
-        money_cells = [td(money(v) if v is not None else "", cls="num") for v in
-                       (row.initial, row.annual, row.executed)]
-        if i == 0:
+def funds_block(title: str, lines: Sequence[FundsLine], card: ScoreCard | None, rules: Rules,
+                 columns: int) -> list[Html]:
+    """The 项目资金 / 年度预算申请 rows: amounts per line, 分值/执行率/得分 on the total line."""
+    span = columns - 7
+    rows = [tr(td(title, cls="label", rowspan=len(lines) + 1), td("", colspan=span),
+               *(th(t) for t in ("年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分")))]
+    for label, amounts, is_total in lines:
+        values = (amounts.initial, amounts.annual, amounts.executed) if amounts else (None, None, None)
+        cells = [td(money(v) if v is not None else "", cls="num") for v in values]
+        if is_total and card is not None:
+            execution = card.execution
             tail = [td(plain_number(execution.weight), cls="num"), td(percent(execution.rate, rules), cls="num"),
                     td(str(execution.score), cls="num")]
+        elif is_total:
+            tail = [td(plain_number(rules.execution.weight), cls="num"), td(DASH, cls="num"), td(DASH, cls="num")]
         else:
             tail = [td(DASH, cls="num") for _ in range(3)]
-        rows.append(tr(td(label, colspan=2, cls="label" if i == 0 else None), *money_cells, *tail))
+        rows.append(tr(td(label, colspan=span, cls="label" if is_total else None), *cells, *tail))
     return rows
 
 
-def _indicator_rows(card: ScoreCard, rules: Rules, lead: Html | None = None) -> list[Html]:
+def goal_rows(expected: object, achieved: object, columns: int) -> list[Html]:
+    left, right = 4, columns - 5
+    return [tr(td("年度总体目标", cls="label", rowspan=2), th("预期目标", colspan=left), th("实际完成情况", colspan=right)),
+            tr(td(expected, colspan=left, cls="text"), td(achieved, colspan=right, cls="text"))]
+
+
+def _indicator_cells(row: IndicatorScore, deviation: bool) -> list[Html]:
+    indicator = row.indicator
+    cells = [td(indicator.name), td(indicator.target, cls="center"), td(indicator.actual),
+             td(plain_number(row.weight), cls="num"), td(str(row.score), cls="num")]
+    return cells + [td(indicator.deviation or "")] if deviation else cells
+
+
+def _indicator_rows(card: ScoreCard, rules: Rules, lead: Html, deviation: bool) -> list[Html]:
     """One row per indicator, 一级/二级 merged; ``lead`` opens the first row (a spanning label)."""
     rows: list[Html] = []
     ordered = sorted(card.indicators, key=lambda r: (list(rules.levels).index(r.level1) if r.level1 in rules.levels
@@ -91,59 +105,80 @@ def _indicator_rows(card: ScoreCard, rules: Rules, lead: Html | None = None) -> 
         for category, category_rows in groupby(level_rows, key=lambda r: r.level2):
             category_rows = list(category_rows)
             for j, row in enumerate(category_rows):
-                cells = [lead] if lead is not None and not rows else []
+                cells = [lead] if not rows else []
                 if first_in_level:
                     cells.append(td(_level_heading(level, card) if level else "（未归类）",
                                     rowspan=len(level_rows), cls="label"))
                     first_in_level = False
                 if j == 0:
                     cells.append(td(category, rowspan=len(category_rows)))
-                cells += _indicator_cells(row)
+                cells += _indicator_cells(row, deviation)
                 rows.append(tr(*cells, cls="indicator" + (" lost" if row.lost > 0 else "")))
     return rows
 
 
-def _indicator_cells(row: IndicatorScore) -> list[Html]:
-    indicator = row.indicator
-    return [
-        td(indicator.name), td(indicator.target, cls="center"), td(indicator.actual),
-        td(plain_number(row.weight), cls="num"), td(str(row.score), cls="num"), td(indicator.deviation or ""),
-    ]
+def indicator_table(card: ScoreCard | None, rules: Rules, deviation: bool) -> Html:
+    """绩效指标 block with 总分 and 等级. Its column headings are a <thead>, repeated when the
+    table runs onto another page; the 绩效指标 label heads the first column."""
+    columns = 9 if deviation else 8
+    headings = ["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分"]
+    header = tr(th("绩效指标", cls="label"), *(th(t) for t in headings + (["偏差原因分析及改进措施"] if deviation else [])))
+    if card is None or not card.indicators:
+        body = [tr(td("", cls="label continued"), td("未填写绩效指标", colspan=columns - 1, cls="center"))]
+        total, grade = DASH, DASH
+    else:
+        body = _indicator_rows(card, rules, td("", cls="label continued", rowspan=len(card.indicators)), deviation)
+        total, grade = str(card.total), card.grade
+    weights = [td("100", cls="num"), td(tag("strong", total), cls="num total")]
+    if deviation:
+        body.append(tr(td("总分", colspan=6, cls="label center"), *weights,
+                       td(tag("strong", f"等级：{grade}"), cls="center")))
+    else:
+        body.append(tr(td("总分", colspan=5, cls="label center"), td(tag("strong", f"等级：{grade}"), cls="center"),
+                       *weights))
+    return table(*body, head=[header], colgroup=FORM_COLUMNS[columns], cls="grid form indicators")
+
+
+def form_caption(title: str, year: int | None) -> Html:
+    return tag("div", tag("div", title, class_="form-title"), tag("div", f"（{year}年度）", class_="form-year"),
+               class_="form-caption")
+
+
+def form_signature(unit_head: str | None, filled_by: str | None, phone: str | None, date: object) -> Html:
+    return tag("p", join([f"单位负责人签字：{unit_head or ''}", f"填表人：{filled_by or ''}",
+                          f"联系电话：{phone or ''}", f"填报日期：{date or '    年  月  日'}"], "\u3000\u3000"),
+               class_="form-sign")
 
 
 def self_evaluation_form(params: ProjectParams, card: ScoreCard, rules: Rules) -> Html:
-    """项目支出绩效自评表 (附件1-4 … 1-7, by fund type), filled in and scored."""
-    project, form = params.project, params.evaluation.form
-    title = f"{project.department}{project.fund_type.form_title}"
-    caption = tag("div", tag("div", title, class_="form-title"), tag("div", f"（{params.year}年度）", class_="form-year"),
-                  class_="form-caption")
+    """项目支出绩效自评表 (附件1-4 … 1-7, by fund type), filled in and scored.
+
+    The 偏差原因 column is there where the fund type's form has it (附件1-5, 1-7), and on the
+    others whenever an indicator has a 偏差原因 to show (as the seed's own 自评表 does).
+    """
+    project, fund = params.project, params.project.fund_type
+    deviation = fund.has_deviation_column or any(row.indicator.deviation for row in card.indicators)
+    columns = 9 if deviation else 8
+    budget = params.budget
     top = table(
-        tr(td(f"{project.fund_type.form_title.removesuffix('绩效自评表')}名称", cls="label"), td(project.name, colspan=8)),
+        tr(td(f"{fund.form_title.removesuffix('绩效自评表')}名称", cls="label"), td(project.name, colspan=columns - 1)),
         tr(td("主管部门", cls="label"), td(project.department, colspan=3), td("实施单位", cls="label"),
-           td(project.implementer, colspan=4)),
-        *_budget_rows(params, card, rules),
-        tr(td("年度总体目标", cls="label", rowspan=2), th("预期目标", colspan=4), th("实际完成情况", colspan=4)),
-        tr(td(markdown(params.goals.expected), colspan=4, cls="text"),
-           td(markdown(params.goals.achieved), colspan=4, cls="text")),
-        colgroup=_FORM_COLUMNS, cls="grid form",
+           td(project.implementer, colspan=columns - 5)),
+        *funds_block("项目资金（万元）", [("年度资金总额", card.execution.budget, True),
+                                         ("其中：当年财政拨款", budget.appropriation, False),
+                                         ("上年结转资金", budget.carryover, False), ("其他资金", budget.other, False)],
+                      card, rules, columns),
+        *goal_rows(markdown(params.goals.expected), markdown(params.goals.achieved), columns),
+        colgroup=FORM_COLUMNS[columns], cls="grid form",
     )
-    # The column headings are a <thead> so that they repeat when the table runs onto another
-    # page; the 绩效指标 label heads the first column and its body cell continues it unbordered.
-    header = tr(th("绩效指标", cls="label"),
-                *(th(t) for t in ("一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分",
-                                  "偏差原因分析及改进措施")))
-    body = _indicator_rows(card, rules, lead=td("", cls="label continued", rowspan=len(card.indicators)))
-    body.append(tr(td("总分", colspan=6, cls="label center"), td("100", cls="num"),
-                   td(tag("strong", str(card.total)), cls="num total"),
-                   td(tag("strong", f"等级：{card.grade}"), cls="center")))
-    indicators = table(*body, head=[header], colgroup=_FORM_COLUMNS, cls="grid form indicators")
-    footer = tag("p", "说明：此表项目支出不包括财政部门要求单独进行项目支出绩效自评项目，每个一级项目支出填写一张绩效自评表。",
-                 class_="form-note")
-    signature = tag("p", join([
-        f"单位负责人签字：{form.unit_head or ''}", f"填表人：{form.filled_by or ''}",
-        f"联系电话：{form.phone or ''}", f"填报日期：{form.date or '    年  月  日'}",
-    ], "\u3000\u3000"), class_="form-sign")
-    return tag("section", caption, top, indicators, footer, signature, class_="self-evaluation-form")
+    note = {FundType.GENERAL: "此表项目支出不包括财政部门要求单独进行项目支出绩效自评项目，每个一级项目支出填写一张项目支出绩效自评表。",
+            FundType.GOVERNMENT_FUND: "每个一级政府性基金预算支出填写一张政府性基金预算支出绩效自评表。",
+            FundType.STATE_CAPITAL: "每个一级国有资本经营预算支出填写一张国有资本经营预算支出绩效自评表。",
+            FundType.SOCIAL_INSURANCE: "每个一级社会保险基金预算支出填写一张社会保险基金预算支出绩效自评表。"}[fund]
+    form = params.evaluation.form
+    return tag("section", form_caption(f"{project.department}{fund.form_title}", params.year), top,
+               indicator_table(card, rules, deviation), tag("p", f"说明：{note}", class_="form-note"),
+               form_signature(form.unit_head, form.filled_by, form.phone, form.date), class_="self-evaluation-form")
 
 
 # --- the first-page table ---------------------------------------------------------------------------

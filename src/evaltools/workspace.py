@@ -41,6 +41,10 @@ RULES_FILE = "_rules.yaml"
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
+def is_department_file(path: Path) -> bool:
+    return Path(path).name == DEPARTMENT_FILE
+
+
 def is_project_file(path: Path) -> bool:
     return path.suffix in YAML_SUFFIXES and not path.name.startswith(("_", "."))
 
@@ -51,8 +55,10 @@ def find_project_files(paths: Iterable[Path | str]) -> list[Path]:
     for path in map(Path, paths):
         if path.is_dir():
             found.extend(sorted(p for p in path.rglob("*") if p.is_file() and is_project_file(p)))
-        elif path.is_file() and path.suffix in YAML_SUFFIXES and path.name != RULES_FILE:
+        elif path.is_file() and path.suffix in YAML_SUFFIXES and path.name not in (RULES_FILE, DEPARTMENT_FILE):
             found.append(path)
+        elif path.name == DEPARTMENT_FILE and path.is_file():
+            continue  # a department file is not a project; `evaltools run` renders its own report
         elif not path.exists():
             raise ParamsError([Problem(path, None, "", "文件或文件夹不存在")])
         else:
@@ -86,6 +92,15 @@ def workspace_root(path: Path) -> Path:
     return resolved.parent
 
 
+def display_path(path: Path) -> str:
+    """A file's path from its workspace root (params/2024/…), the same on every machine."""
+    resolved = Path(path).resolve()
+    try:
+        return str(resolved.relative_to(workspace_root(resolved)))
+    except ValueError:
+        return resolved.name
+
+
 @dataclass
 class LoadedProject:
     """A project's validated parameters with the rules that score it and where each came from."""
@@ -100,6 +115,10 @@ class LoadedProject:
         """The file (project or department) that sets ``loc``, and its line there."""
         yaml_file, prefix = locate(self.sources, loc)
         return yaml_file.path, yaml_file.line_of(prefix + loc)
+
+    @property
+    def year(self) -> int:
+        return self.params.year
 
     @property
     def fingerprint(self) -> str:

@@ -1,0 +1,162 @@
+"""The department-wide report: the seed's department, computed totals, gaps shown as "—"."""
+
+from decimal import Decimal
+
+import pytest
+import yaml
+
+from evaltools.checks import check_department
+from evaltools.department import ExpenditureRow, IncomeRow, ThreePublic, Unit, change_rate, load_department
+from evaltools.overall import DepartmentReport
+
+from conftest import SEED_DEPARTMENT, add_project
+
+D = Decimal
+
+
+def everything(report: DepartmentReport) -> str:
+    return "".join([report.cover(), report.review(), report.basic(), report.finances(), report.performance_summary(),
+                    report.team(), report.outline(), report.basic_data(), report.self_evaluation_form(),
+                    report.provenance()])
+
+
+@pytest.fixture(scope="module")
+def seed_report() -> DepartmentReport:
+    return DepartmentReport.load(SEED_DEPARTMENT / "_department.yaml")
+
+
+class TestFigures:
+    def test_control_rate_is_actual_over_staffing(self):
+        assert Unit(name="x", staffing=45, actual_staff=43).control_rate.quantize(D("0.0001")) == D("0.9556")
+        assert Unit(name="x", staffing=0, actual_staff=3).control_rate is None
+
+    def test_basic_spending_is_personnel_plus_public_when_split(self):
+        assert ExpenditureRow(institution="a", personnel=D(10), public=D(5), project=D(2)).total == D(17)
+        assert ExpenditureRow(institution="a", basic=D("1333.32"), project=D("171.72")).total == D("1505.04")
+        assert ExpenditureRow(institution="a").total is None  # unknown, not 0
+
+    def test_income_and_three_public_totals(self):
+        assert IncomeRow(institution="a", general_budget=D(100), other=D("0.5")).total == D("100.5")
+        costs = ThreePublic(vehicle_purchase=D(20), vehicle_operation=D(3), reception=D(1))
+        assert (costs.vehicles, costs.total) == (D(23), D(24))
+
+    def test_change_rate(self):
+        assert change_rate(D(10), D(8)) == D("-0.2")
+        assert change_rate(None, D(8)) is None and change_rate(D(0), D(8)) is None
+
+
+class TestSeedDepartment:
+    def test_the_seeds_numbers(self, seed_report):
+        html = everything(seed_report)
+        assert "1505.04" in html and "1333.32" in html and "171.72" in html
+        assert "编制人数45人，年末实有人数43人，控制率95.56%" in html
+        assert '<td class="num">45</td>' in html and '<td class="num">43</td>' in html
+
+    def test_spending_total_is_computed(self, seed_report):
+        assert seed_report.spending_sentence().startswith("2024年度部门整体支出1505.04万元，其中一般公共预算支出1505.04万元")
+
+    def test_what_the_seed_is_silent_on_shows_a_dash(self, seed_report):
+        assert seed_report.params.income == [] and seed_report.params.three_public is None
+        finances = seed_report.finances()
+        assert finances.count("<td class=\"num\">—</td>") >= 10
+        assert "评分：—" in seed_report.performance_summary()
+        assert "<dd>—</dd>" in seed_report.cover()  # 预算编码
+
+    def test_gaps_are_warnings_not_errors(self, seed_report):
+        codes = {(f.code, f.severity) for f in seed_report.findings}
+        assert ("DEPT-MISSING", "warning") in codes
+        assert not [f for f in seed_report.findings if f.severity == "error"]
+
+    def test_the_projects_table_matches_the_projects_own_scores(self, seed_report):
+        [line] = seed_report.department.projects
+        assert (line.name, line.annual, line.total, line.grade) == ("公共资源交易平台运行维护费", D("106.62"), D("96.00"), "优")
+        table = seed_report.projects()
+        assert "<td>公共资源交易平台运行维护费</td><td class=\"num\">106.62</td>" in table and "96.00" in table
+
+    def test_the_project_total_mismatch_is_found(self, seed_report):
+        [finding] = [f for f in seed_report.findings if f.code == "DEPT-PROJECTS-TOTAL"]
+        assert "171.72" in finding.message and "106.62" in finding.message and "65.1" in finding.message
+
+
+def write_department(folder, data: dict):
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "_department.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def codes(path) -> list[str]:
+    return [f.code for f in check_department(load_department(path))]
+
+
+class TestChecks:
+    def test_a_department_with_almost_nothing_renders_and_warns(self, tmp_path):
+        path = write_department(tmp_path / "params" / "2024" / "empty", {"year": 2024, "unit": {"name": "某局"}})
+        report = DepartmentReport.load(path)
+        html = everything(report)
+        assert "某局" in html and "本部门没有项目参数文件" in html and "—" in html
+        assert "DEPT-MISSING" in codes(path) and "DEPT-PROJECTS-TOTAL" not in codes(path)
+
+    def test_totals_rows_are_computed_per_column(self, tmp_path):
+        path = write_department(tmp_path / "params" / "2024" / "two", {"year": 2024, "unit": {"name": "某局"}, "income": [
+            {"institution": "局机关", "general_budget": 100, "other": 1},
+            {"institution": "二级机构", "general_budget": 50.5, "carryover": 2}]})
+        finances = DepartmentReport.load(path).finances()
+        summary = finances.split("局机关及二级机构汇总")[1].split("</tr>")[0]
+        assert ">153.50<" in summary and ">150.50<" in summary and ">2.00<" in summary and ">1.00<" in summary
+
+    def test_basic_spending_that_contradicts_its_split_is_an_error(self, tmp_path):
+        path = write_department(tmp_path / "params" / "2024" / "d", {"year": 2024, "unit": {"name": "某局"}, "expenditure": [
+            {"institution": "局机关", "personnel": 10, "public": 5, "basic": 16}]})
+        assert "DEPT-BASIC-SPLIT" in codes(path)
+
+    def test_funds_by_income_and_by_spending_must_balance(self, tmp_path):
+        funds = {"general_budget": {"annual": 100}, "basic": {"annual": 70}, "project": {"annual": 20}}
+        path = write_department(tmp_path / "params" / "2024" / "d", {"year": 2024, "unit": {"name": "某局"}, "funds": funds})
+        assert "DEPT-FUNDS-BALANCE" in codes(path)
+        funds["project"]["annual"] = 30
+        write_department(path.parent, {"year": 2024, "unit": {"name": "某局"}, "funds": funds})
+        assert "DEPT-FUNDS-BALANCE" not in codes(path)
+
+    def test_more_staff_than_posts_is_a_warning(self, tmp_path):
+        path = write_department(tmp_path / "params" / "2024" / "d",
+                                {"year": 2024, "unit": {"name": "某局", "staffing": 40, "actual_staff": 43}})
+        assert "DEPT-STAFF" in codes(path)
+
+    def test_the_mismatch_finding_is_quiet_when_the_projects_cover_the_total(self, workspace):
+        department = workspace / "2024" / "xiangxi-ggzy" / "_department.yaml"
+        department.write_text(department.read_text(encoding="utf-8").replace("project: 171.72", "project: 106.62"),
+                              encoding="utf-8")
+        assert "DEPT-PROJECTS-TOTAL" not in codes(department)
+
+    def test_an_unreadable_project_is_an_error_of_the_department(self, workspace):
+        (workspace / "2024" / "xiangxi-ggzy" / "broken.yaml").write_text("year: [\n", encoding="utf-8")
+        assert "DEPT-PROJECT-INVALID" in codes(workspace / "2024" / "xiangxi-ggzy" / "_department.yaml")
+
+    def test_overall_indicators_are_scored_and_checked_by_the_project_rules(self, workspace):
+        department = workspace / "2024" / "xiangxi-ggzy" / "_department.yaml"
+        data = yaml.safe_load(department.read_text(encoding="utf-8"))
+        data["funds"] = {"general_budget": {"annual": 1505.04, "executed": 1430.00},
+                         "basic": {"annual": 1333.32}, "project": {"annual": 171.72}}
+        data["indicators"] = [
+            {"level2": "数量指标", "name": "完成交易项目", "target": "≥1000项", "actual_value": "1445项", "weight": 50},
+            {"level2": "社会效益指标", "name": "营商环境", "target": "定性", "weight": 30, "score": 27, "deviation": "持续优化"},
+            {"level2": "服务对象满意度指标", "name": "满意度", "target": "≥95%", "actual_value": "90%", "weight": 5},
+        ]
+        department.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        report = DepartmentReport.load(department)
+        card = report.department.card
+        assert card.execution.score == D("9.50")  # 1430 / 1505.04 of 10 points
+        assert card.total == D("9.50") + 50 + 27 + D("4.74") and card.grade == "优"
+        found = {f.code for f in report.findings}
+        assert {"WEIGHTS", "DEVIATION-MISSING", "OVERACHIEVEMENT"} <= found  # 满意度 5 of 10; 90% < 95%; 1445 ≥ 1.3 × 1000
+        assert f"评分：{card.total}" in report.performance_summary()
+        assert "<strong>91.24</strong>" in report.self_evaluation_form()
+
+
+def test_a_second_project_appears_with_its_own_score(workspace):
+    add_project(workspace / "2024" / "xiangxi-ggzy", "expert-system", "专家评审系统升级", "50.00", "40.00")
+    report = DepartmentReport.load(workspace / "2024" / "xiangxi-ggzy" / "_department.yaml")
+    lines = {line.name: (line.total, line.grade) for line in report.department.projects}
+    assert lines == {"公共资源交易平台运行维护费": (D("96.00"), "优"), "专家评审系统升级": (D("94.00"), "优")}
+    assert "专家评审系统升级" in report.basic_data()  # one 项目支出 row per project in 附件1-2
