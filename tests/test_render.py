@@ -135,11 +135,16 @@ def test_a_failed_run_leaves_the_good_outputs_untouched(seed_outputs, tmp_path):
     assert not [p for p in seed_outputs.folder.iterdir() if p.name.endswith(".tmp")]
 
 
-def test_cli_run_writes_html_only_when_asked(capsys, tmp_path):
-    assert main(["run", str(SEED), "--to", "html", "--out", str(tmp_path)]) == 0
+def test_cli_run_writes_the_formats_asked_for(capsys, tmp_path):
+    assert main(["run", str(SEED), "--to", "html,docx", "--out", str(tmp_path)]) == 0
     folder = tmp_path / "2024" / "xiangxi-ggzy" / "platform-maintenance"
-    assert sorted(p.name for p in folder.iterdir()) == ["report.html", "report.ipynb"]
-    assert "report.html" in capsys.readouterr().out
+    assert sorted(p.name for p in folder.iterdir()) == ["report.docx", "report.html", "report.ipynb"]
+    assert "report.docx" in capsys.readouterr().out
+
+
+def test_an_unknown_format_is_refused_before_any_work(capsys, tmp_path):
+    assert main(["run", str(SEED), "--to", "html,odt", "--out", str(tmp_path)]) == 1
+    assert "不支持的格式：odt" in capsys.readouterr().err and not tmp_path.joinpath("2024").exists()
 
 
 def test_cli_run_reports_bad_parameters_without_a_kernel(capsys, workspace, tmp_path):

@@ -331,7 +331,9 @@ def run_batch(paths: Sequence[Path | str], formats: Sequence[str] = ("html", "pd
               on_result: Callable[[Result], None] | None = None) -> BatchRun:
     """Render every project under ``paths``; see the module docstring for what is skipped and why."""
     from evaltools.index import write_indexes
+    from evaltools.render import check_formats
 
+    formats = check_formats(formats)  # a typo in --to is refused before any work
     target = Path(out_root) if out_root else default_out_root(paths)
     workers = max(1, jobs or os.cpu_count() or 1)
     with outputs_lock(target):

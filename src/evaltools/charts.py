@@ -62,11 +62,15 @@ def _style() -> dict:
     }
 
 
-def _embed(figure: Figure, caption: str, alt: str) -> Html:
+def png(figure: Figure) -> bytes:
+    """The figure as PNG bytes, without Software/date metadata: same chart, same bytes."""
     buffer = io.BytesIO()
-    # No Software/date metadata: the same chart must give the same bytes.
     figure.savefig(buffer, format="png", dpi=160, metadata={"Software": None}, bbox_inches="tight")
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return buffer.getvalue()
+
+
+def _embed(figure: Figure, alt: str, caption: str) -> Html:
+    data = base64.b64encode(png(figure)).decode("ascii")
     return tag("figure", tag("img", src=f"data:image/png;base64,{data}", alt=alt), tag("figcaption", caption),
                class_="chart")
 
@@ -77,6 +81,10 @@ def _short(text: str, limit: int = 14) -> str:
 
 def score_chart(card: ScoreCard, caption: str = "各项得分与分值") -> Html:
     """One bar per scored item: the weight in grey, the score over it, red where points were lost."""
+    return _embed(*score_figure(card), caption=caption)
+
+
+def score_figure(card: ScoreCard) -> tuple[Figure, str]:
     labels = ["预算执行率"] + [f"{row.level2.removesuffix('指标')}：{_short(row.indicator.name)}" for row in card.indicators]
     weights = [card.execution.weight] + [row.weight for row in card.indicators]
     scores = [card.execution.score] + [row.score for row in card.indicators]
@@ -95,12 +103,15 @@ def score_chart(card: ScoreCard, caption: str = "各项得分与分值") -> Html
         axes.spines[["top", "right"]].set_visible(False)
         axes.set_title(f"总分 {card.total}（{card.grade}）", loc="left", fontsize=10)
     lost = [f"{row.indicator.name}（扣{plain_number(row.lost)}分）" for row in card.indicators if row.lost > 0]
-    alt = "各项得分条形图。" + ("扣分项：" + "；".join(lost) if lost else "无扣分项。")
-    return _embed(figure, caption, alt)
+    return figure, "各项得分条形图。" + ("扣分项：" + "；".join(lost) if lost else "无扣分项。")
 
 
 def spending_chart(params: ProjectParams, caption: str = "项目资金实际支出构成") -> Html:
     """Spending by item, in 万元, with each item's share."""
+    return _embed(*spending_figure(params), caption=caption)
+
+
+def spending_figure(params: ProjectParams) -> tuple[Figure, str]:
     items = sorted(params.spending, key=lambda item: item.amount, reverse=True)
     total = sum((item.amount for item in items), Decimal(0))
     with matplotlib.rc_context(_style()):
@@ -116,8 +127,7 @@ def spending_chart(params: ProjectParams, caption: str = "项目资金实际支�
         axes.set_xlim(0, max(amounts, default=1) * 1.45)
         axes.set_xlabel("万元")
         axes.spines[["top", "right"]].set_visible(False)
-    alt = "支出构成条形图：" + "；".join(f"{item.item} {item.amount} 元" for item in items)
-    return _embed(figure, caption, alt)
+    return figure, "支出构成条形图：" + "；".join(f"{item.item} {item.amount} 元" for item in items)
 
 
 def grade_chart(counts: dict[str, int], caption: str = "等级分布") -> Html:
@@ -133,7 +143,7 @@ def grade_chart(counts: dict[str, int], caption: str = "等级分布") -> Html:
         axes.yaxis.get_major_locator().set_params(integer=True)
         axes.spines[["top", "right"]].set_visible(False)
     alt = "等级分布：" + "，".join(f"{label} {value} 个" for label, value in counts.items())
-    return _embed(figure, caption, alt)
+    return _embed(figure, alt, caption)
 
 
 def projects_chart(lines: Sequence, caption: str = "各项目自评总分") -> Html:
@@ -154,4 +164,4 @@ def projects_chart(lines: Sequence, caption: str = "各项目自评总分") -> H
         axes.set_xlabel("总分")
         axes.spines[["top", "right"]].set_visible(False)
     alt = "各项目总分：" + "；".join(f"{line.name} {line.total}分 {line.grade}" for line in lines)
-    return _embed(figure, caption, alt)
+    return _embed(figure, alt, caption)

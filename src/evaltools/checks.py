@@ -329,6 +329,7 @@ def _walk(value: object, loc: Loc) -> Iterator[tuple[Loc, str]]:
 _TEMPLATE_TEXT = re.compile(
     r"……|…|\.{4,}|[（(]\s*\d+\s*字(?:以内|左右)\s*[)）]|××|(?<![A-Za-z])XX(?![A-Za-z])"
     r"|(?<![\u4e00-\u9fff])(?:指标|任务|目标)\s*\d+|此页为封面|（参考格式）|请填写|在此填写"
+    r"|（(?:项目名称|主管部门|实施单位|三级指标)）"  # the blank workbook's placeholders
 )
 
 

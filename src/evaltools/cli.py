@@ -250,6 +250,7 @@ def _batch_table(batch) -> Table:
 
 def cmd_batch(args: argparse.Namespace) -> int:
     from evaltools.batch import LockedError, as_json, run_batch
+    from evaltools.render import RenderError
 
     progress = _BatchProgress()
     try:
@@ -259,6 +260,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
                           warm=args.warm_kernels, on_plan=progress.plan, on_result=progress.result)
     except LockedError as exc:
         err.print(f"[red]拒绝[/red] {exc}")
+        return 1
+    except RenderError as exc:
+        err.print(f"[red]错误[/red] {exc}")
         return 1
     except ParamsError as exc:
         _print_problems(exc)
@@ -275,6 +279,50 @@ def cmd_batch(args: argparse.Namespace) -> int:
     for index in batch.indexes:
         out.print(f"评审索引：{index}")
     return 1 if batch.failed else 0
+
+
+def cmd_export_xlsx(args: argparse.Namespace) -> int:
+    from evaltools.workbook import export_workbook
+
+    projects, failed = [], 0
+    for item in _projects(args.paths, args.rules):
+        if isinstance(item, ParamsError):
+            failed += 1
+            _print_problems(item)
+        else:
+            projects.append((item.params, item.rules))
+    if not projects:
+        err.print("没有可导出的项目")
+        return 1
+    path = export_workbook(projects, args.output)
+    out.print(f"[green]✓[/green] {len(projects)} 个项目 → {path}")
+    return 1 if failed else 0
+
+
+def cmd_import_xlsx(args: argparse.Namespace) -> int:
+    from evaltools.workbook import import_workbook, write_params
+
+    try:
+        written = write_params(import_workbook(args.workbook), Path(args.output), Path(args.workbook))
+    except ParamsError as exc:
+        _print_problems(exc)
+        return 1
+    for path in written:
+        out.print(f"[green]✓[/green] {args.workbook} → {path}")
+    return 0
+
+
+def cmd_template_xlsx(args: argparse.Namespace) -> int:
+    from evaltools.rules import load_rules
+    from evaltools.workbook import template_workbook
+
+    try:
+        rules = load_rules(*args.rules)
+    except ParamsError as exc:
+        _print_problems(exc)
+        return 1
+    out.print(f"[green]✓[/green] 空白自评表 → {template_workbook(rules, args.output)}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -301,7 +349,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run_cmd = commands.add_parser("run", help="执行报告笔记本（papermill），输出 HTML 与 PDF")
     run_cmd.add_argument("paths", nargs="+", metavar="PATH", help="参数文件或文件夹")
-    run_cmd.add_argument("--to", default="html,pdf", help="输出格式，逗号分隔：html,pdf（默认两者）")
+    run_cmd.add_argument("--to", default="html,pdf", help="输出格式，逗号分隔：html,pdf,docx（默认 html,pdf）")
     run_cmd.add_argument("--out", metavar="DIR", help="输出根目录（默认：工作区的 outputs/）")
     run_cmd.add_argument("--rules", action="append", default=[], metavar="FILE", help="额外的评分规则文件")
     run_cmd.add_argument("--notebook", metavar="IPYNB", help="另用一个报告笔记本（默认 notebooks/project_self_evaluation.ipynb）")
@@ -311,7 +359,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch_cmd = commands.add_parser("batch", help="批量生成一个部门或一个年度的全部报告（并行、增量）")
     batch_cmd.add_argument("paths", nargs="+", metavar="PATH", help="年度或部门文件夹（如 params/2024），或参数文件")
     batch_cmd.add_argument("--jobs", "-j", type=int, default=None, help="并行的工作进程数（默认：CPU 核数）")
-    batch_cmd.add_argument("--to", default="html,pdf", help="输出格式，逗号分隔：html,pdf")
+    batch_cmd.add_argument("--to", default="html,pdf", help="输出格式，逗号分隔：html,pdf,docx")
     batch_cmd.add_argument("--force", action="store_true", help="忽略记录的内容指纹，全部重新生成")
     batch_cmd.add_argument("--out", metavar="DIR", help="输出根目录（默认：工作区的 outputs/）")
     batch_cmd.add_argument("--rules", action="append", default=[], metavar="FILE", help="额外的评分规则文件")
@@ -324,6 +372,23 @@ def build_parser() -> argparse.ArgumentParser:
     batch_cmd.add_argument("--scheduler", metavar="ADDRESS", help="Dask 调度器地址，如 tcp://10.0.0.5:8786（不给则启动本机 LocalCluster）")
     batch_cmd.add_argument("--json", action="store_true", help="以 JSON 输出结果")
     batch_cmd.set_defaults(run=cmd_batch)
+
+    export = commands.add_parser("export-xlsx", help="导出自评表到 Excel（官方版式，含公式；多个项目另有汇总表）")
+    export.add_argument("paths", nargs="+", metavar="PATH", help="参数文件或文件夹")
+    export.add_argument("-o", "--output", required=True, metavar="FILE.xlsx")
+    export.add_argument("--rules", action="append", default=[], metavar="FILE", help="额外的评分规则文件")
+    export.set_defaults(run=cmd_export_xlsx)
+
+    importer = commands.add_parser("import-xlsx", help="从 Excel 自评表读回参数文件")
+    importer.add_argument("workbook", metavar="FILE.xlsx")
+    importer.add_argument("-o", "--output", required=True, metavar="PATH",
+                          help="参数文件（.yaml，单个项目）或文件夹（每个工作表一个文件）")
+    importer.set_defaults(run=cmd_import_xlsx)
+
+    template = commands.add_parser("template-xlsx", help="生成空白自评表（下拉列表、规则分值）")
+    template.add_argument("-o", "--output", required=True, metavar="FILE.xlsx")
+    template.add_argument("--rules", action="append", default=[], metavar="FILE", help="评分规则文件（默认全国规则）")
+    template.set_defaults(run=cmd_template_xlsx)
 
     render_cmd = commands.add_parser("render", help="把已执行的笔记本重新渲染为 HTML/PDF，不再执行")
     render_cmd.add_argument("notebooks", nargs="+", metavar="EXECUTED.ipynb")

@@ -149,6 +149,21 @@ def read_yaml(path: Path | str) -> YamlFile:
     return YamlFile(path, data, root)
 
 
+class _Dumper(yaml.SafeDumper):
+    """YAML out: Decimals as plain numbers (read back exactly by :func:`read_yaml`)."""
+
+
+_Dumper.add_representer(Decimal, lambda dumper, value: dumper.represent_scalar(
+    "tag:yaml.org,2002:float" if value != value.to_integral_value() or "." in str(value) else "tag:yaml.org,2002:int",
+    f"{value:f}"))
+
+
+def dump_yaml(data: Any, header: str = "") -> str:
+    """A parameter file's text: key order kept, Chinese as is, money exact."""
+    body = yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=120)
+    return header + body
+
+
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     """``override`` over ``base``: mappings merge recursively, anything else is replaced."""
     merged = dict(base)

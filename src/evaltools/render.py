@@ -26,7 +26,8 @@ from evaltools.overall import NOTEBOOK as DEPARTMENT_NOTEBOOK
 from evaltools.report import NOTEBOOK, default_notebook, fingerprint_notebook
 from evaltools.workspace import LoadedProject, is_department_file, load_project, workspace_root
 
-FORMATS = ("html", "pdf")
+FORMATS = ("html", "pdf", "docx")
+DEFAULT_FORMATS = ("html", "pdf")
 TEMPLATE = "evaltools_report"
 
 
@@ -244,10 +245,12 @@ def to_pdf(html: str) -> bytes:
     return weasyprint.HTML(string=html, base_url=None).write_pdf()
 
 
-def render(notebook: nbformat.NotebookNode, folder: Path, formats: Iterable[str] = FORMATS,
+def render(notebook: nbformat.NotebookNode, folder: Path, formats: Iterable[str] = DEFAULT_FORMATS,
            name: str = "report") -> dict[str, Path]:
     """Write the HTML and/or PDF of an executed notebook into ``folder``."""
-    formats = _check_formats(formats)
+    formats = check_formats(formats)
+    if "docx" in formats:
+        raise RenderError("Word（docx）由参数直接生成，不经笔记本：请用 evaltools run … --to docx")
     written: dict[str, Path] = {}
     html = to_html(notebook)
     if "html" in formats:
@@ -259,7 +262,7 @@ def render(notebook: nbformat.NotebookNode, folder: Path, formats: Iterable[str]
     return written
 
 
-def _check_formats(formats: Iterable[str]) -> list[str]:
+def check_formats(formats: Iterable[str]) -> list[str]:
     formats = list(formats)
     unknown = sorted(set(formats) - set(FORMATS))
     if unknown:
@@ -267,7 +270,7 @@ def _check_formats(formats: Iterable[str]) -> list[str]:
     return formats
 
 
-def run(project_file: Path | str | Loaded, formats: Iterable[str] = FORMATS, out_root: Path | None = None,
+def run(project_file: Path | str | Loaded, formats: Iterable[str] = DEFAULT_FORMATS, out_root: Path | None = None,
         rules_files: Sequence[Path | str] = (), notebook: Path | None = None, timeout: int = 600,
         warm: bool = False) -> Outputs:
     """Parameters → executed notebook → HTML/PDF, for one project (or a department's report).
@@ -275,7 +278,7 @@ def run(project_file: Path | str | Loaded, formats: Iterable[str] = FORMATS, out
     Everything is made first and written last, each file atomically, so an interrupted or
     failed run leaves the previous report as it was.
     """
-    formats = _check_formats(formats)
+    formats = check_formats(formats)
     project = project_file if isinstance(project_file, Loaded) else load(project_file, rules_files)
     folder = output_folder(project, out_root)
     executed_path = folder / "report.ipynb"
@@ -287,16 +290,26 @@ def run(project_file: Path | str | Loaded, formats: Iterable[str] = FORMATS, out
         contents["html"] = html
     if "pdf" in formats:
         contents["pdf"] = to_pdf(html)
+    warnings = stderr_of(executed)
+    if "docx" in formats:
+        if isinstance(project, LoadedProject):
+            from evaltools.document import WordReport
+            from evaltools.report import ProjectReport
+
+            contents["docx"] = WordReport(ProjectReport.of(project, fingerprint_notebook(notebook or notebook_for(project)))
+                                          ).to_bytes()
+        else:
+            warnings.append("部门整体报告暂不生成 Word（docx）：请用 HTML 或 PDF")
     write_atomic(executed_path, nbformat.writes(executed))
     files = {}
     for kind, data in contents.items():
         files[kind] = folder / f"report.{kind}"
         write_atomic(files[kind], data)
     executed_path.with_suffix(".failed.ipynb").unlink(missing_ok=True)
-    return Outputs(folder, executed_path, files, stderr_of(executed), timings)
+    return Outputs(folder, executed_path, files, warnings, timings)
 
 
-def render_file(executed_path: Path | str, formats: Iterable[str] = FORMATS) -> dict[str, Path]:
+def render_file(executed_path: Path | str, formats: Iterable[str] = DEFAULT_FORMATS) -> dict[str, Path]:
     """Render an executed notebook again, without executing it."""
     executed_path = Path(executed_path)
     try:

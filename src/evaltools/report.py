@@ -93,6 +93,11 @@ class ProjectReport:
             notebook_fingerprint = fingerprint_notebook(source) if source else None
         return cls(project, card, check_project(project, card), notebook_fingerprint)
 
+    @classmethod
+    def of(cls, project: LoadedProject, notebook_fingerprint: str | None = None) -> ProjectReport:
+        card = score(project.params, project.rules)
+        return cls(project, card, check_project(project, card), notebook_fingerprint)
+
     # --- shorthands ---------------------------------------------------------------------------------
 
     @property

@@ -1,0 +1,528 @@
+"""Excel in and out: the 自评表 in its official layout, and back into a parameter file.
+
+Export writes one sheet per project with the 项目支出绩效自评表 as finance officers know it
+(merged 一级/二级 cells, borders, wrapped text, A4 print set-up, 宋体), with live formulas where
+the form computes (年度资金总额, 执行率 and its 得分, 总分, 等级), plus a sheet of every other
+parameter (路径 → 值), so that importing an exported workbook gives back the same data.
+
+Import reads the form wherever its rows sit (blank rows and merged cells are fine, "——" and
+"/" mean empty, numbers may be text); what it cannot understand is an error naming the sheet
+and the cell.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
+
+from evaltools.model import FundType, ProjectParams
+from evaltools.params import ParamsError, Problem, plain
+from evaltools.rules import Rules
+from evaltools.scoring import ScoreCard, score
+
+FONT = "宋体"  # Word/WPS/Excel map it to the system's Song face; Noto Serif CJK SC elsewhere
+THIN = Side(style="thin", color="000000")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+WRAP = Alignment(wrap_text=True, vertical="center")
+CENTER = Alignment(wrap_text=True, vertical="center", horizontal="center")
+HEADING_FILL = PatternFill("solid", fgColor="EEF1F5")
+WIDTHS = {"A": 9, "B": 10, "C": 11, "D": 22, "E": 11, "F": 30, "G": 7, "H": 8, "I": 22, "J": 12, "K": 10}
+EMPTY = {"", "—", "——", "-", "--", "---", "/", "／", "无"}
+OTHER_SHEET = "其他参数"
+# What the form itself holds; everything else goes to the OTHER_SHEET as path → value rows.
+FORM_KEYS = ("goals", "indicators")
+FORM_FIELDS = {("project", "name"), ("project", "department"), ("project", "implementer"), ("budget",),
+               ("evaluation", "form")}
+
+
+# --- export ----------------------------------------------------------------------------------------
+
+
+def _cell(sheet: Worksheet, ref: str, value: Any = None, *, bold: bool = False, align: Alignment = WRAP,
+          fill: PatternFill | None = None, number_format: str | None = None) -> None:
+    cell = sheet[ref]
+    cell.value = value
+    cell.font = Font(name=FONT, size=10, bold=bold)
+    cell.alignment = align
+    if fill:
+        cell.fill = fill
+    if number_format:
+        cell.number_format = number_format
+
+
+def _merge(sheet: Worksheet, ref: str, value: Any = None, **style: Any) -> None:
+    first = ref.split(":")[0]
+    if ":" in ref:
+        sheet.merge_cells(ref)
+    _cell(sheet, first, value, **style)
+
+
+def _money(value: Decimal | None) -> float | None:
+    # Excel stores binary floats; 2-decimal amounts round-trip exactly through str → Decimal.
+    return float(value) if value is not None else None
+
+
+def _grade_formula(cell: str, rules: Rules) -> str:
+    bands = sorted(rules.grades, key=lambda b: b.min, reverse=True)
+    formula = f'"{bands[-1].label}"'
+    for band in reversed(bands[:-1]):
+        formula = f'IF(ROUND({cell},2)>={band.min},"{band.label}",{formula})'
+    return "=" + formula
+
+
+def _sheet_title(name: str, taken: set[str]) -> str:
+    title = re.sub(r"[\[\]:*?/\\]", "", name)[:28] or "项目"
+    candidate, n = title, 2
+    while candidate in taken:
+        candidate, n = f"{title[:25]}({n})", n + 1
+    taken.add(candidate)
+    return candidate
+
+
+def write_form(sheet: Worksheet, params: ProjectParams, card: ScoreCard, rules: Rules) -> None:
+    """The 自评表 on ``sheet``, columns A–I as on paper, J–K evaltools' own (数值, 档次)."""
+    project, fund = params.project, params.project.fund_type
+    for column, width in WIDTHS.items():
+        sheet.column_dimensions[column].width = width
+    _merge(sheet, "A1:I1", f"{project.department}{fund.form_title}", bold=True, align=CENTER)
+    sheet["A1"].font = Font(name=FONT, size=14, bold=True)
+    _merge(sheet, "A2:I2", f"（{params.year}年度）", align=CENTER)
+    _cell(sheet, "A3", f"{fund.form_title.removesuffix('绩效自评表')}名称", bold=True, align=CENTER)
+    _merge(sheet, "B3:I3", project.name)
+    _cell(sheet, "A4", "主管部门", bold=True, align=CENTER)
+    _merge(sheet, "B4:D4", project.department)
+    _cell(sheet, "E4", "实施单位", bold=True, align=CENTER)
+    _merge(sheet, "F4:I4", project.implementer)
+    _merge(sheet, "A5:A9", "项目资金（万元）", bold=True, align=CENTER)
+    _merge(sheet, "B5:C5", "")
+    for column, heading in zip("DEFGHI", ("年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"), strict=True):
+        _cell(sheet, f"{column}5", heading, bold=True, align=CENTER, fill=HEADING_FILL)
+    _merge(sheet, "B6:C6", "年度资金总额", bold=True)
+    for column in "DEF":
+        _cell(sheet, f"{column}6", f"=SUM({column}7:{column}9)", number_format="0.00")
+    _cell(sheet, "G6", float(rules.execution.weight), align=CENTER)
+    _cell(sheet, "H6", '=IF(E6>0,F6/E6,"—")', align=CENTER, number_format="0.00%")
+    _cell(sheet, "I6", "=IF(E6>0,ROUND(MIN(F6/E6,1)*G6,2),0)", align=CENTER, number_format="0.00")
+    budget = params.budget
+    for row, (label, amounts) in enumerate((("其中：当年财政拨款", budget.appropriation),
+                                            ("上年结转资金", budget.carryover), ("其他资金", budget.other)), 7):
+        _merge(sheet, f"B{row}:C{row}", label)
+        for column, value in zip("DEF", (amounts.initial, amounts.annual, amounts.executed), strict=True):
+            _cell(sheet, f"{column}{row}", _money(value), number_format="0.00")
+        for column in "GHI":
+            _cell(sheet, f"{column}{row}", "—", align=CENTER)
+    _merge(sheet, "A10:A11", "年度总体目标", bold=True, align=CENTER)
+    _merge(sheet, "B10:E10", "预期目标", bold=True, align=CENTER, fill=HEADING_FILL)
+    _merge(sheet, "F10:I10", "实际完成情况", bold=True, align=CENTER, fill=HEADING_FILL)
+    _merge(sheet, "B11:E11", params.goals.expected)
+    _merge(sheet, "F11:I11", params.goals.achieved)
+    sheet.row_dimensions[11].height = 120
+    headings = ("一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因分析及改进措施",
+                "实际完成值（数值）", "完成档次")
+    for column, heading in zip("BCDEFGHIJK", headings, strict=True):
+        _cell(sheet, f"{column}12", heading, bold=True, align=CENTER, fill=HEADING_FILL)
+    first, rows = 13, card.indicators
+    last = first + len(rows) - 1
+    _merge(sheet, f"A12:A{last}", "绩效指标", bold=True, align=CENTER)
+    for offset, row in enumerate(rows):
+        r = first + offset
+        indicator = row.indicator
+        level = f"{row.level1}" if row.level1 else ""
+        values = (level, row.level2, indicator.name, indicator.target, indicator.actual, float(indicator.weight),
+                  float(row.score), indicator.deviation or "",
+                  None if indicator.actual_value is None else str(indicator.actual_value), indicator.tier or "")
+        for column, value in zip("BCDEFGHIJK", values, strict=True):
+            _cell(sheet, f"{column}{r}", value, align=CENTER if column in "BCEGHJK" else WRAP,
+                  number_format="0.00" if column == "H" else None)
+    _merge_runs(sheet, "B", first, last)
+    _merge_runs(sheet, "C", first, last)
+    total = last + 1
+    _merge(sheet, f"A{total}:F{total}", "总分", bold=True, align=CENTER)
+    _cell(sheet, f"G{total}", f"=G6+SUM(G{first}:G{last})", align=CENTER)
+    _cell(sheet, f"H{total}", f"=I6+SUM(H{first}:H{last})", bold=True, align=CENTER, number_format="0.00")
+    _cell(sheet, f"I{total}", _grade_formula(f"H{total}", rules), bold=True, align=CENTER)
+    for row in sheet.iter_rows(min_row=3, max_row=total, max_col=9):
+        for cell in row:
+            cell.border = BORDER
+    form = params.evaluation.form
+    _merge(sheet, f"A{total + 1}:I{total + 1}",
+           "说明：此表项目支出不包括财政部门要求单独进行项目支出绩效自评项目，每个一级项目支出填写一张项目支出绩效自评表。")
+    _merge(sheet, f"A{total + 2}:I{total + 2}",
+           f"单位负责人签字：{form.unit_head or ''}　　填表人：{form.filled_by or ''}　　"
+           f"联系电话：{form.phone or ''}　　填报日期：{form.date or ''}")
+    sheet.print_area = f"A1:I{total + 2}"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = "portrait"
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "12:12"
+
+
+def _merge_runs(sheet: Worksheet, column: str, first: int, last: int) -> None:
+    """Merge runs of equal values down a column (the 一级/二级 cells of the form)."""
+    start = first
+    for r in range(first + 1, last + 2):
+        if r > last or sheet[f"{column}{r}"].value != sheet[f"{column}{start}"].value:
+            if r - 1 > start:
+                sheet.merge_cells(f"{column}{start}:{column}{r - 1}")
+            start = r
+
+
+def _flatten(data: Any, prefix: str = "") -> Iterable[tuple[str, Any]]:
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _flatten(value, f"{prefix}.{key}" if prefix else key)
+    elif isinstance(data, list):
+        if not data:
+            yield prefix, "[]"
+        for i, value in enumerate(data):
+            yield from _flatten(value, f"{prefix}[{i}]")
+    else:
+        yield prefix, data
+
+
+def _other_parameters(params: ProjectParams) -> list[tuple[str, Any]]:
+    data = plain(params.model_dump(mode="json", exclude_none=True))
+    rows = []
+    for path, value in _flatten(data):
+        top = path.split(".")[0].split("[")[0]
+        if top in FORM_KEYS or any(path == ".".join(f) or path.startswith(".".join(f) + ".") for f in FORM_FIELDS):
+            continue
+        rows.append((path, value))
+    return rows
+
+
+def export_workbook(projects: Sequence[tuple[ProjectParams, Rules]], path: Path | str) -> Path:
+    """One 自评表 sheet per project, their other parameters, and a summary sheet if several."""
+    book = Workbook()
+    book.remove(book.active)
+    taken: set[str] = set()
+    summary_rows = []
+    other = book.create_sheet(OTHER_SHEET) if projects else None
+    for params, rules in projects:
+        card = score(params, rules)
+        title = _sheet_title(params.project.name, taken)
+        write_form(book.create_sheet(title, index=len(taken) - 1), params, card, rules)
+        for key, value in _other_parameters(params):
+            other.append([title, key, "" if value is None else str(value)])
+        summary_rows.append((params.project.department, params.project.name, card.execution.budget.annual,
+                             card.execution.budget.executed, card.execution.rate, card.total, card.grade))
+    if other is not None:
+        other.insert_rows(1)
+        for column, heading in zip("ABC", ("工作表", "参数路径", "值"), strict=True):
+            _cell(other, f"{column}1", heading, bold=True, fill=HEADING_FILL)
+        other.column_dimensions["A"].width, other.column_dimensions["B"].width = 24, 36
+        other.column_dimensions["C"].width = 80
+    if len(projects) > 1:
+        summary = book.create_sheet("汇总", 0)
+        for column, heading in zip("ABCDEFG", ("主管部门", "项目", "全年预算数（万元）", "全年执行数（万元）", "执行率",
+                                               "总分", "等级"), strict=True):
+            _cell(summary, f"{column}1", heading, bold=True, fill=HEADING_FILL, align=CENTER)
+        for r, (department, name, annual, executed, _rate, total, grade) in enumerate(summary_rows, 2):
+            values = (department, name, _money(annual), _money(executed), f'=IF(C{r}>0,D{r}/C{r},"—")',
+                      float(total), grade)
+            for column, value in zip("ABCDEFG", values, strict=True):
+                _cell(summary, f"{column}{r}", value, number_format="0.00%" if column == "E" else None)
+        for column, width in zip("ABCDEFG", (30, 36, 14, 14, 10, 8, 6), strict=True):
+            summary.column_dimensions[column].width = width
+    path = Path(path)
+    book.save(path)
+    return path
+
+
+# --- import ----------------------------------------------------------------------------------------
+
+
+class _Reader:
+    """Reads one form sheet, remembering where each value came from for error messages."""
+
+    def __init__(self, sheet: Worksheet, file: Path):
+        self.sheet, self.file = sheet, file
+        self.merged = {}
+        for merged in sheet.merged_cells.ranges:
+            top_left = sheet.cell(merged.min_row, merged.min_col).value
+            for row in range(merged.min_row, merged.max_row + 1):
+                for column in range(merged.min_col, merged.max_col + 1):
+                    self.merged[(row, column)] = top_left
+
+    def value(self, row: int, column: int) -> Any:
+        value = self.merged.get((row, column), self.sheet.cell(row, column).value)
+        if isinstance(value, str):
+            value = value.strip()
+            return None if value in EMPTY else value
+        return value
+
+    def where(self, row: int, column: int) -> str:
+        return f"{self.sheet.title}!{get_column_letter(column)}{row}"
+
+    def error(self, row: int, column: int, message: str) -> ParamsError:
+        return ParamsError([Problem(self.file, None, self.where(row, column), message)])
+
+    def number(self, row: int, column: int) -> Decimal | None:
+        value = self.value(row, column)
+        if value is None or (isinstance(value, str) and value.startswith("=")):
+            return None  # empty, or a formula the form computes anyway
+        if isinstance(value, bool):
+            raise self.error(row, column, f"应为数字，实际为 {value!r}")
+        try:
+            number = Decimal(str(value).replace(",", "").replace("，", "").removesuffix("万元"))
+        except InvalidOperation:
+            raise self.error(row, column, f"应为数字，实际为 {value!r}") from None
+        # Excel keeps binary floats: 106.62 comes back as 106.62000000000001.
+        return number.quantize(Decimal("0.000001")).normalize() if isinstance(value, float) else number
+
+    def text(self, row: int, column: int) -> str | None:
+        value = self.value(row, column)
+        if value is None:
+            return None
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return str(value)
+
+    def find(self, *labels: str, column: int | None = None) -> tuple[int, int] | None:
+        for row in self.sheet.iter_rows():
+            for cell in row:
+                if column is not None and cell.column != column:
+                    continue
+                text = str(cell.value).replace(" ", "").replace("\u3000", "") if cell.value is not None else ""
+                if any(text == label or text.startswith(label) for label in labels):
+                    return cell.row, cell.column
+        return None
+
+    def require(self, *labels: str) -> tuple[int, int]:
+        found = self.find(*labels)
+        if found is None:
+            raise ParamsError([Problem(self.file, None, self.sheet.title, f"找不到“{labels[0]}”：不是自评表的版式？")])
+        return found
+
+
+def _fund_type(title: str | None) -> str:
+    for fund in FundType:
+        if title and fund.form_title in title and fund is not FundType.GENERAL:
+            return fund.value
+    return FundType.GENERAL.value
+
+
+def read_form(sheet: Worksheet, file: Path) -> dict[str, Any]:
+    """The parameters a 自评表 sheet holds (a partial project: name, budget, goals, indicators…)."""
+    r = _Reader(sheet, file)
+    title_row = r.find("项目支出绩效自评表", "州级预算部门项目支出绩效自评表")
+    title = r.text(*title_row) if title_row else None
+    if title is None:
+        for fund in FundType:
+            found = r.find(fund.form_title)
+            if found:
+                title = r.text(*found)
+    name_row, name_col = r.require("项目支出名称", "政府性基金预算支出名称", "国有资本经营预算支出名称",
+                                   "社会保险基金预算支出名称", "项目名称")
+    data: dict[str, Any] = {"project": {"name": r.text(name_row, name_col + 1), "fund_type": _fund_type(title)}}
+    dept_row, dept_col = r.require("主管部门")
+    data["project"]["department"] = r.text(dept_row, dept_col + 1)
+    impl = r.require("实施单位")
+    # The 实施单位 value is the next cell that is not part of the label's own merged range.
+    column = impl[1] + 1
+    while r.value(impl[0], column) == r.value(*impl) and column < 20:
+        column += 1
+    data["project"]["implementer"] = r.text(impl[0], column)
+    year_row = r.find("（")
+    if year_row:
+        year = re.search(r"(\d{4})\s*年度", r.text(*year_row) or "")
+        if year:
+            data["year"] = int(year.group(1))
+    heading_row, _ = r.require("年初预算数")
+    columns = {label: r.find(label) for label in ("年初预算数", "全年预算数", "全年执行数")}
+    budget: dict[str, Any] = {}
+    for key, labels in (("appropriation", ("其中：当年财政拨款", "当年财政拨款")), ("carryover", ("上年结转资金",)),
+                        ("other", ("其他资金",))):
+        found = r.find(*labels)
+        if found is None:
+            continue
+        amounts = {k: r.number(found[0], columns[label][1]) for k, label in
+                   (("initial", "年初预算数"), ("annual", "全年预算数"), ("executed", "全年执行数"))}
+        amounts = {k: v for k, v in amounts.items() if v is not None}
+        if amounts:
+            budget[key] = amounts
+    data["budget"] = budget
+    goals = r.require("预期目标")
+    achieved = r.require("实际完成情况")
+    data["goals"] = {"expected": r.text(goals[0] + 1, goals[1]) or "", "achieved": r.text(achieved[0] + 1, achieved[1]) or ""}
+    header_row, first_col = r.require("一级指标")
+    headers = {r.text(header_row, c): c for c in range(first_col, first_col + 12) if r.text(header_row, c)}
+    needed = ("一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分")
+    missing = [h for h in needed if h not in headers]
+    if missing:
+        raise r.error(header_row, first_col, f"指标表头缺少：{'、'.join(missing)}")
+    indicators = []
+    row = header_row + 1
+    while row <= sheet.max_row:
+        label = r.text(row, 1) or ""
+        if label.startswith(("总分", "说明")) or (r.text(row, first_col) or "").startswith("总分"):
+            break
+        name = r.text(row, headers["三级指标"])
+        if name is None:  # a blank row inside the table
+            row += 1
+            continue
+        indicator: dict[str, Any] = {
+            "level1": re.sub(r"[（(].*", "", r.text(row, headers["一级指标"]) or "") or None,
+            "level2": r.text(row, headers["二级指标"]),
+            "name": name,
+            "target": r.text(row, headers["年度指标值"]) or "",
+            "actual": r.text(row, headers["实际完成值"]) or "",
+            "weight": r.number(row, headers["分值"]),
+        }
+        if indicator["level2"] is None:
+            raise r.error(row, headers["二级指标"], "缺少二级指标")
+        if indicator["weight"] is None:
+            raise r.error(row, headers["分值"], "缺少分值")
+        score_value = r.number(row, headers["得分"])
+        if score_value is not None:
+            indicator["score"] = score_value
+        for key, heading in (("deviation", "偏差原因分析及改进措施"), ("actual_value", "实际完成值（数值）"), ("tier", "完成档次")):
+            if heading in headers and r.text(row, headers[heading]):
+                indicator[key] = r.text(row, headers[heading])
+        if "actual_value" not in indicator:
+            from evaltools.targets import parse_quantity
+
+            if parse_quantity(indicator["actual"]) is not None:
+                indicator["actual_value"] = indicator["actual"]  # "100%" on its own is the value
+        indicators.append(indicator)
+        row += 1
+    data["indicators"] = indicators
+    footer = r.find("单位负责人签字")
+    if footer:
+        text = r.text(*footer) or ""
+        form = {}
+        for key, label in (("unit_head", "单位负责人签字"), ("filled_by", "填表人"), ("phone", "联系电话"),
+                           ("date", "填报日期")):
+            match = re.search(label + r"[：:]\s*(\S*)", text)
+            if match and match.group(1):
+                form[key] = match.group(1)
+        if form:
+            data.setdefault("evaluation", {})["form"] = form
+    return data
+
+
+def _unflatten(rows: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for path, value in rows:
+        parts = re.findall(r"[^.\[\]]+|\[\d+\]", path)
+        target: Any = data
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            nxt = parts[i + 1] if not last else None
+            key: Any = int(part[1:-1]) if part.startswith("[") else part
+            container = [] if nxt and nxt.startswith("[") else {}
+            if isinstance(target, list):
+                while len(target) <= key:
+                    target.append(None)
+                if last:
+                    target[key] = [] if value == "[]" else value
+                elif target[key] is None:
+                    target[key] = container
+                target = target[key]
+            else:
+                if last:
+                    target[key] = [] if value == "[]" else value
+                else:
+                    target = target.setdefault(key, container)
+    return data
+
+
+def import_workbook(path: Path | str) -> list[dict[str, Any]]:
+    """Parameter data for each 自评表 sheet of a workbook (plus its rows on the 其他参数 sheet)."""
+    from evaltools.params import deep_merge
+
+    path = Path(path)
+    try:
+        book = load_workbook(path)
+    except Exception as exc:
+        raise ParamsError([Problem(path, None, "", f"不是可读的 Excel 工作簿（.xlsx）：{exc}")]) from None
+    others: dict[str, list[tuple[str, str]]] = {}
+    if OTHER_SHEET in book.sheetnames:
+        for sheet_title, key, value in book[OTHER_SHEET].iter_rows(min_row=2, max_col=3, values_only=True):
+            if sheet_title and key:
+                others.setdefault(str(sheet_title), []).append((str(key), "" if value is None else str(value)))
+    projects = []
+    for sheet in book.worksheets:
+        if sheet.title in (OTHER_SHEET, "汇总", "说明"):  # evaltools' own helper sheets
+            continue
+        form = read_form(sheet, path)
+        projects.append(deep_merge(_unflatten(others.get(sheet.title, [])), form))
+    if not projects:
+        raise ParamsError([Problem(path, None, "", "工作簿中没有自评表工作表")])
+    return projects
+
+
+def template_workbook(rules: Rules, path: Path | str, rows_per_category: int = 1) -> Path:
+    """A blank 自评表 to fill in: lists for 一级/二级 and the fund type, weights from the rules."""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "项目"
+    params = ProjectParams.model_validate({
+        "year": 2024, "project": {"name": "（项目名称）", "department": "（主管部门）", "implementer": "（实施单位）"},
+        "evaluation": {"method": "", "evaluator": ""}, "budget": {}, "goals": {"expected": "", "achieved": ""},
+        "indicators": [{"level1": level, "level2": category, "name": "（三级指标）", "target": "",
+                        "weight": str(spec.weight / len(spec.categories))}
+                       for level, spec in rules.levels.items() for category in spec.categories
+                       for _ in range(rows_per_category)],
+    })
+    write_form(sheet, params, score(params, rules), rules)
+    first, last = 13, 12 + len(params.indicators)
+    for r in range(first, last + 1):
+        sheet[f"H{r}"].value = None  # 得分: the evaluator's, or computed on import
+    levels = DataValidation(type="list", formula1='"' + ",".join(rules.levels) + '"', allow_blank=True)
+    categories = DataValidation(type="list", allow_blank=True,
+                                formula1='"' + ",".join(c for spec in rules.levels.values() for c in spec.categories) + '"')
+    funds = DataValidation(type="list", formula1='"' + ",".join(f.value for f in FundType) + '"', allow_blank=False)
+    for validation, ref in ((levels, f"B{first}:B{last}"), (categories, f"C{first}:C{last}")):
+        sheet.add_data_validation(validation)
+        validation.add(ref)
+    other = book.create_sheet(OTHER_SHEET)
+    other.append(["工作表", "参数路径", "值"])
+    for key, value in (("year", "2024"), ("project.fund_type", FundType.GENERAL.value), ("evaluation.method", ""),
+                       ("evaluation.evaluator", "")):
+        other.append(["项目", key, value])
+    other.add_data_validation(funds)
+    funds.add("C3")
+    notes = book.create_sheet("说明")
+    notes.append(["一级指标", "分值", "二级指标"])
+    for level, spec in rules.levels.items():
+        notes.append([level, float(spec.weight), "、".join(spec.categories)])
+    notes.append(["预算执行率", float(rules.execution.weight), "全年执行数 / 全年预算数"])
+    path = Path(path)
+    book.save(path)
+    return path
+
+
+def write_params(projects: list[dict[str, Any]], output: Path, source: Path) -> list[Path]:
+    """Validate imported projects and write them as parameter files (one per sheet)."""
+    from pydantic import ValidationError
+
+    from evaltools.params import _drop_nulls, dump_yaml, field_path
+
+    if len(projects) > 1 and output.suffix in (".yaml", ".yml"):
+        raise ParamsError([Problem(source, None, "", f"工作簿有 {len(projects)} 个自评表：-o 应为文件夹")])
+    written = []
+    for data in projects:
+        name = (data.get("project") or {}).get("name") or "project"
+        try:
+            ProjectParams.model_validate(_drop_nulls(data))
+        except ValidationError as exc:
+            raise ParamsError([Problem(source, None, f"{name}: {field_path(e['loc'])}", e["msg"])
+                               for e in exc.errors()]) from None
+        safe_name = re.sub(r"[\\/:*?<>|\s]", "_", name)
+        target = output if output.suffix in (".yaml", ".yml") else output / f"{safe_name}.yaml"
+        from evaltools.render import write_atomic
+
+        write_atomic(target, dump_yaml(data, f"# 由 evaltools import-xlsx 从 {source.name} 导入\n"))
+        written.append(target)
+    return written
