@@ -128,6 +128,10 @@ class WordReport:
         for r, row in enumerate(rows):
             for c, value in enumerate(row):
                 self.cell(table.cell(r, c), value, bold=header and r == 0)
+        # Word reads the cells' widths, LibreOffice the grid's: set both.
+        table.autofit = False
+        for c, width in enumerate(widths):
+            table.columns[c].width = Cm(width)
         for row in table.rows:
             for c, width in enumerate(widths):
                 row.cells[c].width = Cm(width)
@@ -290,7 +294,7 @@ class WordReport:
             rows.append(["", row.level1 or "", row.level2, row.indicator.name, row.indicator.target, row.indicator.actual,
                          plain_number(row.weight), str(row.score), row.indicator.deviation or ""])
         rows.append(["总分", "", "", "", "", "", "100", str(card.total), f"等级：{card.grade}"])
-        table = self.table(rows, [1.6, 1.6, 1.6, 2.6, 1.5, 3.2, 1.0, 1.2, 2.3], header=False)
+        table = self.table(rows, [1.4, 1.5, 1.5, 2.4, 1.4, 2.9, 1.0, 1.5, 2.1], header=False)  # 15.7 cm
         merge = lambda r1, c1, r2, c2: table.cell(r1, c1).merge(table.cell(r2, c2))  # noqa: E731
         merge(0, 1, 0, columns - 1)
         merge(1, 1, 1, 3)
