@@ -16,9 +16,11 @@ def run(capsys, *argv):
     return code, captured.out, captured.err
 
 
-def test_check_on_the_bundled_params_is_clean(capsys):
+def test_check_on_the_bundled_params_has_no_error(capsys):
     code, out, _ = run(capsys, "check", str(PARAMS))
-    assert code == 0 and "1 个项目：0 个错误，0 个提示" in out
+    assert code == 0 and "1 个项目、1 个部门整体报告：0 个错误" in out
+    assert "platform-maintenance.yaml：公共资源交易平台运行维护费，未发现问题" in out
+    assert "[DEPT-PROJECTS-TOTAL]" in out  # the department's warnings are shown too
 
 
 def test_score_prints_the_table_with_total_and_grade(capsys):

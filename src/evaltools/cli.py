@@ -74,10 +74,31 @@ def cmd_check(args: argparse.Namespace) -> int:
             report.append({"file": str(item.path), "findings": [_finding_dict(f) for f in findings]})
         else:
             _print_findings(item, findings)
+    from evaltools.batch import find_department_files
+    from evaltools.checks import check_department
+    from evaltools.department import load_department
+
+    departments = 0
+    for file in find_department_files(args.paths):
+        try:
+            department = load_department(file, args.rules)
+        except ParamsError as exc:
+            broken += 1
+            _print_problems(exc)
+            continue
+        departments += 1
+        findings = check_department(department)
+        errors += sum(f.severity == "error" for f in findings)
+        warnings += sum(f.severity == "warning" for f in findings)
+        if args.json:
+            report.append({"file": str(file), "findings": [_finding_dict(f) for f in findings]})
+        else:
+            _print_department_findings(file, department.params.name, findings)
     if args.json:
         out.print_json(json.dumps(report, ensure_ascii=False))
     else:
-        summary = f"{projects} 个项目：{errors} 个错误，{warnings} 个提示"
+        summary = f"{projects} 个项目" + (f"、{departments} 个部门整体报告" if departments else "") + \
+            f"：{errors} 个错误，{warnings} 个提示"
         if broken:
             summary += f"；{broken} 个文件无法读取"
         out.print(summary)
@@ -90,10 +111,14 @@ def _finding_dict(finding: Finding) -> dict:
 
 
 def _print_findings(project: LoadedProject, findings: list[Finding]) -> None:
+    _print_department_findings(project.path, project.params.project.name, findings)
+
+
+def _print_department_findings(path: Path, name: str, findings: list[Finding]) -> None:
     if not findings:
-        out.print(f"[green]✓[/green] {project.path}：{project.params.project.name}，未发现问题")
+        out.print(f"[green]✓[/green] {path}：{name}，未发现问题")
         return
-    out.print(f"[bold]{project.path}[/bold]：{project.params.project.name}")
+    out.print(f"[bold]{path}[/bold]：{name}")
     for finding in findings:
         colour = "red" if finding.severity == "error" else "yellow"
         where = f"{finding.file}:{finding.line}" if finding.line else str(finding.file)
