@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -63,18 +63,30 @@ class Check:
     code: str
     severity: Severity
     description: str
-    run: Callable[[Context], Iterable[Raised]]
+    run: Callable[[Any], Iterable[Raised]]  # a Context (project) or a LoadedDepartment
 
 
-CHECKS: list[Check] = []
+CHECKS: list[Check] = []  # a project's
+DEPARTMENT_CHECKS: list[Check] = []  # a department report's
 
 
-def check(code: str, severity: Severity, description: str):
-    def register(function: Callable[[Context], Iterable[Raised]]):
-        CHECKS.append(Check(code, severity, description, function))
+def check(code: str, severity: Severity, description: str, registry: list[Check] = CHECKS):
+    def register(function: Callable[[Any], Iterable[Raised]]):
+        registry.append(Check(code, severity, description, function))
         return function
 
     return register
+
+
+def _findings(specs: Iterable[Check], subject: Any,
+              locate: Callable[[Loc], tuple[Path | None, int | None]] | None = None) -> list[Finding]:
+    """Run checks on ``subject``; each finding located by ``locate`` (file and line) if given."""
+    findings = []
+    for spec in specs:
+        for loc, message in spec.run(subject):
+            file, line = locate(loc) if locate else (None, None)
+            findings.append(Finding(spec.code, spec.severity, loc, message, file, line))
+    return findings
 
 
 def _differs(stated: Decimal, computed: Decimal, rules: Rules) -> bool:
@@ -463,23 +475,8 @@ INDICATOR_CHECKS = ("CATEGORY", "WEIGHTS", "NOT-A-NUMBER", "SCORE-MISSING", "SCO
                     "SCORE-MISMATCH", "TIER", "DEVIATION-MISSING", "OVERACHIEVEMENT")
 
 
-@dataclass(frozen=True)
-class DepartmentCheck:
-    code: str
-    severity: Severity
-    description: str
-    run: Callable
-
-
-DEPARTMENT_CHECKS: list[DepartmentCheck] = []
-
-
 def department_check(code: str, severity: Severity, description: str):
-    def register(function):
-        DEPARTMENT_CHECKS.append(DepartmentCheck(code, severity, description, function))
-        return function
-
-    return register
+    return check(code, severity, description, DEPARTMENT_CHECKS)
 
 
 # What the 部门整体支出绩效自评报告 asks for, by where it sits in the department file.
@@ -566,18 +563,10 @@ def _department_project_invalid(department) -> Iterator[Raised]:
 
 def check_department(department) -> list[Finding]:
     """Findings of a loaded department: its completeness, its totals, its indicators, its projects."""
-    findings = []
-    for spec in DEPARTMENT_CHECKS:
-        for loc, message in spec.run(department):
-            file, line = department.locate(loc)
-            findings.append(Finding(spec.code, spec.severity, loc, message, file, line))
+    findings = _findings(DEPARTMENT_CHECKS, department, department.locate)
     if department.card is not None and department.params.indicators:
         ctx = Context(None, department.rules, department.card, department.path)  # type: ignore[arg-type]
-        for spec in CHECKS:
-            if spec.code in INDICATOR_CHECKS:
-                for loc, message in spec.run(ctx):
-                    file, line = department.locate(loc)
-                    findings.append(Finding(spec.code, spec.severity, loc, message, file, line))
+        findings += _findings([c for c in CHECKS if c.code in INDICATOR_CHECKS], ctx, department.locate)
     return findings
 
 
@@ -586,18 +575,10 @@ def check_department(department) -> list[Finding]:
 
 def run_checks(params: ProjectParams, rules: Rules, card: ScoreCard | None = None,
                path: Path | None = None) -> list[Finding]:
-    ctx = Context(params, rules, card or score(params, rules), path)
-    findings = []
-    for spec in CHECKS:
-        for loc, message in spec.run(ctx):
-            findings.append(Finding(spec.code, spec.severity, loc, message))
-    return findings
+    return _findings(CHECKS, Context(params, rules, card or score(params, rules), path))
 
 
 def check_project(project: LoadedProject, card: ScoreCard | None = None) -> list[Finding]:
     """All findings of a loaded project, each located in the file and line that set it."""
-    located = []
-    for finding in run_checks(project.params, project.rules, card, project.path):
-        file, line = project.locate(finding.loc)
-        located.append(Finding(finding.code, finding.severity, finding.loc, finding.message, file, line))
-    return located
+    ctx = Context(project.params, project.rules, card or score(project.params, project.rules), project.path)
+    return _findings(CHECKS, ctx, project.locate)

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from evaltools import __version__
-from evaltools.checks import CHECKS, SEVERITY_LABELS, Finding, check_project
+from evaltools.checks import CHECKS, DEPARTMENT_CHECKS, SEVERITY_LABELS, Finding, check_project
 from evaltools.params import ParamsError
 from evaltools.scoring import ScoreCard, as_dict, percent, score
 from evaltools.targets import plain_number
@@ -52,48 +52,31 @@ def _print_problems(exc: ParamsError) -> None:
 
 def cmd_check(args: argparse.Namespace) -> int:
     if args.list:
-        for spec in CHECKS:
+        for spec in [*CHECKS, *DEPARTMENT_CHECKS]:
             out.print(f"{spec.code:<18} {SEVERITY_LABELS[spec.severity]}  {spec.description}")
         return 0
     if not args.paths:
         err.print("请给出参数文件或文件夹，如 evaltools check params/")
         return 2
-    projects = errors = warnings = broken = 0
+    projects = departments = errors = warnings = broken = 0
     report: list[dict] = []
-    for item in _projects(args.paths, args.rules):
+    for item in _checked(args.paths, args.rules):
         if isinstance(item, ParamsError):
             broken += 1
             _print_problems(item)
             report.append({"problems": [str(p) for p in item.problems]})
             continue
-        projects += 1
-        findings = check_project(item)
+        path, name, findings = item
+        if path.name == "_department.yaml":
+            departments += 1
+        else:
+            projects += 1
         errors += sum(f.severity == "error" for f in findings)
         warnings += sum(f.severity == "warning" for f in findings)
         if args.json:
-            report.append({"file": str(item.path), "findings": [_finding_dict(f) for f in findings]})
+            report.append({"file": str(path), "findings": [_finding_dict(f) for f in findings]})
         else:
-            _print_findings(item, findings)
-    from evaltools.batch import find_department_files
-    from evaltools.checks import check_department
-    from evaltools.department import load_department
-
-    departments = 0
-    for file in find_department_files(args.paths):
-        try:
-            department = load_department(file, args.rules)
-        except ParamsError as exc:
-            broken += 1
-            _print_problems(exc)
-            continue
-        departments += 1
-        findings = check_department(department)
-        errors += sum(f.severity == "error" for f in findings)
-        warnings += sum(f.severity == "warning" for f in findings)
-        if args.json:
-            report.append({"file": str(file), "findings": [_finding_dict(f) for f in findings]})
-        else:
-            _print_department_findings(file, department.params.name, findings)
+            _print_findings(path, name, findings)
     if args.json:
         out.print_json(json.dumps(report, ensure_ascii=False))
     else:
@@ -105,16 +88,29 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 1 if errors or broken else 0
 
 
+def _checked(paths: Sequence[str], rules: Sequence[str]) -> Iterator[tuple[Path, str, list[Finding]] | ParamsError]:
+    """The findings of every project under ``paths``, then of every department report."""
+    from evaltools.batch import find_department_files
+    from evaltools.checks import check_department
+    from evaltools.department import load_department
+
+    for item in _projects(paths, rules):
+        yield item if isinstance(item, ParamsError) else (item.path, item.params.project.name, check_project(item))
+    for file in find_department_files(paths):
+        try:
+            department = load_department(file, rules)
+        except ParamsError as exc:
+            yield exc
+            continue
+        yield file, department.params.name, check_department(department)
+
+
 def _finding_dict(finding: Finding) -> dict:
     return {"code": finding.code, "severity": finding.severity, "file": str(finding.file),
             "line": finding.line, "field": finding.field, "message": finding.message}
 
 
-def _print_findings(project: LoadedProject, findings: list[Finding]) -> None:
-    _print_department_findings(project.path, project.params.project.name, findings)
-
-
-def _print_department_findings(path: Path, name: str, findings: list[Finding]) -> None:
+def _print_findings(path: Path, name: str, findings: list[Finding]) -> None:
     if not findings:
         out.print(f"[green]✓[/green] {path}：{name}，未发现问题")
         return

@@ -73,12 +73,8 @@ _SCRIPT = """
 
 
 def _entries(batch: BatchRun, year_folder: Path) -> list[dict]:
-    """This batch's projects and department reports of the year, plus any rendered earlier."""
-    return _all_entries(batch, year_folder)
-
-
-def _all_entries(batch: BatchRun, year_folder: Path) -> list[dict]:
-    """This batch's projects of the year, plus any rendered earlier (from their run logs)."""
+    """This batch's projects and department reports of the year, plus any rendered earlier
+    (from their run logs)."""
     from evaltools.batch import RUN_LOG, read_run_log
 
     entries: dict[str, dict] = {}
