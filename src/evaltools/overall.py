@@ -32,7 +32,7 @@ from evaltools.department import (
 from evaltools.figures import money
 from evaltools.markup import Html, join, markdown, tag
 from evaltools.model import FundType
-from evaltools.report import default_notebook, fingerprint_notebook, h, resolve, section, subsection
+from evaltools.report import given, h, resolve, section, source_fingerprint, subsection
 from evaltools.scoring import percent
 from evaltools.tables import (
     DASH,
@@ -70,12 +70,9 @@ class DepartmentReport:
     @classmethod
     def load(cls, department_file: str | Path, overrides: Mapping[str, Any] | None = None,
              rules_files: Sequence[str | Path] = (), notebook_fingerprint: str | None = None) -> DepartmentReport:
-        department = load_department(resolve(department_file), rules_files,
-                                     {k: v for k, v in (overrides or {}).items() if v is not None})
-        if notebook_fingerprint is None:
-            source = default_notebook(department.path, NOTEBOOK)
-            notebook_fingerprint = fingerprint_notebook(source) if source else None
-        return cls(department, check_department(department), notebook_fingerprint)
+        department = load_department(resolve(department_file), rules_files, given(overrides))
+        return cls(department, check_department(department),
+                   source_fingerprint(department.path, NOTEBOOK, notebook_fingerprint))
 
     # --- shorthands --------------------------------------------------------------------------------
 

@@ -62,6 +62,19 @@ def default_notebook(params_file: Path, name: str = NOTEBOOK) -> Path | None:
     return None
 
 
+def source_fingerprint(params_file: Path, name: str = NOTEBOOK, given: str | None = None) -> str | None:
+    """The fingerprint papermill injected, else that of the notebook a report of this file uses."""
+    if given is not None:
+        return given
+    source = default_notebook(params_file, name)
+    return fingerprint_notebook(source) if source else None
+
+
+def given(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Papermill's injected values: a parameter left at None was not given."""
+    return {key: value for key, value in (overrides or {}).items() if value is not None}
+
+
 def h(level: int, text: str, cls: str | None = None) -> Html:
     return tag(f"h{level}", text, class_=cls)
 
@@ -85,13 +98,8 @@ class ProjectReport:
     def load(cls, params_file: str | Path, overrides: Mapping[str, Any] | None = None,
              rules_files: Sequence[str | Path] = (), notebook_fingerprint: str | None = None) -> ProjectReport:
         """Load, score and check a project; ``overrides`` are papermill's injected values."""
-        project = load_project(resolve(params_file), rules_files,
-                               overrides={k: v for k, v in (overrides or {}).items() if v is not None})
-        card = score(project.params, project.rules)
-        if notebook_fingerprint is None:
-            source = default_notebook(project.path)
-            notebook_fingerprint = fingerprint_notebook(source) if source else None
-        return cls(project, card, check_project(project, card), notebook_fingerprint)
+        project = load_project(resolve(params_file), rules_files, overrides=given(overrides))
+        return cls.of(project, source_fingerprint(project.path, NOTEBOOK, notebook_fingerprint))
 
     @classmethod
     def of(cls, project: LoadedProject, notebook_fingerprint: str | None = None) -> ProjectReport:
