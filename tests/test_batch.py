@@ -175,3 +175,34 @@ def test_the_dask_executor_runs_on_a_local_cluster(year, tmp_path):
     batch = run_batch([seed], ["html"], jobs=1, out_root=tmp_path, executor="dask")
     assert [r.status for r in batch.results] == ["done"]
     assert (tmp_path / "2024" / "xiangxi-ggzy" / "platform-maintenance" / "report.html").is_file()
+
+
+def test_ctrl_c_stops_cleanly(year, tmp_path):
+    """SIGINT to the whole process group, as a terminal sends it: exit 130, no partial files,
+    no kernel or worker left, and whatever finished is complete."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    out = tmp_path / "outputs"
+    command = [str(Path(os.sys.executable).parent / "evaltools"), "batch", str(year), "--to", "html,pdf", "--out", str(out)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    time.sleep(4)  # planning done, kernels executing
+    os.killpg(process.pid, signal.SIGINT)
+    output, _ = process.communicate(timeout=120)
+    assert process.returncode == 130, output
+    assert "已中断" in output
+    assert not list(out.rglob("*.tmp")) and not list(out.rglob(".*.tmp"))
+    for html in out.rglob("report.html"):  # finished projects are whole: all formats and the run log
+        assert html.read_text(encoding="utf-8").rstrip().endswith("</html>")
+        assert (html.parent / "report.pdf").is_file() and (html.parent / "run.json").is_file()
+
+    def alive() -> list[str]:  # live processes of the batch's session (zombies are being reaped)
+        listing = subprocess.run(["ps", "-s", str(process.pid), "-o", "stat=,args="], capture_output=True, text=True)
+        return [line for line in listing.stdout.splitlines() if line.strip() and not line.strip().startswith("Z")]
+
+    deadline = time.monotonic() + 20
+    while alive() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert alive() == []

@@ -122,6 +122,21 @@ class TestChecks:
         path = write_department(tmp_path / "params" / "2024" / "d",
                                 {"year": 2024, "unit": {"name": "某局", "staffing": 40, "actual_staff": 43}})
         assert "DEPT-STAFF" in codes(path)
+        write_department(path.parent, {"year": 2024, "unit": {"name": "某局", "staffing": 43, "actual_staff": 43}})
+        assert "DEPT-STAFF" not in codes(path)
+
+    def test_basic_spending_equal_to_its_split_is_fine(self, tmp_path):
+        path = write_department(tmp_path / "params" / "2024" / "d", {"year": 2024, "unit": {"name": "某局"}, "expenditure": [
+            {"institution": "局机关", "personnel": 10, "public": 5, "basic": 15}]})
+        assert "DEPT-BASIC-SPLIT" not in codes(path)
+
+    def test_every_department_check_is_exercised_here(self):
+        import inspect
+
+        from evaltools.checks import DEPARTMENT_CHECKS
+
+        source = inspect.getsource(inspect.getmodule(TestChecks))
+        assert all(spec.code in source for spec in DEPARTMENT_CHECKS)
 
     def test_the_mismatch_finding_is_quiet_when_the_projects_cover_the_total(self, workspace):
         department = workspace / "2024" / "xiangxi-ggzy" / "_department.yaml"
@@ -130,8 +145,10 @@ class TestChecks:
         assert "DEPT-PROJECTS-TOTAL" not in codes(department)
 
     def test_an_unreadable_project_is_an_error_of_the_department(self, workspace):
+        department = workspace / "2024" / "xiangxi-ggzy" / "_department.yaml"
+        assert "DEPT-PROJECT-INVALID" not in codes(department)
         (workspace / "2024" / "xiangxi-ggzy" / "broken.yaml").write_text("year: [\n", encoding="utf-8")
-        assert "DEPT-PROJECT-INVALID" in codes(workspace / "2024" / "xiangxi-ggzy" / "_department.yaml")
+        assert "DEPT-PROJECT-INVALID" in codes(department)
 
     def test_overall_indicators_are_scored_and_checked_by_the_project_rules(self, workspace):
         department = workspace / "2024" / "xiangxi-ggzy" / "_department.yaml"
