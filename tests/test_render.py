@@ -163,3 +163,12 @@ def test_pdf_rendering_logs_no_warning(seed_outputs, caplog):
     with caplog.at_level("WARNING"):
         to_pdf(seed_outputs.files["html"].read_text(encoding="utf-8"))
     assert [r.getMessage() for r in caplog.records if r.levelname in ("WARNING", "ERROR")] == []
+
+
+def test_a_machine_without_chinese_fonts_is_told(seed_outputs, monkeypatch):
+    from evaltools import render
+
+    monkeypatch.setattr(render, "cjk_fonts_installed", lambda: False)
+    with pytest.warns(UserWarning, match="fonts-noto-cjk"):
+        render.to_pdf("<html><body>中文</body></html>")
+    assert render.cjk_fonts_installed.__wrapped__() is True  # this machine has them (system-deps.sh)

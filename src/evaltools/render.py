@@ -238,9 +238,30 @@ def to_html(notebook: nbformat.NotebookNode) -> str:
     return body
 
 
+CJK_FONT_MISSING = ("系统中没有中文字体，PDF 中的中文会显示为方框：请安装 fonts-noto-cjk"
+                    "（apt-get install fonts-noto-cjk，或运行 scripts/system-deps.sh）")
+
+
+@functools.cache
+def cjk_fonts_installed() -> bool:
+    """Whether fontconfig (which WeasyPrint uses) knows a Chinese font."""
+    import shutil
+    import subprocess
+
+    if shutil.which("fc-list") is None:
+        return False
+    listing = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, check=False)
+    return bool(listing.stdout.strip())
+
+
 def to_pdf(html: str) -> bytes:
     """The same page as an A4 PDF with embedded CJK fonts, in-process (WeasyPrint)."""
     import weasyprint
+
+    if not cjk_fonts_installed():
+        import warnings
+
+        warnings.warn(CJK_FONT_MISSING, stacklevel=2)
 
     return weasyprint.HTML(string=html, base_url=None).write_pdf()
 
@@ -288,9 +309,11 @@ def run(project_file: Path | str | Loaded, formats: Iterable[str] = DEFAULT_FORM
     html = to_html(executed) if formats else ""
     if "html" in formats:
         contents["html"] = html
+    warnings = stderr_of(executed)
     if "pdf" in formats:
         contents["pdf"] = to_pdf(html)
-    warnings = stderr_of(executed)
+        if not cjk_fonts_installed():
+            warnings.append(CJK_FONT_MISSING)
     if "docx" in formats:
         if isinstance(project, LoadedProject):
             from evaltools.document import WordReport
