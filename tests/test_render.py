@@ -168,7 +168,7 @@ def test_pdf_rendering_logs_no_warning(seed_outputs, caplog):
 def test_a_machine_without_chinese_fonts_is_told(seed_outputs, monkeypatch):
     from evaltools import render
 
+    assert render.cjk_fonts_installed() is True  # this machine has them (scripts/system-deps.sh)
     monkeypatch.setattr(render, "cjk_fonts_installed", lambda: False)
     with pytest.warns(UserWarning, match="fonts-noto-cjk"):
         render.to_pdf("<html><body>中文</body></html>")
-    assert render.cjk_fonts_installed.__wrapped__() is True  # this machine has them (system-deps.sh)
