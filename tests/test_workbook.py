@@ -139,3 +139,20 @@ def test_cli_round_trip(tmp_path, capsys):
     assert "106.62" in target.read_text(encoding="utf-8")
     assert main(["score", "--json", str(target)]) == 0
     assert '"total": "96.00"' in capsys.readouterr().out.replace(" ", "").replace('"total":"96.00"', '"total": "96.00"')
+
+
+def test_a_hand_made_form_imports_into_a_department_folder(tmp_path, workspace, capsys):
+    """The form lacks 评价方式 and the team; the department's defaults supply them."""
+    target = workspace / "2024" / "xiangxi-ggzy"
+    assert main(["import-xlsx", str(hand_made(tmp_path / "hand.xlsx")), "-o", str(target)]) == 0
+    imported = target / "信息系统运维.yaml"
+    assert imported.is_file()
+    assert main(["score", "--json", str(imported)]) == 0
+    out = capsys.readouterr().out
+    assert '"total": "96.60"' in out
+
+
+def test_a_hand_made_form_alone_is_refused_with_the_missing_fields(tmp_path, capsys):
+    assert main(["import-xlsx", str(hand_made(tmp_path / "hand.xlsx")), "-o", str(tmp_path / "alone.yaml")]) == 1
+    err = capsys.readouterr().err
+    assert "hand.xlsx" in err and "evaluation.method" in err and not (tmp_path / "alone.yaml").exists()

@@ -507,15 +507,19 @@ def write_params(projects: list[dict[str, Any]], output: Path, source: Path) -> 
     """Validate imported projects and write them as parameter files (one per sheet)."""
     from pydantic import ValidationError
 
-    from evaltools.params import _drop_nulls, dump_yaml, field_path
+    from evaltools.params import _drop_nulls, deep_merge, dump_yaml, field_path
+    from evaltools.workspace import department_defaults
 
     if len(projects) > 1 and output.suffix in (".yaml", ".yml"):
         raise ParamsError([Problem(source, None, "", f"工作簿有 {len(projects)} 个自评表：-o 应为文件夹")])
+    folder = output.parent if output.suffix in (".yaml", ".yml") else output
+    # A form alone lacks what the department shares (评价方式, team…): check it as it will be read.
+    shared = department_defaults(folder)
     written = []
     for data in projects:
         name = (data.get("project") or {}).get("name") or "project"
         try:
-            ProjectParams.model_validate(_drop_nulls(data))
+            ProjectParams.model_validate(_drop_nulls(deep_merge(shared[1] if shared else {}, data)))
         except ValidationError as exc:
             raise ParamsError([Problem(source, None, f"{name}: {field_path(e['loc'])}", e["msg"])
                                for e in exc.errors()]) from None

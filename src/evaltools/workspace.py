@@ -126,7 +126,7 @@ class LoadedProject:
         return fingerprint(self.data)
 
 
-def _department_defaults(folder: Path) -> tuple[YamlFile, dict[str, Any]] | None:
+def department_defaults(folder: Path) -> tuple[YamlFile, dict[str, Any]] | None:
     path = folder / DEPARTMENT_FILE
     if not path.is_file():
         return None
@@ -151,7 +151,7 @@ def load_project(path: Path | str, rules: Rules | Sequence[Path | str] | None = 
     project = read_yaml(path)
     sources: list[tuple[YamlFile, Loc]] = []
     merged: dict[str, Any] = {}
-    department = _department_defaults(path.parent)
+    department = department_defaults(path.parent)
     if department is not None:
         sources.append((department[0], ("defaults",)))
         merged = department[1]
