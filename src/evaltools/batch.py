@@ -29,12 +29,12 @@ from evaltools import __version__
 from evaltools.checks import check_department, check_project
 from evaltools.department import LoadedDepartment
 from evaltools.params import ParamsError, read_yaml
-from evaltools.report import fingerprint_notebook
 from evaltools.scoring import percent, score
 from evaltools.workspace import (
     DEPARTMENT_FILE,
     LoadedProject,
     find_project_files,
+    fingerprint_notebook,
     is_department_file,
     workspace_root,
 )

@@ -32,7 +32,7 @@ from evaltools.department import (
 from evaltools.figures import money
 from evaltools.markup import Html, join, markdown, tag
 from evaltools.model import FundType
-from evaltools.report import given, h, resolve, section, source_fingerprint, subsection
+from evaltools.report import given, h, resolve, section, subsection
 from evaltools.scoring import percent
 from evaltools.tables import (
     DASH,
@@ -48,9 +48,8 @@ from evaltools.tables import (
     funds_block,
     goal_rows,
 )
-from evaltools.workspace import display_path
+from evaltools.workspace import DEPARTMENT_NOTEBOOK, display_path, source_fingerprint
 
-NOTEBOOK = "department_overall.ipynb"
 
 
 def _money(value: Decimal | None) -> str:
@@ -72,7 +71,7 @@ class DepartmentReport:
              rules_files: Sequence[str | Path] = (), notebook_fingerprint: str | None = None) -> DepartmentReport:
         department = load_department(resolve(department_file), rules_files, given(overrides))
         return cls(department, check_department(department),
-                   source_fingerprint(department.path, NOTEBOOK, notebook_fingerprint))
+                   source_fingerprint(department.path, DEPARTMENT_NOTEBOOK, notebook_fingerprint))
 
     # --- shorthands --------------------------------------------------------------------------------
 
@@ -361,5 +360,5 @@ class DepartmentReport:
                  f"（{self.department.fingerprint}）",
                  f"规则 {self.department.rules.name}（{self.department.rules.fingerprint}）"]
         if self.notebook_fingerprint:
-            parts.append(f"笔记本 notebooks/{NOTEBOOK}（{self.notebook_fingerprint}）")
+            parts.append(f"笔记本 notebooks/{DEPARTMENT_NOTEBOOK}（{self.notebook_fingerprint}）")
         return tag("footer", "本报告由程序根据参数生成，未经手工改动：" + "；".join(parts) + "。", class_="provenance")

@@ -22,9 +22,16 @@ import nbformat
 
 from evaltools.params import plain
 from evaltools.department import LoadedDepartment, load_department
-from evaltools.overall import NOTEBOOK as DEPARTMENT_NOTEBOOK
-from evaltools.report import NOTEBOOK, default_notebook, fingerprint_notebook
-from evaltools.workspace import LoadedProject, is_department_file, load_project, workspace_root
+from evaltools.workspace import (
+    DEPARTMENT_NOTEBOOK,
+    NOTEBOOK,
+    LoadedProject,
+    default_notebook,
+    fingerprint_notebook,
+    is_department_file,
+    load_project,
+    workspace_root,
+)
 
 FORMATS = ("html", "pdf", "docx")
 DEFAULT_FORMATS = ("html", "pdf")

@@ -8,8 +8,6 @@ The notebook's cells are one call each; the structure and wording follow the see
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -33,9 +31,14 @@ from evaltools.tables import (
     spending,
     team,
 )
-from evaltools.workspace import LoadedProject, display_path, load_project, workspace_root
+from evaltools.workspace import (
+    NOTEBOOK,
+    LoadedProject,
+    display_path,
+    load_project,
+    source_fingerprint,
+)
 
-NOTEBOOK = "project_self_evaluation.ipynb"
 DIGITS = "一二三四五六七八九"
 
 
@@ -44,30 +47,6 @@ def chinese_number(n: int) -> str:
     tens, ones = divmod(n, 10)
     head = "" if tens == 0 else ("十" if tens == 1 else DIGITS[tens - 1] + "十")
     return head + (DIGITS[ones - 1] if ones else "")
-
-
-def fingerprint_notebook(path: Path | str) -> str:
-    """Hash of a notebook's cell sources: what the report was made by, outputs aside."""
-    cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
-    sources = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in cells]
-    return hashlib.sha256("\x1e".join(sources).encode("utf-8")).hexdigest()[:16]
-
-
-def default_notebook(params_file: Path, name: str = NOTEBOOK) -> Path | None:
-    """The workspace's own report notebook, else the one of the evaltools checkout."""
-    for root in (workspace_root(params_file), Path(__file__).resolve().parents[2]):
-        candidate = root / "notebooks" / name
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def source_fingerprint(params_file: Path, name: str = NOTEBOOK, given: str | None = None) -> str | None:
-    """The fingerprint papermill injected, else that of the notebook a report of this file uses."""
-    if given is not None:
-        return given
-    source = default_notebook(params_file, name)
-    return fingerprint_notebook(source) if source else None
 
 
 def given(overrides: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -17,6 +17,8 @@ file last.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +39,8 @@ from evaltools.params import (
 from evaltools.rules import Rules, load_rules
 
 DEPARTMENT_FILE = "_department.yaml"
+NOTEBOOK = "project_self_evaluation.ipynb"  # in <workspace>/notebooks/
+DEPARTMENT_NOTEBOOK = "department_overall.ipynb"
 RULES_FILE = "_rules.yaml"
 YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -99,6 +103,30 @@ def display_path(path: Path) -> str:
         return str(resolved.relative_to(workspace_root(resolved)))
     except ValueError:
         return resolved.name
+
+
+def fingerprint_notebook(path: Path | str) -> str:
+    """Hash of a notebook's cell sources: what the report was made by, outputs aside."""
+    cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
+    sources = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in cells]
+    return hashlib.sha256("\x1e".join(sources).encode("utf-8")).hexdigest()[:16]
+
+
+def default_notebook(params_file: Path, name: str = NOTEBOOK) -> Path | None:
+    """The workspace's own report notebook, else the one of the evaltools checkout."""
+    for root in (workspace_root(params_file), Path(__file__).resolve().parents[2]):
+        candidate = root / "notebooks" / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def source_fingerprint(params_file: Path, name: str = NOTEBOOK, given: str | None = None) -> str | None:
+    """The fingerprint papermill injected, else that of the notebook a report of this file uses."""
+    if given is not None:
+        return given
+    source = default_notebook(params_file, name)
+    return fingerprint_notebook(source) if source else None
 
 
 @dataclass
