@@ -187,8 +187,11 @@ def test_ctrl_c_stops_cleanly(year, tmp_path):
 
     out = tmp_path / "outputs"
     command = [str(Path(os.sys.executable).parent / "evaltools"), "batch", str(year), "--to", "html,pdf", "--out", str(out)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    time.sleep(4)  # planning done, kernels executing
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    planned = process.stdout.readline()  # "3 个项目，3 个需要生成…": planning is done, workers start
+    assert "个需要生成" in planned
+    time.sleep(1.5)  # kernels executing (a project takes several seconds with its PDF)
     os.killpg(process.pid, signal.SIGINT)
     output, _ = process.communicate(timeout=120)
     assert process.returncode == 130, output
