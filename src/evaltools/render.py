@@ -163,6 +163,9 @@ def execute(project: Loaded, destination: Path, notebook: Path | None = None,
                 kernel_name=kernel_name, cwd=str(notebook.parent), progress_bar=False,
                 log_output=False, execution_timeout=timeout, report_mode=True,
                 extra_arguments=KERNEL_ARGUMENTS, **engine,
+                # papermill would rewrite the whole notebook after every cell; nobody watches it here
+                # (a failed run's notebook is still written, by papermill's error path).
+                request_save_on_cell_execute=False,
             )
         except PapermillExecutionError as exc:
             stale = _warm_kernels.pop((kernel_name, str(notebook.parent)), None) if warm else None
