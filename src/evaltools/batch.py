@@ -356,7 +356,7 @@ def run_batch(paths: Sequence[Path | str], formats: Sequence[str] = ("html", "pd
         order = {str(f): i for i, f in enumerate([*find_project_files(paths), *find_department_files(paths)])}
         results.sort(key=lambda r: order.get(r.project_file, len(order)))
         batch = BatchRun(results, target)
-        batch.indexes = write_indexes(batch)
+        batch.indexes = write_indexes(batch, only_if_changed=True)
     return batch
 
 

@@ -12,7 +12,6 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from evaltools.charts import grade_chart
 from evaltools.markup import Html, join, tag
 
 if TYPE_CHECKING:
@@ -155,6 +154,8 @@ def build_index(year: str, entries: list[dict], base: Path) -> str:
                    f"；{failed} 个项目本次生成失败（保留上次的报告）" if failed else "", "。")
     nav = tag("nav", tag("ul", *(tag("li", tag("a", f"{d}（{len(by_department[d])}）", href=f"#department-{i}"))
                                for i, d in enumerate(departments))))
+    from evaltools.charts import grade_chart  # matplotlib: only when an index is written
+
     chart = grade_chart({g: grades[g] for g in order}) if grades else Html("")
     tools = tag("div",
                 tag("input", type="search", id="q", placeholder="按项目、部门或文字筛选", aria_label="筛选"),
@@ -170,17 +171,22 @@ def build_index(year: str, entries: list[dict], base: Path) -> str:
     )
 
 
-def write_indexes(batch: BatchRun) -> list[Path]:
-    """Write ``<outputs>/<year>/index.html`` for each year the batch touched."""
+def write_indexes(batch: BatchRun, only_if_changed: bool = False) -> list[Path]:
+    """Write ``<outputs>/<year>/index.html`` for each year the batch touched.
+
+    With ``only_if_changed``, a year whose projects were all skipped keeps the index it has
+    (it would come out the same).
+    """
     from evaltools.render import write_atomic
 
     years = sorted({str(r.summary["year"]) for r in batch.results if r.summary})
     written = []
     for year in years:
         folder = batch.out_root / year
-        entries = _entries(batch, folder)
         path = folder / INDEX
-        write_atomic(path, build_index(year, entries, folder))
+        touched = [r for r in batch.results if r.summary and str(r.summary["year"]) == year]
+        if not (only_if_changed and path.is_file() and all(r.status == "skipped" for r in touched)):
+            write_atomic(path, build_index(year, _entries(batch, folder), folder))
         written.append(path)
     return written
 

@@ -7,6 +7,7 @@ written twice is an error rather than a silent overwrite.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
@@ -53,7 +54,7 @@ class ParamsError(Exception):
         return ["参数有误，报告无法生成：", *(f"  {p}" for p in self.problems)]
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser when the wheel has it
     """Safe YAML with exact decimals and no silently repeated keys."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
@@ -123,8 +124,21 @@ class YamlFile:
 
 
 def read_yaml(path: Path | str) -> YamlFile:
-    """Read a YAML mapping safely; any problem raises :class:`ParamsError` naming the line."""
+    """Read a YAML mapping safely; any problem raises :class:`ParamsError` naming the line.
+
+    A batch reads each department and rules file once per project: parsed files are kept for
+    as long as their modification time and size stay the same. Callers must not modify ``data``.
+    """
     path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError:
+        return _read_yaml(path, None)
+    return _read_yaml(path, (stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=1024)
+def _read_yaml(path: Path, version: tuple[int, int] | None) -> YamlFile:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -106,7 +106,10 @@ def parameters_for(project: Loaded, notebook: Path, rules_files: Sequence[Path |
     }
 
 
-KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]  # its TCP-on-loopback warning is noise here
+# The kernel's own log is noise in a batch: its TCP-on-loopback warning, and "KeyboardInterrupt
+# caught in kernel" when jupyter_client interrupts it before every shutdown. Cell errors are
+# recorded in the notebook and reported by evaltools.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 _warm_kernels: dict[tuple[str, str], object] = {}
 
 
