@@ -7,6 +7,7 @@ written twice is an error rather than a silent overwrite.
 
 from __future__ import annotations
 
+import copy
 import functools
 import hashlib
 import json
@@ -127,14 +128,16 @@ def read_yaml(path: Path | str) -> YamlFile:
     """Read a YAML mapping safely; any problem raises :class:`ParamsError` naming the line.
 
     A batch reads each department and rules file once per project: parsed files are kept for
-    as long as their modification time and size stay the same. Callers must not modify ``data``.
+    as long as their modification time and size stay the same, and each caller gets its own
+    copy of the data.
     """
     path = Path(path)
     try:
         stat = path.stat()
     except OSError:
         return _read_yaml(path, None)
-    return _read_yaml(path, (stat.st_mtime_ns, stat.st_size))
+    parsed = _read_yaml(path, (stat.st_mtime_ns, stat.st_size))
+    return YamlFile(parsed.path, copy.deepcopy(parsed.data), parsed.root)
 
 
 @functools.lru_cache(maxsize=1024)
