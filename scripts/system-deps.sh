@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The Debian packages the reports need: CJK fonts for charts and PDFs, HarfBuzz's subsetter
 # (without it WeasyPrint takes ~10 s instead of ~0.3 s per CJK PDF), Pango for WeasyPrint,
-# and poppler-utils (pdftotext, pdffonts) with which the tests read the PDFs back.
+# fontconfig (fc-list, to tell when no Chinese font is installed), and poppler-utils (pdftotext,
+# pdffonts) with which the tests read the PDFs back.
 # Installs what is missing when it can (root, or passwordless sudo); otherwise prints the
 # exact command and carries on, so the steps that do not need them still run.
 set -u
-packages=(fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 poppler-utils)
+packages=(fonts-noto-cjk fontconfig libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 poppler-utils)
 
 command -v dpkg-query >/dev/null 2>&1 || {
   echo "system-deps: not a Debian-like system; install the equivalents of: ${packages[*]}"; exit 0; }

@@ -382,7 +382,7 @@ def _unit_conflict(ctx: Context) -> Iterator[Raised]:
     seen: dict[tuple[str, str], list[tuple[Loc, str, str]]] = defaultdict(list)
     for loc, text in texts(ctx.params):
         for match in _CHANGE.finditer(text):
-            before, unit, after, unit2 = match.groups()
+            before, unit, after, _ = match.groups()
             unit = "%" if unit == "％" else unit
             seen[(before, after)].append((loc, unit, match.group(0)))
     for (before, after), uses in seen.items():

@@ -213,15 +213,6 @@ class DepartmentEvaluation(Params):
     finance_office: Signature | None = Field(None, title="财政部门归口业务科室负责人")
 
 
-NARRATIVE_SECTIONS = {
-    "basic": "基本情况", "general_budget": "一般公共预算支出情况", "government_fund": "政府性基金预算支出情况",
-    "state_capital": "国有资本经营预算支出情况", "social_insurance": "社会保险基金预算支出情况",
-    "performance": "部门整体支出绩效情况", "conclusion": "综合评价情况及评价结论",
-    "experience": "主要经验做法、存在的问题及原因分析", "suggestions": "有关建议",
-    "application": "绩效自评结果拟应用和公开情况", "other": "其他需要说明的问题",
-}
-
-
 class DepartmentNarrative(Params):
     """参考提纲 一 to 十一, as Markdown."""
 

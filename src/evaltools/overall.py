@@ -250,8 +250,10 @@ class DepartmentReport:
                         ) if p.expenditure else f"{fund.value}支出情况未填写。"
             fund_sections.append(section(number, f"{fund.value}支出情况", tag("p", sentence), self._narrative(key)))
         score, grade = self._score_text()
-        conclusion = (f"经自评，本部门整体支出绩效自评综合得分为{score}分，评价等级为：{grade}。" if score != DASH
-                      else "未填写整体支出绩效指标与年度资金，综合得分与等级未能计算。")
+        basis = p.evaluation.basis
+        conclusion = (f"根据{basis}的要求，" if basis else "") + (
+            f"经自评，本部门整体支出绩效自评综合得分为{score}分，评价等级为：{grade}。" if score != DASH
+            else "由于未填写整体支出绩效指标与年度资金，综合得分与等级未能计算。")
         return tag("section",
                    h(1, f"{self.name}{self.year}年度部门整体支出绩效评价报告", cls="report-title"),
                    section(1, "基本情况", subsection(1, "部门（单位）基本情况", tag("p", self.unit_sentence()),

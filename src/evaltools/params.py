@@ -120,9 +120,6 @@ class YamlFile:
                 return found
         return len(loc)
 
-    def has(self, loc: Loc) -> bool:
-        return self.depth(loc) == len(loc)
-
 
 def read_yaml(path: Path | str) -> YamlFile:
     """Read a YAML mapping safely; any problem raises :class:`ParamsError` naming the line.

@@ -338,7 +338,7 @@ def read_form(sheet: Worksheet, file: Path) -> dict[str, Any]:
         year = re.search(r"(\d{4})\s*年度", r.text(*year_row) or "")
         if year:
             data["year"] = int(year.group(1))
-    heading_row, _ = r.require("年初预算数")
+    r.require("年初预算数")  # the 项目资金 block must be there
     columns = {label: r.find(label) for label in ("年初预算数", "全年预算数", "全年执行数")}
     budget: dict[str, Any] = {}
     for key, labels in (("appropriation", ("其中：当年财政拨款", "当年财政拨款")), ("carryover", ("上年结转资金",)),
