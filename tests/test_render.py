@@ -172,3 +172,25 @@ def test_a_machine_without_chinese_fonts_is_told(seed_outputs, monkeypatch):
     monkeypatch.setattr(render, "cjk_fonts_installed", lambda: False)
     with pytest.warns(UserWarning, match="fonts-noto-cjk"):
         render.to_pdf("<html><body>中文</body></html>")
+
+
+def _notebook_with(tmp_path, source: str) -> Path:
+    notebook = nbformat.read(ROOT / "notebooks" / "project_self_evaluation.ipynb", as_version=4)
+    notebook.cells.insert(3, nbformat.v4.new_code_cell(source))
+    path = tmp_path / "custom.ipynb"
+    nbformat.write(notebook, path)
+    return path
+
+
+def test_a_cell_that_runs_too_long_is_stopped_and_reported(tmp_path):
+    slow = _notebook_with(tmp_path, "import time\ntime.sleep(60)")
+    with pytest.raises(RenderError, match="超过 3 秒，已停止（可用 --timeout 放宽）"):
+        run(SEED, ["html"], out_root=tmp_path / "out", notebook=slow, timeout=3)
+    assert not list((tmp_path / "out").rglob("report.html"))
+
+
+def test_a_kernel_that_dies_is_reported(tmp_path):
+    dying = _notebook_with(tmp_path, "import os\nos._exit(1)")
+    with pytest.raises(RenderError, match="platform-maintenance.yaml：笔记本无法执行：内核意外退出"):
+        run(SEED, ["html"], out_root=tmp_path / "out", notebook=dying)
+    assert not list((tmp_path / "out").rglob("report.html"))

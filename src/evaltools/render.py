@@ -177,8 +177,15 @@ def execute(project: Loaded, destination: Path, notebook: Path | None = None,
             if scratch_out.exists():
                 write_atomic(destination.with_suffix(".failed.ipynb"), scratch_out.read_bytes())
             raise RenderError(f"{project.path}：第 {exc.exec_count} 个单元出错：{exc.ename}: {exc.evalue}") from None
-        except Exception as exc:  # a kernel that dies or cannot start
-            raise RenderError(f"{project.path}：笔记本无法执行：{type(exc).__name__}: {exc}") from None
+        except Exception as exc:  # a cell that runs too long, a kernel that dies or cannot start
+            kind = type(exc).__name__
+            if kind == "CellTimeoutError":
+                reason = f"有单元执行超过 {timeout} 秒，已停止（可用 --timeout 放宽）"
+            elif kind == "DeadKernelError":
+                reason = "内核意外退出（内存不足，或代码调用了 exit？）"
+            else:
+                reason = f"{kind}: {exc}"
+            raise RenderError(f"{project.path}：笔记本无法执行：{reason}") from None
     return nbformat.from_dict(executed)
 
 
