@@ -177,3 +177,16 @@ def test_a_second_project_appears_with_its_own_score(workspace):
     lines = {line.name: (line.total, line.grade) for line in report.department.projects}
     assert lines == {"公共资源交易平台运行维护费": (D("96.00"), "优"), "专家评审系统升级": (D("94.00"), "优")}
     assert "专家评审系统升级" in report.basic_data()  # one 项目支出 row per project in 附件1-2
+
+
+def test_a_bad_value_in_the_department_data_names_file_line_and_field(workspace):
+    from evaltools.params import ParamsError
+
+    department = workspace / "2024" / "xiangxi-ggzy" / "_department.yaml"
+    text = department.read_text(encoding="utf-8").replace("staffing: 45", "staffing: 四十五")
+    department.write_text(text, encoding="utf-8")
+    with pytest.raises(ParamsError) as info:
+        load_department(department)
+    [problem] = info.value.problems
+    assert (problem.file, problem.field) == (department, "unit.staffing")
+    assert "四十五" in text.splitlines()[problem.line - 1] and "应为整数" in problem.message
