@@ -99,35 +99,25 @@ class Result:
         return STATUS_LABELS[self.status]
 
 
-def _department_summary(department: LoadedDepartment) -> dict:
-    findings = check_department(department)
-    card = department.card if department.params.indicators else None
+def _summary(loaded: LoadedProject | LoadedDepartment) -> dict:
+    """What the summary table and the index show of a project or a department report."""
+    if isinstance(loaded, LoadedDepartment):
+        kind, name, department = "department", loaded.params.name, loaded.params.name
+        card = loaded.card if loaded.params.indicators else None
+        findings = check_department(loaded)
+    else:
+        kind, name, department = "project", loaded.params.project.name, loaded.params.project.department
+        card = score(loaded.params, loaded.rules)
+        findings = check_project(loaded, card)
     return {
-        "kind": "department",
-        "name": department.params.name,
-        "year": department.year,
-        "department": department.params.name,
-        "department_folder": department.path.resolve().parent.name,
+        "kind": kind,
+        "name": name,
+        "year": loaded.year,
+        "department": department,
+        "department_folder": loaded.path.resolve().parent.name,
         "total": str(card.total) if card else "—",
         "grade": card.grade if card else "—",
-        "rate": percent(card.execution.rate, department.rules) if card else "—",
-        "errors": sum(f.severity == "error" for f in findings),
-        "warnings": sum(f.severity == "warning" for f in findings),
-    }
-
-
-def _summary(project: LoadedProject) -> dict:
-    card = score(project.params, project.rules)
-    findings = check_project(project, card)
-    return {
-        "kind": "project",
-        "name": project.params.project.name,
-        "year": project.params.year,
-        "department": project.params.project.department,
-        "department_folder": project.path.resolve().parent.name,
-        "total": str(card.total),
-        "grade": card.grade,
-        "rate": percent(card.execution.rate, project.rules),
+        "rate": percent(card.execution.rate, loaded.rules) if card else "—",
         "errors": sum(f.severity == "error" for f in findings),
         "warnings": sum(f.severity == "warning" for f in findings),
     }
@@ -166,16 +156,20 @@ def _is_current(folder: Path, key: str, formats: Sequence[str]) -> bool:
     return all((folder / name).is_file() for name in ["report.ipynb", *(f"report.{f}" for f in formats)])
 
 
-def plan(paths: Iterable[Path | str], formats: Sequence[str], out_root: Path | None = None,
+def batch_files(paths: Iterable[Path | str]) -> list[Path]:
+    """The project files under ``paths``, then the department files with a report to make."""
+    paths = list(paths)
+    return [*find_project_files(paths), *find_department_files(paths)]
+
+
+def plan(files: Sequence[Path], formats: Sequence[str], out_root: Path | None = None,
          rules_files: Sequence[Path | str] = (), notebook: Path | None = None, timeout: int = 600,
          force: bool = False, warm: bool = False) -> tuple[list[Job], list[Result]]:
-    """Split the projects into jobs to run and results known already (skipped, or invalid)."""
-    from evaltools.render import output_folder
-
-    from evaltools.render import load, notebook_for
+    """Split the files into jobs to run and results known already (skipped, or invalid)."""
+    from evaltools.render import load, notebook_for, output_folder
 
     jobs, known = [], []
-    for file in [*find_project_files(paths), *find_department_files(paths)]:
+    for file in files:
         try:
             project = load(file, rules_files)
         except ParamsError as exc:
@@ -188,7 +182,7 @@ def plan(paths: Iterable[Path | str], formats: Sequence[str], out_root: Path | N
             continue
         key = build_key(project, source, formats)
         folder = output_folder(project, out_root)
-        summary = _department_summary(project) if department else _summary(project)
+        summary = _summary(project)
         if not force and _is_current(folder, key, formats):
             files = {f: str(folder / f"report.{f}") for f in formats}
             known.append(Result(str(file), "skipped", summary, folder=str(folder), files=files))
@@ -304,9 +298,8 @@ def outputs_lock(out_root: Path) -> Iterator[None]:
         handle.close()
 
 
-def default_out_root(paths: Sequence[Path | str]) -> Path:
-    first = next(iter([*find_project_files(paths), *find_department_files(paths)]), None)
-    return (workspace_root(first) if first else Path.cwd()) / "outputs"
+def default_out_root(files: Sequence[Path]) -> Path:
+    return (workspace_root(files[0]) if files else Path.cwd()) / "outputs"
 
 
 @dataclass
@@ -334,10 +327,11 @@ def run_batch(paths: Sequence[Path | str], formats: Sequence[str] = ("html", "pd
     from evaltools.render import check_formats
 
     formats = check_formats(formats)  # a typo in --to is refused before any work
-    target = Path(out_root) if out_root else default_out_root(paths)
+    files = batch_files(paths)
+    target = Path(out_root) if out_root else default_out_root(files)
     workers = max(1, jobs or os.cpu_count() or 1)
     with outputs_lock(target):
-        todo, results = plan(paths, formats, out_root, rules_files, notebook, timeout, force, warm)
+        todo, results = plan(files, formats, out_root, rules_files, notebook, timeout, force, warm)
         if on_plan:
             on_plan(len(todo) + len(results), len(todo))
         for result in results:
@@ -353,7 +347,7 @@ def run_batch(paths: Sequence[Path | str], formats: Sequence[str] = ("html", "pd
             results.append(result)
             if on_result:
                 on_result(result)
-        order = {str(f): i for i, f in enumerate([*find_project_files(paths), *find_department_files(paths)])}
+        order = {str(f): i for i, f in enumerate(files)}
         results.sort(key=lambda r: order.get(r.project_file, len(order)))
         batch = BatchRun(results, target)
         batch.indexes = write_indexes(batch, only_if_changed=True)

@@ -286,21 +286,37 @@ def to_pdf(html: str) -> bytes:
     return weasyprint.HTML(string=html, base_url=None).write_pdf()
 
 
+def made_from(notebook: nbformat.NotebookNode, formats: Sequence[str]) -> tuple[dict[str, bytes | str], list[str]]:
+    """The HTML and/or PDF of an executed notebook, in memory, with any warning for the user."""
+    made: dict[str, bytes | str] = {}
+    warnings: list[str] = []
+    if "html" not in formats and "pdf" not in formats:
+        return made, warnings
+    html = to_html(notebook)
+    if "html" in formats:
+        made["html"] = html
+    if "pdf" in formats:
+        made["pdf"] = to_pdf(html)
+        if not cjk_fonts_installed():
+            warnings.append(CJK_FONT_MISSING)
+    return made, warnings
+
+
+def _write_all(folder: Path, name: str, made: dict[str, bytes | str]) -> dict[str, Path]:
+    written = {}
+    for kind, data in made.items():
+        written[kind] = folder / f"{name}.{kind}"
+        write_atomic(written[kind], data)
+    return written
+
+
 def render(notebook: nbformat.NotebookNode, folder: Path, formats: Iterable[str] = DEFAULT_FORMATS,
            name: str = "report") -> dict[str, Path]:
     """Write the HTML and/or PDF of an executed notebook into ``folder``."""
     formats = check_formats(formats)
     if "docx" in formats:
         raise RenderError("Word（docx）由参数直接生成，不经笔记本：请用 evaltools run … --to docx")
-    written: dict[str, Path] = {}
-    html = to_html(notebook)
-    if "html" in formats:
-        written["html"] = folder / f"{name}.html"
-        write_atomic(written["html"], html)
-    if "pdf" in formats:
-        written["pdf"] = folder / f"{name}.pdf"
-        write_atomic(written["pdf"], to_pdf(html))
-    return written
+    return _write_all(folder, name, made_from(notebook, formats)[0])
 
 
 def check_formats(formats: Iterable[str]) -> list[str]:
@@ -325,15 +341,8 @@ def run(project_file: Path | str | Loaded, formats: Iterable[str] = DEFAULT_FORM
     executed_path = folder / "report.ipynb"
     executed = execute(project, executed_path, notebook, rules_files, timeout, warm=warm)
     timings = normalize(executed)
-    contents: dict[str, bytes | str] = {}
-    html = to_html(executed) if formats else ""
-    if "html" in formats:
-        contents["html"] = html
-    warnings = stderr_of(executed)
-    if "pdf" in formats:
-        contents["pdf"] = to_pdf(html)
-        if not cjk_fonts_installed():
-            warnings.append(CJK_FONT_MISSING)
+    contents, warnings = made_from(executed, formats)
+    warnings = stderr_of(executed) + warnings
     if "docx" in formats:
         if isinstance(project, LoadedProject):
             from evaltools.document import WordReport
@@ -344,10 +353,7 @@ def run(project_file: Path | str | Loaded, formats: Iterable[str] = DEFAULT_FORM
         else:
             warnings.append("部门整体报告暂不生成 Word（docx）：请用 HTML 或 PDF")
     write_atomic(executed_path, nbformat.writes(executed))
-    files = {}
-    for kind, data in contents.items():
-        files[kind] = folder / f"report.{kind}"
-        write_atomic(files[kind], data)
+    files = _write_all(folder, "report", contents)
     executed_path.with_suffix(".failed.ipynb").unlink(missing_ok=True)
     return Outputs(folder, executed_path, files, warnings, timings)
 
