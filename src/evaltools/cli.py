@@ -22,7 +22,7 @@ from evaltools.checks import CHECKS, DEPARTMENT_CHECKS, SEVERITY_LABELS, Finding
 from evaltools.params import ParamsError
 from evaltools.scoring import ScoreCard, as_dict, percent, score
 from evaltools.targets import plain_number
-from evaltools.workspace import LoadedProject, find_project_files, load_project
+from evaltools.workspace import LoadedProject, find_project_files, is_department_file, load_project
 
 # Logs and pipes get a wide page rather than rich's 80 columns, so tables stay readable.
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
@@ -67,7 +67,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             report.append({"problems": [str(p) for p in item.problems]})
             continue
         path, name, findings = item
-        if path.name == "_department.yaml":
+        if is_department_file(path):
             departments += 1
         else:
             projects += 1
@@ -172,7 +172,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         _print_problems(exc)
         return 1
     # A department's _department.yaml named on the command line makes its 部门整体 report.
-    files += [Path(p) for p in args.paths if Path(p).name == "_department.yaml"]
+    files += [Path(p) for p in args.paths if is_department_file(Path(p))]
     for file in files:
         try:
             outputs = run(file, _formats(args.to), Path(args.out) if args.out else None, args.rules,

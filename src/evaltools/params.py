@@ -236,7 +236,8 @@ _MESSAGES = {
 }
 
 
-def _describe(error: Mapping[str, Any]) -> str:
+def describe(error: Mapping[str, Any]) -> str:
+    """A pydantic error in the user's words (Chinese), with the value that was given."""
     kind = error["type"]
     message = _MESSAGES.get(kind)
     if kind == "value_error":
@@ -281,7 +282,7 @@ def validation_problems(exc: ValidationError, files: Sequence[tuple[YamlFile, Lo
     for error in exc.errors():
         loc = _clean_loc(error["loc"])
         yaml_file, prefix = locate(files, loc)
-        problems.append(Problem(yaml_file.path, yaml_file.line_of(prefix + loc), field_path(loc), _describe(error)))
+        problems.append(Problem(yaml_file.path, yaml_file.line_of(prefix + loc), field_path(loc), describe(error)))
     return problems
 
 

@@ -507,7 +507,7 @@ def write_params(projects: list[dict[str, Any]], output: Path, source: Path) -> 
     """Validate imported projects and write them as parameter files (one per sheet)."""
     from pydantic import ValidationError
 
-    from evaltools.params import _drop_nulls, deep_merge, dump_yaml, field_path
+    from evaltools.params import _drop_nulls, deep_merge, describe, dump_yaml, field_path
     from evaltools.workspace import department_defaults
 
     if len(projects) > 1 and output.suffix in (".yaml", ".yml"):
@@ -521,7 +521,7 @@ def write_params(projects: list[dict[str, Any]], output: Path, source: Path) -> 
         try:
             ProjectParams.model_validate(_drop_nulls(deep_merge(shared[1] if shared else {}, data)))
         except ValidationError as exc:
-            raise ParamsError([Problem(source, None, f"{name}: {field_path(e['loc'])}", e["msg"])
+            raise ParamsError([Problem(source, None, f"{name}: {field_path(e['loc'])}", describe(e))
                                for e in exc.errors()]) from None
         safe_name = re.sub(r"[\\/:*?<>|\s]", "_", name)
         target = output if output.suffix in (".yaml", ".yml") else output / f"{safe_name}.yaml"
