@@ -40,7 +40,7 @@ def _plain(data):
 
 def make_workspace(root: Path, n: int, departments: int, seed: int = 2024) -> list[Path]:
     """A workspace with ``n`` synthetic projects spread over ``departments`` folders."""
-    from evaltools.params import read_yaml
+    from evaltools.yamlio import read_yaml
 
     rng = random.Random(seed)
     (root / "params" / "2024").mkdir(parents=True)

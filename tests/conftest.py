@@ -14,7 +14,7 @@ import yaml
 
 from evaltools.checks import run_checks
 from evaltools.model import ProjectParams
-from evaltools.params import _drop_nulls
+from evaltools.yamlio import _drop_nulls
 from evaltools.rules import Rules, load_rules
 from evaltools.workspace import LoadedProject, load_project
 

@@ -6,7 +6,8 @@ import pytest
 import yaml
 
 from evaltools.checks import check_department
-from evaltools.department import ExpenditureRow, IncomeRow, ThreePublic, Unit, change_rate, load_department
+from evaltools.department import ExpenditureRow, IncomeRow, ThreePublic, Unit, change_rate
+from evaltools.rollup import load_department
 from evaltools.overall import DepartmentReport
 
 from conftest import SEED_DEPARTMENT, add_project
@@ -180,7 +181,7 @@ def test_a_second_project_appears_with_its_own_score(workspace):
 
 
 def test_a_bad_value_in_the_department_data_names_file_line_and_field(workspace):
-    from evaltools.params import ParamsError
+    from evaltools.yamlio import ParamsError
 
     department = workspace / "2024" / "xiangxi-ggzy" / "_department.yaml"
     text = department.read_text(encoding="utf-8").replace("staffing: 45", "staffing: 四十五")

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from evaltools.params import ParamsError
+from evaltools.yamlio import ParamsError
 from evaltools.rules import load_rules
 
 from conftest import PARAMS, write_yaml

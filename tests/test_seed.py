@@ -4,7 +4,7 @@ and the errors of the original that the corrected parameters fixed."""
 from decimal import Decimal
 
 from evaltools.checks import check_project
-from evaltools.figures import figures
+from evaltools.placeholders import figures
 from evaltools.scoring import percent, score
 from evaltools.workspace import load_project
 

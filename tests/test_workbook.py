@@ -7,7 +7,7 @@ from openpyxl import Workbook, load_workbook
 
 from evaltools.cli import main
 from evaltools.model import ProjectParams
-from evaltools.params import ParamsError, _drop_nulls
+from evaltools.yamlio import ParamsError, _drop_nulls
 from evaltools.rules import load_rules
 from evaltools.scoring import score
 from evaltools.workbook import export_workbook, import_workbook, template_workbook

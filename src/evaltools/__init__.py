@@ -16,7 +16,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
 from evaltools.checks import Finding, check_project, run_checks  # noqa: E402
-from evaltools.params import ParamsError  # noqa: E402
+from evaltools.yamlio import ParamsError  # noqa: E402
 from evaltools.rules import Rules, load_rules  # noqa: E402
 from evaltools.scoring import ScoreCard, score  # noqa: E402
 from evaltools.workspace import LoadedProject, find_project_files, load_project  # noqa: E402

@@ -27,8 +27,9 @@ from typing import Literal
 
 from evaltools import __version__
 from evaltools.checks import check_department, check_project
-from evaltools.department import LoadedDepartment
-from evaltools.params import ParamsError, read_yaml
+from evaltools.rollup import LoadedDepartment
+from evaltools.files import RUN_LOG, read_run_log, write_atomic
+from evaltools.yamlio import ParamsError, read_yaml
 from evaltools.scoring import percent, score
 from evaltools.workspace import (
     DEPARTMENT_FILE,
@@ -39,7 +40,6 @@ from evaltools.workspace import (
     workspace_root,
 )
 
-RUN_LOG = "run.json"
 LOCK_FILE = ".evaltools.lock"
 Status = Literal["done", "skipped", "failed"]
 STATUS_LABELS = {"done": "已生成", "skipped": "未变，跳过", "failed": "失败"}
@@ -142,13 +142,6 @@ def find_department_files(paths: Iterable[Path | str]) -> list[Path]:
     return found
 
 
-def read_run_log(folder: Path) -> dict | None:
-    try:
-        return json.loads((folder / RUN_LOG).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
 def _is_current(folder: Path, key: str, formats: Sequence[str]) -> bool:
     log = read_run_log(folder)
     if not log or log.get("key") != key:
@@ -166,7 +159,7 @@ def plan(files: Sequence[Path], formats: Sequence[str], out_root: Path | None = 
          rules_files: Sequence[Path | str] = (), notebook: Path | None = None, timeout: int = 600,
          force: bool = False, warm: bool = False) -> tuple[list[Job], list[Result]]:
     """Split the files into jobs to run and results known already (skipped, or invalid)."""
-    from evaltools.render import load, notebook_for, output_folder
+    from evaltools.build import load, notebook_for, output_folder
 
     jobs, known = [], []
     for file in files:
@@ -194,7 +187,7 @@ def plan(files: Sequence[Path], formats: Sequence[str], out_root: Path | None = 
 
 def execute_job(job: Job) -> Result:
     """Run one job (in a worker): render, then record the key. Never raises for a bad project."""
-    from evaltools.render import RenderError, run
+    from evaltools.build import RenderError, run
 
     started = time.monotonic()
     try:
@@ -211,7 +204,6 @@ def execute_job(job: Job) -> Result:
         "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "duration": round(duration, 3),
         "summary": job.summary, "timings": outputs.timings, "warnings": outputs.warnings,
     }
-    from evaltools.render import write_atomic
 
     write_atomic(outputs.folder / RUN_LOG, json.dumps(log, ensure_ascii=False, indent=2, default=str))
     return Result(job.project_file, "done", job.summary, duration, folder=str(outputs.folder),
@@ -324,7 +316,7 @@ def run_batch(paths: Sequence[Path | str], formats: Sequence[str] = ("html", "pd
               on_result: Callable[[Result], None] | None = None) -> BatchRun:
     """Render every project under ``paths``; see the module docstring for what is skipped and why."""
     from evaltools.index import write_indexes
-    from evaltools.render import check_formats
+    from evaltools.export import check_formats
 
     formats = check_formats(formats)  # a typo in --to is refused before any work
     files = batch_files(paths)
@@ -350,7 +342,7 @@ def run_batch(paths: Sequence[Path | str], formats: Sequence[str] = ("html", "pd
         order = {str(f): i for i, f in enumerate(files)}
         results.sort(key=lambda r: order.get(r.project_file, len(order)))
         batch = BatchRun(results, target)
-        batch.indexes = write_indexes(batch, only_if_changed=True)
+        batch.indexes = write_indexes(batch.results, batch.out_root, only_if_changed=True)
     return batch
 
 

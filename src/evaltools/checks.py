@@ -17,9 +17,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from evaltools.figures import NAMES, placeholders
+from evaltools.department import FUND_NATURE_ROWS, SPENDING_NATURE_ROWS, total
+from evaltools.placeholders import NAMES, placeholders
 from evaltools.model import BUDGET_COLUMNS, SOURCE_LABELS, BudgetRow, ProjectParams
-from evaltools.params import Loc, field_path
+from evaltools.yamlio import Loc, field_path
 from evaltools.rules import Rules
 from evaltools.scoring import HUNDRED, ScoreCard, percent, score
 from evaltools.targets import plain_number
@@ -524,8 +525,6 @@ def _department_basic_split(department) -> Iterator[Raised]:
 
 @department_check("DEPT-FUNDS-BALANCE", "error", "年度资金按收入性质与按支出性质的合计不符")
 def _department_funds_balance(department) -> Iterator[Raised]:
-    from evaltools.department import FUND_NATURE_ROWS, SPENDING_NATURE_ROWS
-
     funds = department.params.funds
     if funds is None:
         return
@@ -539,8 +538,6 @@ def _department_funds_balance(department) -> Iterator[Raised]:
 
 @department_check("DEPT-PROJECTS-TOTAL", "warning", "部门项目支出与各项目全年预算数之和不符（有项目没有自评报告？）")
 def _department_projects_total(department) -> Iterator[Raised]:
-    from evaltools.department import total
-
     projects = [p for p in department.projects if p.annual is not None]
     if not projects:
         return

@@ -19,7 +19,7 @@ from rich.table import Table
 
 from evaltools import __version__
 from evaltools.checks import CHECKS, DEPARTMENT_CHECKS, SEVERITY_LABELS, Finding, check_project
-from evaltools.params import ParamsError
+from evaltools.yamlio import ParamsError
 from evaltools.scoring import ScoreCard, as_dict, percent, score
 from evaltools.targets import plain_number
 from evaltools.workspace import LoadedProject, find_project_files, is_department_file, load_project
@@ -92,7 +92,7 @@ def _checked(paths: Sequence[str], rules: Sequence[str]) -> Iterator[tuple[Path,
     """The findings of every project under ``paths``, then of every department report."""
     from evaltools.batch import find_department_files
     from evaltools.checks import check_department
-    from evaltools.department import load_department
+    from evaltools.rollup import load_department
 
     for item in _projects(paths, rules):
         yield item if isinstance(item, ParamsError) else (item.path, item.params.project.name, check_project(item))
@@ -163,7 +163,7 @@ def _formats(text: str) -> list[str]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from evaltools.render import RenderError, run
+    from evaltools.build import RenderError, run
 
     failed = 0
     try:
@@ -193,7 +193,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from evaltools.render import RenderError, render_file
+    from evaltools.export import RenderError, render_file
 
     failed = 0
     for path in args.notebooks:
@@ -271,7 +271,7 @@ def _batch_table(batch) -> Table:
 
 def cmd_batch(args: argparse.Namespace) -> int:
     from evaltools.batch import LockedError, as_json, run_batch
-    from evaltools.render import RenderError
+    from evaltools.errors import RenderError
 
     progress = _BatchProgress()
     try:

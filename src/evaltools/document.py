@@ -21,8 +21,9 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
 from markdown_it import MarkdownIt
 
+from evaltools.files import write_atomic
 from evaltools.charts import png, score_figure, spending_figure
-from evaltools.figures import fill, figures, money
+from evaltools.placeholders import fill, figures, money
 from evaltools.report import ProjectReport, chinese_number
 from evaltools.scoring import percent
 from evaltools.targets import plain_number
@@ -348,8 +349,6 @@ class WordReport:
 
 
 def write_docx(report: ProjectReport, path: Path | str) -> Path:
-    from evaltools.render import write_atomic
-
     path = Path(path)
     write_atomic(path, WordReport(report).to_bytes())
     return path

@@ -10,12 +10,10 @@ from __future__ import annotations
 import os
 from collections import Counter, defaultdict
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
+from evaltools.files import RUN_LOG, read_run_log, write_atomic
 from evaltools.markup import Html, join, tag
-
-if TYPE_CHECKING:
-    from evaltools.batch import BatchRun
 
 INDEX = "index.html"
 
@@ -71,18 +69,16 @@ _SCRIPT = """
 """
 
 
-def _entries(batch: BatchRun, year_folder: Path) -> list[dict]:
+def _entries(results: list[Any], year_folder: Path) -> list[dict]:
     """This batch's projects and department reports of the year, plus any rendered earlier
     (from their run logs)."""
-    from evaltools.batch import RUN_LOG, read_run_log
-
     entries: dict[str, dict] = {}
     for log_file in sorted(year_folder.glob(f"*/*/{RUN_LOG}")):  # */_department/ included
         log = read_run_log(log_file.parent)
         if log and log.get("summary"):
             entries[str(log_file.parent.resolve())] = {**log["summary"], "status": "done", "message": "",
                                                        "folder": log_file.parent}
-    for result in batch.results:
+    for result in results:
         if not result.summary or str(result.summary.get("year")) != year_folder.name:
             continue
         stem = Path(result.project_file).stem
@@ -171,22 +167,20 @@ def build_index(year: str, entries: list[dict], base: Path) -> str:
     )
 
 
-def write_indexes(batch: BatchRun, only_if_changed: bool = False) -> list[Path]:
-    """Write ``<outputs>/<year>/index.html`` for each year the batch touched.
+def write_indexes(results: list[Any], out_root: Path, only_if_changed: bool = False) -> list[Path]:
+    """Write ``<outputs>/<year>/index.html`` for each year the batch's ``results`` touched.
 
     With ``only_if_changed``, a year whose projects were all skipped keeps the index it has
     (it would come out the same).
     """
-    from evaltools.render import write_atomic
-
-    years = sorted({str(r.summary["year"]) for r in batch.results if r.summary})
+    years = sorted({str(r.summary["year"]) for r in results if r.summary})
     written = []
     for year in years:
-        folder = batch.out_root / year
+        folder = out_root / year
         path = folder / INDEX
-        touched = [r for r in batch.results if r.summary and str(r.summary["year"]) == year]
+        touched = [r for r in results if r.summary and str(r.summary["year"]) == year]
         if not (only_if_changed and path.is_file() and all(r.status == "skipped" for r in touched)):
-            write_atomic(path, build_index(year, _entries(batch, folder), folder))
+            write_atomic(path, build_index(year, _entries(results, folder), folder))
         written.append(path)
     return written
 

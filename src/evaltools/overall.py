@@ -24,12 +24,11 @@ from evaltools.department import (
     SPENDING_NATURE_ROWS,
     THREE_PUBLIC_ITEMS,
     YEAR_COLUMNS,
-    LoadedDepartment,
     change_rate,
-    load_department,
     total,
 )
-from evaltools.figures import money
+from evaltools.rollup import LoadedDepartment, load_department
+from evaltools.placeholders import money
 from evaltools.markup import Html, join, markdown, tag
 from evaltools.model import FundType
 from evaltools.report import given, h, resolve, section, subsection

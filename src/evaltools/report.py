@@ -17,7 +17,7 @@ from typing import Any
 from evaltools import __version__
 from evaltools.charts import score_chart, spending_chart
 from evaltools.checks import Finding, check_project
-from evaltools.figures import figures, fill, money, placeholders
+from evaltools.placeholders import figures, fill, money, placeholders
 from evaltools.markup import Html, join, markdown, tag
 from evaltools.model import ProjectParams
 from evaltools.rules import Rules

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from evaltools.model import Params
-from evaltools.params import deep_merge, fingerprint, read_yaml, validate
+from evaltools.yamlio import deep_merge, fingerprint, read_yaml, validate
 from evaltools.targets import Operator, plain_number
 
 DEFAULT_RULES = "national_rules.yaml"

@@ -11,7 +11,7 @@ from decimal import Decimal
 from itertools import groupby
 
 from evaltools.checks import SEVERITY_LABELS, Finding
-from evaltools.figures import money
+from evaltools.placeholders import money
 from evaltools.markup import Html, join, markdown, tag
 from evaltools.model import SOURCE_LABELS, BudgetRow, FundType, ProjectParams, Sources
 from evaltools.rules import Rules

@@ -24,8 +24,9 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from evaltools.files import write_atomic
 from evaltools.model import FundType, ProjectParams
-from evaltools.params import ParamsError, Problem, plain
+from evaltools.yamlio import ParamsError, Problem, plain
 from evaltools.rules import Rules
 from evaltools.scoring import ScoreCard, score
 
@@ -439,7 +440,7 @@ def _unflatten(rows: Iterable[tuple[str, str]]) -> dict[str, Any]:
 
 def import_workbook(path: Path | str) -> list[dict[str, Any]]:
     """Parameter data for each 自评表 sheet of a workbook (plus its rows on the 其他参数 sheet)."""
-    from evaltools.params import deep_merge
+    from evaltools.yamlio import deep_merge
 
     path = Path(path)
     try:
@@ -507,7 +508,7 @@ def write_params(projects: list[dict[str, Any]], output: Path, source: Path) -> 
     """Validate imported projects and write them as parameter files (one per sheet)."""
     from pydantic import ValidationError
 
-    from evaltools.params import _drop_nulls, deep_merge, describe, dump_yaml, field_path
+    from evaltools.yamlio import _drop_nulls, deep_merge, describe, dump_yaml, field_path
     from evaltools.workspace import department_defaults
 
     if len(projects) > 1 and output.suffix in (".yaml", ".yml"):
@@ -525,8 +526,6 @@ def write_params(projects: list[dict[str, Any]], output: Path, source: Path) -> 
                                for e in exc.errors()]) from None
         safe_name = re.sub(r"[\\/:*?<>|\s]", "_", name)
         target = output if output.suffix in (".yaml", ".yml") else output / f"{safe_name}.yaml"
-        from evaltools.render import write_atomic
-
         write_atomic(target, dump_yaml(data, f"# 由 evaltools import-xlsx 从 {source.name} 导入\n"))
         written.append(target)
     return written

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from evaltools.model import ProjectParams
-from evaltools.params import (
+from evaltools.yamlio import (
     Loc,
     ParamsError,
     Problem,

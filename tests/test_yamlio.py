@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from evaltools.params import ParamsError, deep_merge, read_yaml
+from evaltools.yamlio import ParamsError, deep_merge, read_yaml
 from evaltools.workspace import find_project_files, load_project
 
 from conftest import SEED

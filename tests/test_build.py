@@ -13,7 +13,8 @@ import nbformat
 import pytest
 
 from evaltools.cli import main
-from evaltools.render import RenderError, render_file, run
+from evaltools.build import RenderError, run
+from evaltools.export import render_file
 from evaltools.scoring import score
 from evaltools.workspace import load_project
 
@@ -158,7 +159,7 @@ def test_cli_run_reports_bad_parameters_without_a_kernel(capsys, workspace, tmp_
 
 
 def test_pdf_rendering_logs_no_warning(seed_outputs, caplog):
-    from evaltools.render import to_pdf
+    from evaltools.export import to_pdf
 
     with caplog.at_level("WARNING"):
         to_pdf(seed_outputs.files["html"].read_text(encoding="utf-8"))
@@ -166,7 +167,7 @@ def test_pdf_rendering_logs_no_warning(seed_outputs, caplog):
 
 
 def test_a_machine_without_chinese_fonts_is_told(seed_outputs, monkeypatch):
-    from evaltools import render
+    from evaltools import export as render
 
     assert render.cjk_fonts_installed() is True  # this machine has them (scripts/system-deps.sh)
     monkeypatch.setattr(render, "cjk_fonts_installed", lambda: False)
