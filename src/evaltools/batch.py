@@ -1,12 +1,14 @@
 """Batches: every project of a department or a year, in parallel, incremental, fault-tolerant.
 
-The parent process plans: it loads, scores and checks every project (milliseconds each) and
-computes its key, a content hash of everything that made its outputs (merged parameters,
-rules, notebook, evaltools' own code and templates, formats). A project whose recorded key
-matches is skipped. The others go to worker processes (or a Dask cluster), each of which
-executes the notebook in a fresh kernel and renders in-process. A failure is one project's
-result, never the batch's end; outputs are written atomically and the run log with the key
-last, so an interrupted project is simply redone next time.
+The parent process plans without loading anything: a report's key is a hash of the content
+of every file it is made from (the project file, its department's file, the rules, the
+notebook's cells) and of evaltools' own code. A report whose run log records that key and
+the formats asked for is skipped; one lacking only a format is exported again from its
+executed notebook. The others go, inputs included, to worker processes (or a Dask cluster),
+each keeping a warm kernel and its imports for all its notebooks. Workers write nothing: the
+outputs come back with the result and this process writes them, each file atomically and the
+run log with the key last, so an interrupted project is simply redone next time. A failure
+is one project's result, never the batch's end.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import functools
 import hashlib
 import json
 import os
+import socket
+import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -33,10 +37,15 @@ from evaltools.yamlio import ParamsError, read_yaml
 from evaltools.scoring import percent, score
 from evaltools.workspace import (
     DEPARTMENT_FILE,
+    DEPARTMENT_NOTEBOOK,
+    NOTEBOOK,
     LoadedProject,
+    default_notebook,
     find_project_files,
     fingerprint_notebook,
     is_department_file,
+    is_project_file,
+    rules_files_for,
     workspace_root,
 )
 
@@ -57,30 +66,25 @@ def code_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def build_key(project: LoadedProject | LoadedDepartment, notebook: Path, formats: Sequence[str]) -> str:
-    parts = {
-        "params": project.fingerprint,
-        "rules": project.rules.fingerprint,
-        "notebook": fingerprint_notebook(notebook),
-        "code": code_fingerprint(),
-        "formats": sorted(formats),
-    }
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
-
-
 @dataclass
 class Job:
-    """One project to render; plain data so that it travels to any worker."""
+    """One report to make; plain data, inputs included, so that it runs on any worker, with or
+    without the client's disk. Paths in ``inputs``, ``source``, ``notebook`` and ``rules_files``
+    are relative to the workspace root."""
 
-    project_file: str
+    project_file: str  # as the client names it, for messages
+    root: str  # the client's workspace root, for messages
+    source: str
+    inputs: dict[str, bytes]
+    notebook: str
+    rules_files: list[str]
     key: str
     formats: list[str]
-    out_root: str | None
-    rules_files: list[str]
-    notebook: str
     timeout: int
-    summary: dict
-    warm: bool = False
+    warm: bool = True
+    executed: bytes | None = None  # the report's notebook, executed earlier from the same inputs…
+    previous: dict = field(default_factory=dict)  # …and the run log of that run
+    base: str = ""  # the client's outputs root for this report (the worker never writes there)
 
 
 @dataclass
@@ -93,6 +97,7 @@ class Result:
     folder: str | None = None
     files: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    payload: dict[str, bytes | str] = field(default_factory=dict, repr=False)  # made by a worker, to write
 
     @property
     def label(self) -> str:
@@ -142,82 +147,247 @@ def find_department_files(paths: Iterable[Path | str]) -> list[Path]:
     return found
 
 
-def _is_current(folder: Path, key: str, formats: Sequence[str]) -> bool:
-    log = read_run_log(folder)
-    if not log or log.get("key") != key:
-        return False
-    return all((folder / name).is_file() for name in ["report.ipynb", *(f"report.{f}" for f in formats)])
-
-
 def batch_files(paths: Iterable[Path | str]) -> list[Path]:
     """The project files under ``paths``, then the department files with a report to make."""
     paths = list(paths)
     return [*find_project_files(paths), *find_department_files(paths)]
 
 
+# --- planning: from content fingerprints, nothing loaded ------------------------------------------
+
+
+class _Inputs:
+    """The files a report is made from, read once per batch (a department's and the rules'
+    files serve many projects), each with its hash."""
+
+    def __init__(self) -> None:
+        self.cache: dict[Path, tuple[bytes, str]] = {}
+
+    def read(self, path: Path) -> tuple[bytes, str]:
+        if path not in self.cache:
+            data = path.read_bytes()
+            self.cache[path] = data, hashlib.sha256(data).hexdigest()
+        return self.cache[path]
+
+    def notebook_hash(self, path: Path) -> str:
+        key = path.with_name(path.name + "#cells")
+        if key not in self.cache:  # cell sources only: a notebook saved with outputs is the same notebook
+            self.cache[key] = b"", fingerprint_notebook(path)
+        return self.cache[key][1]
+
+
+def _relative(path: Path, root: Path, elsewhere: str) -> str:
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:  # outside the workspace: shipped under a name of its own
+        return elsewhere
+
+
+def _job_for(file: Path, notebook: Path, rules_files: Sequence[Path], formats: list[str], base: Path,
+             timeout: int, warm: bool, inputs: _Inputs) -> Job:
+    """The job for one file, with its key: a hash of every input's content, the notebook's cells
+    and evaltools' own code (the formats asked for are not in it: another format reuses the
+    executed notebook)."""
+    root = workspace_root(file)
+    folder = file.resolve().parent
+    if is_department_file(file):  # the department's report rolls up every project of its folder
+        sources = [*sorted(p for p in folder.iterdir() if p.is_file() and is_project_file(p)), file]
+    else:
+        sources = [file, *([folder / DEPARTMENT_FILE] if (folder / DEPARTMENT_FILE).is_file() else [])]
+    named = {_relative(p, root, f"_elsewhere/{p.name}"): p for p in [*sources, *rules_files_for(file)]}
+    extra = [_relative(p, root, f"_rules/{i}/{p.name}") for i, p in enumerate(rules_files)]
+    named.update(zip(extra, rules_files, strict=True))
+    book = _relative(notebook, root, f"notebooks/{notebook.name}")
+    contents = {rel: inputs.read(path) for rel, path in named.items()}
+    key = hashlib.sha256(json.dumps({
+        "files": {rel: digest for rel, (_, digest) in sorted(contents.items())},
+        "rules": extra, "notebook": [book, inputs.notebook_hash(notebook)], "code": code_fingerprint(),
+    }, sort_keys=True).encode()).hexdigest()[:24]
+    data = {rel: content for rel, (content, _) in contents.items()}
+    data[book] = inputs.read(notebook)[0]
+    return Job(str(file), str(root), _relative(file, root, f"_elsewhere/{file.name}"), data, book, extra, key,
+               formats, timeout, warm, base=str(base))
+
+
+def _guess_folder(file: Path, base: Path) -> Path:
+    """Where the file's report was written, as laid out by year and department folder; its run
+    log's key, which covers the file's content, says whether the guess is right."""
+    folder = file.resolve().parent
+    return base / folder.parent.name / folder.name / file.stem
+
+
+def _recorded(folder: Path, key: str, formats: Sequence[str]) -> tuple[dict | None, list[str]]:
+    """The run log of the report in ``folder`` if it was made from ``key``, and which of
+    ``formats`` it lacks."""
+    log = read_run_log(folder)
+    if not log or log.get("key") != key or not (folder / "report.ipynb").is_file():
+        return None, list(formats)
+    return log, [f for f in formats if f not in log.get("formats", []) or not (folder / f"report.{f}").is_file()]
+
+
 def plan(files: Sequence[Path], formats: Sequence[str], out_root: Path | None = None,
          rules_files: Sequence[Path | str] = (), notebook: Path | None = None, timeout: int = 600,
-         force: bool = False, warm: bool = False) -> tuple[list[Job], list[Result]]:
-    """Split the files into jobs to run and results known already (skipped, or invalid)."""
-    from evaltools.build import load, notebook_for, output_folder
+         force: bool = False, warm: bool = True) -> tuple[list[Job], list[Result]]:
+    """Split the files into jobs to run and results known already (skipped, or without a notebook).
 
+    Nothing is loaded: a report whose run log records the key of its inputs' content, with the
+    formats asked for, is current. A report made from the same inputs but lacking a format is
+    a job that reuses its executed notebook.
+    """
     jobs, known = [], []
+    inputs = _Inputs()
+    extra_rules = [Path(r) for r in rules_files]
     for file in files:
-        try:
-            project = load(file, rules_files)
-        except ParamsError as exc:
-            known.append(Result(str(file), "failed", message=str(exc)))
-            continue
-        department = isinstance(project, LoadedDepartment)
-        source = (notebook if not department else None) or notebook_for(project)
+        department = is_department_file(file)
+        kind = DEPARTMENT_NOTEBOOK if department else NOTEBOOK
+        source = (notebook if not department else None) or default_notebook(file, kind)
         if source is None:
-            known.append(Result(str(file), "failed", message="找不到报告笔记本（notebooks/ 文件夹）"))
+            known.append(Result(str(file), "failed", message=f"{file}：找不到报告笔记本（notebooks/ 文件夹）"))
             continue
-        key = build_key(project, source, formats)
-        folder = output_folder(project, out_root)
-        summary = _summary(project)
-        if not force and _is_current(folder, key, formats):
-            files = {f: str(folder / f"report.{f}") for f in formats}
-            known.append(Result(str(file), "skipped", summary, folder=str(folder), files=files))
-        else:
-            jobs.append(Job(str(file), key, list(formats), str(out_root) if out_root else None,
-                            [str(r) for r in rules_files], str(source), timeout, summary, warm))
+        base = Path(out_root) if out_root else workspace_root(file) / "outputs"
+        try:
+            job = _job_for(file, Path(source), extra_rules, list(formats), base, timeout, warm, inputs)
+        except OSError as exc:
+            known.append(Result(str(file), "failed", message=f"{file}：无法读取（{exc.strerror or exc}）"))
+            continue
+        folder = _guess_folder(file, base)
+        log, missing = (None, list(formats)) if force else _recorded(folder, job.key, formats)
+        if log is not None and not missing:
+            files_made = {f: str(folder / f"report.{f}") for f in formats}
+            known.append(Result(str(file), "skipped", log.get("summary", {}), folder=str(folder), files=files_made))
+            continue
+        if log is not None:  # same inputs, another format: export the notebook executed before
+            job.executed, job.previous, job.formats = (folder / "report.ipynb").read_bytes(), log, missing
+        jobs.append(job)
     return jobs, known
 
 
+# --- running a job (in a worker) -------------------------------------------------------------------
+
+
 def execute_job(job: Job) -> Result:
-    """Run one job (in a worker): render, then record the key. Never raises for a bad project."""
-    from evaltools.build import RenderError, run
+    """Make one report (in a worker): from a private copy of its inputs, into memory.
+
+    The result carries the files to write (``payload``, relative to the outputs root), the run
+    log last; the worker writes nothing, so it needs no access to the client's disk. Never
+    raises for a bad project.
+    """
+    # papermill, nbconvert and WeasyPrint: only where reports are made (not for `check`)
+    import nbformat
+
+    from evaltools.build import make, relative_folder
+    from evaltools.errors import RenderError
+    from evaltools.execute import load
 
     started = time.monotonic()
-    try:
-        outputs = run(job.project_file, job.formats, Path(job.out_root) if job.out_root else None,
-                      job.rules_files, Path(job.notebook), job.timeout, warm=job.warm)
-    except (RenderError, ParamsError) as exc:
-        return Result(job.project_file, "failed", job.summary, time.monotonic() - started, str(exc))
-    except Exception as exc:  # anything else is still this project's failure, not the batch's
-        return Result(job.project_file, "failed", job.summary, time.monotonic() - started,
-                      f"{job.project_file}：{type(exc).__name__}: {exc}")
+    summary: dict = {}
+    with tempfile.TemporaryDirectory(prefix="evaltools-job-") as scratch:
+        workspace = Path(scratch).resolve()
+
+        def mine(text: str) -> str:  # messages name the client's files, not this copy
+            return text.replace(str(workspace), job.root)
+
+        for rel, data in job.inputs.items():
+            (workspace / rel).parent.mkdir(parents=True, exist_ok=True)
+            (workspace / rel).write_bytes(data)
+        rules = [workspace / r for r in job.rules_files]
+        try:
+            project = load(workspace / job.source, rules)
+            summary = _summary(project)
+            folder = relative_folder(project).as_posix()
+            executed = nbformat.reads(job.executed.decode("utf-8"), as_version=4) if job.executed else None
+            made = make(project, job.formats, rules, workspace / job.notebook, job.timeout, job.warm, executed)
+        except ParamsError as exc:
+            return Result(job.project_file, "failed", summary, time.monotonic() - started, mine(str(exc)))
+        except RenderError as exc:
+            failed = {f"{folder}/report.failed.ipynb": exc.failed_notebook} if exc.failed_notebook else {}
+            return Result(job.project_file, "failed", summary, time.monotonic() - started, mine(str(exc)),
+                          folder=folder, payload=failed)
+        except Exception as exc:  # anything else is still this project's failure, not the batch's
+            return Result(job.project_file, "failed", summary, time.monotonic() - started,
+                          mine(f"{job.project_file}：{type(exc).__name__}: {exc}"))
     duration = time.monotonic() - started
     log = {
         "key": job.key, "evaltools": __version__, "status": "done",
+        "formats": sorted({*job.formats, *job.previous.get("formats", [])}),
         "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "duration": round(duration, 3),
-        "summary": job.summary, "timings": outputs.timings, "warnings": outputs.warnings,
+        "summary": summary, "timings": made.timings or job.previous.get("timings", {}),
+        "warnings": [mine(w) for w in made.warnings],
     }
+    payload = {f"{folder}/{name}": data for name, data in made.contents.items()}
+    if job.executed:  # the executed notebook on disk stays as it is
+        payload.pop(f"{folder}/report.ipynb")
+    payload[f"{folder}/{RUN_LOG}"] = json.dumps(log, ensure_ascii=False, indent=2, default=str)
+    return Result(job.project_file, "done", summary, duration, folder=folder,
+                  files={name.rsplit(".", 1)[-1]: name for name in made.contents if name != "report.ipynb"},
+                  warnings=log["warnings"], payload=payload)
 
-    write_atomic(outputs.folder / RUN_LOG, json.dumps(log, ensure_ascii=False, indent=2, default=str))
-    return Result(job.project_file, "done", job.summary, duration, folder=str(outputs.folder),
-                  files={k: str(v) for k, v in outputs.files.items()}, warnings=outputs.warnings)
+
+def receive(result: Result, base: Path) -> Result:
+    """Write what a worker made, on this side: each file atomically, the run log last."""
+    for name, data in sorted(result.payload.items(), key=lambda item: item[0].endswith(RUN_LOG)):
+        write_atomic(base / name, data)
+    if result.status == "done":
+        (base / result.folder / "report.failed.ipynb").unlink(missing_ok=True)
+    if result.folder is not None:
+        result.folder = str(base / result.folder)
+        result.files = {kind: str(Path(result.folder) / name) for kind, name in result.files.items()}
+    result.payload = {}
+    return result
 
 
 # --- executors -------------------------------------------------------------------------------------
 
 
-def _process_pool(jobs: list[Job], workers: int) -> Iterator[Result]:
+def _watch_parent() -> None:
+    """In a worker: when the batch process dies (even by kill -9), kill this worker's kernels
+    and exit, rather than finish notebooks nobody will receive."""
+    import multiprocessing
+    import threading
+    from multiprocessing.connection import wait as wait_for
+
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+
+    def watch() -> None:
+        wait_for([parent.sentinel])
+        from evaltools.kernels import kill_kernels
+
+        kill_kernels()
+        os._exit(1)
+
+    threading.Thread(target=watch, name="evaltools-parent", daemon=True).start()
+
+
+def _prepare(warm: bool) -> None:
+    """Start the warm kernel, then load what making a report needs while it starts and imports."""
+    if warm:
+        from evaltools.kernels import start_warm_kernel
+
+        start_warm_kernel()
+    from evaltools.export import warm_up
+
+    warm_up()
+
+
+def _worker_init(warm: bool) -> None:
+    """A worker process pays its imports and its kernel's start once, before its first job."""
+    from multiprocessing.util import Finalize
+
+    from evaltools.kernels import close_kernels
+
+    _watch_parent()
+    Finalize(None, close_kernels, exitpriority=10)  # a worker's atexit handlers do not run
+    _prepare(warm)
+
+
+def _process_pool(jobs: list[Job], workers: int) -> Iterator[tuple[Job, Result]]:
     """Worker processes (spawned: no state shared with the parent), results as they finish."""
     import multiprocessing
 
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_worker_init, initargs=(any(job.warm for job in jobs),))
     pending: dict[Future, Job] = {pool.submit(execute_job, job): job for job in jobs}
     try:
         while pending:
@@ -225,40 +395,81 @@ def _process_pool(jobs: list[Job], workers: int) -> Iterator[Result]:
             for future in done:
                 job = pending.pop(future)
                 try:
-                    yield future.result()
+                    yield job, future.result()
                 except Exception as exc:  # a worker that died (killed, out of memory)
-                    yield Result(job.project_file, "failed", job.summary, message=f"工作进程异常退出：{exc}")
+                    yield job, Result(job.project_file, "failed", message=f"{job.project_file}：工作进程异常退出：{exc}")
     finally:
         # On Ctrl-C: drop what has not started, let running projects stop (their files are
         # written atomically, so none is left half-written), and only then return.
         pool.shutdown(wait=True, cancel_futures=True)
+        _stop_resource_tracker()
 
 
-def _dask(jobs: list[Job], workers: int, scheduler: str | None) -> Iterator[Result]:
-    """The same jobs on a Dask cluster: ``scheduler`` is its address, or None for a LocalCluster."""
-    from dask.distributed import Client, LocalCluster, as_completed
+def _stop_resource_tracker() -> None:
+    """The pool's queues start multiprocessing's resource tracker; stop and reap it, rather
+    than leave it behind (a zombie once it exits) for as long as this process lives."""
+    from multiprocessing import resource_tracker
+
+    stop = getattr(resource_tracker._resource_tracker, "_stop", None)  # Python ≥ 3.8, POSIX
+    if stop is not None:
+        stop()
+
+
+class ClusterError(Exception):
+    """The Dask scheduler cannot be reached."""
+
+
+def _connect(scheduler: str, timeout: float = 5.0):
+    """A client of the scheduler at ``scheduler``, or :class:`ClusterError` in seconds."""
+    from dask.distributed import Client
+
+    try:
+        if scheduler.startswith("tcp://"):  # refused or unroutable: say so now, not after Dask's retries
+            host, _, port = scheduler.removeprefix("tcp://").rpartition(":")
+            socket.create_connection((host.strip("[]"), int(port)), timeout=timeout).close()
+        return Client(scheduler, timeout=f"{timeout}s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise ClusterError(f"无法连接 Dask 调度器 {scheduler}（{type(exc).__name__}: {exc}）："
+                           "请确认 dask scheduler 正在运行、地址与端口正确") from None
+
+
+def _dask(jobs: list[Job], workers: int, scheduler: str | None) -> Iterator[tuple[Job, Result]]:
+    """The same jobs on a Dask cluster: ``scheduler`` is its address, or None for a LocalCluster.
+
+    Jobs carry their inputs and results their outputs, so the workers need no shared disk.
+    """
+    from dask.distributed import LocalCluster, as_completed
 
     cluster = None
     if scheduler is None:
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
-    client = Client(scheduler or cluster)
+    client = _connect(scheduler) if scheduler else _connect(cluster.scheduler_address)
     try:
         futures = {client.submit(execute_job, job, pure=False): job for job in jobs}
         for future in as_completed(futures):
-            job = futures[future]
+            job = futures.pop(future)
             try:
-                yield future.result()
+                yield job, future.result()
             except Exception as exc:
-                yield Result(job.project_file, "failed", job.summary, message=f"Dask 任务失败：{exc}")
+                yield job, Result(job.project_file, "failed", message=f"{job.project_file}：Dask 任务失败：{exc}")
+            future.release()
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
 
 
-def _serial(jobs: list[Job]) -> Iterator[Result]:
-    for job in jobs:
-        yield execute_job(job)
+def _serial(jobs: list[Job]) -> Iterator[tuple[Job, Result]]:
+    """In this process: for one job, cheaper than starting a worker. The warm kernel starts
+    first, so that its start overlaps with loading papermill, nbconvert and WeasyPrint here."""
+    from evaltools.kernels import close_kernels
+
+    _prepare(any(job.warm for job in jobs))
+    try:
+        for job in jobs:
+            yield job, execute_job(job)
+    finally:
+        close_kernels()
 
 
 # --- the batch -----------------------------------------------------------------------------------
@@ -311,7 +522,7 @@ class BatchRun:
 def run_batch(paths: Sequence[Path | str], formats: Sequence[str] = ("html", "pdf"), *, jobs: int | None = None,
               out_root: Path | None = None, rules_files: Sequence[Path | str] = (), notebook: Path | None = None,
               timeout: int = 600, force: bool = False, executor: str = "process", scheduler: str | None = None,
-              warm: bool = False,
+              warm: bool = True,
               on_plan: Callable[[int, int], None] | None = None,
               on_result: Callable[[Result], None] | None = None) -> BatchRun:
     """Render every project under ``paths``; see the module docstring for what is skipped and why."""
@@ -329,13 +540,16 @@ def run_batch(paths: Sequence[Path | str], formats: Sequence[str] = ("html", "pd
         for result in results:
             if on_result:
                 on_result(result)
-        if executor == "dask":
+        if not todo:
+            stream: Iterator[tuple[Job, Result]] = iter(())
+        elif executor == "dask":
             stream = _dask(todo, workers, scheduler)
-        elif workers == 1 or len(todo) <= 1:
+        elif workers == 1 or len(todo) == 1:
             stream = _serial(todo)
         else:
             stream = _process_pool(todo, min(workers, len(todo)))
-        for result in stream:
+        for job, made in stream:
+            result = receive(made, Path(job.base))
             results.append(result)
             if on_result:
                 on_result(result)
@@ -347,4 +561,5 @@ def run_batch(paths: Sequence[Path | str], formats: Sequence[str] = ("html", "pd
 
 
 def as_json(batch: BatchRun) -> str:
-    return json.dumps([asdict(r) for r in batch.results], ensure_ascii=False, indent=2)
+    return json.dumps([{k: v for k, v in asdict(r).items() if k != "payload"} for r in batch.results],
+                      ensure_ascii=False, indent=2)

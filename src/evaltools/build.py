@@ -15,9 +15,20 @@ import nbformat
 
 from evaltools.errors import RenderError
 from evaltools.execute import Loaded, execute, load, normalize, notebook_for, stderr_of
-from evaltools.export import DEFAULT_FORMATS, check_formats, made_from, write_all
+from evaltools.export import DEFAULT_FORMATS, check_formats, made_from
 from evaltools.files import write_atomic
 from evaltools.workspace import LoadedProject, fingerprint_notebook, workspace_root
+
+FAILED_NOTEBOOK = "report.failed.ipynb"
+
+
+@dataclass
+class Made:
+    """One report in memory: file name → content (``report.ipynb``, ``report.html``, …)."""
+
+    contents: dict[str, bytes | str]
+    warnings: list[str] = field(default_factory=list)
+    timings: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -29,12 +40,63 @@ class Outputs:
     timings: dict = field(default_factory=dict)
 
 
-def output_folder(loaded: Loaded, out_root: Path | None = None) -> Path:
-    """``outputs/<year>/<department folder>/<project file stem>/``, wherever the params live;
-    a department's own report goes to ``…/<department folder>/_department/``."""
+def relative_folder(loaded: Loaded) -> Path:
+    """``<year>/<department folder>/<project file stem>``: where a report goes below the outputs;
+    a department's own report goes to ``<year>/<department folder>/_department``."""
     path = loaded.path.resolve()
-    base = Path(out_root) if out_root is not None else workspace_root(path) / "outputs"
-    return base / str(loaded.year) / path.parent.name / path.stem
+    return Path(str(loaded.year)) / path.parent.name / path.stem
+
+
+def output_folder(loaded: Loaded, out_root: Path | None = None) -> Path:
+    """``outputs/<year>/<department folder>/<project file stem>/``, wherever the params live."""
+    base = Path(out_root) if out_root is not None else workspace_root(loaded.path.resolve()) / "outputs"
+    return base / relative_folder(loaded)
+
+
+def make(project: Loaded, formats: Iterable[str] = DEFAULT_FORMATS, rules_files: Sequence[Path | str] = (),
+         notebook: Path | None = None, timeout: int = 600, warm: bool = False,
+         executed: nbformat.NotebookNode | None = None) -> Made:
+    """Parameters → executed notebook → HTML/PDF/Word, in memory; nothing is written.
+
+    With ``executed`` (a notebook executed earlier from the same inputs) nothing is executed:
+    only the formats asked for are made from it. Raises :class:`RenderError` (carrying the
+    failed notebook when a cell failed).
+    """
+    formats = check_formats(formats)
+    timings: dict = {}
+    if executed is None:
+        executed = execute(project, Path("report.ipynb"), notebook, rules_files, timeout, warm=warm)
+        timings = normalize(executed)
+    contents, warnings = made_from(executed, formats)
+    warnings = stderr_of(executed) + warnings
+    if "docx" in formats:
+        if isinstance(project, LoadedProject):
+            from evaltools.document import WordReport
+            from evaltools.report import ProjectReport
+
+            contents["docx"] = WordReport(ProjectReport.of(project, fingerprint_notebook(notebook or notebook_for(project)))
+                                          ).to_bytes()
+        else:
+            warnings.append("部门整体报告暂不生成 Word（docx）：请用 HTML 或 PDF")
+    files: dict[str, bytes | str] = {"report.ipynb": nbformat.writes(executed)}
+    files.update({f"report.{kind}": data for kind, data in contents.items()})
+    return Made(files, warnings, timings)
+
+
+def write_report(folder: Path, made: Made) -> dict[str, Path]:
+    """Write a made report into ``folder``, each file atomically, and drop a stale failed notebook."""
+    written = {}
+    for name, data in made.contents.items():
+        write_atomic(folder / name, data)
+        written[name.rsplit(".", 1)[-1]] = folder / name
+    (folder / FAILED_NOTEBOOK).unlink(missing_ok=True)
+    return written
+
+
+def keep_failed(folder: Path, exc: RenderError) -> None:
+    """The notebook of a failed run, beside the report for the analyst to read."""
+    if exc.failed_notebook is not None:
+        write_atomic(folder / FAILED_NOTEBOOK, exc.failed_notebook)
 
 
 def run(project_file: Path | str | Loaded, formats: Iterable[str] = DEFAULT_FORMATS, out_root: Path | None = None,
@@ -48,24 +110,14 @@ def run(project_file: Path | str | Loaded, formats: Iterable[str] = DEFAULT_FORM
     formats = check_formats(formats)
     project = project_file if isinstance(project_file, Loaded) else load(project_file, rules_files)
     folder = output_folder(project, out_root)
-    executed_path = folder / "report.ipynb"
-    executed = execute(project, executed_path, notebook, rules_files, timeout, warm=warm)
-    timings = normalize(executed)
-    contents, warnings = made_from(executed, formats)
-    warnings = stderr_of(executed) + warnings
-    if "docx" in formats:
-        if isinstance(project, LoadedProject):
-            from evaltools.document import WordReport
-            from evaltools.report import ProjectReport
-
-            contents["docx"] = WordReport(ProjectReport.of(project, fingerprint_notebook(notebook or notebook_for(project)))
-                                          ).to_bytes()
-        else:
-            warnings.append("部门整体报告暂不生成 Word（docx）：请用 HTML 或 PDF")
-    write_atomic(executed_path, nbformat.writes(executed))
-    files = write_all(folder, "report", contents)
-    executed_path.with_suffix(".failed.ipynb").unlink(missing_ok=True)
-    return Outputs(folder, executed_path, files, warnings, timings)
+    try:
+        made = make(project, formats, rules_files, notebook, timeout, warm)
+    except RenderError as exc:
+        keep_failed(folder, exc)
+        raise
+    files = write_report(folder, made)
+    notebook_path = files.pop("ipynb")
+    return Outputs(folder, notebook_path, files, made.warnings, made.timings)
 
 
-__all__ = ["Loaded", "Outputs", "RenderError", "load", "notebook_for", "output_folder", "run"]
+__all__ = ["Loaded", "Made", "Outputs", "RenderError", "load", "make", "notebook_for", "output_folder", "run"]

@@ -270,7 +270,7 @@ def _batch_table(batch) -> Table:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from evaltools.batch import LockedError, as_json, run_batch
+    from evaltools.batch import ClusterError, LockedError, as_json, run_batch
     from evaltools.errors import RenderError
 
     progress = _BatchProgress()
@@ -281,6 +281,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
                           warm=args.warm_kernels, on_plan=progress.plan, on_result=progress.result)
     except LockedError as exc:
         err.print(f"[red]拒绝[/red] {exc}")
+        return 1
+    except ClusterError as exc:
+        err.print(f"[red]错误[/red] {exc}", soft_wrap=True)
         return 1
     except RenderError as exc:
         err.print(f"[red]错误[/red] {exc}")
@@ -386,8 +389,9 @@ def build_parser() -> argparse.ArgumentParser:
     batch_cmd.add_argument("--rules", action="append", default=[], metavar="FILE", help="额外的评分规则文件")
     batch_cmd.add_argument("--notebook", metavar="IPYNB", help="另用一个报告笔记本")
     batch_cmd.add_argument("--timeout", type=int, default=600, help="每个单元的超时秒数（默认 600）")
-    batch_cmd.add_argument("--warm-kernels", action="store_true",
-                           help="每个工作进程复用一个内核（每次重置），省去启动内核和导入的时间；输出与新内核逐字节相同")
+    batch_cmd.add_argument("--warm-kernels", action=argparse.BooleanOptionalAction, default=True,
+                           help="每个工作进程复用一个内核，每个报告前重置、出错即弃用（默认）；输出与新内核逐字节相同。"
+                                "--no-warm-kernels：每个报告一个新内核")
     batch_cmd.add_argument("--executor", choices=("process", "dask"), default="process",
                            help="process：本机工作进程（默认）；dask：Dask 集群")
     batch_cmd.add_argument("--scheduler", metavar="ADDRESS", help="Dask 调度器地址，如 tcp://10.0.0.5:8786（不给则启动本机 LocalCluster）")

@@ -6,15 +6,20 @@ into HTML, PDF and Word, as papermill and nbconvert separate the two.
 
 from __future__ import annotations
 
-import atexit
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import nbformat
+import papermill
+from papermill.clientwrap import PapermillNotebookClient
+from papermill.engines import NBClientEngine, papermill_engines
+from papermill.exceptions import PapermillExecutionError
+from papermill.log import logger
+from papermill.utils import remove_args
 
 from evaltools.errors import RenderError
-from evaltools.files import write_atomic
+from evaltools.kernels import KERNEL_ARGUMENTS, discard_kernel, warm_kernel
 from evaltools.rollup import LoadedDepartment, load_department
 from evaltools.workspace import (
     DEPARTMENT_NOTEBOOK,
@@ -41,49 +46,46 @@ def notebook_for(loaded: Loaded) -> Path | None:
     return default_notebook(loaded.path, name)
 
 
+def _relative(path: Path | str, root: Path) -> str:
+    """A path as the notebook is given it: from the workspace root when inside it, so that the
+    executed notebook does not depend on where the workspace lies (a worker's copy, a checkout)."""
+    resolved = Path(path).resolve()
+    try:
+        return resolved.relative_to(root).as_posix()
+    except ValueError:
+        return str(resolved)
+
+
 def parameters_for(project: Loaded, notebook: Path, rules_files: Sequence[Path | str] = ()) -> dict:
-    """What papermill injects: the merged parameters (plain data), where they came from,
-    and the notebook's fingerprint for the provenance line."""
+    """What papermill injects: the merged parameters (plain data), where they came from
+    (relative to the workspace root, the kernel's working folder), and the notebook's
+    fingerprint for the provenance line."""
+    root = workspace_root(project.path)
     return {
-        "params_file": str(project.path.resolve()),
-        "rules_files": [str(Path(f).resolve()) for f in rules_files],
+        "params_file": _relative(project.path, root),
+        "rules_files": [_relative(f, root) for f in rules_files],
         "notebook_fingerprint": fingerprint_notebook(notebook),
         **plain(project.data),
     }
 
 
-# The kernel's own log is noise in a batch: its TCP-on-loopback warning, and "KeyboardInterrupt
-# caught in kernel" when jupyter_client interrupts it before every shutdown. Cell errors are
-# recorded in the notebook and reported by evaltools.
-KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
-_warm_kernels: dict[tuple[str, str], object] = {}
+class _WarmEngine(NBClientEngine):
+    """papermill's nbclient engine, given the warm kernel's client as well as its manager:
+    nbclient would otherwise connect a new client to the kernel for every notebook."""
+
+    @classmethod
+    def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
+                                 start_timeout=60, execution_timeout=None, kc=None, **kwargs):
+        kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
+        client = PapermillNotebookClient(nb_man, timeout=execution_timeout, startup_timeout=start_timeout,
+                                         kernel_name=kernel_name, log=logger, log_output=log_output,
+                                         stdout_file=stdout_file, stderr_file=stderr_file, **kwargs)
+        client.kc = kc
+        return client.execute()
 
 
-def warm_kernel(kernel_name: str, cwd: Path):
-    """A kernel kept alive in this process for the next notebooks (``--warm-kernels``).
-
-    Before each notebook its namespace is reset and its execution counter set back to 1, so
-    that the executed notebook is the same, byte for byte, as from a fresh kernel (a test
-    holds this). A kernel that died is replaced.
-    """
-    from jupyter_client import KernelManager
-
-    key = (kernel_name, str(cwd))
-    manager = _warm_kernels.get(key)
-    if manager is None or not manager.is_alive():
-        manager = KernelManager(kernel_name=kernel_name)
-        manager.start_kernel(cwd=str(cwd), extra_arguments=KERNEL_ARGUMENTS)
-        _warm_kernels[key] = manager
-        atexit.register(manager.shutdown_kernel, now=True)
-    client = manager.client()
-    client.start_channels()
-    try:
-        client.wait_for_ready(timeout=60)
-        client.execute_interactive("get_ipython().reset(new_session=True, aggressive=False)",
-                                   silent=True, store_history=False, timeout=60)
-    finally:
-        client.stop_channels()
-    return manager
+WARM_ENGINE = "evaltools-warm"
+papermill_engines.register(WARM_ENGINE, _WarmEngine)
 
 
 def execute(project: Loaded, destination: Path, notebook: Path | None = None,
@@ -91,48 +93,53 @@ def execute(project: Loaded, destination: Path, notebook: Path | None = None,
             kernel_name: str = "python3", warm: bool = False) -> nbformat.NotebookNode:
     """Run the notebook for one project with papermill; nothing is written.
 
-    Each notebook gets a fresh kernel, or with ``warm`` this process's warm kernel (reset).
-    On failure the executed notebook (with the failing cell's error) is written beside
-    ``destination`` as ``*.failed.ipynb`` and :class:`RenderError` names the cell and the error.
+    The kernel works in the project's workspace root. Each notebook gets a fresh kernel, or
+    with ``warm`` this process's warm kernel (reset), discarded after any failure so that a
+    cell stuck past the timeout never reaches the next notebook. On failure
+    :class:`RenderError` names the cell and the error, and carries the executed notebook
+    (with the failing cell's error) as ``failed_notebook`` for the caller to keep.
     """
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
     notebook = notebook or notebook_for(project)
     if notebook is None:
         raise RenderError(f"{project.path}：找不到报告笔记本（工作区 {workspace_root(project.path)} 的 notebooks/）；"
                           "可用 --notebook 指定")
-    engine = {"km": warm_kernel(kernel_name, notebook.parent)} if warm else {}
+    cwd = workspace_root(project.path)
     with tempfile.TemporaryDirectory(prefix="evaltools-") as scratch:
         scratch_out = Path(scratch) / destination.name
         try:
+            kernel = warm_kernel(kernel_name, cwd) if warm else None
+            engine = {"engine_name": WARM_ENGINE, "km": kernel.manager, "kc": kernel.client} if kernel else {}
             executed = papermill.execute_notebook(
                 str(notebook), str(scratch_out),
                 parameters=parameters_for(project, notebook, rules_files),
-                kernel_name=kernel_name, cwd=str(notebook.parent), progress_bar=False,
+                kernel_name=kernel_name, cwd=str(cwd), progress_bar=False,
                 log_output=False, execution_timeout=timeout, report_mode=True,
                 extra_arguments=KERNEL_ARGUMENTS, **engine,
                 # papermill would rewrite the whole notebook after every cell; nobody watches it here
                 # (a failed run's notebook is still written, by papermill's error path).
                 request_save_on_cell_execute=False,
             )
-        except PapermillExecutionError as exc:
-            stale = _warm_kernels.pop((kernel_name, str(notebook.parent)), None) if warm else None
-            if stale is not None:  # a failed notebook may leave anything behind: start clean next time
-                stale.shutdown_kernel(now=True)
-            if scratch_out.exists():
-                write_atomic(destination.with_suffix(".failed.ipynb"), scratch_out.read_bytes())
-            raise RenderError(f"{project.path}：第 {exc.exec_count} 个单元出错：{exc.ename}: {exc.evalue}") from None
-        except Exception as exc:  # a cell that runs too long, a kernel that dies or cannot start
-            kind = type(exc).__name__
-            if kind == "CellTimeoutError":
-                reason = f"有单元执行超过 {timeout} 秒，已停止（可用 --timeout 放宽）"
-            elif kind == "DeadKernelError":
-                reason = "内核意外退出（内存不足，或代码调用了 exit？）"
-            else:
-                reason = f"{kind}: {exc}"
-            raise RenderError(f"{project.path}：笔记本无法执行：{reason}") from None
+        except BaseException as exc:
+            if warm:
+                discard_kernel(kernel_name)
+            if not isinstance(exc, Exception):  # Ctrl-C, exit: not this project's failure
+                raise
+            failed = scratch_out.read_bytes() if scratch_out.exists() else None
+            raise RenderError(f"{project.path}：{_reason(exc, timeout)}", failed_notebook=failed) from None
     return nbformat.from_dict(executed)
+
+
+def _reason(exc: Exception, timeout: int) -> str:
+    if isinstance(exc, PapermillExecutionError):
+        return f"第 {exc.exec_count} 个单元出错：{exc.ename}: {exc.evalue}"
+    kind = type(exc).__name__
+    if kind == "CellTimeoutError":
+        reason = f"有单元执行超过 {timeout} 秒，已停止（可用 --timeout 放宽）"
+    elif kind == "DeadKernelError":
+        reason = "内核意外退出（内存不足，或代码调用了 exit？）"
+    else:
+        reason = f"{kind}: {exc}"
+    return f"笔记本无法执行：{reason}"
 
 
 def normalize(notebook: nbformat.NotebookNode) -> dict:

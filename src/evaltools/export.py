@@ -74,16 +74,54 @@ def cjk_fonts_installed() -> bool:
     return bool(listing.stdout.strip())
 
 
+@functools.cache
+def _weasyprint():
+    """WeasyPrint, imported once. On Linux its libraries are found by their sonames, which it
+    tries after names that only ``ctypes.util.find_library`` could resolve, by running ldconfig,
+    gcc and ld for each (a third of a second per process): that search is skipped here."""
+    import ctypes.util
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        import weasyprint
+
+        return weasyprint
+    search = ctypes.util.find_library
+    ctypes.util.find_library = lambda name: None
+    try:
+        import weasyprint
+        import weasyprint.text.fonts
+    except OSError:  # libraries under other names: let WeasyPrint search as it does
+        ctypes.util.find_library = search
+        import weasyprint
+    finally:
+        ctypes.util.find_library = search
+    return weasyprint
+
+
+@functools.cache
+def _font_config():
+    """One font configuration for every document of a process: fontconfig's set-up and Pango's
+    font map are made once, not per report."""
+    return _weasyprint().text.fonts.FontConfiguration()
+
+
+def warm_up() -> None:
+    """Load the exporters (nbconvert's template, WeasyPrint, the fonts) before the first report."""
+    _exporter()
+    _css()
+    _font_config()
+    cjk_fonts_installed()
+
+
 def to_pdf(html: str) -> bytes:
     """The same page as an A4 PDF with embedded CJK fonts, in-process (WeasyPrint)."""
-    import weasyprint
-
     if not cjk_fonts_installed():
         import warnings
 
         warnings.warn(CJK_FONT_MISSING, stacklevel=2)
 
-    return weasyprint.HTML(string=html, base_url=None).write_pdf()
+    return _weasyprint().HTML(string=html, base_url=None).write_pdf(font_config=_font_config())
 
 
 def made_from(notebook: nbformat.NotebookNode, formats: Sequence[str]) -> tuple[dict[str, bytes | str], list[str]]:
