@@ -92,11 +92,17 @@ def test_changing_one_project_reruns_only_that_one(year, tmp_path):
     assert after == {"expert-system": "done", "platform-maintenance": "skipped", "_department": "done"}
 
 
-def test_asking_for_another_format_renders_again(year, tmp_path):
+def test_asking_for_another_format_exports_the_executed_notebook_again(year, tmp_path):
     seed = year / "xiangxi-ggzy" / "platform-maintenance.yaml"
-    run_batch([seed], ["html"], out_root=tmp_path)
-    result = run_batch([seed], ["html", "pdf"], out_root=tmp_path).results[0]
-    assert result.status == "done" and Path(result.files["pdf"]).is_file()
+    [first] = run_batch([seed], ["html"], out_root=tmp_path).results
+    notebook = Path(first.folder) / "report.ipynb"
+    executed = notebook.stat().st_mtime_ns
+    result = run_batch([seed], ["html", "pdf", "docx"], out_root=tmp_path).results[0]
+    assert result.status == "done" and Path(result.files["pdf"]).is_file() and Path(result.files["docx"]).is_file()
+    assert notebook.stat().st_mtime_ns == executed  # not executed again: same inputs, same notebook
+    log = json.loads((notebook.parent / "run.json").read_text(encoding="utf-8"))
+    assert log["formats"] == ["docx", "html", "pdf"] and log["timings"]["cells"]
+    assert [r.status for r in run_batch([seed], ["pdf"], out_root=tmp_path).results] == ["skipped"]
 
 
 def test_volatile_metadata_goes_to_the_run_log(parallel):
@@ -170,6 +176,83 @@ def test_cli_batch_prints_plain_lines_and_the_index(year, tmp_path, capsys):
     assert f"评审索引：{tmp_path / '2024' / 'index.html'}" in printed
 
 
+def test_a_parallel_batch_leaves_no_process_behind(parallel):
+    """The pool's workers and multiprocessing's resource tracker are stopped and reaped: none is
+    left to become a zombie when the batch's process ends."""
+    import os
+    import subprocess
+
+    children = subprocess.run(["ps", "--ppid", str(os.getpid()), "-o", "stat=,args="], capture_output=True,
+                              text=True).stdout.splitlines()
+    assert [line for line in children if line.strip().startswith("Z") or "resource_tracker" in line] == []
+
+
+def _runaway_notebook(tmp_path: Path, name: str, body: str = "while True:\n        pass") -> Path:
+    """The report notebook with a cell that never ends for the project called ``name``."""
+    notebook = nbformat.read(ROOT / "notebooks" / "project_self_evaluation.ipynb", as_version=4)
+    notebook.cells.insert(3, nbformat.v4.new_code_cell(f"if report.params.project.name == {name!r}:\n    {body}"))
+    path = tmp_path / "runaway.ipynb"
+    nbformat.write(notebook, path)
+    return path
+
+
+def test_a_runaway_cell_in_a_warm_kernel_is_stopped_and_the_kernel_replaced(year, tmp_path):
+    """A cell that never ends is stopped at the timeout, and the next project gets a new kernel."""
+    import time
+
+    started = time.monotonic()
+    batch = run_batch([year / "xiangxi-ggzy"], ["html"], jobs=1, out_root=tmp_path, timeout=3, warm=True,
+                      notebook=_runaway_notebook(tmp_path, "专家评审系统升级"))
+    assert statuses(batch) == {"expert-system": "failed", "platform-maintenance": "done", "_department": "done"}
+    [failed] = batch.failed
+    assert "超过 3 秒" in failed.message
+    assert time.monotonic() - started < 60
+    html = (tmp_path / "2024" / "xiangxi-ggzy" / "platform-maintenance" / "report.html").read_text(encoding="utf-8")
+    assert "<dd>公共资源交易平台运行维护费</dd>" in html
+
+
+def _processes_with(marker: str) -> list[str]:
+    """Live processes whose environment holds ``marker`` (children inherit it)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if not proc.name.isdigit() or marker.encode() not in (proc / "environ").read_bytes():
+                continue
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            found.append((proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux /proc")
+def test_kill_9_of_a_batch_leaves_no_worker_or_kernel(year, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import time
+    import uuid
+
+    marker = f"EVALTOOLS_TEST_{uuid.uuid4().hex}"
+    slow = _runaway_notebook(tmp_path, "专家评审系统升级", "__import__('time').sleep(120)")
+    command = [str(Path(os.sys.executable).parent / "evaltools"), "batch", str(year), "--to", "html", "--jobs", "2",
+               "--out", str(tmp_path / "out"), "--notebook", str(slow), "--force"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env={**os.environ, marker: "1", "PYTHONUNBUFFERED": "1"})
+    assert "个需要生成" in process.stdout.readline()
+    deadline = time.monotonic() + 60
+    while sum("ipykernel" in p for p in _processes_with(marker)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.5)  # both workers' kernels are up, one of them sleeping in a cell
+    assert sum("ipykernel" in p for p in _processes_with(marker)) >= 2
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    deadline = time.monotonic() + 20
+    while _processes_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert _processes_with(marker) == []
+
+
 def test_the_dask_executor_runs_on_a_local_cluster(year, tmp_path):
     seed = year / "xiangxi-ggzy" / "platform-maintenance.yaml"
     batch = run_batch([seed], ["html"], jobs=1, out_root=tmp_path, executor="dask")
@@ -209,3 +292,65 @@ def test_ctrl_c_stops_cleanly(year, tmp_path):
     while alive() and time.monotonic() < deadline:
         time.sleep(0.5)
     assert alive() == []
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_an_unreachable_scheduler_is_a_one_line_message(year, tmp_path, capsys):
+    import time
+
+    seed = year / "xiangxi-ggzy" / "platform-maintenance.yaml"
+    started = time.monotonic()
+    code = main(["batch", str(seed), "--to", "html", "--out", str(tmp_path), "--executor", "dask",
+                 "--scheduler", f"tcp://127.0.0.1:{_free_port()}"])
+    err = capsys.readouterr().err
+    assert code == 1 and time.monotonic() - started < 15
+    assert "无法连接 Dask 调度器" in err and "Traceback" not in err and len(err.strip().splitlines()) <= 2
+
+
+def test_a_dask_cluster_without_the_clients_disk_sends_every_report_back(year, tmp_path, monkeypatch):
+    """A real scheduler and a real worker (processes), working in a folder of their own: the
+    client names its params and outputs by relative paths that mean nothing there, and still
+    gets every report, run log and the index; the worker's folder gets none of it."""
+    import os
+    import subprocess
+    import time
+
+    client_dir, worker_dir = tmp_path / "client", tmp_path / "worker"
+    worker_dir.mkdir()
+    shutil.copytree(year.parents[1], client_dir, ignore=shutil.ignore_patterns("outputs"))
+    dask = str(Path(os.sys.executable).parent / "dask")
+    scheduler_file = tmp_path / "scheduler.json"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": worker_dir}
+    scheduler = subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(_free_port()),
+                                  "--no-dashboard", "--scheduler-file", str(scheduler_file)], **quiet)
+    worker = None
+    try:
+        deadline = time.monotonic() + 60
+        while not scheduler_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        address = json.loads(scheduler_file.read_text())["address"]
+        worker = subprocess.Popen([dask, "worker", address, "--nworkers", "1", "--nthreads", "1",
+                                   "--no-dashboard", "--local-directory", str(worker_dir)], **quiet)
+        monkeypatch.chdir(client_dir)
+        batch = run_batch([Path("params/2024")], ["html"], out_root=Path("outputs"), executor="dask",
+                          scheduler=address)
+    finally:
+        for process in (worker, scheduler):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=60)
+    assert statuses(batch) == {"platform-maintenance": "done", "expert-system": "done", "_department": "done"}
+    out = client_dir / "outputs" / "2024" / "xiangxi-ggzy"
+    for name in ("platform-maintenance", "expert-system", "_department"):
+        assert (out / name / "report.html").is_file() and (out / name / "report.ipynb").is_file()
+        assert json.loads((out / name / "run.json").read_text(encoding="utf-8"))["status"] == "done"
+    index = (client_dir / "outputs" / "2024" / "index.html").read_text(encoding="utf-8")
+    assert 'href="xiangxi-ggzy/expert-system/report.html"' in index
+    assert not list(worker_dir.rglob("report.*")) and not (worker_dir / "outputs").exists()
