@@ -1,16 +1,21 @@
 """Benchmark: evaltools batch against the plain command-line way, on N synthetic projects.
 
-    .venv/bin/python benchmarks/bench.py            # N = 40, several departments
-    .venv/bin/python benchmarks/bench.py -n 8 --keep /tmp/bench
+    .venv/bin/python benchmarks/bench.py -n 12            # the figures in benchmarks/README.md
+    .venv/bin/python benchmarks/bench.py -n 1000 --skip-plain --skip-fresh --to html   # a year
 
-Measures, in one run on one machine:
+Measures, in one run on one machine, and prints each as a ratio:
   1. the plain way, per project: the papermill CLI, then `jupyter nbconvert --to html`, then
      WeasyPrint's own command line for the PDF;
-  2. `evaltools batch` cold (empty outputs/), with fresh kernels and again with --warm-kernels;
-  3. `evaltools batch` again with no change;
-  4. `evaltools batch` after changing one project.
-and prints each time with its ratio. The projects are the seed project varied: other names,
-budgets and execution rates, 7 to 9 indicators, narratives of one to three times the seed's length.
+  2. `evaltools batch` cold (empty outputs/): warm kernels (the default), and again with
+     --no-warm-kernels; the time per phase (kernel, cells, HTML, PDF) from the run logs, the
+     PDF size, and the peak memory of the batch's processes together;
+  3. the floor: loading and scoring, the HTML export and one WeasyPrint render per project,
+     in one warm process, divided by the jobs;
+  4. `--to docx` afterwards (the Word phase; the executed notebooks are reused);
+  5. `evaltools batch` again with no change, after changing one project, and a batch of that
+     one project alone.
+The projects are the seed project varied: other names, budgets and execution rates, 7 to 9
+indicators, narratives of one to three times the seed's length.
 """
 
 from __future__ import annotations
@@ -19,11 +24,15 @@ import argparse
 import json
 import os
 import random
+import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import uuid
 from decimal import Decimal
 from pathlib import Path
 
@@ -84,12 +93,49 @@ def make_workspace(root: Path, n: int, departments: int, seed: int = 2024) -> li
     return files
 
 
-def timed(label: str, command: list[str], **kwargs) -> float:
-    started = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kwargs)
-    elapsed = time.perf_counter() - started
-    print(f"  {label}: {elapsed:.1f} s", flush=True)
-    return elapsed
+class PeakMemory:
+    """The largest total resident memory of a batch's processes (the CLI, its workers and their
+    kernels: every process whose environment holds a marker), sampled every 0.2 s."""
+
+    def __init__(self) -> None:
+        self.marker = f"EVALTOOLS_BENCH_{uuid.uuid4().hex}"
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _total(self) -> int:
+        total = 0
+        for proc in Path("/proc").iterdir():
+            try:
+                if proc.name.isdigit() and self.marker.encode() in (proc / "environ").read_bytes():
+                    total += int((proc / "statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            except (OSError, ValueError):
+                continue
+        return total
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.2):
+            self.peak = max(self.peak, self._total())
+
+    def __enter__(self) -> PeakMemory:
+        if Path("/proc/self/environ").exists():
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+
+
+def timed(label: str, command: list[str]) -> tuple[float, str, int]:
+    """Run a command; its wall time, its output and the peak memory of its processes."""
+    with PeakMemory() as memory:
+        started = time.perf_counter()
+        done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, memory.marker: "1"})
+        elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        sys.exit(f"{label} failed:\n{done.stdout}\n{done.stderr}")
+    print(f"  {label}: {elapsed:.1f} s, peak memory {memory.peak / 2**20:.0f} MiB", flush=True)
+    return elapsed, done.stdout, memory.peak
 
 
 def plain_way(root: Path, files: list[Path]) -> float:
@@ -111,46 +157,117 @@ def plain_way(root: Path, files: list[Path]) -> float:
     return time.perf_counter() - started
 
 
+def phases(out: Path) -> dict[str, float]:
+    """Mean seconds per phase over the projects' run logs."""
+    seen: dict[str, list[float]] = {}
+    for log_file in out.glob("2024/*/project-*/run.json"):
+        for name, seconds in json.loads(log_file.read_text(encoding="utf-8")).get("phases", {}).items():
+            seen.setdefault(name, []).append(seconds)
+    return {name: statistics.mean(values) for name, values in seen.items()}
+
+
+def index_seconds(output: str) -> float:
+    match = re.search(r"索引 ([0-9.]+) 秒", output)
+    return float(match.group(1)) if match else float("nan")
+
+
+def floor(out: Path, files: list[Path], sample: int = 4) -> dict[str, float]:
+    """What no batch can avoid per project, measured in this (warm) process: loading and scoring
+    the parameters, the HTML export, one WeasyPrint render."""
+    import nbformat
+
+    from evaltools.batch import _summary
+    from evaltools.execute import load
+    from evaltools.export import to_html, to_pdf, warm_up
+
+    warm_up()
+    to_pdf("<p>预热</p>")
+    costs: dict[str, list[float]] = {"load": [], "html": [], "pdf": []}
+    for file in files[:sample]:
+        started = time.perf_counter()
+        _summary(load(file))
+        costs["load"].append(time.perf_counter() - started)
+        executed = nbformat.read(out / "2024" / file.parent.name / file.stem / "report.ipynb", as_version=4)
+        started = time.perf_counter()
+        html = to_html(executed)
+        costs["html"].append(time.perf_counter() - started)
+        started = time.perf_counter()
+        to_pdf(html)
+        costs["pdf"].append(time.perf_counter() - started)
+    return {name: statistics.mean(values) for name, values in costs.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("-n", type=int, default=40, help="number of projects (default 40)")
-    parser.add_argument("--departments", type=int, default=5)
+    parser.add_argument("-n", type=int, default=12, help="number of projects (default 12)")
+    parser.add_argument("--departments", type=int, default=4)
     parser.add_argument("--jobs", type=int, default=os.cpu_count())
+    parser.add_argument("--to", default="html,pdf", help="formats of the batch (default html,pdf)")
     parser.add_argument("--keep", type=Path, help="build the workspace here and keep it")
     parser.add_argument("--skip-plain", action="store_true", help="do not time the plain way")
+    parser.add_argument("--skip-fresh", action="store_true", help="do not time --no-warm-kernels")
     args = parser.parse_args()
 
     root = args.keep or Path(tempfile.mkdtemp(prefix="evaltools-bench-"))
     if root.exists() and any(root.iterdir()):
         sys.exit(f"{root} is not empty")
     files = make_workspace(root, args.n, args.departments)
-    print(f"{args.n} projects in {args.departments} departments, {args.jobs} jobs, {os.cpu_count()} cores: {root}")
-    batch = [str(BIN / "evaltools"), "batch", str(root / "params" / "2024"), "--jobs", str(args.jobs)]
+    n = len(files)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"{n} projects in {args.departments} departments, {args.jobs} jobs, {os.cpu_count()} cores, "
+          f"load average {load:.2f}: {root}", flush=True)
+    out = root / "outputs"
+    batch = [str(BIN / "evaltools"), "batch", str(root / "params" / "2024"), "--jobs", str(args.jobs),
+             "--to", args.to, "--out", str(out)]
 
-    results = {}
+    results: dict[str, float] = {}
     if not args.skip_plain:
         print("1. the plain way (papermill CLI + jupyter nbconvert + weasyprint CLI, per project)", flush=True)
         results["plain"] = plain_way(root, files)
         print(f"  plain: {results['plain']:.1f} s", flush=True)
-    print("2-4. evaltools batch", flush=True)
-    results["cold"] = timed("cold", batch)
-    results["warm"] = timed("cold again, --force --warm-kernels", [*batch, "--force", "--warm-kernels"])
-    results["nochange"] = timed("no change", batch)
+    print("2. evaltools batch", flush=True)
+    results["cold"], cold_output, peak = timed("cold (warm kernels, the default)", batch)
+    measured = phases(out)
+    pdfs = [p.stat().st_size for p in out.glob("2024/*/project-*/report.pdf")]
+    if not args.skip_fresh:
+        results["fresh"], _, _ = timed("cold again, --force --no-warm-kernels", [*batch, "--force", "--no-warm-kernels"])
+    print("3. the floor (in this process)", flush=True)
+    least = floor(out, files) if "pdf" in args.to else {}
+    print("4. Word", flush=True)
+    results["docx"], _, _ = timed("--to docx (executed notebooks reused)", [*batch[:-4], "--to", "docx", "--out", str(out)])
+    measured["docx"] = phases(out).get("docx", float("nan"))
+    print("5. incremental", flush=True)
+    results["nochange"], _, _ = timed("no change", batch)
     changed = files[len(files) // 2]
     changed.write_text(changed.read_text(encoding="utf-8").replace("score: 13", "score: 12", 1), encoding="utf-8")
-    results["onechange"] = timed("one project changed", batch)
+    results["onechange"], _, _ = timed("one project changed", batch)
+    results["single"], _, _ = timed("a batch of that one project alone",
+                                    [*batch[:2], str(changed), *batch[3:-1], str(root / "single")])
 
-    print("\nresults")
+    per = results["cold"] / n
+    print(f"\nresults ({n} projects, {args.jobs} jobs, --to {args.to})")
     if "plain" in results:
-        print(f"  plain way          {results['plain']:8.1f} s")
-        print(f"  batch, cold        {results['cold']:8.1f} s   {results['plain'] / results['cold']:5.1f}× faster than plain")
-        print(f"  batch, cold, warm  {results['warm']:8.1f} s   {results['plain'] / results['warm']:5.1f}× faster than plain"
-              "   (--warm-kernels)")
-    else:
-        print(f"  batch, cold        {results['cold']:8.1f} s")
-        print(f"  batch, cold, warm  {results['warm']:8.1f} s   (--warm-kernels)")
-    print(f"  batch, no change   {results['nochange']:8.1f} s   {results['nochange'] / results['cold']:6.1%} of cold")
-    print(f"  batch, one change  {results['onechange']:8.1f} s   {results['onechange'] / results['cold']:6.1%} of cold")
+        print(f"  plain way          {results['plain']:8.1f} s   {results['plain'] / n:6.2f} s/project")
+    print(f"  batch, cold        {results['cold']:8.1f} s   {per:6.2f} s/project"
+          + (f"   {results['plain'] / results['cold']:5.1f}× faster than plain (target ≥ 10×)" if "plain" in results else ""))
+    if "fresh" in results:
+        print(f"  cold, fresh kernels{results['fresh']:8.1f} s   {results['fresh'] / n:6.2f} s/project"
+              + (f"   {results['plain'] / results['fresh']:5.1f}× faster than plain" if "plain" in results else ""))
+    if least:
+        bottom = sum(least.values()) / args.jobs
+        print(f"  floor              {bottom * n:8.1f} s   {bottom:6.2f} s/project   (load+score {least['load']:.3f} s, "
+              f"HTML {least['html']:.3f} s, PDF {least['pdf']:.3f} s, over {args.jobs} jobs); "
+              f"cold is {per / bottom:.2f}× the floor (target ≤ 2.5×)")
+    print("  per project, in a worker: " + ", ".join(f"{name} {seconds:.3f} s" for name, seconds in sorted(measured.items()))
+          + f"; index {index_seconds(cold_output):.2f} s per batch")
+    if pdfs:
+        print(f"  PDF size           {statistics.mean(pdfs) / 1024:8.0f} KiB on average")
+    print(f"  peak memory, cold  {peak / 2**20:8.0f} MiB (the CLI, its workers and their kernels)")
+    print(f"  --to docx          {results['docx']:8.1f} s   {results['docx'] / n:6.2f} s/project")
+    print(f"  no change          {results['nochange']:8.2f} s   {results['nochange'] / results['cold']:6.1%} of cold")
+    print(f"  one change         {results['onechange']:8.2f} s   {results['onechange'] / per:5.2f}× one project's share of "
+          f"the cold batch, {results['onechange'] / results['single']:5.2f}× a batch of that project alone "
+          f"({results['single']:.2f} s) (target ≤ 1.5×)")
     if not args.keep:
         shutil.rmtree(root)
 

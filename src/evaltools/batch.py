@@ -312,6 +312,7 @@ def execute_job(job: Job) -> Result:
         "formats": sorted({*job.formats, *job.previous.get("formats", [])}),
         "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "duration": round(duration, 3),
         "summary": summary, "timings": made.timings or job.previous.get("timings", {}),
+        "phases": {**job.previous.get("phases", {}), **made.phases},
         "warnings": [mine(w) for w in made.warnings],
     }
     payload = {f"{folder}/{name}": data for name, data in made.contents.items()}
@@ -510,6 +511,7 @@ class BatchRun:
     results: list[Result]
     out_root: Path
     indexes: list[Path] = field(default_factory=list)
+    seconds: dict[str, float] = field(default_factory=dict)  # planning, writing the indexes
 
     @property
     def failed(self) -> list[Result]:
@@ -534,7 +536,9 @@ def run_batch(paths: Sequence[Path | str], formats: Sequence[str] = ("html", "pd
     target = Path(out_root) if out_root else default_out_root(files)
     workers = max(1, jobs or os.cpu_count() or 1)
     with outputs_lock(target):
+        started = time.perf_counter()
         todo, results = plan(files, formats, out_root, rules_files, notebook, timeout, force, warm)
+        planned = time.perf_counter() - started
         if on_plan:
             on_plan(len(todo) + len(results), len(todo))
         for result in results:
@@ -556,7 +560,9 @@ def run_batch(paths: Sequence[Path | str], formats: Sequence[str] = ("html", "pd
         order = {str(f): i for i, f in enumerate(files)}
         results.sort(key=lambda r: order.get(r.project_file, len(order)))
         batch = BatchRun(results, target)
+        started = time.perf_counter()
         batch.indexes = write_indexes(batch.results, batch.out_root, only_if_changed=True)
+        batch.seconds = {"plan": round(planned, 3), "index": round(time.perf_counter() - started, 3)}
     return batch
 
 

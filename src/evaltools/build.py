@@ -7,6 +7,7 @@ run leaves the previous report as it was. The failed notebook is kept as
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ class Made:
     contents: dict[str, bytes | str]
     warnings: list[str] = field(default_factory=list)
     timings: dict = field(default_factory=dict)
+    phases: dict[str, float] = field(default_factory=dict)  # seconds: kernel, cells, html, pdf, docx
 
 
 @dataclass
@@ -64,23 +66,29 @@ def make(project: Loaded, formats: Iterable[str] = DEFAULT_FORMATS, rules_files:
     """
     formats = check_formats(formats)
     timings: dict = {}
+    phases: dict[str, float] = {}
     if executed is None:
+        started = time.perf_counter()
         executed = execute(project, Path("report.ipynb"), notebook, rules_files, timeout, warm=warm)
         timings = normalize(executed)
-    contents, warnings = made_from(executed, formats)
+        phases["cells"] = sum(cell["duration"] for cell in timings["cells"])
+        phases["kernel"] = time.perf_counter() - started - phases["cells"]  # start or reset, messages
+    contents, warnings = made_from(executed, formats, phases)
     warnings = stderr_of(executed) + warnings
     if "docx" in formats:
         if isinstance(project, LoadedProject):
             from evaltools.document import WordReport
             from evaltools.report import ProjectReport
 
+            started = time.perf_counter()
             contents["docx"] = WordReport(ProjectReport.of(project, fingerprint_notebook(notebook or notebook_for(project)))
                                           ).to_bytes()
+            phases["docx"] = time.perf_counter() - started
         else:
             warnings.append("部门整体报告暂不生成 Word（docx）：请用 HTML 或 PDF")
     files: dict[str, bytes | str] = {"report.ipynb": nbformat.writes(executed)}
     files.update({f"report.{kind}": data for kind, data in contents.items()})
-    return Made(files, warnings, timings)
+    return Made(files, warnings, timings, {name: round(value, 3) for name, value in phases.items()})
 
 
 def write_report(folder: Path, made: Made) -> dict[str, Path]:

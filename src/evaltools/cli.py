@@ -298,7 +298,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     else:
         out.print(_batch_table(batch))
     summary = (f"完成 {batch.count('done')}，跳过 {batch.count('skipped')}，失败 {batch.count('failed')}，"
-               f"用时 {time.monotonic() - progress.started:.1f} 秒")
+               f"用时 {time.monotonic() - progress.started:.1f} 秒"
+               f"（规划 {batch.seconds['plan']:.2f} 秒，索引 {batch.seconds['index']:.2f} 秒）")
     out.print(summary)
     for index in batch.indexes:
         out.print(f"评审索引：{index}")

@@ -20,8 +20,9 @@ from jupyter_core.utils import run_sync
 # caught in kernel" when jupyter_client interrupts it before every shutdown. Cell errors are
 # recorded in the notebook and reported by evaltools.
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
-# What the report notebooks import: a warm kernel pays for it once, before its first notebook.
-WARM_UP = "import evaltools.report, evaltools.overall"
+# What the report notebooks import and the charts' font: a warm kernel pays for them once,
+# before its first notebook.
+WARM_UP = "import evaltools.report, evaltools.overall, evaltools.charts; evaltools.charts.cjk_font_family()"
 # Before each notebook: its working folder, an empty namespace and the execution counter at 1.
 RESET = "__import__('os').chdir({cwd!r}); get_ipython().reset(new_session=True, aggressive=False)"
 
