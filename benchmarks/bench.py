@@ -206,6 +206,7 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="build the workspace here and keep it")
     parser.add_argument("--skip-plain", action="store_true", help="do not time the plain way")
     parser.add_argument("--skip-fresh", action="store_true", help="do not time --no-warm-kernels")
+    parser.add_argument("--skip-docx", action="store_true", help="do not time --to docx")
     args = parser.parse_args()
 
     root = args.keep or Path(tempfile.mkdtemp(prefix="evaltools-bench-"))
@@ -233,9 +234,11 @@ def main() -> None:
         results["fresh"], _, _ = timed("cold again, --force --no-warm-kernels", [*batch, "--force", "--no-warm-kernels"])
     print("3. the floor (in this process)", flush=True)
     least = floor(out, files) if "pdf" in args.to else {}
-    print("4. Word", flush=True)
-    results["docx"], _, _ = timed("--to docx (executed notebooks reused)", [*batch[:-4], "--to", "docx", "--out", str(out)])
-    measured["docx"] = phases(out).get("docx", float("nan"))
+    if not args.skip_docx:
+        print("4. Word", flush=True)
+        results["docx"], _, _ = timed("--to docx (executed notebooks reused)",
+                                      [*batch[:-4], "--to", "docx", "--out", str(out)])
+        measured["docx"] = phases(out).get("docx", float("nan"))
     print("5. incremental", flush=True)
     results["nochange"], _, _ = timed("no change", batch)
     changed = files[len(files) // 2]
@@ -263,7 +266,8 @@ def main() -> None:
     if pdfs:
         print(f"  PDF size           {statistics.mean(pdfs) / 1024:8.0f} KiB on average")
     print(f"  peak memory, cold  {peak / 2**20:8.0f} MiB (the CLI, its workers and their kernels)")
-    print(f"  --to docx          {results['docx']:8.1f} s   {results['docx'] / n:6.2f} s/project")
+    if "docx" in results:
+        print(f"  --to docx          {results['docx']:8.1f} s   {results['docx'] / n:6.2f} s/project")
     print(f"  no change          {results['nochange']:8.2f} s   {results['nochange'] / results['cold']:6.1%} of cold")
     print(f"  one change         {results['onechange']:8.2f} s   {results['onechange'] / per:5.2f}× one project's share of "
           f"the cold batch, {results['onechange'] / results['single']:5.2f}× a batch of that project alone "

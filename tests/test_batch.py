@@ -354,3 +354,14 @@ def test_a_dask_cluster_without_the_clients_disk_sends_every_report_back(year, t
     index = (client_dir / "outputs" / "2024" / "index.html").read_text(encoding="utf-8")
     assert 'href="xiangxi-ggzy/expert-system/report.html"' in index
     assert not list(worker_dir.rglob("report.*")) and not (worker_dir / "outputs").exists()
+
+
+def test_a_worker_with_another_evaltools_refuses_the_job(year, tmp_path):
+    """A cluster's worker running other code would make other reports under the same key."""
+    from dataclasses import replace
+
+    from evaltools.batch import execute_job, plan
+
+    [job], _ = plan([year / "xiangxi-ggzy" / "platform-maintenance.yaml"], ["html"], out_root=tmp_path)
+    result = execute_job(replace(job, code="0123456789abcdef"))
+    assert result.status == "failed" and "请在各机器安装同一版本" in result.message and not result.payload

@@ -85,6 +85,7 @@ class Job:
     executed: bytes | None = None  # the report's notebook, executed earlier from the same inputs…
     previous: dict = field(default_factory=dict)  # …and the run log of that run
     base: str = ""  # the client's outputs root for this report (the worker never writes there)
+    code: str = field(default_factory=lambda: code_fingerprint())  # the evaltools the key was made with
 
 
 @dataclass
@@ -281,6 +282,9 @@ def execute_job(job: Job) -> Result:
 
     started = time.monotonic()
     summary: dict = {}
+    if job.code != code_fingerprint():  # a cluster's worker with another evaltools would make other reports
+        return Result(job.project_file, "failed", message=f"{job.project_file}：工作机上的 evaltools（{__version__}，"
+                      f"代码指纹 {code_fingerprint()}）与提交方不同（{job.code}）：请在各机器安装同一版本")
     with tempfile.TemporaryDirectory(prefix="evaltools-job-") as scratch:
         workspace = Path(scratch).resolve()
 
