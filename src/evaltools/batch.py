@@ -157,12 +157,32 @@ def batch_files(paths: Iterable[Path | str]) -> list[Path]:
 # --- planning: from content fingerprints, nothing loaded ------------------------------------------
 
 
+@dataclass
+class _Folder:
+    """What every file of a params folder shares: found once per batch, not once per file."""
+
+    path: Path  # resolved
+    root: Path  # the workspace root; paths of inputs are taken from there
+    relative: str  # the folder's path from the root
+    shared: dict[str, Path]  # the department's file and the rules that apply, by path from the root
+    outputs: Path  # where its reports go by default
+
+
+def _relative(path: Path, root: Path, elsewhere: str) -> str:
+    """``path`` (resolved) from the workspace root; a file outside it is shipped under a name
+    of its own."""
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else elsewhere
+
+
 class _Inputs:
-    """The files a report is made from, read once per batch (a department's and the rules'
-    files serve many projects), each with its hash."""
+    """The files reports are made from, read and hashed once per batch (a department's and the
+    rules' files serve many projects), and the folders they are in."""
 
     def __init__(self) -> None:
         self.cache: dict[Path, tuple[bytes, str]] = {}
+        self.folders: dict[Path, _Folder] = {}
+        self.notebooks: dict[tuple[Path, str], Path | None] = {}
+        self.cells: dict[Path, str] = {}
 
     def read(self, path: Path) -> tuple[bytes, str]:
         if path not in self.cache:
@@ -171,17 +191,29 @@ class _Inputs:
         return self.cache[path]
 
     def notebook_hash(self, path: Path) -> str:
-        key = path.with_name(path.name + "#cells")
-        if key not in self.cache:  # cell sources only: a notebook saved with outputs is the same notebook
-            self.cache[key] = b"", fingerprint_notebook(path)
-        return self.cache[key][1]
+        if path not in self.cells:  # cell sources only: a notebook saved with outputs is the same notebook
+            self.cells[path] = fingerprint_notebook(path)
+        return self.cells[path]
 
+    def folder(self, path: Path) -> _Folder:
+        if path not in self.folders:
+            resolved = path.resolve()
+            department = resolved / DEPARTMENT_FILE
+            workspace = root = workspace_root(department)
+            if root == resolved:  # no params/ tree: keep the folder's name, as the outputs do
+                root = resolved.parent
+            shared = [department] if department.is_file() else []
+            shared += [p.resolve() for p in rules_files_for(department)]
+            self.folders[path] = _Folder(resolved, root, resolved.relative_to(root).as_posix(),
+                                         {_relative(p, root, f"_elsewhere/{p.name}"): p for p in shared},
+                                         workspace / "outputs")
+        return self.folders[path]
 
-def _relative(path: Path, root: Path, elsewhere: str) -> str:
-    try:
-        return path.resolve().relative_to(root).as_posix()
-    except ValueError:  # outside the workspace: shipped under a name of its own
-        return elsewhere
+    def default_notebook(self, file: Path, kind: str) -> Path | None:
+        key = (file.parent, kind)
+        if key not in self.notebooks:
+            self.notebooks[key] = default_notebook(file, kind)
+        return self.notebooks[key]
 
 
 def _job_for(file: Path, notebook: Path, rules_files: Sequence[Path], formats: list[str], base: Path,
@@ -189,13 +221,11 @@ def _job_for(file: Path, notebook: Path, rules_files: Sequence[Path], formats: l
     """The job for one file, with its key: a hash of every input's content, the notebook's cells
     and evaltools' own code (the formats asked for are not in it: another format reuses the
     executed notebook)."""
-    root = workspace_root(file)
-    folder = file.resolve().parent
+    folder = inputs.folder(file.parent)
+    root, source = folder.root, f"{folder.relative}/{file.name}"
+    named = {source: folder.path / file.name, **folder.shared}
     if is_department_file(file):  # the department's report rolls up every project of its folder
-        sources = [*sorted(p for p in folder.iterdir() if p.is_file() and is_project_file(p)), file]
-    else:
-        sources = [file, *([folder / DEPARTMENT_FILE] if (folder / DEPARTMENT_FILE).is_file() else [])]
-    named = {_relative(p, root, f"_elsewhere/{p.name}"): p for p in [*sources, *rules_files_for(file)]}
+        named.update((f"{folder.relative}/{p.name}", p) for p in folder.path.iterdir() if p.is_file() and is_project_file(p))
     extra = [_relative(p, root, f"_rules/{i}/{p.name}") for i, p in enumerate(rules_files)]
     named.update(zip(extra, rules_files, strict=True))
     book = _relative(notebook, root, f"notebooks/{notebook.name}")
@@ -206,14 +236,13 @@ def _job_for(file: Path, notebook: Path, rules_files: Sequence[Path], formats: l
     }, sort_keys=True).encode()).hexdigest()[:24]
     data = {rel: content for rel, (content, _) in contents.items()}
     data[book] = inputs.read(notebook)[0]
-    return Job(str(file), str(root), _relative(file, root, f"_elsewhere/{file.name}"), data, book, extra, key,
-               formats, timeout, warm, base=str(base))
+    return Job(str(file), str(root), source, data, book, extra, key, formats, timeout, warm, base=str(base))
 
 
-def _guess_folder(file: Path, base: Path) -> Path:
+def _guess_folder(file: Path, base: Path, inputs: _Inputs) -> Path:
     """Where the file's report was written, as laid out by year and department folder; its run
     log's key, which covers the file's content, says whether the guess is right."""
-    folder = file.resolve().parent
+    folder = inputs.folder(file.parent).path
     return base / folder.parent.name / folder.name / file.stem
 
 
@@ -237,21 +266,21 @@ def plan(files: Sequence[Path], formats: Sequence[str], out_root: Path | None = 
     """
     jobs, known = [], []
     inputs = _Inputs()
-    extra_rules = [Path(r) for r in rules_files]
+    extra_rules = [Path(r).resolve() for r in rules_files]
     for file in files:
         department = is_department_file(file)
         kind = DEPARTMENT_NOTEBOOK if department else NOTEBOOK
-        source = (notebook if not department else None) or default_notebook(file, kind)
+        source = (notebook if not department else None) or inputs.default_notebook(file, kind)
         if source is None:
             known.append(Result(str(file), "failed", message=f"{file}：找不到报告笔记本（notebooks/ 文件夹）"))
             continue
-        base = Path(out_root) if out_root else workspace_root(file) / "outputs"
+        base = Path(out_root) if out_root else inputs.folder(file.parent).outputs
         try:
-            job = _job_for(file, Path(source), extra_rules, list(formats), base, timeout, warm, inputs)
+            job = _job_for(file, Path(source).resolve(), extra_rules, list(formats), base, timeout, warm, inputs)
         except OSError as exc:
             known.append(Result(str(file), "failed", message=f"{file}：无法读取（{exc.strerror or exc}）"))
             continue
-        folder = _guess_folder(file, base)
+        folder = _guess_folder(file, base, inputs)
         log, missing = (None, list(formats)) if force else _recorded(folder, job.key, formats)
         if log is not None and not missing:
             files_made = {f: str(folder / f"report.{f}") for f in formats}

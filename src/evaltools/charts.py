@@ -130,22 +130,6 @@ def spending_figure(params: ProjectParams) -> tuple[Figure, str]:
     return figure, "支出构成条形图：" + "；".join(f"{item.item} {item.amount} 元" for item in items)
 
 
-def grade_chart(counts: dict[str, int], caption: str = "等级分布") -> Html:
-    """How many projects got each grade, best grade first."""
-    labels, values = list(counts), list(counts.values())
-    with matplotlib.rc_context(_style()):
-        figure = Figure(figsize=(4.8, 2.4))
-        axes = figure.add_subplot()
-        bars = axes.bar(labels, values, color=BLUE, width=0.6)
-        axes.bar_label(bars, labels=[str(v) for v in values], fontsize=8)
-        axes.set_ylabel("项目数")
-        axes.set_ylim(0, max(values, default=0) * 1.25 + 1)
-        axes.yaxis.get_major_locator().set_params(integer=True)
-        axes.spines[["top", "right"]].set_visible(False)
-    alt = "等级分布：" + "，".join(f"{label} {value} 个" for label, value in counts.items())
-    return _embed(figure, alt, caption)
-
-
 def projects_chart(lines: Sequence, caption: str = "各项目自评总分") -> Html:
     """The department's projects by 总分, with the grade bands' lower bounds as guides."""
     lines = sorted(lines, key=lambda line: line.total)
