@@ -227,7 +227,9 @@ def _processes_with(marker: str) -> list[str]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs Linux /proc")
-def test_kill_9_of_a_batch_leaves_no_worker_or_kernel(year, tmp_path):
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_kill_9_of_a_batch_leaves_no_worker_or_kernel(year, tmp_path, jobs):
+    """Workers (jobs=2) and the kernels, also the batch's own (jobs=1), stop when it is killed."""
     import os
     import signal
     import subprocess
@@ -236,15 +238,16 @@ def test_kill_9_of_a_batch_leaves_no_worker_or_kernel(year, tmp_path):
 
     marker = f"EVALTOOLS_TEST_{uuid.uuid4().hex}"
     slow = _runaway_notebook(tmp_path, "专家评审系统升级", "__import__('time').sleep(120)")
-    command = [str(Path(os.sys.executable).parent / "evaltools"), "batch", str(year), "--to", "html", "--jobs", "2",
+    command = [str(Path(os.sys.executable).parent / "evaltools"), "batch", str(year), "--to", "html", "--jobs", str(jobs),
                "--out", str(tmp_path / "out"), "--notebook", str(slow), "--force"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                env={**os.environ, marker: "1", "PYTHONUNBUFFERED": "1"})
     assert "个需要生成" in process.stdout.readline()
     deadline = time.monotonic() + 60
-    while sum("ipykernel" in p for p in _processes_with(marker)) < 2 and time.monotonic() < deadline:
-        time.sleep(0.5)  # both workers' kernels are up, one of them sleeping in a cell
-    assert sum("ipykernel" in p for p in _processes_with(marker)) >= 2
+    while sum("ipykernel" in p for p in _processes_with(marker)) < jobs and time.monotonic() < deadline:
+        time.sleep(0.5)  # the kernels are up, one of them about to sleep in a cell
+    assert sum("ipykernel" in p for p in _processes_with(marker)) >= jobs
+    time.sleep(2)
     process.send_signal(signal.SIGKILL)
     process.wait()
     deadline = time.monotonic() + 20
