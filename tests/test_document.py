@@ -7,7 +7,7 @@ import pytest
 from docx import Document
 
 from evaltools.document import write_docx
-from evaltools.report import ProjectReport
+from evaltools.project_report import ProjectReport
 
 from conftest import SEED
 
