@@ -402,6 +402,22 @@ def section(*children: Any, cls: str | None = None, element: str | None = "secti
     return Section(flatten(children), cls, element, audience)
 
 
+def grid(rows: list) -> tuple[list[tuple[int, int, Cell]], int]:
+    """Where each cell of rows with row/colspans sits: (row, column, cell), and the column count."""
+    taken: set[tuple[int, int]] = set()
+    placed, columns = [], 0
+    for r, row in enumerate(rows):
+        c = 0
+        for cell in row.cells:
+            while (r, c) in taken:
+                c += 1
+            placed.append((r, c, cell))
+            taken.update((r + dr, c + dc) for dr in range(cell.rowspan) for dc in range(cell.colspan))
+            c += cell.colspan
+            columns = max(columns, c)
+    return placed, columns
+
+
 def walk(part: Any) -> Iterable[Any]:
     """Every part in the tree, depth first, in document order."""
     yield part

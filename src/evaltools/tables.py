@@ -147,15 +147,17 @@ def form_signature(unit_head: str | None, filled_by: str | None, phone: str | No
                              str(date) if date else "", style="form-sign")
 
 
-def self_evaluation_form(params: ProjectParams, card: ScoreCard, rules: Rules) -> Section:
+def self_evaluation_form(params: ProjectParams, card: ScoreCard, rules: Rules, deviation: bool | None = None) -> Section:
     """项目支出绩效自评表 (附件1-4 … 1-7, by fund type), filled in and scored.
 
     The 偏差原因 column is there where the fund type's form has it (附件1-5, 1-7), and on the
-    others whenever an indicator has a 偏差原因 to show (as the seed's own 自评表 does). The
-    same part is the Word table and the Excel sheet (``evaltools.workbook``).
+    others whenever an indicator has a 偏差原因 to show (as the seed's own 自评表 does), or when
+    ``deviation`` asks for it (a blank form to fill in). The same part is the Word table and the
+    Excel sheet (``evaltools.workbook``).
     """
     project, fund = params.project, params.project.fund_type
-    deviation = fund.has_deviation_column or any(row.indicator.deviation for row in card.indicators)
+    if deviation is None:
+        deviation = fund.has_deviation_column or any(row.indicator.deviation for row in card.indicators)
     columns = 9 if deviation else 8
     budget = params.budget
     top = table(

@@ -38,6 +38,7 @@ from evaltools.parts import (
     SignOff,
     Span,
     Table,
+    grid,
     td,
     tr,
 )
@@ -94,22 +95,6 @@ def _page_setup(document) -> None:
     _fonts(paragraph.add_run("— "), size=12)
     _field(paragraph, "PAGE")
     _fonts(paragraph.add_run(" —"), size=12)
-
-
-def grid(rows: list) -> tuple[list[tuple[int, int, Cell]], int]:
-    """Where each cell of rows with row/colspans sits: (row, column, cell), and the column count."""
-    taken: set[tuple[int, int]] = set()
-    placed, columns = [], 0
-    for r, row in enumerate(rows):
-        c = 0
-        for cell in row.cells:
-            while (r, c) in taken:
-                c += 1
-            placed.append((r, c, cell))
-            taken.update((r + dr, c + dc) for dr in range(cell.rowspan) for dc in range(cell.colspan))
-            c += cell.colspan
-            columns = max(columns, c)
-    return placed, columns
 
 
 ALIGNMENT = {"num": WD_ALIGN_PARAGRAPH.RIGHT, "center": WD_ALIGN_PARAGRAPH.CENTER, "label": WD_ALIGN_PARAGRAPH.CENTER}
