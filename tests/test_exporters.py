@@ -5,6 +5,7 @@ looked for in every format, read back with an HTML parser, pdftotext, python-doc
 The nbconvert entry points are run from the command line, as a user would.
 """
 
+import io
 import re
 import shutil
 import subprocess
@@ -18,9 +19,11 @@ import nbformat
 import pytest
 from docx import Document
 from openpyxl import load_workbook
+from traitlets.config import Config
 
 from evaltools.build import run
 from evaltools.cli import main
+from evaltools.exporters import HtmlReportExporter, WordReportExporter
 from evaltools.exporters.html_report import report_parts
 from evaltools.parts import Cell, Heading, Section, Table, walk
 from evaltools.workbook import export_workbook
@@ -267,3 +270,19 @@ def test_the_bundled_notebooks_keep_their_notes_to_analysts_out_of_the_report():
         notebook = nbformat.read(ROOT / "notebooks" / name, as_version=4)
         notes = [cell for cell in notebook.cells if cell.cell_type == "markdown"]
         assert notes and all("remove_cell" in cell.metadata.get("tags", []) for cell in notes)
+
+
+def test_an_edition_without_reviewers_material_is_a_setting_of_the_exporters(reports):
+    """The parts say who they are for; the exporters' ``PartsPreprocessor.edition`` picks (the default keeps all)."""
+    notebook = nbformat.read(reports[SEED].notebook, as_version=4)
+    submission = Config({"PartsPreprocessor": {"edition": "submission"}})
+    for exporter, read in ((HtmlReportExporter, lambda body: body), (WordReportExporter, _docx_bytes_text)):
+        everything = read(exporter().from_notebook_node(notebook)[0])
+        submitted = read(exporter(config=submission).from_notebook_node(notebook)[0])
+        assert "审核提示" in everything and "本报告由程序根据参数生成" in everything
+        assert "审核提示" not in submitted and "本报告由程序根据参数生成" not in submitted
+        assert "一、项目概况" in submitted
+
+
+def _docx_bytes_text(data: bytes) -> str:
+    return "".join(p.text for p in Document(io.BytesIO(data)).paragraphs)

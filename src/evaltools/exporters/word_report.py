@@ -9,7 +9,10 @@ for headings) so that Word and WPS pick the right faces.
 
 from __future__ import annotations
 
+import base64
 import io
+import re
+from html import unescape
 from typing import Any
 
 from docx import Document
@@ -24,8 +27,9 @@ from nbconvert.exporters import Exporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 from traitlets import default
 
-from evaltools.exporters.html_report import REMOVE_TAG, PartsPreprocessor, report_parts, report_title
+from evaltools.exporters.html_report import REMOVE_TAG, PartsPreprocessor, report_title
 from evaltools.parts import (
+    MIME_TYPE,
     Cell,
     Fields,
     Figure,
@@ -38,6 +42,7 @@ from evaltools.parts import (
     SignOff,
     Span,
     Table,
+    from_data,
     grid,
     td,
     tr,
@@ -291,7 +296,8 @@ class WordWriter:
         elif isinstance(part, Figure):
             self.document.add_picture(io.BytesIO(part.png), width=Cm(15))
             self.document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
-            self.paragraph(container, [part.caption], align=WD_ALIGN_PARAGRAPH.CENTER, size=10)
+            if part.caption:
+                self.paragraph(container, [part.caption], align=WD_ALIGN_PARAGRAPH.CENTER, size=10)
         elif isinstance(part, Fields):
             self.table(container, Table([_row(label, value) for label, value in part.rows], widths=[30, 70]))
         elif isinstance(part, SignOff):
@@ -325,6 +331,22 @@ class WordWriter:
             date = cell.add_paragraph()
             date.alignment = WD_ALIGN_PARAGRAPH.RIGHT
             self.runs(date, [block.date], 10.5)
+
+    def output(self, output: Any) -> None:
+        """One cell output: its part; else what an analyst's own cell shows (a picture, Markdown, HTML's text)."""
+        data = output.get("data", {})
+        if output.get("output_type") == "error":  # as the HTML template shows it
+            self.paragraph(self.document, [f"生成报告时出错：{output.get('ename')}: {output.get('evalue')}"], indent=False)
+        elif MIME_TYPE in data:
+            self.block(self.document, from_data(data[MIME_TYPE]))
+        elif "image/png" in data:
+            self.block(self.document, Figure(base64.b64decode(data["image/png"]), "", ""))
+        elif "text/markdown" in data:
+            self.markdown(self.document, data["text/markdown"])
+        elif "text/html" in data:
+            text = re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", data["text/html"]))).strip()
+            if text:
+                self.paragraph(self.document, [text])
 
     def to_bytes(self, title: str | None) -> bytes:
         # Fixed core properties: the same report gives the same document.
@@ -362,7 +384,7 @@ class WordReportExporter(Exporter):
             if cell.cell_type == "markdown":
                 writer.markdown(writer.document, cell.source)
             elif cell.cell_type == "code":
-                for _, part in report_parts(cell):
-                    writer.block(writer.document, part)
+                for output in cell.get("outputs", []):
+                    writer.output(output)
         resources["output_extension"] = ".docx"
         return writer.to_bytes(nb_copy.metadata.get("title") or report_title(nb_copy)), resources
