@@ -6,6 +6,7 @@ The nbconvert entry points are run from the command line, as a user would.
 """
 
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -286,3 +287,14 @@ def test_an_edition_without_reviewers_material_is_a_setting_of_the_exporters(rep
 
 def _docx_bytes_text(data: bytes) -> str:
     return "".join(p.text for p in Document(io.BytesIO(data)).paragraphs)
+
+
+# CI installs LibreOffice (scripts/system-deps.sh --test): there a missing soffice fails rather than skips.
+@pytest.mark.skipif(shutil.which("soffice") is None and not os.environ.get("CI"),
+                    reason="LibreOffice (soffice) is not installed here")
+def test_an_office_suite_converts_the_word_report_to_pdf(reports, tmp_path):
+    docx = reports[SEED].files["docx"]
+    subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(docx)],
+                   check=True, capture_output=True, timeout=180)
+    text = subprocess.run(["pdftotext", str(tmp_path / "report.pdf"), "-"], capture_output=True, text=True).stdout
+    assert "公共资源交易平台运行维护费" in text.replace("\n", "")
