@@ -224,7 +224,7 @@ def export_workbook(projects: Sequence[tuple[ProjectParams, Rules]], path: Path 
         for key, value in _other_parameters(params):
             other.append([title, key, "" if value is None else str(value)])
         summary_rows.append((params.project.department, params.project.name, card.execution.budget.annual,
-                             card.execution.budget.executed, card.execution.rate, card.total, card.grade))
+                             card.execution.budget.executed, card.total, card.grade, rules))
     if other is not None:
         other.insert_rows(1)
         for column, heading in zip("ABC", ("工作表", "参数路径", "值"), strict=True):
@@ -236,11 +236,13 @@ def export_workbook(projects: Sequence[tuple[ProjectParams, Rules]], path: Path 
         for column, heading in zip("ABCDEFG", ("主管部门", "项目", "全年预算数（万元）", "全年执行数（万元）", "执行率",
                                                "总分", "等级"), strict=True):
             _cell(summary, f"{column}1", heading, bold=True, fill=HEADING_FILL, align=CENTER)
-        for r, (department, name, annual, executed, _rate, total, grade) in enumerate(summary_rows, 2):
+        for r, (department, name, annual, executed, total, grade, rules) in enumerate(summary_rows, 2):
             values = (department, name, _money(annual), _money(executed), f'=IF(C{r}>0,D{r}/C{r},"—")',
                       float(total), grade)
+            formats = {"C": "money", "D": "money", "E": "rate", "F": "score"}
             for column, value in zip("ABCDEFG", values, strict=True):
-                _cell(summary, f"{column}{r}", value, number_format="0.00%" if column == "E" else None)
+                _cell(summary, f"{column}{r}", value,
+                      number_format=excel_format(formats[column], rules) if column in formats else None)
         for column, width in zip("ABCDEFG", (30, 36, 14, 14, 10, 8, 6), strict=True):
             summary.column_dimensions[column].width = width
     path = Path(path)
