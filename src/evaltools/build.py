@@ -18,7 +18,7 @@ from evaltools.errors import RenderError
 from evaltools.execute import Loaded, execute, load, normalize, notebook_for, stderr_of
 from evaltools.export import DEFAULT_FORMATS, check_formats, made_from
 from evaltools.files import write_atomic
-from evaltools.workspace import LoadedProject, fingerprint_notebook, workspace_root
+from evaltools.workspace import workspace_root
 
 FAILED_NOTEBOOK = "report.failed.ipynb"
 
@@ -75,17 +75,6 @@ def make(project: Loaded, formats: Iterable[str] = DEFAULT_FORMATS, rules_files:
         phases["kernel"] = time.perf_counter() - started - phases["cells"]  # start or reset, messages
     contents, warnings = made_from(executed, formats, phases)
     warnings = stderr_of(executed) + warnings
-    if "docx" in formats:
-        if isinstance(project, LoadedProject):
-            from evaltools.document import WordReport
-            from evaltools.report import ProjectReport
-
-            started = time.perf_counter()
-            contents["docx"] = WordReport(ProjectReport.of(project, fingerprint_notebook(notebook or notebook_for(project)))
-                                          ).to_bytes()
-            phases["docx"] = time.perf_counter() - started
-        else:
-            warnings.append("部门整体报告暂不生成 Word（docx）：请用 HTML 或 PDF")
     files: dict[str, bytes | str] = {"report.ipynb": nbformat.writes(executed)}
     files.update({f"report.{kind}": data for kind, data in contents.items()})
     return Made(files, warnings, timings, {name: round(value, 3) for name, value in phases.items()})
@@ -110,7 +99,7 @@ def keep_failed(folder: Path, exc: RenderError) -> None:
 def run(project_file: Path | str | Loaded, formats: Iterable[str] = DEFAULT_FORMATS, out_root: Path | None = None,
         rules_files: Sequence[Path | str] = (), notebook: Path | None = None, timeout: int = 600,
         warm: bool = False) -> Outputs:
-    """Parameters → executed notebook → HTML/PDF, for one project (or a department's report).
+    """Parameters → executed notebook → HTML/PDF/Word, for one project (or a department's report).
 
     Everything is made first and written last, each file atomically, so an interrupted or
     failed run leaves the previous report as it was.

@@ -22,7 +22,8 @@ from jupyter_core.utils import run_sync
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 # What the report notebooks import and the charts' font: a warm kernel pays for them once,
 # before its first notebook.
-WARM_UP = "import evaltools.report, evaltools.overall, evaltools.charts; evaltools.charts.cjk_font_family()"
+WARM_UP = ("import evaltools.project_report, evaltools.department_report, evaltools.charts; "
+           "evaltools.charts.cjk_font_family()")
 # Before each notebook: its working folder, an empty namespace and the execution counter at 1.
 RESET = "__import__('os').chdir({cwd!r}); get_ipython().reset(new_session=True, aggressive=False)"
 
