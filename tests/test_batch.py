@@ -368,3 +368,12 @@ def test_a_worker_with_another_evaltools_refuses_the_job(year, tmp_path):
     [job], _ = plan([year / "xiangxi-ggzy" / "platform-maintenance.yaml"], ["html"], out_root=tmp_path)
     result = execute_job(replace(job, code="0123456789abcdef"))
     assert result.status == "failed" and "请在各机器安装同一版本" in result.message and not result.payload
+
+
+def test_outputs_a_worker_sends_outside_the_outputs_are_not_written(tmp_path):
+    from evaltools.batch import Result, receive
+
+    sent = Result("p.yaml", "done", folder="2024/d/p", payload={"../../escaped.txt": b"x", "2024/d/p/run.json": "{}"})
+    result = receive(sent, tmp_path / "out")
+    assert result.status == "failed" and "输出目录之外" in result.message
+    assert not (tmp_path / "escaped.txt").exists() and not (tmp_path / "out").exists()

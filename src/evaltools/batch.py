@@ -85,7 +85,7 @@ class Job:
     executed: bytes | None = None  # the report's notebook, executed earlier from the same inputs…
     previous: dict = field(default_factory=dict)  # …and the run log of that run
     base: str = ""  # the client's outputs root for this report (the worker never writes there)
-    code: str = field(default_factory=lambda: code_fingerprint())  # the evaltools the key was made with
+    code: str = field(default_factory=code_fingerprint)  # the evaltools the key was made with
 
 
 @dataclass
@@ -358,7 +358,12 @@ def execute_job(job: Job) -> Result:
 
 
 def receive(result: Result, base: Path) -> Result:
-    """Write what a worker made, on this side: each file atomically, the run log last."""
+    """Write what a worker made, on this side: each file atomically, the run log last; only
+    below ``base``, whatever a worker sends."""
+    outside = [name for name in result.payload if Path(name).is_absolute() or ".." in Path(name).parts]
+    if outside:
+        return Result(result.project_file, "failed", result.summary, result.duration,
+                      f"{result.project_file}：工作进程返回了输出目录之外的路径（{outside[0]}），未写入")
     for name, data in sorted(result.payload.items(), key=lambda item: item[0].endswith(RUN_LOG)):
         write_atomic(base / name, data)
     if result.status == "done":
