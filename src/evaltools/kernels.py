@@ -42,6 +42,7 @@ async def _start(kernel_name: str) -> WarmKernel:
     manager = AsyncKernelManager(kernel_name=kernel_name)
     await manager.start_kernel(extra_arguments=KERNEL_ARGUMENTS)
     client = manager.client()
+    client.allow_stdin = False  # as nbclient sets it for its own clients: input() fails, never waits
     client.start_channels()
     client.execute(WARM_UP, silent=True, store_history=False)  # queued: the kernel imports while we go on
     return WarmKernel(manager, client)
