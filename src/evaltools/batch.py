@@ -33,6 +33,7 @@ from evaltools import __version__
 from evaltools.checks import check_department, check_project
 from evaltools.rollup import LoadedDepartment
 from evaltools.files import RUN_LOG, read_run_log, write_atomic
+from evaltools.formats import check_formats
 from evaltools.yamlio import ParamsError, read_yaml
 from evaltools.scoring import percent, score
 from evaltools.workspace import (
@@ -567,7 +568,6 @@ def run_batch(paths: Sequence[Path | str], formats: Sequence[str] = ("html", "pd
               on_result: Callable[[Result], None] | None = None) -> BatchRun:
     """Render every project under ``paths``; see the module docstring for what is skipped and why."""
     from evaltools.index import write_indexes
-    from evaltools.export import check_formats
 
     formats = check_formats(formats)  # a typo in --to is refused before any work
     files = batch_files(paths)

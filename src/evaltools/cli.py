@@ -239,6 +239,8 @@ class _BatchProgress:
             self.bar.update(self.task, advance=1, status=status, rate=rate)
             if result.status == "failed":
                 self.bar.console.print(f"[red]失败[/red] {result.message}", soft_wrap=True)
+        elif result.status == "skipped":
+            pass  # counted in the plan's line: a year's unchanged projects would be a thousand lines
         else:
             detail = f"{result.summary.get('total', '')} {result.summary.get('grade', '')}".strip()
             line = f"[{self.finished}/{self.total}] {result.label} {result.project_file}"
@@ -256,10 +258,15 @@ class _BatchProgress:
 
 
 def _batch_table(batch) -> Table:
-    table = Table(title="批处理结果", title_justify="left")
+    """What this batch made or failed to make; the unchanged projects are only counted."""
+    skipped = batch.count("skipped")
+    table = Table(title="批处理结果", title_justify="left",
+                  caption=f"另有 {skipped} 个项目未变，已跳过" if skipped else None, caption_justify="left")
     for column in ("项目", "状态", "总分", "等级", "检查（错误/提示）", "用时", "说明"):
         table.add_column(column, justify="right" if column in ("总分", "用时") else "left", overflow="fold")
     for result in batch.results:
+        if result.status == "skipped":
+            continue
         summary = result.summary
         findings = f"{summary['errors']}/{summary['warnings']}" if summary else ""
         colour = {"failed": "red", "done": "green", "skipped": "dim"}[result.status]
@@ -295,7 +302,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         progress.stop()
     if args.json:
         out.print_json(as_json(batch))
-    else:
+    elif batch.count("skipped") < len(batch.results):
         out.print(_batch_table(batch))
     summary = (f"完成 {batch.count('done')}，跳过 {batch.count('skipped')}，失败 {batch.count('failed')}，"
                f"用时 {time.monotonic() - progress.started:.1f} 秒"

@@ -18,9 +18,8 @@ from evaltools.errors import RenderError
 from evaltools.exporters import HtmlReportExporter, WordReportExporter
 from evaltools.exporters.pdf_report import CJK_FONT_MISSING, cjk_fonts_installed, html_to_pdf
 from evaltools.files import write_atomic
+from evaltools.formats import DEFAULT_FORMATS, check_formats
 
-FORMATS = ("html", "pdf", "docx")
-DEFAULT_FORMATS = ("html", "pdf")
 
 
 @functools.cache
@@ -93,14 +92,6 @@ def render(notebook: nbformat.NotebookNode, folder: Path, formats: Iterable[str]
     """Write the HTML, PDF and/or Word of an executed notebook into ``folder``."""
     formats = check_formats(formats)
     return write_all(folder, name, made_from(notebook, formats)[0])
-
-
-def check_formats(formats: Iterable[str]) -> list[str]:
-    formats = list(formats)
-    unknown = sorted(set(formats) - set(FORMATS))
-    if unknown:
-        raise RenderError(f"不支持的格式：{', '.join(unknown)}（可选：{', '.join(FORMATS)}）")
-    return formats
 
 
 def render_file(executed_path: Path | str, formats: Iterable[str] = DEFAULT_FORMATS) -> dict[str, Path]:
