@@ -25,6 +25,7 @@ import json
 import os
 import random
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -126,15 +127,27 @@ class PeakMemory:
         self._stop.set()
 
 
+def cpu_seconds() -> float:
+    """CPU time (user + system) of this process's finished children and theirs: what a step
+    costs whatever else the machine is doing."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+CPU: dict[str, float] = {}
+
+
 def timed(label: str, command: list[str]) -> tuple[float, str, int]:
-    """Run a command; its wall time, its output and the peak memory of its processes."""
+    """Run a command; its wall time, its output and the peak memory of its processes (its CPU
+    time goes into ``CPU``)."""
     with PeakMemory() as memory:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), cpu_seconds()
         done = subprocess.run(command, capture_output=True, text=True, env={**os.environ, memory.marker: "1"})
         elapsed = time.perf_counter() - started
+    CPU[label] = cpu_seconds() - cpu
     if done.returncode != 0:
         sys.exit(f"{label} failed:\n{done.stdout}\n{done.stderr}")
-    print(f"  {label}: {elapsed:.1f} s, peak memory {memory.peak / 2**20:.0f} MiB", flush=True)
+    print(f"  {label}: {elapsed:.1f} s (CPU {CPU[label]:.1f} s), peak memory {memory.peak / 2**20:.0f} MiB", flush=True)
     return elapsed, done.stdout, memory.peak
 
 
@@ -224,8 +237,10 @@ def main() -> None:
     results: dict[str, float] = {}
     if not args.skip_plain:
         print("1. the plain way (papermill CLI + jupyter nbconvert + weasyprint CLI, per project)", flush=True)
+        cpu = cpu_seconds()
         results["plain"] = plain_way(root, files)
-        print(f"  plain: {results['plain']:.1f} s", flush=True)
+        CPU["plain"] = cpu_seconds() - cpu
+        print(f"  plain: {results['plain']:.1f} s (CPU {CPU['plain']:.1f} s)", flush=True)
     print("2. evaltools batch", flush=True)
     results["cold"], cold_output, peak = timed("cold (warm kernels, the default)", batch)
     measured = phases(out)
@@ -253,6 +268,11 @@ def main() -> None:
         print(f"  plain way          {results['plain']:8.1f} s   {results['plain'] / n:6.2f} s/project")
     print(f"  batch, cold        {results['cold']:8.1f} s   {per:6.2f} s/project"
           + (f"   {results['plain'] / results['cold']:5.1f}× faster than plain (target ≥ 10×)" if "plain" in results else ""))
+    cold_cpu = CPU["cold (warm kernels, the default)"]
+    if "plain" in results:
+        print(f"  CPU time           plain {CPU['plain'] / n:.2f} s/project, batch {cold_cpu / n:.2f} s/project: "
+              f"{CPU['plain'] / cold_cpu:.1f}× less CPU, {CPU['plain'] / cold_cpu * args.jobs:.1f}× faster on "
+              f"{args.jobs} idle cores if the batch kept them busy")
     if "fresh" in results:
         print(f"  cold, fresh kernels{results['fresh']:8.1f} s   {results['fresh'] / n:6.2f} s/project"
               + (f"   {results['plain'] / results['fresh']:5.1f}× faster than plain" if "plain" in results else ""))
