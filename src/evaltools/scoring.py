@@ -62,7 +62,7 @@ class IndicatorScore:
 class LevelScore:
     name: str
     weight: Decimal  # sum of its indicators' weights
-    expected_weight: Decimal  # what the rules give this level
+    expected_weight: Decimal | None  # what the rules give this level; None when they leave it free
     score: Decimal
 
 
@@ -94,6 +94,8 @@ def quantitative_score(target: Target, actual: Decimal, weight: Decimal) -> tupl
     ≥ / > : full marks when met, else actual/target × weight.
     ≤ / < : full marks when met, else (1 − (actual − target)/target) × weight, 0 at twice the target.
     =     : as ≥; with a target of 0, full marks only when actual ≤ 0.
+    A strict target is met only beyond its value: ">95%" with 95 is not met. A target not met
+    never scores full marks (see :func:`indicator_score`, which keeps it one step below).
     Negative actuals count as 0; the score never exceeds the weight nor falls below 0.
     """
     assert target.quantity is not None and target.operator is not None
@@ -118,6 +120,16 @@ def quantitative_score(target: Target, actual: Decimal, weight: Decimal) -> tupl
     return share * weight, met
 
 
+def _rounded_score(raw: Decimal, weight: Decimal, met: bool, rules: Rules) -> Decimal:
+    """The score at the form's precision; a target not met stays at least one step below full
+    marks (">95%" with 95, or 94.999 against ≥95, would otherwise round to full marks)."""
+    rounded = rules.round(raw)
+    step = Decimal(1).scaleb(-rules.decimals)
+    if not met and rounded >= weight and weight > 0:
+        return max(weight - step, ZERO)
+    return rounded
+
+
 def _overachieved(target: Target, actual: Decimal, threshold: Decimal) -> bool:
     assert target.quantity is not None
     goal = target.quantity.value
@@ -128,34 +140,45 @@ def _overachieved(target: Target, actual: Decimal, threshold: Decimal) -> bool:
     return actual >= goal * (ONE + threshold)
 
 
+def measured_value(indicator: Indicator, target: Target) -> Quantity | None:
+    """实际完成值 as a number: ``actual_value``, else the 实际完成值 cell when it is a lone value
+    ("100%", "106.62万元"), as real forms write it."""
+    assert target.quantity is not None
+    unit = target.quantity.unit
+    if indicator.actual_value is not None:
+        return parse_quantity(indicator.actual_value, unit)
+    return parse_quantity(indicator.actual, unit) if indicator.actual.strip() else None
+
+
 def indicator_score(index: int, indicator: Indicator, rules: Rules) -> IndicatorScore:
     level2 = rules.canonical_category(indicator.level2) or indicator.level2
     level1 = rules.level_of(level2)
     target = parse_target(indicator.target, rules.default_operator_for(level2))
     common = dict(index=index, indicator=indicator, level1=level1, level2=level2, target=target,
-                  weight=indicator.weight)
+                  weight=indicator.weight if indicator.weight is not None else ZERO)
     if not target.is_quantitative:
         if indicator.score is None:
             return IndicatorScore(**common, actual=None, score=ZERO, method="missing")
         return IndicatorScore(**common, actual=None, score=rules.round(indicator.score), method="evaluator")
     assert target.quantity is not None
-    measured = parse_quantity(indicator.actual_value, target.quantity.unit)
+    measured = measured_value(indicator, target)
     if measured is None:
         return IndicatorScore(**common, actual=None, score=ZERO, method="missing")
     converted = measured.to(target.quantity.unit)
     if converted is None:
         return IndicatorScore(**common, actual=measured, score=ZERO, method="missing", unit_mismatch=True)
-    raw, met = quantitative_score(target, converted.value, indicator.weight)
+    weight = common["weight"]
+    raw, met = quantitative_score(target, converted.value, weight)
     return IndicatorScore(
-        **common, actual=converted, score=rules.round(raw), method="rule", met=met,
+        **common, actual=converted, score=_rounded_score(raw, weight, met, rules), method="rule", met=met,
         overachieved=_overachieved(target, converted.value, rules.overachievement),
     )
 
 
-def _expected_level_weights(rows: list[IndicatorScore], rules: Rules) -> dict[str, Decimal]:
+def _expected_level_weights(rows: list[IndicatorScore], rules: Rules) -> dict[str, Decimal | None]:
     weights = {name: level.weight for name, level in rules.levels.items()}
     moved = rules.redistribute
-    if moved is not None and not any(r.level1 == moved.source for r in rows):
+    if moved is not None and weights.get(moved.source) is not None and not any(r.level1 == moved.source for r in rows):
         # Its points move to the receiving levels, which then share them as they see fit.
         weights[moved.source] = ZERO
     return weights
@@ -186,7 +209,9 @@ def score_budget_and_indicators(budget: BudgetRow, indicators: Sequence[Indicato
                                 funding: Decimal | None = None) -> ScoreCard:
     """The score card of a 年度资金总额 row and a list of indicators (a project or a department)."""
     execution = execution_score(budget, rules)
-    rows = [indicator_score(i, indicator, rules) for i, indicator in enumerate(indicators)]
+    # Rows marked "/" (a category the project does not use) are on the form but not scored.
+    rows = [indicator_score(i, indicator, rules) for i, indicator in enumerate(indicators)
+            if not indicator.not_applicable]
     levels = level_scores(rows, rules)
     total = rules.round(execution.score + sum((r.score for r in rows), ZERO))
     return ScoreCard(execution, rows, levels, total, rules.grade(total), funding)

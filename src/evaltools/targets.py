@@ -45,7 +45,8 @@ _OPERATOR_WORDS: list[tuple[str, Operator]] = sorted(
 _SUFFIX_OPERATORS = {"以上": Operator.GE, "及以上": Operator.GE, "以内": Operator.LE,
                      "以下": Operator.LE, "及以下": Operator.LE}
 
-_UNIT_ALIASES = {"％": "%", "\\%": "%", "percent": "%", "‰": "‰", "平方米": "m²", "m2": "m²"}
+_UNIT_ALIASES = {"％": "%", "\\%": "%", "percent": "%", "百分比": "%", "百分率": "%", "‰": "‰", "千分比": "‰",
+                 "平方米": "m²", "m2": "m²"}
 # Units that convert into each other: factor to the group's base unit.
 _UNIT_FACTORS: dict[str, tuple[str, Decimal]] = {
     "元": ("money", Decimal(1)),

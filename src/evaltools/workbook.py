@@ -27,7 +27,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from evaltools.files import write_atomic
 from evaltools.model import FundType, ProjectParams
 from evaltools.yamlio import ParamsError, Problem, plain
-from evaltools.rules import Rules
+from evaltools.rules import Level, Rules
 from evaltools.scoring import ScoreCard, score
 
 FONT = "宋体"  # Word/WPS/Excel map it to the system's Song face; Noto Serif CJK SC elsewhere
@@ -138,7 +138,7 @@ def write_form(sheet: Worksheet, params: ProjectParams, card: ScoreCard, rules: 
         r = first + offset
         indicator = row.indicator
         level = f"{row.level1}" if row.level1 else ""
-        values = (level, row.level2, indicator.name, indicator.target, indicator.actual, float(indicator.weight),
+        values = (level, row.level2, indicator.name, indicator.target, indicator.actual, float(row.weight),
                   float(row.score), indicator.deviation or "",
                   None if indicator.actual_value is None else str(indicator.actual_value), indicator.tier or "")
         for column, value in zip("BCDEFGHIJK", values, strict=True):
@@ -463,6 +463,11 @@ def import_workbook(path: Path | str) -> list[dict[str, Any]]:
     return projects
 
 
+def _level_weight(spec: Level, rules: Rules) -> Decimal:
+    """A level's points; where the rules fix only the indicators' total, an even share of it."""
+    return spec.weight if spec.weight is not None else rules.indicators_weight / len(rules.levels)
+
+
 def template_workbook(rules: Rules, path: Path | str, rows_per_category: int = 1) -> Path:
     """A blank 自评表 to fill in: lists for 一级/二级 and the fund type, weights from the rules."""
     book = Workbook()
@@ -472,7 +477,7 @@ def template_workbook(rules: Rules, path: Path | str, rows_per_category: int = 1
         "year": 2024, "project": {"name": "（项目名称）", "department": "（主管部门）", "implementer": "（实施单位）"},
         "evaluation": {"method": "", "evaluator": ""}, "budget": {}, "goals": {"expected": "", "achieved": ""},
         "indicators": [{"level1": level, "level2": category, "name": "（三级指标）", "target": "",
-                        "weight": str(spec.weight / len(spec.categories))}
+                        "weight": str(_level_weight(spec, rules) / len(spec.categories))}
                        for level, spec in rules.levels.items() for category in spec.categories
                        for _ in range(rows_per_category)],
     })
@@ -497,7 +502,7 @@ def template_workbook(rules: Rules, path: Path | str, rows_per_category: int = 1
     notes = book.create_sheet("说明")
     notes.append(["一级指标", "分值", "二级指标"])
     for level, spec in rules.levels.items():
-        notes.append([level, float(spec.weight), "、".join(spec.categories)])
+        notes.append([level, float(_level_weight(spec, rules)), "、".join(spec.categories)])
     notes.append(["预算执行率", float(rules.execution.weight), "全年执行数 / 全年预算数"])
     path = Path(path)
     book.save(path)
