@@ -230,16 +230,19 @@ def _weights(ctx: Context) -> Iterator[Raised]:
                 )
         elif level.weight != level.expected_weight:
             yield ("indicators",), f"{level.name}分值合计 {plain_number(level.weight)}，应为 {plain_number(level.expected_weight)}"
+    # A 一级 label printed with its points ("产出指标（50分）") must agree with its rows.
     printed: dict[str, tuple[int, Decimal]] = {}
+    sums: dict[str, Decimal] = defaultdict(Decimal)
     for row in ctx.card.indicators:
         match = _LABEL_POINTS.search(row.indicator.level1 or "")
-        if match and row.level1 and row.level1 not in printed:
-            printed[row.level1] = (row.index, Decimal(match.group(1)))
-    for level in levels:
-        if level.name in printed and printed[level.name][1] != level.weight:
-            index, points = printed[level.name]
+        if match:
+            label = _LABEL_POINTS.sub("", row.indicator.level1 or "").strip()
+            printed.setdefault(label, (row.index, Decimal(match.group(1))))
+            sums[label] += row.weight
+    for label, (index, points) in printed.items():
+        if points != sums[label]:
             yield ("indicators", index, "level1"), (
-                f"表中印的是“{level.name}（{plain_number(points)}分）”，其下各指标分值合计 {plain_number(level.weight)}")
+                f"表中印的是“{label}（{plain_number(points)}分）”，其下各指标分值合计 {plain_number(sums[label])}")
     indicators = sum((r.weight for r in ctx.card.indicators), Decimal(0))
     if indicators != rules.indicators_weight:
         yield ("indicators",), (f"全部指标的分值合计 {plain_number(indicators)}，应为 {plain_number(rules.indicators_weight)}"
@@ -249,8 +252,9 @@ def _weights(ctx: Context) -> Iterator[Raised]:
 @check("NOT-A-NUMBER", "error", "定量指标的实际完成值缺少数字，或单位与指标值不一致")
 def _not_a_number(ctx: Context) -> Iterator[Raised]:
     for row in ctx.card.indicators:
-        if not row.target.is_quantitative or row.method != "missing" or _blank_actual(row):
-            continue  # a blank 实际完成值 is BLANK-CELL's
+        if (not row.target.is_quantitative or row.method != "missing" or _blank_actual(row) or row.unit_suspect
+                or row.indicator.weight is None):
+            continue  # a blank cell is BLANK-CELL's, 元 for 万元 UNIT-FIT's
         loc = ("indicators", row.index, "actual_value" if row.indicator.actual_value is not None else "actual")
         if row.unit_mismatch:
             yield loc, f"实际完成值 {row.actual} 的单位与指标值 {row.target} 不一致，无法换算"
@@ -267,7 +271,7 @@ def _blank_actual(row: IndicatorScore) -> bool:
 @check("SCORE-MISSING", "error", "定性或时效指标未填得分")
 def _score_missing(ctx: Context) -> Iterator[Raised]:
     for row in ctx.card.indicators:
-        if not row.target.is_quantitative and row.method == "missing":
+        if not row.target.is_quantitative and row.method == "missing" and row.indicator.weight is not None:
             kind = "时效" if row.target.kind == "deadline" else "定性"
             yield ("indicators", row.index, "score"), f"{kind}指标“{row.indicator.name}”的得分为空（由评价组打分后填写）"
 
@@ -276,7 +280,7 @@ def _score_missing(ctx: Context) -> Iterator[Raised]:
 def _score_over_weight(ctx: Context) -> Iterator[Raised]:
     for row in ctx.card.indicators:
         given = row.indicator.score
-        if given is not None and (given > row.weight or given < 0):
+        if given is not None and row.indicator.weight is not None and (given > row.weight or given < 0):
             yield ("indicators", row.index, "score"), f"得分 {plain_number(given)} 应在 0 到分值 {plain_number(row.weight)} 之间"
 
 
@@ -323,10 +327,9 @@ def _tier(ctx: Context) -> Iterator[Raised]:
 
 def _lost_points(row: IndicatorScore) -> Decimal:
     """Points the row lost, by the rule's score or, where the rule cannot score it, the stated one."""
-    if row.method == "missing":
-        given = row.indicator.score
-        return row.weight - given if given is not None and given < row.weight else Decimal(0)
-    return row.lost
+    if row.method == "missing" and row.indicator.score is None:
+        return Decimal(0)  # nothing stated, nothing computed: SCORE-MISSING or NOT-A-NUMBER say so
+    return max(row.lost, Decimal(0))
 
 
 @check("DEVIATION-MISSING", "error", "扣分（计算的或表中所填的）或未达到指标值，却没有偏差原因分析及改进措施")
@@ -341,9 +344,8 @@ def _deviation_missing(ctx: Context) -> Iterator[Raised]:
                 f"实际完成值 {row.actual} 未达到指标值 {row.target}，偏差原因分析及改进措施为空"
             )
         elif lost > 0:
-            scored = row.indicator.score if row.method == "missing" else row.score
             yield ("indicators", row.index, "deviation"), (
-                f"扣 {plain_number(lost)} 分（{plain_number(scored)}/{plain_number(row.weight)}），偏差原因分析及改进措施为空"
+                f"扣 {plain_number(lost)} 分（{plain_number(row.score)}/{plain_number(row.weight)}），偏差原因分析及改进措施为空"
             )
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
+from evaltools.scoring import TEN_THOUSAND, off_by_ten_thousand
 from evaltools.targets import Operator, Quantity, Target, parse_number
 
 # --- figures as written -----------------------------------------------------------------------
@@ -97,7 +98,6 @@ _CAPPED_RATE = re.compile(r"满意|合格率|覆盖率|知晓率|达标率|及�
 _COUNT = re.compile(r"人数|人次|次数|个数|户数|家数|场次|场数|套数|台数|件数|项数|册数|床位数|公里数|面积|天数|数量|批次")
 _RATE = re.compile(r"率|比|占|覆盖|满意|程度|增长|下降|提高|降低|增幅|降幅")
 _MONEY = {"元", "万元", "亿元"}
-TEN_THOUSAND = Decimal(10_000)
 
 
 def unit_problems(name: str, target: Target, actual: Quantity | None) -> Iterator[tuple[str, bool]]:
@@ -113,11 +113,9 @@ def unit_problems(name: str, target: Target, actual: Quantity | None) -> Iterato
                 yield f"“{name}”是不会超过100%的比率，{label}却为 {value.normalize():f}%", True
     if unit == "%" and _COUNT.search(name) and not _RATE.search(name):
         yield f"“{name}”是一个数量（人数、次数等），年度指标值却以%为单位（{target}）", False
-    if unit in _MONEY and actual is not None and actual.value > 0 and quantity.value > 0:
-        ratio = actual.value / quantity.value
-        if TEN_THOUSAND / 3 <= ratio <= TEN_THOUSAND * 3 or 1 / (TEN_THOUSAND * 3) <= ratio <= 3 / TEN_THOUSAND:
-            yield (f"实际完成值 {actual.value.normalize():f}{unit} 与指标值 {target} 相差约一万倍，"
-                   "疑为元与万元混用", True)
+    if actual is not None and off_by_ten_thousand(actual, target):
+        yield (f"实际完成值 {actual.value.normalize():f}{unit} 与指标值 {target} 相差约一万倍，"
+               "疑为元与万元混用", True)
 
 
 # --- categories ---------------------------------------------------------------------------------------

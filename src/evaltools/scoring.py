@@ -19,6 +19,7 @@ from evaltools.targets import Operator, Quantity, Target, parse_quantity, parse_
 ZERO = Decimal(0)
 ONE = Decimal(1)
 HUNDRED = Decimal(100)
+TEN_THOUSAND = Decimal(10_000)
 
 Method = Literal["rule", "evaluator", "missing"]
 
@@ -52,6 +53,7 @@ class IndicatorScore:
     met: bool | None = None  # quantitative rows: was the target reached
     overachieved: bool = False
     unit_mismatch: bool = False  # actual's unit does not convert to the target's
+    unit_suspect: bool = False  # money about 10⁴ off the target: 元 written where 万元 is meant
 
     @property
     def lost(self) -> Decimal:
@@ -140,6 +142,16 @@ def _overachieved(target: Target, actual: Decimal, threshold: Decimal) -> bool:
     return actual >= goal * (ONE + threshold)
 
 
+def off_by_ten_thousand(actual: Quantity, target: Target) -> bool:
+    """A money value about 10⁴ times (or 1/10⁴ of) its target: 元 and 万元 mixed up."""
+    assert target.quantity is not None
+    goal = target.quantity.value
+    if target.quantity.unit not in ("元", "万元", "亿元") or actual.value <= 0 or goal <= 0:
+        return False
+    ratio = actual.value / goal
+    return TEN_THOUSAND / 3 <= ratio <= TEN_THOUSAND * 3 or 1 / (TEN_THOUSAND * 3) <= ratio <= 3 / TEN_THOUSAND
+
+
 def measured_value(indicator: Indicator, target: Target) -> Quantity | None:
     """实际完成值 as a number: ``actual_value``, else the 实际完成值 cell when it is a lone value
     ("100%", "106.62万元"), as real forms write it."""
@@ -156,17 +168,29 @@ def indicator_score(index: int, indicator: Indicator, rules: Rules) -> Indicator
     target = parse_target(indicator.target, rules.default_operator_for(level2))
     common = dict(index=index, indicator=indicator, level1=level1, level2=level2, target=target,
                   weight=indicator.weight if indicator.weight is not None else ZERO)
+    stated = indicator.score
     if not target.is_quantitative:
-        if indicator.score is None:
+        if stated is None:
             return IndicatorScore(**common, actual=None, score=ZERO, method="missing")
-        return IndicatorScore(**common, actual=None, score=rules.round(indicator.score), method="evaluator")
+        return IndicatorScore(**common, actual=None, score=rules.round(stated), method="evaluator")
+
+    def unscored(actual: Quantity | None, **flags: bool) -> IndicatorScore:
+        # The rule cannot score the row (no number, no 分值, units that do not fit): the checks
+        # say why; the totals keep what the form states, so that one defect is reported once.
+        given = rules.round(stated) if stated is not None else ZERO
+        return IndicatorScore(**common, actual=actual, score=given, method="missing", **flags)
+
     assert target.quantity is not None
     measured = measured_value(indicator, target)
     if measured is None:
-        return IndicatorScore(**common, actual=None, score=ZERO, method="missing")
+        return unscored(None)
     converted = measured.to(target.quantity.unit)
     if converted is None:
-        return IndicatorScore(**common, actual=measured, score=ZERO, method="missing", unit_mismatch=True)
+        return unscored(measured, unit_mismatch=True)
+    if indicator.weight is None:
+        return unscored(converted)
+    if off_by_ten_thousand(converted, target):
+        return unscored(converted, unit_suspect=True)
     weight = common["weight"]
     raw, met = quantitative_score(target, converted.value, weight)
     return IndicatorScore(
