@@ -1,10 +1,12 @@
 """Each consistency check fires on a small break of the seed project and not on the seed."""
 
+import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
-from evaltools.checks import CHECKS, check_project
+from evaltools.checks import CHECKS, DEPARTMENT_CHECKS, SEVERITY_LABELS, check_project
 from evaltools.workspace import load_project
 
 
@@ -182,3 +184,9 @@ def test_year_folder_must_match_the_year(workspace):
     codes = [f.code for f in check_project(load_project(moved / project_file.name))]
     assert "YEAR-FOLDER" in codes
     assert "YEAR-FOLDER" not in [f.code for f in check_project(load_project(project_file))]
+
+
+def test_the_readme_lists_every_check_with_its_severity():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    listed = dict(re.findall(r"^\| `([A-Z-]+)` \| (错误|提示) \|", readme, flags=re.MULTILINE))
+    assert listed == {spec.code: SEVERITY_LABELS[spec.severity] for spec in [*CHECKS, *DEPARTMENT_CHECKS]}

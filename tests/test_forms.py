@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from evaltools.checks import CHECKS, Finding, check_project
+from evaltools.document import write_docx
+from evaltools.report import ProjectReport
 from evaltools.rules import load_rules
 from evaltools.workspace import load_project
 from evaltools.yamlio import deep_merge, dump_yaml, read_yaml
@@ -84,3 +86,19 @@ def test_province_rules_apply_from_the_rules_file(tmp_path):
     [finding] = [f for f in findings if f.code == "EXEC-UNEXPLAINED"]
     assert "低于 90%" in finding.message and "万元未执行" in finding.message
     assert load_rules(tmp_path / "params" / "2024" / "dept" / "_rules.yaml").execution.explain_below == Decimal("0.9")
+
+
+@pytest.mark.parametrize("case", [FORMS / n for n in ("clean-blank-and-slash-cells.yaml", "clean-provincial-labels.yaml",
+                                                        "clean-extra-budget-rows.yaml", "form-only-empty-department.yaml",
+                                                        "score-without-weight.yaml", "target-in-name.yaml")],
+                         ids=lambda p: p.stem)
+def test_reports_hold_what_real_forms_leave_blank(case, tmp_path):
+    """Blank and "/" cells, rows without 分值, extra budget rows: the report and its Word twin are made."""
+    findings_of(case, tmp_path)
+    report = ProjectReport.load(tmp_path / "params" / "2024" / "dept" / case.name)
+    html = "".join([report.cover(), report.review(), report.first_page(), report.overview(), report.funds(),
+                    report.performance(), report.conclusion(), report.closing(), report.form()])
+    assert report.params.project.name in html
+    if case.stem == "clean-extra-budget-rows":
+        assert "财政专户管理资金" in report.form() and "单位资金" in report.form()
+    assert write_docx(report, tmp_path / "report.docx").stat().st_size > 0

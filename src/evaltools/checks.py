@@ -136,7 +136,7 @@ def _execution_score(ctx: Context) -> Iterator[Raised]:
                         f"（{plain_number(executed)}/{plain_number(annual)}）应为 {ctx.rules.round(exact)}%")
 
 
-@check("BUDGET-TOTAL", "error", "年度资金总额与当年财政拨款、上年结转资金、其他资金之和不符")
+@check("BUDGET-TOTAL", "error", "年度资金总额与各资金来源行（当年财政拨款、上年结转资金、财政专户管理资金、单位资金、其他资金）之和不符")
 def _budget_total(ctx: Context) -> Iterator[Raised]:
     stated = ctx.params.budget.total
     if stated is None:
@@ -268,7 +268,7 @@ def _blank_actual(row: IndicatorScore) -> bool:
     return is_blank(row.indicator.actual) and row.indicator.actual_value is None
 
 
-@check("SCORE-MISSING", "error", "定性或时效指标未填得分")
+@check("SCORE-MISSING", "error", "定性或时效指标的得分为空")
 def _score_missing(ctx: Context) -> Iterator[Raised]:
     for row in ctx.card.indicators:
         if not row.target.is_quantitative and row.method == "missing" and row.indicator.weight is not None:

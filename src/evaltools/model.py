@@ -265,6 +265,18 @@ class Budget(Params):
         for key in self.ROWS:
             yield key, getattr(self, key)
 
+    def lines(self) -> list[tuple[str, BudgetRow]]:
+        """The rows the form prints under 年度资金总额: the national three, and the rows a
+        province adds (财政专户管理资金, 单位资金) when they are stated."""
+        lines = []
+        for key in self.ROWS:
+            row = getattr(self, key)
+            if key in ("special_account", "unit_funds") and row == BudgetRow():
+                continue
+            label = self.title_of(key)
+            lines.append((f"其中：{label}" if not lines else label, row))
+        return lines
+
     @property
     def reasons(self) -> list[str]:
         """The 原因 column's text, blank cells left out."""
