@@ -260,8 +260,8 @@ def _not_a_number(ctx: Context) -> Iterator[Raised]:
             yield loc, f"实际完成值 {row.actual} 的单位与指标值 {row.target} 不一致，无法换算"
         else:
             written = row.indicator.actual_value if row.indicator.actual_value is not None else row.indicator.actual
-            yield loc, (f"指标值 {row.target} 是定量的，实际完成值“{written}”中没有可计分的数值"
-                        "（如 100% 或 106.62万元；文字说明之外可在 actual_value 填写数值）")
+            yield loc, (f"指标值 {row.target} 是定量的，实际完成值“{written}”中没有一个可以计分的数值"
+                        f"（没有{row.target.quantity.unit or '数值'}，或不止一个），请写明实际完成的数值")
 
 
 def _blank_actual(row: IndicatorScore) -> bool:
@@ -442,7 +442,8 @@ def _total_score(ctx: Context) -> Iterator[Raised]:
 @check("GRADE", "error", "表中等级与总分所在的等级区间不符")
 def _grade(ctx: Context) -> Iterator[Raised]:
     stated = ctx.params.declared.grade
-    if stated is not None and stated.strip() != ctx.card.grade:
+    # "优秀" and "良好" are how many forms write 优 and 良; "较差" is not "差".
+    if stated is not None and not stated.strip().startswith(ctx.card.grade):
         yield ("declared", "grade"), (
             f"总分 {ctx.card.total} 对应等级“{ctx.card.grade}”，表中为“{stated}”（{ctx.rules.grade_note()}）"
         )
@@ -469,7 +470,7 @@ def _walk(value: object, loc: Loc) -> Iterator[tuple[Loc, str]]:
 
 _TEMPLATE_TEXT = re.compile(
     r"……|…|\.{4,}|[（(]\s*\d+\s*字(?:以内|左右)\s*[)）]|××|(?<![A-Za-z])XX(?![A-Za-z])"
-    r"|(?<![\u4e00-\u9fff])(?:指标|任务|目标)\s*\d+|此页为封面|（参考格式）|请填写|在此填写"
+    r"|^\s*(?:指标|任务|目标)\s*\d+\s*[：:]?\s*$|此页为封面|（参考格式）|请填写|在此填写"
     r"|（(?:项目名称|主管部门|实施单位|三级指标)）"  # the blank workbook's placeholders
 )
 

@@ -124,6 +124,7 @@ _COST_WORDS = re.compile(r"成本|费用|经费|支出|单价|造价|开支|费�
 # Words that make a cost-sounding name a benefit: money saved, earned or relieved.
 _BENEFIT_WORDS = re.compile(r"节约|节省|节支|降低|减少|下降|减轻|增收|收入|带动|拉动|增加|提高|挽回|效益|释放|收益|减负|撬动|"
                             r"吸引|融资|产值")
+_COST_NOUN = re.compile(r"(?:成本|费用|经费|支出|单价|造价|开支|费)$")
 _SATISFACTION = re.compile(r"满意|投诉|认可|好评|信任|获得感|幸福感|安全感|满足|评价|口碑|赞誉")
 
 
@@ -138,7 +139,9 @@ def misplaced(name: str, level1: str | None, target: Target) -> Misplaced | None
     unit = target.quantity.unit if target.quantity else ""
     if level1 == "效益指标":
         cost = _COST_WORDS.search(name)
-        if cost and not _BENEFIT_WORDS.search(name) and (unit in _MONEY or not target.is_quantitative):
+        # A cost is named as one (…费用, …成本) or measured in money; "预算绩效管理水平" is neither.
+        named_cost = _COST_NOUN.search(name)
+        if cost and not _BENEFIT_WORDS.search(name) and (unit in _MONEY or named_cost):
             return Misplaced("成本指标", f"名称含“{cost.group(0)}”、没有节约或增收之意"
                              + (f"，指标值是金额（{target}）" if unit in _MONEY else ""))
     if level1 in ("产出指标", "效益指标"):
@@ -151,7 +154,8 @@ def misplaced(name: str, level1: str | None, target: Target) -> Misplaced | None
 
 
 # Names that are the execution of the budget, which the form already scores in its funds block.
-_EXECUTION_NAME = re.compile(r"预算执行率|资金执行率|执行率|资金支付率|支付进度|支付率|资金到位率|拨付率|资金使用率|资金拨付|预算执行进度")
+# Not 资金拨付及时率: for a transfer programme getting the money out in time is the output.
+_EXECUTION_NAME = re.compile(r"预算执行率|资金执行率|预算执行进度|资金支付率|资金支付进度|资金使用率")
 
 
 def restates_execution(name: str) -> str | None:

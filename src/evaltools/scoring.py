@@ -14,7 +14,7 @@ from typing import Literal
 
 from evaltools.model import BudgetRow, Indicator, ProjectParams
 from evaltools.rules import Rules
-from evaltools.targets import Operator, Quantity, Target, parse_quantity, parse_target
+from evaltools.targets import Operator, Quantity, Target, find_quantity, parse_quantity, parse_target
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -154,12 +154,14 @@ def off_by_ten_thousand(actual: Quantity, target: Target) -> bool:
 
 def measured_value(indicator: Indicator, target: Target) -> Quantity | None:
     """实际完成值 as a number: ``actual_value``, else the 实际完成值 cell when it is a lone value
-    ("100%", "106.62万元"), as real forms write it."""
+    ("100%", "106.62万元") or a sentence with one value in the target's unit ("完成32处维修")."""
     assert target.quantity is not None
     unit = target.quantity.unit
     if indicator.actual_value is not None:
         return parse_quantity(indicator.actual_value, unit)
-    return parse_quantity(indicator.actual, unit) if indicator.actual.strip() else None
+    if not indicator.actual.strip():
+        return None
+    return parse_quantity(indicator.actual, unit) or find_quantity(indicator.actual, unit)
 
 
 def indicator_score(index: int, indicator: Indicator, rules: Rules) -> IndicatorScore:
