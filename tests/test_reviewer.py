@@ -133,3 +133,8 @@ class TestGoalsAndText:
         assert amount.value == D("11.04") and reviewer.cited_agrees(amount, D("11.04"))
         [cost] = reviewer.total_costs("项目总成本为80万元")
         assert not reviewer.cited_agrees(cost, D(72))
+
+
+def test_points_may_be_printed_with_their_unit():
+    row = Indicator(level2="数量指标", name="x", weight="10分", score="9.5分")
+    assert (row.weight, row.score) == (D(10), D("9.5"))

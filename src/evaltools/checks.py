@@ -556,7 +556,8 @@ def _budget_adjusted(ctx: Context) -> Iterator[Raised]:
 @check("EXEC-UNEXPLAINED", "warning", "预算执行率低于100%（或规则 execution.explain_below 所定比例）却未说明原因")
 def _execution_unexplained(ctx: Context) -> Iterator[Raised]:
     rate, threshold = ctx.card.execution.rate, ctx.rules.execution.explain_below
-    if rate is None or rate >= threshold:
+    # compared as the form shows it: 99.996 % is "100.00%", not below 100 %
+    if rate is None or ctx.rules.round(rate * HUNDRED) >= threshold * HUNDRED:
         return
     if reviewer.mentions(reviewer.UNSPENT_WORDS, _explanations(ctx.params)):
         return

@@ -33,6 +33,13 @@ def _blank_to_none(value: Any) -> Any:
     return None if is_blank(value) else value
 
 
+def _points(value: Any) -> Any:
+    """分值 or 得分 as forms print them: 10, "10分", blank or "/"."""
+    if isinstance(value, str) and value.strip().endswith("分"):
+        value = value.strip()[:-1]
+    return _blank_to_none(value)
+
+
 def _none_to_empty(value: Any) -> Any:
     return "" if value is None else value
 
@@ -52,8 +59,8 @@ def _percent(value: Any) -> Any:
     return value
 
 
-# A number cell that may be blank or "/" on the form.
-OptionalNumber = Annotated[Decimal | None, BeforeValidator(_blank_to_none)]
+# A number of points that may be blank or "/" on the form, or printed "10分".
+Points = Annotated[Decimal | None, BeforeValidator(_points)]
 # A stated 执行率 in percent ("86%" or 86), None when the cell is blank.
 Percent = Annotated[Decimal | None, BeforeValidator(_percent)]
 # A text cell that may be left blank (read as "").
@@ -313,8 +320,8 @@ class Indicator(Params):
     actual_value: Annotated[Decimal | str | None, BeforeValidator(_blank_to_none)] = Field(
         None, title="实际完成值（数值）", union_mode="left_to_right"
     )
-    weight: Annotated[Decimal | None, BeforeValidator(_blank_to_none)] = Field(None, title="分值", ge=0)
-    score: OptionalNumber = Field(None, title="得分")
+    weight: Points = Field(None, title="分值", ge=0)
+    score: Points = Field(None, title="得分")
     tier: Literal["达成", "部分达成", "未达成"] | None = Field(None, title="完成档次")
     deviation: str | None = Field(None, title="偏差原因分析及改进措施")
 
@@ -369,8 +376,8 @@ class Declared(Params):
     """Figures as a submitted form states them; checked against the computed ones."""
 
     execution_rate: Percent = Field(None, title="执行率（%）")
-    execution_score: OptionalNumber = Field(None, title="执行率得分")
-    total_score: OptionalNumber = Field(None, title="总分")
+    execution_score: Points = Field(None, title="执行率得分")
+    total_score: Points = Field(None, title="总分")
     grade: Annotated[str | None, BeforeValidator(_blank_to_none)] = Field(None, title="等级")
 
 

@@ -87,7 +87,8 @@ class Rules(Params):
             if unknown:
                 raise ValueError(f"redistribute 中的一级指标不存在：{'、'.join(unknown)}")
         for category in self.default_operator_by_category:
-            if self.level_of(category) is None:
+            # a 二级 name, or a 一级 one where a province makes 成本指标 a level of its own
+            if self.level_of(category) is None and category not in self.levels:
                 raise ValueError(f"default_operator_by_category 中的二级指标不存在：{category}")
         return self
 
@@ -107,18 +108,26 @@ class Rules(Params):
         return None
 
     def canonical_category(self, name: str) -> str | None:
-        """"经济效益" and "经济效益指标" are the same 二级指标; None when unknown."""
-        name = name.strip()
-        for level in self.levels.values():
-            for category in level.all_categories:
-                if name in (category, category.removesuffix("指标")) or _POINTS.sub("", name) == category:
-                    return category
+        """"经济效益" and "经济效益指标" are the same 二级指标; None when unknown. A level's own
+        ``categories`` win over another's ``other_categories`` (a province that makes 成本指标 a
+        一级 of its own takes 经济成本指标 from 产出)."""
+        name = _POINTS.sub("", name.strip())
+        for pick in (lambda level: level.categories, lambda level: level.other_categories):
+            for level in self.levels.values():
+                for category in pick(level):
+                    if name in (category, category.removesuffix("指标")):
+                        return category
         return None
 
     def level_of(self, category: str) -> str | None:
         canonical = self.canonical_category(category)
+        if canonical is None:
+            return None
         for level_name, level in self.levels.items():
-            if canonical in level.all_categories:
+            if canonical in level.categories:
+                return level_name
+        for level_name, level in self.levels.items():
+            if canonical in level.other_categories:
                 return level_name
         return None
 
