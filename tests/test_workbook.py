@@ -163,3 +163,15 @@ def test_a_hand_made_form_alone_imports_as_a_form_only_file_and_is_checked(tmp_p
     assert "REPORT-FIELD" not in codes
     # 48 of 50 万元 spent (96 %) and no word on why
     assert "EXEC-UNEXPLAINED" in codes
+
+
+def test_what_the_official_layout_has_no_cell_for_survives_the_round_trip(tmp_path, seed_data):
+    """A province's extra budget rows, per-row 执行率 and 原因, 财务负责人 go to 其他参数 and come back."""
+    seed_data["budget"] = {"appropriation": {"initial": "0.00", "annual": "96.62", "executed": "96.62", "rate": "100%"},
+                           "unit_funds": {"initial": "10", "annual": "10", "executed": "10", "reason": "单位自有资金"}}
+    seed_data["evaluation"]["form"]["finance_head"] = "李芳"
+    params = ProjectParams.model_validate(_drop_nulls(seed_data))
+    workbook = export_workbook([(params, load_rules())], tmp_path / "out.xlsx")
+    [data] = import_workbook(workbook)
+    back = ProjectParams.model_validate(_drop_nulls(data))
+    assert back.budget == params.budget and back.evaluation.form.finance_head == "李芳"

@@ -530,7 +530,8 @@ def _unit_conflict(ctx: Context) -> Iterator[Raised]:
 
 def _explanations(params: ProjectParams) -> list[str]:
     """Where a form or report explains its money: the 原因 column, 偏差原因, the report's text."""
-    found = params.budget.reasons + [i.deviation for i in params.indicators if reviewer.gives_reason(i.deviation)]
+    found = [text for text in params.budget.reasons + [i.deviation or "" for i in params.indicators]
+             if reviewer.gives_reason(text)]
     found += [params.goals.achieved]
     for part in (params.summary, params.narrative):
         found += [text for _, text in texts(part)]
@@ -539,18 +540,17 @@ def _explanations(params: ProjectParams) -> list[str]:
 
 @check("BUDGET-ADJUSTED", "warning", "预算调整（年初预算数≠全年预算数）却未说明原因")
 def _budget_adjusted(ctx: Context) -> Iterator[Raised]:
-    budget = ctx.params.budget
-    for key, row in budget.rows():
-        amounts = ctx.card.execution.budget if key == "total" else row
-        if amounts.initial is None or amounts.annual is None or amounts.initial == amounts.annual:
-            continue
-        if reviewer.gives_reason(row.reason) or reviewer.mentions(reviewer.ADJUSTMENT_WORDS, _explanations(ctx.params)):
-            return
-        label = Budget.title_of(key).split("（")[0]
-        yield ("budget", key, "reason"), (
-            f"{label}年初预算数 {plain_number(amounts.initial)} 万元调整为全年预算数 {plain_number(amounts.annual)} 万元，"
-            "未说明调整原因（追加、调减或调剂的依据）")
+    amounts = ctx.card.execution.budget
+    if amounts.initial is None or amounts.annual is None or amounts.initial == amounts.annual:
         return
+    if reviewer.mentions(reviewer.ADJUSTMENT_WORDS, _explanations(ctx.params)) or any(
+            map(reviewer.gives_reason, ctx.params.budget.reasons)):
+        return
+    changed = next((key for key, row in ctx.params.budget.rows()
+                    if row.initial is not None and row.annual is not None and row.initial != row.annual), "total")
+    yield ("budget", changed, "reason"), (
+        f"年初预算数 {plain_number(amounts.initial)} 万元调整为全年预算数 {plain_number(amounts.annual)} 万元，"
+        "未说明调整原因（追加、调减或调剂的依据）")
 
 
 @check("EXEC-UNEXPLAINED", "warning", "预算执行率低于100%（或规则 execution.explain_below 所定比例）却未说明原因")

@@ -57,7 +57,7 @@ def gives_reason(text: str | None) -> bool:
 
 
 # Words with which a text explains a budget that was changed during the year.
-ADJUSTMENT_WORDS = re.compile(r"追加|调增|调减|调整|追减|调剂|收回|核减|压减|追拨|年中|预算变动|变更|未纳入|未列入|补充下达|新增安排")
+ADJUSTMENT_WORDS = re.compile(r"追加|结转|调增|调减|调整|追减|调剂|收回|核减|压减|追拨|年中|预算变动|变更|未纳入|未列入|补充下达|新增安排")
 # Words with which a text explains money not spent.
 UNSPENT_WORDS = re.compile(
     r"结余|剩余|未支付|未付|未拨付|未执行|未使用|未用完|尾款|质保金|结转|余额|滞后|延期|延迟|推迟|尚未|未到期|未结算|未完工|未验收|未完成")

@@ -41,8 +41,10 @@ EMPTY = {"", "—", "——", "-", "--", "---", "/", "／", "无"}
 OTHER_SHEET = "其他参数"
 # What the form itself holds; everything else goes to the OTHER_SHEET as path → value rows.
 FORM_KEYS = ("goals", "indicators")
-FORM_FIELDS = {("project", "name"), ("project", "department"), ("project", "implementer"), ("budget",),
-               ("evaluation", "form")}
+FORM_FIELDS = {("project", "name"), ("project", "department"), ("project", "implementer"), ("budget", "total"),
+               *(("budget", row, column) for row in ("appropriation", "carryover", "other")
+                 for column in ("initial", "annual", "executed")),
+               *(("evaluation", "form", key) for key in ("unit_head", "filled_by", "phone", "date"))}
 
 
 # --- export ----------------------------------------------------------------------------------------
