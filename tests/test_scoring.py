@@ -205,3 +205,13 @@ class TestScoreCard:
     def test_total_is_execution_plus_indicators(self, seed, national):
         card = score(seed.params, national)
         assert card.total == card.execution.score + sum(r.score for r in card.indicators)
+
+
+class TestRealWording:
+    def test_nothing_happened_meets_a_zero_target(self, national):
+        row = indicator_score(0, indicator(level2="质量指标", target="0起", actual="无"), national)
+        assert (row.method, row.met) == ("rule", True)
+
+    def test_ten_thousands_of_the_same_thing_convert(self, national):
+        row = indicator_score(0, indicator(level2="社会效益指标", target="≥4.2万人", actual="42000人"), national)
+        assert (row.met, row.score) == (True, D("10.00"))

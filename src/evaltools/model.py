@@ -21,16 +21,18 @@ Wan = Decimal  # 万元
 Yuan = Decimal  # 元
 
 # What a blank cell of a printed form looks like once typed or extracted: nothing, a slash, a dash.
-BLANK_MARKS = frozenset({"", "/", "／", "\\", "-", "－", "—", "——", "–", "无"})
+BLANK_MARKS = frozenset({"", "/", "／", "\\", "-", "－", "—", "——", "–"})
 
 
 def is_blank(value: Any) -> bool:
-    """A cell left empty or marked "/" (不适用) on the form."""
+    """A cell left empty or marked "/" (不适用) on the form. "无" is not blank: it is what
+    a form writes as the 实际完成值 of "安全事故 0起"."""
     return value is None or isinstance(value, str) and value.strip() in BLANK_MARKS
 
 
 def _blank_to_none(value: Any) -> Any:
-    return None if is_blank(value) else value
+    # In a number cell "无" says there is no number.
+    return None if is_blank(value) or isinstance(value, str) and value.strip() == "无" else value
 
 
 def _points(value: Any) -> Any:
@@ -46,7 +48,7 @@ def _none_to_empty(value: Any) -> Any:
 
 def _percent(value: Any) -> Any:
     """A rate as a form writes it: 86, 86.20, "86%", "86.20 %"; kept at its written precision."""
-    if is_blank(value):
+    if _blank_to_none(value) is None:
         return None
     if isinstance(value, str):
         text = value.strip().replace("％", "%").replace(" ", "")

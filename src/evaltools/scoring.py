@@ -23,6 +23,9 @@ TEN_THOUSAND = Decimal(10_000)
 
 Method = Literal["rule", "evaluator", "missing"]
 
+# What a form writes as the 实际完成值 of a zero target ("0起" → "无").
+NONE_HAPPENED = frozenset({"无", "零", "没有", "未发生", "无发生", "0"})
+
 
 @dataclass(frozen=True)
 class ExecutionScore:
@@ -159,9 +162,12 @@ def measured_value(indicator: Indicator, target: Target) -> Quantity | None:
     unit = target.quantity.unit
     if indicator.actual_value is not None:
         return parse_quantity(indicator.actual_value, unit)
-    if not indicator.actual.strip():
+    text = indicator.actual.strip()
+    if not text:
         return None
-    return parse_quantity(indicator.actual, unit) or find_quantity(indicator.actual, unit)
+    if target.quantity.value == 0 and text.rstrip("。.") in NONE_HAPPENED:
+        return Quantity(ZERO, unit)  # "安全事故 0起": "无"
+    return parse_quantity(text, unit) or find_quantity(text, unit)
 
 
 def indicator_score(index: int, indicator: Indicator, rules: Rules) -> IndicatorScore:

@@ -74,6 +74,11 @@ class Quantity:
             return Quantity(self.value, unit or self.unit)
         mine, theirs = _UNIT_FACTORS.get(self.unit), _UNIT_FACTORS.get(unit)
         if mine is None or theirs is None or mine[0] != theirs[0]:
+            # 万人 and 人, 万亩 and 亩: a 万 in front is 10⁴ of the same thing
+            if self.unit == "万" + unit:
+                return Quantity(self.value * 10_000, unit)
+            if unit == "万" + self.unit:
+                return Quantity(self.value / 10_000, unit)
             return None
         return Quantity(self.value * mine[1] / theirs[1], unit)
 
