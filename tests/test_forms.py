@@ -97,7 +97,8 @@ def test_reports_hold_what_real_forms_leave_blank(case, tmp_path):
     findings_of(case, tmp_path)
     report = ProjectReport.load(tmp_path / "params" / "2024" / "dept" / case.name)
     html = "".join([report.cover(), report.review(), report.first_page(), report.overview(), report.funds(),
-                    report.performance(), report.conclusion(), report.closing(), report.form()])
+                    report.organisation(), report.performance(), report.conclusion(), report.lessons(),
+                    report.closing(), report.form(), report.provenance()])
     assert report.params.project.name in html
     if case.stem == "clean-extra-budget-rows":
         assert "财政专户管理资金" in report.form() and "单位资金" in report.form()

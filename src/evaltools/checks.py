@@ -553,7 +553,7 @@ def _budget_adjusted(ctx: Context) -> Iterator[Raised]:
         "未说明调整原因（追加、调减或调剂的依据）")
 
 
-@check("EXEC-UNEXPLAINED", "warning", "预算执行率低于100%（或规则 execution.explain_below 所定比例）却未说明原因")
+@check("EXEC-UNEXPLAINED", "warning", "预算执行率低于100%（或省里规则所定的比例，如90%）却未说明原因")
 def _execution_unexplained(ctx: Context) -> Iterator[Raised]:
     rate, threshold = ctx.card.execution.rate, ctx.rules.execution.explain_below
     # compared as the form shows it: 99.996 % is "100.00%", not below 100 %
