@@ -36,6 +36,7 @@ score: setup
 	$(BIN)/evaltools score $(PARAMS)
 
 test: setup
+	@scripts/system-deps.sh --test
 	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest
 
