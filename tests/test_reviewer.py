@@ -127,6 +127,7 @@ class TestGoalsAndText:
         assert reviewer.bare_goal("完成农村饮水安全工程维修养护32处，保障4.2万人饮水安全", "农村饮水安全工程维修养护") is None
 
     def test_unspent_shares_and_amounts_are_read_from_text(self):
+        assert list(reviewer.unspent_shares("剩余10%工程量将于明年完成")) == []
         [share] = reviewer.unspent_shares("剩余3%尾款待验收后支付")
         assert share.value == 3 and not reviewer.cited_agrees(share, D("13.8"))
         [amount] = reviewer.unspent_amounts("结余资金110400元为质保金")

@@ -206,11 +206,19 @@ def _wan(value: Decimal, unit: str) -> Decimal:
     return value / TEN_THOUSAND if unit == "元" else value
 
 
+_MONEY_WORDS = re.compile(r"款|资金|经费|预算|金额|费用")
+
+
 def unspent_shares(text: str) -> Iterator[Cited]:
-    for match in _UNSPENT_SHARE.finditer(text or ""):
+    """Shares of the budget a text says are unspent: "剩余3%尾款", "结余资金13.8%". "剩余10%工程量"
+    is work, not money, and is left alone."""
+    text = text or ""
+    for match in _UNSPENT_SHARE.finditer(text):
         number = parse_number(match.group(1) or match.group(2))
-        if number is not None:
-            yield Cited(match.group(0), number, number, "%")
+        around = text[match.start(): match.end() + 4]
+        if number is None or match.group(0).startswith(("剩余", "余下", "尚余")) and not _MONEY_WORDS.search(around):
+            continue
+        yield Cited(match.group(0), number, number, "%")
 
 
 def unspent_amounts(text: str) -> Iterator[Cited]:
