@@ -423,7 +423,7 @@ def _unit_doubt(ctx: Context) -> Iterator[Raised]:
 @check("WRONG-CATEGORY", "warning", "指标疑似放错了类别（成本放在效益下、非满意度放在满意度下等），并说明依据")
 def _wrong_category(ctx: Context) -> Iterator[Raised]:
     for row in ctx.card.indicators:
-        found = reviewer.misplaced(row.indicator.name, row.level1, row.target)
+        found = reviewer.misplaced(row.indicator.name, row.level1, row.level2, row.target)
         if found:
             yield ("indicators", row.index, "level2"), (
                 f"“{row.indicator.name}”放在{row.level2}下，看来应属{found.should_be}：{found.why}")

@@ -134,21 +134,22 @@ class Misplaced:
     why: str
 
 
-def misplaced(name: str, level1: str | None, target: Target) -> Misplaced | None:
-    """An indicator that looks as if it belongs to another 一级指标, and why it looks so."""
+def misplaced(name: str, level1: str | None, level2: str, target: Target) -> Misplaced | None:
+    """An indicator that looks as if it belongs to another category, and why it looks so."""
     unit = target.quantity.unit if target.quantity else ""
-    if level1 == "效益指标":
+    satisfaction_row = level1 == "满意度指标" or "满意" in level2
+    if level1 == "效益指标" and not satisfaction_row:
         cost = _COST_WORDS.search(name)
         # A cost is named as one (…费用, …成本) or measured in money; "预算绩效管理水平" is neither.
         named_cost = _COST_NOUN.search(name)
         if cost and not _BENEFIT_WORDS.search(name) and (unit in _MONEY or named_cost):
             return Misplaced("成本指标", f"名称含“{cost.group(0)}”、没有节约或增收之意"
                              + (f"，指标值是金额（{target}）" if unit in _MONEY else ""))
-    if level1 in ("产出指标", "效益指标"):
+    if not satisfaction_row:
         satisfied = re.search(r"满意度|满意率", name)
         if satisfied:
             return Misplaced("满意度指标", f"名称含“{satisfied.group(0)}”")
-    if level1 == "满意度指标" and not _SATISFACTION.search(name):
+    if satisfaction_row and not _SATISFACTION.search(name):
         return Misplaced("产出或效益指标", "名称中没有“满意”“投诉”“认可”等满意度的说法")
     return None
 
