@@ -326,10 +326,13 @@ def _tier(ctx: Context) -> Iterator[Raised]:
 
 
 def _lost_points(row: IndicatorScore) -> Decimal:
-    """Points the row lost, by the rule's score or, where the rule cannot score it, the stated one."""
+    """Points the row lost: by the rule's score, or by the form's own 得分 where that is lower
+    (a deduction the form states needs its reason even where the rule would not deduct)."""
     if row.method == "missing" and row.indicator.score is None:
         return Decimal(0)  # nothing stated, nothing computed: SCORE-MISSING or NOT-A-NUMBER say so
-    return max(row.lost, Decimal(0))
+    stated = row.indicator.score
+    stated_loss = row.weight - stated if stated is not None and row.indicator.weight is not None else Decimal(0)
+    return max(row.lost, stated_loss, Decimal(0))
 
 
 @check("DEVIATION-MISSING", "error", "扣分（计算的或表中所填的）或未达到指标值，却没有偏差原因分析及改进措施")
@@ -345,7 +348,7 @@ def _deviation_missing(ctx: Context) -> Iterator[Raised]:
             )
         elif lost > 0:
             yield ("indicators", row.index, "deviation"), (
-                f"扣 {plain_number(lost)} 分（{plain_number(row.score)}/{plain_number(row.weight)}），偏差原因分析及改进措施为空"
+                f"扣 {plain_number(lost)} 分（{plain_number(row.weight - lost)}/{plain_number(row.weight)}），偏差原因分析及改进措施为空"
             )
 
 

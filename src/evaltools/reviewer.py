@@ -167,7 +167,8 @@ def restates_execution(name: str) -> str | None:
 # --- 年度总体目标 ---------------------------------------------------------------------------------------
 
 _BARE_NUMBER = re.compile(r"[\d.,，%％‰万亿元个项次≥≤><=＞＜\s]*")
-_FILLER = re.compile(r"项目|资金|经费|专项|已|全部|按时|完成|顺利|实施|年度|的|了|\d{4}年?")
+# Words around a name that add nothing: "完成××项目", "保障××运行维护".
+_FILLER = re.compile(r"项目|资金|经费|专项|已经|已|全部|按时|完成|顺利|实施|年度|的|了|保障|做好|开展|确保|用于|\d{4}年?")
 
 
 def bare_goal(text: str, project_name: str) -> str | None:
@@ -178,7 +179,9 @@ def bare_goal(text: str, project_name: str) -> str | None:
     if _BARE_NUMBER.fullmatch(stripped):
         return f"只写了“{text.strip()}”，没有说明目标或完成的内容"
     name = _PUNCTUATION.sub("", project_name or "")
-    if name and len(stripped) <= len(name) + 8 and name in stripped and not _FILLER.sub("", stripped.replace(name, "")):
+    rest = _FILLER.sub("", stripped)
+    repeated = name in stripped and not _FILLER.sub("", stripped.replace(name, ""))
+    if name and len(stripped) <= len(name) + 8 and (repeated or len(rest) >= 2 and rest in name):
         return f"只重复了项目名称“{project_name}”，没有说明目标或完成的内容"
     return None
 
