@@ -87,6 +87,8 @@ FAILING: dict[str, list[Callable[[dict], None]]] = {
                                 set_in(d, "budget.appropriation.reason", "剩余3%尾款待验收后支付"))],
     "BUDGET-ADJUSTED": [lambda d: (wipe_texts(d), set_in(d, "budget.appropriation.initial", 50))],
     "EXEC-UNEXPLAINED": [lambda d: (wipe_texts(d), set_in(d, "budget.appropriation.executed", 100), d.pop("spending"))],
+    "FORM-BLANK": [lambda d: (wipe_texts(d), set_in(d, "declared.total_score", "")),
+                   lambda d: (wipe_texts(d), set_in(ind(d, "数量"), "score", "/"))],
     "REPORT-FIELD": [lambda d: set_in(d, "project.department", ""),
                      lambda d: set_in(d, "evaluation.method", "")],
 }
@@ -130,6 +132,7 @@ PASSING: dict[str, list[Callable[[dict], None]]] = {
     "EXEC-UNEXPLAINED": [lambda d: (wipe_texts(d), set_in(d, "budget.appropriation.executed", 100), d.pop("spending"),
                                     set_in(d, "budget.appropriation.reason", "结余6.62万元为合同尾款"))],
     "REPORT-FIELD": [lambda d: (wipe_texts(d), set_in(d, "evaluation.method", ""))],
+    "FORM-BLANK": [lambda d: set_in(d, "declared.total_score", "")],  # a report may leave it to be computed
 }
 
 

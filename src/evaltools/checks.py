@@ -640,6 +640,19 @@ def _text_figures(ctx: Context) -> Iterator[Raised]:
                     f"“{row.indicator.name}”的实际完成值为 {actual}，而全年执行数为 {plain_number(executed)} 万元")
 
 
+@check("FORM-BLANK", "warning", "自评表（无报告正文）中执行率、得分或总分栏为空")
+def _form_blank(ctx: Context) -> Iterator[Raised]:
+    params = ctx.params
+    if not params.form_only:
+        return  # a report's params may leave what is computed unstated
+    for key in ("execution_rate", "execution_score", "total_score"):
+        if getattr(params.declared, key) is None:
+            yield ("declared", key), f"表中{type(params.declared).title_of(key).removesuffix('（%）')}为空"
+    for row in ctx.card.indicators:
+        if row.method == "rule" and row.indicator.score is None:
+            yield ("indicators", row.index, "score"), f"“{row.indicator.name}”的得分为空（按规则应为 {row.score}）"
+
+
 @check("REPORT-FIELD", "error", "主管部门为空；报告（非仅自评表）缺少评价方式、评价机构或年度总体目标")
 def _report_field(ctx: Context) -> Iterator[Raised]:
     params = ctx.params

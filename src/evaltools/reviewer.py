@@ -38,7 +38,7 @@ def agrees_as_written(stated: Decimal, exact: Decimal) -> bool:
 _PUNCTUATION = re.compile(r"[\s。．.，,；;：:、!！?？“”\"'（）()]+")
 # Entries in a 原因 or 偏差原因 cell that explain nothing.
 NON_REASONS = frozenset({
-    "0", "无", "暂无", "没有", "无偏差", "无差异", "无原因", "无问题", "不适用", "略", "同上", "/", "／", "-", "－",
+    "0", "无", "暂无", "没有", "无偏差", "无差异", "无原因", "无问题", "不适用", "略", "/", "／", "-", "－",
     "—", "——", "无无", "null", "none", "na", "n/a",
 })
 
