@@ -65,6 +65,8 @@ def _percent(value: Any) -> Any:
 Points = Annotated[Decimal | None, BeforeValidator(_points)]
 # A stated 执行率 in percent ("86%" or 86), None when the cell is blank.
 Percent = Annotated[Decimal | None, BeforeValidator(_percent)]
+# An amount in 万元 whose cell may be blank or "/" on the form.
+FormWan = Annotated[Wan | None, BeforeValidator(_blank_to_none)]
 # A text cell that may be left blank (read as "").
 Text = Annotated[str, BeforeValidator(_none_to_empty)]
 
@@ -245,9 +247,9 @@ class Investment(Params):
 
 
 class BudgetRow(Params):
-    initial: Annotated[Wan | None, BeforeValidator(_blank_to_none)] = Field(None, title="年初预算数")
-    annual: Annotated[Wan | None, BeforeValidator(_blank_to_none)] = Field(None, title="全年预算数")
-    executed: Annotated[Wan | None, BeforeValidator(_blank_to_none)] = Field(None, title="全年执行数")
+    initial: FormWan = Field(None, title="年初预算数")
+    annual: FormWan = Field(None, title="全年预算数")
+    executed: FormWan = Field(None, title="全年执行数")
     rate: Percent = Field(None, title="执行率（表中所填，%）")
     reason: str | None = Field(None, title="原因（预算调整、未执行的说明）")
 
