@@ -144,3 +144,8 @@ class TestGoalsAndText:
 def test_points_may_be_printed_with_their_unit():
     row = Indicator(level2="数量指标", name="x", weight="10分", score="9.5分")
     assert (row.weight, row.score) == (D(10), D("9.5"))
+
+
+def test_a_completion_rate_may_pass_100_percent():
+    parsed = parse_target("≥100%")
+    assert list(reviewer.unit_problems("年度任务完成率", parsed, parse_quantity("105%", "%"))) == []

@@ -92,8 +92,9 @@ def target_in_name(name: str) -> str | None:
 # --- units ------------------------------------------------------------------------------------------
 
 # Rates that cannot exceed 100 %: a share of those served, passed, covered.
-_CAPPED_RATE = re.compile(r"满意|合格率|覆盖率|知晓率|达标率|及时率|准确率|完好率|正确率|通过率|普及率|入学率|参保率|到位率|执行率|"
-                          r"完成率|验收率|受益率|使用率|就业率|出勤率|巩固率|回收率|结案率|办结率|公开率|留存率|占比|比例")
+# (Not 完成率, 增长比例 or 到位率: those may pass 100 %.)
+_CAPPED_RATE = re.compile(r"满意|合格率|覆盖率|知晓率|达标率|及时率|准确率|完好率|正确率|通过率|普及率|入学率|参保率|"
+                          r"验收率|受益率|使用率|就业率|出勤率|巩固率|回收率|结案率|办结率|公开率|留存率|占比")
 # Names that count things; a percent makes no sense for them unless the name speaks of a rate.
 _COUNT = re.compile(r"人数|人次|次数|个数|户数|家数|场次|场数|套数|台数|件数|项数|册数|床位数|公里数|面积|天数|数量|批次")
 _RATE = re.compile(r"率|比|占|覆盖|满意|程度|增长|下降|提高|降低|增幅|降幅")
