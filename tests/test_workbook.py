@@ -175,3 +175,14 @@ def test_what_the_official_layout_has_no_cell_for_survives_the_round_trip(tmp_pa
     [data] = import_workbook(workbook)
     back = ProjectParams.model_validate(_drop_nulls(data))
     assert back.budget == params.budget and back.evaluation.form.finance_head == "李芳"
+
+
+def test_number_formats_and_rounding_come_from_the_rules(seed, tmp_path):
+    from evaltools.rules import Display
+
+    rules = seed.rules.model_copy(update={"display": Display(score=0, money=1), "decimals": 1})
+    sheet = load_workbook(export_workbook([(seed.params, rules)], tmp_path / "rules.xlsx")).worksheets[0]
+    assert sheet["I6"].number_format == "0" and sheet["I6"].value.endswith(",1),0)")  # ROUND(…, decimals)
+    assert sheet["E6"].number_format == "0.0" and sheet["H6"].number_format == "0.00%"
+    total_row = next(r for r in range(13, 30) if sheet[f"A{r}"].value == "总分")
+    assert f"ROUND(H{total_row},1)>=90" in sheet[f"I{total_row}"].value

@@ -411,9 +411,9 @@ def build_parser() -> argparse.ArgumentParser:
     template.add_argument("--rules", action="append", default=[], metavar="FILE", help="评分规则文件（默认全国规则）")
     template.set_defaults(run=cmd_template_xlsx)
 
-    render_cmd = commands.add_parser("render", help="把已执行的笔记本重新渲染为 HTML/PDF，不再执行")
+    render_cmd = commands.add_parser("render", help="把已执行的笔记本重新渲染为 HTML/PDF/Word，不再执行")
     render_cmd.add_argument("notebooks", nargs="+", metavar="EXECUTED.ipynb")
-    render_cmd.add_argument("--to", default="html,pdf", help="输出格式，逗号分隔：html,pdf")
+    render_cmd.add_argument("--to", default="html,pdf", help="输出格式，逗号分隔：html,pdf,docx（默认 html,pdf）")
     render_cmd.set_defaults(run=cmd_render)
     return parser
 
