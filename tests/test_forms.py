@@ -101,6 +101,7 @@ def test_reports_hold_what_real_forms_leave_blank(case, tmp_path):
              report.closing(), report.form(), report.provenance()]
     html = "".join(str(part) for part in parts)
     assert report.params.project.name in html
+    assert "某水绩评〔2025〕3号" in str(report.cover()) and "财务负责人：李芳" in str(report.form())  # 报告编号, 财务负责人
     if case.stem == "clean-extra-budget-rows":
         assert "财政专户管理资金" in str(report.form()) and "单位资金" in str(report.form())
     word = WordWriter()

@@ -175,6 +175,9 @@ def test_what_the_official_layout_has_no_cell_for_survives_the_round_trip(tmp_pa
     [data] = import_workbook(workbook)
     back = ProjectParams.model_validate(_drop_nulls(data))
     assert back.budget == params.budget and back.evaluation.form.finance_head == "李芳"
+    sheet = load_workbook(workbook).worksheets[0]
+    texts = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert "单位资金" in texts and any("财务负责人：李芳" in t for t in texts)  # on the form itself
 
 
 def test_number_formats_and_rounding_come_from_the_rules(seed, tmp_path):

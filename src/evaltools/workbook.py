@@ -48,9 +48,9 @@ OTHER_SHEET = "其他参数"
 # What the form itself holds; everything else goes to the OTHER_SHEET as path → value rows.
 FORM_KEYS = ("goals", "indicators")
 FORM_FIELDS = {("project", "name"), ("project", "department"), ("project", "implementer"), ("budget", "total"),
-               *(("budget", row, column) for row in ("appropriation", "carryover", "other")
+               *(("budget", row, column) for row in ("appropriation", "carryover", "special_account", "unit_funds", "other")
                  for column in ("initial", "annual", "executed")),
-               *(("evaluation", "form", key) for key in ("unit_head", "filled_by", "phone", "date"))}
+               *(("evaluation", "form", key) for key in ("unit_head", "finance_head", "filled_by", "phone", "date"))}
 
 
 # --- export ----------------------------------------------------------------------------------------
@@ -355,6 +355,7 @@ def read_form(sheet: Worksheet, file: Path) -> dict[str, Any]:
     columns = {label: r.find(label) for label in ("年初预算数", "全年预算数", "全年执行数")}
     budget: dict[str, Any] = {}
     for key, labels in (("appropriation", ("其中：当年财政拨款", "当年财政拨款")), ("carryover", ("上年结转资金",)),
+                        ("special_account", ("财政专户管理资金",)), ("unit_funds", ("单位资金",)),
                         ("other", ("其他资金",))):
         found = r.find(*labels)
         if found is None:
@@ -414,8 +415,8 @@ def read_form(sheet: Worksheet, file: Path) -> dict[str, Any]:
     if footer:
         text = r.text(*footer) or ""
         form = {}
-        for key, label in (("unit_head", "单位负责人签字"), ("filled_by", "填表人"), ("phone", "联系电话"),
-                           ("date", "填报日期")):
+        for key, label in (("unit_head", "单位负责人签字"), ("finance_head", "财务负责人"), ("filled_by", "填表人"),
+                           ("phone", "联系电话"), ("date", "填报日期")):
             match = re.search(label + r"[：:]\s*(\S*)", text)
             # a blank date is printed as "年  月  日" to write on: nothing to import
             if match and match.group(1) and not (key == "date" and not re.search(r"\d", match.group(1))):
