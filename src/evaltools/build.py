@@ -17,7 +17,7 @@ from evaltools.errors import RenderError
 from evaltools.execute import Loaded, execute, load, normalize, notebook_for, stderr_of
 from evaltools.export import DEFAULT_FORMATS, check_formats, made_from, write_all
 from evaltools.files import write_atomic
-from evaltools.workspace import LoadedProject, fingerprint_notebook, workspace_root
+from evaltools.workspace import LoadedProject, absolute, fingerprint_notebook, workspace_root
 
 
 @dataclass
@@ -31,8 +31,12 @@ class Outputs:
 
 def output_folder(loaded: Loaded, out_root: Path | None = None) -> Path:
     """``outputs/<year>/<department folder>/<project file stem>/``, wherever the params live;
-    a department's own report goes to ``…/<department folder>/_department/``."""
-    path = loaded.path.resolve()
+    a department's own report goes to ``…/<department folder>/_department/``.
+
+    The workspace is the one the file was named in: a project file that is a link into
+    another workspace still has its report here, never written into the other one.
+    """
+    path = absolute(loaded.path)
     base = Path(out_root) if out_root is not None else workspace_root(path) / "outputs"
     return base / str(loaded.year) / path.parent.name / path.stem
 
