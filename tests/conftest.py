@@ -4,6 +4,7 @@ make the failing cases, so each test states only what it changes."""
 from __future__ import annotations
 
 import copy
+import re
 import shutil
 from decimal import Decimal
 from collections.abc import Callable
@@ -72,9 +73,9 @@ def add_project(department: Path, stem: str, name: str, annual: str = "106.62", 
     text = text.replace("name: 公共资源交易平台运行维护费", f"name: {name}", 1)
     text = text.replace("appropriation: {initial: 0.00, annual: 106.62, executed: 106.62}",
                         f"appropriation: {{initial: 0.00, annual: {annual}, executed: {executed}}}")
-    spent = (Decimal(executed) - Decimal("106.62")) * 10000
-    if spent:
-        text = text.replace("spending:  # 元\n", f"spending:  # 元\n  - {{item: 调整, amount: {spent:.2f}}}\n")
+    if Decimal(executed) != Decimal("106.62"):  # one spending line that sums to the new amount (money is never negative)
+        text = re.sub(r"(spending:  # 元\n)(  - .*\n)+", lambda m: f"{m.group(1)}  - {{item: 维修（护）费, amount: "
+                      f"{Decimal(executed) * 10000:.2f}}}\n", text)
     text = text.replace("declared:\n  execution_rate: 100.00\n  execution_score: 10\n  total_score: 96\n  grade: 优\n", "")
     path = department / f"{stem}.yaml"
     path.write_text(text, encoding="utf-8")
