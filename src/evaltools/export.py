@@ -74,8 +74,38 @@ def cjk_fonts_installed() -> bool:
     return bool(listing.stdout.strip())
 
 
+def _offline(url: str) -> None:
+    """Raise unless ``url`` is the report's own: inline data, or a file of evaltools' templates.
+    The PDF renderer asks this for every image and stylesheet, so a report never reaches the
+    network (a narrative's ``![](http://…)``) nor reads another file of the machine."""
+    if url.startswith("data:"):
+        return
+    if url.startswith("file:"):
+        from urllib.parse import unquote, urlsplit
+
+        path = Path(unquote(urlsplit(url).path)).resolve()
+        if path.is_relative_to(_templates().resolve()):
+            return
+    raise ValueError(f"报告离线生成，不读取 {url[:200]}")
+
+
+@functools.cache
+def _url_fetcher():
+    from weasyprint import urls
+
+    if not hasattr(urls, "URLFetcher"):  # WeasyPrint < 68 takes a function
+        return lambda url: (_offline(url), urls.default_url_fetcher(url))[1]
+
+    class OfflineFetcher(urls.URLFetcher):
+        def fetch(self, url, headers=None):
+            _offline(url)
+            return super().fetch(url, headers)
+
+    return OfflineFetcher()
+
+
 def to_pdf(html: str) -> bytes:
-    """The same page as an A4 PDF with embedded CJK fonts, in-process (WeasyPrint)."""
+    """The same page as an A4 PDF with embedded CJK fonts, in-process (WeasyPrint), offline."""
     import weasyprint
 
     if not cjk_fonts_installed():
@@ -83,7 +113,7 @@ def to_pdf(html: str) -> bytes:
 
         warnings.warn(CJK_FONT_MISSING, stacklevel=2)
 
-    return weasyprint.HTML(string=html, base_url=None).write_pdf()
+    return weasyprint.HTML(string=html, base_url=None, url_fetcher=_url_fetcher()).write_pdf()
 
 
 def made_from(notebook: nbformat.NotebookNode, formats: Sequence[str]) -> tuple[dict[str, bytes | str], list[str]]:
