@@ -37,12 +37,13 @@ METHOD_LABELS = {"rule": "规则计算", "evaluator": "评价组打分", "missin
 
 def _projects(paths: Sequence[str], rules: Sequence[str]) -> Iterator[LoadedProject | ParamsError]:
     """Each project under ``paths``, or the error that stopped it from loading."""
-    try:
-        files = find_project_files(paths)
-    except ParamsError as exc:
-        yield exc
-        return
-    for file in files:
+    files = []
+    for path in paths:  # a path that is wrong does not stop the others
+        try:
+            files += find_project_files([path])
+        except ParamsError as exc:
+            yield exc
+    for file in dict.fromkeys(files):
         try:
             yield load_project(file, rules)
         except ParamsError as exc:

@@ -85,7 +85,10 @@ def find_department_files(paths: Iterable[Path | str]) -> list[Path]:
     """
     found = []
     for path in map(Path, paths):
-        candidates = sorted(path.rglob(DEPARTMENT_FILE)) if path.is_dir() else [path] if is_department_file(path) else []
+        try:
+            candidates = sorted(path.rglob(DEPARTMENT_FILE)) if path.is_dir() else [path] if is_department_file(path) else []
+        except OSError:
+            continue  # a path that cannot be read is reported where the projects are found
         for candidate in candidates:
             try:
                 data = read_yaml(candidate).data
