@@ -240,3 +240,14 @@ def test_a_project_linked_from_another_workspace_is_rendered_in_this_one(workspa
     link = workspace / "2024" / "xiangxi-ggzy" / "linked.yaml"
     link.symlink_to(other / "elsewhere.yaml")
     assert output_folder(load(link)) == workspace.parent / "outputs" / "2024" / "xiangxi-ggzy" / "linked"
+
+
+def test_a_report_folder_that_links_out_of_the_outputs_is_refused_before_any_work(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    outputs = tmp_path / "outputs"
+    (outputs / "2024").mkdir(parents=True)
+    (outputs / "2024" / "xiangxi-ggzy").symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(RenderError, match="链接"):
+        run(SEED, ["html"], out_root=outputs)
+    assert list(elsewhere.iterdir()) == []

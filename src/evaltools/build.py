@@ -37,8 +37,18 @@ def output_folder(loaded: Loaded, out_root: Path | None = None) -> Path:
     another workspace still has its report here, never written into the other one.
     """
     path = absolute(loaded.path)
-    base = Path(out_root) if out_root is not None else workspace_root(path) / "outputs"
-    return base / str(loaded.year) / path.parent.name / path.stem
+    return outputs_root(loaded, out_root) / str(loaded.year) / path.parent.name / path.stem
+
+
+def outputs_root(loaded: Loaded, out_root: Path | None = None) -> Path:
+    return Path(out_root) if out_root is not None else workspace_root(loaded.path) / "outputs"
+
+
+def _refuse_links_out(folder: Path, root: Path) -> None:
+    """A report folder inside the outputs that is a link to elsewhere would be written there."""
+    if not folder.resolve().is_relative_to(root.resolve()):
+        raise RenderError(f"{folder} 是指向输出文件夹之外（{folder.resolve()}）的链接：报告只写在输出文件夹之内，"
+                          "请删除这个链接后再运行")
 
 
 def run(project_file: Path | str | Loaded, formats: Iterable[str] = DEFAULT_FORMATS, out_root: Path | None = None,
@@ -52,6 +62,7 @@ def run(project_file: Path | str | Loaded, formats: Iterable[str] = DEFAULT_FORM
     formats = check_formats(formats)
     project = project_file if isinstance(project_file, Loaded) else load(project_file, rules_files)
     folder = output_folder(project, out_root)
+    _refuse_links_out(folder, outputs_root(project, out_root))
     executed_path = folder / "report.ipynb"
     executed = execute(project, executed_path, notebook, rules_files, timeout, warm=warm)
     timings = normalize(executed)
