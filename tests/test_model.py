@@ -58,3 +58,14 @@ def test_text_that_excel_or_word_cannot_hold_is_refused_naming_the_field():
         Goals(expected="保障\x07运行", achieved="")
     [error] = info.value.errors()
     assert error["loc"] == ("expected",) and "U+0007" in describe(error)
+
+
+@pytest.mark.parametrize("value", ["1e309", "1e999999999", "-1e999999999", "NaN"])
+def test_scores_and_stated_figures_are_finite_and_bounded(value):
+    from evaltools.model import Declared, Indicator
+
+    assert "有限" in problem(Declared, total_score=value)
+    indicator = {"level2": "数量指标", "name": "x", "target": "≥1", "weight": 10}
+    assert "有限" in problem(Indicator, **indicator, score=value)
+    # a measured value that is no usable number stays text, for the NOT-A-NUMBER check to name
+    assert Indicator(**indicator, actual_value=value).actual_value == value

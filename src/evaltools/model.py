@@ -16,7 +16,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
 
-MAX_AMOUNT = Decimal(10) ** 12  # in 元 or 万元: more than any budget, fewer digits than a typo like 1e309
+MAX_DIGITS = 12  # below 10^12 in 元 or 万元: more than any budget, fewer digits than a typo like 1e309
 _THOUSANDS = re.compile(r"\s*[+-]?\d{1,3}(?:[,，]\d{3})+(?:\.\d*)?\s*")
 # Characters XML (hence Excel and Word files) cannot hold; Word pastes some of them (U+000B…).
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -35,7 +35,7 @@ def _amount(places: int, unit: str):
             raise ValueError("应为有限的数字")
         if value < 0:
             raise ValueError(f"金额不能为负数，实际为 {value}")
-        if value >= MAX_AMOUNT:
+        if value.adjusted() >= MAX_DIGITS:
             raise ValueError(f"金额过大（应小于 10^12 {unit}），实际为 {value:.6g}")
         if -min(value.normalize().as_tuple().exponent, 0) > places:  # type: ignore[operator]
             raise ValueError(f"以{unit}计的金额最多 {places} 位小数，实际为 {value}")
@@ -44,6 +44,13 @@ def _amount(places: int, unit: str):
     return check
 
 
+def _bounded(value: Decimal) -> Decimal:
+    if not value.is_finite() or value.adjusted() >= MAX_DIGITS:  # no arithmetic: 1e999999999 overflows it
+        raise ValueError(f"应为有限且小于 10^12 的数字，实际为 {value:.6g}")
+    return value
+
+
+Number = Annotated[Decimal, AfterValidator(_bounded)]  # a score, a rate, a measured value
 Wan = Annotated[Decimal, BeforeValidator(_no_thousands_separator), AfterValidator(_amount(6, "万元"))]  # 万元
 Yuan = Annotated[Decimal, BeforeValidator(_no_thousands_separator), AfterValidator(_amount(2, "元"))]  # 元，到分
 
@@ -277,11 +284,11 @@ class Indicator(Params):
     name: str = Field(title="三级指标", min_length=1)
     target: str = Field(title="年度指标值")
     actual: str = Field("", title="实际完成值")
-    actual_value: Decimal | str | None = Field(
+    actual_value: Number | str | None = Field(
         None, title="实际完成值（数值）", union_mode="left_to_right"
     )
     weight: Decimal = Field(title="分值", ge=0, le=100)
-    score: Decimal | None = Field(None, title="得分")
+    score: Number | None = Field(None, title="得分")
     tier: Literal["达成", "部分达成", "未达成"] | None = Field(None, title="完成档次")
     deviation: str | None = Field(None, title="偏差原因分析及改进措施")
 
@@ -327,9 +334,9 @@ class Narrative(Params):
 class Declared(Params):
     """Figures as a submitted form states them; checked against the computed ones."""
 
-    execution_rate: Decimal | None = Field(None, title="执行率（%）")
-    execution_score: Decimal | None = Field(None, title="执行率得分")
-    total_score: Decimal | None = Field(None, title="总分")
+    execution_rate: Number | None = Field(None, title="执行率（%）")
+    execution_score: Number | None = Field(None, title="执行率得分")
+    total_score: Number | None = Field(None, title="总分")
     grade: str | None = Field(None, title="等级")
 
 
