@@ -470,9 +470,9 @@ def build_parser() -> argparse.ArgumentParser:
     template.add_argument("--force", action="store_true", help="覆盖已有的文件")
     template.set_defaults(run=cmd_template_xlsx)
 
-    render_cmd = commands.add_parser("render", help="把已执行的笔记本重新渲染为 HTML/PDF，不再执行")
+    render_cmd = commands.add_parser("render", help="把已执行的笔记本重新渲染为 HTML/PDF/Word，不再执行")
     render_cmd.add_argument("notebooks", nargs="+", metavar="EXECUTED.ipynb")
-    render_cmd.add_argument("--to", default="html,pdf", help="输出格式，逗号分隔：html,pdf")
+    render_cmd.add_argument("--to", default="html,pdf", help="输出格式，逗号分隔：html,pdf,docx（默认 html,pdf）")
     render_cmd.set_defaults(run=cmd_render)
     debug_help = "出错时显示完整的 traceback（供报告问题）"
     parser.add_argument("--debug", action="store_true", help=debug_help)
