@@ -67,6 +67,20 @@ def write_yaml(path: Path, data: dict) -> Path:
     return path
 
 
+def problem_after_edit(workspace: Path, old: str, new: str):
+    """Edit the seed project's text in a workspace copy; the one problem loading it then raises."""
+    from evaltools.yamlio import ParamsError
+
+    project_file = workspace / "2024" / "xiangxi-ggzy" / "platform-maintenance.yaml"
+    text = project_file.read_text(encoding="utf-8")
+    assert old in text
+    project_file.write_text(text.replace(old, new), encoding="utf-8")
+    with pytest.raises(ParamsError) as info:
+        load_project(project_file)
+    [problem] = info.value.problems
+    return problem
+
+
 def add_project(department: Path, stem: str, name: str, annual: str = "106.62", executed: str = "106.62") -> Path:
     """A second project beside the seed: the seed's text with another name and budget."""
     text = (department / "platform-maintenance.yaml").read_text(encoding="utf-8")

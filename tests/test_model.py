@@ -8,6 +8,8 @@ from pydantic import ValidationError
 from evaltools.model import BudgetRow, SpendingItem
 from evaltools.yamlio import describe
 
+from conftest import problem_after_edit
+
 
 def problem(model, **values) -> str:
     with pytest.raises(ValidationError) as info:
@@ -38,16 +40,9 @@ class TestMoney:
         assert BudgetRow(annual=value).annual == Decimal(value)
 
     def test_the_file_and_field_are_named(self, workspace):
-        from evaltools.workspace import load_project
-        from evaltools.yamlio import ParamsError
-
-        project_file = workspace / "2024" / "xiangxi-ggzy" / "platform-maintenance.yaml"
-        text = project_file.read_text(encoding="utf-8")
-        project_file.write_text(text.replace("executed: 106.62}", "executed: -10}"), encoding="utf-8")
-        with pytest.raises(ParamsError) as info:
-            load_project(project_file)
-        [found] = info.value.problems
-        assert (found.file, found.field) == (project_file, "budget.appropriation.executed") and found.line
+        found = problem_after_edit(workspace, "executed: 106.62}", "executed: -10}")
+        assert (found.file.name, found.field) == ("platform-maintenance.yaml", "budget.appropriation.executed")
+        assert found.line
         assert "不能为负数" in found.message
 
 

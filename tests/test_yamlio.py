@@ -10,7 +10,7 @@ import pytest
 from evaltools.yamlio import ParamsError, deep_merge, read_yaml
 from evaltools.workspace import find_project_files, load_project
 
-from conftest import SEED
+from conftest import SEED, problem_after_edit
 
 
 class TestDeepMerge:
@@ -167,49 +167,31 @@ class TestHostileFiles:
         with pytest.raises(ParamsError, match="循环引用"):
             read_yaml(path)
 
-    def test_an_impossible_date_is_located(self, tmp_path):
-        path = tmp_path / "date.yaml"
-        path.write_text("year: 2024\nreport_date: 2025-02-30\n", encoding="utf-8")
+    @pytest.mark.parametrize(("second_line", "says"), [
+        ("report_date: 2025-02-30", ["不存在的日期 2025-02-30"]),  # an impossible date
+        ("name: 某局\x0b信息中心", ["U+000B", "Word"]),  # a control character pasted from Word
+    ])
+    def test_what_yaml_itself_refuses_is_located(self, tmp_path, second_line, says):
+        path = tmp_path / "bad.yaml"
+        path.write_text(f"year: 2024\n{second_line}\n", encoding="utf-8")
         with pytest.raises(ParamsError) as info:
             read_yaml(path)
         [problem] = info.value.problems
-        assert problem.line == 2 and "不存在的日期 2025-02-30" in problem.message
-
-    def test_a_control_character_pasted_from_word_is_located(self, tmp_path):
-        path = tmp_path / "word.yaml"
-        path.write_text("year: 2024\nname: 某局\x0b信息中心\n", encoding="utf-8")
-        with pytest.raises(ParamsError) as info:
-            read_yaml(path)
-        [problem] = info.value.problems
-        assert problem.line == 2 and "U+000B" in problem.message and "Word" in problem.message
+        assert problem.line == 2 and all(text in problem.message for text in says)
 
     def test_an_escaped_control_character_is_refused_at_its_field(self, workspace):
-        project_file = workspace / "2024" / "xiangxi-ggzy" / "platform-maintenance.yaml"
-        text = project_file.read_text(encoding="utf-8")
-        project_file.write_text(text.replace("leader: 董佳瑛", 'leader: "董佳瑛\\v"'), encoding="utf-8")
-        with pytest.raises(ParamsError) as info:
-            load_project(project_file)
-        [problem] = info.value.problems
+        problem = problem_after_edit(workspace, "leader: 董佳瑛", 'leader: "董佳瑛\\v"')
         assert problem.field == "project.leader" and "U+000B" in problem.message and problem.line
 
     def test_a_thousands_separator_in_a_flow_mapping_is_an_error_not_a_smaller_number(self, workspace):
-        project_file = workspace / "2024" / "xiangxi-ggzy" / "platform-maintenance.yaml"
-        text = project_file.read_text(encoding="utf-8")
-        project_file.write_text(text.replace("amount: 319788.00}", "amount: 319,788.00}"), encoding="utf-8")
-        with pytest.raises(ParamsError) as info:
-            load_project(project_file)
-        [problem] = info.value.problems
+        problem = problem_after_edit(workspace, "amount: 319788.00}", "amount: 319,788.00}")
         assert "amount" in problem.message and "千位分隔符" in problem.message
-        assert text.splitlines()[problem.line - 1].strip().startswith("- {item: 维修（护）费")
+        assert problem.file.read_text(encoding="utf-8").splitlines()[problem.line - 1].strip().startswith(
+            "- {item: 维修（护）费")
 
     def test_a_thousands_separator_on_its_own_line_names_the_field(self, workspace):
-        project_file = workspace / "2024" / "xiangxi-ggzy" / "platform-maintenance.yaml"
-        text = project_file.read_text(encoding="utf-8")
-        project_file.write_text(text.replace("- {item: 维修（护）费, amount: 319788.00}",
-                                             "- item: 维修（护）费\n    amount: 319,788.00"), encoding="utf-8")
-        with pytest.raises(ParamsError) as info:
-            load_project(project_file)
-        [problem] = info.value.problems
+        problem = problem_after_edit(workspace, "- {item: 维修（护）费, amount: 319788.00}",
+                                     "- item: 维修（护）费\n    amount: 319,788.00")
         assert problem.field == "spending[0].amount" and "319788.00" in problem.message
 
     def test_an_edit_that_keeps_size_and_modification_time_is_seen(self, tmp_path):
