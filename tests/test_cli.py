@@ -105,7 +105,7 @@ def test_a_read_only_outputs_folder_is_a_message(capsys, tmp_path, monkeypatch):
 
     monkeypatch.setattr("evaltools.files.os.replace", read_only)
     code, _, err = run(capsys, "template-xlsx", "-o", str(tmp_path / "blank.xlsx"))
-    assert code == 1 and "只读" in err and "Traceback" not in err
+    assert code == 1 and "只读" in err and str(tmp_path / "blank.xlsx") in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []  # no temporary file left behind
 
 

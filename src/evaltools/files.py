@@ -37,7 +37,20 @@ def _umask() -> int:
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:
-    """Write ``path`` completely or not at all."""
+    """Write ``path`` completely or not at all.
+
+    A failure (a read-only or full disk, a name too long) is an ``OSError`` naming ``path``
+    itself, not the temporary file.
+    """
+    try:
+        _write_atomic(path, data)
+    except OSError as exc:
+        if exc.filename is None or exc.filename == str(path):
+            raise
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
+
+
+def _write_atomic(path: Path, data: bytes | str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     # The temporary name must fit where ``path``'s own name just fits.
     descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:40]}.", suffix=".tmp")
