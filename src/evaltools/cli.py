@@ -167,6 +167,10 @@ def _formats(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
+class _UsageError(Exception):
+    """The command line asks for something impossible (exit status 2)."""
+
+
 DEBUG_HINT = "加 --debug 重新运行可看到完整的出错位置（traceback）"
 
 
@@ -186,10 +190,6 @@ def _out_folder(out: str | None) -> Path | None:
     if path.exists() and not path.is_dir():
         raise _UsageError(f"--out {out} 是一个文件，应为文件夹（输出根目录）")
     return path
-
-
-class _UsageError(Exception):
-    """The command line asks for something impossible (exit status 2)."""
 
 
 def cmd_run(args: argparse.Namespace) -> int:
