@@ -14,7 +14,6 @@ is one project's result, never the batch's end.
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import functools
 import hashlib
 import json
@@ -29,19 +28,23 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from filelock import FileLock, Timeout
+
 from evaltools import __version__
 from evaltools.checks import check_department, check_project
 from evaltools.rollup import LoadedDepartment
 from evaltools.files import RUN_LOG, read_run_log, write_atomic
 from evaltools.formats import check_formats
-from evaltools.yamlio import ParamsError, read_yaml
+from evaltools.yamlio import ParamsError
 from evaltools.scoring import percent, score
 from evaltools.workspace import (
     DEPARTMENT_FILE,
     DEPARTMENT_NOTEBOOK,
     NOTEBOOK,
     LoadedProject,
+    absolute,
     default_notebook,
+    find_department_files,
     find_project_files,
     fingerprint_notebook,
     is_department_file,
@@ -121,7 +124,7 @@ def _summary(loaded: LoadedProject | LoadedDepartment) -> dict:
         "name": name,
         "year": loaded.year,
         "department": department,
-        "department_folder": loaded.path.resolve().parent.name,
+        "department_folder": absolute(loaded.path).parent.name,
         "total": str(card.total) if card else "—",
         "grade": card.grade if card else "—",
         "rate": percent(card.execution.rate, loaded.rules) if card else "—",
@@ -130,23 +133,6 @@ def _summary(loaded: LoadedProject | LoadedDepartment) -> dict:
     }
 
 
-def find_department_files(paths: Iterable[Path | str]) -> list[Path]:
-    """Department files with a department report to make: below folders, or named directly.
-
-    A ``_department.yaml`` holding only ``defaults`` has no report of its own.
-    """
-    found = []
-    for path in map(Path, paths):
-        candidates = sorted(path.rglob(DEPARTMENT_FILE)) if path.is_dir() else [path] if is_department_file(path) else []
-        for candidate in candidates:
-            try:
-                data = read_yaml(candidate).data
-            except ParamsError:
-                found.append(candidate)  # reported when it is loaded
-                continue
-            if set(data) - {"defaults"}:
-                found.append(candidate)
-    return found
 
 
 def batch_files(paths: Iterable[Path | str]) -> list[Path]:
@@ -198,13 +184,13 @@ class _Inputs:
 
     def folder(self, path: Path) -> _Folder:
         if path not in self.folders:
-            resolved = path.resolve()
+            resolved = absolute(path)
             department = resolved / DEPARTMENT_FILE
             workspace = root = workspace_root(department)
             if root == resolved:  # no params/ tree: keep the folder's name, as the outputs do
                 root = resolved.parent
             shared = [department] if department.is_file() else []
-            shared += [p.resolve() for p in rules_files_for(department)]
+            shared += [absolute(p) for p in rules_files_for(department)]
             self.folders[path] = _Folder(resolved, root, resolved.relative_to(root).as_posix(),
                                          {_relative(p, root, f"_elsewhere/{p.name}"): p for p in shared},
                                          workspace / "outputs")
@@ -267,7 +253,7 @@ def plan(files: Sequence[Path], formats: Sequence[str], out_root: Path | None = 
     """
     jobs, known = [], []
     inputs = _Inputs()
-    extra_rules = [Path(r).resolve() for r in rules_files]
+    extra_rules = [absolute(r) for r in rules_files]
     for file in files:
         department = is_department_file(file)
         kind = DEPARTMENT_NOTEBOOK if department else NOTEBOOK
@@ -277,7 +263,7 @@ def plan(files: Sequence[Path], formats: Sequence[str], out_root: Path | None = 
             continue
         base = Path(out_root) if out_root else inputs.folder(file.parent).outputs
         try:
-            job = _job_for(file, Path(source).resolve(), extra_rules, list(formats), base, timeout, warm, inputs)
+            job = _job_for(file, absolute(source), extra_rules, list(formats), base, timeout, warm, inputs)
         except OSError as exc:
             known.append(Result(str(file), "failed", message=f"{file}：无法读取（{exc.strerror or exc}）"))
             continue
@@ -361,7 +347,8 @@ def execute_job(job: Job) -> Result:
 def receive(result: Result, base: Path) -> Result:
     """Write what a worker made, on this side: each file atomically, the run log last; only
     below ``base``, whatever a worker sends."""
-    outside = [name for name in result.payload if Path(name).is_absolute() or ".." in Path(name).parts]
+    outside = [name for name in result.payload if Path(name).is_absolute() or ".." in Path(name).parts
+               or not (base / name).parent.resolve().is_relative_to(base.resolve())]  # a link out of the outputs
     if outside:
         return Result(result.project_file, "failed", result.summary, result.duration,
                       f"{result.project_file}：工作进程返回了输出目录之外的路径（{outside[0]}），未写入")
@@ -521,24 +508,29 @@ class LockedError(Exception):
 
 @contextmanager
 def outputs_lock(out_root: Path) -> Iterator[None]:
-    """One batch at a time per outputs folder; a second one is refused at once, clearly."""
+    """One batch at a time per outputs folder; a second one is refused at once, clearly.
+
+    ``filelock`` locks on Linux, macOS and Windows alike; who holds the lock is noted in a
+    file beside it, for the message.
+    """
     out_root.mkdir(parents=True, exist_ok=True)
     path = out_root / LOCK_FILE
-    handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole batch
+    holder_file = path.with_name(LOCK_FILE + ".holder")
+    lock = FileLock(path, timeout=0)
     try:
+        lock.acquire()
+    except Timeout:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "?"
-            raise LockedError(f"另一个批处理（{holder}）正在写入 {out_root}，请等它结束后再运行") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}")
-        handle.flush()
+            holder = holder_file.read_text(encoding="utf-8").strip() or "?"
+        except OSError:
+            holder = "?"
+        raise LockedError(f"另一个批处理（{holder}）正在写入 {out_root}，请等它结束后再运行") from None
+    try:
+        write_atomic(holder_file, f"pid {os.getpid()}")
         yield
     finally:
-        handle.close()
+        holder_file.unlink(missing_ok=True)
+        lock.release()
 
 
 def default_out_root(files: Sequence[Path]) -> Path:

@@ -18,7 +18,7 @@ from evaltools.errors import RenderError
 from evaltools.execute import Loaded, execute, load, normalize, notebook_for, stderr_of
 from evaltools.export import DEFAULT_FORMATS, check_formats, made_from
 from evaltools.files import write_atomic
-from evaltools.workspace import workspace_root
+from evaltools.workspace import absolute, workspace_root
 
 FAILED_NOTEBOOK = "report.failed.ipynb"
 
@@ -45,14 +45,28 @@ class Outputs:
 def relative_folder(loaded: Loaded) -> Path:
     """``<year>/<department folder>/<project file stem>``: where a report goes below the outputs;
     a department's own report goes to ``<year>/<department folder>/_department``."""
-    path = loaded.path.resolve()
+    path = absolute(loaded.path)
     return Path(str(loaded.year)) / path.parent.name / path.stem
 
 
 def output_folder(loaded: Loaded, out_root: Path | None = None) -> Path:
-    """``outputs/<year>/<department folder>/<project file stem>/``, wherever the params live."""
-    base = Path(out_root) if out_root is not None else workspace_root(loaded.path.resolve()) / "outputs"
-    return base / relative_folder(loaded)
+    """``outputs/<year>/<department folder>/<project file stem>/``, wherever the params live.
+
+    The workspace is the one the file was named in: a project file that is a link into
+    another workspace still has its report here, never written into the other one.
+    """
+    return outputs_root(loaded, out_root) / relative_folder(loaded)
+
+
+def outputs_root(loaded: Loaded, out_root: Path | None = None) -> Path:
+    return Path(out_root) if out_root is not None else workspace_root(loaded.path) / "outputs"
+
+
+def _refuse_links_out(folder: Path, root: Path) -> None:
+    """A report folder inside the outputs that is a link to elsewhere would be written there."""
+    if not folder.resolve().is_relative_to(root.resolve()):
+        raise RenderError(f"{folder} 是指向输出文件夹之外（{folder.resolve()}）的链接：报告只写在输出文件夹之内，"
+                          "请删除这个链接后再运行")
 
 
 def make(project: Loaded, formats: Iterable[str] = DEFAULT_FORMATS, rules_files: Sequence[Path | str] = (),
@@ -107,6 +121,7 @@ def run(project_file: Path | str | Loaded, formats: Iterable[str] = DEFAULT_FORM
     formats = check_formats(formats)
     project = project_file if isinstance(project_file, Loaded) else load(project_file, rules_files)
     folder = output_folder(project, out_root)
+    _refuse_links_out(folder, outputs_root(project, out_root))
     try:
         made = make(project, formats, rules_files, notebook, timeout, warm)
     except RenderError as exc:
