@@ -31,7 +31,7 @@ from evaltools.rollup import LoadedDepartment, load_department
 from evaltools.placeholders import money
 from evaltools.markup import Html, join, markdown, tag
 from evaltools.model import FundType
-from evaltools.report import given, h, resolve, section, subsection
+from evaltools.report import h, section, subsection
 from evaltools.scoring import percent
 from evaltools.tables import (
     DASH,
@@ -47,7 +47,7 @@ from evaltools.tables import (
     funds_block,
     goal_rows,
 )
-from evaltools.workspace import DEPARTMENT_NOTEBOOK, display_path, source_fingerprint
+from evaltools.workspace import DEPARTMENT_NOTEBOOK, display_path, notebook_source, source_fingerprint
 
 
 
@@ -66,9 +66,10 @@ class DepartmentReport:
     notebook_fingerprint: str | None = None
 
     @classmethod
-    def load(cls, department_file: str | Path, overrides: Mapping[str, Any] | None = None,
+    def load(cls, department_file: str | Path | None, overrides: Mapping[str, Any] | None = None,
              rules_files: Sequence[str | Path] = (), notebook_fingerprint: str | None = None) -> DepartmentReport:
-        department = load_department(resolve(department_file), rules_files, given(overrides))
+        path, overrides = notebook_source(department_file, overrides or {}, department=True)
+        department = load_department(path, rules_files, overrides)
         return cls(department, check_department(department),
                    source_fingerprint(department.path, DEPARTMENT_NOTEBOOK, notebook_fingerprint))
 

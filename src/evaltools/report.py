@@ -36,6 +36,7 @@ from evaltools.workspace import (
     LoadedProject,
     display_path,
     load_project,
+    notebook_source,
     source_fingerprint,
 )
 
@@ -47,11 +48,6 @@ def chinese_number(n: int) -> str:
     tens, ones = divmod(n, 10)
     head = "" if tens == 0 else ("十" if tens == 1 else DIGITS[tens - 1] + "十")
     return head + (DIGITS[ones - 1] if ones else "")
-
-
-def given(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Papermill's injected values: a parameter left at None was not given."""
-    return {key: value for key, value in (overrides or {}).items() if value is not None}
 
 
 def h(level: int, text: str, cls: str | None = None) -> Html:
@@ -74,10 +70,12 @@ class ProjectReport:
     notebook_fingerprint: str | None = None
 
     @classmethod
-    def load(cls, params_file: str | Path, overrides: Mapping[str, Any] | None = None,
+    def load(cls, params_file: str | Path | None, overrides: Mapping[str, Any] | None = None,
              rules_files: Sequence[str | Path] = (), notebook_fingerprint: str | None = None) -> ProjectReport:
-        """Load, score and check a project; ``overrides`` are papermill's injected values."""
-        project = load_project(resolve(params_file), rules_files, overrides=given(overrides))
+        """Load, score and check a project; ``overrides`` are papermill's injected values
+        (``params_file`` None: see :func:`evaltools.workspace.notebook_source`)."""
+        path, overrides = notebook_source(params_file, overrides or {})
+        project = load_project(path, rules_files, overrides=overrides)
         return cls.of(project, source_fingerprint(project.path, NOTEBOOK, notebook_fingerprint))
 
     @classmethod
@@ -267,18 +265,4 @@ class ProjectReport:
         if self.notebook_fingerprint:
             parts.append(f"笔记本 notebooks/{NOTEBOOK}（{self.notebook_fingerprint}）")
         return tag("footer", "本报告由程序根据参数生成，未经手工改动：" + "；".join(parts) + "。", class_="provenance")
-
-
-def resolve(path: str | Path) -> Path:
-    """A params path as given, or relative to a parent of the working directory.
-
-    The notebook's default points into the workspace, and JupyterLab runs it from notebooks/.
-    """
-    path = Path(path)
-    if path.is_absolute() or path.exists():
-        return path
-    for parent in Path.cwd().parents:
-        if (parent / path).exists():
-            return parent / path
-    return path
 
