@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from evaltools.history import previous_year
 from evaltools.department import FUND_NATURE_ROWS, SPENDING_NATURE_ROWS, total
 from evaltools.placeholders import NAMES, placeholders
 from evaltools.model import BUDGET_COLUMNS, SOURCE_LABELS, BudgetRow, ProjectParams
@@ -466,6 +467,21 @@ def _year_folder(ctx: Context) -> Iterator[Raised]:
             if int(folder.name) != ctx.params.year:
                 yield ("year",), f"文件在 {folder.name} 年度文件夹中，但 year 为 {ctx.params.year}"
             return
+
+
+@check("TARGET-CHANGED", "warning", "指标值与上年同一指标（同名三级指标）不同，且未说明")
+def _target_changed(ctx: Context) -> Iterator[Raised]:
+    previous = previous_year(ctx.path) if ctx.path is not None else None
+    if previous is None:
+        return
+    for index, indicator in enumerate(ctx.params.indicators):
+        before = previous.targets.get(indicator.name)
+        # Said in 偏差原因分析及改进措施 (naming last year's value): changed, but not silently.
+        if before is not None and before.strip() != indicator.target.strip() and before not in (indicator.deviation or ""):
+            yield ("indicators", index, "target"), (
+                f"年度指标值由 {previous.year} 年的“{before}”改为“{indicator.target}”，未作说明：如属有意调整，"
+                f"请在偏差原因分析及改进措施中写明上年指标值“{before}”及调整原因"
+            )
 
 
 # --- the department report ------------------------------------------------------------------------

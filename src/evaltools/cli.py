@@ -346,6 +346,34 @@ def cmd_template_xlsx(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_table(args: argparse.Namespace) -> int:
+    import warnings
+
+    from evaltools.files import write_atomic
+    from evaltools.frames import TABLE_FORMATS, read_indicators, read_projects, table_bytes
+
+    output = Path(args.output)
+    if output.suffix.lower() not in TABLE_FORMATS:
+        err.print(f"[red]错误[/red] {output}：不支持的表格格式，扩展名应为 {'、'.join(TABLE_FORMATS)}")
+        return 2
+    if output.exists() and not args.force:
+        err.print(f"[red]拒绝[/red] {output} 已存在；要覆盖请加 --force")
+        return 1
+    with warnings.catch_warnings(record=True) as skipped:
+        warnings.simplefilter("always")
+        try:
+            frame = (read_indicators if args.indicators else read_projects)(args.paths, args.rules)
+        except ParamsError as exc:
+            _print_problems(exc)
+            return 1
+    for warning in skipped:
+        err.print(f"[red]错误[/red] {warning.message}", soft_wrap=True)
+    write_atomic(output, table_bytes(frame, output.suffix))
+    kind = "个指标" if args.indicators else "个项目"
+    out.print(f"[green]✓[/green] {len(frame)} {kind}，{len(frame.columns)} 列 → {output}")
+    return 1 if skipped else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="evaltools", description="预算绩效自评：校验参数、按规则评分、生成报告。",
@@ -410,6 +438,15 @@ def build_parser() -> argparse.ArgumentParser:
     template.add_argument("-o", "--output", required=True, metavar="FILE.xlsx")
     template.add_argument("--rules", action="append", default=[], metavar="FILE", help="评分规则文件（默认全国规则）")
     template.set_defaults(run=cmd_template_xlsx)
+
+    table = commands.add_parser("table", help="把一个年度（或部门、文件）导出为数据表：每个项目一行，或每个指标一行")
+    table.add_argument("paths", nargs="+", metavar="PATH", help="年度或部门文件夹，或参数文件")
+    table.add_argument("-o", "--output", required=True, metavar="FILE",
+                       help="输出文件，格式由扩展名决定：.csv（UTF-8 带 BOM）、.xlsx、.parquet")
+    table.add_argument("--indicators", action="store_true", help="每个指标一行（默认每个项目一行）")
+    table.add_argument("--rules", action="append", default=[], metavar="FILE", help="额外的评分规则文件")
+    table.add_argument("--force", action="store_true", help="覆盖已有的输出文件")
+    table.set_defaults(run=cmd_table)
 
     render_cmd = commands.add_parser("render", help="把已执行的笔记本重新渲染为 HTML/PDF，不再执行")
     render_cmd.add_argument("notebooks", nargs="+", metavar="EXECUTED.ipynb")

@@ -1,0 +1,61 @@
+"""Last year's file of a project: its score, grade and 执行率, and its indicators' targets.
+
+A project is the same project from one year to the next when its file keeps its place:
+``params/<year>/<department>/<project>.yaml`` and ``params/<year - 1>/<department>/<project>.yaml``
+(``evaltools new-year`` carries files forward that way). Nothing here is stored: last year is
+read and scored from its parameter file, by its own year's rules.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+from evaltools.scoring import score
+from evaltools.workspace import load_project
+from evaltools.yamlio import ParamsError
+
+
+@dataclass(frozen=True)
+class PreviousYear:
+    """What a report shows of last year, beside this year's figures."""
+
+    path: Path
+    year: int
+    total: Decimal
+    grade: str
+    rate: Decimal | None  # 执行率 as a fraction (1 = 100 %)
+    targets: dict[str, str]  # 三级指标 → 年度指标值
+
+
+def previous_file(path: Path | str) -> Path | None:
+    """The same file in the year before (``params/2023/<dept>/<name>``), if there is one."""
+    path = Path(path).resolve()
+    year_folder = path.parent.parent
+    if not year_folder.name.isdigit():
+        return None
+    candidate = year_folder.parent / str(int(year_folder.name) - 1) / path.parent.name / path.name
+    return candidate if candidate.is_file() else None
+
+
+def previous_year(path: Path | str) -> PreviousYear | None:
+    """Last year's figures for the project file at ``path``; None without a readable file."""
+    previous = previous_file(path)
+    if previous is None:
+        return None
+    stat = previous.stat()
+    return _previous(previous, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=1024)
+def _previous(path: Path, mtime_ns: int, size: int) -> PreviousYear | None:
+    # Keyed by the file's state: a batch's planning and its checks read each old file once.
+    try:
+        project = load_project(path)
+    except ParamsError:
+        return None  # last year's file is last year's problem: `evaltools check` of that year says it
+    card = score(project.params, project.rules)
+    targets = {indicator.name: indicator.target for indicator in project.params.indicators}
+    return PreviousYear(path, project.params.year, card.total, card.grade, card.execution.rate, targets)
