@@ -374,6 +374,25 @@ def cmd_table(args: argparse.Namespace) -> int:
     return 1 if skipped else 0
 
 
+def cmd_new_year(args: argparse.Namespace) -> int:
+    from evaltools.newyear import new_year
+
+    try:
+        result = new_year(args.source, args.target)
+    except ParamsError as exc:
+        _print_problems(exc)
+        return 1
+    for file in result.files:
+        out.print(f"[green]✓[/green] {file.source} → {file.target}", soft_wrap=True)
+        if file.carried:
+            out.print(f"  结转：{'；'.join(file.carried)}", soft_wrap=True)
+        if file.cleared:
+            out.print(f"  [yellow]已清空、待填写[/yellow]：{'；'.join(file.cleared)}", soft_wrap=True)
+    out.print(f"{len(result.files)} 个文件 → {result.target}；填写后运行 evaltools check {result.target}，"
+              "它列出尚未填写的实际完成值、得分和文字")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="evaltools", description="预算绩效自评：校验参数、按规则评分、生成报告。",
@@ -447,6 +466,11 @@ def build_parser() -> argparse.ArgumentParser:
     table.add_argument("--rules", action="append", default=[], metavar="FILE", help="额外的评分规则文件")
     table.add_argument("--force", action="store_true", help="覆盖已有的输出文件")
     table.set_defaults(run=cmd_table)
+
+    year = commands.add_parser("new-year", help="由一个年度的参数文件开始下一年度：结转部门、项目、指标值，清空须重新填写的内容")
+    year.add_argument("source", metavar="FROM", help="已有的年度文件夹，如 params/2024")
+    year.add_argument("target", metavar="TO", help="新年度文件夹，如 params/2025（不得已存在）")
+    year.set_defaults(run=cmd_new_year)
 
     render_cmd = commands.add_parser("render", help="把已执行的笔记本重新渲染为 HTML/PDF，不再执行")
     render_cmd.add_argument("notebooks", nargs="+", metavar="EXECUTED.ipynb")

@@ -9,6 +9,7 @@ read and scored from its parameter file, by its own year's rules.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -27,7 +28,12 @@ class PreviousYear:
     total: Decimal
     grade: str
     rate: Decimal | None  # 执行率 as a fraction (1 = 100 %)
-    targets: dict[str, str]  # 三级指标 → 年度指标值
+    targets: dict[str, str]  # 三级指标 → 年度指标值, their year numbers moved to this year
+
+
+def shift_years(text: str, old: int, new: int) -> str:
+    """Year numbers that move with the year: "2024年度" → "2025年度" (not 2024 inside 12024)."""
+    return re.sub(rf"(?<!\d){old}(?!\d)", str(new), text)
 
 
 def previous_file(path: Path | str) -> Path | None:
@@ -57,5 +63,8 @@ def _previous(path: Path, mtime_ns: int, size: int) -> PreviousYear | None:
     except ParamsError:
         return None  # last year's file is last year's problem: `evaltools check` of that year says it
     card = score(project.params, project.rules)
-    targets = {indicator.name: indicator.target for indicator in project.params.indicators}
+    old, new = project.params.year, project.params.year + 1
+    # "2024年度" last year and "2025年度" this year is the same target: only a real change is one.
+    targets = {shift_years(indicator.name, old, new): shift_years(indicator.target, old, new)
+               for indicator in project.params.indicators}
     return PreviousYear(path, project.params.year, card.total, card.grade, card.execution.rate, targets)
