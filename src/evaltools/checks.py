@@ -18,7 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from evaltools.history import previous_year
-from evaltools.department import FUND_NATURE_ROWS, SPENDING_NATURE_ROWS, total
+from evaltools.department import FUND_NATURE_ROWS, SPENDING_NATURE_ROWS, project_spending
 from evaltools.placeholders import NAMES, placeholders
 from evaltools.model import BUDGET_COLUMNS, SOURCE_LABELS, BudgetRow, ProjectParams
 from evaltools.yamlio import Loc, field_path
@@ -558,10 +558,7 @@ def _department_projects_total(department) -> Iterator[Raised]:
     if not projects:
         return
     covered = sum((p.annual for p in projects), Decimal(0))
-    stated = total([row.project for row in department.params.expenditure])
-    loc: Loc = ("expenditure",)
-    if department.params.funds is not None and department.params.funds.project.annual is not None:
-        stated, loc = department.params.funds.project.annual, ("funds", "project", "annual")
+    stated, loc = project_spending(department.params)
     if stated is not None and stated != covered:
         yield loc, (f"部门项目支出 {plain_number(stated)} 万元，而本文件夹 {len(projects)} 个项目的全年预算数合计 "
                     f"{plain_number(covered)} 万元；其余 {plain_number(stated - covered)} 万元的项目没有参数文件")

@@ -1,0 +1,241 @@
+"""The year at a glance, for reviewers at the 财政局: the computation behind
+``notebooks/year_overview.ipynb`` (which narrates it).
+
+Every figure comes from :mod:`evaltools.frames` (each project scored and checked from its
+parameter file) and the departments' ``_department.yaml``; tables are shown in the reports'
+style (the ``grid`` table of the report CSS) and charts drawn like the reports' charts.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import matplotlib
+import pandas as pd
+from matplotlib.figure import Figure
+
+from evaltools.charts import BLUE, GREY, RED, _embed, _short, _style
+from evaltools.checks import CHECKS, DEPARTMENT_CHECKS
+from evaltools.department import project_spending
+from evaltools.frames import read_findings, read_indicators, read_projects
+from evaltools.markup import Html, markdown, tag
+from evaltools.placeholders import money
+from evaltools.rollup import load_department
+from evaltools.rules import Rules, load_rules
+from evaltools.workspace import DEPARTMENT_FILE, RULES_FILE
+from evaltools.yamlio import ParamsError
+
+OVERVIEW_NOTEBOOK = "year_overview.ipynb"
+EXECUTION_BINS = [(100.0, math.inf, "100%"), (90.0, 100.0, "90%—100%"), (80.0, 90.0, "80%—90%"),
+                  (60.0, 80.0, "60%—80%"), (-math.inf, 60.0, "60%以下")]
+MONEY = ("全年预算数", "全年执行数", "项目支出", "项目全年预算数合计", "差额")
+PERCENT = ("执行率", "上年执行率", "覆盖率")
+COUNTS = ("项目数", "错误", "提示", "个数", "涉及项目")
+
+
+def _decimal(value: float) -> Decimal:
+    return Decimal(repr(float(value)))
+
+
+@dataclass
+class YearOverview:
+    folder: Path
+    year: int
+    rules: Rules
+    projects: pd.DataFrame
+    indicators: pd.DataFrame
+    findings: pd.DataFrame
+    departments: pd.DataFrame
+
+    @classmethod
+    def load(cls, folder: Path | str) -> YearOverview:
+        """Everything under ``params/<year>``: projects, indicators, findings, departments."""
+        folder = Path(folder)
+        rules = load_rules(*([folder / RULES_FILE] if (folder / RULES_FILE).is_file() else []))
+        projects = read_projects(folder)
+        projects.insert(2, "部门文件夹", projects["文件"].map(lambda f: Path(f).parent.name).astype("string"))
+        return cls(folder, int(folder.name), rules, projects, read_indicators(folder), read_findings(folder),
+                   _departments(folder, projects))
+
+    # --- showing ------------------------------------------------------------------------------
+
+    def show(self, column: str, value: object) -> str:
+        """One cell as the reports print it: money to the fen, scores and rates by the rules."""
+        if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+            return "—"
+        if column in COUNTS or isinstance(value, int):
+            return str(int(value))
+        if isinstance(value, float):
+            if column in MONEY:
+                return money(_decimal(value))
+            rounded = self.rules.round(_decimal(value))
+            return f"{rounded}%" if column in PERCENT else str(rounded)
+        return str(value)
+
+    def table(self, frame: pd.DataFrame, caption: str | None = None) -> Html:
+        """A DataFrame as a report table: the header row, numbers right-aligned."""
+        head = tag("tr", *(tag("th", column) for column in frame.columns))
+        rows = [tag("tr", *(tag("td", self.show(column, value),
+                                 class_="num" if pd.api.types.is_numeric_dtype(frame[column]) else None)
+                            for column, value in zip(frame.columns, record, strict=True)))
+                for record in frame.itertuples(index=False)]
+        body = tag("tbody", *rows) if rows else tag("tbody", tag("tr", tag("td", "无", colspan=len(frame.columns))))
+        return tag("table", tag("caption", caption) if caption else "", tag("thead", head), body, class_="grid")
+
+    def say(self, text: str) -> Html:
+        """The notebook's narration (Markdown) as part of the page."""
+        return markdown(text)
+
+    def title(self) -> Html:
+        return tag("section", tag("h1", f"{self.year}年度预算绩效自评总览", class_="cover-title"),
+                   tag("p", f"{len(self.departments)} 个部门、{len(self.projects)} 个项目；评分口径：{self.rules.name}"),
+                   class_="overview-title")
+
+    # --- the figures ----------------------------------------------------------------------------
+
+    def grade_order(self) -> list[str]:
+        labels = [band.label for band in self.rules.grades]
+        return labels + sorted(set(self.projects["等级"].dropna()) - set(labels))
+
+    def grades(self) -> pd.DataFrame:
+        """Projects per grade and department, best grade first, with totals."""
+        counts = pd.crosstab(self.projects["部门"], self.projects["等级"])
+        counts = counts.reindex(columns=[g for g in self.grade_order() if g in counts.columns], fill_value=0)
+        counts["项目数"] = counts.sum(axis=1)
+        counts.loc["合计"] = counts.sum()
+        return counts.reset_index().rename_axis(columns=None).astype({c: "Int64" for c in counts.columns})
+
+    def execution(self) -> pd.DataFrame:
+        """Projects by 执行率 band."""
+        rates = self.projects["执行率"]
+        rows = [{"执行率": label, "项目数": int(((rates >= low) & (rates < high)).sum())} for low, high, label in EXECUTION_BINS]
+        rows.append({"执行率": "无预算数", "项目数": int(rates.isna().sum())})
+        frame = pd.DataFrame(rows)
+        frame["执行率"] = frame["执行率"].astype("string")
+        return frame.astype({"项目数": "Int64"})
+
+    def under(self, threshold: float = 90.0) -> pd.DataFrame:
+        """Projects whose 执行率 is under ``threshold`` percent, lowest first."""
+        low = self.projects[self.projects["执行率"] < threshold].sort_values("执行率")
+        return low[["部门", "项目", "全年预算数", "全年执行数", "执行率", "总分", "等级"]].reset_index(drop=True)
+
+    def lost_points(self, n: int = 10) -> pd.DataFrame:
+        """The indicators that lost most points, and the 二级指标 that lost most over the year."""
+        lost = self.indicators[self.indicators["扣分"] > 0].sort_values(["扣分", "项目"], ascending=[False, True])
+        return lost[["部门", "项目", "二级指标", "三级指标", "年度指标值", "分值", "得分", "扣分"]].head(n).reset_index(drop=True)
+
+    def lost_by_category(self) -> pd.DataFrame:
+        lost = self.indicators[self.indicators["扣分"] > 0]
+        frame = (lost.groupby(["一级指标", "二级指标"], as_index=False)
+                 .agg(扣分=("扣分", "sum"), 个数=("扣分", "size"), 涉及项目=("项目", "nunique"))
+                 .sort_values("扣分", ascending=False))
+        return frame.astype({"个数": "Int64", "涉及项目": "Int64"}).reset_index(drop=True)
+
+    def findings_by_code(self) -> pd.DataFrame:
+        """Check findings by code: how many, in how many projects, and what the check looks for."""
+        described = {spec.code: spec.description for spec in [*CHECKS, *DEPARTMENT_CHECKS]}
+        if self.findings.empty:
+            return pd.DataFrame({c: pd.Series(dtype=t) for c, t in
+                                 (("代码", "string"), ("级别", "string"), ("个数", "Int64"), ("涉及项目", "Int64"), ("检查内容", "string"))})
+        frame = (self.findings.groupby(["代码", "级别"], as_index=False)
+                 .agg(个数=("代码", "size"), 涉及项目=("项目", "nunique"))
+                 .sort_values(["个数", "代码"], ascending=[False, True]))
+        frame["检查内容"] = frame["代码"].map(described).astype("string")
+        return frame.astype({"个数": "Int64", "涉及项目": "Int64"}).reset_index(drop=True)
+
+    def lowest(self, n: int = 10) -> pd.DataFrame:
+        """The lowest-scoring projects, with last year's score where there is one."""
+        low = self.projects.sort_values(["总分", "项目"]).head(n)
+        return low[["部门", "项目", "总分", "等级", "执行率", "上年总分", "上年等级"]].reset_index(drop=True)
+
+    def year_over_year(self) -> pd.DataFrame:
+        """This year beside last year, for the projects that have last year's file."""
+        both = self.projects[self.projects["上年总分"].notna()].copy()
+        both["总分变化"] = both["总分"] - both["上年总分"]
+        return both[["部门", "项目", "上年总分", "总分", "总分变化", "上年等级", "等级", "上年执行率", "执行率"]
+                    ].sort_values("总分变化").reset_index(drop=True)
+
+    # --- charts -----------------------------------------------------------------------------------
+
+    def grade_chart(self) -> Html:
+        counts = pd.crosstab(self.projects["部门"], self.projects["等级"])
+        order = [g for g in self.grade_order() if g in counts.columns]
+        shades = [BLUE, "#6f93b8", "#b7791f", RED, "#7f1d1d"]
+        with matplotlib.rc_context(_style()):
+            figure = Figure(figsize=(6.4, 0.45 * len(counts) + 1.2))
+            axes = figure.add_subplot()
+            left = [0] * len(counts)
+            positions = list(range(len(counts)))[::-1]
+            for i, grade in enumerate(order):
+                values = counts[grade].tolist()
+                axes.barh(positions, values, left=left, color=shades[i % len(shades)], height=0.6, label=grade)
+                left = [a + b for a, b in zip(left, values, strict=True)]
+            axes.set_yticks(positions, [_short(name, 16) for name in counts.index])
+            axes.set_xlabel("项目数")
+            axes.xaxis.get_major_locator().set_params(integer=True)
+            axes.legend(loc="lower right", fontsize=8, frameon=False)
+            axes.spines[["top", "right"]].set_visible(False)
+        alt = "；".join(f"{name}：" + "，".join(f"{g} {counts.loc[name, g]} 个" for g in order) for name in counts.index)
+        return _embed(figure, alt, "各部门项目的等级分布")
+
+    def execution_chart(self, threshold: float = 90.0) -> Html:
+        rates = self.projects.sort_values("执行率")[["项目", "执行率"]].dropna()
+        with matplotlib.rc_context(_style()):
+            figure = Figure(figsize=(6.4, 0.32 * len(rates) + 1.0))
+            axes = figure.add_subplot()
+            positions = list(range(len(rates)))
+            values = rates["执行率"].tolist()
+            axes.barh(positions, values, color=[RED if v < threshold else BLUE for v in values], height=0.6)
+            axes.axvline(threshold, color=GREY, linewidth=1, zorder=0)
+            axes.set_yticks(positions, [_short(name, 18) for name in rates["项目"]])
+            axes.set_xlim(0, max(values + [100.0]) * 1.1)
+            axes.set_xlabel("预算执行率（%）")
+            axes.spines[["top", "right"]].set_visible(False)
+        alt = "各项目预算执行率：" + "；".join(f"{p} {self.show('执行率', v)}" for p, v in zip(rates["项目"], values, strict=True))
+        return _embed(figure, alt, f"各项目预算执行率（红色：低于 {threshold:g}%）")
+
+    def department_chart(self) -> Html:
+        frame = self.departments
+        with matplotlib.rc_context(_style()):
+            figure = Figure(figsize=(6.4, 0.7 * len(frame) + 1.0))
+            axes = figure.add_subplot()
+            positions = [2 * i for i in range(len(frame))][::-1]
+            stated = frame["项目支出"].fillna(0).tolist()
+            covered = frame["项目全年预算数合计"].fillna(0).tolist()
+            axes.barh([p + 0.35 for p in positions], stated, color=GREY, height=0.7, label="部门项目支出")
+            axes.barh([p - 0.35 for p in positions], covered, color=BLUE, height=0.7, label="有参数文件的项目全年预算数")
+            axes.set_yticks(positions, [_short(name, 16) for name in frame["部门"]])
+            axes.set_xlabel("万元")
+            axes.legend(loc="lower right", fontsize=8, frameon=False)
+            axes.spines[["top", "right"]].set_visible(False)
+        alt = "；".join(f"{d}：项目支出 {self.show('项目支出', s)} 万元，项目全年预算数合计 {self.show('项目支出', c)} 万元"
+                       for d, s, c in zip(frame["部门"], frame["项目支出"], frame["项目全年预算数合计"], strict=True))
+        return _embed(figure, alt, "各部门项目支出与其项目的全年预算数")
+
+
+def _departments(folder: Path, projects: pd.DataFrame) -> pd.DataFrame:
+    """Each department folder: its 项目支出 (from ``_department.yaml``) against its projects' budgets."""
+    rows = []
+    for department_folder in sorted(p for p in folder.iterdir() if p.is_dir()):
+        mine = projects[projects["部门文件夹"] == department_folder.name]
+        name, stated = (mine["部门"].iloc[0] if len(mine) else department_folder.name), None
+        if (department_folder / DEPARTMENT_FILE).is_file():
+            try:
+                department = load_department(department_folder / DEPARTMENT_FILE)
+            except ParamsError:
+                department = None  # `evaltools check` reports it; the overview shows "—"
+            if department is not None:
+                name, stated = department.params.name or name, project_spending(department.params)[0]
+        if not len(mine) and stated is None:
+            continue
+        covered = float(mine["全年预算数"].sum()) if len(mine) else 0.0
+        rows.append({"部门": name, "项目数": len(mine), "项目支出": None if stated is None else float(stated),
+                     "项目全年预算数合计": covered})
+    frame = pd.DataFrame(rows, columns=["部门", "项目数", "项目支出", "项目全年预算数合计"])
+    frame["差额"] = frame["项目支出"] - frame["项目全年预算数合计"]
+    frame["覆盖率"] = frame["项目全年预算数合计"] / frame["项目支出"] * 100
+    return frame.astype({"部门": "string", "项目数": "Int64", "项目支出": "float64", "项目全年预算数合计": "float64",
+                         "差额": "float64", "覆盖率": "float64"})
