@@ -17,6 +17,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -299,6 +300,7 @@ class BatchRun:
     results: list[Result]
     out_root: Path
     indexes: list[Path] = field(default_factory=list)
+    overviews: list[Result] = field(default_factory=list)  # one per year: outputs/<year>/overview.*
 
     @property
     def failed(self) -> list[Result]:
@@ -342,8 +344,42 @@ def run_batch(paths: Sequence[Path | str], formats: Sequence[str] = ("html", "pd
         order = {str(f): i for i, f in enumerate(files)}
         results.sort(key=lambda r: order.get(r.project_file, len(order)))
         batch = BatchRun(results, target)
-        batch.indexes = write_indexes(batch.results, batch.out_root, only_if_changed=True)
+        batch.overviews = run_overviews(paths, results, target, formats, timeout, force)
+        batch.indexes = write_indexes(batch.results, batch.out_root,
+                                      only_if_changed=not any(r.status == "done" for r in batch.overviews))
     return batch
+
+
+def year_folders(paths: Iterable[Path | str]) -> list[Path]:
+    """The years a batch renders whole: year folders given (params/2024), or found in one (params/)."""
+    found = set()
+    for path in map(Path, paths):
+        if path.is_dir():
+            found.update(p.resolve() for p in [path, *path.iterdir()] if p.is_dir() and re.fullmatch(r"\d{4}", p.name))
+    return sorted(found)
+
+
+def run_overviews(paths: Sequence[Path | str], results: Sequence[Result], out_root: Path, formats: Sequence[str],
+                  timeout: int = 600, force: bool = False) -> list[Result]:
+    """The overview of each whole year in the batch, made again when a report of it changed."""
+    from evaltools.build import OVERVIEW, RenderError, run_overview
+
+    made = []
+    for year_folder in year_folders(paths):
+        changed = any(r.status != "skipped" and str(r.summary.get("year")) == year_folder.name for r in results)
+        wanted = ["ipynb", *(f for f in formats if f in ("html", "pdf"))]
+        missing = not all((out_root / year_folder.name / f"{OVERVIEW}.{kind}").is_file() for kind in wanted)
+        if not (force or changed or missing):
+            continue
+        started = time.monotonic()
+        try:
+            outputs = run_overview(year_folder, out_root, formats, timeout)
+        except (RenderError, ParamsError) as exc:
+            made.append(Result(str(year_folder), "failed", duration=time.monotonic() - started, message=str(exc)))
+            continue
+        made.append(Result(str(year_folder), "done", duration=time.monotonic() - started, folder=str(outputs.folder),
+                           files={k: str(v) for k, v in outputs.files.items()}, warnings=outputs.warnings))
+    return made
 
 
 def as_json(batch: BatchRun) -> str:

@@ -14,10 +14,10 @@ from pathlib import Path
 import nbformat
 
 from evaltools.errors import RenderError
-from evaltools.execute import Loaded, execute, load, normalize, notebook_for, stderr_of
+from evaltools.execute import Loaded, execute, execute_overview, load, normalize, notebook_for, stderr_of
 from evaltools.export import DEFAULT_FORMATS, check_formats, made_from, write_all
 from evaltools.files import write_atomic
-from evaltools.workspace import LoadedProject, fingerprint_notebook, workspace_root
+from evaltools.workspace import LoadedProject, default_notebook, fingerprint_notebook, workspace_root
 
 
 @dataclass
@@ -68,4 +68,24 @@ def run(project_file: Path | str | Loaded, formats: Iterable[str] = DEFAULT_FORM
     return Outputs(folder, executed_path, files, warnings, timings)
 
 
-__all__ = ["Loaded", "Outputs", "RenderError", "load", "notebook_for", "output_folder", "run"]
+OVERVIEW_NOTEBOOK = "year_overview.ipynb"
+OVERVIEW = "overview"
+
+
+def run_overview(year_folder: Path | str, out_root: Path, formats: Iterable[str] = DEFAULT_FORMATS,
+                 timeout: int = 600) -> Outputs:
+    """The year overview of ``params/<year>``: ``<out_root>/<year>/overview.{ipynb,html,pdf}``."""
+    year_folder = Path(year_folder)
+    notebook = default_notebook(year_folder, OVERVIEW_NOTEBOOK)
+    if notebook is None:
+        raise RenderError(f"{year_folder}：找不到年度总览笔记本 notebooks/{OVERVIEW_NOTEBOOK}")
+    folder = Path(out_root) / year_folder.name
+    executed = execute_overview(year_folder, notebook, timeout)
+    timings = normalize(executed)
+    contents, warnings = made_from(executed, [f for f in check_formats(formats) if f in ("html", "pdf")])
+    write_atomic(folder / f"{OVERVIEW}.ipynb", nbformat.writes(executed))
+    return Outputs(folder, folder / f"{OVERVIEW}.ipynb", write_all(folder, OVERVIEW, contents),
+                   stderr_of(executed) + warnings, timings)
+
+
+__all__ = ["Loaded", "Outputs", "RenderError", "load", "notebook_for", "output_folder", "run", "run_overview"]

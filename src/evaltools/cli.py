@@ -297,9 +297,14 @@ def cmd_batch(args: argparse.Namespace) -> int:
     summary = (f"完成 {batch.count('done')}，跳过 {batch.count('skipped')}，失败 {batch.count('failed')}，"
                f"用时 {time.monotonic() - progress.started:.1f} 秒")
     out.print(summary)
+    for overview in batch.overviews:
+        if overview.status == "failed":
+            err.print(f"[red]年度总览失败[/red] {overview.message}", soft_wrap=True)
+        else:
+            out.print(f"年度总览：{'、'.join(overview.files.values())}")
     for index in batch.indexes:
         out.print(f"评审索引：{index}")
-    return 1 if batch.failed else 0
+    return 1 if batch.failed or any(r.status == "failed" for r in batch.overviews) else 0
 
 
 def cmd_export_xlsx(args: argparse.Namespace) -> int:

@@ -159,10 +159,14 @@ def build_index(year: str, entries: list[dict], base: Path) -> str:
                 tag("label", tag("input", type="checkbox", id="issues"), " 只看有问题的"), class_="tools")
     sections = [_department_section(i, d, by_department[d], base, overall.get(d)) for i, d in enumerate(departments)]
     title = f"{year} 年度绩效自评报告索引"
+    overview_links = [tag("a", kind.upper(), href=f"overview.{kind}") for kind in ("html", "pdf")
+                      if (base / f"overview.{kind}").is_file()]
+    overview_line = tag("p", "年度总览（等级分布、执行率、扣分、检查发现、上年对比）：", join(overview_links, " · "),
+                        class_="overview") if overview_links else Html("")
     return (
         "<!DOCTYPE html>\n" + tag("html", tag("head", Html('<meta charset="utf-8">'), tag("title", title),
                                            tag("style", Html(_STYLE))),
-                                   tag("body", tag("h1", title), overview, tag("div", nav, chart, class_="summary"),
+                                   tag("body", tag("h1", title), overview, overview_line, tag("div", nav, chart, class_="summary"),
                                        tools, *sections, tag("script", Html(_SCRIPT))), lang="zh")
     )
 

@@ -138,8 +138,8 @@ class YearOverview:
         """Check findings by code: how many, in how many projects, and what the check looks for."""
         described = {spec.code: spec.description for spec in [*CHECKS, *DEPARTMENT_CHECKS]}
         if self.findings.empty:
-            return pd.DataFrame({c: pd.Series(dtype=t) for c, t in
-                                 (("代码", "string"), ("级别", "string"), ("个数", "Int64"), ("涉及项目", "Int64"), ("检查内容", "string"))})
+            columns = (("代码", "string"), ("级别", "string"), ("个数", "Int64"), ("涉及项目", "Int64"), ("检查内容", "string"))
+            return pd.DataFrame({column: pd.Series(dtype=kind) for column, kind in columns})
         frame = (self.findings.groupby(["代码", "级别"], as_index=False)
                  .agg(个数=("代码", "size"), 涉及项目=("项目", "nunique"))
                  .sort_values(["个数", "代码"], ascending=[False, True]))
