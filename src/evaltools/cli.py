@@ -398,6 +398,44 @@ def cmd_new_year(args: argparse.Namespace) -> int:
     return 0
 
 
+def lab_command(workspace: Path, port: int | None = None, browser: bool = True,
+                allow_root: bool = False) -> tuple[list[str], dict[str, str]]:
+    """The JupyterLab command line for ``workspace``, and its environment.
+
+    JupyterLab runs from this environment, and the notebooks' ``python3`` kernel is found first
+    in this environment's kernels, whose ``python`` jupyter_client takes as its own interpreter:
+    the kernel that has evaltools, whatever other kernels the user has installed.
+    """
+    import os
+
+    kernels = str(Path(sys.prefix) / "share" / "jupyter")
+    env = {**os.environ, "JUPYTER_PATH": os.pathsep.join(p for p in (kernels, os.environ.get("JUPYTER_PATH")) if p)}
+    command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={workspace}"]
+    if port is not None:
+        command.append(f"--ServerApp.port={port}")
+    if not browser:
+        command.append("--no-browser")
+    if allow_root:
+        command.append("--allow-root")
+    return command, env
+
+
+def cmd_lab(args: argparse.Namespace) -> int:
+    import os
+    import subprocess
+
+    workspace = Path(args.workspace).resolve()
+    if not (workspace / "notebooks").is_dir():
+        err.print(f"[red]错误[/red] {workspace}：不是 evaltools 工作区（没有 notebooks/ 文件夹）；请在工作区中运行，或给出它的路径")
+        return 2
+    command, env = lab_command(workspace, args.port, not args.no_browser, args.allow_root)
+    out.print(f"JupyterLab：{workspace}（notebooks/ 中的笔记本用本环境的 Python 内核运行；Ctrl-C 退出）")
+    out.file.flush()
+    if os.name == "posix":  # JupyterLab takes this process's place: signals (Ctrl-C, stop) reach it directly
+        os.execve(command[0], command, env)
+    return subprocess.call(command, env=env)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="evaltools", description="预算绩效自评：校验参数、按规则评分、生成报告。",
@@ -471,6 +509,14 @@ def build_parser() -> argparse.ArgumentParser:
     table.add_argument("--rules", action="append", default=[], metavar="FILE", help="额外的评分规则文件")
     table.add_argument("--force", action="store_true", help="覆盖已有的输出文件")
     table.set_defaults(run=cmd_table)
+
+    lab = commands.add_parser("lab", help="在 JupyterLab 中打开工作区（笔记本使用本环境的内核，即装有 evaltools 的 Python）")
+    lab.add_argument("workspace", nargs="?", default=".", metavar="WORKSPACE",
+                     help="工作区文件夹（含 params/ 与 notebooks/；默认当前文件夹）")
+    lab.add_argument("--port", type=int, default=None, help="端口（默认 8888，被占用时顺延）")
+    lab.add_argument("--no-browser", action="store_true", help="不打开浏览器（只打印网址）")
+    lab.add_argument("--allow-root", action="store_true", help="允许以 root 运行（如在容器中）")
+    lab.set_defaults(run=cmd_lab)
 
     year = commands.add_parser("new-year", help="由一个年度的参数文件开始下一年度：结转部门、项目、指标值，清空须重新填写的内容")
     year.add_argument("source", metavar="FROM", help="已有的年度文件夹，如 params/2024")
