@@ -3,9 +3,11 @@ filled anew, never written over; and last year beside this year once it is fille
 
 import pytest
 
+from evaltools.batch import _summary
 from evaltools.checks import check_department, check_project
 from evaltools.cli import main
 from evaltools.frames import read_projects
+from evaltools.index import build_index
 from evaltools.newyear import new_year
 from evaltools.rollup import load_department
 from evaltools.workspace import find_project_files, load_project
@@ -116,3 +118,13 @@ def test_the_command_reports_what_it_carried_and_cleared(two_departments, capsys
 def test_a_folder_that_is_no_year_is_refused(two_departments, tmp_path):
     with pytest.raises(ParamsError, match="年度文件夹"):
         new_year(two_departments, tmp_path / "next")
+
+
+def test_the_index_shows_last_year_beside_this_year(two_departments, next_year, tmp_path):
+    path = next_year.target / "xiangxi-ggzy" / "platform-maintenance.yaml"
+    fill_in(path, two_departments / "xiangxi-ggzy" / "platform-maintenance.yaml")
+    summary = _summary(load_project(path))
+    assert (summary["previous_total"], summary["previous_grade"], summary["previous_rate"]) == ("96.00", "优", "100.00%")
+    entry = {**summary, "status": "done", "message": "", "folder": tmp_path}
+    assert "96.00（优）· 100.00%" in build_index("2025", [entry], tmp_path)
+    assert "previous_total" not in _summary(load_project(two_departments / "xiangxi-ggzy" / "platform-maintenance.yaml"))

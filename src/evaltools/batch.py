@@ -30,6 +30,7 @@ from evaltools import __version__
 from evaltools.checks import check_department, check_project
 from evaltools.rollup import LoadedDepartment
 from evaltools.files import RUN_LOG, read_run_log, write_atomic
+from evaltools.history import previous_year
 from evaltools.yamlio import ParamsError, read_yaml
 from evaltools.scoring import percent, score
 from evaltools.workspace import (
@@ -121,7 +122,17 @@ def _summary(loaded: LoadedProject | LoadedDepartment) -> dict:
         "rate": percent(card.execution.rate, loaded.rules) if card else "—",
         "errors": sum(f.severity == "error" for f in findings),
         "warnings": sum(f.severity == "warning" for f in findings),
+        **_last_year(loaded),
     }
+
+
+def _last_year(loaded: LoadedProject | LoadedDepartment) -> dict:
+    """Last year's 总分, 等级 and 执行率 of a project, where last year's file exists."""
+    last = None if isinstance(loaded, LoadedDepartment) else previous_year(loaded.path)
+    if last is None:
+        return {}
+    return {"previous_total": str(last.total), "previous_grade": last.grade,
+            "previous_rate": percent(last.rate, loaded.rules)}
 
 
 def find_department_files(paths: Iterable[Path | str]) -> list[Path]:
