@@ -30,7 +30,7 @@ from evaltools import __version__
 from evaltools.checks import check_department, check_project
 from evaltools.rollup import LoadedDepartment
 from evaltools.files import RUN_LOG, read_run_log, write_atomic
-from evaltools.history import previous_year
+from evaltools.history import previous_key, previous_year
 from evaltools.yamlio import ParamsError, read_yaml
 from evaltools.scoring import percent, score
 from evaltools.workspace import (
@@ -67,6 +67,8 @@ def build_key(project: LoadedProject | LoadedDepartment, notebook: Path, formats
         "code": code_fingerprint(),
         "formats": sorted(formats),
     }
+    if isinstance(project, LoadedProject) and (last := previous_key(project.path)) is not None:
+        parts["previous"] = last  # the report shows last year beside this year
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
 
 

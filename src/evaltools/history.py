@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from evaltools.scoring import score
-from evaltools.workspace import load_project
+from evaltools.scoring import ScoreCard, percent, score
+from evaltools.workspace import LoadedProject, load_project
 from evaltools.yamlio import ParamsError
 
 
@@ -68,3 +68,19 @@ def _previous(path: Path, mtime_ns: int, size: int) -> PreviousYear | None:
     targets = {shift_years(indicator.name, old, new): shift_years(indicator.target, old, new)
                for indicator in project.params.indicators}
     return PreviousYear(path, project.params.year, card.total, card.grade, card.execution.rate, targets)
+
+
+def compared(project: LoadedProject, card: ScoreCard) -> list[tuple[str, str, str]] | None:
+    """本年 beside 上年, as a report shows them: (label, this year, last year) for 总分, 等级 and
+    预算执行率; None without last year's file."""
+    last = previous_year(project.path)
+    if last is None:
+        return None
+    return [("总分", str(card.total), str(last.total)), ("等级", card.grade, last.grade),
+            (project.rules.execution.label, percent(card.execution.rate, project.rules), percent(last.rate, project.rules))]
+
+
+def previous_key(path: Path | str) -> list[str] | None:
+    """What a report shows of last year, for the batch's content key: it changes when that does."""
+    last = previous_year(path)
+    return None if last is None else [str(last.total), last.grade, str(last.rate)]
