@@ -8,6 +8,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from papermill.iorw import read_yaml_file
 
 from evaltools.build import run
 from evaltools.export import to_html
@@ -23,8 +24,6 @@ PROJECT_KEYS = ("year", "project", "evaluation", "investment", "budget", "spendi
 
 def injected(path: Path) -> dict:
     """What ``papermill -f path`` gives the notebook: each known key, None where the file has none."""
-    from papermill.iorw import read_yaml_file
-
     data = read_yaml_file(str(path))
     return {key: data.get(key) for key in PROJECT_KEYS}
 
@@ -95,3 +94,21 @@ def test_plain_papermill_with_f_makes_the_same_report_as_evaltools_run(two_depar
     assert SECOND_UNIT in html and "数字乡村调查专项" in html
     assert "公共资源交易平台运行维护费" not in html and "湘西土家族苗族自治州公共资源交易中心" not in html
     assert f"params/2024/{SECOND_DEPARTMENT}/data-survey.yaml" in html  # the provenance names its file
+
+
+def test_a_department_file_injected_with_f_is_found_too(two_departments, in_folder):
+    in_folder(two_departments.parent.parent)
+    department = two_departments / SECOND_DEPARTMENT / "_department.yaml"
+    data = read_yaml_file(str(department))
+    keys = ("defaults", "year", "unit", "funds", "income", "expenditure", "three_public", "public_funds",
+            "procurement", "fixed_assets", "goals", "overall_goals", "indicators", "evaluation", "narrative")
+    path, overrides = notebook_source(None, {key: data.get(key) for key in keys}, department=True)
+    assert path == department and overrides == {}
+
+
+@pytest.mark.parametrize("name", ["project_self_evaluation.ipynb", "department_overall.ipynb", "year_overview.ipynb"])
+def test_papermill_help_shows_every_parameter_with_its_type(name):
+    shown = subprocess.run([str(Path(sys.executable).parent / "papermill"), "--help-notebook",
+                            str(ROOT / "notebooks" / name)], capture_output=True, text=True, check=True).stdout
+    assert "Unknown type" not in shown and "(default" in shown
+    assert ("year_folder: str" if name == "year_overview.ipynb" else "params_file: Optional[str]") in shown
