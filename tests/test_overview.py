@@ -86,6 +86,7 @@ def test_the_next_year_overview_shows_last_year_beside_this_year(two_departments
     outputs = run_overview(target, tmp_path, ["html", "pdf"])
     html = outputs.files["html"].read_text(encoding="utf-8")
     assert "2025年度预算绩效自评总览" in html and "与上年对比" in html and "上年总分" in html
+    assert "<title>2025年度预算绩效自评总览</title>" in html
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", str(outputs.files["pdf"]), "-"], capture_output=True, text=True,
                               check=True).stdout

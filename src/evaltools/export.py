@@ -43,6 +43,8 @@ def _css() -> str:
 
 def _title(notebook: nbformat.NotebookNode) -> str:
     parameters = notebook.metadata.get("papermill", {}).get("parameters", {})
+    if parameters.get("year_folder"):  # the year overview
+        return f"{Path(parameters['year_folder']).name}年度预算绩效自评总览"
     year = parameters.get("year") or (parameters.get("defaults") or {}).get("year")
     project = (parameters.get("project") or {}).get("name")
     if project and year:
