@@ -13,11 +13,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-import matplotlib
 import pandas as pd
-from matplotlib.figure import Figure
 
-from evaltools.charts import BLUE, GREY, RED, _embed, _short, _style
+from evaltools.charts import department_spending_chart, execution_chart, grades_by_department_chart
 from evaltools.checks import CHECKS, DEPARTMENT_CHECKS
 from evaltools.department import project_spending
 from evaltools.frames import read_findings, read_indicators, read_projects
@@ -163,57 +161,18 @@ class YearOverview:
     def grade_chart(self) -> Html:
         counts = pd.crosstab(self.projects["部门"], self.projects["等级"])
         order = [g for g in self.grade_order() if g in counts.columns]
-        shades = [BLUE, "#6f93b8", "#b7791f", RED, "#7f1d1d"]
-        with matplotlib.rc_context(_style()):
-            figure = Figure(figsize=(6.4, 0.45 * len(counts) + 1.2))
-            axes = figure.add_subplot()
-            left = [0] * len(counts)
-            positions = list(range(len(counts)))[::-1]
-            for i, grade in enumerate(order):
-                values = counts[grade].tolist()
-                axes.barh(positions, values, left=left, color=shades[i % len(shades)], height=0.6, label=grade)
-                left = [a + b for a, b in zip(left, values, strict=True)]
-            axes.set_yticks(positions, [_short(name, 16) for name in counts.index])
-            axes.set_xlabel("项目数")
-            axes.xaxis.get_major_locator().set_params(integer=True)
-            axes.legend(loc="lower right", fontsize=8, frameon=False)
-            axes.spines[["top", "right"]].set_visible(False)
-        alt = "；".join(f"{name}：" + "，".join(f"{g} {counts.loc[name, g]} 个" for g in order) for name in counts.index)
-        return _embed(figure, alt, "各部门项目的等级分布")
+        return grades_by_department_chart({name: {g: int(counts.loc[name, g]) for g in order} for name in counts.index})
 
     def execution_chart(self, threshold: float = 90.0) -> Html:
         rates = self.projects.sort_values("执行率")[["项目", "执行率"]].dropna()
-        with matplotlib.rc_context(_style()):
-            figure = Figure(figsize=(6.4, 0.32 * len(rates) + 1.0))
-            axes = figure.add_subplot()
-            positions = list(range(len(rates)))
-            values = rates["执行率"].tolist()
-            axes.barh(positions, values, color=[RED if v < threshold else BLUE for v in values], height=0.6)
-            axes.axvline(threshold, color=GREY, linewidth=1, zorder=0)
-            axes.set_yticks(positions, [_short(name, 18) for name in rates["项目"]])
-            axes.set_xlim(0, max(values + [100.0]) * 1.1)
-            axes.set_xlabel("预算执行率（%）")
-            axes.spines[["top", "right"]].set_visible(False)
-        alt = "各项目预算执行率：" + "；".join(f"{p} {self.show('执行率', v)}" for p, v in zip(rates["项目"], values, strict=True))
-        return _embed(figure, alt, f"各项目预算执行率（红色：低于 {threshold:g}%）")
+        shown = {name: (rate, self.show("执行率", rate)) for name, rate in zip(rates["项目"], rates["执行率"], strict=True)}
+        return execution_chart(shown, threshold)
 
     def department_chart(self) -> Html:
         frame = self.departments
-        with matplotlib.rc_context(_style()):
-            figure = Figure(figsize=(6.4, 0.7 * len(frame) + 1.0))
-            axes = figure.add_subplot()
-            positions = [2 * i for i in range(len(frame))][::-1]
-            stated = frame["项目支出"].fillna(0).tolist()
-            covered = frame["项目全年预算数合计"].fillna(0).tolist()
-            axes.barh([p + 0.35 for p in positions], stated, color=GREY, height=0.7, label="部门项目支出")
-            axes.barh([p - 0.35 for p in positions], covered, color=BLUE, height=0.7, label="有参数文件的项目全年预算数")
-            axes.set_yticks(positions, [_short(name, 16) for name in frame["部门"]])
-            axes.set_xlabel("万元")
-            axes.legend(loc="lower right", fontsize=8, frameon=False)
-            axes.spines[["top", "right"]].set_visible(False)
-        alt = "；".join(f"{d}：项目支出 {self.show('项目支出', s)} 万元，项目全年预算数合计 {self.show('项目支出', c)} 万元"
-                       for d, s, c in zip(frame["部门"], frame["项目支出"], frame["项目全年预算数合计"], strict=True))
-        return _embed(figure, alt, "各部门项目支出与其项目的全年预算数")
+        return department_spending_chart({
+            name: (None if pd.isna(stated) else stated, covered, self.show("项目支出", stated), self.show("项目支出", covered))
+            for name, stated, covered in zip(frame["部门"], frame["项目支出"], frame["项目全年预算数合计"], strict=True)})
 
 
 def _departments(folder: Path, projects: pd.DataFrame) -> pd.DataFrame:
