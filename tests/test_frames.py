@@ -109,3 +109,11 @@ def test_xlsx_text_never_becomes_a_formula(two_departments, tmp_path):
     sheet = openpyxl.load_workbook(output).active
     cells = [cell for row in sheet.iter_rows() for cell in row if str(cell.value).startswith("=")]
     assert cells and all(cell.data_type == "s" for cell in cells)
+
+
+def test_table_names_an_unreadable_file_writes_the_others_and_exits_one(two_departments, tmp_path, capsys):
+    (two_departments / SECOND_DEPARTMENT / "broken.yaml").write_text("project: [\n", encoding="utf-8")
+    output = tmp_path / "t.csv"
+    assert main(["table", str(two_departments), "-o", str(output)]) == 1
+    assert "broken.yaml" in capsys.readouterr().err
+    assert len(pd.read_csv(output, encoding="utf-8-sig")) == 3
