@@ -16,6 +16,10 @@ $(BIN)/python:
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@# An editable install skips [tool.setuptools.data-files]: link the report template where
+	@# `jupyter nbconvert --template evaltools_report` looks (a regular install copies it there).
+	@mkdir -p $(VENV)/share/jupyter/nbconvert/templates
+	ln -sfn $(CURDIR)/src/evaltools/templates/evaltools_report $(VENV)/share/jupyter/nbconvert/templates/evaltools_report
 	@touch $@
 
 setup: $(VENV)/.installed system-deps
@@ -40,6 +44,7 @@ lab: setup
 	$(BIN)/evaltools lab
 
 test: setup
+	@scripts/system-deps.sh --test
 	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest
 

@@ -3,10 +3,15 @@
 # (without it WeasyPrint takes ~10 s instead of ~0.3 s per CJK PDF), Pango for WeasyPrint,
 # fontconfig (fc-list, to tell when no Chinese font is installed), and poppler-utils (pdftotext,
 # pdffonts) with which the tests read the PDFs back.
+# AR PL UKai is the free 楷体 for the （一） headings of 公文 (GB/T 9704); Noto Serif/Sans CJK stand
+# in for 仿宋/小标宋 and 黑体 (Debian ships no simplified-Chinese 仿宋).
+# `system-deps.sh --test` adds LibreOffice (Writer and Calc, no GUI), with which the tests print
+# the Word and Excel files as a finance office would.
 # Installs what is missing when it can (root, or passwordless sudo); otherwise prints the
 # exact command and carries on, so the steps that do not need them still run.
 set -u
-packages=(fonts-noto-cjk fontconfig libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 poppler-utils)
+packages=(fonts-noto-cjk fonts-arphic-ukai fontconfig libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 poppler-utils)
+[ "${1:-}" = "--test" ] && packages+=(libreoffice-writer-nogui libreoffice-calc-nogui)
 
 command -v dpkg-query >/dev/null 2>&1 || {
   echo "system-deps: not a Debian-like system; install the equivalents of: ${packages[*]}"; exit 0; }
@@ -25,5 +30,5 @@ else
   exit 0
 fi
 echo "system-deps: installing ${missing[*]}"
-$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null \
+$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
   || { echo "system-deps: apt-get failed; install by hand: apt-get install -y ${missing[*]}"; exit 1; }

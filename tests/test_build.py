@@ -116,7 +116,7 @@ def test_a_second_project_gets_its_own_numbers(workspace, tmp_path):
     assert card.total == 94  # 8.00 for an 80% execution rate instead of 10
     outputs = run(second, ["html"], out_root=tmp_path / "outputs")
     html = outputs.files["html"].read_text(encoding="utf-8")
-    assert "<title>2024年度“专家评审系统升级”绩效自评报告</title>" in html
+    assert "<title>2024年度“专家评审系统升级”项目支出绩效自评报告</title>" in html  # the report's own title
     assert "<dd>专家评审系统升级</dd>" in html and "<dd>公共资源交易平台运行维护费</dd>" not in html
     assert "评分：94.00" in html and "80.00%" in html and "<td class=\"num\">8.00</td>" in html
 
@@ -167,12 +167,12 @@ def test_pdf_rendering_logs_no_warning(seed_outputs, caplog):
 
 
 def test_a_machine_without_chinese_fonts_is_told(seed_outputs, monkeypatch):
-    from evaltools import export as render
+    from evaltools.exporters import pdf_report
 
-    assert render.cjk_fonts_installed() is True  # this machine has them (scripts/system-deps.sh)
-    monkeypatch.setattr(render, "cjk_fonts_installed", lambda: False)
+    assert pdf_report.cjk_fonts_installed() is True  # this machine has them (scripts/system-deps.sh)
+    monkeypatch.setattr(pdf_report, "cjk_fonts_installed", lambda: False)
     with pytest.warns(UserWarning, match="fonts-noto-cjk"):
-        render.to_pdf("<html><body>中文</body></html>")
+        pdf_report.html_to_pdf("<html><body>中文</body></html>")
 
 
 def _notebook_with(tmp_path, source: str) -> Path:

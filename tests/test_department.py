@@ -8,7 +8,8 @@ import yaml
 from evaltools.checks import check_department
 from evaltools.department import ExpenditureRow, IncomeRow, ThreePublic, Unit, change_rate
 from evaltools.rollup import load_department
-from evaltools.overall import DepartmentReport
+from evaltools.department_report import DepartmentReport
+from evaltools.parts import plain_text
 
 from conftest import SEED_DEPARTMENT, add_project
 
@@ -16,7 +17,7 @@ D = Decimal
 
 
 def everything(report: DepartmentReport) -> str:
-    return "".join([report.cover(), report.review(), report.basic(), report.finances(), report.performance_summary(),
+    return "".join(str(part) for part in [report.cover(), report.review(), report.basic(), report.finances(), report.performance_summary(),
                     report.team(), report.outline(), report.basic_data(), report.self_evaluation_form(),
                     report.provenance()])
 
@@ -54,11 +55,11 @@ class TestSeedDepartment:
         assert '<td class="num">45</td>' in html and '<td class="num">43</td>' in html
 
     def test_spending_total_is_computed(self, seed_report):
-        assert seed_report.spending_sentence().startswith("2024年度部门整体支出1505.04万元，其中一般公共预算支出1505.04万元")
+        assert plain_text(seed_report.spending_sentence()).startswith("2024年度部门整体支出1505.04万元，其中一般公共预算支出1505.04万元")
 
     def test_what_the_seed_is_silent_on_shows_a_dash(self, seed_report):
         assert seed_report.params.income == [] and seed_report.params.three_public is None
-        finances = seed_report.finances()
+        finances = str(seed_report.finances())
         assert finances.count("<td class=\"num\">—</td>") >= 10
         assert "评分：—" in seed_report.performance_summary()
         assert "<dd>—</dd>" in seed_report.cover()  # 预算编码
@@ -102,7 +103,7 @@ class TestChecks:
         path = write_department(tmp_path / "params" / "2024" / "two", {"year": 2024, "unit": {"name": "某局"}, "income": [
             {"institution": "局机关", "general_budget": 100, "other": 1},
             {"institution": "二级机构", "general_budget": 50.5, "carryover": 2}]})
-        finances = DepartmentReport.load(path).finances()
+        finances = str(DepartmentReport.load(path).finances())
         summary = finances.split("局机关及二级机构汇总")[1].split("</tr>")[0]
         assert ">153.50<" in summary and ">150.50<" in summary and ">2.00<" in summary and ">1.00<" in summary
 

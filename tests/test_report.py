@@ -1,11 +1,12 @@
-"""The report's parts: every figure from the data, text escaped, the 自评表 in its layout."""
+"""The project report's parts: every figure from the data, text escaped, the 自评表 in its layout."""
 
 import re
 
 import pytest
 
 from evaltools.markup import Html, escape, markdown, tag
-from evaltools.report import ProjectReport
+from evaltools.parts import plain_text
+from evaltools.project_report import ProjectReport
 
 from conftest import SEED
 
@@ -16,9 +17,13 @@ def report() -> ProjectReport:
 
 
 def all_parts(report: ProjectReport) -> str:
-    return "".join([report.cover(), report.review(), report.first_page(), report.overview(), report.funds(),
+    return "".join(str(part) for part in [report.cover(), report.review(), report.first_page(), report.overview(), report.funds(),
                     report.organisation(), report.performance(), report.conclusion(), report.lessons(),
                     report.closing(), report.form(), report.provenance()])
+
+
+def words(part) -> str:
+    return plain_text(part)
 
 
 class TestMarkup:
@@ -44,7 +49,7 @@ def test_narrative_figures_come_from_the_budget(report):
 
 
 def test_generated_sentences_state_the_computed_figures(report):
-    assert report.spending_sentence() == (
+    assert words(report.spending_sentence()) == (
         "项目资金实际支出1066200.00元，其中：维修（护）费319788.00元，劳务费460507.00元，"
         "其他商品和服务支出8875.00元，办公设备购置277030.00元。")
     assert "预算执行率为100.00%" in report.performance()
@@ -58,7 +63,7 @@ def test_conclusion_and_grade_note_follow_the_rules(report):
 
 
 def test_completion_sentence_names_the_deducted_rows(report):
-    sentence = report.completion_sentence()
+    sentence = words(report.completion_sentence())
     assert "“切实保障公共资源交易平台运行稳定”（扣2分）" in sentence
     assert "“推动全州公共资源交易事业高质量发展”（扣2分）" in sentence
 
@@ -76,19 +81,19 @@ def test_findings_are_shown_to_reviewers(workspace):
 
 class TestSelfEvaluationForm:
     def test_first_and_second_level_cells_are_merged(self, report):
-        form = report.form()
+        form = str(report.form())
         assert re.search(r'<td class="label" rowspan="4">产出指标（50分）</td>', form)
         assert re.search(r'<td class="label" rowspan="2">效益指标（30分）</td>', form)
         assert '<td class="label" rowspan="5">项目资金（万元）</td>' in form
 
     def test_every_indicator_row_with_its_score_and_the_total(self, report):
-        form = report.form()
+        form = str(report.form())
         assert form.count('class="indicator') == 7
         assert "<strong>96.00</strong>" in form and "等级：优" in form
         assert "100.00%" in form and "持续推进信息化平台建设，为交易主体提供优质服务" in form
 
     def test_the_column_headings_repeat_on_each_page(self, report):
-        assert re.search(r"<thead><tr><th class=\"label\">绩效指标</th><th>一级指标</th>", report.form())
+        assert re.search(r"<thead><tr><th class=\"label\">绩效指标</th><th>一级指标</th>", str(report.form()))
 
     @pytest.mark.parametrize(("fund_type", "title"), [
         ("一般公共预算", "项目支出绩效自评表"), ("政府性基金预算", "政府性基金预算支出绩效自评表"),
@@ -112,7 +117,7 @@ class TestFundTypeForms:
             text = "\n".join(line for line in text.splitlines() if "deviation_:" not in line) + "\n"
             text = text.replace("total_score: 96", "total_score: 100")
         project.write_text(text, encoding="utf-8")
-        return ProjectReport.load(project).form()
+        return str(ProjectReport.load(project).form())
 
     @pytest.mark.parametrize(("fund_type", "column"), [
         ("一般公共预算", False), ("政府性基金预算", True), ("国有资本经营预算", False), ("社会保险基金预算", True)])

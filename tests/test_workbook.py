@@ -158,3 +158,14 @@ def test_a_hand_made_form_alone_is_refused_with_the_missing_fields(tmp_path, cap
     assert main(["import-xlsx", str(hand_made(tmp_path / "hand.xlsx")), "-o", str(tmp_path / "alone.yaml")]) == 1
     err = capsys.readouterr().err
     assert "hand.xlsx" in err and "evaluation.method" in err and not (tmp_path / "alone.yaml").exists()
+
+
+def test_number_formats_and_rounding_come_from_the_rules(seed, tmp_path):
+    from evaltools.rules import Display
+
+    rules = seed.rules.model_copy(update={"display": Display(score=0, money=1), "decimals": 1})
+    sheet = load_workbook(export_workbook([(seed.params, rules)], tmp_path / "rules.xlsx")).worksheets[0]
+    assert sheet["I6"].number_format == "0" and sheet["I6"].value.endswith(",1),0)")  # ROUND(…, decimals)
+    assert sheet["E6"].number_format == "0.0" and sheet["H6"].number_format == "0.00%"
+    total_row = next(r for r in range(13, 30) if sheet[f"A{r}"].value == "总分")
+    assert f"ROUND(H{total_row},1)>=90" in sheet[f"I{total_row}"].value

@@ -17,7 +17,7 @@ from evaltools.errors import RenderError
 from evaltools.execute import Loaded, execute, execute_overview, load, normalize, notebook_for, stderr_of
 from evaltools.export import DEFAULT_FORMATS, check_formats, made_from, write_all
 from evaltools.files import write_atomic
-from evaltools.workspace import LoadedProject, default_notebook, fingerprint_notebook, workspace_root
+from evaltools.workspace import default_notebook, workspace_root
 
 
 @dataclass
@@ -40,7 +40,7 @@ def output_folder(loaded: Loaded, out_root: Path | None = None) -> Path:
 def run(project_file: Path | str | Loaded, formats: Iterable[str] = DEFAULT_FORMATS, out_root: Path | None = None,
         rules_files: Sequence[Path | str] = (), notebook: Path | None = None, timeout: int = 600,
         warm: bool = False) -> Outputs:
-    """Parameters → executed notebook → HTML/PDF, for one project (or a department's report).
+    """Parameters → executed notebook → HTML/PDF/Word, for one project (or a department's report).
 
     Everything is made first and written last, each file atomically, so an interrupted or
     failed run leaves the previous report as it was.
@@ -53,15 +53,6 @@ def run(project_file: Path | str | Loaded, formats: Iterable[str] = DEFAULT_FORM
     timings = normalize(executed)
     contents, warnings = made_from(executed, formats)
     warnings = stderr_of(executed) + warnings
-    if "docx" in formats:
-        if isinstance(project, LoadedProject):
-            from evaltools.document import WordReport
-            from evaltools.report import ProjectReport
-
-            contents["docx"] = WordReport(ProjectReport.of(project, fingerprint_notebook(notebook or notebook_for(project)))
-                                          ).to_bytes()
-        else:
-            warnings.append("部门整体报告暂不生成 Word（docx）：请用 HTML 或 PDF")
     write_atomic(executed_path, nbformat.writes(executed))
     files = write_all(folder, "report", contents)
     executed_path.with_suffix(".failed.ipynb").unlink(missing_ok=True)

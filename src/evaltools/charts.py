@@ -1,13 +1,12 @@
 """Charts a reviewer reads at a glance: where points were lost, and where the money went.
 
 Figures are drawn with matplotlib's object API (no pyplot state, any backend) in a CJK font
-registered from the system, and embedded as PNG data URIs with fixed metadata, so the same
-data gives the same bytes.
+registered from the system, and become ``parts.Figure`` (PNG with fixed metadata, so the same
+data gives the same bytes). Labels are formatted, and grade bands read, from the rules.
 """
 
 from __future__ import annotations
 
-import base64
 import functools
 import io
 import shutil
@@ -21,8 +20,10 @@ import matplotlib
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 
-from evaltools.markup import Html, tag
+from evaltools import formatting
 from evaltools.model import ProjectParams
+from evaltools.parts import Figure as FigurePart
+from evaltools.rules import Rules
 from evaltools.scoring import ScoreCard
 from evaltools.targets import plain_number
 
@@ -69,22 +70,20 @@ def png(figure: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def _embed(figure: Figure, alt: str, caption: str) -> Html:
-    data = base64.b64encode(png(figure)).decode("ascii")
-    return tag("figure", tag("img", src=f"data:image/png;base64,{data}", alt=alt), tag("figcaption", caption),
-               class_="chart")
+def _embed(figure: Figure, alt: str, caption: str) -> FigurePart:
+    return FigurePart(png(figure), alt, caption)
 
 
 def _short(text: str, limit: int = 14) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def score_chart(card: ScoreCard, caption: str = "各项得分与分值") -> Html:
+def score_chart(card: ScoreCard, rules: Rules, caption: str = "各项得分与分值") -> FigurePart:
     """One bar per scored item: the weight in grey, the score over it, red where points were lost."""
-    return _embed(*score_figure(card), caption=caption)
+    return _embed(*score_figure(card, rules), caption=caption)
 
 
-def score_figure(card: ScoreCard) -> tuple[Figure, str]:
+def score_figure(card: ScoreCard, rules: Rules) -> tuple[Figure, str]:
     labels = ["预算执行率"] + [f"{row.level2.removesuffix('指标')}：{_short(row.indicator.name)}" for row in card.indicators]
     weights = [card.execution.weight] + [row.weight for row in card.indicators]
     scores = [card.execution.score] + [row.score for row in card.indicators]
@@ -101,17 +100,17 @@ def score_figure(card: ScoreCard) -> tuple[Figure, str]:
         axes.set_xlim(0, float(max(weights)) * 1.25)
         axes.set_xlabel("分")
         axes.spines[["top", "right"]].set_visible(False)
-        axes.set_title(f"总分 {card.total}（{card.grade}）", loc="left", fontsize=10)
+        axes.set_title(f"总分 {formatting.score(card.total, rules)}（{card.grade}）", loc="left", fontsize=10)
     lost = [f"{row.indicator.name}（扣{plain_number(row.lost)}分）" for row in card.indicators if row.lost > 0]
     return figure, "各项得分条形图。" + ("扣分项：" + "；".join(lost) if lost else "无扣分项。")
 
 
-def spending_chart(params: ProjectParams, caption: str = "项目资金实际支出构成") -> Html:
-    """Spending by item, in 万元, with each item's share."""
-    return _embed(*spending_figure(params), caption=caption)
+def spending_chart(params: ProjectParams, rules: Rules, caption: str = "项目资金实际支出构成") -> FigurePart:
+    """Spending by item, in 万元, with each item's share (rounded as the table shows it)."""
+    return _embed(*spending_figure(params, rules), caption=caption)
 
 
-def spending_figure(params: ProjectParams) -> tuple[Figure, str]:
+def spending_figure(params: ProjectParams, rules: Rules) -> tuple[Figure, str]:
     items = sorted(params.spending, key=lambda item: item.amount, reverse=True)
     total = sum((item.amount for item in items), Decimal(0))
     with matplotlib.rc_context(_style()):
@@ -121,8 +120,8 @@ def spending_figure(params: ProjectParams) -> tuple[Figure, str]:
         amounts = [float(item.amount / 10_000) for item in items]
         axes.barh(positions, amounts, color=BLUE, height=0.6)
         for y, item, amount in zip(positions, items, amounts, strict=True):
-            share = (item.amount / total * 100).quantize(Decimal("0.1")) if total else Decimal(0)
-            axes.text(amount, y, f" {item.amount / 10_000:.2f}万元（{share}%）", va="center", fontsize=8)
+            wan = formatting.money(item.amount / 10_000, rules)
+            axes.text(amount, y, f" {wan}万元（{formatting.share(item.amount, total, rules)}）", va="center", fontsize=8)
         axes.set_yticks(positions, [item.item for item in items])
         axes.set_xlim(0, max(amounts, default=1) * 1.45)
         axes.set_xlabel("万元")
@@ -130,7 +129,7 @@ def spending_figure(params: ProjectParams) -> tuple[Figure, str]:
     return figure, "支出构成条形图：" + "；".join(f"{item.item} {item.amount} 元" for item in items)
 
 
-def grade_chart(counts: dict[str, int], caption: str = "等级分布") -> Html:
+def grade_chart(counts: dict[str, int], caption: str = "等级分布") -> FigurePart:
     """How many projects got each grade, best grade first."""
     labels, values = list(counts), list(counts.values())
     with matplotlib.rc_context(_style()):
@@ -146,19 +145,22 @@ def grade_chart(counts: dict[str, int], caption: str = "等级分布") -> Html:
     return _embed(figure, alt, caption)
 
 
-def projects_chart(lines: Sequence, caption: str = "各项目自评总分") -> Html:
-    """The department's projects by 总分, with the grade bands' lower bounds as guides."""
+def projects_chart(lines: Sequence, rules: Rules, caption: str = "各项目自评总分") -> FigurePart:
+    """The department's projects by 总分, with the rules' grade bands' lower bounds as guides
+    (red below the lowest passing band)."""
+    floor = formatting.grade_floor(rules)
     lines = sorted(lines, key=lambda line: line.total)
     with matplotlib.rc_context(_style()):
         figure = Figure(figsize=(6.4, 0.4 * len(lines) + 1.0))
         axes = figure.add_subplot()
         positions = list(range(len(lines)))
         totals = [float(line.total) for line in lines]
-        axes.barh(positions, totals, color=[BLUE if t >= 60 else RED for t in totals], height=0.6)
+        axes.barh(positions, totals, color=[BLUE if line.total >= floor else RED for line in lines], height=0.6)
         for y, line in zip(positions, lines, strict=True):
-            axes.text(float(line.total) + 0.5, y, f"{line.total}（{line.grade}）", va="center", fontsize=8)
-        for bound in (60, 80, 90):
-            axes.axvline(bound, color=GREY, linewidth=0.8, zorder=0)
+            axes.text(float(line.total) + 0.5, y, f"{formatting.score(line.total, rules)}（{line.grade}）", va="center", fontsize=8)
+        for band in rules.grades:
+            if band.min > 0:
+                axes.axvline(float(band.min), color=GREY, linewidth=0.8, zorder=0)
         axes.set_yticks(positions, [_short(line.name, 18) for line in lines])
         axes.set_xlim(0, 115)
         axes.set_xlabel("总分")
@@ -172,7 +174,7 @@ def projects_chart(lines: Sequence, caption: str = "各项目自评总分") -> H
 GRADE_SHADES = (BLUE, "#6f93b8", "#b7791f", RED, "#7f1d1d")
 
 
-def grades_by_department_chart(counts: dict[str, dict[str, int]], caption: str = "各部门项目的等级分布") -> Html:
+def grades_by_department_chart(counts: dict[str, dict[str, int]], caption: str = "各部门项目的等级分布") -> FigurePart:
     """One stacked bar per department: its projects by grade, best grade first."""
     grades = list(dict.fromkeys(g for by_grade in counts.values() for g in by_grade))
     names = list(counts)
@@ -194,7 +196,7 @@ def grades_by_department_chart(counts: dict[str, dict[str, int]], caption: str =
     return _embed(figure, alt, caption)
 
 
-def execution_chart(rates: dict[str, tuple[float, str]], threshold: float = 90.0) -> Html:
+def execution_chart(rates: dict[str, tuple[float, str]], threshold: float = 90.0) -> FigurePart:
     """Each project's 预算执行率 (value, as shown), lowest first; red under ``threshold`` percent."""
     names = list(rates)
     values = [rates[name][0] for name in names]
@@ -213,7 +215,7 @@ def execution_chart(rates: dict[str, tuple[float, str]], threshold: float = 90.0
 
 
 def department_spending_chart(departments: dict[str, tuple[float | None, float, str, str]],
-                              caption: str = "各部门项目支出与其项目的全年预算数") -> Html:
+                              caption: str = "各部门项目支出与其项目的全年预算数") -> FigurePart:
     """Per department: its stated 项目支出 beside its projects' 全年预算数 (万元; values, as shown)."""
     names = list(departments)
     with matplotlib.rc_context(_style()):

@@ -523,9 +523,9 @@ def build_parser() -> argparse.ArgumentParser:
     year.add_argument("target", metavar="TO", help="新年度文件夹，如 params/2025（不得已存在）")
     year.set_defaults(run=cmd_new_year)
 
-    render_cmd = commands.add_parser("render", help="把已执行的笔记本重新渲染为 HTML/PDF，不再执行")
+    render_cmd = commands.add_parser("render", help="把已执行的笔记本重新渲染为 HTML/PDF/Word，不再执行")
     render_cmd.add_argument("notebooks", nargs="+", metavar="EXECUTED.ipynb")
-    render_cmd.add_argument("--to", default="html,pdf", help="输出格式，逗号分隔：html,pdf")
+    render_cmd.add_argument("--to", default="html,pdf", help="输出格式，逗号分隔：html,pdf,docx（默认 html,pdf）")
     render_cmd.set_defaults(run=cmd_render)
     return parser
 

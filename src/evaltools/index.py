@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 from collections import Counter, defaultdict
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from evaltools.files import RUN_LOG, read_run_log, write_atomic
 from evaltools.markup import Html, join, tag
+from evaltools.parts import to_html
 
 INDEX = "index.html"
 
@@ -67,6 +69,23 @@ _SCRIPT = """
   });
 })();
 """
+
+
+def _number(text: object) -> Decimal:
+    try:
+        return Decimal(str(text))
+    except InvalidOperation:
+        return Decimal(-1)
+
+
+def grade_order(entries: list[dict]) -> list[str]:
+    """The grades that occur, best first. The labels and bands are each department's rules', so the
+    order is read from the data (by the best 总分 each grade got), never from a list of labels."""
+    best: dict[str, Decimal] = {}
+    for entry in entries:
+        if entry.get("grade"):
+            best[entry["grade"]] = max(best.get(entry["grade"], Decimal(-1)), _number(entry.get("total")))
+    return sorted(best, key=lambda grade: (-best[grade], grade))
 
 
 def _entries(results: list[Any], year_folder: Path) -> list[dict]:
@@ -153,7 +172,7 @@ def build_index(year: str, entries: list[dict], base: Path) -> str:
     entries = [e for e in entries if e.get("kind") != "department"]
     departments = sorted(by_department)
     grades = Counter(e["grade"] for e in entries if e.get("grade"))
-    order = [g for g in ("优", "良", "中", "较差", "差") if g in grades] + sorted(set(grades) - {"优", "良", "中", "较差", "差"})
+    order = grade_order(entries)
     failed = sum(e["status"] == "failed" for e in entries)
     overview = tag("p", f"共 {len(departments)} 个部门、{len(entries)} 个项目",
                    f"；{failed} 个项目本次生成失败（保留上次的报告）" if failed else "", "。")
@@ -161,7 +180,7 @@ def build_index(year: str, entries: list[dict], base: Path) -> str:
                                for i, d in enumerate(departments))))
     from evaltools.charts import grade_chart  # matplotlib: only when an index is written
 
-    chart = grade_chart({g: grades[g] for g in order}) if grades else Html("")
+    chart = to_html(grade_chart({g: grades[g] for g in order})) if grades else Html("")
     tools = tag("div",
                 tag("input", type="search", id="q", placeholder="按项目、部门或文字筛选", aria_label="筛选"),
                 tag("select", tag("option", "全部等级", value=""), *(tag("option", g, value=g) for g in order), id="grade"),

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from evaltools import formatting
 from evaltools.charts import department_spending_chart, execution_chart, grades_by_department_chart
 from evaltools.checks import CHECKS, DEPARTMENT_CHECKS
 from evaltools.department import project_spending
 from evaltools.frames import read_findings, read_indicators, read_projects
-from evaltools.markup import Html, markdown, tag
-from evaltools.placeholders import money
+from evaltools.parts import Figure, Markdown, Section, h, p, section, table, td, th, tr
 from evaltools.rollup import load_department
 from evaltools.rules import Rules, load_rules
 from evaltools.workspace import DEPARTMENT_FILE, RULES_FILE
@@ -61,36 +61,38 @@ class YearOverview:
     # --- showing ------------------------------------------------------------------------------
 
     def show(self, column: str, value: object) -> str:
-        """One cell as the reports print it: money to the fen, scores and rates by the rules."""
+        """One cell as the reports print it: money, scores and rates at the rules' display precisions."""
         if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
-            return "—"
+            return formatting.DASH
         if column in COUNTS or isinstance(value, int):
             return str(int(value))
         if isinstance(value, float):
             if column in MONEY:
-                return money(_decimal(value))
-            rounded = self.rules.round(_decimal(value))
-            return f"{rounded}%" if column in PERCENT else str(rounded)
+                return formatting.money(_decimal(value), self.rules)
+            if column in PERCENT:
+                return formatting.percent(_decimal(value) / formatting.HUNDRED, self.rules)
+            return formatting.score(_decimal(value), self.rules)
         return str(value)
 
-    def table(self, frame: pd.DataFrame, caption: str | None = None) -> Html:
-        """A DataFrame as a report table: the header row, numbers right-aligned."""
-        head = tag("tr", *(tag("th", column) for column in frame.columns))
-        rows = [tag("tr", *(tag("td", self.show(column, value),
-                                 class_="num" if pd.api.types.is_numeric_dtype(frame[column]) else None)
-                            for column, value in zip(frame.columns, record, strict=True)))
+    def table(self, frame: pd.DataFrame, caption: str | None = None) -> Section:
+        """A DataFrame as a report table (the reports' grid), under its title; numbers right-aligned."""
+        numeric = {c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])}
+        head = tr(*(th(column) for column in frame.columns))
+        rows = [tr(*(td(self.show(column, value), cls="num" if column in numeric else None,
+                        value=None if column not in numeric or self.show(column, value) == formatting.DASH else value)
+                     for column, value in zip(frame.columns, record, strict=True)))
                 for record in frame.itertuples(index=False)]
-        body = tag("tbody", *rows) if rows else tag("tbody", tag("tr", tag("td", "无", colspan=len(frame.columns))))
-        return tag("table", tag("caption", caption) if caption else "", tag("thead", head), body, class_="grid")
+        if not rows:
+            rows = [tr(td("无", colspan=len(frame.columns)))]
+        return section(p(caption, cls="table-title") if caption else None, table(*rows, head=[head]))
 
-    def say(self, text: str) -> Html:
-        """The notebook's narration (Markdown) as part of the page."""
-        return markdown(text)
+    def say(self, text: str) -> Markdown:
+        """The notebook's narration (Markdown) as part of the report."""
+        return Markdown(text)
 
-    def title(self) -> Html:
-        return tag("section", tag("h1", f"{self.year}年度预算绩效自评总览", class_="cover-title"),
-                   tag("p", f"{len(self.departments)} 个部门、{len(self.projects)} 个项目；评分口径：{self.rules.name}"),
-                   class_="overview-title")
+    def title(self) -> Section:
+        return section(h(1, f"{self.year}年度预算绩效自评总览", cls="report-title"),
+                       p(f"{len(self.departments)} 个部门、{len(self.projects)} 个项目；评分口径：{self.rules.name}"))
 
     # --- the figures ----------------------------------------------------------------------------
 
@@ -158,17 +160,17 @@ class YearOverview:
 
     # --- charts -----------------------------------------------------------------------------------
 
-    def grade_chart(self) -> Html:
+    def grade_chart(self) -> Figure:
         counts = pd.crosstab(self.projects["部门"], self.projects["等级"])
         order = [g for g in self.grade_order() if g in counts.columns]
         return grades_by_department_chart({name: {g: int(counts.loc[name, g]) for g in order} for name in counts.index})
 
-    def execution_chart(self, threshold: float = 90.0) -> Html:
+    def execution_chart(self, threshold: float = 90.0) -> Figure:
         rates = self.projects.sort_values("执行率")[["项目", "执行率"]].dropna()
         shown = {name: (rate, self.show("执行率", rate)) for name, rate in zip(rates["项目"], rates["执行率"], strict=True)}
         return execution_chart(shown, threshold)
 
-    def department_chart(self) -> Html:
+    def department_chart(self) -> Figure:
         frame = self.departments
         return department_spending_chart({
             name: (None if pd.isna(stated) else stated, covered, self.show("项目支出", stated), self.show("项目支出", covered))
@@ -178,7 +180,7 @@ class YearOverview:
 def _departments(folder: Path, projects: pd.DataFrame) -> pd.DataFrame:
     """Each department folder: its 项目支出 (from ``_department.yaml``) against its projects' budgets."""
     rows = []
-    for department_folder in sorted(p for p in folder.iterdir() if p.is_dir()):
+    for department_folder in sorted(child for child in folder.iterdir() if child.is_dir()):
         mine = projects[projects["部门文件夹"] == department_folder.name]
         name, stated = (mine["部门"].iloc[0] if len(mine) else department_folder.name), None
         if (department_folder / DEPARTMENT_FILE).is_file():

@@ -3,7 +3,8 @@
 Narrative fields in a parameter file may refer to computed figures by name between double
 braces; the report fills them in, so the text and the tables cannot disagree. The names are
 the form's own words (see :data:`NAMES`); an unknown name is an error of ``evaltools check``.
-Money is printed in 万元 (or 元 where the name says so) with two decimals, rates as "100.00%".
+Money is printed in 万元 (or 元 where the name says so), rates in percent, scores as the
+report shows them: all by ``evaltools.formatting``, at the rules' display precisions.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from evaltools import formatting
 from evaltools.model import ProjectParams
 from evaltools.rules import Rules
-from evaltools.scoring import ScoreCard, percent
+from evaltools.scoring import ScoreCard
 
 PLACEHOLDER = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}")
 
@@ -37,15 +39,17 @@ NAMES = {
 }
 
 
-def money(value: Decimal | None) -> str:
-    """万元 or 元 with two decimals, exactly: 106.62, 1066200.00; "—" when unknown."""
-    return "—" if value is None else f"{value.quantize(Decimal('0.01')):f}"
-
-
 def figures(params: ProjectParams, card: ScoreCard, rules: Rules) -> dict[str, str]:
     """Every named figure of a project, formatted as the report prints it."""
     budget = params.budget
     investment = params.investment
+
+    def money(value: Decimal | None) -> str:
+        return formatting.money(value, rules)
+
+    def percent(rate: Decimal | None, rules: Rules) -> str:
+        return formatting.percent(rate, rules)
+
     return {
         "年度": str(params.year),
         "项目名称": params.project.name,
@@ -59,9 +63,9 @@ def figures(params: ProjectParams, card: ScoreCard, rules: Rules) -> dict[str, s
         "上年结转资金": money(budget.carryover.annual),
         "其他资金": money(budget.other.annual),
         "预算执行率": percent(card.execution.rate, rules),
-        "执行率得分": str(card.execution.score),
+        "执行率得分": formatting.score(card.execution.score, rules),
         "实际支出元": money(sum((item.amount for item in params.spending), Decimal(0))),
-        "总分": str(card.total),
+        "总分": formatting.score(card.total, rules),
         "等级": card.grade,
     }
 

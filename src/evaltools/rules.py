@@ -41,6 +41,15 @@ class Redistribution(Params):
     to: list[str]
 
 
+class Display(Params):
+    """Decimal places each kind of quantity is shown with (computing uses ``Rules.decimals``)."""
+
+    money: int = Field(2, ge=0, le=6)
+    score: int = Field(2, ge=0, le=6)
+    rate: int = Field(2, ge=0, le=6)
+    share: int = Field(2, ge=0, le=6)
+
+
 class Rules(Params):
     name: str
     execution: Execution
@@ -52,6 +61,7 @@ class Rules(Params):
     default_operator: Operator = Operator.EQ
     default_operator_by_category: dict[str, Operator] = Field(default_factory=dict)
     decimals: int = Field(2, ge=0, le=6)
+    display: Display = Field(default_factory=Display)
     evaluation_years_after: tuple[int, int] = (1, 1)
     files: tuple[str, ...] = Field((), exclude=True)
     fingerprint: str = Field("", exclude=True)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
+from evaltools import formatting
 from evaltools.model import BudgetRow, Indicator, ProjectParams
 from evaltools.rules import Rules
 from evaltools.targets import Operator, Quantity, Target, parse_quantity, parse_target
@@ -198,7 +199,7 @@ def score(params: ProjectParams, rules: Rules) -> ScoreCard:
 
 def percent(rate: Decimal | None, rules: Rules) -> str:
     """A rate as the form shows it: "100.00%", or "—" when there is none."""
-    return "—" if rate is None else f"{rules.round(rate * HUNDRED)}%"
+    return formatting.percent(rate, rules)
 
 
 def _number(value: Decimal | None) -> float | None:

@@ -1,9 +1,11 @@
 """Excel in and out: the 自评表 in its official layout, and back into a parameter file.
 
-Export writes one sheet per project with the 项目支出绩效自评表 as finance officers know it
-(merged 一级/二级 cells, borders, wrapped text, A4 print set-up, 宋体), with live formulas where
-the form computes (年度资金总额, 执行率 and its 得分, 总分, 等级), plus a sheet of every other
-parameter (路径 → 值), so that importing an exported workbook gives back the same data.
+Export writes one sheet per project with the 项目支出绩效自评表 as finance officers know it,
+laid out from the very form part the reports show (``tables.self_evaluation_form``: same rows,
+merged cells and numbers), with borders, wrapped text, A4 print set-up, 宋体, number formats
+and live formulas where the form computes (年度资金总额, 执行率 and its 得分, 总分, 等级) at the
+rules' precisions, plus a sheet of every other parameter (路径 → 值), so that importing an
+exported workbook gives back the same data.
 
 Import reads the form wherever its rows sit (blank rows and merged cells are fine, "——" and
 "/" mean empty, numbers may be text); what it cannot understand is an error naming the sheet
@@ -25,10 +27,13 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from evaltools.files import write_atomic
+from evaltools.formatting import excel_format
 from evaltools.model import FundType, ProjectParams
+from evaltools.parts import Cell, Section, Table, grid, plain_text
 from evaltools.yamlio import ParamsError, Problem, plain
 from evaltools.rules import Rules
 from evaltools.scoring import ScoreCard, score
+from evaltools.tables import self_evaluation_form
 
 FONT = "宋体"  # Word/WPS/Excel map it to the system's Song face; Noto Serif CJK SC elsewhere
 THIN = Side(style="thin", color="000000")
@@ -36,7 +41,8 @@ BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 WRAP = Alignment(wrap_text=True, vertical="center")
 CENTER = Alignment(wrap_text=True, vertical="center", horizontal="center")
 HEADING_FILL = PatternFill("solid", fgColor="EEF1F5")
-WIDTHS = {"A": 9, "B": 10, "C": 11, "D": 22, "E": 11, "F": 30, "G": 7, "H": 8, "I": 22, "J": 12, "K": 10}
+WIDTHS = [9, 10, 11, 22, 11, 30, 7, 8, 22]  # the form's columns, left to right
+EXTRA_WIDTHS = [12, 10]  # 实际完成值（数值）, 完成档次
 EMPTY = {"", "—", "——", "-", "--", "---", "/", "／", "无"}
 OTHER_SHEET = "其他参数"
 # What the form itself holds; everything else goes to the OTHER_SHEET as path → value rows.
@@ -73,10 +79,11 @@ def _money(value: Decimal | None) -> float | None:
 
 
 def _grade_formula(cell: str, rules: Rules) -> str:
+    """等级 from 总分 by the rules' bands, compared at the rules' precision as ``Rules.grade`` does."""
     bands = sorted(rules.grades, key=lambda b: b.min, reverse=True)
     formula = f'"{bands[-1].label}"'
     for band in reversed(bands[:-1]):
-        formula = f'IF(ROUND({cell},2)>={band.min},"{band.label}",{formula})'
+        formula = f'IF(ROUND({cell},{rules.decimals})>={band.min},"{band.label}",{formula})'
     return "=" + formula
 
 
@@ -89,93 +96,94 @@ def _sheet_title(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def write_form(sheet: Worksheet, params: ProjectParams, card: ScoreCard, rules: Rules) -> None:
-    """The 自评表 on ``sheet``, columns A–I as on paper, J–K evaltools' own (数值, 档次)."""
-    project, fund = params.project, params.project.fund_type
-    for column, width in WIDTHS.items():
-        sheet.column_dimensions[column].width = width
-    _merge(sheet, "A1:I1", f"{project.department}{fund.form_title}", bold=True, align=CENTER)
-    sheet["A1"].font = Font(name=FONT, size=14, bold=True)
-    _merge(sheet, "A2:I2", f"（{params.year}年度）", align=CENTER)
-    _cell(sheet, "A3", f"{fund.form_title.removesuffix('绩效自评表')}名称", bold=True, align=CENTER)
-    _merge(sheet, "B3:I3", project.name)
-    _cell(sheet, "A4", "主管部门", bold=True, align=CENTER)
-    _merge(sheet, "B4:D4", project.department)
-    _cell(sheet, "E4", "实施单位", bold=True, align=CENTER)
-    _merge(sheet, "F4:I4", project.implementer)
-    _merge(sheet, "A5:A9", "项目资金（万元）", bold=True, align=CENTER)
-    _merge(sheet, "B5:C5", "")
-    for column, heading in zip("DEFGHI", ("年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"), strict=True):
-        _cell(sheet, f"{column}5", heading, bold=True, align=CENTER, fill=HEADING_FILL)
-    _merge(sheet, "B6:C6", "年度资金总额", bold=True)
-    for column in "DEF":
-        _cell(sheet, f"{column}6", f"=SUM({column}7:{column}9)", number_format="0.00")
-    _cell(sheet, "G6", float(rules.execution.weight), align=CENTER)
-    _cell(sheet, "H6", '=IF(E6>0,F6/E6,"—")', align=CENTER, number_format="0.00%")
-    _cell(sheet, "I6", "=IF(E6>0,ROUND(MIN(F6/E6,1)*G6,2),0)", align=CENTER, number_format="0.00")
-    budget = params.budget
-    for row, (label, amounts) in enumerate((("其中：当年财政拨款", budget.appropriation),
-                                            ("上年结转资金", budget.carryover), ("其他资金", budget.other)), 7):
-        _merge(sheet, f"B{row}:C{row}", label)
-        for column, value in zip("DEF", (amounts.initial, amounts.annual, amounts.executed), strict=True):
-            _cell(sheet, f"{column}{row}", _money(value), number_format="0.00")
-        for column in "GHI":
-            _cell(sheet, f"{column}{row}", "—", align=CENTER)
-    _merge(sheet, "A10:A11", "年度总体目标", bold=True, align=CENTER)
-    _merge(sheet, "B10:E10", "预期目标", bold=True, align=CENTER, fill=HEADING_FILL)
-    _merge(sheet, "F10:I10", "实际完成情况", bold=True, align=CENTER, fill=HEADING_FILL)
-    _merge(sheet, "B11:E11", params.goals.expected)
-    _merge(sheet, "F11:I11", params.goals.achieved)
-    sheet.row_dimensions[11].height = 120
-    headings = ("一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因分析及改进措施",
-                "实际完成值（数值）", "完成档次")
-    for column, heading in zip("BCDEFGHIJK", headings, strict=True):
-        _cell(sheet, f"{column}12", heading, bold=True, align=CENTER, fill=HEADING_FILL)
-    first, rows = 13, card.indicators
-    last = first + len(rows) - 1
-    _merge(sheet, f"A12:A{last}", "绩效指标", bold=True, align=CENTER)
-    for offset, row in enumerate(rows):
-        r = first + offset
-        indicator = row.indicator
-        level = f"{row.level1}" if row.level1 else ""
-        values = (level, row.level2, indicator.name, indicator.target, indicator.actual, float(indicator.weight),
-                  float(row.score), indicator.deviation or "",
-                  None if indicator.actual_value is None else str(indicator.actual_value), indicator.tier or "")
-        for column, value in zip("BCDEFGHIJK", values, strict=True):
-            _cell(sheet, f"{column}{r}", value, align=CENTER if column in "BCEGHJK" else WRAP,
-                  number_format="0.00" if column == "H" else None)
-    _merge_runs(sheet, "B", first, last)
-    _merge_runs(sheet, "C", first, last)
-    total = last + 1
-    _merge(sheet, f"A{total}:F{total}", "总分", bold=True, align=CENTER)
-    _cell(sheet, f"G{total}", f"=G6+SUM(G{first}:G{last})", align=CENTER)
-    _cell(sheet, f"H{total}", f"=I6+SUM(H{first}:H{last})", bold=True, align=CENTER, number_format="0.00")
-    _cell(sheet, f"I{total}", _grade_formula(f"H{total}", rules), bold=True, align=CENTER)
-    for row in sheet.iter_rows(min_row=3, max_row=total, max_col=9):
-        for cell in row:
-            cell.border = BORDER
-    form = params.evaluation.form
-    _merge(sheet, f"A{total + 1}:I{total + 1}",
-           "说明：此表项目支出不包括财政部门要求单独进行项目支出绩效自评项目，每个一级项目支出填写一张项目支出绩效自评表。")
-    _merge(sheet, f"A{total + 2}:I{total + 2}",
-           f"单位负责人签字：{form.unit_head or ''}　　填表人：{form.filled_by or ''}　　"
-           f"联系电话：{form.phone or ''}　　填报日期：{form.date or ''}")
-    sheet.print_area = f"A1:I{total + 2}"
+def _style(cell: Cell) -> dict[str, Any]:
+    words = (cell.style or "").split()
+    bold = cell.header or "label" in words
+    centred = cell.header or bool({"label", "center", "num"} & set(words))
+    return {"bold": bold, "align": CENTER if centred else WRAP, "fill": HEADING_FILL if cell.header else None}
+
+
+def _formulas(sheet: Worksheet, named: dict[str, list[str]], rules: Rules) -> None:
+    """Where the form computes, the sheet computes too: the formulas over the named cells."""
+    def first(name: str) -> str | None:
+        return named.get(name, [None])[0]
+
+    for key in ("initial", "annual", "executed"):
+        total, lines = first(f"funds.total.{key}"), named.get(f"funds.line.{key}", [])
+        if total and lines:
+            sheet[total].value = f"=SUM({lines[0]}:{lines[-1]})"
+    annual, executed, weight = first("funds.total.annual"), first("funds.total.executed"), first("execution.weight")
+    if annual and executed and weight:
+        sheet[first("execution.rate")].value = f'=IF({annual}>0,{executed}/{annual},"—")'
+        sheet[first("execution.score")].value = (f"=IF({annual}>0,ROUND(MIN({executed}/{annual},1)*{weight},"
+                                                 f"{rules.decimals}),0)")
+    for total, part, rows in (("total.weight", "execution.weight", "indicator.weight"),
+                              ("total.score", "execution.score", "indicator.score")):
+        if first(total) and first(part) and named.get(rows):
+            sheet[first(total)].value = f"={first(part)}+SUM({named[rows][0]}:{named[rows][-1]})"
+    if first("total.grade") and first("total.score"):
+        sheet[first("total.grade")].value = _grade_formula(first("total.score"), rules)
+
+
+def write_form(sheet: Worksheet, params: ProjectParams, card: ScoreCard, rules: Rules,
+               deviation: bool | None = None) -> None:
+    """The 自评表 on ``sheet``, laid out from the form part the reports show (``tables.self_evaluation_form``):
+    the same rows, merged cells and numbers, with live formulas where the form computes, and
+    two columns of evaltools' own after the form (数值, 档次) so that import gets everything back."""
+    form = self_evaluation_form(params, card, rules, deviation)
+    tables = [child for child in form.children if isinstance(child, Table)]
+    columns = max(t.columns for t in tables)
+    last = get_column_letter(columns)
+    for index, width in enumerate(WIDTHS[:columns] + EXTRA_WIDTHS, 1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    rows_by_index = {row.index: row for row in card.indicators}
+    named: dict[str, list[str]] = {}
+    r = 1
+    table_rows: tuple[int, int] = (0, 0)
+    for child in form.children:
+        if isinstance(child, Table):
+            placed, _ = grid(child.head + child.rows)
+            for row_offset, column, cell in placed:
+                ref = f"{get_column_letter(column + 1)}{r + row_offset}"
+                value: Any = float(Decimal(cell.value)) if cell.value is not None else cell.text
+                if "continued" in (cell.style or "").split():  # the label cell merged with the one above
+                    sheet.merge_cells(f"{get_column_letter(column + 1)}{r + row_offset - 1}:"
+                                      f"{get_column_letter(column + 1)}{r + row_offset + cell.rowspan - 1}")
+                    continue
+                end = f"{get_column_letter(column + cell.colspan)}{r + row_offset + cell.rowspan - 1}"
+                _merge(sheet, f"{ref}:{end}" if end != ref else ref, value, **_style(cell),
+                       number_format=excel_format(cell.kind, rules) if cell.kind and cell.value is not None else None)
+                if cell.name:
+                    named.setdefault(cell.name, []).append(ref)
+            for row_offset, row in enumerate(child.head + child.rows):
+                if row.key and row.key.startswith("indicator."):
+                    indicator = rows_by_index[int(row.key.split(".")[1])].indicator
+                    for extra, value in enumerate((None if indicator.actual_value is None else str(indicator.actual_value),
+                                                   indicator.tier or "")):
+                        _cell(sheet, f"{get_column_letter(columns + 1 + extra)}{r + row_offset}", value, align=CENTER)
+            if child.head:
+                table_rows = (r, r + len(child.head) - 1)
+                for extra, heading in enumerate(("实际完成值（数值）", "完成档次")):
+                    _cell(sheet, f"{get_column_letter(columns + 1 + extra)}{r}", heading, bold=True, align=CENTER,
+                          fill=HEADING_FILL)
+            for line in sheet.iter_rows(min_row=r, max_row=r + len(child.head + child.rows) - 1, max_col=columns):
+                for cell_ in line:
+                    cell_.border = BORDER
+            r += len(child.head + child.rows)
+        else:  # the caption's title and year, the note, the signature line
+            for paragraph in child.children if isinstance(child, Section) else [child]:
+                _merge(sheet, f"A{r}:{last}{r}", plain_text(paragraph),
+                       align=CENTER if r <= 2 else WRAP, bold=paragraph.style == "form-title")
+                if paragraph.style == "form-title":
+                    sheet[f"A{r}"].font = Font(name=FONT, size=14, bold=True)
+                r += 1
+    _formulas(sheet, named, rules)
+    sheet.print_area = f"A1:{last}{r - 1}"
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
     sheet.page_setup.orientation = "portrait"
     sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.print_title_rows = "12:12"
-
-
-def _merge_runs(sheet: Worksheet, column: str, first: int, last: int) -> None:
-    """Merge runs of equal values down a column (the 一级/二级 cells of the form)."""
-    start = first
-    for r in range(first + 1, last + 2):
-        if r > last or sheet[f"{column}{r}"].value != sheet[f"{column}{start}"].value:
-            if r - 1 > start:
-                sheet.merge_cells(f"{column}{start}:{column}{r - 1}")
-            start = r
+    sheet.print_title_rows = f"{table_rows[0]}:{table_rows[1]}"
 
 
 def _flatten(data: Any, prefix: str = "") -> Iterable[tuple[str, Any]]:
@@ -216,7 +224,7 @@ def export_workbook(projects: Sequence[tuple[ProjectParams, Rules]], path: Path 
         for key, value in _other_parameters(params):
             other.append([title, key, "" if value is None else str(value)])
         summary_rows.append((params.project.department, params.project.name, card.execution.budget.annual,
-                             card.execution.budget.executed, card.execution.rate, card.total, card.grade))
+                             card.execution.budget.executed, card.total, card.grade, rules))
     if other is not None:
         other.insert_rows(1)
         for column, heading in zip("ABC", ("工作表", "参数路径", "值"), strict=True):
@@ -228,11 +236,13 @@ def export_workbook(projects: Sequence[tuple[ProjectParams, Rules]], path: Path 
         for column, heading in zip("ABCDEFG", ("主管部门", "项目", "全年预算数（万元）", "全年执行数（万元）", "执行率",
                                                "总分", "等级"), strict=True):
             _cell(summary, f"{column}1", heading, bold=True, fill=HEADING_FILL, align=CENTER)
-        for r, (department, name, annual, executed, _rate, total, grade) in enumerate(summary_rows, 2):
+        for r, (department, name, annual, executed, total, grade, rules) in enumerate(summary_rows, 2):
             values = (department, name, _money(annual), _money(executed), f'=IF(C{r}>0,D{r}/C{r},"—")',
                       float(total), grade)
+            formats = {"C": "money", "D": "money", "E": "rate", "F": "score"}
             for column, value in zip("ABCDEFG", values, strict=True):
-                _cell(summary, f"{column}{r}", value, number_format="0.00%" if column == "E" else None)
+                _cell(summary, f"{column}{r}", value,
+                      number_format=excel_format(formats[column], rules) if column in formats else None)
         for column, width in zip("ABCDEFG", (30, 36, 14, 14, 10, 8, 6), strict=True):
             summary.column_dimensions[column].width = width
     path = Path(path)
@@ -405,7 +415,8 @@ def read_form(sheet: Worksheet, file: Path) -> dict[str, Any]:
         for key, label in (("unit_head", "单位负责人签字"), ("filled_by", "填表人"), ("phone", "联系电话"),
                            ("date", "填报日期")):
             match = re.search(label + r"[：:]\s*(\S*)", text)
-            if match and match.group(1):
+            # a blank date is printed as "年  月  日" to write on: nothing to import
+            if match and match.group(1) and not (key == "date" and not re.search(r"\d", match.group(1))):
                 form[key] = match.group(1)
         if form:
             data.setdefault("evaluation", {})["form"] = form
@@ -476,7 +487,7 @@ def template_workbook(rules: Rules, path: Path | str, rows_per_category: int = 1
                        for level, spec in rules.levels.items() for category in spec.categories
                        for _ in range(rows_per_category)],
     })
-    write_form(sheet, params, score(params, rules), rules)
+    write_form(sheet, params, score(params, rules), rules, deviation=True)  # a column to fill in
     first, last = 13, 12 + len(params.indicators)
     for r in range(first, last + 1):
         sheet[f"H{r}"].value = None  # 得分: the evaluator's, or computed on import

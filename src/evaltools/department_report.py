@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from evaltools import __version__
+from evaltools import __version__, formatting, wording
 from evaltools.charts import projects_chart
 from evaltools.checks import Finding, check_department
 from evaltools.department import (
@@ -27,36 +27,29 @@ from evaltools.department import (
     change_rate,
     total,
 )
-from evaltools.rollup import LoadedDepartment, load_department
-from evaltools.placeholders import money
-from evaltools.markup import Html, join, markdown, tag
 from evaltools.model import FundType
-from evaltools.report import h, section, subsection
-from evaltools.scoring import percent
+from evaltools.parts import REVIEW, Fields, Markdown, Section, group, h, p, section, table, td, th, tr
+from evaltools.project_report import chapter, signatures, subsection
+from evaltools.rollup import LoadedDepartment, load_department
 from evaltools.tables import (
     DASH,
     FORM_COLUMNS,
     findings_box,
     form_caption,
     form_signature,
-    indicator_table,
-    table,
-    td,
-    th,
-    tr,
     funds_block,
     goal_rows,
+    indicator_table,
 )
 from evaltools.workspace import DEPARTMENT_NOTEBOOK, display_path, notebook_source, source_fingerprint
 
 
-
-def _money(value: Decimal | None) -> str:
-    return money(value) if value is not None else DASH
-
-
 def _text(value: object) -> object:
     return value if value not in (None, "", []) else DASH
+
+
+def _missing() -> Section:
+    return p(DASH, cls="missing")
 
 
 @dataclass
@@ -91,30 +84,39 @@ class DepartmentReport:
         rows = [row.total for row in self.params.expenditure if row.fund_type == fund]
         return total(rows) if self.params.expenditure else None
 
+    @property
+    def rules(self):
+        return self.department.rules
+
+    def _money(self, value: Decimal | None) -> str:
+        return formatting.money(value, self.rules)
+
     def _score_text(self) -> tuple[str, str]:
         card = self.department.card
         if card is None or not self.params.indicators:
             return DASH, DASH
-        return str(card.total), card.grade
+        return formatting.score(card.total, self.rules), card.grade
 
     # --- 附件1-8: the report's form -------------------------------------------------------------------
 
-    def cover(self) -> Html:
+    def cover(self) -> Section:
         e = self.params.evaluation
-        rows = [("部门（单位）名称（盖章）", self.name), ("预算编码", _text(self.params.unit and self.params.unit.budget_code)),
-                ("评价方式", e.method), ("评价机构", e.evaluator), ("报告时间", _text(e.report_date and str(e.report_date)))]
-        fields = tag("dl", *(tag("div", tag("dt", label), tag("dd", value)) for label, value in rows),
-                     class_="cover-fields")
-        return tag("section", tag("div", self.name, class_="cover-unit"),
-                   h(1, f"{self.year}年度部门整体支出绩效自评报告", cls="cover-title"), fields, class_="cover")
+        rows = [("部门（单位）名称（盖章）", self.name),
+                ("预算编码", str(_text(self.params.unit and self.params.unit.budget_code))),
+                ("评价方式", e.method), ("评价机构", e.evaluator),
+                ("报告时间", str(_text(e.report_date and str(e.report_date))))]
+        return section(p(self.name, cls="cover-unit"),
+                       h(1, wording.text("department", "cover_title", self.year), cls="cover-title"), Fields(rows),
+                       cls="cover")
 
-    def review(self) -> Html:
+    def review(self) -> Section:
         return findings_box(self.findings)
 
-    def basic(self) -> Html:
+    def basic(self) -> Section:
         """一、部门（单位）基本情况."""
         unit = self.params.unit
-        tasks = (join([tag("p", f"任务{i}：{t}") for i, t in enumerate(unit.tasks, 1)]) if unit and unit.tasks else DASH)
+        tasks = ([wording.paragraph("department", "task", i, t) for i, t in enumerate(unit.tasks, 1)]
+                 if unit and unit.tasks else DASH)
         rows = [
             tr(td("联系人", cls="label"), td(_text(unit and unit.contact)), td("联系电话", cls="label"),
                td(_text(unit and unit.phone))),
@@ -123,18 +125,21 @@ class DepartmentReport:
             tr(td("职能职责概述", cls="label"), td(_text(unit and unit.functions), colspan=3, cls="text")),
             tr(td("年度主要工作内容", cls="label"), td(tasks, colspan=3, cls="text")),
             tr(td("年度部门（单位）总体运行情况及取得的成绩", cls="label"),
-               td(markdown(unit.achievements) if unit and unit.achievements else DASH, colspan=3, cls="text")),
+               td(Markdown(unit.achievements) if unit and unit.achievements else DASH, colspan=3, cls="text")),
         ]
-        return section(1, "部门（单位）基本情况", table(*rows, colgroup=(22, 28, 22, 28)))
+        return chapter(1, "部门（单位）基本情况", table(*rows, colgroup=(22, 28, 22, 28)))
 
     def _per_institution(self, columns: Sequence[str], rows: Sequence[Sequence[object]], summary: Sequence[object],
-                         widths: Sequence[int]) -> Html:
+                         widths: Sequence[int]) -> Any:
         head = [tr(*(th(c) for c in columns))]
-        body = [tr(td("局机关及二级机构汇总", cls="label"), *(td(_money(v), cls="num") for v in summary))]
-        body += [tr(td(f"{i}、{row[0]}"), *(td(_money(v), cls="num") for v in row[1:])) for i, row in enumerate(rows, 1)]
+        body = [tr(td("局机关及二级机构汇总", cls="label"), *(self._amount(v) for v in summary))]
+        body += [tr(td(f"{i}、{row[0]}"), *(self._amount(v) for v in row[1:])) for i, row in enumerate(rows, 1)]
         return table(*body, head=head, colgroup=widths)
 
-    def finances(self) -> Html:
+    def _amount(self, value: Decimal | None) -> Any:
+        return td(self._money(value), cls="num", value=value, kind="money")
+
+    def finances(self) -> Section:
         """二、部门（单位）收支情况: income, spending and balance, 三公经费, fixed assets."""
         p = self.params
         income_rows = [[r.institution, r.total, *(getattr(r, k) for k in INCOME_COLUMNS)] for r in p.income]
@@ -155,11 +160,11 @@ class DepartmentReport:
         asset_sum = [total([r[i] for r in asset_rows]) for i in range(1, 5)] if asset_rows else [None] * 4
         assets = self._per_institution(["机构名称", "固定资产合计", "在用固定资产", "出租固定资产", "其他"],
                                        asset_rows, asset_sum, (32, 17, 17, 17, 17))
-        return section(2, "部门（单位）收支情况",
+        return chapter(2, "部门（单位）收支情况",
                        h(4, "年度收入情况（万元）"), income, h(4, "部门（单位）年度支出和结余情况（万元）"), spending,
                        h(4, "三公经费（万元）"), three, h(4, "固定资产（万元）"), assets)
 
-    def performance_summary(self) -> Html:
+    def performance_summary(self) -> Section:
         """三、部门（单位）整体支出绩效自评情况."""
         goals = self.params.goals
         goal_rows = [tr(td(f"目标{i}：{g.expected}", cls="text"), td(_text(g.achieved), cls="text"))
@@ -169,7 +174,7 @@ class DepartmentReport:
         quantitative = [tr(td(r.level1 or ""), td(r.level2), td(r.indicator.name), td(r.indicator.target, cls="center"),
                            td(r.indicator.actual)) for r in rows] or [tr(td(DASH, colspan=5, cls="center"))]
         score, grade = self._score_text()
-        return section(3, "部门（单位）整体支出绩效自评情况",
+        return chapter(3, "部门（单位）整体支出绩效自评情况",
                        h(4, "整体支出绩效定性目标及实施计划完成情况"),
                        table(*goal_rows, head=[tr(th("预期目标"), th("实际完成"))], colgroup=(50, 50)),
                        h(4, "整体支出绩效定量目标及实施计划完成情况"),
@@ -177,136 +182,115 @@ class DepartmentReport:
                                                                           "完成情况")))],
                              colgroup=(14, 16, 30, 12, 28)),
                        h(4, "绩效自评综合得分及评价等次"),
-                       tag("p", f"评分：{score}\u3000\u3000等级：{grade}"),
-                       tag("p", f"备注：{self.department.rules.grade_note()}", class_="note"))
+                       wording.paragraph("department", "verdict", score, grade),
+                       wording.paragraph("project", "grade_note", self.rules.grade_note(), style="note"))
 
-    def team(self) -> Html:
+    def team(self) -> Section:
         """四、评价人员, and the sign-off blocks."""
         e = self.params.evaluation
         head = [tr(*(th(t) for t in ("姓名", "职务/职称", "单位", "签字")))]
         rows = [tr(td(m.name, cls="center"), td(m.role, cls="center"), td(m.unit or "", cls="center"), td(""))
                 for m in e.team] or [tr(td(DASH, colspan=4, cls="center"))]
-        blocks = [("评价组组长签署意见", e.leader_opinion, None), ("评价组组长（签字）", None, e.team_leader),
-                  ("部门（单位）负责人（签字）", None, e.unit_head), ("部门（单位）（盖章）", None, None),
-                  ("财政部门归口业务科室负责人（签字）", None, e.finance_office), ("财政部门归口业务科室（盖章）", None, None)]
-        cells = []
-        for label, opinion, signature in blocks:
-            name = signature.name if signature and signature.name else (opinion or "")
-            date = str(signature.date) if signature and signature.date else "年\u3000月\u3000日"
-            cells.append(tag("div", tag("div", f"{label}：{name}"), tag("div", date, class_="date"), class_="sign-block"))
-        return section(4, "评价人员", table(*rows, head=head, colgroup=(20, 20, 40, 20)),
-                       tag("div", *cells, class_="signoff"))
+        blocks = [("评价组组长签署意见", e.leader_opinion or ""), ("评价组组长（签字）", e.team_leader),
+                  ("部门（单位）负责人（签字）", e.unit_head), ("部门（单位）（盖章）", None),
+                  ("财政部门归口业务科室负责人（签字）", e.finance_office), ("财政部门归口业务科室（盖章）", None)]
+        return chapter(4, "评价人员", table(*rows, head=head, colgroup=(20, 20, 40, 20)), signatures(blocks))
 
     # --- 参考提纲 一 to 十一 ---------------------------------------------------------------------------
 
-    def unit_sentence(self) -> str:
+    def unit_sentence(self) -> Section:
         unit = self.params.unit
         if unit is None:
-            return f"{self.name}（部门基本情况未填写）。"
-        parts = [unit.name + (f"为{unit.nature}" if unit.nature else "")]
-        if unit.credit_code:
-            parts.append(f"统一社会信用代码：{unit.credit_code}")
-        if unit.address:
-            parts.append(f"办公地址为{unit.address}")
-        if unit.head:
-            parts.append(f"单位负责人：{unit.head}")
-        text = "，".join(parts) + "。"
-        if unit.internal_bodies:
-            text += f"部门设{len(unit.internal_bodies)}个内设机构，包括{'、'.join(unit.internal_bodies)}。"
-        if unit.subordinate_units:
-            text += f"下属{len(unit.subordinate_units)}个二级机构：{'、'.join(unit.subordinate_units)}。"
-        if unit.staffing is not None and unit.actual_staff is not None:
-            text += (f"截至{self.year}年12月31日，编制人数{unit.staffing}人，年末实有人数{unit.actual_staff}人，"
-                     f"控制率{percent(unit.control_rate, self.department.rules)}。")
-        return text
+            return wording.paragraph("department", "unit_missing", self.name)
+        return wording.paragraph("department", "unit", unit, self.year, formatting.percent(unit.control_rate, self.rules))
 
-    def spending_sentence(self) -> str:
-        p = self.params
-        if not p.expenditure:
-            return "年度支出情况未填写。"
+    def spending_sentence(self) -> Section:
+        p_ = self.params
+        if not p_.expenditure:
+            return wording.paragraph("department", "spending_missing")
         general = self._fund_total(FundType.GENERAL)
-        basic = total([r.basic_total for r in p.expenditure if r.fund_type == FundType.GENERAL])
-        project = total([r.project for r in p.expenditure if r.fund_type == FundType.GENERAL])
-        overall = total([r.total for r in p.expenditure])
-        others = "，".join(f"{fund.value}支出{_money(self._fund_total(fund) or Decimal(0))}万元"
-                           for fund in (FundType.GOVERNMENT_FUND, FundType.STATE_CAPITAL, FundType.SOCIAL_INSURANCE))
-        return (f"{self.year}年度部门整体支出{_money(overall)}万元，其中一般公共预算支出{_money(general)}万元"
-                f"（基本支出{_money(basic)}万元、项目支出{_money(project)}万元），{others}。")
+        basic = total([r.basic_total for r in p_.expenditure if r.fund_type == FundType.GENERAL])
+        project = total([r.project for r in p_.expenditure if r.fund_type == FundType.GENERAL])
+        overall = total([r.total for r in p_.expenditure])
+        others = [(fund.value, self._money(self._fund_total(fund) or Decimal(0)))
+                  for fund in (FundType.GOVERNMENT_FUND, FundType.STATE_CAPITAL, FundType.SOCIAL_INSURANCE)]
+        return wording.paragraph("department", "spending", self.year, self._money(overall), self._money(general),
+                                 self._money(basic), self._money(project), others)
 
-    def _narrative(self, key: str) -> Html:
+    def _narrative(self, key: str) -> Any:
         text = getattr(self.params.narrative, key)
-        return markdown(text) if text else tag("p", DASH, class_="missing")
+        return Markdown(text) if text else _missing()
 
-    def outline(self) -> Html:
+    @property
+    def title(self) -> str:
+        return wording.text("department", "title", self.name, self.year)
+
+    def outline(self) -> Section:
         """The report body after the 参考提纲: 一 to 十一."""
-        p = self.params
-        goals = markdown(p.overall_goals.expected) if p.overall_goals else tag("p", DASH, class_="missing")
+        p_ = self.params
+        goals = Markdown(p_.overall_goals.expected) if p_.overall_goals and p_.overall_goals.expected else _missing()
         fund_sections = []
         for number, (key, fund) in enumerate((("government_fund", FundType.GOVERNMENT_FUND),
                                               ("state_capital", FundType.STATE_CAPITAL),
                                               ("social_insurance", FundType.SOCIAL_INSURANCE)), 3):
             amount = self._fund_total(fund)
-            sentence = (f"本年度{fund.value}支出{_money(amount)}万元。" if amount else f"本年度无{fund.value}支出。"
-                        ) if p.expenditure else f"{fund.value}支出情况未填写。"
-            fund_sections.append(section(number, f"{fund.value}支出情况", tag("p", sentence), self._narrative(key)))
+            sentence = wording.paragraph("department", "fund", fund.value, self._money(amount) if amount else None,
+                                         bool(p_.expenditure))
+            fund_sections.append(chapter(number, f"{fund.value}支出情况", sentence, self._narrative(key)))
         score, grade = self._score_text()
-        basis = p.evaluation.basis
-        conclusion = (f"根据{basis}的要求，" if basis else "") + (
-            f"经自评，本部门整体支出绩效自评综合得分为{score}分，评价等级为：{grade}。" if score != DASH
-            else "由于未填写整体支出绩效指标与年度资金，综合得分与等级未能计算。")
-        return tag("section",
-                   h(1, f"{self.name}{self.year}年度部门整体支出绩效评价报告", cls="report-title"),
-                   section(1, "基本情况", subsection(1, "部门（单位）基本情况", tag("p", self.unit_sentence()),
-                                                    self._narrative("basic")),
-                           subsection(2, "部门（单位）年度整体支出绩效目标", goals)),
-                   section(2, "一般公共预算支出情况", tag("p", self.spending_sentence()), self._narrative("general_budget"),
-                           h(3, "项目支出情况"), self.projects()),
-                   *fund_sections,
-                   section(6, "部门整体支出绩效情况", self._narrative("performance")),
-                   section(7, "综合评价情况及评价结论", tag("p", conclusion), self._narrative("conclusion")),
-                   section(8, "主要经验做法、存在的问题及原因分析", self._narrative("experience")),
-                   section(9, "有关建议", self._narrative("suggestions")),
-                   section(10, "绩效自评结果拟应用和公开情况", self._narrative("application")),
-                   section(11, "其他需要说明的问题", self._narrative("other")))
+        conclusion = wording.paragraph("department", "conclusion", p_.evaluation.basis, None if score == DASH else score,
+                                       grade)
+        return section(h(1, self.title, cls="report-title"),
+                       chapter(1, "基本情况", subsection(1, "部门（单位）基本情况", self.unit_sentence(),
+                                                       self._narrative("basic")),
+                               subsection(2, "部门（单位）年度整体支出绩效目标", goals)),
+                       chapter(2, "一般公共预算支出情况", self.spending_sentence(), self._narrative("general_budget"),
+                               h(3, "项目支出情况"), self.projects()),
+                       *fund_sections,
+                       chapter(6, "部门整体支出绩效情况", self._narrative("performance")),
+                       chapter(7, "综合评价情况及评价结论", conclusion, self._narrative("conclusion")),
+                       chapter(8, "主要经验做法、存在的问题及原因分析", self._narrative("experience")),
+                       chapter(9, "有关建议", self._narrative("suggestions")),
+                       chapter(10, "绩效自评结果拟应用和公开情况", self._narrative("application")),
+                       chapter(11, "其他需要说明的问题", self._narrative("other")))
 
-    def projects(self) -> Html:
+    def projects(self) -> Section:
         """The department's projects, scored from their own parameter files, with a chart."""
         lines = self.department.projects
-        rules = self.department.rules
+        rules = self.rules
         head = [tr(*(th(c) for c in ("项目", "全年预算数（万元）", "全年执行数（万元）", "执行率", "总分", "等级", "检查（错误/提示）")))]
-        rows = [tr(td(line.name), td(_money(line.annual), cls="num"), td(_money(line.executed), cls="num"),
-                   td(percent(line.rate, rules), cls="num"), td(_text(line.total), cls="num"), td(_text(line.grade)),
+        rows = [tr(td(line.name), self._amount(line.annual), self._amount(line.executed),
+                   td(formatting.percent(line.rate, rules), cls="num", value=line.rate, kind="rate"),
+                   td(formatting.score(line.total, rules), cls="num", value=line.total, kind="score"),
+                   td(_text(line.grade)),
                    td(f"无法读取：{line.problem}" if line.problem else f"{line.errors}/{line.warnings}"))
                 for line in lines] or [tr(td("本部门没有项目参数文件", colspan=7, cls="center"))]
         covered = total([line.annual for line in lines])
         stated = total([row.project for row in self.params.expenditure])
-        sentence = f"本部门共{len(lines)}个项目有参数文件，全年预算数合计{_money(covered)}万元"
-        if stated is not None:
-            sentence += f"；部门项目支出为{_money(stated)}万元" + ("，两者一致。" if stated == covered else
-                                                           f"，相差{_money(stated - (covered or 0))}万元，见审核提示。")
-        else:
-            sentence += "。"
+        difference = None if stated is None or stated == covered else self._money(stated - (covered or 0))
+        sentence = wording.paragraph("department", "projects", len(lines), self._money(covered),
+                                     None if stated is None else self._money(stated), difference)
         scored = [line for line in lines if line.total is not None]
-        chart = projects_chart(scored) if scored else Html("")
-        return join([tag("p", sentence), table(*rows, head=head, colgroup=(30, 12, 12, 10, 10, 8, 18)), chart])
+        chart = projects_chart(scored, rules) if scored else None
+        return group(sentence, table(*rows, head=head, colgroup=(30, 12, 12, 10, 10, 8, 18)), chart)
 
     # --- 附件1-2 and 1-3 ------------------------------------------------------------------------------
 
-    def basic_data(self) -> Html:
+    def basic_data(self) -> Section:
         """附件1-2 州级预算部门整体支出绩效评价基础数据表."""
-        p, rules = self.params, self.department.rules
-        unit = p.unit
+        p_, rules = self.params, self.rules
+        unit = p_.unit
         staff = table(tr(th("财政供养人员情况"), th(f"{self.year}年末编制数"), th(f"{self.year}年末实际在职人数"), th("控制率")),
                       tr(td(""), td(_text(unit and unit.staffing), cls="num"), td(_text(unit and unit.actual_staff), cls="num"),
-                         td(percent(unit.control_rate if unit else None, rules), cls="num")), colgroup=(28, 24, 24, 24))
+                         td(formatting.percent(unit.control_rate if unit else None, rules), cls="num")), colgroup=(28, 24, 24, 24))
         years = [f"{self.year - 1}年决算数（万元）", f"{self.year}年预算数（万元）", f"{self.year}年决算数（万元）", "变动率"]
         rows = [tr(td("经费控制情况", cls="label"), *(th(y) for y in years))]
 
-        def line(label: str, values: Sequence[Decimal | None], rate: bool = True) -> Html:
-            changed = percent(change_rate(values[0], values[2]), rules) if rate else DASH
-            return tr(td(label), *(td(_money(v), cls="num") for v in values), td(changed, cls="num"))
+        def line(label: str, values: Sequence[Decimal | None], rate: bool = True) -> Any:
+            changed = formatting.percent(change_rate(values[0], values[2]), rules) if rate else DASH
+            return tr(td(label), *(self._amount(v) for v in values), td(changed, cls="num"))
 
-        three = p.three_public
+        three = p_.three_public
         columns = list(YEAR_COLUMNS)
         rows.append(line("三公经费", [getattr(three, c).total if three else None for c in columns]))
         for key, label in THREE_PUBLIC_ITEMS.items():
@@ -314,53 +298,54 @@ class DepartmentReport:
         rows.append(tr(td("项目支出：", cls="label"), *(td("") for _ in range(4))))
         for project in self.department.projects:
             rows.append(line(project.name, [None, project.annual, project.executed], rate=False))
-        public = p.public_funds
+        public = p_.public_funds
         rows.append(line("公用经费", [getattr(public, c).total_amount if public else None for c in columns]))
         for key, label in PUBLIC_FUND_ITEMS.items():
             rows.append(line(label, [getattr(getattr(public, c), key) if public else None for c in columns]))
-        procurement = p.procurement
+        procurement = p_.procurement
         rows.append(line("政府采购金额", [None, procurement and procurement.budget, procurement and procurement.final],
                          rate=False))
-        basic = p.funds.basic if p.funds else None
+        basic = p_.funds.basic if p_.funds else None
         adjustment = (basic.annual - basic.initial) if basic and basic.annual is not None and basic.initial is not None else None
-        rows.append(tr(td("部门基本支出预算调整"), td(DASH, cls="num"), td(_money(adjustment), cls="num"), td(DASH, cls="num"),
-                       td(percent(change_rate(basic.initial, basic.annual) if basic else None, rules), cls="num")))
+        rows.append(tr(td("部门基本支出预算调整"), td(DASH, cls="num"), self._amount(adjustment), td(DASH, cls="num"),
+                       td(formatting.percent(change_rate(basic.initial, basic.annual) if basic else None, rules),
+                          cls="num")))
         costs = table(*rows, colgroup=(32, 17, 17, 17, 17))
-        note = tag("p", "说明：项目支出列出本部门有参数文件的全部项目；公用经费为基本支出中的一般商品和服务支出；"
-                        "变动率 =（本年决算数 − 上年决算数）/ 上年决算数；预算调整 = 基本支出全年预算数 − 年初预算数。",
-                   class_="form-note")
-        return tag("section", form_caption("州级预算部门整体支出绩效评价基础数据表", self.year), staff, costs, note,
-                   form_signature(unit.head if unit else None, None, unit.phone if unit else None, None),
-                   class_="attachment")
+        note = wording.paragraph("department", "basic_data_note", style="form-note")
+        return section(form_caption("州级预算部门整体支出绩效评价基础数据表", self.year), staff, costs, note,
+                       form_signature(unit.head if unit else None, None, unit.phone if unit else None, None),
+                       cls="attachment")
 
-    def self_evaluation_form(self) -> Html:
+    def self_evaluation_form(self) -> Section:
         """附件1-3 州级预算部门整体支出绩效自评表, scored by the same rules as projects."""
-        p, rules, card = self.params, self.department.rules, self.department.card
-        funds = p.funds
+        p_, rules, card = self.params, self.rules, self.department.card
+        funds = p_.funds
         lines = [("年度资金总额", funds.total if funds else None, True), ("按收入性质分：", None, False),
                  *((label, getattr(funds, key) if funds else None, False) for key, label in FUND_NATURE_ROWS.items()),
                  ("按支出性质分：", None, False),
                  *((label, getattr(funds, key) if funds else None, False) for key, label in SPENDING_NATURE_ROWS.items())]
-        deviation = any(i.deviation for i in p.indicators)
+        deviation = any(i.deviation for i in p_.indicators)
         columns = 9 if deviation else 8
-        goals = p.overall_goals
+        goals = p_.overall_goals
         top = table(
             tr(td("州级预算部门名称", cls="label"), td(self.name, colspan=columns - 1)),
             *funds_block("年度预算申请（万元）", lines, card if funds else None, rules, columns),
-            *goal_rows(markdown(goals.expected) if goals else DASH, markdown(goals.achieved) if goals else DASH, columns),
+            *goal_rows(Markdown(goals.expected) if goals and goals.expected else DASH,
+                       Markdown(goals.achieved) if goals and goals.achieved else DASH, columns),
             colgroup=FORM_COLUMNS[columns], cls="grid form",
         )
-        unit = p.unit
-        return tag("section", form_caption("州级预算部门整体支出绩效自评表", self.year), top,
-                   indicator_table(card if p.indicators else None, rules, deviation),
-                   form_signature(unit.head if unit else None, None, unit.phone if unit else None, None),
-                   class_="attachment")
+        unit = p_.unit
+        return section(form_caption("州级预算部门整体支出绩效自评表", self.year), top,
+                       indicator_table(card if p_.indicators else None, rules, deviation),
+                       form_signature(unit.head if unit else None, None, unit.phone if unit else None, None),
+                       cls="attachment")
 
-    def provenance(self) -> Html:
+    def provenance(self) -> Section:
         parts = [f"evaltools {__version__}",
                  f"参数 {display_path(self.department.path)} 及 {len(self.department.projects)} 个项目文件"
                  f"（{self.department.fingerprint}）",
                  f"规则 {self.department.rules.name}（{self.department.rules.fingerprint}）"]
         if self.notebook_fingerprint:
             parts.append(f"笔记本 notebooks/{DEPARTMENT_NOTEBOOK}（{self.notebook_fingerprint}）")
-        return tag("footer", "本报告由程序根据参数生成，未经手工改动：" + "；".join(parts) + "。", class_="provenance")
+        return section(wording.paragraph("department", "provenance", parts), cls="provenance", element="footer",
+                       audience=REVIEW)

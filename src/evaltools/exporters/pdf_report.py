@@ -1,0 +1,55 @@
+"""The PDF exporter (``evaltools_pdf``): the HTML report printed on A4 by WeasyPrint, in-process."""
+
+from __future__ import annotations
+
+import functools
+import shutil
+import subprocess
+import warnings
+from typing import Any
+
+from traitlets import default
+
+from evaltools.exporters.html_report import HtmlReportExporter
+
+CJK_FONT_MISSING = ("系统中没有中文字体，PDF 中的中文会显示为方框：请安装 fonts-noto-cjk"
+                    "（apt-get install fonts-noto-cjk，或运行 scripts/system-deps.sh）")
+
+
+@functools.cache
+def cjk_fonts_installed() -> bool:
+    """Whether fontconfig (which WeasyPrint uses) knows a Chinese font."""
+    if shutil.which("fc-list") is None:
+        return False
+    listing = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, check=False)
+    return bool(listing.stdout.strip())
+
+
+def html_to_pdf(html: str) -> bytes:
+    """An HTML page as an A4 PDF with embedded CJK fonts."""
+    # WeasyPrint (and its Pango/HarfBuzz bindings) is loaded only when a PDF is made.
+    import weasyprint
+
+    if not cjk_fonts_installed():
+        warnings.warn(CJK_FONT_MISSING, stacklevel=2)
+    return weasyprint.HTML(string=html, base_url=None).write_pdf()
+
+
+class PdfReportExporter(HtmlReportExporter):
+    """``evaltools_pdf``: the same page as :class:`HtmlReportExporter`, as an A4 PDF."""
+
+    export_from_notebook = "evaltools report (PDF)"
+    output_mimetype = "application/pdf"
+
+    @default("file_extension")
+    def _file_extension_default(self) -> str:
+        return ".pdf"
+
+    @default("template_extension")
+    def _template_extension_default(self) -> str:
+        return ".html.j2"  # the HTML page is what gets printed
+
+    def from_notebook_node(self, nb: Any, resources: dict | None = None, **kw: Any) -> tuple[bytes, dict]:
+        html, resources = super().from_notebook_node(nb, resources, **kw)
+        resources["output_extension"] = ".pdf"
+        return html_to_pdf(html), resources

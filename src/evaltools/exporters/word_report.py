@@ -1,0 +1,390 @@
+"""The Word exporter (``evaltools_docx``): the executed notebook as an editable .docx.
+
+Written by python-docx from the same cells as the HTML: Markdown cells and the parts the code
+cells show, in notebook order, ``remove_cell`` cells left out. Real headings, Word tables with
+the parts' merged cells, column widths and repeating header rows, charts as pictures, A4 with
+GB/T 9704 margins, "— N —" page numbers, and East Asian fonts named (宋体 for the body, 黑体
+for headings) so that Word and WPS pick the right faces.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+from html import unescape
+from typing import Any
+
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt
+from markdown_it import MarkdownIt
+from nbconvert.exporters import Exporter
+from nbconvert.preprocessors import TagRemovePreprocessor
+from traitlets import default
+
+from evaltools.exporters.html_report import REMOVE_TAG, PartsPreprocessor, report_title
+from evaltools.parts import (
+    MIME_TYPE,
+    Cell,
+    Fields,
+    Figure,
+    Heading,
+    ItemList,
+    Markdown,
+    PageBreak,
+    Paragraph,
+    Section,
+    SignOff,
+    Span,
+    Table,
+    from_data,
+    grid,
+    td,
+    tr,
+)
+
+BODY_FONT, HEADING_FONT = "宋体", "黑体"
+TEXT_WIDTH_CM = 15.6  # A4 less the GB/T 9704 margins (2.8 + 2.6 cm)
+HEADING_SIZES = {1: 18, 2: 14, 3: 12, 4: 12}
+_MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True}).enable("table")
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _fonts(run, east_asian: str = BODY_FONT, size: float | None = None, bold: bool | None = None) -> None:
+    run.font.name = "Times New Roman"
+    run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), east_asian)
+    if size:
+        run.font.size = Pt(size)
+    if bold is not None:
+        run.bold = bold
+
+
+def _style_fonts(document) -> None:
+    normal = document.styles["Normal"]
+    normal.font.name, normal.font.size = "Times New Roman", Pt(12)
+    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), BODY_FONT)
+    for level, size in HEADING_SIZES.items():
+        style = document.styles[f"Heading {level}"]
+        style.font.name, style.font.size, style.font.bold = "Times New Roman", Pt(size), True
+        style.font.color.rgb = None
+        style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), HEADING_FONT)
+
+
+def _field(paragraph, instruction: str) -> None:
+    run = paragraph.add_run()
+    for kind, text in (("begin", None), (None, instruction), ("end", None)):
+        if kind:
+            element = OxmlElement("w:fldChar")
+            element.set(qn("w:fldCharType"), kind)
+        else:
+            element = OxmlElement("w:instrText")
+            element.set(qn("xml:space"), "preserve")
+            element.text = text
+        run._element.append(element)
+
+
+def _page_setup(document) -> None:
+    section = document.sections[0]
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Cm(21), Cm(29.7)
+    section.top_margin, section.bottom_margin = Cm(3.7), Cm(3.5)
+    section.left_margin, section.right_margin = Cm(2.8), Cm(2.6)
+    section.different_first_page_header_footer = True  # no number on the cover
+    paragraph = section.footer.paragraphs[0]
+    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _fonts(paragraph.add_run("— "), size=12)
+    _field(paragraph, "PAGE")
+    _fonts(paragraph.add_run(" —"), size=12)
+
+
+ALIGNMENT = {"num": WD_ALIGN_PARAGRAPH.RIGHT, "center": WD_ALIGN_PARAGRAPH.CENTER, "label": WD_ALIGN_PARAGRAPH.CENTER}
+
+
+def _alignment(style: str | None):
+    for word in (style or "").split():
+        if word in ALIGNMENT:
+            return ALIGNMENT[word]
+    return None
+
+
+class WordWriter:
+    """Writes parts and Markdown into a python-docx ``Document``, in order."""
+
+    def __init__(self):
+        self.document = Document()
+        _style_fonts(self.document)
+        _page_setup(self.document)
+
+    # --- text ----------------------------------------------------------------------------------
+
+    def paragraph(self, container, content: list, style: str | None = None, size: float | None = None,
+                  indent: bool = True, align=None, bold: bool = False):
+        paragraph = container.add_paragraph()
+        small = style in ("note", "form-note", "form-sign", "provenance", "missing") or container is not self.document
+        if indent and not small and align is None:
+            paragraph.paragraph_format.first_line_indent = Pt(24)
+        if align is not None:
+            paragraph.alignment = align
+        self.runs(paragraph, content, size or (9 if small else None), bold)
+        return paragraph
+
+    @staticmethod
+    def runs(paragraph, content: list, size: float | None = None, bold: bool = False) -> None:
+        for item in content:
+            if isinstance(item, Span):
+                _fonts(paragraph.add_run(item.text), size=size, bold=item.bold or bold or None)
+            elif isinstance(item, str):
+                parts = item.split("\n")
+                for i, text in enumerate(parts):
+                    run = paragraph.add_run(text)
+                    _fonts(run, size=size, bold=bold or None)
+                    if i < len(parts) - 1:
+                        run.add_break()
+
+    def heading(self, container, text: str, level: int, style: str | None = None) -> None:
+        if container is not self.document:
+            self.paragraph(container, [Span(text, bold=True)], indent=False)
+            return
+        heading = self.document.add_heading(level=min(max(level, 1), 4))
+        _fonts(heading.add_run(text), HEADING_FONT, HEADING_SIZES.get(level), True)
+        if style in ("cover-title", "report-title", "table-title") or level == 1:
+            heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        if style == "cover-title":
+            heading.runs[0].font.size = Pt(22)
+        if style == "report-title":
+            heading.paragraph_format.page_break_before = True
+
+    # --- Markdown ------------------------------------------------------------------------------
+
+    def markdown(self, container, text: str, size: float | None = None) -> None:
+        """CommonMark as Word paragraphs: headings, paragraphs with bold/italic runs, lists, tables."""
+        tokens = _MARKDOWN.parse(text or "")
+        lists: list[list[int]] = []  # per open list: [ordered, counter]
+        heading_level: int | None = None
+        table_rows: list[list[str]] | None = None
+        for token in tokens:
+            kind = token.type
+            if kind in ("bullet_list_open", "ordered_list_open"):
+                lists.append([kind == "ordered_list_open", int(token.attrGet("start") or 1)])
+            elif kind in ("bullet_list_close", "ordered_list_close"):
+                lists.pop()
+            elif kind == "heading_open":
+                heading_level = int(token.tag[1])
+            elif kind == "table_open":
+                table_rows = []
+            elif kind == "tr_open" and table_rows is not None:
+                table_rows.append([])
+            elif kind == "table_close" and table_rows is not None:
+                self.simple_table(container, table_rows)
+                table_rows = None
+            elif kind == "inline":
+                content = self.inline(token)
+                if table_rows is not None:
+                    table_rows[-1].append("".join(c.text if isinstance(c, Span) else c for c in content))
+                elif heading_level is not None:
+                    self.heading(container, "".join(c.text if isinstance(c, Span) else c for c in content), heading_level)
+                    heading_level = None
+                elif lists:
+                    ordered, number = lists[-1]
+                    marker = f"{number}. " if ordered else "• "
+                    lists[-1][1] += 1
+                    self.paragraph(container, [marker, *content], indent=False, size=size)
+                else:
+                    self.paragraph(container, content, size=size)
+            elif kind in ("fence", "code_block"):
+                self.paragraph(container, [token.content.rstrip("\n")], indent=False, size=9)
+
+    @staticmethod
+    def inline(token) -> list:
+        content: list = []
+        bold = 0
+        for child in token.children or []:
+            if child.type == "strong_open":
+                bold += 1
+            elif child.type == "strong_close":
+                bold -= 1
+            elif child.type in ("softbreak", "hardbreak"):
+                content.append("\n")
+            elif child.type in ("text", "code_inline"):
+                content.append(Span(child.content, bold=True) if bold else child.content)
+        return content
+
+    # --- tables --------------------------------------------------------------------------------
+
+    def simple_table(self, container, rows: list[list[str]]) -> None:
+        columns = max((len(r) for r in rows), default=0)
+        if not columns:
+            return
+        table = container.add_table(rows=len(rows), cols=columns)
+        table.style = "Table Grid"
+        for r, row in enumerate(rows):
+            for c, text in enumerate(row):
+                cell = table.cell(r, c)
+                self.runs(cell.paragraphs[0], [text], 9, bold=r == 0)
+
+    def table(self, container, part: Table) -> None:
+        rows = part.head + part.rows
+        placed, columns = grid(rows)
+        if not rows or not columns:
+            return
+        table = container.add_table(rows=len(rows), cols=columns)
+        table.style = "Table Grid"
+        table.alignment = WD_TABLE_ALIGNMENT.CENTER
+        table.autofit = False
+        widths = part.widths if len(part.widths) == columns else [100 / columns] * columns
+        total = sum(widths)
+        width_cm = TEXT_WIDTH_CM if container is self.document else TEXT_WIDTH_CM / 2
+        # Word reads the cells' widths, LibreOffice the grid's: set both.
+        for c, width in enumerate(widths):
+            table.columns[c].width = Cm(width_cm * width / total)
+            for row in table.rows:
+                row.cells[c].width = Cm(width_cm * width / total)
+        for r, c, cell in placed:
+            target = table.cell(r, c)
+            if cell.rowspan > 1 or cell.colspan > 1:
+                target = target.merge(table.cell(min(r + cell.rowspan, len(rows)) - 1, min(c + cell.colspan, columns) - 1))
+            self.cell(target, cell)
+        for r in range(len(part.head)):
+            flag = OxmlElement("w:tblHeader")
+            flag.set(qn("w:val"), "true")
+            table.rows[r]._tr.get_or_add_trPr().append(flag)
+
+    def cell(self, target, cell: Cell) -> None:
+        for paragraph in target.paragraphs[1:]:
+            paragraph._element.getparent().remove(paragraph._element)
+        first = target.paragraphs[0]
+        first.text = ""
+        align = _alignment(cell.style) or (WD_ALIGN_PARAGRAPH.CENTER if cell.header else None)
+        if align is not None:
+            first.alignment = align
+        bold = cell.header or "label" in (cell.style or "").split()
+        used = False
+        for item in cell.content:
+            if isinstance(item, str | Span):
+                self.runs(first, [item], 9, bold)
+                used = True
+            elif isinstance(item, Paragraph) and not used:
+                self.runs(first, item.content, 9, bold)
+                used = True
+            else:
+                self.block(target, item)
+                used = True
+        if len(target.paragraphs) > 1 and not first.runs:
+            first._element.getparent().remove(first._element)
+
+    # --- blocks --------------------------------------------------------------------------------
+
+    def block(self, container, part: Any) -> None:
+        if isinstance(part, Section):
+            self.section(container, part)
+        elif isinstance(part, Heading):
+            self.heading(container, part.text, part.level, part.style)
+        elif isinstance(part, Paragraph):
+            center = part.style in ("cover-unit", "form-title", "form-year")
+            size = {"cover-unit": 20, "form-title": 14}.get(part.style or "")
+            self.paragraph(container, part.content, part.style, size=size,
+                           align=WD_ALIGN_PARAGRAPH.CENTER if center else None, bold=part.style == "form-title")
+        elif isinstance(part, Markdown):
+            self.markdown(container, part.text, size=9 if container is not self.document else None)
+        elif isinstance(part, Table):
+            self.table(container, part)
+        elif isinstance(part, Figure):
+            self.document.add_picture(io.BytesIO(part.png), width=Cm(15))
+            self.document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+            if part.caption:
+                self.paragraph(container, [part.caption], align=WD_ALIGN_PARAGRAPH.CENTER, size=10)
+        elif isinstance(part, Fields):
+            self.table(container, Table([_row(label, value) for label, value in part.rows], widths=[30, 70]))
+        elif isinstance(part, SignOff):
+            self.signoff(container, part)
+        elif isinstance(part, ItemList):
+            for number, item in enumerate(part.items, 1):
+                marker = f"{number}. " if part.ordered else "• "
+                self.paragraph(container, [marker, *item], indent=False,
+                               size=9 if container is not self.document else None)
+        elif isinstance(part, PageBreak):
+            self.document.add_page_break()
+
+    def section(self, container, part: Section) -> None:
+        if part.style == "attachment" and container is self.document:
+            self.document.add_page_break()
+        if part.style == "cover":
+            for _ in range(3):
+                self.document.add_paragraph()
+        for child in part.children:
+            self.block(container, child)
+        if part.style in ("cover", "first-page") and container is self.document:
+            self.document.add_page_break()
+
+    def signoff(self, container, part: SignOff) -> None:
+        rows = (len(part.blocks) + 1) // 2
+        table = container.add_table(rows=rows, cols=2)  # no borders: lines to sign on
+        for i, block in enumerate(part.blocks):
+            cell = table.cell(i // 2, i % 2)
+            cell.paragraphs[0].text = ""
+            self.runs(cell.paragraphs[0], [f"{block.label}：{block.name}"], 10.5)
+            date = cell.add_paragraph()
+            date.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            self.runs(date, [block.date], 10.5)
+
+    def output(self, output: Any) -> None:
+        """One cell output: its part; else what an analyst's own cell shows (a picture, Markdown, HTML's text)."""
+        data = output.get("data", {})
+        if output.get("output_type") == "error":  # as the HTML template shows it
+            self.paragraph(self.document, [f"生成报告时出错：{output.get('ename')}: {output.get('evalue')}"], indent=False)
+        elif MIME_TYPE in data:
+            self.block(self.document, from_data(data[MIME_TYPE]))
+        elif "image/png" in data:
+            self.block(self.document, Figure(base64.b64decode(data["image/png"]), "", ""))
+        elif "text/markdown" in data:
+            self.markdown(self.document, data["text/markdown"])
+        elif "text/html" in data:
+            text = re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", data["text/html"]))).strip()
+            if text:
+                self.paragraph(self.document, [text])
+
+    def to_bytes(self, title: str | None) -> bytes:
+        # Fixed core properties: the same report gives the same document.
+        self.document.core_properties.title = title or ""
+        self.document.core_properties.author = "evaltools"
+        buffer = io.BytesIO()
+        self.document.save(buffer)
+        return buffer.getvalue()
+
+
+def _row(label: str, value: str):
+    return tr(td(label, cls="label"), td(value))
+
+
+class WordReportExporter(Exporter):
+    """``evaltools_docx``: the report as an editable Word document."""
+
+    export_from_notebook = "evaltools report (Word)"
+    output_mimetype = DOCX_MIME
+
+    @default("file_extension")
+    def _file_extension_default(self) -> str:
+        return ".docx"
+
+    def _init_preprocessors(self) -> None:
+        super()._init_preprocessors()
+        # The HTML template's conf.json turns these on for HTML and PDF; Word has no template.
+        self.register_preprocessor(TagRemovePreprocessor(parent=self, remove_cell_tags={REMOVE_TAG}), enabled=True)
+        self.register_preprocessor(PartsPreprocessor(parent=self), enabled=True)
+
+    def from_notebook_node(self, nb: Any, resources: dict | None = None, **kw: Any) -> tuple[bytes, dict]:
+        nb_copy, resources = super().from_notebook_node(nb, resources, **kw)
+        writer = WordWriter()
+        for cell in nb_copy.cells:
+            if cell.cell_type == "markdown":
+                writer.markdown(writer.document, cell.source)
+            elif cell.cell_type == "code":
+                for output in cell.get("outputs", []):
+                    writer.output(output)
+        resources["output_extension"] = ".docx"
+        return writer.to_bytes(nb_copy.metadata.get("title") or report_title(nb_copy)), resources

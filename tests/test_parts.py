@@ -1,0 +1,73 @@
+"""The document model: parts travel as JSON in the notebook and render to HTML, escaped once."""
+
+import json
+
+from evaltools.parts import (
+    MIME_TYPE,
+    REVIEW,
+    Figure,
+    Markdown,
+    from_data,
+    grid,
+    h,
+    p,
+    plain_text,
+    runs,
+    section,
+    Span,
+    table,
+    td,
+    th,
+    to_data,
+    to_html,
+    tr,
+)
+from evaltools.project_report import ProjectReport
+
+from conftest import SEED
+
+
+def test_every_part_of_the_seed_report_survives_json():
+    report = ProjectReport.load(SEED)
+    for part in (report.cover(), report.first_page(), report.overview(), report.funds(), report.performance(),
+                 report.conclusion(), report.closing(), report.form(), report.provenance()):
+        again = from_data(json.loads(json.dumps(to_data(part), ensure_ascii=False)))
+        assert again == part and to_html(again) == to_html(part)
+
+
+def test_a_cell_shows_its_part_as_json_beside_html():
+    part = section(h(2, "一、概况"), p("正文", Span("加粗", bold=True)), cls="chapter")
+    bundle = part._repr_mimebundle_()
+    assert bundle[MIME_TYPE]["type"] == "Section" and bundle[MIME_TYPE]["children"][0] == {
+        "type": "Heading", "level": 2, "text": "一、概况"}
+    assert bundle["text/html"] == '<section class="chapter"><h2>一、概况</h2><p>正文<strong>加粗</strong></p></section>'
+
+
+def test_text_is_escaped_when_rendered_and_markdown_keeps_raw_html_as_text():
+    assert to_html(p("<b>x</b>")) == "<p>&lt;b&gt;x&lt;/b&gt;</p>"
+    assert "<script>" not in to_html(Markdown("<script>alert(1)</script>"))
+    assert plain_text(p("<b>x</b>")) == "<b>x</b>"  # the model holds the text itself
+
+
+def test_merged_cells_are_placed_on_the_grid():
+    rows = table(tr(td("A", rowspan=2), td("B", colspan=2)), tr(td("C"), td("D"))).rows
+    placed, columns = grid(rows)
+    assert columns == 3
+    assert [(r, c, cell.text) for r, c, cell in placed] == [(0, 0, "A"), (0, 1, "B"), (1, 1, "C"), (1, 2, "D")]
+
+
+def test_tables_keep_header_rows_widths_and_numbers():
+    part = table(tr(td("10.00", cls="num", value="10.00", kind="score")), head=[tr(th("得分"))], colgroup=(100,))
+    html = to_html(part)
+    assert html.startswith('<table class="grid"><colgroup><col style="width:100%"></col></colgroup><thead><tr><th>得分')
+    assert from_data(to_data(part)).rows[0].cells[0].value == "10.00"
+
+
+def test_figures_carry_their_png_and_reviewers_material_says_so():
+    figure = Figure(b"\x89PNG...", "alt", "图")
+    assert from_data(json.loads(json.dumps(to_data(figure)))).png == b"\x89PNG..."
+    assert ProjectReport.load(SEED).review().audience == REVIEW
+
+
+def test_markup_from_a_wording_template_becomes_runs():
+    assert runs("<strong>审核提示：</strong>a &lt;b&gt;") == [Span("审核提示：", bold=True), "a <b>"]
