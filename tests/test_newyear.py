@@ -3,17 +3,19 @@ filled anew, never written over; and last year beside this year once it is fille
 
 import pytest
 
-from evaltools.batch import _summary
+from evaltools.batch import _summary, build_key
+from evaltools.build import run
 from evaltools.checks import check_department, check_project
 from evaltools.cli import main
 from evaltools.frames import read_projects
 from evaltools.index import build_index
 from evaltools.newyear import new_year
+from evaltools.project_report import ProjectReport
 from evaltools.rollup import load_department
 from evaltools.workspace import find_project_files, load_project
 from evaltools.yamlio import ParamsError, dump_yaml, read_yaml
 
-from conftest import SECOND_DEPARTMENT
+from conftest import ROOT, SECOND_DEPARTMENT
 
 
 def write_yaml(path, data) -> None:
@@ -128,3 +130,24 @@ def test_the_index_shows_last_year_beside_this_year(two_departments, next_year, 
     entry = {**summary, "status": "done", "message": "", "folder": tmp_path}
     assert "96.00（优）· 100.00%" in build_index("2025", [entry], tmp_path)
     assert "previous_total" not in _summary(load_project(two_departments / "xiangxi-ggzy" / "platform-maintenance.yaml"))
+
+
+def test_the_next_years_report_shows_last_year_beside_this_year(two_departments, next_year, tmp_path):
+    path = next_year.target / SECOND_DEPARTMENT / "data-survey.yaml"
+    fill_in(path, two_departments / SECOND_DEPARTMENT / "data-survey.yaml")
+    conclusion = str(ProjectReport.load(path).conclusion())
+    assert "与上年相比：2024年度总分94.00分、等级优，本年度94.00分、等级优。" in conclusion
+    assert "上年（2024年度）" in conclusion and "80.00%" in conclusion
+    assert "与上年相比" not in str(ProjectReport.load(two_departments / SECOND_DEPARTMENT / "data-survey.yaml").conclusion())
+    html = run(path, ["html"], out_root=tmp_path).files["html"].read_text(encoding="utf-8")
+    assert "上年（2024年度）" in html and "与上年相比" in html
+
+
+def test_a_change_of_last_years_figures_makes_the_report_again(two_departments, next_year):
+    path = next_year.target / "xiangxi-ggzy" / "platform-maintenance.yaml"
+    old = two_departments / "xiangxi-ggzy" / "platform-maintenance.yaml"
+    fill_in(path, old)
+    notebook = ROOT / "notebooks" / "project_self_evaluation.ipynb"
+    before = build_key(load_project(path), notebook, ["html"])
+    old.write_text(old.read_text(encoding="utf-8").replace("    score: 13\n", "    score: 12\n", 1), encoding="utf-8")
+    assert build_key(load_project(path), notebook, ["html"]) != before

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from evaltools.scoring import ScoreCard, percent, score
+from evaltools import formatting
+from evaltools.scoring import ScoreCard, score
 from evaltools.workspace import LoadedProject, load_project
 from evaltools.yamlio import ParamsError
 
@@ -70,14 +71,18 @@ def _previous(path: Path, mtime_ns: int, size: int) -> PreviousYear | None:
     return PreviousYear(path, project.params.year, card.total, card.grade, card.execution.rate, targets)
 
 
-def compared(project: LoadedProject, card: ScoreCard) -> list[tuple[str, str, str]] | None:
-    """本年 beside 上年, as a report shows them: (label, this year, last year) for 总分, 等级 and
-    预算执行率; None without last year's file."""
+def compared(project: LoadedProject, card: ScoreCard) -> tuple[int, list[tuple[str, str, str]]] | None:
+    """Last year's number, and 上年 beside 本年 as a report shows them: (label, last year, this
+    year) for 总分, 等级 and 预算执行率; None without last year's file."""
     last = previous_year(project.path)
     if last is None:
         return None
-    return [("总分", str(card.total), str(last.total)), ("等级", card.grade, last.grade),
-            (project.rules.execution.label, percent(card.execution.rate, project.rules), percent(last.rate, project.rules))]
+    rules = project.rules
+    return last.year, [
+        ("总分", formatting.score(last.total, rules), formatting.score(card.total, rules)),
+        ("等级", last.grade, card.grade),
+        (rules.execution.label, formatting.percent(last.rate, rules), formatting.percent(card.execution.rate, rules)),
+    ]
 
 
 def previous_key(path: Path | str) -> list[str] | None:

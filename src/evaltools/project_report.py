@@ -15,11 +15,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from evaltools import __version__, formatting, wording
+from evaltools import __version__, formatting, history, wording
 from evaltools.charts import score_chart, spending_chart
 from evaltools.checks import Finding, check_project
 from evaltools.model import ProjectParams
-from evaltools.parts import REVIEW, Fields, ItemList, Markdown, Section, Signature, SignOff, group, h, p, section
+from evaltools.parts import REVIEW, Fields, ItemList, Markdown, Section, Signature, SignOff, group, h, p, section, table, td, th, tr
 from evaltools.placeholders import figures, fill, placeholders
 from evaltools.rules import Rules
 from evaltools.scoring import ScoreCard, score
@@ -231,8 +231,21 @@ class ProjectReport:
         content: list[object] = [self.text(n.conclusion)]
         if "总分" not in placeholders(n.conclusion or ""):
             content.append(wording.paragraph("project", "conclusion", total, grade))
+        content.append(self.last_year())
         content.append(score_chart(self.card, self.rules, wording.text("project", "score_chart_caption", total, grade)))
         return chapter(5, "综合评价情况及评价结论", *content)
+
+    def last_year(self) -> Section | None:
+        """上年 beside 本年 (总分, 等级, 预算执行率), where last year's file exists."""
+        compared = history.compared(self.project, self.card)
+        if compared is None:
+            return None
+        last_year, rows = compared
+        (_, last_total, total), (_, last_grade, grade), _ = rows
+        head = tr(th("项目"), th(f"上年（{last_year}年度）"), th(f"本年（{self.params.year}年度）"))
+        return section(wording.paragraph("project", "year_over_year", last_year, last_total, last_grade, total, grade),
+                       table(*(tr(td(label), td(before, cls="num"), td(now, cls="num")) for label, before, now in rows),
+                             head=[head], colgroup=(40, 30, 30)))
 
     def lessons(self) -> Section:
         n = self.params.narrative
