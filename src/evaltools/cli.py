@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -18,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from evaltools import __version__
+from evaltools.files import write_atomic
 from evaltools.checks import CHECKS, DEPARTMENT_CHECKS, SEVERITY_LABELS, Finding, check_project
 from evaltools.yamlio import ParamsError
 from evaltools.scoring import ScoreCard, as_dict, percent, score
@@ -352,10 +356,8 @@ def cmd_template_xlsx(args: argparse.Namespace) -> int:
 
 
 def cmd_table(args: argparse.Namespace) -> int:
-    import warnings
-
-    from evaltools.files import write_atomic
-    from evaltools.frames import TABLE_FORMATS, read_indicators, read_projects, table_bytes
+    # pandas and pyarrow load only for this command: the others start faster without them.
+    from evaltools.frames import TABLE_FORMATS, UnreadableProject, read_indicators, read_projects, table_bytes
 
     output = Path(args.output)
     if output.suffix.lower() not in TABLE_FORMATS:
@@ -364,13 +366,14 @@ def cmd_table(args: argparse.Namespace) -> int:
     if output.exists() and not args.force:
         err.print(f"[red]拒绝[/red] {output} 已存在；要覆盖请加 --force")
         return 1
-    with warnings.catch_warnings(record=True) as skipped:
-        warnings.simplefilter("always")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UnreadableProject)
         try:
             frame = (read_indicators if args.indicators else read_projects)(args.paths, args.rules)
         except ParamsError as exc:
             _print_problems(exc)
             return 1
+    skipped = [w for w in caught if issubclass(w.category, UnreadableProject)]
     for warning in skipped:
         err.print(f"[red]错误[/red] {warning.message}", soft_wrap=True)
     write_atomic(output, table_bytes(frame, output.suffix))
@@ -406,8 +409,6 @@ def lab_command(workspace: Path, port: int | None = None, browser: bool = True,
     in this environment's kernels, whose ``python`` jupyter_client takes as its own interpreter:
     the kernel that has evaltools, whatever other kernels the user has installed.
     """
-    import os
-
     kernels = str(Path(sys.prefix) / "share" / "jupyter")
     env = {**os.environ, "JUPYTER_PATH": os.pathsep.join(p for p in (kernels, os.environ.get("JUPYTER_PATH")) if p)}
     command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={workspace}"]
@@ -421,9 +422,6 @@ def lab_command(workspace: Path, port: int | None = None, browser: bool = True,
 
 
 def cmd_lab(args: argparse.Namespace) -> int:
-    import os
-    import subprocess
-
     workspace = Path(args.workspace).resolve()
     if not (workspace / "notebooks").is_dir():
         err.print(f"[red]错误[/red] {workspace}：不是 evaltools 工作区（没有 notebooks/ 文件夹）；请在工作区中运行，或给出它的路径")

@@ -30,6 +30,10 @@ from evaltools.yamlio import ParamsError
 
 PathLike = str | Path
 
+
+class UnreadableProject(UserWarning):
+    """A project file left out of a table because it cannot be read (the message says why)."""
+
 # The 自评表's own column names, for the indicator table.
 INDICATOR_COLUMNS = {
     "level1": "一级指标", "level2": "二级指标", "name": "三级指标", "target": "年度指标值",
@@ -59,7 +63,7 @@ def scored(path: PathLike | Iterable[PathLike],
         try:
             project = load_project(file, rules_files)
         except ParamsError as exc:
-            warnings.warn(f"{file} 无法读取，未列入：{exc}", stacklevel=3)
+            warnings.warn(f"{file} 无法读取，未列入：{exc}", UnreadableProject, stacklevel=3)
             continue
         card = score(project.params, project.rules)
         yield project, card, check_project(project, card)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from evaltools import formatting
 from evaltools.scoring import ScoreCard, score
-from evaltools.workspace import LoadedProject, load_project
+from evaltools.workspace import DEPARTMENT_FILE, LoadedProject, load_project, rules_files_for
 from evaltools.yamlio import ParamsError
 
 
@@ -52,13 +52,14 @@ def previous_year(path: Path | str) -> PreviousYear | None:
     previous = previous_file(path)
     if previous is None:
         return None
-    stat = previous.stat()
-    return _previous(previous, stat.st_mtime_ns, stat.st_size)
+    # Keyed by the state of the files it is read from: a batch's planning and checks read each once.
+    sources = [previous, previous.parent / DEPARTMENT_FILE, *rules_files_for(previous)]
+    state = tuple((f.stat().st_mtime_ns, f.stat().st_size) if f.is_file() else None for f in sources)
+    return _previous(previous, state)
 
 
 @functools.lru_cache(maxsize=1024)
-def _previous(path: Path, mtime_ns: int, size: int) -> PreviousYear | None:
-    # Keyed by the file's state: a batch's planning and its checks read each old file once.
+def _previous(path: Path, state: tuple) -> PreviousYear | None:
     try:
         project = load_project(path)
     except ParamsError:
