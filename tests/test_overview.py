@@ -5,6 +5,7 @@ import re
 import shutil
 import subprocess
 
+import docx
 import pytest
 from pandas.api.types import is_float_dtype, is_integer_dtype
 
@@ -83,7 +84,10 @@ def test_the_next_year_overview_shows_last_year_beside_this_year(two_departments
         fill_in(new_file, two_departments / new_file.relative_to(target))
     changes = YearOverview.load(target).year_over_year()
     assert len(changes) == 3 and changes["总分变化"].tolist() == [0.0, 0.0, 0.0]
-    outputs = run_overview(target, tmp_path, ["html", "pdf"])
+    outputs = run_overview(target, tmp_path, ["html", "pdf", "docx"])
+    document = docx.Document(str(outputs.files["docx"]))
+    assert "2025年度预算绩效自评总览" in [paragraph.text for paragraph in document.paragraphs]
+    assert any("数字乡村调查专项" in cell.text for t in document.tables for row in t.rows for cell in row.cells)
     html = outputs.files["html"].read_text(encoding="utf-8")
     assert "2025年度预算绩效自评总览" in html and "与上年对比" in html and "上年总分" in html
     assert "<title>2025年度预算绩效自评总览</title>" in html

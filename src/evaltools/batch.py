@@ -380,7 +380,7 @@ def run_overviews(paths: Sequence[Path | str], results: Sequence[Result], out_ro
     made = []
     for year_folder in year_folders(paths):
         changed = any(r.status != "skipped" and str(r.summary.get("year")) == year_folder.name for r in results)
-        wanted = ["ipynb", *(f for f in formats if f in ("html", "pdf"))]
+        wanted = ["ipynb", *formats]
         missing = not all((out_root / year_folder.name / f"{OVERVIEW}.{kind}").is_file() for kind in wanted)
         if not (force or changed or missing):
             continue

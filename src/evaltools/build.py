@@ -65,7 +65,7 @@ OVERVIEW = "overview"
 
 def run_overview(year_folder: Path | str, out_root: Path, formats: Iterable[str] = DEFAULT_FORMATS,
                  timeout: int = 600) -> Outputs:
-    """The year overview of ``params/<year>``: ``<out_root>/<year>/overview.{ipynb,html,pdf}``."""
+    """The year overview of ``params/<year>``: ``<out_root>/<year>/overview.{ipynb,html,pdf,docx}``."""
     year_folder = Path(year_folder)
     notebook = default_notebook(year_folder, OVERVIEW_NOTEBOOK)
     if notebook is None:
@@ -73,7 +73,7 @@ def run_overview(year_folder: Path | str, out_root: Path, formats: Iterable[str]
     folder = Path(out_root) / year_folder.name
     executed = execute_overview(year_folder, notebook, timeout)
     timings = normalize(executed)
-    contents, warnings = made_from(executed, [f for f in check_formats(formats) if f in ("html", "pdf")])
+    contents, warnings = made_from(executed, check_formats(formats))
     write_atomic(folder / f"{OVERVIEW}.ipynb", nbformat.writes(executed))
     return Outputs(folder, folder / f"{OVERVIEW}.ipynb", write_all(folder, OVERVIEW, contents),
                    stderr_of(executed) + warnings, timings)
