@@ -6,6 +6,7 @@ import pytest
 from evaltools.batch import _summary, build_key
 from evaltools.build import run
 from evaltools.checks import check_department, check_project
+from evaltools.department_report import DepartmentReport
 from evaltools.cli import main
 from evaltools.frames import read_projects
 from evaltools.index import build_index
@@ -151,3 +152,11 @@ def test_a_change_of_last_years_figures_makes_the_report_again(two_departments, 
     before = build_key(load_project(path), notebook, ["html"])
     old.write_text(old.read_text(encoding="utf-8").replace("    score: 13\n", "    score: 12\n", 1), encoding="utf-8")
     assert build_key(load_project(path), notebook, ["html"]) != before
+
+
+def test_the_next_years_department_report_lists_last_years_scores(two_departments, next_year):
+    for new_file in find_project_files([next_year.target / SECOND_DEPARTMENT]):
+        fill_in(new_file, two_departments / new_file.relative_to(next_year.target))
+    projects = str(DepartmentReport.load(next_year.target / SECOND_DEPARTMENT / "_department.yaml").projects())
+    assert "上年总分（等级）" in projects and "94.00（优）" in projects and "96.00（优）" in projects
+    assert "上年总分" not in str(DepartmentReport.load(two_departments / SECOND_DEPARTMENT / "_department.yaml").projects())

@@ -67,8 +67,11 @@ def build_key(project: LoadedProject | LoadedDepartment, notebook: Path, formats
         "code": code_fingerprint(),
         "formats": sorted(formats),
     }
-    if isinstance(project, LoadedProject) and (last := previous_key(project.path)) is not None:
-        parts["previous"] = last  # the report shows last year beside this year
+    # The reports show last year beside this year: they are made again when last year's figures change.
+    files = [line.path for line in project.projects] if isinstance(project, LoadedDepartment) else [project.path]
+    previous = [key for key in map(previous_key, files) if key is not None]
+    if previous:
+        parts["previous"] = previous
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
 
 
