@@ -87,54 +87,74 @@ def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
     return frame
 
 
+def _project_row(project: LoadedProject, card: ScoreCard, findings: list[Finding]) -> dict:
+    budget = card.execution.budget
+    last = previous_year(project.path)
+    return {
+        **_common(project),
+        "资金类型": str(project.params.project.fund_type),
+        "全年预算数": _number(budget.annual), "全年执行数": _number(budget.executed),
+        "执行率": _percent(card.execution.rate),
+        f"{project.rules.execution.label}得分": _number(card.execution.score),
+        **{f"{level.name}得分": _number(level.score) for level in card.levels},
+        "总分": _number(card.total), "等级": card.grade,
+        **{label: sum(f.severity == severity for f in findings) for severity, label in SEVERITY_LABELS.items()},
+        "上年总分": _number(last.total) if last else None, "上年等级": last.grade if last else None,
+        "上年执行率": _percent(last.rate) if last else None,
+    }
+
+
+def _indicator_rows(project: LoadedProject, card: ScoreCard) -> list[dict]:
+    return [{
+        **_common(project),
+        "一级指标": row.level1 or row.indicator.level1, "二级指标": row.level2, "三级指标": row.indicator.name,
+        "年度指标值": row.indicator.target, "实际完成值": row.indicator.actual,
+        "实际完成值（数值）": _number(row.actual.value) if row.actual else None,
+        "单位": row.actual.unit if row.actual else None,
+        "分值": _number(row.weight), "得分": _number(row.score), "扣分": _number(row.lost),
+        "偏差原因分析及改进措施": row.indicator.deviation,
+    } for row in card.indicators]
+
+
+def _finding_rows(project: LoadedProject, findings: list[Finding]) -> list[dict]:
+    return [{**_common(project), "代码": f.code, "级别": SEVERITY_LABELS[f.severity], "字段": f.field,
+             "行": f.line, "说明": f.message} for f in findings]
+
+
+PROJECT_COLUMNS = ["年度", "部门", "项目", "文件", "资金类型", "全年预算数", "全年执行数", "执行率", "总分", "等级",
+                   *SEVERITY_LABELS.values(), "上年总分", "上年等级", "上年执行率"]
+INDICATOR_TABLE_COLUMNS = ["年度", "部门", "项目", "文件", *INDICATOR_COLUMNS.values(), "实际完成值（数值）", "单位", "扣分"]
+FINDING_COLUMNS = ["年度", "部门", "项目", "文件", "代码", "级别", "字段", "行", "说明"]
+
+
+def read_year(path: PathLike | Iterable[PathLike],
+              rules_files: Iterable[PathLike] = ()) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The projects, indicators and findings tables at once, each project scored and checked once."""
+    projects, indicators, findings = [], [], []
+    for project, card, found in scored(path, rules_files):
+        projects.append(_project_row(project, card, found))
+        indicators += _indicator_rows(project, card)
+        findings += _finding_rows(project, found)
+    finding_frame = _frame(findings, FINDING_COLUMNS)
+    finding_frame["行"] = finding_frame["行"].astype("Int64")
+    return _frame(projects, PROJECT_COLUMNS), _frame(indicators, INDICATOR_TABLE_COLUMNS), finding_frame
+
+
 def read_projects(path: PathLike | Iterable[PathLike], rules_files: Iterable[PathLike] = ()) -> pd.DataFrame:
     """One row per project under ``path`` (a year or department folder, a file, or a list of them)."""
-    rows = []
-    for project, card, findings in scored(path, rules_files):
-        budget = card.execution.budget
-        row = {
-            **_common(project),
-            "资金类型": str(project.params.project.fund_type),
-            "全年预算数": _number(budget.annual), "全年执行数": _number(budget.executed),
-            "执行率": _percent(card.execution.rate),
-            f"{project.rules.execution.label}得分": _number(card.execution.score),
-            **{f"{level.name}得分": _number(level.score) for level in card.levels},
-            "总分": _number(card.total), "等级": card.grade,
-            **{label: sum(f.severity == severity for f in findings) for severity, label in SEVERITY_LABELS.items()},
-        }
-        last = previous_year(project.path)
-        row.update({"上年总分": _number(last.total) if last else None, "上年等级": last.grade if last else None,
-                    "上年执行率": _percent(last.rate) if last else None})
-        rows.append(row)
-    return _frame(rows, ["年度", "部门", "项目", "文件", "资金类型", "全年预算数", "全年执行数", "执行率", "总分", "等级",
-                         *SEVERITY_LABELS.values(), "上年总分", "上年等级", "上年执行率"])
+    rows = [_project_row(project, card, findings) for project, card, findings in scored(path, rules_files)]
+    return _frame(rows, PROJECT_COLUMNS)
 
 
 def read_indicators(path: PathLike | Iterable[PathLike], rules_files: Iterable[PathLike] = ()) -> pd.DataFrame:
     """One row per indicator of every project under ``path``, with its 得分 and 扣分 by the rules."""
-    rows = []
-    for project, card, _ in scored(path, rules_files):
-        for row in card.indicators:
-            rows.append({
-                **_common(project),
-                "一级指标": row.level1 or row.indicator.level1, "二级指标": row.level2, "三级指标": row.indicator.name,
-                "年度指标值": row.indicator.target, "实际完成值": row.indicator.actual,
-                "实际完成值（数值）": _number(row.actual.value) if row.actual else None,
-                "单位": row.actual.unit if row.actual else None,
-                "分值": _number(row.weight), "得分": _number(row.score), "扣分": _number(row.lost),
-                "偏差原因分析及改进措施": row.indicator.deviation,
-            })
-    return _frame(rows, ["年度", "部门", "项目", "文件", *INDICATOR_COLUMNS.values(), "实际完成值（数值）", "单位", "扣分"])
+    rows = [row for project, card, _ in scored(path, rules_files) for row in _indicator_rows(project, card)]
+    return _frame(rows, INDICATOR_TABLE_COLUMNS)
 
 
 def read_findings(path: PathLike | Iterable[PathLike], rules_files: Iterable[PathLike] = ()) -> pd.DataFrame:
     """One row per check finding of every project under ``path``."""
-    rows = [{**_common(project), "代码": f.code, "级别": SEVERITY_LABELS[f.severity], "字段": f.field,
-             "行": f.line, "说明": f.message}
-            for project, _, findings in scored(path, rules_files) for f in findings]
-    frame = _frame(rows, ["年度", "部门", "项目", "文件", "代码", "级别", "字段", "行", "说明"])
-    frame["行"] = frame["行"].astype("Int64")
-    return frame
+    return read_year(path, rules_files)[2]
 
 
 # --- writing a table --------------------------------------------------------------------------

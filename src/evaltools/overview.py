@@ -19,7 +19,7 @@ from evaltools import formatting
 from evaltools.charts import department_spending_chart, execution_chart, grades_by_department_chart
 from evaltools.checks import CHECKS, DEPARTMENT_CHECKS
 from evaltools.department import project_spending
-from evaltools.frames import read_findings, read_indicators, read_projects
+from evaltools.frames import read_year
 from evaltools.parts import Figure, Markdown, Section, h, p, section, table, td, th, tr
 from evaltools.rollup import load_department
 from evaltools.rules import Rules, load_rules
@@ -53,10 +53,9 @@ class YearOverview:
         """Everything under ``params/<year>``: projects, indicators, findings, departments."""
         folder = Path(folder)
         rules = load_rules(*([folder / RULES_FILE] if (folder / RULES_FILE).is_file() else []))
-        projects = read_projects(folder)
+        projects, indicators, findings = read_year(folder)
         projects.insert(2, "部门文件夹", projects["文件"].map(lambda f: Path(f).parent.name).astype("string"))
-        return cls(folder, int(folder.name), rules, projects, read_indicators(folder), read_findings(folder),
-                   _departments(folder, projects))
+        return cls(folder, int(folder.name), rules, projects, indicators, findings, _departments(folder, projects))
 
     # --- showing ------------------------------------------------------------------------------
 
