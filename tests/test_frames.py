@@ -10,7 +10,7 @@ from pandas.api.types import is_float_dtype, is_integer_dtype, is_numeric_dtype,
 
 from evaltools import read_indicators, read_projects
 from evaltools.cli import main
-from evaltools.frames import read_findings
+from evaltools.frames import _frame, read_findings
 
 from conftest import SECOND_DEPARTMENT, SECOND_UNIT
 
@@ -52,6 +52,11 @@ def test_findings_are_counted_by_severity_and_listed_by_code(two_departments):
     findings = read_findings(two_departments)
     assert set(findings["项目"]) == {"数字乡村调查专项"} and "MET-BUT-DEDUCTED" in set(findings["代码"])
     assert is_integer_dtype(findings["行"])
+
+
+def test_findings_without_a_line_keep_the_line_column_integer():
+    findings = _frame([{"代码": "A", "行": 10}, {"代码": "B", "行": None}], ["代码", "行"])
+    assert is_integer_dtype(findings["行"]) and findings["行"].tolist()[0] == 10 and findings["行"].isna().tolist()[1]
 
 
 def test_an_unreadable_project_is_left_out_with_a_warning(two_departments):

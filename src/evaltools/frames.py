@@ -80,8 +80,8 @@ def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
     for column in frame.columns:
         if column in NUMERIC or column.endswith("得分"):
             frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
-        elif column in ("年度", *SEVERITY_LABELS.values()):
-            frame[column] = frame[column].astype("Int64")
+        elif column in ("年度", "行", *SEVERITY_LABELS.values()):
+            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("Int64")
         else:
             frame[column] = frame[column].astype("string")
     return frame
@@ -135,9 +135,7 @@ def read_year(path: PathLike | Iterable[PathLike],
         projects.append(_project_row(project, card, found))
         indicators += _indicator_rows(project, card)
         findings += _finding_rows(project, found)
-    finding_frame = _frame(findings, FINDING_COLUMNS)
-    finding_frame["行"] = finding_frame["行"].astype("Int64")
-    return _frame(projects, PROJECT_COLUMNS), _frame(indicators, INDICATOR_TABLE_COLUMNS), finding_frame
+    return _frame(projects, PROJECT_COLUMNS), _frame(indicators, INDICATOR_TABLE_COLUMNS), _frame(findings, FINDING_COLUMNS)
 
 
 def read_projects(path: PathLike | Iterable[PathLike], rules_files: Iterable[PathLike] = ()) -> pd.DataFrame:
