@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PARAMS ?= params
 
-.PHONY: setup system-deps run check score test clean
+.PHONY: setup system-deps run check score lab test clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -38,6 +38,10 @@ check: setup
 
 score: setup
 	$(BIN)/evaltools score $(PARAMS)
+
+# The workspace in JupyterLab, its notebooks run by this .venv's kernel (the one with evaltools).
+lab: setup
+	$(BIN)/evaltools lab
 
 test: setup
 	@scripts/system-deps.sh --test

@@ -81,9 +81,10 @@ def problem_after_edit(workspace: Path, old: str, new: str):
     return problem
 
 
-def add_project(department: Path, stem: str, name: str, annual: str = "106.62", executed: str = "106.62") -> Path:
+def add_project(department: Path, stem: str, name: str, annual: str = "106.62", executed: str = "106.62",
+                source: Path | None = None) -> Path:
     """A second project beside the seed: the seed's text with another name and budget."""
-    text = (department / "platform-maintenance.yaml").read_text(encoding="utf-8")
+    text = ((source or department) / "platform-maintenance.yaml").read_text(encoding="utf-8")
     text = text.replace("name: 公共资源交易平台运行维护费", f"name: {name}", 1)
     text = text.replace("appropriation: {initial: 0.00, annual: 106.62, executed: 106.62}",
                         f"appropriation: {{initial: 0.00, annual: {annual}, executed: {executed}}}")
@@ -94,3 +95,47 @@ def add_project(department: Path, stem: str, name: str, annual: str = "106.62", 
     path = department / f"{stem}.yaml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+SECOND_DEPARTMENT = "xiangxi-data"
+SECOND_UNIT = "湘西土家族苗族自治州数据局"
+
+
+def add_department(year_folder: Path) -> Path:
+    """A second department beside the seed's: its own defaults (unit, team, sign-off), its own
+    rules (another name for the third band) and two projects, one under 90 % executed."""
+    folder = year_folder / SECOND_DEPARTMENT
+    folder.mkdir()
+    year = int(year_folder.name)
+    seed_department = yaml.safe_load((SEED_DEPARTMENT / "_department.yaml").read_text(encoding="utf-8"))
+    defaults = copy.deepcopy(seed_department["defaults"])
+    defaults["year"] = year
+    defaults["project"].update(department=SECOND_UNIT, implementer=SECOND_UNIT, phone="0743-8220000")
+    defaults["evaluation"].update(method="州数据局绩效自评", evaluator="州数据局评价小组")
+    defaults["evaluation"]["team"] = [{"name": "向明", "role": "组长", "unit": "州数据局"},
+                                      {"name": "彭丽", "role": "组员", "unit": "州数据局"}]
+    defaults["evaluation"]["signoff"] = {"team_leader": {"name": "向明", "date": f"{year + 1}-04-20"}}
+    defaults["evaluation"]["form"] = {"unit_head": "向明", "filled_by": "彭丽", "date": f"{year + 1}-04-20"}
+    defaults["evaluation"]["report_date"] = f"{year + 1}-04"
+    write_yaml(folder / "_department.yaml", {
+        "defaults": defaults, "year": year,
+        "unit": {"name": SECOND_UNIT, "head": "向明"},
+        "expenditure": [{"institution": SECOND_UNIT, "fund_type": "一般公共预算", "basic": 800, "project": 210}],
+    })
+    write_yaml(folder / "_rules.yaml", {"name": "州数据局口径", "grades": [
+        {"min": 90, "label": "优"}, {"min": 80, "label": "良"}, {"min": 60, "label": "中"}, {"min": 0, "label": "差"}]})
+    for path in (add_project(folder, "data-platform", "政务数据共享平台运行费", source=SEED_DEPARTMENT),
+                 add_project(folder, "data-survey", "数字乡村调查专项", annual="100.00", executed="80.00",
+                             source=SEED_DEPARTMENT)):
+        text = path.read_text(encoding="utf-8")  # the seed's narrative, without the seed's names
+        for old, new in (("公共资源交易平台运行维护费", "数据平台运行费"), ("公共资源交易中心", "数据局")):
+            text = text.replace(old, new)
+        path.write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def two_departments(workspace: Path) -> Path:
+    """The bundled year with a second department: params/2024 of a workspace copy."""
+    add_department(workspace / "2024")
+    return workspace / "2024"

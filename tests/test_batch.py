@@ -66,12 +66,23 @@ def test_warm_kernels_give_the_same_bytes_as_fresh_ones(parallel, year, tmp_path
     assert files_of(tmp_path) == files_of(out)
 
 
+def test_the_year_overview_is_rendered_beside_the_reports_and_linked_from_the_index(parallel):
+    batch, out = parallel
+    [overview] = batch.overviews
+    assert overview.status == "done" and Path(overview.files["html"]) == out / "2024" / "overview.html"
+    html = (out / "2024" / "overview.html").read_text(encoding="utf-8")
+    assert "2024年度预算绩效自评总览" in html and "专家评审系统升级" in html  # the project under 90 %
+    assert "<script" not in html and 'class="grid"' in html and "data:image/png;base64," in html
+    assert 'href="overview.html"' in (out / "2024" / "index.html").read_text(encoding="utf-8")
+
+
 def test_a_rerun_with_no_change_executes_nothing(parallel, year):
     batch, out = parallel
-    before = {p: p.stat().st_mtime_ns for p in out.rglob("report.*")}
+    before = {p: p.stat().st_mtime_ns for p in [*out.rglob("report.*"), *out.rglob("overview.*")]}
     again = run_batch([year], ["html"], jobs=2, out_root=out)
     assert set(statuses(again).values()) == {"skipped"} and len(again.results) == 3
-    assert {p: p.stat().st_mtime_ns for p in out.rglob("report.*")} == before
+    assert again.overviews == []
+    assert {p: p.stat().st_mtime_ns for p in [*out.rglob("report.*"), *out.rglob("overview.*")]} == before
 
 
 def test_force_renders_again(year, tmp_path):

@@ -32,12 +32,15 @@ def test_score_prints_the_table_with_total_and_grade(capsys):
     assert "96.00" in out and "等级：优" in out and "大力推进智慧交易" in out
 
 
-def test_score_json_keeps_exact_decimals(capsys):
+def test_score_json_carries_numbers_as_numbers_with_the_unit_in_the_key(capsys):
     code, out, _ = run(capsys, "score", "--json", str(SEED))
     [result] = json.loads(out)
     assert code == 0
-    assert (result["total"], result["grade"], result["execution"]["rate"]) == ("96.00", "优", "100.00%")
-    assert [row["score"] for row in result["indicators"]] == ["15.00", "13.00", "10.00", "10.00", "15.00", "13.00", "10.00"]
+    assert (result["total_score"], result["grade"], result["execution_rate_percent"]) == (96.0, "优", 100.0)
+    assert result["budget_wan_yuan"] == {"initial": 0.0, "annual": 106.62, "executed": 106.62}
+    assert [row["score"] for row in result["indicators"]] == [15.0, 13.0, 10.0, 10.0, 15.0, 13.0, 10.0]
+    assert (result["indicators"][0]["actual_value"], result["indicators"][0]["actual_unit"]) == (100.0, "%")
+    assert [level["score"] for level in result["levels"]] == [48.0, 28.0, 10.0]
 
 
 def test_check_lists_its_checks(capsys):
@@ -80,7 +83,7 @@ def test_the_installed_command_runs():
     command = shutil.which("evaltools") or str(__import__("pathlib").Path(sys.executable).parent / "evaltools")
     result = subprocess.run([command, "score", "--json", str(SEED)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout)[0]["total"] == "96.00"
+    assert json.loads(result.stdout)[0]["total_score"] == 96.0
 
 
 # --- never a traceback ------------------------------------------------------------------------------

@@ -21,7 +21,17 @@ from evaltools.rules import Rules, load_rules  # noqa: E402
 from evaltools.scoring import ScoreCard, score  # noqa: E402
 from evaltools.workspace import LoadedProject, find_project_files, load_project  # noqa: E402
 
+
+def __getattr__(name: str):
+    # pandas is imported on first use only: every report kernel imports evaltools, few need it.
+    if name in ("read_indicators", "read_projects"):
+        from evaltools import frames
+
+        return getattr(frames, name)
+    raise AttributeError(f"module 'evaltools' has no attribute {name!r}")
+
+
 __all__ = [
     "Finding", "LoadedProject", "ParamsError", "Rules", "ScoreCard", "__version__", "check_project",
-    "find_project_files", "load_project", "load_rules", "run_checks", "score",
+    "find_project_files", "load_project", "load_rules", "read_indicators", "read_projects", "run_checks", "score",
 ]

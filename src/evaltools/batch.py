@@ -20,6 +20,7 @@ import json
 import os
 import socket
 import tempfile
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -35,6 +36,7 @@ from evaltools.checks import check_department, check_project
 from evaltools.rollup import LoadedDepartment
 from evaltools.files import RUN_LOG, read_run_log, write_atomic
 from evaltools.formats import check_formats
+from evaltools.history import previous_file, previous_year
 from evaltools.yamlio import ParamsError
 from evaltools.scoring import percent, score
 from evaltools.workspace import (
@@ -130,7 +132,17 @@ def _summary(loaded: LoadedProject | LoadedDepartment) -> dict:
         "rate": percent(card.execution.rate, loaded.rules) if card else "—",
         "errors": sum(f.severity == "error" for f in findings),
         "warnings": sum(f.severity == "warning" for f in findings),
+        **_last_year(loaded),
     }
+
+
+def _last_year(loaded: LoadedProject | LoadedDepartment) -> dict:
+    """Last year's 总分, 等级 and 执行率 of a project, where last year's file exists."""
+    last = None if isinstance(loaded, LoadedDepartment) else previous_year(loaded.path)
+    if last is None:
+        return {}
+    return {"previous_total": str(last.total), "previous_grade": last.grade,
+            "previous_rate": percent(last.rate, loaded.rules)}
 
 
 
@@ -213,6 +225,11 @@ def _job_for(file: Path, notebook: Path, rules_files: Sequence[Path], formats: l
     named = {source: folder.path / file.name, **folder.shared}
     if is_department_file(file):  # the department's report rolls up every project of its folder
         named.update((f"{folder.relative}/{p.name}", p) for p in folder.path.iterdir() if p.is_file() and is_project_file(p))
+    for project in [p for p in named.values() if is_project_file(p)]:  # last year, shown beside this year
+        previous = previous_file(project)
+        if previous is not None:
+            sources = [previous, previous.parent / DEPARTMENT_FILE, *rules_files_for(previous)]
+            named.update((_relative(p, root, f"_previous/{p.parent.name}/{p.name}"), p) for p in sources if p.is_file())
     extra = [_relative(p, root, f"_rules/{i}/{p.name}") for i, p in enumerate(rules_files)]
     named.update(zip(extra, rules_files, strict=True))
     book = _relative(notebook, root, f"notebooks/{notebook.name}")
@@ -543,6 +560,7 @@ class BatchRun:
     out_root: Path
     indexes: list[Path] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)  # planning, writing the indexes
+    overviews: list[Result] = field(default_factory=list)  # one per year: outputs/<year>/overview.*
 
     @property
     def failed(self) -> list[Result]:
@@ -590,10 +608,44 @@ def run_batch(paths: Sequence[Path | str], formats: Sequence[str] = ("html", "pd
         order = {str(f): i for i, f in enumerate(files)}
         results.sort(key=lambda r: order.get(r.project_file, len(order)))
         batch = BatchRun(results, target)
+        batch.overviews = run_overviews(paths, results, target, formats, timeout, force)
         started = time.perf_counter()
-        batch.indexes = write_indexes(batch.results, batch.out_root, only_if_changed=True)
+        batch.indexes = write_indexes(batch.results, batch.out_root,
+                                      only_if_changed=not any(r.status == "done" for r in batch.overviews))
         batch.seconds = {"plan": round(planned, 3), "index": round(time.perf_counter() - started, 3)}
     return batch
+
+
+def year_folders(paths: Iterable[Path | str]) -> list[Path]:
+    """The years a batch renders whole: year folders given (params/2024), or found in one (params/)."""
+    found = set()
+    for path in map(Path, paths):
+        if path.is_dir():
+            found.update(p.resolve() for p in [path, *path.iterdir()] if p.is_dir() and re.fullmatch(r"\d{4}", p.name))
+    return sorted(found)
+
+
+def run_overviews(paths: Sequence[Path | str], results: Sequence[Result], out_root: Path, formats: Sequence[str],
+                  timeout: int = 600, force: bool = False) -> list[Result]:
+    """The overview of each whole year in the batch, made again when a report of it changed."""
+    from evaltools.build import OVERVIEW, RenderError, run_overview
+
+    made = []
+    for year_folder in year_folders(paths):
+        changed = any(r.status != "skipped" and str(r.summary.get("year")) == year_folder.name for r in results)
+        wanted = ["ipynb", *formats]
+        missing = not all((out_root / year_folder.name / f"{OVERVIEW}.{kind}").is_file() for kind in wanted)
+        if not (force or changed or missing):
+            continue
+        started = time.monotonic()
+        try:
+            outputs = run_overview(year_folder, out_root, formats, timeout)
+        except (RenderError, ParamsError) as exc:
+            made.append(Result(str(year_folder), "failed", duration=time.monotonic() - started, message=str(exc)))
+            continue
+        made.append(Result(str(year_folder), "done", duration=time.monotonic() - started, folder=str(outputs.folder),
+                           files={k: str(v) for k, v in outputs.files.items()}, warnings=outputs.warnings))
+    return made
 
 
 def as_json(batch: BatchRun) -> str:

@@ -15,10 +15,10 @@ from pathlib import Path
 import nbformat
 
 from evaltools.errors import RenderError
-from evaltools.execute import Loaded, execute, load, normalize, notebook_for, stderr_of
-from evaltools.export import DEFAULT_FORMATS, check_formats, made_from
+from evaltools.execute import Loaded, execute, execute_overview, load, normalize, notebook_for, stderr_of
+from evaltools.export import DEFAULT_FORMATS, check_formats, made_from, write_all
 from evaltools.files import write_atomic
-from evaltools.workspace import absolute, workspace_root
+from evaltools.workspace import absolute, default_notebook, workspace_root
 
 FAILED_NOTEBOOK = "report.failed.ipynb"
 
@@ -132,4 +132,24 @@ def run(project_file: Path | str | Loaded, formats: Iterable[str] = DEFAULT_FORM
     return Outputs(folder, notebook_path, files, made.warnings, made.timings)
 
 
-__all__ = ["Loaded", "Made", "Outputs", "RenderError", "load", "make", "notebook_for", "output_folder", "run"]
+OVERVIEW_NOTEBOOK = "year_overview.ipynb"
+OVERVIEW = "overview"
+
+
+def run_overview(year_folder: Path | str, out_root: Path, formats: Iterable[str] = DEFAULT_FORMATS,
+                 timeout: int = 600) -> Outputs:
+    """The year overview of ``params/<year>``: ``<out_root>/<year>/overview.{ipynb,html,pdf,docx}``."""
+    year_folder = Path(year_folder)
+    notebook = default_notebook(year_folder, OVERVIEW_NOTEBOOK)
+    if notebook is None:
+        raise RenderError(f"{year_folder}：找不到年度总览笔记本 notebooks/{OVERVIEW_NOTEBOOK}")
+    folder = Path(out_root) / year_folder.name
+    executed = execute_overview(year_folder, notebook, timeout)
+    timings = normalize(executed)
+    contents, warnings = made_from(executed, check_formats(formats))
+    write_atomic(folder / f"{OVERVIEW}.ipynb", nbformat.writes(executed))
+    return Outputs(folder, folder / f"{OVERVIEW}.ipynb", write_all(folder, OVERVIEW, contents),
+                   stderr_of(executed) + warnings, timings)
+
+
+__all__ = ["Loaded", "Made", "Outputs", "RenderError", "load", "make", "notebook_for", "output_folder", "run", "run_overview"]

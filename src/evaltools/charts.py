@@ -151,3 +151,69 @@ def projects_chart(lines: Sequence, rules: Rules, caption: str = "各项目自�
         axes.spines[["top", "right"]].set_visible(False)
     alt = "各项目总分：" + "；".join(f"{line.name} {line.total}分 {line.grade}" for line in lines)
     return _embed(figure, alt, caption)
+
+
+# --- the year overview -------------------------------------------------------------------------------
+
+GRADE_SHADES = (BLUE, "#6f93b8", "#b7791f", RED, "#7f1d1d")
+
+
+def grades_by_department_chart(counts: dict[str, dict[str, int]], caption: str = "各部门项目的等级分布") -> FigurePart:
+    """One stacked bar per department: its projects by grade, best grade first."""
+    grades = list(dict.fromkeys(g for by_grade in counts.values() for g in by_grade))
+    names = list(counts)
+    with matplotlib.rc_context(_style()):
+        figure = Figure(figsize=(6.4, 0.45 * len(names) + 1.2))
+        axes = figure.add_subplot()
+        positions = list(range(len(names)))[::-1]
+        left = [0] * len(names)
+        for i, grade in enumerate(grades):
+            values = [counts[name].get(grade, 0) for name in names]
+            axes.barh(positions, values, left=left, color=GRADE_SHADES[i % len(GRADE_SHADES)], height=0.6, label=grade)
+            left = [a + b for a, b in zip(left, values, strict=True)]
+        axes.set_yticks(positions, [_short(name, 16) for name in names])
+        axes.set_xlabel("项目数")
+        axes.xaxis.get_major_locator().set_params(integer=True)
+        axes.legend(loc="lower right", fontsize=8, frameon=False)
+        axes.spines[["top", "right"]].set_visible(False)
+    alt = "；".join(f"{name}：" + "，".join(f"{g} {n} 个" for g, n in by_grade.items()) for name, by_grade in counts.items())
+    return _embed(figure, alt, caption)
+
+
+def execution_chart(rates: dict[str, tuple[float, str]], threshold: float = 90.0) -> FigurePart:
+    """Each project's 预算执行率 (value, as shown), lowest first; red under ``threshold`` percent."""
+    names = list(rates)
+    values = [rates[name][0] for name in names]
+    with matplotlib.rc_context(_style()):
+        figure = Figure(figsize=(6.4, 0.32 * len(names) + 1.0))
+        axes = figure.add_subplot()
+        positions = list(range(len(names)))
+        axes.barh(positions, values, color=[RED if v < threshold else BLUE for v in values], height=0.6)
+        axes.axvline(threshold, color=GREY, linewidth=1, zorder=0)
+        axes.set_yticks(positions, [_short(name, 18) for name in names])
+        axes.set_xlim(0, max([*values, 100.0]) * 1.1)
+        axes.set_xlabel("预算执行率（%）")
+        axes.spines[["top", "right"]].set_visible(False)
+    alt = "各项目预算执行率：" + "；".join(f"{name} {shown}" for name, (_, shown) in rates.items())
+    return _embed(figure, alt, f"各项目预算执行率（红色：低于 {threshold:g}%）")
+
+
+def department_spending_chart(departments: dict[str, tuple[float | None, float, str, str]],
+                              caption: str = "各部门项目支出与其项目的全年预算数") -> FigurePart:
+    """Per department: its stated 项目支出 beside its projects' 全年预算数 (万元; values, as shown)."""
+    names = list(departments)
+    with matplotlib.rc_context(_style()):
+        figure = Figure(figsize=(6.4, 0.7 * len(names) + 1.0))
+        axes = figure.add_subplot()
+        positions = [2 * i for i in range(len(names))][::-1]
+        stated = [departments[n][0] or 0 for n in names]
+        covered = [departments[n][1] for n in names]
+        axes.barh([p + 0.35 for p in positions], stated, color=GREY, height=0.7, label="部门项目支出")
+        axes.barh([p - 0.35 for p in positions], covered, color=BLUE, height=0.7, label="有参数文件的项目全年预算数")
+        axes.set_yticks(positions, [_short(name, 16) for name in names])
+        axes.set_xlabel("万元")
+        axes.legend(loc="lower right", fontsize=8, frameon=False)
+        axes.spines[["top", "right"]].set_visible(False)
+    alt = "；".join(f"{name}：项目支出 {shown_stated} 万元，项目全年预算数合计 {shown_covered} 万元"
+                   for name, (_, _, shown_stated, shown_covered) in departments.items())
+    return _embed(figure, alt, caption)

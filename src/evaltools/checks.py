@@ -17,7 +17,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from evaltools.department import FUND_NATURE_ROWS, SPENDING_NATURE_ROWS, total
+from evaltools.history import previous_year
+from evaltools.department import FUND_NATURE_ROWS, SPENDING_NATURE_ROWS, project_spending
 from evaltools.markup import linked_images
 from evaltools.placeholders import NAMES, placeholders
 from evaltools.model import BUDGET_COLUMNS, SOURCE_LABELS, Budget, BudgetRow, ProjectParams, is_blank
@@ -753,6 +754,21 @@ def _year_folder(ctx: Context) -> Iterator[Raised]:
             return
 
 
+@check("TARGET-CHANGED", "warning", "指标值与上年同一指标（同名三级指标）不同，且未说明")
+def _target_changed(ctx: Context) -> Iterator[Raised]:
+    previous = previous_year(ctx.path) if ctx.path is not None else None
+    if previous is None:
+        return
+    for index, indicator in enumerate(ctx.params.indicators):
+        before = previous.targets.get(indicator.name)
+        # Said in 偏差原因分析及改进措施 (naming last year's value): changed, but not silently.
+        if before is not None and before.strip() != indicator.target.strip() and before not in (indicator.deviation or ""):
+            yield ("indicators", index, "target"), (
+                f"年度指标值由 {previous.year} 年的“{before}”改为“{indicator.target}”，未作说明：如属有意调整，"
+                f"请在偏差原因分析及改进措施中写明上年指标值“{before}”及调整原因"
+            )
+
+
 # --- the department report ------------------------------------------------------------------------
 
 # Project checks that look only at the indicators and their scores: they apply to a
@@ -828,10 +844,7 @@ def _department_projects_total(department) -> Iterator[Raised]:
     if not projects:
         return
     covered = sum((p.annual for p in projects), Decimal(0))
-    stated = total([row.project for row in department.params.expenditure])
-    loc: Loc = ("expenditure",)
-    if department.params.funds is not None and department.params.funds.project.annual is not None:
-        stated, loc = department.params.funds.project.annual, ("funds", "project", "annual")
+    stated, loc = project_spending(department.params)
     if stated is not None and stated != covered:
         yield loc, (f"部门项目支出 {plain_number(stated)} 万元，而本文件夹 {len(projects)} 个项目的全年预算数合计 "
                     f"{plain_number(covered)} 万元；其余 {plain_number(stated - covered)} 万元的项目没有参数文件")

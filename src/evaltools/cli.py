@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -20,6 +23,7 @@ from rich.console import Console
 from rich.table import Table
 
 from evaltools import __version__
+from evaltools.files import write_atomic
 from evaltools.checks import CHECKS, DEPARTMENT_CHECKS, SEVERITY_LABELS, Finding, check_project
 from evaltools.errors import RenderError
 from evaltools.files import os_error_message
@@ -351,9 +355,14 @@ def cmd_batch(args: argparse.Namespace) -> int:
                f"用时 {time.monotonic() - progress.started:.1f} 秒"
                f"（规划 {batch.seconds['plan']:.2f} 秒，索引 {batch.seconds['index']:.2f} 秒）")
     out.print(summary)
+    for overview in batch.overviews:
+        if overview.status == "failed":
+            err.print(f"[red]年度总览失败[/red] {overview.message}", soft_wrap=True)
+        else:
+            out.print(f"年度总览：{'、'.join(overview.files.values())}")
     for index in batch.indexes:
         out.print(f"评审索引：{index}")
-    return 1 if batch.failed else 0
+    return 1 if batch.failed or any(r.status == "failed" for r in batch.overviews) else 0
 
 
 def cmd_export_xlsx(args: argparse.Namespace) -> int:
@@ -411,6 +420,85 @@ def cmd_template_xlsx(args: argparse.Namespace) -> int:
     _may_write(Path(args.output), args.force)
     out.print(f"[green]✓[/green] 空白自评表 → {template_workbook(rules, args.output)}")
     return 0
+
+
+def cmd_table(args: argparse.Namespace) -> int:
+    # pandas and pyarrow load only for this command: the others start faster without them.
+    from evaltools.frames import TABLE_FORMATS, UnreadableProject, read_indicators, read_projects, table_bytes
+
+    output = Path(args.output)
+    if output.suffix.lower() not in TABLE_FORMATS:
+        err.print(f"[red]错误[/red] {output}：不支持的表格格式，扩展名应为 {'、'.join(TABLE_FORMATS)}")
+        return 2
+    if output.exists() and not args.force:
+        err.print(f"[red]拒绝[/red] {output} 已存在；要覆盖请加 --force")
+        return 1
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UnreadableProject)
+        try:
+            frame = (read_indicators if args.indicators else read_projects)(args.paths, args.rules)
+        except ParamsError as exc:
+            _print_problems(exc)
+            return 1
+    skipped = [w for w in caught if issubclass(w.category, UnreadableProject)]
+    for warning in skipped:
+        err.print(f"[red]错误[/red] {warning.message}", soft_wrap=True)
+    write_atomic(output, table_bytes(frame, output.suffix))
+    kind = "个指标" if args.indicators else "个项目"
+    out.print(f"[green]✓[/green] {len(frame)} {kind}，{len(frame.columns)} 列 → {output}")
+    return 1 if skipped else 0
+
+
+def cmd_new_year(args: argparse.Namespace) -> int:
+    from evaltools.newyear import new_year
+
+    try:
+        result = new_year(args.source, args.target)
+    except ParamsError as exc:
+        _print_problems(exc)
+        return 1
+    for file in result.files:
+        out.print(f"[green]✓[/green] {file.source} → {file.target}", soft_wrap=True)
+        if file.carried:
+            out.print(f"  结转：{'；'.join(file.carried)}", soft_wrap=True)
+        if file.cleared:
+            out.print(f"  [yellow]已清空、待填写[/yellow]：{'；'.join(file.cleared)}", soft_wrap=True)
+    out.print(f"{len(result.files)} 个文件 → {result.target}；填写后运行 evaltools check {result.target}，"
+              "它列出尚未填写的实际完成值、得分和文字")
+    return 0
+
+
+def lab_command(workspace: Path, port: int | None = None, browser: bool = True,
+                allow_root: bool = False) -> tuple[list[str], dict[str, str]]:
+    """The JupyterLab command line for ``workspace``, and its environment.
+
+    JupyterLab runs from this environment, and the notebooks' ``python3`` kernel is found first
+    in this environment's kernels, whose ``python`` jupyter_client takes as its own interpreter:
+    the kernel that has evaltools, whatever other kernels the user has installed.
+    """
+    kernels = str(Path(sys.prefix) / "share" / "jupyter")
+    env = {**os.environ, "JUPYTER_PATH": os.pathsep.join(p for p in (kernels, os.environ.get("JUPYTER_PATH")) if p)}
+    command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={workspace}"]
+    if port is not None:
+        command.append(f"--ServerApp.port={port}")
+    if not browser:
+        command.append("--no-browser")
+    if allow_root:
+        command.append("--allow-root")
+    return command, env
+
+
+def cmd_lab(args: argparse.Namespace) -> int:
+    workspace = Path(args.workspace).resolve()
+    if not (workspace / "notebooks").is_dir():
+        err.print(f"[red]错误[/red] {workspace}：不是 evaltools 工作区（没有 notebooks/ 文件夹）；请在工作区中运行，或给出它的路径")
+        return 2
+    command, env = lab_command(workspace, args.port, not args.no_browser, args.allow_root)
+    out.print(f"JupyterLab：{workspace}（notebooks/ 中的笔记本用本环境的 Python 内核运行；Ctrl-C 退出）")
+    out.file.flush()
+    if os.name == "posix":  # JupyterLab takes this process's place: signals (Ctrl-C, stop) reach it directly
+        os.execve(command[0], command, env)
+    return subprocess.call(command, env=env)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -481,6 +569,28 @@ def build_parser() -> argparse.ArgumentParser:
     template.add_argument("--rules", action="append", default=[], metavar="FILE", help="评分规则文件（默认全国规则）")
     template.add_argument("--force", action="store_true", help="覆盖已有的文件")
     template.set_defaults(run=cmd_template_xlsx)
+
+    table = commands.add_parser("table", help="把一个年度（或部门、文件）导出为数据表：每个项目一行，或每个指标一行")
+    table.add_argument("paths", nargs="+", metavar="PATH", help="年度或部门文件夹，或参数文件")
+    table.add_argument("-o", "--output", required=True, metavar="FILE",
+                       help="输出文件，格式由扩展名决定：.csv（UTF-8 带 BOM）、.xlsx、.parquet")
+    table.add_argument("--indicators", action="store_true", help="每个指标一行（默认每个项目一行）")
+    table.add_argument("--rules", action="append", default=[], metavar="FILE", help="额外的评分规则文件")
+    table.add_argument("--force", action="store_true", help="覆盖已有的输出文件")
+    table.set_defaults(run=cmd_table)
+
+    lab = commands.add_parser("lab", help="在 JupyterLab 中打开工作区（笔记本使用本环境的内核，即装有 evaltools 的 Python）")
+    lab.add_argument("workspace", nargs="?", default=".", metavar="WORKSPACE",
+                     help="工作区文件夹（含 params/ 与 notebooks/；默认当前文件夹）")
+    lab.add_argument("--port", type=int, default=None, help="端口（默认 8888，被占用时顺延）")
+    lab.add_argument("--no-browser", action="store_true", help="不打开浏览器（只打印网址）")
+    lab.add_argument("--allow-root", action="store_true", help="允许以 root 运行（如在容器中）")
+    lab.set_defaults(run=cmd_lab)
+
+    year = commands.add_parser("new-year", help="由一个年度的参数文件开始下一年度：结转部门、项目、指标值，清空须重新填写的内容")
+    year.add_argument("source", metavar="FROM", help="已有的年度文件夹，如 params/2024")
+    year.add_argument("target", metavar="TO", help="新年度文件夹，如 params/2025（不得已存在）")
+    year.set_defaults(run=cmd_new_year)
 
     render_cmd = commands.add_parser("render", help="把已执行的笔记本重新渲染为 HTML/PDF/Word，不再执行")
     render_cmd.add_argument("notebooks", nargs="+", metavar="EXECUTED.ipynb")

@@ -252,3 +252,11 @@ class DepartmentParams(Params):
         if self.unit:
             return self.unit.name
         return str(self.defaults.get("project", {}).get("department") or "")
+
+
+def project_spending(params: DepartmentParams) -> tuple[Decimal | None, tuple]:
+    """The department's 项目支出 (万元) and where it is stated: 附件1-3's 年度预算申请 when
+    given, else the sum of 年度支出's 项目支出 column."""
+    if params.funds is not None and params.funds.project.annual is not None:
+        return params.funds.project.annual, ("funds", "project", "annual")
+    return total([row.project for row in params.expenditure]), ("expenditure",)

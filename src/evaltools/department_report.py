@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from evaltools import __version__, formatting, wording
+from evaltools import __version__, formatting, history, wording
 from evaltools.charts import projects_chart
 from evaltools.checks import Finding, check_department
 from evaltools.department import (
@@ -29,7 +29,7 @@ from evaltools.department import (
 )
 from evaltools.model import FundType
 from evaltools.parts import REVIEW, Fields, Markdown, Section, group, h, p, section, table, td, th, tr
-from evaltools.project_report import chapter, given, resolve, signatures, subsection
+from evaltools.project_report import chapter, signatures, subsection
 from evaltools.rollup import LoadedDepartment, load_department
 from evaltools.tables import (
     DASH,
@@ -41,7 +41,7 @@ from evaltools.tables import (
     goal_rows,
     indicator_table,
 )
-from evaltools.workspace import DEPARTMENT_NOTEBOOK, display_path, source_fingerprint
+from evaltools.workspace import DEPARTMENT_NOTEBOOK, display_path, notebook_source, source_fingerprint
 
 
 def _text(value: object) -> object:
@@ -59,9 +59,10 @@ class DepartmentReport:
     notebook_fingerprint: str | None = None
 
     @classmethod
-    def load(cls, department_file: str | Path, overrides: Mapping[str, Any] | None = None,
+    def load(cls, department_file: str | Path | None, overrides: Mapping[str, Any] | None = None,
              rules_files: Sequence[str | Path] = (), notebook_fingerprint: str | None = None) -> DepartmentReport:
-        department = load_department(resolve(department_file), rules_files, given(overrides))
+        path, overrides = notebook_source(department_file, overrides or {}, department=True)
+        department = load_department(path, rules_files, overrides)
         return cls(department, check_department(department),
                    source_fingerprint(department.path, DEPARTMENT_NOTEBOOK, notebook_fingerprint))
 
@@ -257,11 +258,18 @@ class DepartmentReport:
         """The department's projects, scored from their own parameter files, with a chart."""
         lines = self.department.projects
         rules = self.rules
-        head = [tr(*(th(c) for c in ("项目", "全年预算数（万元）", "全年执行数（万元）", "执行率", "总分", "等级", "检查（错误/提示）")))]
+        # 上年 beside 本年 where any project has last year's file (a column more, else none)
+        last = {line.path: history.previous_year(line.path) for line in lines}
+        last_column = [th("上年总分（等级）")] if any(last.values()) else []
+        head = [tr(*(th(c) for c in ("项目", "全年预算数（万元）", "全年执行数（万元）", "执行率", "总分", "等级")), *last_column,
+                   th("检查（错误/提示）"))]
         rows = [tr(td(line.name), self._amount(line.annual), self._amount(line.executed),
                    td(formatting.percent(line.rate, rules), cls="num", value=line.rate, kind="rate"),
                    td(formatting.score(line.total, rules), cls="num", value=line.total, kind="score"),
                    td(_text(line.grade)),
+                   *([td(DASH if last[line.path] is None else
+                         f"{formatting.score(last[line.path].total, rules)}（{last[line.path].grade}）", cls="num")]
+                     if last_column else []),
                    td(f"无法读取：{line.problem}" if line.problem else f"{line.errors}/{line.warnings}"))
                 for line in lines] or [tr(td("本部门没有项目参数文件", colspan=7, cls="center"))]
         covered = total([line.annual for line in lines])
@@ -271,7 +279,8 @@ class DepartmentReport:
                                      None if stated is None else self._money(stated), difference)
         scored = [line for line in lines if line.total is not None]
         chart = projects_chart(scored, rules) if scored else None
-        return group(sentence, table(*rows, head=head, colgroup=(30, 12, 12, 10, 10, 8, 18)), chart)
+        widths = (26, 11, 11, 9, 9, 7, 12, 15) if last_column else (30, 12, 12, 10, 10, 8, 18)
+        return group(sentence, table(*rows, head=head, colgroup=widths), chart)
 
     # --- 附件1-2 and 1-3 ------------------------------------------------------------------------------
 

@@ -169,3 +169,23 @@ def stderr_of(notebook: nbformat.NotebookNode) -> list[str]:
         for output in cell.get("outputs", [])
         if output.get("output_type") == "stream" and output.get("name") == "stderr"
     ]
+
+
+def execute_overview(year_folder: Path, notebook: Path, timeout: int = 600,
+                     kernel_name: str = "python3") -> nbformat.NotebookNode:
+    """Run the year overview notebook for ``params/<year>`` with papermill; nothing is written."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    try:
+        executed = papermill.execute_notebook(
+            str(notebook), None, parameters={"year_folder": str(Path(year_folder).resolve())},
+            kernel_name=kernel_name, cwd=str(notebook.parent), progress_bar=False, log_output=False,
+            execution_timeout=timeout, report_mode=True, extra_arguments=KERNEL_ARGUMENTS,
+            request_save_on_cell_execute=False,
+        )
+    except PapermillExecutionError as exc:
+        raise RenderError(f"{year_folder}：年度总览第 {exc.exec_count} 个单元出错：{exc.ename}: {exc.evalue}") from None
+    except Exception as exc:  # a cell that runs too long, a kernel that dies or cannot start
+        raise RenderError(f"{year_folder}：年度总览无法执行：{type(exc).__name__}: {exc}") from None
+    return nbformat.from_dict(executed)

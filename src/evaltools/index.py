@@ -122,10 +122,19 @@ def _row(entry: dict, base: Path) -> Html:
         "tr",
         tag("td", entry["name"]), tag("td", entry["total"], class_="num"), tag("td", entry["grade"]),
         tag("td", entry["rate"], class_="num", data_value=entry["rate"].rstrip("%").replace("—", "-1")),
-        tag("td", findings, data_value=str(errors * 1000 + warnings)), status_cell, tag("td", join(links, " · ")),
+        tag("td", findings, data_value=str(errors * 1000 + warnings)), _last_year_cell(entry), status_cell,
+        tag("td", join(links, " · ")),
         data_project="1", data_grade=entry["grade"], data_issues="1" if errors or warnings or entry["status"] == "failed" else "0",
         class_="failed" if entry["status"] == "failed" else None,
     )
+
+
+def _last_year_cell(entry: dict) -> Html:
+    """上年 总分（等级）· 执行率, where last year's file exists."""
+    if "previous_total" not in entry:
+        return tag("td", "—", data_value="-1")
+    return tag("td", f"{entry['previous_total']}（{entry['previous_grade']}）· {entry['previous_rate']}",
+               class_="num", data_value=entry["previous_total"])
 
 
 def _links(folder: Path, base: Path) -> list[Html]:
@@ -146,7 +155,7 @@ def _department_section(number: int, department: str, entries: list[dict], base:
         report = Html("")
     head = tag("tr", *(tag("th", label, data_type=kind) for label, kind in (
         ("项目", "text"), ("总分", "number"), ("等级", "text"), ("预算执行率", "number"),
-        ("检查发现", "number"), ("状态", "text"), ("报告", "text"))))
+        ("检查发现", "number"), ("上年总分（等级）· 执行率", "number"), ("状态", "text"), ("报告", "text"))))
     rows = [_row(e, base) for e in sorted(entries, key=lambda e: e["name"])]
     return tag("section", tag("h2", f"{department}（{len(entries)} 个项目）"), report,
                tag("table", tag("thead", head), tag("tbody", *rows)),
@@ -191,10 +200,14 @@ def build_index(year: str, entries: list[dict], base: Path) -> str:
                 tag("label", tag("input", type="checkbox", id="issues"), " 只看有问题的"), class_="tools")
     sections = [_department_section(i, d, by_department[d], base, overall.get(d)) for i, d in enumerate(departments)]
     title = f"{year} 年度绩效自评报告索引"
+    overview_links = [tag("a", kind.upper(), href=f"overview.{kind}") for kind in ("html", "pdf")
+                      if (base / f"overview.{kind}").is_file()]
+    overview_line = tag("p", "年度总览（等级分布、执行率、扣分、检查发现、上年对比）：", join(overview_links, " · "),
+                        class_="overview") if overview_links else Html("")
     return (
         "<!DOCTYPE html>\n" + tag("html", tag("head", Html('<meta charset="utf-8">'), tag("title", title),
                                            tag("style", Html(_STYLE))),
-                                   tag("body", tag("h1", title), overview, tag("div", nav, chart, class_="summary"),
+                                   tag("body", tag("h1", title), overview, overview_line, tag("div", nav, chart, class_="summary"),
                                        tools, *sections, tag("script", Html(_SCRIPT))), lang="zh")
     )
 

@@ -15,11 +15,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from evaltools import __version__, formatting, wording
+from evaltools import __version__, formatting, history, wording
 from evaltools.charts import score_chart, spending_chart
 from evaltools.checks import Finding, check_project
 from evaltools.model import ProjectParams
-from evaltools.parts import REVIEW, Fields, ItemList, Markdown, Section, Signature, SignOff, group, h, p, section
+from evaltools.parts import REVIEW, Fields, ItemList, Markdown, Section, Signature, SignOff, group, h, p, section, table, td, th, tr
 from evaltools.placeholders import figures, fill, placeholders
 from evaltools.rules import Rules
 from evaltools.scoring import ScoreCard, score
@@ -38,6 +38,7 @@ from evaltools.workspace import (
     LoadedProject,
     display_path,
     load_project,
+    notebook_source,
     source_fingerprint,
 )
 
@@ -49,11 +50,6 @@ def chinese_number(n: int) -> str:
     tens, ones = divmod(n, 10)
     head = "" if tens == 0 else ("十" if tens == 1 else DIGITS[tens - 1] + "十")
     return head + (DIGITS[ones - 1] if ones else "")
-
-
-def given(overrides: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Papermill's injected values: a parameter left at None was not given."""
-    return {key: value for key, value in (overrides or {}).items() if value is not None}
 
 
 def chapter(number: int, title: str, *content: object) -> Section:
@@ -85,10 +81,12 @@ class ProjectReport:
     notebook_fingerprint: str | None = None
 
     @classmethod
-    def load(cls, params_file: str | Path, overrides: Mapping[str, Any] | None = None,
+    def load(cls, params_file: str | Path | None, overrides: Mapping[str, Any] | None = None,
              rules_files: Sequence[str | Path] = (), notebook_fingerprint: str | None = None) -> ProjectReport:
-        """Load, score and check a project; ``overrides`` are papermill's injected values."""
-        project = load_project(resolve(params_file), rules_files, overrides=given(overrides))
+        """Load, score and check a project; ``overrides`` are papermill's injected values
+        (``params_file`` None: see :func:`evaltools.workspace.notebook_source`)."""
+        path, overrides = notebook_source(params_file, overrides or {})
+        project = load_project(path, rules_files, overrides=overrides)
         return cls.of(project, source_fingerprint(project.path, NOTEBOOK, notebook_fingerprint))
 
     @classmethod
@@ -235,8 +233,21 @@ class ProjectReport:
         content: list[object] = [self.text(n.conclusion)]
         if "总分" not in placeholders(n.conclusion or ""):
             content.append(wording.paragraph("project", "conclusion", total, grade))
+        content.append(self.last_year())
         content.append(score_chart(self.card, self.rules, wording.text("project", "score_chart_caption", total, grade)))
         return chapter(5, "综合评价情况及评价结论", *content)
+
+    def last_year(self) -> Section | None:
+        """上年 beside 本年 (总分, 等级, 预算执行率), where last year's file exists."""
+        compared = history.compared(self.project, self.card)
+        if compared is None:
+            return None
+        last_year, rows = compared
+        (_, last_total, total), (_, last_grade, grade), _ = rows
+        head = tr(th("项目"), th(f"上年（{last_year}年度）"), th(f"本年（{self.params.year}年度）"))
+        return section(wording.paragraph("project", "year_over_year", last_year, last_total, last_grade, total, grade),
+                       table(*(tr(td(label), td(before, cls="num"), td(now, cls="num")) for label, before, now in rows),
+                             head=[head], colgroup=(40, 30, 30)))
 
     def lessons(self) -> Section:
         n = self.params.narrative
@@ -270,18 +281,4 @@ class ProjectReport:
             parts.append(f"笔记本 notebooks/{NOTEBOOK}（{self.notebook_fingerprint}）")
         return section(wording.paragraph("project", "provenance", parts), cls="provenance", element="footer",
                        audience=REVIEW)
-
-
-def resolve(path: str | Path) -> Path:
-    """A params path as given, or relative to a parent of the working directory.
-
-    The notebook's default points into the workspace, and JupyterLab runs it from notebooks/.
-    """
-    path = Path(path)
-    if path.is_absolute() or path.exists():
-        return path
-    for parent in Path.cwd().parents:
-        if (parent / path).exists():
-            return parent / path
-    return path
 

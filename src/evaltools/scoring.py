@@ -259,27 +259,38 @@ def percent(rate: Decimal | None, rules: Rules) -> str:
     return formatting.percent(rate, rules)
 
 
+def _number(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def _percent(rate: Decimal | None) -> float | None:
+    return None if rate is None else float(rate * HUNDRED)
+
+
 def as_dict(card: ScoreCard, rules: Rules) -> dict:
-    """The score card as plain data for ``--json``: exact decimals as strings."""
+    """The score card as plain data for ``--json``: numbers as numbers, the unit in the key
+    (万元, percent); the rules' rounding is applied to what the rules round (scores)."""
+    budget = card.execution.budget
     return {
-        "execution": {
-            "budget": {k: None if v is None else str(v) for k, v in card.execution.budget.model_dump().items()},
-            "rate": percent(card.execution.rate, rules),
-            "weight": str(card.execution.weight),
-            "score": str(card.execution.score),
-        },
+        "total_score": _number(card.total),
+        "grade": card.grade,
+        "execution_rate_percent": _percent(card.execution.rate),
+        "execution_score": _number(card.execution.score),
+        "execution_weight": _number(card.execution.weight),
+        "budget_wan_yuan": {column: _number(getattr(budget, column)) for column in ("initial", "annual", "executed")},
+        "funding_rate_percent": _percent(card.funding_rate),
+        "levels": [{"name": level.name, "weight": _number(level.weight), "score": _number(level.score)}
+                   for level in card.levels],
         "indicators": [
             {
                 "level1": row.level1, "level2": row.level2, "name": row.indicator.name,
                 "target": row.indicator.target, "kind": row.target.kind,
-                "actual": None if row.actual is None else str(row.actual),
-                "weight": str(row.weight), "score": str(row.score), "method": row.method, "met": row.met,
+                "actual_value": _number(row.actual.value) if row.actual else None,
+                "actual_unit": row.actual.unit if row.actual else None,
+                "weight": _number(row.weight), "score": _number(row.score), "lost": _number(row.lost),
+                "method": row.method, "met": row.met,
             }
             for row in card.indicators
         ],
-        "levels": {level.name: {"weight": str(level.weight), "score": str(level.score)} for level in card.levels},
-        "funding_rate": percent(card.funding_rate, rules),
-        "total": str(card.total),
-        "grade": card.grade,
         "rules": rules.name,
     }

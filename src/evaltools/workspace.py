@@ -228,3 +228,107 @@ def load_project(path: Path | str, rules: Rules | Sequence[Path | str] | None = 
     if not isinstance(rules, Rules):
         rules = load_rules(*rules_files_for(path), *(rules or ()))
     return LoadedProject(path, params, rules, merged, sources)
+
+
+# --- which file a report notebook reports on --------------------------------------------------
+
+EXAMPLE_PROJECT = "params/2024/xiangxi-ggzy/platform-maintenance.yaml"
+EXAMPLE_DEPARTMENT = "params/2024/xiangxi-ggzy/_department.yaml"
+
+
+def resolve(path: str | Path) -> Path:
+    """A params path as given, or relative to the working directory or one of its parents.
+
+    The notebook's default points into the workspace, and JupyterLab runs it from notebooks/.
+    """
+    path = Path(path)
+    if path.is_absolute() or path.exists():
+        return path
+    for parent in Path.cwd().parents:
+        if (parent / path).exists():
+            return parent / path
+    return path
+
+
+def _params_folder() -> Path | None:
+    for folder in (Path.cwd(), *Path.cwd().parents):
+        if (folder / "params").is_dir():
+            return folder / "params"
+    return None
+
+
+def _needle(values: Mapping[str, Any]) -> str | None:
+    """A name the file's text must contain: cheap to test before parsing thousands of files."""
+    for key, field in (("project", "name"), ("unit", "name")):
+        name = (values.get(key) or {}).get(field) if isinstance(values.get(key), Mapping) else None
+        if isinstance(name, str) and name and "\n" not in name:
+            return name
+    return None
+
+
+def find_injected_file(values: Mapping[str, Any], department: bool = False) -> list[Path]:
+    """The files of the workspace's ``params/`` whose content is exactly ``values``.
+
+    ``papermill -f FILE`` injects FILE's top-level keys, not its path. ``values`` holds every
+    parameter the notebook knows (None where nothing was injected); a file matches when it gives
+    each of them the same value, read as papermill reads it.
+    """
+    # papermill's own YAML loader: heavy to import, and needed only on this path.
+    from papermill.iorw import NoDatesSafeLoader
+    import yaml
+
+    folder = _params_folder()
+    if folder is None:
+        return []
+    needle = _needle(values)
+    matches = []
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file() or not (is_department_file(path) if department else is_project_file(path)):
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if needle is not None and needle not in text:
+            continue
+        try:
+            data = yaml.load(text, Loader=NoDatesSafeLoader)
+        except yaml.YAMLError:
+            continue
+        if isinstance(data, dict) and all(data.get(key) == value for key, value in values.items()):
+            matches.append(path)
+    return matches
+
+
+def notebook_source(params_file: str | Path | None, values: Mapping[str, Any],
+                    department: bool = False) -> tuple[Path, dict[str, Any]]:
+    """The file a report notebook reports on, and the injected values still to merge over it.
+
+    - ``params_file`` given (``evaltools run``, ``papermill -p params_file …``): that file, with
+      any other injected values deep-merged over it;
+    - nothing injected (JupyterLab, nbval): the bundled example;
+    - values but no ``params_file`` (``papermill -f params/<year>/<dept>/<project>.yaml``): the
+      file of ``params/`` holding exactly these values, read from there so that its department's
+      defaults and rules apply. When there is no such file the notebook refuses rather than
+      merge the values over the example.
+    """
+    given = {key: value for key, value in values.items() if value is not None}
+    if params_file is not None:
+        return resolve(params_file), given
+    example = EXAMPLE_DEPARTMENT if department else EXAMPLE_PROJECT
+    if not given:
+        return resolve(example), {}
+    matches = find_injected_file(values, department)
+    if len(matches) == 1:
+        return matches[0], {}
+    kind = "部门文件（_department.yaml）" if department else "项目参数文件"
+    usage = ("papermill NOTEBOOK OUT.ipynb -p params_file params/<年度>/<部门>/"
+             + ("_department.yaml" if department else "<项目>.yaml")
+             + "（只改部分取值时，再加 -f 覆盖文件）")
+    if matches:
+        found = "、".join(display_path(m) for m in matches)
+        reason = f"注入的参数与多个{kind}相同（{found}），无法确定是哪一个"
+    elif _params_folder() is None:
+        reason = (f"没有给出 params_file，而在工作目录 {Path.cwd()} 及其上级目录中找不到 params/ 文件夹"
+                  "（papermill 的 --cwd 可指定工作目录）")
+    else:
+        reason = (f"没有给出 params_file，注入的参数也不是 {_params_folder()} 中任何{kind}的内容："
+                  "不知道它属于哪个部门，无法套用部门默认值和评分规则")
+    raise ParamsError([Problem(Path("<papermill 参数>"), None, "params_file", f"{reason}。请改用 {usage}")])

@@ -1,0 +1,124 @@
+"""The year as DataFrames: one row per project or per indicator, numeric columns numeric, and
+`evaltools table` writing them as CSV, Excel or Parquet."""
+
+import warnings
+
+import openpyxl
+import pandas as pd
+import pytest
+from pandas.api.types import is_float_dtype, is_integer_dtype, is_numeric_dtype, is_string_dtype
+
+from evaltools import read_indicators, read_projects
+from evaltools.cli import main
+from evaltools.frames import _frame, read_findings
+
+from conftest import SECOND_DEPARTMENT, SECOND_UNIT
+
+
+def test_one_row_per_project_of_every_department(two_departments):
+    projects = read_projects(two_departments)
+    assert len(projects) == 3
+    assert set(projects["部门"]) == {SECOND_UNIT, "湘西土家族苗族自治州公共资源交易中心"}
+    survey = projects.set_index("项目").loc["数字乡村调查专项"]
+    assert (survey["全年预算数"], survey["全年执行数"], survey["执行率"]) == (100.0, 80.0, 80.0)
+    assert (survey["预算执行率得分"], survey["总分"], survey["等级"]) == (8.0, 94.0, "优")
+    assert survey["产出指标得分"] + survey["效益指标得分"] + survey["满意度指标得分"] + survey["预算执行率得分"] == 94.0
+
+
+def test_project_columns_are_numeric_where_the_data_is(two_departments):
+    projects = read_projects(two_departments)
+    for column in ("全年预算数", "全年执行数", "执行率", "总分", "预算执行率得分", "产出指标得分", "效益指标得分",
+                   "满意度指标得分", "上年总分", "上年执行率"):
+        assert is_float_dtype(projects[column]), column
+    for column in ("年度", "错误", "提示"):
+        assert is_integer_dtype(projects[column]), column
+    for column in ("部门", "项目", "资金类型", "等级"):
+        assert is_string_dtype(projects[column]), column
+    assert projects["全年预算数"].sum() == pytest.approx(313.24)
+
+
+def test_a_department_folder_or_files_give_just_theirs(two_departments):
+    department = two_departments / SECOND_DEPARTMENT
+    assert list(read_projects(department)["项目"]) == ["政务数据共享平台运行费", "数字乡村调查专项"]
+    assert list(read_projects([department / "data-survey.yaml"])["项目"]) == ["数字乡村调查专项"]
+
+
+def test_findings_are_counted_by_severity_and_listed_by_code(two_departments):
+    path = two_departments / SECOND_DEPARTMENT / "data-survey.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("weight: 15\n    score: 15", "weight: 15\n    score: 3", 1),
+                    encoding="utf-8")
+    projects = read_projects(two_departments).set_index("项目")
+    assert projects.loc["数字乡村调查专项", "错误"] >= 1 and projects.loc["政务数据共享平台运行费", "错误"] == 0
+    findings = read_findings(two_departments)
+    assert set(findings["项目"]) == {"数字乡村调查专项"} and "MET-BUT-DEDUCTED" in set(findings["代码"])
+    assert is_integer_dtype(findings["行"])
+
+
+def test_findings_without_a_line_keep_the_line_column_integer():
+    findings = _frame([{"代码": "A", "行": 10}, {"代码": "B", "行": None}], ["代码", "行"])
+    assert is_integer_dtype(findings["行"]) and findings["行"].tolist()[0] == 10 and findings["行"].isna().tolist()[1]
+
+
+def test_an_unreadable_project_is_left_out_with_a_warning(two_departments):
+    (two_departments / SECOND_DEPARTMENT / "broken.yaml").write_text("project: [\n", encoding="utf-8")
+    with pytest.warns(UserWarning, match="broken.yaml"):
+        projects = read_projects(two_departments)
+    assert len(projects) == 3
+
+
+def test_one_row_per_indicator_named_as_the_form_names_them(two_departments):
+    indicators = read_indicators(two_departments)
+    assert len(indicators) == 21
+    assert {"一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分", "偏差原因分析及改进措施"} <= set(indicators)
+    for column in ("分值", "得分", "扣分", "实际完成值（数值）"):
+        assert is_float_dtype(indicators[column]), column
+    quality = indicators[indicators["三级指标"] == "切实保障公共资源交易平台运行稳定"]
+    assert list(quality["扣分"]) == [2.0, 2.0, 2.0]
+    assert indicators.groupby("项目")["得分"].sum().to_dict() == {
+        "公共资源交易平台运行维护费": 86.0, "政务数据共享平台运行费": 86.0, "数字乡村调查专项": 86.0}
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])
+def test_table_writes_the_format_its_suffix_names(two_departments, tmp_path, suffix, capsys):
+    output = tmp_path / f"2024{suffix}"
+    assert main(["table", str(two_departments), "-o", str(output)]) == 0
+    frame = {".csv": lambda p: pd.read_csv(p, encoding="utf-8-sig"), ".xlsx": pd.read_excel,
+             ".parquet": pd.read_parquet}[suffix](output)
+    assert len(frame) == 3 and frame["总分"].tolist() == [96.0, 94.0, 96.0]
+    assert is_numeric_dtype(frame["执行率"]) and "3 个项目" in capsys.readouterr().out  # Excel: 100 reads back as int
+
+
+def test_table_of_indicators_and_no_overwrite_without_force(two_departments, tmp_path, capsys):
+    output = tmp_path / "indicators.parquet"
+    assert main(["table", str(two_departments), "--indicators", "-o", str(output)]) == 0
+    written = pd.read_parquet(output)
+    assert len(written) == 21 and is_float_dtype(written["得分"])
+    assert main(["table", str(two_departments), "-o", str(output)]) == 1
+    assert "--force" in capsys.readouterr().err
+    assert len(pd.read_parquet(output)) == 21
+
+
+def test_table_refuses_an_unknown_suffix(two_departments, tmp_path, capsys):
+    assert main(["table", str(two_departments), "-o", str(tmp_path / "x.json")]) == 2
+    assert ".parquet" in capsys.readouterr().err
+
+
+def test_xlsx_text_never_becomes_a_formula(two_departments, tmp_path):
+    path = two_departments / SECOND_DEPARTMENT / "data-survey.yaml"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("name: 数字乡村调查专项", 'name: "=HYPERLINK(\\"http://x\\",\\"点\\")"'), encoding="utf-8")
+    output = tmp_path / "t.xlsx"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert main(["table", str(two_departments), "-o", str(output)]) == 0
+    sheet = openpyxl.load_workbook(output).active
+    cells = [cell for row in sheet.iter_rows() for cell in row if str(cell.value).startswith("=")]
+    assert cells and all(cell.data_type == "s" for cell in cells)
+
+
+def test_table_names_an_unreadable_file_writes_the_others_and_exits_one(two_departments, tmp_path, capsys):
+    (two_departments / SECOND_DEPARTMENT / "broken.yaml").write_text("project: [\n", encoding="utf-8")
+    output = tmp_path / "t.csv"
+    assert main(["table", str(two_departments), "-o", str(output)]) == 1
+    assert "broken.yaml" in capsys.readouterr().err
+    assert len(pd.read_csv(output, encoding="utf-8-sig")) == 3

@@ -1,0 +1,145 @@
+"""`evaltools lab`: JupyterLab on the workspace, and the notebooks run there as they are, from
+their folder, by the kernel that has evaltools. A real server on localhost, driven through its
+REST API and its kernel's websocket, as the browser drives it."""
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+import websocket
+
+from conftest import PARAMS, ROOT
+
+NOTEBOOKS = {
+    "project_self_evaluation.ipynb": "公共资源交易平台运行维护费",
+    "department_overall.ipynb": "部门整体支出绩效自评报告",
+    "year_overview.ipynb": "2024年度预算绩效自评总览",
+}
+DEADLINE = 90  # seconds for the server to answer, and for each notebook
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Server:
+    def __init__(self, url: str, token: str) -> None:
+        self.url, self.token = url, token
+
+    def request(self, method: str, path: str, body: dict | None = None) -> dict:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.url + path, data=data, method=method,
+                                         headers={"Authorization": f"token {self.token}", "Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - localhost only
+            text = response.read().decode()
+        return json.loads(text) if text else {}
+
+    def run_cells(self, kernel_id: str, sources: list[str]) -> list[dict]:
+        """Execute each source in the kernel; the messages each one produced."""
+        ws = websocket.create_connection(
+            self.url.replace("http://", "ws://") + f"api/kernels/{kernel_id}/channels?token={self.token}", timeout=DEADLINE)
+        session, results = uuid.uuid4().hex, []
+        try:
+            for source in sources:
+                msg_id = uuid.uuid4().hex
+                ws.send(json.dumps({
+                    "header": {"msg_id": msg_id, "username": "test", "session": session, "msg_type": "execute_request",
+                               "version": "5.3"},
+                    "parent_header": {}, "metadata": {}, "channel": "shell", "buffers": [],
+                    "content": {"code": source, "silent": False, "store_history": True, "user_expressions": {},
+                                "allow_stdin": False, "stop_on_error": True},
+                }))
+                outputs, ended = [], time.monotonic() + DEADLINE
+                while time.monotonic() < ended:
+                    message = json.loads(ws.recv())
+                    if message.get("parent_header", {}).get("msg_id") != msg_id:
+                        continue
+                    kind = message["msg_type"]
+                    if kind in ("execute_result", "display_data", "error", "stream"):
+                        outputs.append(message)
+                    if kind == "status" and message["content"]["execution_state"] == "idle":
+                        break
+                else:
+                    pytest.fail(f"cell did not finish in {DEADLINE} s: {source[:60]}")
+                results.append(outputs)
+        finally:
+            ws.close()
+        return results
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """`evaltools lab WORKSPACE --no-browser` on a free port; Jupyter's own files kept in tmp."""
+    root = tmp_path_factory.mktemp("lab")
+    workspace = root / "workspace"
+    shutil.copytree(PARAMS, workspace / "params")
+    shutil.copytree(ROOT / "notebooks", workspace / "notebooks")
+    token, port = secrets.token_hex(16), free_port()
+    env = {**os.environ, "JUPYTER_TOKEN": token, "JUPYTER_CONFIG_DIR": str(root / "config"),
+           "JUPYTER_DATA_DIR": str(root / "data"), "JUPYTER_RUNTIME_DIR": str(root / "runtime")}
+    command = [str(Path(sys.executable).parent / "evaltools"), "lab", str(workspace), "--no-browser", "--port", str(port)]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")  # CI containers run as root
+    log = (root / "lab.log").open("w")
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    server = Server(f"http://127.0.0.1:{port}/", token)
+    try:
+        deadline = time.monotonic() + DEADLINE
+        while True:
+            try:
+                server.request("GET", "api/status")
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("JupyterLab did not start:\n" + (root / "lab.log").read_text())
+                time.sleep(0.3)
+        yield server, workspace
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def test_jupyterlab_serves_the_workspace(lab):
+    server, _ = lab
+    with urllib.request.urlopen(server.url + f"lab?token={server.token}", timeout=30) as page:  # noqa: S310
+        assert page.status == 200 and "JupyterLab" in page.read().decode()
+    listing = server.request("GET", "api/contents/notebooks")
+    assert set(NOTEBOOKS) <= {item["name"] for item in listing["content"]}
+
+
+@pytest.mark.parametrize("name", list(NOTEBOOKS))
+def test_each_notebook_runs_as_is_from_its_folder_in_the_project_kernel(lab, name):
+    server, workspace = lab
+    session = server.request("POST", "api/sessions", {"path": f"notebooks/{name}", "type": "notebook", "name": name,
+                                                      "kernel": {"name": "python3"}})
+    try:
+        notebook = server.request("GET", f"api/contents/notebooks/{name}")["content"]
+        sources = ["".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code"]
+        probe = "import os, sys, evaltools; print(os.getcwd()); print(sys.executable)"
+        *cells, [where] = server.run_cells(session["kernel"]["id"], [*sources, probe])
+        errors = [m["content"] for outputs in cells for m in outputs if m["msg_type"] == "error"]
+        assert errors == []
+        html = "".join(m["content"]["data"].get("text/html", "") for outputs in cells for m in outputs
+                       if m["msg_type"] in ("execute_result", "display_data"))
+        assert NOTEBOOKS[name] in html
+        cwd, executable = where["content"]["text"].split("\n")[:2]
+        assert Path(cwd).resolve() == (workspace / "notebooks").resolve()
+        assert Path(executable).resolve() == Path(sys.executable).resolve()
+    finally:
+        server.request("DELETE", f"api/sessions/{session['id']}")

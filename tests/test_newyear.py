@@ -1,0 +1,162 @@
+"""`evaltools new-year`: the next year carried forward from this one, cleared where it must be
+filled anew, never written over; and last year beside this year once it is filled."""
+
+import pytest
+
+from evaltools.batch import _summary, build_key
+from evaltools.build import run
+from evaltools.checks import check_department, check_project
+from evaltools.department_report import DepartmentReport
+from evaltools.cli import main
+from evaltools.frames import read_projects
+from evaltools.index import build_index
+from evaltools.newyear import new_year
+from evaltools.project_report import ProjectReport
+from evaltools.rollup import load_department
+from evaltools.workspace import find_project_files, load_project
+from evaltools.yamlio import ParamsError, dump_yaml, read_yaml
+
+from conftest import ROOT, SECOND_DEPARTMENT
+
+
+def write_yaml(path, data) -> None:
+    path.write_text(dump_yaml(data), encoding="utf-8")
+
+
+def fill_in(new_file, old_file) -> None:
+    """What an analyst types in for the new year: here, last year's actuals and scores."""
+    old, new = read_yaml(old_file).data, read_yaml(new_file).data
+    new["budget"] = old["budget"]
+    new["spending"] = old.get("spending", [])
+    new["goals"]["achieved"] = old["goals"]["achieved"]
+    for before, after in zip(old["indicators"], new["indicators"], strict=True):
+        for key in ("actual", "actual_value", "score", "deviation"):
+            if key in before:
+                after[key] = before[key]
+    write_yaml(new_file, new)
+
+
+@pytest.fixture
+def next_year(two_departments):
+    result = new_year(two_departments, two_departments.parent / "2025")
+    return result
+
+
+def test_the_next_year_is_carried_and_cleared(next_year):
+    target = next_year.target
+    assert sorted(p.relative_to(target).as_posix() for p in target.rglob("*.yaml")) == [
+        "_rules.yaml", f"{SECOND_DEPARTMENT}/_department.yaml", f"{SECOND_DEPARTMENT}/_rules.yaml",
+        f"{SECOND_DEPARTMENT}/data-platform.yaml", f"{SECOND_DEPARTMENT}/data-survey.yaml",
+        "xiangxi-ggzy/_department.yaml", "xiangxi-ggzy/platform-maintenance.yaml"]
+    project = load_project(target / "xiangxi-ggzy" / "platform-maintenance.yaml")
+    params = project.params
+    assert params.year == 2025 and params.project.name == "公共资源交易平台运行维护费"
+    assert (str(params.project.period.start), str(params.project.period.end)) == ("2025年1月", "2025年12月")
+    assert [i.target for i in params.indicators] == ["≥95%", "定性", "2025年度", "106.62万元", "定性", "定性", "≥95%"]
+    assert all(i.actual == "" and i.actual_value is None and i.score is None for i in params.indicators)
+    assert params.budget.computed_total.annual is None and params.spending == [] and params.narrative.conclusion is None
+    assert params.evaluation.signoff.team_leader.date is None and params.evaluation.report_date is None
+    assert params.evaluation.team and params.project.department == "湘西土家族苗族自治州公共资源交易中心"
+    [report] = [f for f in next_year.files if f.target.name == "platform-maintenance.yaml"]
+    assert "7 个绩效指标（名称、指标值、分值）" in report.carried and "支出明细" in report.cleared
+
+
+def test_what_is_to_fill_is_what_check_reports(next_year):
+    project = load_project(next_year.target / SECOND_DEPARTMENT / "data-survey.yaml")
+    codes = {f.code for f in check_project(project)}
+    assert {"BLANK-CELL", "SCORE-MISSING", "TEMPLATE-TEXT"} <= codes  # actuals, scores, 实际完成情况
+
+
+def test_round_trip_checks_clean_once_the_actuals_are_filled(two_departments, next_year):
+    for new_file in find_project_files([next_year.target]):
+        fill_in(new_file, two_departments / new_file.relative_to(next_year.target))
+    for new_file in find_project_files([next_year.target]):
+        assert [f for f in check_project(load_project(new_file)) if f.severity == "error"] == [], new_file
+    for folder in ("xiangxi-ggzy", SECOND_DEPARTMENT):
+        department = load_department(next_year.target / folder / "_department.yaml")
+        assert department.year == 2025
+        assert [f for f in check_department(department) if f.severity == "error"] == []
+
+
+def test_last_year_shows_beside_this_year(two_departments, next_year):
+    for new_file in find_project_files([next_year.target]):
+        fill_in(new_file, two_departments / new_file.relative_to(next_year.target))
+    projects = read_projects(next_year.target).set_index("项目")
+    survey = projects.loc["数字乡村调查专项"]
+    assert (survey["上年总分"], survey["上年等级"], survey["上年执行率"]) == (94.0, "优", 80.0)
+    assert projects["上年总分"].notna().all()
+    assert read_projects(two_departments)["上年总分"].isna().all()  # 2023 has no files
+
+
+def test_a_target_changed_silently_is_flagged_and_an_explained_one_is_not(two_departments, next_year):
+    path = next_year.target / "xiangxi-ggzy" / "platform-maintenance.yaml"
+    fill_in(path, two_departments / "xiangxi-ggzy" / "platform-maintenance.yaml")
+    data = read_yaml(path).data
+    data["indicators"][0]["target"] = "≥98%"
+    write_yaml(path, data)
+    [finding] = [f for f in check_project(load_project(path)) if f.code == "TARGET-CHANGED"]
+    assert finding.severity == "warning" and finding.field == "indicators[0].target" and finding.line
+    assert "“≥95%”改为“≥98%”" in finding.message
+    data["indicators"][0]["deviation"] = "上年指标值≥95%已连续达成，今年提高到≥98%"
+    write_yaml(path, data)
+    assert "TARGET-CHANGED" not in {f.code for f in check_project(load_project(path))}
+
+
+def test_an_existing_year_is_never_written_into(two_departments, next_year):
+    before = {p: p.read_bytes() for p in next_year.target.rglob("*") if p.is_file()}
+    with pytest.raises(ParamsError, match="不覆盖"):
+        new_year(two_departments, next_year.target)
+    assert {p: p.read_bytes() for p in next_year.target.rglob("*") if p.is_file()} == before
+
+
+def test_the_command_reports_what_it_carried_and_cleared(two_departments, capsys):
+    target = two_departments.parent / "2025"
+    assert main(["new-year", str(two_departments), str(target)]) == 0
+    out = capsys.readouterr().out
+    assert "结转：" in out and "已清空、待填写" in out and "evaltools check" in out
+    assert main(["new-year", str(two_departments), str(target)]) == 1
+    assert "不覆盖" in capsys.readouterr().err
+
+
+def test_a_folder_that_is_no_year_is_refused(two_departments, tmp_path):
+    with pytest.raises(ParamsError, match="年度文件夹"):
+        new_year(two_departments, tmp_path / "next")
+
+
+def test_the_index_shows_last_year_beside_this_year(two_departments, next_year, tmp_path):
+    path = next_year.target / "xiangxi-ggzy" / "platform-maintenance.yaml"
+    fill_in(path, two_departments / "xiangxi-ggzy" / "platform-maintenance.yaml")
+    summary = _summary(load_project(path))
+    assert (summary["previous_total"], summary["previous_grade"], summary["previous_rate"]) == ("96.00", "优", "100.00%")
+    entry = {**summary, "status": "done", "message": "", "folder": tmp_path}
+    assert "96.00（优）· 100.00%" in build_index("2025", [entry], tmp_path)
+    assert "previous_total" not in _summary(load_project(two_departments / "xiangxi-ggzy" / "platform-maintenance.yaml"))
+
+
+def test_the_next_years_report_shows_last_year_beside_this_year(two_departments, next_year, tmp_path):
+    path = next_year.target / SECOND_DEPARTMENT / "data-survey.yaml"
+    fill_in(path, two_departments / SECOND_DEPARTMENT / "data-survey.yaml")
+    conclusion = str(ProjectReport.load(path).conclusion())
+    assert "与上年相比：2024年度总分94.00分、等级优，本年度94.00分、等级优。" in conclusion
+    assert "上年（2024年度）" in conclusion and "80.00%" in conclusion
+    assert "与上年相比" not in str(ProjectReport.load(two_departments / SECOND_DEPARTMENT / "data-survey.yaml").conclusion())
+    html = run(path, ["html"], out_root=tmp_path).files["html"].read_text(encoding="utf-8")
+    assert "上年（2024年度）" in html and "与上年相比" in html
+
+
+def test_a_change_of_last_years_figures_makes_the_report_again(two_departments, next_year):
+    path = next_year.target / "xiangxi-ggzy" / "platform-maintenance.yaml"
+    old = two_departments / "xiangxi-ggzy" / "platform-maintenance.yaml"
+    fill_in(path, old)
+    notebook = ROOT / "notebooks" / "project_self_evaluation.ipynb"
+    before = build_key(load_project(path), notebook, ["html"])
+    old.write_text(old.read_text(encoding="utf-8").replace("    score: 13\n", "    score: 12\n", 1), encoding="utf-8")
+    assert build_key(load_project(path), notebook, ["html"]) != before
+
+
+def test_the_next_years_department_report_lists_last_years_scores(two_departments, next_year):
+    for new_file in find_project_files([next_year.target / SECOND_DEPARTMENT]):
+        fill_in(new_file, two_departments / new_file.relative_to(next_year.target))
+    projects = str(DepartmentReport.load(next_year.target / SECOND_DEPARTMENT / "_department.yaml").projects())
+    assert "上年总分（等级）" in projects and "94.00（优）" in projects and "96.00（优）" in projects
+    assert "上年总分" not in str(DepartmentReport.load(two_departments / SECOND_DEPARTMENT / "_department.yaml").projects())

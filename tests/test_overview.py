@@ -1,0 +1,98 @@
+"""The year overview: its figures from the year's parameter files, and the notebook rendered
+to HTML and PDF with them."""
+
+import re
+import shutil
+import subprocess
+
+import docx
+import pytest
+from pandas.api.types import is_float_dtype, is_integer_dtype
+
+from evaltools.build import run_overview
+from evaltools.checks import CHECKS
+from evaltools.newyear import new_year
+from evaltools.overview import YearOverview
+from evaltools.workspace import find_project_files
+
+from conftest import ROOT, SECOND_DEPARTMENT, SECOND_UNIT
+from test_newyear import fill_in
+
+SEED_UNIT = "湘西土家族苗族自治州公共资源交易中心"
+
+
+@pytest.fixture
+def year(two_departments) -> YearOverview:
+    return YearOverview.load(two_departments)
+
+
+def test_grades_by_department_in_the_rules_order_with_totals(year):
+    grades = year.grades().set_index("部门")
+    assert list(grades.columns) == ["优", "项目数"]
+    assert grades.loc[SECOND_UNIT, "优"] == 2 and grades.loc[SEED_UNIT, "项目数"] == 1 and grades.loc["合计", "项目数"] == 3
+    assert all(is_integer_dtype(grades[c]) for c in grades.columns)
+
+
+def test_execution_bands_and_the_projects_under_90_percent(year):
+    bands = year.execution().set_index("执行率")["项目数"]
+    assert (bands["100%"], bands["80%—90%"], bands.sum()) == (2, 1, 3)
+    under = year.under(90)
+    assert list(under["项目"]) == ["数字乡村调查专项"] and under["执行率"].tolist() == [80.0]
+
+
+def test_the_indicators_that_lost_most_points(year):
+    lost = year.lost_points(10)
+    assert len(lost) == 6 and set(lost["扣分"]) == {2.0}
+    by_category = year.lost_by_category().set_index("二级指标")
+    assert by_category.loc["质量指标", "扣分"] == 6.0 and by_category.loc["质量指标", "涉及项目"] == 3
+
+
+def test_findings_by_check_code(two_departments):
+    path = two_departments / SECOND_DEPARTMENT / "data-survey.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("weight: 15\n    score: 15", "weight: 15\n    score: 3", 1),
+                    encoding="utf-8")
+    findings = YearOverview.load(two_departments).findings_by_code().set_index("代码")
+    assert findings.loc["MET-BUT-DEDUCTED", "个数"] == 1 and findings.loc["MET-BUT-DEDUCTED", "级别"] == "错误"
+    [spec] = [c for c in CHECKS if c.code == "MET-BUT-DEDUCTED"]
+    assert findings.loc["MET-BUT-DEDUCTED", "检查内容"] == spec.description
+
+
+def test_lowest_scores_first(year):
+    assert year.lowest(2)["项目"].tolist() == ["数字乡村调查专项", "公共资源交易平台运行维护费"]
+
+
+def test_each_department_against_its_project_spending(year):
+    departments = year.departments.set_index("部门")
+    assert departments.loc[SECOND_UNIT, "项目支出"] == 210.0
+    assert departments.loc[SECOND_UNIT, "项目全年预算数合计"] == pytest.approx(206.62)
+    assert departments.loc[SEED_UNIT, "差额"] == pytest.approx(65.10)
+    assert is_float_dtype(departments["覆盖率"])
+
+
+def test_shown_as_the_reports_show_numbers(year):
+    assert (year.show("全年预算数", 106.62), year.show("执行率", 80.0), year.show("总分", 95.3333333)) == (
+        "106.62", "80.00%", "95.33")
+    assert year.show("上年总分", float("nan")) == "—"
+    assert 'class="grid"' in year.table(year.under(90)) and "数字乡村调查专项" in year.table(year.under(90))
+
+
+def test_the_next_year_overview_shows_last_year_beside_this_year(two_departments, tmp_path):
+    """Rendered as batch renders it (papermill, then HTML and PDF), on the next year."""
+    shutil.copytree(ROOT / "notebooks", two_departments.parent.parent / "notebooks")
+    target = new_year(two_departments, two_departments.parent / "2025").target
+    for new_file in find_project_files([target]):
+        fill_in(new_file, two_departments / new_file.relative_to(target))
+    changes = YearOverview.load(target).year_over_year()
+    assert len(changes) == 3 and changes["总分变化"].tolist() == [0.0, 0.0, 0.0]
+    outputs = run_overview(target, tmp_path, ["html", "pdf", "docx"])
+    document = docx.Document(str(outputs.files["docx"]))
+    assert "2025年度预算绩效自评总览" in [paragraph.text for paragraph in document.paragraphs]
+    assert any("数字乡村调查专项" in cell.text for t in document.tables for row in t.rows for cell in row.cells)
+    html = outputs.files["html"].read_text(encoding="utf-8")
+    assert "2025年度预算绩效自评总览" in html and "与上年对比" in html and "上年总分" in html
+    assert "<title>2025年度预算绩效自评总览</title>" in html
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", str(outputs.files["pdf"]), "-"], capture_output=True, text=True,
+                              check=True).stdout
+        text = re.sub(r"\s+", "", text)  # table cells wrap inside words
+        assert "2025年度预算绩效自评总览" in text and "数字乡村调查专项" in text and "与上年对比" in text
