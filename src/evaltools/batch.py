@@ -57,13 +57,15 @@ def code_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def build_key(project: LoadedProject | LoadedDepartment, notebook: Path, formats: Sequence[str]) -> str:
+def build_key(project: LoadedProject | LoadedDepartment, notebook: Path, formats: Sequence[str],
+              edition: str = "submission") -> str:
     parts = {
         "params": project.fingerprint,
         "rules": project.rules.fingerprint,
         "notebook": fingerprint_notebook(notebook),
         "code": code_fingerprint(),
         "formats": sorted(formats),
+        "edition": edition,
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
 
@@ -81,6 +83,7 @@ class Job:
     timeout: int
     summary: dict
     warm: bool = False
+    edition: str = "submission"
 
 
 @dataclass
@@ -142,11 +145,11 @@ def find_department_files(paths: Iterable[Path | str]) -> list[Path]:
     return found
 
 
-def _is_current(folder: Path, key: str, formats: Sequence[str]) -> bool:
+def _is_current(folder: Path, key: str, names: Iterable[str]) -> bool:
     log = read_run_log(folder)
     if not log or log.get("key") != key:
         return False
-    return all((folder / name).is_file() for name in ["report.ipynb", *(f"report.{f}" for f in formats)])
+    return all((folder / name).is_file() for name in ["report.ipynb", *names])
 
 
 def batch_files(paths: Iterable[Path | str]) -> list[Path]:
@@ -157,9 +160,12 @@ def batch_files(paths: Iterable[Path | str]) -> list[Path]:
 
 def plan(files: Sequence[Path], formats: Sequence[str], out_root: Path | None = None,
          rules_files: Sequence[Path | str] = (), notebook: Path | None = None, timeout: int = 600,
-         force: bool = False, warm: bool = False) -> tuple[list[Job], list[Result]]:
+         force: bool = False, warm: bool = False, edition: str = "submission") -> tuple[list[Job], list[Result]]:
     """Split the files into jobs to run and results known already (skipped, or invalid)."""
     from evaltools.build import load, notebook_for, output_folder
+    from evaltools.export import file_names
+
+    names = file_names(formats, edition)
 
     jobs, known = [], []
     for file in files:
@@ -173,15 +179,15 @@ def plan(files: Sequence[Path], formats: Sequence[str], out_root: Path | None = 
         if source is None:
             known.append(Result(str(file), "failed", message="找不到报告笔记本（notebooks/ 文件夹）"))
             continue
-        key = build_key(project, source, formats)
+        key = build_key(project, source, formats, edition)
         folder = output_folder(project, out_root)
         summary = _summary(project)
-        if not force and _is_current(folder, key, formats):
-            files = {f: str(folder / f"report.{f}") for f in formats}
+        if not force and _is_current(folder, key, names.values()):
+            files = {f: str(folder / name) for f, name in names.items()}
             known.append(Result(str(file), "skipped", summary, folder=str(folder), files=files))
         else:
             jobs.append(Job(str(file), key, list(formats), str(out_root) if out_root else None,
-                            [str(r) for r in rules_files], str(source), timeout, summary, warm))
+                            [str(r) for r in rules_files], str(source), timeout, summary, warm, edition))
     return jobs, known
 
 
@@ -192,7 +198,7 @@ def execute_job(job: Job) -> Result:
     started = time.monotonic()
     try:
         outputs = run(job.project_file, job.formats, Path(job.out_root) if job.out_root else None,
-                      job.rules_files, Path(job.notebook), job.timeout, warm=job.warm)
+                      job.rules_files, Path(job.notebook), job.timeout, warm=job.warm, edition=job.edition)
     except (RenderError, ParamsError) as exc:
         return Result(job.project_file, "failed", job.summary, time.monotonic() - started, str(exc))
     except Exception as exc:  # anything else is still this project's failure, not the batch's
@@ -311,19 +317,20 @@ class BatchRun:
 def run_batch(paths: Sequence[Path | str], formats: Sequence[str] = ("html", "pdf"), *, jobs: int | None = None,
               out_root: Path | None = None, rules_files: Sequence[Path | str] = (), notebook: Path | None = None,
               timeout: int = 600, force: bool = False, executor: str = "process", scheduler: str | None = None,
-              warm: bool = False,
+              warm: bool = False, edition: str = "submission",
               on_plan: Callable[[int, int], None] | None = None,
               on_result: Callable[[Result], None] | None = None) -> BatchRun:
     """Render every project under ``paths``; see the module docstring for what is skipped and why."""
     from evaltools.index import write_indexes
-    from evaltools.export import check_formats
+    from evaltools.export import check_edition, check_formats
 
     formats = check_formats(formats)  # a typo in --to is refused before any work
+    check_edition(edition)
     files = batch_files(paths)
     target = Path(out_root) if out_root else default_out_root(files)
     workers = max(1, jobs or os.cpu_count() or 1)
     with outputs_lock(target):
-        todo, results = plan(files, formats, out_root, rules_files, notebook, timeout, force, warm)
+        todo, results = plan(files, formats, out_root, rules_files, notebook, timeout, force, warm, edition)
         if on_plan:
             on_plan(len(todo) + len(results), len(todo))
         for result in results:

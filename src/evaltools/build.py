@@ -15,7 +15,7 @@ import nbformat
 
 from evaltools.errors import RenderError
 from evaltools.execute import Loaded, execute, load, normalize, notebook_for, stderr_of
-from evaltools.export import DEFAULT_FORMATS, check_formats, made_from, write_all
+from evaltools.export import DEFAULT_FORMATS, SUBMISSION, check_edition, check_formats, made_from, write_all
 from evaltools.files import write_atomic
 from evaltools.workspace import workspace_root
 
@@ -39,22 +39,24 @@ def output_folder(loaded: Loaded, out_root: Path | None = None) -> Path:
 
 def run(project_file: Path | str | Loaded, formats: Iterable[str] = DEFAULT_FORMATS, out_root: Path | None = None,
         rules_files: Sequence[Path | str] = (), notebook: Path | None = None, timeout: int = 600,
-        warm: bool = False) -> Outputs:
-    """Parameters → executed notebook → HTML/PDF/Word, for one project (or a department's report).
+        warm: bool = False, edition: str = SUBMISSION) -> Outputs:
+    """Parameters → executed notebook → HTML/PDF/Word, for one project (or a department's report);
+    the PDF and Word in ``edition`` (see :func:`evaltools.export.file_names`).
 
     Everything is made first and written last, each file atomically, so an interrupted or
     failed run leaves the previous report as it was.
     """
     formats = check_formats(formats)
+    check_edition(edition)
     project = project_file if isinstance(project_file, Loaded) else load(project_file, rules_files)
     folder = output_folder(project, out_root)
     executed_path = folder / "report.ipynb"
     executed = execute(project, executed_path, notebook, rules_files, timeout, warm=warm)
     timings = normalize(executed)
-    contents, warnings = made_from(executed, formats)
+    contents, warnings = made_from(executed, formats, edition)
     warnings = stderr_of(executed) + warnings
     write_atomic(executed_path, nbformat.writes(executed))
-    files = write_all(folder, "report", contents)
+    files = write_all(folder, "report", contents, edition)
     executed_path.with_suffix(".failed.ipynb").unlink(missing_ok=True)
     return Outputs(folder, executed_path, files, warnings, timings)
 

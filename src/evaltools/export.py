@@ -2,7 +2,8 @@
 
 A thin layer over the nbconvert exporters of ``evaltools.exporters`` (the same that
 ``jupyter nbconvert --to evaltools_pdf`` uses): everything is made in memory first, then
-written atomically. Nothing here executes.
+written atomically. Nothing here executes. The HTML page is for reviewers (with the 审核提示
+and the provenance); the PDF and Word are by default the edition a unit submits (without).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import nbformat
 
 from evaltools.errors import RenderError
 from evaltools.exporters import HtmlReportExporter, WordReportExporter
-from evaltools.exporters.pdf_report import CJK_FONT_MISSING, cjk_fonts_installed, html_to_pdf
+from evaltools.exporters.html_report import EDITIONS, REVIEW_EDITION, SUBMISSION
+from evaltools.exporters.pdf_report import CJK_FONT_MISSING, attached_pdfs, cjk_fonts_installed, html_to_pdf
 from evaltools.files import write_atomic
 
 FORMATS = ("html", "pdf", "docx")
@@ -23,60 +25,78 @@ DEFAULT_FORMATS = ("html", "pdf")
 
 
 @functools.cache
-def _html_exporter() -> HtmlReportExporter:
-    return HtmlReportExporter()
+def _html_exporter(edition: str = REVIEW_EDITION) -> HtmlReportExporter:
+    return HtmlReportExporter(edition=edition)
 
 
 @functools.cache
-def _word_exporter() -> WordReportExporter:
-    return WordReportExporter()
+def _word_exporter(edition: str = SUBMISSION) -> WordReportExporter:
+    return WordReportExporter(edition=edition)
 
 
-def to_html(notebook: nbformat.NotebookNode) -> str:
+def to_html(notebook: nbformat.NotebookNode, edition: str = REVIEW_EDITION) -> str:
     """The report as one self-contained HTML page: no code, no scripts, no network."""
-    return _html_exporter().from_notebook_node(notebook)[0]
+    return _html_exporter(edition).from_notebook_node(notebook)[0]
 
 
-def to_pdf(html: str) -> bytes:
-    """The HTML page as an A4 PDF with embedded CJK fonts (what ``evaltools_pdf`` does)."""
-    return html_to_pdf(html)
+def to_pdf(html: str, notebook: nbformat.NotebookNode | None = None) -> bytes:
+    """The HTML page as an A4 PDF with embedded CJK fonts and the notebook's attached PDFs
+    (what ``evaltools_pdf`` does)."""
+    return html_to_pdf(html, attached_pdfs(notebook) if notebook is not None else ())
 
 
-def to_docx(notebook: nbformat.NotebookNode) -> bytes:
+def to_docx(notebook: nbformat.NotebookNode, edition: str = SUBMISSION) -> bytes:
     """The report as an editable Word document."""
-    return _word_exporter().from_notebook_node(notebook)[0]
+    return _word_exporter(edition).from_notebook_node(notebook)[0]
 
 
-def made_from(notebook: nbformat.NotebookNode, formats: Sequence[str]) -> tuple[dict[str, bytes | str], list[str]]:
-    """The HTML, PDF and/or Word of an executed notebook, in memory, with any warning for the user."""
+def file_names(formats: Iterable[str], edition: str = SUBMISSION, name: str = "report") -> dict[str, str]:
+    """Where each format is written: report.html (always the review edition, for reviewers),
+    report.pdf and report.docx (the submission edition), or report.review.pdf and
+    report.review.docx when the review edition of those is asked for."""
+    infix = ".review" if edition == REVIEW_EDITION else ""
+    return {kind: f"{name}{'' if kind == 'html' else infix}.{kind}" for kind in formats}
+
+
+def made_from(notebook: nbformat.NotebookNode, formats: Sequence[str], edition: str = SUBMISSION
+              ) -> tuple[dict[str, bytes | str], list[str]]:
+    """The HTML, PDF and/or Word of an executed notebook, in memory, with any warning for the user.
+    The HTML is the review edition; the PDF and Word are ``edition``."""
+    check_edition(edition)
     made: dict[str, bytes | str] = {}
     warnings: list[str] = []
-    if "html" in formats or "pdf" in formats:
-        html = to_html(notebook)
-        if "html" in formats:
-            made["html"] = html
-        if "pdf" in formats:
-            made["pdf"] = to_pdf(html)  # from the same page: the PDF exporter's own way, without a second HTML pass
-            if not cjk_fonts_installed():
-                warnings.append(CJK_FONT_MISSING)
+    if "html" in formats:
+        made["html"] = to_html(notebook)
+    if "pdf" in formats:
+        # The review edition prints the very page written as HTML, without a second HTML pass.
+        page = made["html"] if "html" in made and edition == REVIEW_EDITION else to_html(notebook, edition)
+        made["pdf"] = to_pdf(page, notebook)
+        if not cjk_fonts_installed():
+            warnings.append(CJK_FONT_MISSING)
     if "docx" in formats:
-        made["docx"] = to_docx(notebook)
+        made["docx"] = to_docx(notebook, edition)
     return made, warnings
 
 
-def write_all(folder: Path, name: str, made: dict[str, bytes | str]) -> dict[str, Path]:
+def write_all(folder: Path, name: str, made: dict[str, bytes | str], edition: str = SUBMISSION) -> dict[str, Path]:
     written = {}
-    for kind, data in made.items():
-        written[kind] = folder / f"{name}.{kind}"
-        write_atomic(written[kind], data)
+    for kind, file_name in file_names(made, edition, name).items():
+        written[kind] = folder / file_name
+        write_atomic(written[kind], made[kind])
     return written
 
 
 def render(notebook: nbformat.NotebookNode, folder: Path, formats: Iterable[str] = DEFAULT_FORMATS,
-           name: str = "report") -> dict[str, Path]:
+           name: str = "report", edition: str = SUBMISSION) -> dict[str, Path]:
     """Write the HTML, PDF and/or Word of an executed notebook into ``folder``."""
     formats = check_formats(formats)
-    return write_all(folder, name, made_from(notebook, formats)[0])
+    return write_all(folder, name, made_from(notebook, formats, edition)[0], edition)
+
+
+def check_edition(edition: str) -> str:
+    if edition not in EDITIONS:
+        raise RenderError(f"不支持的版本：{edition}（可选：{'、'.join(EDITIONS)}）")
+    return edition
 
 
 def check_formats(formats: Iterable[str]) -> list[str]:
@@ -87,7 +107,8 @@ def check_formats(formats: Iterable[str]) -> list[str]:
     return formats
 
 
-def render_file(executed_path: Path | str, formats: Iterable[str] = DEFAULT_FORMATS) -> dict[str, Path]:
+def render_file(executed_path: Path | str, formats: Iterable[str] = DEFAULT_FORMATS, edition: str = SUBMISSION
+                ) -> dict[str, Path]:
     """Render an executed notebook again, without executing it."""
     executed_path = Path(executed_path)
     try:
@@ -96,4 +117,4 @@ def render_file(executed_path: Path | str, formats: Iterable[str] = DEFAULT_FORM
         raise RenderError(f"{executed_path}：文件不存在") from None
     except Exception as exc:
         raise RenderError(f"{executed_path}：不是可读的笔记本（{exc}）") from None
-    return render(notebook, executed_path.parent, formats, name=executed_path.stem)
+    return render(notebook, executed_path.parent, formats, name=executed_path.stem, edition=edition)

@@ -16,11 +16,13 @@ from __future__ import annotations
 import base64
 import dataclasses
 import functools
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 
+from evaltools import typography
 from evaltools.markup import Html, escape, join, markdown, tag
 
 MIME_TYPE = "application/vnd.evaltools.part+json"
@@ -115,10 +117,26 @@ class Table(Part):
 
 
 @dataclass(eq=True)
+class Typography(Part):
+    """The report's fonts (``evaltools.typography``): a stylesheet in HTML, font names for Word."""
+
+    fonts: dict[str, list[str]] = field(default_factory=dict)
+
+
+@dataclass(eq=True)
 class Figure(Part):
     png: bytes
     alt: str
     caption: str
+
+
+@dataclass(eq=True)
+class AttachedPdf(Part):
+    """A PDF attached as it is: appended to the PDF edition page by page; named elsewhere."""
+
+    title: str
+    pdf: bytes
+    note: str = ""
 
 
 @dataclass(eq=True)
@@ -138,7 +156,11 @@ class Signature(Part):
 
 @dataclass(eq=True)
 class SignOff(Part):
+    """Sign-off blocks side by side; ``style`` "single" stacks them (an office's opinion, its
+    signature and its seal, one under the other)."""
+
     blocks: list[Signature]
+    style: str | None = None
 
 
 @dataclass(eq=True)
@@ -164,7 +186,8 @@ class Section(Part):
     audience: str | None = None
 
 
-PART_TYPES = {cls.__name__: cls for cls in (Span, Paragraph, Heading, Markdown, Cell, Row, Table, Figure, Fields,
+PART_TYPES = {cls.__name__: cls for cls in (Span, Paragraph, Heading, Markdown, Cell, Row, Table, Typography, Figure,
+                                            AttachedPdf, Fields,
                                             Signature, SignOff, ItemList, PageBreak, Section)}
 
 
@@ -215,6 +238,8 @@ def from_data(data: Any) -> Any:
     values = {k: from_data(v) for k, v in data.items() if k != "type"}
     if cls is Figure:
         values["png"] = base64.b64decode(values["png"])
+    if cls is AttachedPdf:
+        values["pdf"] = base64.b64decode(values["pdf"])
     if cls is Fields:
         values["rows"] = [tuple(r) for r in values["rows"]]
     return cls(**values)
@@ -286,9 +311,24 @@ def _(part: Paragraph) -> Html:
     return tag("p", _inline(part.content), class_=part.style)
 
 
+# Titles wrap only between their segments: the year, the quoted name, the kind of report.
+_TITLE_SEGMENTS = re.compile(r"(“[^”]*”)")
+TITLE_LINE = 19  # characters of 二号 (22 pt) on a 156 mm line, less a little
+
+
 @to_html.register
 def _(part: Heading) -> Html:
+    if part.style in ("report-title", "cover-title"):
+        # a segment longer than a line (a very long name) is left to wrap
+        segments = [s for s in _TITLE_SEGMENTS.split(part.text) if s]
+        return tag(f"h{part.level}", *(tag("span", s, class_="keep" if len(s) <= TITLE_LINE else None)
+                                       for s in segments), class_=part.style)
     return tag(f"h{part.level}", part.text, class_=part.style)
+
+
+@to_html.register
+def _(part: Typography) -> Html:
+    return tag("style", Html(typography.stylesheet(part.fonts)))
 
 
 @to_html.register
@@ -330,6 +370,11 @@ def _(part: Figure) -> Html:
 
 
 @to_html.register
+def _(part: AttachedPdf) -> Html:
+    return tag("p", part.note, class_="attached-pdf")
+
+
+@to_html.register
 def _(part: Fields) -> Html:
     return tag("dl", *(tag("div", tag("dt", label), tag("dd", value)) for label, value in part.rows), class_=part.style)
 
@@ -341,7 +386,7 @@ def _(part: Signature) -> Html:
 
 @to_html.register
 def _(part: SignOff) -> Html:
-    return tag("div", *(to_html(b) for b in part.blocks), class_="signoff")
+    return tag("div", *(to_html(b) for b in part.blocks), class_=" ".join(filter(None, ("signoff", part.style))))
 
 
 @to_html.register

@@ -25,9 +25,9 @@ from docx.shared import Cm, Pt
 from markdown_it import MarkdownIt
 from nbconvert.exporters import Exporter
 from nbconvert.preprocessors import TagRemovePreprocessor
-from traitlets import default
+from traitlets import Unicode, default
 
-from evaltools.exporters.html_report import REMOVE_TAG, PartsPreprocessor, report_title
+from evaltools.exporters.html_report import REMOVE_TAG, SUBMISSION, PartsPreprocessor, report_title
 from evaltools.parts import (
     MIME_TYPE,
     Cell,
@@ -366,6 +366,7 @@ class WordReportExporter(Exporter):
 
     export_from_notebook = "evaltools report (Word)"
     output_mimetype = DOCX_MIME
+    edition = Unicode(SUBMISSION, help="submission (what a unit hands in) or review").tag(config=True)
 
     @default("file_extension")
     def _file_extension_default(self) -> str:
