@@ -46,7 +46,7 @@ def test_every_project_and_the_department_report_are_rendered(parallel):
     assert statuses(batch) == {"platform-maintenance": "done", "expert-system": "done", "_department": "done"}
     assert (out / "2024" / "xiangxi-ggzy" / "expert-system" / "report.html").is_file()
     assert (out / "2024" / "xiangxi-ggzy" / "_department" / "report.html").is_file()
-    assert {r.summary["total"] for r in batch.results} == {"96.00", "94.00", "—"}
+    assert {r.summary["total"] for r in batch.results} == {"96", "94", "—"}
 
 
 def test_parallel_equals_serial_byte_for_byte(parallel, year, tmp_path):
@@ -155,7 +155,7 @@ def test_the_index_lists_departments_and_projects_with_links(parallel):
     assert '<html lang="zh">' in html and "湘西土家族苗族自治州公共资源交易中心（2 个项目）" in html
     assert 'href="xiangxi-ggzy/platform-maintenance/report.html"' in html
     assert 'href="xiangxi-ggzy/expert-system/report.html"' in html
-    assert "96.00" in html and "94.00" in html and "80.00%" in html
+    assert "96" in html and "94" in html and "80%" in html
     assert '部门整体支出绩效自评报告：<a href="xiangxi-ggzy/_department/report.html">' in html
     assert 'id="q"' in html and 'data-type="number"' in html  # filter and sort, inline
     assert "data:image/png;base64," in html  # the grade chart
@@ -166,7 +166,7 @@ def test_cli_batch_prints_plain_lines_and_the_index(year, tmp_path, capsys):
     seed = year / "xiangxi-ggzy" / "platform-maintenance.yaml"
     assert main(["batch", str(seed), "--to", "html", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
-    assert "[1/1] 已生成" in printed and "96.00 优" in printed
+    assert "[1/1] 已生成" in printed and "96 优" in printed
     assert f"评审索引：{tmp_path / '2024' / 'index.html'}" in printed
 
 

@@ -33,7 +33,7 @@ def test_score_json_keeps_exact_decimals(capsys):
     code, out, _ = run(capsys, "score", "--json", str(SEED))
     [result] = json.loads(out)
     assert code == 0
-    assert (result["total"], result["grade"], result["execution"]["rate"]) == ("96.00", "优", "100.00%")
+    assert (result["total"], result["grade"], result["execution"]["rate"]) == ("96.00", "优", "100%")
     assert [row["score"] for row in result["indicators"]] == ["15.00", "13.00", "10.00", "10.00", "15.00", "13.00", "10.00"]
 
 

@@ -1,5 +1,6 @@
 """Excel in and out: the official layout with live formulas, and back to the same parameters."""
 
+import shutil
 from decimal import Decimal
 
 import pytest
@@ -137,6 +138,8 @@ def test_cli_round_trip(tmp_path, capsys):
     target = tmp_path / "imported.yaml"
     assert main(["import-xlsx", str(workbook), "-o", str(target)]) == 0
     assert "106.62" in target.read_text(encoding="utf-8")
+    assert main(["score", "--json", str(target)]) == 1  # its attachment travels with it, or it is an error
+    shutil.copytree(SEED.parent / "attachments", tmp_path / "attachments")
     assert main(["score", "--json", str(target)]) == 0
     assert '"total": "96.00"' in capsys.readouterr().out.replace(" ", "").replace('"total":"96.00"', '"total": "96.00"')
 
@@ -164,6 +167,6 @@ def test_number_formats_and_rounding_come_from_the_rules(seed, tmp_path):
     rules = seed.rules.model_copy(update={"display": Display(score=0, money=1), "decimals": 1})
     sheet = load_workbook(export_workbook([(seed.params, rules)], tmp_path / "rules.xlsx")).worksheets[0]
     assert sheet["I6"].number_format == "0" and sheet["I6"].value.endswith(",1),0)")  # ROUND(…, decimals)
-    assert sheet["E6"].number_format == "0.0" and sheet["H6"].number_format == "0.00%"
+    assert sheet["E6"].number_format == "0.0" and sheet["H6"].number_format == "[=1]0%;0.00%"  # 100%, or 99.50%
     total_row = next(r for r in range(13, 30) if sheet[f"A{r}"].value == "总分")
     assert f"ROUND(H{total_row},1)>=90" in sheet[f"I{total_row}"].value

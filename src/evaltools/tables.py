@@ -235,7 +235,7 @@ def labelled_rows(rows: Sequence[tuple[str, Any]]) -> Table:
         for i, (sub, text) in enumerate(content):
             lead = [td(label, cls="label", rowspan=len(content))] if i == 0 else []
             out.append(tr(*lead, td(sub, cls="label"), td(text, cls="text")))
-    return table(*out, colgroup=(7, 12, 81) if grouped else (18, 82), cls="grid narrative")
+    return table(*out, colgroup=(9, 14, 77) if grouped else (18, 82), cls="grid narrative")
 
 
 def _is_group(content: Any) -> bool:

@@ -311,7 +311,7 @@ class WordWriter:
             self.document.add_page_break()
 
     def section(self, container, part: Section) -> None:
-        if part.style == "attachment" and container is self.document:
+        if "attachment" in (part.style or "").split() and container is self.document:
             self.document.add_page_break()
         if part.style == "cover":
             for _ in range(3):
