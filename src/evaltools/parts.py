@@ -319,10 +319,12 @@ TITLE_LINE = 19  # characters of 二号 (22 pt) on a 156 mm line, less a little
 @to_html.register
 def _(part: Heading) -> Html:
     if part.style in ("report-title", "cover-title"):
-        # a segment longer than a line (a very long name) is left to wrap
-        segments = [s for s in _TITLE_SEGMENTS.split(part.text) if s]
-        return tag(f"h{part.level}", *(tag("span", s, class_="keep" if len(s) <= TITLE_LINE else None)
-                                       for s in segments), class_=part.style)
+        # <wbr> lets a line break between segments; a segment longer than a line (a very long name) wraps
+        pieces: list[Html] = []
+        for segment in (s for s in _TITLE_SEGMENTS.split(part.text) if s):
+            pieces += [Html("<wbr>")] if pieces else []
+            pieces.append(tag("span", segment, class_="keep" if len(segment) <= TITLE_LINE else None))
+        return tag(f"h{part.level}", *pieces, class_=part.style)
     return tag(f"h{part.level}", part.text, class_=part.style)
 
 
