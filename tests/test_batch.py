@@ -46,7 +46,7 @@ def test_every_project_and_the_department_report_are_rendered(parallel):
     assert statuses(batch) == {"platform-maintenance": "done", "expert-system": "done", "_department": "done"}
     assert (out / "2024" / "xiangxi-ggzy" / "expert-system" / "report.html").is_file()
     assert (out / "2024" / "xiangxi-ggzy" / "_department" / "report.html").is_file()
-    assert {r.summary["total"] for r in batch.results} == {"96", "94", "—"}
+    assert {r.summary["total"] for r in batch.results} == {"96.00", "94.00", "—"}
 
 
 def test_parallel_equals_serial_byte_for_byte(parallel, year, tmp_path):
@@ -166,7 +166,7 @@ def test_cli_batch_prints_plain_lines_and_the_index(year, tmp_path, capsys):
     seed = year / "xiangxi-ggzy" / "platform-maintenance.yaml"
     assert main(["batch", str(seed), "--to", "html", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
-    assert "[1/1] 已生成" in printed and "96 优" in printed
+    assert "[1/1] 已生成" in printed and "96.00 优" in printed
     assert f"评审索引：{tmp_path / '2024' / 'index.html'}" in printed
 
 

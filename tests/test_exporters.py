@@ -67,13 +67,14 @@ def html_text(path: Path) -> str:
 
 def pdf_text(path: Path) -> str:
     """The page text as laid out, then the text of each block (a table cell is one block, so a cell
-    whose lines sit beside another cell's lines still reads whole)."""
+    whose lines sit beside another cell's lines still reads whole), then the text as drawn."""
     def poppler(*args: str) -> str:
         return subprocess.run(["pdftotext", *args, str(path), "-"], capture_output=True, text=True, check=True).stdout
 
     blocks = re.findall(r"<block[^>]*>(.*?)</block>", poppler("-bbox-layout"), re.S)
     words = ["".join(re.findall(r"<word[^>]*>(.*?)</word>", block)) for block in blocks]
-    return squeeze(poppler("-layout")) + "|" + "|".join(unescape(w) for w in words)
+    # and in the order it was drawn (-raw): each cell's lines one after the other
+    return squeeze(poppler("-layout")) + "|" + "|".join(unescape(w) for w in words) + "|" + squeeze(poppler("-raw"))
 
 
 def docx_text(path: Path) -> str:
@@ -275,15 +276,19 @@ def test_the_bundled_notebooks_keep_their_notes_to_analysts_out_of_the_report():
 
 
 def test_an_edition_without_reviewers_material_is_a_setting_of_the_exporters(reports):
-    """The parts say who they are for; the exporters' ``PartsPreprocessor.edition`` picks (the default keeps all)."""
+    """The parts say who they are for; each exporter has an edition (HTML: review, Word and PDF:
+    submission), set by ``--XExporter.edition`` or for all by ``PartsPreprocessor.edition``."""
     notebook = nbformat.read(reports[SEED].notebook, as_version=4)
-    submission = Config({"PartsPreprocessor": {"edition": "submission"}})
-    for exporter, read in ((HtmlReportExporter, lambda body: body), (WordReportExporter, _docx_bytes_text)):
-        everything = read(exporter().from_notebook_node(notebook)[0])
-        submitted = read(exporter(config=submission).from_notebook_node(notebook)[0])
-        assert "审核提示" in everything and "本报告由程序根据参数生成" in everything
-        assert "审核提示" not in submitted and "本报告由程序根据参数生成" not in submitted
-        assert "一、项目概况" in submitted
+    for exporter, read, default in ((HtmlReportExporter, lambda body: body, "review"),
+                                    (WordReportExporter, _docx_bytes_text, "submission")):
+        assert exporter().edition == default
+        for key in (exporter.__name__, "PartsPreprocessor"):
+            review, submission = (Config({key: {"edition": e}}) for e in ("review", "submission"))
+            everything = read(exporter(config=review).from_notebook_node(notebook)[0])
+            submitted = read(exporter(config=submission).from_notebook_node(notebook)[0])
+            assert "审核提示" in everything and "本报告由程序根据参数生成" in everything
+            assert "审核提示" not in submitted and "本报告由程序根据参数生成" not in submitted
+            assert "一、项目概况" in submitted
 
 
 def _docx_bytes_text(data: bytes) -> str:
