@@ -397,7 +397,8 @@ def _(part: Fields) -> Html:
 
 @to_html.register
 def _(part: Signature) -> Html:
-    return tag("div", tag("div", f"{part.label}：{part.name}"), tag("div", part.date, class_="date"), class_="sign-block")
+    signer = tag("span", part.name, class_="signer") if part.name else ""  # a name is never broken
+    return tag("div", tag("div", f"{part.label}：", signer), tag("div", part.date, class_="date"), class_="sign-block")
 
 
 @to_html.register
