@@ -9,6 +9,7 @@ Read back with pdftotext (per page, and with -bbox-layout for positions) and pdf
 import re
 import shutil
 import subprocess
+from collections import Counter
 from html import unescape
 from pathlib import Path
 
@@ -109,6 +110,8 @@ def test_gongwen_fonts_and_sizes(editions):
     full = [t for w, _, t in body if w > BODY_LINE - 8 and not re.search(r"[\x00-\x7f]", t)]  # Chinese only
     assert len(full) > 60  # the body is 三号 (16 pt) …
     assert sum(len(t) == 28 for t in full) > 0.8 * len(full)  # … at 28 characters a full line
+    per_page = Counter(page for page, _, h, _ in found if abs(h / NOTO_LINE_HEIGHT - 16) < 0.5)
+    assert max(per_page.values()) == 22  # … at 22 lines a page
     title = [t for _, _, h, t in found if abs(h / NOTO_LINE_HEIGHT - 22) < 0.6]
     assert any("项目支出绩效自评报告" in t for t in title)  # the title is 二号 (22 pt)
     assert any(t.startswith("一、项目概况") for _, _, h, t in found if abs(h / NOTO_LINE_HEIGHT - 16) < 0.5)
@@ -160,3 +163,24 @@ def test_an_attachment_file_must_exist_inside_the_workspace(workspace, file, mes
                        encoding="utf-8")
     with pytest.raises(ParamsError, match=r"narrative\.attachments\[0\]\.file.*" + message):
         load_project(project)
+
+
+def test_a_form_too_long_for_one_page_breaks_between_first_level_indicators(workspace, tmp_path):
+    """Each 一级指标 with all its rows on one page, the header row repeated on the next."""
+    project = workspace / "2024" / "xiangxi-ggzy" / "platform-maintenance.yaml"
+    text = project.read_text(encoding="utf-8")
+    text = re.sub(r"(\n    actual: )([^\n]+)", lambda m: m.group(1) + m.group(2) * 2, text)
+    project.write_text(text, encoding="utf-8")
+    outputs = run(project, ["pdf"], tmp_path)
+    pdf = str(outputs.files["pdf"])
+    count = int(re.search(r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", pdf], capture_output=True, text=True).stdout)[1])
+    raw = [squeeze(subprocess.run(["pdftotext", "-raw", "-f", str(i), "-l", str(i), pdf, "-"], capture_output=True,
+                                  text=True).stdout) for i in range(1, count + 1)]
+    start = raw.index(next(t for t in raw if "项目支出绩效自评表（2024年度）" in t))
+    form = [t[t.index("三级指标"):] for t in raw[start:] if "三级指标" in t]  # the indicator rows of each page
+    assert len(form) >= 2  # it runs over, each page with the header row
+    report = ProjectReport.load(project)
+    for level in ("产出指标", "效益指标", "满意度指标"):
+        rows = [r.indicator.name for r in report.card.indicators if r.level1 == level]
+        pages_of = {i for i, page in enumerate(form) for name in rows if squeeze(name) in page}
+        assert len(pages_of) == 1, (level, pages_of)  # never split

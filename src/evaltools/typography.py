@@ -48,10 +48,10 @@ def css_family(families: Sequence[str], generic: str) -> str:
 def stylesheet(configured: Mapping[str, Sequence[str]] | None = None) -> str:
     """The font rules of the report's stylesheet for these stacks (report.css has the rest)."""
     families = {role: css_family(stack, GENERIC[role]) for role, stack in stacks(configured).items()}
-    return (f"body, .heading3 {{ font-family: {families['body']}; }}\n"
-            f"h2, .cover-unit, .form-title {{ font-family: {families['heading1']}; }}\n"
+    return (f"body {{ font-family: {families['body']}; }}\n"
+            f"h2, .cover-unit, .attachment-label {{ font-family: {families['heading1']}; }}\n"
             f"h3 {{ font-family: {families['heading2']}; }}\n"
-            f"h1, .report-title, .cover-title {{ font-family: {families['title']}; }}\n")
+            f"h1, .table-title, .form-title, h2.attachment-title {{ font-family: {families['title']}; }}\n")
 
 
 @functools.cache
@@ -67,6 +67,12 @@ def fonts_used(configured: Mapping[str, Sequence[str]] | None = None) -> dict[st
     """Each role's font as this machine will print it: the first of its stack that is installed."""
     installed = installed_families()
     return {role: next((f for f in stack if f in installed), "—") for role, stack in stacks(configured).items()}
+
+
+def word_fonts(configured: Mapping[str, Sequence[str]] | None = None) -> dict[str, str]:
+    """Each role's East Asian font for Word: the first of its stack (the configured font, else the
+    name the convention gives), which Word and WPS find on the unit's machine."""
+    return {role: stack[0] for role, stack in stacks(configured).items()}
 
 
 def fonts_line(configured: Mapping[str, Sequence[str]] | None = None) -> str:
