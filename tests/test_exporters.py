@@ -237,6 +237,17 @@ def test_the_nbconvert_entry_points_work_from_the_command_line(reports, tmp_path
     assert docx_text(tmp_path / "report.docx") == docx_text(executed.with_suffix(".docx"))
 
 
+def test_the_review_edition_of_the_pdf_is_an_exporter_setting_on_the_command_line(reports, tmp_path):
+    """report.pdf is the submission edition; --PdfReportExporter.edition=review keeps the reviewers' material."""
+    executed = reports[SEED].notebook
+    result = _nbconvert("--to", "evaltools_pdf", "--PdfReportExporter.edition=review", str(executed),
+                        "--output-dir", str(tmp_path), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    review, submitted = pdf_text(tmp_path / "report.pdf"), pdf_text(executed.with_suffix(".pdf"))
+    assert "审核提示" in review and "本报告由程序根据参数生成" in review
+    assert "审核提示" not in submitted and "本报告由程序根据参数生成" not in submitted
+
+
 def test_the_template_works_with_nbconverts_own_html_exporter(reports, tmp_path):
     executed = reports[SEED].notebook
     result = _nbconvert("--to", "html", "--template", "evaltools_report", str(executed), "--output-dir", str(tmp_path),
