@@ -6,12 +6,14 @@ from decimal import Decimal
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from evaltools.checks import check_project
 from evaltools.cli import main
 from evaltools.model import ProjectParams
 from evaltools.yamlio import ParamsError, _drop_nulls
 from evaltools.rules import load_rules
 from evaltools.scoring import score
 from evaltools.workbook import export_workbook, import_workbook, template_workbook
+from evaltools.workspace import load_project
 
 from conftest import SEED, add_project
 
@@ -155,10 +157,30 @@ def test_a_hand_made_form_imports_into_a_department_folder(tmp_path, workspace, 
     assert '"total": "96.60"' in out
 
 
-def test_a_hand_made_form_alone_is_refused_with_the_missing_fields(tmp_path, capsys):
-    assert main(["import-xlsx", str(hand_made(tmp_path / "hand.xlsx")), "-o", str(tmp_path / "alone.yaml")]) == 1
-    err = capsys.readouterr().err
-    assert "hand.xlsx" in err and "evaluation.method" in err and not (tmp_path / "alone.yaml").exists()
+def test_a_hand_made_form_alone_imports_as_a_form_only_file_and_is_checked(tmp_path, capsys):
+    """A 自评表 without its report needs no 评价方式/评价机构; the rest is still checked."""
+    target = tmp_path / "alone.yaml"
+    assert main(["import-xlsx", str(hand_made(tmp_path / "hand.xlsx")), "-o", str(target)]) == 0
+    findings = check_project(load_project(target))
+    codes = {f.code for f in findings}
+    assert "REPORT-FIELD" not in codes
+    # 48 of 50 万元 spent (96 %) and no word on why
+    assert "EXEC-UNEXPLAINED" in codes
+
+
+def test_what_the_official_layout_has_no_cell_for_survives_the_round_trip(tmp_path, seed_data):
+    """A province's extra budget rows, per-row 执行率 and 原因, 财务负责人 go to 其他参数 and come back."""
+    seed_data["budget"] = {"appropriation": {"initial": "0.00", "annual": "96.62", "executed": "96.62", "rate": "100%"},
+                           "unit_funds": {"initial": "10", "annual": "10", "executed": "10", "reason": "单位自有资金"}}
+    seed_data["evaluation"]["form"]["finance_head"] = "李芳"
+    params = ProjectParams.model_validate(_drop_nulls(seed_data))
+    workbook = export_workbook([(params, load_rules())], tmp_path / "out.xlsx")
+    [data] = import_workbook(workbook)
+    back = ProjectParams.model_validate(_drop_nulls(data))
+    assert back.budget == params.budget and back.evaluation.form.finance_head == "李芳"
+    sheet = load_workbook(workbook).worksheets[0]
+    texts = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert "单位资金" in texts and any("财务负责人：李芳" in t for t in texts)  # on the form itself
 
 
 def test_number_formats_and_rounding_come_from_the_rules(seed, tmp_path):

@@ -31,7 +31,7 @@ from evaltools.formatting import excel_format
 from evaltools.model import FundType, ProjectParams
 from evaltools.parts import Cell, Section, Table, grid, plain_text
 from evaltools.yamlio import ParamsError, Problem, plain
-from evaltools.rules import Rules
+from evaltools.rules import Level, Rules
 from evaltools.scoring import ScoreCard, score
 from evaltools.tables import self_evaluation_form
 
@@ -47,8 +47,10 @@ EMPTY = {"", "—", "——", "-", "--", "---", "/", "／", "无"}
 OTHER_SHEET = "其他参数"
 # What the form itself holds; everything else goes to the OTHER_SHEET as path → value rows.
 FORM_KEYS = ("goals", "indicators")
-FORM_FIELDS = {("project", "name"), ("project", "department"), ("project", "implementer"), ("budget",),
-               ("evaluation", "form")}
+FORM_FIELDS = {("project", "name"), ("project", "department"), ("project", "implementer"), ("budget", "total"),
+               *(("budget", row, column) for row in ("appropriation", "carryover", "special_account", "unit_funds", "other")
+                 for column in ("initial", "annual", "executed")),
+               *(("evaluation", "form", key) for key in ("unit_head", "finance_head", "filled_by", "phone", "date"))}
 
 
 # --- export ----------------------------------------------------------------------------------------
@@ -353,6 +355,7 @@ def read_form(sheet: Worksheet, file: Path) -> dict[str, Any]:
     columns = {label: r.find(label) for label in ("年初预算数", "全年预算数", "全年执行数")}
     budget: dict[str, Any] = {}
     for key, labels in (("appropriation", ("其中：当年财政拨款", "当年财政拨款")), ("carryover", ("上年结转资金",)),
+                        ("special_account", ("财政专户管理资金",)), ("unit_funds", ("单位资金",)),
                         ("other", ("其他资金",))):
         found = r.find(*labels)
         if found is None:
@@ -412,8 +415,8 @@ def read_form(sheet: Worksheet, file: Path) -> dict[str, Any]:
     if footer:
         text = r.text(*footer) or ""
         form = {}
-        for key, label in (("unit_head", "单位负责人签字"), ("filled_by", "填表人"), ("phone", "联系电话"),
-                           ("date", "填报日期")):
+        for key, label in (("unit_head", "单位负责人签字"), ("finance_head", "财务负责人"), ("filled_by", "填表人"),
+                           ("phone", "联系电话"), ("date", "填报日期")):
             match = re.search(label + r"[：:]\s*(\S*)", text)
             # a blank date is printed as "年  月  日" to write on: nothing to import
             if match and match.group(1) and not (key == "date" and not re.search(r"\d", match.group(1))):
@@ -474,6 +477,11 @@ def import_workbook(path: Path | str) -> list[dict[str, Any]]:
     return projects
 
 
+def _level_weight(spec: Level, rules: Rules) -> Decimal:
+    """A level's points; where the rules fix only the indicators' total, an even share of it."""
+    return spec.weight if spec.weight is not None else rules.indicators_weight / len(rules.levels)
+
+
 def template_workbook(rules: Rules, path: Path | str, rows_per_category: int = 1) -> Path:
     """A blank 自评表 to fill in: lists for 一级/二级 and the fund type, weights from the rules."""
     book = Workbook()
@@ -483,7 +491,7 @@ def template_workbook(rules: Rules, path: Path | str, rows_per_category: int = 1
         "year": 2024, "project": {"name": "（项目名称）", "department": "（主管部门）", "implementer": "（实施单位）"},
         "evaluation": {"method": "", "evaluator": ""}, "budget": {}, "goals": {"expected": "", "achieved": ""},
         "indicators": [{"level1": level, "level2": category, "name": "（三级指标）", "target": "",
-                        "weight": str(spec.weight / len(spec.categories))}
+                        "weight": str(_level_weight(spec, rules) / len(spec.categories))}
                        for level, spec in rules.levels.items() for category in spec.categories
                        for _ in range(rows_per_category)],
     })
@@ -508,7 +516,7 @@ def template_workbook(rules: Rules, path: Path | str, rows_per_category: int = 1
     notes = book.create_sheet("说明")
     notes.append(["一级指标", "分值", "二级指标"])
     for level, spec in rules.levels.items():
-        notes.append([level, float(spec.weight), "、".join(spec.categories)])
+        notes.append([level, float(_level_weight(spec, rules)), "、".join(spec.categories)])
     notes.append(["预算执行率", float(rules.execution.weight), "全年执行数 / 全年预算数"])
     path = Path(path)
     book.save(path)
