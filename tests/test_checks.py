@@ -60,6 +60,9 @@ FAILING: dict[str, list[Callable[[dict], None]]] = {
                       lambda d: set_in(ind(d, "质量"), "name", "指标2"),
                       lambda d: set_in(d, "summary.background", "（100字以内）")],
     "FIGURE-NAME": [lambda d: set_in(d, "narrative.other", "共{{支出总额}}万元")],
+    "LINKED-IMAGE": [lambda d: set_in(d, "narrative.other", "见图 ![地图](http://example.invalid/x.png?d=1)"),
+                     lambda d: set_in(d, "summary.social", "![a][r]\n\n[r]: //example.invalid/y.png"),
+                     lambda d: set_in(d, "narrative.unit", "![扫描件](../../secret.png)")],
     "MALFORMED-NUMBER": [lambda d: set_in(d, "summary.funds_input", "财政拨款106.62.00万元，已全部到位。")],
     # a unit's own sentence naming a score, deduction or rate the tables do not have
     "SENTENCE-FIGURE": [lambda d: set_in(d, "narrative.sentences", {"conclusion": "经自评，得分为95分。"}),
@@ -120,6 +123,7 @@ PASSING: dict[str, list[Callable[[dict], None]]] = {
     "GRADE": [lambda d: set_in(d, "declared.grade", " 优 "), lambda d: set_in(d, "declared.grade", "优秀")],
     "TEMPLATE-TEXT": [lambda d: set_in(d, "narrative.other", "绩效指标2项均已完成"),
                       lambda d: set_in(d, "goals.expected", "目标1：保障平台稳定运行；目标2：全流程电子化率95%以上")],
+    "LINKED-IMAGE": [lambda d: set_in(d, "narrative.other", "详见 [公示](http://example.invalid/a) 与 ![图](data:image/png;base64,AAAA)")],
     "UNIT-CONFLICT": [lambda d: set_in(d, "summary.economic", "电子担保费率由去年8‰降至5‰。")],
     "DATE-RANGE": [lambda d: set_in(d, "evaluation.report_date", "2025-12")],
     "SIGNER": [lambda d: set_in(d, "evaluation.signoff.team_leader.name", "董 佳瑛")],

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from evaltools.department import FUND_NATURE_ROWS, SPENDING_NATURE_ROWS, total
+from evaltools.markup import linked_images
 from evaltools.placeholders import NAMES, placeholders
 from evaltools.model import BUDGET_COLUMNS, SOURCE_LABELS, Budget, BudgetRow, ProjectParams, is_blank
 from evaltools.yamlio import Loc, field_path
@@ -494,6 +495,18 @@ def _figure_name(ctx: Context) -> Iterator[Raised]:
                 yield loc, f"不认识的数字名称 {{{{{name}}}}}，可用：{'、'.join(NAMES)}"
 
 
+def _linked_images(params: BaseModel) -> Iterator[Raised]:
+    for loc, text in texts(params):
+        for src in linked_images(text):
+            yield loc, (f"插入了图片 {src[:120]}：报告离线生成，不从网络或其他文件读取图片，这里只会显示为文字；"
+                        "请删除它，或改为文字说明")
+
+
+@check("LINKED-IMAGE", "error", "文字中插入了网络地址或外部文件的图片（报告离线生成，不读取）")
+def _linked_image(ctx: Context) -> Iterator[Raised]:
+    yield from _linked_images(ctx.params)
+
+
 _MALFORMED_NUMBER = re.compile(r"\d+\.\d+\.\d+\s*(?:亿元|万元|元|%|‰)")
 
 
@@ -867,6 +880,11 @@ def _department_projects_total(department) -> Iterator[Raised]:
     if stated is not None and stated != covered:
         yield loc, (f"部门项目支出 {plain_number(stated)} 万元，而本文件夹 {len(projects)} 个项目的全年预算数合计 "
                     f"{plain_number(covered)} 万元；其余 {plain_number(stated - covered)} 万元的项目没有参数文件")
+
+
+@department_check("DEPT-LINKED-IMAGE", "error", "部门文件的文字中插入了网络地址或外部文件的图片（报告离线生成，不读取）")
+def _department_linked_image(department) -> Iterator[Raised]:
+    yield from _linked_images(department.params)
 
 
 @department_check("DEPT-PROJECT-INVALID", "error", "部门下有无法读取的项目参数文件")

@@ -15,10 +15,45 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
 
-Wan = Decimal  # 万元
-Yuan = Decimal  # 元
+MAX_DIGITS = 12  # below 10^12 in 元 or 万元: more than any budget, fewer digits than a typo like 1e309
+_THOUSANDS = re.compile(r"\s*[+-]?\d{1,3}(?:[,，]\d{3})+(?:\.\d*)?\s*")
+# Characters XML (hence Excel and Word files) cannot hold; Word pastes some of them (U+000B…).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _no_thousands_separator(value: Any) -> Any:
+    if isinstance(value, str) and _THOUSANDS.fullmatch(value):
+        plain = re.sub(r"[,，\s]", "", value)
+        raise ValueError(f"金额不要写千位分隔符（逗号）：{value.strip()!r} 应写作 {plain}")
+    return value
+
+
+def _amount(places: int, unit: str):
+    def check(value: Decimal) -> Decimal:
+        if not value.is_finite():
+            raise ValueError("应为有限的数字")
+        if value < 0:
+            raise ValueError(f"金额不能为负数，实际为 {value}")
+        if value.adjusted() >= MAX_DIGITS:
+            raise ValueError(f"金额过大（应小于 10^12 {unit}），实际为 {value:.6g}")
+        if -min(value.normalize().as_tuple().exponent, 0) > places:  # type: ignore[operator]
+            raise ValueError(f"以{unit}计的金额最多 {places} 位小数，实际为 {value}")
+        return value
+
+    return check
+
+
+def _bounded(value: Decimal) -> Decimal:
+    if not value.is_finite() or value.adjusted() >= MAX_DIGITS:  # no arithmetic: 1e999999999 overflows it
+        raise ValueError(f"应为有限且小于 10^12 的数字，实际为 {value:.6g}")
+    return value
+
+
+Number = Annotated[Decimal, AfterValidator(_bounded)]  # a score, a rate, a measured value
+Wan = Annotated[Decimal, BeforeValidator(_no_thousands_separator), AfterValidator(_amount(6, "万元"))]  # 万元
+Yuan = Annotated[Decimal, BeforeValidator(_no_thousands_separator), AfterValidator(_amount(2, "元"))]  # 元，到分
 
 # What a blank cell of a printed form looks like once typed or extracted: nothing, a slash, a dash.
 BLANK_MARKS = frozenset({"", "/", "／", "\\", "-", "－", "—", "——", "–"})
@@ -62,9 +97,9 @@ def _percent(value: Any) -> Any:
 
 
 # A number of points that may be blank or "/" on the form, or printed "10分".
-Points = Annotated[Decimal | None, BeforeValidator(_points)]
+Points = Annotated[Number | None, BeforeValidator(_points)]
 # A stated 执行率 in percent ("86%" or 86), None when the cell is blank.
-Percent = Annotated[Decimal | None, BeforeValidator(_percent)]
+Percent = Annotated[Number | None, BeforeValidator(_percent)]
 # An amount in 万元 whose cell may be blank or "/" on the form.
 FormWan = Annotated[Wan | None, BeforeValidator(_blank_to_none)]
 # A text cell that may be left blank (read as "").
@@ -75,6 +110,16 @@ class Params(BaseModel):
     """Base of every parameter model: unknown keys are errors (a typo must not pass silently)."""
 
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, frozen=True)
+
+    @field_validator("*")
+    @classmethod
+    def _printable(cls, value: Any) -> Any:
+        """Text that Excel, Word and the PDF can hold: no control characters pasted from Word."""
+        for text in value if isinstance(value, list) else (value,):
+            found = _CONTROL.search(text) if isinstance(text, str) else None
+            if found:
+                raise ValueError(f"含有不可见的控制字符 U+{ord(found.group()):04X}（常见于从 Word 粘贴的文字）：请删除它")
+        return value
 
     @classmethod
     def title_of(cls, field: str) -> str:
@@ -346,10 +391,10 @@ class Indicator(Params):
     name: str = Field(title="三级指标", min_length=1)
     target: Text = Field("", title="年度指标值")
     actual: Text = Field("", title="实际完成值")
-    actual_value: Annotated[Decimal | str | None, BeforeValidator(_blank_to_none)] = Field(
+    actual_value: Annotated[Number | str | None, BeforeValidator(_blank_to_none)] = Field(
         None, title="实际完成值（数值）", union_mode="left_to_right"
     )
-    weight: Points = Field(None, title="分值", ge=0)
+    weight: Points = Field(None, title="分值", ge=0, le=100)
     score: Points = Field(None, title="得分")
     tier: Literal["达成", "部分达成", "未达成"] | None = Field(None, title="完成档次")
     deviation: str | None = Field(None, title="偏差原因分析及改进措施")
