@@ -153,6 +153,7 @@ def test_a_linked_project_keeps_its_report_lock_and_index_in_this_workspace(tmp_
     here = tmp_path / "here" / "params" / "2024" / "xiangxi-ggzy"
     here.mkdir(parents=True)
     shutil.copy(PARAMS / "2024" / "xiangxi-ggzy" / "_department.yaml", here)
+    shutil.copytree(PARAMS / "2024" / "xiangxi-ggzy" / "attachments", here / "attachments")  # beside the link
     (here / "linked.yaml").symlink_to(other / "params" / "2024" / "xiangxi-ggzy" / "platform-maintenance.yaml")
     batch = run_batch([here / "linked.yaml"], ["html"], jobs=1)
     outputs = tmp_path / "here" / "outputs"
