@@ -4,6 +4,8 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+import shutil
+
 import pytest
 
 from evaltools.checks import CHECKS, DEPARTMENT_CHECKS, SEVERITY_LABELS, check_project
@@ -62,6 +64,10 @@ FAILING: dict[str, list[Callable[[dict], None]]] = {
                      lambda d: set_in(d, "summary.social", "![a][r]\n\n[r]: //example.invalid/y.png"),
                      lambda d: set_in(d, "narrative.unit", "![扫描件](../../secret.png)")],
     "MALFORMED-NUMBER": [lambda d: set_in(d, "summary.funds_input", "财政拨款106.62.00万元，已全部到位。")],
+    # a unit's own sentence naming a score, deduction or rate the tables do not have
+    "SENTENCE-FIGURE": [lambda d: set_in(d, "narrative.sentences", {"conclusion": "经自评，得分为95分。"}),
+                        lambda d: set_in(d, "narrative.sentences", {"completion": "如上所示，“质量”扣3分。"})],
+    "ATTACHMENT-NOT-ATTACHED": [lambda d: d["narrative"]["attachments"].append("某某通知（未附文件）")],
     "UNIT-CONFLICT": [lambda d: set_in(d, "summary.economic", "电子担保费率由去年8%降至5%。")],
     "DATE-RANGE": [lambda d: set_in(d, "evaluation.signoff.team_leader.date", "2015-04-23"),
                    lambda d: set_in(d, "evaluation.report_date", "2027-01")],
@@ -195,8 +201,7 @@ def test_year_folder_must_match_the_year(workspace):
     project_file = workspace / "2024" / "xiangxi-ggzy" / "platform-maintenance.yaml"
     moved = workspace / "2023" / "xiangxi-ggzy"
     moved.mkdir(parents=True)
-    for f in project_file.parent.iterdir():
-        (moved / f.name).write_bytes(f.read_bytes())
+    shutil.copytree(project_file.parent, moved, dirs_exist_ok=True)
     codes = [f.code for f in check_project(load_project(moved / project_file.name))]
     assert "YEAR-FOLDER" in codes
     assert "YEAR-FOLDER" not in [f.code for f in check_project(load_project(project_file))]

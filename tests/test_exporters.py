@@ -67,13 +67,14 @@ def html_text(path: Path) -> str:
 
 def pdf_text(path: Path) -> str:
     """The page text as laid out, then the text of each block (a table cell is one block, so a cell
-    whose lines sit beside another cell's lines still reads whole)."""
+    whose lines sit beside another cell's lines still reads whole), then the text as drawn."""
     def poppler(*args: str) -> str:
         return subprocess.run(["pdftotext", *args, str(path), "-"], capture_output=True, text=True, check=True).stdout
 
     blocks = re.findall(r"<block[^>]*>(.*?)</block>", poppler("-bbox-layout"), re.S)
     words = ["".join(re.findall(r"<word[^>]*>(.*?)</word>", block)) for block in blocks]
-    return squeeze(poppler("-layout")) + "|" + "|".join(unescape(w) for w in words)
+    # and in the order it was drawn (-raw): each cell's lines one after the other
+    return squeeze(poppler("-layout")) + "|" + "|".join(unescape(w) for w in words) + "|" + squeeze(poppler("-raw"))
 
 
 def docx_text(path: Path) -> str:
@@ -107,7 +108,7 @@ def form_cells(parts) -> list[Cell]:
     found = []
     for part in parts:
         for node in walk(part):
-            if isinstance(node, Section) and node.style == "attachment":
+            if isinstance(node, Section) and "attachment" in (node.style or "").split():
                 for table in (n for n in walk(node) if isinstance(n, Table)):
                     found += [c for row in table.head + table.rows for c in row.cells if c.text.strip()]
     return found
@@ -131,8 +132,8 @@ def reports(tmp_path_factory):
 
 @needs_poppler
 @pytest.mark.parametrize(("source", "numbers"), [
-    (SEED, ["106.62", "1066200.00", "100.00%", "96.00", "15.00", "13.00", "等级：优", "产出指标（50分）"]),
-    (OTHER_FUND, ["50.00", "40.00", "80.00%", "8.00", "98.00", "国有资本经营预算支出绩效自评表", "产出指标（50分）"]),
+    (SEED, ["106.62", "1066200.00", "100%", "评分：96", "得分为96分", "等级：优", "产出指标（50分）"]),
+    (OTHER_FUND, ["50.00", "40.00", "80%", "评分：98", "国有资本经营预算支出绩效自评表", "产出指标（50分）"]),
 ], ids=["seed", "state-capital"])
 def test_a_project_report_says_the_same_in_html_pdf_and_word(reports, source, numbers):
     outputs = reports[source]
@@ -204,7 +205,7 @@ def test_word_tables_keep_merged_cells_and_repeat_their_header(reports):
     assert form.cell(first, 1)._tc is form.cell(first + 3, 1)._tc  # 产出指标 over four rows
     assert form.cell(first + 4, 1)._tc is form.cell(first + 5, 1)._tc  # 效益指标 over two
     assert form.cell(first, 2)._tc is not form.cell(first + 1, 2)._tc  # distinct 二级 stay apart
-    assert form.cell(first, 1).text == "产出指标（50分）" and form.cell(len(form.rows) - 1, 7).text == "96.00"
+    assert form.cell(first, 1).text == "产出指标（50分）" and form.cell(len(form.rows) - 1, 7).text == "96"
     assert "w:tblHeader" in form.rows[0]._tr.xml
 
 
@@ -216,7 +217,8 @@ def test_word_page_setup_and_fonts(reports):
     assert "PAGE" in section.footer._element.xml
     assert 'w:eastAsia="宋体"' in document.styles["Normal"].element.xml
     assert 'w:eastAsia="黑体"' in document.styles["Heading 1"].element.xml
-    assert len(document.inline_shapes) == 2  # the spending and score charts
+    assert len(document.inline_shapes) == 0  # the seed has no charts (options.*_chart)
+    assert len(Document(reports[OTHER_FUND].files["docx"]).inline_shapes) == 1  # its options ask for the score chart
 
 
 def _nbconvert(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -233,6 +235,17 @@ def test_the_nbconvert_entry_points_work_from_the_command_line(reports, tmp_path
     assert (tmp_path / "report.pdf").read_bytes() == executed.with_suffix(".pdf").read_bytes()
     assert (tmp_path / "report.html").read_text(encoding="utf-8") == executed.with_suffix(".html").read_text(encoding="utf-8")
     assert docx_text(tmp_path / "report.docx") == docx_text(executed.with_suffix(".docx"))
+
+
+def test_the_review_edition_of_the_pdf_is_an_exporter_setting_on_the_command_line(reports, tmp_path):
+    """report.pdf is the submission edition; --PdfReportExporter.edition=review keeps the reviewers' material."""
+    executed = reports[SEED].notebook
+    result = _nbconvert("--to", "evaltools_pdf", "--PdfReportExporter.edition=review", str(executed),
+                        "--output-dir", str(tmp_path), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    review, submitted = pdf_text(tmp_path / "report.pdf"), pdf_text(executed.with_suffix(".pdf"))
+    assert "审核提示" in review and "本报告由程序根据参数生成" in review
+    assert "审核提示" not in submitted and "本报告由程序根据参数生成" not in submitted
 
 
 def test_the_template_works_with_nbconverts_own_html_exporter(reports, tmp_path):
@@ -274,15 +287,19 @@ def test_the_bundled_notebooks_keep_their_notes_to_analysts_out_of_the_report():
 
 
 def test_an_edition_without_reviewers_material_is_a_setting_of_the_exporters(reports):
-    """The parts say who they are for; the exporters' ``PartsPreprocessor.edition`` picks (the default keeps all)."""
+    """The parts say who they are for; each exporter has an edition (HTML: review, Word and PDF:
+    submission), set by ``--XExporter.edition`` or for all by ``PartsPreprocessor.edition``."""
     notebook = nbformat.read(reports[SEED].notebook, as_version=4)
-    submission = Config({"PartsPreprocessor": {"edition": "submission"}})
-    for exporter, read in ((HtmlReportExporter, lambda body: body), (WordReportExporter, _docx_bytes_text)):
-        everything = read(exporter().from_notebook_node(notebook)[0])
-        submitted = read(exporter(config=submission).from_notebook_node(notebook)[0])
-        assert "审核提示" in everything and "本报告由程序根据参数生成" in everything
-        assert "审核提示" not in submitted and "本报告由程序根据参数生成" not in submitted
-        assert "一、项目概况" in submitted
+    for exporter, read, default in ((HtmlReportExporter, lambda body: body, "review"),
+                                    (WordReportExporter, _docx_bytes_text, "submission")):
+        assert exporter().edition == default
+        for key in (exporter.__name__, "PartsPreprocessor"):
+            review, submission = (Config({key: {"edition": e}}) for e in ("review", "submission"))
+            everything = read(exporter(config=review).from_notebook_node(notebook)[0])
+            submitted = read(exporter(config=submission).from_notebook_node(notebook)[0])
+            assert "审核提示" in everything and "本报告由程序根据参数生成" in everything
+            assert "审核提示" not in submitted and "本报告由程序根据参数生成" not in submitted
+            assert "一、项目概况" in submitted
 
 
 def _docx_bytes_text(data: bytes) -> str:

@@ -7,6 +7,7 @@ import pytest
 from evaltools import formatting
 from evaltools.project_report import ProjectReport
 from evaltools.rules import load_rules
+from evaltools.yamlio import ParamsError
 
 
 @pytest.fixture(scope="module")
@@ -14,14 +15,23 @@ def rules():
     return load_rules()
 
 
-@pytest.mark.parametrize(("value", "shown"), [("0.125", "0.13"), ("0.135", "0.14"), ("2.5", "2.50"), ("106.625", "106.63")])
-def test_money_and_scores_round_half_up(rules, value, shown):
-    assert formatting.money(Decimal(value), rules) == shown and formatting.score(Decimal(value), rules) == shown
+@pytest.fixture(scope="module")
+def seed_report(seed):
+    return ProjectReport.of(seed)
+
+
+@pytest.mark.parametrize(("value", "money", "score"), [("0.125", "0.13", "0.13"), ("0.135", "0.14", "0.14"),
+                                                       ("2.5", "2.50", "2.5"), ("106.625", "106.63", "106.63"),
+                                                       ("96.00", "96.00", "96"), ("95.996", "96.00", "96")])
+def test_money_and_scores_round_half_up(rules, value, money, score):
+    """Money always with two decimals; scores as the form writes them: 96, 95.5, 0.13."""
+    assert formatting.money(Decimal(value), rules) == money and formatting.score(Decimal(value), rules) == score
 
 
 def test_rates_and_shares_round_half_up(rules):
-    assert formatting.percent(Decimal("0.0000125"), rules) == "0.00%"
+    assert formatting.percent(Decimal("0.0000125"), rules) == "0%"
     assert formatting.percent(Decimal("0.123455"), rules) == "12.35%"
+    assert formatting.percent(Decimal(1), rules) == "100%" and formatting.percent(Decimal("0.995"), rules) == "99.5%"
     assert formatting.share(Decimal(1), Decimal(8), rules) == "12.50%"
     assert formatting.share(Decimal(1), Decimal(0), rules) == "—" and formatting.money(None, rules) == "—"
 
@@ -33,15 +43,44 @@ def test_display_precision_is_separate_from_computing(tmp_path, rules):
     assert shown.decimals == rules.decimals == 2  # computing is unchanged
     assert formatting.score(Decimal("96.00"), shown) == "96" and formatting.percent(Decimal(1), shown) == "100.0%"
     assert formatting.money(Decimal("106.62"), shown) == "106.6"
-    assert formatting.excel_format("score", shown) == "0" and formatting.excel_format("rate", rules) == "0.00%"
+    assert formatting.excel_format("score", shown) == "0" and formatting.excel_format("rate", shown) == "0.0%"
+    assert formatting.excel_format("score", rules) == "General" and formatting.excel_format("rate", rules) == "[=1]0%;0.00%"
+
+
+@pytest.mark.parametrize("bad", ["3-1", "two", "0-9", -1])
+def test_a_display_precision_is_a_number_or_a_range(tmp_path, bad):
+    override = tmp_path / "_rules.yaml"
+    override.write_text(f"display: {{score: {bad}}}\n", encoding="utf-8")
+    with pytest.raises(ParamsError, match="display.score"):
+        load_rules(override)
+
+
+def test_a_parameter_file_changes_each_shown_precision(workspace):
+    """options.display in a project file wins over its rules, kind by kind; computing is unchanged."""
+    project = workspace / "2024" / "xiangxi-ggzy" / "platform-maintenance.yaml"
+    project.write_text(project.read_text(encoding="utf-8") + "\noptions:\n  display: {score: 2, rate: 1, money: 0-2}\n",
+                       encoding="utf-8")
+    report = ProjectReport.load(project)
+    assert report.card.total == Decimal("96.00")
+    first_page = str(report.first_page())
+    assert "评分：96.00　　等级：优" in first_page and "资金到位率100.0%" in first_page
+    assert ">106.62<" in first_page and "<strong>96.00</strong>" in str(report.form())
 
 
 def test_a_rules_file_changes_every_shown_score_of_a_report(workspace):
     department = workspace / "2024" / "xiangxi-ggzy"
-    (department / "_rules.yaml").write_text("display: {score: 0}\n", encoding="utf-8")
+    (department / "_rules.yaml").write_text("display: {score: 2}\n", encoding="utf-8")
     report = ProjectReport.load(department / "platform-maintenance.yaml")
     assert report.card.total == Decimal("96.00")
-    assert "评分：96　　等级：优" in report.first_page() and "<strong>96</strong>" in report.form()
+    assert "评分：96.00　　等级：优" in report.first_page() and "<strong>96.00</strong>" in report.form()
+
+
+def test_the_seed_shows_its_scores_as_the_form_does(seed_report):
+    """"评分：96", "得分为96分", row scores 15 and 13, "资金到位率100%": the official forms' display."""
+    first_page, form = str(seed_report.first_page()), str(seed_report.form())
+    assert "评分：96　　等级：优" in first_page and "资金到位率100%" in first_page
+    assert "得分为96分" in str(seed_report.conclusion())
+    assert ">15<" in form and ">13<" in form and "<strong>96</strong>" in form and "96.00" not in form
 
 
 def test_the_lowest_passing_band_comes_from_the_rules(rules):

@@ -11,7 +11,7 @@ from evaltools.workspace import load_project
 
 def test_scores_as_the_seed_states_them(seed):
     card = score(seed.params, seed.rules)
-    assert percent(card.execution.rate, seed.rules) == "100.00%"
+    assert percent(card.execution.rate, seed.rules) == "100%"
     assert card.execution.score == Decimal("10.00")
     assert [row.score for row in card.indicators] == [Decimal(s) for s in (15, 13, 10, 10, 15, 13, 10)]
     assert card.total == Decimal("96.00") and card.grade == "优"
@@ -26,7 +26,7 @@ def test_quantitative_rows_are_computed_and_qualitative_ones_given(seed):
 def test_the_figures_for_the_text_come_from_the_data(seed):
     values = figures(seed.params, score(seed.params, seed.rules), seed.rules)
     assert values["全年预算数"] == "106.62" and values["实际支出元"] == "1066200.00"
-    assert values["资金到位率"] == "100.00%" and values["预算执行率"] == "100.00%"
+    assert values["资金到位率"] == "100%" and values["预算执行率"] == "100%"
 
 
 def test_the_corrected_seed_has_no_finding(seed):

@@ -1,6 +1,7 @@
 """Excel in and out: the official layout with live formulas, and back to the same parameters."""
 
 import json
+import shutil
 import time
 import zipfile
 from decimal import Decimal
@@ -133,10 +134,10 @@ class TestImportLosesNothing:
         params = ProjectParams.model_validate(_drop_nulls(seed_data))
         path = export_workbook([(params, seed.rules)], tmp_path / "reserved.xlsx")
         folder = workspace / "2024" / "xiangxi-ggzy"
-        before = {p.name: p.read_bytes() for p in folder.iterdir()}
+        before = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
         with pytest.raises(ParamsError, match="保留的文件名"):
             write_params(read_workbook(path).projects, folder, path, force=True)
-        assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+        assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before
 
     def test_two_sheets_that_would_write_the_same_file_are_refused(self, exported, tmp_path):
         book = load_workbook(exported)
@@ -293,6 +294,8 @@ def test_cli_round_trip(tmp_path, capsys):
     target = tmp_path / "imported.yaml"
     assert main(["import-xlsx", str(workbook), "-o", str(target)]) == 0
     assert "106.62" in target.read_text(encoding="utf-8")
+    assert main(["score", "--json", str(target)]) == 1  # its attachment travels with it, or it is an error
+    shutil.copytree(SEED.parent / "attachments", tmp_path / "attachments")
     capsys.readouterr()
     assert main(["score", "--json", str(target)]) == 0
     assert json.loads(capsys.readouterr().out)[0]["total_score"] == 96.0
@@ -341,6 +344,6 @@ def test_number_formats_and_rounding_come_from_the_rules(seed, tmp_path):
     rules = seed.rules.model_copy(update={"display": Display(score=0, money=1), "decimals": 1})
     sheet = load_workbook(export_workbook([(seed.params, rules)], tmp_path / "rules.xlsx")).worksheets[0]
     assert sheet["I6"].number_format == "0" and sheet["I6"].value.endswith(",1),0)")  # ROUND(…, decimals)
-    assert sheet["E6"].number_format == "0.0" and sheet["H6"].number_format == "0.00%"
+    assert sheet["E6"].number_format == "0.0" and sheet["H6"].number_format == "[=1]0%;0.00%"  # 100%, or 99.50%
     total_row = next(r for r in range(13, 30) if sheet[f"A{r}"].value == "总分")
     assert f"ROUND(H{total_row},1)>=90" in sheet[f"I{total_row}"].value

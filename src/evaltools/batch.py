@@ -35,7 +35,7 @@ from evaltools import __version__
 from evaltools.checks import check_department, check_project
 from evaltools.rollup import LoadedDepartment
 from evaltools.files import RUN_LOG, read_run_log, write_atomic
-from evaltools.formats import check_formats
+from evaltools.formats import SUBMISSION, check_edition, check_formats, file_names
 from evaltools.history import previous_file, previous_year
 from evaltools.yamlio import ParamsError
 from evaltools.scoring import percent, score
@@ -88,6 +88,7 @@ class Job:
     formats: list[str]
     timeout: int
     warm: bool = True
+    edition: str = SUBMISSION
     executed: bytes | None = None  # the report's notebook, executed earlier from the same inputs…
     previous: dict = field(default_factory=dict)  # …and the run log of that run
     base: str = ""  # the client's outputs root for this report (the worker never writes there)
@@ -216,7 +217,7 @@ class _Inputs:
 
 
 def _job_for(file: Path, notebook: Path, rules_files: Sequence[Path], formats: list[str], base: Path,
-             timeout: int, warm: bool, inputs: _Inputs) -> Job:
+             timeout: int, warm: bool, inputs: _Inputs, edition: str = SUBMISSION) -> Job:
     """The job for one file, with its key: a hash of every input's content, the notebook's cells
     and evaltools' own code (the formats asked for are not in it: another format reuses the
     executed notebook)."""
@@ -237,10 +238,11 @@ def _job_for(file: Path, notebook: Path, rules_files: Sequence[Path], formats: l
     key = hashlib.sha256(json.dumps({
         "files": {rel: digest for rel, (_, digest) in sorted(contents.items())},
         "rules": extra, "notebook": [book, inputs.notebook_hash(notebook)], "code": code_fingerprint(),
+        "edition": edition,
     }, sort_keys=True).encode()).hexdigest()[:24]
     data = {rel: content for rel, (content, _) in contents.items()}
     data[book] = inputs.read(notebook)[0]
-    return Job(str(file), str(root), source, data, book, extra, key, formats, timeout, warm, base=str(base))
+    return Job(str(file), str(root), source, data, book, extra, key, formats, timeout, warm, edition, base=str(base))
 
 
 def _guess_folder(file: Path, base: Path, inputs: _Inputs) -> Path:
@@ -250,18 +252,19 @@ def _guess_folder(file: Path, base: Path, inputs: _Inputs) -> Path:
     return base / folder.parent.name / folder.name / file.stem
 
 
-def _recorded(folder: Path, key: str, formats: Sequence[str]) -> tuple[dict | None, list[str]]:
+def _recorded(folder: Path, key: str, formats: Sequence[str], edition: str = SUBMISSION) -> tuple[dict | None, list[str]]:
     """The run log of the report in ``folder`` if it was made from ``key``, and which of
     ``formats`` it lacks."""
     log = read_run_log(folder)
     if not log or log.get("key") != key or not (folder / "report.ipynb").is_file():
         return None, list(formats)
-    return log, [f for f in formats if f not in log.get("formats", []) or not (folder / f"report.{f}").is_file()]
+    names = file_names(formats, edition)
+    return log, [f for f in formats if f not in log.get("formats", []) or not (folder / names[f]).is_file()]
 
 
 def plan(files: Sequence[Path], formats: Sequence[str], out_root: Path | None = None,
          rules_files: Sequence[Path | str] = (), notebook: Path | None = None, timeout: int = 600,
-         force: bool = False, warm: bool = True) -> tuple[list[Job], list[Result]]:
+         force: bool = False, warm: bool = True, edition: str = SUBMISSION) -> tuple[list[Job], list[Result]]:
     """Split the files into jobs to run and results known already (skipped, or without a notebook).
 
     Nothing is loaded: a report whose run log records the key of its inputs' content, with the
@@ -280,14 +283,14 @@ def plan(files: Sequence[Path], formats: Sequence[str], out_root: Path | None = 
             continue
         base = Path(out_root) if out_root else inputs.folder(file.parent).outputs
         try:
-            job = _job_for(file, absolute(source), extra_rules, list(formats), base, timeout, warm, inputs)
+            job = _job_for(file, absolute(source), extra_rules, list(formats), base, timeout, warm, inputs, edition)
         except OSError as exc:
             known.append(Result(str(file), "failed", message=f"{file}：无法读取（{exc.strerror or exc}）"))
             continue
         folder = _guess_folder(file, base, inputs)
-        log, missing = (None, list(formats)) if force else _recorded(folder, job.key, formats)
+        log, missing = (None, list(formats)) if force else _recorded(folder, job.key, formats, edition)
         if log is not None and not missing:
-            files_made = {f: str(folder / f"report.{f}") for f in formats}
+            files_made = {f: str(folder / name) for f, name in file_names(formats, edition).items()}
             known.append(Result(str(file), "skipped", log.get("summary", {}), folder=str(folder), files=files_made))
             continue
         if log is not None:  # same inputs, another format: export the notebook executed before
@@ -333,7 +336,8 @@ def execute_job(job: Job) -> Result:
             summary = _summary(project)
             folder = relative_folder(project).as_posix()
             executed = nbformat.reads(job.executed.decode("utf-8"), as_version=4) if job.executed else None
-            made = make(project, job.formats, rules, workspace / job.notebook, job.timeout, job.warm, executed)
+            made = make(project, job.formats, rules, workspace / job.notebook, job.timeout, job.warm, executed,
+                        job.edition)
         except ParamsError as exc:
             return Result(job.project_file, "failed", summary, time.monotonic() - started, mine(str(exc)))
         except RenderError as exc:
@@ -573,19 +577,20 @@ class BatchRun:
 def run_batch(paths: Sequence[Path | str], formats: Sequence[str] = ("html", "pdf"), *, jobs: int | None = None,
               out_root: Path | None = None, rules_files: Sequence[Path | str] = (), notebook: Path | None = None,
               timeout: int = 600, force: bool = False, executor: str = "process", scheduler: str | None = None,
-              warm: bool = True,
+              warm: bool = True, edition: str = SUBMISSION,
               on_plan: Callable[[int, int], None] | None = None,
               on_result: Callable[[Result], None] | None = None) -> BatchRun:
     """Render every project under ``paths``; see the module docstring for what is skipped and why."""
     from evaltools.index import write_indexes
 
     formats = check_formats(formats)  # a typo in --to is refused before any work
+    check_edition(edition)
     files = batch_files(paths)
     target = Path(out_root) if out_root else default_out_root(files)
     workers = max(1, jobs or os.cpu_count() or 1)
     with outputs_lock(target):
         started = time.perf_counter()
-        todo, results = plan(files, formats, out_root, rules_files, notebook, timeout, force, warm)
+        todo, results = plan(files, formats, out_root, rules_files, notebook, timeout, force, warm, edition)
         planned = time.perf_counter() - started
         if on_plan:
             on_plan(len(todo) + len(results), len(todo))

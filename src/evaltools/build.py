@@ -17,6 +17,7 @@ import nbformat
 from evaltools.errors import RenderError
 from evaltools.execute import Loaded, execute, execute_overview, load, normalize, notebook_for, stderr_of
 from evaltools.export import DEFAULT_FORMATS, check_formats, made_from, write_all
+from evaltools.formats import SUBMISSION, check_edition, file_names
 from evaltools.files import write_atomic
 from evaltools.workspace import absolute, default_notebook, workspace_root
 
@@ -71,7 +72,7 @@ def _refuse_links_out(folder: Path, root: Path) -> None:
 
 def make(project: Loaded, formats: Iterable[str] = DEFAULT_FORMATS, rules_files: Sequence[Path | str] = (),
          notebook: Path | None = None, timeout: int = 600, warm: bool = False,
-         executed: nbformat.NotebookNode | None = None) -> Made:
+         executed: nbformat.NotebookNode | None = None, edition: str = SUBMISSION) -> Made:
     """Parameters → executed notebook → HTML/PDF/Word, in memory; nothing is written.
 
     With ``executed`` (a notebook executed earlier from the same inputs) nothing is executed:
@@ -79,6 +80,7 @@ def make(project: Loaded, formats: Iterable[str] = DEFAULT_FORMATS, rules_files:
     failed notebook when a cell failed).
     """
     formats = check_formats(formats)
+    check_edition(edition)
     timings: dict = {}
     phases: dict[str, float] = {}
     if executed is None:
@@ -87,10 +89,10 @@ def make(project: Loaded, formats: Iterable[str] = DEFAULT_FORMATS, rules_files:
         timings = normalize(executed)
         phases["cells"] = sum(cell["duration"] for cell in timings["cells"])
         phases["kernel"] = time.perf_counter() - started - phases["cells"]  # start or reset, messages
-    contents, warnings = made_from(executed, formats, phases)
+    contents, warnings = made_from(executed, formats, edition, phases)
     warnings = stderr_of(executed) + warnings
     files: dict[str, bytes | str] = {"report.ipynb": nbformat.writes(executed)}
-    files.update({f"report.{kind}": data for kind, data in contents.items()})
+    files.update({name: contents[kind] for kind, name in file_names(contents, edition).items()})
     return Made(files, warnings, timings, {name: round(value, 3) for name, value in phases.items()})
 
 
@@ -112,18 +114,20 @@ def keep_failed(folder: Path, exc: RenderError) -> None:
 
 def run(project_file: Path | str | Loaded, formats: Iterable[str] = DEFAULT_FORMATS, out_root: Path | None = None,
         rules_files: Sequence[Path | str] = (), notebook: Path | None = None, timeout: int = 600,
-        warm: bool = False) -> Outputs:
-    """Parameters → executed notebook → HTML/PDF/Word, for one project (or a department's report).
+        warm: bool = False, edition: str = SUBMISSION) -> Outputs:
+    """Parameters → executed notebook → HTML/PDF/Word, for one project (or a department's report);
+    the PDF and Word in ``edition`` (see :func:`evaltools.formats.file_names`).
 
     Everything is made first and written last, each file atomically, so an interrupted or
     failed run leaves the previous report as it was.
     """
     formats = check_formats(formats)
+    check_edition(edition)
     project = project_file if isinstance(project_file, Loaded) else load(project_file, rules_files)
     folder = output_folder(project, out_root)
     _refuse_links_out(folder, outputs_root(project, out_root))
     try:
-        made = make(project, formats, rules_files, notebook, timeout, warm)
+        made = make(project, formats, rules_files, notebook, timeout, warm, edition=edition)
     except RenderError as exc:
         keep_failed(folder, exc)
         raise

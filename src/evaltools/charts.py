@@ -75,7 +75,13 @@ def _embed(figure: Figure, alt: str, caption: str) -> FigurePart:
 
 
 def _short(text: str, limit: int = 14) -> str:
+    """A name cut to fit an overview chart (its alt text names it whole)."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _wrapped(text: str, width: int = 13) -> str:
+    """A label in lines of ``width`` characters: whole, never cut short."""
+    return "\n".join(text[i:i + width] for i in range(0, len(text), width))
 
 
 def score_chart(card: ScoreCard, rules: Rules, caption: str = "各项得分与分值") -> FigurePart:
@@ -84,11 +90,12 @@ def score_chart(card: ScoreCard, rules: Rules, caption: str = "各项得分与�
 
 
 def score_figure(card: ScoreCard, rules: Rules) -> tuple[Figure, str]:
-    labels = ["预算执行率"] + [f"{row.level2.removesuffix('指标')}：{_short(row.indicator.name)}" for row in card.indicators]
+    labels = ["预算执行率"] + [_wrapped(f"{row.level2.removesuffix('指标')}：{row.indicator.name}")
+                               for row in card.indicators]
     weights = [card.execution.weight] + [row.weight for row in card.indicators]
     scores = [card.execution.score] + [row.score for row in card.indicators]
     with matplotlib.rc_context(_style()):
-        figure = Figure(figsize=(6.4, 0.42 * len(labels) + 0.8))
+        figure = Figure(figsize=(6.4, sum(0.3 + 0.16 * label.count("\n") for label in labels) + 1.0), layout="constrained")
         axes = figure.add_subplot()
         positions = list(range(len(labels)))[::-1]
         axes.barh(positions, [float(w) for w in weights], color=GREY, height=0.6, label="分值")

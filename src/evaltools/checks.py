@@ -511,6 +511,51 @@ def _linked_image(ctx: Context) -> Iterator[Raised]:
 _MALFORMED_NUMBER = re.compile(r"\d+\.\d+\.\d+\s*(?:亿元|万元|元|%|‰)")
 
 
+_STATED_FIGURE = re.compile(r"(\d+(?:\.\d+)?)\s*(分|%|万元|元)")
+
+
+def _computed_figures(ctx: Context) -> set[tuple[Decimal, str]]:
+    """Every score, deduction, rate and sum the report computes, with its unit."""
+    card, figures = ctx.card, set()
+    for row in card.indicators:
+        figures |= {(row.weight, "分"), (row.score, "分"), (row.lost, "分")}
+    figures |= {(card.total, "分"), (card.execution.score, "分"), (ctx.rules.execution.weight, "分")}
+    figures |= {(rate * HUNDRED, "%") for rate in (card.execution.rate, card.funding_rate) if rate is not None}
+    budget = card.execution.budget
+    figures |= {(v, "万元") for v in (budget.initial, budget.annual, budget.executed) if v is not None}
+    amounts = [item.amount for item in ctx.params.spending]
+    figures |= {(v, "元") for v in [*amounts, sum(amounts, Decimal(0))]}
+    return {(ctx.rules.round(value), unit) for value, unit in figures if value is not None}
+
+
+@check("SENTENCE-FIGURE", "warning", "单位自拟的句子所写的得分、扣分、比率或金额与表中计算的不符")
+def _sentence_figures(ctx: Context) -> Iterator[Raised]:
+    """A unit's own sentence in place of a generated one (narrative.sentences) must say what the
+    tables say: each figure it names with 分, %, 万元 or 元 is one the report computes."""
+    sentences = ctx.params.narrative.sentences
+    if not sentences:
+        return
+    computed = _computed_figures(ctx)
+    for name, text in sentences.items():
+        for match in _STATED_FIGURE.finditer(re.sub(r"\{\{[^}]*\}\}", "", text)):
+            value, unit = ctx.rules.round(Decimal(match.group(1))), match.group(2)
+            if (value, unit) not in computed:
+                yield ("narrative", "sentences", name), (
+                    f"“{match.group(0)}”与表中计算的数字不符（总分 {plain_number(ctx.card.total)} 分，"
+                    f"执行率 {percent(ctx.card.execution.rate, ctx.rules)}）；可写 {{{{总分}}}} 等数字名称，由数据填入")
+        if name == "completion" and "全部完成" in text and any(row.met is False for row in ctx.card.indicators):
+            yield ("narrative", "sentences", name), "写“全部完成”，但有指标未达到年度指标值"
+
+
+@check("ATTACHMENT-NOT-ATTACHED", "warning", "附件只写了名称、没有附上文件：报告的附件列表不列出它")
+def _attachment_not_attached(ctx: Context) -> Iterator[Raised]:
+    form = ctx.params.project.fund_type.form_title
+    for i, attachment in enumerate(ctx.params.narrative.attachments):
+        if isinstance(attachment, str) and not attachment.endswith(form):  # the 自评表 is always attached
+            yield ("narrative", "attachments", i), (
+                f"“{attachment}”没有附上文件，十、附件中不列出；要附上，请写作 {{title: …, file: 文件.md 或 .pdf}}")
+
+
 @check("MALFORMED-NUMBER", "error", "文字中的金额或比率写法有误（如 106.62.00万元）")
 def _malformed_number(ctx: Context) -> Iterator[Raised]:
     for loc, text in texts(ctx.params):

@@ -211,7 +211,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     for file in files:
         try:
             outputs = run(file, _formats(args.to), out_root, args.rules,
-                          Path(args.notebook) if args.notebook else None, args.timeout)
+                          Path(args.notebook) if args.notebook else None, args.timeout, edition=args.edition)
         except ParamsError as exc:
             failed += 1
             _print_problems(exc)
@@ -239,7 +239,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     failed = 0
     for path in args.notebooks:
         try:
-            written = render_file(path, _formats(args.to))
+            written = render_file(path, _formats(args.to), args.edition)
         except RenderError as exc:
             failed += 1
             err.print(f"[red]失败[/red] {exc}", soft_wrap=True)
@@ -332,7 +332,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
         batch = run_batch(args.paths, _formats(args.to), jobs=args.jobs, out_root=out_root,
                           rules_files=args.rules, notebook=Path(args.notebook) if args.notebook else None,
                           timeout=args.timeout, force=args.force, executor=args.executor, scheduler=args.scheduler,
-                          warm=args.warm_kernels, on_plan=progress.plan, on_result=progress.result)
+                          warm=args.warm_kernels, edition=args.edition, on_plan=progress.plan,
+                          on_result=progress.result)
     except LockedError as exc:
         err.print(f"[red]拒绝[/red] {exc}")
         return 1
@@ -501,6 +502,12 @@ def cmd_lab(args: argparse.Namespace) -> int:
     return subprocess.call(command, env=env)
 
 
+def edition_option(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--edition", choices=("submission", "review"), default="submission",
+                     help="PDF/Word 的版本：submission（提交版，默认：report.pdf、report.docx，不含审核提示和来源说明）"
+                          "或 review（审阅版：report.review.pdf、report.review.docx）；HTML 总是审阅版")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="evaltools", description="预算绩效自评：校验参数、按规则评分、生成报告。",
@@ -526,6 +533,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_cmd = commands.add_parser("run", help="执行报告笔记本（papermill），输出 HTML 与 PDF")
     run_cmd.add_argument("paths", nargs="+", metavar="PATH", help="参数文件或文件夹")
     run_cmd.add_argument("--to", default="html,pdf", help="输出格式，逗号分隔：html,pdf,docx（默认 html,pdf）")
+    edition_option(run_cmd)
     run_cmd.add_argument("--out", metavar="DIR", help="输出根目录（默认：工作区的 outputs/）")
     run_cmd.add_argument("--rules", action="append", default=[], metavar="FILE", help="额外的评分规则文件")
     run_cmd.add_argument("--notebook", metavar="IPYNB", help="另用一个报告笔记本（默认 notebooks/project_self_evaluation.ipynb）")
@@ -536,6 +544,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch_cmd.add_argument("paths", nargs="+", metavar="PATH", help="年度或部门文件夹（如 params/2024），或参数文件")
     batch_cmd.add_argument("--jobs", "-j", type=int, default=None, help="并行的工作进程数（默认：CPU 核数）")
     batch_cmd.add_argument("--to", default="html,pdf", help="输出格式，逗号分隔：html,pdf,docx")
+    edition_option(batch_cmd)
     batch_cmd.add_argument("--force", action="store_true", help="忽略记录的内容指纹，全部重新生成")
     batch_cmd.add_argument("--out", metavar="DIR", help="输出根目录（默认：工作区的 outputs/）")
     batch_cmd.add_argument("--rules", action="append", default=[], metavar="FILE", help="额外的评分规则文件")
@@ -595,6 +604,7 @@ def build_parser() -> argparse.ArgumentParser:
     render_cmd = commands.add_parser("render", help="把已执行的笔记本重新渲染为 HTML/PDF/Word，不再执行")
     render_cmd.add_argument("notebooks", nargs="+", metavar="EXECUTED.ipynb")
     render_cmd.add_argument("--to", default="html,pdf", help="输出格式，逗号分隔：html,pdf,docx（默认 html,pdf）")
+    edition_option(render_cmd)
     render_cmd.set_defaults(run=cmd_render)
     debug_help = "出错时显示完整的 traceback（供报告问题）"
     parser.add_argument("--debug", action="store_true", help=debug_help)

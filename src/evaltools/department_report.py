@@ -33,7 +33,7 @@ from evaltools.project_report import chapter, signatures, subsection
 from evaltools.rollup import LoadedDepartment, load_department
 from evaltools.tables import (
     DASH,
-    FORM_COLUMNS,
+    FORM_TOP_COLUMNS,
     findings_box,
     form_caption,
     form_signature,
@@ -340,7 +340,7 @@ class DepartmentReport:
             *funds_block("年度预算申请（万元）", lines, card if funds else None, rules, columns),
             *goal_rows(Markdown(goals.expected) if goals and goals.expected else DASH,
                        Markdown(goals.achieved) if goals and goals.achieved else DASH, columns),
-            colgroup=FORM_COLUMNS[columns], cls="grid form",
+            colgroup=FORM_TOP_COLUMNS[columns], cls="grid form",
         )
         unit = p_.unit
         return section(form_caption("州级预算部门整体支出绩效自评表", self.year), top,

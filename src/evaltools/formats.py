@@ -1,4 +1,5 @@
-"""The formats a report is made in, and the check of a list of them asked for.
+"""The formats and editions a report is made in, the files they are written to, and the checks
+of what is asked for.
 
 Apart from ``export`` (which loads nbconvert and the exporters) so that a batch refuses a
 typo in ``--to`` before any work, without loading them to plan.
@@ -12,6 +13,10 @@ from evaltools.errors import RenderError
 
 FORMATS = ("html", "pdf", "docx")
 DEFAULT_FORMATS = ("html", "pdf")
+# The review edition keeps the 审核提示 and the provenance; the submission edition (what a unit
+# hands in) leaves them out.
+REVIEW_EDITION, SUBMISSION = "review", "submission"
+EDITIONS = (REVIEW_EDITION, SUBMISSION)
 
 
 def check_formats(formats: Iterable[str]) -> list[str]:
@@ -20,3 +25,17 @@ def check_formats(formats: Iterable[str]) -> list[str]:
     if unknown:
         raise RenderError(f"不支持的格式：{', '.join(unknown)}（可选：{', '.join(FORMATS)}）")
     return formats
+
+
+def check_edition(edition: str) -> str:
+    if edition not in EDITIONS:
+        raise RenderError(f"不支持的版本：{edition}（可选：{'、'.join(EDITIONS)}）")
+    return edition
+
+
+def file_names(formats: Iterable[str], edition: str = SUBMISSION, name: str = "report") -> dict[str, str]:
+    """Where each format is written: report.html (always the review edition, for reviewers),
+    report.pdf and report.docx (the submission edition), or report.review.pdf and
+    report.review.docx when the review edition of those is asked for."""
+    infix = ".review" if edition == REVIEW_EDITION else ""
+    return {kind: f"{name}{'' if kind == 'html' else infix}.{kind}" for kind in formats}

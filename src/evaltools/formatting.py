@@ -22,41 +22,56 @@ def rounded(value: Decimal, places: int) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
-def _fixed(value: Decimal, places: int) -> str:
-    return f"{rounded(value, places):f}"
+def shown(value: Decimal, places: tuple[int, int]) -> str:
+    """``value`` rounded to the most places, trailing zeros dropped down to the fewest:
+    (0, 2) shows 96.00 as "96" and 95.50 as "95.5"; (2, 2) always shows two decimals."""
+    fewest, most = places
+    text = f"{rounded(value, most):f}"
+    if most > fewest and "." in text:
+        whole, decimals = text.split(".")
+        decimals = decimals.rstrip("0").ljust(fewest, "0")
+        text = f"{whole}.{decimals}" if decimals else whole
+    return text
+
 
 
 def money(value: Decimal | None, rules: Rules) -> str:
     """万元 or 元 as the forms print them: 106.62, 1066200.00; "—" when unknown."""
-    return DASH if value is None else _fixed(value, rules.display.money)
+    return DASH if value is None else shown(value, rules.display.money)
 
 
 def score(value: Decimal | None, rules: Rules) -> str:
-    """A score or 总分: 96.00."""
-    return DASH if value is None else _fixed(value, rules.display.score)
+    """A score or 总分: 96 (at the default "0-2"), 95.5."""
+    return DASH if value is None else shown(value, rules.display.score)
 
 
 def percent(rate: Decimal | None, rules: Rules) -> str:
-    """A rate (a fraction) in percent: 1 → "100.00%"; "—" when there is none."""
-    return DASH if rate is None else f"{_fixed(rate * HUNDRED, rules.display.rate)}%"
+    """A rate (a fraction) in percent: 1 → "100%", 0.995 → "99.5%"; "—" when there is none."""
+    return DASH if rate is None else f"{shown(rate * HUNDRED, rules.display.rate)}%"
 
 
 def share(part: Decimal, whole: Decimal, rules: Rules) -> str:
     """``part`` as a percentage of ``whole`` (the 占比 of a spending item); "—" of nothing."""
-    return f"{_fixed(part / whole * HUNDRED, rules.display.share)}%" if whole else DASH
+    return f"{shown(part / whole * HUNDRED, rules.display.share)}%" if whole else DASH
 
 
 def share_value(part: Decimal, whole: Decimal, rules: Rules) -> Decimal:
-    """The share as a number, rounded as :func:`share` shows it (for charts' labels)."""
-    return rounded(part / whole * HUNDRED, rules.display.share) if whole else Decimal(0)
+    """The share as a number, rounded as :func:`share` shows it (for charts' bars)."""
+    return rounded(part / whole * HUNDRED, rules.display.share[1]) if whole else Decimal(0)
 
 
 def excel_format(kind: str, rules: Rules) -> str:
-    """The number format of a kind of quantity: "0.00", or "0.00%" for rates."""
-    places = {"money": rules.display.money, "score": rules.display.score, "rate": rules.display.rate,
-              "weight": rules.display.score}[kind]
-    digits = "0." + "0" * places if places else "0"
-    return digits + "%" if kind == "rate" else digits
+    """The number format of a kind of quantity: "0.00", or "0.00%" for rates.
+
+    Excel has no format that drops trailing zeros, so a precision of "0-2" becomes General for
+    scores (their values are already rounded to the computing precision) and, for rates, "100%"
+    for a whole 100 % and the most places otherwise."""
+    fewest, most = {"money": rules.display.money, "score": rules.display.score, "rate": rules.display.rate,
+                    "weight": rules.display.score}[kind]
+    digits = "0." + "0" * most if most else "0"
+    if kind == "rate":
+        return f"[=1]0%;{digits}%" if fewest < most else digits + "%"
+    return "General" if fewest < most else digits
 
 
 def grade_floor(rules: Rules) -> Decimal:

@@ -202,6 +202,31 @@ class FundType(StrEnum):
         return self in (FundType.GOVERNMENT_FUND, FundType.SOCIAL_INSURANCE)
 
 
+def _places(value: Any) -> Any:
+    """2 (always two decimals) or "0-2" (up to two, trailing zeros dropped down to none)."""
+    low = high = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        low = high = value
+    elif isinstance(value, str) and (match := re.fullmatch(r"\s*(\d)\s*(?:[-~～]\s*(\d)\s*)?", value)):
+        low = int(match.group(1))
+        high = int(match.group(2)) if match.group(2) else low
+    elif isinstance(value, tuple | list) and len(value) == 2:
+        low, high = value
+    if low is not None and high is not None and 0 <= low <= high <= 6:
+        return (low, high)
+    raise ValueError("应为小数位数，如 2（总是两位）或 0-2（至多两位，末尾的 0 不显示）")
+
+
+def _places_text(places: tuple[int, int]) -> int | str:
+    low, high = places
+    return low if low == high else f"{low}-{high}"
+
+
+# (fewest, most) decimal places: a number is rounded to the most, then trailing zeros are dropped
+# down to the fewest; 96.00 at "0-2" shows as 96, 95.50 as 95.5.
+Places = Annotated[tuple[int, int], BeforeValidator(_places), PlainSerializer(_places_text)]
+
+
 class Period(Params):
     start: DateLike = Field(title="开始")
     end: DateLike = Field(title="结束")
@@ -398,6 +423,19 @@ class Summary(Params):
     suggestions: str | None = Field(None, title="有关建议")
 
 
+# The generated sentences a unit may replace with its own (the macros of templates/wording/project.j2).
+Sentence = Literal["verdict", "grade_note", "spending", "spending_total", "execution", "completion", "conclusion"]
+
+
+class Attachment(Params):
+    """A document attached to the report (十、附件): Markdown text, or a PDF appended as it is.
+
+    ``file`` is relative to the parameter file that names it and must stay inside the workspace."""
+
+    title: str = Field(title="附件名称", min_length=1)
+    file: str = Field(title="附件文件（.md 或 .pdf）", pattern=r"(?i)\.(md|markdown|pdf)$")
+
+
 class Narrative(Params):
     """The sections of the report's body (一、项目概况 … 九、其他需要说明的问题), as Markdown."""
 
@@ -418,7 +456,8 @@ class Narrative(Params):
     suggestions: str | None = Field(None, title="有关建议")
     application: str | None = Field(None, title="绩效自评结果拟应用和公开情况")
     other: str | None = Field(None, title="其他需要说明的问题")
-    attachments: list[str] = Field(default_factory=list, title="附件")
+    attachments: list[Attachment | str] = Field(default_factory=list, title="附件")
+    sentences: dict[Sentence, str] = Field(default_factory=dict, title="单位自拟的句子（代替程序生成的句子）")
 
 
 class Declared(Params):
@@ -428,6 +467,19 @@ class Declared(Params):
     execution_score: Points = Field(None, title="执行率得分")
     total_score: Points = Field(None, title="总分")
     grade: Annotated[str | None, BeforeValidator(_blank_to_none)] = Field(None, title="等级")
+
+
+DisplayKind = Literal["money", "score", "rate", "share"]
+
+
+class ReportOptions(Params):
+    """How the report is made: shown precisions, and the material the seed's form does not have."""
+
+    display: dict[DisplayKind, Places] = Field(default_factory=dict, title="显示的小数位数（覆盖规则的 display）")
+    spending_table: bool = Field(False, title="二（二）列出支出明细及占比表")
+    spending_chart: bool = Field(False, title="二（二）附支出构成图")
+    score_chart: bool = Field(False, title="五、附得分图")
+    deductions: bool = Field(False, title="四（三）逐项写出扣分（扣X分）")
 
 
 class ProjectParams(Params):
@@ -444,6 +496,7 @@ class ProjectParams(Params):
     summary: Summary = Field(default_factory=Summary, title="基本情况表")
     narrative: Narrative = Field(default_factory=Narrative, title="报告正文")
     declared: Declared = Field(default_factory=Declared, title="表中所填数字")
+    options: ReportOptions = Field(default_factory=ReportOptions, title="报告选项")
 
     @property
     def form_only(self) -> bool:

@@ -15,11 +15,29 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from evaltools import __version__, formatting, history, wording
+from evaltools import __version__, formatting, history, typography, wording
 from evaltools.charts import score_chart, spending_chart
 from evaltools.checks import Finding, check_project
-from evaltools.model import ProjectParams
-from evaltools.parts import REVIEW, Fields, ItemList, Markdown, Section, Signature, SignOff, group, h, p, section, table, td, th, tr
+from evaltools.model import Attachment, ProjectParams
+from evaltools.parts import (
+    REVIEW,
+    AttachedPdf,
+    Fields,
+    ItemList,
+    Markdown,
+    Section,
+    Signature,
+    SignOff,
+    Typography,
+    group,
+    h,
+    p,
+    section,
+    table,
+    td,
+    th,
+    tr,
+)
 from evaltools.placeholders import figures, fill, placeholders
 from evaltools.rules import Rules
 from evaltools.scoring import ScoreCard, score
@@ -60,15 +78,18 @@ def subsection(number: int, title: str, *content: object) -> Section:
     return section(h(3, f"（{chinese_number(number)}）{title}"), *content)
 
 
+BLANK_DATE = "年\u3000月\u3000日"
+
+
 def signatures(blocks: Sequence[tuple[str, Any]]) -> SignOff:
     """Sign-off blocks: a label, who signed (or an opinion) and when; blank lines to sign on paper."""
     out = []
     for label, signature in blocks:
         if isinstance(signature, str):
-            out.append(Signature(label, signature, "年\u3000月\u3000日"))
+            out.append(Signature(label, signature, BLANK_DATE))
             continue
         name = signature.name if signature and signature.name else ""
-        date = str(signature.date) if signature and signature.date else "年\u3000月\u3000日"
+        date = str(signature.date) if signature and signature.date else BLANK_DATE
         out.append(Signature(label, name, date))
     return SignOff(out)
 
@@ -122,6 +143,15 @@ class ProjectReport:
     def _score(self, value: Decimal) -> str:
         return formatting.score(value, self.rules)
 
+    def sentence(self, name: str, *args: Any, style: str | None = None) -> Section | Markdown:
+        """The generated sentence ``name`` (a macro of project.j2), or the unit's own in its place
+        (``narrative.sentences.<name>``, Markdown with {{figures}}; ``evaltools check`` compares
+        its figures with the computed ones)."""
+        own = self.params.narrative.sentences.get(name)
+        if own is not None:
+            return self.text(own) or group()
+        return wording.paragraph("project", name, *args, style=style)
+
     # --- the parts -----------------------------------------------------------------------------------
 
     def cover(self) -> Section:
@@ -131,7 +161,7 @@ class ProjectReport:
                 ("单位名称（盖章）", p_.implementer), ("报告时间", str(e.report_date or ""))]
         if e.report_number:  # some provinces number their reports
             rows.insert(0, ("报告编号", e.report_number))
-        return section(p(p_.implementer, cls="cover-unit"),
+        return section(Typography(self.rules.fonts), p(p_.implementer, cls="cover-unit"),
                        h(1, wording.text("project", "cover_title", self.params.year, self.fund), cls="cover-title"),
                        Fields(rows), cls="cover")
 
@@ -148,22 +178,29 @@ class ProjectReport:
             ("社会效益分析", self.text(s.social)), ("项目组织管理情况", self.text(s.organization)),
             ("项目财务管理情况", self.text(s.finance)), ("总结经验及存在问题分析", self.text(s.lessons)),
         ]
-        conclusion = [wording.paragraph("project", "verdict", self._score(self.card.total), self.card.grade),
-                      wording.paragraph("project", "grade_note", self.rules.grade_note(), style="note")]
+        conclusion = [self.sentence("verdict", self._score(self.card.total), self.card.grade),
+                      self.sentence("grade_note", self.rules.grade_note(), style="note")]
         return section(h(2, "项目基本情况", cls="table-title"), basic_information(self.params, self.rules),
                        labelled_rows([("基本情况", self.text(s.background)),
                                       ("项目绩效目标", self.text(self.params.goals.expected)),
-                                      *execution_rows,
+                                      ("项目执行情况", execution_rows),
                                       ("自评结论", conclusion), ("有关建议", self.text(s.suggestions))]),
                        h(3, "评价人员"), team(self.params), self.signoff(), cls="first-page")
 
-    def signoff(self) -> SignOff:
+    def signoff(self) -> Section:
+        """The form's sign-off: evaluation team, unit, 主管部门, then the 财政部门's own block."""
         signoff = self.params.evaluation.signoff
-        return signatures([
+        unit = signatures([
             ("评价组组长（签字）", signoff.team_leader), ("项目实施单位负责人（签字）", signoff.unit_head),
-            ("项目实施单位（盖章）", None), ("主管部门负责人（签字）", signoff.department_head),
-            ("主管部门（盖章）", None), ("财政部门归口业务科室负责人（签字）", signoff.finance_office),
+            ("项目实施单位名称（盖章）", None), ("主管部门负责人（签字）", signoff.department_head),
+            ("主管部门（盖章）", None),
         ])
+        office = signoff.finance_office
+        finance = SignOff([Signature("财政部门归口业务科室意见"),
+                           Signature("财政部门归口业务科室负责人（签字）", office.name or "" if office else ""),
+                           Signature("财政部门归口业务科室（盖章）", "",
+                                     str(office.date) if office and office.date else BLANK_DATE)], "single")
+        return section(unit, finance, cls="signoff-page", element="div")
 
     def overview(self) -> Section:
         n = self.params.narrative
@@ -179,17 +216,18 @@ class ProjectReport:
         """项目资金实际支出X元，其中：…: generated from the spending items, never typed."""
         items = self.params.spending
         if not items:
-            return wording.paragraph("project", "spending_total", self._figures()["全年执行数"])
+            return self.sentence("spending_total", self._figures()["全年执行数"])
         total = sum((item.amount for item in items), Decimal(0))
         money = [{"name": item.item, "amount": formatting.money(item.amount, self.rules)} for item in items]
-        return wording.paragraph("project", "spending", money, formatting.money(total, self.rules))
+        return self.sentence("spending", money, formatting.money(total, self.rules))
 
     def funds(self) -> Section:
-        n = self.params.narrative
+        n, options = self.params.narrative, self.params.options
         usage: list[object] = [self.spending_sentence()]
-        if self.params.spending:
-            usage += [spending(self.params, self.rules),
-                      spending_chart(self.params, self.rules, wording.text("project", "spending_chart_caption"))]
+        if self.params.spending and options.spending_table:
+            usage.append(spending(self.params, self.rules))
+        if self.params.spending and options.spending_chart:
+            usage.append(spending_chart(self.params, self.rules, wording.text("project", "spending_chart_caption")))
         return chapter(2, "项目资金使用及管理情况",
                        subsection(1, "项目资金安排落实、总投入等情况", self.text(n.arrangement)),
                        subsection(2, "项目资金实际使用情况", *usage),
@@ -203,7 +241,7 @@ class ProjectReport:
 
     def execution_sentence(self) -> Section:
         values = self._figures()
-        return wording.paragraph("project", "execution", self.params.year, values["全年预算数"], values["全年执行数"],
+        return self.sentence("execution", self.params.year, values["全年预算数"], values["全年执行数"],
                                  values["预算执行率"], self._score(self.card.execution.score),
                                  plain_number(self.rules.execution.weight))
 
@@ -223,18 +261,20 @@ class ProjectReport:
 
     def completion_sentence(self) -> Section:
         missed = [row.indicator.name for row in self.card.indicators if row.met is False]
-        lost = [{"name": row.indicator.name, "lost": f"{row.lost.normalize():f}"}
-                for row in self.card.indicators if row.lost > 0]
-        return wording.paragraph("project", "completion", missed, lost)
+        lost = [{"name": row.indicator.name, "lost": self._score(row.lost)}
+                for row in self.card.indicators if row.lost > 0] if self.params.options.deductions else []
+        return self.sentence("completion", missed, lost)
 
     def conclusion(self) -> Section:
         n = self.params.narrative
         total, grade = self._score(self.card.total), self.card.grade
         content: list[object] = [self.text(n.conclusion)]
         if "总分" not in placeholders(n.conclusion or ""):
-            content.append(wording.paragraph("project", "conclusion", total, grade))
+            content.append(self.sentence("conclusion", total, grade))
         content.append(self.last_year())
-        content.append(score_chart(self.card, self.rules, wording.text("project", "score_chart_caption", total, grade)))
+        if self.params.options.score_chart:
+            content.append(score_chart(self.card, self.rules,
+                                       wording.text("project", "score_chart_caption", total, grade)))
         return chapter(5, "综合评价情况及评价结论", *content)
 
     def last_year(self) -> Section | None:
@@ -255,20 +295,50 @@ class ProjectReport:
                        subsection(1, "主要经验做法", self.text(n.experience)),
                        subsection(2, "存在的主要问题及原因分析", self.text(n.problems)))
 
-    def closing(self) -> Section:
-        """七 有关建议, 八 结果应用, 九 其他, 十 附件."""
-        n = self.params.narrative
+    def attached(self) -> list[tuple[str, Attachment | None, Path | None]]:
+        """What is attached, in the order it follows the report: the documents given as Markdown,
+        the 自评表, then PDFs (appended as they are). Names without a file are not attached (and
+        ``evaltools check`` says so)."""
         project = self.params.project
-        attachments = n.attachments or [wording.text("project", "attachment", project.name, project.fund_type.form_title)]
+        files = self.project.attachments
+        given = [(i, a) for i, a in enumerate(self.params.narrative.attachments) if not isinstance(a, str)]
+        text = [(a.title, a, files[i]) for i, a in given if files[i].suffix.lower() != ".pdf"]
+        pdfs = [(a.title, a, files[i]) for i, a in given if files[i].suffix.lower() == ".pdf"]
+        form = wording.text("project", "attachment", project.name, project.fund_type.form_title)
+        return [*text, (form, None, None), *pdfs]
+
+    def closing(self) -> Section:
+        """七 有关建议, 八 结果应用, 九 其他, 十 附件 (only what is attached)."""
+        n = self.params.narrative
+        listed = [[wording.text("project", "attachment_line", number, title)]
+                  for number, (title, _, _) in enumerate(self.attached(), 1)]
         return group(
             chapter(7, "有关建议", self.text(n.suggestions)),
             chapter(8, "绩效自评结果拟应用和公开情况", self.text(n.application)),
             chapter(9, "其他需要说明的问题", self.text(n.other or "无")),
-            chapter(10, "附件", ItemList([[a] for a in attachments], ordered=True, style="attachments")),
+            chapter(10, "附件", ItemList(listed, style="attachments")),
         )
 
+    def attachments(self, kind: str) -> Section:
+        """The attached documents of one kind ("text": before the 自评表, "pdf": after it)."""
+        out = []
+        for number, (title, attachment, path) in enumerate(self.attached(), 1):
+            if attachment is None or (path.suffix.lower() == ".pdf") != (kind == "pdf"):
+                continue
+            label = p(wording.text("project", "attachment_label", number), cls="attachment-label")
+            if kind == "pdf":
+                note = wording.text("project", "attached_pdf", number, title, path.name)
+                out.append(section(label, AttachedPdf(title, path.read_bytes(), note), cls="attachment"))
+            else:
+                out.append(section(label, h(2, title, cls="attachment-title"),
+                                   Markdown(fill(path.read_text(encoding="utf-8"), self._figures())),
+                                   cls="attachment"))
+        return group(*out)
+
     def form(self) -> Section:
-        return section(self_evaluation_form(self.params, self.card, self.rules), cls="attachment")
+        number = next(i for i, (_, a, _) in enumerate(self.attached(), 1) if a is None)
+        return section(p(wording.text("project", "attachment_label", number), cls="attachment-label"),
+                       self_evaluation_form(self.params, self.card, self.rules), cls="attachment form-page")
 
     def provenance(self) -> Section:
         """Which data, rules and code made this report: enough to make it again."""
@@ -279,6 +349,7 @@ class ProjectReport:
                  f"规则 {rules}（{self.rules.fingerprint}）"]
         if self.notebook_fingerprint:
             parts.append(f"笔记本 notebooks/{NOTEBOOK}（{self.notebook_fingerprint}）")
+        parts.append(f"字体 {typography.fonts_line(self.rules.fonts)}")
         return section(wording.paragraph("project", "provenance", parts), cls="provenance", element="footer",
                        audience=REVIEW)
 

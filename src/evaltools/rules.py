@@ -8,14 +8,15 @@ so a 财政局 with its own practice (湘西州 calls the third band 较差) cha
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from evaltools.model import Params
+from evaltools.model import Params, Places
 from evaltools.yamlio import deep_merge, fingerprint, read_yaml, validate
 from evaltools.targets import Operator, plain_number
 
@@ -53,12 +54,22 @@ class Redistribution(Params):
 
 
 class Display(Params):
-    """Decimal places each kind of quantity is shown with (computing uses ``Rules.decimals``)."""
+    """Decimal places each kind of quantity is shown with (computing uses ``Rules.decimals``).
 
-    money: int = Field(2, ge=0, le=6)
-    score: int = Field(2, ge=0, le=6)
-    rate: int = Field(2, ge=0, le=6)
-    share: int = Field(2, ge=0, le=6)
+    The defaults are the official forms' way: scores and rates as "96", "15", "100%" (up to two
+    decimals when they have them), money always with two (106.62, 1066200.00)."""
+
+    money: Places = (2, 2)
+    score: Places = (0, 2)
+    rate: Places = (0, 2)
+    share: Places = (2, 2)
+
+    def override(self, changes: Mapping[str, Any] | None) -> Display:
+        """These precisions with some kinds changed (a parameter file's ``report.display``)."""
+        return Display.model_validate({**self.model_dump(), **(changes or {})}) if changes else self
+
+
+FontRole = Literal["body", "heading1", "heading2", "title"]
 
 
 class Rules(Params):
@@ -75,6 +86,7 @@ class Rules(Params):
     indicator_total: Decimal | None = Field(None, ge=0)
     decimals: int = Field(2, ge=0, le=6)
     display: Display = Field(default_factory=Display)
+    fonts: dict[FontRole, list[str]] = Field(default_factory=dict)  # fonts put first in a role's stack
     evaluation_years_after: tuple[int, int] = (1, 1)
     files: tuple[str, ...] = Field((), exclude=True)
     fingerprint: str = Field("", exclude=True)

@@ -31,6 +31,12 @@ def _level_heading(level: str, card: ScoreCard) -> str:
     return f"{level}（{plain_number(weight)}分）"
 
 
+def lines(*segments: str) -> list[Span]:
+    """A heading set in lines where the form breaks it ("年度/指标值"), not wherever a narrow column
+    would; its text is still the whole word ("年度指标值") for Word, Excel and search."""
+    return [Span(s, style="line") for s in segments] if len(segments) > 1 else list(segments)
+
+
 def amount(value: Decimal | None, rules: Rules, name: str | None = None, empty: str = "") -> Any:
     """A money cell: the text as the form prints it, the exact number behind it."""
     return td(formatting.money(value, rules) if value is not None else empty, cls="num", value=value, kind="money",
@@ -39,9 +45,12 @@ def amount(value: Decimal | None, rules: Rules, name: str | None = None, empty: 
 
 # --- the 自评表 ------------------------------------------------------------------------------------
 
-# Percent of the page width: label, 一级, 二级, 三级, 指标值, 实际完成值, 分值, 得分[, 偏差原因]. The
-# 项目资金 rows reuse the same columns: 执行率 sits under 得分, its 得分 under the last column.
-FORM_COLUMNS = {9: (8, 8, 8, 15, 9, 20, 7, 11, 14), 8: (9, 9, 9, 18, 10, 25, 8, 12)}
+# Percent of the page width, as the official form has them. 绩效指标: label, 一级, 二级, 三级, 指标值,
+# 实际完成值, 分值, 得分[, 偏差原因]. The rows above (名称, 主管部门, 项目资金, 年度总体目标) have
+# columns of their own: label, two under the blank, then 年初预算数, 全年预算数, 全年执行数 alike,
+# 分值, 执行率, 得分 (a 9-column form); the 8-column form has one under the blank.
+FORM_COLUMNS = {9: (6, 6, 6, 16, 8, 29, 6, 6, 17), 8: (6, 7, 7, 20, 9, 39, 6, 6)}
+FORM_TOP_COLUMNS = {9: (14, 7, 7, 12, 12, 12, 9, 13, 14), 8: (14, 10, 13, 13, 13, 10, 13, 14)}
 FundsLine = tuple[str, BudgetRow | None, bool]  # label, amounts (None: a heading row), is the total row
 BUDGET_KEYS = ("initial", "annual", "executed")
 
@@ -111,7 +120,11 @@ def _indicator_rows(card: ScoreCard, rules: Rules, lead: Any, deviation: bool) -
                 if j == 0:
                     cells.append(td(category, rowspan=len(category_rows)))
                 cells += _indicator_cells(row, rules, deviation)
-                rows.append(tr(*cells, cls="indicator" + (" lost" if row.lost > 0 else ""), key=f"indicator.{row.index}"))
+                # A page may break only between 一级指标: each row but a level's last keeps with the next.
+                last_in_level = category == level_rows[-1].level2 and j == len(category_rows) - 1
+                style = " ".join(filter(None, ("indicator", "lost" if row.lost > 0 else None,
+                                               None if last_in_level else "keep-next")))
+                rows.append(tr(*cells, cls=style, key=f"indicator.{row.index}"))
     return rows
 
 
@@ -119,8 +132,9 @@ def indicator_table(card: ScoreCard | None, rules: Rules, deviation: bool) -> Ta
     """绩效指标 block with 总分 and 等级. Its column headings are a header row, repeated when the
     table runs onto another page; the 绩效指标 label heads the first column."""
     columns = 9 if deviation else 8
-    headings = ["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分"]
-    header = tr(th("绩效指标", cls="label"), *(th(t) for t in headings + (["偏差原因分析及改进措施"] if deviation else [])))
+    headings = [("一级", "指标"), ("二级", "指标"), ("三级指标",), ("年度", "指标值"), ("实际", "完成值"), ("分值",), ("得分",)]
+    headings += [("偏差原因", "分析及", "改进措施")] if deviation else []
+    header = tr(th(lines("绩效", "指标"), cls="label"), *(th(lines(*t)) for t in headings))
     if card is None or not card.indicators:
         body = [tr(td("", cls="label continued"), td("未填写绩效指标", colspan=columns - 1, cls="center"))]
         total, grade, value = DASH, DASH, None
@@ -169,7 +183,7 @@ def self_evaluation_form(params: ProjectParams, card: ScoreCard, rules: Rules, d
                                          *((label, row, False) for label, row in budget.lines())],
                       card, rules, columns),
         *goal_rows(markdown(params.goals.expected), markdown(params.goals.achieved), columns),
-        colgroup=FORM_COLUMNS[columns], cls="grid form",
+        colgroup=FORM_TOP_COLUMNS[columns], cls="grid form",
     )
     form = params.evaluation.form
     return section(form_caption(f"{project.department}{fund.form_title}", params.year), top,
@@ -210,9 +224,23 @@ def basic_information(params: ProjectParams, rules: Rules) -> Table:
 
 
 def labelled_rows(rows: Sequence[tuple[str, Any]]) -> Table:
-    """A two-column table of a label and a block of text, one row each (the narrative cells)."""
-    return table(*(tr(td(label, cls="label"), td(content, cls="text")) for label, content in rows),
-                 colgroup=(18, 82), cls="grid narrative")
+    """A table of a label and a block of text, one row each (the narrative cells). A row whose
+    content is a list of (label, content) is a group: its label merged down the left of its rows
+    (项目执行情况 over 项目完成情况, 资金投入情况 …), as on the form."""
+    grouped = any(_is_group(content) for _, content in rows)
+    out = []
+    for label, content in rows:
+        if not _is_group(content):
+            out.append(tr(td(label, cls="label", colspan=2 if grouped else 1), td(content, cls="text")))
+            continue
+        for i, (sub, text) in enumerate(content):
+            lead = [td(label, cls="label", rowspan=len(content))] if i == 0 else []
+            out.append(tr(*lead, td(sub, cls="label"), td(text, cls="text")))
+    return table(*out, colgroup=(9, 14, 77) if grouped else (18, 82), cls="grid narrative")
+
+
+def _is_group(content: Any) -> bool:
+    return isinstance(content, list) and bool(content) and all(isinstance(c, tuple) for c in content)
 
 
 def team(params: ProjectParams) -> Table:

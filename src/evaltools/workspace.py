@@ -117,6 +117,32 @@ def rules_files_for(project_file: Path) -> list[Path]:
     return list(reversed(chain))
 
 
+def attachment_files(params: ProjectParams, sources: Sequence[tuple[YamlFile, Loc]]) -> dict[int, Path]:
+    """Each attached document's file, relative to the parameter file that names it; it must
+    exist and lie inside the workspace (a report never reads from elsewhere)."""
+    found, problems = {}, []
+    files = [source for source in sources if source[0].path.is_file()] or sources  # not the notebook's overrides
+    for i, attachment in enumerate(params.narrative.attachments):
+        if isinstance(attachment, str):
+            continue
+        loc = ("narrative", "attachments", i, "file")
+        yaml_file, prefix = locate(files, loc)
+        path = (yaml_file.path.parent / attachment.file).resolve()
+        root = workspace_root(yaml_file.path)
+        if not path.is_relative_to(root.resolve()):
+            message = f"附件文件 {attachment.file} 不在工作区 {root} 之内"
+        elif not path.is_file():
+            message = f"附件文件 {attachment.file} 不存在（相对于 {yaml_file.path.name} 所在文件夹）"
+        else:
+            found[i] = path
+            continue
+        problems.append(Problem(yaml_file.path, yaml_file.line_of(prefix + loc), "narrative.attachments"
+                                f"[{i}].file", message))
+    if problems:
+        raise ParamsError(problems)
+    return found
+
+
 def absolute(path: Path | str) -> Path:
     """``path`` made absolute without following links: where the user points, not where a
     symbolic link leads (a project file linked in from another workspace belongs to this one)."""
@@ -186,8 +212,14 @@ class LoadedProject:
 
     @property
     def fingerprint(self) -> str:
-        """Hash of the merged parameters: the data this project's report is made from."""
-        return fingerprint(self.data)
+        """Hash of the merged parameters and of the files they attach: what the report is made from."""
+        attached = {str(i): hashlib.sha256(path.read_bytes()).hexdigest() for i, path in self.attachments.items()}
+        return fingerprint({**self.data, "<attached>": attached} if attached else self.data)
+
+    @property
+    def attachments(self) -> dict[int, Path]:
+        """The attached documents' files by their place in ``narrative.attachments``."""
+        return attachment_files(self.params, self.sources)
 
 
 def department_defaults(folder: Path) -> tuple[YamlFile, dict[str, Any]] | None:
@@ -227,6 +259,9 @@ def load_project(path: Path | str, rules: Rules | Sequence[Path | str] | None = 
     params = validate(ProjectParams, merged, sources)
     if not isinstance(rules, Rules):
         rules = load_rules(*rules_files_for(path), *(rules or ()))
+    attachment_files(params, sources)  # a missing or outside file is an error of the parameters
+    if params.options.display:  # the project's own shown precisions win over its rules'
+        rules = rules.model_copy(update={"display": rules.display.override(params.options.display)})
     return LoadedProject(path, params, rules, merged, sources)
 
 

@@ -16,12 +16,12 @@ from nbconvert.exporters import HTMLExporter
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Unicode
 
+from evaltools.formats import REVIEW_EDITION, SUBMISSION
 from evaltools.markup import markdown
 from evaltools.parts import MIME_TYPE, REVIEW, Heading, from_data, to_html, walk
 
 TEMPLATE = "evaltools_report"
 REMOVE_TAG = "remove_cell"  # nbconvert's TagRemovePreprocessor convention: notes to analysts
-EDITIONS = ("review", "submission")
 
 
 def templates_folder() -> Path:
@@ -48,9 +48,15 @@ def report_title(notebook: Any) -> str | None:
 class PartsPreprocessor(Preprocessor):
     """Renders each output's HTML afresh from its part, so HTML, PDF and Word show the very same
     parts; gives the page the report's title; leaves out reviewers' material in the
-    ``submission`` edition (the default ``review`` edition keeps everything)."""
+    ``submission`` edition (the ``review`` edition keeps everything). Unless set here, the
+    edition is its exporter's: review for HTML, submission for PDF and Word."""
 
-    edition = Unicode("review", help="review: everything; submission: without reviewers' material").tag(config=True)
+    edition = Unicode(None, allow_none=True, help="review: everything; submission: without reviewers' material"
+                      ).tag(config=True)
+
+    @property
+    def chosen_edition(self) -> str:
+        return self.edition or getattr(self.parent, "edition", None) or REVIEW_EDITION
 
     def preprocess(self, nb, resources):
         if not nb.metadata.get("title"):
@@ -65,7 +71,7 @@ class PartsPreprocessor(Preprocessor):
             data = output.get("data", {})
             if MIME_TYPE in data:
                 part = from_data(data[MIME_TYPE])
-                if self.edition == "submission" and getattr(part, "audience", None) == REVIEW:
+                if self.chosen_edition == SUBMISSION and getattr(part, "audience", None) == REVIEW:
                     continue
                 data["text/html"] = str(to_html(part))
             kept.append(output)
@@ -78,6 +84,7 @@ class HtmlReportExporter(HTMLExporter):
     """``evaltools_html``: the report as one self-contained page."""
 
     export_from_notebook = "evaltools report (HTML)"
+    edition = Unicode(REVIEW_EDITION, help="review (with the 审核提示 and the provenance) or submission").tag(config=True)
 
     def __init__(self, **kw: Any):
         kw.setdefault("template_name", TEMPLATE)
@@ -88,3 +95,10 @@ class HtmlReportExporter(HTMLExporter):
         self.exclude_output_prompt = True
         # Markdown cells with raw HTML switched off: a notebook from elsewhere runs no script here.
         self.register_filter("markdown2html", markdown)
+
+    def _init_preprocessors(self) -> None:
+        super()._init_preprocessors()
+        # conf.json's preprocessors are made without a parent: give ours this exporter's edition.
+        for preprocessor in self._preprocessors:
+            if isinstance(preprocessor, PartsPreprocessor) and preprocessor.edition is None:
+                preprocessor.edition = self.edition

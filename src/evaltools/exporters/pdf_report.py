@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import functools
+import io
 import shutil
 import subprocess
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from pypdf import PdfReader, PdfWriter
 from traitlets import default
 
-from evaltools.exporters.html_report import HtmlReportExporter
+from evaltools.exporters.html_report import SUBMISSION, REMOVE_TAG, HtmlReportExporter, report_parts
+from evaltools.parts import AttachedPdf, walk
 
 CJK_FONT_MISSING = ("系统中没有中文字体，PDF 中的中文会显示为方框：请安装 fonts-noto-cjk"
                     "（apt-get install fonts-noto-cjk，或运行 scripts/system-deps.sh）")
@@ -91,19 +95,43 @@ def _url_fetcher() -> Any:
     return OfflineFetcher()
 
 
-def html_to_pdf(html: str) -> bytes:
-    """An HTML page as an A4 PDF with embedded CJK fonts, offline (see :func:`_offline`)."""
+def html_to_pdf(html: str, attached: Sequence[bytes] = ()) -> bytes:
+    """An HTML page as an A4 PDF with embedded CJK fonts, offline (see :func:`_offline`), and
+    PDFs attached after its pages."""
     if not cjk_fonts_installed():
         warnings.warn(CJK_FONT_MISSING, stacklevel=2)
-    return _weasyprint().HTML(string=html, base_url=None, url_fetcher=_url_fetcher()).write_pdf(
+    pdf = _weasyprint().HTML(string=html, base_url=None, url_fetcher=_url_fetcher()).write_pdf(
         font_config=_font_config())
+    return append_pdfs(pdf, attached) if attached else pdf
+
+
+def append_pdfs(pdf: bytes, attached: Sequence[bytes]) -> bytes:
+    """``pdf`` followed by every page of each attached PDF, as they are."""
+    writer = PdfWriter(clone_from=io.BytesIO(pdf))
+    for data in attached:
+        writer.append(PdfReader(io.BytesIO(data)))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def attached_pdfs(nb: Any) -> list[bytes]:
+    """The PDFs the report attaches (its ``AttachedPdf`` parts), in order; removed cells left out."""
+    return [node.pdf for cell in nb.cells if REMOVE_TAG not in cell.get("metadata", {}).get("tags", [])
+            for _, part in report_parts(cell) for node in walk(part) if isinstance(node, AttachedPdf)]
 
 
 class PdfReportExporter(HtmlReportExporter):
-    """``evaltools_pdf``: the same page as :class:`HtmlReportExporter`, as an A4 PDF."""
+    """``evaltools_pdf``: the same page as :class:`HtmlReportExporter`, as an A4 PDF: by default
+    the submission edition (``--PdfReportExporter.edition=review`` keeps the reviewers' material),
+    with the attached PDFs after its pages."""
 
     export_from_notebook = "evaltools report (PDF)"
     output_mimetype = "application/pdf"
+
+    @default("edition")
+    def _edition_default(self) -> str:
+        return SUBMISSION
 
     @default("file_extension")
     def _file_extension_default(self) -> str:
@@ -116,4 +144,4 @@ class PdfReportExporter(HtmlReportExporter):
     def from_notebook_node(self, nb: Any, resources: dict | None = None, **kw: Any) -> tuple[bytes, dict]:
         html, resources = super().from_notebook_node(nb, resources, **kw)
         resources["output_extension"] = ".pdf"
-        return html_to_pdf(html), resources
+        return html_to_pdf(html, attached_pdfs(nb)), resources

@@ -25,9 +25,9 @@ from docx.shared import Cm, Pt
 from markdown_it import MarkdownIt
 from nbconvert.exporters import Exporter
 from nbconvert.preprocessors import TagRemovePreprocessor
-from traitlets import default
+from traitlets import Unicode, default
 
-from evaltools.exporters.html_report import REMOVE_TAG, PartsPreprocessor, report_title
+from evaltools.exporters.html_report import REMOVE_TAG, SUBMISSION, PartsPreprocessor, report_title
 from evaltools.parts import (
     MIME_TYPE,
     Cell,
@@ -311,7 +311,7 @@ class WordWriter:
             self.document.add_page_break()
 
     def section(self, container, part: Section) -> None:
-        if part.style == "attachment" and container is self.document:
+        if "attachment" in (part.style or "").split() and container is self.document:
             self.document.add_page_break()
         if part.style == "cover":
             for _ in range(3):
@@ -366,6 +366,7 @@ class WordReportExporter(Exporter):
 
     export_from_notebook = "evaltools report (Word)"
     output_mimetype = DOCX_MIME
+    edition = Unicode(SUBMISSION, help="submission (what a unit hands in) or review").tag(config=True)
 
     @default("file_extension")
     def _file_extension_default(self) -> str:
