@@ -138,7 +138,11 @@ class Signature(Part):
 
 @dataclass(eq=True)
 class SignOff(Part):
+    """Sign-off blocks side by side; ``style`` "single" stacks them (an office's opinion, its
+    signature and its seal, one under the other)."""
+
     blocks: list[Signature]
+    style: str | None = None
 
 
 @dataclass(eq=True)
@@ -341,7 +345,7 @@ def _(part: Signature) -> Html:
 
 @to_html.register
 def _(part: SignOff) -> Html:
-    return tag("div", *(to_html(b) for b in part.blocks), class_="signoff")
+    return tag("div", *(to_html(b) for b in part.blocks), class_=" ".join(filter(None, ("signoff", part.style))))
 
 
 @to_html.register
