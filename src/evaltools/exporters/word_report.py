@@ -62,7 +62,7 @@ TITLE_STYLE = "报告标题"
 TEXT_WIDTH_CM = 15.6  # A4 less the GB/T 9704 margins (2.8 + 2.6 cm)
 HEADING_SIZES = {1: 18, 2: 14, 3: 12, 4: 12}
 TABLE_SIZE = 9  # pt, the forms' cells
-CELL_PADDING_CM = 0.2  # Word's default left + right cell margins (0.19 cm each), less a little
+CELL_PADDING_CM = 0.45  # the default left + right cell margins (0.19 cm each) and a little room
 BLACK = RGBColor(0, 0, 0)
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True}).enable("table")
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -264,6 +264,16 @@ class WordWriter:
         placed, columns = grid(rows)
         if not rows or not columns:
             return
+        parent = self.document.element.body if container is self.document else container._element
+        last = parent[-1] if len(parent) else None
+        if last is not None and last.tag == qn("w:sectPr"):
+            last = last.getprevious()
+        if last is not None and last.tag == qn("w:tbl"):
+            # Two tables in a row are one table to Word and LibreOffice, whose header rows would
+            # then sit mid-table and never repeat: a hairline paragraph keeps them apart.
+            spacer = container.add_paragraph()
+            spacer.paragraph_format.space_before = spacer.paragraph_format.space_after = Pt(0)
+            spacer.paragraph_format.line_spacing = Pt(1)
         table = container.add_table(rows=len(rows), cols=columns)
         table.style = "Table Grid"
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -277,15 +287,22 @@ class WordWriter:
                 row.cells[c].width = Cm(width)
         for r, c, cell in placed:
             target = table.cell(r, c)
-            if cell.rowspan > 1 or cell.colspan > 1:
+            if cell.rowspan > 1 and "continued" in (cell.style or "").split():
+                # A label column that only continues the one above (绩效指标 down the 自评表) is
+                # drawn as one cell by its borders, not merged: LibreOffice repeats no header rows
+                # on a page that a merged cell runs onto.
+                _open_borders(table, r, c, min(r + cell.rowspan, len(rows)) - 1)
+            elif cell.rowspan > 1 or cell.colspan > 1:
                 target = target.merge(table.cell(min(r + cell.rowspan, len(rows)) - 1, min(c + cell.colspan, columns) - 1))
             self.cell(target, cell)
         for r, row in enumerate(table.rows):
-            # header rows repeat on each page; no row is split across two
-            for name in ("w:tblHeader",) * (r < len(part.head)) + ("w:cantSplit",):
+            # No row is split across pages; header rows repeat on each (in the schema's order).
+            # (No "keep with next" here: LibreOffice then stops repeating the header rows.)
+            for name in ("w:cantSplit",) + ("w:tblHeader",) * (r < len(part.head)):
                 flag = OxmlElement(name)
                 flag.set(qn("w:val"), "true")
                 row._tr.get_or_add_trPr().append(flag)
+
 
     def cell(self, target, cell: Cell) -> None:
         for paragraph in target.paragraphs[1:]:
@@ -401,9 +418,20 @@ class WordWriter:
         return buffer.getvalue()
 
 
+def _open_borders(table, first: int, column: int, last: int) -> None:
+    """No horizontal borders between rows first..last of a column (and none above the first)."""
+    for r in range(first, last + 1):
+        borders = OxmlElement("w:tcBorders")
+        for side in ("top",) * (r >= first) + ("bottom",) * (r < last):
+            line = OxmlElement(f"w:{side}")
+            line.set(qn("w:val"), "nil")
+            borders.append(line)
+        table.cell(r, column)._tc.get_or_add_tcPr().append(borders)
+
+
 def _text_width_cm(text: str, size: float = TABLE_SIZE) -> float:
     """How wide a line of text sets: a CJK character a full em, other characters about half."""
-    ems = sum(1 if ord(ch) > 0x2E80 else 0.55 for ch in text)
+    ems = sum(1 if ord(ch) > 0x2E80 else 0.65 for ch in text)  # DejaVu-wide digits, where Times is missing
     return ems * size * 2.54 / 72
 
 
