@@ -277,7 +277,7 @@ class WordWriter:
         table = container.add_table(rows=len(rows), cols=columns)
         table.style = "Table Grid"
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
-        table.autofit = False
+        table.autofit = False  # a fixed layout: the widths below, no column grows to fit its text
         widths = part.widths if len(part.widths) == columns else [100 / columns] * columns
         width_cm = TEXT_WIDTH_CM if container is self.document else TEXT_WIDTH_CM / 2
         # Word reads the cells' widths, LibreOffice the grid's: set both (the layout is fixed).
