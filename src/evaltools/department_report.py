@@ -53,7 +53,6 @@ from evaltools.scoring import IndicatorScore
 from evaltools.targets import plain_number
 from evaltools.tables import (
     DASH,
-    FORM_COLUMNS,
     findings_box,
     form_caption,
     form_signature,
@@ -71,6 +70,9 @@ def _text(value: object) -> str:
 
 
 BLANK_DATE = "年\u3000月\u3000日"
+# 附件1-3's rows above the indicators, in percent: label, the line's name (one or two columns),
+# 年初预算数, 全年预算数, 全年执行数 alike, 分值, 执行率, 得分 — not the indicator block's columns.
+TOP_COLUMNS = {8: (11, 17, 13, 13, 13, 10, 11, 12), 9: (11, 9, 9, 12, 12, 12, 10, 12, 13)}
 
 
 def _date(signature: Any) -> str:
@@ -397,7 +399,7 @@ class DepartmentReport:
         weights = {lv.name: lv.weight for lv in card.levels} if card else {}
         blank = 6 if deviation else 5
         placed: set[int] = set()
-        body: list[list[Any]] = []
+        body: list[tuple[list[Any], bool]] = []
         for level_name, level in rules.levels.items():
             in_level = [r for r in scored if r.level1 == level_name]
             own = [r.level2 for r in in_level if rules.canonical_category(r.level2) not in level.categories]
@@ -412,13 +414,14 @@ class DepartmentReport:
                 level_rows += cells
             weight = plain_number(weights.get(level_name, level.weight))
             level_rows[0].insert(0, td(f"{level_name}（{weight}分）", rowspan=len(level_rows), cls="label"))
-            body += level_rows
+            body += [(cells, i < len(level_rows) - 1) for i, cells in enumerate(level_rows)]
         rest = [r for r in scored if r.index not in placed]
         if rest:
-            body += self._unsorted(rest, deviation)
-        body[0].insert(0, td("", cls="label continued", rowspan=len(body)))
-        return table(*(tr(*cells, cls="indicator") for cells in body), template.rows[-1], head=template.head,
-                     colgroup=template.widths, cls=template.style)
+            body += [(cells, False) for cells in self._unsorted(rest, deviation)]
+        body[0][0].insert(0, td("", cls="label continued", rowspan=len(body)))
+        # as on the project's form, a page breaks only between 一级指标 (a row keeps with the next in its level)
+        return table(*(tr(*cells, cls="indicator keep-next" if keep else "indicator") for cells, keep in body),
+                     template.rows[-1], head=template.head, colgroup=template.widths, cls=template.style)
 
     def _unsorted(self, rows: list[IndicatorScore], deviation: bool) -> list[list[Any]]:
         cells = [indicator_cells(r, self.rules, deviation) for r in rows]
@@ -443,7 +446,7 @@ class DepartmentReport:
             *funds_block("年度预算申请（万元）", lines, card if p_.funds else None, rules, columns),
             *goal_rows(Markdown(goals.expected) if goals and goals.expected else DASH,
                        Markdown(goals.achieved) if goals and goals.achieved else DASH, columns),
-            colgroup=FORM_COLUMNS[columns], cls="grid form",
+            colgroup=TOP_COLUMNS[columns], cls="grid form",
         )
         unit = p_.unit
         return section(form_caption("州级预算部门整体支出绩效自评表", self.year), top,
