@@ -255,6 +255,11 @@ class TestEveryFieldTheDataHolds:
                       "成本指标", "经济效益指标", "社会效益指标", "生态效益指标", "可持续影响指标", "服务对象满意度指标"):
             assert label in texts
 
+    def test_the_quantitative_goals_table_shows_the_forms_rows_without_indicators(self, seed_report):
+        rows = cells_of(seed_report.performance_summary())
+        assert ["产出指标", "数量指标、质量指标、时效指标、成本指标", "", "", ""] in rows
+        assert ["满意度指标", "服务对象满意度指标", "", "", ""] in rows
+
     def test_indicators_sit_in_their_rows_and_the_rest_stay_blank(self, tmp_path):
         indicator = {"level2": "数量指标", "name": "办件量", "target": "≥100件", "actual": "120件", "weight": 20}
         path = write_department(tmp_path / "params" / "2024" / "d",

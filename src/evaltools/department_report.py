@@ -212,8 +212,11 @@ class DepartmentReport:
                      for i, g in enumerate(goals, 1)] or [tr(td(DASH, cls="center"), td(DASH, cls="center"))]
         card = self.department.card
         rows = card.indicators if card else []
+        # without indicators, the form's rows: each 一级 with its categories, to be filled in
         quantitative = [tr(td(r.level1 or ""), td(r.level2), td(r.indicator.name), td(r.indicator.target, cls="center"),
-                           td(r.indicator.actual)) for r in rows] or [tr(td(DASH, colspan=5, cls="center"))]
+                           td(r.indicator.actual)) for r in rows] or [
+            tr(td(name), td("、".join(level.categories)), td(""), td(""), td(""))
+            for name, level in self.rules.levels.items()]
         score, grade = self._score_text()
         return chapter(3, "部门（单位）整体支出绩效自评情况",
                        h(4, "整体支出绩效定性目标及实施计划完成情况"),
