@@ -328,6 +328,19 @@ def test_the_department_pdf_never_wraps_a_number(reports):
     assert "100.00%" in numbers and not [n for n in numbers if not any(n in line for line in lines)]
 
 
+def _lone_dates(pages: list[str]) -> list[int]:
+    """Pages that hold nothing but "年 月 日" lines (and a page number)."""
+    return [i for i, page in enumerate(pages) if "年" in page and not re.sub(r"[\s—\d年月日]", "", page)]
+
+
+@needs_poppler
+def test_the_department_pdf_keeps_its_sign_off_together(reports):
+    pages = _pages(reports[DEPARTMENT].files["pdf"])
+    [page] = [p for p in pages if "财政部门归口业务科室意见" in p]
+    assert "部门（单位）意见" in page and "评价组组长签署意见" in page and page.count("年") >= 3
+    assert _lone_dates(pages) == []
+
+
 def _style_fonts(style) -> dict[str, str]:
     fonts = style.element.rPr.find(qn("w:rFonts"))
     return {key.split("}")[1]: value for key, value in fonts.attrib.items()}
@@ -387,10 +400,7 @@ def test_libreoffice_prints_the_word_forms_with_whole_numbers_and_repeated_heade
     first = min(i for i, page in enumerate(pages) if "三级指标" in page and i >= caption)
     last = min(i for i, page in enumerate(pages) if "总分" in page and i >= first)
     assert all("三级指标" in pages[i] for i in range(first, last + 1))
-    # the sign-off never leaves a date alone on a page
-    for page in pages:
-        words = re.sub(r"[\s—\d]", "", page)
-        assert words != "年月日" * (len(words) // 3) or not words
+    assert _lone_dates(pages) == []  # the sign-off never leaves a date alone on a page
 
 
 @pytest.mark.skipif((shutil.which("soffice") is None or shutil.which("pdftotext") is None) and not os.environ.get("CI"),
