@@ -132,9 +132,8 @@ class DepartmentReport:
     def cover(self) -> Section:
         e = self.params.evaluation
         rows = [("部门（单位）名称（盖章）", self.name),
-                ("预算编码", str(_text(self.params.unit and self.params.unit.budget_code))),
-                ("评价方式", str(_text(e.method))), ("评价机构", str(_text(e.evaluator))),
-                ("报告时间", str(_text(e.report_date and str(e.report_date))))]
+                ("预算编码", _text(self.params.unit and self.params.unit.budget_code)),
+                ("评价方式", _text(e.method)), ("评价机构", _text(e.evaluator)), ("报告时间", _text(e.report_date))]
         return section(p(self.name, cls="cover-unit"),
                        h(1, wording.text("department", "cover_title", self.year), cls="cover-title"), Fields(rows),
                        cls="cover")
@@ -430,7 +429,7 @@ class DepartmentReport:
         cells = [indicator_cells(r, self.rules, deviation) for r in rows]
         for cell_row, r in zip(cells, rows, strict=True):
             cell_row.insert(0, td(r.level2))
-        cells[0].insert(0, td(f"{rows[0].level1 or '（未归类）'}", rowspan=len(cells), cls="label"))
+        cells[0].insert(0, td("（未归类）", rowspan=len(cells), cls="label"))  # a 二级 the rules do not know
         return cells
 
     def self_evaluation_form(self) -> Section:
