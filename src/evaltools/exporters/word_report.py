@@ -52,12 +52,11 @@ from evaltools.parts import (
 )
 
 # The font of each 公文 role, as Word and WPS on a unit's machine name them. The one place to
-# switch to a configured font roles (rules' ``fonts``) once the reports carry them.
+# switch to configured font roles (the rules' ``fonts``) once the reports carry them.
 FONT_ROLES = {"body": "仿宋", "heading1": "黑体", "heading2": "楷体", "title": "方正小标宋简体"}
 BODY_FONT = FONT_ROLES["body"]
 # Heading levels of the parts: 1 the titles, 2 "一、" (黑体), 3 "（一）" (楷体), 4 bold body.
 HEADING_ROLES = {1: "title", 2: "heading1", 3: "heading2", 4: "body"}
-HEADING_FONT = FONT_ROLES["heading1"]
 TITLE_STYLE = "报告标题"
 TEXT_WIDTH_CM = 15.6  # A4 less the GB/T 9704 margins (2.8 + 2.6 cm)
 HEADING_SIZES = {1: 18, 2: 14, 3: 12, 4: 12}
@@ -419,10 +418,11 @@ class WordWriter:
 
 
 def _open_borders(table, first: int, column: int, last: int) -> None:
-    """No horizontal borders between rows first..last of a column (and none above the first)."""
+    """No horizontal borders between rows first..last of a column, nor above the first: the cells
+    read as one with the label above them."""
     for r in range(first, last + 1):
         borders = OxmlElement("w:tcBorders")
-        for side in ("top",) * (r >= first) + ("bottom",) * (r < last):
+        for side in ("top",) + ("bottom",) * (r < last):
             line = OxmlElement(f"w:{side}")
             line.set(qn("w:val"), "nil")
             borders.append(line)
