@@ -29,7 +29,8 @@ from evaltools.build import run
 from evaltools.cli import main
 from evaltools.exporters import HtmlReportExporter, WordReportExporter
 from evaltools.exporters.html_report import report_parts
-from evaltools.parts import Cell, Heading, Section, Table, walk
+from evaltools.exporters.word_report import fitted_widths
+from evaltools.parts import Cell, Heading, Row, Section, Table, grid, walk
 from evaltools.workbook import export_workbook
 from evaltools.workspace import load_project
 
@@ -374,6 +375,16 @@ def test_word_numbers_are_right_aligned_in_fixed_tables_that_hold_them(reports):
             assert cell.width.cm >= len(cell.text) * 0.65 * 9 * 2.54 / 72 + 0.4, cell.text
 
 
+def test_word_columns_widen_for_their_numbers_and_take_the_room_from_text():
+    rows = [Row([Cell(["项目名称"]), Cell(["1505.04"], style="num"), Cell(["106.62万元，完成率100%"])])]
+    placed, _ = grid(rows)
+    widths = fitted_widths([70, 5, 25], placed, 15.6)
+    assert round(sum(widths), 6) == 15.6
+    assert widths[1] > 15.6 * 0.05 and widths[1] >= len("1505.04") * 0.65 * 9 * 2.54 / 72  # room for 1505.04
+    assert widths[0] < 15.6 * 0.70 and widths[2] >= len("106.62") * 0.65 * 9 * 2.54 / 72
+    assert fitted_widths([50, 50], grid([Row([Cell(["甲"]), Cell(["乙"])])])[0], 15.6) == [7.8, 7.8]
+
+
 def _office_pdf(docx: Path, folder: Path) -> Path:
     subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(folder), str(docx)],
                    check=True, capture_output=True, timeout=180)
@@ -392,9 +403,15 @@ def test_libreoffice_prints_the_word_forms_with_whole_numbers_and_repeated_heade
     docx = reports[source].files["docx"]
     pages = _pages(_office_pdf(docx, tmp_path))
     lines = [line for page in pages for line in page.splitlines()]
-    numbers = {cell.text for table in Document(docx).tables for row in table.rows for cell in row.cells
-               if re.fullmatch(r"\d+\.\d+%?", cell.text)}
-    assert numbers and not [n for n in numbers if not any(n in line for line in lines)]  # none wrapped
+    # every amount, rate and score, alone in its cell or in a text ("106.62万元"), as often whole
+    # on a printed line as the document has it: none wrapped
+    document = Document(docx)
+    cells = ["\n".join("".join(t.text or "" for t in p.iter(qn("w:t"))) for p in tc.iter(qn("w:p")))
+             for tc in document.element.body.iter(qn("w:tc"))]  # each (merged) cell once
+    texts = [p.text for p in document.paragraphs] + cells
+    numbers = {number for text in cells for number in re.findall(r"\d+\.\d+%?", text)}
+    wrapped = [n for n in numbers if sum(line.count(n) for line in lines) < sum(t.count(n) for t in texts)]
+    assert numbers and wrapped == []
     # the indicator block: its header row on every page it runs onto
     caption = max(i for i, page in enumerate(pages) if "自评表" in page and re.search(r"（\s*2024\s*年度）", page))
     first = min(i for i, page in enumerate(pages) if "三级指标" in page and i >= caption)

@@ -435,16 +435,29 @@ def _text_width_cm(text: str, size: float = TABLE_SIZE) -> float:
     return ems * size * 2.54 / 72
 
 
+# A number with its sign, decimals and unit signs ("≥95%", "106.62", "2024"): it must not wrap.
+_NUMBER = re.compile(r"[≥≤<>＞＜+\-]?\d[\d.,:/%‰]*")
+
+
+def _unbreakable(cell: Cell) -> str:
+    """The longest run of a cell that must stay on one line: a "num" cell's whole text, else the
+    longest number in it ("106.62" of "106.62万元")."""
+    if "num" in (cell.style or "").split():
+        return cell.text
+    return max(_NUMBER.findall(cell.text), key=len, default="")
+
+
 def fitted_widths(percents: list[float], placed: list, width_cm: float) -> list[float]:
-    """Column widths in cm from the part's percentages, each column holding its longest number
-    (a "num" cell spanning one column) on one line; what a column gains comes from the columns
-    with the most room to spare, never below what their own numbers need."""
+    """Column widths in cm from the part's percentages, each column holding its longest number on
+    one line (of the cells spanning one column); what a column gains comes from the columns with
+    the most room to spare, never below what their own numbers need."""
     total = sum(percents)
     widths = [width_cm * w / total for w in percents]
     need = [0.0] * len(widths)
     for _, c, cell in placed:
-        if cell.colspan == 1 and "num" in (cell.style or "").split():
-            need[c] = max(need[c], _text_width_cm(cell.text) + CELL_PADDING_CM)
+        number = _unbreakable(cell) if cell.colspan == 1 else ""
+        if number:
+            need[c] = max(need[c], _text_width_cm(number) + CELL_PADDING_CM)
     short = sum(max(n - w, 0) for n, w in zip(need, widths, strict=True))
     spare = [max(w - max(n, 1.0), 0) for n, w in zip(need, widths, strict=True)]
     if short <= 0 or sum(spare) < short:
