@@ -8,6 +8,7 @@ import yaml
 from evaltools.checks import check_department
 from evaltools.department import ExpenditureRow, IncomeRow, ThreePublic, Unit, change_rate
 from evaltools.rollup import load_department
+from evaltools.yamlio import ParamsError
 from evaltools.department_report import DepartmentReport
 from evaltools.parts import REVIEW, Paragraph, Table, plain_text, walk
 
@@ -235,6 +236,13 @@ class TestEveryFieldTheDataHolds:
         fields = dict(DepartmentReport.load(path).cover().children[2].rows)
         assert (fields["评价方式"], fields["报告时间"], fields["评价机构"]) == ("部门自评", "2025年5月6日", "—")
         assert "部门（单位）绩效自评" not in str(DepartmentReport.load(path).cover())  # never the template's words
+
+    def test_a_malformed_defaults_is_a_message_not_a_traceback(self, tmp_path):
+        path = write_department(tmp_path / "params" / "2024" / "d", {"year": 2024, "defaults": "oops",
+                                                                     "unit": {"name": "某局"}})
+        with pytest.raises(ParamsError) as raised:
+            load_department(path)
+        assert raised.value.problems[0].field == "defaults"
 
     def test_basic_data_has_the_buildings_and_austerity_rows(self, seed_report, tmp_path):
         rows = cells_of(seed_report.basic_data())

@@ -289,7 +289,8 @@ class DepartmentParams(Params):
         are the department's too, unless it states its own."""
         if not isinstance(data, dict):
             return data
-        shared = (data.get("defaults") or {}).get("evaluation")
+        defaults = data.get("defaults")
+        shared = defaults.get("evaluation") if isinstance(defaults, dict) else None
         own = data.get("evaluation") or {}
         if not isinstance(shared, dict) or not isinstance(own, dict):
             return data
