@@ -290,7 +290,7 @@ def export_workbook(projects: Sequence[tuple[ProjectParams, Rules]], path: Path 
         other.insert_rows(1)
         for column, heading in zip("ABC", ("工作表", "参数路径", "值"), strict=True):
             _cell(other, f"{column}1", heading, bold=True, fill=HEADING_FILL)
-        other.column_dimensions["A"].width, other.column_dimensions["B"].width = 20, 30
+        other.column_dimensions["A"].width, other.column_dimensions["B"].width = 28, 30  # a sheet name on one line
         other.column_dimensions["C"].width = 60
         for line in other.iter_rows(min_row=2):
             for cell in line:
