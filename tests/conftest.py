@@ -69,15 +69,29 @@ def write_yaml(path: Path, data: dict) -> Path:
     return path
 
 
+def problem_after_edit(workspace: Path, old: str, new: str):
+    """Edit the seed project's text in a workspace copy; the one problem loading it then raises."""
+    from evaltools.yamlio import ParamsError
+
+    project_file = workspace / "2024" / "xiangxi-ggzy" / "platform-maintenance.yaml"
+    text = project_file.read_text(encoding="utf-8")
+    assert old in text
+    project_file.write_text(text.replace(old, new), encoding="utf-8")
+    with pytest.raises(ParamsError) as info:
+        load_project(project_file)
+    [problem] = info.value.problems
+    return problem
+
+
 def add_project(department: Path, stem: str, name: str, annual: str = "106.62", executed: str = "106.62") -> Path:
     """A second project beside the seed: the seed's text with another name and budget."""
     text = (department / "platform-maintenance.yaml").read_text(encoding="utf-8")
     text = text.replace("name: 公共资源交易平台运行维护费", f"name: {name}", 1)
     text = text.replace("appropriation: {initial: 0.00, annual: 106.62, executed: 106.62}",
                         f"appropriation: {{initial: 0.00, annual: {annual}, executed: {executed}}}")
-    spent = (Decimal(executed) - Decimal("106.62")) * 10000
-    if spent:
-        text = text.replace("spending:  # 元\n", f"spending:  # 元\n  - {{item: 调整, amount: {spent:.2f}}}\n")
+    if Decimal(executed) != Decimal("106.62"):  # one spending line that sums to the new amount (money is never negative)
+        text = re.sub(r"(spending:  # 元\n)(  - .*\n)+", lambda m: f"{m.group(1)}  - {{item: 维修（护）费, amount: "
+                      f"{Decimal(executed) * 10000:.2f}}}\n", text)
     text = text.replace("declared:\n  execution_rate: 100.00\n  execution_score: 10\n  total_score: 96\n  grade: 优\n", "")
     path = department / f"{stem}.yaml"
     path.write_text(text, encoding="utf-8")

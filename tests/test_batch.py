@@ -147,6 +147,31 @@ def test_a_second_batch_on_the_same_outputs_is_refused(year, tmp_path):
         run_batch([year], ["html"], out_root=tmp_path)
 
 
+def test_a_linked_project_keeps_its_report_lock_and_index_in_this_workspace(tmp_path):
+    other = tmp_path / "other"
+    shutil.copytree(PARAMS, other / "params")
+    here = tmp_path / "here" / "params" / "2024" / "xiangxi-ggzy"
+    here.mkdir(parents=True)
+    shutil.copy(PARAMS / "2024" / "xiangxi-ggzy" / "_department.yaml", here)
+    (here / "linked.yaml").symlink_to(other / "params" / "2024" / "xiangxi-ggzy" / "platform-maintenance.yaml")
+    batch = run_batch([here / "linked.yaml"], ["html"], jobs=1)
+    outputs = tmp_path / "here" / "outputs"
+    assert batch.out_root == outputs and not batch.failed
+    assert (outputs / "2024" / "xiangxi-ggzy" / "linked" / "report.html").is_file()
+    assert (outputs / "2024" / "index.html").is_file() and (outputs / ".evaltools.lock").exists()
+    assert not (other / "outputs").exists()
+
+
+def test_index_links_are_percent_encoded(tmp_path):
+    from evaltools.index import _links
+
+    folder = tmp_path / "2024" / "dept" / "平台 #2 100%"
+    folder.mkdir(parents=True)
+    (folder / "report.html").write_text("", encoding="utf-8")
+    [link] = _links(folder, tmp_path / "2024")
+    assert 'href="dept/%E5%B9%B3%E5%8F%B0%20%232%20100%25/report.html"' in link
+
+
 def test_the_index_lists_departments_and_projects_with_links(parallel):
     batch, out = parallel
     [index] = batch.indexes

@@ -195,3 +195,59 @@ def test_a_kernel_that_dies_is_reported(tmp_path):
     with pytest.raises(RenderError, match="platform-maintenance.yaml：笔记本无法执行：内核意外退出"):
         run(SEED, ["html"], out_root=tmp_path / "out", notebook=dying)
     assert not list((tmp_path / "out").rglob("report.html"))
+
+
+# --- strangers' files -------------------------------------------------------------------------------
+
+
+def test_the_pdf_renderer_fetches_nothing_from_the_network_or_the_disk(tmp_path):
+    import http.server
+    import threading
+
+    from evaltools.export import to_pdf
+
+    requests = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            requests.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    secret = tmp_path / "secret.css"
+    secret.write_text("p { color: red }", encoding="utf-8")
+    try:
+        to_pdf(f'<link rel="stylesheet" href="{base}/a.css"><style>@import url("{base}/b.css");</style>'
+               f'<link rel="stylesheet" href="{secret.as_uri()}"><p>正文</p><img src="{base}/c.png">'
+               '<img src="data:image/png;base64,iVBORw0KGgo=">')
+    finally:
+        server.shutdown()
+    assert requests == []
+
+
+def test_a_project_linked_from_another_workspace_is_rendered_in_this_one(workspace, tmp_path):
+    from evaltools.build import load, output_folder
+
+    other = tmp_path / "other" / "params" / "2024" / "xiangxi-ggzy"
+    other.mkdir(parents=True)
+    shutil.copy(SEED, other / "elsewhere.yaml")
+    link = workspace / "2024" / "xiangxi-ggzy" / "linked.yaml"
+    link.symlink_to(other / "elsewhere.yaml")
+    assert output_folder(load(link)) == workspace.parent / "outputs" / "2024" / "xiangxi-ggzy" / "linked"
+
+
+def test_a_report_folder_that_links_out_of_the_outputs_is_refused_before_any_work(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    outputs = tmp_path / "outputs"
+    (outputs / "2024").mkdir(parents=True)
+    (outputs / "2024" / "xiangxi-ggzy").symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(RenderError, match="链接"):
+        run(SEED, ["html"], out_root=outputs)
+    assert list(elsewhere.iterdir()) == []

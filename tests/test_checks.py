@@ -1,10 +1,12 @@
 """Each consistency check fires on a small break of the seed project and not on the seed."""
 
+import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
-from evaltools.checks import CHECKS, check_project
+from evaltools.checks import CHECKS, DEPARTMENT_CHECKS, SEVERITY_LABELS, check_project
 from evaltools.workspace import load_project
 
 
@@ -23,7 +25,9 @@ def set_in(data: dict, path: str, value) -> None:
 FAILING: dict[str, list[Callable[[dict], None]]] = {
     "EXEC-RATE": [lambda d: set_in(d, "budget.appropriation.executed", 120)],
     "EXEC-SCORE": [lambda d: set_in(d, "declared.execution_score", 9),
-                   lambda d: set_in(d, "declared.execution_rate", 99)],
+                   lambda d: set_in(d, "declared.execution_rate", 99),
+                   lambda d: set_in(d, "declared.execution_rate", "99%"),
+                   lambda d: set_in(d, "budget.appropriation.rate", "86%")],
     "BUDGET-TOTAL": [lambda d: set_in(d, "budget.total", {"initial": 0, "annual": 106.62, "executed": 100})],
     "INVESTMENT-TOTAL": [lambda d: set_in(d, "investment.planned.total", 110)],
     "FUNDING-RATE": [lambda d: set_in(d, "investment.received.other", 5)],
@@ -32,7 +36,10 @@ FAILING: dict[str, list[Callable[[dict], None]]] = {
                  lambda d: set_in(ind(d, "数量"), "level1", "效益指标")],
     "WEIGHTS": [lambda d: set_in(ind(d, "数量"), "weight", 20)],
     "NOT-A-NUMBER": [lambda d: set_in(ind(d, "数量"), "actual_value", "基本完成"),
-                     lambda d: set_in(ind(d, "数量"), "actual_value", None),
+                     lambda d: (set_in(ind(d, "数量"), "actual_value", None),
+                                set_in(ind(d, "数量"), "actual", "持续推进全面全流程电子化交易")),
+                     lambda d: (set_in(ind(d, "数量"), "actual_value", None),
+                                set_in(ind(d, "数量"), "actual", "电子化率由90%提高到100%")),
                      lambda d: set_in(ind(d, "数量"), "actual_value", "3个")],
     "SCORE-MISSING": [lambda d: set_in(ind(d, "质量"), "score", None)],
     "SCORE-OVER-WEIGHT": [lambda d: set_in(ind(d, "质量"), "score", 16)],
@@ -41,7 +48,9 @@ FAILING: dict[str, list[Callable[[dict], None]]] = {
                                   set_in(ind(d, "数量"), "deviation", "原因"))],
     "TIER": [lambda d: set_in(ind(d, "质量"), "tier", "部分达成")],
     "DEVIATION-MISSING": [lambda d: set_in(ind(d, "质量"), "deviation", None),
-                          lambda d: set_in(ind(d, "数量"), "actual_value", "90%")],
+                          lambda d: set_in(ind(d, "数量"), "actual_value", "90%"),
+                          # a deduction the form states, though the rule would give full marks
+                          lambda d: set_in(ind(d, "数量"), "score", 14)],
     "OVERACHIEVEMENT": [lambda d: set_in(ind(d, "数量"), "target", "≥60%")],
     "TOTAL-SCORE": [lambda d: set_in(d, "declared.total_score", 95)],
     "GRADE": [lambda d: set_in(d, "declared.grade", "良")],
@@ -49,6 +58,9 @@ FAILING: dict[str, list[Callable[[dict], None]]] = {
                       lambda d: set_in(ind(d, "质量"), "name", "指标2"),
                       lambda d: set_in(d, "summary.background", "（100字以内）")],
     "FIGURE-NAME": [lambda d: set_in(d, "narrative.other", "共{{支出总额}}万元")],
+    "LINKED-IMAGE": [lambda d: set_in(d, "narrative.other", "见图 ![地图](http://example.invalid/x.png?d=1)"),
+                     lambda d: set_in(d, "summary.social", "![a][r]\n\n[r]: //example.invalid/y.png"),
+                     lambda d: set_in(d, "narrative.unit", "![扫描件](../../secret.png)")],
     "MALFORMED-NUMBER": [lambda d: set_in(d, "summary.funds_input", "财政拨款106.62.00万元，已全部到位。")],
     "UNIT-CONFLICT": [lambda d: set_in(d, "summary.economic", "电子担保费率由去年8%降至5%。")],
     "DATE-RANGE": [lambda d: set_in(d, "evaluation.signoff.team_leader.date", "2015-04-23"),
@@ -58,28 +70,80 @@ FAILING: dict[str, list[Callable[[dict], None]]] = {
     "PERIOD-YEAR": [lambda d: set_in(d, "project.period", {"start": "2022-01", "end": "2023-12"})],
     "SIGNER": [lambda d: set_in(d, "evaluation.signoff.team_leader.name", "董桂玲")],
     "YEAR-FOLDER": [],  # needs a file in a folder: see test_year_folder_must_match_the_year
+    "NON-REASON": [lambda d: set_in(ind(d, "质量"), "deviation", "无"),
+                   lambda d: set_in(ind(d, "社会"), "deviation", "0")],
+    "BLANK-CELL": [lambda d: set_in(ind(d, "质量"), "actual", ""),
+                   lambda d: set_in(ind(d, "质量"), "target", "/"),
+                   lambda d: (set_in(ind(d, "质量"), "weight", None), set_in(ind(d, "数量"), "weight", 30))],
+    "TARGET-IN-NAME": [lambda d: (set_in(ind(d, "数量"), "target", ""), set_in(ind(d, "数量"), "actual", ""),
+                                  set_in(ind(d, "数量"), "actual_value", None))],
+    "UNIT-FIT": [lambda d: set_in(ind(d, "满意度"), "actual_value", "950%"),
+                 lambda d: set_in(ind(d, "成本"), "actual_value", "1066200")],
+    "UNIT-DOUBT": [lambda d: (set_in(ind(d, "数量"), "name", "专家培训人次"), set_in(ind(d, "数量"), "target", "≥95百分比"))],
+    "WRONG-CATEGORY": [lambda d: set_in(ind(d, "满意度"), "name", "平台运行稳定率"),
+                       lambda d: set_in(ind(d, "经济"), "name", "平台运行维护费用")],
+    "RESTATED-BUDGET": [lambda d: set_in(ind(d, "数量"), "name", "项目预算执行率")],
+    "BARE-GOAL": [lambda d: set_in(d, "goals.expected", "公共资源交易平台运行维护费项目"),
+                  lambda d: set_in(d, "goals.achieved", "100%")],
+    "TEXT-FIGURES": [lambda d: set_in(d, "narrative.other", "项目总成本100万元。"),
+                     lambda d: (set_in(d, "budget.appropriation.executed", 100), d.pop("spending"),
+                                set_in(d, "budget.appropriation.reason", "剩余3%尾款待验收后支付"))],
+    "BUDGET-ADJUSTED": [lambda d: (wipe_texts(d), set_in(d, "budget.appropriation.initial", 50))],
+    "EXEC-UNEXPLAINED": [lambda d: (wipe_texts(d), set_in(d, "budget.appropriation.executed", 100), d.pop("spending"))],
+    "FORM-BLANK": [lambda d: (wipe_texts(d), set_in(d, "declared.total_score", "")),
+                   lambda d: (wipe_texts(d), set_in(ind(d, "数量"), "score", "/"))],
+    "REPORT-FIELD": [lambda d: set_in(d, "project.department", ""),
+                     lambda d: set_in(d, "evaluation.method", "")],
 }
 
 # Variants close to a failing case that must pass, so that the check is not merely noisy.
 PASSING: dict[str, list[Callable[[dict], None]]] = {
     "EXEC-RATE": [lambda d: set_in(d, "budget.appropriation.executed", 100)],
-    "EXEC-SCORE": [lambda d: set_in(d, "declared.execution_rate", "100.004")],
+    "EXEC-SCORE": [lambda d: set_in(d, "declared.execution_rate", "100%"),
+                   lambda d: set_in(d, "declared.execution_rate", 100),
+                   lambda d: set_in(d, "budget.appropriation.rate", "100.0%")],
     "BUDGET-TOTAL": [lambda d: set_in(d, "budget.total", {"initial": 0, "annual": 106.62, "executed": 106.62})],
     "INVESTMENT-TOTAL": [lambda d: set_in(d, "investment.planned.total", 106.62)],
     "SPENDING-SUM": [lambda d: d["spending"].__setitem__(0, {"item": "维修（护）费", "amount": "319788"})],
     "CATEGORY": [lambda d: set_in(ind(d, "经济"), "level2", "经济效益")],
     "WEIGHTS": [lambda d: (d["indicators"].pop(), set_in(ind(d, "数量"), "weight", 25))],
-    "NOT-A-NUMBER": [lambda d: set_in(ind(d, "成本"), "actual_value", "1066200元")],
+    "NOT-A-NUMBER": [lambda d: set_in(ind(d, "成本"), "actual_value", "1066200元"),
+                     # the one value of the target's unit in the sentence is the measured value
+                     lambda d: set_in(ind(d, "数量"), "actual_value", None)],
     "SCORE-OVER-WEIGHT": [lambda d: set_in(ind(d, "质量"), "score", 15)],
     "TIER": [lambda d: set_in(ind(d, "质量"), "tier", "达成")],
     "DEVIATION-MISSING": [lambda d: set_in(ind(d, "质量"), "score", 15) or set_in(ind(d, "质量"), "deviation", None)],
     "OVERACHIEVEMENT": [lambda d: (set_in(ind(d, "数量"), "target", "≥60%"), set_in(ind(d, "数量"), "deviation", "目标偏低"))],
-    "GRADE": [lambda d: set_in(d, "declared.grade", " 优 ")],
-    "TEMPLATE-TEXT": [lambda d: set_in(d, "narrative.other", "绩效指标2项均已完成")],
+    "GRADE": [lambda d: set_in(d, "declared.grade", " 优 "), lambda d: set_in(d, "declared.grade", "优秀")],
+    "TEMPLATE-TEXT": [lambda d: set_in(d, "narrative.other", "绩效指标2项均已完成"),
+                      lambda d: set_in(d, "goals.expected", "目标1：保障平台稳定运行；目标2：全流程电子化率95%以上")],
+    "LINKED-IMAGE": [lambda d: set_in(d, "narrative.other", "详见 [公示](http://example.invalid/a) 与 ![图](data:image/png;base64,AAAA)")],
     "UNIT-CONFLICT": [lambda d: set_in(d, "summary.economic", "电子担保费率由去年8‰降至5‰。")],
     "DATE-RANGE": [lambda d: set_in(d, "evaluation.report_date", "2025-12")],
     "SIGNER": [lambda d: set_in(d, "evaluation.signoff.team_leader.name", "董 佳瑛")],
+    "NON-REASON": [lambda d: (set_in(ind(d, "质量"), "score", 15), set_in(ind(d, "质量"), "deviation", "无"))],
+    "BLANK-CELL": [lambda d: d["indicators"].append(
+        {"level1": "效益指标", "level2": "生态效益指标", "name": "/", "target": "/", "actual": "/", "weight": "/"})],
+    "TARGET-IN-NAME": [lambda d: (set_in(ind(d, "数量"), "actual", ""), set_in(ind(d, "数量"), "actual_value", None))],
+    "UNIT-FIT": [lambda d: set_in(ind(d, "满意度"), "actual_value", "100%"),
+                 lambda d: set_in(ind(d, "成本"), "actual_value", "1066200元")],
+    "WRONG-CATEGORY": [lambda d: set_in(ind(d, "经济"), "name", "减少企业交易费用支出")],
+    "BARE-GOAL": [lambda d: set_in(d, "goals.achieved", "入场项目全流程电子化率100%")],
+    "TEXT-FIGURES": [lambda d: (set_in(d, "budget.appropriation.executed", 100), d.pop("spending"),
+                                set_in(d, "budget.appropriation.reason", "结余6.62万元（6.2%）为合同尾款，待验收后支付"))],
+    "BUDGET-ADJUSTED": [lambda d: (wipe_texts(d), set_in(d, "budget.appropriation.initial", 50),
+                                   set_in(d, "budget.appropriation.reason", "年中追加56.62万元"))],
+    "EXEC-UNEXPLAINED": [lambda d: (wipe_texts(d), set_in(d, "budget.appropriation.executed", 100), d.pop("spending"),
+                                    set_in(d, "budget.appropriation.reason", "结余6.62万元为合同尾款"))],
+    "REPORT-FIELD": [lambda d: (wipe_texts(d), set_in(d, "evaluation.method", ""))],
+    "FORM-BLANK": [lambda d: set_in(d, "declared.total_score", "")],  # a report may leave it to be computed
 }
+
+
+def wipe_texts(data: dict) -> None:
+    """The seed as a bare 自评表: no report body, nothing that could explain its figures."""
+    data["summary"], data["narrative"] = {}, {}
+    data["budget"]["appropriation"]["initial"] = data["budget"]["appropriation"]["annual"]
 
 
 def test_every_check_has_a_failing_fixture():
@@ -135,3 +199,9 @@ def test_year_folder_must_match_the_year(workspace):
     codes = [f.code for f in check_project(load_project(moved / project_file.name))]
     assert "YEAR-FOLDER" in codes
     assert "YEAR-FOLDER" not in [f.code for f in check_project(load_project(project_file))]
+
+
+def test_the_readme_lists_every_check_with_its_severity():
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    listed = dict(re.findall(r"^\| `([A-Z-]+)` \| (错误|提示) \|", readme, flags=re.MULTILINE))
+    assert listed == {spec.code: SEVERITY_LABELS[spec.severity] for spec in [*CHECKS, *DEPARTMENT_CHECKS]}

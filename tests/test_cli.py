@@ -1,9 +1,12 @@
 """The evaltools command: exit codes, messages instead of tracebacks, JSON for machines."""
 
+import errno
 import json
 import shutil
 import subprocess
 import sys
+
+import pytest
 
 from evaltools.cli import main
 
@@ -78,3 +81,57 @@ def test_the_installed_command_runs():
     result = subprocess.run([command, "score", "--json", str(SEED)], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)[0]["total"] == "96.00"
+
+
+# --- never a traceback ------------------------------------------------------------------------------
+
+
+def test_a_name_too_long_for_the_file_system_is_a_message(capsys, tmp_path):
+    code, _, err = run(capsys, "check", str(tmp_path / ("项目" * 100 + ".yaml")), str(SEED))
+    assert code == 1 and "名称过长" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", ["run", "batch"])
+def test_an_out_folder_that_is_a_file_is_a_message(capsys, tmp_path, command):
+    out = tmp_path / "out"
+    out.write_text("", encoding="utf-8")
+    code, _, err = run(capsys, command, str(SEED), "--to", "html", "--out", str(out))
+    assert code == 2 and "是一个文件，应为文件夹" in err
+
+
+def test_a_read_only_outputs_folder_is_a_message(capsys, tmp_path, monkeypatch):
+    def read_only(source, target):
+        raise OSError(errno.EROFS, "Read-only file system", str(target))
+
+    monkeypatch.setattr("evaltools.files.os.replace", read_only)
+    code, _, err = run(capsys, "template-xlsx", "-o", str(tmp_path / "blank.xlsx"))
+    assert code == 1 and "只读" in err and str(tmp_path / "blank.xlsx") in err and "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []  # no temporary file left behind
+
+
+def test_anything_unforeseen_is_one_line_and_a_hint_to_rerun_with_debug(capsys, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr("evaltools.cli.score", broken)
+    code, _, err = run(capsys, "score", str(SEED))
+    assert code == 1 and "RuntimeError: boom" in err and "--debug" in err
+    assert "second line" not in err and "Traceback" not in err
+    with pytest.raises(RuntimeError):
+        main(["score", str(SEED), "--debug"])
+    with pytest.raises(RuntimeError):
+        main(["--debug", "score", str(SEED)])
+
+
+def test_check_works_where_there_is_no_fcntl_and_without_the_batch_lock():
+    # Windows has no fcntl: batch must import there, and check must not even load the lock.
+    script = (
+        "import sys; sys.modules['fcntl'] = None\n"
+        "from evaltools.cli import main\n"
+        f"code = main(['check', {str(SEED)!r}])\n"
+        "assert 'filelock' not in sys.modules and 'evaltools.batch' not in sys.modules, 'check loaded the lock'\n"
+        "import evaltools.batch\n"
+        "sys.exit(code)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr

@@ -128,6 +128,15 @@ class TestChecks:
         write_department(path.parent, {"year": 2024, "unit": {"name": "某局", "staffing": 43, "actual_staff": 43}})
         assert "DEPT-STAFF" not in codes(path)
 
+    def test_an_image_from_the_network_in_the_narrative_is_an_error(self, tmp_path):
+        narrative = {"basic": "见下图 ![](https://example.invalid/chart.png)"}
+        path = write_department(tmp_path / "params" / "2024" / "d", {"year": 2024, "unit": {"name": "某局"},
+                                                                     "narrative": narrative})
+        assert "DEPT-LINKED-IMAGE" in codes(path)
+        narrative["basic"] = "见下图（略）"
+        write_department(path.parent, {"year": 2024, "unit": {"name": "某局"}, "narrative": narrative})
+        assert "DEPT-LINKED-IMAGE" not in codes(path)
+
     def test_basic_spending_equal_to_its_split_is_fine(self, tmp_path):
         path = write_department(tmp_path / "params" / "2024" / "d", {"year": 2024, "unit": {"name": "某局"}, "expenditure": [
             {"institution": "局机关", "personnel": 10, "public": 5, "basic": 15}]})

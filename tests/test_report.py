@@ -38,6 +38,15 @@ class TestMarkup:
     def test_markdown_refuses_script_links(self):
         assert 'href="javascript' not in markdown("[点我](javascript:alert(1))")
 
+    @pytest.mark.parametrize("text", ["![图](http://example.invalid/x.png?d=1)", "![图](//example.invalid/x.png)",
+                                      "![图][r]\n\n[r]: https://example.invalid/x.png", "![图](../../secret.png)"])
+    def test_an_image_that_is_not_inline_data_is_shown_as_text(self, text):
+        html = markdown(text)
+        assert "<img" not in html and "[图片：图 " in html
+
+    def test_an_inline_image_stays_a_picture(self):
+        assert '<img src="data:image/png;base64,AAAA"' in markdown("![图](data:image/png;base64,AAAA)")
+
 
 def test_no_placeholder_is_left_unfilled(report):
     assert "{{" not in all_parts(report)

@@ -52,3 +52,27 @@ def test_an_override_with_a_bad_value_names_file_and_line(tmp_path):
         load_rules(path)
     [problem] = info.value.problems
     assert (problem.file, problem.line, problem.field) == (path, 3, "grades[0].min")
+
+
+def test_labels_as_provinces_print_them(national):
+    assert national.canonical_level("产出指标(50分)") == national.canonical_level("产出指标（50分）") == "产出指标"
+    assert national.level_of("经济成本指标") == "产出指标" and national.level_of("满意度指标") == "满意度指标"
+    assert national.canonical_category("数量指标（20分）") == "数量指标"
+    assert national.execution.explain_below == 1 and national.indicators_weight == 90
+
+
+def test_a_level_of_its_own_takes_its_categories_from_another_levels_extras(tmp_path):
+    rules = load_rules(write_yaml(tmp_path / "_rules.yaml", {
+        "name": "成本单列", "levels": {"产出指标": {"weight": 40, "categories": ["数量指标", "质量指标", "时效指标"]},
+                                       "成本指标": {"weight": 10, "categories": ["经济成本指标", "社会成本指标"]}}}))
+    assert rules.level_of("经济成本指标") == "成本指标" and rules.level_of("数量指标") == "产出指标"
+
+
+@pytest.mark.parametrize(("override", "message"), [
+    ({"levels": {"产出指标": {"weight": None}}}, "indicator_total"),
+    ({"indicator_total": 80}, "应为 100"),
+    ({"indicator_total": 90, "levels": {"产出指标": {"weight": None}, "效益指标": {"weight": 90}}}, "超过"),
+])
+def test_a_free_split_needs_a_consistent_total(tmp_path, override, message):
+    with pytest.raises(ParamsError, match=message):
+        load_rules(write_yaml(tmp_path / "_rules.yaml", {"name": "x", **override}))

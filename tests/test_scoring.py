@@ -5,6 +5,7 @@ from decimal import Decimal as D
 import pytest
 
 from evaltools.model import BudgetRow, Indicator, ProjectParams
+from evaltools.rules import load_rules
 from evaltools.scoring import execution_score, indicator_score, quantitative_score, score
 from evaltools.targets import parse_target
 
@@ -23,7 +24,7 @@ class TestQuantitative:
         assert q("≥95%", "76") == (D("8.00"), False)
 
     def test_greater_than_needs_strictly_more(self):
-        assert q(">95%", "95") == (D("10.00") * D("95") / D("95"), False)
+        assert q(">95%", "95")[1] is False
         assert q(">95%", "96") == (D("10.00"), True)
 
     def test_at_most_met_gives_full_marks(self):
@@ -103,6 +104,42 @@ class TestIndicators:
         row = indicator_score(0, indicator(actual_value="基本完成"), national)
         assert (row.method, row.score) == ("missing", 0)
 
+    def test_a_row_the_rule_cannot_score_keeps_the_stated_score(self, national):
+        """The checks report the blank cell; the totals are not thrown off by it as well."""
+        row = indicator_score(0, indicator(actual="", score=D(9)), national)
+        assert (row.method, row.score) == ("missing", D("9.00"))
+
+    def test_a_lone_value_in_the_actual_cell_is_the_measured_value(self, national):
+        row = indicator_score(0, indicator(actual="98%"), national)
+        assert (row.method, row.actual.value, row.met) == ("rule", D(98), True)
+
+    def test_a_strict_target_missed_at_its_boundary_is_not_met_and_not_full_marks(self, national):
+        """">95%" with 95: not met, so one step (0.01) below full marks, and a reason is due."""
+        row = indicator_score(0, indicator(target=">95%", actual_value="95%"), national)
+        assert (row.met, row.score) == (False, D("9.99"))
+        assert indicator_score(0, indicator(target="<3天", actual_value="3"), national).score == D("9.99")
+
+    def test_a_miss_that_would_round_to_full_marks_stays_below_them(self, national):
+        row = indicator_score(0, indicator(target="≥95%", actual_value="94.9999%"), national)
+        assert (row.met, row.score) == (False, D("9.99"))
+
+    @pytest.mark.parametrize(("target", "actual", "met", "score"), [
+        ("≥95%", "95%", True, "10.00"), ("＞95%", "95.01%", True, "10.00"), ("≤10天", "10天", True, "10.00"),
+        ("95%以上", "95%", True, "10.00"), ("不超过106.62万元", "106.62万元", True, "10.00"),
+        ("=100%", "100%", True, "10.00"), ("≥32处", "30处", False, "9.38"), ("大于0个", "0个", False, "0.00"),
+    ])
+    def test_plain_literal_values(self, national, target, actual, met, score):
+        row = indicator_score(0, indicator(target=target, actual=actual), national)
+        assert (row.met, row.score) == (met, D(score))
+
+    def test_money_about_ten_thousand_times_off_is_not_scored_by_the_rule(self, national):
+        row = indicator_score(0, indicator(level2="成本指标", target="≤2.5万元", actual="25000", score=D(10)), national)
+        assert row.unit_suspect and (row.method, row.score) == ("missing", D("10.00"))
+
+    def test_a_row_without_weight_is_not_scored_by_the_rule(self, national):
+        row = indicator_score(0, indicator(weight=None, actual="98%", score=D(5)), national)
+        assert (row.weight, row.method, row.score) == (0, "missing", D("5.00"))
+
     def test_incompatible_units_are_not_scored(self, national):
         row = indicator_score(0, indicator(actual_value="3个"), national)
         assert row.unit_mismatch and row.method == "missing"
@@ -145,6 +182,19 @@ class TestGrades:
 
 
 class TestScoreCard:
+    def test_rows_marked_slash_are_not_scored(self, seed_data, national):
+        seed_data["indicators"].append({"level2": "生态效益指标", "name": "/", "target": "/", "actual": "/", "weight": "/"})
+        card = score(ProjectParams.model_validate(seed_data), national)
+        assert len(card.indicators) == len(seed_data["indicators"]) - 1 and card.total == D("96.00")
+
+    def test_a_province_fixing_only_the_indicator_total(self, seed, tmp_path):
+        rules_file = tmp_path / "_rules.yaml"
+        rules_file.write_text("name: 某省\nindicator_total: 90\nlevels:\n  产出指标: {weight: null}\n"
+                              "  效益指标: {weight: null}\n  满意度指标: {weight: null}\n", encoding="utf-8")
+        rules = load_rules(rules_file)
+        card = score(seed.params, rules)
+        assert rules.indicators_weight == 90 and all(level.expected_weight is None for level in card.levels)
+
     def test_without_satisfaction_its_points_move_to_output_and_benefit(self, seed_data, national):
         seed_data["indicators"] = [i for i in seed_data["indicators"] if i["level1"] != "满意度指标"]
         seed_data["indicators"][0]["weight"] = 25
@@ -155,3 +205,13 @@ class TestScoreCard:
     def test_total_is_execution_plus_indicators(self, seed, national):
         card = score(seed.params, national)
         assert card.total == card.execution.score + sum(r.score for r in card.indicators)
+
+
+class TestRealWording:
+    def test_nothing_happened_meets_a_zero_target(self, national):
+        row = indicator_score(0, indicator(level2="质量指标", target="0起", actual="无"), national)
+        assert (row.method, row.met) == ("rule", True)
+
+    def test_ten_thousands_of_the_same_thing_convert(self, national):
+        row = indicator_score(0, indicator(level2="社会效益指标", target="≥4.2万人", actual="42000人"), national)
+        assert (row.met, row.score) == (True, D("10.00"))

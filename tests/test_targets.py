@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from evaltools.targets import Operator, Quantity, parse_quantity, parse_target
+from evaltools.targets import Operator, Quantity, find_quantity, parse_quantity, parse_target
 
 
 @pytest.mark.parametrize(
@@ -74,3 +74,29 @@ def test_money_and_ratios_convert_within_their_kind():
     assert Quantity(Decimal(8), "‰").to("%") == Quantity(Decimal("0.8"), "%")
     assert Quantity(Decimal(3), "个").to("万元") is None
     assert Quantity(Decimal(3), "%").to("元") is None
+
+
+@pytest.mark.parametrize("text", ["12月底前", "11月30日前", "年底前", "年内"])
+def test_a_month_or_the_year_end_without_a_year_is_a_deadline(text):
+    assert parse_target(text).kind == "deadline"
+
+
+@pytest.mark.parametrize(("text", "operator", "value", "unit"), [
+    ("10个工作日内", Operator.LE, "10", "个工作日"), ("3天内", Operator.LE, "3", "天"),
+    ("≥100百分比", Operator.GE, "100", "%"),
+])
+def test_durations_within_and_percent_written_out(text, operator, value, unit):
+    target = parse_target(text)
+    assert (target.operator, target.quantity) == (operator, Quantity(Decimal(value), unit))
+
+
+@pytest.mark.parametrize(("text", "unit", "expected"), [
+    ("入场项目全流程电子化率达100%", "%", Quantity(Decimal(100), "%")),
+    ("完成32处供水工程维修", "处", Quantity(Decimal(32), "处")),
+    ("全年支出1066200元", "万元", Quantity(Decimal("106.62"), "万元")),
+    ("电子化率由90%提高到100%", "%", None),  # two values: which one is meant is for the writer to say
+    ("基本完成", "%", None),
+    ("完成32处供水工程维修", "%", None),
+])
+def test_the_one_value_of_a_sentence_in_the_targets_unit(text, unit, expected):
+    assert find_quantity(text, unit) == expected

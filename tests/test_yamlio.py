@@ -1,5 +1,7 @@
 """Reading parameter files: exact numbers, the department merge, and errors that say where."""
 
+import os
+import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -8,7 +10,7 @@ import pytest
 from evaltools.yamlio import ParamsError, deep_merge, read_yaml
 from evaltools.workspace import find_project_files, load_project
 
-from conftest import SEED
+from conftest import SEED, problem_after_edit
 
 
 class TestDeepMerge:
@@ -139,3 +141,65 @@ class TestFinding:
 def write_text(path: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
+
+
+class TestHostileFiles:
+    """Files from strangers: refused quickly, clearly, at the line, never a hang or a traceback."""
+
+    def test_an_alias_bomb_is_refused_at_once(self, tmp_path):
+        lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+        lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 10)]  # 9^10 values
+        path = tmp_path / "laughs.yaml"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        started = time.monotonic()
+        with pytest.raises(ParamsError, match="别名.*展开后超过"):
+            read_yaml(path)
+        assert time.monotonic() - started < 1
+
+    def test_a_few_aliases_are_still_fine(self, tmp_path):
+        path = tmp_path / "shared.yaml"
+        path.write_text("a: &unit {name: 某局}\nb: *unit\nc: [*unit, *unit]\n", encoding="utf-8")
+        assert read_yaml(path).data["c"] == [{"name": "某局"}] * 2
+
+    def test_an_alias_inside_itself_is_refused(self, tmp_path):
+        path = tmp_path / "loop.yaml"
+        path.write_text("a: &a [1, *a]\n", encoding="utf-8")
+        with pytest.raises(ParamsError, match="循环引用"):
+            read_yaml(path)
+
+    @pytest.mark.parametrize(("second_line", "says"), [
+        ("report_date: 2025-02-30", ["不存在的日期 2025-02-30"]),  # an impossible date
+        ("name: 某局\x0b信息中心", ["U+000B", "Word"]),  # a control character pasted from Word
+    ])
+    def test_what_yaml_itself_refuses_is_located(self, tmp_path, second_line, says):
+        path = tmp_path / "bad.yaml"
+        path.write_text(f"year: 2024\n{second_line}\n", encoding="utf-8")
+        with pytest.raises(ParamsError) as info:
+            read_yaml(path)
+        [problem] = info.value.problems
+        assert problem.line == 2 and all(text in problem.message for text in says)
+
+    def test_an_escaped_control_character_is_refused_at_its_field(self, workspace):
+        problem = problem_after_edit(workspace, "leader: 董佳瑛", 'leader: "董佳瑛\\v"')
+        assert problem.field == "project.leader" and "U+000B" in problem.message and problem.line
+
+    def test_a_thousands_separator_in_a_flow_mapping_is_an_error_not_a_smaller_number(self, workspace):
+        problem = problem_after_edit(workspace, "amount: 319788.00}", "amount: 319,788.00}")
+        assert "amount" in problem.message and "千位分隔符" in problem.message
+        assert problem.file.read_text(encoding="utf-8").splitlines()[problem.line - 1].strip().startswith(
+            "- {item: 维修（护）费")
+
+    def test_a_thousands_separator_on_its_own_line_names_the_field(self, workspace):
+        problem = problem_after_edit(workspace, "- {item: 维修（护）费, amount: 319788.00}",
+                                     "- item: 维修（护）费\n    amount: 319,788.00")
+        assert problem.field == "spending[0].amount" and "319788.00" in problem.message
+
+    def test_an_edit_that_keeps_size_and_modification_time_is_seen(self, tmp_path):
+        path = tmp_path / "same.yaml"
+        path.write_text("total: 106.62\n", encoding="utf-8")
+        stat = path.stat()
+        assert read_yaml(path).data["total"] == Decimal("106.62")
+        path.write_text("total: 601.62\n", encoding="utf-8")  # as `cp -p` or `rsync -t` leave it
+        os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        assert path.stat().st_size == stat.st_size and path.stat().st_mtime_ns == stat.st_mtime_ns
+        assert read_yaml(path).data["total"] == Decimal("601.62")

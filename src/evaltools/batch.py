@@ -12,7 +12,6 @@ last, so an interrupted project is simply redone next time.
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import functools
 import hashlib
 import json
@@ -25,18 +24,20 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from filelock import FileLock, Timeout
+
 from evaltools import __version__
 from evaltools.checks import check_department, check_project
 from evaltools.rollup import LoadedDepartment
 from evaltools.files import RUN_LOG, read_run_log, write_atomic
-from evaltools.yamlio import ParamsError, read_yaml
+from evaltools.yamlio import ParamsError
 from evaltools.scoring import percent, score
 from evaltools.workspace import (
-    DEPARTMENT_FILE,
     LoadedProject,
+    absolute,
+    find_department_files,
     find_project_files,
     fingerprint_notebook,
-    is_department_file,
     workspace_root,
 )
 
@@ -114,32 +115,13 @@ def _summary(loaded: LoadedProject | LoadedDepartment) -> dict:
         "name": name,
         "year": loaded.year,
         "department": department,
-        "department_folder": loaded.path.resolve().parent.name,
+        "department_folder": absolute(loaded.path).parent.name,
         "total": str(card.total) if card else "—",
         "grade": card.grade if card else "—",
         "rate": percent(card.execution.rate, loaded.rules) if card else "—",
         "errors": sum(f.severity == "error" for f in findings),
         "warnings": sum(f.severity == "warning" for f in findings),
     }
-
-
-def find_department_files(paths: Iterable[Path | str]) -> list[Path]:
-    """Department files with a department report to make: below folders, or named directly.
-
-    A ``_department.yaml`` holding only ``defaults`` has no report of its own.
-    """
-    found = []
-    for path in map(Path, paths):
-        candidates = sorted(path.rglob(DEPARTMENT_FILE)) if path.is_dir() else [path] if is_department_file(path) else []
-        for candidate in candidates:
-            try:
-                data = read_yaml(candidate).data
-            except ParamsError:
-                found.append(candidate)  # reported when it is loaded
-                continue
-            if set(data) - {"defaults"}:
-                found.append(candidate)
-    return found
 
 
 def _is_current(folder: Path, key: str, formats: Sequence[str]) -> bool:
@@ -270,24 +252,29 @@ class LockedError(Exception):
 
 @contextmanager
 def outputs_lock(out_root: Path) -> Iterator[None]:
-    """One batch at a time per outputs folder; a second one is refused at once, clearly."""
+    """One batch at a time per outputs folder; a second one is refused at once, clearly.
+
+    ``filelock`` locks on Linux, macOS and Windows alike; who holds the lock is noted in a
+    file beside it, for the message.
+    """
     out_root.mkdir(parents=True, exist_ok=True)
     path = out_root / LOCK_FILE
-    handle = open(path, "a+", encoding="utf-8")  # noqa: SIM115 - held for the whole batch
+    holder_file = path.with_name(LOCK_FILE + ".holder")
+    lock = FileLock(path, timeout=0)
     try:
+        lock.acquire()
+    except Timeout:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "?"
-            raise LockedError(f"另一个批处理（{holder}）正在写入 {out_root}，请等它结束后再运行") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"pid {os.getpid()}")
-        handle.flush()
+            holder = holder_file.read_text(encoding="utf-8").strip() or "?"
+        except OSError:
+            holder = "?"
+        raise LockedError(f"另一个批处理（{holder}）正在写入 {out_root}，请等它结束后再运行") from None
+    try:
+        write_atomic(holder_file, f"pid {os.getpid()}")
         yield
     finally:
-        handle.close()
+        holder_file.unlink(missing_ok=True)
+        lock.release()
 
 
 def default_out_root(files: Sequence[Path]) -> Path:

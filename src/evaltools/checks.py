@@ -18,11 +18,13 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from evaltools.department import FUND_NATURE_ROWS, SPENDING_NATURE_ROWS, total
+from evaltools.markup import linked_images
 from evaltools.placeholders import NAMES, placeholders
-from evaltools.model import BUDGET_COLUMNS, SOURCE_LABELS, BudgetRow, ProjectParams
+from evaltools.model import BUDGET_COLUMNS, SOURCE_LABELS, Budget, BudgetRow, ProjectParams, is_blank
 from evaltools.yamlio import Loc, field_path
 from evaltools.rules import Rules
-from evaltools.scoring import HUNDRED, ScoreCard, percent, score
+from evaltools import reviewer
+from evaltools.scoring import HUNDRED, IndicatorScore, ScoreCard, percent, score
 from evaltools.targets import plain_number
 from evaltools.workspace import LoadedProject
 
@@ -108,22 +110,34 @@ def _execution_rate(ctx: Context) -> Iterator[Raised]:
         )
 
 
-@check("EXEC-SCORE", "error", "表中执行率或其得分与公式（全年执行数/全年预算数 × 分值）不符")
+@check("EXEC-SCORE", "error", "表中执行率或其得分与公式（全年执行数/全年预算数 × 分值）不符（执行率按表中所写的位数比较）")
 def _execution_score(ctx: Context) -> Iterator[Raised]:
     declared, execution = ctx.params.declared, ctx.card.execution
     if declared.execution_score is not None and _differs(declared.execution_score, execution.score, ctx.rules):
         yield ("declared", "execution_score"), (
             f"表中执行率得分为 {plain_number(declared.execution_score)}，按公式应为 {execution.score}"
         )
+    stated_rates: list[tuple[Loc, Decimal, str, BudgetRow]] = []
     if declared.execution_rate is not None:
-        computed = execution.rate * HUNDRED if execution.rate is not None else None
-        if computed is None or _differs(declared.execution_rate, computed, ctx.rules):
-            yield ("declared", "execution_rate"), (
-                f"表中执行率为 {plain_number(declared.execution_rate)}%，按全年执行数/全年预算数应为 {percent(execution.rate, ctx.rules)}"
-            )
+        stated_rates.append((("declared", "execution_rate"), declared.execution_rate, "表中执行率", execution.budget))
+    budget = ctx.params.budget
+    for key, row in budget.rows():
+        if row.rate is not None:
+            amounts = execution.budget if key == "total" else row
+            stated_rates.append((("budget", key, "rate"), row.rate, f"{Budget.title_of(key).split('（')[0]}的执行率", amounts))
+    for loc, stated, label, amounts in stated_rates:
+        annual, executed = amounts.annual or Decimal(0), amounts.executed or Decimal(0)
+        if annual <= 0:
+            if stated != 0 or executed:
+                yield loc, f"{label}为 {plain_number(stated)}%，但全年预算数为空或为零，无从计算"
+            continue
+        exact = executed / annual * HUNDRED
+        if not reviewer.agrees_as_written(stated, exact):
+            yield loc, (f"{label}为 {plain_number(stated)}%，按全年执行数/全年预算数"
+                        f"（{plain_number(executed)}/{plain_number(annual)}）应为 {ctx.rules.round(exact)}%")
 
 
-@check("BUDGET-TOTAL", "error", "年度资金总额与当年财政拨款、上年结转资金、其他资金之和不符")
+@check("BUDGET-TOTAL", "error", "年度资金总额与各资金来源行（当年财政拨款、上年结转资金、财政专户管理资金、单位资金、其他资金）之和不符")
 def _budget_total(ctx: Context) -> Iterator[Raised]:
     stated = ctx.params.budget.total
     if stated is None:
@@ -182,59 +196,92 @@ def _category(ctx: Context) -> Iterator[Raised]:
     for row in ctx.card.indicators:
         indicator = row.indicator
         if row.level1 is None:
-            known = "、".join(c for level in ctx.rules.levels.values() for c in level.categories)
+            known = "、".join(c for level in ctx.rules.levels.values() for c in level.all_categories)
             yield ("indicators", row.index, "level2"), f"不认识的二级指标 {indicator.level2!r}，应为：{known}"
-        elif indicator.level1 and indicator.level1.strip() not in (row.level1, row.level1.removesuffix("指标")):
+        elif indicator.level1 and not _level1_fits(indicator.level1, row, ctx.rules):
             yield ("indicators", row.index, "level1"), (
                 f"二级指标“{row.level2}”属于“{row.level1}”，表中写的是“{indicator.level1}”"
             )
 
 
-@check("WEIGHTS", "error", "各一级指标分值之和与规则不符，或总分值不是100")
+def _level1_fits(written: str, row: IndicatorScore, rules: Rules) -> bool:
+    """The 一级 label as printed ("产出指标（50分）") names the row's level; newer forms print
+    成本指标 as a 一级 over 经济/社会/生态环境成本指标, which the rules keep under the same level."""
+    if rules.canonical_level(written) == row.level1:
+        return True
+    as_category = rules.canonical_category(re.sub(r"[（(].*", "", written))
+    return as_category is not None and rules.level_of(as_category) == row.level1
+
+
+_LABEL_POINTS = re.compile(r"[（(]\s*(\d+(?:\.\d+)?)\s*分?\s*[)）]")
+
+
+@check("WEIGHTS", "error", "各一级指标分值之和与规则或表中所印分值不符，或总分值不是100")
 def _weights(ctx: Context) -> Iterator[Raised]:
     rules, levels = ctx.rules, ctx.card.levels
     moved = rules.redistribute
     receiving = set(moved.to) if moved and not any(lv.name == moved.source and lv.weight for lv in levels) else set()
     for level in levels:
-        if level.name in receiving:
+        if level.expected_weight is None:
+            pass  # the province fixes only the total
+        elif level.name in receiving:
             if level.weight < level.expected_weight:
                 yield ("indicators",), (
                     f"{level.name}分值合计 {plain_number(level.weight)}，至少应为 {plain_number(level.expected_weight)}"
                 )
         elif level.weight != level.expected_weight:
             yield ("indicators",), f"{level.name}分值合计 {plain_number(level.weight)}，应为 {plain_number(level.expected_weight)}"
-    total = rules.execution.weight + sum((r.weight for r in ctx.card.indicators), Decimal(0))
-    if total != 100:
-        yield ("indicators",), f"预算执行率与全部指标的分值合计 {plain_number(total)}，应为 100"
+    # A 一级 label printed with its points ("产出指标（50分）") must agree with its rows.
+    printed: dict[str, tuple[int, Decimal]] = {}
+    sums: dict[str, Decimal] = defaultdict(Decimal)
+    for row in ctx.card.indicators:
+        match = _LABEL_POINTS.search(row.indicator.level1 or "")
+        if match:
+            label = _LABEL_POINTS.sub("", row.indicator.level1 or "").strip()
+            printed.setdefault(label, (row.index, Decimal(match.group(1))))
+            sums[label] += row.weight
+    for label, (index, points) in printed.items():
+        if points != sums[label]:
+            yield ("indicators", index, "level1"), (
+                f"表中印的是“{label}（{plain_number(points)}分）”，其下各指标分值合计 {plain_number(sums[label])}")
+    indicators = sum((r.weight for r in ctx.card.indicators), Decimal(0))
+    if indicators != rules.indicators_weight:
+        yield ("indicators",), (f"全部指标的分值合计 {plain_number(indicators)}，应为 {plain_number(rules.indicators_weight)}"
+                                f"（另有预算执行率 {plain_number(rules.execution.weight)} 分，合计 100）")
 
 
 @check("NOT-A-NUMBER", "error", "定量指标的实际完成值缺少数字，或单位与指标值不一致")
 def _not_a_number(ctx: Context) -> Iterator[Raised]:
     for row in ctx.card.indicators:
-        if not row.target.is_quantitative or row.method != "missing":
-            continue
-        loc = ("indicators", row.index, "actual_value")
+        if (not row.target.is_quantitative or row.method != "missing" or _blank_actual(row) or row.unit_suspect
+                or row.indicator.weight is None):
+            continue  # a blank cell is BLANK-CELL's, 元 for 万元 UNIT-FIT's
+        loc = ("indicators", row.index, "actual_value" if row.indicator.actual_value is not None else "actual")
         if row.unit_mismatch:
             yield loc, f"实际完成值 {row.actual} 的单位与指标值 {row.target} 不一致，无法换算"
-        elif row.indicator.actual_value is None:
-            yield loc, f"指标值 {row.target} 是定量的，须在 actual_value 填写实际完成的数值（如 100%）"
         else:
-            yield loc, f"应为数值（如 100% 或 106.62万元），实际为 {row.indicator.actual_value!r}"
+            written = row.indicator.actual_value if row.indicator.actual_value is not None else row.indicator.actual
+            yield loc, (f"指标值 {row.target} 是定量的，实际完成值“{written}”中没有一个可以计分的数值"
+                        f"（没有{row.target.quantity.unit or '数值'}，或不止一个），请写明实际完成的数值")
 
 
-@check("SCORE-MISSING", "error", "定性或时效指标未填得分")
+def _blank_actual(row: IndicatorScore) -> bool:
+    return is_blank(row.indicator.actual) and row.indicator.actual_value is None
+
+
+@check("SCORE-MISSING", "error", "定性或时效指标的得分为空")
 def _score_missing(ctx: Context) -> Iterator[Raised]:
     for row in ctx.card.indicators:
-        if not row.target.is_quantitative and row.method == "missing":
+        if not row.target.is_quantitative and row.method == "missing" and row.indicator.weight is not None:
             kind = "时效" if row.target.kind == "deadline" else "定性"
-            yield ("indicators", row.index, "score"), f"{kind}指标“{row.indicator.name}”由评价组打分，须填写得分"
+            yield ("indicators", row.index, "score"), f"{kind}指标“{row.indicator.name}”的得分为空（由评价组打分后填写）"
 
 
 @check("SCORE-OVER-WEIGHT", "error", "得分超过分值或为负")
 def _score_over_weight(ctx: Context) -> Iterator[Raised]:
     for row in ctx.card.indicators:
         given = row.indicator.score
-        if given is not None and (given > row.weight or given < 0):
+        if given is not None and row.indicator.weight is not None and (given > row.weight or given < 0):
             yield ("indicators", row.index, "score"), f"得分 {plain_number(given)} 应在 0 到分值 {plain_number(row.weight)} 之间"
 
 
@@ -254,7 +301,11 @@ def _score_mismatch(ctx: Context) -> Iterator[Raised]:
         given = row.indicator.score
         if row.method != "rule" or given is None or row.met and given < row.weight:
             continue
-        if _differs(given, row.score, ctx.rules):
+        if row.met is False and given >= row.weight:
+            yield ("indicators", row.index, "score"), (
+                f"实际完成值 {row.actual} 未达到指标值 {row.target}，不应得满分 {plain_number(given)}"
+                f"（按规则得分为 {row.score}）")
+        elif _differs(given, row.score, ctx.rules):
             yield ("indicators", row.index, "score"), (
                 f"按规则（实际 {row.actual}，指标值 {row.target}）得分应为 {row.score}，表中为 {plain_number(given)}"
             )
@@ -275,19 +326,39 @@ def _tier(ctx: Context) -> Iterator[Raised]:
             )
 
 
-@check("DEVIATION-MISSING", "error", "扣分或未达到指标值，却没有偏差原因分析及改进措施")
+def _lost_points(row: IndicatorScore) -> Decimal:
+    """Points the row lost: by the rule's score, or by the form's own 得分 where that is lower
+    (a deduction the form states needs its reason even where the rule would not deduct)."""
+    if row.method == "missing" and row.indicator.score is None:
+        return Decimal(0)  # nothing stated, nothing computed: SCORE-MISSING or NOT-A-NUMBER say so
+    stated = row.indicator.score
+    stated_loss = row.weight - stated if stated is not None and row.indicator.weight is not None else Decimal(0)
+    return max(row.lost, stated_loss, Decimal(0))
+
+
+@check("DEVIATION-MISSING", "error", "扣分（计算的或表中所填的）或未达到指标值，却没有偏差原因分析及改进措施")
 def _deviation_missing(ctx: Context) -> Iterator[Raised]:
     for row in ctx.card.indicators:
-        if (row.indicator.deviation or "").strip():
-            continue
+        deviation = row.indicator.deviation
+        if (deviation or "").strip():
+            continue  # a non-reason ("无", "0") is NON-REASON's
+        lost = _lost_points(row)
         if row.met is False:
             yield ("indicators", row.index, "deviation"), (
-                f"实际完成值 {row.actual} 未达到指标值 {row.target}，须说明偏差原因及改进措施"
+                f"实际完成值 {row.actual} 未达到指标值 {row.target}，偏差原因分析及改进措施为空"
             )
-        elif row.method != "missing" and row.lost > 0:
+        elif lost > 0:
             yield ("indicators", row.index, "deviation"), (
-                f"扣 {plain_number(row.lost)} 分（{plain_number(row.score)}/{plain_number(row.weight)}），须说明偏差原因及改进措施"
+                f"扣 {plain_number(lost)} 分（{plain_number(row.weight - lost)}/{plain_number(row.weight)}），偏差原因分析及改进措施为空"
             )
+
+
+@check("NON-REASON", "error", "扣分的指标，偏差原因只写了“0”“无”“/”之类，不是原因")
+def _non_reason(ctx: Context) -> Iterator[Raised]:
+    for row in ctx.card.indicators:
+        if (row.met is False or _lost_points(row) > 0) and reviewer.is_non_reason(row.indicator.deviation):
+            yield ("indicators", row.index, "deviation"), (
+                f"“{row.indicator.name}”扣了分，偏差原因只写了“{row.indicator.deviation.strip()}”，须说明原因及改进措施")
 
 
 @check("OVERACHIEVEMENT", "warning", "实际完成值大幅超过指标值（规则默认30%），未作说明")
@@ -299,6 +370,67 @@ def _overachievement(ctx: Context) -> Iterator[Raised]:
                 f"实际完成值 {row.actual} 偏离指标值 {row.target} 达 {plain_number(share)}% 以上，"
                 "应说明原因（目标是否定得过低）"
             )
+
+
+# --- what the cells say ----------------------------------------------------------------------------
+
+
+def _hidden_target(row: IndicatorScore) -> str | None:
+    """The target written into the 三级指标 name when the 年度指标值 cell is empty."""
+    return reviewer.target_in_name(row.indicator.name) if is_blank(row.indicator.target) else None
+
+
+@check("BLANK-CELL", "error", "绩效指标的年度指标值或实际完成值为空，或有得分而分值为空")
+def _blank_cell(ctx: Context) -> Iterator[Raised]:
+    for row in ctx.card.indicators:
+        indicator = row.indicator
+        if _hidden_target(row):
+            continue  # TARGET-IN-NAME says it better
+        if is_blank(indicator.target):
+            yield ("indicators", row.index, "target"), f"“{indicator.name}”的年度指标值为空"
+        if _blank_actual(row):
+            yield ("indicators", row.index, "actual"), f"“{indicator.name}”的实际完成值为空"
+        if indicator.weight is None and indicator.score is not None:
+            yield ("indicators", row.index, "weight"), (
+                f"“{indicator.name}”填了得分 {plain_number(indicator.score)}，分值却为空")
+
+
+@check("TARGET-IN-NAME", "error", "指标值写进了三级指标名称，年度指标值（或实际完成值）栏却为空")
+def _target_in_name(ctx: Context) -> Iterator[Raised]:
+    for row in ctx.card.indicators:
+        hidden = _hidden_target(row)
+        if hidden:
+            empty = "年度指标值、实际完成值均为空" if _blank_actual(row) else "年度指标值为空"
+            yield ("indicators", row.index, "target"), (
+                f"“{row.indicator.name}”把指标值“{hidden}”写进了名称，{empty}；应写入年度指标值栏并填实际完成值")
+
+
+def _unit_problems(ctx: Context, certain: bool) -> Iterator[Raised]:
+    for row in ctx.card.indicators:
+        if not row.target.is_quantitative:
+            continue
+        for message, is_certain in reviewer.unit_problems(row.indicator.name, row.target, row.actual):
+            if is_certain == certain:
+                yield ("indicators", row.index, "target" if "指标值却" in message else "actual"), message
+
+
+@check("UNIT-FIT", "error", "数值与单位对不上：比率超过100%，或元与万元相差一万倍")
+def _unit_fit(ctx: Context) -> Iterator[Raised]:
+    yield from _unit_problems(ctx, certain=True)
+
+
+@check("UNIT-DOUBT", "warning", "单位与指标的性质不符（数量却以%计），请核对")
+def _unit_doubt(ctx: Context) -> Iterator[Raised]:
+    yield from _unit_problems(ctx, certain=False)
+
+
+@check("WRONG-CATEGORY", "warning", "指标疑似放错了类别（成本放在效益下、非满意度放在满意度下等），并说明依据")
+def _wrong_category(ctx: Context) -> Iterator[Raised]:
+    for row in ctx.card.indicators:
+        found = reviewer.misplaced(row.indicator.name, row.level1, row.level2, row.target)
+        if found:
+            yield ("indicators", row.index, "level2"), (
+                f"“{row.indicator.name}”放在{row.level2}下，看来应属{found.should_be}：{found.why}")
 
 
 # --- totals --------------------------------------------------------------------------------------
@@ -314,7 +446,8 @@ def _total_score(ctx: Context) -> Iterator[Raised]:
 @check("GRADE", "error", "表中等级与总分所在的等级区间不符")
 def _grade(ctx: Context) -> Iterator[Raised]:
     stated = ctx.params.declared.grade
-    if stated is not None and stated.strip() != ctx.card.grade:
+    # "优秀" and "良好" are how many forms write 优 and 良; "较差" is not "差".
+    if stated is not None and not stated.strip().startswith(ctx.card.grade):
         yield ("declared", "grade"), (
             f"总分 {ctx.card.total} 对应等级“{ctx.card.grade}”，表中为“{stated}”（{ctx.rules.grade_note()}）"
         )
@@ -341,7 +474,7 @@ def _walk(value: object, loc: Loc) -> Iterator[tuple[Loc, str]]:
 
 _TEMPLATE_TEXT = re.compile(
     r"……|…|\.{4,}|[（(]\s*\d+\s*字(?:以内|左右)\s*[)）]|××|(?<![A-Za-z])XX(?![A-Za-z])"
-    r"|(?<![\u4e00-\u9fff])(?:指标|任务|目标)\s*\d+|此页为封面|（参考格式）|请填写|在此填写"
+    r"|^\s*(?:指标|任务|目标)\s*\d+\s*[：:]?\s*$|此页为封面|（参考格式）|请填写|在此填写"
     r"|（(?:项目名称|主管部门|实施单位|三级指标)）"  # the blank workbook's placeholders
 )
 
@@ -360,6 +493,18 @@ def _figure_name(ctx: Context) -> Iterator[Raised]:
         for name in placeholders(text):
             if name not in NAMES:
                 yield loc, f"不认识的数字名称 {{{{{name}}}}}，可用：{'、'.join(NAMES)}"
+
+
+def _linked_images(params: BaseModel) -> Iterator[Raised]:
+    for loc, text in texts(params):
+        for src in linked_images(text):
+            yield loc, (f"插入了图片 {src[:120]}：报告离线生成，不从网络或其他文件读取图片，这里只会显示为文字；"
+                        "请删除它，或改为文字说明")
+
+
+@check("LINKED-IMAGE", "error", "文字中插入了网络地址或外部文件的图片（报告离线生成，不读取）")
+def _linked_image(ctx: Context) -> Iterator[Raised]:
+    yield from _linked_images(ctx.params)
 
 
 _MALFORMED_NUMBER = re.compile(r"\d+\.\d+\.\d+\s*(?:亿元|万元|元|%|‰)")
@@ -394,6 +539,146 @@ def _unit_conflict(ctx: Context) -> Iterator[Raised]:
         for loc, unit, phrase in uses:
             if unit != usual:
                 yield loc, f"“{phrase}”用的是 {unit}，其他地方同一变化（{before}→{after}）写作 {usual}"
+
+
+# --- what a reviewer reads between the lines --------------------------------------------------------
+
+
+def _explanations(params: ProjectParams) -> list[str]:
+    """Where a form or report explains its money: the 原因 column, 偏差原因, the report's text."""
+    found = [text for text in params.budget.reasons + [i.deviation or "" for i in params.indicators]
+             if reviewer.gives_reason(text)]
+    found += [params.goals.achieved]
+    for part in (params.summary, params.narrative):
+        found += [text for _, text in texts(part)]
+    return [t for t in found if t]
+
+
+@check("BUDGET-ADJUSTED", "warning", "预算调整（年初预算数≠全年预算数）却未说明原因")
+def _budget_adjusted(ctx: Context) -> Iterator[Raised]:
+    amounts = ctx.card.execution.budget
+    if amounts.initial is None or amounts.annual is None or amounts.initial == amounts.annual:
+        return
+    if reviewer.mentions(reviewer.ADJUSTMENT_WORDS, _explanations(ctx.params)) or any(
+            map(reviewer.gives_reason, ctx.params.budget.reasons)):
+        return
+    changed = next((key for key, row in ctx.params.budget.rows()
+                    if row.initial is not None and row.annual is not None and row.initial != row.annual), "total")
+    yield ("budget", changed, "reason"), (
+        f"年初预算数 {plain_number(amounts.initial)} 万元调整为全年预算数 {plain_number(amounts.annual)} 万元，"
+        "未说明调整原因（追加、调减或调剂的依据）")
+
+
+@check("EXEC-UNEXPLAINED", "warning", "预算执行率低于100%（或省里规则所定的比例，如90%）却未说明原因")
+def _execution_unexplained(ctx: Context) -> Iterator[Raised]:
+    rate, threshold = ctx.card.execution.rate, ctx.rules.execution.explain_below
+    # compared as the form shows it: 99.996 % is "100.00%", not below 100 %
+    if rate is None or ctx.rules.round(rate * HUNDRED) >= threshold * HUNDRED:
+        return
+    if reviewer.mentions(reviewer.UNSPENT_WORDS, _explanations(ctx.params)):
+        return
+    below = "100%" if threshold == 1 else f"{plain_number(threshold * HUNDRED)}%（{ctx.rules.name}）"
+    budget = ctx.card.execution.budget
+    unspent = (budget.annual or Decimal(0)) - (budget.executed or Decimal(0))
+    yield ("budget", "total", "reason"), (
+        f"预算执行率 {percent(rate, ctx.rules)} 低于 {below}，{plain_number(unspent)} 万元未执行，未说明原因")
+
+
+@check("RESTATED-BUDGET", "warning", "产出指标只是重复预算金额或执行率，不是产出")
+def _restated_budget(ctx: Context) -> Iterator[Raised]:
+    budget = ctx.card.execution.budget
+    amounts = {v for v in (budget.initial, budget.annual, budget.executed) if v}
+    for row in ctx.card.indicators:
+        if row.level1 != "产出指标":
+            continue
+        named = reviewer.restates_execution(row.indicator.name)
+        quantity = row.target.quantity
+        if named:
+            yield ("indicators", row.index, "name"), (
+                f"“{row.indicator.name}”是{named}，已在项目资金栏按执行率计分，不是{row.level2.removesuffix('指标')}产出")
+        elif quantity is not None and "成本" not in row.level2 and quantity.unit in ("元", "万元", "亿元"):
+            wan = quantity.to("万元")
+            if wan is not None and wan.value in amounts:
+                yield ("indicators", row.index, "target"), (
+                    f"“{row.indicator.name}”的指标值 {row.target} 就是项目预算金额，只重复了资金数，没有说明产出")
+
+
+@check("BARE-GOAL", "warning", "年度总体目标或实际完成情况为空、只重复项目名称或只写一个数字")
+def _bare_goal(ctx: Context) -> Iterator[Raised]:
+    goals, name = ctx.params.goals, ctx.params.project.name
+    for key in ("expected", "achieved"):
+        text = getattr(goals, key)
+        label = type(goals).title_of(key)
+        if is_blank(text):
+            if ctx.params.form_only:  # a report requires it: REPORT-FIELD says so
+                yield ("goals", key), f"年度总体目标的{label}为空"
+            continue
+        why = reviewer.bare_goal(text, name)
+        if why:
+            yield ("goals", key), f"年度总体目标的{label}{why}"
+
+
+@check("TEXT-FIGURES", "warning", "文字与表中数字矛盾：所说的结余比例或金额、项目总成本与全年预算数、执行数不符")
+def _text_figures(ctx: Context) -> Iterator[Raised]:
+    budget = ctx.card.execution.budget
+    annual, executed = budget.annual, budget.executed
+    if annual is None or executed is None or annual <= 0:
+        return
+    unspent = annual - executed
+    share = unspent / annual * HUNDRED
+    where: list[tuple[Loc, str]] = [(("budget", key, "reason"), row.reason) for key, row in ctx.params.budget.rows()
+                                    if row.reason]
+    where += [(("indicators", i, "deviation"), ind.deviation) for i, ind in enumerate(ctx.params.indicators)
+              if ind.deviation]
+    where += [(("summary",) + loc, text) for loc, text in texts(ctx.params.summary)]
+    where += [(("narrative",) + loc, text) for loc, text in texts(ctx.params.narrative)]
+    unspent_text = f"全年预算数 {plain_number(annual)} 万元、执行数 {plain_number(executed)} 万元"
+    for loc, text in where:
+        for cited in reviewer.unspent_shares(text):
+            if not reviewer.cited_agrees(cited, share):
+                yield loc, f"文中说“{cited.phrase}”，而{unspent_text}，未执行的是 {ctx.rules.round(share)}%"
+        for cited in reviewer.unspent_amounts(text):
+            if not reviewer.cited_agrees(cited, unspent):
+                yield loc, f"文中说“{cited.phrase}”，而{unspent_text}，未执行的是 {plain_number(unspent)} 万元"
+        for cited in reviewer.total_costs(text):
+            if not reviewer.cited_agrees(cited, executed):
+                yield loc, f"文中说“{cited.phrase}”，而全年执行数为 {plain_number(executed)} 万元"
+    for row in ctx.card.indicators:
+        actual = row.actual
+        if ("成本" in row.level2 and reviewer.is_total_cost_name(row.indicator.name) and actual is not None
+                and actual.unit in ("元", "万元", "亿元")):
+            wan = actual.to("万元")
+            if wan is not None and wan.value != executed:
+                yield ("indicators", row.index, "actual"), (
+                    f"“{row.indicator.name}”的实际完成值为 {actual}，而全年执行数为 {plain_number(executed)} 万元")
+
+
+@check("FORM-BLANK", "warning", "自评表（无报告正文）中执行率、得分或总分栏为空")
+def _form_blank(ctx: Context) -> Iterator[Raised]:
+    params = ctx.params
+    if not params.form_only:
+        return  # a report's params may leave what is computed unstated
+    for key in ("execution_rate", "execution_score", "total_score"):
+        if getattr(params.declared, key) is None:
+            yield ("declared", key), f"表中{type(params.declared).title_of(key).removesuffix('（%）')}为空"
+    for row in ctx.card.indicators:
+        if row.method == "rule" and row.indicator.score is None:
+            yield ("indicators", row.index, "score"), f"“{row.indicator.name}”的得分为空（按规则应为 {row.score}）"
+
+
+@check("REPORT-FIELD", "error", "主管部门为空；报告（非仅自评表）缺少评价方式、评价机构或年度总体目标")
+def _report_field(ctx: Context) -> Iterator[Raised]:
+    params = ctx.params
+    if is_blank(params.project.department):
+        yield ("project", "department"), "主管部门为空"
+    if params.form_only:
+        return
+    for key in ("method", "evaluator"):
+        if is_blank(getattr(params.evaluation, key)):
+            yield ("evaluation", key), f"报告的{type(params.evaluation).title_of(key)}为空"
+    for key in ("expected", "achieved"):
+        if is_blank(getattr(params.goals, key)):
+            yield ("goals", key), f"年度总体目标的{type(params.goals).title_of(key)}为空"
 
 
 # --- dates and people ------------------------------------------------------------------------------
@@ -473,7 +758,8 @@ def _year_folder(ctx: Context) -> Iterator[Raised]:
 # Project checks that look only at the indicators and their scores: they apply to a
 # department's 整体支出 indicators as they are.
 INDICATOR_CHECKS = ("CATEGORY", "WEIGHTS", "NOT-A-NUMBER", "SCORE-MISSING", "SCORE-OVER-WEIGHT", "MET-BUT-DEDUCTED",
-                    "SCORE-MISMATCH", "TIER", "DEVIATION-MISSING", "OVERACHIEVEMENT")
+                    "SCORE-MISMATCH", "TIER", "DEVIATION-MISSING", "NON-REASON", "OVERACHIEVEMENT", "BLANK-CELL",
+                    "TARGET-IN-NAME", "UNIT-FIT", "UNIT-DOUBT", "WRONG-CATEGORY")
 
 
 def department_check(code: str, severity: Severity, description: str):
@@ -549,6 +835,11 @@ def _department_projects_total(department) -> Iterator[Raised]:
     if stated is not None and stated != covered:
         yield loc, (f"部门项目支出 {plain_number(stated)} 万元，而本文件夹 {len(projects)} 个项目的全年预算数合计 "
                     f"{plain_number(covered)} 万元；其余 {plain_number(stated - covered)} 万元的项目没有参数文件")
+
+
+@department_check("DEPT-LINKED-IMAGE", "error", "部门文件的文字中插入了网络地址或外部文件的图片（报告离线生成，不读取）")
+def _department_linked_image(department) -> Iterator[Raised]:
+    yield from _linked_images(department.params)
 
 
 @department_check("DEPT-PROJECT-INVALID", "error", "部门下有无法读取的项目参数文件")

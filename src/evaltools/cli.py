@@ -1,8 +1,10 @@
 """The ``evaltools`` command: a thin layer over the library.
 
 Every command takes files or folders; bad input is reported as a message naming the file,
-line and field, and the other projects go on. Exit status: 0 all good, 1 an error was found
-(in the data or a finding), 2 the command line itself was wrong.
+line and field, and the other projects go on. What else a user can cause (a folder that is a
+file, a read-only disk, a name too long) is said in words with what to do; anything left is
+one line and a hint to rerun with ``--debug`` for the traceback. Exit status: 0 all good, 1 an
+error was found (in the data or a finding), 2 the command line itself was wrong.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from rich.table import Table
 
 from evaltools import __version__
 from evaltools.checks import CHECKS, DEPARTMENT_CHECKS, SEVERITY_LABELS, Finding, check_project
+from evaltools.errors import RenderError
+from evaltools.files import os_error_message
 from evaltools.yamlio import ParamsError
 from evaltools.scoring import ScoreCard, as_dict, percent, score
 from evaltools.targets import plain_number
@@ -33,12 +37,13 @@ METHOD_LABELS = {"rule": "规则计算", "evaluator": "评价组打分", "missin
 
 def _projects(paths: Sequence[str], rules: Sequence[str]) -> Iterator[LoadedProject | ParamsError]:
     """Each project under ``paths``, or the error that stopped it from loading."""
-    try:
-        files = find_project_files(paths)
-    except ParamsError as exc:
-        yield exc
-        return
-    for file in files:
+    files = []
+    for path in paths:  # a path that is wrong does not stop the others
+        try:
+            files += find_project_files([path])
+        except ParamsError as exc:
+            yield exc
+    for file in dict.fromkeys(files):
         try:
             yield load_project(file, rules)
         except ParamsError as exc:
@@ -90,9 +95,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def _checked(paths: Sequence[str], rules: Sequence[str]) -> Iterator[tuple[Path, str, list[Finding]] | ParamsError]:
     """The findings of every project under ``paths``, then of every department report."""
-    from evaltools.batch import find_department_files
     from evaltools.checks import check_department
     from evaltools.rollup import load_department
+    from evaltools.workspace import find_department_files
 
     for item in _projects(paths, rules):
         yield item if isinstance(item, ParamsError) else (item.path, item.params.project.name, check_project(item))
@@ -162,10 +167,36 @@ def _formats(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
+class _UsageError(Exception):
+    """The command line asks for something impossible (exit status 2)."""
+
+
+DEBUG_HINT = "加 --debug 重新运行可看到完整的出错位置（traceback）"
+
+
+def _unexpected(exc: BaseException) -> str:
+    """One line for an exception nobody foresaw: what it was, and how to see more."""
+    if isinstance(exc, OSError):
+        return os_error_message(exc)
+    first = (str(exc).strip().splitlines() or [""])[0][:300]
+    return f"意外错误 {type(exc).__name__}: {first}（{DEBUG_HINT}）"
+
+
+def _out_folder(out: str | None) -> Path | None:
+    """``--out`` as a folder; one that is a file is the user's mistake, said as such."""
+    if out is None:
+        return None
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise _UsageError(f"--out {out} 是一个文件，应为文件夹（输出根目录）")
+    return path
+
+
 def cmd_run(args: argparse.Namespace) -> int:
-    from evaltools.build import RenderError, run
+    from evaltools.build import run
 
     failed = 0
+    out_root = _out_folder(args.out)
     try:
         files = find_project_files(args.paths)
     except ParamsError as exc:
@@ -175,7 +206,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     files += [Path(p) for p in args.paths if is_department_file(Path(p))]
     for file in files:
         try:
-            outputs = run(file, _formats(args.to), Path(args.out) if args.out else None, args.rules,
+            outputs = run(file, _formats(args.to), out_root, args.rules,
                           Path(args.notebook) if args.notebook else None, args.timeout)
         except ParamsError as exc:
             failed += 1
@@ -185,6 +216,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             failed += 1
             err.print(f"[red]失败[/red] {exc}", soft_wrap=True)
             continue
+        except Exception as exc:  # this project's failure: the others still run
+            if args.debug:
+                raise
+            failed += 1
+            err.print(f"[red]失败[/red] {file}：{_unexpected(exc)}", soft_wrap=True)
+            continue
         for warning in outputs.warnings:
             err.print(f"[yellow]提示[/yellow] {file}：笔记本输出了警告：{warning}", soft_wrap=True)
         written = "、".join(str(p) for p in [outputs.notebook, *outputs.files.values()])
@@ -193,7 +230,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from evaltools.export import RenderError, render_file
+    from evaltools.export import render_file
 
     failed = 0
     for path in args.notebooks:
@@ -202,6 +239,12 @@ def cmd_render(args: argparse.Namespace) -> int:
         except RenderError as exc:
             failed += 1
             err.print(f"[red]失败[/red] {exc}", soft_wrap=True)
+            continue
+        except Exception as exc:
+            if args.debug:
+                raise
+            failed += 1
+            err.print(f"[red]失败[/red] {path}：{_unexpected(exc)}", soft_wrap=True)
             continue
         out.print(f"[green]✓[/green] {path} → {'、'.join(str(p) for p in written.values())}", soft_wrap=True)
     return 1 if failed else 0
@@ -271,11 +314,11 @@ def _batch_table(batch) -> Table:
 
 def cmd_batch(args: argparse.Namespace) -> int:
     from evaltools.batch import LockedError, as_json, run_batch
-    from evaltools.errors import RenderError
 
+    out_root = _out_folder(args.out)
     progress = _BatchProgress()
     try:
-        batch = run_batch(args.paths, _formats(args.to), jobs=args.jobs, out_root=Path(args.out) if args.out else None,
+        batch = run_batch(args.paths, _formats(args.to), jobs=args.jobs, out_root=out_root,
                           rules_files=args.rules, notebook=Path(args.notebook) if args.notebook else None,
                           timeout=args.timeout, force=args.force, executor=args.executor, scheduler=args.scheduler,
                           warm=args.warm_kernels, on_plan=progress.plan, on_result=progress.result)
@@ -315,16 +358,28 @@ def cmd_export_xlsx(args: argparse.Namespace) -> int:
     if not projects:
         err.print("没有可导出的项目")
         return 1
+    _may_write(Path(args.output), args.force)
     path = export_workbook(projects, args.output)
     out.print(f"[green]✓[/green] {len(projects)} 个项目 → {path}")
     return 1 if failed else 0
 
 
+def _may_write(path: Path, force: bool) -> None:
+    """Refuse to replace an existing file without ``--force`` (nothing is overwritten unasked)."""
+    if path.is_dir():
+        raise _UsageError(f"-o {path} 是一个文件夹，应为 .xlsx 文件")
+    if path.exists() and not force:
+        raise _UsageError(f"{path} 已存在，未覆盖；确认要替换请加 --force")
+
+
 def cmd_import_xlsx(args: argparse.Namespace) -> int:
-    from evaltools.workbook import import_workbook, write_params
+    from evaltools.workbook import read_workbook, write_params
 
     try:
-        written = write_params(import_workbook(args.workbook), Path(args.output), Path(args.workbook))
+        imported = read_workbook(args.workbook)
+        for title in imported.skipped:
+            out.print(f"跳过工作表“{title}”：不是自评表")
+        written = write_params(imported.projects, Path(args.output), Path(args.workbook), force=args.force)
     except ParamsError as exc:
         _print_problems(exc)
         return 1
@@ -342,6 +397,7 @@ def cmd_template_xlsx(args: argparse.Namespace) -> int:
     except ParamsError as exc:
         _print_problems(exc)
         return 1
+    _may_write(Path(args.output), args.force)
     out.print(f"[green]✓[/green] 空白自评表 → {template_workbook(rules, args.output)}")
     return 0
 
@@ -398,23 +454,30 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("paths", nargs="+", metavar="PATH", help="参数文件或文件夹")
     export.add_argument("-o", "--output", required=True, metavar="FILE.xlsx")
     export.add_argument("--rules", action="append", default=[], metavar="FILE", help="额外的评分规则文件")
+    export.add_argument("--force", action="store_true", help="覆盖已有的文件")
     export.set_defaults(run=cmd_export_xlsx)
 
     importer = commands.add_parser("import-xlsx", help="从 Excel 自评表读回参数文件")
     importer.add_argument("workbook", metavar="FILE.xlsx")
     importer.add_argument("-o", "--output", required=True, metavar="PATH",
                           help="参数文件（.yaml，单个项目）或文件夹（每个工作表一个文件）")
+    importer.add_argument("--force", action="store_true", help="覆盖已有的参数文件（其中手改的内容和注释会丢失）")
     importer.set_defaults(run=cmd_import_xlsx)
 
     template = commands.add_parser("template-xlsx", help="生成空白自评表（下拉列表、规则分值）")
     template.add_argument("-o", "--output", required=True, metavar="FILE.xlsx")
     template.add_argument("--rules", action="append", default=[], metavar="FILE", help="评分规则文件（默认全国规则）")
+    template.add_argument("--force", action="store_true", help="覆盖已有的文件")
     template.set_defaults(run=cmd_template_xlsx)
 
     render_cmd = commands.add_parser("render", help="把已执行的笔记本重新渲染为 HTML/PDF/Word，不再执行")
     render_cmd.add_argument("notebooks", nargs="+", metavar="EXECUTED.ipynb")
     render_cmd.add_argument("--to", default="html,pdf", help="输出格式，逗号分隔：html,pdf,docx（默认 html,pdf）")
     render_cmd.set_defaults(run=cmd_render)
+    debug_help = "出错时显示完整的 traceback（供报告问题）"
+    parser.add_argument("--debug", action="store_true", help=debug_help)
+    for sub in commands.choices.values():  # accepted after the command too
+        sub.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=debug_help)
     return parser
 
 
@@ -428,6 +491,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         err.print("已中断")
         return 130
+    except _UsageError as exc:
+        err.print(f"[red]错误[/red] {exc}", soft_wrap=True)
+        return 2
+    except ParamsError as exc:
+        _print_problems(exc)
+        return 1
+    except RenderError as exc:
+        err.print(f"[red]失败[/red] {exc}", soft_wrap=True)
+        return 1
+    except Exception as exc:  # the promise: never a traceback, unless asked for
+        if args.debug:
+            raise
+        err.print(f"[red]错误[/red] {_unexpected(exc)}", soft_wrap=True)
+        if isinstance(exc, OSError):
+            err.print(f"（{DEBUG_HINT}）")
+        return 1
 
 
 if __name__ == "__main__":

@@ -7,12 +7,27 @@ a failed or interrupted run never leaves a half-written file where a good one st
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
 RUN_LOG = "run.json"  # beside each report: what made it, for the incremental batch and the index
+MAX_NAME_BYTES = 150  # well under the 255 bytes of most file systems, with room for a suffix
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]|\s')  # not allowed, or awkward, in a file name on Windows
+_WINDOWS_DEVICES = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+
+
+def safe_filename(name: str, suffix: str = "") -> str:
+    """A file name made of ``name``, valid on Linux, macOS and Windows, and not too long."""
+    stem = _UNSAFE.sub("_", name).rstrip(". ")  # Windows drops trailing dots and spaces
+    while len((stem + suffix).encode("utf-8")) > MAX_NAME_BYTES:
+        stem = stem[:-1]
+    if stem.split(".")[0].upper() in _WINDOWS_DEVICES:
+        stem += "_"
+    return (stem or "project") + suffix
 
 
 def _umask() -> int:
@@ -22,9 +37,23 @@ def _umask() -> int:
 
 
 def write_atomic(path: Path, data: bytes | str) -> None:
-    """Write ``path`` completely or not at all."""
+    """Write ``path`` completely or not at all.
+
+    A failure (a read-only or full disk, a name too long) is an ``OSError`` naming ``path``
+    itself, not the temporary file.
+    """
+    try:
+        _write_atomic(path, data)
+    except OSError as exc:
+        if exc.filename is None or exc.filename == str(path):
+            raise
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
+
+
+def _write_atomic(path: Path, data: bytes | str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    # The temporary name must fit where ``path``'s own name just fits.
+    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:40]}.", suffix=".tmp")
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(data.encode("utf-8") if isinstance(data, str) else data)
@@ -40,3 +69,24 @@ def read_run_log(folder: Path) -> dict | None:
         return json.loads((folder / RUN_LOG).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+
+
+_OS_ERRORS = {
+    errno.ENAMETOOLONG: "名称过长，文件系统存不下：请缩短文件或文件夹的名称",
+    errno.EROFS: "所在的文件系统只读：请换一个可写的位置（--out 或 -o）",
+    errno.EACCES: "没有写入或读取的权限：请检查权限，或换一个位置（--out 或 -o）",
+    errno.EPERM: "没有写入或读取的权限：请检查权限，或换一个位置（--out 或 -o）",
+    errno.ENOSPC: "磁盘已满：请腾出空间后再运行（原有的文件未动）",
+    errno.ENOENT: "文件或文件夹不存在：请检查路径",
+    errno.EEXIST: "已有同名的文件：这里应为文件夹，请换一个位置",
+    errno.ENOTDIR: "路径中有一段是文件而不是文件夹：请换一个位置",
+    errno.EISDIR: "是一个文件夹，这里应为文件",
+    errno.ELOOP: "符号链接绕成了环：请检查链接",
+}
+
+
+def os_error_message(exc: OSError) -> str:
+    """A file-system error in the user's words: which path, what happened, what to do."""
+    where = exc.filename if exc.filename is not None else ""
+    what = _OS_ERRORS.get(exc.errno or 0) or f"无法读写（{exc.strerror or exc}）"
+    return f"{where}：{what}" if where else what

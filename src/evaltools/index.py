@@ -12,6 +12,7 @@ from collections import Counter, defaultdict
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from evaltools.files import RUN_LOG, read_run_log, write_atomic
 from evaltools.markup import Html, join, tag
@@ -127,7 +128,8 @@ def _row(entry: dict, base: Path) -> Html:
 
 
 def _links(folder: Path, base: Path) -> list[Html]:
-    return [tag("a", kind.upper(), href=Path(os.path.relpath(folder / f"report.{kind}", base)).as_posix())
+    # Percent-encoded: a project file named "平台 #2 100%.yaml" must not end its link at "#".
+    return [tag("a", kind.upper(), href=quote(Path(os.path.relpath(folder / f"report.{kind}", base)).as_posix()))
             for kind in ("html", "pdf") if (folder / f"report.{kind}").is_file()]
 
 

@@ -2,7 +2,9 @@
 
 A :class:`Html` is trusted markup built here; any other string is text and gets escaped
 when it is put into one. Narrative fields are Markdown with raw HTML switched off, so a
-``<script>`` in a parameter file is shown as text and runs nowhere.
+``<script>`` in a parameter file is shown as text and runs nowhere, and an image that is not
+inline data (``![](http://…)``) is shown as text too: a report never loads anything from
+the network, in the browser or in the PDF.
 """
 
 from __future__ import annotations
@@ -15,6 +17,34 @@ from markdown_it import MarkdownIt
 # CommonMark without raw HTML; a single line break inside a paragraph is kept as a break,
 # as people writing Chinese expect (a soft break would show as a space between characters).
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True, "typographer": False}).enable("table")
+
+
+def _is_inline_image(src: str) -> bool:
+    return src.startswith("data:image/")
+
+
+def _image_as_text(renderer, tokens, idx, options, env) -> str:
+    token = tokens[idx]
+    src = str(token.attrGet("src") or "")
+    if _is_inline_image(src):
+        return renderer.image(tokens, idx, options, env)
+    alt = renderer.renderInlineAsText(token.children or [], options, env)
+    return f'<span class="image-link">[图片：{html.escape(alt)} {html.escape(src)}]</span>'
+
+
+_MARKDOWN.add_render_rule("image", _image_as_text)
+
+
+def linked_images(text: str | None) -> list[str]:
+    """The addresses of the images a Markdown text shows that are not inline data (remote
+    URLs, files): a report cannot show them, it never fetches anything."""
+    found = []
+    for block in _MARKDOWN.parse(text or ""):
+        for token in block.children or []:
+            src = str(token.attrGet("src") or "") if token.type == "image" else ""
+            if token.type == "image" and not _is_inline_image(src):
+                found.append(src)
+    return found
 
 
 class Html(str):

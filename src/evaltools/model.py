@@ -10,20 +10,116 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
 
-Wan = Decimal  # 万元
-Yuan = Decimal  # 元
+MAX_DIGITS = 12  # below 10^12 in 元 or 万元: more than any budget, fewer digits than a typo like 1e309
+_THOUSANDS = re.compile(r"\s*[+-]?\d{1,3}(?:[,，]\d{3})+(?:\.\d*)?\s*")
+# Characters XML (hence Excel and Word files) cannot hold; Word pastes some of them (U+000B…).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def _no_thousands_separator(value: Any) -> Any:
+    if isinstance(value, str) and _THOUSANDS.fullmatch(value):
+        plain = re.sub(r"[,，\s]", "", value)
+        raise ValueError(f"金额不要写千位分隔符（逗号）：{value.strip()!r} 应写作 {plain}")
+    return value
+
+
+def _amount(places: int, unit: str):
+    def check(value: Decimal) -> Decimal:
+        if not value.is_finite():
+            raise ValueError("应为有限的数字")
+        if value < 0:
+            raise ValueError(f"金额不能为负数，实际为 {value}")
+        if value.adjusted() >= MAX_DIGITS:
+            raise ValueError(f"金额过大（应小于 10^12 {unit}），实际为 {value:.6g}")
+        if -min(value.normalize().as_tuple().exponent, 0) > places:  # type: ignore[operator]
+            raise ValueError(f"以{unit}计的金额最多 {places} 位小数，实际为 {value}")
+        return value
+
+    return check
+
+
+def _bounded(value: Decimal) -> Decimal:
+    if not value.is_finite() or value.adjusted() >= MAX_DIGITS:  # no arithmetic: 1e999999999 overflows it
+        raise ValueError(f"应为有限且小于 10^12 的数字，实际为 {value:.6g}")
+    return value
+
+
+Number = Annotated[Decimal, AfterValidator(_bounded)]  # a score, a rate, a measured value
+Wan = Annotated[Decimal, BeforeValidator(_no_thousands_separator), AfterValidator(_amount(6, "万元"))]  # 万元
+Yuan = Annotated[Decimal, BeforeValidator(_no_thousands_separator), AfterValidator(_amount(2, "元"))]  # 元，到分
+
+# What a blank cell of a printed form looks like once typed or extracted: nothing, a slash, a dash.
+BLANK_MARKS = frozenset({"", "/", "／", "\\", "-", "－", "—", "——", "–"})
+
+
+def is_blank(value: Any) -> bool:
+    """A cell left empty or marked "/" (不适用) on the form. "无" is not blank: it is what
+    a form writes as the 实际完成值 of "安全事故 0起"."""
+    return value is None or isinstance(value, str) and value.strip() in BLANK_MARKS
+
+
+def _blank_to_none(value: Any) -> Any:
+    # In a number cell "无" says there is no number.
+    return None if is_blank(value) or isinstance(value, str) and value.strip() == "无" else value
+
+
+def _points(value: Any) -> Any:
+    """分值 or 得分 as forms print them: 10, "10分", blank or "/"."""
+    if isinstance(value, str) and value.strip().endswith("分"):
+        value = value.strip()[:-1]
+    return _blank_to_none(value)
+
+
+def _none_to_empty(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def _percent(value: Any) -> Any:
+    """A rate as a form writes it: 86, 86.20, "86%", "86.20 %"; kept at its written precision."""
+    if _blank_to_none(value) is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip().replace("％", "%").replace(" ", "")
+        if text.endswith("%"):
+            text = text[:-1]
+        try:
+            return Decimal(text)
+        except ArithmeticError:
+            raise ValueError(f"应为百分比，如 86% 或 86.20，实际为 {value!r}") from None
+    return value
+
+
+# A number of points that may be blank or "/" on the form, or printed "10分".
+Points = Annotated[Number | None, BeforeValidator(_points)]
+# A stated 执行率 in percent ("86%" or 86), None when the cell is blank.
+Percent = Annotated[Number | None, BeforeValidator(_percent)]
+# An amount in 万元 whose cell may be blank or "/" on the form.
+FormWan = Annotated[Wan | None, BeforeValidator(_blank_to_none)]
+# A text cell that may be left blank (read as "").
+Text = Annotated[str, BeforeValidator(_none_to_empty)]
 
 
 class Params(BaseModel):
     """Base of every parameter model: unknown keys are errors (a typo must not pass silently)."""
 
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, frozen=True)
+
+    @field_validator("*")
+    @classmethod
+    def _printable(cls, value: Any) -> Any:
+        """Text that Excel, Word and the PDF can hold: no control characters pasted from Word."""
+        for text in value if isinstance(value, list) else (value,):
+            found = _CONTROL.search(text) if isinstance(text, str) else None
+            if found:
+                raise ValueError(f"含有不可见的控制字符 U+{ord(found.group()):04X}（常见于从 Word 粘贴的文字）：请删除它")
+        return value
 
     @classmethod
     def title_of(cls, field: str) -> str:
@@ -114,7 +210,7 @@ class Period(Params):
 class Project(Params):
     name: str = Field(title="项目名称", min_length=1)
     function_code: str | None = Field(None, title="支出功能科目编码", pattern=r"^\d{3,7}$")
-    department: str = Field(title="主管部门", min_length=1)
+    department: Text = Field("", title="主管部门")  # blank on some forms: a check finding, not a type error
     implementer: str = Field(title="项目实施单位", min_length=1)
     leader: str | None = Field(None, title="项目负责人")
     phone: str | None = Field(None, title="联系电话")
@@ -146,14 +242,17 @@ class FormFooter(Params):
     """The line under the 自评表: 单位负责人签字 / 填表人 / 联系电话 / 填报日期."""
 
     unit_head: str | None = Field(None, title="单位负责人")
+    finance_head: str | None = Field(None, title="财务负责人")
     filled_by: str | None = Field(None, title="填表人")
     phone: str | None = Field(None, title="联系电话")
     date: DateLike | None = Field(None, title="填报日期")
 
 
 class Evaluation(Params):
-    method: str = Field(title="评价方式")
-    evaluator: str = Field(title="评价机构")
+    # Required for a report, not for a form-only file (checked by REPORT-FIELD, not here).
+    method: Text = Field("", title="评价方式")
+    evaluator: Text = Field("", title="评价机构")
+    report_number: str | None = Field(None, title="报告编号")
     report_date: DateLike | None = Field(None, title="报告时间")
     basis: str | None = Field(None, title="评价依据")
     team: list[TeamMember] = Field(default_factory=list, title="评价人员")
@@ -193,9 +292,11 @@ class Investment(Params):
 
 
 class BudgetRow(Params):
-    initial: Wan | None = Field(None, title="年初预算数")
-    annual: Wan | None = Field(None, title="全年预算数")
-    executed: Wan | None = Field(None, title="全年执行数")
+    initial: FormWan = Field(None, title="年初预算数")
+    annual: FormWan = Field(None, title="全年预算数")
+    executed: FormWan = Field(None, title="全年执行数")
+    rate: Percent = Field(None, title="执行率（表中所填，%）")
+    reason: str | None = Field(None, title="原因（预算调整、未执行的说明）")
 
 
 BUDGET_COLUMNS = ("initial", "annual", "executed")
@@ -206,10 +307,36 @@ class Budget(Params):
 
     appropriation: BudgetRow = Field(default_factory=BudgetRow, title="当年财政拨款")
     carryover: BudgetRow = Field(default_factory=BudgetRow, title="上年结转资金")
+    special_account: BudgetRow = Field(default_factory=BudgetRow, title="财政专户管理资金")
+    unit_funds: BudgetRow = Field(default_factory=BudgetRow, title="单位资金")
     other: BudgetRow = Field(default_factory=BudgetRow, title="其他资金")
     total: BudgetRow | None = Field(None, title="年度资金总额（如填写，须等于各行之和）")
 
-    ROWS: ClassVar[tuple[str, ...]] = ("appropriation", "carryover", "other")
+    ROWS: ClassVar[tuple[str, ...]] = ("appropriation", "carryover", "special_account", "unit_funds", "other")
+
+    def rows(self) -> Iterator[tuple[str, BudgetRow]]:
+        """The rows the form states, the 年度资金总额 row (if stated) first."""
+        if self.total is not None:
+            yield "total", self.total
+        for key in self.ROWS:
+            yield key, getattr(self, key)
+
+    def lines(self) -> list[tuple[str, BudgetRow]]:
+        """The rows the form prints under 年度资金总额: the national three, and the rows a
+        province adds (财政专户管理资金, 单位资金) when they are stated."""
+        lines = []
+        for key in self.ROWS:
+            row = getattr(self, key)
+            if key in ("special_account", "unit_funds") and row == BudgetRow():
+                continue
+            label = self.title_of(key)
+            lines.append((f"其中：{label}" if not lines else label, row))
+        return lines
+
+    @property
+    def reasons(self) -> list[str]:
+        """The 原因 column's text, blank cells left out."""
+        return [row.reason.strip() for _, row in self.rows() if not is_blank(row.reason)]
 
     @property
     def computed_total(self) -> BudgetRow:
@@ -227,25 +354,33 @@ class SpendingItem(Params):
 
 
 class Goals(Params):
-    expected: str = Field(title="预期目标")
-    achieved: str = Field(title="实际完成情况")
+    expected: Text = Field("", title="预期目标")
+    achieved: Text = Field("", title="实际完成情况")
 
 
 class Indicator(Params):
-    """One row of 绩效指标."""
+    """One row of 绩效指标. Any cell but 二级/三级 may be blank, as on real forms."""
 
-    level1: str | None = Field(None, title="一级指标")
+    level1: str | None = Field(None, title="一级指标")  # as printed: "产出指标（50分）" is fine
     level2: str = Field(title="二级指标")
     name: str = Field(title="三级指标", min_length=1)
-    target: str = Field(title="年度指标值")
-    actual: str = Field("", title="实际完成值")
-    actual_value: Decimal | str | None = Field(
+    target: Text = Field("", title="年度指标值")
+    actual: Text = Field("", title="实际完成值")
+    actual_value: Annotated[Number | str | None, BeforeValidator(_blank_to_none)] = Field(
         None, title="实际完成值（数值）", union_mode="left_to_right"
     )
-    weight: Decimal = Field(title="分值", ge=0)
-    score: Decimal | None = Field(None, title="得分")
+    weight: Points = Field(None, title="分值", ge=0, le=100)
+    score: Points = Field(None, title="得分")
     tier: Literal["达成", "部分达成", "未达成"] | None = Field(None, title="完成档次")
     deviation: str | None = Field(None, title="偏差原因分析及改进措施")
+
+    @property
+    def not_applicable(self) -> bool:
+        """A row marked "/" on the form: a category the project does not use. It is not scored."""
+        if self.name.strip() in BLANK_MARKS:
+            return True
+        return (self.target.strip() in BLANK_MARKS - {""} and is_blank(self.actual)
+                and self.weight is None and self.score is None)
 
 
 class Summary(Params):
@@ -289,10 +424,10 @@ class Narrative(Params):
 class Declared(Params):
     """Figures as a submitted form states them; checked against the computed ones."""
 
-    execution_rate: Decimal | None = Field(None, title="执行率（%）")
-    execution_score: Decimal | None = Field(None, title="执行率得分")
-    total_score: Decimal | None = Field(None, title="总分")
-    grade: str | None = Field(None, title="等级")
+    execution_rate: Percent = Field(None, title="执行率（%）")
+    execution_score: Points = Field(None, title="执行率得分")
+    total_score: Points = Field(None, title="总分")
+    grade: Annotated[str | None, BeforeValidator(_blank_to_none)] = Field(None, title="等级")
 
 
 class ProjectParams(Params):
@@ -300,12 +435,23 @@ class ProjectParams(Params):
 
     year: int = Field(title="评价年度", ge=2000, le=2100)
     project: Project = Field(title="项目")
-    evaluation: Evaluation = Field(title="评价")
+    evaluation: Evaluation = Field(default_factory=Evaluation, title="评价")
     investment: Investment | None = Field(None, title="投资与到位资金")
     budget: Budget = Field(title="项目资金")
     spending: list[SpendingItem] = Field(default_factory=list, title="项目资金实际支出明细")
-    goals: Goals = Field(title="年度总体目标")
+    goals: Goals = Field(default_factory=Goals, title="年度总体目标")
     indicators: list[Indicator] = Field(title="绩效指标", min_length=1)
     summary: Summary = Field(default_factory=Summary, title="基本情况表")
     narrative: Narrative = Field(default_factory=Narrative, title="报告正文")
     declared: Declared = Field(default_factory=Declared, title="表中所填数字")
+
+    @property
+    def form_only(self) -> bool:
+        """A 自评表 without its report: no summary table and no report body."""
+        return not any(texts_of(self.summary)) and not any(texts_of(self.narrative))
+
+
+def texts_of(model: BaseModel) -> list[str]:
+    """The non-blank text fields of a flat model (a summary, a narrative)."""
+    values = (getattr(model, name) for name in type(model).model_fields)
+    return [v for v in values if isinstance(v, str) and v.strip()]

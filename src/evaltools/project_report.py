@@ -131,6 +131,8 @@ class ProjectReport:
         rows = [("项目名称", p_.name), ("支出功能科目编码", p_.function_code or ""), ("项目实施单位", p_.implementer),
                 ("主管部门", p_.department), ("评价方式", e.method), ("评价机构", e.evaluator),
                 ("单位名称（盖章）", p_.implementer), ("报告时间", str(e.report_date or ""))]
+        if e.report_number:  # some provinces number their reports
+            rows.insert(0, ("报告编号", e.report_number))
         return section(p(p_.implementer, cls="cover-unit"),
                        h(1, wording.text("project", "cover_title", self.params.year, self.fund), cls="cover-title"),
                        Fields(rows), cls="cover")

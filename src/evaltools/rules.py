@@ -7,6 +7,7 @@ so a 财政局 with its own practice (湘西州 calls the third band 较差) cha
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal
 from importlib import resources
 from pathlib import Path
@@ -19,16 +20,26 @@ from evaltools.yamlio import deep_merge, fingerprint, read_yaml, validate
 from evaltools.targets import Operator, plain_number
 
 DEFAULT_RULES = "national_rules.yaml"
+_POINTS = re.compile(r"\s*[（(]\s*\d+(?:\.\d+)?\s*分?\s*[)）]\s*$")
 
 
 class Execution(Params):
     label: str = "预算执行率"
     weight: Decimal = Field(ge=0)
+    # 执行率 below this share needs a reason on the form ("执行率低于90%须说明原因": 0.9).
+    explain_below: Decimal = Field(Decimal(1), ge=0, le=1)
 
 
 class Level(Params):
-    weight: Decimal = Field(ge=0)
-    categories: list[str] = Field(min_length=1)
+    # None: the province fixes only the indicators' total (``indicator_total``), not this level's.
+    weight: Decimal | None = Field(None, ge=0)
+    categories: list[str] = Field(min_length=1)  # the form's own rows (the blank template has one each)
+    # Further 二级 labels some provinces use under this level (经济成本指标, 满意度指标).
+    other_categories: list[str] = Field(default_factory=list)
+
+    @property
+    def all_categories(self) -> list[str]:
+        return [*self.categories, *self.other_categories]
 
 
 class Band(Params):
@@ -60,6 +71,8 @@ class Rules(Params):
     overachievement: Decimal = Field(ge=0)
     default_operator: Operator = Operator.EQ
     default_operator_by_category: dict[str, Operator] = Field(default_factory=dict)
+    # The indicators' points together; by default 100 less the 执行率's.
+    indicator_total: Decimal | None = Field(None, ge=0)
     decimals: int = Field(2, ge=0, le=6)
     display: Display = Field(default_factory=Display)
     evaluation_years_after: tuple[int, int] = (1, 1)
@@ -68,33 +81,63 @@ class Rules(Params):
 
     @model_validator(mode="after")
     def _consistent(self) -> Rules:
-        total = self.execution.weight + sum(level.weight for level in self.levels.values())
-        if total != 100:
-            raise ValueError(f"执行率与各一级指标分值之和应为 100，实际为 {total}")
+        weights = [level.weight for level in self.levels.values()]
+        if None in weights and self.indicator_total is None:
+            raise ValueError("有一级指标未定分值时，须给出 indicator_total（全部指标的分值合计）")
+        fixed = sum((w for w in weights if w is not None), Decimal(0))
+        if self.indicator_total is not None:
+            if self.execution.weight + self.indicator_total != 100:
+                raise ValueError(f"执行率与指标分值合计之和应为 100，实际为 {self.execution.weight + self.indicator_total}")
+            if fixed > self.indicator_total:
+                raise ValueError(f"各一级指标分值之和 {fixed} 超过指标分值合计 {self.indicator_total}")
+        elif self.execution.weight + fixed != 100:
+            raise ValueError(f"执行率与各一级指标分值之和应为 100，实际为 {self.execution.weight + fixed}")
         if self.redistribute is not None:
             unknown = [n for n in (self.redistribute.source, *self.redistribute.to) if n not in self.levels]
             if unknown:
                 raise ValueError(f"redistribute 中的一级指标不存在：{'、'.join(unknown)}")
         for category in self.default_operator_by_category:
-            if self.level_of(category) is None:
+            # a 二级 name, or a 一级 one where a province makes 成本指标 a level of its own
+            if self.level_of(category) is None and category not in self.levels:
                 raise ValueError(f"default_operator_by_category 中的二级指标不存在：{category}")
         return self
 
     # --- lookups -------------------------------------------------------------------------
 
+    @property
+    def indicators_weight(self) -> Decimal:
+        """The points all indicators share (90 by the national rules)."""
+        return self.indicator_total if self.indicator_total is not None else 100 - self.execution.weight
+
+    def canonical_level(self, label: str) -> str | None:
+        """The 一级指标 a label names, as forms print it: "产出指标（50分）", "产出指标(50分)", "产出"."""
+        name = _POINTS.sub("", label).strip()
+        for level in self.levels:
+            if name in (level, level.removesuffix("指标")):
+                return level
+        return None
+
     def canonical_category(self, name: str) -> str | None:
-        """"经济效益" and "经济效益指标" are the same 二级指标; None when unknown."""
-        name = name.strip()
-        for level in self.levels.values():
-            for category in level.categories:
-                if name in (category, category.removesuffix("指标")):
-                    return category
+        """"经济效益" and "经济效益指标" are the same 二级指标; None when unknown. A level's own
+        ``categories`` win over another's ``other_categories`` (a province that makes 成本指标 a
+        一级 of its own takes 经济成本指标 from 产出)."""
+        name = _POINTS.sub("", name.strip())
+        for pick in (lambda level: level.categories, lambda level: level.other_categories):
+            for level in self.levels.values():
+                for category in pick(level):
+                    if name in (category, category.removesuffix("指标")):
+                        return category
         return None
 
     def level_of(self, category: str) -> str | None:
         canonical = self.canonical_category(category)
+        if canonical is None:
+            return None
         for level_name, level in self.levels.items():
             if canonical in level.categories:
+                return level_name
+        for level_name, level in self.levels.items():
+            if canonical in level.other_categories:
                 return level_name
         return None
 

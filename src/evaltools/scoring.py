@@ -15,13 +15,17 @@ from typing import Literal
 from evaltools import formatting
 from evaltools.model import BudgetRow, Indicator, ProjectParams
 from evaltools.rules import Rules
-from evaltools.targets import Operator, Quantity, Target, parse_quantity, parse_target
+from evaltools.targets import Operator, Quantity, Target, find_quantity, parse_quantity, parse_target
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
 HUNDRED = Decimal(100)
+TEN_THOUSAND = Decimal(10_000)
 
 Method = Literal["rule", "evaluator", "missing"]
+
+# What a form writes as the 实际完成值 of a zero target ("0起" → "无").
+NONE_HAPPENED = frozenset({"无", "零", "没有", "未发生", "无发生", "0"})
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,7 @@ class IndicatorScore:
     met: bool | None = None  # quantitative rows: was the target reached
     overachieved: bool = False
     unit_mismatch: bool = False  # actual's unit does not convert to the target's
+    unit_suspect: bool = False  # money about 10⁴ off the target: 元 written where 万元 is meant
 
     @property
     def lost(self) -> Decimal:
@@ -63,7 +68,7 @@ class IndicatorScore:
 class LevelScore:
     name: str
     weight: Decimal  # sum of its indicators' weights
-    expected_weight: Decimal  # what the rules give this level
+    expected_weight: Decimal | None  # what the rules give this level; None when they leave it free
     score: Decimal
 
 
@@ -95,6 +100,8 @@ def quantitative_score(target: Target, actual: Decimal, weight: Decimal) -> tupl
     ≥ / > : full marks when met, else actual/target × weight.
     ≤ / < : full marks when met, else (1 − (actual − target)/target) × weight, 0 at twice the target.
     =     : as ≥; with a target of 0, full marks only when actual ≤ 0.
+    A strict target is met only beyond its value: ">95%" with 95 is not met. A target not met
+    never scores full marks (see :func:`indicator_score`, which keeps it one step below).
     Negative actuals count as 0; the score never exceeds the weight nor falls below 0.
     """
     assert target.quantity is not None and target.operator is not None
@@ -119,6 +126,16 @@ def quantitative_score(target: Target, actual: Decimal, weight: Decimal) -> tupl
     return share * weight, met
 
 
+def _rounded_score(raw: Decimal, weight: Decimal, met: bool, rules: Rules) -> Decimal:
+    """The score at the form's precision; a target not met stays at least one step below full
+    marks (">95%" with 95, or 94.999 against ≥95, would otherwise round to full marks)."""
+    rounded = rules.round(raw)
+    step = Decimal(1).scaleb(-rules.decimals)
+    if not met and rounded >= weight and weight > 0:
+        return max(weight - step, ZERO)
+    return rounded
+
+
 def _overachieved(target: Target, actual: Decimal, threshold: Decimal) -> bool:
     assert target.quantity is not None
     goal = target.quantity.value
@@ -129,34 +146,72 @@ def _overachieved(target: Target, actual: Decimal, threshold: Decimal) -> bool:
     return actual >= goal * (ONE + threshold)
 
 
+def off_by_ten_thousand(actual: Quantity, target: Target) -> bool:
+    """A money value about 10⁴ times (or 1/10⁴ of) its target: 元 and 万元 mixed up."""
+    assert target.quantity is not None
+    goal = target.quantity.value
+    if target.quantity.unit not in ("元", "万元", "亿元") or actual.value <= 0 or goal <= 0:
+        return False
+    ratio = actual.value / goal
+    return TEN_THOUSAND / 3 <= ratio <= TEN_THOUSAND * 3 or 1 / (TEN_THOUSAND * 3) <= ratio <= 3 / TEN_THOUSAND
+
+
+def measured_value(indicator: Indicator, target: Target) -> Quantity | None:
+    """实际完成值 as a number: ``actual_value``, else the 实际完成值 cell when it is a lone value
+    ("100%", "106.62万元") or a sentence with one value in the target's unit ("完成32处维修")."""
+    assert target.quantity is not None
+    unit = target.quantity.unit
+    if indicator.actual_value is not None:
+        return parse_quantity(indicator.actual_value, unit)
+    text = indicator.actual.strip()
+    if not text:
+        return None
+    if target.quantity.value == 0 and text.rstrip("。.") in NONE_HAPPENED:
+        return Quantity(ZERO, unit)  # "安全事故 0起": "无"
+    return parse_quantity(text, unit) or find_quantity(text, unit)
+
+
 def indicator_score(index: int, indicator: Indicator, rules: Rules) -> IndicatorScore:
     level2 = rules.canonical_category(indicator.level2) or indicator.level2
     level1 = rules.level_of(level2)
     target = parse_target(indicator.target, rules.default_operator_for(level2))
     common = dict(index=index, indicator=indicator, level1=level1, level2=level2, target=target,
-                  weight=indicator.weight)
+                  weight=indicator.weight if indicator.weight is not None else ZERO)
+    stated = indicator.score
     if not target.is_quantitative:
-        if indicator.score is None:
+        if stated is None:
             return IndicatorScore(**common, actual=None, score=ZERO, method="missing")
-        return IndicatorScore(**common, actual=None, score=rules.round(indicator.score), method="evaluator")
+        return IndicatorScore(**common, actual=None, score=rules.round(stated), method="evaluator")
+
+    def unscored(actual: Quantity | None, **flags: bool) -> IndicatorScore:
+        # The rule cannot score the row (no number, no 分值, units that do not fit): the checks
+        # say why; the totals keep what the form states, so that one defect is reported once.
+        given = rules.round(stated) if stated is not None else ZERO
+        return IndicatorScore(**common, actual=actual, score=given, method="missing", **flags)
+
     assert target.quantity is not None
-    measured = parse_quantity(indicator.actual_value, target.quantity.unit)
+    measured = measured_value(indicator, target)
     if measured is None:
-        return IndicatorScore(**common, actual=None, score=ZERO, method="missing")
+        return unscored(None)
     converted = measured.to(target.quantity.unit)
     if converted is None:
-        return IndicatorScore(**common, actual=measured, score=ZERO, method="missing", unit_mismatch=True)
-    raw, met = quantitative_score(target, converted.value, indicator.weight)
+        return unscored(measured, unit_mismatch=True)
+    if indicator.weight is None:
+        return unscored(converted)
+    if off_by_ten_thousand(converted, target):
+        return unscored(converted, unit_suspect=True)
+    weight = common["weight"]
+    raw, met = quantitative_score(target, converted.value, weight)
     return IndicatorScore(
-        **common, actual=converted, score=rules.round(raw), method="rule", met=met,
+        **common, actual=converted, score=_rounded_score(raw, weight, met, rules), method="rule", met=met,
         overachieved=_overachieved(target, converted.value, rules.overachievement),
     )
 
 
-def _expected_level_weights(rows: list[IndicatorScore], rules: Rules) -> dict[str, Decimal]:
+def _expected_level_weights(rows: list[IndicatorScore], rules: Rules) -> dict[str, Decimal | None]:
     weights = {name: level.weight for name, level in rules.levels.items()}
     moved = rules.redistribute
-    if moved is not None and not any(r.level1 == moved.source for r in rows):
+    if moved is not None and weights.get(moved.source) is not None and not any(r.level1 == moved.source for r in rows):
         # Its points move to the receiving levels, which then share them as they see fit.
         weights[moved.source] = ZERO
     return weights
@@ -187,7 +242,9 @@ def score_budget_and_indicators(budget: BudgetRow, indicators: Sequence[Indicato
                                 funding: Decimal | None = None) -> ScoreCard:
     """The score card of a 年度资金总额 row and a list of indicators (a project or a department)."""
     execution = execution_score(budget, rules)
-    rows = [indicator_score(i, indicator, rules) for i, indicator in enumerate(indicators)]
+    # Rows marked "/" (a category the project does not use) are on the form but not scored.
+    rows = [indicator_score(i, indicator, rules) for i, indicator in enumerate(indicators)
+            if not indicator.not_applicable]
     levels = level_scores(rows, rules)
     total = rules.round(execution.score + sum((r.score for r in rows), ZERO))
     return ScoreCard(execution, rows, levels, total, rules.grade(total), funding)

@@ -142,9 +142,10 @@ def form_caption(title: str, year: int | None) -> Section:
                    cls="form-caption", element="div")
 
 
-def form_signature(unit_head: str | None, filled_by: str | None, phone: str | None, date: object) -> Any:
+def form_signature(unit_head: str | None, filled_by: str | None, phone: str | None, date: object,
+                   finance_head: str | None = None) -> Any:
     return wording.paragraph("project", "form_signature", unit_head or "", filled_by or "", phone or "",
-                             str(date) if date else "", style="form-sign")
+                             str(date) if date else "", finance_head or "", style="form-sign")
 
 
 def self_evaluation_form(params: ProjectParams, card: ScoreCard, rules: Rules, deviation: bool | None = None) -> Section:
@@ -165,8 +166,7 @@ def self_evaluation_form(params: ProjectParams, card: ScoreCard, rules: Rules, d
         tr(td("主管部门", cls="label"), td(project.department, colspan=3), td("实施单位", cls="label"),
            td(project.implementer, colspan=columns - 5)),
         *funds_block("项目资金（万元）", [("年度资金总额", card.execution.budget, True),
-                                         ("其中：当年财政拨款", budget.appropriation, False),
-                                         ("上年结转资金", budget.carryover, False), ("其他资金", budget.other, False)],
+                                         *((label, row, False) for label, row in budget.lines())],
                       card, rules, columns),
         *goal_rows(markdown(params.goals.expected), markdown(params.goals.achieved), columns),
         colgroup=FORM_COLUMNS[columns], cls="grid form",
@@ -175,7 +175,8 @@ def self_evaluation_form(params: ProjectParams, card: ScoreCard, rules: Rules, d
     return section(form_caption(f"{project.department}{fund.form_title}", params.year), top,
                    indicator_table(card, rules, deviation),
                    wording.paragraph("project", "form_note", fund.value, style="form-note"),
-                   form_signature(form.unit_head, form.filled_by, form.phone, form.date), cls="self-evaluation-form")
+                   form_signature(form.unit_head, form.filled_by, form.phone, form.date, form.finance_head),
+                   cls="self-evaluation-form")
 
 
 # --- the first-page table ---------------------------------------------------------------------------

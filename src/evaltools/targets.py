@@ -42,10 +42,11 @@ _OPERATOR_WORDS: list[tuple[str, Operator]] = sorted(
     ],
     key=lambda pair: -len(pair[0]),
 )
-_SUFFIX_OPERATORS = {"以上": Operator.GE, "及以上": Operator.GE, "以内": Operator.LE,
-                     "以下": Operator.LE, "及以下": Operator.LE}
+_SUFFIX_OPERATORS = {"以上": Operator.GE, "及以上": Operator.GE, "以内": Operator.LE, "之内": Operator.LE,
+                     "内": Operator.LE, "以下": Operator.LE, "及以下": Operator.LE}
 
-_UNIT_ALIASES = {"％": "%", "\\%": "%", "percent": "%", "‰": "‰", "平方米": "m²", "m2": "m²"}
+_UNIT_ALIASES = {"％": "%", "\\%": "%", "percent": "%", "百分比": "%", "百分率": "%", "‰": "‰", "千分比": "‰",
+                 "平方米": "m²", "m2": "m²"}
 # Units that convert into each other: factor to the group's base unit.
 _UNIT_FACTORS: dict[str, tuple[str, Decimal]] = {
     "元": ("money", Decimal(1)),
@@ -56,7 +57,10 @@ _UNIT_FACTORS: dict[str, tuple[str, Decimal]] = {
 }
 
 _NUMBER = re.compile(r"[-+]?\d[\d,，]*(?:\.\d+)?")
-_DEADLINE = re.compile(r"(19|20)\d{2}\s*年(?:度|底|末|内|\s*\d{1,2}\s*月|$)")
+_DEADLINE = re.compile(
+    r"(19|20)\d{2}\s*年(?:度|底|末|内|\s*\d{1,2}\s*月|$)"
+    r"|^\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?\s*(?:底|末|前|份|中旬|上旬|下旬|之前|以前)"  # "12月底前": the year is the form's
+    r"|^(?:年底|年末|年内|当年|本年度?|年度内)")
 
 
 @dataclass(frozen=True)
@@ -70,6 +74,11 @@ class Quantity:
             return Quantity(self.value, unit or self.unit)
         mine, theirs = _UNIT_FACTORS.get(self.unit), _UNIT_FACTORS.get(unit)
         if mine is None or theirs is None or mine[0] != theirs[0]:
+            # 万人 and 人, 万亩 and 亩: a 万 in front is 10⁴ of the same thing
+            if self.unit == "万" + unit:
+                return Quantity(self.value * 10_000, unit)
+            if unit == "万" + self.unit:
+                return Quantity(self.value / 10_000, unit)
             return None
         return Quantity(self.value * mine[1] / theirs[1], unit)
 
@@ -111,7 +120,7 @@ def parse_number(text: str) -> Decimal | None:
         return None
 
 
-_UNIT = re.compile(r"[%％‰]|[A-Za-z²]+|[\u4e00-\u9fff]{1,3}")
+_UNIT = re.compile(r"[%％‰]|[A-Za-z²]+|个工作日|[\u4e00-\u9fff]{1,3}")
 
 
 def _unit(rest: str) -> tuple[str, str, Operator | None]:
@@ -178,3 +187,27 @@ def parse_quantity(value: str | int | Decimal | None, default_unit: str = "") ->
     if leftover:
         return None
     return Quantity(amount, unit or default_unit)
+
+
+def find_quantity(text: str | None, unit: str) -> Quantity | None:
+    """The one value in a sentence written in ``unit`` or a unit that converts to it:
+    "入场项目全流程电子化率达100%" → 100%, "完成32处维修" → 32处. None when there is none, or
+    more than one value (which one was meant is then the writer's to say)."""
+    if not text or not unit:
+        return None
+    cleaned = _clean(text).replace("％", "%")
+    group = _UNIT_FACTORS.get(unit, (None,))[0]
+    candidates = sorted({unit, *(u for u, (g, _) in _UNIT_FACTORS.items() if group and g == group)}, key=len, reverse=True)
+    found: set[Decimal] = set()
+    for match in _NUMBER.finditer(cleaned):
+        if match.start() > 0 and (cleaned[match.start() - 1].isdigit() or cleaned[match.start() - 1] == "."):
+            continue
+        after = cleaned[match.end():]
+        written = next((u for u in candidates if after.startswith(u)), None)
+        amount = parse_number(match.group(0))
+        if written is None or amount is None:
+            continue
+        converted = Quantity(amount, written).to(unit)
+        if converted is not None:
+            found.add(converted.value.normalize())
+    return Quantity(found.pop(), unit) if len(found) == 1 else None

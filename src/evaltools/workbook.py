@@ -10,12 +10,19 @@ exported workbook gives back the same data.
 Import reads the form wherever its rows sit (blank rows and merged cells are fine, "——" and
 "/" mean empty, numbers may be text); what it cannot understand is an error naming the sheet
 and the cell.
+
+Workbooks come from strangers and go to finance officers' Excel: text is always written as
+text, never as a formula (OWASP's formula-injection guidance), and a workbook is measured
+before it is opened, so a zip bomb is refused instead of filling the memory.
 """
 
 from __future__ import annotations
 
+import io
 import re
-from collections.abc import Iterable, Sequence
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -26,12 +33,12 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from evaltools.files import write_atomic
+from evaltools.files import safe_filename, write_atomic
 from evaltools.formatting import excel_format
 from evaltools.model import FundType, ProjectParams
 from evaltools.parts import Cell, Section, Table, grid, plain_text
 from evaltools.yamlio import ParamsError, Problem, plain
-from evaltools.rules import Rules
+from evaltools.rules import Level, Rules
 from evaltools.scoring import ScoreCard, score
 from evaltools.tables import self_evaluation_form
 
@@ -47,17 +54,42 @@ EMPTY = {"", "—", "——", "-", "--", "---", "/", "／", "无"}
 OTHER_SHEET = "其他参数"
 # What the form itself holds; everything else goes to the OTHER_SHEET as path → value rows.
 FORM_KEYS = ("goals", "indicators")
-FORM_FIELDS = {("project", "name"), ("project", "department"), ("project", "implementer"), ("budget",),
-               ("evaluation", "form")}
+FORM_FIELDS = {("project", "name"), ("project", "department"), ("project", "implementer"), ("budget", "total"),
+               *(("budget", row, column) for row in ("appropriation", "carryover", "special_account", "unit_funds", "other")
+                 for column in ("initial", "annual", "executed")),
+               *(("evaluation", "form", key) for key in ("unit_head", "finance_head", "filled_by", "phone", "date"))}
+# Text starting with one of these is a formula (or DDE) to a spreadsheet; such text is stored
+# as text and marked "quote prefix", so Excel keeps it text even when the cell is edited.
+NAME_LABELS = ("项目支出名称", "政府性基金预算支出名称", "国有资本经营预算支出名称", "社会保险基金预算支出名称", "项目名称")
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
+# A workbook larger than this once unzipped, or with more cells, is not a 自评表: refused unread.
+MAX_UNCOMPRESSED_MB = 50
+MAX_CELLS = 200_000
 
 
 # --- export ----------------------------------------------------------------------------------------
 
 
-def _cell(sheet: Worksheet, ref: str, value: Any = None, *, bold: bool = False, align: Alignment = WRAP,
-          fill: PatternFill | None = None, number_format: str | None = None) -> None:
-    cell = sheet[ref]
+def _put(cell: Any, value: Any, formula: bool = False) -> None:
+    """Set a cell: a formula only when the form computes it (``formula``); text always as text."""
     cell.value = value
+    if isinstance(value, str) and not formula:
+        cell.data_type = "s"  # not a formula, nor an error code such as "#N/A"
+        if value.startswith(FORMULA_TRIGGERS):
+            cell.quotePrefix = True
+
+
+def _append(sheet: Worksheet, values: Sequence[Any]) -> None:
+    """``sheet.append`` with text kept as text."""
+    sheet.append(list(values))
+    for cell, value in zip(sheet[sheet.max_row], values, strict=False):
+        _put(cell, value)
+
+
+def _cell(sheet: Worksheet, ref: str, value: Any = None, *, bold: bool = False, align: Alignment = WRAP,
+          fill: PatternFill | None = None, number_format: str | None = None, formula: bool = False) -> None:
+    cell = sheet[ref]
+    _put(cell, value, formula)
     cell.font = Font(name=FONT, size=10, bold=bold)
     cell.alignment = align
     if fill:
@@ -78,17 +110,22 @@ def _money(value: Decimal | None) -> float | None:
     return float(value) if value is not None else None
 
 
+def _quoted(text: str) -> str:
+    """A string literal inside a formula: a quote in a rule's label cannot end it early."""
+    return '"' + str(text).replace('"', '""') + '"'
+
+
 def _grade_formula(cell: str, rules: Rules) -> str:
     """等级 from 总分 by the rules' bands, compared at the rules' precision as ``Rules.grade`` does."""
     bands = sorted(rules.grades, key=lambda b: b.min, reverse=True)
-    formula = f'"{bands[-1].label}"'
+    formula = _quoted(bands[-1].label)
     for band in reversed(bands[:-1]):
-        formula = f'IF(ROUND({cell},{rules.decimals})>={band.min},"{band.label}",{formula})'
+        formula = f"IF(ROUND({cell},{rules.decimals})>={Decimal(band.min):f},{_quoted(band.label)},{formula})"
     return "=" + formula
 
 
 def _sheet_title(name: str, taken: set[str]) -> str:
-    title = re.sub(r"[\[\]:*?/\\]", "", name)[:28] or "项目"
+    title = re.sub(r"[\[\]:*?/\\\x00-\x1f]", "", name)[:28].strip("'") or "项目"
     candidate, n = title, 2
     while candidate in taken:
         candidate, n = f"{title[:25]}({n})", n + 1
@@ -213,7 +250,7 @@ def fit_row_heights(sheet: Worksheet) -> None:
     blocks = []
     for row in sheet.iter_rows():
         for cell in row:
-            if cell.value is None or (cell.row, cell.column) in spanned or str(cell.value).startswith("="):
+            if cell.value is None or (cell.row, cell.column) in spanned or cell.data_type == "f":
                 continue
             area = merged.get((cell.row, cell.column))
             first_col, last_col = (area.min_col, area.max_col) if area else (cell.column, cell.column)
@@ -283,7 +320,7 @@ def export_workbook(projects: Sequence[tuple[ProjectParams, Rules]], path: Path 
         title = _sheet_title(params.project.name, taken)
         write_form(book.create_sheet(title, index=len(taken) - 1), params, card, rules)
         for key, value in _other_parameters(params):
-            other.append([title, key, "" if value is None else str(value)])
+            _append(other, [title, key, "" if value is None else str(value)])
         summary_rows.append((params.project.department, params.project.name, card.execution.budget.annual,
                              card.execution.budget.executed, card.total, card.grade, rules))
     if other is not None:
@@ -307,14 +344,21 @@ def export_workbook(projects: Sequence[tuple[ProjectParams, Rules]], path: Path 
                       float(total), grade)
             formats = {"C": "money", "D": "money", "E": "rate", "F": "score"}
             for column, value in zip("ABCDEFG", values, strict=True):
-                _cell(summary, f"{column}{r}", value,
+                _cell(summary, f"{column}{r}", value, formula=column == "E",
                       number_format=excel_format(formats[column], rules) if column in formats else None)
         for column, width in zip("ABCDEFG", (30, 36, 14, 14, 10, 8, 6), strict=True):
             summary.column_dimensions[column].width = width
         fit_row_heights(summary)
         print_setup(summary, (1, 1), landscape=True)
+    return _save(book, path)
+
+
+def _save(book: Workbook, path: Path | str) -> Path:
+    """The workbook written completely or not at all (a failed save keeps the old file)."""
+    buffer = io.BytesIO()
+    book.save(buffer)
     path = Path(path)
-    book.save(path)
+    write_atomic(path, buffer.getvalue())
     return path
 
 
@@ -401,8 +445,7 @@ def read_form(sheet: Worksheet, file: Path) -> dict[str, Any]:
             found = r.find(fund.form_title)
             if found:
                 title = r.text(*found)
-    name_row, name_col = r.require("项目支出名称", "政府性基金预算支出名称", "国有资本经营预算支出名称",
-                                   "社会保险基金预算支出名称", "项目名称")
+    name_row, name_col = r.require(*NAME_LABELS)
     data: dict[str, Any] = {"project": {"name": r.text(name_row, name_col + 1), "fund_type": _fund_type(title)}}
     dept_row, dept_col = r.require("主管部门")
     data["project"]["department"] = r.text(dept_row, dept_col + 1)
@@ -421,6 +464,7 @@ def read_form(sheet: Worksheet, file: Path) -> dict[str, Any]:
     columns = {label: r.find(label) for label in ("年初预算数", "全年预算数", "全年执行数")}
     budget: dict[str, Any] = {}
     for key, labels in (("appropriation", ("其中：当年财政拨款", "当年财政拨款")), ("carryover", ("上年结转资金",)),
+                        ("special_account", ("财政专户管理资金",)), ("unit_funds", ("单位资金",)),
                         ("other", ("其他资金",))):
         found = r.find(*labels)
         if found is None:
@@ -480,8 +524,8 @@ def read_form(sheet: Worksheet, file: Path) -> dict[str, Any]:
     if footer:
         text = r.text(*footer) or ""
         form = {}
-        for key, label in (("unit_head", "单位负责人签字"), ("filled_by", "填表人"), ("phone", "联系电话"),
-                           ("date", "填报日期")):
+        for key, label in (("unit_head", "单位负责人签字"), ("finance_head", "财务负责人"), ("filled_by", "填表人"),
+                           ("phone", "联系电话"), ("date", "填报日期")):
             match = re.search(label + r"[：:]\s*(\S*)", text)
             # a blank date is printed as "年  月  日" to write on: nothing to import
             if match and match.group(1) and not (key == "date" and not re.search(r"\d", match.group(1))):
@@ -517,29 +561,92 @@ def _unflatten(rows: Iterable[tuple[str, str]]) -> dict[str, Any]:
     return data
 
 
-def import_workbook(path: Path | str) -> list[dict[str, Any]]:
+_CELL_TAGS = (b"<c ", b"<c>", b":c ", b":c>")  # a cell element, with or without a namespace prefix
+
+
+def _measure(path: Path) -> None:
+    """Refuse, before opening it, a workbook too big to be a 自评表 (a zip bomb among them).
+
+    The sizes the archive declares bound what zipfile will inflate, so summing them is
+    enough for the size; cells are counted in the worksheets' XML, which that size bounds.
+    """
+    limit = MAX_UNCOMPRESSED_MB * 2**20
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+            size = sum(part.file_size for part in parts)
+            if size > limit:
+                raise ParamsError([Problem(path, None, "", (
+                    f"解压后有 {size / 2**20:,.0f} MB，超过上限 {MAX_UNCOMPRESSED_MB} MB：不像是自评表，未读取"
+                    "（压缩炸弹？）"))])
+            cells = 0
+            for part in parts:
+                if part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml"):
+                    xml = archive.read(part)
+                    cells += sum(xml.count(tag) for tag in _CELL_TAGS)
+            if cells > MAX_CELLS:
+                raise ParamsError([Problem(path, None, "", (
+                    f"有 {cells:,} 个单元格，超过上限 {MAX_CELLS:,}：不像是自评表，未读取"))])
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, OSError, EOFError) as exc:
+        raise ParamsError([Problem(path, None, "", f"不是可读的 Excel 工作簿（.xlsx）：{exc}")]) from None
+
+
+def _is_form(sheet: Worksheet, file: Path) -> bool:
+    """Whether a sheet is a 自评表 at all (else it is some other sheet of the workbook, skipped)."""
+    reader = _Reader(sheet, file)
+    return reader.find(*NAME_LABELS) is not None or reader.find("一级指标") is not None
+
+
+@dataclass
+class ImportedWorkbook:
+    """What a workbook holds: the parameter data of each 自评表 sheet, by sheet title, and the
+    titles of the sheets that are not a 自评表 (left out)."""
+
+    projects: dict[str, dict[str, Any]] = field(default_factory=dict)
+    skipped: list[str] = field(default_factory=list)
+
+
+def read_workbook(path: Path | str) -> ImportedWorkbook:
     """Parameter data for each 自评表 sheet of a workbook (plus its rows on the 其他参数 sheet)."""
     from evaltools.yamlio import deep_merge
 
     path = Path(path)
+    if not path.is_file():
+        raise ParamsError([Problem(path, None, "", "文件不存在" if not path.exists() else "不是文件")])
+    _measure(path)
     try:
         book = load_workbook(path)
     except Exception as exc:
         raise ParamsError([Problem(path, None, "", f"不是可读的 Excel 工作簿（.xlsx）：{exc}")]) from None
     others: dict[str, list[tuple[str, str]]] = {}
     if OTHER_SHEET in book.sheetnames:
-        for sheet_title, key, value in book[OTHER_SHEET].iter_rows(min_row=2, max_col=3, values_only=True):
+        for row in book[OTHER_SHEET].iter_rows(min_row=2, max_col=3, values_only=True):
+            sheet_title, key, value = (*row, None, None, None)[:3]
             if sheet_title and key:
                 others.setdefault(str(sheet_title), []).append((str(key), "" if value is None else str(value)))
-    projects = []
+    imported = ImportedWorkbook()
     for sheet in book.worksheets:
         if sheet.title in (OTHER_SHEET, "汇总", "说明"):  # evaltools' own helper sheets
             continue
+        if not _is_form(sheet, path):
+            imported.skipped.append(sheet.title)
+            continue
         form = read_form(sheet, path)
-        projects.append(deep_merge(_unflatten(others.get(sheet.title, [])), form))
-    if not projects:
-        raise ParamsError([Problem(path, None, "", "工作簿中没有自评表工作表")])
-    return projects
+        imported.projects[sheet.title] = deep_merge(_unflatten(others.get(sheet.title, [])), form)
+    if not imported.projects:
+        skipped = f"（工作表：{'、'.join(imported.skipped)}）" if imported.skipped else ""
+        raise ParamsError([Problem(path, None, "", f"工作簿中没有自评表工作表{skipped}")])
+    return imported
+
+
+def import_workbook(path: Path | str) -> list[dict[str, Any]]:
+    """Parameter data for each 自评表 sheet of a workbook; see :func:`read_workbook`."""
+    return list(read_workbook(path).projects.values())
+
+
+def _level_weight(spec: Level, rules: Rules) -> Decimal:
+    """A level's points; where the rules fix only the indicators' total, an even share of it."""
+    return spec.weight if spec.weight is not None else rules.indicators_weight / len(rules.levels)
 
 
 def template_workbook(rules: Rules, path: Path | str, rows_per_category: int = 1) -> Path:
@@ -551,7 +658,7 @@ def template_workbook(rules: Rules, path: Path | str, rows_per_category: int = 1
         "year": 2024, "project": {"name": "（项目名称）", "department": "（主管部门）", "implementer": "（实施单位）"},
         "evaluation": {"method": "", "evaluator": ""}, "budget": {}, "goals": {"expected": "", "achieved": ""},
         "indicators": [{"level1": level, "level2": category, "name": "（三级指标）", "target": "",
-                        "weight": str(spec.weight / len(spec.categories))}
+                        "weight": str(_level_weight(spec, rules) / len(spec.categories))}
                        for level, spec in rules.levels.items() for category in spec.categories
                        for _ in range(rows_per_category)],
     })
@@ -559,55 +666,82 @@ def template_workbook(rules: Rules, path: Path | str, rows_per_category: int = 1
     first, last = 13, 12 + len(params.indicators)
     for r in range(first, last + 1):
         sheet[f"H{r}"].value = None  # 得分: the evaluator's, or computed on import
-    levels = DataValidation(type="list", formula1='"' + ",".join(rules.levels) + '"', allow_blank=True)
+    levels = DataValidation(type="list", formula1=_quoted(",".join(rules.levels)), allow_blank=True)
     categories = DataValidation(type="list", allow_blank=True,
-                                formula1='"' + ",".join(c for spec in rules.levels.values() for c in spec.categories) + '"')
-    funds = DataValidation(type="list", formula1='"' + ",".join(f.value for f in FundType) + '"', allow_blank=False)
+                                formula1=_quoted(",".join(c for spec in rules.levels.values() for c in spec.categories)))
+    funds = DataValidation(type="list", formula1=_quoted(",".join(f.value for f in FundType)), allow_blank=False)
     for validation, ref in ((levels, f"B{first}:B{last}"), (categories, f"C{first}:C{last}")):
         sheet.add_data_validation(validation)
         validation.add(ref)
     other = book.create_sheet(OTHER_SHEET)
-    other.append(["工作表", "参数路径", "值"])
+    _append(other, ["工作表", "参数路径", "值"])
     for key, value in (("year", "2024"), ("project.fund_type", FundType.GENERAL.value), ("evaluation.method", ""),
                        ("evaluation.evaluator", "")):
-        other.append(["项目", key, value])
+        _append(other, ["项目", key, value])
     other.add_data_validation(funds)
     funds.add("C3")
     notes = book.create_sheet("说明")
-    notes.append(["一级指标", "分值", "二级指标"])
+    _append(notes, ["一级指标", "分值", "二级指标"])
     for level, spec in rules.levels.items():
-        notes.append([level, float(spec.weight), "、".join(spec.categories)])
-    notes.append(["预算执行率", float(rules.execution.weight), "全年执行数 / 全年预算数"])
+        _append(notes, [level, float(_level_weight(spec, rules)), "、".join(spec.categories)])
+    _append(notes, ["预算执行率", float(rules.execution.weight), "全年执行数 / 全年预算数"])
     for extra in (other, notes):
         fit_row_heights(extra)
         print_setup(extra, (1, 1))
-    path = Path(path)
-    book.save(path)
-    return path
+    return _save(book, path)
 
 
-def write_params(projects: list[dict[str, Any]], output: Path, source: Path) -> list[Path]:
-    """Validate imported projects and write them as parameter files (one per sheet)."""
+def write_params(projects: Mapping[str, dict[str, Any]] | Sequence[dict[str, Any]], output: Path, source: Path,
+                 force: bool = False) -> list[Path]:
+    """Validate imported projects and write them as parameter files (one per sheet).
+
+    Nothing is written unless everything can be: every project valid, every file name free,
+    distinct and not reserved (``_department.yaml``, ``_rules.yaml``, hidden files), and no
+    existing file replaced without ``force``.
+    """
     from pydantic import ValidationError
 
-    from evaltools.yamlio import _drop_nulls, deep_merge, describe, dump_yaml, field_path
+    from evaltools.yamlio import YAML_SUFFIXES, _drop_nulls, deep_merge, describe, dump_yaml, field_path
     from evaltools.workspace import department_defaults
 
-    if len(projects) > 1 and output.suffix in (".yaml", ".yml"):
-        raise ParamsError([Problem(source, None, "", f"工作簿有 {len(projects)} 个自评表：-o 应为文件夹")])
-    folder = output.parent if output.suffix in (".yaml", ".yml") else output
+    items = list(projects.items()) if isinstance(projects, Mapping) else [(None, data) for data in projects]
+    output = Path(output)
+    single = output.suffix in YAML_SUFFIXES
+    if len(items) > 1 and single:
+        raise ParamsError([Problem(source, None, "", f"工作簿有 {len(items)} 个自评表：-o 应为文件夹")])
+    folder = output.parent if single else output
+    if folder.exists() and not folder.is_dir():
+        raise ParamsError([Problem(folder, None, "", "已有同名文件：-o 应为文件夹（或一个 .yaml 文件）")])
     # A form alone lacks what the department shares (评价方式, team…): check it as it will be read.
-    shared = department_defaults(folder)
-    written = []
-    for data in projects:
-        name = (data.get("project") or {}).get("name") or "project"
+    shared = department_defaults(folder) if folder.is_dir() else None
+    problems, planned, names = [], [], {}
+    for sheet, data in items:
+        name = str((data.get("project") or {}).get("name") or "project")
+        where = f"工作表“{sheet}”" if sheet else name
         try:
             ProjectParams.model_validate(_drop_nulls(deep_merge(shared[1] if shared else {}, data)))
         except ValidationError as exc:
-            raise ParamsError([Problem(source, None, f"{name}: {field_path(e['loc'])}", describe(e))
-                               for e in exc.errors()]) from None
-        safe_name = re.sub(r"[\\/:*?<>|\s]", "_", name)
-        target = output if output.suffix in (".yaml", ".yml") else output / f"{safe_name}.yaml"
+            problems += [Problem(source, None, f"{where}: {field_path(e['loc'])}", describe(e)) for e in exc.errors()]
+        target = output if single else folder / safe_filename(name, ".yaml")
+        if target.name.startswith(("_", ".")):
+            problems.append(Problem(source, None, where, (
+                f"会写成 {target.name}：以 _ 或 . 开头的是部门文件、规则文件等保留的文件名，不是项目；请改项目名称")))
+        elif target.name.casefold() in names:
+            problems.append(Problem(source, None, where, (
+                f"与{names[target.name.casefold()]}都会写成 {target.name}（项目名称重复）：请改名后再导入")))
+        elif target.is_dir():
+            problems.append(Problem(target, None, "", "是一个文件夹，无法写成参数文件"))
+        names[target.name.casefold()] = where
+        planned.append((target, data))
+    if problems:
+        raise ParamsError(problems)
+    existing = [target for target, _ in planned if target.exists()]
+    if existing and not force:
+        raise ParamsError([Problem(target, None, "", "已存在，未覆盖（手改的内容和注释会丢失）；确认要替换请加 --force")
+                           for target in existing] + [Problem(source, None, "", "将写入：" + "、".join(
+                               f"{target}（{'覆盖' if target in existing else '新建'}）" for target, _ in planned))])
+    written = []
+    for target, data in planned:
         write_atomic(target, dump_yaml(data, f"# 由 evaltools import-xlsx 从 {source.name} 导入\n"))
         written.append(target)
     return written

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from evaltools.files import os_error_message
 from evaltools.model import ProjectParams
 from evaltools.yamlio import (
     Loc,
@@ -57,17 +59,45 @@ def find_project_files(paths: Iterable[Path | str]) -> list[Path]:
     """Project files named directly or found below folders, in a stable order."""
     found: list[Path] = []
     for path in map(Path, paths):
-        if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*") if p.is_file() and is_project_file(p)))
-        elif path.is_file() and path.suffix in YAML_SUFFIXES and path.name not in (RULES_FILE, DEPARTMENT_FILE):
-            found.append(path)
-        elif path.name == DEPARTMENT_FILE and path.is_file():
-            continue  # a department file is not a project; `evaltools run` renders its own report
-        elif not path.exists():
-            raise ParamsError([Problem(path, None, "", "文件或文件夹不存在")])
-        else:
-            raise ParamsError([Problem(path, None, "", "不是参数文件（应为 .yaml 文件或包含它们的文件夹）")])
+        try:
+            found.extend(_project_files(path))
+        except OSError as exc:  # a name too long, a folder that cannot be read…
+            raise ParamsError([Problem(path, None, "", os_error_message(exc).removeprefix(f"{path}："))]) from None
     return list(dict.fromkeys(found))
+
+
+def _project_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.is_file() and is_project_file(p))
+    if path.is_file() and path.suffix in YAML_SUFFIXES and path.name not in (RULES_FILE, DEPARTMENT_FILE):
+        return [path]
+    if path.name == DEPARTMENT_FILE and path.is_file():
+        return []  # a department file is not a project; `evaltools run` renders its own report
+    if not path.exists():
+        raise ParamsError([Problem(path, None, "", "文件或文件夹不存在")])
+    raise ParamsError([Problem(path, None, "", "不是参数文件（应为 .yaml 文件或包含它们的文件夹）")])
+
+
+def find_department_files(paths: Iterable[Path | str]) -> list[Path]:
+    """Department files with a department report to make: below folders, or named directly.
+
+    A ``_department.yaml`` holding only ``defaults`` has no report of its own.
+    """
+    found = []
+    for path in map(Path, paths):
+        try:
+            candidates = sorted(path.rglob(DEPARTMENT_FILE)) if path.is_dir() else [path] if is_department_file(path) else []
+        except OSError:
+            continue  # a path that cannot be read is reported where the projects are found
+        for candidate in candidates:
+            try:
+                data = read_yaml(candidate).data
+            except ParamsError:
+                found.append(candidate)  # reported when it is loaded
+                continue
+            if set(data) - {"defaults"}:
+                found.append(candidate)
+    return found
 
 
 def rules_files_for(project_file: Path) -> list[Path]:
@@ -77,7 +107,7 @@ def rules_files_for(project_file: Path) -> list[Path]:
     ``params``, or two levels (the year) when there is none, so rules never leak in from
     outside the workspace.
     """
-    folder = project_file.resolve().parent
+    folder = absolute(project_file).parent
     chain = []
     for depth, candidate in enumerate([folder, *folder.parents]):
         if (candidate / RULES_FILE).is_file():
@@ -87,9 +117,15 @@ def rules_files_for(project_file: Path) -> list[Path]:
     return list(reversed(chain))
 
 
+def absolute(path: Path | str) -> Path:
+    """``path`` made absolute without following links: where the user points, not where a
+    symbolic link leads (a project file linked in from another workspace belongs to this one)."""
+    return Path(os.path.abspath(path))
+
+
 def workspace_root(path: Path) -> Path:
     """The folder holding ``params/`` for a file inside it (else the file's own folder)."""
-    resolved = Path(path).resolve()
+    resolved = absolute(path)
     for parent in resolved.parents:
         if parent.name == "params":
             return parent.parent
@@ -98,7 +134,7 @@ def workspace_root(path: Path) -> Path:
 
 def display_path(path: Path) -> str:
     """A file's path from its workspace root (params/2024/…), the same on every machine."""
-    resolved = Path(path).resolve()
+    resolved = absolute(path)
     try:
         return str(resolved.relative_to(workspace_root(resolved)))
     except ValueError:

@@ -2,7 +2,9 @@
 
 Every error names the file, the line and the field, in words a finance officer reads.
 Numbers are read as exact ``Decimal`` (106.62 stays 106.62), dates as dates, and a key
-written twice is an error rather than a silent overwrite.
+written twice is an error rather than a silent overwrite. Files may come from strangers:
+aliases may not expand a file beyond :data:`MAX_EXPANDED_NODES` values ("billion laughs"),
+and only plain data is built (no Python objects).
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ from pydantic import ValidationError
 DEPARTMENT_FILE = "_department.yaml"
 RULES_FILE = "_rules.yaml"
 YAML_SUFFIXES = (".yaml", ".yml")
+# A parameter file has a few thousand values; aliases (*name) may repeat parts of it, but not
+# blow it up to millions (which would take minutes and gigabytes to build and validate).
+MAX_EXPANDED_NODES = 100_000
 
 Loc = tuple[str | int, ...]
 
@@ -60,7 +65,13 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parse
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         seen: dict[Any, yaml.Node] = {}
-        for key_node, _ in node.value:
+        for index, (key_node, value_node) in enumerate(node.value):
+            if node.flow_style and index and _split_number(key_node, value_node):
+                previous = node.value[index - 1][0].value
+                raise yaml.constructor.ConstructorError(
+                    None, None, (f"“{previous}: …,{key_node.value}”：逗号在 {{…}} 里分隔各项，把数字拆开了；"
+                                 f"数字不要写千位分隔符（如 319788.00），或把这一项单独写一行"), key_node.start_mark,
+                )
             key = self.construct_object(key_node, deep=True)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
@@ -71,6 +82,44 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parse
         return super().construct_mapping(node, deep=deep)
 
 
+def _split_number(key_node: yaml.Node, value_node: yaml.Node) -> bool:
+    """A number standing alone as a key in ``{…}``: what ``{total: 319,788.00}`` turns into."""
+    return (isinstance(key_node, yaml.ScalarNode) and key_node.tag.endswith((":int", ":float"))
+            and isinstance(value_node, yaml.ScalarNode) and value_node.tag.endswith(":null") and not value_node.value)
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """How many values the document has once every alias is expanded (aliases share nodes)."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise yaml.constructor.ConstructorError(None, None, "别名引用了包含它自己的内容（循环引用）", node.start_mark)
+        active.add(key)
+        if isinstance(node, yaml.MappingNode):
+            children = [child for pair in node.value for child in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = node.value
+        else:
+            children = []
+        sizes[key] = 1 + sum(size(child) for child in children)
+        active.discard(key)
+        return sizes[key]
+
+    return size(root)
+
+
+def _construct_timestamp(loader: _Loader, node: yaml.ScalarNode) -> Any:
+    try:
+        return yaml.constructor.SafeConstructor.construct_yaml_timestamp(loader, node)
+    except ValueError:
+        raise yaml.constructor.ConstructorError(None, None, f"不存在的日期 {node.value}", node.start_mark) from None
+
+
 def _construct_decimal(loader: _Loader, node: yaml.ScalarNode) -> Decimal | float:
     text = loader.construct_scalar(node).replace("_", "")
     if text.lower().lstrip("+-") in (".inf", ".nan"):
@@ -79,6 +128,7 @@ def _construct_decimal(loader: _Loader, node: yaml.ScalarNode) -> Decimal | floa
 
 
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
 @dataclass
@@ -124,36 +174,44 @@ class YamlFile:
 def read_yaml(path: Path | str) -> YamlFile:
     """Read a YAML mapping safely; any problem raises :class:`ParamsError` naming the line.
 
-    A batch reads each department and rules file once per project: parsed files are kept for
-    as long as their modification time and size stay the same, and each caller gets its own
-    copy of the data.
+    A batch reads each department and rules file once per project: parsed files are kept
+    by their content (an edit that keeps the size and the modification time, as ``cp -p`` or
+    ``rsync -t`` may, is still seen), and each caller gets its own copy of the data.
     """
     path = Path(path)
-    try:
-        stat = path.stat()
-    except OSError:
-        return _read_yaml(path, None)
-    parsed = _read_yaml(path, (stat.st_mtime_ns, stat.st_size))
-    return YamlFile(parsed.path, copy.deepcopy(parsed.data), parsed.root)
-
-
-@functools.lru_cache(maxsize=1024)
-def _read_yaml(path: Path, version: tuple[int, int] | None) -> YamlFile:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ParamsError([Problem(path, None, "", "文件不存在")]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ParamsError([Problem(path, None, "", f"无法读取（应为 UTF-8 文本）：{exc}")]) from None
+    parsed = _parse(path, text)
+    return YamlFile(parsed.path, copy.deepcopy(parsed.data), parsed.root)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse(path: Path, text: str) -> YamlFile:
     loader = _Loader(text)
     try:
         root = loader.get_single_node()
+        if root is not None and _expanded_size(root) > MAX_EXPANDED_NODES:
+            raise ParamsError([Problem(path, None, "", (
+                f"别名（*名称）展开后超过 {MAX_EXPANDED_NODES:,} 个值：不像是参数文件，未读取（“十亿笑声”式的别名炸弹？）"))])
         data = loader.construct_document(root) if root is not None else {}
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         detail = " ".join(str(part) for part in (exc.context, exc.problem) if part)
         raise ParamsError([Problem(path, line, "", f"YAML 格式错误：{detail}")]) from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        raise ParamsError([Problem(path, line, "", (
+            f"含有不可见的控制字符 U+{exc.character if isinstance(exc.character, int) else ord(exc.character):04X}"
+            "（常见于从 Word 粘贴的文字）：请删除它"))]) from None
+    except yaml.YAMLError as exc:
+        raise ParamsError([Problem(path, None, "", f"YAML 格式错误：{exc}")]) from None
+    except RecursionError:
+        raise ParamsError([Problem(path, None, "", "嵌套层数过多：不像是参数文件，未读取")]) from None
     finally:
         loader.dispose()
     if data is None:

@@ -6,7 +6,9 @@ import functools
 import shutil
 import subprocess
 import warnings
+from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from traitlets import default
 
@@ -25,14 +27,43 @@ def cjk_fonts_installed() -> bool:
     return bool(listing.stdout.strip())
 
 
+_TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+
+
+def _offline(url: str) -> None:
+    """Raise unless ``url`` is the report's own: inline data, or a file of evaltools' templates.
+    The PDF renderer asks this for every image and stylesheet, so a report never reaches the
+    network (a narrative's ``![](http://…)``) nor reads another file of the machine."""
+    if url.startswith("data:"):
+        return
+    if url.startswith("file:") and Path(unquote(urlsplit(url).path)).resolve().is_relative_to(_TEMPLATES):
+        return
+    raise ValueError(f"报告离线生成，不读取 {url[:200]}")
+
+
+@functools.cache
+def _url_fetcher() -> Any:
+    from weasyprint import urls
+
+    if not hasattr(urls, "URLFetcher"):  # older WeasyPrint takes a function
+        return lambda url: (_offline(url), urls.default_url_fetcher(url))[1]
+
+    class OfflineFetcher(urls.URLFetcher):
+        def fetch(self, url: str, headers: Any = None) -> Any:
+            _offline(url)
+            return super().fetch(url, headers)
+
+    return OfflineFetcher()
+
+
 def html_to_pdf(html: str) -> bytes:
-    """An HTML page as an A4 PDF with embedded CJK fonts."""
+    """An HTML page as an A4 PDF with embedded CJK fonts, offline (see :func:`_offline`)."""
     # WeasyPrint (and its Pango/HarfBuzz bindings) is loaded only when a PDF is made.
     import weasyprint
 
     if not cjk_fonts_installed():
         warnings.warn(CJK_FONT_MISSING, stacklevel=2)
-    return weasyprint.HTML(string=html, base_url=None).write_pdf()
+    return weasyprint.HTML(string=html, base_url=None, url_fetcher=_url_fetcher()).write_pdf()
 
 
 class PdfReportExporter(HtmlReportExporter):

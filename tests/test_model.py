@@ -1,0 +1,66 @@
+"""The parameter models: what a field accepts, and what it says when it does not."""
+
+from decimal import Decimal
+
+import pytest
+from pydantic import ValidationError
+
+from evaltools.model import BudgetRow, SpendingItem
+from evaltools.yamlio import describe
+
+from conftest import problem_after_edit
+
+
+def problem(model, **values) -> str:
+    with pytest.raises(ValidationError) as info:
+        model(**values)
+    [error] = info.value.errors()
+    return describe(error)
+
+
+class TestMoney:
+    @pytest.mark.parametrize(("value", "says"), [
+        ("-10", "不能为负数"),
+        ("1e309", "金额过大"),
+        (Decimal("1E+12"), "金额过大"),
+        (float("inf"), "有限"),
+        ("NaN", "有限"),
+        (Decimal("106.6200001"), "最多 6 位小数"),
+        ("319,788.00", "千位分隔符"),
+    ])
+    def test_an_amount_in_wan_yuan_is_checked_at_its_field(self, value, says):
+        assert says in problem(BudgetRow, executed=value)
+
+    def test_yuan_are_kept_to_the_fen(self):
+        assert "最多 2 位小数" in problem(SpendingItem, item="劳务费", amount=Decimal("460507.001"))
+        assert SpendingItem(item="劳务费", amount=Decimal("460507.00")).amount == Decimal("460507.00")
+
+    @pytest.mark.parametrize("value", ["0", "106.62", "0.000001", "106.620000000", "999999999999.99"])
+    def test_plain_amounts_pass_as_they_are(self, value):
+        assert BudgetRow(annual=value).annual == Decimal(value)
+
+    def test_the_file_and_field_are_named(self, workspace):
+        found = problem_after_edit(workspace, "executed: 106.62}", "executed: -10}")
+        assert (found.file.name, found.field) == ("platform-maintenance.yaml", "budget.appropriation.executed")
+        assert found.line
+        assert "不能为负数" in found.message
+
+
+def test_text_that_excel_or_word_cannot_hold_is_refused_naming_the_field():
+    from evaltools.model import Goals
+
+    with pytest.raises(ValidationError) as info:
+        Goals(expected="保障\x07运行", achieved="")
+    [error] = info.value.errors()
+    assert error["loc"] == ("expected",) and "U+0007" in describe(error)
+
+
+@pytest.mark.parametrize("value", ["1e309", "1e999999999", "-1e999999999", "NaN"])
+def test_scores_and_stated_figures_are_finite_and_bounded(value):
+    from evaltools.model import Declared, Indicator
+
+    assert "有限" in problem(Declared, total_score=value)
+    indicator = {"level2": "数量指标", "name": "x", "target": "≥1", "weight": 10}
+    assert "有限" in problem(Indicator, **indicator, score=value)
+    # a measured value that is no usable number stays text, for the NOT-A-NUMBER check to name
+    assert Indicator(**indicator, actual_value=value).actual_value == value
