@@ -4,8 +4,10 @@ make the failing cases, so each test states only what it changes."""
 from __future__ import annotations
 
 import copy
+import html
 import re
 import shutil
+import subprocess
 from decimal import Decimal
 from collections.abc import Callable
 from pathlib import Path
@@ -139,3 +141,25 @@ def two_departments(workspace: Path) -> Path:
     """The bundled year with a second department: params/2024 of a workspace copy."""
     add_department(workspace / "2024")
     return workspace / "2024"
+
+
+_WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>')
+
+
+def word_boxes(pdf: Path, page: int) -> list[tuple[str, float, float, float, float]]:
+    """The words of a PDF page with their boxes (pdftotext -bbox): text, x0, y0, x1, y1 in points."""
+    out = subprocess.run(["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf), "-"],
+                         capture_output=True, text=True, check=True).stdout
+    return [(html.unescape(m[4]), *map(float, m[:4])) for m in _WORD.findall(out)]
+
+
+def overlapping_words(pdf: Path, page: int) -> list[tuple[str, str]]:
+    """Pairs of words printed over each other (a row too short for its wrapped text)."""
+    boxes = word_boxes(pdf, page)
+    found = []
+    for i, (a, ax0, ay0, ax1, ay1) in enumerate(boxes):
+        for b, bx0, by0, bx1, by1 in boxes[i + 1:]:
+            width, height = min(ax1, bx1) - max(ax0, bx0), min(ay1, by1) - max(ay0, by0)
+            if width > 1 and height > 0.3 * min(ay1 - ay0, by1 - by0):
+                found.append((a, b))
+    return found

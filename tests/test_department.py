@@ -8,8 +8,9 @@ import yaml
 from evaltools.checks import check_department
 from evaltools.department import ExpenditureRow, IncomeRow, ThreePublic, Unit, change_rate
 from evaltools.rollup import load_department
+from evaltools.yamlio import ParamsError
 from evaltools.department_report import DepartmentReport
-from evaltools.parts import plain_text
+from evaltools.parts import REVIEW, Paragraph, Table, plain_text, walk
 
 from conftest import SEED_DEPARTMENT, add_project
 
@@ -96,7 +97,7 @@ class TestChecks:
         path = write_department(tmp_path / "params" / "2024" / "empty", {"year": 2024, "unit": {"name": "某局"}})
         report = DepartmentReport.load(path)
         html = everything(report)
-        assert "某局" in html and "本部门没有项目参数文件" in html and "—" in html
+        assert "某局" in html and "本年度无单独开展绩效自评的项目" in html and "—" in html
         assert "DEPT-MISSING" in codes(path) and "DEPT-PROJECTS-TOTAL" not in codes(path)
 
     def test_totals_rows_are_computed_per_column(self, tmp_path):
@@ -201,3 +202,114 @@ def test_a_bad_value_in_the_department_data_names_file_line_and_field(workspace)
     [problem] = info.value.problems
     assert (problem.file, problem.field) == (department, "unit.staffing")
     assert "四十五" in text.splitlines()[problem.line - 1] and "应为整数" in problem.message
+
+
+def cells_of(part) -> list[list[str]]:
+    """Each table row of a part as its cells' texts."""
+    return [[c.text for c in row.cells] for table in walk(part) if isinstance(table, Table)
+            for row in table.head + table.rows]
+
+
+def row_of(part, label: str) -> list[str]:
+    return next(row for row in cells_of(part) if label in row)
+
+
+class TestEveryFieldTheDataHolds:
+    def test_the_self_evaluation_forms_funds_come_from_the_spending_table(self, seed_report):
+        form = seed_report.self_evaluation_form()
+        # 年初预算数, 全年预算数, 全年执行数 after the label: spent is executed
+        assert row_of(form, "年度资金总额")[-6:-3] == ["", "", "1505.04"]
+        assert row_of(form, "一般公共预算")[-6:-3] == ["", "", "1505.04"]
+        assert row_of(form, "基本支出")[-6:-3] == ["", "", "1333.32"]
+        assert row_of(form, "项目支出")[-6:-3] == ["", "", "171.72"]
+
+    def test_stated_funds_keep_their_figures_and_only_blanks_are_computed(self, tmp_path):
+        path = write_department(tmp_path / "params" / "2024" / "d", {
+            "year": 2024, "unit": {"name": "某局"}, "funds": {"general_budget": {"annual": 120, "executed": 99}},
+            "expenditure": [{"institution": "局机关", "basic": 80, "project": 20}]})
+        funds = load_department(path).params.overall_funds
+        assert (funds.general_budget.annual, funds.general_budget.executed) == (D(120), D(99))
+        assert (funds.basic.executed, funds.project.executed, funds.total.executed) == (D(80), D(20), D(99))
+
+    def test_the_cover_takes_the_evaluation_its_projects_share(self, seed_report):
+        fields = dict(seed_report.cover().children[2].rows)
+        assert fields["评价方式"] == "州公共资源交易中心绩效自评"
+        assert fields["评价机构"] == "州公共资源交易中心评价小组"
+        assert fields["报告时间"] == "2025年4月"
+
+    def test_the_departments_own_evaluation_comes_first_and_none_is_a_dash(self, tmp_path):
+        folder = tmp_path / "params" / "2024" / "d"
+        path = write_department(folder, {"year": 2024, "unit": {"name": "某局"},
+                                         "defaults": {"evaluation": {"method": "项目自评", "report_date": "2025-04"}},
+                                         "evaluation": {"method": "部门自评", "report_date": "2025-05-06"}})
+        fields = dict(DepartmentReport.load(path).cover().children[2].rows)
+        assert (fields["评价方式"], fields["报告时间"], fields["评价机构"]) == ("部门自评", "2025年5月6日", "—")
+        assert "部门（单位）绩效自评" not in str(DepartmentReport.load(path).cover())  # never the template's words
+
+    def test_a_malformed_defaults_is_a_message_not_a_traceback(self, tmp_path):
+        path = write_department(tmp_path / "params" / "2024" / "d", {"year": 2024, "defaults": "oops",
+                                                                     "unit": {"name": "某局"}})
+        with pytest.raises(ParamsError) as raised:
+            load_department(path)
+        assert raised.value.problems[0].field == "defaults"
+
+    def test_basic_data_has_the_buildings_and_austerity_rows(self, seed_report, tmp_path):
+        rows = cells_of(seed_report.basic_data())
+        assert any(r[0].startswith("楼堂馆所控制情况（2023年完工项目）") for r in rows)
+        assert row_of(seed_report.basic_data(), "厉行节约保障措施") == ["厉行节约保障措施", "—"]
+        path = write_department(tmp_path / "params" / "2024" / "d", {
+            "year": 2024, "unit": {"name": "某局"}, "austerity": "严格执行中央八项规定。",
+            "buildings": [{"name": "业务用房", "approved_area": 1000, "actual_area": 950, "budget_investment": 500,
+                           "actual_investment": 510}]})
+        data = DepartmentReport.load(path).basic_data()
+        assert row_of(data, "业务用房") == ["业务用房", "1000", "950", "95.00%", "500.00", "510.00", "102.00%"]
+        assert "严格执行中央八项规定。" in data
+
+    def test_the_indicator_block_has_the_forms_rows_without_indicators(self, seed_report):
+        form = seed_report.self_evaluation_form()
+        texts = [cell for row in cells_of(form) for cell in row]
+        for label in ("产出指标（50分）", "效益指标（30分）", "满意度指标（10分）", "数量指标", "质量指标", "时效指标",
+                      "成本指标", "经济效益指标", "社会效益指标", "生态效益指标", "可持续影响指标", "服务对象满意度指标"):
+            assert label in texts
+
+    def test_the_quantitative_goals_table_shows_the_forms_rows_without_indicators(self, seed_report):
+        rows = cells_of(seed_report.performance_summary())
+        assert ["产出指标", "数量指标、质量指标、时效指标、成本指标", "", "", ""] in rows
+        assert ["满意度指标", "服务对象满意度指标", "", "", ""] in rows
+
+    def test_indicators_sit_in_their_rows_and_the_rest_stay_blank(self, tmp_path):
+        indicator = {"level2": "数量指标", "name": "办件量", "target": "≥100件", "actual": "120件", "weight": 20}
+        path = write_department(tmp_path / "params" / "2024" / "d",
+                                {"year": 2024, "unit": {"name": "某局"}, "indicators": [indicator]})
+        rows = cells_of(DepartmentReport.load(path).self_evaluation_form())
+        [line] = [r for r in rows if "办件量" in r]
+        assert line[:4] == ["", "产出指标（20分）", "数量指标", "办件量"]  # the weight its indicators carry
+        assert ["质量指标", "", "", "", "", ""] in rows
+        assert any(cell.startswith("满意度指标（") for r in rows for cell in r)  # its points moved, its row kept
+
+
+class TestSubmissionWording:
+    def test_the_body_does_not_speak_the_tools_language(self, seed_report):
+        body = plain_text(seed_report.outline())
+        for words in ("参数文件", "审核提示", "检查", "未填写", "未能计算"):
+            assert words not in body
+        assert "2024年度部门项目支出171.72万元。本部门对1个项目开展了绩效自评" in body
+
+    def test_no_paragraph_is_a_lone_dash(self, seed_report):
+        lone = [part for part in walk(seed_report.outline()) if isinstance(part, Paragraph) and plain_text(part) == "—"]
+        assert lone == []
+
+    def test_reviewers_material_is_marked_for_the_review_edition(self, seed_report):
+        review = seed_report.review()
+        assert review.audience == REVIEW and seed_report.provenance().audience == REVIEW
+        assert "1个项目参数文件" in plain_text(review) and ["公共资源交易平台运行维护费", "0/0"] in cells_of(review)
+
+    def test_the_sign_off_has_the_departments_and_the_finance_offices_blocks(self, seed_report):
+        signoff = seed_report.signoff()
+        labels = [b.label for part in signoff.children for b in part.blocks]
+        assert labels == ["评价组组长签署意见", "评价组组长（签字）", "部门（单位）意见", "部门（单位）负责人（签字）",
+                          "部门（单位）（盖章）", "财政部门归口业务科室意见", "财政部门归口业务科室负责人（签字）",
+                          "财政部门归口业务科室（盖章）"]
+        assert signoff.style == "signoff-page"  # kept together on one page
+        dates = [b.date for part in signoff.children for b in part.blocks if b.date]
+        assert len(dates) == 3  # one date per block, under its seal

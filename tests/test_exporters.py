@@ -19,6 +19,9 @@ from pathlib import Path
 import nbformat
 import pytest
 from docx import Document
+from docx.shared import RGBColor
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
 from openpyxl import load_workbook
 from traitlets.config import Config
 
@@ -26,11 +29,12 @@ from evaltools.build import run
 from evaltools.cli import main
 from evaltools.exporters import HtmlReportExporter, WordReportExporter
 from evaltools.exporters.html_report import report_parts
-from evaltools.parts import Cell, Heading, Section, Table, walk
+from evaltools.exporters.word_report import fitted_widths
+from evaltools.parts import Cell, Heading, Row, Section, Table, grid, walk
 from evaltools.workbook import export_workbook
 from evaltools.workspace import load_project
 
-from conftest import ROOT, SEED, SEED_DEPARTMENT
+from conftest import ROOT, SEED, SEED_DEPARTMENT, word_boxes
 
 OTHER_FUND = ROOT / "tests" / "fixtures" / "params" / "2024" / "county-sasac" / "state-capital-fund.yaml"
 FORMATS = ["html", "pdf", "docx"]
@@ -91,7 +95,7 @@ def docx_text(path: Path) -> str:
 
 
 def docx_headings(path: Path) -> list[str]:
-    return [p.text for p in Document(path).paragraphs if p.style.name.startswith("Heading")]
+    return [p.text for p in Document(path).paragraphs if p.style.name.startswith("Heading") or p.style.name == "报告标题"]
 
 
 def parts_of(notebook_path: Path) -> list:
@@ -215,8 +219,9 @@ def test_word_page_setup_and_fonts(reports):
     assert round(section.page_width.cm, 1) == 21.0 and round(section.page_height.cm, 1) == 29.7
     assert round(section.top_margin.cm, 1) == 3.7 and round(section.left_margin.cm, 1) == 2.8
     assert "PAGE" in section.footer._element.xml
-    assert 'w:eastAsia="宋体"' in document.styles["Normal"].element.xml
-    assert 'w:eastAsia="黑体"' in document.styles["Heading 1"].element.xml
+    assert 'w:eastAsia="仿宋"' in document.styles["Normal"].element.xml
+    assert 'w:eastAsia="黑体"' in document.styles["Heading 2"].element.xml  # 一、
+    assert 'w:eastAsia="楷体"' in document.styles["Heading 3"].element.xml  # （一）
     assert len(document.inline_shapes) == 0  # the seed has no charts (options.*_chart)
     assert len(Document(reports[OTHER_FUND].files["docx"]).inline_shapes) == 1  # its options ask for the score chart
 
@@ -315,3 +320,129 @@ def test_an_office_suite_converts_the_word_report_to_pdf(reports, tmp_path):
                    check=True, capture_output=True, timeout=180)
     text = subprocess.run(["pdftotext", str(tmp_path / "report.pdf"), "-"], capture_output=True, text=True).stdout
     assert "公共资源交易平台运行维护费" in text.replace("\n", "")
+
+
+DEPARTMENT = SEED_DEPARTMENT / "_department.yaml"
+
+
+@needs_poppler
+def test_the_department_report_fills_every_field_its_data_holds_in_every_format(reports):
+    outputs = reports[DEPARTMENT]
+    fields = ["评价方式州公共资源交易中心绩效自评", "评价机构州公共资源交易中心评价小组", "报告时间2025年4月",
+              "楼堂馆所控制情况", "厉行节约保障措施", "服务对象满意度指标", "可持续影响指标", "部门（单位）意见",
+              "财政部门归口业务科室意见", "财政部门归口业务科室负责人（签字）", "财政部门归口业务科室（盖章）"]
+    for kind in FORMATS:
+        text = {"html": html_text, "pdf": pdf_text, "docx": docx_text}[kind](outputs.files[kind])
+        assert not [f for f in fields if f not in text.replace("：", "")], kind
+        assert "部门（单位）绩效自评" not in text and "部门（单位）评价组" not in text, kind
+
+
+@needs_poppler
+def test_the_department_pdf_never_wraps_a_number(reports):
+    outputs = reports[DEPARTMENT]
+    numbers = {cell.text for part in parts_of(outputs.notebook) for cell in walk(part)
+               if isinstance(cell, Cell) and "num" in (cell.style or "").split() and cell.text != "—"}
+    lines = [line for page in _pages(outputs.files["pdf"]) for line in page.splitlines()]
+    assert "100.00%" in numbers and not [n for n in numbers if not any(n in line for line in lines)]
+
+
+def _lone_dates(pages: list[str]) -> list[int]:
+    """Pages that hold nothing but "年 月 日" lines (and a page number)."""
+    return [i for i, page in enumerate(pages) if "年" in page and not re.sub(r"[\s—\d年月日]", "", page)]
+
+
+@needs_poppler
+def test_the_department_pdf_keeps_its_sign_off_together(reports):
+    pages = _pages(reports[DEPARTMENT].files["pdf"])
+    [page] = [p for p in pages if "财政部门归口业务科室意见" in p]
+    assert "部门（单位）意见" in page and "评价组组长签署意见" in page and page.count("年") >= 3
+    assert _lone_dates(pages) == []
+
+
+def _style_fonts(style) -> dict[str, str]:
+    fonts = style.element.rPr.find(qn("w:rFonts"))
+    return {key.split("}")[1]: value for key, value in fonts.attrib.items()}
+
+
+def test_word_titles_and_headings_use_the_roles_fonts_not_the_theme(reports):
+    document = Document(reports[DEPARTMENT].files["docx"])
+    titles = [p for p in document.paragraphs if p.text.endswith("整体支出绩效自评报告") or p.text.endswith("评价报告")]
+    assert titles and {p.style.name for p in titles} == {"报告标题"}  # not Word's blue Title
+    title = document.styles["报告标题"]
+    assert title.font.color.rgb == RGBColor(0, 0, 0) and title.font.size.pt == 22
+    assert _style_fonts(title)["eastAsia"] == "方正小标宋简体"
+    for name, font in (("Heading 2", "黑体"), ("Heading 3", "楷体"), ("Normal", "仿宋")):
+        fonts = _style_fonts(document.styles[name])
+        assert fonts["eastAsia"] == font and not [k for k in fonts if k.endswith("Theme") or k == "cstheme"], name
+    assert document.styles["Heading 2"].font.color.rgb == RGBColor(0, 0, 0)
+
+
+def test_word_numbers_are_right_aligned_in_fixed_tables_that_hold_them(reports):
+    document = Document(reports[DEPARTMENT].files["docx"])
+    cells = [cell for table in document.tables for row in table.rows for cell in row.cells
+             if re.fullmatch(r"\d+\.\d\d%?", cell.text)]
+    assert {"1505.04", "1333.32", "171.72", "106.62"} <= {c.text for c in cells}
+    assert all(c.paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.RIGHT for c in cells)
+    for table in document.tables:
+        numbers = [c for row in table.rows for c in row.cells if re.fullmatch(r"\d+\.\d\d%?", c.text)]
+        if numbers:
+            assert table._tbl.tblPr.find(qn("w:tblLayout")).get(qn("w:type")) == "fixed"
+        for cell in numbers:
+            # wide enough for the number at 9 pt in a wide fallback face, with the cell's margins
+            assert cell.width.cm >= len(cell.text) * 0.65 * 9 * 2.54 / 72 + 0.4, cell.text
+
+
+def test_word_columns_widen_for_their_numbers_and_take_the_room_from_text():
+    rows = [Row([Cell(["项目名称"]), Cell(["1505.04"], style="num"), Cell(["106.62万元，完成率100%"])])]
+    placed, _ = grid(rows)
+    widths = fitted_widths([70, 5, 25], placed, 15.6)
+    assert round(sum(widths), 6) == 15.6
+    assert widths[1] > 15.6 * 0.05 and widths[1] >= len("1505.04") * 0.65 * 9 * 2.54 / 72  # room for 1505.04
+    assert widths[0] < 15.6 * 0.70 and widths[2] >= len("106.62") * 0.65 * 9 * 2.54 / 72
+    assert fitted_widths([50, 50], grid([Row([Cell(["甲"]), Cell(["乙"])])])[0], 15.6) == [7.8, 7.8]
+
+
+def _office_pdf(docx: Path, folder: Path) -> Path:
+    subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(folder), str(docx)],
+                   check=True, capture_output=True, timeout=180)
+    return folder / (docx.stem + ".pdf")
+
+
+def _pages(pdf: Path) -> list[str]:
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return text.split("\f")
+
+
+@pytest.mark.skipif((shutil.which("soffice") is None or shutil.which("pdftotext") is None) and not os.environ.get("CI"),
+                    reason="LibreOffice (soffice) is not installed here")
+@pytest.mark.parametrize("source", [SEED, DEPARTMENT], ids=["project", "department"])
+def test_libreoffice_prints_the_word_forms_with_whole_numbers_and_repeated_headers(reports, source, tmp_path):
+    docx = reports[source].files["docx"]
+    pages = _pages(_office_pdf(docx, tmp_path))
+    lines = [line for page in pages for line in page.splitlines()]
+    # every amount, rate and score, alone in its cell or in a text ("106.62万元"), as often whole
+    # on a printed line as the document has it: none wrapped
+    document = Document(docx)
+    cells = ["\n".join("".join(t.text or "" for t in p.iter(qn("w:t"))) for p in tc.iter(qn("w:p")))
+             for tc in document.element.body.iter(qn("w:tc"))]  # each (merged) cell once
+    texts = [p.text for p in document.paragraphs] + cells
+    numbers = {number for text in cells for number in re.findall(r"\d+\.\d+%?", text)}
+    wrapped = [n for n in numbers if sum(line.count(n) for line in lines) < sum(t.count(n) for t in texts)]
+    assert numbers and wrapped == []
+    # the indicator block: its header row on every page it runs onto
+    caption = max(i for i, page in enumerate(pages) if "自评表" in page and re.search(r"（\s*2024\s*年度）", page))
+    first = min(i for i, page in enumerate(pages) if "三级指标" in page and i >= caption)
+    last = min(i for i, page in enumerate(pages) if "总分" in page and i >= first)
+    assert all("三级指标" in pages[i] for i in range(first, last + 1))
+    assert _lone_dates(pages) == []  # the sign-off never leaves a date alone on a page
+
+
+@pytest.mark.skipif((shutil.which("soffice") is None or shutil.which("pdftotext") is None) and not os.environ.get("CI"),
+                    reason="LibreOffice (soffice) is not installed here")
+def test_libreoffice_prints_no_word_over_another(reports, tmp_path):
+    pdf = _office_pdf(reports[DEPARTMENT].files["docx"], tmp_path)
+    for page in range(1, len(_pages(pdf))):
+        boxes = word_boxes(pdf, page)
+        clashes = [(a[0], b[0]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+                   if min(a[3], b[3]) - max(a[1], b[1]) > 1 and min(a[4], b[4]) - max(a[2], b[2]) > 2]
+        assert clashes == [], page

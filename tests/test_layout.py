@@ -55,7 +55,7 @@ def test_the_notebooks_kernel_loads_no_exporter():
 
 def test_report_sentences_live_in_the_wording_templates_only():
     sentences = ["经自评，本项目绩效自评得分为", "如上所示，", "项目资金实际支出{{ total }}元", "本报告由程序根据参数生成",
-                 "经自评，本部门整体支出绩效自评综合得分为", "个项目有参数文件"]
+                 "经自评，本部门整体支出绩效自评综合得分为", "个项目开展了绩效自评"]
     templates = "".join(p.read_text(encoding="utf-8") for p in (PACKAGE / "templates" / "wording").glob("*.j2"))
     code = "".join(p.read_text(encoding="utf-8") for p in PACKAGE.rglob("*.py"))
     for sentence in sentences:

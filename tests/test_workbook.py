@@ -1,7 +1,10 @@
 """Excel in and out: the official layout with live formulas, and back to the same parameters."""
 
 import json
+import os
+import re
 import shutil
+import subprocess
 import time
 import zipfile
 from decimal import Decimal
@@ -20,13 +23,18 @@ from evaltools.workbook import (
     MAX_UNCOMPRESSED_MB,
     export_workbook,
     import_workbook,
+    lines_needed,
     read_workbook,
     template_workbook,
     write_params,
 )
 from evaltools.workspace import load_project
 
-from conftest import SEED, add_project
+from conftest import SEED, add_project, overlapping_words
+
+# CI installs LibreOffice (scripts/system-deps.sh --test): there a missing soffice fails rather than skips.
+needs_office = pytest.mark.skipif((shutil.which("soffice") is None or shutil.which("pdftotext") is None)
+                                  and not os.environ.get("CI"), reason="LibreOffice or poppler is not installed here")
 
 
 @pytest.fixture
@@ -347,3 +355,50 @@ def test_number_formats_and_rounding_come_from_the_rules(seed, tmp_path):
     assert sheet["E6"].number_format == "0.0" and sheet["H6"].number_format == "[=1]0%;0.00%"  # 100%, or 99.50%
     total_row = next(r for r in range(13, 30) if sheet[f"A{r}"].value == "总分")
     assert f"ROUND(H{total_row},1)>=90" in sheet[f"I{total_row}"].value
+
+
+class TestPrintedLayout:
+    def test_wrapped_text_gets_a_row_tall_enough(self, exported):
+        sheet = load_workbook(exported)["公共资源交易平台运行维护费"]
+        goal_row = next(r for r in range(1, 30) if sheet[f"A{r}"].value == "年度总体目标") + 1
+        indicator_row = next(r for r in range(13, 30) if sheet[f"D{r}"].value == "推动全州公共资源交易事业高质量发展")
+        # a long goal (several lines in its merged cell) and an indicator with a four-line 实际完成值
+        assert sheet.row_dimensions[goal_row].height >= 6 * 13.5
+        assert sheet.row_dimensions[indicator_row].height >= 4 * 13.5
+        for r in range(1, sheet.max_row + 1):
+            assert sheet.row_dimensions[r].height, r  # LibreOffice does not grow rows itself
+
+    def test_lines_needed_counts_cjk_double_and_each_paragraph(self):
+        assert lines_needed("12345", 10) == 1
+        assert lines_needed("一二三四五六七八九十", 10) == 2  # 20 half-em columns in 10 units
+        assert lines_needed("甲\n乙\n丙", 30) == 3
+
+    def test_every_sheet_prints_on_a4_fitted_to_the_width_with_titles(self, workspace, tmp_path):
+        add_project(workspace / "2024" / "xiangxi-ggzy", "second", "第二个项目")
+        projects = [(p.params, p.rules) for p in map(load_project, sorted((workspace / "2024" / "xiangxi-ggzy").glob("[!_]*.yaml")))]
+        book = load_workbook(export_workbook(projects, tmp_path / "two.xlsx"))
+        for sheet in book.worksheets:
+            assert str(sheet.page_setup.paperSize) == sheet.PAPERSIZE_A4, sheet.title
+            assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToWidth == 1, sheet.title
+            assert sheet.page_setup.fitToHeight == 0 and sheet.print_title_rows, sheet.title
+            assert sheet.page_margins.left == 0.6 and sheet.print_options.horizontalCentered, sheet.title
+        other = book["其他参数"]
+        assert other["C2"].alignment.wrap_text and other.print_title_rows == "$1:$1"
+
+
+@needs_office
+def test_libreoffice_prints_the_workbook_whole_and_legible(seed, exported, tmp_path):
+    subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(exported)],
+                   check=True, capture_output=True, timeout=180)
+    pdf = tmp_path / "seed.pdf"
+    pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(pdf)], capture_output=True,
+                                                             text=True).stdout).group(1))
+    assert pages <= 8  # the form on one page, the other parameters on a few (was 27 chopped pages)
+    first = subprocess.run(["pdftotext", "-layout", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True,
+                           text=True).stdout
+    assert "绩效指标" in first and "总分" in first  # the whole form on its page
+    lines = first.splitlines()
+    for amount in ("106.62", "100.00%", "96.00", "15.00"):
+        assert any(amount in line for line in lines), amount  # whole, on one line
+    words = overlapping_words(pdf, page=1)
+    assert words == []

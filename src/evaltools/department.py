@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from evaltools.model import BudgetRow, DateLike, FundType, Goals, Indicator, Params, Signature, TeamMember, Wan
 
@@ -190,14 +190,48 @@ class OverallFunds(Params):
         return BudgetRow(**{c: self.column_total(FUND_NATURE_ROWS, c) for c in ("initial", "annual", "executed")})
 
 
+def funds_from_expenditure(rows: list[ExpenditureRow]) -> OverallFunds:
+    """附件1-3's 全年执行数 from the 年度支出和结余情况 table: one source for 1505.04/1333.32/171.72."""
+    named = {"general_budget": (FundType.GENERAL,), "government_fund": (FundType.GOVERNMENT_FUND,)}
+    named["other"] = tuple(f for f in FundType if f not in (FundType.GENERAL, FundType.GOVERNMENT_FUND))
+    executed = {key: total([r.total for r in rows if r.fund_type in funds]) for key, funds in named.items()}
+    executed["basic"] = total([r.basic_total for r in rows])
+    executed["project"] = total([r.project for r in rows])
+    return OverallFunds(**{key: BudgetRow(executed=value) for key, value in executed.items()})
+
+
+class Building(Params):
+    """附件1-2 楼堂馆所控制情况: one building completed in the year before (规模 in m², 投资 in 万元)."""
+
+    name: str | None = Field(None, title="项目名称")
+    approved_area: Decimal | None = Field(None, title="批复规模（m²）", ge=0)
+    actual_area: Decimal | None = Field(None, title="实际规模（m²）", ge=0)
+    budget_investment: Wan | None = Field(None, title="预算投资（万元）", ge=0)
+    actual_investment: Wan | None = Field(None, title="实际投资（万元）", ge=0)
+
+    @property
+    def area_control_rate(self) -> Decimal | None:
+        """规模控制率 = 实际规模 / 批复规模."""
+        return _ratio(self.actual_area, self.approved_area)
+
+    @property
+    def investment_control_rate(self) -> Decimal | None:
+        """投资概算控制率 = 实际投资 / 预算投资."""
+        return _ratio(self.actual_investment, self.budget_investment)
+
+
+def _ratio(part: Decimal | None, whole: Decimal | None) -> Decimal | None:
+    return None if part is None or not whole else part / whole
+
+
 class QualitativeGoal(Params):
     expected: str = Field(title="预期目标")
     achieved: str | None = Field(None, title="实际完成")
 
 
 class DepartmentEvaluation(Params):
-    method: str = Field("部门（单位）绩效自评", title="评价方式")
-    evaluator: str = Field("部门（单位）评价组", title="评价机构")
+    method: str | None = Field(None, title="评价方式")
+    evaluator: str | None = Field(None, title="评价机构")
     report_date: DateLike | None = Field(None, title="报告时间")
     basis: str | None = Field(None, title="评价依据")
     notice_date: DateLike | None = Field(None, title="领导小组通知日期")
@@ -206,6 +240,9 @@ class DepartmentEvaluation(Params):
     team_leader: Signature | None = Field(None, title="评价组组长")
     unit_head: Signature | None = Field(None, title="部门（单位）负责人")
     finance_office: Signature | None = Field(None, title="财政部门归口业务科室负责人")
+
+
+SHARED_EVALUATION = ("method", "evaluator", "report_date")
 
 
 class DepartmentNarrative(Params):
@@ -237,11 +274,43 @@ class DepartmentParams(Params):
     public_funds: PublicFundsYears | None = Field(None, title="公用经费")
     procurement: AmountYears | None = Field(None, title="政府采购金额")
     fixed_assets: list[FixedAssetRow] = Field(default_factory=list, title="固定资产")
+    buildings: list[Building] = Field(default_factory=list, title="楼堂馆所控制情况")
+    austerity: str | None = Field(None, title="厉行节约保障措施")
     goals: list[QualitativeGoal] = Field(default_factory=list, title="整体支出绩效定性目标")
     overall_goals: Goals | None = Field(None, title="年度总体目标")
     indicators: list[Indicator] = Field(default_factory=list, title="整体支出绩效指标")
     evaluation: DepartmentEvaluation = Field(default_factory=DepartmentEvaluation, title="评价")
     narrative: DepartmentNarrative = Field(default_factory=DepartmentNarrative, title="报告正文")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shared_evaluation(cls, data: Any) -> Any:
+        """评价方式, 评价机构 and 报告时间 the department's projects share (``defaults.evaluation``)
+        are the department's too, unless it states its own."""
+        if not isinstance(data, dict):
+            return data
+        defaults = data.get("defaults")
+        shared = defaults.get("evaluation") if isinstance(defaults, dict) else None
+        own = data.get("evaluation") or {}
+        if not isinstance(shared, dict) or not isinstance(own, dict):
+            return data
+        inherited = {k: shared[k] for k in SHARED_EVALUATION if shared.get(k) is not None and own.get(k) is None}
+        return {**data, "evaluation": {**own, **inherited}} if inherited else data
+
+    @property
+    def overall_funds(self) -> OverallFunds | None:
+        """附件1-3's funds: as stated, each blank 全年执行数 computed from the spending table."""
+        if not self.expenditure:
+            return self.funds
+        spent = funds_from_expenditure(self.expenditure)
+        if self.funds is None:
+            return spent
+        rows = {}
+        for key in (*FUND_NATURE_ROWS, *SPENDING_NATURE_ROWS):
+            row = getattr(self.funds, key)
+            executed = row.executed if row.executed is not None else getattr(spent, key).executed
+            rows[key] = row.model_copy(update={"executed": executed})
+        return OverallFunds(**rows)
 
     @property
     def evaluated_year(self) -> int | None:

@@ -2,8 +2,11 @@
 
 The 附件1-8 format (cover, 一 基本情况, 二 收支情况, 三 整体支出绩效自评情况, 四 评价人员), the
 参考提纲 sections 一 to 十一, 附件1-2 基础数据表 and 附件1-3 整体支出绩效自评表, and a table
-of the department's projects scored from their own parameter files. What the data does not
-hold shows as "—"; every sentence that states a figure is generated from the data.
+of the department's projects scored from their own parameter files. Every field the data
+holds is filled (附件1-3's funds from the spending table, the cover from the evaluation the
+projects share); a form cell the data does not hold shows "—", a narrative section it does not
+hold stays empty. Every sentence that states a figure is generated from the data, in the words
+of the forms: what only a reviewer needs (checks, file counts) is marked for the review edition.
 """
 
 from __future__ import annotations
@@ -28,9 +31,26 @@ from evaltools.department import (
     total,
 )
 from evaltools.model import FundType
-from evaltools.parts import REVIEW, Fields, Markdown, Section, group, h, p, section, table, td, th, tr
-from evaltools.project_report import chapter, signatures, subsection
+from evaltools.parts import (
+    REVIEW,
+    Fields,
+    Markdown,
+    Section,
+    Signature,
+    SignOff,
+    group,
+    h,
+    p,
+    section,
+    table,
+    td,
+    th,
+    tr,
+)
+from evaltools.project_report import BLANK_DATE, chapter, subsection
 from evaltools.rollup import LoadedDepartment, load_department
+from evaltools.scoring import IndicatorScore
+from evaltools.targets import plain_number
 from evaltools.tables import (
     DASH,
     FORM_TOP_COLUMNS,
@@ -41,15 +61,25 @@ from evaltools.tables import (
     goal_rows,
     indicator_table,
 )
+from evaltools.tables import _indicator_cells as indicator_cells  # the project form's cells, shared
 from evaltools.workspace import DEPARTMENT_NOTEBOOK, display_path, notebook_source, source_fingerprint
 
 
-def _text(value: object) -> object:
-    return value if value not in (None, "", []) else DASH
+def _text(value: object) -> str:
+    """A form cell's text ("45", a name), "—" when the data does not hold it."""
+    return str(value) if value not in (None, "", []) else DASH
 
 
-def _missing() -> Section:
-    return p(DASH, cls="missing")
+# 附件1-3's rows above the indicators, in percent: label, the line's name (one or two columns),
+# 年初预算数, 全年预算数, 全年执行数 alike, 分值, 执行率, 得分 — not the indicator block's columns.
+
+
+def _date(signature: Any) -> str:
+    return str(signature.date) if signature is not None and signature.date else BLANK_DATE
+
+
+def _name(signature: Any) -> str:
+    return signature.name or "" if signature is not None else ""
 
 
 @dataclass
@@ -102,15 +132,25 @@ class DepartmentReport:
     def cover(self) -> Section:
         e = self.params.evaluation
         rows = [("部门（单位）名称（盖章）", self.name),
-                ("预算编码", str(_text(self.params.unit and self.params.unit.budget_code))),
-                ("评价方式", e.method), ("评价机构", e.evaluator),
-                ("报告时间", str(_text(e.report_date and str(e.report_date))))]
+                ("预算编码", _text(self.params.unit and self.params.unit.budget_code)),
+                ("评价方式", _text(e.method)), ("评价机构", _text(e.evaluator)), ("报告时间", _text(e.report_date))]
         return section(p(self.name, cls="cover-unit"),
                        h(1, wording.text("department", "cover_title", self.year), cls="cover-title"), Fields(rows),
                        cls="cover")
 
     def review(self) -> Section:
-        return findings_box(self.findings)
+        """审核提示 and each project's checks: for reviewers, left out of the submission edition."""
+        box = findings_box(self.findings)
+        lines = self.department.projects
+        if not lines:
+            return box
+        checks = table(*(tr(td(line.name), td(f"无法读取：{line.problem}" if line.problem
+                                              else f"{line.errors}/{line.warnings}", cls="center"))
+                         for line in lines),
+                       head=[tr(th("项目参数文件"), th("检查（错误/提示）"))], colgroup=(70, 30))
+        covered = total([line.annual for line in lines])
+        note = wording.paragraph("department", "projects_review", len(lines), self._money(covered))
+        return section(box, note, checks, cls="review", element="div", audience=REVIEW)
 
     def basic(self) -> Section:
         """一、部门（单位）基本情况."""
@@ -171,8 +211,11 @@ class DepartmentReport:
                      for i, g in enumerate(goals, 1)] or [tr(td(DASH, cls="center"), td(DASH, cls="center"))]
         card = self.department.card
         rows = card.indicators if card else []
+        # without indicators, the form's rows: each 一级 with its categories, to be filled in
         quantitative = [tr(td(r.level1 or ""), td(r.level2), td(r.indicator.name), td(r.indicator.target, cls="center"),
-                           td(r.indicator.actual)) for r in rows] or [tr(td(DASH, colspan=5, cls="center"))]
+                           td(r.indicator.actual)) for r in rows] or [
+            tr(td(name), td("、".join(level.categories)), td(""), td(""), td(""))
+            for name, level in self.rules.levels.items()]
         score, grade = self._score_text()
         return chapter(3, "部门（单位）整体支出绩效自评情况",
                        h(4, "整体支出绩效定性目标及实施计划完成情况"),
@@ -191,10 +234,20 @@ class DepartmentReport:
         head = [tr(*(th(t) for t in ("姓名", "职务/职称", "单位", "签字")))]
         rows = [tr(td(m.name, cls="center"), td(m.role, cls="center"), td(m.unit or "", cls="center"), td(""))
                 for m in e.team] or [tr(td(DASH, colspan=4, cls="center"))]
-        blocks = [("评价组组长签署意见", e.leader_opinion or ""), ("评价组组长（签字）", e.team_leader),
-                  ("部门（单位）负责人（签字）", e.unit_head), ("部门（单位）（盖章）", None),
-                  ("财政部门归口业务科室负责人（签字）", e.finance_office), ("财政部门归口业务科室（盖章）", None)]
-        return chapter(4, "评价人员", table(*rows, head=head, colgroup=(20, 20, 40, 20)), signatures(blocks))
+        return chapter(4, "评价人员", table(*rows, head=head, colgroup=(20, 20, 40, 20)), self.signoff())
+
+    def signoff(self) -> Section:
+        """附件1-8's sign-off, as the form has it: the team leader's, the unit's and the 财政部门's
+        blocks, each an opinion, a signature, a seal and a date; kept together on one page."""
+        e = self.params.evaluation
+        leader = SignOff([Signature("评价组组长签署意见", e.leader_opinion or ""),
+                          Signature("评价组组长（签字）", _name(e.team_leader), _date(e.team_leader))], "single")
+        unit = SignOff([Signature("部门（单位）意见"), Signature("部门（单位）负责人（签字）", _name(e.unit_head)),
+                        Signature("部门（单位）（盖章）", "", _date(e.unit_head))], "single")
+        finance = SignOff([Signature("财政部门归口业务科室意见"),
+                           Signature("财政部门归口业务科室负责人（签字）", _name(e.finance_office)),
+                           Signature("财政部门归口业务科室（盖章）", "", _date(e.finance_office))], "single")
+        return section(leader, unit, finance, cls="signoff-page", element="div")
 
     # --- 参考提纲 一 to 十一 ---------------------------------------------------------------------------
 
@@ -218,8 +271,9 @@ class DepartmentReport:
                                  self._money(basic), self._money(project), others)
 
     def _narrative(self, key: str) -> Any:
+        """The unit's own text of a section; nothing when it wrote none (no stray "—")."""
         text = getattr(self.params.narrative, key)
-        return Markdown(text) if text else _missing()
+        return Markdown(text) if text else None
 
     @property
     def title(self) -> str:
@@ -228,7 +282,7 @@ class DepartmentReport:
     def outline(self) -> Section:
         """The report body after the 参考提纲: 一 to 十一."""
         p_ = self.params
-        goals = Markdown(p_.overall_goals.expected) if p_.overall_goals and p_.overall_goals.expected else _missing()
+        goals = Markdown(p_.overall_goals.expected) if p_.overall_goals and p_.overall_goals.expected else None
         fund_sections = []
         for number, (key, fund) in enumerate((("government_fund", FundType.GOVERNMENT_FUND),
                                               ("state_capital", FundType.STATE_CAPITAL),
@@ -255,31 +309,31 @@ class DepartmentReport:
                        chapter(11, "其他需要说明的问题", self._narrative("other")))
 
     def projects(self) -> Section:
-        """The department's projects, scored from their own parameter files, with a chart."""
-        lines = self.department.projects
+        """The department's projects with their self-evaluation scores (each scored from its own
+        parameter file), with a chart; how they compare with the 项目支出 is for reviewers."""
+        lines = [line for line in self.department.projects if not line.problem]
         rules = self.rules
+        stated = total([row.project for row in self.params.expenditure])
+        sentence = wording.paragraph("department", "projects", self.year, None if stated is None else self._money(stated),
+                                     len(lines))
+        if not lines:
+            return sentence
         # 上年 beside 本年 where any project has last year's file (a column more, else none)
         last = {line.path: history.previous_year(line.path) for line in lines}
         last_column = [th("上年总分（等级）")] if any(last.values()) else []
-        head = [tr(*(th(c) for c in ("项目", "全年预算数（万元）", "全年执行数（万元）", "执行率", "总分", "等级")), *last_column,
-                   th("检查（错误/提示）"))]
+        head = [tr(*(th(c) for c in ("项目名称", "全年预算数（万元）", "全年执行数（万元）", "执行率", "自评得分", "等级")),
+                   *last_column)]
         rows = [tr(td(line.name), self._amount(line.annual), self._amount(line.executed),
                    td(formatting.percent(line.rate, rules), cls="num", value=line.rate, kind="rate"),
                    td(formatting.score(line.total, rules), cls="num", value=line.total, kind="score"),
-                   td(_text(line.grade)),
+                   td(_text(line.grade), cls="center"),
                    *([td(DASH if last[line.path] is None else
                          f"{formatting.score(last[line.path].total, rules)}（{last[line.path].grade}）", cls="num")]
-                     if last_column else []),
-                   td(f"无法读取：{line.problem}" if line.problem else f"{line.errors}/{line.warnings}"))
-                for line in lines] or [tr(td("本部门没有项目参数文件", colspan=7, cls="center"))]
-        covered = total([line.annual for line in lines])
-        stated = total([row.project for row in self.params.expenditure])
-        difference = None if stated is None or stated == covered else self._money(stated - (covered or 0))
-        sentence = wording.paragraph("department", "projects", len(lines), self._money(covered),
-                                     None if stated is None else self._money(stated), difference)
+                     if last_column else []))
+                for line in lines]
         scored = [line for line in lines if line.total is not None]
         chart = projects_chart(scored, rules) if scored else None
-        widths = (26, 11, 11, 9, 9, 7, 12, 15) if last_column else (30, 12, 12, 10, 10, 8, 18)
+        widths = (28, 13, 13, 10, 10, 9, 17) if last_column else (36, 15, 15, 12, 12, 10)
         return group(sentence, table(*rows, head=head, colgroup=widths), chart)
 
     # --- 附件1-2 and 1-3 ------------------------------------------------------------------------------
@@ -320,14 +374,76 @@ class DepartmentReport:
                           cls="num")))
         costs = table(*rows, colgroup=(32, 17, 17, 17, 17))
         note = wording.paragraph("department", "basic_data_note", style="form-note")
-        return section(form_caption("州级预算部门整体支出绩效评价基础数据表", self.year), staff, costs, note,
+        return section(form_caption("州级预算部门整体支出绩效评价基础数据表", self.year), staff, costs,
+                       self._buildings(), note,
                        form_signature(unit.head if unit else None, None, unit.phone if unit else None, None),
                        cls="attachment")
+
+    def _buildings(self) -> Any:
+        """楼堂馆所控制情况 (the year before's completed buildings) and 厉行节约保障措施, as on the form."""
+        rules = self.rules
+        head = tr(td(f"楼堂馆所控制情况（{self.year - 1}年完工项目）", cls="label"),
+                  *(th(t) for t in ("批复规模（m²）", "实际规模（m²）", "规模控制率", "预算投资（万元）", "实际投资（万元）",
+                                    "投资概算控制率")))
+
+        def area(value: Decimal | None) -> Any:
+            return td(DASH if value is None else plain_number(value), cls="num", value=value)
+
+        rows = [tr(td(_text(b.name)), area(b.approved_area), area(b.actual_area),
+                   td(formatting.percent(b.area_control_rate, rules), cls="num", value=b.area_control_rate, kind="rate"),
+                   self._amount(b.budget_investment), self._amount(b.actual_investment),
+                   td(formatting.percent(b.investment_control_rate, rules), cls="num", value=b.investment_control_rate,
+                      kind="rate"))
+                for b in self.params.buildings] or [tr(td(DASH, cls="center"), *(td(DASH, cls="num") for _ in range(6)))]
+        austerity = self.params.austerity
+        rows.append(tr(td("厉行节约保障措施", cls="label"),
+                       td(Markdown(austerity) if austerity else DASH, colspan=6, cls="text")))
+        return table(head, *rows, colgroup=(22, 13, 13, 13, 13, 13, 13))
+
+    def _indicator_form(self, deviation: bool) -> Any:
+        """附件1-3's 绩效指标 rows: every 一级 and 二级 of the form (产出, 效益, 满意度 and their
+        categories) even where the unit has no indicator, its indicators under them."""
+        rules, card = self.rules, self.department.card
+        template = indicator_table(card if self.params.indicators else None, rules, deviation)
+        scored = card.indicators if card and self.params.indicators else []
+        weights = {lv.name: lv.weight for lv in card.levels} if card else {}
+        blank = 6 if deviation else 5
+        placed: set[int] = set()
+        body: list[tuple[list[Any], bool]] = []
+        for level_name, level in rules.levels.items():
+            in_level = [r for r in scored if r.level1 == level_name]
+            own = [r.level2 for r in in_level if rules.canonical_category(r.level2) not in level.categories]
+            level_rows: list[list[Any]] = []
+            for category in dict.fromkeys([*level.categories, *own]):
+                rows = [r for r in in_level
+                        if r.index not in placed and category in (r.level2, rules.canonical_category(r.level2))]
+                placed.update(r.index for r in rows)
+                cells = ([indicator_cells(r, rules, deviation) for r in rows]
+                         or [[td("") for _ in range(blank)]])
+                cells[0].insert(0, td(category, rowspan=len(cells)))
+                level_rows += cells
+            weight = plain_number(weights.get(level_name, level.weight))
+            level_rows[0].insert(0, td(f"{level_name}（{weight}分）", rowspan=len(level_rows), cls="label"))
+            body += [(cells, i < len(level_rows) - 1) for i, cells in enumerate(level_rows)]
+        rest = [r for r in scored if r.index not in placed]
+        if rest:
+            body += [(cells, False) for cells in self._unsorted(rest, deviation)]
+        body[0][0].insert(0, td("", cls="label continued", rowspan=len(body)))
+        # as on the project's form, a page breaks only between 一级指标 (a row keeps with the next in its level)
+        return table(*(tr(*cells, cls="indicator keep-next" if keep else "indicator") for cells, keep in body),
+                     template.rows[-1], head=template.head, colgroup=template.widths, cls=template.style)
+
+    def _unsorted(self, rows: list[IndicatorScore], deviation: bool) -> list[list[Any]]:
+        cells = [indicator_cells(r, self.rules, deviation) for r in rows]
+        for cell_row, r in zip(cells, rows, strict=True):
+            cell_row.insert(0, td(r.level2))
+        cells[0].insert(0, td("（未归类）", rowspan=len(cells), cls="label"))  # a 二级 the rules do not know
+        return cells
 
     def self_evaluation_form(self) -> Section:
         """附件1-3 州级预算部门整体支出绩效自评表, scored by the same rules as projects."""
         p_, rules, card = self.params, self.rules, self.department.card
-        funds = p_.funds
+        funds = p_.overall_funds
         lines = [("年度资金总额", funds.total if funds else None, True), ("按收入性质分：", None, False),
                  *((label, getattr(funds, key) if funds else None, False) for key, label in FUND_NATURE_ROWS.items()),
                  ("按支出性质分：", None, False),
@@ -337,14 +453,14 @@ class DepartmentReport:
         goals = p_.overall_goals
         top = table(
             tr(td("州级预算部门名称", cls="label"), td(self.name, colspan=columns - 1)),
-            *funds_block("年度预算申请（万元）", lines, card if funds else None, rules, columns),
+            *funds_block("年度预算申请（万元）", lines, card if p_.funds else None, rules, columns),
             *goal_rows(Markdown(goals.expected) if goals and goals.expected else DASH,
                        Markdown(goals.achieved) if goals and goals.achieved else DASH, columns),
             colgroup=FORM_TOP_COLUMNS[columns], cls="grid form",
         )
         unit = p_.unit
         return section(form_caption("州级预算部门整体支出绩效自评表", self.year), top,
-                       indicator_table(card if p_.indicators else None, rules, deviation),
+                       self._indicator_form(deviation),
                        form_signature(unit.head if unit else None, None, unit.phone if unit else None, None),
                        cls="attachment")
 

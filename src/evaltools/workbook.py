@@ -215,12 +215,73 @@ def write_form(sheet: Worksheet, params: ProjectParams, card: ScoreCard, rules: 
                     sheet[f"A{r}"].font = Font(name=FONT, size=14, bold=True)
                 r += 1
     _formulas(sheet, named, rules)
+    fit_row_heights(sheet)
     sheet.print_area = f"A1:{last}{r - 1}"
+    print_setup(sheet, table_rows)
+
+
+# --- layout: row heights and printing ---------------------------------------------------------------
+
+POINTS_PER_LINE = 13.5  # a line of 10 pt 宋体 with Excel's leading
+CHARACTER_UNITS = 1.1  # a column width unit (the default font's "0") in half-em characters of 10 pt text
+MIN_ROW_POINTS = 18
+
+
+def text_columns(text: str) -> int:
+    """How many half-em columns a line of text takes: a CJK character (or full-width sign) counts two."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def lines_needed(text: str, width: float) -> int:
+    """Lines a wrapped cell of ``width`` (Excel units) shows ``text`` in, each paragraph wrapping on its own."""
+    room = max(int(width * CHARACTER_UNITS) - 1, 1)
+    return sum(max(-(-text_columns(line) // room), 1) for line in str(text).split("\n"))
+
+
+def fit_row_heights(sheet: Worksheet) -> None:
+    """Rows tall enough for their wrapped text, as LibreOffice and Excel print it (openpyxl leaves
+    heights unset, and LibreOffice does not grow a row with merged cells: the text overlaps).
+    A merged cell's text is shared out over the rows it spans."""
+    widths = {c: (sheet.column_dimensions[get_column_letter(c)].width or 8.43) for c in range(1, sheet.max_column + 1)}
+    merged = {(m.min_row, m.min_col): m for m in sheet.merged_cells.ranges}
+    spanned = {(r, c) for m in sheet.merged_cells.ranges for r in range(m.min_row, m.max_row + 1)
+               for c in range(m.min_col, m.max_col + 1)} - set(merged)
+    need: dict[int, float] = {}
+    blocks = []
+    for row in sheet.iter_rows():
+        for cell in row:
+            if cell.value is None or (cell.row, cell.column) in spanned or cell.data_type == "f":
+                continue
+            area = merged.get((cell.row, cell.column))
+            first_col, last_col = (area.min_col, area.max_col) if area else (cell.column, cell.column)
+            width = sum(widths.get(c, 8.43) for c in range(first_col, last_col + 1))
+            size = (cell.font.sz or 10) if cell.font else 10
+            points = lines_needed(str(cell.value), width * 10 / size) * POINTS_PER_LINE * size / 10 + 4
+            if area and area.max_row > area.min_row:
+                blocks.append((area.min_row, area.max_row, points))
+            else:
+                need[cell.row] = max(need.get(cell.row, MIN_ROW_POINTS), points)
+    for first, last, points in blocks:  # then grow the rows a merged block spans, evenly
+        rows = range(first, last + 1)
+        short = points - sum(need.get(r, MIN_ROW_POINTS) for r in rows)
+        for r in rows:
+            need[r] = need.get(r, MIN_ROW_POINTS) + max(short, 0) / len(rows)
+    for r, points in need.items():
+        sheet.row_dimensions[r].height = round(points, 1)
+
+
+def print_setup(sheet: Worksheet, title_rows: tuple[int, int] | None = None, landscape: bool = False) -> None:
+    """A4, fitted to the page's width (as many pages down as it takes), 2 cm margins, centred,
+    the heading rows repeated on each page."""
     sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.orientation = "portrait"
+    sheet.page_setup.orientation = "landscape" if landscape else "portrait"
     sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.print_title_rows = f"{table_rows[0]}:{table_rows[1]}"
+    sheet.page_margins.left = sheet.page_margins.right = 0.6
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.8
+    sheet.print_options.horizontalCentered = True
+    if title_rows and title_rows[0]:
+        sheet.print_title_rows = f"{title_rows[0]}:{title_rows[1]}"
 
 
 def _flatten(data: Any, prefix: str = "") -> Iterable[tuple[str, Any]]:
@@ -266,8 +327,13 @@ def export_workbook(projects: Sequence[tuple[ProjectParams, Rules]], path: Path 
         other.insert_rows(1)
         for column, heading in zip("ABC", ("工作表", "参数路径", "值"), strict=True):
             _cell(other, f"{column}1", heading, bold=True, fill=HEADING_FILL)
-        other.column_dimensions["A"].width, other.column_dimensions["B"].width = 24, 36
-        other.column_dimensions["C"].width = 80
+        other.column_dimensions["A"].width, other.column_dimensions["B"].width = 28, 30  # a sheet name on one line
+        other.column_dimensions["C"].width = 60
+        for line in other.iter_rows(min_row=2):
+            for cell in line:
+                cell.font, cell.alignment = Font(name=FONT, size=10), Alignment(wrap_text=True, vertical="top")
+        fit_row_heights(other)
+        print_setup(other, (1, 1))
     if len(projects) > 1:
         summary = book.create_sheet("汇总", 0)
         for column, heading in zip("ABCDEFG", ("主管部门", "项目", "全年预算数（万元）", "全年执行数（万元）", "执行率",
@@ -282,6 +348,8 @@ def export_workbook(projects: Sequence[tuple[ProjectParams, Rules]], path: Path 
                       number_format=excel_format(formats[column], rules) if column in formats else None)
         for column, width in zip("ABCDEFG", (30, 36, 14, 14, 10, 8, 6), strict=True):
             summary.column_dimensions[column].width = width
+        fit_row_heights(summary)
+        print_setup(summary, (1, 1), landscape=True)
     return _save(book, path)
 
 
@@ -617,6 +685,9 @@ def template_workbook(rules: Rules, path: Path | str, rows_per_category: int = 1
     for level, spec in rules.levels.items():
         _append(notes, [level, float(_level_weight(spec, rules)), "、".join(spec.categories)])
     _append(notes, ["预算执行率", float(rules.execution.weight), "全年执行数 / 全年预算数"])
+    for extra in (other, notes):
+        fit_row_heights(extra)
+        print_setup(extra, (1, 1))
     return _save(book, path)
 
 

@@ -3,8 +3,10 @@
 Written by python-docx from the same cells as the HTML: Markdown cells and the parts the code
 cells show, in notebook order, ``remove_cell`` cells left out. Real headings, Word tables with
 the parts' merged cells, column widths and repeating header rows, charts as pictures, A4 with
-GB/T 9704 margins, "— N —" page numbers, and East Asian fonts named (宋体 for the body, 黑体
-for headings) so that Word and WPS pick the right faces.
+GB/T 9704 margins, "— N —" page numbers, and the 公文 fonts named for each role (仿宋 body,
+黑体 一、, 楷体 （一）, 小标宋 titles) in the styles themselves, the theme fonts removed, so that
+Word and WPS use them. Tables have a fixed layout whose columns are widened where a number
+would otherwise wrap; numbers are right-aligned; header rows repeat on each page.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Pt
+from docx.enum.style import WD_STYLE_TYPE
+from docx.shared import Cm, Pt, RGBColor
 from markdown_it import MarkdownIt
 from nbconvert.exporters import Exporter
 from nbconvert.preprocessors import TagRemovePreprocessor
@@ -48,9 +51,18 @@ from evaltools.parts import (
     tr,
 )
 
-BODY_FONT, HEADING_FONT = "宋体", "黑体"
+# The font of each 公文 role, as Word and WPS on a unit's machine name them. The one place to
+# switch to configured font roles (the rules' ``fonts``) once the reports carry them.
+FONT_ROLES = {"body": "仿宋", "heading1": "黑体", "heading2": "楷体", "title": "方正小标宋简体"}
+BODY_FONT = FONT_ROLES["body"]
+# Heading levels of the parts: 1 the titles, 2 "一、" (黑体), 3 "（一）" (楷体), 4 bold body.
+HEADING_ROLES = {1: "title", 2: "heading1", 3: "heading2", 4: "body"}
+TITLE_STYLE = "报告标题"
 TEXT_WIDTH_CM = 15.6  # A4 less the GB/T 9704 margins (2.8 + 2.6 cm)
 HEADING_SIZES = {1: 18, 2: 14, 3: 12, 4: 12}
+TABLE_SIZE = 9  # pt, the forms' cells
+CELL_PADDING_CM = 0.45  # the default left + right cell margins (0.19 cm each) and a little room
+BLACK = RGBColor(0, 0, 0)
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True}).enable("table")
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
@@ -64,15 +76,32 @@ def _fonts(run, east_asian: str = BODY_FONT, size: float | None = None, bold: bo
         run.bold = bold
 
 
+THEME_FONTS = ("w:asciiTheme", "w:eastAsiaTheme", "w:hAnsiTheme", "w:cstheme")
+
+
+def _style_font(style, east_asian: str, size: float, bold: bool) -> None:
+    """A style's fonts named outright: Word prefers a theme font to a named one, so the theme
+    attributes go."""
+    style.font.name, style.font.size, style.font.bold = "Times New Roman", Pt(size), bold
+    style.font.italic = False
+    style.font.color.rgb = BLACK
+    fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
+    for attribute in THEME_FONTS:
+        fonts.attrib.pop(qn(attribute), None)
+    fonts.set(qn("w:eastAsia"), east_asian)
+
+
 def _style_fonts(document) -> None:
-    normal = document.styles["Normal"]
-    normal.font.name, normal.font.size = "Times New Roman", Pt(12)
-    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), BODY_FONT)
+    _style_font(document.styles["Normal"], BODY_FONT, 12, False)
     for level, size in HEADING_SIZES.items():
-        style = document.styles[f"Heading {level}"]
-        style.font.name, style.font.size, style.font.bold = "Times New Roman", Pt(size), True
-        style.font.color.rgb = None
-        style.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), HEADING_FONT)
+        _style_font(document.styles[f"Heading {level}"], FONT_ROLES[HEADING_ROLES[level]], size, level != 3)
+    # The titles: a style of their own (not Word's blue Title), 小标宋 二号, black, centred.
+    title = document.styles.add_style(TITLE_STYLE, WD_STYLE_TYPE.PARAGRAPH)
+    title.base_style = document.styles["Normal"]
+    _style_font(title, FONT_ROLES["title"], 22, True)
+    title.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    title.paragraph_format.space_after = Pt(12)
+    title.paragraph_format.keep_with_next = True
 
 
 def _field(paragraph, instruction: str) -> None:
@@ -150,14 +179,16 @@ class WordWriter:
         if container is not self.document:
             self.paragraph(container, [Span(text, bold=True)], indent=False)
             return
-        heading = self.document.add_heading(level=min(max(level, 1), 4))
-        _fonts(heading.add_run(text), HEADING_FONT, HEADING_SIZES.get(level), True)
-        if style in ("cover-title", "report-title", "table-title") or level == 1:
+        if style in ("cover-title", "report-title"):
+            title = self.document.add_paragraph(style=TITLE_STYLE)
+            _fonts(title.add_run(text), FONT_ROLES["title"])
+            title.paragraph_format.page_break_before = style == "report-title"
+            return
+        level = min(max(level, 1), 4)
+        heading = self.document.add_heading(level=level)
+        _fonts(heading.add_run(text), FONT_ROLES[HEADING_ROLES[level]], HEADING_SIZES.get(level), level != 3)
+        if style == "table-title" or level == 1:
             heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
-        if style == "cover-title":
-            heading.runs[0].font.size = Pt(22)
-        if style == "report-title":
-            heading.paragraph_format.page_break_before = True
 
     # --- Markdown ------------------------------------------------------------------------------
 
@@ -232,27 +263,45 @@ class WordWriter:
         placed, columns = grid(rows)
         if not rows or not columns:
             return
+        parent = self.document.element.body if container is self.document else container._element
+        last = parent[-1] if len(parent) else None
+        if last is not None and last.tag == qn("w:sectPr"):
+            last = last.getprevious()
+        if last is not None and last.tag == qn("w:tbl"):
+            # Two tables in a row are one table to Word and LibreOffice, whose header rows would
+            # then sit mid-table and never repeat: a hairline paragraph keeps them apart.
+            spacer = container.add_paragraph()
+            spacer.paragraph_format.space_before = spacer.paragraph_format.space_after = Pt(0)
+            spacer.paragraph_format.line_spacing = Pt(1)
         table = container.add_table(rows=len(rows), cols=columns)
         table.style = "Table Grid"
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
-        table.autofit = False
+        table.autofit = False  # a fixed layout: the widths below, no column grows to fit its text
         widths = part.widths if len(part.widths) == columns else [100 / columns] * columns
-        total = sum(widths)
         width_cm = TEXT_WIDTH_CM if container is self.document else TEXT_WIDTH_CM / 2
-        # Word reads the cells' widths, LibreOffice the grid's: set both.
-        for c, width in enumerate(widths):
-            table.columns[c].width = Cm(width_cm * width / total)
+        # Word reads the cells' widths, LibreOffice the grid's: set both (the layout is fixed).
+        for c, width in enumerate(fitted_widths(widths, placed, width_cm)):
+            table.columns[c].width = Cm(width)
             for row in table.rows:
-                row.cells[c].width = Cm(width_cm * width / total)
+                row.cells[c].width = Cm(width)
         for r, c, cell in placed:
             target = table.cell(r, c)
-            if cell.rowspan > 1 or cell.colspan > 1:
+            if cell.rowspan > 1 and "continued" in (cell.style or "").split():
+                # A label column that only continues the one above (绩效指标 down the 自评表) is
+                # drawn as one cell by its borders, not merged: LibreOffice repeats no header rows
+                # on a page that a merged cell runs onto.
+                _open_borders(table, r, c, min(r + cell.rowspan, len(rows)) - 1)
+            elif cell.rowspan > 1 or cell.colspan > 1:
                 target = target.merge(table.cell(min(r + cell.rowspan, len(rows)) - 1, min(c + cell.colspan, columns) - 1))
             self.cell(target, cell)
-        for r in range(len(part.head)):
-            flag = OxmlElement("w:tblHeader")
-            flag.set(qn("w:val"), "true")
-            table.rows[r]._tr.get_or_add_trPr().append(flag)
+        for r, row in enumerate(table.rows):
+            # No row is split across pages; header rows repeat on each (in the schema's order).
+            # (No "keep with next" here: LibreOffice then stops repeating the header rows.)
+            for name in ("w:cantSplit",) + ("w:tblHeader",) * (r < len(part.head)):
+                flag = OxmlElement(name)
+                flag.set(qn("w:val"), "true")
+                row._tr.get_or_add_trPr().append(flag)
+
 
     def cell(self, target, cell: Cell) -> None:
         for paragraph in target.paragraphs[1:]:
@@ -266,10 +315,10 @@ class WordWriter:
         used = False
         for item in cell.content:
             if isinstance(item, str | Span):
-                self.runs(first, [item], 9, bold)
+                self.runs(first, [item], TABLE_SIZE, bold)
                 used = True
             elif isinstance(item, Paragraph) and not used:
-                self.runs(first, item.content, 9, bold)
+                self.runs(first, item.content, TABLE_SIZE, bold)
                 used = True
             else:
                 self.block(target, item)
@@ -322,15 +371,26 @@ class WordWriter:
             self.document.add_page_break()
 
     def signoff(self, container, part: SignOff) -> None:
-        rows = (len(part.blocks) + 1) // 2
-        table = container.add_table(rows=rows, cols=2)  # no borders: lines to sign on
+        """Blocks to sign on paper (no borders), two a row, or one under the other ("single");
+        every line keeps with the next, so a block never leaves its date alone on a page."""
+        columns = 1 if part.style == "single" else 2
+        rows = (len(part.blocks) + columns - 1) // columns
+        table = container.add_table(rows=rows, cols=columns)
         for i, block in enumerate(part.blocks):
-            cell = table.cell(i // 2, i % 2)
+            cell = table.cell(i // columns, i % columns)
             cell.paragraphs[0].text = ""
             self.runs(cell.paragraphs[0], [f"{block.label}：{block.name}"], 10.5)
-            date = cell.add_paragraph()
-            date.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-            self.runs(date, [block.date], 10.5)
+            if block.date:
+                date = cell.add_paragraph()
+                date.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+                self.runs(date, [block.date], 10.5)
+        for row in table.rows:
+            flag = OxmlElement("w:cantSplit")
+            flag.set(qn("w:val"), "true")
+            row._tr.get_or_add_trPr().append(flag)
+            for cell in row.cells:
+                for paragraph in cell.paragraphs:
+                    paragraph.paragraph_format.keep_with_next = True
 
     def output(self, output: Any) -> None:
         """One cell output: its part; else what an analyst's own cell shows (a picture, Markdown, HTML's text)."""
@@ -355,6 +415,54 @@ class WordWriter:
         buffer = io.BytesIO()
         self.document.save(buffer)
         return buffer.getvalue()
+
+
+def _open_borders(table, first: int, column: int, last: int) -> None:
+    """No horizontal borders between rows first..last of a column, nor above the first: the cells
+    read as one with the label above them."""
+    for r in range(first, last + 1):
+        borders = OxmlElement("w:tcBorders")
+        for side in ("top",) + ("bottom",) * (r < last):
+            line = OxmlElement(f"w:{side}")
+            line.set(qn("w:val"), "nil")
+            borders.append(line)
+        table.cell(r, column)._tc.get_or_add_tcPr().append(borders)
+
+
+def _text_width_cm(text: str, size: float = TABLE_SIZE) -> float:
+    """How wide a line of text sets: a CJK character a full em, other characters about half."""
+    ems = sum(1 if ord(ch) > 0x2E80 else 0.65 for ch in text)  # DejaVu-wide digits, where Times is missing
+    return ems * size * 2.54 / 72
+
+
+# A number with its sign, decimals and unit signs ("≥95%", "106.62", "2024"): it must not wrap.
+_NUMBER = re.compile(r"[≥≤<>＞＜+\-]?\d[\d.,:/%‰]*")
+
+
+def _unbreakable(cell: Cell) -> str:
+    """The longest run of a cell that must stay on one line: a "num" cell's whole text, else the
+    longest number in it ("106.62" of "106.62万元")."""
+    if "num" in (cell.style or "").split():
+        return cell.text
+    return max(_NUMBER.findall(cell.text), key=len, default="")
+
+
+def fitted_widths(percents: list[float], placed: list, width_cm: float) -> list[float]:
+    """Column widths in cm from the part's percentages, each column holding its longest number on
+    one line (of the cells spanning one column); what a column gains comes from the columns with
+    the most room to spare, never below what their own numbers need."""
+    total = sum(percents)
+    widths = [width_cm * w / total for w in percents]
+    need = [0.0] * len(widths)
+    for _, c, cell in placed:
+        number = _unbreakable(cell) if cell.colspan == 1 else ""
+        if number:
+            need[c] = max(need[c], _text_width_cm(number) + CELL_PADDING_CM)
+    short = sum(max(n - w, 0) for n, w in zip(need, widths, strict=True))
+    spare = [max(w - max(n, 1.0), 0) for n, w in zip(need, widths, strict=True)]
+    if short <= 0 or sum(spare) < short:
+        return widths
+    return [max(n, w) if n > w else w - short * s / sum(spare) for n, w, s in zip(need, widths, spare, strict=True)]
 
 
 def _row(label: str, value: str):
