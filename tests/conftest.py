@@ -108,6 +108,7 @@ def add_department(year_folder: Path) -> Path:
     rules (another name for the third band) and two projects, one under 90 % executed."""
     folder = year_folder / SECOND_DEPARTMENT
     folder.mkdir()
+    shutil.copytree(SEED_DEPARTMENT / "attachments", folder / "attachments")  # the seed's narrative attaches them
     year = int(year_folder.name)
     seed_department = yaml.safe_load((SEED_DEPARTMENT / "_department.yaml").read_text(encoding="utf-8"))
     defaults = copy.deepcopy(seed_department["defaults"])

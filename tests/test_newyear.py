@@ -3,7 +3,7 @@ filled anew, never written over; and last year beside this year once it is fille
 
 import pytest
 
-from evaltools.batch import _summary, build_key
+from evaltools.batch import _summary, plan
 from evaltools.build import run
 from evaltools.checks import check_department, check_project
 from evaltools.department_report import DepartmentReport
@@ -16,7 +16,7 @@ from evaltools.rollup import load_department
 from evaltools.workspace import find_project_files, load_project
 from evaltools.yamlio import ParamsError, dump_yaml, read_yaml
 
-from conftest import ROOT, SECOND_DEPARTMENT
+from conftest import SECOND_DEPARTMENT
 
 
 def write_yaml(path, data) -> None:
@@ -127,9 +127,9 @@ def test_the_index_shows_last_year_beside_this_year(two_departments, next_year, 
     path = next_year.target / "xiangxi-ggzy" / "platform-maintenance.yaml"
     fill_in(path, two_departments / "xiangxi-ggzy" / "platform-maintenance.yaml")
     summary = _summary(load_project(path))
-    assert (summary["previous_total"], summary["previous_grade"], summary["previous_rate"]) == ("96.00", "优", "100.00%")
+    assert (summary["previous_total"], summary["previous_grade"], summary["previous_rate"]) == ("96.00", "优", "100%")
     entry = {**summary, "status": "done", "message": "", "folder": tmp_path}
-    assert "96.00（优）· 100.00%" in build_index("2025", [entry], tmp_path)
+    assert "96.00（优）· 100%" in build_index("2025", [entry], tmp_path)
     assert "previous_total" not in _summary(load_project(two_departments / "xiangxi-ggzy" / "platform-maintenance.yaml"))
 
 
@@ -137,8 +137,8 @@ def test_the_next_years_report_shows_last_year_beside_this_year(two_departments,
     path = next_year.target / SECOND_DEPARTMENT / "data-survey.yaml"
     fill_in(path, two_departments / SECOND_DEPARTMENT / "data-survey.yaml")
     conclusion = str(ProjectReport.load(path).conclusion())
-    assert "与上年相比：2024年度总分94.00分、等级优，本年度94.00分、等级优。" in conclusion
-    assert "上年（2024年度）" in conclusion and "80.00%" in conclusion
+    assert "与上年相比：2024年度总分94分、等级优，本年度94分、等级优。" in conclusion
+    assert "上年（2024年度）" in conclusion and "80%" in conclusion
     assert "与上年相比" not in str(ProjectReport.load(two_departments / SECOND_DEPARTMENT / "data-survey.yaml").conclusion())
     html = run(path, ["html"], out_root=tmp_path).files["html"].read_text(encoding="utf-8")
     assert "上年（2024年度）" in html and "与上年相比" in html
@@ -148,15 +148,18 @@ def test_a_change_of_last_years_figures_makes_the_report_again(two_departments, 
     path = next_year.target / "xiangxi-ggzy" / "platform-maintenance.yaml"
     old = two_departments / "xiangxi-ggzy" / "platform-maintenance.yaml"
     fill_in(path, old)
-    notebook = ROOT / "notebooks" / "project_self_evaluation.ipynb"
-    before = build_key(load_project(path), notebook, ["html"])
+    def key() -> str:
+        jobs, _ = plan([path], ["html"], force=True)
+        return jobs[0].key
+
+    before = key()
     old.write_text(old.read_text(encoding="utf-8").replace("    score: 13\n", "    score: 12\n", 1), encoding="utf-8")
-    assert build_key(load_project(path), notebook, ["html"]) != before
+    assert key() != before
 
 
 def test_the_next_years_department_report_lists_last_years_scores(two_departments, next_year):
     for new_file in find_project_files([next_year.target / SECOND_DEPARTMENT]):
         fill_in(new_file, two_departments / new_file.relative_to(next_year.target))
     projects = str(DepartmentReport.load(next_year.target / SECOND_DEPARTMENT / "_department.yaml").projects())
-    assert "上年总分（等级）" in projects and "94.00（优）" in projects and "96.00（优）" in projects
+    assert "上年总分（等级）" in projects and "94（优）" in projects and "96（优）" in projects
     assert "上年总分" not in str(DepartmentReport.load(two_departments / SECOND_DEPARTMENT / "_department.yaml").projects())

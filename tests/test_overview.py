@@ -71,7 +71,7 @@ def test_each_department_against_its_project_spending(year):
 
 def test_shown_as_the_reports_show_numbers(year):
     assert (year.show("全年预算数", 106.62), year.show("执行率", 80.0), year.show("总分", 95.3333333)) == (
-        "106.62", "80.00%", "95.33")
+        "106.62", "80%", "95.33")
     assert year.show("上年总分", float("nan")) == "—"
     assert 'class="grid"' in year.table(year.under(90)) and "数字乡村调查专项" in year.table(year.under(90))
 
