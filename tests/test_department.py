@@ -262,7 +262,7 @@ class TestEveryFieldTheDataHolds:
             "buildings": [{"name": "业务用房", "approved_area": 1000, "actual_area": 950, "budget_investment": 500,
                            "actual_investment": 510}]})
         data = DepartmentReport.load(path).basic_data()
-        assert row_of(data, "业务用房") == ["业务用房", "1000", "950", "95.00%", "500.00", "510.00", "102.00%"]
+        assert row_of(data, "业务用房") == ["业务用房", "1000", "950", "95%", "500.00", "510.00", "102%"]
         assert "严格执行中央八项规定。" in data
 
     def test_the_indicator_block_has_the_forms_rows_without_indicators(self, seed_report):

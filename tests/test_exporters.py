@@ -343,7 +343,7 @@ def test_the_department_pdf_never_wraps_a_number(reports):
     numbers = {cell.text for part in parts_of(outputs.notebook) for cell in walk(part)
                if isinstance(cell, Cell) and "num" in (cell.style or "").split() and cell.text != "—"}
     lines = [line for page in _pages(outputs.files["pdf"]) for line in page.splitlines()]
-    assert "100.00%" in numbers and not [n for n in numbers if not any(n in line for line in lines)]
+    assert "100%" in numbers and not [n for n in numbers if not any(n in line for line in lines)]
 
 
 def _lone_dates(pages: list[str]) -> list[int]:

@@ -37,7 +37,7 @@ from evaltools.rollup import LoadedDepartment
 from evaltools.files import RUN_LOG, read_run_log, write_atomic
 from evaltools.formats import SUBMISSION, check_edition, check_formats, file_names
 from evaltools.history import previous_file, previous_year
-from evaltools.yamlio import ParamsError
+from evaltools.yamlio import ParamsError, read_yaml
 from evaltools.scoring import percent, score
 from evaltools.workspace import (
     DEPARTMENT_FILE,
@@ -226,6 +226,8 @@ def _job_for(file: Path, notebook: Path, rules_files: Sequence[Path], formats: l
     named = {source: folder.path / file.name, **folder.shared}
     if is_department_file(file):  # the department's report rolls up every project of its folder
         named.update((f"{folder.relative}/{p.name}", p) for p in folder.path.iterdir() if p.is_file() and is_project_file(p))
+    for project in [p for p in named.values() if is_project_file(p)]:
+        named.update((_relative(p, root, f"_attached/{p.name}"), p) for p in _attached(project))
     for project in [p for p in named.values() if is_project_file(p)]:  # last year, shown beside this year
         previous = previous_file(project)
         if previous is not None:
@@ -243,6 +245,24 @@ def _job_for(file: Path, notebook: Path, rules_files: Sequence[Path], formats: l
     data = {rel: content for rel, (content, _) in contents.items()}
     data[book] = inputs.read(notebook)[0]
     return Job(str(file), str(root), source, data, book, extra, key, formats, timeout, warm, edition, base=str(base))
+
+
+def _attached(project: Path) -> list[Path]:
+    """The files a project attaches (``narrative.attachments``, its own or its department's),
+    which travel with its job; a missing one is the project's error, said when it is loaded."""
+    def listed(data: object) -> list:
+        narrative = data.get("narrative") if isinstance(data, dict) else None
+        entries = narrative.get("attachments") if isinstance(narrative, dict) else None
+        return entries if isinstance(entries, list) else []
+
+    try:
+        own = read_yaml(project).data
+        department = project.parent / DEPARTMENT_FILE
+        shared = read_yaml(department).data.get("defaults") if department.is_file() else None
+    except (ParamsError, AttributeError):
+        return []
+    files = [entry.get("file") for entry in [*listed(shared), *listed(own)] if isinstance(entry, dict)]
+    return [project.parent / f for f in files if isinstance(f, str) and (project.parent / f).is_file()]
 
 
 def _guess_folder(file: Path, base: Path, inputs: _Inputs) -> Path:
