@@ -21,6 +21,7 @@ indicators, narratives of one to three times the seed's length.
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import random
@@ -64,6 +65,7 @@ def make_workspace(root: Path, n: int, departments: int, seed: int = 2024) -> li
     for d in range(departments):
         folder = root / "params" / "2024" / f"dept-{d:02d}"
         folder.mkdir()
+        shutil.copytree(SEED_DEPARTMENT / "attachments", folder / "attachments")  # what the seed attaches
         (folder / "_department.yaml").write_text(yaml.safe_dump(defaults, allow_unicode=True), encoding="utf-8")
     for i in range(n):
         data = json.loads(json.dumps(base))
@@ -222,6 +224,9 @@ def main() -> None:
     parser.add_argument("--skip-docx", action="store_true", help="do not time --to docx")
     args = parser.parse_args()
 
+    # Each process imports evaltools from its bytecode, as an installed copy does, even where
+    # PYTHONDONTWRITEBYTECODE keeps an editable install's from being written.
+    compileall.compile_dir(ROOT / "src" / "evaltools", quiet=1)
     root = args.keep or Path(tempfile.mkdtemp(prefix="evaltools-bench-"))
     if root.exists() and any(root.iterdir()):
         sys.exit(f"{root} is not empty")

@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from evaltools.batch import LockedError, outputs_lock, run_batch
+from evaltools.batch import LockedError, batch_files, outputs_lock, plan, run_batch, year_folders
 from evaltools.cli import main
 
 from conftest import PARAMS, ROOT, add_project
@@ -97,11 +97,40 @@ def test_changing_one_project_reruns_only_that_one(year, tmp_path):
     original = second.read_text(encoding="utf-8")
     try:
         second.write_text(original.replace("    score: 13\n", "    score: 12\n", 1), encoding="utf-8")
-        after = statuses(run_batch([year], ["html"], out_root=tmp_path))
+        rerun = run_batch([year], ["html"], out_root=tmp_path)
     finally:
         second.write_text(original, encoding="utf-8")
-    # the department report shows the projects' scores, so it is made again too
-    assert after == {"expert-system": "done", "platform-maintenance": "skipped", "_department": "done"}
+    # the department report shows the projects' scores, so it is made again too; so is the overview
+    assert statuses(rerun) == {"expert-system": "done", "platform-maintenance": "skipped", "_department": "done"}
+    assert [o.status for o in rerun.overviews] == ["done"]
+    assert "专家评审系统升级" in (tmp_path / "2024" / "overview.html").read_text(encoding="utf-8")
+
+
+def test_with_nothing_changed_planning_parses_no_parameter_file(parallel, year, monkeypatch):
+    """No change is decided from the content of the files and the run logs: the files a
+    project attaches are known from its run log, not by reading the YAML again."""
+    import evaltools.batch
+
+    _, out = parallel
+    files, years = batch_files([year]), year_folders([year])
+
+    def refuse(path, *args, **kw):
+        raise AssertionError(f"{path} parsed while planning")
+
+    monkeypatch.setattr(evaltools.batch, "read_yaml", refuse)
+    jobs, known = plan(files, ["html"], out, years=years)
+    assert jobs == [] and {r.status for r in known} == {"skipped"} and len(known) == 3
+
+
+def test_the_overview_is_made_from_the_year_by_its_path_in_the_workspace(parallel):
+    """The injected folder is relative to the workspace root, where the kernel works: the
+    executed overview is the same wherever the workspace (or a worker's copy of it) lies."""
+    _, out = parallel
+    overview = nbformat.read(out / "2024" / "overview.ipynb", as_version=4)
+    [injected] = [c for c in overview.cells if "injected-parameters" in c.metadata.get("tags", [])]
+    assert 'year_folder = "params/2024"' in injected.source
+    log = json.loads((out / "2024" / "overview.run.json").read_text(encoding="utf-8"))
+    assert log["status"] == "done" and len(log["key"]) == 24 and log["phases"]["cells"] > 0
 
 
 def test_asking_for_another_format_exports_the_executed_notebook_again(year, tmp_path):
@@ -393,8 +422,10 @@ def test_a_dask_cluster_without_the_clients_disk_sends_every_report_back(year, t
         assert (out / name / "report.html").is_file() and (out / name / "report.ipynb").is_file()
         assert json.loads((out / name / "run.json").read_text(encoding="utf-8"))["status"] == "done"
     index = (client_dir / "outputs" / "2024" / "index.html").read_text(encoding="utf-8")
-    assert 'href="xiangxi-ggzy/expert-system/report.html"' in index
-    assert not list(worker_dir.rglob("report.*")) and not (worker_dir / "outputs").exists()
+    assert 'href="xiangxi-ggzy/expert-system/report.html"' in index and 'href="overview.html"' in index
+    assert [o.status for o in batch.overviews] == ["done"] and (client_dir / "outputs" / "2024" / "overview.html").is_file()
+    assert not list(worker_dir.rglob("report.*")) and not list(worker_dir.rglob("overview.*"))
+    assert not (worker_dir / "outputs").exists()
 
 
 def test_a_worker_with_another_evaltools_refuses_the_job(year, tmp_path):

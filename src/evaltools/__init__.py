@@ -8,7 +8,15 @@ The library API works the same from a notebook, a script or the ``evaltools`` co
     findings = check_project(project, card)
 """
 
+import sys
 from importlib.metadata import PackageNotFoundError, version
+
+# jsonschema, which nbformat imports, loads rfc3987_syntax where it is installed (jupyterlab's
+# dependencies install it), and that compiles some 35 Earley grammars at import: 1.7 s in every
+# process that reads a notebook (python-jsonschema/jsonschema#1428). No notebook schema uses the
+# `iri` formats it checks; without it, jsonschema leaves those formats unchecked.
+if "jsonschema" not in sys.modules:
+    sys.modules.setdefault("rfc3987_syntax", None)
 
 try:
     __version__ = version("evaltools")

@@ -16,10 +16,10 @@ import nbformat
 
 from evaltools.errors import RenderError
 from evaltools.execute import Loaded, execute, execute_overview, load, normalize, notebook_for, stderr_of
-from evaltools.export import DEFAULT_FORMATS, check_formats, made_from, write_all
+from evaltools.export import DEFAULT_FORMATS, check_formats, made_from
 from evaltools.formats import SUBMISSION, check_edition, file_names
 from evaltools.files import write_atomic
-from evaltools.workspace import absolute, default_notebook, workspace_root
+from evaltools.workspace import OVERVIEW_NOTEBOOK, absolute, default_notebook, workspace_root
 
 FAILED_NOTEBOOK = "report.failed.ipynb"
 
@@ -136,24 +136,43 @@ def run(project_file: Path | str | Loaded, formats: Iterable[str] = DEFAULT_FORM
     return Outputs(folder, notebook_path, files, made.warnings, made.timings)
 
 
-OVERVIEW_NOTEBOOK = "year_overview.ipynb"
 OVERVIEW = "overview"
+
+
+def overview_notebook(year_folder: Path) -> Path:
+    notebook = default_notebook(year_folder, OVERVIEW_NOTEBOOK)
+    if notebook is None:
+        raise RenderError(f"{year_folder}：找不到年度总览笔记本 notebooks/{OVERVIEW_NOTEBOOK}")
+    return notebook
+
+
+def make_overview(year_folder: Path | str, formats: Iterable[str] = DEFAULT_FORMATS, notebook: Path | None = None,
+                  timeout: int = 600, warm: bool = False, executed: nbformat.NotebookNode | None = None) -> Made:
+    """The year overview of ``params/<year>`` in memory: ``overview.{ipynb,html,pdf,docx}``
+    (with ``executed``, the overview executed earlier from the same inputs, nothing is executed)."""
+    year_folder = Path(year_folder)
+    timings: dict = {}
+    phases: dict[str, float] = {}
+    if executed is None:
+        started = time.perf_counter()
+        executed = execute_overview(year_folder, notebook or overview_notebook(year_folder), timeout, warm=warm)
+        timings = normalize(executed)
+        phases["cells"] = sum(cell["duration"] for cell in timings["cells"])
+        phases["kernel"] = time.perf_counter() - started - phases["cells"]
+    contents, warnings = made_from(executed, check_formats(formats), seconds=phases)
+    files: dict[str, bytes | str] = {f"{OVERVIEW}.ipynb": nbformat.writes(executed)}
+    files.update({name: contents[kind] for kind, name in file_names(contents, SUBMISSION, OVERVIEW).items()})
+    return Made(files, stderr_of(executed) + warnings, timings, {k: round(v, 3) for k, v in phases.items()})
 
 
 def run_overview(year_folder: Path | str, out_root: Path, formats: Iterable[str] = DEFAULT_FORMATS,
                  timeout: int = 600) -> Outputs:
     """The year overview of ``params/<year>``: ``<out_root>/<year>/overview.{ipynb,html,pdf,docx}``."""
-    year_folder = Path(year_folder)
-    notebook = default_notebook(year_folder, OVERVIEW_NOTEBOOK)
-    if notebook is None:
-        raise RenderError(f"{year_folder}：找不到年度总览笔记本 notebooks/{OVERVIEW_NOTEBOOK}")
-    folder = Path(out_root) / year_folder.name
-    executed = execute_overview(year_folder, notebook, timeout)
-    timings = normalize(executed)
-    contents, warnings = made_from(executed, check_formats(formats))
-    write_atomic(folder / f"{OVERVIEW}.ipynb", nbformat.writes(executed))
-    return Outputs(folder, folder / f"{OVERVIEW}.ipynb", write_all(folder, OVERVIEW, contents),
-                   stderr_of(executed) + warnings, timings)
+    folder = Path(out_root) / Path(year_folder).name
+    made = make_overview(year_folder, formats, timeout=timeout)
+    files = write_report(folder, made)
+    return Outputs(folder, files.pop("ipynb"), files, made.warnings, made.timings)
 
 
-__all__ = ["Loaded", "Made", "Outputs", "RenderError", "load", "make", "notebook_for", "output_folder", "run", "run_overview"]
+__all__ = ["Loaded", "Made", "Outputs", "RenderError", "load", "make", "make_overview", "notebook_for", "output_folder",
+           "run", "run_overview"]

@@ -15,10 +15,7 @@ import warnings
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
-
-import matplotlib
-from matplotlib import font_manager
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING
 
 from evaltools import formatting
 from evaltools.model import ProjectParams
@@ -26,6 +23,9 @@ from evaltools.parts import Figure as FigurePart
 from evaltools.rules import Rules
 from evaltools.scoring import ScoreCard
 from evaltools.targets import plain_number
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 # Where Debian's fonts-noto-cjk puts the faces; fc-match finds others elsewhere.
 _KNOWN_FONT_FILES = (
@@ -38,6 +38,21 @@ BLUE, RED, GREY = "#2f5d8a", "#c0392b", "#d9dde3"
 
 
 @functools.cache
+def _matplotlib():
+    """matplotlib, imported at the first chart: charts are options of a report, most draw none,
+    and matplotlib is half of what a report's kernel would import."""
+    import matplotlib
+    import matplotlib.figure
+    import matplotlib.font_manager
+
+    return matplotlib
+
+
+def _new_figure(**kw) -> Figure:
+    return _matplotlib().figure.Figure(**kw)
+
+
+@functools.cache
 def cjk_font_family() -> str | None:
     """Register a CJK font with matplotlib once; its family name, or None when there is none."""
     candidates = [Path(p) for p in _KNOWN_FONT_FILES if Path(p).is_file()]
@@ -46,6 +61,7 @@ def cjk_font_family() -> str | None:
                                capture_output=True, text=True, check=False).stdout.strip()
         if found and Path(found).is_file():
             candidates.append(Path(found))
+    font_manager = _matplotlib().font_manager
     for path in candidates:
         font_manager.fontManager.addfont(str(path))
         return font_manager.FontProperties(fname=str(path)).get_name()
@@ -94,8 +110,8 @@ def score_figure(card: ScoreCard, rules: Rules) -> tuple[Figure, str]:
                                for row in card.indicators]
     weights = [card.execution.weight] + [row.weight for row in card.indicators]
     scores = [card.execution.score] + [row.score for row in card.indicators]
-    with matplotlib.rc_context(_style()):
-        figure = Figure(figsize=(6.4, sum(0.3 + 0.16 * label.count("\n") for label in labels) + 1.0), layout="constrained")
+    with _matplotlib().rc_context(_style()):
+        figure = _new_figure(figsize=(6.4, sum(0.3 + 0.16 * label.count("\n") for label in labels) + 1.0), layout="constrained")
         axes = figure.add_subplot()
         positions = list(range(len(labels)))[::-1]
         axes.barh(positions, [float(w) for w in weights], color=GREY, height=0.6, label="分值")
@@ -120,8 +136,8 @@ def spending_chart(params: ProjectParams, rules: Rules, caption: str = "项目�
 def spending_figure(params: ProjectParams, rules: Rules) -> tuple[Figure, str]:
     items = sorted(params.spending, key=lambda item: item.amount, reverse=True)
     total = sum((item.amount for item in items), Decimal(0))
-    with matplotlib.rc_context(_style()):
-        figure = Figure(figsize=(6.4, 0.45 * len(items) + 0.8))
+    with _matplotlib().rc_context(_style()):
+        figure = _new_figure(figsize=(6.4, 0.45 * len(items) + 0.8))
         axes = figure.add_subplot()
         positions = list(range(len(items)))[::-1]
         amounts = [float(item.amount / 10_000) for item in items]
@@ -141,8 +157,8 @@ def projects_chart(lines: Sequence, rules: Rules, caption: str = "各项目自�
     (red below the lowest passing band)."""
     floor = formatting.grade_floor(rules)
     lines = sorted(lines, key=lambda line: line.total)
-    with matplotlib.rc_context(_style()):
-        figure = Figure(figsize=(6.4, 0.4 * len(lines) + 1.0))
+    with _matplotlib().rc_context(_style()):
+        figure = _new_figure(figsize=(6.4, 0.4 * len(lines) + 1.0))
         axes = figure.add_subplot()
         positions = list(range(len(lines)))
         totals = [float(line.total) for line in lines]
@@ -169,8 +185,8 @@ def grades_by_department_chart(counts: dict[str, dict[str, int]], caption: str =
     """One stacked bar per department: its projects by grade, best grade first."""
     grades = list(dict.fromkeys(g for by_grade in counts.values() for g in by_grade))
     names = list(counts)
-    with matplotlib.rc_context(_style()):
-        figure = Figure(figsize=(6.4, 0.45 * len(names) + 1.2))
+    with _matplotlib().rc_context(_style()):
+        figure = _new_figure(figsize=(6.4, 0.45 * len(names) + 1.2))
         axes = figure.add_subplot()
         positions = list(range(len(names)))[::-1]
         left = [0] * len(names)
@@ -191,8 +207,8 @@ def execution_chart(rates: dict[str, tuple[float, str]], threshold: float = 90.0
     """Each project's 预算执行率 (value, as shown), lowest first; red under ``threshold`` percent."""
     names = list(rates)
     values = [rates[name][0] for name in names]
-    with matplotlib.rc_context(_style()):
-        figure = Figure(figsize=(6.4, 0.32 * len(names) + 1.0))
+    with _matplotlib().rc_context(_style()):
+        figure = _new_figure(figsize=(6.4, 0.32 * len(names) + 1.0))
         axes = figure.add_subplot()
         positions = list(range(len(names)))
         axes.barh(positions, values, color=[RED if v < threshold else BLUE for v in values], height=0.6)
@@ -209,8 +225,8 @@ def department_spending_chart(departments: dict[str, tuple[float | None, float, 
                               caption: str = "各部门项目支出与其项目的全年预算数") -> FigurePart:
     """Per department: its stated 项目支出 beside its projects' 全年预算数 (万元; values, as shown)."""
     names = list(departments)
-    with matplotlib.rc_context(_style()):
-        figure = Figure(figsize=(6.4, 0.7 * len(names) + 1.0))
+    with _matplotlib().rc_context(_style()):
+        figure = _new_figure(figsize=(6.4, 0.7 * len(names) + 1.0))
         axes = figure.add_subplot()
         positions = [2 * i for i in range(len(names))][::-1]
         stated = [departments[n][0] or 0 for n in names]

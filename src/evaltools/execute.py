@@ -103,15 +103,29 @@ def execute(project: Loaded, destination: Path, notebook: Path | None = None,
     if notebook is None:
         raise RenderError(f"{project.path}：找不到报告笔记本（工作区 {workspace_root(project.path)} 的 notebooks/）；"
                           "可用 --notebook 指定")
-    cwd = workspace_root(project.path)
+    try:
+        return _papermill(notebook, parameters_for(project, notebook, rules_files), workspace_root(project.path),
+                          destination.name, timeout, kernel_name, warm)
+    except _Failed as failed:
+        raise RenderError(f"{project.path}：{_reason(failed.error, timeout)}", failed_notebook=failed.notebook) from None
+
+
+class _Failed(Exception):
+    def __init__(self, error: Exception, notebook: bytes | None):
+        self.error, self.notebook = error, notebook
+
+
+def _papermill(notebook: Path, parameters: dict, cwd: Path, name: str, timeout: int, kernel_name: str,
+               warm: bool) -> nbformat.NotebookNode:
+    """papermill, in a fresh kernel or this process's warm one, working in ``cwd``; a failure
+    raises :class:`_Failed` with the error and the notebook as far as it ran."""
     with tempfile.TemporaryDirectory(prefix="evaltools-") as scratch:
-        scratch_out = Path(scratch) / destination.name
+        scratch_out = Path(scratch) / name
         try:
             kernel = warm_kernel(kernel_name, cwd) if warm else None
             engine = {"engine_name": WARM_ENGINE, "km": kernel.manager, "kc": kernel.client} if kernel else {}
             executed = papermill.execute_notebook(
-                str(notebook), str(scratch_out),
-                parameters=parameters_for(project, notebook, rules_files),
+                str(notebook), str(scratch_out), parameters=parameters,
                 kernel_name=kernel_name, cwd=str(cwd), progress_bar=False,
                 log_output=False, execution_timeout=timeout, report_mode=True,
                 extra_arguments=KERNEL_ARGUMENTS, **engine,
@@ -124,8 +138,7 @@ def execute(project: Loaded, destination: Path, notebook: Path | None = None,
                 discard_kernel(kernel_name)
             if not isinstance(exc, Exception):  # Ctrl-C, exit: not this project's failure
                 raise
-            failed = scratch_out.read_bytes() if scratch_out.exists() else None
-            raise RenderError(f"{project.path}：{_reason(exc, timeout)}", failed_notebook=failed) from None
+            raise _Failed(exc, scratch_out.read_bytes() if scratch_out.exists() else None) from None
     return nbformat.from_dict(executed)
 
 
@@ -171,21 +184,21 @@ def stderr_of(notebook: nbformat.NotebookNode) -> list[str]:
     ]
 
 
-def execute_overview(year_folder: Path, notebook: Path, timeout: int = 600,
-                     kernel_name: str = "python3") -> nbformat.NotebookNode:
-    """Run the year overview notebook for ``params/<year>`` with papermill; nothing is written."""
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
+def execute_overview(year_folder: Path, notebook: Path, timeout: int = 600, kernel_name: str = "python3",
+                     warm: bool = False) -> nbformat.NotebookNode:
+    """Run the year overview notebook for ``params/<year>`` with papermill; nothing is written.
 
+    The kernel works in the workspace root and is given the year folder from there, so that
+    the executed notebook does not depend on where the workspace lies.
+    """
+    root = workspace_root(year_folder)
     try:
-        executed = papermill.execute_notebook(
-            str(notebook), None, parameters={"year_folder": str(Path(year_folder).resolve())},
-            kernel_name=kernel_name, cwd=str(notebook.parent), progress_bar=False, log_output=False,
-            execution_timeout=timeout, report_mode=True, extra_arguments=KERNEL_ARGUMENTS,
-            request_save_on_cell_execute=False,
-        )
-    except PapermillExecutionError as exc:
-        raise RenderError(f"{year_folder}：年度总览第 {exc.exec_count} 个单元出错：{exc.ename}: {exc.evalue}") from None
-    except Exception as exc:  # a cell that runs too long, a kernel that dies or cannot start
-        raise RenderError(f"{year_folder}：年度总览无法执行：{type(exc).__name__}: {exc}") from None
-    return nbformat.from_dict(executed)
+        return _papermill(notebook, {"year_folder": _relative(year_folder, root)}, root, "overview.ipynb", timeout,
+                          kernel_name, warm)
+    except _Failed as failed:
+        if isinstance(failed.error, PapermillExecutionError):
+            error = failed.error
+            raise RenderError(f"{year_folder}：年度总览第 {error.exec_count} 个单元出错：{error.ename}: {error.evalue}",
+                              failed_notebook=failed.notebook) from None
+        raise RenderError(f"{year_folder}：年度总览无法执行：{_reason(failed.error, timeout)}",
+                          failed_notebook=failed.notebook) from None

@@ -64,9 +64,9 @@ def _write_atomic(path: Path, data: bytes | str) -> None:
         raise
 
 
-def read_run_log(folder: Path) -> dict | None:
+def read_run_log(folder: Path, name: str = RUN_LOG) -> dict | None:
     try:
-        return json.loads((folder / RUN_LOG).read_text(encoding="utf-8"))
+        return json.loads((folder / name).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
 

@@ -26,7 +26,6 @@ from evaltools.rules import Rules, load_rules
 from evaltools.workspace import DEPARTMENT_FILE, RULES_FILE
 from evaltools.yamlio import ParamsError
 
-OVERVIEW_NOTEBOOK = "year_overview.ipynb"
 EXECUTION_BINS = [(100.0, math.inf, "100%"), (90.0, 100.0, "90%—100%"), (80.0, 90.0, "80%—90%"),
                   (60.0, 80.0, "60%—80%"), (-math.inf, 60.0, "60%以下")]
 MONEY = ("全年预算数", "全年执行数", "项目支出", "项目全年预算数合计", "差额")

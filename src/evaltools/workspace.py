@@ -43,6 +43,7 @@ from evaltools.rules import Rules, load_rules
 DEPARTMENT_FILE = "_department.yaml"
 NOTEBOOK = "project_self_evaluation.ipynb"  # in <workspace>/notebooks/
 DEPARTMENT_NOTEBOOK = "department_overall.ipynb"
+OVERVIEW_NOTEBOOK = "year_overview.ipynb"  # one per params/<year>
 RULES_FILE = "_rules.yaml"
 YAML_SUFFIXES = (".yaml", ".yml")
 
