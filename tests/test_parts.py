@@ -59,7 +59,7 @@ def test_merged_cells_are_placed_on_the_grid():
 def test_tables_keep_header_rows_widths_and_numbers():
     part = table(tr(td("10.00", cls="num", value="10.00", kind="score")), head=[tr(th("得分"))], colgroup=(100,))
     html = to_html(part)
-    assert html.startswith('<table class="grid"><colgroup><col style="width:100%"></col></colgroup><thead><tr><th>得分')
+    assert html.startswith('<table class="grid"><colgroup><col style="width:100%"></colgroup><thead><tr><th>得分')
     assert from_data(to_data(part)).rows[0].cells[0].value == "10.00"
 
 

@@ -7,6 +7,7 @@ Errors make the report wrong or unacceptable; warnings are worth a second look.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -57,6 +58,11 @@ class Context:
     rules: Rules
     card: ScoreCard
     path: Path | None = None
+
+    @functools.cached_property
+    def texts(self) -> list[tuple[Loc, str]]:
+        """Every piece of free text in the parameters (see :func:`texts`), gathered once for all checks."""
+        return list(texts(self.params))
 
 
 Raised = tuple[Loc, str]
@@ -482,7 +488,7 @@ _TEMPLATE_TEXT = re.compile(
 
 @check("TEMPLATE-TEXT", "error", "文字中留有模板占位内容（……、指标2、（100字以内）等）")
 def _template_text(ctx: Context) -> Iterator[Raised]:
-    for loc, text in texts(ctx.params):
+    for loc, text in ctx.texts:
         match = _TEMPLATE_TEXT.search(text)
         if match:
             yield loc, f"留有模板占位内容“{match.group(0)}”，请替换为实际内容"
@@ -490,14 +496,14 @@ def _template_text(ctx: Context) -> Iterator[Raised]:
 
 @check("FIGURE-NAME", "error", "文字引用了不存在的数字名称 {{…}}")
 def _figure_name(ctx: Context) -> Iterator[Raised]:
-    for loc, text in texts(ctx.params):
+    for loc, text in ctx.texts:
         for name in placeholders(text):
             if name not in NAMES:
                 yield loc, f"不认识的数字名称 {{{{{name}}}}}，可用：{'、'.join(NAMES)}"
 
 
-def _linked_images(params: BaseModel) -> Iterator[Raised]:
-    for loc, text in texts(params):
+def _linked_images(found: Iterable[tuple[Loc, str]]) -> Iterator[Raised]:
+    for loc, text in found:
         for src in linked_images(text):
             yield loc, (f"插入了图片 {src[:120]}：报告离线生成，不从网络或其他文件读取图片，这里只会显示为文字；"
                         "请删除它，或改为文字说明")
@@ -505,7 +511,7 @@ def _linked_images(params: BaseModel) -> Iterator[Raised]:
 
 @check("LINKED-IMAGE", "error", "文字中插入了网络地址或外部文件的图片（报告离线生成，不读取）")
 def _linked_image(ctx: Context) -> Iterator[Raised]:
-    yield from _linked_images(ctx.params)
+    yield from _linked_images(ctx.texts)
 
 
 _MALFORMED_NUMBER = re.compile(r"\d+\.\d+\.\d+\s*(?:亿元|万元|元|%|‰)")
@@ -558,7 +564,7 @@ def _attachment_not_attached(ctx: Context) -> Iterator[Raised]:
 
 @check("MALFORMED-NUMBER", "error", "文字中的金额或比率写法有误（如 106.62.00万元）")
 def _malformed_number(ctx: Context) -> Iterator[Raised]:
-    for loc, text in texts(ctx.params):
+    for loc, text in ctx.texts:
         for match in _MALFORMED_NUMBER.finditer(text):
             yield loc, f"“{match.group(0)}”不是一个有效的数字"
 
@@ -572,7 +578,7 @@ _CHANGE = re.compile(
 @check("UNIT-CONFLICT", "warning", "同一变化在不同处用了不同单位（% 与 ‰）")
 def _unit_conflict(ctx: Context) -> Iterator[Raised]:
     seen: dict[tuple[str, str], list[tuple[Loc, str, str]]] = defaultdict(list)
-    for loc, text in texts(ctx.params):
+    for loc, text in ctx.texts:
         for match in _CHANGE.finditer(text):
             before, unit, after, _ = match.groups()
             unit = "%" if unit == "％" else unit
@@ -897,7 +903,7 @@ def _department_projects_total(department) -> Iterator[Raised]:
 
 @department_check("DEPT-LINKED-IMAGE", "error", "部门文件的文字中插入了网络地址或外部文件的图片（报告离线生成，不读取）")
 def _department_linked_image(department) -> Iterator[Raised]:
-    yield from _linked_images(department.params)
+    yield from _linked_images(texts(department.params))
 
 
 @department_check("DEPT-PROJECT-INVALID", "error", "部门下有无法读取的项目参数文件")

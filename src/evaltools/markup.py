@@ -38,8 +38,10 @@ _MARKDOWN.add_render_rule("image", _image_as_text)
 def linked_images(text: str | None) -> list[str]:
     """The addresses of the images a Markdown text shows that are not inline data (remote
     URLs, files): a report cannot show them, it never fetches anything."""
+    if "![" not in (text or ""):  # every Markdown image starts so (raw HTML is off): most texts need no parse
+        return []
     found = []
-    for block in _MARKDOWN.parse(text or ""):
+    for block in _MARKDOWN.parse(text):
         for token in block.children or []:
             src = str(token.attrGet("src") or "") if token.type == "image" else ""
             if token.type == "image" and not _is_inline_image(src):
@@ -74,13 +76,19 @@ def join(parts: Iterable[object], separator: str = "") -> Html:
     return Html(escape(separator).join(escape(part) for part in parts))
 
 
+_VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"})
+
+
 def tag(name: str, *content: object, **attrs: object) -> Html:
-    """``<name attrs>content</name>``; ``class_`` stands for ``class``; None/False attrs are left out."""
+    """``<name attrs>content</name>`` (a void element such as ``col`` or ``img`` has no end tag);
+    ``class_`` stands for ``class``; None/False attrs are left out."""
     rendered = "".join(
         f' {key.rstrip("_").replace("_", "-")}="{html.escape(str(value), quote=True)}"'
         for key, value in attrs.items()
         if value is not None and value is not False
     )
+    if name in _VOID:
+        return Html(f"<{name}{rendered}>")
     return Html(f"<{name}{rendered}>{join(content)}</{name}>")
 
 

@@ -21,7 +21,7 @@ from evaltools.checks import CHECKS, DEPARTMENT_CHECKS
 from evaltools.department import project_spending
 from evaltools.frames import read_year
 from evaltools.parts import Figure, Markdown, Section, h, p, section, table, td, th, tr
-from evaltools.rollup import load_department
+from evaltools.rollup import read_department
 from evaltools.rules import Rules, load_rules
 from evaltools.workspace import DEPARTMENT_FILE, RULES_FILE
 from evaltools.yamlio import ParamsError
@@ -182,12 +182,12 @@ def _departments(folder: Path, projects: pd.DataFrame) -> pd.DataFrame:
         mine = projects[projects["部门文件夹"] == department_folder.name]
         name, stated = (mine["部门"].iloc[0] if len(mine) else department_folder.name), None
         if (department_folder / DEPARTMENT_FILE).is_file():
-            try:
-                department = load_department(department_folder / DEPARTMENT_FILE)
+            try:  # its projects are those of the frame already: not loaded again
+                params = read_department(department_folder / DEPARTMENT_FILE)[3]
             except ParamsError:
-                department = None  # `evaltools check` reports it; the overview shows "—"
-            if department is not None:
-                name, stated = department.params.name or name, project_spending(department.params)[0]
+                params = None  # `evaltools check` reports it; the overview shows "—"
+            if params is not None:
+                name, stated = params.name or name, project_spending(params)[0]
         if not len(mine) and stated is None:
             continue
         covered = float(mine["全年预算数"].sum()) if len(mine) else 0.0

@@ -79,9 +79,8 @@ def project_lines(folder: Path, rules_files: list[Path | str] | tuple = ()) -> l
     return lines
 
 
-def load_department(path: Path | str, rules_files: list[Path | str] | tuple = (),
-                    overrides: dict[str, Any] | None = None) -> LoadedDepartment:
-    """Read and validate a ``_department.yaml``, score it, and roll up its projects."""
+def read_department(path: Path | str, overrides: dict[str, Any] | None = None) -> tuple[Path, YamlFile, dict, DepartmentParams]:
+    """A ``_department.yaml`` read and validated, its projects left alone: path, file, data, params."""
     path = Path(path)
     if path.is_dir():
         path = path / DEPARTMENT_FILE
@@ -90,6 +89,13 @@ def load_department(path: Path | str, rules_files: list[Path | str] | tuple = ()
     params = validate(DepartmentParams, data, [(source, ())])
     if params.evaluated_year is None:
         raise ParamsError([Problem(path, 1, "year", "缺少评价年度：在 year 或 defaults.year 中填写")])
+    return path, source, data, params
+
+
+def load_department(path: Path | str, rules_files: list[Path | str] | tuple = (),
+                    overrides: dict[str, Any] | None = None) -> LoadedDepartment:
+    """Read and validate a ``_department.yaml``, score it, and roll up its projects."""
+    path, source, data, params = read_department(path, overrides)
     rules = load_rules(*rules_files_for(path), *rules_files)
     card = None
     if params.funds is not None or params.indicators:

@@ -12,7 +12,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from nbconvert.exporters import HTMLExporter
+from nbconvert.exporters import HTMLExporter, TemplateExporter
+from nbconvert.filters.highlight import Highlight2HTML
+from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Unicode
 
@@ -93,8 +95,19 @@ class HtmlReportExporter(HTMLExporter):
         self.exclude_input = True
         self.exclude_input_prompt = True
         self.exclude_output_prompt = True
+        self.optimistic_validation = True  # the notebook validated once, after the preprocessors, not after each
         # Markdown cells with raw HTML switched off: a notebook from elsewhere runs no script here.
         self.register_filter("markdown2html", markdown)
+
+    def from_notebook_node(self, nb: Any, resources: dict | None = None, **kw: Any) -> tuple[str, dict]:
+        """The page as the template renders it. (HTMLExporter's own re-parses the page with
+        BeautifulSoup to give images a stock alt text and JupyterLab's cells a tabindex: every
+        image here carries its alt text and there are no JupyterLab cells; it is a quarter of
+        the export.)"""
+        self.register_filter("highlight_code", Highlight2HTML(parent=self))  # no code is shown; the template asks
+        self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+            notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+        return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
 
     def _init_preprocessors(self) -> None:
         super()._init_preprocessors()
