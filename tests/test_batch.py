@@ -46,7 +46,8 @@ def test_every_project_and_the_department_report_are_rendered(parallel):
     assert statuses(batch) == {"platform-maintenance": "done", "expert-system": "done", "_department": "done"}
     assert (out / "2024" / "xiangxi-ggzy" / "expert-system" / "report.html").is_file()
     assert (out / "2024" / "xiangxi-ggzy" / "_department" / "report.html").is_file()
-    assert {r.summary["total"] for r in batch.results} == {"96.00", "94.00", "—"}
+    assert {r.summary["total"] for r in batch.results} == {96.0, 94.0, None}  # numbers, for --json
+    assert {r.summary["shown"]["total"] for r in batch.results} == {"96", "94", "—"}  # as the reports show them
 
 
 def test_parallel_equals_serial_byte_for_byte(parallel, year, tmp_path):
@@ -93,6 +94,8 @@ def test_force_renders_again(year, tmp_path):
 
 def test_changing_one_project_reruns_only_that_one(year, tmp_path):
     run_batch([year], ["html"], jobs=2, out_root=tmp_path)
+    rows = tmp_path / "2024" / "overview.rows.json"  # each project's rows, by the contents of its files
+    before = json.loads(rows.read_text(encoding="utf-8"))["projects"]
     second = year / "xiangxi-ggzy" / "expert-system.yaml"
     original = second.read_text(encoding="utf-8")
     try:
@@ -104,6 +107,10 @@ def test_changing_one_project_reruns_only_that_one(year, tmp_path):
     assert statuses(rerun) == {"expert-system": "done", "platform-maintenance": "skipped", "_department": "done"}
     assert [o.status for o in rerun.overviews] == ["done"]
     assert "专家评审系统升级" in (tmp_path / "2024" / "overview.html").read_text(encoding="utf-8")
+    after = json.loads(rows.read_text(encoding="utf-8"))["projects"]  # the overview loaded the changed one
+    changed, kept = "params/2024/xiangxi-ggzy/expert-system.yaml", "params/2024/xiangxi-ggzy/platform-maintenance.yaml"
+    assert after[kept] == before[kept] and after[changed]["key"] != before[changed]["key"]
+    assert after[changed]["rows"]["project"]["总分"] != before[changed]["rows"]["project"]["总分"]
 
 
 def test_with_nothing_changed_planning_parses_no_parameter_file(parallel, year, monkeypatch):
@@ -128,7 +135,7 @@ def test_the_overview_is_made_from_the_year_by_its_path_in_the_workspace(paralle
     _, out = parallel
     overview = nbformat.read(out / "2024" / "overview.ipynb", as_version=4)
     [injected] = [c for c in overview.cells if "injected-parameters" in c.metadata.get("tags", [])]
-    assert 'year_folder = "params/2024"' in injected.source
+    assert 'year_folder = "params/2024"' in injected.source and 'rows_cache = ".evaltools/overview-rows.json"' in injected.source
     log = json.loads((out / "2024" / "overview.run.json").read_text(encoding="utf-8"))
     assert log["status"] == "done" and len(log["key"]) == 24 and log["phases"]["cells"] > 0
 
@@ -239,8 +246,17 @@ def test_cli_batch_prints_plain_lines_and_the_index(year, tmp_path, capsys):
     seed = year / "xiangxi-ggzy" / "platform-maintenance.yaml"
     assert main(["batch", str(seed), "--to", "html", "--out", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
-    assert "[1/1] 已生成" in printed and "96.00 优" in printed
+    assert "[1/1] 已生成" in printed and "96 优" in printed  # as the report shows it
     assert f"评审索引：{tmp_path / '2024' / 'index.html'}" in printed
+
+
+def test_cli_batch_json_carries_numbers_as_numbers(year, tmp_path, capsys):
+    seed = year / "xiangxi-ggzy" / "platform-maintenance.yaml"
+    assert main(["batch", str(seed), "--to", "html", "--out", str(tmp_path), "--force", "--json"]) == 0
+    [result] = json.loads(capsys.readouterr().out)
+    summary = result["summary"]
+    assert (summary["total"], summary["rate"], summary["errors"]) == (96.0, 100.0, 0)
+    assert summary["shown"] == {"total": "96", "grade": "优", "rate": "100%"}
 
 
 def test_a_parallel_batch_leaves_no_process_behind(parallel):

@@ -122,3 +122,37 @@ def test_table_names_an_unreadable_file_writes_the_others_and_exits_one(two_depa
     assert main(["table", str(two_departments), "-o", str(output)]) == 1
     assert "broken.yaml" in capsys.readouterr().err
     assert len(pd.read_csv(output, encoding="utf-8-sig")) == 3
+
+
+def test_a_row_cache_reuses_unchanged_projects_and_loads_the_changed_one(two_departments, tmp_path, monkeypatch):
+    """The overview's rows are kept by the contents of each project's files: read again, only
+    the project whose file changed is loaded; the tables are the same as read afresh."""
+    import evaltools.frames
+    from evaltools.frames import RowCache, read_year
+
+    cache = tmp_path / "rows.json"
+    first = read_year(two_departments, cache=RowCache(cache))
+    loaded = []
+    real_load = evaltools.frames.load_project
+    monkeypatch.setattr(evaltools.frames, "load_project", lambda path, *a: loaded.append(path.name) or real_load(path, *a))
+    again = read_year(two_departments, cache=RowCache(cache))
+    assert loaded == []
+    for cached, fresh in zip(again, first, strict=True):
+        pd.testing.assert_frame_equal(cached, fresh)
+
+    changed = [p for p in two_departments.rglob("*.yaml") if "score: 13" in p.read_text(encoding="utf-8")][0]
+    changed.write_text(changed.read_text(encoding="utf-8").replace("score: 13", "score: 12", 1), encoding="utf-8")
+    projects = read_year(two_departments, cache=RowCache(cache))[0]
+    assert loaded == [changed.name]
+    pd.testing.assert_frame_equal(projects, read_year(two_departments)[0])
+
+
+def test_a_row_cache_of_other_contents_or_another_evaltools_is_not_used(two_departments, tmp_path):
+    from evaltools.frames import RowCache
+
+    cache = tmp_path / "rows.json"
+    cache.write_text('{"code": "another evaltools", "projects": {"params/2024/x.yaml": {"key": "k", "rows": {}}}}',
+                     encoding="utf-8")
+    assert RowCache(cache).kept == {}
+    cache.write_text("not json", encoding="utf-8")
+    assert RowCache(cache).kept == {}

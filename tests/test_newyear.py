@@ -127,7 +127,8 @@ def test_the_index_shows_last_year_beside_this_year(two_departments, next_year, 
     path = next_year.target / "xiangxi-ggzy" / "platform-maintenance.yaml"
     fill_in(path, two_departments / "xiangxi-ggzy" / "platform-maintenance.yaml")
     summary = _summary(load_project(path))
-    assert (summary["previous_total"], summary["previous_grade"], summary["previous_rate"]) == ("96.00", "优", "100%")
+    assert (summary["previous_total"], summary["previous_grade"], summary["previous_rate"]) == (96.0, "优", 100.0)
+    assert summary["shown"]["previous"] == "96（优）· 100%"  # as the reports show last year
     entry = {**summary, "status": "done", "message": "", "folder": tmp_path}
     assert "96.00（优）· 100%" in build_index("2025", [entry], tmp_path)
     assert "previous_total" not in _summary(load_project(two_departments / "xiangxi-ggzy" / "platform-maintenance.yaml"))

@@ -96,3 +96,18 @@ def test_the_next_year_overview_shows_last_year_beside_this_year(two_departments
                               check=True).stdout
         text = re.sub(r"\s+", "", text)  # table cells wrap inside words
         assert "2025年度预算绩效自评总览" in text and "数字乡村调查专项" in text and "与上年对比" in text
+
+
+def test_a_large_year_charts_its_lowest_execution_rates_not_every_project(year):
+    """A bar per project of a thousand-project year is unreadable and an image of 50,000 pixels:
+    past 30 projects the chart shows the lowest 30 (the table lists every project under 90 %)."""
+    import dataclasses
+
+    import pandas as pd
+
+    many = pd.DataFrame({"项目": [f"项目{i:02d}" for i in range(45)], "部门": ["甲"] * 45,
+                         "执行率": [50.0 + i for i in range(45)]})
+    chart = dataclasses.replace(year, projects=many).execution_chart(90)
+    assert chart.caption == "执行率最低的 30 个项目（共 45 个；红色：低于 90%）"
+    assert "项目29" in chart.alt and "项目30" not in chart.alt
+    assert year.execution_chart(90).caption == "各项目预算执行率（红色：低于 90%）"  # a small year: every project

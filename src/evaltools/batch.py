@@ -14,7 +14,6 @@ is one project's result, never the batch's end.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import gc
 import hashlib
 import json
@@ -26,20 +25,22 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
+from decimal import Decimal
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from filelock import FileLock, Timeout
 
-from evaltools import __version__
+from evaltools import __version__, formatting
 from evaltools.checks import check_department, check_project
 from evaltools.rollup import LoadedDepartment
 from evaltools.files import RUN_LOG, read_run_log, write_atomic
-from evaltools.formats import SUBMISSION, check_edition, check_formats, file_names
+from evaltools.fingerprints import code_fingerprint
+from evaltools.formats import FORMATS, OVERVIEW, OVERVIEW_ROWS, ROWS_CACHE, SUBMISSION, check_edition, check_formats, file_names
 from evaltools.history import previous_file, previous_year
 from evaltools.yamlio import ParamsError, read_yaml
-from evaltools.scoring import percent, score
+from evaltools.scoring import score
 from evaltools.workspace import (
     DEPARTMENT_FILE,
     DEPARTMENT_NOTEBOOK,
@@ -60,18 +61,6 @@ from evaltools.workspace import (
 LOCK_FILE = ".evaltools.lock"
 Status = Literal["done", "skipped", "failed"]
 STATUS_LABELS = {"done": "已生成", "skipped": "未变，跳过", "failed": "失败"}
-
-
-@functools.cache
-def code_fingerprint() -> str:
-    """Hash of evaltools' own code, templates and default rules: a change re-renders everything."""
-    package = Path(__file__).resolve().parent
-    digest = hashlib.sha256(__version__.encode())
-    for path in sorted(package.rglob("*")):
-        if path.is_file() and path.suffix in (".py", ".j2", ".css", ".json", ".yaml"):
-            digest.update(str(path.relative_to(package)).encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 @dataclass
@@ -118,7 +107,8 @@ class Result:
 
 
 def _summary(loaded: LoadedProject | LoadedDepartment) -> dict:
-    """What the summary table and the index show of a project or a department report."""
+    """What the summary table, ``batch --json`` and the index show of a project or a department
+    report: 总分 and 执行率 (in percent) as numbers, and as the reports show them (``shown``)."""
     if isinstance(loaded, LoadedDepartment):
         kind, name, department = "department", loaded.params.name, loaded.params.name
         card = loaded.card if loaded.params.indicators else None
@@ -127,30 +117,34 @@ def _summary(loaded: LoadedProject | LoadedDepartment) -> dict:
         kind, name, department = "project", loaded.params.project.name, loaded.params.project.department
         card = score(loaded.params, loaded.rules)
         findings = check_project(loaded, card)
-    return {
+    rate = card.execution.rate if card else None
+    summary = {
         "kind": kind,
         "name": name,
         "year": loaded.year,
         "department": department,
         "department_folder": absolute(loaded.path).parent.name,
-        "total": str(card.total) if card else "—",
-        "grade": card.grade if card else "—",
-        "rate": percent(card.execution.rate, loaded.rules) if card else "—",
+        "total": _number(card.total if card else None),
+        "grade": card.grade if card else None,
+        "rate": _number(None if rate is None else rate * formatting.HUNDRED),
         "errors": sum(f.severity == "error" for f in findings),
         "warnings": sum(f.severity == "warning" for f in findings),
-        **_last_year(loaded),
+        "shown": {"total": formatting.score(card.total if card else None, loaded.rules),
+                  "grade": card.grade if card else formatting.DASH,
+                  "rate": formatting.percent(rate, loaded.rules)},
     }
-
-
-def _last_year(loaded: LoadedProject | LoadedDepartment) -> dict:
-    """Last year's 总分, 等级 and 执行率 of a project, where last year's file exists."""
     last = None if isinstance(loaded, LoadedDepartment) else previous_year(loaded.path)
-    if last is None:
-        return {}
-    return {"previous_total": str(last.total), "previous_grade": last.grade,
-            "previous_rate": percent(last.rate, loaded.rules)}
+    if last is not None:  # last year's, where its file exists
+        summary.update(previous_total=_number(last.total), previous_grade=last.grade,
+                       previous_rate=_number(None if last.rate is None else last.rate * formatting.HUNDRED))
+        summary["shown"]["previous"] = (f"{formatting.score(last.total, loaded.rules)}（{last.grade}）· "
+                                        f"{formatting.percent(last.rate, loaded.rules)}")
+    return summary
 
 
+def _number(value: Decimal | None) -> float | None:
+    """A number for JSON: the computed value, exact to the rules' decimals (a float holds them)."""
+    return None if value is None else float(value)
 
 
 def batch_files(paths: Iterable[Path | str]) -> list[Path]:
@@ -295,7 +289,6 @@ def _attached(projects: Sequence[Path], folder: Path, inputs: _Inputs, hint: dic
     return {"from": digest, "files": found}
 
 
-OVERVIEW = "overview"
 OVERVIEW_LOG = f"{OVERVIEW}.{RUN_LOG}"  # outputs/<year>/overview.run.json
 
 
@@ -385,6 +378,8 @@ def plan(files: Sequence[Path], formats: Sequence[str], out_root: Path | None = 
         if job is None:
             continue
         folder = base / year.name
+        if (folder / OVERVIEW_ROWS).is_file():  # last run's rows, for the projects unchanged since (not in the key)
+            job.inputs[ROWS_CACHE] = (folder / OVERVIEW_ROWS).read_bytes()
         log, missing = (None, list(formats)) if force else _recorded(
             folder, job.key, formats, name=OVERVIEW, log=read_run_log(folder, OVERVIEW_LOG))
         if log is not None and not missing:
@@ -435,7 +430,7 @@ def execute_job(job: Job) -> Result:
             executed = nbformat.reads(job.executed.decode("utf-8"), as_version=4) if job.executed else None
             if overview:
                 made = make_overview(workspace / job.source, job.formats, workspace / job.notebook, job.timeout,
-                                     job.warm, executed)
+                                     job.warm, executed, rows_cache=True)
             else:
                 project = load(workspace / job.source, rules)
                 summary = _summary(project)
@@ -466,7 +461,7 @@ def execute_job(job: Job) -> Result:
         payload.pop(f"{folder}/{name}.ipynb")
     payload[f"{folder}/{log_name}"] = json.dumps(log, ensure_ascii=False, indent=2, default=str)
     return Result(job.project_file, "done", summary, duration, folder=folder,
-                  files={file.rsplit(".", 1)[-1]: file for file in made.contents if not file.endswith(".ipynb")},
+                  files={kind: file for file in made.contents if (kind := file.rsplit(".", 1)[-1]) in FORMATS},
                   warnings=log["warnings"], payload=payload, removes=[f"{folder}/{name}.failed.ipynb"])
 
 

@@ -17,7 +17,7 @@ import nbformat
 from evaltools.errors import RenderError
 from evaltools.execute import Loaded, execute, execute_overview, load, normalize, notebook_for, stderr_of
 from evaltools.export import DEFAULT_FORMATS, check_formats, made_from
-from evaltools.formats import SUBMISSION, check_edition, file_names
+from evaltools.formats import OVERVIEW, OVERVIEW_ROWS, ROWS_CACHE, SUBMISSION, check_edition, file_names
 from evaltools.files import write_atomic
 from evaltools.workspace import OVERVIEW_NOTEBOOK, absolute, default_notebook, workspace_root
 
@@ -136,7 +136,6 @@ def run(project_file: Path | str | Loaded, formats: Iterable[str] = DEFAULT_FORM
     return Outputs(folder, notebook_path, files, made.warnings, made.timings)
 
 
-OVERVIEW = "overview"
 
 
 def overview_notebook(year_folder: Path) -> Path:
@@ -147,21 +146,30 @@ def overview_notebook(year_folder: Path) -> Path:
 
 
 def make_overview(year_folder: Path | str, formats: Iterable[str] = DEFAULT_FORMATS, notebook: Path | None = None,
-                  timeout: int = 600, warm: bool = False, executed: nbformat.NotebookNode | None = None) -> Made:
+                  timeout: int = 600, warm: bool = False, executed: nbformat.NotebookNode | None = None,
+                  rows_cache: bool = False) -> Made:
     """The year overview of ``params/<year>`` in memory: ``overview.{ipynb,html,pdf,docx}``
-    (with ``executed``, the overview executed earlier from the same inputs, nothing is executed)."""
+    (with ``executed``, the overview executed earlier from the same inputs, nothing is executed).
+
+    With ``rows_cache`` the notebook reuses the projects' rows kept in ``.evaltools/`` of the
+    workspace (where a batch puts the last run's) and the rows it used come back as
+    ``overview.rows.json``, for the next run."""
     year_folder = Path(year_folder)
     timings: dict = {}
     phases: dict[str, float] = {}
     if executed is None:
         started = time.perf_counter()
-        executed = execute_overview(year_folder, notebook or overview_notebook(year_folder), timeout, warm=warm)
+        executed = execute_overview(year_folder, notebook or overview_notebook(year_folder), timeout, warm=warm,
+                                    rows_cache=ROWS_CACHE if rows_cache else None)
         timings = normalize(executed)
         phases["cells"] = sum(cell["duration"] for cell in timings["cells"])
         phases["kernel"] = time.perf_counter() - started - phases["cells"]
     contents, warnings = made_from(executed, check_formats(formats), seconds=phases)
     files: dict[str, bytes | str] = {f"{OVERVIEW}.ipynb": nbformat.writes(executed)}
     files.update({name: contents[kind] for kind, name in file_names(contents, SUBMISSION, OVERVIEW).items()})
+    kept = workspace_root(year_folder) / ROWS_CACHE
+    if rows_cache and kept.is_file():
+        files[OVERVIEW_ROWS] = kept.read_bytes()
     return Made(files, stderr_of(executed) + warnings, timings, {k: round(v, 3) for k, v in phases.items()})
 
 

@@ -203,8 +203,8 @@ def grades_by_department_chart(counts: dict[str, dict[str, int]], caption: str =
     return _embed(figure, alt, caption)
 
 
-def execution_chart(rates: dict[str, tuple[float, str]], threshold: float = 90.0) -> FigurePart:
-    """Each project's 预算执行率 (value, as shown), lowest first; red under ``threshold`` percent."""
+def execution_chart(rates: dict[str, tuple[float, str]], threshold: float = 90.0, caption: str | None = None) -> FigurePart:
+    """Each given project's 预算执行率 (value, as shown), lowest first; red under ``threshold`` percent."""
     names = list(rates)
     values = [rates[name][0] for name in names]
     with _matplotlib().rc_context(_style()):
@@ -218,7 +218,7 @@ def execution_chart(rates: dict[str, tuple[float, str]], threshold: float = 90.0
         axes.set_xlabel("预算执行率（%）")
         axes.spines[["top", "right"]].set_visible(False)
     alt = "各项目预算执行率：" + "；".join(f"{name} {shown}" for name, (_, shown) in rates.items())
-    return _embed(figure, alt, f"各项目预算执行率（红色：低于 {threshold:g}%）")
+    return _embed(figure, alt, caption or f"各项目预算执行率（红色：低于 {threshold:g}%）")
 
 
 def department_spending_chart(departments: dict[str, tuple[float | None, float, str, str]],

@@ -289,7 +289,8 @@ class _BatchProgress:
         elif result.status == "skipped":
             pass  # counted in the plan's line: a year's unchanged projects would be a thousand lines
         else:
-            detail = f"{result.summary.get('total', '')} {result.summary.get('grade', '')}".strip()
+            shown = result.summary.get("shown", {})
+            detail = f"{shown.get('total', '')} {shown.get('grade', '')}".strip()
             line = f"[{self.finished}/{self.total}] {result.label} {result.project_file}"
             if detail:
                 line += f" {detail}"
@@ -318,7 +319,7 @@ def _batch_table(batch) -> Table:
         findings = f"{summary['errors']}/{summary['warnings']}" if summary else ""
         colour = {"failed": "red", "done": "green", "skipped": "dim"}[result.status]
         table.add_row(summary.get("name") or result.project_file, f"[{colour}]{result.label}[/{colour}]",
-                      summary.get("total", ""), summary.get("grade", ""), findings,
+                      summary.get("shown", {}).get("total", ""), summary.get("shown", {}).get("grade", ""), findings,
                       f"{result.duration:.1f}s" if result.duration else "", result.message)
     return table
 

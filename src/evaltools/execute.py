@@ -185,16 +185,17 @@ def stderr_of(notebook: nbformat.NotebookNode) -> list[str]:
 
 
 def execute_overview(year_folder: Path, notebook: Path, timeout: int = 600, kernel_name: str = "python3",
-                     warm: bool = False) -> nbformat.NotebookNode:
-    """Run the year overview notebook for ``params/<year>`` with papermill; nothing is written.
+                     warm: bool = False, rows_cache: str | None = None) -> nbformat.NotebookNode:
+    """Run the year overview notebook for ``params/<year>`` with papermill; nothing is written
+    but ``rows_cache`` (a path from the workspace root: the projects' rows, reused where unchanged).
 
     The kernel works in the workspace root and is given the year folder from there, so that
     the executed notebook does not depend on where the workspace lies.
     """
     root = workspace_root(year_folder)
+    parameters = {"year_folder": _relative(year_folder, root), **({"rows_cache": rows_cache} if rows_cache else {})}
     try:
-        return _papermill(notebook, {"year_folder": _relative(year_folder, root)}, root, "overview.ipynb", timeout,
-                          kernel_name, warm)
+        return _papermill(notebook, parameters, root, "overview.ipynb", timeout, kernel_name, warm)
     except _Failed as failed:
         if isinstance(failed.error, PapermillExecutionError):
             error = failed.error

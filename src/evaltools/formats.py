@@ -17,6 +17,12 @@ DEFAULT_FORMATS = ("html", "pdf")
 # hands in) leaves them out.
 REVIEW_EDITION, SUBMISSION = "review", "submission"
 EDITIONS = (REVIEW_EDITION, SUBMISSION)
+# A year's overview: outputs/<year>/overview.{ipynb,html,pdf,docx}, beside its run log and the
+# projects' rows it was made from (reused for the next run's unchanged projects; in the
+# workspace a batch's worker copies, they are .evaltools/overview-rows.json).
+OVERVIEW = "overview"
+OVERVIEW_ROWS = f"{OVERVIEW}.rows.json"
+ROWS_CACHE = ".evaltools/overview-rows.json"
 
 
 def check_formats(formats: Iterable[str]) -> list[str]:

@@ -15,6 +15,7 @@ cannot be read is left out with a warning naming the file and the problem.
 from __future__ import annotations
 
 import io
+import json
 import warnings
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
@@ -23,6 +24,8 @@ from pathlib import Path
 import pandas as pd
 
 from evaltools.checks import SEVERITY_LABELS, Finding, check_project
+from evaltools.files import write_atomic
+from evaltools.fingerprints import code_fingerprint, sources_fingerprint
 from evaltools.history import previous_year
 from evaltools.scoring import HUNDRED, ScoreCard, score
 from evaltools.workspace import LoadedProject, display_path, find_project_files, load_project
@@ -127,14 +130,69 @@ INDICATOR_TABLE_COLUMNS = ["年度", "部门", "项目", "文件", *INDICATOR_CO
 FINDING_COLUMNS = ["年度", "部门", "项目", "文件", "代码", "级别", "字段", "行", "说明"]
 
 
-def read_year(path: PathLike | Iterable[PathLike],
-              rules_files: Iterable[PathLike] = ()) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The projects, indicators and findings tables at once, each project scored and checked once."""
+class RowCache:
+    """Each project's rows (its line, its indicators, its findings) kept in a JSON file by the
+    fingerprint of the files they are computed from (:func:`evaltools.fingerprints.sources_fingerprint`),
+    so that a year with one project changed loads that one. A missing, stale or unreadable
+    file only costs the computing; rows are never taken for other contents."""
+
+    def __init__(self, path: PathLike | None = None):
+        self.path = Path(path) if path is not None else None
+        self.kept: dict[str, dict] = {}
+        self.used: dict[str, dict] = {}
+        try:
+            kept = json.loads(self.path.read_text(encoding="utf-8")) if self.path else {}
+        except (OSError, ValueError):
+            kept = {}
+        if isinstance(kept, dict) and kept.get("code") == code_fingerprint():
+            self.kept = {k: v for k, v in kept.get("projects", {}).items() if isinstance(v, dict)}
+
+    def rows(self, file: Path, rules_files: list[PathLike]) -> tuple[str, dict | None]:
+        key = sources_fingerprint(file, rules_files)
+        entry = self.kept.get(display_path(file))
+        return key, (entry["rows"] if entry and entry.get("key") == key else None)
+
+    def keep(self, file: Path, key: str, rows: dict) -> None:
+        self.used[display_path(file)] = {"key": key, "rows": rows}
+
+    def save(self) -> None:
+        """Write what this reading used (projects gone from the year are dropped)."""
+        if self.path is not None and self.used != self.kept:
+            write_atomic(self.path, json.dumps({"code": code_fingerprint(), "projects": self.used},
+                                               ensure_ascii=False, sort_keys=True))
+
+
+def _year_rows(path: PathLike | Iterable[PathLike], rules_files: Iterable[PathLike],
+               cache: RowCache) -> Iterator[dict]:
+    """Every readable project's rows under ``path``: from ``cache`` where its files are unchanged."""
+    rules_files = list(rules_files)
+    for file in find_project_files(_paths(path)):
+        key, rows = cache.rows(file, rules_files)
+        if rows is None:
+            try:
+                project = load_project(file, rules_files)
+            except ParamsError as exc:
+                warnings.warn(f"{file} 无法读取，未列入：{exc}", UnreadableProject, stacklevel=3)
+                continue
+            card = score(project.params, project.rules)
+            found = check_project(project, card)
+            rows = {"project": _project_row(project, card, found), "indicators": _indicator_rows(project, card),
+                    "findings": _finding_rows(project, found)}
+        cache.keep(file, key, rows)
+        yield rows
+
+
+def read_year(path: PathLike | Iterable[PathLike], rules_files: Iterable[PathLike] = (),
+              cache: RowCache | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The projects, indicators and findings tables at once, each project scored and checked
+    once, or taken from ``cache`` where its files are unchanged (the cache is saved after)."""
+    cache = cache or RowCache()
     projects, indicators, findings = [], [], []
-    for project, card, found in scored(path, rules_files):
-        projects.append(_project_row(project, card, found))
-        indicators += _indicator_rows(project, card)
-        findings += _finding_rows(project, found)
+    for rows in _year_rows(path, rules_files, cache):
+        projects.append(rows["project"])
+        indicators += rows["indicators"]
+        findings += rows["findings"]
+    cache.save()
     return _frame(projects, PROJECT_COLUMNS), _frame(indicators, INDICATOR_TABLE_COLUMNS), _frame(findings, FINDING_COLUMNS)
 
 

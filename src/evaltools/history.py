@@ -9,6 +9,7 @@ read and scored from its parameter file, by its own year's rules.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -52,9 +53,10 @@ def previous_year(path: Path | str) -> PreviousYear | None:
     previous = previous_file(path)
     if previous is None:
         return None
-    # Keyed by the state of the files it is read from: a batch's planning and checks read each once.
+    # Keyed by the contents of the files it is read from (never their times): the overview and
+    # the checks of a year read each once, and an edit within a clock tick is still seen.
     sources = [previous, previous.parent / DEPARTMENT_FILE, *rules_files_for(previous)]
-    state = tuple((f.stat().st_mtime_ns, f.stat().st_size) if f.is_file() else None for f in sources)
+    state = tuple(hashlib.sha256(f.read_bytes()).hexdigest() if f.is_file() else None for f in sources)
     return _previous(previous, state)
 
 

@@ -120,21 +120,33 @@ def _row(entry: dict, base: Path) -> Html:
     status_cell = tag("td", status, tag("div", entry["message"], class_="message") if entry["message"] else "")
     return tag(
         "tr",
-        tag("td", entry["name"]), tag("td", entry["total"], class_="num"), tag("td", entry["grade"]),
-        tag("td", entry["rate"], class_="num", data_value=entry["rate"].rstrip("%").replace("—", "-1")),
+        tag("td", entry["name"]), tag("td", _shown(entry, "total"), class_="num", data_value=_value(entry, "total")),
+        tag("td", _shown(entry, "grade")),
+        tag("td", _shown(entry, "rate"), class_="num", data_value=_value(entry, "rate")),
         tag("td", findings, data_value=str(errors * 1000 + warnings)), _last_year_cell(entry), status_cell,
         tag("td", join(links, " · ")),
-        data_project="1", data_grade=entry["grade"], data_issues="1" if errors or warnings or entry["status"] == "failed" else "0",
+        data_project="1", data_grade=entry.get("grade") or "",
+        data_issues="1" if errors or warnings or entry["status"] == "failed" else "0",
         class_="failed" if entry["status"] == "failed" else None,
     )
 
 
 def _last_year_cell(entry: dict) -> Html:
     """上年 总分（等级）· 执行率, where last year's file exists."""
-    if "previous_total" not in entry:
+    if entry.get("previous_total") is None:
         return tag("td", "—", data_value="-1")
-    return tag("td", f"{entry['previous_total']}（{entry['previous_grade']}）· {entry['previous_rate']}",
-               class_="num", data_value=entry["previous_total"])
+    return tag("td", _shown(entry, "previous"), class_="num", data_value=_value(entry, "previous_total"))
+
+
+def _shown(entry: dict, key: str) -> str:
+    """A figure as the reports show it (the run log's ``shown``, formatted with the project's rules)."""
+    return str(entry.get("shown", {}).get(key) or "—")
+
+
+def _value(entry: dict, key: str) -> str:
+    """A figure as a number for sorting: -1 where there is none."""
+    value = entry.get(key)
+    return "-1" if value is None or isinstance(value, str) else f"{value:g}"
 
 
 def _links(folder: Path, base: Path) -> list[Html]:

@@ -19,7 +19,7 @@ from evaltools import formatting
 from evaltools.charts import department_spending_chart, execution_chart, grades_by_department_chart
 from evaltools.checks import CHECKS, DEPARTMENT_CHECKS
 from evaltools.department import project_spending
-from evaltools.frames import read_year
+from evaltools.frames import RowCache, read_year
 from evaltools.parts import Figure, Markdown, Section, h, p, section, table, td, th, tr
 from evaltools.rollup import read_department
 from evaltools.rules import Rules, load_rules
@@ -48,11 +48,12 @@ class YearOverview:
     departments: pd.DataFrame
 
     @classmethod
-    def load(cls, folder: Path | str) -> YearOverview:
-        """Everything under ``params/<year>``: projects, indicators, findings, departments."""
+    def load(cls, folder: Path | str, rows_cache: Path | str | None = None) -> YearOverview:
+        """Everything under ``params/<year>``: projects, indicators, findings, departments; with
+        ``rows_cache`` (a file, as ``evaltools batch`` gives), unchanged projects' rows are reused."""
         folder = Path(folder)
         rules = load_rules(*([folder / RULES_FILE] if (folder / RULES_FILE).is_file() else []))
-        projects, indicators, findings = read_year(folder)
+        projects, indicators, findings = read_year(folder, cache=RowCache(rows_cache))
         projects.insert(2, "部门文件夹", projects["文件"].map(lambda f: Path(f).parent.name).astype("string"))
         return cls(folder, int(folder.name), rules, projects, indicators, findings, _departments(folder, projects))
 
@@ -163,10 +164,16 @@ class YearOverview:
         order = [g for g in self.grade_order() if g in counts.columns]
         return grades_by_department_chart({name: {g: int(counts.loc[name, g]) for g in order} for name in counts.index})
 
-    def execution_chart(self, threshold: float = 90.0) -> Figure:
-        rates = self.projects.sort_values("执行率")[["项目", "执行率"]].dropna()
-        shown = {name: (rate, self.show("执行率", rate)) for name, rate in zip(rates["项目"], rates["执行率"], strict=True)}
-        return execution_chart(shown, threshold)
+    def execution_chart(self, threshold: float = 90.0, limit: int = 30) -> Figure:
+        """The projects' 执行率, lowest first: all of them, or the lowest ``limit`` of a larger year
+        (a bar each for a thousand projects is a chart nobody reads, and an image of 50,000
+        pixels; the 执行率 bands and the table of projects under ``threshold`` list them all)."""
+        rates = self.projects.sort_values("执行率", kind="stable")[["项目", "部门", "执行率"]].dropna()
+        names = rates["项目"].where(~rates["项目"].duplicated(keep=False), rates["项目"] + "（" + rates["部门"] + "）")
+        shown = {name: (rate, self.show("执行率", rate)) for name, rate in zip(names[:limit], rates["执行率"][:limit],
+                                                                                strict=True)}
+        caption = None if len(rates) <= limit else f"执行率最低的 {limit} 个项目（共 {len(rates)} 个；红色：低于 {threshold:g}%）"
+        return execution_chart(shown, threshold, caption)
 
     def department_chart(self) -> Figure:
         frame = self.departments
