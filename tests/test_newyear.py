@@ -130,7 +130,7 @@ def test_the_index_shows_last_year_beside_this_year(two_departments, next_year, 
     assert (summary["previous_total"], summary["previous_grade"], summary["previous_rate"]) == (96.0, "优", 100.0)
     assert summary["shown"]["previous"] == "96（优）· 100%"  # as the reports show last year
     entry = {**summary, "status": "done", "message": "", "folder": tmp_path}
-    assert "96.00（优）· 100%" in build_index("2025", [entry], tmp_path)
+    assert "96（优）· 100%" in build_index("2025", [entry], tmp_path)  # as the reports show it
     assert "previous_total" not in _summary(load_project(two_departments / "xiangxi-ggzy" / "platform-maintenance.yaml"))
 
 

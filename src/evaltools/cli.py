@@ -255,9 +255,11 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 class _BatchProgress:
-    """A progress bar on a terminal; one plain line per project in logs and CI."""
+    """A progress bar on a terminal; one plain line per project in logs and CI (on stderr
+    when stdout carries JSON)."""
 
-    def __init__(self) -> None:
+    def __init__(self, console: Console) -> None:
+        self.console = console
         self.bar = None
         self.task = None
         self.total = self.finished = 0
@@ -266,13 +268,13 @@ class _BatchProgress:
 
     def plan(self, total: int, to_run: int) -> None:
         self.total = total
-        out.print(f"{total} 个项目，{to_run} 个需要生成，{total - to_run} 个未变或无法读取")
-        if out.is_terminal:
+        self.console.print(f"{total} 个项目，{to_run} 个需要生成，{total - to_run} 个未变或无法读取")
+        if self.console.is_terminal:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
             self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                                 TextColumn("{task.fields[status]}"), TimeElapsedColumn(),
-                                TextColumn("{task.fields[rate]}"), console=out)
+                                TextColumn("{task.fields[rate]}"), console=self.console)
             self.task = self.bar.add_task("批处理", total=total, status="", rate="")
             self.bar.start()
 
@@ -298,7 +300,7 @@ class _BatchProgress:
                 line += f"（{result.duration:.1f} 秒）"
             if result.status == "failed":
                 line += f"：{result.message}"
-            out.print(line, soft_wrap=True)
+            self.console.print(line, soft_wrap=True)
 
     def stop(self) -> None:
         if self.bar is not None:
@@ -328,7 +330,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from evaltools.batch import ClusterError, LockedError, as_json, run_batch
 
     out_root = _out_folder(args.out)
-    progress = _BatchProgress()
+    said = err if args.json else out  # with --json, stdout is the JSON alone
+    progress = _BatchProgress(said)
     try:
         batch = run_batch(args.paths, _formats(args.to), jobs=args.jobs, out_root=out_root,
                           rules_files=args.rules, notebook=Path(args.notebook) if args.notebook else None,
@@ -350,20 +353,20 @@ def cmd_batch(args: argparse.Namespace) -> int:
     finally:
         progress.stop()
     if args.json:
-        out.print_json(as_json(batch))
+        print(as_json(batch))
     elif batch.count("skipped") < len(batch.results):
         out.print(_batch_table(batch))
     summary = (f"完成 {batch.count('done')}，跳过 {batch.count('skipped')}，失败 {batch.count('failed')}，"
                f"用时 {time.monotonic() - progress.started:.1f} 秒"
                f"（规划 {batch.seconds['plan']:.2f} 秒，索引 {batch.seconds['index']:.2f} 秒）")
-    out.print(summary)
+    said.print(summary)
     for overview in batch.overviews:
         if overview.status == "failed":
             err.print(f"[red]年度总览失败[/red] {overview.message}", soft_wrap=True)
         else:
-            out.print(f"年度总览：{'、'.join(overview.files.values())}")
+            said.print(f"年度总览：{'、'.join(overview.files.values())}")
     for index in batch.indexes:
-        out.print(f"评审索引：{index}")
+        said.print(f"评审索引：{index}")
     return 1 if batch.failed or any(r.status == "failed" for r in batch.overviews) else 0
 
 

@@ -158,8 +158,8 @@ class RowCache:
     def save(self) -> None:
         """Write what this reading used (projects gone from the year are dropped)."""
         if self.path is not None and self.used != self.kept:
-            write_atomic(self.path, json.dumps({"code": code_fingerprint(), "projects": self.used},
-                                               ensure_ascii=False, sort_keys=True))
+            # keys in their order: the rows' keys are the tables' columns
+            write_atomic(self.path, json.dumps({"code": code_fingerprint(), "projects": self.used}, ensure_ascii=False))
 
 
 def _year_rows(path: PathLike | Iterable[PathLike], rules_files: Iterable[PathLike],
