@@ -279,12 +279,14 @@ def _runaway_notebook(tmp_path: Path, name: str, body: str = "while True:\n     
     return path
 
 
-def test_a_runaway_cell_in_a_warm_kernel_is_stopped_and_the_kernel_replaced(year, tmp_path):
-    """A cell that never ends is stopped at the timeout, and the next project gets a new kernel."""
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_runaway_cell_in_a_warm_kernel_is_stopped_and_the_kernel_replaced(year, tmp_path, jobs):
+    """A cell that never ends is stopped at the timeout, and the next project gets a new kernel
+    (with two jobs, the stopped kernel is one the batch started and a worker adopted)."""
     import time
 
     started = time.monotonic()
-    batch = run_batch([year / "xiangxi-ggzy"], ["html"], jobs=1, out_root=tmp_path, timeout=3, warm=True,
+    batch = run_batch([year / "xiangxi-ggzy"], ["html"], jobs=jobs, out_root=tmp_path, timeout=3, warm=True,
                       notebook=_runaway_notebook(tmp_path, "专家评审系统升级"))
     assert statuses(batch) == {"expert-system": "failed", "platform-maintenance": "done", "_department": "done"}
     [failed] = batch.failed
@@ -462,3 +464,10 @@ def test_outputs_a_worker_sends_outside_the_outputs_are_not_written(tmp_path):
     result = receive(sent, tmp_path / "out")
     assert result.status == "failed" and "输出目录之外" in result.message
     assert not (tmp_path / "escaped.txt").exists() and not (tmp_path / "out").exists()
+
+
+def test_each_worker_claims_a_kernel_of_its_own(tmp_path):
+    from evaltools.batch import _take
+
+    kernels = (str(tmp_path), [{"pid": 1}, {"pid": 2}])
+    assert [_take(kernels), _take(kernels), _take(kernels)] == [{"pid": 1}, {"pid": 2}, None]  # then its own

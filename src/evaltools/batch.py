@@ -18,6 +18,7 @@ import gc
 import hashlib
 import json
 import os
+import shutil
 import socket
 import tempfile
 import re
@@ -508,11 +509,15 @@ def _watch_parent() -> None:
     threading.Thread(target=watch, name="evaltools-parent", daemon=True).start()
 
 
-def _prepare(warm: bool) -> None:
-    """Start the warm kernel, then load what making a report needs while it starts and imports."""
-    if warm:
-        from evaltools.kernels import start_warm_kernel
+def _prepare(warm: bool, kernels: tuple[str, list[dict]] | None = None) -> None:
+    """Start the warm kernel (or adopt one the batch started, from ``kernels``), then load what
+    making a report needs while it starts and imports."""
+    from evaltools.kernels import adopt_kernel, start_warm_kernel
 
+    handed = _take(kernels) if warm else None
+    if handed is not None:
+        adopt_kernel(handed)
+    elif warm:
         start_warm_kernel()
     from evaltools.export import warm_up
 
@@ -522,7 +527,23 @@ def _prepare(warm: bool) -> None:
     gc.freeze()
 
 
-def _worker_init(warm: bool) -> None:
+def _take(kernels: tuple[str, list[dict]] | None) -> dict | None:
+    """The first kernel of ``kernels`` (a folder of claims, the kernels) no other worker took:
+    each is claimed by creating its file, which only one process can. None when all are taken
+    (a worker started again): it starts its own."""
+    if kernels is None:
+        return None
+    claims, handed = kernels
+    for number, kernel in enumerate(handed):
+        try:
+            os.close(os.open(Path(claims) / str(number), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            continue
+        return kernel
+    return None
+
+
+def _worker_init(warm: bool, kernels: tuple[str, list[dict]] | None = None) -> None:
     """A worker process pays its imports and its kernel's start once, before its first job."""
     from multiprocessing.util import Finalize
 
@@ -530,15 +551,41 @@ def _worker_init(warm: bool) -> None:
 
     _watch_parent()
     Finalize(None, close_kernels, exitpriority=10)  # a worker's atexit handlers do not run
-    _prepare(warm)
+    _prepare(warm, kernels)
+
+
+# What a worker loads, loaded once by the server the workers are forked from.
+PRELOAD = ["evaltools.batch", "evaltools.build", "evaltools.export", "evaltools.pdf_engine"]
+
+
+def _pool_context(warm: bool, workers: int):
+    """How workers are started: on Linux, forked from a server that has loaded papermill,
+    nbconvert and WeasyPrint once, each adopting a kernel this process starts at once (the
+    kernels start and import while the server loads); elsewhere spawned, each loading
+    everything and starting its own kernel. Returns the context, the kernels to hand out and
+    their managers (stopped at the end)."""
+    import multiprocessing
+
+    from evaltools.kernels import ADOPTABLE, launch_kernels
+
+    if not (ADOPTABLE and "forkserver" in multiprocessing.get_all_start_methods()):
+        return multiprocessing.get_context("spawn"), None, []
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    if not warm:
+        return context, None, []
+    managers, handed = launch_kernels(workers)
+    return context, (tempfile.mkdtemp(prefix="evaltools-kernels-"), handed), managers
 
 
 def _process_pool(jobs: list[Job], workers: int) -> Iterator[tuple[Job, Result]]:
-    """Worker processes (spawned: no state shared with the parent), results as they finish."""
-    import multiprocessing
+    """Worker processes (no state shared with this one), results as they finish."""
+    from evaltools.kernels import stop_kernels
 
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_worker_init, initargs=(any(job.warm for job in jobs),))
+    warm = any(job.warm for job in jobs)
+    context, kernels, managers = _pool_context(warm, workers)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init,
+                               initargs=(warm, kernels))
     pending: dict[Future, Job] = {pool.submit(execute_job, job): job for job in jobs}
     try:
         while pending:
@@ -553,6 +600,9 @@ def _process_pool(jobs: list[Job], workers: int) -> Iterator[tuple[Job, Result]]
         # On Ctrl-C: drop what has not started, let running projects stop (their files are
         # written atomically, so none is left half-written), and only then return.
         pool.shutdown(wait=True, cancel_futures=True)
+        stop_kernels(managers)
+        if kernels is not None:
+            shutil.rmtree(kernels[0], ignore_errors=True)
         _stop_resource_tracker()
 
 

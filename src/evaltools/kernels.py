@@ -9,11 +9,17 @@ WeasyPrint, and start while they load.
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from jupyter_client import AsyncKernelClient, AsyncKernelManager
+from jupyter_client.provisioning import LocalProvisioner
 from jupyter_core.utils import run_sync
 
 # The kernel's own log is noise in a batch: its TCP-on-loopback warning, and "KeyboardInterrupt
@@ -25,6 +31,12 @@ KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL", "--HistoryManager.enable
 # (matplotlib only where a report draws a chart, at its first). What is loaded then lives as long
 # as the kernel: frozen, the garbage collector (which every reset runs) no longer walks it.
 WARM_UP = "import evaltools.project_report, evaltools.department_report, gc; gc.freeze()"
+# A warm kernel runs it as it starts, before it answers (IPython's exec_lines: no execution
+# count, and the namespace is reset before each notebook anyway).
+WARM_ARGUMENTS = [*KERNEL_ARGUMENTS, f"--IPKernelApp.exec_lines={WARM_UP}"]
+# Where a kernel a batch started can be handed to a worker it forks (its process watched
+# through /proc): Linux.
+ADOPTABLE = sys.platform.startswith("linux")
 # Before each notebook: its working folder, an empty namespace and the execution counter at 1.
 RESET = "__import__('os').chdir({cwd!r}); get_ipython().reset(new_session=True, aggressive=False)"
 
@@ -41,11 +53,14 @@ _warm_kernels: dict[str, WarmKernel] = {}
 
 async def _start(kernel_name: str) -> WarmKernel:
     manager = AsyncKernelManager(kernel_name=kernel_name)
-    await manager.start_kernel(extra_arguments=KERNEL_ARGUMENTS)
+    await manager.start_kernel(extra_arguments=WARM_ARGUMENTS)
+    return _connect(manager)
+
+
+def _connect(manager: AsyncKernelManager) -> WarmKernel:
     client = manager.client()
     client.allow_stdin = False  # as nbclient sets it for its own clients: input() fails, never waits
     client.start_channels()
-    client.execute(WARM_UP, silent=True, store_history=False)  # queued: the kernel imports while we go on
     return WarmKernel(manager, client)
 
 
@@ -119,3 +134,85 @@ def kill_kernels(kernels: Iterable[WarmKernel] | None = None) -> None:
             process.kill()
 
 
+
+
+# --- kernels a batch starts for the workers it forks ------------------------------------------
+
+
+def launch_kernels(count: int, kernel_name: str = "python3") -> tuple[list[AsyncKernelManager], list[dict]]:
+    """Start ``count`` warm kernels in this process (a batch), for the workers it is about to
+    fork to adopt (:func:`adopt_kernel`): they start and import while the workers' code loads.
+    Returns their managers, to stop them at the end (:func:`stop_kernels`), and what a worker
+    needs to adopt one."""
+    managers, handed = [], []
+    for _ in range(count):
+        manager = AsyncKernelManager(kernel_name=kernel_name)
+        run_sync(manager.start_kernel)(extra_arguments=WARM_ARGUMENTS)
+        provisioner = manager.provisioner
+        managers.append(manager)
+        handed.append({"kernel_name": kernel_name, "connection": manager.get_connection_info(),
+                       "pid": provisioner.pid, "pgid": provisioner.pgid})
+    return managers, handed
+
+
+class _Adopted:
+    """The process of a kernel this process did not start (its batch did): as much of
+    ``subprocess.Popen`` as jupyter_client's local provisioner uses, by pid. A kernel that
+    exited stays a zombie until the batch reaps it: that counts as exited."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.returncode = pid, None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                state = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except (OSError, IndexError):
+                state = "X"
+            if state in ("Z", "X"):
+                self.returncode = -signal.SIGKILL
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"pid {self.pid}", timeout)
+            time.sleep(0.05)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+
+def adopt_kernel(handed: dict) -> None:
+    """Make a kernel the batch started (:func:`launch_kernels`) this process's warm kernel: it
+    is used, reset, replaced after a failure and stopped as one started here."""
+    manager = AsyncKernelManager(kernel_name=handed["kernel_name"])
+    manager.load_connection_info(handed["connection"])
+    provisioner = LocalProvisioner(kernel_id=manager.kernel_id, kernel_spec=manager.kernel_spec, parent=manager)
+    provisioner.process, provisioner.pid, provisioner.pgid = _Adopted(handed["pid"]), handed["pid"], handed["pgid"]
+    provisioner.connection_info = handed["connection"]
+    manager.provisioner = provisioner
+    _warm_kernels[handed["kernel_name"]] = _connect(manager)
+
+
+def stop_kernels(managers: Iterable[AsyncKernelManager]) -> None:
+    """Stop (and reap) the kernels :func:`launch_kernels` started, whether or not a worker
+    stopped them first."""
+    for manager in managers:
+        try:
+            run_sync(manager.shutdown_kernel)(now=True)
+        except Exception:  # already gone
+            process = getattr(manager.provisioner, "process", None)
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait()

@@ -33,29 +33,10 @@ def cjk_fonts_installed() -> bool:
 
 @functools.cache
 def _weasyprint():
-    """WeasyPrint (and its Pango/HarfBuzz bindings), loaded only when a PDF is made, once.
+    """WeasyPrint (and its Pango/HarfBuzz bindings), loaded only when a PDF is made, once
+    (see :mod:`evaltools.pdf_engine`)."""
+    from evaltools.pdf_engine import weasyprint
 
-    On Linux its libraries are found by their sonames, which it tries after names that only
-    ``ctypes.util.find_library`` could resolve, by running ldconfig, gcc and ld for each (a
-    third of a second per process): that search is skipped here.
-    """
-    import ctypes.util
-    import sys
-
-    if not sys.platform.startswith("linux"):
-        import weasyprint
-
-        return weasyprint
-    search = ctypes.util.find_library
-    ctypes.util.find_library = lambda name: None
-    try:
-        import weasyprint
-        import weasyprint.text.fonts
-    except OSError:  # libraries under other names: let WeasyPrint search as it does
-        ctypes.util.find_library = search
-        import weasyprint
-    finally:
-        ctypes.util.find_library = search
     return weasyprint
 
 
