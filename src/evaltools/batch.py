@@ -555,10 +555,10 @@ def _worker_init(warm: bool, kernels: tuple[str, list[dict]] | None = None) -> N
 
 
 # What a worker loads, loaded once by the server the workers are forked from.
-PRELOAD = ["evaltools.batch", "evaltools.build", "evaltools.export", "evaltools.pdf_engine"]
+PRELOAD = ["evaltools.preload"]
 
 
-def _pool_context(warm: bool, workers: int):
+def _pool_context(warm: bool, workers: int, overview: bool = False):
     """How workers are started: on Linux, forked from a server that has loaded papermill,
     nbconvert and WeasyPrint once, each adopting a kernel this process starts at once (the
     kernels start and import while the server loads); elsewhere spawned, each loading
@@ -574,7 +574,7 @@ def _pool_context(warm: bool, workers: int):
     context.set_forkserver_preload(PRELOAD)
     if not warm:
         return context, None, []
-    managers, handed = launch_kernels(workers)
+    managers, handed = launch_kernels(workers, overview=overview)
     return context, (tempfile.mkdtemp(prefix="evaltools-kernels-"), handed), managers
 
 
@@ -583,7 +583,7 @@ def _process_pool(jobs: list[Job], workers: int) -> Iterator[tuple[Job, Result]]
     from evaltools.kernels import stop_kernels
 
     warm = any(job.warm for job in jobs)
-    context, kernels, managers = _pool_context(warm, workers)
+    context, kernels, managers = _pool_context(warm, workers, overview=any(job.kind == "overview" for job in jobs))
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init,
                                initargs=(warm, kernels))
     pending: dict[Future, Job] = {pool.submit(execute_job, job): job for job in jobs}

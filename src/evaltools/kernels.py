@@ -34,6 +34,8 @@ WARM_UP = "import evaltools.project_report, evaltools.department_report, gc; gc.
 # A warm kernel runs it as it starts, before it answers (IPython's exec_lines: no execution
 # count, and the namespace is reset before each notebook anyway).
 WARM_ARGUMENTS = [*KERNEL_ARGUMENTS, f"--IPKernelApp.exec_lines={WARM_UP}"]
+# …and for the year overview, pandas and matplotlib too.
+OVERVIEW_WARM_UP = "import evaltools.overview, evaltools.charts, gc; evaltools.charts.prepare(); gc.freeze()"
 # Where a kernel a batch started can be handed to a worker it forks (its process watched
 # through /proc): Linux.
 ADOPTABLE = sys.platform.startswith("linux")
@@ -139,15 +141,19 @@ def kill_kernels(kernels: Iterable[WarmKernel] | None = None) -> None:
 # --- kernels a batch starts for the workers it forks ------------------------------------------
 
 
-def launch_kernels(count: int, kernel_name: str = "python3") -> tuple[list[AsyncKernelManager], list[dict]]:
+def launch_kernels(count: int, kernel_name: str = "python3",
+                   overview: bool = False) -> tuple[list[AsyncKernelManager], list[dict]]:
     """Start ``count`` warm kernels in this process (a batch), for the workers it is about to
     fork to adopt (:func:`adopt_kernel`): they start and import while the workers' code loads.
+    With ``overview`` the first also loads what the year overview draws with: the first worker
+    to start claims it, and is the first to take a job, the overview (first of the jobs).
     Returns their managers, to stop them at the end (:func:`stop_kernels`), and what a worker
     needs to adopt one."""
     managers, handed = [], []
-    for _ in range(count):
+    for number in range(count):
         manager = AsyncKernelManager(kernel_name=kernel_name)
-        run_sync(manager.start_kernel)(extra_arguments=WARM_ARGUMENTS)
+        warm_up = [f"--IPKernelApp.exec_lines={OVERVIEW_WARM_UP}"] if overview and number == 0 else []
+        run_sync(manager.start_kernel)(extra_arguments=[*WARM_ARGUMENTS, *warm_up])
         provisioner = manager.provisioner
         managers.append(manager)
         handed.append({"kernel_name": kernel_name, "connection": manager.get_connection_info(),
