@@ -378,6 +378,26 @@ def test_word_titles_and_headings_use_the_roles_fonts_not_the_theme(reports):
         fonts = _style_fonts(document.styles[name])
         assert fonts["eastAsia"] == font and not [k for k in fonts if k.endswith("Theme") or k == "cstheme"], name
     assert document.styles["Heading 2"].font.color.rgb == RGBColor(0, 0, 0)
+    # GB/T 9704: the text and the 一、（一） headings in 三号, the body indented two characters
+    assert {document.styles[name].font.size.pt for name in ("Normal", "Heading 2", "Heading 3")} == {16}
+    indents = {p.paragraph_format.first_line_indent for p in document.paragraphs if p.style.name == "Normal"}
+    assert {indent.pt for indent in indents if indent is not None} == {32}
+
+
+def test_a_units_own_fonts_reach_word_as_they_reach_the_pdf(tmp_path):
+    """The rules' ``fonts:`` come with the report's Typography part; Word names them too."""
+    from evaltools.exporters.word_report import WordWriter
+    from evaltools.parts import Typography, p
+
+    writer = WordWriter()
+    writer.typography(Typography({"body": ["仿宋_GB2312"], "title": ["方正小标宋_GBK"]}))
+    writer.block(writer.document, p("正文"))
+    document = Document(io.BytesIO(writer.to_bytes("t")))
+    assert _style_fonts(document.styles["Normal"])["eastAsia"] == "仿宋_GB2312"
+    assert _style_fonts(document.styles["报告标题"])["eastAsia"] == "方正小标宋_GBK"
+    assert _style_fonts(document.styles["Heading 3"])["eastAsia"] == "楷体"  # not configured: Windows' 楷体
+    run = document.paragraphs[-1].runs[0]
+    assert run._element.rPr.find(qn("w:rFonts")).get(qn("w:eastAsia")) == "仿宋_GB2312"
 
 
 def test_word_numbers_are_right_aligned_in_fixed_tables_that_hold_them(reports):

@@ -69,10 +69,16 @@ def fonts_used(configured: Mapping[str, Sequence[str]] | None = None) -> dict[st
     return {role: next((f for f in stack if f in installed), "—") for role, stack in stacks(configured).items()}
 
 
+# Each role's font as Word and WPS on a unit's Windows machine name it (the system's 仿宋 and
+# 楷体; 方正小标宋 installed with the 公文 fonts).
+WORD_FONTS = {"body": "仿宋", "heading1": "黑体", "heading2": "楷体", "title": "方正小标宋简体"}
+
+
 def word_fonts(configured: Mapping[str, Sequence[str]] | None = None) -> dict[str, str]:
-    """Each role's East Asian font for Word: the first of its stack (the configured font, else the
-    name the convention gives), which Word and WPS find on the unit's machine."""
-    return {role: stack[0] for role, stack in stacks(configured).items()}
+    """Each role's East Asian font for Word: the unit's configured font, else :data:`WORD_FONTS`
+    (a document names one font a role, and Word substitutes it where it is missing)."""
+    configured = configured or {}
+    return {role: (list(configured.get(role) or ()) or [font])[0] for role, font in WORD_FONTS.items()}
 
 
 def fonts_line(configured: Mapping[str, Sequence[str]] | None = None) -> str:

@@ -30,6 +30,7 @@ from nbconvert.exporters import Exporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 from traitlets import Unicode, default
 
+from evaltools import typography
 from evaltools.exporters.html_report import REMOVE_TAG, SUBMISSION, PartsPreprocessor, report_title
 from evaltools.parts import (
     MIME_TYPE,
@@ -45,21 +46,20 @@ from evaltools.parts import (
     SignOff,
     Span,
     Table,
+    Typography,
     from_data,
     grid,
     td,
     tr,
 )
 
-# The font of each 公文 role, as Word and WPS on a unit's machine name them. The one place to
-# switch to configured font roles (the rules' ``fonts``) once the reports carry them.
-FONT_ROLES = {"body": "仿宋", "heading1": "黑体", "heading2": "楷体", "title": "方正小标宋简体"}
-BODY_FONT = FONT_ROLES["body"]
+BODY_FONT = typography.WORD_FONTS["body"]  # until the report's Typography part names its own
+BODY_SIZE = typography.SIZES["body"]  # 三号, as GB/T 9704 sets the text
 # Heading levels of the parts: 1 the titles, 2 "一、" (黑体), 3 "（一）" (楷体), 4 bold body.
 HEADING_ROLES = {1: "title", 2: "heading1", 3: "heading2", 4: "body"}
 TITLE_STYLE = "报告标题"
 TEXT_WIDTH_CM = 15.6  # A4 less the GB/T 9704 margins (2.8 + 2.6 cm)
-HEADING_SIZES = {1: 18, 2: 14, 3: 12, 4: 12}
+HEADING_SIZES = {1: 18, 2: BODY_SIZE, 3: BODY_SIZE, 4: BODY_SIZE}  # the table titles; 一、（一）1. in 三号
 TABLE_SIZE = 9  # pt, the forms' cells
 CELL_PADDING_CM = 0.45  # the default left + right cell margins (0.19 cm each) and a little room
 BLACK = RGBColor(0, 0, 0)
@@ -91,17 +91,20 @@ def _style_font(style, east_asian: str, size: float, bold: bool) -> None:
     fonts.set(qn("w:eastAsia"), east_asian)
 
 
-def _style_fonts(document) -> None:
-    _style_font(document.styles["Normal"], BODY_FONT, 12, False)
-    for level, size in HEADING_SIZES.items():
-        _style_font(document.styles[f"Heading {level}"], FONT_ROLES[HEADING_ROLES[level]], size, level != 3)
-    # The titles: a style of their own (not Word's blue Title), 小标宋 二号, black, centred.
+def _add_title_style(document) -> None:
+    """The titles: a style of their own (not Word's blue Title), 小标宋 二号, black, centred."""
     title = document.styles.add_style(TITLE_STYLE, WD_STYLE_TYPE.PARAGRAPH)
     title.base_style = document.styles["Normal"]
-    _style_font(title, FONT_ROLES["title"], 22, True)
     title.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
     title.paragraph_format.space_after = Pt(12)
     title.paragraph_format.keep_with_next = True
+
+
+def _style_fonts(document, fonts: dict[str, str]) -> None:
+    _style_font(document.styles["Normal"], fonts["body"], BODY_SIZE, False)
+    for level, size in HEADING_SIZES.items():
+        _style_font(document.styles[f"Heading {level}"], fonts[HEADING_ROLES[level]], size, level != 3)
+    _style_font(document.styles[TITLE_STYLE], fonts["title"], typography.SIZES["title"], True)
 
 
 def _field(paragraph, instruction: str) -> None:
@@ -146,8 +149,15 @@ class WordWriter:
 
     def __init__(self):
         self.document = Document()
-        _style_fonts(self.document)
+        self.fonts = typography.word_fonts()
+        _add_title_style(self.document)
+        _style_fonts(self.document, self.fonts)
         _page_setup(self.document)
+
+    def typography(self, part: Typography) -> None:
+        """The report's fonts (the rules' ``fonts``): a unit's own, else the convention's."""
+        self.fonts = typography.word_fonts(part.fonts)
+        _style_fonts(self.document, self.fonts)
 
     # --- text ----------------------------------------------------------------------------------
 
@@ -156,22 +166,21 @@ class WordWriter:
         paragraph = container.add_paragraph()
         small = style in ("note", "form-note", "form-sign", "provenance", "missing") or container is not self.document
         if indent and not small and align is None:
-            paragraph.paragraph_format.first_line_indent = Pt(24)
+            paragraph.paragraph_format.first_line_indent = Pt(2 * (size or BODY_SIZE))  # two characters
         if align is not None:
             paragraph.alignment = align
         self.runs(paragraph, content, size or (9 if small else None), bold)
         return paragraph
 
-    @staticmethod
-    def runs(paragraph, content: list, size: float | None = None, bold: bool = False) -> None:
+    def runs(self, paragraph, content: list, size: float | None = None, bold: bool = False) -> None:
         for item in content:
             if isinstance(item, Span):
-                _fonts(paragraph.add_run(item.text), size=size, bold=item.bold or bold or None)
+                _fonts(paragraph.add_run(item.text), self.fonts["body"], size=size, bold=item.bold or bold or None)
             elif isinstance(item, str):
                 parts = item.split("\n")
                 for i, text in enumerate(parts):
                     run = paragraph.add_run(text)
-                    _fonts(run, size=size, bold=bold or None)
+                    _fonts(run, self.fonts["body"], size=size, bold=bold or None)
                     if i < len(parts) - 1:
                         run.add_break()
 
@@ -181,12 +190,12 @@ class WordWriter:
             return
         if style in ("cover-title", "report-title"):
             title = self.document.add_paragraph(style=TITLE_STYLE)
-            _fonts(title.add_run(text), FONT_ROLES["title"])
+            _fonts(title.add_run(text), self.fonts["title"])
             title.paragraph_format.page_break_before = style == "report-title"
             return
         level = min(max(level, 1), 4)
         heading = self.document.add_heading(level=level)
-        _fonts(heading.add_run(text), FONT_ROLES[HEADING_ROLES[level]], HEADING_SIZES.get(level), level != 3)
+        _fonts(heading.add_run(text), self.fonts[HEADING_ROLES[level]], HEADING_SIZES.get(level), level != 3)
         if style == "table-title" or level == 1:
             heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
 
@@ -358,6 +367,8 @@ class WordWriter:
                                size=9 if container is not self.document else None)
         elif isinstance(part, PageBreak):
             self.document.add_page_break()
+        elif isinstance(part, Typography):
+            self.typography(part)
 
     def section(self, container, part: Section) -> None:
         if "attachment" in (part.style or "").split() and container is self.document:
