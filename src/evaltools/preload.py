@@ -5,9 +5,12 @@ compiled and the fonts read, once for every worker. Imported by that server alon
 
 import gc
 
-from evaltools import batch, build  # noqa: F401  (loaded for the workers)
-from evaltools.export import warm_up
+try:
+    from evaltools import batch, build  # noqa: F401  (loaded for the workers)
+    from evaltools.export import warm_up
 
-warm_up()
+    warm_up()
+except Exception:  # noqa: BLE001  (e.g. no Pango: each worker meets it again and reports it with its projects)
+    pass
 # Frozen before the forks: the collector never walks (and so never copies) these pages in a worker.
 gc.freeze()
