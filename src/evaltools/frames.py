@@ -63,13 +63,20 @@ def scored(path: PathLike | Iterable[PathLike],
     """Every readable project under ``path``, scored and checked."""
     rules_files = list(rules_files)
     for file in find_project_files(_paths(path)):
-        try:
-            project = load_project(file, rules_files)
-        except ParamsError as exc:
-            warnings.warn(f"{file} 无法读取，未列入：{exc}", UnreadableProject, stacklevel=3)
-            continue
-        card = score(project.params, project.rules)
-        yield project, card, check_project(project, card)
+        found = _scored(file, rules_files)
+        if found is not None:
+            yield found
+
+
+def _scored(file: Path, rules_files: list[PathLike]) -> tuple[LoadedProject, ScoreCard, list[Finding]] | None:
+    """One project file loaded, scored and checked; None (with a warning) when it cannot be read."""
+    try:
+        project = load_project(file, rules_files)
+    except ParamsError as exc:
+        warnings.warn(f"{file} 无法读取，未列入：{exc}", UnreadableProject, stacklevel=4)
+        return None
+    card = score(project.params, project.rules)
+    return project, card, check_project(project, card)
 
 
 def _common(project: LoadedProject) -> dict:
@@ -169,13 +176,10 @@ def _year_rows(path: PathLike | Iterable[PathLike], rules_files: Iterable[PathLi
     for file in find_project_files(_paths(path)):
         key, rows = cache.rows(file, rules_files)
         if rows is None:
-            try:
-                project = load_project(file, rules_files)
-            except ParamsError as exc:
-                warnings.warn(f"{file} 无法读取，未列入：{exc}", UnreadableProject, stacklevel=3)
+            loaded = _scored(file, rules_files)
+            if loaded is None:
                 continue
-            card = score(project.params, project.rules)
-            found = check_project(project, card)
+            project, card, found = loaded
             rows = {"project": _project_row(project, card, found), "indicators": _indicator_rows(project, card),
                     "findings": _finding_rows(project, found)}
         cache.keep(file, key, rows)
