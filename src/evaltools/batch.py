@@ -26,7 +26,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
-from decimal import Decimal
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -125,9 +124,9 @@ def _summary(loaded: LoadedProject | LoadedDepartment) -> dict:
         "year": loaded.year,
         "department": department,
         "department_folder": absolute(loaded.path).parent.name,
-        "total": _number(card.total if card else None),
+        "total": formatting.number(card.total if card else None),
         "grade": card.grade if card else None,
-        "rate": _number(None if rate is None else rate * formatting.HUNDRED),
+        "rate": formatting.percent_number(rate),
         "errors": sum(f.severity == "error" for f in findings),
         "warnings": sum(f.severity == "warning" for f in findings),
         "shown": {"total": formatting.score(card.total if card else None, loaded.rules),
@@ -136,16 +135,11 @@ def _summary(loaded: LoadedProject | LoadedDepartment) -> dict:
     }
     last = None if isinstance(loaded, LoadedDepartment) else previous_year(loaded.path)
     if last is not None:  # last year's, where its file exists
-        summary.update(previous_total=_number(last.total), previous_grade=last.grade,
-                       previous_rate=_number(None if last.rate is None else last.rate * formatting.HUNDRED))
+        summary.update(previous_total=formatting.number(last.total), previous_grade=last.grade,
+                       previous_rate=formatting.percent_number(last.rate))
         summary["shown"]["previous"] = (f"{formatting.score(last.total, loaded.rules)}（{last.grade}）· "
                                         f"{formatting.percent(last.rate, loaded.rules)}")
     return summary
-
-
-def _number(value: Decimal | None) -> float | None:
-    """A number for JSON: the computed value, exact to the rules' decimals (a float holds them)."""
-    return None if value is None else float(value)
 
 
 def batch_files(paths: Iterable[Path | str]) -> list[Path]:

@@ -35,6 +35,16 @@ def shown(value: Decimal, places: tuple[int, int]) -> str:
 
 
 
+def number(value: Decimal | None) -> float | None:
+    """A computed value for machines (JSON, DataFrames): a number, exact to the rules' decimals."""
+    return None if value is None else float(value)
+
+
+def percent_number(rate: Decimal | None) -> float | None:
+    """A rate (a fraction) for machines, in percent: 1 → 100.0."""
+    return None if rate is None else float(rate * HUNDRED)
+
+
 def money(value: Decimal | None, rules: Rules) -> str:
     """万元 or 元 as the forms print them: 106.62, 1066200.00; "—" when unknown."""
     return DASH if value is None else shown(value, rules.display.money)

@@ -18,7 +18,6 @@ import io
 import json
 import warnings
 from collections.abc import Iterable, Iterator
-from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -27,7 +26,8 @@ from evaltools.checks import SEVERITY_LABELS, Finding, check_project
 from evaltools.files import write_atomic
 from evaltools.fingerprints import code_fingerprint, sources_fingerprint
 from evaltools.history import previous_year
-from evaltools.scoring import HUNDRED, ScoreCard, score
+from evaltools import formatting
+from evaltools.scoring import ScoreCard, score
 from evaltools.workspace import LoadedProject, display_path, find_project_files, load_project
 from evaltools.yamlio import ParamsError
 
@@ -46,12 +46,6 @@ NUMERIC = {"全年预算数", "全年执行数", "执行率", "总分", "上年�
            "实际完成值（数值）"}
 
 
-def _number(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
-
-
-def _percent(rate: Decimal | None) -> float | None:
-    return None if rate is None else float(rate * HUNDRED)
 
 
 def _paths(path: PathLike | Iterable[PathLike]) -> list[PathLike]:
@@ -103,14 +97,14 @@ def _project_row(project: LoadedProject, card: ScoreCard, findings: list[Finding
     return {
         **_common(project),
         "资金类型": str(project.params.project.fund_type),
-        "全年预算数": _number(budget.annual), "全年执行数": _number(budget.executed),
-        "执行率": _percent(card.execution.rate),
-        f"{project.rules.execution.label}得分": _number(card.execution.score),
-        **{f"{level.name}得分": _number(level.score) for level in card.levels},
-        "总分": _number(card.total), "等级": card.grade,
+        "全年预算数": formatting.number(budget.annual), "全年执行数": formatting.number(budget.executed),
+        "执行率": formatting.percent_number(card.execution.rate),
+        f"{project.rules.execution.label}得分": formatting.number(card.execution.score),
+        **{f"{level.name}得分": formatting.number(level.score) for level in card.levels},
+        "总分": formatting.number(card.total), "等级": card.grade,
         **{label: sum(f.severity == severity for f in findings) for severity, label in SEVERITY_LABELS.items()},
-        "上年总分": _number(last.total) if last else None, "上年等级": last.grade if last else None,
-        "上年执行率": _percent(last.rate) if last else None,
+        "上年总分": formatting.number(last.total) if last else None, "上年等级": last.grade if last else None,
+        "上年执行率": formatting.percent_number(last.rate) if last else None,
     }
 
 
@@ -119,9 +113,9 @@ def _indicator_rows(project: LoadedProject, card: ScoreCard) -> list[dict]:
         **_common(project),
         "一级指标": row.level1 or row.indicator.level1, "二级指标": row.level2, "三级指标": row.indicator.name,
         "年度指标值": row.indicator.target, "实际完成值": row.indicator.actual,
-        "实际完成值（数值）": _number(row.actual.value) if row.actual else None,
+        "实际完成值（数值）": formatting.number(row.actual.value) if row.actual else None,
         "单位": row.actual.unit if row.actual else None,
-        "分值": _number(row.weight), "得分": _number(row.score), "扣分": _number(row.lost),
+        "分值": formatting.number(row.weight), "得分": formatting.number(row.score), "扣分": formatting.number(row.lost),
         "偏差原因分析及改进措施": row.indicator.deviation,
     } for row in card.indicators]
 

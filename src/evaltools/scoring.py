@@ -259,12 +259,6 @@ def percent(rate: Decimal | None, rules: Rules) -> str:
     return formatting.percent(rate, rules)
 
 
-def _number(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
-
-
-def _percent(rate: Decimal | None) -> float | None:
-    return None if rate is None else float(rate * HUNDRED)
 
 
 def as_dict(card: ScoreCard, rules: Rules) -> dict:
@@ -272,22 +266,22 @@ def as_dict(card: ScoreCard, rules: Rules) -> dict:
     (万元, percent); the rules' rounding is applied to what the rules round (scores)."""
     budget = card.execution.budget
     return {
-        "total_score": _number(card.total),
+        "total_score": formatting.number(card.total),
         "grade": card.grade,
-        "execution_rate_percent": _percent(card.execution.rate),
-        "execution_score": _number(card.execution.score),
-        "execution_weight": _number(card.execution.weight),
-        "budget_wan_yuan": {column: _number(getattr(budget, column)) for column in ("initial", "annual", "executed")},
-        "funding_rate_percent": _percent(card.funding_rate),
-        "levels": [{"name": level.name, "weight": _number(level.weight), "score": _number(level.score)}
+        "execution_rate_percent": formatting.percent_number(card.execution.rate),
+        "execution_score": formatting.number(card.execution.score),
+        "execution_weight": formatting.number(card.execution.weight),
+        "budget_wan_yuan": {column: formatting.number(getattr(budget, column)) for column in ("initial", "annual", "executed")},
+        "funding_rate_percent": formatting.percent_number(card.funding_rate),
+        "levels": [{"name": level.name, "weight": formatting.number(level.weight), "score": formatting.number(level.score)}
                    for level in card.levels],
         "indicators": [
             {
                 "level1": row.level1, "level2": row.level2, "name": row.indicator.name,
                 "target": row.indicator.target, "kind": row.target.kind,
-                "actual_value": _number(row.actual.value) if row.actual else None,
+                "actual_value": formatting.number(row.actual.value) if row.actual else None,
                 "actual_unit": row.actual.unit if row.actual else None,
-                "weight": _number(row.weight), "score": _number(row.score), "lost": _number(row.lost),
+                "weight": formatting.number(row.weight), "score": formatting.number(row.score), "lost": formatting.number(row.lost),
                 "method": row.method, "met": row.met,
             }
             for row in card.indicators
