@@ -38,7 +38,7 @@ from evaltools.rollup import LoadedDepartment
 from evaltools.files import RUN_LOG, read_run_log, write_atomic
 from evaltools.fingerprints import code_fingerprint
 from evaltools.formats import FORMATS, OVERVIEW, OVERVIEW_ROWS, ROWS_CACHE, SUBMISSION, check_edition, check_formats, file_names
-from evaltools.history import previous_file, previous_year
+from evaltools.history import previous_sources, previous_year
 from evaltools.yamlio import ParamsError, read_yaml
 from evaltools.scoring import score
 from evaltools.workspace import (
@@ -224,10 +224,7 @@ def _named_inputs(file: Path, inputs: _Inputs, hint: dict | None = None) -> tupl
     named.update((_relative(folder.path / name, root, f"_attached/{Path(name).name}"), folder.path / name)
                  for name in attached["files"])
     for project in projects:  # last year, shown beside this year
-        previous = previous_file(project)
-        if previous is not None:
-            sources = [previous, previous.parent / DEPARTMENT_FILE, *rules_files_for(previous)]
-            named.update((_relative(p, root, f"_previous/{p.parent.name}/{p.name}"), p) for p in sources if p.is_file())
+        named.update((_relative(p, root, f"_previous/{p.parent.name}/{p.name}"), p) for p in previous_sources(project))
     return named, attached
 
 

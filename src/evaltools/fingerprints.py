@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from evaltools import __version__
-from evaltools.history import previous_file
+from evaltools.history import previous_sources
 from evaltools.workspace import DEPARTMENT_FILE, absolute, display_path, rules_files_for
 
 
@@ -34,11 +34,8 @@ def project_sources(file: Path, rules_files: Iterable[Path | str] = ()) -> list[
     and rules, extra rules, and last year's project, department and rules files (shown beside
     this year). The files it attaches are not among them: they are shown, never computed from."""
     file = absolute(file)
-    sources = [file, file.parent / DEPARTMENT_FILE, *rules_files_for(file), *map(absolute, rules_files)]
-    previous = previous_file(file)
-    if previous is not None:
-        sources += [previous, previous.parent / DEPARTMENT_FILE, *rules_files_for(previous)]
-    return sources
+    return [file, file.parent / DEPARTMENT_FILE, *rules_files_for(file), *map(absolute, rules_files),
+            *previous_sources(file)]
 
 
 def sources_fingerprint(file: Path, rules_files: Iterable[Path | str] = ()) -> str:

@@ -48,6 +48,15 @@ def previous_file(path: Path | str) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
+def previous_sources(path: Path | str) -> list[Path]:
+    """The files last year's figures of the project at ``path`` are read from: last year's file,
+    its department's file and its rules (those that exist); none without last year's file."""
+    previous = previous_file(path)
+    if previous is None:
+        return []
+    return [f for f in (previous, previous.parent / DEPARTMENT_FILE, *rules_files_for(previous)) if f.is_file()]
+
+
 def previous_year(path: Path | str) -> PreviousYear | None:
     """Last year's figures for the project file at ``path``; None without a readable file."""
     previous = previous_file(path)
@@ -55,8 +64,7 @@ def previous_year(path: Path | str) -> PreviousYear | None:
         return None
     # Keyed by the contents of the files it is read from (never their times): the overview and
     # the checks of a year read each once, and an edit within a clock tick is still seen.
-    sources = [previous, previous.parent / DEPARTMENT_FILE, *rules_files_for(previous)]
-    state = tuple(hashlib.sha256(f.read_bytes()).hexdigest() if f.is_file() else None for f in sources)
+    state = tuple((f.name, hashlib.sha256(f.read_bytes()).hexdigest()) for f in previous_sources(path))
     return _previous(previous, state)
 
 
