@@ -51,7 +51,7 @@ def _plain(data):
 
 def make_workspace(root: Path, n: int, departments: int, seed: int = 2024) -> list[Path]:
     """A workspace with ``n`` synthetic projects spread over ``departments`` folders."""
-    from evaltools.yamlio import read_yaml
+    from evaltools.domain.yamlio import read_yaml
 
     rng = random.Random(seed)
     (root / "params" / "2024").mkdir(parents=True)
@@ -205,9 +205,9 @@ def floor(out: Path, files: list[Path], sample: int = 4) -> dict[str, float]:
     the parameters, the HTML export, one WeasyPrint render."""
     import nbformat
 
-    from evaltools.batch import _summary
-    from evaltools.execute import load
-    from evaltools.export import to_html, to_pdf, warm_up
+    from evaltools.run.batch import _summary
+    from evaltools.run.execute import load
+    from evaltools.run.export import to_html, to_pdf, warm_up
 
     warm_up()
     to_pdf("<p>预热</p>")

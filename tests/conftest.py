@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from evaltools.checks import run_checks
-from evaltools.model import ProjectParams
-from evaltools.yamlio import _drop_nulls
-from evaltools.rules import Rules, load_rules
-from evaltools.workspace import LoadedProject, load_project
+from evaltools.domain.checks import run_checks
+from evaltools.domain.model import ProjectParams
+from evaltools.domain.yamlio import _drop_nulls
+from evaltools.domain.rules import Rules, load_rules
+from evaltools.domain.workspace import LoadedProject, load_project
 
 ROOT = Path(__file__).resolve().parents[1]
 PARAMS = ROOT / "params"
@@ -71,7 +71,7 @@ def write_yaml(path: Path, data: dict) -> Path:
 
 def problem_after_edit(workspace: Path, old: str, new: str):
     """Edit the seed project's text in a workspace copy; the one problem loading it then raises."""
-    from evaltools.yamlio import ParamsError
+    from evaltools.domain.yamlio import ParamsError
 
     project_file = workspace / "2024" / "xiangxi-ggzy" / "platform-maintenance.yaml"
     text = project_file.read_text(encoding="utf-8")

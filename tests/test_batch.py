@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from evaltools.batch import LockedError, batch_files, outputs_lock, plan, run_batch, year_folders
+from evaltools.run.batch import LockedError, batch_files, outputs_lock, plan, run_batch, year_folders
 from evaltools.cli import main
 
 from conftest import PARAMS, ROOT, add_project
@@ -116,7 +116,7 @@ def test_changing_one_project_reruns_only_that_one(year, tmp_path):
 def test_with_nothing_changed_planning_parses_no_parameter_file(parallel, year, monkeypatch):
     """No change is decided from the content of the files and the run logs: the files a
     project attaches are known from its run log, not by reading the YAML again."""
-    import evaltools.batch
+    import evaltools.run.batch
 
     _, out = parallel
     files, years = batch_files([year]), year_folders([year])
@@ -124,7 +124,7 @@ def test_with_nothing_changed_planning_parses_no_parameter_file(parallel, year, 
     def refuse(path, *args, **kw):
         raise AssertionError(f"{path} parsed while planning")
 
-    monkeypatch.setattr(evaltools.batch, "read_yaml", refuse)
+    monkeypatch.setattr(evaltools.run.batch, "read_yaml", refuse)
     jobs, known = plan(files, ["html"], out, years=years)
     assert jobs == [] and {r.status for r in known} == {"skipped"} and len(known) == 3
 
@@ -218,7 +218,7 @@ def test_a_linked_project_keeps_its_report_lock_and_index_in_this_workspace(tmp_
 
 
 def test_index_links_are_percent_encoded(tmp_path):
-    from evaltools.index import _links
+    from evaltools.run.index import _links
 
     folder = tmp_path / "2024" / "dept" / "平台 #2 100%"
     folder.mkdir(parents=True)
@@ -450,7 +450,7 @@ def test_a_worker_with_another_evaltools_refuses_the_job(year, tmp_path):
     """A cluster's worker running other code would make other reports under the same key."""
     from dataclasses import replace
 
-    from evaltools.batch import execute_job, plan
+    from evaltools.run.batch import execute_job, plan
 
     [job], _ = plan([year / "xiangxi-ggzy" / "platform-maintenance.yaml"], ["html"], out_root=tmp_path)
     result = execute_job(replace(job, code="0123456789abcdef"))
@@ -458,7 +458,7 @@ def test_a_worker_with_another_evaltools_refuses_the_job(year, tmp_path):
 
 
 def test_outputs_a_worker_sends_outside_the_outputs_are_not_written(tmp_path):
-    from evaltools.batch import Result, receive
+    from evaltools.run.batch import Result, receive
 
     sent = Result("p.yaml", "done", folder="2024/d/p", payload={"../../escaped.txt": b"x", "2024/d/p/run.json": "{}"})
     result = receive(sent, tmp_path / "out")
@@ -467,7 +467,7 @@ def test_outputs_a_worker_sends_outside_the_outputs_are_not_written(tmp_path):
 
 
 def test_each_worker_claims_a_kernel_of_its_own(tmp_path):
-    from evaltools.batch import _take
+    from evaltools.run.batch import _take
 
     kernels = (str(tmp_path), [{"pid": 1}, {"pid": 2}])
     assert [_take(kernels), _take(kernels), _take(kernels)] == [{"pid": 1}, {"pid": 2}, None]  # then its own

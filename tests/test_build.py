@@ -13,10 +13,10 @@ import nbformat
 import pytest
 
 from evaltools.cli import main
-from evaltools.build import RenderError, run
-from evaltools.export import render_file
-from evaltools.scoring import score
-from evaltools.workspace import load_project
+from evaltools.run.build import RenderError, run
+from evaltools.run.export import render_file
+from evaltools.domain.scoring import score
+from evaltools.domain.workspace import load_project
 
 from conftest import ROOT, SEED, add_project
 
@@ -159,7 +159,7 @@ def test_cli_run_reports_bad_parameters_without_a_kernel(capsys, workspace, tmp_
 
 
 def test_pdf_rendering_logs_no_warning(seed_outputs, caplog):
-    from evaltools.export import to_pdf
+    from evaltools.run.export import to_pdf
 
     with caplog.at_level("WARNING"):
         to_pdf(seed_outputs.files["html"].read_text(encoding="utf-8"))
@@ -167,7 +167,7 @@ def test_pdf_rendering_logs_no_warning(seed_outputs, caplog):
 
 
 def test_a_machine_without_chinese_fonts_is_told(seed_outputs, monkeypatch):
-    from evaltools.exporters import pdf_report
+    from evaltools.writers import pdf as pdf_report
 
     assert pdf_report.cjk_fonts_installed() is True  # this machine has them (scripts/system-deps.sh)
     monkeypatch.setattr(pdf_report, "cjk_fonts_installed", lambda: False)
@@ -204,7 +204,7 @@ def test_the_pdf_renderer_fetches_nothing_from_the_network_or_the_disk(tmp_path)
     import http.server
     import threading
 
-    from evaltools.export import to_pdf
+    from evaltools.run.export import to_pdf
 
     requests = []
 
@@ -232,7 +232,7 @@ def test_the_pdf_renderer_fetches_nothing_from_the_network_or_the_disk(tmp_path)
 
 
 def test_a_project_linked_from_another_workspace_is_rendered_in_this_one(workspace, tmp_path):
-    from evaltools.build import load, output_folder
+    from evaltools.run.build import load, output_folder
 
     other = tmp_path / "other" / "params" / "2024" / "xiangxi-ggzy"
     other.mkdir(parents=True)

@@ -2,8 +2,8 @@
 
 import warnings
 
-from evaltools.charts import cjk_font_family, score_chart, spending_chart
-from evaltools.scoring import score
+from evaltools.document.charts import cjk_font_family, score_chart, spending_chart
+from evaltools.domain.scoring import score
 
 
 def test_a_cjk_font_is_registered():

@@ -8,8 +8,8 @@ import shutil
 
 import pytest
 
-from evaltools.checks import CHECKS, DEPARTMENT_CHECKS, SEVERITY_LABELS, check_project
-from evaltools.workspace import load_project
+from evaltools.domain.checks import CHECKS, DEPARTMENT_CHECKS, SEVERITY_LABELS, check_project
+from evaltools.domain.workspace import load_project
 
 
 def ind(data: dict, name_part: str) -> dict:

@@ -106,7 +106,7 @@ def test_a_read_only_outputs_folder_is_a_message(capsys, tmp_path, monkeypatch):
     def read_only(source, target):
         raise OSError(errno.EROFS, "Read-only file system", str(target))
 
-    monkeypatch.setattr("evaltools.files.os.replace", read_only)
+    monkeypatch.setattr("evaltools.domain.files.os.replace", read_only)
     code, _, err = run(capsys, "template-xlsx", "-o", str(tmp_path / "blank.xlsx"))
     assert code == 1 and "只读" in err and str(tmp_path / "blank.xlsx") in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == []  # no temporary file left behind
@@ -132,8 +132,8 @@ def test_check_works_where_there_is_no_fcntl_and_without_the_batch_lock():
         "import sys; sys.modules['fcntl'] = None\n"
         "from evaltools.cli import main\n"
         f"code = main(['check', {str(SEED)!r}])\n"
-        "assert 'filelock' not in sys.modules and 'evaltools.batch' not in sys.modules, 'check loaded the lock'\n"
-        "import evaltools.batch\n"
+        "assert 'filelock' not in sys.modules and 'evaltools.run.batch' not in sys.modules, 'check loaded the lock'\n"
+        "import evaltools.run.batch\n"
         "sys.exit(code)\n"
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)

@@ -5,12 +5,12 @@ from decimal import Decimal
 import pytest
 import yaml
 
-from evaltools.checks import check_department
-from evaltools.department import ExpenditureRow, IncomeRow, ThreePublic, Unit, change_rate
-from evaltools.rollup import load_department
-from evaltools.yamlio import ParamsError
-from evaltools.department_report import DepartmentReport
-from evaltools.parts import REVIEW, Paragraph, Table, plain_text, walk
+from evaltools.domain.checks import check_department
+from evaltools.domain.department import ExpenditureRow, IncomeRow, ThreePublic, Unit, change_rate
+from evaltools.domain.rollup import load_department
+from evaltools.domain.yamlio import ParamsError
+from evaltools.document.department_report import DepartmentReport
+from evaltools.document.parts import REVIEW, Paragraph, Table, plain_text, walk
 
 from conftest import SEED_DEPARTMENT, add_project
 
@@ -145,7 +145,7 @@ class TestChecks:
     def test_every_department_check_is_exercised_here(self):
         import inspect
 
-        from evaltools.checks import DEPARTMENT_CHECKS
+        from evaltools.domain.checks import DEPARTMENT_CHECKS
 
         source = inspect.getsource(inspect.getmodule(TestChecks))
         assert all(spec.code in source for spec in DEPARTMENT_CHECKS)
@@ -192,7 +192,7 @@ def test_a_second_project_appears_with_its_own_score(workspace):
 
 
 def test_a_bad_value_in_the_department_data_names_file_line_and_field(workspace):
-    from evaltools.yamlio import ParamsError
+    from evaltools.domain.yamlio import ParamsError
 
     department = workspace / "2024" / "xiangxi-ggzy" / "_department.yaml"
     text = department.read_text(encoding="utf-8").replace("staffing: 45", "staffing: 四十五")

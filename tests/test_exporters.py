@@ -26,14 +26,15 @@ from docx.oxml.ns import qn
 from openpyxl import load_workbook
 from traitlets.config import Config
 
-from evaltools.build import run
+from evaltools.run.build import run
 from evaltools.cli import main
-from evaltools.exporters import HtmlReportExporter, WordReportExporter
-from evaltools.exporters.html_report import report_parts
-from evaltools.exporters.word_report import fitted_widths
-from evaltools.parts import Cell, Heading, Row, Section, Table, grid, walk
-from evaltools.workbook import export_workbook
-from evaltools.workspace import load_project
+from evaltools.writers.docx import WordReportExporter
+from evaltools.writers.html import HtmlReportExporter
+from evaltools.writers.html import report_parts
+from evaltools.writers.docx import fitted_widths
+from evaltools.document.parts import Cell, Heading, Row, Section, Table, grid, walk
+from evaltools.writers.xlsx import export_workbook
+from evaltools.domain.workspace import load_project
 
 from conftest import ROOT, SEED, SEED_DEPARTMENT, word_boxes
 
@@ -386,8 +387,8 @@ def test_word_titles_and_headings_use_the_roles_fonts_not_the_theme(reports):
 
 def test_a_units_own_fonts_reach_word_as_they_reach_the_pdf(tmp_path):
     """The rules' ``fonts:`` come with the report's Typography part; Word names them too."""
-    from evaltools.exporters.word_report import WordWriter
-    from evaltools.parts import Typography, p
+    from evaltools.writers.docx import WordWriter
+    from evaltools.document.parts import Typography, p
 
     writer = WordWriter()
     writer.typography(Typography({"body": ["仿宋_GB2312"], "title": ["方正小标宋_GBK"]}))

@@ -4,10 +4,10 @@ from decimal import Decimal
 
 import pytest
 
-from evaltools import formatting
-from evaltools.project_report import ProjectReport
-from evaltools.rules import load_rules
-from evaltools.yamlio import ParamsError
+from evaltools.domain import formatting
+from evaltools.document.project_report import ProjectReport
+from evaltools.domain.rules import load_rules
+from evaltools.domain.yamlio import ParamsError
 
 
 @pytest.fixture(scope="module")

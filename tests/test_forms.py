@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from evaltools.checks import CHECKS, Finding, check_project
-from evaltools.exporters.word_report import WordWriter
-from evaltools.project_report import ProjectReport
-from evaltools.rules import load_rules
-from evaltools.workspace import load_project
-from evaltools.yamlio import deep_merge, dump_yaml, read_yaml
+from evaltools.domain.checks import CHECKS, Finding, check_project
+from evaltools.writers.docx import WordWriter
+from evaltools.document.project_report import ProjectReport
+from evaltools.domain.rules import load_rules
+from evaltools.domain.workspace import load_project
+from evaltools.domain.yamlio import deep_merge, dump_yaml, read_yaml
 
 
 FORMS = Path(__file__).parent / "forms"

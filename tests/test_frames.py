@@ -10,7 +10,7 @@ from pandas.api.types import is_float_dtype, is_integer_dtype, is_numeric_dtype,
 
 from evaltools import read_indicators, read_projects
 from evaltools.cli import main
-from evaltools.frames import _frame, read_findings
+from evaltools.domain.frames import _frame, read_findings
 
 from conftest import SECOND_DEPARTMENT, SECOND_UNIT
 
@@ -127,14 +127,14 @@ def test_table_names_an_unreadable_file_writes_the_others_and_exits_one(two_depa
 def test_a_row_cache_reuses_unchanged_projects_and_loads_the_changed_one(two_departments, tmp_path, monkeypatch):
     """The overview's rows are kept by the contents of each project's files: read again, only
     the project whose file changed is loaded; the tables are the same as read afresh."""
-    import evaltools.frames
-    from evaltools.frames import RowCache, read_year
+    import evaltools.domain.frames
+    from evaltools.domain.frames import RowCache, read_year
 
     cache = tmp_path / "rows.json"
     first = read_year(two_departments, cache=RowCache(cache))
     loaded = []
-    real_load = evaltools.frames.load_project
-    monkeypatch.setattr(evaltools.frames, "load_project", lambda path, *a: loaded.append(path.name) or real_load(path, *a))
+    real_load = evaltools.domain.frames.load_project
+    monkeypatch.setattr(evaltools.domain.frames, "load_project", lambda path, *a: loaded.append(path.name) or real_load(path, *a))
     again = read_year(two_departments, cache=RowCache(cache))
     assert loaded == []
     for cached, fresh in zip(again, first, strict=True):
@@ -148,7 +148,7 @@ def test_a_row_cache_reuses_unchanged_projects_and_loads_the_changed_one(two_dep
 
 
 def test_a_row_cache_of_other_contents_or_another_evaltools_is_not_used(two_departments, tmp_path):
-    from evaltools.frames import RowCache
+    from evaltools.domain.frames import RowCache
 
     cache = tmp_path / "rows.json"
     cache.write_text('{"code": "another evaltools", "projects": {"params/2024/x.yaml": {"key": "k", "rows": {}}}}',

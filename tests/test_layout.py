@@ -47,7 +47,7 @@ def test_there_is_no_import_cycle():
 
 def test_the_notebooks_kernel_loads_no_exporter():
     """What the notebooks import builds parts; nbconvert, WeasyPrint and python-docx stay in the exporting process."""
-    code = ("import sys, evaltools.project_report, evaltools.department_report; "
+    code = ("import sys, evaltools.document.project_report, evaltools.document.department_report; "
             "print(sorted(m for m in ('nbconvert', 'weasyprint', 'docx', 'openpyxl') if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert loaded == "[]"
@@ -62,9 +62,28 @@ def test_report_sentences_live_in_the_wording_templates_only():
         assert sentence in templates and sentence not in code, sentence
 
 
-def test_modules_are_named_for_their_job():
-    names = {p.stem for p in PACKAGE.glob("*.py")}
-    assert {"project_report", "department_report", "parts", "formatting", "wording", "execute", "export"} <= names
-    assert not {"report", "overall", "document", "figures", "render", "params"} & names
-    assert {p.stem for p in (PACKAGE / "exporters").glob("*.py")} == {"__init__", "html_report", "pdf_report",
-                                                                       "word_report"}
+# Each folder is a part of the architecture and imports only the parts below it.
+LAYERS = ["domain", "document", "writers", "run"]
+
+
+def _layer(module: str) -> int:
+    """domain 0, document 1, writers 2, run 3; the package's top (cli, newyear, the API) 4."""
+    part = module.split(".")[1] if module.count(".") else ""
+    return LAYERS.index(part) if part in LAYERS else len(LAYERS)
+
+
+def test_each_part_imports_only_the_parts_below_it():
+    upward = [f"{module} → {target}" for module, targets in _imports().items() for target in targets
+              if target != "evaltools.errors" and module != "evaltools.errors" and _layer(target) > _layer(module)]
+    assert upward == []
+
+
+def test_the_tree_names_the_parts():
+    folders = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    assert set(LAYERS) <= folders
+    document = {p.stem for p in (PACKAGE / "document").glob("*.py")}
+    assert {"project_report", "department_report", "overview", "parts", "wording"} <= document
+    assert {"html", "pdf", "docx", "xlsx"} <= {p.stem for p in (PACKAGE / "writers").glob("*.py")}
+    assert {"execute", "export", "batch"} <= {p.stem for p in (PACKAGE / "run").glob("*.py")} | {
+        p.name for p in (PACKAGE / "run").iterdir() if p.is_dir()}
+    assert not {"report", "overall", "figures", "render", "params", "exporters"} & {p.stem for p in PACKAGE.glob("*.py")}

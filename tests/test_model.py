@@ -5,8 +5,8 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from evaltools.model import BudgetRow, SpendingItem
-from evaltools.yamlio import describe
+from evaltools.domain.model import BudgetRow, SpendingItem
+from evaltools.domain.yamlio import describe
 
 from conftest import problem_after_edit
 
@@ -47,7 +47,7 @@ class TestMoney:
 
 
 def test_text_that_excel_or_word_cannot_hold_is_refused_naming_the_field():
-    from evaltools.model import Goals
+    from evaltools.domain.model import Goals
 
     with pytest.raises(ValidationError) as info:
         Goals(expected="保障\x07运行", achieved="")
@@ -57,7 +57,7 @@ def test_text_that_excel_or_word_cannot_hold_is_refused_naming_the_field():
 
 @pytest.mark.parametrize("value", ["1e309", "1e999999999", "-1e999999999", "NaN"])
 def test_scores_and_stated_figures_are_finite_and_bounded(value):
-    from evaltools.model import Declared, Indicator
+    from evaltools.domain.model import Declared, Indicator
 
     assert "有限" in problem(Declared, total_score=value)
     indicator = {"level2": "数量指标", "name": "x", "target": "≥1", "weight": 10}

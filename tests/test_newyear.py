@@ -3,18 +3,18 @@ filled anew, never written over; and last year beside this year once it is fille
 
 import pytest
 
-from evaltools.batch import _summary, plan
-from evaltools.build import run
-from evaltools.checks import check_department, check_project
-from evaltools.department_report import DepartmentReport
+from evaltools.run.batch import _summary, plan
+from evaltools.run.build import run
+from evaltools.domain.checks import check_department, check_project
+from evaltools.document.department_report import DepartmentReport
 from evaltools.cli import main
-from evaltools.frames import read_projects
-from evaltools.index import build_index
+from evaltools.domain.frames import read_projects
+from evaltools.run.index import build_index
 from evaltools.newyear import new_year
-from evaltools.project_report import ProjectReport
-from evaltools.rollup import load_department
-from evaltools.workspace import find_project_files, load_project
-from evaltools.yamlio import ParamsError, dump_yaml, read_yaml
+from evaltools.document.project_report import ProjectReport
+from evaltools.domain.rollup import load_department
+from evaltools.domain.workspace import find_project_files, load_project
+from evaltools.domain.yamlio import ParamsError, dump_yaml, read_yaml
 
 from conftest import SECOND_DEPARTMENT
 

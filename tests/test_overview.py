@@ -9,11 +9,11 @@ import docx
 import pytest
 from pandas.api.types import is_float_dtype, is_integer_dtype
 
-from evaltools.build import run_overview
-from evaltools.checks import CHECKS
+from evaltools.run.build import run_overview
+from evaltools.domain.checks import CHECKS
 from evaltools.newyear import new_year
-from evaltools.overview import YearOverview
-from evaltools.workspace import find_project_files
+from evaltools.document.overview import YearOverview
+from evaltools.domain.workspace import find_project_files
 
 from conftest import ROOT, SECOND_DEPARTMENT, SECOND_UNIT
 from test_newyear import fill_in

@@ -2,7 +2,7 @@
 
 import json
 
-from evaltools.parts import (
+from evaltools.document.parts import (
     MIME_TYPE,
     REVIEW,
     Figure,
@@ -22,7 +22,7 @@ from evaltools.parts import (
     to_html,
     tr,
 )
-from evaltools.project_report import ProjectReport
+from evaltools.document.project_report import ProjectReport
 
 from conftest import SEED
 

@@ -4,9 +4,9 @@ import re
 
 import pytest
 
-from evaltools.markup import Html, escape, markdown, tag
-from evaltools.parts import plain_text
-from evaltools.project_report import ProjectReport
+from evaltools.domain.markup import Html, escape, markdown, tag
+from evaltools.document.parts import plain_text
+from evaltools.document.project_report import ProjectReport
 
 from conftest import SEED
 

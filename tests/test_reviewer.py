@@ -4,9 +4,9 @@ from decimal import Decimal as D
 
 import pytest
 
-from evaltools import reviewer
-from evaltools.model import Budget, BudgetRow, Declared, Indicator, ProjectParams
-from evaltools.targets import parse_quantity, parse_target
+from evaltools.domain import reviewer
+from evaltools.domain.model import Budget, BudgetRow, Declared, Indicator, ProjectParams
+from evaltools.domain.targets import parse_quantity, parse_target
 
 
 class TestFiguresAsWritten:

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from evaltools.yamlio import ParamsError
-from evaltools.rules import load_rules
+from evaltools.domain.yamlio import ParamsError
+from evaltools.domain.rules import load_rules
 
 from conftest import PARAMS, write_yaml
 

@@ -4,10 +4,10 @@ from decimal import Decimal as D
 
 import pytest
 
-from evaltools.model import BudgetRow, Indicator, ProjectParams
-from evaltools.rules import load_rules
-from evaltools.scoring import execution_score, indicator_score, quantitative_score, score
-from evaltools.targets import parse_target
+from evaltools.domain.model import BudgetRow, Indicator, ProjectParams
+from evaltools.domain.rules import load_rules
+from evaltools.domain.scoring import execution_score, indicator_score, quantitative_score, score
+from evaltools.domain.targets import parse_target
 
 
 def q(target: str, actual: str, weight: str = "10"):

@@ -3,10 +3,10 @@ and the errors of the original that the corrected parameters fixed."""
 
 from decimal import Decimal
 
-from evaltools.checks import check_project
-from evaltools.placeholders import figures
-from evaltools.scoring import percent, score
-from evaltools.workspace import load_project
+from evaltools.domain.checks import check_project
+from evaltools.domain.placeholders import figures
+from evaltools.domain.scoring import percent, score
+from evaltools.domain.workspace import load_project
 
 
 def test_scores_as_the_seed_states_them(seed):

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 import weasyprint
 
-from evaltools.build import run
-from evaltools.export import render_file
-from evaltools.project_report import ProjectReport
-from evaltools.workspace import load_project
-from evaltools.yamlio import ParamsError
+from evaltools.run.build import run
+from evaltools.run.export import render_file
+from evaltools.document.project_report import ProjectReport
+from evaltools.domain.workspace import load_project
+from evaltools.domain.yamlio import ParamsError
 
 from conftest import SEED
 

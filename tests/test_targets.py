@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from evaltools.targets import Operator, Quantity, find_quantity, parse_quantity, parse_target
+from evaltools.domain.targets import Operator, Quantity, find_quantity, parse_quantity, parse_target
 
 
 @pytest.mark.parametrize(

@@ -1,8 +1,8 @@
 """公文 fonts by role: one configuration for the stylesheet, Word and the provenance."""
 
-from evaltools import typography
-from evaltools.parts import Typography, to_html
-from evaltools.rules import load_rules
+from evaltools.document import typography
+from evaltools.document.parts import Typography, to_html
+from evaltools.domain.rules import load_rules
 
 
 def test_each_role_falls_back_to_a_free_font_this_machine_has():

@@ -12,13 +12,13 @@ from decimal import Decimal
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from evaltools.checks import check_project
+from evaltools.domain.checks import check_project
 from evaltools.cli import main
-from evaltools.model import ProjectParams
-from evaltools.yamlio import ParamsError, _drop_nulls
-from evaltools.rules import load_rules
-from evaltools.scoring import score
-from evaltools.workbook import (
+from evaltools.domain.model import ProjectParams
+from evaltools.domain.yamlio import ParamsError, _drop_nulls
+from evaltools.domain.rules import load_rules
+from evaltools.domain.scoring import score
+from evaltools.writers.xlsx import (
     MAX_CELLS,
     MAX_UNCOMPRESSED_MB,
     export_workbook,
@@ -28,7 +28,7 @@ from evaltools.workbook import (
     template_workbook,
     write_params,
 )
-from evaltools.workspace import load_project
+from evaltools.domain.workspace import load_project
 
 from conftest import SEED, add_project, overlapping_words
 
@@ -185,7 +185,7 @@ def test_the_form_keeps_its_layout_and_formulas(exported):
 
 
 def test_several_projects_get_a_summary_sheet(workspace, tmp_path):
-    from evaltools.workspace import load_project
+    from evaltools.domain.workspace import load_project
 
     second = add_project(workspace / "2024" / "xiangxi-ggzy", "expert-system", "专家评审系统升级", "50.00", "40.00")
     projects = [load_project(p) for p in (SEED, second)]
@@ -270,7 +270,7 @@ def test_the_template_has_lists_and_weights_and_imports(tmp_path):
     [data] = import_workbook(path)
     params = ProjectParams.model_validate(_drop_nulls(data))
     assert len(params.indicators) == 9 and sum(i.weight for i in params.indicators) == 90
-    from evaltools.checks import run_checks
+    from evaltools.domain.checks import run_checks
 
     # as it comes, it validates; the checks then ask for its placeholders to be filled in
     assert "TEMPLATE-TEXT" in {f.code for f in run_checks(params, load_rules())}
@@ -347,7 +347,7 @@ def test_what_the_official_layout_has_no_cell_for_survives_the_round_trip(tmp_pa
 
 
 def test_number_formats_and_rounding_come_from_the_rules(seed, tmp_path):
-    from evaltools.rules import Display
+    from evaltools.domain.rules import Display
 
     rules = seed.rules.model_copy(update={"display": Display(score=0, money=1), "decimals": 1})
     sheet = load_workbook(export_workbook([(seed.params, rules)], tmp_path / "rules.xlsx")).worksheets[0]

@@ -10,10 +10,10 @@ import nbformat
 import pytest
 from papermill.iorw import read_yaml_file
 
-from evaltools.build import run
-from evaltools.export import to_html
-from evaltools.yamlio import ParamsError
-from evaltools.workspace import EXAMPLE_PROJECT, find_injected_file, notebook_source
+from evaltools.run.build import run
+from evaltools.run.export import to_html
+from evaltools.domain.yamlio import ParamsError
+from evaltools.domain.workspace import EXAMPLE_PROJECT, find_injected_file, notebook_source
 
 from conftest import ROOT, SECOND_DEPARTMENT, SECOND_UNIT, SEED
 

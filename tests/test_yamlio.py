@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from evaltools.yamlio import ParamsError, deep_merge, read_yaml
-from evaltools.workspace import find_project_files, load_project
+from evaltools.domain.yamlio import ParamsError, deep_merge, read_yaml
+from evaltools.domain.workspace import find_project_files, load_project
 
 from conftest import SEED, problem_after_edit
 

@@ -23,17 +23,17 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
-from evaltools.checks import Finding, check_project, run_checks  # noqa: E402
-from evaltools.yamlio import ParamsError  # noqa: E402
-from evaltools.rules import Rules, load_rules  # noqa: E402
-from evaltools.scoring import ScoreCard, score  # noqa: E402
-from evaltools.workspace import LoadedProject, find_project_files, load_project  # noqa: E402
+from evaltools.domain.checks import Finding, check_project, run_checks  # noqa: E402
+from evaltools.domain.yamlio import ParamsError  # noqa: E402
+from evaltools.domain.rules import Rules, load_rules  # noqa: E402
+from evaltools.domain.scoring import ScoreCard, score  # noqa: E402
+from evaltools.domain.workspace import LoadedProject, find_project_files, load_project  # noqa: E402
 
 
 def __getattr__(name: str):
     # pandas is imported on first use only: every report kernel imports evaltools, few need it.
     if name in ("read_indicators", "read_projects"):
-        from evaltools import frames
+        from evaltools.domain import frames
 
         return getattr(frames, name)
     raise AttributeError(f"module 'evaltools' has no attribute {name!r}")

@@ -23,14 +23,14 @@ from rich.console import Console
 from rich.table import Table
 
 from evaltools import __version__
-from evaltools.files import write_atomic
-from evaltools.checks import CHECKS, DEPARTMENT_CHECKS, SEVERITY_LABELS, Finding, check_project
+from evaltools.domain.files import write_atomic
+from evaltools.domain.checks import CHECKS, DEPARTMENT_CHECKS, SEVERITY_LABELS, Finding, check_project
 from evaltools.errors import RenderError
-from evaltools.files import os_error_message
-from evaltools.yamlio import ParamsError
-from evaltools.scoring import ScoreCard, as_dict, percent, score
-from evaltools.targets import plain_number
-from evaltools.workspace import LoadedProject, find_project_files, is_department_file, load_project
+from evaltools.domain.files import os_error_message
+from evaltools.domain.yamlio import ParamsError
+from evaltools.domain.scoring import ScoreCard, as_dict, percent, score
+from evaltools.domain.targets import plain_number
+from evaltools.domain.workspace import LoadedProject, find_project_files, is_department_file, load_project
 
 # Logs and pipes get a wide page rather than rich's 80 columns, so tables stay readable.
 out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
@@ -99,9 +99,9 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def _checked(paths: Sequence[str], rules: Sequence[str]) -> Iterator[tuple[Path, str, list[Finding]] | ParamsError]:
     """The findings of every project under ``paths``, then of every department report."""
-    from evaltools.checks import check_department
-    from evaltools.rollup import load_department
-    from evaltools.workspace import find_department_files
+    from evaltools.domain.checks import check_department
+    from evaltools.domain.rollup import load_department
+    from evaltools.domain.workspace import find_department_files
 
     for item in _projects(paths, rules):
         yield item if isinstance(item, ParamsError) else (item.path, item.params.project.name, check_project(item))
@@ -197,7 +197,7 @@ def _out_folder(out: str | None) -> Path | None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from evaltools.build import run
+    from evaltools.run.build import run
 
     failed = 0
     out_root = _out_folder(args.out)
@@ -234,7 +234,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from evaltools.export import render_file
+    from evaltools.run.export import render_file
 
     failed = 0
     for path in args.notebooks:
@@ -327,7 +327,7 @@ def _batch_table(batch) -> Table:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from evaltools.batch import ClusterError, LockedError, as_json, run_batch
+    from evaltools.run.batch import ClusterError, LockedError, as_json, run_batch
 
     out_root = _out_folder(args.out)
     said = err if args.json else out  # with --json, stdout is the JSON alone
@@ -371,7 +371,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 
 def cmd_export_xlsx(args: argparse.Namespace) -> int:
-    from evaltools.workbook import export_workbook
+    from evaltools.writers.xlsx import export_workbook
 
     projects, failed = [], 0
     for item in _projects(args.paths, args.rules):
@@ -398,7 +398,7 @@ def _may_write(path: Path, force: bool) -> None:
 
 
 def cmd_import_xlsx(args: argparse.Namespace) -> int:
-    from evaltools.workbook import read_workbook, write_params
+    from evaltools.writers.xlsx import read_workbook, write_params
 
     try:
         imported = read_workbook(args.workbook)
@@ -414,8 +414,8 @@ def cmd_import_xlsx(args: argparse.Namespace) -> int:
 
 
 def cmd_template_xlsx(args: argparse.Namespace) -> int:
-    from evaltools.rules import load_rules
-    from evaltools.workbook import template_workbook
+    from evaltools.domain.rules import load_rules
+    from evaltools.writers.xlsx import template_workbook
 
     try:
         rules = load_rules(*args.rules)
@@ -429,7 +429,7 @@ def cmd_template_xlsx(args: argparse.Namespace) -> int:
 
 def cmd_table(args: argparse.Namespace) -> int:
     # pandas and pyarrow load only for this command: the others start faster without them.
-    from evaltools.frames import TABLE_FORMATS, UnreadableProject, read_indicators, read_projects, table_bytes
+    from evaltools.domain.frames import TABLE_FORMATS, UnreadableProject, read_indicators, read_projects, table_bytes
 
     output = Path(args.output)
     if output.suffix.lower() not in TABLE_FORMATS:

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evaltools.files import write_atomic
-from evaltools.history import shift_years
-from evaltools.workspace import DEPARTMENT_FILE, RULES_FILE, YAML_SUFFIXES, display_path, is_project_file
-from evaltools.yamlio import ParamsError, Problem, dump_yaml, read_yaml
+from evaltools.domain.files import write_atomic
+from evaltools.domain.history import shift_years
+from evaltools.domain.workspace import DEPARTMENT_FILE, RULES_FILE, YAML_SUFFIXES, display_path, is_project_file
+from evaltools.domain.yamlio import ParamsError, Problem, dump_yaml, read_yaml
 
 TO_FILL = "……"  # TEMPLATE-TEXT reports it until it is filled in
 INDICATOR_KEEPS = ("level1", "level2", "name", "target", "weight")

@@ -1,0 +1,207 @@
+"""The year at a glance, for reviewers at the 财政局: the computation behind
+``notebooks/year_overview.ipynb`` (which narrates it).
+
+Every figure comes from :mod:`evaltools.domain.frames` (each project scored and checked from its
+parameter file) and the departments' ``_department.yaml``; tables are shown in the reports'
+style (the ``grid`` table of the report CSS) and charts drawn like the reports' charts.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+
+from evaltools.domain import formatting
+from evaltools.document.charts import department_spending_chart, execution_chart, grades_by_department_chart
+from evaltools.domain.checks import CHECKS, DEPARTMENT_CHECKS
+from evaltools.domain.department import project_spending
+from evaltools.domain.frames import RowCache, read_year
+from evaltools.document.parts import Figure, Markdown, Section, h, p, section, table, td, th, tr
+from evaltools.domain.rollup import read_department
+from evaltools.domain.rules import Rules, load_rules
+from evaltools.domain.workspace import DEPARTMENT_FILE, RULES_FILE
+from evaltools.domain.yamlio import ParamsError
+
+EXECUTION_BINS = [(100.0, math.inf, "100%"), (90.0, 100.0, "90%—100%"), (80.0, 90.0, "80%—90%"),
+                  (60.0, 80.0, "60%—80%"), (-math.inf, 60.0, "60%以下")]
+MONEY = ("全年预算数", "全年执行数", "项目支出", "项目全年预算数合计", "差额")
+PERCENT = ("执行率", "上年执行率", "覆盖率")
+COUNTS = ("项目数", "错误", "提示", "个数", "涉及项目")
+
+
+def _decimal(value: float) -> Decimal:
+    return Decimal(repr(float(value)))
+
+
+@dataclass
+class YearOverview:
+    folder: Path
+    year: int
+    rules: Rules
+    projects: pd.DataFrame
+    indicators: pd.DataFrame
+    findings: pd.DataFrame
+    departments: pd.DataFrame
+
+    @classmethod
+    def load(cls, folder: Path | str, rows_cache: Path | str | None = None) -> YearOverview:
+        """Everything under ``params/<year>``: projects, indicators, findings, departments; with
+        ``rows_cache`` (a file, as ``evaltools batch`` gives), unchanged projects' rows are reused."""
+        folder = Path(folder)
+        rules = load_rules(*([folder / RULES_FILE] if (folder / RULES_FILE).is_file() else []))
+        projects, indicators, findings = read_year(folder, cache=RowCache(rows_cache))
+        projects.insert(2, "部门文件夹", projects["文件"].map(lambda f: Path(f).parent.name).astype("string"))
+        return cls(folder, int(folder.name), rules, projects, indicators, findings, _departments(folder, projects))
+
+    # --- showing ------------------------------------------------------------------------------
+
+    def show(self, column: str, value: object) -> str:
+        """One cell as the reports print it: money, scores and rates at the rules' display precisions."""
+        if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+            return formatting.DASH
+        if column in COUNTS or isinstance(value, int):
+            return str(int(value))
+        if isinstance(value, float):
+            if column in MONEY:
+                return formatting.money(_decimal(value), self.rules)
+            if column in PERCENT:
+                return formatting.percent(_decimal(value) / formatting.HUNDRED, self.rules)
+            return formatting.score(_decimal(value), self.rules)
+        return str(value)
+
+    def table(self, frame: pd.DataFrame, caption: str | None = None) -> Section:
+        """A DataFrame as a report table (the reports' grid), under its title; numbers right-aligned."""
+        numeric = {c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])}
+        head = tr(*(th(column) for column in frame.columns))
+        rows = [tr(*(td(self.show(column, value), cls="num" if column in numeric else None,
+                        value=None if column not in numeric or self.show(column, value) == formatting.DASH else value)
+                     for column, value in zip(frame.columns, record, strict=True)))
+                for record in frame.itertuples(index=False)]
+        if not rows:
+            rows = [tr(td("无", colspan=len(frame.columns)))]
+        return section(p(caption, cls="table-title") if caption else None, table(*rows, head=[head]))
+
+    def say(self, text: str) -> Markdown:
+        """The notebook's narration (Markdown) as part of the report."""
+        return Markdown(text)
+
+    def title(self) -> Section:
+        return section(h(1, f"{self.year}年度预算绩效自评总览", cls="report-title"),
+                       p(f"{len(self.departments)} 个部门、{len(self.projects)} 个项目；评分口径：{self.rules.name}"))
+
+    # --- the figures ----------------------------------------------------------------------------
+
+    def grade_order(self) -> list[str]:
+        labels = [band.label for band in self.rules.grades]
+        return labels + sorted(set(self.projects["等级"].dropna()) - set(labels))
+
+    def grades(self) -> pd.DataFrame:
+        """Projects per grade and department, best grade first, with totals."""
+        counts = pd.crosstab(self.projects["部门"], self.projects["等级"])
+        counts = counts.reindex(columns=[g for g in self.grade_order() if g in counts.columns], fill_value=0)
+        counts["项目数"] = counts.sum(axis=1)
+        counts.loc["合计"] = counts.sum()
+        return counts.reset_index().rename_axis(columns=None).astype({c: "Int64" for c in counts.columns})
+
+    def execution(self) -> pd.DataFrame:
+        """Projects by 执行率 band."""
+        rates = self.projects["执行率"]
+        rows = [{"执行率": label, "项目数": int(((rates >= low) & (rates < high)).sum())} for low, high, label in EXECUTION_BINS]
+        rows.append({"执行率": "无预算数", "项目数": int(rates.isna().sum())})
+        frame = pd.DataFrame(rows)
+        frame["执行率"] = frame["执行率"].astype("string")
+        return frame.astype({"项目数": "Int64"})
+
+    def under(self, threshold: float = 90.0) -> pd.DataFrame:
+        """Projects whose 执行率 is under ``threshold`` percent, lowest first."""
+        low = self.projects[self.projects["执行率"] < threshold].sort_values("执行率")
+        return low[["部门", "项目", "全年预算数", "全年执行数", "执行率", "总分", "等级"]].reset_index(drop=True)
+
+    def lost_points(self, n: int = 10) -> pd.DataFrame:
+        """The indicators that lost most points, and the 二级指标 that lost most over the year."""
+        lost = self.indicators[self.indicators["扣分"] > 0].sort_values(["扣分", "项目"], ascending=[False, True])
+        return lost[["部门", "项目", "二级指标", "三级指标", "年度指标值", "分值", "得分", "扣分"]].head(n).reset_index(drop=True)
+
+    def lost_by_category(self) -> pd.DataFrame:
+        lost = self.indicators[self.indicators["扣分"] > 0]
+        frame = (lost.groupby(["一级指标", "二级指标"], as_index=False)
+                 .agg(扣分=("扣分", "sum"), 个数=("扣分", "size"), 涉及项目=("项目", "nunique"))
+                 .sort_values("扣分", ascending=False))
+        return frame.astype({"个数": "Int64", "涉及项目": "Int64"}).reset_index(drop=True)
+
+    def findings_by_code(self) -> pd.DataFrame:
+        """Check findings by code: how many, in how many projects, and what the check looks for."""
+        described = {spec.code: spec.description for spec in [*CHECKS, *DEPARTMENT_CHECKS]}
+        if self.findings.empty:
+            columns = (("代码", "string"), ("级别", "string"), ("个数", "Int64"), ("涉及项目", "Int64"), ("检查内容", "string"))
+            return pd.DataFrame({column: pd.Series(dtype=kind) for column, kind in columns})
+        frame = (self.findings.groupby(["代码", "级别"], as_index=False)
+                 .agg(个数=("代码", "size"), 涉及项目=("项目", "nunique"))
+                 .sort_values(["个数", "代码"], ascending=[False, True]))
+        frame["检查内容"] = frame["代码"].map(described).astype("string")
+        return frame.astype({"个数": "Int64", "涉及项目": "Int64"}).reset_index(drop=True)
+
+    def lowest(self, n: int = 10) -> pd.DataFrame:
+        """The lowest-scoring projects, with last year's score where there is one."""
+        low = self.projects.sort_values(["总分", "项目"]).head(n)
+        return low[["部门", "项目", "总分", "等级", "执行率", "上年总分", "上年等级"]].reset_index(drop=True)
+
+    def year_over_year(self) -> pd.DataFrame:
+        """This year beside last year, for the projects that have last year's file."""
+        both = self.projects[self.projects["上年总分"].notna()].copy()
+        both["总分变化"] = both["总分"] - both["上年总分"]
+        return both[["部门", "项目", "上年总分", "总分", "总分变化", "上年等级", "等级", "上年执行率", "执行率"]
+                    ].sort_values("总分变化").reset_index(drop=True)
+
+    # --- charts -----------------------------------------------------------------------------------
+
+    def grade_chart(self) -> Figure:
+        counts = pd.crosstab(self.projects["部门"], self.projects["等级"])
+        order = [g for g in self.grade_order() if g in counts.columns]
+        return grades_by_department_chart({name: {g: int(counts.loc[name, g]) for g in order} for name in counts.index})
+
+    def execution_chart(self, threshold: float = 90.0, limit: int = 30) -> Figure:
+        """The projects' 执行率, lowest first: all of them, or the lowest ``limit`` of a larger year
+        (a bar each for a thousand projects is a chart nobody reads, and an image of 50,000
+        pixels; the 执行率 bands and the table of projects under ``threshold`` list them all)."""
+        rates = self.projects.sort_values("执行率", kind="stable")[["项目", "部门", "执行率"]].dropna()
+        names = rates["项目"].where(~rates["项目"].duplicated(keep=False), rates["项目"] + "（" + rates["部门"] + "）")
+        shown = {name: (rate, self.show("执行率", rate)) for name, rate in zip(names[:limit], rates["执行率"][:limit],
+                                                                                strict=True)}
+        caption = None if len(rates) <= limit else f"执行率最低的 {limit} 个项目（共 {len(rates)} 个；红色：低于 {threshold:g}%）"
+        return execution_chart(shown, threshold, caption)
+
+    def department_chart(self) -> Figure:
+        frame = self.departments
+        return department_spending_chart({
+            name: (None if pd.isna(stated) else stated, covered, self.show("项目支出", stated), self.show("项目支出", covered))
+            for name, stated, covered in zip(frame["部门"], frame["项目支出"], frame["项目全年预算数合计"], strict=True)})
+
+
+def _departments(folder: Path, projects: pd.DataFrame) -> pd.DataFrame:
+    """Each department folder: its 项目支出 (from ``_department.yaml``) against its projects' budgets."""
+    rows = []
+    for department_folder in sorted(child for child in folder.iterdir() if child.is_dir()):
+        mine = projects[projects["部门文件夹"] == department_folder.name]
+        name, stated = (mine["部门"].iloc[0] if len(mine) else department_folder.name), None
+        if (department_folder / DEPARTMENT_FILE).is_file():
+            try:  # its projects are those of the frame already: not loaded again
+                params = read_department(department_folder / DEPARTMENT_FILE)[3]
+            except ParamsError:
+                params = None  # `evaltools check` reports it; the overview shows "—"
+            if params is not None:
+                name, stated = params.name or name, project_spending(params)[0]
+        if not len(mine) and stated is None:
+            continue
+        covered = float(mine["全年预算数"].sum()) if len(mine) else 0.0
+        rows.append({"部门": name, "项目数": len(mine), "项目支出": None if stated is None else float(stated),
+                     "项目全年预算数合计": covered})
+    frame = pd.DataFrame(rows, columns=["部门", "项目数", "项目支出", "项目全年预算数合计"])
+    frame["差额"] = frame["项目支出"] - frame["项目全年预算数合计"]
+    frame["覆盖率"] = frame["项目全年预算数合计"] / frame["项目支出"] * 100
+    return frame.astype({"部门": "string", "项目数": "Int64", "项目支出": "float64", "项目全年预算数合计": "float64",
+                         "差额": "float64", "覆盖率": "float64"})

@@ -1,0 +1,104 @@
+"""A department loaded: its ``_department.yaml`` validated and scored, and the roll-up of the
+projects of its folder (each loaded, scored and checked from its own parameter file, never
+from a rendered report).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from evaltools.domain.checks import check_project
+from evaltools.domain.department import DepartmentParams
+from evaltools.domain.model import BudgetRow
+from evaltools.domain.rules import Rules, load_rules
+from evaltools.domain.scoring import ScoreCard, score, score_budget_and_indicators
+from evaltools.domain.workspace import DEPARTMENT_FILE, is_project_file, load_project, rules_files_for
+from evaltools.domain.yamlio import ParamsError, Problem, YamlFile, deep_merge, fingerprint, read_yaml, validate
+
+
+@dataclass
+class ProjectLine:
+    """One of the department's projects, as its own parameter file scores it."""
+
+    path: Path
+    name: str
+    annual: Decimal | None = None
+    executed: Decimal | None = None
+    rate: Decimal | None = None
+    total: Decimal | None = None
+    grade: str = ""
+    errors: int = 0
+    warnings: int = 0
+    problem: str = ""
+
+
+@dataclass
+class LoadedDepartment:
+    path: Path
+    params: DepartmentParams
+    rules: Rules
+    data: dict[str, Any]
+    source: YamlFile
+    projects: list[ProjectLine]
+    card: ScoreCard | None  # None without funds and indicators to score
+
+    def locate(self, loc: tuple) -> tuple[Path, int | None]:
+        return self.path, self.source.line_of(loc)
+
+    @property
+    def year(self) -> int:
+        return self.params.evaluated_year
+
+    @property
+    def fingerprint(self) -> str:
+        """The department's data and its projects' scored lines: what its report is made of."""
+        lines = [(str(p.path.name), str(p.annual), str(p.executed), str(p.total), p.grade, p.errors, p.warnings)
+                 for p in self.projects]
+        return fingerprint({"department": self.data, "projects": lines})
+
+
+def project_lines(folder: Path, rules_files: list[Path | str] | tuple = ()) -> list[ProjectLine]:
+    """Every project file of the folder, loaded, scored and checked (never rendered)."""
+    lines = []
+    for path in sorted(p for p in folder.iterdir() if p.is_file() and is_project_file(p)):
+        try:
+            project = load_project(path, rules_files)
+        except ParamsError as exc:
+            lines.append(ProjectLine(path, path.stem, problem=str(exc.problems[0].message)))
+            continue
+        card = score(project.params, project.rules)
+        findings = check_project(project, card)
+        budget = card.execution.budget
+        lines.append(ProjectLine(
+            path, project.params.project.name, budget.annual, budget.executed, card.execution.rate, card.total,
+            card.grade, sum(f.severity == "error" for f in findings), sum(f.severity == "warning" for f in findings),
+        ))
+    return lines
+
+
+def read_department(path: Path | str, overrides: dict[str, Any] | None = None) -> tuple[Path, YamlFile, dict, DepartmentParams]:
+    """A ``_department.yaml`` read and validated, its projects left alone: path, file, data, params."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / DEPARTMENT_FILE
+    source = read_yaml(path)
+    data = deep_merge(source.data, overrides) if overrides else source.data
+    params = validate(DepartmentParams, data, [(source, ())])
+    if params.evaluated_year is None:
+        raise ParamsError([Problem(path, 1, "year", "缺少评价年度：在 year 或 defaults.year 中填写")])
+    return path, source, data, params
+
+
+def load_department(path: Path | str, rules_files: list[Path | str] | tuple = (),
+                    overrides: dict[str, Any] | None = None) -> LoadedDepartment:
+    """Read and validate a ``_department.yaml``, score it, and roll up its projects."""
+    path, source, data, params = read_department(path, overrides)
+    rules = load_rules(*rules_files_for(path), *rules_files)
+    card = None
+    if params.funds is not None or params.indicators:
+        funds = params.funds.total if params.funds else BudgetRow()
+        card = score_budget_and_indicators(funds, params.indicators, rules)
+    return LoadedDepartment(path, params, rules, data, source, project_lines(path.parent, rules_files), card)

@@ -1,0 +1,370 @@
+"""The params/ tree: which files are projects, and one project loaded with all that applies to it.
+
+Layout::
+
+    params/<year>/_rules.yaml                    optional scoring-rule overrides for the year
+    params/<year>/<department>/_department.yaml  what the department's projects share
+    params/<year>/<department>/_rules.yaml       optional overrides for this department only
+    params/<year>/<department>/<project>.yaml    one project
+
+Files whose name starts with ``_`` are never projects. The ``defaults`` mapping of
+``_department.yaml`` is deep-merged *under* each project file of its folder: mappings merge
+key by key (recursively) and the project's value wins; a list or a scalar in the project
+replaces the department's whole value (lists are not concatenated); ``key: null`` in a project
+removes the department's value. Rule files apply outermost first, the explicit ``--rules``
+file last.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evaltools.domain.files import os_error_message
+from evaltools.domain.model import ProjectParams
+from evaltools.domain.yamlio import (
+    Loc,
+    ParamsError,
+    Problem,
+    YamlFile,
+    deep_merge,
+    fingerprint,
+    locate,
+    read_yaml,
+    validate,
+)
+from evaltools.domain.rules import Rules, load_rules
+
+DEPARTMENT_FILE = "_department.yaml"
+NOTEBOOK = "project_self_evaluation.ipynb"  # in <workspace>/notebooks/
+DEPARTMENT_NOTEBOOK = "department_overall.ipynb"
+OVERVIEW_NOTEBOOK = "year_overview.ipynb"  # one per params/<year>
+RULES_FILE = "_rules.yaml"
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+def is_department_file(path: Path) -> bool:
+    return Path(path).name == DEPARTMENT_FILE
+
+
+def is_project_file(path: Path) -> bool:
+    return path.suffix in YAML_SUFFIXES and not path.name.startswith(("_", "."))
+
+
+def find_project_files(paths: Iterable[Path | str]) -> list[Path]:
+    """Project files named directly or found below folders, in a stable order."""
+    found: list[Path] = []
+    for path in map(Path, paths):
+        try:
+            found.extend(_project_files(path))
+        except OSError as exc:  # a name too long, a folder that cannot be read…
+            raise ParamsError([Problem(path, None, "", os_error_message(exc).removeprefix(f"{path}："))]) from None
+    return list(dict.fromkeys(found))
+
+
+def _project_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.is_file() and is_project_file(p))
+    if path.is_file() and path.suffix in YAML_SUFFIXES and path.name not in (RULES_FILE, DEPARTMENT_FILE):
+        return [path]
+    if path.name == DEPARTMENT_FILE and path.is_file():
+        return []  # a department file is not a project; `evaltools run` renders its own report
+    if not path.exists():
+        raise ParamsError([Problem(path, None, "", "文件或文件夹不存在")])
+    raise ParamsError([Problem(path, None, "", "不是参数文件（应为 .yaml 文件或包含它们的文件夹）")])
+
+
+def find_department_files(paths: Iterable[Path | str]) -> list[Path]:
+    """Department files with a department report to make: below folders, or named directly.
+
+    A ``_department.yaml`` holding only ``defaults`` has no report of its own.
+    """
+    found = []
+    for path in map(Path, paths):
+        try:
+            candidates = sorted(path.rglob(DEPARTMENT_FILE)) if path.is_dir() else [path] if is_department_file(path) else []
+        except OSError:
+            continue  # a path that cannot be read is reported where the projects are found
+        for candidate in candidates:
+            try:
+                data = read_yaml(candidate).data
+            except ParamsError:
+                found.append(candidate)  # reported when it is loaded
+                continue
+            if set(data) - {"defaults"}:
+                found.append(candidate)
+    return found
+
+
+def rules_files_for(project_file: Path) -> list[Path]:
+    """``_rules.yaml`` files that apply to a project, outermost first.
+
+    The search climbs from the project's folder up to (and including) the folder named
+    ``params``, or two levels (the year) when there is none, so rules never leak in from
+    outside the workspace.
+    """
+    folder = absolute(project_file).parent
+    chain = []
+    for depth, candidate in enumerate([folder, *folder.parents]):
+        if (candidate / RULES_FILE).is_file():
+            chain.append(candidate / RULES_FILE)
+        if candidate.name == "params" or depth >= 2:
+            break
+    return list(reversed(chain))
+
+
+def attachment_files(params: ProjectParams, sources: Sequence[tuple[YamlFile, Loc]]) -> dict[int, Path]:
+    """Each attached document's file, relative to the parameter file that names it; it must
+    exist and lie inside the workspace (a report never reads from elsewhere)."""
+    found, problems = {}, []
+    files = [source for source in sources if source[0].path.is_file()] or sources  # not the notebook's overrides
+    for i, attachment in enumerate(params.narrative.attachments):
+        if isinstance(attachment, str):
+            continue
+        loc = ("narrative", "attachments", i, "file")
+        yaml_file, prefix = locate(files, loc)
+        path = (yaml_file.path.parent / attachment.file).resolve()
+        root = workspace_root(yaml_file.path)
+        if not path.is_relative_to(root.resolve()):
+            message = f"附件文件 {attachment.file} 不在工作区 {root} 之内"
+        elif not path.is_file():
+            message = f"附件文件 {attachment.file} 不存在（相对于 {yaml_file.path.name} 所在文件夹）"
+        else:
+            found[i] = path
+            continue
+        problems.append(Problem(yaml_file.path, yaml_file.line_of(prefix + loc), "narrative.attachments"
+                                f"[{i}].file", message))
+    if problems:
+        raise ParamsError(problems)
+    return found
+
+
+def absolute(path: Path | str) -> Path:
+    """``path`` made absolute without following links: where the user points, not where a
+    symbolic link leads (a project file linked in from another workspace belongs to this one)."""
+    return Path(os.path.abspath(path))
+
+
+def workspace_root(path: Path) -> Path:
+    """The folder holding ``params/`` for a file inside it (else the file's own folder)."""
+    resolved = absolute(path)
+    for parent in resolved.parents:
+        if parent.name == "params":
+            return parent.parent
+    return resolved.parent
+
+
+def display_path(path: Path) -> str:
+    """A file's path from its workspace root (params/2024/…), the same on every machine."""
+    resolved = absolute(path)
+    try:
+        return str(resolved.relative_to(workspace_root(resolved)))
+    except ValueError:
+        return resolved.name
+
+
+def fingerprint_notebook(path: Path | str) -> str:
+    """Hash of a notebook's cell sources: what the report was made by, outputs aside."""
+    cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
+    sources = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in cells]
+    return hashlib.sha256("\x1e".join(sources).encode("utf-8")).hexdigest()[:16]
+
+
+def default_notebook(params_file: Path, name: str = NOTEBOOK) -> Path | None:
+    """The workspace's own report notebook, else the one of the evaltools checkout."""
+    for root in (workspace_root(params_file), Path(__file__).resolve().parents[3]):
+        candidate = root / "notebooks" / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def source_fingerprint(params_file: Path, name: str = NOTEBOOK, given: str | None = None) -> str | None:
+    """The fingerprint papermill injected, else that of the notebook a report of this file uses."""
+    if given is not None:
+        return given
+    source = default_notebook(params_file, name)
+    return fingerprint_notebook(source) if source else None
+
+
+@dataclass
+class LoadedProject:
+    """A project's validated parameters with the rules that score it and where each came from."""
+
+    path: Path
+    params: ProjectParams
+    rules: Rules
+    data: dict[str, Any]
+    sources: Sequence[tuple[YamlFile, Loc]]
+
+    def locate(self, loc: Loc) -> tuple[Path, int | None]:
+        """The file (project or department) that sets ``loc``, and its line there."""
+        yaml_file, prefix = locate(self.sources, loc)
+        return yaml_file.path, yaml_file.line_of(prefix + loc)
+
+    @property
+    def year(self) -> int:
+        return self.params.year
+
+    @property
+    def fingerprint(self) -> str:
+        """Hash of the merged parameters and of the files they attach: what the report is made from."""
+        attached = {str(i): hashlib.sha256(path.read_bytes()).hexdigest() for i, path in self.attachments.items()}
+        return fingerprint({**self.data, "<attached>": attached} if attached else self.data)
+
+    @property
+    def attachments(self) -> dict[int, Path]:
+        """The attached documents' files by their place in ``narrative.attachments``."""
+        return attachment_files(self.params, self.sources)
+
+
+def department_defaults(folder: Path) -> tuple[YamlFile, dict[str, Any]] | None:
+    path = folder / DEPARTMENT_FILE
+    if not path.is_file():
+        return None
+    department = read_yaml(path)
+    defaults = department.data.get("defaults", {})
+    if not isinstance(defaults, dict):
+        line = department.line_of(("defaults",))
+        raise ParamsError([Problem(path, line, "defaults", "应为键值映射：各项目共用的参数")])
+    return department, defaults
+
+
+def load_project(path: Path | str, rules: Rules | Sequence[Path | str] | None = None,
+                 overrides: Mapping[str, Any] | None = None) -> LoadedProject:
+    """Read, merge and validate one project file.
+
+    ``rules`` is a ready :class:`Rules`, or extra override files applied after the
+    ``_rules.yaml`` files of the workspace. ``overrides`` (values papermill injected into a
+    notebook) are deep-merged last. Raises :class:`ParamsError` naming file, line and field
+    for anything that does not fit the model.
+    """
+    path = Path(path)
+    project = read_yaml(path)
+    sources: list[tuple[YamlFile, Loc]] = []
+    merged: dict[str, Any] = {}
+    department = department_defaults(path.parent)
+    if department is not None:
+        sources.append((department[0], ("defaults",)))
+        merged = department[1]
+    sources.append((project, ()))
+    merged = deep_merge(merged, project.data)
+    if overrides:
+        sources.append((YamlFile(Path("<笔记本参数>"), dict(overrides)), ()))
+        merged = deep_merge(merged, overrides)
+    params = validate(ProjectParams, merged, sources)
+    if not isinstance(rules, Rules):
+        rules = load_rules(*rules_files_for(path), *(rules or ()))
+    attachment_files(params, sources)  # a missing or outside file is an error of the parameters
+    if params.options.display:  # the project's own shown precisions win over its rules'
+        rules = rules.model_copy(update={"display": rules.display.override(params.options.display)})
+    return LoadedProject(path, params, rules, merged, sources)
+
+
+# --- which file a report notebook reports on --------------------------------------------------
+
+EXAMPLE_PROJECT = "params/2024/xiangxi-ggzy/platform-maintenance.yaml"
+EXAMPLE_DEPARTMENT = "params/2024/xiangxi-ggzy/_department.yaml"
+
+
+def resolve(path: str | Path) -> Path:
+    """A params path as given, or relative to the working directory or one of its parents.
+
+    The notebook's default points into the workspace, and JupyterLab runs it from notebooks/.
+    """
+    path = Path(path)
+    if path.is_absolute() or path.exists():
+        return path
+    for parent in Path.cwd().parents:
+        if (parent / path).exists():
+            return parent / path
+    return path
+
+
+def _params_folder() -> Path | None:
+    for folder in (Path.cwd(), *Path.cwd().parents):
+        if (folder / "params").is_dir():
+            return folder / "params"
+    return None
+
+
+def _needle(values: Mapping[str, Any]) -> str | None:
+    """A name the file's text must contain: cheap to test before parsing thousands of files."""
+    for key, field in (("project", "name"), ("unit", "name")):
+        name = (values.get(key) or {}).get(field) if isinstance(values.get(key), Mapping) else None
+        if isinstance(name, str) and name and "\n" not in name:
+            return name
+    return None
+
+
+def find_injected_file(values: Mapping[str, Any], department: bool = False) -> list[Path]:
+    """The files of the workspace's ``params/`` whose content is exactly ``values``.
+
+    ``papermill -f FILE`` injects FILE's top-level keys, not its path. ``values`` holds every
+    parameter the notebook knows (None where nothing was injected); a file matches when it gives
+    each of them the same value, read as papermill reads it.
+    """
+    # papermill's own YAML loader: heavy to import, and needed only on this path.
+    from papermill.iorw import NoDatesSafeLoader
+    import yaml
+
+    folder = _params_folder()
+    if folder is None:
+        return []
+    needle = _needle(values)
+    matches = []
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file() or not (is_department_file(path) if department else is_project_file(path)):
+            continue
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if needle is not None and needle not in text:
+            continue
+        try:
+            data = yaml.load(text, Loader=NoDatesSafeLoader)
+        except yaml.YAMLError:
+            continue
+        if isinstance(data, dict) and all(data.get(key) == value for key, value in values.items()):
+            matches.append(path)
+    return matches
+
+
+def notebook_source(params_file: str | Path | None, values: Mapping[str, Any],
+                    department: bool = False) -> tuple[Path, dict[str, Any]]:
+    """The file a report notebook reports on, and the injected values still to merge over it.
+
+    - ``params_file`` given (``evaltools run``, ``papermill -p params_file …``): that file, with
+      any other injected values deep-merged over it;
+    - nothing injected (JupyterLab, nbval): the bundled example;
+    - values but no ``params_file`` (``papermill -f params/<year>/<dept>/<project>.yaml``): the
+      file of ``params/`` holding exactly these values, read from there so that its department's
+      defaults and rules apply. When there is no such file the notebook refuses rather than
+      merge the values over the example.
+    """
+    given = {key: value for key, value in values.items() if value is not None}
+    if params_file is not None:
+        return resolve(params_file), given
+    example = EXAMPLE_DEPARTMENT if department else EXAMPLE_PROJECT
+    if not given:
+        return resolve(example), {}
+    matches = find_injected_file(values, department)
+    if len(matches) == 1:
+        return matches[0], {}
+    kind = "部门文件（_department.yaml）" if department else "项目参数文件"
+    usage = ("papermill NOTEBOOK OUT.ipynb -p params_file params/<年度>/<部门>/"
+             + ("_department.yaml" if department else "<项目>.yaml")
+             + "（只改部分取值时，再加 -f 覆盖文件）")
+    if matches:
+        found = "、".join(display_path(m) for m in matches)
+        reason = f"注入的参数与多个{kind}相同（{found}），无法确定是哪一个"
+    elif _params_folder() is None:
+        reason = (f"没有给出 params_file，而在工作目录 {Path.cwd()} 及其上级目录中找不到 params/ 文件夹"
+                  "（papermill 的 --cwd 可指定工作目录）")
+    else:
+        reason = (f"没有给出 params_file，注入的参数也不是 {_params_folder()} 中任何{kind}的内容："
+                  "不知道它属于哪个部门，无法套用部门默认值和评分规则")
+    raise ParamsError([Problem(Path("<papermill 参数>"), None, "params_file", f"{reason}。请改用 {usage}")])

@@ -1,0 +1,205 @@
+"""Executing a report notebook with papermill: parameters in, executed notebook out.
+
+Nothing here exports: the executed notebook is the document, and ``evaltools.run.export`` turns it
+into HTML, PDF and Word, as papermill and nbconvert separate the two.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import nbformat
+import papermill
+from papermill.clientwrap import PapermillNotebookClient
+from papermill.engines import NBClientEngine, papermill_engines
+from papermill.exceptions import PapermillExecutionError
+from papermill.log import logger
+from papermill.utils import remove_args
+
+from evaltools.errors import RenderError
+from evaltools.run.kernels import KERNEL_ARGUMENTS, discard_kernel, warm_kernel
+from evaltools.domain.rollup import LoadedDepartment, load_department
+from evaltools.domain.workspace import (
+    DEPARTMENT_NOTEBOOK,
+    NOTEBOOK,
+    LoadedProject,
+    default_notebook,
+    fingerprint_notebook,
+    is_department_file,
+    load_project,
+    workspace_root,
+)
+from evaltools.domain.yamlio import plain
+
+Loaded = LoadedProject | LoadedDepartment
+
+
+def load(file: Path | str, rules_files: Sequence[Path | str] = ()) -> Loaded:
+    """A project file, or a department's ``_department.yaml`` (its 部门整体 report)."""
+    return load_department(file, rules_files) if is_department_file(Path(file)) else load_project(file, rules_files)
+
+
+def notebook_for(loaded: Loaded) -> Path | None:
+    name = DEPARTMENT_NOTEBOOK if isinstance(loaded, LoadedDepartment) else NOTEBOOK
+    return default_notebook(loaded.path, name)
+
+
+def _relative(path: Path | str, root: Path) -> str:
+    """A path as the notebook is given it: from the workspace root when inside it, so that the
+    executed notebook does not depend on where the workspace lies (a worker's copy, a checkout)."""
+    resolved = Path(path).resolve()
+    try:
+        return resolved.relative_to(root).as_posix()
+    except ValueError:
+        return str(resolved)
+
+
+def parameters_for(project: Loaded, notebook: Path, rules_files: Sequence[Path | str] = ()) -> dict:
+    """What papermill injects: the merged parameters (plain data), where they came from
+    (relative to the workspace root, the kernel's working folder), and the notebook's
+    fingerprint for the provenance line."""
+    root = workspace_root(project.path)
+    return {
+        "params_file": _relative(project.path, root),
+        "rules_files": [_relative(f, root) for f in rules_files],
+        "notebook_fingerprint": fingerprint_notebook(notebook),
+        **plain(project.data),
+    }
+
+
+class _WarmEngine(NBClientEngine):
+    """papermill's nbclient engine, given the warm kernel's client as well as its manager:
+    nbclient would otherwise connect a new client to the kernel for every notebook."""
+
+    @classmethod
+    def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
+                                 start_timeout=60, execution_timeout=None, kc=None, **kwargs):
+        kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
+        client = PapermillNotebookClient(nb_man, timeout=execution_timeout, startup_timeout=start_timeout,
+                                         kernel_name=kernel_name, log=logger, log_output=log_output,
+                                         stdout_file=stdout_file, stderr_file=stderr_file, **kwargs)
+        client.kc = kc
+        return client.execute()
+
+
+WARM_ENGINE = "evaltools-warm"
+papermill_engines.register(WARM_ENGINE, _WarmEngine)
+
+
+def execute(project: Loaded, destination: Path, notebook: Path | None = None,
+            rules_files: Sequence[Path | str] = (), timeout: int = 600,
+            kernel_name: str = "python3", warm: bool = False) -> nbformat.NotebookNode:
+    """Run the notebook for one project with papermill; nothing is written.
+
+    The kernel works in the project's workspace root. Each notebook gets a fresh kernel, or
+    with ``warm`` this process's warm kernel (reset), discarded after any failure so that a
+    cell stuck past the timeout never reaches the next notebook. On failure
+    :class:`RenderError` names the cell and the error, and carries the executed notebook
+    (with the failing cell's error) as ``failed_notebook`` for the caller to keep.
+    """
+    notebook = notebook or notebook_for(project)
+    if notebook is None:
+        raise RenderError(f"{project.path}：找不到报告笔记本（工作区 {workspace_root(project.path)} 的 notebooks/）；"
+                          "可用 --notebook 指定")
+    try:
+        return _papermill(notebook, parameters_for(project, notebook, rules_files), workspace_root(project.path),
+                          destination.name, timeout, kernel_name, warm)
+    except _Failed as failed:
+        raise RenderError(f"{project.path}：{_reason(failed.error, timeout)}", failed_notebook=failed.notebook) from None
+
+
+class _Failed(Exception):
+    def __init__(self, error: Exception, notebook: bytes | None):
+        self.error, self.notebook = error, notebook
+
+
+def _papermill(notebook: Path, parameters: dict, cwd: Path, name: str, timeout: int, kernel_name: str,
+               warm: bool) -> nbformat.NotebookNode:
+    """papermill, in a fresh kernel or this process's warm one, working in ``cwd``; a failure
+    raises :class:`_Failed` with the error and the notebook as far as it ran."""
+    with tempfile.TemporaryDirectory(prefix="evaltools-") as scratch:
+        scratch_out = Path(scratch) / name
+        try:
+            kernel = warm_kernel(kernel_name, cwd) if warm else None
+            engine = {"engine_name": WARM_ENGINE, "km": kernel.manager, "kc": kernel.client} if kernel else {}
+            executed = papermill.execute_notebook(
+                str(notebook), str(scratch_out), parameters=parameters,
+                kernel_name=kernel_name, cwd=str(cwd), progress_bar=False,
+                log_output=False, execution_timeout=timeout, report_mode=True,
+                extra_arguments=KERNEL_ARGUMENTS, **engine,
+                # papermill would rewrite the whole notebook after every cell; nobody watches it here
+                # (a failed run's notebook is still written, by papermill's error path).
+                request_save_on_cell_execute=False,
+            )
+        except BaseException as exc:
+            if warm:
+                discard_kernel(kernel_name)
+            if not isinstance(exc, Exception):  # Ctrl-C, exit: not this project's failure
+                raise
+            raise _Failed(exc, scratch_out.read_bytes() if scratch_out.exists() else None) from None
+    return nbformat.from_dict(executed)
+
+
+def _reason(exc: Exception, timeout: int) -> str:
+    if isinstance(exc, PapermillExecutionError):
+        return f"第 {exc.exec_count} 个单元出错：{exc.ename}: {exc.evalue}"
+    kind = type(exc).__name__
+    if kind == "CellTimeoutError":
+        reason = f"有单元执行超过 {timeout} 秒，已停止（可用 --timeout 放宽）"
+    elif kind == "DeadKernelError":
+        reason = "内核意外退出（内存不足，或代码调用了 exit？）"
+    else:
+        reason = f"{kind}: {exc}"
+    return f"笔记本无法执行：{reason}"
+
+
+def normalize(notebook: nbformat.NotebookNode) -> dict:
+    """Take the volatile metadata (times, durations, temporary paths) out of an executed
+    notebook, so that the same inputs give the same bytes; returns it for the run log."""
+    papermill_meta = notebook.metadata.get("papermill", {})
+    volatile = ("start_time", "end_time", "duration", "input_path", "output_path", "exception")
+    timings: dict = {key: papermill_meta.pop(key) for key in volatile if key in papermill_meta}
+    cells = []
+    for index, cell in enumerate(notebook.cells):
+        cell_meta = cell.get("metadata", {})
+        if "injected-parameters" in cell_meta.get("tags", []):
+            cell["id"] = "injected-parameters"  # papermill gives it a random id
+        cell_meta.pop("execution", None)
+        run_info = cell_meta.pop("papermill", None)
+        if run_info and run_info.get("duration") is not None:
+            cells.append({"cell": index, "duration": run_info["duration"], "status": run_info.get("status")})
+    timings["cells"] = cells
+    return timings
+
+
+def stderr_of(notebook: nbformat.NotebookNode) -> list[str]:
+    """What the cells printed to stderr (warnings): not in the report, so reported here."""
+    return [
+        output.get("text", "").strip()
+        for cell in notebook.cells if cell.cell_type == "code"
+        for output in cell.get("outputs", [])
+        if output.get("output_type") == "stream" and output.get("name") == "stderr"
+    ]
+
+
+def execute_overview(year_folder: Path, notebook: Path, timeout: int = 600, kernel_name: str = "python3",
+                     warm: bool = False, rows_cache: str | None = None) -> nbformat.NotebookNode:
+    """Run the year overview notebook for ``params/<year>`` with papermill; nothing is written
+    but ``rows_cache`` (a path from the workspace root: the projects' rows, reused where unchanged).
+
+    The kernel works in the workspace root and is given the year folder from there, so that
+    the executed notebook does not depend on where the workspace lies.
+    """
+    root = workspace_root(year_folder)
+    parameters = {"year_folder": _relative(year_folder, root), **({"rows_cache": rows_cache} if rows_cache else {})}
+    try:
+        return _papermill(notebook, parameters, root, "overview.ipynb", timeout, kernel_name, warm)
+    except _Failed as failed:
+        if isinstance(failed.error, PapermillExecutionError):
+            error = failed.error
+            raise RenderError(f"{year_folder}：年度总览第 {error.exec_count} 个单元出错：{error.ename}: {error.evalue}",
+                              failed_notebook=failed.notebook) from None
+        raise RenderError(f"{year_folder}：年度总览无法执行：{_reason(failed.error, timeout)}",
+                          failed_notebook=failed.notebook) from None

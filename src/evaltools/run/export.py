@@ -1,0 +1,113 @@
+"""Exporting an executed report notebook to HTML, an A4 PDF and Word, in-process.
+
+A thin layer over the nbconvert exporters of ``evaltools.writers`` (the same that
+``jupyter nbconvert --to evaltools_pdf`` uses): everything is made in memory first, then
+written atomically. Nothing here executes. The HTML page is for reviewers (with the 审核提示
+and the provenance); the PDF and Word are by default the edition a unit submits (without).
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import nbformat
+
+from evaltools.errors import RenderError
+from evaltools.writers.docx import WordReportExporter
+from evaltools.writers.html import HtmlReportExporter
+from evaltools.writers.pdf import CJK_FONT_MISSING, attached_pdfs, cjk_fonts_installed, html_to_pdf
+from evaltools.domain.files import write_atomic
+from evaltools.writers.formats import DEFAULT_FORMATS, REVIEW_EDITION, SUBMISSION, check_edition, check_formats, file_names
+
+
+
+@functools.cache
+def _html_exporter(edition: str = REVIEW_EDITION) -> HtmlReportExporter:
+    return HtmlReportExporter(edition=edition)
+
+
+@functools.cache
+def _word_exporter(edition: str = SUBMISSION) -> WordReportExporter:
+    return WordReportExporter(edition=edition)
+
+
+def to_html(notebook: nbformat.NotebookNode, edition: str = REVIEW_EDITION) -> str:
+    """The report as one self-contained HTML page: no code, no scripts, no network."""
+    return _html_exporter(edition).from_notebook_node(notebook)[0]
+
+
+def to_pdf(html: str, notebook: nbformat.NotebookNode | None = None) -> bytes:
+    """The HTML page as an A4 PDF with embedded CJK fonts and the notebook's attached PDFs
+    (what ``evaltools_pdf`` does)."""
+    return html_to_pdf(html, attached_pdfs(notebook) if notebook is not None else ())
+
+
+def to_docx(notebook: nbformat.NotebookNode, edition: str = SUBMISSION) -> bytes:
+    """The report as an editable Word document."""
+    return _word_exporter(edition).from_notebook_node(notebook)[0]
+
+
+def warm_up() -> None:
+    """Load the exporters before the first report: nbconvert's template compiled, WeasyPrint
+    with the Chinese fonts it will embed already read."""
+    to_pdf(to_html(nbformat.v4.new_notebook()).replace("</body>", "<p>预热 <b>预热</b></p></body>"))
+
+
+def made_from(notebook: nbformat.NotebookNode, formats: Sequence[str], edition: str = SUBMISSION,
+              seconds: dict[str, float] | None = None) -> tuple[dict[str, bytes | str], list[str]]:
+    """The HTML, PDF and/or Word of an executed notebook, in memory, with any warning for the
+    user; the time each took goes into ``seconds``. The HTML is the review edition; the PDF and
+    Word are ``edition``."""
+    check_edition(edition)
+    made: dict[str, bytes | str] = {}
+    warnings: list[str] = []
+    seconds = {} if seconds is None else seconds
+    if "html" in formats:
+        started = time.perf_counter()
+        made["html"] = to_html(notebook)
+        seconds["html"] = time.perf_counter() - started
+    if "pdf" in formats:
+        started = time.perf_counter()
+        # The review edition prints the very page written as HTML, without a second HTML pass.
+        page = made["html"] if "html" in made and edition == REVIEW_EDITION else to_html(notebook, edition)
+        made["pdf"] = to_pdf(page, notebook)
+        seconds["pdf"] = time.perf_counter() - started
+        if not cjk_fonts_installed():
+            warnings.append(CJK_FONT_MISSING)
+    if "docx" in formats:
+        started = time.perf_counter()
+        made["docx"] = to_docx(notebook, edition)
+        seconds["docx"] = time.perf_counter() - started
+    return made, warnings
+
+
+def write_all(folder: Path, name: str, made: dict[str, bytes | str], edition: str = SUBMISSION) -> dict[str, Path]:
+    written = {}
+    for kind, file_name in file_names(made, edition, name).items():
+        written[kind] = folder / file_name
+        write_atomic(written[kind], made[kind])
+    return written
+
+
+def render(notebook: nbformat.NotebookNode, folder: Path, formats: Iterable[str] = DEFAULT_FORMATS,
+           name: str = "report", edition: str = SUBMISSION) -> dict[str, Path]:
+    """Write the HTML, PDF and/or Word of an executed notebook into ``folder``."""
+    formats = check_formats(formats)
+    return write_all(folder, name, made_from(notebook, formats, edition)[0], edition)
+
+
+
+def render_file(executed_path: Path | str, formats: Iterable[str] = DEFAULT_FORMATS, edition: str = SUBMISSION
+                ) -> dict[str, Path]:
+    """Render an executed notebook again, without executing it."""
+    executed_path = Path(executed_path)
+    try:
+        notebook = nbformat.read(executed_path, as_version=4)
+    except FileNotFoundError:
+        raise RenderError(f"{executed_path}：文件不存在") from None
+    except Exception as exc:
+        raise RenderError(f"{executed_path}：不是可读的笔记本（{exc}）") from None
+    return render(notebook, executed_path.parent, formats, name=executed_path.stem, edition=edition)

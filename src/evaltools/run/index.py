@@ -1,0 +1,243 @@
+"""The reviewers' index: ``outputs/<year>/index.html``, every department and project at a glance.
+
+One self-contained page per year: 总分, 等级, 预算执行率 and the check findings of every
+project, grouped by department, with links to each report's HTML and PDF. Sorting and
+filtering are a few lines of inline script: no server, no network.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter, defaultdict
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from evaltools.domain.files import RUN_LOG, read_run_log, write_atomic
+from evaltools.domain.markup import Html, join, tag
+
+INDEX = "index.html"
+
+_STYLE = """
+body { font-family: "Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", sans-serif; margin: 2em auto;
+       max-width: 1100px; padding: 0 1em; color: #111; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.15em; margin-top: 1.6em; }
+.tools { display: flex; gap: 1em; align-items: center; flex-wrap: wrap; margin: 1em 0; }
+.tools input[type=search] { flex: 1; min-width: 16em; padding: .3em .5em; }
+table { border-collapse: collapse; width: 100%; font-size: .92em; }
+th, td { border: 1px solid #ccc; padding: .3em .5em; }
+th { background: #eef1f5; cursor: pointer; user-select: none; white-space: nowrap; }
+th[aria-sort=ascending]::after { content: " ▲"; } th[aria-sort=descending]::after { content: " ▼"; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr.failed td { background: #fdecea; } .errors { color: #b0301f; font-weight: bold; } .warnings { color: #b7791f; }
+nav ul { columns: 2; } figure { margin: 0; } figcaption { font-size: .85em; color: #555; }
+.summary { display: flex; gap: 2em; align-items: flex-start; flex-wrap: wrap; }
+.grades .row { display: flex; align-items: center; gap: .5em; margin: .2em 0; }
+.grades .label { width: 2.5em; } .grades .bar { display: inline-block; height: 1em; background: #2f5d8a; }
+"""
+
+_SCRIPT = """
+(function () {
+  const rows = Array.from(document.querySelectorAll('tbody tr[data-project]'));
+  const q = document.getElementById('q'), grade = document.getElementById('grade'),
+        issues = document.getElementById('issues');
+  function apply() {
+    const text = q.value.trim();
+    rows.forEach(function (r) {
+      r.hidden = !((!text || r.textContent.indexOf(text) >= 0) && (!grade.value || r.dataset.grade === grade.value)
+                  && (!issues.checked || r.dataset.issues === '1'));
+    });
+    document.querySelectorAll('section.department').forEach(function (s) {
+      s.hidden = !s.querySelector('tbody tr[data-project]:not([hidden])');
+    });
+  }
+  [q, grade, issues].forEach(function (el) { el.addEventListener('input', apply); });
+  document.querySelectorAll('th[data-type]').forEach(function (th) {
+    th.addEventListener('click', function () {
+      const table = th.closest('table'), body = table.tBodies[0], col = th.cellIndex;
+      const ascending = th.getAttribute('aria-sort') !== 'ascending';
+      table.querySelectorAll('th').forEach(function (h) { h.removeAttribute('aria-sort'); });
+      th.setAttribute('aria-sort', ascending ? 'ascending' : 'descending');
+      const value = function (r) {
+        const t = r.cells[col].dataset.value || r.cells[col].textContent;
+        return th.dataset.type === 'number' ? (parseFloat(t) || -1) : t;
+      };
+      Array.from(body.rows).sort(function (a, b) {
+        const x = value(a), y = value(b);
+        return (x < y ? -1 : x > y ? 1 : 0) * (ascending ? 1 : -1);
+      }).forEach(function (r) { body.appendChild(r); });
+    });
+  });
+})();
+"""
+
+
+def _number(text: object) -> Decimal:
+    try:
+        return Decimal(str(text))
+    except InvalidOperation:
+        return Decimal(-1)
+
+
+def grade_order(entries: list[dict]) -> list[str]:
+    """The grades that occur, best first. The labels and bands are each department's rules', so the
+    order is read from the data (by the best 总分 each grade got), never from a list of labels."""
+    best: dict[str, Decimal] = {}
+    for entry in entries:
+        if entry.get("grade"):
+            best[entry["grade"]] = max(best.get(entry["grade"], Decimal(-1)), _number(entry.get("total")))
+    return sorted(best, key=lambda grade: (-best[grade], grade))
+
+
+def _entries(results: list[Any], year_folder: Path) -> list[dict]:
+    """This batch's projects and department reports of the year, plus any rendered earlier
+    (from their run logs)."""
+    entries: dict[str, dict] = {}
+    for log_file in sorted(year_folder.glob(f"*/*/{RUN_LOG}")):  # */_department/ included
+        log = read_run_log(log_file.parent)
+        if log and log.get("summary"):
+            entries[str(log_file.parent.resolve())] = {**log["summary"], "status": "done", "message": "",
+                                                       "folder": log_file.parent}
+    for result in results:
+        if not result.summary or str(result.summary.get("year")) != year_folder.name:
+            continue
+        stem = Path(result.project_file).stem
+        folder = Path(result.folder) if result.folder else year_folder / result.summary["department_folder"] / stem
+        entries[str(folder.resolve())] = {**result.summary, "status": result.status, "message": result.message,
+                                          "folder": folder}
+    return list(entries.values())
+
+
+def _row(entry: dict, base: Path) -> Html:
+    links = _links(Path(entry["folder"]), base)
+    status = {"done": "已生成", "skipped": "已生成（未变）", "failed": "失败"}[entry["status"]]
+    errors, warnings = entry.get("errors", 0), entry.get("warnings", 0)
+    findings = join([tag("span", f"{errors} 错误", class_="errors") if errors else "",
+                     " " if errors and warnings else "",
+                     tag("span", f"{warnings} 提示", class_="warnings") if warnings else "",
+                     "—" if not errors and not warnings else ""])
+    status_cell = tag("td", status, tag("div", entry["message"], class_="message") if entry["message"] else "")
+    return tag(
+        "tr",
+        tag("td", entry["name"]), tag("td", _shown(entry, "total"), class_="num", data_value=_value(entry, "total")),
+        tag("td", _shown(entry, "grade")),
+        tag("td", _shown(entry, "rate"), class_="num", data_value=_value(entry, "rate")),
+        tag("td", findings, data_value=str(errors * 1000 + warnings)), _last_year_cell(entry), status_cell,
+        tag("td", join(links, " · ")),
+        data_project="1", data_grade=entry.get("grade") or "",
+        data_issues="1" if errors or warnings or entry["status"] == "failed" else "0",
+        class_="failed" if entry["status"] == "failed" else None,
+    )
+
+
+def _last_year_cell(entry: dict) -> Html:
+    """上年 总分（等级）· 执行率, where last year's file exists."""
+    if entry.get("previous_total") is None:
+        return tag("td", "—", data_value="-1")
+    return tag("td", _shown(entry, "previous"), class_="num", data_value=_value(entry, "previous_total"))
+
+
+def _shown(entry: dict, key: str) -> str:
+    """A figure as the reports show it (the run log's ``shown``, formatted with the project's rules)."""
+    return str(entry.get("shown", {}).get(key) or "—")
+
+
+def _value(entry: dict, key: str) -> str:
+    """A figure as a number for sorting: -1 where there is none."""
+    value = entry.get(key)
+    return "-1" if value is None or isinstance(value, str) else f"{value:g}"
+
+
+def _links(folder: Path, base: Path) -> list[Html]:
+    # Percent-encoded: a project file named "平台 #2 100%.yaml" must not end its link at "#".
+    return [tag("a", kind.upper(), href=quote(Path(os.path.relpath(folder / f"report.{kind}", base)).as_posix()))
+            for kind in ("html", "pdf") if (folder / f"report.{kind}").is_file()]
+
+
+def _department_section(number: int, department: str, entries: list[dict], base: Path,
+                        overall: dict | None = None) -> Html:
+    if overall is not None:
+        links = _links(Path(overall["folder"]), base)
+        status = "（本次生成失败）" if overall["status"] == "failed" else ""
+        report = tag("p", "部门整体支出绩效自评报告：", join(links, " · ") if links else "尚未生成", status,
+                     f"；综合得分 {overall['total']}，等级 {overall['grade']}；检查：{overall['errors']} 错误、"
+                     f"{overall['warnings']} 提示", class_="department-report")
+    else:
+        report = Html("")
+    head = tag("tr", *(tag("th", label, data_type=kind) for label, kind in (
+        ("项目", "text"), ("总分", "number"), ("等级", "text"), ("预算执行率", "number"),
+        ("检查发现", "number"), ("上年总分（等级）· 执行率", "number"), ("状态", "text"), ("报告", "text"))))
+    rows = [_row(e, base) for e in sorted(entries, key=lambda e: e["name"])]
+    return tag("section", tag("h2", f"{department}（{len(entries)} 个项目）"), report,
+               tag("table", tag("thead", head), tag("tbody", *rows)),
+               class_="department", id=f"department-{number}")
+
+
+def _grade_bars(counts: dict[str, int]) -> Html:
+    """How many projects got each grade, best grade first: bars drawn in HTML, so that writing
+    the index makes no image (and a batch's process never loads matplotlib)."""
+    most = max(counts.values())
+    rows = [tag("div", tag("span", grade, class_="label"),
+                tag("span", "", class_="bar", style=f"width: {count / most * 12:.2f}em"),
+                tag("span", str(count), class_="count"), class_="row")
+            for grade, count in counts.items()]
+    alt = "等级分布：" + "，".join(f"{grade} {count} 个" for grade, count in counts.items())
+    return tag("figure", *rows, tag("figcaption", "等级分布"), class_="grades", role="img", aria_label=alt)
+
+
+def build_index(year: str, entries: list[dict], base: Path) -> str:
+    by_department: dict[str, list[dict]] = defaultdict(list)
+    overall: dict[str, dict] = {}
+    for entry in entries:
+        if entry.get("kind") == "department":
+            overall[entry["department"]] = entry
+        else:
+            by_department[entry["department"]].append(entry)
+    for name in overall:
+        by_department.setdefault(name, [])
+    entries = [e for e in entries if e.get("kind") != "department"]
+    departments = sorted(by_department)
+    grades = Counter(e["grade"] for e in entries if e.get("grade"))
+    order = grade_order(entries)
+    failed = sum(e["status"] == "failed" for e in entries)
+    overview = tag("p", f"共 {len(departments)} 个部门、{len(entries)} 个项目",
+                   f"；{failed} 个项目本次生成失败（保留上次的报告）" if failed else "", "。")
+    nav = tag("nav", tag("ul", *(tag("li", tag("a", f"{d}（{len(by_department[d])}）", href=f"#department-{i}"))
+                               for i, d in enumerate(departments))))
+    chart = _grade_bars({g: grades[g] for g in order}) if grades else Html("")
+    tools = tag("div",
+                tag("input", type="search", id="q", placeholder="按项目、部门或文字筛选", aria_label="筛选"),
+                tag("select", tag("option", "全部等级", value=""), *(tag("option", g, value=g) for g in order), id="grade"),
+                tag("label", tag("input", type="checkbox", id="issues"), " 只看有问题的"), class_="tools")
+    sections = [_department_section(i, d, by_department[d], base, overall.get(d)) for i, d in enumerate(departments)]
+    title = f"{year} 年度绩效自评报告索引"
+    overview_links = [tag("a", kind.upper(), href=f"overview.{kind}") for kind in ("html", "pdf")
+                      if (base / f"overview.{kind}").is_file()]
+    overview_line = tag("p", "年度总览（等级分布、执行率、扣分、检查发现、上年对比）：", join(overview_links, " · "),
+                        class_="overview") if overview_links else Html("")
+    return (
+        "<!DOCTYPE html>\n" + tag("html", tag("head", Html('<meta charset="utf-8">'), tag("title", title),
+                                           tag("style", Html(_STYLE))),
+                                   tag("body", tag("h1", title), overview, overview_line, tag("div", nav, chart, class_="summary"),
+                                       tools, *sections, tag("script", Html(_SCRIPT))), lang="zh")
+    )
+
+
+def write_indexes(results: list[Any], out_root: Path, only_if_changed: bool = False) -> list[Path]:
+    """Write ``<outputs>/<year>/index.html`` for each year the batch's ``results`` touched.
+
+    With ``only_if_changed``, a year whose projects were all skipped keeps the index it has
+    (it would come out the same).
+    """
+    years = sorted({str(r.summary["year"]) for r in results if r.summary})
+    written = []
+    for year in years:
+        folder = out_root / year
+        path = folder / INDEX
+        touched = [r for r in results if r.summary and str(r.summary["year"]) == year]
+        if not (only_if_changed and path.is_file() and all(r.status == "skipped" for r in touched)):
+            write_atomic(path, build_index(year, _entries(results, folder), folder))
+        written.append(path)
+    return written
+

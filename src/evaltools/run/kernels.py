@@ -1,0 +1,224 @@
+"""Warm kernels: one Jupyter kernel kept by a process (a batch worker) for its notebooks.
+
+Starting a kernel and importing evaltools in it costs more than executing a report's cells;
+a warm kernel pays it once. Before each notebook it is reset, and after any failure it is
+discarded, so each report is still made as by a fresh kernel. Only jupyter_client here, so
+that a kernel can be started before the heavier imports of papermill, nbconvert and
+WeasyPrint, and start while they load.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from jupyter_client import AsyncKernelClient, AsyncKernelManager
+from jupyter_client.provisioning import LocalProvisioner
+from jupyter_core.utils import run_sync
+
+# The kernel's own log is noise in a batch: its TCP-on-loopback warning, and "KeyboardInterrupt
+# caught in kernel" when jupyter_client interrupts it before every shutdown. Cell errors are
+# recorded in the notebook and reported by evaltools.
+# Nor is its input history, which nobody reads back: not kept in ~/.ipython's SQLite file.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL", "--HistoryManager.enabled=False"]
+# What the report notebooks import: a warm kernel pays for it once, before its first notebook
+# (matplotlib only where a report draws a chart, at its first). What is loaded then lives as long
+# as the kernel: frozen, the garbage collector (which every reset runs) no longer walks it.
+WARM_UP = "import evaltools.document.project_report, evaltools.document.department_report, gc; gc.freeze()"
+# A warm kernel runs it as it starts, before it answers (IPython's exec_lines: no execution
+# count, and the namespace is reset before each notebook anyway).
+WARM_ARGUMENTS = [*KERNEL_ARGUMENTS, f"--IPKernelApp.exec_lines={WARM_UP}"]
+# …and for the year overview, pandas and matplotlib too.
+OVERVIEW_WARM_UP = "import evaltools.document.overview, evaltools.document.charts, gc; evaltools.document.charts.prepare(); gc.freeze()"
+# Where a kernel a batch started can be handed to a worker it forks (its process watched
+# through /proc): Linux.
+ADOPTABLE = sys.platform.startswith("linux")
+# Before each notebook: its working folder, an empty namespace and the execution counter at 1.
+RESET = "__import__('os').chdir({cwd!r}); get_ipython().reset(new_session=True, aggressive=False)"
+
+
+@dataclass
+class WarmKernel:
+    manager: AsyncKernelManager
+    client: AsyncKernelClient  # kept with the kernel: a new client costs a wait for its channels
+    ready: bool = False
+
+
+_warm_kernels: dict[str, WarmKernel] = {}
+
+
+async def _start(kernel_name: str) -> WarmKernel:
+    manager = AsyncKernelManager(kernel_name=kernel_name)
+    await manager.start_kernel(extra_arguments=WARM_ARGUMENTS)
+    return _connect(manager)
+
+
+def _connect(manager: AsyncKernelManager) -> WarmKernel:
+    client = manager.client()
+    client.allow_stdin = False  # as nbclient sets it for its own clients: input() fails, never waits
+    client.start_channels()
+    return WarmKernel(manager, client)
+
+
+def start_warm_kernel(kernel_name: str = "python3") -> None:
+    """Start this process's warm kernel now (without waiting for it), so that its start and
+    imports overlap with the caller's own; :func:`warm_kernel` then uses it."""
+    if kernel_name not in _warm_kernels:
+        _warm_kernels[kernel_name] = run_sync(_start)(kernel_name)
+
+
+async def _reset(kernel: WarmKernel, cwd: Path, timeout: int) -> None:
+    if not await kernel.manager.is_alive():
+        raise RuntimeError("内核已退出")
+    if not kernel.ready:  # its first notebook: channels connected, warm-up done
+        await kernel.client.wait_for_ready(timeout=timeout)
+        kernel.ready = True
+    msg_id = kernel.client.execute(RESET.format(cwd=str(cwd)), silent=True, store_history=False)
+    while True:  # the reply on the shell channel (IOPub, for outputs, is not needed here)
+        reply = await kernel.client.get_shell_msg(timeout=timeout)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            break
+    if reply["content"]["status"] != "ok":
+        raise RuntimeError(f"内核重置失败：{reply['content'].get('evalue')}")
+
+
+def warm_kernel(kernel_name: str, cwd: Path, timeout: int = 60) -> WarmKernel:
+    """This process's warm kernel (the batch's default), ready for a notebook.
+
+    Before each notebook its namespace is reset, its execution counter set back to 1 and its
+    working folder set, so that the executed notebook is the same, byte for byte, as from a
+    fresh kernel (a test holds this). A kernel that died or does not answer is replaced.
+    """
+    start_warm_kernel(kernel_name)
+    try:
+        run_sync(_reset)(_warm_kernels[kernel_name], cwd, timeout)
+    except Exception:
+        discard_kernel(kernel_name)
+        start_warm_kernel(kernel_name)
+        run_sync(_reset)(_warm_kernels[kernel_name], cwd, timeout)
+    return _warm_kernels[kernel_name]
+
+
+def discard_kernel(kernel_name: str) -> None:
+    """Stop a warm kernel at once (after any failure: it may be stuck in a cell, or hold
+    anything a failed notebook left); the next notebook gets a new one."""
+    kernel = _warm_kernels.pop(kernel_name, None)
+    if kernel is None:
+        return
+    kernel.client.stop_channels()
+    try:
+        run_sync(kernel.manager.shutdown_kernel)(now=True)
+    except Exception:  # already gone: kill what may be left
+        kill_kernels([kernel])
+
+
+def close_kernels() -> None:
+    """Stop every warm kernel of this process (at the end of a batch, or of a worker)."""
+    for name in list(_warm_kernels):
+        discard_kernel(name)
+
+
+def kill_kernels(kernels: Iterable[WarmKernel] | None = None) -> None:
+    """Kill the warm kernels' processes without ceremony: for a worker whose batch is gone.
+
+    Safe from any thread (no event loop); each kernel also stops by itself within a second of
+    its parent's death (ipykernel's parent poller), this only makes it immediate.
+    """
+    for kernel in list(_warm_kernels.values()) if kernels is None else kernels:
+        process = getattr(kernel.manager.provisioner, "process", None)
+        if process is not None and process.poll() is None:
+            process.kill()
+
+
+
+
+# --- kernels a batch starts for the workers it forks ------------------------------------------
+
+
+def launch_kernels(count: int, kernel_name: str = "python3",
+                   overview: bool = False) -> tuple[list[AsyncKernelManager], list[dict]]:
+    """Start ``count`` warm kernels in this process (a batch), for the workers it is about to
+    fork to adopt (:func:`adopt_kernel`): they start and import while the workers' code loads.
+    With ``overview`` the first also loads what the year overview draws with: the first worker
+    to start claims it, and is the first to take a job, the overview (first of the jobs).
+    Returns their managers, to stop them at the end (:func:`stop_kernels`), and what a worker
+    needs to adopt one."""
+    managers, handed = [], []
+    for number in range(count):
+        manager = AsyncKernelManager(kernel_name=kernel_name)
+        warm_up = [f"--IPKernelApp.exec_lines={OVERVIEW_WARM_UP}"] if overview and number == 0 else []
+        run_sync(manager.start_kernel)(extra_arguments=[*WARM_ARGUMENTS, *warm_up])
+        provisioner = manager.provisioner
+        managers.append(manager)
+        handed.append({"kernel_name": kernel_name, "connection": manager.get_connection_info(),
+                       "pid": provisioner.pid, "pgid": provisioner.pgid})
+    return managers, handed
+
+
+class _Adopted:
+    """The process of a kernel this process did not start (its batch did): as much of
+    ``subprocess.Popen`` as jupyter_client's local provisioner uses, by pid. A kernel that
+    exited stays a zombie until the batch reaps it: that counts as exited."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.returncode = pid, None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                state = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except (OSError, IndexError):
+                state = "X"
+            if state in ("Z", "X"):
+                self.returncode = -signal.SIGKILL
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"pid {self.pid}", timeout)
+            time.sleep(0.05)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        os.kill(self.pid, signum)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+
+def adopt_kernel(handed: dict) -> None:
+    """Make a kernel the batch started (:func:`launch_kernels`) this process's warm kernel: it
+    is used, reset, replaced after a failure and stopped as one started here."""
+    manager = AsyncKernelManager(kernel_name=handed["kernel_name"])
+    manager.load_connection_info(handed["connection"])
+    provisioner = LocalProvisioner(kernel_id=manager.kernel_id, kernel_spec=manager.kernel_spec, parent=manager)
+    provisioner.process, provisioner.pid, provisioner.pgid = _Adopted(handed["pid"]), handed["pid"], handed["pgid"]
+    provisioner.connection_info = handed["connection"]
+    manager.provisioner = provisioner
+    _warm_kernels[handed["kernel_name"]] = _connect(manager)
+
+
+def stop_kernels(managers: Iterable[AsyncKernelManager]) -> None:
+    """Stop (and reap) the kernels :func:`launch_kernels` started, whether or not a worker
+    stopped them first."""
+    for manager in managers:
+        try:
+            run_sync(manager.shutdown_kernel)(now=True)
+        except Exception:  # already gone
+            process = getattr(manager.provisioner, "process", None)
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait()

@@ -1,0 +1,16 @@
+"""What the server a batch forks its workers from loads before it forks them (multiprocessing's
+forkserver, on Linux): papermill, nbconvert and WeasyPrint imported, the report template
+compiled and the fonts read, once for every worker. Imported by that server alone.
+"""
+
+import gc
+
+try:
+    from evaltools.run import batch, build  # noqa: F401  (loaded for the workers)
+    from evaltools.run.export import warm_up
+
+    warm_up()
+except Exception:  # noqa: BLE001  (e.g. no Pango: each worker meets it again and reports it with its projects)
+    pass
+# Frozen before the forks: the collector never walks (and so never copies) these pages in a worker.
+gc.freeze()
