@@ -11,6 +11,7 @@ from evaltools.domain.rollup import load_department
 from evaltools.domain.yamlio import ParamsError
 from evaltools.document.department_report import DepartmentReport
 from evaltools.document.parts import REVIEW, Paragraph, Table, plain_text, walk
+from evaltools.writers.html_parts import html
 
 from conftest import SEED_DEPARTMENT, add_project
 
@@ -18,7 +19,7 @@ D = Decimal
 
 
 def everything(report: DepartmentReport) -> str:
-    return "".join(str(part) for part in [report.cover(), report.review(), report.basic(), report.finances(), report.performance_summary(),
+    return "".join(html(part) for part in [report.cover(), report.review(), report.basic(), report.finances(), report.performance_summary(),
                     report.team(), report.outline(), report.basic_data(), report.self_evaluation_form(),
                     report.provenance()])
 
@@ -60,10 +61,10 @@ class TestSeedDepartment:
 
     def test_what_the_seed_is_silent_on_shows_a_dash(self, seed_report):
         assert seed_report.params.income == [] and seed_report.params.three_public is None
-        finances = str(seed_report.finances())
+        finances = html(seed_report.finances())
         assert finances.count("<td class=\"num\">—</td>") >= 10
         assert "评分：—" in seed_report.performance_summary()
-        assert "<dd>—</dd>" in seed_report.cover()  # 预算编码
+        assert "<dd>—</dd>" in html(seed_report.cover())  # 预算编码
 
     def test_gaps_are_warnings_not_errors(self, seed_report):
         codes = {(f.code, f.severity) for f in seed_report.findings}
@@ -73,7 +74,7 @@ class TestSeedDepartment:
     def test_the_projects_table_matches_the_projects_own_scores(self, seed_report):
         [line] = seed_report.department.projects
         assert (line.name, line.annual, line.total, line.grade) == ("公共资源交易平台运行维护费", D("106.62"), D("96.00"), "优")
-        table = seed_report.projects()
+        table = html(seed_report.projects())
         assert "<td>公共资源交易平台运行维护费</td><td class=\"num\">106.62</td>" in table and "96.00" in table
 
     def test_the_project_total_mismatch_is_found(self, seed_report):
@@ -104,7 +105,7 @@ class TestChecks:
         path = write_department(tmp_path / "params" / "2024" / "two", {"year": 2024, "unit": {"name": "某局"}, "income": [
             {"institution": "局机关", "general_budget": 100, "other": 1},
             {"institution": "二级机构", "general_budget": 50.5, "carryover": 2}]})
-        finances = str(DepartmentReport.load(path).finances())
+        finances = html(DepartmentReport.load(path).finances())
         summary = finances.split("局机关及二级机构汇总")[1].split("</tr>")[0]
         assert ">153.50<" in summary and ">150.50<" in summary and ">2.00<" in summary and ">1.00<" in summary
 
@@ -180,7 +181,7 @@ class TestChecks:
         found = {f.code for f in report.findings}
         assert {"WEIGHTS", "DEVIATION-MISSING", "OVERACHIEVEMENT"} <= found  # 满意度 5 of 10; 90% < 95%; 1445 ≥ 1.3 × 1000
         assert f"评分：{card.total}" in report.performance_summary()
-        assert "<strong>91.24</strong>" in report.self_evaluation_form()
+        assert "<strong>91.24</strong>" in html(report.self_evaluation_form())
 
 
 def test_a_second_project_appears_with_its_own_score(workspace):

@@ -8,6 +8,7 @@ from evaltools.domain import formatting
 from evaltools.document.project_report import ProjectReport
 from evaltools.domain.rules import load_rules
 from evaltools.domain.yamlio import ParamsError
+from evaltools.writers.html_parts import html
 
 
 @pytest.fixture(scope="module")
@@ -62,9 +63,9 @@ def test_a_parameter_file_changes_each_shown_precision(workspace):
                        encoding="utf-8")
     report = ProjectReport.load(project)
     assert report.card.total == Decimal("96.00")
-    first_page = str(report.first_page())
+    first_page = html(report.first_page())
     assert "评分：96.00　　等级：优" in first_page and "资金到位率100.0%" in first_page
-    assert ">106.62<" in first_page and "<strong>96.00</strong>" in str(report.form())
+    assert ">106.62<" in first_page and "<strong>96.00</strong>" in html(report.form())
 
 
 def test_a_rules_file_changes_every_shown_score_of_a_report(workspace):
@@ -72,12 +73,12 @@ def test_a_rules_file_changes_every_shown_score_of_a_report(workspace):
     (department / "_rules.yaml").write_text("display: {score: 2}\n", encoding="utf-8")
     report = ProjectReport.load(department / "platform-maintenance.yaml")
     assert report.card.total == Decimal("96.00")
-    assert "评分：96.00　　等级：优" in report.first_page() and "<strong>96.00</strong>" in report.form()
+    assert "评分：96.00　　等级：优" in html(report.first_page()) and "<strong>96.00</strong>" in html(report.form())
 
 
 def test_the_seed_shows_its_scores_as_the_form_does(seed_report):
     """"评分：96", "得分为96分", row scores 15 and 13, "资金到位率100%": the official forms' display."""
-    first_page, form = str(seed_report.first_page()), str(seed_report.form())
+    first_page, form = html(seed_report.first_page()), html(seed_report.form())
     assert "评分：96　　等级：优" in first_page and "资金到位率100%" in first_page
     assert "得分为96分" in str(seed_report.conclusion())
     assert ">15<" in form and ">13<" in form and "<strong>96</strong>" in form and "96.00" not in form

@@ -14,6 +14,7 @@ from evaltools.domain.checks import CHECKS
 from evaltools.newyear import new_year
 from evaltools.document.overview import YearOverview
 from evaltools.domain.workspace import find_project_files
+from evaltools.writers.html_parts import html
 
 from conftest import ROOT, SECOND_DEPARTMENT, SECOND_UNIT
 from test_newyear import fill_in
@@ -73,7 +74,7 @@ def test_shown_as_the_reports_show_numbers(year):
     assert (year.show("全年预算数", 106.62), year.show("执行率", 80.0), year.show("总分", 95.3333333)) == (
         "106.62", "80%", "95.33")
     assert year.show("上年总分", float("nan")) == "—"
-    assert 'class="grid"' in year.table(year.under(90)) and "数字乡村调查专项" in year.table(year.under(90))
+    assert 'class="grid"' in html(year.table(year.under(90))) and "数字乡村调查专项" in year.table(year.under(90))
 
 
 def test_the_next_year_overview_shows_last_year_beside_this_year(two_departments, tmp_path):

@@ -1,6 +1,10 @@
-"""The document model: parts travel as JSON in the notebook and render to HTML, escaped once."""
+"""The document model: parts are data, travel as JSON in the notebook, and show as the writers' views."""
 
+import ast
 import json
+from pathlib import Path
+
+from evaltools.document import parts
 
 from evaltools.document.parts import (
     MIME_TYPE,
@@ -19,10 +23,11 @@ from evaltools.document.parts import (
     td,
     th,
     to_data,
-    to_html,
     tr,
+    words,
 )
 from evaltools.document.project_report import ProjectReport
+from evaltools.writers.html_parts import to_html
 
 from conftest import SEED
 
@@ -40,7 +45,23 @@ def test_a_cell_shows_its_part_as_json_beside_html():
     bundle = part._repr_mimebundle_()
     assert bundle[MIME_TYPE]["type"] == "Section" and bundle[MIME_TYPE]["children"][0] == {
         "type": "Heading", "level": 2, "text": "一、概况"}
+    # the HTML writer's view, registered by the package (evaltools.writers.notebook)
     assert bundle["text/html"] == '<section class="chapter"><h2>一、概况</h2><p>正文<strong>加粗</strong></p></section>'
+
+
+def test_the_model_imports_no_markup_and_shows_the_views_writers_register(monkeypatch):
+    tree = ast.parse(Path(parts.__file__).read_text(encoding="utf-8"))
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | {
+        a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not {m for m in imported if m.startswith("evaltools")}
+    monkeypatch.setitem(parts.VIEWS, "text/x-words", parts.words)
+    assert p("正文")._repr_mimebundle_()["text/x-words"] == "正文"
+
+
+def test_a_part_reads_as_its_words():
+    part = section(h(2, "一、概况"), p("正文", Span("加粗", bold=True)), table(tr(td("<b>x</b>"), td("1.00"))))
+    assert str(part) == words(part) == "一、概况\n正文加粗\n<b>x</b>\t1.00"
+    assert "正文加粗" in part and "<strong>" not in part
 
 
 def test_text_is_escaped_when_rendered_and_markdown_keeps_raw_html_as_text():

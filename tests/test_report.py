@@ -7,6 +7,7 @@ import pytest
 from evaltools.domain.markup import Html, escape, markdown, tag
 from evaltools.document.parts import plain_text
 from evaltools.document.project_report import ProjectReport
+from evaltools.writers.html_parts import html
 
 from conftest import SEED
 
@@ -17,7 +18,7 @@ def report() -> ProjectReport:
 
 
 def all_parts(report: ProjectReport) -> str:
-    return "".join(str(part) for part in [report.cover(), report.review(), report.first_page(), report.overview(), report.funds(),
+    return "".join(html(part) for part in [report.cover(), report.review(), report.first_page(), report.overview(), report.funds(),
                     report.organisation(), report.performance(), report.conclusion(), report.lessons(),
                     report.closing(), report.form(), report.provenance()])
 
@@ -94,20 +95,20 @@ def test_findings_are_shown_to_reviewers(workspace):
 
 class TestSelfEvaluationForm:
     def test_first_and_second_level_cells_are_merged(self, report):
-        form = str(report.form())
+        form = html(report.form())
         assert re.search(r'<td class="label" rowspan="4">产出指标（50分）</td>', form)
         assert re.search(r'<td class="label" rowspan="2">效益指标（30分）</td>', form)
         assert '<td class="label" rowspan="5">项目资金（万元）</td>' in form
 
     def test_every_indicator_row_with_its_score_and_the_total(self, report):
-        form = str(report.form())
+        form = html(report.form())
         assert form.count('class="indicator') == 7
         assert "<strong>96</strong>" in form and "等级：优" in form
         assert ">100%<" in form and "持续推进信息化平台建设，为交易主体提供优质服务" in form
 
     def test_the_column_headings_repeat_on_each_page(self, report):
         assert re.search(r"<thead><tr><th class=\"label\"><span class=\"line\">绩效</span><span class=\"line\">指标</span>"
-                         r"</th><th><span class=\"line\">一级</span><span class=\"line\">指标</span></th>", str(report.form()))
+                         r"</th><th><span class=\"line\">一级</span><span class=\"line\">指标</span></th>", html(report.form()))
 
     @pytest.mark.parametrize(("fund_type", "title"), [
         ("一般公共预算", "项目支出绩效自评表"), ("政府性基金预算", "政府性基金预算支出绩效自评表"),
@@ -131,7 +132,7 @@ class TestFundTypeForms:
             text = "\n".join(line for line in text.splitlines() if "deviation_:" not in line) + "\n"
             text = text.replace("total_score: 96", "total_score: 100")
         project.write_text(text, encoding="utf-8")
-        return str(ProjectReport.load(project).form())
+        return html(ProjectReport.load(project).form())
 
     @pytest.mark.parametrize(("fund_type", "column"), [
         ("一般公共预算", False), ("政府性基金预算", True), ("国有资本经营预算", False), ("社会保险基金预算", True)])

@@ -1,7 +1,8 @@
 """公文 fonts by role: one configuration for the stylesheet, Word and the provenance."""
 
 from evaltools.document import typography
-from evaltools.document.parts import Typography, to_html
+from evaltools.document.parts import Typography
+from evaltools.writers.html_parts import to_html
 from evaltools.domain.rules import load_rules
 
 

@@ -28,6 +28,7 @@ from evaltools.domain.yamlio import ParamsError  # noqa: E402
 from evaltools.domain.rules import Rules, load_rules  # noqa: E402
 from evaltools.domain.scoring import ScoreCard, score  # noqa: E402
 from evaltools.domain.workspace import LoadedProject, find_project_files, load_project  # noqa: E402
+from evaltools.writers import notebook  # noqa: E402, F401  (parts show as HTML in a notebook, the writer's view)
 
 
 def __getattr__(name: str):

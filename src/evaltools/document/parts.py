@@ -3,28 +3,24 @@
 A report is built in the kernel as parts (headings, paragraphs, Markdown narrative, tables
 with merged cells and column widths, figures, field lists, sign-off blocks, page breaks),
 grouped in sections. A notebook cell that shows a part gets a MIME bundle with the part as
-JSON (:data:`MIME_TYPE`) beside its ``text/html``, so the executed notebook holds the report
-itself, structured; the exporters (``evaltools.writers``) write HTML, PDF and Word from
-those parts, and the Excel 自评表 is laid out from the same form part.
+JSON (:data:`MIME_TYPE`), so the executed notebook holds the report itself, structured; the
+writers (``evaltools.writers``) are views of those parts: HTML, PDF and Word, and the Excel
+自评表 laid out from the same form part.
 
-Text in a part is plain text; markup is made only when a part is rendered to HTML here
-(``to_html``), where everything from the parameters is escaped exactly once.
+Parts are data only. Text in a part is plain text and its ``style`` names a style role
+(``evaltools.document.typography.STYLES``); markup is made by the writers. What else a cell's
+bundle carries (its ``text/html``) is a view the writers register (:func:`register_view`): the
+model does not know the formats.
 """
 
 from __future__ import annotations
 
 import base64
 import dataclasses
-import functools
-import re
-import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
-
-from evaltools.document import typography
-from evaltools.domain.markup import Html, escape, join, markdown, tag
 
 MIME_TYPE = "application/vnd.evaltools.part+json"
 # Who a part is for: reviewers' material (the findings box, the provenance line) is marked so an
@@ -32,17 +28,28 @@ MIME_TYPE = "application/vnd.evaltools.part+json"
 REVIEW = "review"
 
 
+# MIME type → a view of a part in that type (the HTML writer registers text/html): what a
+# notebook cell shows beside the part's JSON.
+VIEWS: dict[str, Callable[[Any], str]] = {}
+
+
+def register_view(mime_type: str, view: Callable[[Any], str]) -> None:
+    """Show parts in a notebook in ``mime_type`` too, as ``view`` renders them."""
+    VIEWS[mime_type] = view
+
+
 class Part:
-    """A piece of a report; shows itself in a notebook as its JSON and its HTML."""
+    """A piece of a report; shows itself in a notebook as its JSON and the registered views."""
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, Any]:
-        return {MIME_TYPE: to_data(self), "text/html": str(to_html(self)), "text/plain": f"<{type(self).__name__}>"}
+        views = {mime_type: view(self) for mime_type, view in VIEWS.items()}
+        return {MIME_TYPE: to_data(self), **views, "text/plain": f"<{type(self).__name__}>"}
 
-    def __str__(self) -> str:  # so that `"…" in part` style checks read the rendered report
-        return str(to_html(self))
+    def __str__(self) -> str:  # the words, so that `"…" in part` reads what the report says
+        return words(self)
 
     def __contains__(self, text: str) -> bool:
-        return text in str(self)
+        return text in words(self)
 
 
 @dataclass(eq=True)
@@ -264,6 +271,35 @@ def plain_text(content: Any) -> str:
     return ""
 
 
+def words(part: Any) -> str:
+    """Every word a part shows, blocks on lines of their own (what ``str(part)`` gives)."""
+    if isinstance(part, str):
+        return part
+    if isinstance(part, list | tuple):
+        return "\n".join(words(p) for p in part)
+    if isinstance(part, Span | Heading | Markdown | Paragraph | Cell):
+        return plain_text(part)
+    if isinstance(part, Row):
+        return "\t".join(words(c) for c in part.cells)
+    if isinstance(part, Table):
+        return words(part.head + part.rows)
+    if isinstance(part, Fields):
+        return "\n".join(f"{label}\t{value}" for label, value in part.rows)
+    if isinstance(part, Signature):
+        return f"{part.label}：{part.name}\n{part.date}"
+    if isinstance(part, SignOff):
+        return words(part.blocks)
+    if isinstance(part, ItemList):
+        return "\n".join(plain_text(item) for item in part.items)
+    if isinstance(part, Section):
+        return words(part.children)
+    if isinstance(part, Figure):
+        return part.caption
+    if isinstance(part, AttachedPdf):
+        return part.note
+    return ""
+
+
 class _Runs(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
@@ -286,140 +322,6 @@ def runs(markup: str) -> list[Inline]:
     parser.feed(str(markup))
     parser.close()
     return [r for r in parser.runs if (r.text if isinstance(r, Span) else r)]
-
-
-# --- HTML ------------------------------------------------------------------------------------------
-
-
-def _inline(content: Sequence[Any]) -> Html:
-    return join(to_html(c) if isinstance(c, Part) else c for c in content)
-
-
-@functools.singledispatch
-def to_html(part: Any) -> Html:
-    return escape(part)
-
-
-@to_html.register
-def _(part: Span) -> Html:
-    if part.bold:
-        return tag("strong", part.text, class_=part.style)
-    return tag("span", part.text, class_=part.style) if part.style else escape(part.text)
-
-
-@to_html.register
-def _(part: Paragraph) -> Html:
-    return tag("p", _inline(part.content), class_=part.style)
-
-
-# Titles break only between their segments (the year, the quoted name, the kind of report), as
-# lines laid out here: a line holds 20 em of 二号 (22 pt) on the 156 mm 版心, digits half an em.
-_TITLE_SEGMENTS = re.compile(r"(“[^”]*”)")
-TITLE_LINE = 20
-
-
-def _ems(text: str) -> float:
-    return sum(0.5 if unicodedata.east_asian_width(c) in ("Na", "H") else 1 for c in text)
-
-
-def title_lines(text: str, width: float = TITLE_LINE) -> list[str]:
-    """``text`` in lines that break only between segments; a segment longer than a line is its own."""
-    lines: list[str] = []
-    for segment in (s for s in _TITLE_SEGMENTS.split(text) if s):
-        if lines and _ems(lines[-1] + segment) <= width:
-            lines[-1] += segment
-        else:
-            lines.append(segment)
-    return lines
-
-
-@to_html.register
-def _(part: Heading) -> Html:
-    if part.style in ("report-title", "cover-title"):
-        lines = title_lines(part.text)
-        if len(lines) > 1:
-            return tag(f"h{part.level}", *(tag("span", line, class_="line") for line in lines), class_=part.style)
-    return tag(f"h{part.level}", part.text, class_=part.style)
-
-
-@to_html.register
-def _(part: Typography) -> Html:
-    return tag("style", Html(typography.stylesheet(part.fonts)))
-
-
-@to_html.register
-def _(part: Markdown) -> Html:
-    return markdown(part.text)
-
-
-def _span(n: int) -> int | None:
-    return n if n > 1 else None
-
-
-@to_html.register
-def _(part: Cell) -> Html:
-    return tag("th" if part.header else "td", _inline(part.content), class_=part.style,
-               colspan=_span(part.colspan), rowspan=_span(part.rowspan))
-
-
-@to_html.register
-def _(part: Row) -> Html:
-    return tag("tr", *(to_html(c) for c in part.cells), class_=part.style)
-
-
-@to_html.register
-def _(part: Table) -> Html:
-    parts = []
-    if part.widths:
-        parts.append(tag("colgroup", join(tag("col", style=f"width:{w:g}%") for w in part.widths)))
-    if part.head:
-        parts.append(tag("thead", *(to_html(r) for r in part.head)))
-    parts.append(tag("tbody", *(to_html(r) for r in part.rows)))
-    return tag("table", *parts, class_=part.style)
-
-
-@to_html.register
-def _(part: Figure) -> Html:
-    data = base64.b64encode(part.png).decode("ascii")
-    return tag("figure", tag("img", src=f"data:image/png;base64,{data}", alt=part.alt), tag("figcaption", part.caption),
-               class_="chart")
-
-
-@to_html.register
-def _(part: AttachedPdf) -> Html:
-    return tag("p", part.note, class_="attached-pdf")
-
-
-@to_html.register
-def _(part: Fields) -> Html:
-    return tag("dl", *(tag("div", tag("dt", label), tag("dd", value)) for label, value in part.rows), class_=part.style)
-
-
-@to_html.register
-def _(part: Signature) -> Html:
-    signer = tag("span", part.name, class_="signer") if part.name else ""  # a name is never broken
-    return tag("div", tag("div", f"{part.label}：", signer), tag("div", part.date, class_="date"), class_="sign-block")
-
-
-@to_html.register
-def _(part: SignOff) -> Html:
-    return tag("div", *(to_html(b) for b in part.blocks), class_=" ".join(filter(None, ("signoff", part.style))))
-
-
-@to_html.register
-def _(part: ItemList) -> Html:
-    return tag("ol" if part.ordered else "ul", *(tag("li", _inline(item)) for item in part.items), class_=part.style)
-
-
-@to_html.register
-def _(part: PageBreak) -> Html:
-    return tag("div", class_="page-break")
-
-
-@to_html.register
-def _(part: Section) -> Html:
-    inner = join(to_html(c) for c in part.children)
-    return tag(part.element, inner, class_=part.style) if part.element else inner
 
 
 # --- building shorthands (what the report modules write) --------------------------------------------

@@ -1,10 +1,16 @@
-"""公文 typography (GB/T 9704): which font and size each role of a report's text takes.
+"""公文 typography (GB/T 9704): the style roles of a report's text, and the fonts they take.
 
-One configuration for every format: the HTML/PDF stylesheet takes the stacks from here (a
-``Typography`` part puts them into the page), and the Word exporter can name the same faces.
-Each role's stack starts with the fonts the convention names (仿宋_GB2312, 方正小标宋 …), which
-a unit that has them installed gets as they are, and ends with the closest free font Debian
-ships (fonts-noto-cjk, fonts-arphic-ukai). A rules file may put its own fonts first:
+Declared once for every format. A part's ``style`` names a role (``num``, ``form-title``,
+``cover-unit`` …); :data:`STYLES` says what each role looks like (font role, size, weight,
+alignment, first-line indent) and which selector ``report.css`` styles it by. The HTML writer
+uses the role names as class names and generates the page's font rules from these roles; the
+Word writer sets its styles, sizes and alignments from them; ``report.css`` is kept in step with
+them by a test. Where the Word edition is set differently today, the role says so (``word``),
+so the differences are in view here rather than in the writers.
+
+Each font role's stack starts with the fonts the convention names (仿宋_GB2312, 方正小标宋 …),
+which a unit that has them installed gets as they are, and ends with the closest free font
+Debian ships (fonts-noto-cjk, fonts-arphic-ukai). A rules file may put its own fonts first:
 
     fonts:
       body: [仿宋_GB2312]
@@ -17,7 +23,10 @@ import functools
 import re
 import shutil
 import subprocess
+import unicodedata
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 # role → (what the convention asks, the stack), first installed font wins.
 ROLES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -28,7 +37,6 @@ ROLES: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 # Sizes in points: 二号 22 (title), 三号 16 (body and headings); tables 小四 12 and 五号 10.5.
 SIZES = {"title": 22, "body": 16, "table": 12, "form": 10.5}
-GENERIC = {"body": "serif", "heading1": "sans-serif", "heading2": "serif", "title": "serif"}
 
 
 def stacks(configured: Mapping[str, Sequence[str]] | None = None) -> dict[str, list[str]]:
@@ -40,18 +48,99 @@ def stacks(configured: Mapping[str, Sequence[str]] | None = None) -> dict[str, l
 _UNSAFE = re.compile(r"[^\w .-]")
 
 
-def css_family(families: Sequence[str], generic: str) -> str:
-    """A CSS font-family list; a configured name can never close the string or the stylesheet."""
-    return ", ".join([*(f'"{_UNSAFE.sub("", f)}"' for f in families), generic])
+def safe_family(name: str) -> str:
+    """A configured font name with only letters, digits, spaces, dots and dashes: it can never
+    close a string or a stylesheet in any writer that names it."""
+    return _UNSAFE.sub("", name)
 
 
-def stylesheet(configured: Mapping[str, Sequence[str]] | None = None) -> str:
-    """The font rules of the report's stylesheet for these stacks (report.css has the rest)."""
-    families = {role: css_family(stack, GENERIC[role]) for role, stack in stacks(configured).items()}
-    return (f"body {{ font-family: {families['body']}; }}\n"
-            f"h2, .cover-unit, .attachment-label {{ font-family: {families['heading1']}; }}\n"
-            f"h3 {{ font-family: {families['heading2']}; }}\n"
-            f"h1, .table-title, .form-title, h2.attachment-title {{ font-family: {families['title']}; }}\n")
+@dataclass(frozen=True)
+class Style:
+    """How a role of the text looks. ``font`` is a font role of :data:`ROLES` (None: the text
+    around it); ``size`` in points (None: the text around it); ``indent`` the first line's, in
+    characters; ``word`` what the Word edition sets differently today (font, size, bold)."""
+
+    selector: str
+    font: str | None = None
+    size: float | None = None
+    bold: bool = False
+    align: str | None = None
+    indent: float = 0
+    word: Mapping[str, Any] = field(default_factory=dict)
+
+    def in_word(self, name: str) -> Any:
+        return self.word.get(name, getattr(self, name))
+
+
+# The style roles, by the name a part's ``style`` gives them. In order: the page's font rules
+# list each font role's selectors in this order.
+STYLES: dict[str, Style] = {
+    "body": Style("body", "body", 16, align="justify", indent=2),  # 仿宋 三号
+    "heading1": Style("h2", "heading1", 16, indent=2, word={"bold": True}),  # 一、 黑体 三号
+    "cover-unit": Style(".cover-unit", "heading1", 20, align="center", word={"font": "body"}),
+    "attachment-label": Style(".attachment-label", "heading1"),
+    "heading2": Style("h3", "heading2", 16, indent=2),  # （一） 楷体 三号
+    "title": Style("h1", "title", 22, bold=True, align="center"),  # 小标宋 二号
+    "table-title": Style(".table-title", "title", 18, bold=True, align="center"),
+    "form-title": Style(".form-title", "title", 16, bold=True, align="center", word={"font": "body", "size": 14}),
+    "attachment-title": Style("h2.attachment-title", "title", 22, bold=True, align="center"),
+    "heading3": Style("h4", None, 16, bold=True, indent=2),  # 1. bold 三号
+    "report-title": Style(".report-title"),  # the title (h1) that starts the report proper, on a new page
+    "cover-title": Style(".cover-title", size=22),
+    "form-year": Style(".form-year", size=12, align="center", word={"size": None}),
+    "form-note": Style(".form-note", size=9),
+    "form-sign": Style(".form-sign", size=9),
+    "note": Style(".note", word={"size": 9}),
+    "provenance": Style("footer.provenance", size=9),
+    "missing": Style(".missing", word={"size": 9}),
+    "cover-fields": Style(".cover-fields", size=14, word={"size": 9}),  # Word: a two-column table
+    "cell": Style("table", size=10, word={"size": 9}),
+    "form": Style("table.form", size=9),
+    "num": Style("td.num", align="right"),
+    "center": Style("td.center", align="center"),
+    "label": Style("td.label", align="center", word={"bold": True}),
+    "caption": Style("figcaption", size=12, word={"size": 10}),
+    "signoff": Style(".signoff-page", size=14, word={"size": 10.5}),
+    "page-number": Style("@bottom-center", size=14, word={"size": 12}),
+}
+# Titles break only between their segments (the year, the quoted name, the kind of report).
+SEGMENTED = ("report-title", "cover-title")
+
+
+def role(style: str | None) -> Style | None:
+    """The first word of a part's style that names a role (a style may list several: "label continued")."""
+    return next((STYLES[word] for word in (style or "").split() if word in STYLES), None)
+
+
+def selectors_by_font() -> dict[str, list[str]]:
+    """Each font role's selectors: what the page's font rules set (body first, then the headings'
+    and the titles' roles)."""
+    return {font: [s.selector for s in STYLES.values() if s.font == font] for font in ROLES}
+
+
+def breaks_in_segments(style: str | None) -> bool:
+    return style in SEGMENTED
+
+
+# A title's lines are laid out here: a line holds 20 em of 二号 (22 pt) on the 156 mm 版心,
+# digits half an em.
+_TITLE_SEGMENTS = re.compile(r"(“[^”]*”)")
+TITLE_LINE = 20
+
+
+def _ems(text: str) -> float:
+    return sum(0.5 if unicodedata.east_asian_width(c) in ("Na", "H") else 1 for c in text)
+
+
+def title_lines(text: str, width: float = TITLE_LINE) -> list[str]:
+    """``text`` in lines that break only between segments; a segment longer than a line is its own."""
+    lines: list[str] = []
+    for segment in (s for s in _TITLE_SEGMENTS.split(text) if s):
+        if lines and _ems(lines[-1] + segment) <= width:
+            lines[-1] += segment
+        else:
+            lines.append(segment)
+    return lines
 
 
 @functools.cache

@@ -20,7 +20,8 @@ from traitlets import Unicode
 
 from evaltools.writers.formats import REVIEW_EDITION, SUBMISSION
 from evaltools.domain.markup import markdown
-from evaltools.document.parts import MIME_TYPE, REVIEW, Heading, from_data, to_html, walk
+from evaltools.document.parts import MIME_TYPE, REVIEW, Heading, from_data, walk
+from evaltools.writers.html_parts import html
 
 TEMPLATE = "evaltools_report"
 REMOVE_TAG = "remove_cell"  # nbconvert's TagRemovePreprocessor convention: notes to analysts
@@ -75,7 +76,7 @@ class PartsPreprocessor(Preprocessor):
                 part = from_data(data[MIME_TYPE])
                 if self.chosen_edition == SUBMISSION and getattr(part, "audience", None) == REVIEW:
                     continue
-                data["text/html"] = str(to_html(part))
+                data["text/html"] = html(part)
             kept.append(output)
         if "outputs" in cell:
             cell.outputs = kept
