@@ -78,12 +78,12 @@ STYLES: dict[str, Style] = {
     "body": Style("body", "body", 16, align="justify", indent=2),  # 仿宋 三号
     "heading1": Style("h2", "heading1", 16, indent=2, word={"bold": True}),  # 一、 黑体 三号
     "cover-unit": Style(".cover-unit", "heading1", 20, align="center", word={"font": "body"}),
-    "attachment-label": Style(".attachment-label", "heading1"),
+    "attachment-label": Style(".attachment-label", "heading1", word={"font": "body"}),
     "heading2": Style("h3", "heading2", 16, indent=2),  # （一） 楷体 三号
     "title": Style("h1", "title", 22, bold=True, align="center"),  # 小标宋 二号
     "table-title": Style(".table-title", "title", 18, bold=True, align="center"),
     "form-title": Style(".form-title", "title", 16, bold=True, align="center", word={"font": "body", "size": 14}),
-    "attachment-title": Style("h2.attachment-title", "title", 22, bold=True, align="center"),
+    "attachment-title": Style("h2.attachment-title", "title", 22, bold=True, align="center", word={"align": None}),
     "heading3": Style("h4", None, 16, bold=True, indent=2),  # 1. bold 三号
     "report-title": Style(".report-title"),  # the title (h1) that starts the report proper, on a new page
     "cover-title": Style(".cover-title", size=22),
@@ -92,7 +92,6 @@ STYLES: dict[str, Style] = {
     "form-sign": Style(".form-sign", size=9),
     "note": Style(".note", word={"size": 9}),
     "provenance": Style("footer.provenance", size=9),
-    "missing": Style(".missing", word={"size": 9}),
     "cover-fields": Style(".cover-fields", size=14, word={"size": 9}),  # Word: a two-column table
     "cell": Style("table", size=10, word={"size": 9}),
     "form": Style("table.form", size=9),
@@ -102,6 +101,7 @@ STYLES: dict[str, Style] = {
     "caption": Style("figcaption", size=12, word={"size": 10}),
     "signoff": Style(".signoff-page", size=14, word={"size": 10.5}),
     "page-number": Style("@bottom-center", size=14, word={"size": 12}),
+    "code": Style("pre", size=9),
 }
 # Titles break only between their segments (the year, the quoted name, the kind of report).
 SEGMENTED = ("report-title", "cover-title")

@@ -12,6 +12,7 @@ would otherwise wrap; numbers are right-aligned; header rows repeat on each page
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import re
 from html import unescape
@@ -52,19 +53,25 @@ from evaltools.document.parts import (
     td,
     tr,
 )
+from evaltools.document.typography import STYLES, Style
 
 BODY_FONT = typography.WORD_FONTS["body"]  # until the report's Typography part names its own
-BODY_SIZE = typography.SIZES["body"]  # 三号, as GB/T 9704 sets the text
-# Heading levels of the parts: 1 the titles, 2 "一、" (黑体), 3 "（一）" (楷体), 4 bold body.
-HEADING_ROLES = {1: "title", 2: "heading1", 3: "heading2", 4: "body"}
+BODY = STYLES["body"]
+BODY_SIZE = BODY.size  # 三号, as GB/T 9704 sets the text
+CELL_SIZE = STYLES["cell"].in_word("size")  # the tables' cells, and what a cell holds
+# The parts' heading levels, as Word's Heading 1–4: 1 the table titles, 2 "一、" (黑体), 3 "（一）" (楷体), 4 bold body.
+HEADING_LEVELS = {1: STYLES["table-title"], 2: STYLES["heading1"], 3: STYLES["heading2"], 4: STYLES["heading3"]}
 TITLE_STYLE = "报告标题"
+TITLE = STYLES["title"]
 TEXT_WIDTH_CM = 15.6  # A4 less the GB/T 9704 margins (2.8 + 2.6 cm)
-HEADING_SIZES = {1: 18, 2: BODY_SIZE, 3: BODY_SIZE, 4: BODY_SIZE}  # the table titles; 一、（一）1. in 三号
-TABLE_SIZE = 9  # pt, the forms' cells
 CELL_PADDING_CM = 0.45  # the default left + right cell margins (0.19 cm each) and a little room
 BLACK = RGBColor(0, 0, 0)
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True}).enable("table")
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+ALIGNMENTS = {"center": WD_ALIGN_PARAGRAPH.CENTER, "right": WD_ALIGN_PARAGRAPH.RIGHT,
+              "justify": WD_ALIGN_PARAGRAPH.JUSTIFY, "left": WD_ALIGN_PARAGRAPH.LEFT}
+# The overview's table captions are body paragraphs in Word (HTML and PDF centre them as titles).
+PLAIN_IN_WORD = frozenset({"table-title"})
 
 
 def _fonts(run, east_asian: str = BODY_FONT, size: float | None = None, bold: bool | None = None) -> None:
@@ -95,16 +102,21 @@ def _add_title_style(document) -> None:
     """The titles: a style of their own (not Word's blue Title), 小标宋 二号, black, centred."""
     title = document.styles.add_style(TITLE_STYLE, WD_STYLE_TYPE.PARAGRAPH)
     title.base_style = document.styles["Normal"]
-    title.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    title.paragraph_format.alignment = ALIGNMENTS[TITLE.align]
     title.paragraph_format.space_after = Pt(12)
     title.paragraph_format.keep_with_next = True
 
 
+def _font_of(style: Style, fonts: dict[str, str]) -> str:
+    return fonts[style.in_word("font") or "body"]
+
+
 def _style_fonts(document, fonts: dict[str, str]) -> None:
-    _style_font(document.styles["Normal"], fonts["body"], BODY_SIZE, False)
-    for level, size in HEADING_SIZES.items():
-        _style_font(document.styles[f"Heading {level}"], fonts[HEADING_ROLES[level]], size, level != 3)
-    _style_font(document.styles[TITLE_STYLE], fonts["title"], typography.SIZES["title"], True)
+    _style_font(document.styles["Normal"], fonts["body"], BODY_SIZE, BODY.bold)
+    for level, style in HEADING_LEVELS.items():
+        _style_font(document.styles[f"Heading {level}"], _font_of(style, fonts), style.in_word("size"),
+                    style.in_word("bold"))
+    _style_font(document.styles[TITLE_STYLE], _font_of(TITLE, fonts), TITLE.size, TITLE.bold)
 
 
 def _field(paragraph, instruction: str) -> None:
@@ -129,23 +141,37 @@ def _page_setup(document) -> None:
     section.different_first_page_header_footer = True  # no number on the cover
     paragraph = section.footer.paragraphs[0]
     paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    _fonts(paragraph.add_run("— "), size=12)
+    size = STYLES["page-number"].in_word("size")
+    _fonts(paragraph.add_run("— "), size=size)
     _field(paragraph, "PAGE")
-    _fonts(paragraph.add_run(" —"), size=12)
+    _fonts(paragraph.add_run(" —"), size=size)
 
 
-ALIGNMENT = {"num": WD_ALIGN_PARAGRAPH.RIGHT, "center": WD_ALIGN_PARAGRAPH.CENTER, "label": WD_ALIGN_PARAGRAPH.CENTER}
-
-
-def _alignment(style: str | None):
+def _cell_alignment(style: str | None):
+    """The alignment of the first word of a cell's style whose role sets one (num, center, label)."""
     for word in (style or "").split():
-        if word in ALIGNMENT:
-            return ALIGNMENT[word]
+        if word in STYLES and STYLES[word].align:
+            return ALIGNMENTS[STYLES[word].align]
     return None
 
 
+def _cell_bold(cell: Cell) -> bool:
+    return cell.header or any(STYLES[w].in_word("bold") for w in (cell.style or "").split() if w in STYLES)
+
+
+def _keep_rows(table, flags: tuple[str, ...], header_rows: int = 0) -> None:
+    """Row flags: no row split across pages ("w:cantSplit"), the first ``header_rows`` repeated
+    on each page ("w:tblHeader")."""
+    for r, row in enumerate(table.rows):
+        for name in flags + ("w:tblHeader",) * (r < header_rows):
+            flag = OxmlElement(name)
+            flag.set(qn("w:val"), "true")
+            row._tr.get_or_add_trPr().append(flag)
+
+
 class WordWriter:
-    """Writes parts and Markdown into a python-docx ``Document``, in order."""
+    """Writes parts and Markdown into a python-docx ``Document``, in order; each part type has
+    its own small function (:func:`write`)."""
 
     def __init__(self):
         self.document = Document()
@@ -159,102 +185,73 @@ class WordWriter:
         self.fonts = typography.word_fonts(part.fonts)
         _style_fonts(self.document, self.fonts)
 
+    def block(self, container, part: Any) -> None:
+        """One part, into the document or into a table cell (``container``)."""
+        write(part, self, container)
+
+    def in_body(self, container) -> bool:
+        return container is self.document
+
     # --- text ----------------------------------------------------------------------------------
 
-    def paragraph(self, container, content: list, style: str | None = None, size: float | None = None,
-                  indent: bool = True, align=None, bold: bool = False):
+    def paragraph(self, container, content: list, style: str | None = None, *, indent: bool = True):
+        """A paragraph in its style role's size, alignment and weight; indented as the body is
+        unless its role sets an alignment or a size; in a table cell, in the cells' size."""
+        look = None if style in PLAIN_IN_WORD else STYLES.get(style or "")
+        look = None if look and look.selector.startswith("td.") else look  # the cells' roles: cells only
+        size = look.in_word("size") if look else None
+        align = look.in_word("align") if look else None
+        if not self.in_body(container):
+            size, indent = size or CELL_SIZE, False
+        return self.add_paragraph(container, content, size=size, align=align,
+                                  indent=indent and size is None and align is None,
+                                  bold=bool(look and look.in_word("bold")), font=look and look.in_word("font"))
+
+    def add_paragraph(self, container, content: list, *, size: float | None = None, align: str | None = None,
+                      indent: bool = False, bold: bool = False, font: str | None = None):
         paragraph = container.add_paragraph()
-        small = style in ("note", "form-note", "form-sign", "provenance", "missing") or container is not self.document
-        if indent and not small and align is None:
-            paragraph.paragraph_format.first_line_indent = Pt(2 * (size or BODY_SIZE))  # two characters
+        if indent:
+            paragraph.paragraph_format.first_line_indent = Pt(BODY.indent * BODY_SIZE)
         if align is not None:
-            paragraph.alignment = align
-        self.runs(paragraph, content, size or (9 if small else None), bold)
+            paragraph.alignment = ALIGNMENTS[align]
+        self.runs(paragraph, content, size, bold, font)
         return paragraph
 
-    def runs(self, paragraph, content: list, size: float | None = None, bold: bool = False) -> None:
+    def runs(self, paragraph, content: list, size: float | None = None, bold: bool = False,
+             font: str | None = None) -> None:
+        east_asian = self.fonts[font or "body"]
         for item in content:
             if isinstance(item, Span):
-                _fonts(paragraph.add_run(item.text), self.fonts["body"], size=size, bold=item.bold or bold or None)
+                _fonts(paragraph.add_run(item.text), east_asian, size=size, bold=item.bold or bold or None)
             elif isinstance(item, str):
-                parts = item.split("\n")
-                for i, text in enumerate(parts):
+                lines = item.split("\n")
+                for i, text in enumerate(lines):
                     run = paragraph.add_run(text)
-                    _fonts(run, self.fonts["body"], size=size, bold=bold or None)
-                    if i < len(parts) - 1:
+                    _fonts(run, east_asian, size=size, bold=bold or None)
+                    if i < len(lines) - 1:
                         run.add_break()
 
     def heading(self, container, text: str, level: int, style: str | None = None) -> None:
-        if container is not self.document:
+        if not self.in_body(container):
             self.paragraph(container, [Span(text, bold=True)], indent=False)
-            return
-        if style in ("cover-title", "report-title"):
+        elif typography.breaks_in_segments(style):
             title = self.document.add_paragraph(style=TITLE_STYLE)
-            _fonts(title.add_run(text), self.fonts["title"])
+            _fonts(title.add_run(text), self.fonts[TITLE.font])
             title.paragraph_format.page_break_before = style == "report-title"
-            return
-        level = min(max(level, 1), 4)
-        heading = self.document.add_heading(level=level)
-        _fonts(heading.add_run(text), self.fonts[HEADING_ROLES[level]], HEADING_SIZES.get(level), level != 3)
-        if style == "table-title" or level == 1:
-            heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
+        else:
+            level = min(max(level, 1), 4)
+            look = HEADING_LEVELS[level]
+            heading = self.document.add_heading(level=level)
+            _fonts(heading.add_run(text), _font_of(look, self.fonts), look.in_word("size"), look.in_word("bold"))
+            align = (STYLES.get(style or "") or look).in_word("align")
+            if align:
+                heading.alignment = ALIGNMENTS[align]
 
     # --- Markdown ------------------------------------------------------------------------------
 
-    def markdown(self, container, text: str, size: float | None = None) -> None:
+    def markdown(self, container, text: str) -> None:
         """CommonMark as Word paragraphs: headings, paragraphs with bold/italic runs, lists, tables."""
-        tokens = _MARKDOWN.parse(text or "")
-        lists: list[list[int]] = []  # per open list: [ordered, counter]
-        heading_level: int | None = None
-        table_rows: list[list[str]] | None = None
-        for token in tokens:
-            kind = token.type
-            if kind in ("bullet_list_open", "ordered_list_open"):
-                lists.append([kind == "ordered_list_open", int(token.attrGet("start") or 1)])
-            elif kind in ("bullet_list_close", "ordered_list_close"):
-                lists.pop()
-            elif kind == "heading_open":
-                heading_level = int(token.tag[1])
-            elif kind == "table_open":
-                table_rows = []
-            elif kind == "tr_open" and table_rows is not None:
-                table_rows.append([])
-            elif kind == "table_close" and table_rows is not None:
-                self.simple_table(container, table_rows)
-                table_rows = None
-            elif kind == "inline":
-                content = self.inline(token)
-                if table_rows is not None:
-                    table_rows[-1].append("".join(c.text if isinstance(c, Span) else c for c in content))
-                elif heading_level is not None:
-                    self.heading(container, "".join(c.text if isinstance(c, Span) else c for c in content), heading_level)
-                    heading_level = None
-                elif lists:
-                    ordered, number = lists[-1]
-                    marker = f"{number}. " if ordered else "• "
-                    lists[-1][1] += 1
-                    self.paragraph(container, [marker, *content], indent=False, size=size)
-                else:
-                    self.paragraph(container, content, size=size)
-            elif kind in ("fence", "code_block"):
-                self.paragraph(container, [token.content.rstrip("\n")], indent=False, size=9)
-
-    @staticmethod
-    def inline(token) -> list:
-        content: list = []
-        bold = 0
-        for child in token.children or []:
-            if child.type == "strong_open":
-                bold += 1
-            elif child.type == "strong_close":
-                bold -= 1
-            elif child.type in ("softbreak", "hardbreak"):
-                content.append("\n")
-            elif child.type in ("text", "code_inline"):
-                content.append(Span(child.content, bold=True) if bold else child.content)
-        return content
-
-    # --- tables --------------------------------------------------------------------------------
+        _MarkdownWriter(self, container).write(_MARKDOWN.parse(text or ""))
 
     def simple_table(self, container, rows: list[list[str]]) -> None:
         columns = max((len(r) for r in rows), default=0)
@@ -264,30 +261,22 @@ class WordWriter:
         table.style = "Table Grid"
         for r, row in enumerate(rows):
             for c, text in enumerate(row):
-                cell = table.cell(r, c)
-                self.runs(cell.paragraphs[0], [text], 9, bold=r == 0)
+                self.runs(table.cell(r, c).paragraphs[0], [text], CELL_SIZE, bold=r == 0)
+
+    # --- tables --------------------------------------------------------------------------------
 
     def table(self, container, part: Table) -> None:
         rows = part.head + part.rows
         placed, columns = grid(rows)
         if not rows or not columns:
             return
-        parent = self.document.element.body if container is self.document else container._element
-        last = parent[-1] if len(parent) else None
-        if last is not None and last.tag == qn("w:sectPr"):
-            last = last.getprevious()
-        if last is not None and last.tag == qn("w:tbl"):
-            # Two tables in a row are one table to Word and LibreOffice, whose header rows would
-            # then sit mid-table and never repeat: a hairline paragraph keeps them apart.
-            spacer = container.add_paragraph()
-            spacer.paragraph_format.space_before = spacer.paragraph_format.space_after = Pt(0)
-            spacer.paragraph_format.line_spacing = Pt(1)
+        self.separate_from_a_table_above(container)
         table = container.add_table(rows=len(rows), cols=columns)
         table.style = "Table Grid"
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
         table.autofit = False  # a fixed layout: the widths below, no column grows to fit its text
         widths = part.widths if len(part.widths) == columns else [100 / columns] * columns
-        width_cm = TEXT_WIDTH_CM if container is self.document else TEXT_WIDTH_CM / 2
+        width_cm = TEXT_WIDTH_CM if self.in_body(container) else TEXT_WIDTH_CM / 2
         # Word reads the cells' widths, LibreOffice the grid's: set both (the layout is fixed).
         for c, width in enumerate(fitted_widths(widths, placed, width_cm)):
             table.columns[c].width = Cm(width)
@@ -303,105 +292,44 @@ class WordWriter:
             elif cell.rowspan > 1 or cell.colspan > 1:
                 target = target.merge(table.cell(min(r + cell.rowspan, len(rows)) - 1, min(c + cell.colspan, columns) - 1))
             self.cell(target, cell)
-        for r, row in enumerate(table.rows):
-            # No row is split across pages; header rows repeat on each (in the schema's order).
-            # (No "keep with next" here: LibreOffice then stops repeating the header rows.)
-            for name in ("w:cantSplit",) + ("w:tblHeader",) * (r < len(part.head)):
-                flag = OxmlElement(name)
-                flag.set(qn("w:val"), "true")
-                row._tr.get_or_add_trPr().append(flag)
+        # No row is split across pages; header rows repeat on each (in the schema's order).
+        # (No "keep with next" here: LibreOffice then stops repeating the header rows.)
+        _keep_rows(table, ("w:cantSplit",), len(part.head))
 
+    def separate_from_a_table_above(self, container) -> None:
+        """Two tables in a row are one table to Word and LibreOffice, whose header rows would then
+        sit mid-table and never repeat: a hairline paragraph keeps them apart."""
+        parent = self.document.element.body if self.in_body(container) else container._element
+        last = parent[-1] if len(parent) else None
+        if last is not None and last.tag == qn("w:sectPr"):
+            last = last.getprevious()
+        if last is not None and last.tag == qn("w:tbl"):
+            spacer = container.add_paragraph()
+            spacer.paragraph_format.space_before = spacer.paragraph_format.space_after = Pt(0)
+            spacer.paragraph_format.line_spacing = Pt(1)
 
     def cell(self, target, cell: Cell) -> None:
         for paragraph in target.paragraphs[1:]:
             paragraph._element.getparent().remove(paragraph._element)
         first = target.paragraphs[0]
         first.text = ""
-        align = _alignment(cell.style) or (WD_ALIGN_PARAGRAPH.CENTER if cell.header else None)
+        align = _cell_alignment(cell.style) or (ALIGNMENTS["center"] if cell.header else None)
         if align is not None:
             first.alignment = align
-        bold = cell.header or "label" in (cell.style or "").split()
+        bold = _cell_bold(cell)
         used = False
         for item in cell.content:
             if isinstance(item, str | Span):
-                self.runs(first, [item], TABLE_SIZE, bold)
-                used = True
+                self.runs(first, [item], CELL_SIZE, bold)
             elif isinstance(item, Paragraph) and not used:
-                self.runs(first, item.content, TABLE_SIZE, bold)
-                used = True
+                self.runs(first, item.content, CELL_SIZE, bold)
             else:
                 self.block(target, item)
-                used = True
+            used = True
         if len(target.paragraphs) > 1 and not first.runs:
             first._element.getparent().remove(first._element)
 
-    # --- blocks --------------------------------------------------------------------------------
-
-    def block(self, container, part: Any) -> None:
-        if isinstance(part, Section):
-            self.section(container, part)
-        elif isinstance(part, Heading):
-            self.heading(container, part.text, part.level, part.style)
-        elif isinstance(part, Paragraph):
-            center = part.style in ("cover-unit", "form-title", "form-year")
-            size = {"cover-unit": 20, "form-title": 14}.get(part.style or "")
-            self.paragraph(container, part.content, part.style, size=size,
-                           align=WD_ALIGN_PARAGRAPH.CENTER if center else None, bold=part.style == "form-title")
-        elif isinstance(part, Markdown):
-            self.markdown(container, part.text, size=9 if container is not self.document else None)
-        elif isinstance(part, Table):
-            self.table(container, part)
-        elif isinstance(part, Figure):
-            self.document.add_picture(io.BytesIO(part.png), width=Cm(15))
-            self.document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
-            if part.caption:
-                self.paragraph(container, [part.caption], align=WD_ALIGN_PARAGRAPH.CENTER, size=10)
-        elif isinstance(part, Fields):
-            self.table(container, Table([_row(label, value) for label, value in part.rows], widths=[30, 70]))
-        elif isinstance(part, SignOff):
-            self.signoff(container, part)
-        elif isinstance(part, ItemList):
-            for number, item in enumerate(part.items, 1):
-                marker = f"{number}. " if part.ordered else "• "
-                self.paragraph(container, [marker, *item], indent=False,
-                               size=9 if container is not self.document else None)
-        elif isinstance(part, PageBreak):
-            self.document.add_page_break()
-        elif isinstance(part, Typography):
-            self.typography(part)
-
-    def section(self, container, part: Section) -> None:
-        if "attachment" in (part.style or "").split() and container is self.document:
-            self.document.add_page_break()
-        if part.style == "cover":
-            for _ in range(3):
-                self.document.add_paragraph()
-        for child in part.children:
-            self.block(container, child)
-        if part.style in ("cover", "first-page") and container is self.document:
-            self.document.add_page_break()
-
-    def signoff(self, container, part: SignOff) -> None:
-        """Blocks to sign on paper (no borders), two a row, or one under the other ("single");
-        every line keeps with the next, so a block never leaves its date alone on a page."""
-        columns = 1 if part.style == "single" else 2
-        rows = (len(part.blocks) + columns - 1) // columns
-        table = container.add_table(rows=rows, cols=columns)
-        for i, block in enumerate(part.blocks):
-            cell = table.cell(i // columns, i % columns)
-            cell.paragraphs[0].text = ""
-            self.runs(cell.paragraphs[0], [f"{block.label}：{block.name}"], 10.5)
-            if block.date:
-                date = cell.add_paragraph()
-                date.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-                self.runs(date, [block.date], 10.5)
-        for row in table.rows:
-            flag = OxmlElement("w:cantSplit")
-            flag.set(qn("w:val"), "true")
-            row._tr.get_or_add_trPr().append(flag)
-            for cell in row.cells:
-                for paragraph in cell.paragraphs:
-                    paragraph.paragraph_format.keep_with_next = True
+    # --- a notebook's outputs ------------------------------------------------------------------
 
     def output(self, output: Any) -> None:
         """One cell output: its part; else what an analyst's own cell shows (a picture, Markdown, HTML's text)."""
@@ -428,6 +356,159 @@ class WordWriter:
         return buffer.getvalue()
 
 
+class _MarkdownWriter:
+    """Markdown-it's tokens as Word paragraphs, one token at a time."""
+
+    def __init__(self, writer: WordWriter, container):
+        self.writer, self.container = writer, container
+        self.lists: list[list[int]] = []  # per open list: [ordered, counter]
+        self.heading_level: int | None = None
+        self.table_rows: list[list[str]] | None = None
+
+    def write(self, tokens) -> None:
+        for token in tokens:
+            kind = token.type
+            if kind in ("bullet_list_open", "ordered_list_open"):
+                self.lists.append([kind == "ordered_list_open", int(token.attrGet("start") or 1)])
+            elif kind in ("bullet_list_close", "ordered_list_close"):
+                self.lists.pop()
+            elif kind == "heading_open":
+                self.heading_level = int(token.tag[1])
+            elif kind == "table_open":
+                self.table_rows = []
+            elif kind == "tr_open" and self.table_rows is not None:
+                self.table_rows.append([])
+            elif kind == "table_close" and self.table_rows is not None:
+                self.writer.simple_table(self.container, self.table_rows)
+                self.table_rows = None
+            elif kind == "inline":
+                self.inline(_inline(token))
+            elif kind in ("fence", "code_block"):
+                self.writer.add_paragraph(self.container, [token.content.rstrip("\n")], size=STYLES["code"].size)
+
+    def inline(self, content: list) -> None:
+        writer, container = self.writer, self.container
+        if self.table_rows is not None:
+            self.table_rows[-1].append("".join(c.text if isinstance(c, Span) else c for c in content))
+        elif self.heading_level is not None:
+            writer.heading(container, "".join(c.text if isinstance(c, Span) else c for c in content), self.heading_level)
+            self.heading_level = None
+        elif self.lists:
+            ordered, number = self.lists[-1]
+            self.lists[-1][1] += 1
+            writer.paragraph(container, [f"{number}. " if ordered else "• ", *content], indent=False)
+        else:
+            writer.paragraph(container, content)
+
+
+def _inline(token) -> list:
+    content: list = []
+    bold = 0
+    for child in token.children or []:
+        if child.type == "strong_open":
+            bold += 1
+        elif child.type == "strong_close":
+            bold -= 1
+        elif child.type in ("softbreak", "hardbreak"):
+            content.append("\n")
+        elif child.type in ("text", "code_inline"):
+            content.append(Span(child.content, bold=True) if bold else child.content)
+    return content
+
+
+# --- each part type ---------------------------------------------------------------------------------
+
+
+@functools.singledispatch
+def write(part: Any, writer: WordWriter, container) -> None:
+    """Parts without a Word form of their own (a PDF attached as it is) are left out."""
+
+
+@write.register
+def _(part: Section, writer: WordWriter, container) -> None:
+    styles = (part.style or "").split()
+    if "attachment" in styles and writer.in_body(container):
+        writer.document.add_page_break()
+    if part.style == "cover":
+        for _ in range(3):
+            writer.document.add_paragraph()
+    for child in part.children:
+        writer.block(container, child)
+    if part.style in ("cover", "first-page") and writer.in_body(container):
+        writer.document.add_page_break()
+
+
+@write.register
+def _(part: Heading, writer: WordWriter, container) -> None:
+    writer.heading(container, part.text, part.level, part.style)
+
+
+@write.register
+def _(part: Paragraph, writer: WordWriter, container) -> None:
+    writer.paragraph(container, part.content, part.style)
+
+
+@write.register
+def _(part: Markdown, writer: WordWriter, container) -> None:
+    writer.markdown(container, part.text)
+
+
+@write.register
+def _(part: Table, writer: WordWriter, container) -> None:
+    writer.table(container, part)
+
+
+@write.register
+def _(part: Figure, writer: WordWriter, container) -> None:
+    writer.document.add_picture(io.BytesIO(part.png), width=Cm(15))
+    writer.document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    if part.caption:
+        writer.add_paragraph(container, [part.caption], align="center", size=STYLES["caption"].in_word("size"))
+
+
+@write.register
+def _(part: Fields, writer: WordWriter, container) -> None:
+    writer.table(container, Table([_row(label, value) for label, value in part.rows], widths=[30, 70]))
+
+
+@write.register
+def _(part: SignOff, writer: WordWriter, container) -> None:
+    """Blocks to sign on paper (no borders), two a row, or one under the other ("single");
+    every line keeps with the next, so a block never leaves its date alone on a page."""
+    columns = 1 if part.style == "single" else 2
+    size = STYLES["signoff"].in_word("size")
+    table = container.add_table(rows=(len(part.blocks) + columns - 1) // columns, cols=columns)
+    for i, block in enumerate(part.blocks):
+        cell = table.cell(i // columns, i % columns)
+        cell.paragraphs[0].text = ""
+        writer.runs(cell.paragraphs[0], [f"{block.label}：{block.name}"], size)
+        if block.date:
+            date = cell.add_paragraph()
+            date.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            writer.runs(date, [block.date], size)
+    _keep_rows(table, ("w:cantSplit",))
+    for row in table.rows:
+        for cell in row.cells:
+            for paragraph in cell.paragraphs:
+                paragraph.paragraph_format.keep_with_next = True
+
+
+@write.register
+def _(part: ItemList, writer: WordWriter, container) -> None:
+    for number, item in enumerate(part.items, 1):
+        writer.paragraph(container, [f"{number}. " if part.ordered else "• ", *item], indent=False)
+
+
+@write.register
+def _(part: PageBreak, writer: WordWriter, container) -> None:
+    writer.document.add_page_break()
+
+
+@write.register
+def _(part: Typography, writer: WordWriter, container) -> None:
+    writer.typography(part)
+
+
 def _open_borders(table, first: int, column: int, last: int) -> None:
     """No horizontal borders between rows first..last of a column, nor above the first: the cells
     read as one with the label above them."""
@@ -440,7 +521,7 @@ def _open_borders(table, first: int, column: int, last: int) -> None:
         table.cell(r, column)._tc.get_or_add_tcPr().append(borders)
 
 
-def _text_width_cm(text: str, size: float = TABLE_SIZE) -> float:
+def _text_width_cm(text: str, size: float = CELL_SIZE) -> float:
     """How wide a line of text sets: a CJK character a full em, other characters about half."""
     ems = sum(1 if ord(ch) > 0x2E80 else 0.65 for ch in text)  # DejaVu-wide digits, where Times is missing
     return ems * size * 2.54 / 72
