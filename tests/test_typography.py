@@ -1,8 +1,16 @@
-"""公文 fonts by role: one configuration for the stylesheet, Word and the provenance."""
+"""公文 style roles and fonts: declared once, read by the stylesheet, report.css, Word and the provenance."""
+
+import io
+import re
+from pathlib import Path
+
+from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 
 from evaltools.document import typography
-from evaltools.document.parts import Typography
-from evaltools.writers.html_parts import to_html
+from evaltools.document.parts import Typography, h, p, table, td, tr
+from evaltools.writers.docx import WordWriter
+from evaltools.writers.html_parts import stylesheet, to_html
 from evaltools.domain.rules import load_rules
 
 
@@ -28,3 +36,57 @@ def test_a_rules_file_puts_a_units_own_fonts_first(tmp_path):
 def test_a_configured_name_cannot_break_out_of_the_stylesheet():
     css = str(to_html(Typography({"body": ['x"; } </style><script>']})))
     assert "</style><script>" not in css and css.count("</style>") == 1 and '"x  stylescript"' in css
+
+
+CSS = Path(typography.__file__).parents[1] / "templates" / "evaltools_report" / "report.css"
+
+
+def _css_rules() -> list[tuple[set[str], str]]:
+    """report.css as (selectors, declarations), @page's margin boxes included."""
+    text = re.sub(r"/\*.*?\*/", "", CSS.read_text(encoding="utf-8"), flags=re.S)
+    return [({s.strip() for s in selectors.split(";")[-1].split(",")}, body)
+            for selectors, body in re.findall(r"([^{}]+)\{([^{}]*)\}", text)]
+
+
+def test_report_css_styles_every_role_as_the_roles_declare():
+    """The class names and sizes report.css styles are the roles' (the Word writer reads the same roles)."""
+    rules = _css_rules()
+    for name, style in typography.STYLES.items():
+        declared = " ".join(body for selectors, body in rules if {style.selector, *style.also} & selectors)
+        assert declared, name
+        expected = [f"font-size: {style.size:g}pt" if style.size else "", "font-weight: bold" if style.bold else "",
+                    f"text-align: {style.align}" if style.align else "", f"text-indent: {style.indent:g}em" if style.indent else ""]
+        assert [e for e in expected if e and e not in declared] == [], name
+
+
+def test_the_page_font_rules_name_each_roles_selectors():
+    css = stylesheet()
+    assert css.splitlines()[1].startswith("h2, .cover-unit, .attachment-label { font-family: \"黑体\"")
+    assert all(style.selector in css for style in typography.STYLES.values() if style.font)
+
+
+def test_where_word_differs_from_the_page_is_declared_on_the_roles():
+    """Today's Word edition, role by role, where it is not the HTML/PDF's (to be aligned deliberately)."""
+    assert {name: dict(style.word) for name, style in typography.STYLES.items() if style.word} == {
+        "heading1": {"bold": True}, "cover-unit": {"font": "body"}, "attachment-label": {"font": "body"},
+        "form-title": {"font": "body", "size": 14}, "attachment-title": {"align": None}, "form-year": {"size": None},
+        "note": {"size": 9}, "cover-fields": {"size": 9}, "cell": {"size": 9}, "label": {"bold": True},
+        "caption": {"size": 10}, "signoff": {"size": 10.5}, "page-number": {"size": 12}}
+
+
+def test_word_takes_its_sizes_alignments_and_weights_from_the_roles():
+    writer = WordWriter()
+    for part in (p("某单位", cls="cover-unit"), p("自评表", cls="form-title"), p("注", cls="form-note"), h(2, "一、概况"),
+                 h(2, "项目基本情况", cls="table-title"), table(tr(td("106.62", cls="num"), td("指标", cls="label")))):
+        writer.block(writer.document, part)
+    document = Document(io.BytesIO(writer.to_bytes("t")))
+    unit, form_title, note, heading, table_title = document.paragraphs[:5]
+    styles = typography.STYLES
+    assert unit.runs[0].font.size.pt == styles["cover-unit"].size and unit.alignment == WD_ALIGN_PARAGRAPH.CENTER
+    assert form_title.runs[0].font.size.pt == styles["form-title"].in_word("size") and form_title.runs[0].bold
+    assert note.runs[0].font.size.pt == styles["form-note"].size and note.paragraph_format.first_line_indent is None
+    assert document.styles["Heading 2"].font.size.pt == styles["heading1"].size and heading.alignment is None
+    assert table_title.alignment == WD_ALIGN_PARAGRAPH.CENTER
+    number, label = document.tables[0].rows[0].cells
+    assert number.paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.RIGHT and number.paragraphs[0].runs[-1].font.size.pt == 9
+    assert label.paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.CENTER and label.paragraphs[0].runs[-1].bold

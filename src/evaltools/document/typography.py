@@ -58,7 +58,8 @@ def safe_family(name: str) -> str:
 class Style:
     """How a role of the text looks. ``font`` is a font role of :data:`ROLES` (None: the text
     around it); ``size`` in points (None: the text around it); ``indent`` the first line's, in
-    characters; ``word`` what the Word edition sets differently today (font, size, bold)."""
+    characters; ``word`` what the Word edition sets differently today (font, size, bold, align);
+    ``also`` the other selectors report.css sets the role by (its element, its container)."""
 
     selector: str
     font: str | None = None
@@ -67,6 +68,7 @@ class Style:
     align: str | None = None
     indent: float = 0
     word: Mapping[str, Any] = field(default_factory=dict)
+    also: tuple[str, ...] = ()
 
     def in_word(self, name: str) -> Any:
         return self.word.get(name, getattr(self, name))
@@ -75,19 +77,20 @@ class Style:
 # The style roles, by the name a part's ``style`` gives them. In order: the page's font rules
 # list each font role's selectors in this order.
 STYLES: dict[str, Style] = {
-    "body": Style("body", "body", 16, align="justify", indent=2),  # 仿宋 三号
+    "body": Style("body", "body", 16, align="justify", indent=2, also=("html", "p")),  # 仿宋 三号
     "heading1": Style("h2", "heading1", 16, indent=2, word={"bold": True}),  # 一、 黑体 三号
     "cover-unit": Style(".cover-unit", "heading1", 20, align="center", word={"font": "body"}),
     "attachment-label": Style(".attachment-label", "heading1", word={"font": "body"}),
     "heading2": Style("h3", "heading2", 16, indent=2),  # （一） 楷体 三号
     "title": Style("h1", "title", 22, bold=True, align="center"),  # 小标宋 二号
     "table-title": Style(".table-title", "title", 18, bold=True, align="center"),
-    "form-title": Style(".form-title", "title", 16, bold=True, align="center", word={"font": "body", "size": 14}),
+    "form-title": Style(".form-title", "title", 16, bold=True, align="center", word={"font": "body", "size": 14},
+                        also=(".form-caption",)),
     "attachment-title": Style("h2.attachment-title", "title", 22, bold=True, align="center", word={"align": None}),
     "heading3": Style("h4", None, 16, bold=True, indent=2),  # 1. bold 三号
     "report-title": Style(".report-title"),  # the title (h1) that starts the report proper, on a new page
     "cover-title": Style(".cover-title", size=22),
-    "form-year": Style(".form-year", size=12, align="center", word={"size": None}),
+    "form-year": Style(".form-year", size=12, align="center", word={"size": None}, also=(".form-caption",)),
     "form-note": Style(".form-note", size=9),
     "form-sign": Style(".form-sign", size=9),
     "note": Style(".note", word={"size": 9}),
