@@ -2,6 +2,8 @@
 
 import ast
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 from evaltools.document import parts
@@ -27,6 +29,7 @@ from evaltools.document.parts import (
     words,
 )
 from evaltools.document.project_report import ProjectReport
+from evaltools.writers import notebook  # noqa: F401  (what a kernel imports: parts show as HTML)
 from evaltools.writers.html_parts import to_html
 
 from conftest import SEED
@@ -45,7 +48,7 @@ def test_a_cell_shows_its_part_as_json_beside_html():
     bundle = part._repr_mimebundle_()
     assert bundle[MIME_TYPE]["type"] == "Section" and bundle[MIME_TYPE]["children"][0] == {
         "type": "Heading", "level": 2, "text": "一、概况"}
-    # the HTML writer's view, registered by the package (evaltools.writers.notebook)
+    # the HTML writer's view, registered in a kernel (evaltools.writers.notebook)
     assert bundle["text/html"] == '<section class="chapter"><h2>一、概况</h2><p>正文<strong>加粗</strong></p></section>'
 
 
@@ -92,3 +95,12 @@ def test_figures_carry_their_png_and_reviewers_material_says_so():
 
 def test_markup_from_a_wording_template_becomes_runs():
     assert runs("<strong>审核提示：</strong>a &lt;b&gt;") == [Span("审核提示：", bold=True), "a <b>"]
+
+
+def test_in_a_kernel_parts_show_as_html_without_loading_an_exporter():
+    """Where IPython runs, the package registers the HTML writer's view; nothing heavier comes with it."""
+    code = ("import sys, IPython, evaltools.document.project_report as r, evaltools.document.parts as parts; "
+            "print('text/html' in parts.VIEWS, sorted(m for m in ('nbconvert', 'weasyprint', 'docx', 'openpyxl') "
+            "if m in sys.modules))")
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert shown == "True []"

@@ -28,7 +28,10 @@ from evaltools.domain.yamlio import ParamsError  # noqa: E402
 from evaltools.domain.rules import Rules, load_rules  # noqa: E402
 from evaltools.domain.scoring import ScoreCard, score  # noqa: E402
 from evaltools.domain.workspace import LoadedProject, find_project_files, load_project  # noqa: E402
-from evaltools.writers import notebook  # noqa: E402, F401  (parts show as HTML in a notebook, the writer's view)
+# In a kernel (IPython is loaded first), parts show as HTML beside their JSON: the HTML writer's
+# view, registered here at the top so the document model needs no writer; a command line does without.
+if "IPython" in sys.modules:
+    from evaltools.writers import notebook  # noqa: F401
 
 
 def __getattr__(name: str):
