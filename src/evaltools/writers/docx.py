@@ -1,7 +1,9 @@
 """The Word exporter (``evaltools_docx``): the executed notebook as an editable .docx.
 
-Written by python-docx from the same cells as the HTML: Markdown cells and the parts the code
-cells show, in notebook order, ``remove_cell`` cells left out. Real headings, Word tables with
+A view of the parts, as the HTML is: one small function per part type (:func:`write`), sizes,
+weights, alignments and fonts read from the style roles (``typography.STYLES``). Written by
+python-docx from the same cells as the HTML: Markdown cells and the parts the code cells show,
+in notebook order, ``remove_cell`` cells left out. Real headings, Word tables with
 the parts' merged cells, column widths and repeating header rows, charts as pictures, A4 with
 GB/T 9704 margins, "— N —" page numbers, and the 公文 fonts named for each role (仿宋 body,
 黑体 一、, 楷体 （一）, 小标宋 titles) in the styles themselves, the theme fonts removed, so that
@@ -26,7 +28,6 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.enum.style import WD_STYLE_TYPE
 from docx.shared import Cm, Pt, RGBColor
-from markdown_it import MarkdownIt
 from nbconvert.exporters import Exporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 from traitlets import Unicode, default
@@ -54,6 +55,7 @@ from evaltools.document.parts import (
     tr,
 )
 from evaltools.document.typography import STYLES, Style
+from evaltools.writers.docx_markdown import MarkdownWriter
 
 BODY_FONT = typography.WORD_FONTS["body"]  # until the report's Typography part names its own
 BODY = STYLES["body"]
@@ -66,7 +68,6 @@ TITLE = STYLES["title"]
 TEXT_WIDTH_CM = 15.6  # A4 less the GB/T 9704 margins (2.8 + 2.6 cm)
 CELL_PADDING_CM = 0.45  # the default left + right cell margins (0.19 cm each) and a little room
 BLACK = RGBColor(0, 0, 0)
-_MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True}).enable("table")
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 ALIGNMENTS = {"center": WD_ALIGN_PARAGRAPH.CENTER, "right": WD_ALIGN_PARAGRAPH.RIGHT,
               "justify": WD_ALIGN_PARAGRAPH.JUSTIFY, "left": WD_ALIGN_PARAGRAPH.LEFT}
@@ -251,7 +252,7 @@ class WordWriter:
 
     def markdown(self, container, text: str) -> None:
         """CommonMark as Word paragraphs: headings, paragraphs with bold/italic runs, lists, tables."""
-        _MarkdownWriter(self, container).write(_MARKDOWN.parse(text or ""))
+        MarkdownWriter(self, container).write(text)
 
     def simple_table(self, container, rows: list[list[str]]) -> None:
         columns = max((len(r) for r in rows), default=0)
@@ -354,66 +355,6 @@ class WordWriter:
         buffer = io.BytesIO()
         self.document.save(buffer)
         return buffer.getvalue()
-
-
-class _MarkdownWriter:
-    """Markdown-it's tokens as Word paragraphs, one token at a time."""
-
-    def __init__(self, writer: WordWriter, container):
-        self.writer, self.container = writer, container
-        self.lists: list[list[int]] = []  # per open list: [ordered, counter]
-        self.heading_level: int | None = None
-        self.table_rows: list[list[str]] | None = None
-
-    def write(self, tokens) -> None:
-        for token in tokens:
-            kind = token.type
-            if kind in ("bullet_list_open", "ordered_list_open"):
-                self.lists.append([kind == "ordered_list_open", int(token.attrGet("start") or 1)])
-            elif kind in ("bullet_list_close", "ordered_list_close"):
-                self.lists.pop()
-            elif kind == "heading_open":
-                self.heading_level = int(token.tag[1])
-            elif kind == "table_open":
-                self.table_rows = []
-            elif kind == "tr_open" and self.table_rows is not None:
-                self.table_rows.append([])
-            elif kind == "table_close" and self.table_rows is not None:
-                self.writer.simple_table(self.container, self.table_rows)
-                self.table_rows = None
-            elif kind == "inline":
-                self.inline(_inline(token))
-            elif kind in ("fence", "code_block"):
-                self.writer.add_paragraph(self.container, [token.content.rstrip("\n")], size=STYLES["code"].size)
-
-    def inline(self, content: list) -> None:
-        writer, container = self.writer, self.container
-        if self.table_rows is not None:
-            self.table_rows[-1].append("".join(c.text if isinstance(c, Span) else c for c in content))
-        elif self.heading_level is not None:
-            writer.heading(container, "".join(c.text if isinstance(c, Span) else c for c in content), self.heading_level)
-            self.heading_level = None
-        elif self.lists:
-            ordered, number = self.lists[-1]
-            self.lists[-1][1] += 1
-            writer.paragraph(container, [f"{number}. " if ordered else "• ", *content], indent=False)
-        else:
-            writer.paragraph(container, content)
-
-
-def _inline(token) -> list:
-    content: list = []
-    bold = 0
-    for child in token.children or []:
-        if child.type == "strong_open":
-            bold += 1
-        elif child.type == "strong_close":
-            bold -= 1
-        elif child.type in ("softbreak", "hardbreak"):
-            content.append("\n")
-        elif child.type in ("text", "code_inline"):
-            content.append(Span(child.content, bold=True) if bold else child.content)
-    return content
 
 
 # --- each part type ---------------------------------------------------------------------------------
