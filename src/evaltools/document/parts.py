@@ -19,7 +19,6 @@ import base64
 import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Any
 
 MIME_TYPE = "application/vnd.evaltools.part+json"
@@ -298,30 +297,6 @@ def words(part: Any) -> str:
     if isinstance(part, AttachedPdf):
         return part.note
     return ""
-
-
-class _Runs(HTMLParser):
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.runs: list[Inline] = []
-        self.bold = 0
-
-    def handle_starttag(self, name, attrs):
-        self.bold += name in ("strong", "b")
-
-    def handle_endtag(self, name):
-        self.bold -= name in ("strong", "b")
-
-    def handle_data(self, data):
-        self.runs.append(Span(data, bold=True) if self.bold else data)
-
-
-def runs(markup: str) -> list[Inline]:
-    """Escaped text with <strong> (what a wording template renders) as runs of plain text."""
-    parser = _Runs()
-    parser.feed(str(markup))
-    parser.close()
-    return [r for r in parser.runs if (r.text if isinstance(r, Span) else r)]
 
 
 # --- building shorthands (what the report modules write) --------------------------------------------

@@ -10,18 +10,43 @@ only markup a sentence may carry is <strong>, which becomes a bold run.
 from __future__ import annotations
 
 import functools
+from html.parser import HTMLParser
 from importlib import resources
 from typing import Any
 
 import jinja2
 
-from evaltools.document.parts import Inline, Paragraph, runs
+from evaltools.document.parts import Inline, Paragraph, Span
 
 _ENVIRONMENT = jinja2.Environment(
     loader=jinja2.FileSystemLoader(str(resources.files("evaltools") / "templates" / "wording")),
     autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
     keep_trailing_newline=False,
 )
+
+
+class _Runs(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.runs: list[Inline] = []
+        self.bold = 0
+
+    def handle_starttag(self, name, attrs):
+        self.bold += name in ("strong", "b")
+
+    def handle_endtag(self, name):
+        self.bold -= name in ("strong", "b")
+
+    def handle_data(self, data):
+        self.runs.append(Span(data, bold=True) if self.bold else data)
+
+
+def runs(markup: str) -> list[Inline]:
+    """Escaped text with <strong> (what a wording template renders) as runs of plain text."""
+    parser = _Runs()
+    parser.feed(str(markup))
+    parser.close()
+    return [r for r in parser.runs if (r.text if isinstance(r, Span) else r)]
 
 
 @functools.cache
