@@ -10,7 +10,11 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from evaltools.document import typography
 from evaltools.document.parts import Typography, h, p, table, td, tr
 from evaltools.writers.docx import WordWriter
-from evaltools.writers.html_parts import stylesheet, to_html
+from evaltools.document.department_report import DepartmentReport
+from evaltools.document.project_report import ProjectReport
+from evaltools.writers.html_parts import html, stylesheet, to_html
+
+from conftest import SEED, SEED_DEPARTMENT
 from evaltools.domain.rules import load_rules
 
 
@@ -71,7 +75,7 @@ def test_where_word_differs_from_the_page_is_declared_on_the_roles():
         "heading1": {"bold": True}, "cover-unit": {"font": "body"}, "attachment-label": {"font": "body"},
         "form-title": {"font": "body", "size": 14}, "attachment-title": {"align": None}, "form-year": {"size": None},
         "note": {"size": 9}, "cover-fields": {"size": 9}, "cell": {"size": 9}, "label": {"bold": True},
-        "caption": {"size": 10}, "signoff": {"size": 10.5}, "page-number": {"size": 12}}
+        "caption": {"size": 10}, "signoff-page": {"size": 10.5}, "page-number": {"size": 12}}
 
 
 def test_word_takes_its_sizes_alignments_and_weights_from_the_roles():
@@ -90,3 +94,16 @@ def test_word_takes_its_sizes_alignments_and_weights_from_the_roles():
     number, label = document.tables[0].rows[0].cells
     assert number.paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.RIGHT and number.paragraphs[0].runs[-1].font.size.pt == 9
     assert label.paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.CENTER and label.paragraphs[0].runs[-1].bold
+
+
+def test_every_class_the_reports_carry_is_styled_by_report_css_or_is_a_named_hook():
+    """The class names are the contract between the parts' styles and report.css: none goes unstyled unnoticed."""
+    project, department = ProjectReport.load(SEED), DepartmentReport.load(SEED_DEPARTMENT / "_department.yaml")
+    parts = [project.cover(), project.review(), project.first_page(), project.overview(), project.funds(),
+             project.performance(), project.closing(), project.attachments("text"), project.form(), project.provenance(),
+             department.cover(), department.finances(), department.basic_data(), department.self_evaluation_form()]
+    classes = {c for part in parts for value in re.findall(r'class="([^"]+)"', html(part)) for c in value.split()}
+    css = CSS.read_text(encoding="utf-8")
+    hooks = {"chapter", "review", "indicator", "indicators", "lost"}  # for readers and scripts, not styled
+    assert {c for c in classes if not re.search(rf"\.{re.escape(c)}\b", css)} == hooks & classes
+    assert {"num", "label", "form-title", "cover-unit", "signoff-page"} <= classes

@@ -102,17 +102,13 @@ STYLES: dict[str, Style] = {
     "center": Style("td.center", align="center"),
     "label": Style("td.label", align="center", word={"bold": True}),
     "caption": Style("figcaption", size=12, word={"size": 10}),
-    "signoff": Style(".signoff-page", size=14, word={"size": 10.5}),
+    "signoff-page": Style(".signoff-page", size=14, word={"size": 10.5}),
     "page-number": Style("@bottom-center", size=14, word={"size": 12}),
     "code": Style("pre", size=9),
 }
-# Titles break only between their segments (the year, the quoted name, the kind of report).
-SEGMENTED = ("report-title", "cover-title")
-
-
-def role(style: str | None) -> Style | None:
-    """The first word of a part's style that names a role (a style may list several: "label continued")."""
-    return next((STYLES[word] for word in (style or "").split() if word in STYLES), None)
+# The report's titles (the cover's and the report proper's): the title role, in lines that break
+# only between their segments (the year, the quoted name, the kind of report).
+TITLES = ("report-title", "cover-title")
 
 
 def selectors_by_font() -> dict[str, list[str]]:
@@ -121,8 +117,8 @@ def selectors_by_font() -> dict[str, list[str]]:
     return {font: [s.selector for s in STYLES.values() if s.font == font] for font in ROLES}
 
 
-def breaks_in_segments(style: str | None) -> bool:
-    return style in SEGMENTED
+def is_title(style: str | None) -> bool:
+    return style in TITLES
 
 
 # A title's lines are laid out here: a line holds 20 em of 二号 (22 pt) on the 156 mm 版心,

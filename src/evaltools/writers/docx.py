@@ -235,7 +235,7 @@ class WordWriter:
     def heading(self, container, text: str, level: int, style: str | None = None) -> None:
         if not self.in_body(container):
             self.paragraph(container, [Span(text, bold=True)], indent=False)
-        elif typography.breaks_in_segments(style):
+        elif typography.is_title(style):
             title = self.document.add_paragraph(style=TITLE_STYLE)
             _fonts(title.add_run(text), self.fonts[TITLE.font])
             title.paragraph_format.page_break_before = style == "report-title"
@@ -417,7 +417,7 @@ def _(part: SignOff, writer: WordWriter, container) -> None:
     """Blocks to sign on paper (no borders), two a row, or one under the other ("single");
     every line keeps with the next, so a block never leaves its date alone on a page."""
     columns = 1 if part.style == "single" else 2
-    size = STYLES["signoff"].in_word("size")
+    size = STYLES["signoff-page"].in_word("size")
     table = container.add_table(rows=(len(part.blocks) + columns - 1) // columns, cols=columns)
     for i, block in enumerate(part.blocks):
         cell = table.cell(i // columns, i % columns)

@@ -18,6 +18,7 @@ from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Unicode
 
+from evaltools.document import typography
 from evaltools.writers.formats import REVIEW_EDITION, SUBMISSION
 from evaltools.domain.markup import markdown
 from evaltools.document.parts import MIME_TYPE, REVIEW, Heading, from_data, walk
@@ -43,7 +44,7 @@ def report_title(notebook: Any) -> str | None:
     for cell in notebook.cells:
         for _, part in report_parts(cell):
             for node in walk(part):
-                if isinstance(node, Heading) and node.style in ("report-title", "cover-title"):
+                if isinstance(node, Heading) and typography.is_title(node.style):
                     titles.setdefault(node.style, node.text)
     return titles.get("report-title") or titles.get("cover-title")
 

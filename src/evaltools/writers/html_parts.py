@@ -68,7 +68,7 @@ def _(part: Paragraph) -> Html:
 
 @to_html.register
 def _(part: Heading) -> Html:
-    if typography.breaks_in_segments(part.style):
+    if typography.is_title(part.style):
         lines = typography.title_lines(part.text)
         if len(lines) > 1:
             return tag(f"h{part.level}", *(tag("span", line, class_="line") for line in lines), class_=part.style)
