@@ -4,6 +4,7 @@ import warnings
 
 from evaltools.document.charts import cjk_font_family, score_chart, spending_chart
 from evaltools.domain.scoring import score
+from evaltools.writers.html_parts import html
 
 
 def test_a_cjk_font_is_registered():
@@ -27,5 +28,5 @@ def test_same_data_same_bytes(seed):
 def test_the_alt_text_names_where_points_were_lost(seed):
     chart = score_chart(score(seed.params, seed.rules), seed.rules)
     assert "扣分项：切实保障公共资源交易平台运行稳定（扣2分）" in chart.alt
-    assert str(chart).startswith('<figure class="chart"><img src="data:image/png;base64,')
+    assert html(chart).startswith('<figure class="chart"><img src="data:image/png;base64,')
     assert chart.png.startswith(b"\x89PNG")
