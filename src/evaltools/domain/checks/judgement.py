@@ -1,0 +1,150 @@
+"""What a reviewer reads between the lines: explanations missing, a budget restated, text against the table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+from evaltools.domain import reviewer
+from evaltools.domain.checks.registry import Context, Raised, check, texts
+from evaltools.domain.model import ProjectParams, is_blank
+from evaltools.domain.scoring import HUNDRED, percent
+from evaltools.domain.targets import plain_number
+from evaltools.domain.yamlio import Loc
+
+
+def _explanations(params: ProjectParams) -> list[str]:
+    """Where a form or report explains its money: the 原因 column, 偏差原因, the report's text."""
+    found = [text for text in params.budget.reasons + [i.deviation or "" for i in params.indicators]
+             if reviewer.gives_reason(text)]
+    found += [params.goals.achieved]
+    for part in (params.summary, params.narrative):
+        found += [text for _, text in texts(part)]
+    return [t for t in found if t]
+
+
+@check("BUDGET-ADJUSTED", "warning", "预算调整（年初预算数≠全年预算数）却未说明原因")
+def _budget_adjusted(ctx: Context) -> Iterator[Raised]:
+    amounts = ctx.card.execution.budget
+    if amounts.initial is None or amounts.annual is None or amounts.initial == amounts.annual:
+        return
+    if reviewer.mentions(reviewer.ADJUSTMENT_WORDS, _explanations(ctx.params)) or any(
+            map(reviewer.gives_reason, ctx.params.budget.reasons)):
+        return
+    changed = next((key for key, row in ctx.params.budget.rows()
+                    if row.initial is not None and row.annual is not None and row.initial != row.annual), "total")
+    yield ("budget", changed, "reason"), (
+        f"年初预算数 {plain_number(amounts.initial)} 万元调整为全年预算数 {plain_number(amounts.annual)} 万元，"
+        "未说明调整原因（追加、调减或调剂的依据）")
+
+
+@check("EXEC-UNEXPLAINED", "warning", "预算执行率低于100%（或省里规则所定的比例，如90%）却未说明原因")
+def _execution_unexplained(ctx: Context) -> Iterator[Raised]:
+    rate, threshold = ctx.card.execution.rate, ctx.rules.execution.explain_below
+    # compared as the form shows it: 99.996 % is "100.00%", not below 100 %
+    if rate is None or ctx.rules.round(rate * HUNDRED) >= threshold * HUNDRED:
+        return
+    if reviewer.mentions(reviewer.UNSPENT_WORDS, _explanations(ctx.params)):
+        return
+    below = "100%" if threshold == 1 else f"{plain_number(threshold * HUNDRED)}%（{ctx.rules.name}）"
+    budget = ctx.card.execution.budget
+    unspent = (budget.annual or Decimal(0)) - (budget.executed or Decimal(0))
+    yield ("budget", "total", "reason"), (
+        f"预算执行率 {percent(rate, ctx.rules)} 低于 {below}，{plain_number(unspent)} 万元未执行，未说明原因")
+
+
+@check("RESTATED-BUDGET", "warning", "产出指标只是重复预算金额或执行率，不是产出")
+def _restated_budget(ctx: Context) -> Iterator[Raised]:
+    budget = ctx.card.execution.budget
+    amounts = {v for v in (budget.initial, budget.annual, budget.executed) if v}
+    for row in ctx.card.indicators:
+        if row.level1 != "产出指标":
+            continue
+        named = reviewer.restates_execution(row.indicator.name)
+        quantity = row.target.quantity
+        if named:
+            yield ("indicators", row.index, "name"), (
+                f"“{row.indicator.name}”是{named}，已在项目资金栏按执行率计分，不是{row.level2.removesuffix('指标')}产出")
+        elif quantity is not None and "成本" not in row.level2 and quantity.unit in ("元", "万元", "亿元"):
+            wan = quantity.to("万元")
+            if wan is not None and wan.value in amounts:
+                yield ("indicators", row.index, "target"), (
+                    f"“{row.indicator.name}”的指标值 {row.target} 就是项目预算金额，只重复了资金数，没有说明产出")
+
+
+@check("BARE-GOAL", "warning", "年度总体目标或实际完成情况为空、只重复项目名称或只写一个数字")
+def _bare_goal(ctx: Context) -> Iterator[Raised]:
+    goals, name = ctx.params.goals, ctx.params.project.name
+    for key in ("expected", "achieved"):
+        text = getattr(goals, key)
+        label = type(goals).title_of(key)
+        if is_blank(text):
+            if ctx.params.form_only:  # a report requires it: REPORT-FIELD says so
+                yield ("goals", key), f"年度总体目标的{label}为空"
+            continue
+        why = reviewer.bare_goal(text, name)
+        if why:
+            yield ("goals", key), f"年度总体目标的{label}{why}"
+
+
+@check("TEXT-FIGURES", "warning", "文字与表中数字矛盾：所说的结余比例或金额、项目总成本与全年预算数、执行数不符")
+def _text_figures(ctx: Context) -> Iterator[Raised]:
+    budget = ctx.card.execution.budget
+    annual, executed = budget.annual, budget.executed
+    if annual is None or executed is None or annual <= 0:
+        return
+    unspent = annual - executed
+    share = unspent / annual * HUNDRED
+    where: list[tuple[Loc, str]] = [(("budget", key, "reason"), row.reason) for key, row in ctx.params.budget.rows()
+                                    if row.reason]
+    where += [(("indicators", i, "deviation"), ind.deviation) for i, ind in enumerate(ctx.params.indicators)
+              if ind.deviation]
+    where += [(("summary",) + loc, text) for loc, text in texts(ctx.params.summary)]
+    where += [(("narrative",) + loc, text) for loc, text in texts(ctx.params.narrative)]
+    unspent_text = f"全年预算数 {plain_number(annual)} 万元、执行数 {plain_number(executed)} 万元"
+    for loc, text in where:
+        for cited in reviewer.unspent_shares(text):
+            if not reviewer.cited_agrees(cited, share):
+                yield loc, f"文中说“{cited.phrase}”，而{unspent_text}，未执行的是 {ctx.rules.round(share)}%"
+        for cited in reviewer.unspent_amounts(text):
+            if not reviewer.cited_agrees(cited, unspent):
+                yield loc, f"文中说“{cited.phrase}”，而{unspent_text}，未执行的是 {plain_number(unspent)} 万元"
+        for cited in reviewer.total_costs(text):
+            if not reviewer.cited_agrees(cited, executed):
+                yield loc, f"文中说“{cited.phrase}”，而全年执行数为 {plain_number(executed)} 万元"
+    for row in ctx.card.indicators:
+        actual = row.actual
+        if ("成本" in row.level2 and reviewer.is_total_cost_name(row.indicator.name) and actual is not None
+                and actual.unit in ("元", "万元", "亿元")):
+            wan = actual.to("万元")
+            if wan is not None and wan.value != executed:
+                yield ("indicators", row.index, "actual"), (
+                    f"“{row.indicator.name}”的实际完成值为 {actual}，而全年执行数为 {plain_number(executed)} 万元")
+
+
+@check("FORM-BLANK", "warning", "自评表（无报告正文）中执行率、得分或总分栏为空")
+def _form_blank(ctx: Context) -> Iterator[Raised]:
+    params = ctx.params
+    if not params.form_only:
+        return  # a report's params may leave what is computed unstated
+    for key in ("execution_rate", "execution_score", "total_score"):
+        if getattr(params.declared, key) is None:
+            yield ("declared", key), f"表中{type(params.declared).title_of(key).removesuffix('（%）')}为空"
+    for row in ctx.card.indicators:
+        if row.method == "rule" and row.indicator.score is None:
+            yield ("indicators", row.index, "score"), f"“{row.indicator.name}”的得分为空（按规则应为 {row.score}）"
+
+
+@check("REPORT-FIELD", "error", "主管部门为空；报告（非仅自评表）缺少评价方式、评价机构或年度总体目标")
+def _report_field(ctx: Context) -> Iterator[Raised]:
+    params = ctx.params
+    if is_blank(params.project.department):
+        yield ("project", "department"), "主管部门为空"
+    if params.form_only:
+        return
+    for key in ("method", "evaluator"):
+        if is_blank(getattr(params.evaluation, key)):
+            yield ("evaluation", key), f"报告的{type(params.evaluation).title_of(key)}为空"
+    for key in ("expected", "achieved"):
+        if is_blank(getattr(params.goals, key)):
+            yield ("goals", key), f"年度总体目标的{type(params.goals).title_of(key)}为空"
