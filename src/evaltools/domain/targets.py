@@ -50,6 +50,7 @@ _SUFFIX_OPERATORS = {"以上": Operator.GE, "及以上": Operator.GE, "以内": 
                      "内": Operator.LE, "以下": Operator.LE, "及以下": Operator.LE}
 
 _UNIT_ALIASES = {"％": "%", "\\%": "%", "percent": "%", "百分比": "%", "百分率": "%", "‰": "‰", "千分比": "‰",
+                 "分比": "%", "百分": "%", "个百分点": "%", "百分点": "%",
                  "平方米": "m²", "m2": "m²"}
 # Units that convert into each other: factor to the group's base unit.
 _UNIT_FACTORS: dict[str, tuple[str, Decimal]] = {
@@ -127,7 +128,7 @@ def parse_number(text: str) -> Decimal | None:
         return None
 
 
-_UNIT = re.compile(r"[%％‰]|[A-Za-z²]+|个工作日|[\u4e00-\u9fff]{1,3}")
+_UNIT = re.compile(r"[%％‰]|[A-Za-z²]+|个工作日|个百分点|[\u4e00-\u9fff]{1,3}")
 
 
 def _unit(rest: str) -> tuple[str, str, Operator | None]:

@@ -22,6 +22,10 @@ def _blank_cell(ctx: Context) -> Iterator[Raised]:
         indicator = row.indicator
         if _hidden_target(row):
             continue  # TARGET-IN-NAME says it better
+        if not indicator.name.strip():
+            yield ("indicators", row.index, "name"), (
+                f"{row.level2}下有一行三级指标为空，却填了分值或得分；不用的类别应整行留空或写“/”")
+            continue
         if is_blank(indicator.target):
             yield ("indicators", row.index, "target"), f"“{indicator.name}”的年度指标值为空"
         if blank_actual(row):
@@ -67,3 +71,40 @@ def _wrong_category(ctx: Context) -> Iterator[Raised]:
         if found:
             yield ("indicators", row.index, "level2"), (
                 f"“{row.indicator.name}”放在{row.level2}下，看来应属{found.should_be}：{found.why}")
+
+
+@check("UNIT-WORD", "warning", "指标值的单位不是单位（“98百分率”“100分比”“95个百分点”写比率、“30万”缺“元”、时效指标写成个数）",
+       basis="《项目支出绩效评价管理办法》（财预〔2020〕10号）附件“指标值应清晰、可衡量”；评审实务：单位须是计量单位",
+       example="“合格率”指标值“≥98百分率”：提示单位写作“百分率”，应为“%”，即“≥98%”",
+       looks_for="年度指标值数字后的写法：百分率、百分比、分比、个百分点（比率本身，不是变化）、缺“元”的“万”（金额类名称），时效指标的个数")
+def _unit_word(ctx: Context) -> Iterator[Raised]:
+    for row in ctx.card.indicators:
+        found = reviewer.unit_word(row.indicator.name, row.level2, row.target)
+        if found:
+            written, implied = found
+            yield ("indicators", row.index, "target"), (
+                f"“{row.indicator.name}”的指标值“{row.indicator.target}”单位写作“{written}”，"
+                f"应为{implied if implied.startswith('时间') else '“' + implied + '”'}；请改正单位")
+
+
+@check("TARGET-UNREADABLE", "warning", "指标值看似定量（有数字或“≥”），却读不出“≥95%”这样的数值，只能当定性指标，其得分未按规则核对",
+       basis="《项目支出绩效评价管理办法》（财预〔2020〕10号）：定量指标按实际完成值与指标值之比计分；读不出指标值就无从核对",
+       example="指标值“≥九成”或“完成3个村的改造”：提示写成“≥90%”“≥3个”，否则其得分未经核对",
+       looks_for="年度指标值中有数字（或“≥”后接汉字数字），却不是“运算符+数值+单位”的写法")
+def _target_unreadable(ctx: Context) -> Iterator[Raised]:
+    for row in ctx.card.indicators:
+        if row.target.unreadable and not reviewer.template_residue(row.indicator.target):
+            yield ("indicators", row.index, "target"), (
+                f"“{row.indicator.name}”的指标值“{row.indicator.target}”像是定量的，却读不出数值，只能按定性处理，"
+                f"得分 {plain_number(row.score)} 未按规则核对；请写成“≥95%”“≥3个”这样的数值")
+
+
+@check("ACTUAL-NOT-MEASURED", "warning", "实际完成值不是实测：照抄指标值（“≥90%”“以上”）或其文字，或只写“已完成”",
+       basis="《项目支出绩效评价管理办法》（财预〔2020〕10号）：实际完成值应为实际达到的数值或情况",
+       example="指标值“≥90%”，实际完成值也写“≥90%”：提示应写实测值，如“93%”",
+       looks_for="实际完成值以“≥”“不低于”开头或以“以上”“以内”结尾；定性指标的实际完成值与指标值一字不差，或只有“完成”“已完成”")
+def _actual_not_measured(ctx: Context) -> Iterator[Raised]:
+    for row in ctx.card.indicators:
+        why = reviewer.not_measured(row.target, row.indicator.actual)
+        if why:
+            yield ("indicators", row.index, "actual"), f"“{row.indicator.name}”的{why}"

@@ -65,11 +65,13 @@ def _restated_budget(ctx: Context) -> Iterator[Raised]:
         if named:
             yield ("indicators", row.index, "name"), (
                 f"“{row.indicator.name}”是{named}，已在项目资金栏按执行率计分，不是{row.level2.removesuffix('指标')}产出")
-        elif quantity is not None and "成本" not in row.level2 and quantity.unit in ("元", "万元", "亿元"):
-            wan = quantity.to("万元")
-            if wan is not None and wan.value in amounts:
+        elif quantity is not None and "成本" not in row.level2:
+            amount = reviewer.restated_amount(row.indicator.name, row.target, amounts)
+            if amount is not None:
+                which = "全年执行数" if amount == budget.executed and amount != budget.annual else "预算金额"
                 yield ("indicators", row.index, "target"), (
-                    f"“{row.indicator.name}”的指标值 {row.target} 就是项目预算金额，只重复了资金数，没有说明产出")
+                    f"“{row.indicator.name}”的指标值“{row.indicator.target}”就是项目{which} {plain_number(amount)} 万元，"
+                    "只重复了预算执行率（同一差额会扣两次分），没有说明产出；请改为实际产出的数量")
 
 
 @check("BARE-GOAL", "warning", "年度总体目标或实际完成情况为空、只重复项目名称或只写一个数字")
@@ -83,6 +85,8 @@ def _bare_goal(ctx: Context) -> Iterator[Raised]:
                 yield ("goals", key), f"年度总体目标的{label}为空"
             continue
         why = reviewer.bare_goal(text, name)
+        if why is None and key == "achieved":
+            why = reviewer.copied_goal(goals.expected, text)
         if why:
             yield ("goals", key), f"年度总体目标的{label}{why}"
 
@@ -112,6 +116,7 @@ def _text_figures(ctx: Context) -> Iterator[Raised]:
         for cited in reviewer.total_costs(text):
             if not reviewer.cited_agrees(cited, executed):
                 yield loc, f"文中说“{cited.phrase}”，而全年执行数为 {plain_number(executed)} 万元"
+    yield from _row_gaps(ctx)
     for row in ctx.card.indicators:
         actual = row.actual
         if ("成本" in row.level2 and reviewer.is_total_cost_name(row.indicator.name) and actual is not None
@@ -148,3 +153,17 @@ def _report_field(ctx: Context) -> Iterator[Raised]:
     for key in ("expected", "achieved"):
         if is_blank(getattr(params.goals, key)):
             yield ("goals", key), f"年度总体目标的{type(params.goals).title_of(key)}为空"
+
+
+def _row_gaps(ctx: Context) -> Iterator[Raised]:
+    """A 偏差原因 stating a shortfall in the row's unit ("少完成2处") against the row's own gap."""
+    for row in ctx.card.indicators:
+        target, actual = row.target.quantity, row.actual
+        if not row.indicator.deviation or target is None or actual is None or not target.unit:
+            continue
+        gap = abs(target.value - actual.value)
+        for cited in reviewer.stated_gaps(row.indicator.deviation, target.unit):
+            if gap and not reviewer.cited_agrees(cited, gap):
+                yield ("indicators", row.index, "deviation"), (
+                    f"偏差原因说“{cited.phrase}”，而指标值 {row.target}、实际完成 {actual}，"
+                    f"相差 {plain_number(gap)}{target.unit}")

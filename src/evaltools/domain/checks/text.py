@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
+from evaltools.domain import reviewer
 from evaltools.domain.checks.registry import Context, Raised, check
 from evaltools.domain.markup import linked_images
 from evaltools.domain.placeholders import NAMES, placeholders
@@ -14,19 +15,14 @@ from evaltools.domain.scoring import HUNDRED, percent
 from evaltools.domain.targets import plain_number
 from evaltools.domain.yamlio import Loc
 
-_TEMPLATE_TEXT = re.compile(
-    r"……|…|\.{4,}|[（(]\s*\d+\s*字(?:以内|左右)\s*[)）]|××|(?<![A-Za-z])XX(?![A-Za-z])"
-    r"|^\s*(?:指标|任务|目标)\s*\d+\s*[：:]?\s*$|此页为封面|（参考格式）|请填写|在此填写"
-    r"|（(?:项目名称|主管部门|实施单位|三级指标)）"  # the blank workbook's placeholders
-)
 
 
 @check("TEMPLATE-TEXT", "error", "文字中留有模板占位内容（……、指标2、（100字以内）等）")
 def _template_text(ctx: Context) -> Iterator[Raised]:
     for loc, text in ctx.texts:
-        match = _TEMPLATE_TEXT.search(text)
-        if match:
-            yield loc, f"留有模板占位内容“{match.group(0)}”，请替换为实际内容"
+        residue = reviewer.template_residue(text)
+        if residue:
+            yield loc, f"留有模板占位内容“{residue}”，请替换为实际内容"
 
 
 @check("FIGURE-NAME", "error", "文字引用了不存在的数字名称 {{…}}")
