@@ -49,6 +49,23 @@ def _execution_score(ctx: Context) -> Iterator[Raised]:
         if not reviewer.agrees_as_written(stated, exact):
             yield loc, (f"{label}为 {plain_number(stated)}%，按全年执行数/全年预算数"
                         f"（{plain_number(executed)}/{plain_number(annual)}）应为 {ctx.rules.round(exact)}%")
+    yield from _row_scores(ctx)
+
+
+def _row_scores(ctx: Context) -> Iterator[Raised]:
+    """A fund row printed with its own 分值 and 得分 (当年财政拨款 10 分): its 得分 by the same formula."""
+    execution = ctx.card.execution
+    for key, row in ctx.params.budget.rows():
+        if row.score is None:
+            continue
+        amounts = execution.budget if key == "total" else row
+        annual, executed = amounts.annual or Decimal(0), amounts.executed or Decimal(0)
+        weight = row.weight if row.weight is not None else ctx.rules.execution.weight
+        computed = min(executed / annual, Decimal(1)) * weight if annual > 0 else Decimal(0)
+        if differs(row.score, computed, ctx.rules):
+            yield ("budget", key, "score"), (
+                f"{Budget.title_of(key).split('（')[0]}一行的得分为 {plain_number(row.score)}，按全年执行数/全年预算数 × 分值"
+                f"（{plain_number(executed)}/{plain_number(annual)} × {plain_number(weight)}）应为 {ctx.rules.round(computed)}")
 
 
 @check("BUDGET-TOTAL", "error", "年度资金总额与各资金来源行（当年财政拨款、上年结转资金、财政专户管理资金、单位资金、其他资金）之和不符")

@@ -39,34 +39,42 @@ def _level1_fits(written: str, row: IndicatorScore, rules: Rules) -> bool:
 _LABEL_POINTS = re.compile(r"[（(]\s*(\d+(?:\.\d+)?)\s*分?\s*[)）]")
 
 
+def _printed_points(ctx: Context) -> Iterator[Raised]:
+    """A 一级 label printed with its points ("产出指标（50分）") must agree with its rows: all the rows
+    of that level, whether their label is printed with the points (first row of a group) or plain."""
+    printed: dict[str, tuple[int, Decimal]] = {}
+    sums: dict[str, Decimal] = defaultdict(Decimal)
+    key = ""
+    for row in ctx.card.indicators:
+        # a blank 一级 cell is the merged label of the row above
+        key = re.sub(r"\s+", "", _LABEL_POINTS.sub("", row.indicator.level1 or "")) or key or (row.level1 or "")
+        match = _LABEL_POINTS.search(row.indicator.level1 or "")
+        if match:
+            printed.setdefault(key, (row.index, Decimal(match.group(1))))
+        sums[key] += row.weight
+    for label, (index, points) in printed.items():
+        if points != sums[label]:
+            yield ("indicators", index, "level1"), (
+                f"表中印的是“{label}（{plain_number(points)}分）”，其下各指标分值合计 {plain_number(sums[label])}")
+
+
 @check("WEIGHTS", "error", "各一级指标分值之和与规则或表中所印分值不符，或总分值不是100")
 def _weights(ctx: Context) -> Iterator[Raised]:
     rules, levels = ctx.rules, ctx.card.levels
     moved = rules.redistribute
     receiving = set(moved.to) if moved and not any(lv.name == moved.source and lv.weight for lv in levels) else set()
+    off = []
     for level in levels:
         if level.expected_weight is None:
             pass  # the province fixes only the total
         elif level.name in receiving:
             if level.weight < level.expected_weight:
-                yield ("indicators",), (
-                    f"{level.name}分值合计 {plain_number(level.weight)}，至少应为 {plain_number(level.expected_weight)}"
-                )
+                off.append(f"{level.name} {plain_number(level.weight)}（至少应为 {plain_number(level.expected_weight)}）")
         elif level.weight != level.expected_weight:
-            yield ("indicators",), f"{level.name}分值合计 {plain_number(level.weight)}，应为 {plain_number(level.expected_weight)}"
-    # A 一级 label printed with its points ("产出指标（50分）") must agree with its rows.
-    printed: dict[str, tuple[int, Decimal]] = {}
-    sums: dict[str, Decimal] = defaultdict(Decimal)
-    for row in ctx.card.indicators:
-        match = _LABEL_POINTS.search(row.indicator.level1 or "")
-        if match:
-            label = _LABEL_POINTS.sub("", row.indicator.level1 or "").strip()
-            printed.setdefault(label, (row.index, Decimal(match.group(1))))
-            sums[label] += row.weight
-    for label, (index, points) in printed.items():
-        if points != sums[label]:
-            yield ("indicators", index, "level1"), (
-                f"表中印的是“{label}（{plain_number(points)}分）”，其下各指标分值合计 {plain_number(sums[label])}")
+            off.append(f"{level.name} {plain_number(level.weight)}（应为 {plain_number(level.expected_weight)}）")
+    if off:  # every level that is off, in one finding: the split is one decision
+        yield ("indicators",), f"一级指标分值与规则不符：{'；'.join(off)}（{rules.name}）"
+    yield from _printed_points(ctx)
     indicators = sum((r.weight for r in ctx.card.indicators), Decimal(0))
     if indicators != rules.indicators_weight:
         yield ("indicators",), (f"全部指标的分值合计 {plain_number(indicators)}，应为 {plain_number(rules.indicators_weight)}"
@@ -195,7 +203,17 @@ def _overachievement(ctx: Context) -> Iterator[Raised]:
 def _total_score(ctx: Context) -> Iterator[Raised]:
     stated = ctx.params.declared.total_score
     if stated is not None and differs(stated, ctx.card.total, ctx.rules):
-        yield ("declared", "total_score"), f"表中总分为 {plain_number(stated)}，各项得分之和为 {ctx.card.total}"
+        yield ("declared", "total_score"), (
+            f"表中总分为 {plain_number(stated)}，表中各项得分相加为 {plain_number(_stated_sum(ctx))}，"
+            f"按规则计算为 {ctx.card.total}")
+
+
+def _stated_sum(ctx: Context) -> Decimal:
+    """The form's own 得分 column added up (a blank cell counts what the rules compute for it)."""
+    card, declared = ctx.card, ctx.params.declared
+    execution = declared.execution_score if declared.execution_score is not None else card.execution.score
+    return execution + sum((row.indicator.score if row.indicator.score is not None else row.score
+                            for row in card.indicators), Decimal(0))
 
 
 @check("GRADE", "error", "表中等级与总分所在的等级区间不符")

@@ -132,8 +132,10 @@ def _form_blank(ctx: Context) -> Iterator[Raised]:
     params = ctx.params
     if not params.form_only:
         return  # a report's params may leave what is computed unstated
+    on_a_row = {"execution_rate": any(row.rate is not None for _, row in params.budget.rows()),
+                "execution_score": any(row.score is not None for _, row in params.budget.rows())}
     for key in ("execution_rate", "execution_score", "total_score"):
-        if getattr(params.declared, key) is None:
+        if getattr(params.declared, key) is None and not on_a_row.get(key):
             yield ("declared", key), f"表中{type(params.declared).title_of(key).removesuffix('（%）')}为空"
     for row in ctx.card.indicators:
         if row.method == "rule" and row.indicator.score is None:
@@ -146,7 +148,9 @@ def _report_field(ctx: Context) -> Iterator[Raised]:
     if is_blank(params.project.department):
         yield ("project", "department"), "主管部门为空"
     if params.form_only:
-        return
+        return  # some provinces' forms have no 实施单位 row; a report names it
+    if is_blank(params.project.implementer):
+        yield ("project", "implementer"), "报告的项目实施单位为空"
     for key in ("method", "evaluator"):
         if is_blank(getattr(params.evaluation, key)):
             yield ("evaluation", key), f"报告的{type(params.evaluation).title_of(key)}为空"
