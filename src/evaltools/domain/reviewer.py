@@ -361,7 +361,8 @@ def copied_goal(expected: str, achieved: str) -> str | None:
 
 # --- a reason's figures against the row's gap ---------------------------------------------------------
 
-_ROW_GAP = re.compile(r"(?:少|差|未完成|相差|缺|短缺|未达到?|欠)\s*(\d+(?:\.\d+)?)\s*(%|个百分点|[\u4e00-\u9fff]{1,2})")
+_ROW_GAP = re.compile(r"(?:少|差|未完成|相差|缺|短缺|未达到?|欠)(?:完成|建成|实施|了)?\s*"
+                      r"(\d+(?:\.\d+)?)\s*(%|个百分点|[\u4e00-\u9fff]{1,2})")
 
 
 def stated_gaps(text: str, unit: str) -> Iterator[Cited]:

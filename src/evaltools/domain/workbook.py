@@ -201,7 +201,7 @@ def _read_funds(r: _Reader) -> tuple[dict[str, Any], dict[str, Any]]:
     """The 项目资金 block: each source row's amounts, and the 执行率 and its 得分 the form states."""
     head, label_col = r.require("年初预算数")  # the 项目资金 block must be there
     r.mark(("budget",), head, 1)
-    columns = {label: r.find(label, row=head) for label in ("年初预算数", "全年预算数", "全年执行数", "执行率", "得分")}
+    columns = {label: r.find(label, row=head) for label in ("年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分")}
     keys = (("initial", "年初预算数"), ("annual", "全年预算数"), ("executed", "全年执行数"))
     budget: dict[str, Any] = {}
     for key, labels in (("total", ("年度资金总额",)), *BUDGET_LABELS):
@@ -214,6 +214,11 @@ def _read_funds(r: _Reader) -> tuple[dict[str, Any], dict[str, Any]]:
             if columns[label]:
                 amounts[k] = r.number(found[0], columns[label][1])
                 r.mark(("budget", key, k), found[0], columns[label][1])
+        if key != "total":  # a fund row printed with its own 分值 and 得分
+            for k, label in (("weight", "分值"), ("score", "得分")):
+                if columns[label]:
+                    amounts[k] = r.number(found[0], columns[label][1])
+                    r.mark(("budget", key, k), found[0], columns[label][1])
         amounts = {k: v for k, v in amounts.items() if v is not None}
         if amounts:
             budget[key] = amounts
@@ -239,7 +244,7 @@ def _drop_agreeing_total(budget: dict[str, Any]) -> None:
     if not total:
         return
     for column, stated in total.items():
-        summed = sum((row.get(column) or Decimal(0) for row in budget.values()), Decimal(0))
+        summed = sum((row.get(column) or Decimal(0) for row in budget.values() if isinstance(row, dict)), Decimal(0))
         if stated != summed:
             budget["total"] = total
             return
