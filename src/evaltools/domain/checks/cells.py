@@ -16,7 +16,9 @@ def _hidden_target(row: IndicatorScore) -> str | None:
     return reviewer.target_in_name(row.indicator.name) if is_blank(row.indicator.target) else None
 
 
-@check("BLANK-CELL", "error", "绩效指标的年度指标值或实际完成值为空，或有得分而分值为空")
+@check("BLANK-CELL", "error", "绩效指标的年度指标值或实际完成值为空，或有得分而分值为空",
+       basis="财预〔2020〕10号 附件《项目支出绩效自评表》：指标值、实际完成值、分值不得为空（不用的类别整行写“/”）",
+       example="“水质检测合格率”的实际完成值为空")
 def _blank_cell(ctx: Context) -> Iterator[Raised]:
     for row in ctx.card.indicators:
         indicator = row.indicator
@@ -35,7 +37,9 @@ def _blank_cell(ctx: Context) -> Iterator[Raised]:
                 f"“{indicator.name}”填了得分 {plain_number(indicator.score)}，分值却为空")
 
 
-@check("TARGET-IN-NAME", "error", "指标值写进了三级指标名称，年度指标值（或实际完成值）栏却为空")
+@check("TARGET-IN-NAME", "error", "指标值写进了三级指标名称，年度指标值（或实际完成值）栏却为空",
+       basis="财政局评审实务：指标值写在年度指标值栏，三级指标只写名称",
+       example="三级指标“全流程电子化率达95%以上”，年度指标值栏为空")
 def _target_in_name(ctx: Context) -> Iterator[Raised]:
     for row in ctx.card.indicators:
         hidden = _hidden_target(row)
@@ -54,17 +58,24 @@ def _unit_problems(ctx: Context, certain: bool) -> Iterator[Raised]:
                 yield ("indicators", row.index, "target" if "指标值却" in message else "actual"), message
 
 
-@check("UNIT-FIT", "error", "数值与单位对不上：比率超过100%，或元与万元相差一万倍")
+@check("UNIT-FIT", "error", "数值与单位对不上：比率超过100%，或元与万元相差一万倍",
+       basis="财政局评审实务：比率不超过 100%；元与万元不可混用",
+       example="满意度 105%；成本指标值“≤2.5万元”，实际写 25000")
 def _unit_fit(ctx: Context) -> Iterator[Raised]:
     yield from _unit_problems(ctx, certain=True)
 
 
-@check("UNIT-DOUBT", "warning", "单位与指标的性质不符（数量却以%计），请核对")
+@check("UNIT-DOUBT", "warning", "单位与指标的性质不符（数量却以%计），请核对",
+       basis="财政局评审实务：数量指标以个、人、次等计，不以 % 计",
+       example="“培训人数”的指标值为“≥95%”")
 def _unit_doubt(ctx: Context) -> Iterator[Raised]:
     yield from _unit_problems(ctx, certain=False)
 
 
-@check("WRONG-CATEGORY", "warning", "指标疑似放错了类别（成本放在效益下、非满意度放在满意度下等），并说明依据")
+@check("WRONG-CATEGORY", "warning", "指标疑似放错了类别（成本放在效益下、非满意度放在满意度下等），并说明依据",
+       basis="财预〔2020〕10号《项目支出绩效评价管理办法》 附件及各省共性指标库：成本入成本指标、满意度调查入满意度指标、"
+             "产出数量入产出指标（判断，提示而非错误）",
+       example="“污水处理运行资金 ≤20万元”放在生态效益指标下")
 def _wrong_category(ctx: Context) -> Iterator[Raised]:
     for row in ctx.card.indicators:
         found = reviewer.misplaced(row.indicator.name, row.level1, row.level2, row.target)

@@ -28,7 +28,9 @@ def _evaluation_years(ctx: Context) -> tuple[int, int]:
     return ctx.params.year + first, ctx.params.year + last
 
 
-@check("DATE-RANGE", "error", "报告、签字或填报日期不在评价年度之后的合理范围内")
+@check("DATE-RANGE", "error", "报告、签字或填报日期不在评价年度之后的合理范围内",
+       basis="财政局评审实务：自评在评价年度之后进行",
+       example="2024 年度自评，填报日期 2023 年 5 月")
 def _date_range(ctx: Context) -> Iterator[Raised]:
     first, last = _evaluation_years(ctx)
     span = f"{first}年" if first == last else f"{first}—{last}年"
@@ -37,7 +39,9 @@ def _date_range(ctx: Context) -> Iterator[Raised]:
             yield loc, f"日期 {when} 不在 {ctx.params.year} 年度自评的合理时间（{span}）内"
 
 
-@check("DATE-ORDER", "error", "项目起止时间颠倒，或评价日期早于项目结束")
+@check("DATE-ORDER", "error", "项目起止时间颠倒，或评价日期早于项目结束",
+       basis="财政局评审实务：评价在项目结束之后",
+       example="项目 2024 年 12 月结束，报告日期 2024 年 10 月")
 def _date_order(ctx: Context) -> Iterator[Raised]:
     period = ctx.params.project.period
     if period is None:
@@ -51,14 +55,18 @@ def _date_order(ctx: Context) -> Iterator[Raised]:
             yield loc, f"日期 {when} 早于项目结束时间 {period.end}"
 
 
-@check("PERIOD-YEAR", "warning", "项目起止时间与评价年度不重叠")
+@check("PERIOD-YEAR", "warning", "项目起止时间与评价年度不重叠",
+       basis="财政局评审实务：项目期间应含评价年度",
+       example="2024 年度自评，项目期间 2021—2022 年")
 def _period_year(ctx: Context) -> Iterator[Raised]:
     period = ctx.params.project.period
     if period is not None and not period.start.year <= ctx.params.year <= period.end.year:
         yield ("project", "period"), f"项目起止时间 {period.start}—{period.end} 不含评价年度 {ctx.params.year}"
 
 
-@check("SIGNER", "warning", "评价组组长签字人不是评价人员名单中的组长")
+@check("SIGNER", "warning", "评价组组长签字人不是评价人员名单中的组长",
+       basis="财政局评审实务：评价组组长签字应是名单中的组长",
+       example="签字人“王五”，名单中组长为“张三”")
 def _signer(ctx: Context) -> Iterator[Raised]:
     evaluation = ctx.params.evaluation
     signed = evaluation.signoff.team_leader
@@ -69,7 +77,9 @@ def _signer(ctx: Context) -> Iterator[Raised]:
         )
 
 
-@check("YEAR-FOLDER", "error", "参数文件所在的年度文件夹与 year 不符")
+@check("YEAR-FOLDER", "error", "参数文件所在的年度文件夹与 year 不符",
+       basis="evaltools 工作区：params/<年度>/ 下的文件属该年度",
+       example="params/2023/ 下的文件写 year: 2024")
 def _year_folder(ctx: Context) -> Iterator[Raised]:
     if ctx.path is None:
         return
@@ -80,7 +90,9 @@ def _year_folder(ctx: Context) -> Iterator[Raised]:
             return
 
 
-@check("TARGET-CHANGED", "warning", "指标值与上年同一指标（同名三级指标）不同，且未说明")
+@check("TARGET-CHANGED", "warning", "指标值与上年同一指标（同名三级指标）不同，且未说明",
+       basis="财政局评审实务：指标值年度间调整须说明（目标不得随意降低）",
+       example="上年“≥95%”，今年“≥90%”，未作说明")
 def _target_changed(ctx: Context) -> Iterator[Raised]:
     previous = previous_year(ctx.path) if ctx.path is not None else None
     if previous is None:

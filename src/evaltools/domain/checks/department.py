@@ -30,7 +30,9 @@ _EXPECTED = {
 }
 
 
-@department_check("DEPT-MISSING", "warning", "部门整体报告缺少的内容（报告中显示为“—”）")
+@department_check("DEPT-MISSING", "warning", "部门整体报告缺少的内容（报告中显示为“—”）",
+                  basis="财预〔2020〕10号《项目支出绩效评价管理办法》 部门整体支出绩效自评报告格式",
+                  example="未填写人员编制")
 def _department_missing(department) -> Iterator[Raised]:
     data = department.data
     for loc, label in _EXPECTED.items():
@@ -45,14 +47,18 @@ def _department_missing(department) -> Iterator[Raised]:
         yield ("narrative",), f"报告正文未填写：{'、'.join(empty)}（仅显示由数据生成的句子）"
 
 
-@department_check("DEPT-STAFF", "warning", "实有人数超过编制数")
+@department_check("DEPT-STAFF", "warning", "实有人数超过编制数",
+                  basis="财政局评审实务：实有人数一般不超过编制",
+                  example="编制 20 人，实有 25 人")
 def _department_staff(department) -> Iterator[Raised]:
     unit = department.params.unit
     if unit and unit.staffing is not None and unit.actual_staff is not None and unit.actual_staff > unit.staffing:
         yield ("unit", "actual_staff"), f"实有人数 {unit.actual_staff} 超过编制数 {unit.staffing}"
 
 
-@department_check("DEPT-BASIC-SPLIT", "error", "基本支出与人员支出、公用支出之和不符")
+@department_check("DEPT-BASIC-SPLIT", "error", "基本支出与人员支出、公用支出之和不符",
+                  basis="财政局评审实务：基本支出 = 人员支出 + 公用支出",
+                  example="基本支出 100 万元，人员 70 + 公用 20")
 def _department_basic_split(department) -> Iterator[Raised]:
     for i, row in enumerate(department.params.expenditure):
         split = [v for v in (row.personnel, row.public) if v is not None]
@@ -62,7 +68,9 @@ def _department_basic_split(department) -> Iterator[Raised]:
                 f"{plain_number(sum(split, Decimal(0)))} 万元")
 
 
-@department_check("DEPT-FUNDS-BALANCE", "error", "年度资金按收入性质与按支出性质的合计不符")
+@department_check("DEPT-FUNDS-BALANCE", "error", "年度资金按收入性质与按支出性质的合计不符",
+                  basis="财政局评审实务：按收入性质与按支出性质的合计相等",
+                  example="按收入性质 500 万元，按支出性质 480 万元")
 def _department_funds_balance(department) -> Iterator[Raised]:
     funds = department.params.funds
     if funds is None:
@@ -75,7 +83,9 @@ def _department_funds_balance(department) -> Iterator[Raised]:
                                f"按支出性质合计 {plain_number(by_spending)} 万元")
 
 
-@department_check("DEPT-PROJECTS-TOTAL", "warning", "部门项目支出与各项目全年预算数之和不符（有项目没有自评报告？）")
+@department_check("DEPT-PROJECTS-TOTAL", "warning", "部门项目支出与各项目全年预算数之和不符（有项目没有自评报告？）",
+                  basis="财政局评审实务：部门项目支出应有各项目的自评",
+                  example="项目支出 300 万元，本文件夹项目合计 200 万元")
 def _department_projects_total(department) -> Iterator[Raised]:
     projects = [p for p in department.projects if p.annual is not None]
     if not projects:
@@ -87,12 +97,16 @@ def _department_projects_total(department) -> Iterator[Raised]:
                     f"{plain_number(covered)} 万元；其余 {plain_number(stated - covered)} 万元的项目没有参数文件")
 
 
-@department_check("DEPT-LINKED-IMAGE", "error", "部门文件的文字中插入了网络地址或外部文件的图片（报告离线生成，不读取）")
+@department_check("DEPT-LINKED-IMAGE", "error", "部门文件的文字中插入了网络地址或外部文件的图片（报告离线生成，不读取）",
+                  basis="evaltools 安全要求：报告离线生成，不读取网络或外部文件",
+                  example="部门文件中插入 ![](http://…/a.png)")
 def _department_linked_image(department) -> Iterator[Raised]:
     yield from linked_image_findings(texts(department.params))
 
 
-@department_check("DEPT-PROJECT-INVALID", "error", "部门下有无法读取的项目参数文件")
+@department_check("DEPT-PROJECT-INVALID", "error", "部门下有无法读取的项目参数文件",
+                  basis="evaltools 工作区：部门下每个项目文件须可读",
+                  example="项目文件缺少必填的项目名称")
 def _department_project_invalid(department) -> Iterator[Raised]:
     for line in department.projects:
         if line.problem:

@@ -13,7 +13,9 @@ from evaltools.domain.targets import plain_number
 from evaltools.domain.yamlio import Loc
 
 
-@check("EXEC-RATE", "error", "预算执行率超过100%，或全年预算数为零却有支出")
+@check("EXEC-RATE", "error", "预算执行率超过100%，或全年预算数为零却有支出",
+       basis="财预〔2020〕10号 附件《项目支出绩效自评表》：预算执行率 = 全年执行数 / 全年预算数，执行数不能超过预算数",
+       example="全年预算数 80 万元、全年执行数 85 万元：执行率 106%，退回核对执行数")
 def _execution_rate(ctx: Context) -> Iterator[Raised]:
     execution = ctx.card.execution
     if execution.over_budget:
@@ -24,7 +26,9 @@ def _execution_rate(ctx: Context) -> Iterator[Raised]:
         )
 
 
-@check("EXEC-SCORE", "error", "表中执行率或其得分与公式（全年执行数/全年预算数 × 分值）不符（执行率按表中所写的位数比较）")
+@check("EXEC-SCORE", "error", "表中执行率或其得分与公式（全年执行数/全年预算数 × 分值）不符（执行率按表中所写的位数比较）",
+       basis="财预〔2020〕10号 附件《项目支出绩效自评表》：执行率得分 = 执行率 × 分值（最高为分值）",
+       example="执行数 68.96/80 万元，表中执行率 90%、得分 9：应为 86.2%、8.62")
 def _execution_score(ctx: Context) -> Iterator[Raised]:
     declared, execution = ctx.params.declared, ctx.card.execution
     if declared.execution_score is not None and differs(declared.execution_score, execution.score, ctx.rules):
@@ -68,7 +72,9 @@ def _row_scores(ctx: Context) -> Iterator[Raised]:
                 f"（{plain_number(executed)}/{plain_number(annual)} × {plain_number(weight)}）应为 {ctx.rules.round(computed)}")
 
 
-@check("BUDGET-TOTAL", "error", "年度资金总额与各资金来源行（当年财政拨款、上年结转资金、财政专户管理资金、单位资金、其他资金）之和不符")
+@check("BUDGET-TOTAL", "error", "年度资金总额与各资金来源行（当年财政拨款、上年结转资金、财政专户管理资金、单位资金、其他资金）之和不符",
+       basis="财预〔2020〕10号 附件《项目支出绩效自评表》：年度资金总额 = 当年财政拨款 + 上年结转资金 + 其他资金（省里另加的行亦计入）",
+       example="财政拨款 50 + 结转 10，表中年度资金总额 70 万元")
 def _budget_total(ctx: Context) -> Iterator[Raised]:
     stated = ctx.params.budget.total
     if stated is None:
@@ -83,7 +89,9 @@ def _budget_total(ctx: Context) -> Iterator[Raised]:
             )
 
 
-@check("INVESTMENT-TOTAL", "error", "计划投资额或实际到位资金的合计与各来源之和不符")
+@check("INVESTMENT-TOTAL", "error", "计划投资额或实际到位资金的合计与各来源之和不符",
+       basis="财政局评审实务：合计须等于各来源之和",
+       example="计划投资中央 50、省 20，合计写 80 万元")
 def _investment_total(ctx: Context) -> Iterator[Raised]:
     investment = ctx.params.investment
     if investment is None:
@@ -98,14 +106,18 @@ def _investment_total(ctx: Context) -> Iterator[Raised]:
             )
 
 
-@check("FUNDING-RATE", "warning", "实际到位资金超过计划投资额")
+@check("FUNDING-RATE", "warning", "实际到位资金超过计划投资额",
+       basis="财政局评审实务：到位资金一般不超过计划投资，超过须说明",
+       example="计划投资 100 万元，实际到位 120 万元")
 def _funding_rate(ctx: Context) -> Iterator[Raised]:
     rate = ctx.card.funding_rate
     if rate is not None and rate > 1:
         yield ("investment", "received"), f"资金到位率为 {percent(rate, ctx.rules)}，超过100%，请核对"
 
 
-@check("SPENDING-SUM", "error", "支出明细合计（元）与全年执行数（万元）不符")
+@check("SPENDING-SUM", "error", "支出明细合计（元）与全年执行数（万元）不符",
+       basis="财政局评审实务：支出明细合计应等于全年执行数",
+       example="明细合计 1,066,100 元，全年执行数 106.62 万元（1,066,200 元）")
 def _spending_sum(ctx: Context) -> Iterator[Raised]:
     spending = ctx.params.spending
     if not spending:

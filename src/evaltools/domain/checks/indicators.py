@@ -14,7 +14,9 @@ from evaltools.domain.scoring import HUNDRED, IndicatorScore
 from evaltools.domain.targets import plain_number
 
 
-@check("CATEGORY", "error", "二级指标不在规则之内，或与所填一级指标不符")
+@check("CATEGORY", "error", "二级指标不在规则之内，或与所填一级指标不符",
+       basis="财预〔2020〕10号《项目支出绩效评价管理办法》 附件指标体系：一级指标下只有规定的二级指标",
+       example="“规模指标”不是二级指标；“数量指标”写在“效益指标”下")
 def _category(ctx: Context) -> Iterator[Raised]:
     for row in ctx.card.indicators:
         indicator = row.indicator
@@ -58,7 +60,9 @@ def _printed_points(ctx: Context) -> Iterator[Raised]:
                 f"表中印的是“{label}（{plain_number(points)}分）”，其下各指标分值合计 {plain_number(sums[label])}")
 
 
-@check("WEIGHTS", "error", "各一级指标分值之和与规则或表中所印分值不符，或总分值不是100")
+@check("WEIGHTS", "error", "各一级指标分值之和与规则或表中所印分值不符，或总分值不是100",
+       basis="财预〔2020〕10号《项目支出绩效评价管理办法》：原则上预算执行率 10 分、产出 50 分、效益 30 分、满意度 10 分（省里可另定）",
+       example="产出 45、效益 35：两处都与规则不符，一次列出")
 def _weights(ctx: Context) -> Iterator[Raised]:
     rules, levels = ctx.rules, ctx.card.levels
     moved = rules.redistribute
@@ -81,7 +85,9 @@ def _weights(ctx: Context) -> Iterator[Raised]:
                                 f"（另有预算执行率 {plain_number(rules.execution.weight)} 分，合计 100）")
 
 
-@check("NOT-A-NUMBER", "error", "定量指标的实际完成值缺少数字，或单位与指标值不一致")
+@check("NOT-A-NUMBER", "error", "定量指标的实际完成值缺少数字，或单位与指标值不一致",
+       basis="财预〔2020〕10号《项目支出绩效评价管理办法》：定量指标按实际完成值与指标值计分，须有可比的数值",
+       example="指标值“≥95%”，实际完成值“基本完成”")
 def _not_a_number(ctx: Context) -> Iterator[Raised]:
     for row in ctx.card.indicators:
         if (not row.target.is_quantitative or row.method != "missing" or blank_actual(row) or row.unit_suspect
@@ -96,7 +102,9 @@ def _not_a_number(ctx: Context) -> Iterator[Raised]:
                         f"（没有{row.target.quantity.unit or '数值'}，或不止一个），请写明实际完成的数值")
 
 
-@check("SCORE-MISSING", "error", "定性或时效指标的得分为空")
+@check("SCORE-MISSING", "error", "定性或时效指标的得分为空",
+       basis="财预〔2020〕10号 附件《项目支出绩效自评表》：每项指标都须有得分",
+       example="定性指标“工程长效运行”得分为空")
 def _score_missing(ctx: Context) -> Iterator[Raised]:
     for row in ctx.card.indicators:
         if not row.target.is_quantitative and row.method == "missing" and row.indicator.weight is not None:
@@ -104,7 +112,9 @@ def _score_missing(ctx: Context) -> Iterator[Raised]:
             yield ("indicators", row.index, "score"), f"{kind}指标“{row.indicator.name}”的得分为空（由评价组打分后填写）"
 
 
-@check("SCORE-OVER-WEIGHT", "error", "得分超过分值或为负")
+@check("SCORE-OVER-WEIGHT", "error", "得分超过分值或为负",
+       basis="财预〔2020〕10号 附件《项目支出绩效自评表》：得分在 0 到分值之间",
+       example="分值 10，得分 12")
 def _score_over_weight(ctx: Context) -> Iterator[Raised]:
     for row in ctx.card.indicators:
         given = row.indicator.score
@@ -112,7 +122,9 @@ def _score_over_weight(ctx: Context) -> Iterator[Raised]:
             yield ("indicators", row.index, "score"), f"得分 {plain_number(given)} 应在 0 到分值 {plain_number(row.weight)} 之间"
 
 
-@check("MET-BUT-DEDUCTED", "error", "定量指标已达到指标值却被扣分")
+@check("MET-BUT-DEDUCTED", "error", "定量指标已达到指标值却被扣分",
+       basis="财预〔2020〕10号《项目支出绩效评价管理办法》：完成指标值的得满分",
+       example="指标值“≥32处”，实际 32 处，却得 18/20 分")
 def _met_but_deducted(ctx: Context) -> Iterator[Raised]:
     for row in ctx.card.indicators:
         given = row.indicator.score
@@ -122,7 +134,9 @@ def _met_but_deducted(ctx: Context) -> Iterator[Raised]:
             )
 
 
-@check("SCORE-MISMATCH", "error", "定量指标表中得分与按规则计算的得分不符")
+@check("SCORE-MISMATCH", "error", "定量指标表中得分与按规则计算的得分不符",
+       basis="财预〔2020〕10号《项目支出绩效评价管理办法》：定量指标按完成比例计分，未完成的不得满分",
+       example="指标值“≥95%”，实际 93%，表中却得满分 15")
 def _score_mismatch(ctx: Context) -> Iterator[Raised]:
     for row in ctx.card.indicators:
         given = row.indicator.score
@@ -138,7 +152,9 @@ def _score_mismatch(ctx: Context) -> Iterator[Raised]:
             )
 
 
-@check("TIER", "error", "定性指标的得分与所填完成档次（达成/部分达成/未达成）不符")
+@check("TIER", "error", "定性指标的得分与所填完成档次（达成/部分达成/未达成）不符",
+       basis="财政局评审实务：达成、部分达成、未达成按分值比例给分",
+       example="得分 5/10 却写“达成”")
 def _tier(ctx: Context) -> Iterator[Raised]:
     for row in ctx.card.indicators:
         declared = row.indicator.tier
@@ -163,7 +179,9 @@ def _lost_points(row: IndicatorScore) -> Decimal:
     return max(row.lost, stated_loss, Decimal(0))
 
 
-@check("DEVIATION-MISSING", "error", "扣分（计算的或表中所填的）或未达到指标值，却没有偏差原因分析及改进措施")
+@check("DEVIATION-MISSING", "error", "扣分（计算的或表中所填的）或未达到指标值，却没有偏差原因分析及改进措施",
+       basis="财预〔2020〕10号 附件《项目支出绩效自评表》：未完成或扣分的指标须填写偏差原因分析及改进措施",
+       example="实际 28 处未达到“≥32处”，偏差原因栏为空")
 def _deviation_missing(ctx: Context) -> Iterator[Raised]:
     for row in ctx.card.indicators:
         deviation = row.indicator.deviation
@@ -180,7 +198,9 @@ def _deviation_missing(ctx: Context) -> Iterator[Raised]:
             )
 
 
-@check("NON-REASON", "error", "扣分的指标，偏差原因只写了“0”“无”“/”之类，不是原因")
+@check("NON-REASON", "error", "扣分的指标，偏差原因只写了“0”“无”“/”之类，不是原因",
+       basis="财预〔2020〕10号 附件《项目支出绩效自评表》：偏差原因须说明原因及改进措施",
+       example="扣了 2 分，偏差原因只写“无”")
 def _non_reason(ctx: Context) -> Iterator[Raised]:
     for row in ctx.card.indicators:
         if (row.met is False or _lost_points(row) > 0) and reviewer.is_non_reason(row.indicator.deviation):
@@ -188,7 +208,9 @@ def _non_reason(ctx: Context) -> Iterator[Raised]:
                 f"“{row.indicator.name}”扣了分，偏差原因只写了“{row.indicator.deviation.strip()}”，须说明原因及改进措施")
 
 
-@check("OVERACHIEVEMENT", "warning", "实际完成值大幅超过指标值（规则默认30%），未作说明")
+@check("OVERACHIEVEMENT", "warning", "实际完成值大幅超过指标值（规则默认30%），未作说明",
+       basis="财政局评审实务：大幅超额完成说明目标定得过低，须说明（规则可设比例，默认 30%）",
+       example="指标值“≥100人”，实际 180 人，未作说明")
 def _overachievement(ctx: Context) -> Iterator[Raised]:
     share = ctx.rules.overachievement * HUNDRED
     for row in ctx.card.indicators:
@@ -199,7 +221,9 @@ def _overachievement(ctx: Context) -> Iterator[Raised]:
             )
 
 
-@check("TOTAL-SCORE", "error", "表中总分与各项得分之和不符")
+@check("TOTAL-SCORE", "error", "表中总分与各项得分之和不符",
+       basis="财预〔2020〕10号 附件《项目支出绩效自评表》：总分 = 执行率得分 + 各指标得分",
+       example="表中总分 95，表中各项得分相加 100，按规则计算 100")
 def _total_score(ctx: Context) -> Iterator[Raised]:
     stated = ctx.params.declared.total_score
     if stated is not None and differs(stated, ctx.card.total, ctx.rules):
@@ -216,7 +240,9 @@ def _stated_sum(ctx: Context) -> Decimal:
                             for row in card.indicators), Decimal(0))
 
 
-@check("GRADE", "error", "表中等级与总分所在的等级区间不符")
+@check("GRADE", "error", "表中等级与总分所在的等级区间不符",
+       basis="财预〔2020〕10号《项目支出绩效评价管理办法》：90（含）以上为优、80–90 为良、60–80 为中、60 以下为差（省里可另定）",
+       example="总分 88 写“优”")
 def _grade(ctx: Context) -> Iterator[Raised]:
     stated = ctx.params.declared.grade
     # "优秀" and "良好" are how many forms write 优 and 良; "较差" is not "差".

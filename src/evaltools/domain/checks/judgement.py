@@ -23,7 +23,9 @@ def _explanations(params: ProjectParams) -> list[str]:
     return [t for t in found if t]
 
 
-@check("BUDGET-ADJUSTED", "warning", "预算调整（年初预算数≠全年预算数）却未说明原因")
+@check("BUDGET-ADJUSTED", "warning", "预算调整（年初预算数≠全年预算数）却未说明原因",
+       basis="财预〔2020〕10号 附件《项目支出绩效自评表》：年初预算数与全年预算数不同的，须说明调整原因",
+       example="年初 80 万元，全年 100 万元，未说明追加依据")
 def _budget_adjusted(ctx: Context) -> Iterator[Raised]:
     amounts = ctx.card.execution.budget
     if amounts.initial is None or amounts.annual is None or amounts.initial == amounts.annual:
@@ -38,7 +40,9 @@ def _budget_adjusted(ctx: Context) -> Iterator[Raised]:
         "未说明调整原因（追加、调减或调剂的依据）")
 
 
-@check("EXEC-UNEXPLAINED", "warning", "预算执行率低于100%（或省里规则所定的比例，如90%）却未说明原因")
+@check("EXEC-UNEXPLAINED", "warning", "预算执行率低于100%（或省里规则所定的比例，如90%）却未说明原因",
+       basis="财预〔2020〕10号 附件《项目支出绩效自评表》：执行率未达 100%（省里规则可定 90% 等）的，须说明原因",
+       example="执行率 86.2%，原因栏为空")
 def _execution_unexplained(ctx: Context) -> Iterator[Raised]:
     rate, threshold = ctx.card.execution.rate, ctx.rules.execution.explain_below
     # compared as the form shows it: 99.996 % is "100.00%", not below 100 %
@@ -53,7 +57,11 @@ def _execution_unexplained(ctx: Context) -> Iterator[Raised]:
         f"预算执行率 {percent(rate, ctx.rules)} 低于 {below}，{plain_number(unspent)} 万元未执行，未说明原因")
 
 
-@check("RESTATED-BUDGET", "warning", "产出指标只是重复预算金额或执行率，不是产出")
+@check("RESTATED-BUDGET", "warning", "产出指标只是重复预算金额或执行率，不是产出",
+       basis="财预〔2020〕10号《项目支出绩效评价管理办法》：产出指标反映提供的产品和服务，资金执行已在预算执行率中计分，不宜重复（判断，提示）",
+       example="全年预算数 15.84 万元，数量指标“投入资金”指标值 158,400 元",
+       looks_for="产出指标（成本指标除外）的名称是执行率，或指标值是金额（元、万元、亿元，或没有单位而名称说的是资金），"
+                 "按所写的位数等于年初预算数、全年预算数或全年执行数")
 def _restated_budget(ctx: Context) -> Iterator[Raised]:
     budget = ctx.card.execution.budget
     amounts = {v for v in (budget.initial, budget.annual, budget.executed) if v}
@@ -74,7 +82,9 @@ def _restated_budget(ctx: Context) -> Iterator[Raised]:
                     "只重复了预算执行率（同一差额会扣两次分），没有说明产出；请改为实际产出的数量")
 
 
-@check("BARE-GOAL", "warning", "年度总体目标或实际完成情况为空、只重复项目名称或只写一个数字")
+@check("BARE-GOAL", "warning", "年度总体目标或实际完成情况为空、只重复项目名称或只写一个数字",
+       basis="财预〔2020〕10号 附件《项目支出绩效自评表》：年度总体目标须写明预期目标和实际完成情况（判断，提示）",
+       example="实际完成情况只写“全部完成”，或照抄预期目标")
 def _bare_goal(ctx: Context) -> Iterator[Raised]:
     goals, name = ctx.params.goals, ctx.params.project.name
     for key in ("expected", "achieved"):
@@ -91,7 +101,11 @@ def _bare_goal(ctx: Context) -> Iterator[Raised]:
             yield ("goals", key), f"年度总体目标的{label}{why}"
 
 
-@check("TEXT-FIGURES", "warning", "文字与表中数字矛盾：所说的结余比例或金额、项目总成本与全年预算数、执行数不符")
+@check("TEXT-FIGURES", "warning", "文字与表中数字矛盾：所说的结余比例或金额、项目总成本与全年预算数、执行数不符",
+       basis="财政局评审实务：原因和报告文字所说的比例、金额须与表中一致，按所写的位数比较（判断，提示）",
+       example="原因写“剩余5%质保金未付”，表中 21% 未执行；“结余1万元”，实际结余 3.47 万元",
+       looks_for="原因、偏差原因和报告文字中“剩余/结余/未付…X%或X万元”、“项目总成本X万元”、“少完成N处”，"
+                 "与未执行的比例和金额、全年执行数、该行指标值与实际完成值之差比较")
 def _text_figures(ctx: Context) -> Iterator[Raised]:
     budget = ctx.card.execution.budget
     annual, executed = budget.annual, budget.executed
@@ -127,7 +141,9 @@ def _text_figures(ctx: Context) -> Iterator[Raised]:
                     f"“{row.indicator.name}”的实际完成值为 {actual}，而全年执行数为 {plain_number(executed)} 万元")
 
 
-@check("FORM-BLANK", "warning", "自评表（无报告正文）中执行率、得分或总分栏为空")
+@check("FORM-BLANK", "warning", "自评表（无报告正文）中执行率、得分或总分栏为空",
+       basis="财预〔2020〕10号 附件《项目支出绩效自评表》：仅自评表时，执行率、得分、总分须填写",
+       example="自评表的总分栏为空")
 def _form_blank(ctx: Context) -> Iterator[Raised]:
     params = ctx.params
     if not params.form_only:
@@ -142,7 +158,9 @@ def _form_blank(ctx: Context) -> Iterator[Raised]:
             yield ("indicators", row.index, "score"), f"“{row.indicator.name}”的得分为空（按规则应为 {row.score}）"
 
 
-@check("REPORT-FIELD", "error", "主管部门为空；报告（非仅自评表）缺少评价方式、评价机构或年度总体目标")
+@check("REPORT-FIELD", "error", "主管部门为空；报告（非仅自评表）缺少评价方式、评价机构或年度总体目标",
+       basis="财预〔2020〕10号《项目支出绩效评价管理办法》：自评报告须写明主管部门、评价方式、评价机构、年度总体目标",
+       example="主管部门为空")
 def _report_field(ctx: Context) -> Iterator[Raised]:
     params = ctx.params
     if is_blank(params.project.department):

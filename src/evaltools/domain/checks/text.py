@@ -17,7 +17,9 @@ from evaltools.domain.yamlio import Loc
 
 
 
-@check("TEMPLATE-TEXT", "error", "文字中留有模板占位内容（……、指标2、（100字以内）等）")
+@check("TEMPLATE-TEXT", "error", "文字中留有模板占位内容（……、指标2、（100字以内）等）",
+       basis="财政局评审实务：模板的占位内容须换成实际内容",
+       example="指标值“≥**人”、名称“××村”、目标“完成＿＿处”、“（此处填写…）”")
 def _template_text(ctx: Context) -> Iterator[Raised]:
     for loc, text in ctx.texts:
         residue = reviewer.template_residue(text)
@@ -25,7 +27,9 @@ def _template_text(ctx: Context) -> Iterator[Raised]:
             yield loc, f"留有模板占位内容“{residue}”，请替换为实际内容"
 
 
-@check("FIGURE-NAME", "error", "文字引用了不存在的数字名称 {{…}}")
+@check("FIGURE-NAME", "error", "文字引用了不存在的数字名称 {{…}}",
+       basis="evaltools 的数字名称：文字中的 {{…}} 须是已定义的名称",
+       example="文中写了 {{总得分}}，应为 {{总分}}")
 def _figure_name(ctx: Context) -> Iterator[Raised]:
     for loc, text in ctx.texts:
         for name in placeholders(text):
@@ -40,7 +44,9 @@ def linked_image_findings(found: Iterable[tuple[Loc, str]]) -> Iterator[Raised]:
                         "请删除它，或改为文字说明")
 
 
-@check("LINKED-IMAGE", "error", "文字中插入了网络地址或外部文件的图片（报告离线生成，不读取）")
+@check("LINKED-IMAGE", "error", "文字中插入了网络地址或外部文件的图片（报告离线生成，不读取）",
+       basis="evaltools 安全要求：报告离线生成，不读取网络或外部文件",
+       example="文中插入 ![](http://…/a.png)")
 def _linked_image(ctx: Context) -> Iterator[Raised]:
     yield from linked_image_findings(ctx.texts)
 
@@ -65,7 +71,9 @@ def _computed_figures(ctx: Context) -> set[tuple[Decimal, str]]:
     return {(ctx.rules.round(value), unit) for value, unit in figures if value is not None}
 
 
-@check("SENTENCE-FIGURE", "warning", "单位自拟的句子所写的得分、扣分、比率或金额与表中计算的不符")
+@check("SENTENCE-FIGURE", "warning", "单位自拟的句子所写的得分、扣分、比率或金额与表中计算的不符",
+       basis="财政局评审实务：报告文字中的数字须与表一致",
+       example="单位自拟句子写“得分 98 分”，表中总分为 96.6")
 def _sentence_figures(ctx: Context) -> Iterator[Raised]:
     """A unit's own sentence in place of a generated one (narrative.sentences) must say what the
     tables say: each figure it names with 分, %, 万元 or 元 is one the report computes."""
@@ -84,7 +92,9 @@ def _sentence_figures(ctx: Context) -> Iterator[Raised]:
             yield ("narrative", "sentences", name), "写“全部完成”，但有指标未达到年度指标值"
 
 
-@check("ATTACHMENT-NOT-ATTACHED", "warning", "附件只写了名称、没有附上文件：报告的附件列表不列出它")
+@check("ATTACHMENT-NOT-ATTACHED", "warning", "附件只写了名称、没有附上文件：报告的附件列表不列出它",
+       basis="evaltools 报告附件：只列出附上的文件",
+       example="附件写“验收报告”却没有附文件")
 def _attachment_not_attached(ctx: Context) -> Iterator[Raised]:
     form = ctx.params.project.fund_type.form_title
     for i, attachment in enumerate(ctx.params.narrative.attachments):
@@ -93,7 +103,9 @@ def _attachment_not_attached(ctx: Context) -> Iterator[Raised]:
                 f"“{attachment}”没有附上文件，十、附件中不列出；要附上，请写作 {{title: …, file: 文件.md 或 .pdf}}")
 
 
-@check("MALFORMED-NUMBER", "error", "文字中的金额或比率写法有误（如 106.62.00万元）")
+@check("MALFORMED-NUMBER", "error", "文字中的金额或比率写法有误（如 106.62.00万元）",
+       basis="财政局评审实务：金额和比率须是有效数字",
+       example="“106.62.00万元”")
 def _malformed_number(ctx: Context) -> Iterator[Raised]:
     for loc, text in ctx.texts:
         for match in _MALFORMED_NUMBER.finditer(text):
@@ -106,7 +118,9 @@ _CHANGE = re.compile(
 )
 
 
-@check("UNIT-CONFLICT", "warning", "同一变化在不同处用了不同单位（% 与 ‰）")
+@check("UNIT-CONFLICT", "warning", "同一变化在不同处用了不同单位（% 与 ‰）",
+       basis="财政局评审实务：同一数字在全文用同一单位",
+       example="一处“由8‰降至5‰”，另一处“由8%降至5%”")
 def _unit_conflict(ctx: Context) -> Iterator[Raised]:
     seen: dict[tuple[str, str], list[tuple[Loc, str, str]]] = defaultdict(list)
     for loc, text in ctx.texts:
