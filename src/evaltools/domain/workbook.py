@@ -50,8 +50,10 @@ INDICATOR_COLUMNS = (("level1", "一级指标"), ("level2", "二级指标"), ("n
 class _Reader:
     """Reads one form sheet, remembering where each value came from (for errors and findings)."""
 
-    def __init__(self, sheet: Worksheet, file: Path):
+    def __init__(self, sheet: Worksheet, file: Path, as_printed: bool = False):
         self.sheet, self.file = sheet, file
+        # Checking reads text cells as printed ("无", "/", "产出指标（50分）"): what they say is what is checked.
+        self.as_printed = as_printed
         self.merged: dict[tuple[int, int], Any] = {}
         self.cells: dict[Loc, str] = {}  # where each field was read: "项目A!F12"
         for merged in sheet.merged_cells.ranges:
@@ -108,6 +110,14 @@ class _Reader:
         rate = Decimal(str(value)) * 100
         return f"{rate.quantize(Decimal(1).scaleb(-len(shown.group(1))) if shown else Decimal(1))}%"
 
+    def printed(self, row: int, column: int) -> str | None:
+        """A text cell as printed when checking ("无" is an answer to check), as imported otherwise."""
+        if not self.as_printed:
+            return self.text(row, column)
+        value = self.merged.get((row, column), self.sheet.cell(row, column).value)
+        text = str(int(value) if isinstance(value, float) and value.is_integer() else value).strip() if value is not None else ""
+        return text or None
+
     def text(self, row: int, column: int) -> str | None:
         value = self.value(row, column)
         if value is None:
@@ -146,9 +156,10 @@ def read_form(sheet: Worksheet, file: Path) -> dict[str, Any]:
     return read_form_cells(sheet, file)[0]
 
 
-def read_form_cells(sheet: Worksheet, file: Path) -> tuple[dict[str, Any], dict[Loc, str]]:
-    """The parameters a 自评表 sheet holds, and the cell (``sheet!F12``) each field was read from."""
-    r = _Reader(sheet, file)
+def read_form_cells(sheet: Worksheet, file: Path, as_printed: bool = False) -> tuple[dict[str, Any], dict[Loc, str]]:
+    """The parameters a 自评表 sheet holds, and the cell (``sheet!F12``) each field was read from;
+    ``as_printed`` (checking) keeps text cells as printed rather than as imported."""
+    r = _Reader(sheet, file, as_printed)
     data = _read_heading(r)
     data["budget"], data["declared"] = _read_funds(r)
     goals, achieved = r.require("预期目标"), r.require("实际完成情况")
@@ -270,9 +281,9 @@ def _read_indicators(r: _Reader) -> tuple[list[dict[str, Any]], int]:
         label = r.text(row, 1) or ""
         if label.startswith(("总分", "说明")) or (r.text(row, first_col) or "").startswith("总分"):
             break
-        name = r.text(row, headers["三级指标"])
-        if name is None:  # a blank row inside the table, or an unused category's row left empty
-            row += 1
+        name = r.printed(row, headers["三级指标"])
+        if name is None and r.number(row, headers["分值"]) is None and r.number(row, headers["得分"]) is None:
+            row += 1  # a blank row inside the table, or an unused category's row left empty
             continue
         index = len(indicators)
         indicator: dict[str, Any] = {}
@@ -283,13 +294,15 @@ def _read_indicators(r: _Reader) -> tuple[list[dict[str, Any]], int]:
             if key in ("weight", "score"):
                 value = r.number(row, headers[heading])
             else:
-                value = r.text(row, headers[heading])
+                value = r.printed(row, headers[heading])
             if value is not None or key in ("target", "actual"):
                 indicator[key] = value if value is not None else ""
         r.mark(("indicators", index), row, headers["三级指标"])
-        indicator["level1"] = re.sub(r"[（(].*", "", indicator.get("level1") or "") or None
+        if not r.as_printed:  # imported as the level's name; checked as printed (its points are checked)
+            indicator["level1"] = re.sub(r"[（(].*", "", indicator.get("level1") or "") or None
         if indicator.get("level2") is None:
             raise r.error(row, headers["二级指标"], "缺少二级指标")
+        indicator.setdefault("name", "")
         if "actual_value" not in indicator and parse_quantity(indicator["actual"]) is not None:
             indicator["actual_value"] = indicator["actual"]  # "100%" on its own is the value
         indicators.append(indicator)
@@ -408,11 +421,12 @@ class ImportedWorkbook:
     problems: dict[str, ParamsError] = field(default_factory=dict)  # sheets that could not be read
 
 
-def read_workbook(path: Path | str, keep_going: bool = False) -> ImportedWorkbook:
+def read_workbook(path: Path | str, keep_going: bool = False, as_printed: bool = False) -> ImportedWorkbook:
     """Parameter data for each 自评表 sheet of a workbook (plus its rows on the 其他参数 sheet).
 
     A sheet that cannot be read stops the import; with ``keep_going`` (checking a workbook,
-    where one bad sheet must not stop the others) it is kept in ``problems`` instead.
+    where one bad sheet must not stop the others) it is kept in ``problems`` instead. With
+    ``as_printed`` text cells are kept as printed (see :meth:`_Reader.printed`).
     """
     path = Path(path)
     if not path.is_file():
@@ -436,7 +450,7 @@ def read_workbook(path: Path | str, keep_going: bool = False) -> ImportedWorkboo
             imported.skipped.append(sheet.title)
             continue
         try:
-            form, cells = read_form_cells(sheet, path)
+            form, cells = read_form_cells(sheet, path, as_printed)
         except ParamsError as exc:
             if not keep_going:
                 raise
@@ -544,7 +558,7 @@ def load_sheets(path: Path | str, rules: Sequence[Path | str] = ()) -> Iterator[
     """Each 自评表 sheet of a workbook as a project, or the error that stopped it (the others go on)."""
     path = Path(path)
     try:
-        imported = read_workbook(path, keep_going=True)
+        imported = read_workbook(path, keep_going=True, as_printed=True)
         shared = department_defaults(path.parent)
         sheet_rules = load_rules(*rules_files_for(path), *rules)
     except ParamsError as exc:

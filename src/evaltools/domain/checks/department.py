@@ -16,7 +16,8 @@ from evaltools.domain.targets import plain_number
 # department's 整体支出 indicators as they are.
 INDICATOR_CHECKS = ("CATEGORY", "WEIGHTS", "NOT-A-NUMBER", "SCORE-MISSING", "SCORE-OVER-WEIGHT", "MET-BUT-DEDUCTED",
                     "SCORE-MISMATCH", "TIER", "DEVIATION-MISSING", "NON-REASON", "OVERACHIEVEMENT", "BLANK-CELL",
-                    "TARGET-IN-NAME", "UNIT-FIT", "UNIT-DOUBT", "WRONG-CATEGORY")
+                    "TARGET-IN-NAME", "UNIT-FIT", "UNIT-DOUBT", "WRONG-CATEGORY", "UNIT-WORD", "TARGET-UNREADABLE",
+                    "ACTUAL-NOT-MEASURED")
 
 
 # What the 部门整体支出绩效自评报告 asks for, by where it sits in the department file.
