@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from evaltools.domain import reviewer
 from evaltools.domain.checks.registry import Context, Raised, check, texts
-from evaltools.domain.model import ProjectParams, is_blank
+from evaltools.domain.model import BudgetRow, ProjectParams, is_blank
 from evaltools.domain.scoring import HUNDRED, percent
 from evaltools.domain.targets import plain_number
 from evaltools.domain.yamlio import Loc
@@ -113,19 +113,21 @@ def _text_figures(ctx: Context) -> Iterator[Raised]:
         return
     unspent = annual - executed
     share = unspent / annual * HUNDRED
-    where: list[tuple[Loc, str]] = [(("budget", key, "reason"), row.reason) for key, row in ctx.params.budget.rows()
-                                    if row.reason]
-    where += [(("indicators", i, "deviation"), ind.deviation) for i, ind in enumerate(ctx.params.indicators)
-              if ind.deviation]
-    where += [(("summary",) + loc, text) for loc, text in texts(ctx.params.summary)]
-    where += [(("narrative",) + loc, text) for loc, text in texts(ctx.params.narrative)]
+    # (where, text, the gaps it may speak of: the budget's, and a fund row's own for that row's 原因)
+    where: list[tuple[Loc, str, list[tuple[Decimal, Decimal]]]] = [
+        (("budget", key, "reason"), row.reason, [(share, unspent), *_own_gap(row)])
+        for key, row in ctx.params.budget.rows() if row.reason]
+    others = [(("indicators", i, "deviation"), ind.deviation) for i, ind in enumerate(ctx.params.indicators) if ind.deviation]
+    others += [(("summary",) + loc, text) for loc, text in texts(ctx.params.summary)]
+    others += [(("narrative",) + loc, text) for loc, text in texts(ctx.params.narrative)]
+    where += [(loc, text, [(share, unspent)]) for loc, text in others]
     unspent_text = f"全年预算数 {plain_number(annual)} 万元、执行数 {plain_number(executed)} 万元"
-    for loc, text in where:
+    for loc, text, gaps in where:
         for cited in reviewer.unspent_shares(text):
-            if not reviewer.cited_agrees(cited, share):
+            if not any(reviewer.cited_agrees(cited, gap_share) for gap_share, _ in gaps):
                 yield loc, f"文中说“{cited.phrase}”，而{unspent_text}，未执行的是 {ctx.rules.round(share)}%"
         for cited in reviewer.unspent_amounts(text):
-            if not reviewer.cited_agrees(cited, unspent):
+            if not any(reviewer.cited_agrees(cited, gap_amount) for _, gap_amount in gaps):
                 yield loc, f"文中说“{cited.phrase}”，而{unspent_text}，未执行的是 {plain_number(unspent)} 万元"
         for cited in reviewer.total_costs(text):
             if not reviewer.cited_agrees(cited, executed):
@@ -175,6 +177,13 @@ def _report_field(ctx: Context) -> Iterator[Raised]:
     for key in ("expected", "achieved"):
         if is_blank(getattr(params.goals, key)):
             yield ("goals", key), f"年度总体目标的{type(params.goals).title_of(key)}为空"
+
+
+def _own_gap(row: BudgetRow) -> list[tuple[Decimal, Decimal]]:
+    """A fund row's own unexecuted share (percent) and amount (万元), when it states both."""
+    if row.annual is None or row.executed is None or row.annual <= 0:
+        return []
+    return [((row.annual - row.executed) / row.annual * HUNDRED, row.annual - row.executed)]
 
 
 def _row_gaps(ctx: Context) -> Iterator[Raised]:
