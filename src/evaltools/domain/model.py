@@ -354,7 +354,7 @@ class Budget(Params):
     unit_funds: BudgetRow = Field(default_factory=BudgetRow, title="单位资金")
     other: BudgetRow = Field(default_factory=BudgetRow, title="其他资金")
     total: BudgetRow | None = Field(None, title="年度资金总额（如填写，须等于各行之和）")
-    unit: Literal["万元", "元"] = Field("万元", title="表中金额的单位（“项目资金（元）”的表写 元，读入时换算为万元）")
+    unit: Literal["万元", "元"] | None = Field(None, title="表中金额的单位（“项目资金（元）”的表写 元，读入时换算为万元）")
 
     ROWS: ClassVar[tuple[str, ...]] = ("appropriation", "carryover", "special_account", "unit_funds", "other")
 
@@ -366,7 +366,7 @@ class Budget(Params):
             return data
         # Held in 万元 from here on (so that a dumped model read again is not divided twice).
         converted = {key: _row_in_wan(value) if key in (*cls.ROWS, "total") else value for key, value in data.items()}
-        return {**converted, "unit": "万元"}
+        return {**converted, "unit": None}
 
     def rows(self) -> Iterator[tuple[str, BudgetRow]]:
         """The rows the form states, the 年度资金总额 row (if stated) first."""
