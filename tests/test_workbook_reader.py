@@ -144,3 +144,12 @@ def test_the_forms_corpus_read_from_exported_workbooks_finds_what_the_yaml_finds
         assert sorted(f.code for f in found) == sorted(f.code for f in expected), case.name
         for finding in found:
             assert finding.cell or finding.loc[0] in ("evaluation", "narrative", "summary", "investment"), (case.name, finding)
+
+
+def test_a_form_without_its_year_takes_it_from_the_workbook_name(tmp_path):
+    path = workbook(tmp_path / "2024年自评表.xlsx", 项目A={})
+    book = __import__("openpyxl").load_workbook(path)
+    book["项目A"]["A2"].value = None  # no "（2024年度）" line
+    book.save(path)
+    [sheet] = load_sheets(path)
+    assert sheet.params.year == 2024 and check_project(sheet) == []

@@ -568,6 +568,8 @@ def load_sheets(path: Path | str, rules: Sequence[Path | str] = ()) -> Iterator[
     for title, data in imported.projects.items():
         cells = imported.cells[title]
         merged = deep_merge(shared[1], data) if shared else data
+        if "year" not in merged and _year_of(path):  # a form without "（2024年度）" in a 2024.xlsx or a 2024/ folder
+            merged = {**merged, "year": _year_of(path)}
         try:
             params = ProjectParams.model_validate(_drop_nulls(merged))
         except ValidationError as exc:
@@ -575,6 +577,15 @@ def load_sheets(path: Path | str, rules: Sequence[Path | str] = ()) -> Iterator[
                                        describe(e)) for e in exc.errors()])
             continue
         yield LoadedSheet(path, title, params, sheet_rules, merged, cells)
+
+
+def _year_of(path: Path) -> int | None:
+    """The year a workbook's name or folder gives ("2024.xlsx", "params/2024/…"), if any."""
+    for name in (path.stem, path.parent.name, path.parent.parent.name):
+        found = re.search(r"(?<!\d)(?:19|20)\d{2}(?!\d)", name)
+        if found:
+            return int(found.group(0))
+    return None
 
 
 def is_workbook(path: Path | str) -> bool:
