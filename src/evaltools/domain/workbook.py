@@ -586,7 +586,3 @@ def _year_of(path: Path) -> int | None:
         if found:
             return int(found.group(0))
     return None
-
-
-def is_workbook(path: Path | str) -> bool:
-    return Path(path).suffix.lower() in (".xlsx", ".xlsm")
