@@ -210,7 +210,7 @@ def _read_heading(r: _Reader) -> dict[str, Any]:
 
 def _read_funds(r: _Reader) -> tuple[dict[str, Any], dict[str, Any]]:
     """The 项目资金 block: each source row's amounts, and the 执行率 and its 得分 the form states."""
-    head, label_col = r.require("年初预算数")  # the 项目资金 block must be there
+    head, _ = r.require("年初预算数")  # the 项目资金 block must be there
     r.mark(("budget",), head, 1)
     columns = {label: r.find(label, row=head) for label in ("年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分")}
     keys = (("initial", "年初预算数"), ("annual", "全年预算数"), ("executed", "全年执行数"))

@@ -81,7 +81,8 @@ def _wrong_category(ctx: Context) -> Iterator[Raised]:
         found = reviewer.misplaced(row.indicator.name, row.level1, row.level2, row.target)
         if found:
             yield ("indicators", row.index, "level2"), (
-                f"“{row.indicator.name}”放在{row.level2}下，看来应属{found.should_be}：{found.why}")
+                f"“{row.indicator.name}”放在{row.level2}下，看来应属{found.should_be}：{found.why}；"
+                f"如确属{found.should_be}，请移过去")
 
 
 @check("UNIT-WORD", "warning", "指标值的单位不是单位（“98百分率”“100分比”“95个百分点”写比率、“30万”缺“元”、时效指标写成个数）",

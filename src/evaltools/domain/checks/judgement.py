@@ -125,13 +125,13 @@ def _text_figures(ctx: Context) -> Iterator[Raised]:
     for loc, text, gaps in where:
         for cited in reviewer.unspent_shares(text):
             if not any(reviewer.cited_agrees(cited, gap_share) for gap_share, _ in gaps):
-                yield loc, f"文中说“{cited.phrase}”，而{unspent_text}，未执行的是 {ctx.rules.round(share)}%"
+                yield loc, f"文中说“{cited.phrase}”，而{unspent_text}，未执行的是 {ctx.rules.round(share)}%，请核对文中的比例"
         for cited in reviewer.unspent_amounts(text):
             if not any(reviewer.cited_agrees(cited, gap_amount) for _, gap_amount in gaps):
-                yield loc, f"文中说“{cited.phrase}”，而{unspent_text}，未执行的是 {plain_number(unspent)} 万元"
+                yield loc, f"文中说“{cited.phrase}”，而{unspent_text}，未执行的是 {plain_number(unspent)} 万元，请核对文中的金额"
         for cited in reviewer.total_costs(text):
             if not reviewer.cited_agrees(cited, executed):
-                yield loc, f"文中说“{cited.phrase}”，而全年执行数为 {plain_number(executed)} 万元"
+                yield loc, f"文中说“{cited.phrase}”，而全年执行数为 {plain_number(executed)} 万元，请核对文中的金额"
     yield from _row_gaps(ctx)
     for row in ctx.card.indicators:
         actual = row.actual
@@ -197,4 +197,4 @@ def _row_gaps(ctx: Context) -> Iterator[Raised]:
             if gap and not reviewer.cited_agrees(cited, gap):
                 yield ("indicators", row.index, "deviation"), (
                     f"偏差原因说“{cited.phrase}”，而指标值 {row.target}、实际完成 {actual}，"
-                    f"相差 {plain_number(gap)}{target.unit}")
+                    f"相差 {plain_number(gap)}{target.unit}，请核对偏差原因中的数字")
