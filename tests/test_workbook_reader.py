@@ -153,3 +153,11 @@ def test_a_form_without_its_year_takes_it_from_the_workbook_name(tmp_path):
     book.save(path)
     [sheet] = load_sheets(path)
     assert sheet.params.year == 2024 and check_project(sheet) == []
+
+
+def test_a_workbook_kept_in_the_year_it_was_received_is_no_workspace_file(tmp_path):
+    """Forms for 2024 received in 2025 and filed under 2025/: no YEAR-FOLDER, nothing taken for last year's."""
+    folder = tmp_path / "2025"
+    folder.mkdir()
+    [sheet] = load_sheets(workbook(folder / "收到的自评表.xlsx", 项目A={}))
+    assert sheet.params.year == 2024 and check_project(sheet) == []

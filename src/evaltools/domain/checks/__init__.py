@@ -35,5 +35,8 @@ def run_checks(params: ProjectParams, rules: Rules, card: ScoreCard | None = Non
 def check_project(project: LoadedProject, card: ScoreCard | None = None) -> list[Finding]:
     """All findings of a loaded project, each located in the file and line that set it (or, for a
     form read from a workbook, in its sheet and cell)."""
-    ctx = Context(project.params, project.rules, card or score(project.params, project.rules), project.path)
-    return findings(CHECKS, ctx, project.locate, getattr(project, "cell_of", None))
+    cell_of = getattr(project, "cell_of", None)
+    # A workbook is not a workspace file: no year folder to match, no last year's file beside it.
+    path = None if cell_of else project.path
+    ctx = Context(project.params, project.rules, card or score(project.params, project.rules), path)
+    return findings(CHECKS, ctx, project.locate, cell_of)
