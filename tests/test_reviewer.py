@@ -224,6 +224,7 @@ class TestMisfiled:
         ("污水处理运行资金", "生态效益指标", "≤20万元", "成本指标"), ("受益群众满意程度", "社会效益指标", "≥90%", "满意度指标"),
         ("完成维修养护工程数量", "社会效益指标", "≥32处", "产出指标（数量指标）"),
         ("开展培训人次", "社会效益指标", "≥500人次", "产出指标（数量指标）"),
+        ("人均补助标准", "社会效益指标", "≤3000元", "成本指标"), ("每公里管网造价", "经济效益指标", "≤12万元", "成本指标"),
     ])
     def test_misfiled_with_its_reason(self, name, level2, target, should):
         found = reviewer.misplaced(name, "效益指标", level2, parse_target(target))
@@ -232,6 +233,7 @@ class TestMisfiled:
     @pytest.mark.parametrize(("name", "level2", "target"), [
         ("受益人口数量", "社会效益指标", "≥4.2万人"), ("撬动社会资金投入", "经济效益指标", "≥20万元"),
         ("减少污水直排量", "生态效益指标", "≥1.2万吨"), ("带动就业人数", "经济效益指标", "≥50人"),
+        ("补助标准提高", "社会效益指标", "≥10%"), ("节约运行费用", "经济效益指标", "≥5万元"),
     ])
     def test_benefits_stay_put(self, name, level2, target):
         assert reviewer.misplaced(name, "效益指标", level2, parse_target(target)) is None

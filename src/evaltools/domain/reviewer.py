@@ -121,7 +121,7 @@ def unit_problems(name: str, target: Target, actual: Quantity | None) -> Iterato
 
 # --- categories ---------------------------------------------------------------------------------------
 
-_COST_WORDS = re.compile(r"成本|费用|经费|支出|单价|造价|开支|费率|预算|投入|资金")
+_COST_WORDS = re.compile(r"成本|费用|经费|支出|单价|造价|开支|费率|预算|投入|资金|补助标准|补贴标准|收费标准")
 # Words that make a cost-sounding name a benefit: money saved, earned or relieved.
 _BENEFIT_WORDS = re.compile(r"节约|节省|节支|降低|减少|下降|减轻|增收|收入|带动|拉动|增加|提高|挽回|效益|释放|收益|减负|撬动|"
                             r"吸引|融资|产值|到位率|使用率|撬动|引导|杠杆|回报|利润|税收")
@@ -134,7 +134,7 @@ _OUTPUT_COUNT = re.compile(r"(?:完成|建设|建成|新建|改造|改建|维修
 _NOT_OUTPUT = re.compile(r"受益|带动|惠及|覆盖|就业|增收|减少|降低|提高|节约|服务对象|群众|人口")
 _COUNT_UNITS = {"个", "处", "项", "次", "场", "期", "批", "台", "套", "件", "人次", "人", "公里", "千米", "米", "亩", "平方米", "m²", "座",
                 "所", "户", "家", "册", "份", "辆", "条"}
-_COST_NOUN = re.compile(r"(?:成本|费用|经费|支出|单价|造价|开支|费|资金|投入)$")
+_COST_NOUN = re.compile(r"(?:成本|费用|经费|支出|单价|造价|开支|费|资金|投入|标准)$")
 _SATISFACTION = re.compile(r"满意|投诉|认可|好评|信任|获得感|幸福感|安全感|满足|评价|口碑|赞誉")
 
 
