@@ -90,6 +90,9 @@ FAILING: dict[str, list[Callable[[dict], None]]] = {
     "WRONG-CATEGORY": [lambda d: set_in(ind(d, "满意度"), "name", "平台运行稳定率"),
                        lambda d: set_in(ind(d, "经济"), "name", "平台运行维护费用")],
     "RESTATED-BUDGET": [lambda d: set_in(ind(d, "数量"), "name", "项目预算执行率")],
+    "UNIT-WORD": [lambda d: set_in(ind(d, "数量"), "target", "≥95百分率")],
+    "TARGET-UNREADABLE": [lambda d: set_in(ind(d, "数量"), "target", "≥九成五")],
+    "ACTUAL-NOT-MEASURED": [lambda d: set_in(ind(d, "数量"), "actual", "≥95%")],
     "BARE-GOAL": [lambda d: set_in(d, "goals.expected", "公共资源交易平台运行维护费项目"),
                   lambda d: set_in(d, "goals.achieved", "100%")],
     "TEXT-FIGURES": [lambda d: set_in(d, "narrative.other", "项目总成本100万元。"),
@@ -211,3 +214,18 @@ def test_the_readme_lists_every_check_with_its_severity():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     listed = dict(re.findall(r"^\| `([A-Z-]+)` \| (错误|提示) \|", readme, flags=re.MULTILINE))
     assert listed == {spec.code: SEVERITY_LABELS[spec.severity] for spec in [*CHECKS, *DEPARTMENT_CHECKS]}
+
+
+def test_every_check_explains_itself_with_its_basis_and_an_example():
+    """``check --explain CODE``: what it looks for, its basis (a rule or reviewers' practice) and an example."""
+    for spec in [*CHECKS, *DEPARTMENT_CHECKS]:
+        assert spec.basis and spec.example, spec.code
+        text = spec.explain()
+        assert spec.code in text and spec.description in text and spec.basis in text and spec.example in text
+
+
+def test_judgements_are_warnings_never_errors():
+    by_code = {spec.code: spec.severity for spec in CHECKS}
+    for code in ("WRONG-CATEGORY", "RESTATED-BUDGET", "TEXT-FIGURES", "UNIT-WORD", "TARGET-UNREADABLE",
+                 "ACTUAL-NOT-MEASURED", "BARE-GOAL", "UNIT-DOUBT"):
+        assert by_code[code] == "warning", code

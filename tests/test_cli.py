@@ -138,3 +138,11 @@ def test_check_works_where_there_is_no_fcntl_and_without_the_batch_lock():
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
+
+
+def test_check_explain_prints_what_a_check_looks_for_its_basis_and_an_example(capsys):
+    code, out, _ = run(capsys, "check", "--explain", "restated-budget")
+    assert code == 0
+    assert "RESTATED-BUDGET" in out and "依据：" in out and "财预〔2020〕10号" in out and "例：" in out
+    code, _, err = run(capsys, "check", "--explain", "NO-SUCH-CHECK")
+    assert code == 2 and "NO-SUCH-CHECK" in err

@@ -108,3 +108,44 @@ def test_reports_hold_what_real_forms_leave_blank(case, tmp_path):
     for part in parts:
         word.block(word.document, part)
     assert word.to_bytes(report.params.project.name)
+
+
+def test_a_wrong_total_names_the_stated_total_the_stated_rows_and_the_computed(tmp_path):
+    _, findings = findings_of(FORMS / "total-names-three-figures.yaml", tmp_path)
+    [total] = [f for f in findings if f.code == "TOTAL-SCORE"]
+    assert "表中总分为 95" in total.message and "表中各项得分相加为 100" in total.message and "按规则计算为 100" in total.message
+
+
+def test_a_weight_split_off_the_rules_names_every_level_that_is_off(tmp_path):
+    _, findings = findings_of(FORMS / "weights-every-level.yaml", tmp_path)
+    [weights] = [f for f in findings if f.code == "WEIGHTS" and f.field == "indicators"]
+    assert "产出指标 45（应为 50）" in weights.message and "效益指标 35（应为 30）" in weights.message
+
+
+@pytest.mark.parametrize(("case", "says"), [
+    ("restated-budget-yuan", ["158,400元", "15.84 万元"]),
+    ("text-share-deposit-contradicts", ["剩余5%", "21.00%"]),
+    ("deviation-gap-contradicts", ["少完成2处", "相差 4处"]),
+    ("unit-word-rate", ["百分率", "“%”"]),
+    ("target-unreadable", ["≥九成五", "未按规则核对"]),
+    ("actual-repeats-target", ["≥90%", "实测值"]),
+    ("output-count-under-benefit", ["产出指标", "处"]),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_a_finding_says_what_a_reviewer_would_write_back(case, says, tmp_path):
+    """The figures and words that gave it away, and what to write instead."""
+    data, findings = findings_of(FORMS / f"{case}.yaml", tmp_path)
+    [finding] = [f for f in findings if f.code in data["expect"]["raises"]]
+    assert finding.line is not None and finding.field.startswith(("indicators[", "budget"))
+    for words in says:
+        assert words in finding.message, finding.message
+
+
+def test_no_correct_form_raises_an_error_and_judgements_stay_warnings(tmp_path):
+    """0 false errors: a correct form raises nothing; the defect cases of the judgement checks raise
+    them as warnings (a reviewer may dismiss them)."""
+    for case in CASES:
+        data, findings = findings_of(case, tmp_path / case.stem)
+        if data["expect"].get("clean"):
+            assert not [f for f in findings if f.severity == "error"], case.name
+    judgements = {spec.code for spec in CHECKS if spec.severity == "warning"}
+    assert {"WRONG-CATEGORY", "RESTATED-BUDGET", "TEXT-FIGURES", "UNIT-WORD", "ACTUAL-NOT-MEASURED"} <= judgements

@@ -149,3 +149,91 @@ def test_points_may_be_printed_with_their_unit():
 def test_a_completion_rate_may_pass_100_percent():
     parsed = parse_target("≥100%")
     assert list(reviewer.unit_problems("年度任务完成率", parsed, parse_quantity("105%", "%"))) == []
+
+
+class TestRestatedBudget:
+    @pytest.mark.parametrize(("name", "target", "amounts"), [
+        ("投入资金", "158,400元", ["15.84"]), ("投入资金", "≥15.8万元", ["15.84"]), ("完成任务量", "26.5", ["26.5"]),
+        ("维修资金", "800000", ["80"]), ("完成投资", "68.96万元", ["80", "68.96"]), ("项目资金", "0.001584亿元", ["15.84"]),
+    ])
+    def test_the_budget_restated_in_any_unit_or_rounded(self, name, target, amounts):
+        assert reviewer.restated_amount(name, parse_target(target), [D(a) for a in amounts]) is not None
+
+    @pytest.mark.parametrize(("name", "target", "amounts"), [
+        ("发放补助资金", "≥12万元", ["80"]), ("培训场次", "26", ["26"]), ("维修工程数量", "≥80处", ["80"]),
+        ("投入资金", "15.9万元", ["15.84"]),  # at one decimal 15.84 is 15.8, not 15.9
+    ])
+    def test_other_money_counts_and_whole_numbers_are_not(self, name, target, amounts):
+        assert reviewer.restated_amount(name, parse_target(target), [D(a) for a in amounts]) is None
+
+
+class TestUnitsThatAreNotUnits:
+    @pytest.mark.parametrize(("name", "level2", "target", "written", "implied"), [
+        ("合格率", "质量指标", "≥98百分率", "百分率", "%"), ("验收合格率", "质量指标", "100分比", "分比", "%"),
+        ("合格率", "质量指标", "≥95个百分点", "个百分点", "%"), ("单处维修成本", "成本指标", "≤30万", "万", "万元"),
+    ])
+    def test_the_written_unit_and_the_implied_one_are_named(self, name, level2, target, written, implied):
+        assert reviewer.unit_word(name, level2, parse_target(target)) == (written, implied)
+
+    def test_a_deadline_given_as_a_count_names_a_time(self):
+        written, implied = reviewer.unit_word("维修按时完成", "时效指标", parse_target("≥1次"))
+        assert written == "次" and implied.startswith("时间")
+
+    @pytest.mark.parametrize(("name", "level2", "target"), [
+        ("合格率", "质量指标", "≥95%"), ("合格率", "质量指标", "≥95百分比"), ("普及率提高", "社会效益指标", "≥2个百分点"),
+        ("受益人口", "社会效益指标", "≥4.2万人"), ("办结时限", "时效指标", "≤30个工作日"), ("维修及时率", "时效指标", "≥95%"),
+        ("覆盖人口", "社会效益指标", "≥30万"),  # a bare 万 is money only for a money name
+    ])
+    def test_real_units_pass(self, name, level2, target):
+        assert reviewer.unit_word(name, level2, parse_target(target)) is None
+
+
+class TestActualsThatAreNotActuals:
+    @pytest.mark.parametrize(("target", "actual"), [
+        ("≥90%", "≥90%"), ("≤2.5万元", "2.5万元以内"), ("≥32处", "不少于32处"), ("建立管护机制", "建立管护机制"),
+        ("定性", "已完成"), ("定性", "全部完成"),
+    ])
+    def test_not_measured(self, target, actual):
+        assert reviewer.not_measured(parse_target(target), actual)
+
+    @pytest.mark.parametrize(("target", "actual"), [
+        ("≥90%", "93%"), ("32处", "32处"), ("≥95%", "公共资源交易市场各方主体满意度达95%以上"), ("定性", "建立管护制度，运行良好"),
+    ])
+    def test_measured(self, target, actual):
+        assert reviewer.not_measured(parse_target(target), actual) is None
+
+    def test_a_goal_copied_or_only_done(self):
+        assert "照抄" in reviewer.copied_goal("保障4.2万人饮水安全。", "保障4.2万人饮水安全")
+        assert "已完成" in reviewer.copied_goal("保障4.2万人饮水安全。", "已完成")
+        assert reviewer.copied_goal("保障4.2万人饮水安全。", "4.2万人饮水得到保障，全年无断水") is None
+
+
+class TestTemplateResidue:
+    @pytest.mark.parametrize("text", ["≥**人", "（≥**元/人·月）", "××村", "完成＿＿处", "≥XX%", "（此处填写实际完成情况）",
+                                      "某某单位", "___"])
+    def test_residue_in_every_shape(self, text):
+        assert reviewer.template_residue(text)
+
+    @pytest.mark.parametrize("text", ["GB 5749-2022", "2×3米盖板", "1*3", "XXL", "某县水利局"])
+    def test_text_that_only_looks_like_it(self, text):
+        assert reviewer.template_residue(text) is None
+
+
+class TestMisfiled:
+    @pytest.mark.parametrize(("name", "level2", "target", "should"), [
+        ("污水处理运行资金", "生态效益指标", "≤20万元", "成本指标"), ("受益群众满意程度", "社会效益指标", "≥90%", "满意度指标"),
+        ("完成维修养护工程数量", "社会效益指标", "≥32处", "产出指标（数量指标）"),
+        ("开展培训人次", "社会效益指标", "≥500人次", "产出指标（数量指标）"),
+        ("人均补助标准", "社会效益指标", "≤3000元", "成本指标"), ("每公里管网造价", "经济效益指标", "≤12万元", "成本指标"),
+    ])
+    def test_misfiled_with_its_reason(self, name, level2, target, should):
+        found = reviewer.misplaced(name, "效益指标", level2, parse_target(target))
+        assert found is not None and found.should_be == should and found.why
+
+    @pytest.mark.parametrize(("name", "level2", "target"), [
+        ("受益人口数量", "社会效益指标", "≥4.2万人"), ("撬动社会资金投入", "经济效益指标", "≥20万元"),
+        ("减少污水直排量", "生态效益指标", "≥1.2万吨"), ("带动就业人数", "经济效益指标", "≥50人"),
+        ("补助标准提高", "社会效益指标", "≥10%"), ("节约运行费用", "经济效益指标", "≥5万元"),
+    ])
+    def test_benefits_stay_put(self, name, level2, target):
+        assert reviewer.misplaced(name, "效益指标", level2, parse_target(target)) is None

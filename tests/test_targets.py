@@ -100,3 +100,37 @@ def test_durations_within_and_percent_written_out(text, operator, value, unit):
 ])
 def test_the_one_value_of_a_sentence_in_the_targets_unit(text, unit, expected):
     assert find_quantity(text, unit) == expected
+
+
+@pytest.mark.parametrize(("text", "operator", "value", "unit"), [
+    ("≧95%", Operator.GE, "95", "%"), ("≦2.5万元", Operator.LE, "2.5", "万元"), ("═100%", Operator.EQ, "100", "%"),
+    ("＞＝９５％", Operator.GE, "95", "%"), ("＜＝30天", Operator.LE, "30", "天"), ("≥=90%", Operator.GE, "90", "%"),
+    (">=4.2万人", Operator.GE, "4.2", "万人"), ("<=3个工作日", Operator.LE, "3", "个工作日"),
+    ("不少于32处", Operator.GE, "32", "处"), ("不高于2.5万元", Operator.LE, "2.5", "万元"), ("达到95%", Operator.GE, "95", "%"),
+    ("＞90%", Operator.GT, "90", "%"), ("＜5天", Operator.LT, "5", "天"), ("＝100%", Operator.EQ, "100", "%"),
+    ("≥百分之95", Operator.GE, "95", "%"), ("≥98百分率", Operator.GE, "98", "%"), ("100分比", Operator.EQ, "100", "%"),
+])
+def test_operators_as_real_forms_print_them(text, operator, value, unit):
+    target = parse_target(text)
+    assert target.is_quantitative and not target.unreadable
+    assert (target.operator, target.quantity) == (operator, Quantity(Decimal(value), unit))
+
+
+@pytest.mark.parametrize(("text", "operator", "value", "unit"), [
+    ("合格率≥95%", Operator.GE, "95", "%"), ("电子化率达95%以上", Operator.GE, "95", "%"),
+    ("满意度不低于90%", Operator.GE, "90", "%"),
+])
+def test_a_label_repeated_before_the_target_is_read_past(text, operator, value, unit):
+    target = parse_target(text)
+    assert (target.operator, target.quantity) == (operator, Quantity(Decimal(value), unit))
+
+
+@pytest.mark.parametrize("text", ["≥九成五", "完成3个村的改造", "≥九十%"])
+def test_a_target_that_looks_numeric_but_cannot_be_read_says_so(text):
+    target = parse_target(text)
+    assert target.kind == "qualitative" and target.unreadable
+
+
+@pytest.mark.parametrize("text", ["定性", "达到预期", "建立管护制度", "≥上年水平", "≥**人", "2024年12月底前"])
+def test_qualitative_targets_and_residue_are_not_unreadable_numbers(text):
+    assert not parse_target(text).unreadable

@@ -18,16 +18,8 @@ from evaltools.domain.model import ProjectParams
 from evaltools.domain.yamlio import ParamsError, _drop_nulls
 from evaltools.domain.rules import load_rules
 from evaltools.domain.scoring import score
-from evaltools.writers.xlsx import (
-    MAX_CELLS,
-    MAX_UNCOMPRESSED_MB,
-    export_workbook,
-    import_workbook,
-    lines_needed,
-    read_workbook,
-    template_workbook,
-    write_params,
-)
+from evaltools.domain.workbook import MAX_CELLS, MAX_UNCOMPRESSED_MB, import_workbook, read_workbook, write_params
+from evaltools.writers.xlsx import export_workbook, lines_needed, template_workbook
 from evaltools.domain.workspace import load_project
 
 from conftest import SEED, add_project, overlapping_words

@@ -24,7 +24,7 @@ from rich.table import Table
 
 from evaltools import __version__
 from evaltools.domain.files import write_atomic
-from evaltools.domain.checks import CHECKS, DEPARTMENT_CHECKS, SEVERITY_LABELS, Finding, check_project
+from evaltools.domain.checks import CHECKS, DEPARTMENT_CHECKS, SEVERITY_LABELS, Finding, check_project, find_check
 from evaltools.errors import RenderError
 from evaltools.domain.files import os_error_message
 from evaltools.domain.yamlio import ParamsError
@@ -59,7 +59,29 @@ def _print_problems(exc: ParamsError) -> None:
         err.print(f"[red]错误[/red] {problem}", soft_wrap=True)
 
 
+def _is_workbook(path: str) -> bool:
+    return Path(path).suffix.lower() in (".xlsx", ".xlsm")
+
+
+def _with_workbooks(paths: Sequence[str], rules: Sequence[str]) -> Iterator[LoadedProject | ParamsError]:
+    """The projects under ``paths``, a workbook's 自评表 sheets among them (``check`` and ``score``)."""
+    yield from _projects([p for p in paths if not _is_workbook(p)], rules)
+    workbooks = [p for p in paths if _is_workbook(p)]
+    if workbooks:
+        from evaltools.domain.workbook import load_sheets  # openpyxl (0.3 s) only when a workbook is given
+
+        for path in workbooks:
+            yield from load_sheets(path, rules)  # type: ignore[misc]
+
+
 def cmd_check(args: argparse.Namespace) -> int:
+    if args.explain:
+        spec = find_check(args.explain)
+        if spec is None:
+            err.print(f"没有检查项 {args.explain}；evaltools check --list 列出全部")
+            return 2
+        out.print(spec.explain(), soft_wrap=True)
+        return 0
     if args.list:
         for spec in [*CHECKS, *DEPARTMENT_CHECKS]:
             out.print(f"{spec.code:<18} {SEVERITY_LABELS[spec.severity]}  {spec.description}")
@@ -103,9 +125,12 @@ def _checked(paths: Sequence[str], rules: Sequence[str]) -> Iterator[tuple[Path,
     from evaltools.domain.rollup import load_department
     from evaltools.domain.workspace import find_department_files
 
-    for item in _projects(paths, rules):
-        yield item if isinstance(item, ParamsError) else (item.path, item.params.project.name, check_project(item))
-    for file in find_department_files(paths):
+    for item in _with_workbooks(paths, rules):
+        if isinstance(item, ParamsError):
+            yield item
+        else:
+            yield Path(getattr(item, "label", item.path)), item.params.project.name, check_project(item)
+    for file in find_department_files([p for p in paths if not _is_workbook(p)]):
         try:
             department = load_department(file, rules)
         except ParamsError as exc:
@@ -116,7 +141,7 @@ def _checked(paths: Sequence[str], rules: Sequence[str]) -> Iterator[tuple[Path,
 
 def _finding_dict(finding: Finding) -> dict:
     return {"code": finding.code, "severity": finding.severity, "file": str(finding.file),
-            "line": finding.line, "field": finding.field, "message": finding.message}
+            "line": finding.line, "cell": finding.cell, "field": finding.field, "message": finding.message}
 
 
 def _print_findings(path: Path, name: str, findings: list[Finding]) -> None:
@@ -126,7 +151,7 @@ def _print_findings(path: Path, name: str, findings: list[Finding]) -> None:
     out.print(f"[bold]{path}[/bold]：{name}")
     for finding in findings:
         colour = "red" if finding.severity == "error" else "yellow"
-        where = f"{finding.file}:{finding.line}" if finding.line else str(finding.file)
+        where = finding.where
         out.print(f"  [{colour}]{SEVERITY_LABELS[finding.severity]}[/{colour}] [{finding.code}] "
                   f"{where} {finding.field}：{finding.message}", soft_wrap=True)
 
@@ -151,14 +176,14 @@ def _score_table(project: LoadedProject, card: ScoreCard) -> Table:
 def cmd_score(args: argparse.Namespace) -> int:
     failed = 0
     results = []
-    for item in _projects(args.paths, args.rules):
+    for item in _with_workbooks(args.paths, args.rules):
         if isinstance(item, ParamsError):
             failed += 1
             _print_problems(item)
             continue
         card = score(item.params, item.rules)
         if args.json:
-            results.append({"file": str(item.path), "project": item.params.project.name,
+            results.append({"file": str(getattr(item, "label", item.path)), "project": item.params.project.name,
                             "year": item.params.year, **as_dict(card, item.rules)})
         else:
             out.print(_score_table(item, card))
@@ -398,7 +423,7 @@ def _may_write(path: Path, force: bool) -> None:
 
 
 def cmd_import_xlsx(args: argparse.Namespace) -> int:
-    from evaltools.writers.xlsx import read_workbook, write_params
+    from evaltools.domain.workbook import read_workbook, write_params
 
     try:
         imported = read_workbook(args.workbook)
@@ -528,6 +553,7 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="一致性检查：找出表中数字、文字、日期的矛盾")
     common(check)
     check.add_argument("--list", action="store_true", help="列出全部检查项")
+    check.add_argument("--explain", metavar="CODE", help="说明一项检查：查什么、依据、例子")
     check.set_defaults(run=cmd_check)
 
     score_cmd = commands.add_parser("score", help="按评分规则计算各项得分、总分和等级")

@@ -8,14 +8,16 @@ they stand on a submitted form; they are then checked against the computed ones,
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Iterator
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator,
+                      model_validator)
 
 MAX_DIGITS = 12  # below 10^12 in 元 or 万元: more than any budget, fewer digits than a typo like 1e309
 _THOUSANDS = re.compile(r"\s*[+-]?\d{1,3}(?:[,，]\d{3})+(?:\.\d*)?\s*")
@@ -236,7 +238,7 @@ class Project(Params):
     name: str = Field(title="项目名称", min_length=1)
     function_code: str | None = Field(None, title="支出功能科目编码", pattern=r"^\d{3,7}$")
     department: Text = Field("", title="主管部门")  # blank on some forms: a check finding, not a type error
-    implementer: str = Field(title="项目实施单位", min_length=1)
+    implementer: Text = Field("", title="项目实施单位")  # some provinces' forms have no such row
     leader: str | None = Field(None, title="项目负责人")
     phone: str | None = Field(None, title="联系电话")
     address: str | None = Field(None, title="地址")
@@ -322,9 +324,25 @@ class BudgetRow(Params):
     executed: FormWan = Field(None, title="全年执行数")
     rate: Percent = Field(None, title="执行率（表中所填，%）")
     reason: str | None = Field(None, title="原因（预算调整、未执行的说明）")
+    # Some forms print 分值 and 得分 on a fund row of their own (当年财政拨款 10 分) rather than on 年度资金总额.
+    weight: Points = Field(None, title="分值（资金行另印的）", ge=0, le=100)
+    score: Points = Field(None, title="得分（资金行另印的）")
 
 
 BUDGET_COLUMNS = ("initial", "annual", "executed")
+
+
+def _row_in_wan(row: Any) -> Any:
+    if not isinstance(row, dict):
+        return row
+    converted = dict(row)
+    for column in BUDGET_COLUMNS:
+        value = row.get(column)
+        if value is None or isinstance(value, bool) or str(value).strip() in BLANK_MARKS:
+            continue
+        with contextlib.suppress(InvalidOperation):  # not a number: the field's own validation says so
+            converted[column] = Decimal(str(value).replace(",", "").replace("，", "").strip()) / 10_000
+    return converted
 
 
 class Budget(Params):
@@ -336,8 +354,19 @@ class Budget(Params):
     unit_funds: BudgetRow = Field(default_factory=BudgetRow, title="单位资金")
     other: BudgetRow = Field(default_factory=BudgetRow, title="其他资金")
     total: BudgetRow | None = Field(None, title="年度资金总额（如填写，须等于各行之和）")
+    unit: Literal["万元", "元"] | None = Field(None, title="表中金额的单位（“项目资金（元）”的表写 元，读入时换算为万元）")
 
     ROWS: ClassVar[tuple[str, ...]] = ("appropriation", "carryover", "special_account", "unit_funds", "other")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _in_wan(cls, data: Any) -> Any:
+        """A block printed as 项目资金（元） declares its unit once: its amounts are read in 万元."""
+        if not isinstance(data, dict) or str(data.get("unit") or "").strip() != "元":
+            return data
+        # Held in 万元 from here on (so that a dumped model read again is not divided twice).
+        converted = {key: _row_in_wan(value) if key in (*cls.ROWS, "total") else value for key, value in data.items()}
+        return {**converted, "unit": None}
 
     def rows(self) -> Iterator[tuple[str, BudgetRow]]:
         """The rows the form states, the 年度资金总额 row (if stated) first."""
@@ -388,7 +417,7 @@ class Indicator(Params):
 
     level1: str | None = Field(None, title="一级指标")  # as printed: "产出指标（50分）" is fine
     level2: str = Field(title="二级指标")
-    name: str = Field(title="三级指标", min_length=1)
+    name: Text = Field("", title="三级指标")  # blank on a row a category leaves unused
     target: Text = Field("", title="年度指标值")
     actual: Text = Field("", title="实际完成值")
     actual_value: Annotated[Number | str | None, BeforeValidator(_blank_to_none)] = Field(
@@ -402,8 +431,10 @@ class Indicator(Params):
     @property
     def not_applicable(self) -> bool:
         """A row marked "/" on the form: a category the project does not use. It is not scored."""
-        if self.name.strip() in BLANK_MARKS:
+        if self.name.strip() in BLANK_MARKS - {""}:
             return True
+        if not self.name.strip():  # left empty rather than "/": unused unless it carries points
+            return self.weight is None and self.score is None
         return (self.target.strip() in BLANK_MARKS - {""} and is_blank(self.actual)
                 and self.weight is None and self.score is None)
 

@@ -121,11 +121,20 @@ def unit_problems(name: str, target: Target, actual: Quantity | None) -> Iterato
 
 # --- categories ---------------------------------------------------------------------------------------
 
-_COST_WORDS = re.compile(r"成本|费用|经费|支出|单价|造价|开支|费率|预算|投入|资金使用")
+_COST_WORDS = re.compile(r"成本|费用|经费|支出|单价|造价|开支|费率|预算|投入|资金|补助标准|补贴标准|收费标准")
 # Words that make a cost-sounding name a benefit: money saved, earned or relieved.
 _BENEFIT_WORDS = re.compile(r"节约|节省|节支|降低|减少|下降|减轻|增收|收入|带动|拉动|增加|提高|挽回|效益|释放|收益|减负|撬动|"
-                            r"吸引|融资|产值")
-_COST_NOUN = re.compile(r"(?:成本|费用|经费|支出|单价|造价|开支|费)$")
+                            r"吸引|融资|产值|到位率|使用率|撬动|引导|杠杆|回报|利润|税收")
+# 满意度 as the national indicator library (财预〔2020〕10号 附件) and the provinces' libraries name it.
+_SURVEY = re.compile(r"满意度|满意率|满意程度|满意情况|满意测评|满意度调查|测评满意|好评率")
+# The output a 数量指标 counts: a verb of doing and a count, not people served (受益人数 is a benefit).
+_OUTPUT_COUNT = re.compile(r"(?:完成|建设|建成|新建|改造|改建|维修|养护|培训|采购|购置|购买|发放|举办|开展|召开|印发|制作|安装|"
+                           r"修建|铺设|新增|配备|组织)[\u4e00-\u9fff]{0,10}(?:数量|个数|次数|场次|批次|处数|台数|套数|件数|项数|"
+                           r"期数|人次|人数|公里数|面积|长度)$")
+_NOT_OUTPUT = re.compile(r"受益|带动|惠及|覆盖|就业|增收|减少|降低|提高|节约|服务对象|群众|人口")
+_COUNT_UNITS = {"个", "处", "项", "次", "场", "期", "批", "台", "套", "件", "人次", "人", "公里", "千米", "米", "亩", "平方米", "m²", "座",
+                "所", "户", "家", "册", "份", "辆", "条"}
+_COST_NOUN = re.compile(r"(?:成本|费用|经费|支出|单价|造价|开支|费|资金|投入|标准)$")
 _SATISFACTION = re.compile(r"满意|投诉|认可|好评|信任|获得感|幸福感|安全感|满足|评价|口碑|赞誉")
 
 
@@ -146,10 +155,15 @@ def misplaced(name: str, level1: str | None, level2: str, target: Target) -> Mis
         if cost and not _BENEFIT_WORDS.search(name) and (unit in _MONEY or named_cost):
             return Misplaced("成本指标", f"名称含“{cost.group(0)}”、没有节约或增收之意"
                              + (f"，指标值是金额（{target}）" if unit in _MONEY else ""))
+    if level1 == "效益指标" and not satisfaction_row:
+        counted = _OUTPUT_COUNT.search(name)
+        if counted and not _NOT_OUTPUT.search(name) and unit in _COUNT_UNITS:
+            return Misplaced("产出指标（数量指标）", f"名称“{counted.group(0)}”是做了多少，指标值以“{unit}”计，"
+                             "不是带来的变化（效益）")
     if not satisfaction_row:
-        satisfied = re.search(r"满意度|满意率", name)
+        satisfied = _SURVEY.search(name)
         if satisfied:
-            return Misplaced("满意度指标", f"名称含“{satisfied.group(0)}”")
+            return Misplaced("满意度指标", f"名称含“{satisfied.group(0)}”，满意度调查属满意度指标（财预〔2020〕10号 附件）")
     if satisfaction_row and not _SATISFACTION.search(name):
         return Misplaced("产出或效益指标", "名称中没有“满意”“投诉”“认可”等满意度的说法")
     return None
@@ -211,7 +225,7 @@ def _wan(value: Decimal, unit: str) -> Decimal:
     return value / TEN_THOUSAND if unit == "元" else value
 
 
-_MONEY_WORDS = re.compile(r"款|资金|经费|预算|金额|费用")
+_MONEY_WORDS = re.compile(r"款|资金|经费|预算|金额|费用|质保金|保证金|尾款|余款|合同款|工程款")
 
 
 def unspent_shares(text: str) -> Iterator[Cited]:
@@ -248,3 +262,132 @@ def cited_agrees(cited: Cited, exact: Decimal) -> bool:
 
 def is_total_cost_name(name: str) -> bool:
     return bool(re.search(r"总成本|项目成本|成本总额|总投入|项目总支出|支出总额", name or ""))
+
+
+# --- a money target that restates the budget ---------------------------------------------------------
+
+_MONEY_NAME = re.compile(r"资金|经费|金额|投入|预算|款|费用|支出|拨付|补助|补贴|奖补")
+
+
+def restated_amount(name: str, target: Target, amounts: Iterable[Decimal]) -> Decimal | None:
+    """The budget amount (万元) a money target repeats, if it does: written in 元 or 万元, or with
+    no unit at all (26.5 when the budget is 26.5 万元), equal at the precision written (15.8万元 is
+    15.84万元 rounded). A bare number counts only for a money name or an exact decimal figure."""
+    quantity = target.quantity
+    if quantity is None or quantity.value <= 0 or quantity.unit not in ("", *_MONEY):
+        return None
+    candidates: list[tuple[Decimal, Decimal]] = []  # (written, as 万元 scale factor)
+    if quantity.unit:
+        candidates.append((quantity.value, _MONEY_FACTOR[quantity.unit]))
+    elif _MONEY_NAME.search(name or "") or places(quantity.value) > 0:
+        candidates += [(quantity.value, Decimal(1)), (quantity.value, Decimal("0.0001"))]  # 万元, or 元
+    for amount in amounts:
+        if amount <= 0:
+            continue
+        for written, factor in candidates:
+            if agrees_as_written(written, amount / factor):
+                return amount
+    return None
+
+
+_MONEY_FACTOR = {"元": Decimal("0.0001"), "万元": Decimal(1), "亿元": Decimal(10_000)}
+
+
+# --- units that are not units ------------------------------------------------------------------------
+
+_NOT_A_UNIT = {"百分率": "%", "百分比": "%", "分比": "%", "百分": "%", "个百分点": "%", "百分点": "%", "万": "万元"}
+# "百分比" is how many forms write % and is left alone; "分比" after a number is 百分比 mistyped.
+_RAW_UNIT = re.compile(r"\d(?:[\d.,，]*)\s*(个百分点|百分点|百分率|(?<!百)分比|百分(?![比率点])"
+                       r"|万(?![元人户亩册份吨个件只头平公千米次套台]))")
+_TIME_UNITS = {"天", "日", "个工作日", "工作日", "小时", "分钟", "周", "月", "个月", "年", "%", "秒"}
+_CHANGE_NAME = re.compile(r"提高|提升|增长|增加|下降|降低|减少|增幅|降幅|变化")
+
+
+def unit_word(name: str, level2: str, target: Target) -> tuple[str, str] | None:
+    """A target whose unit is not a unit: (what is written, what the target implies)."""
+    if not target.is_quantitative or target.quantity is None:
+        return None
+    raw = _RAW_UNIT.search(re.sub(r"\s+", "", target.text))
+    if raw:
+        word = raw.group(1)
+        if word.endswith("百分点") and _CHANGE_NAME.search(name or ""):
+            return None  # a change of a rate is in 百分点
+        if word == "万" and not (_MONEY_NAME.search(name or "") or "成本" in level2 or _COST_WORDS.search(name or "")):
+            return None  # 万人, 万亩 are read by their own unit; a bare 万 is money only for a money name
+        return word, _NOT_A_UNIT[word]
+    if "时效" in level2 and target.quantity.unit not in _TIME_UNITS:
+        written = target.quantity.unit or "没有单位"
+        return written, "时间（“2024年12月底前”“≤30个工作日”）或及时率（%）"
+    return None
+
+
+# --- actuals that are not actuals --------------------------------------------------------------------
+
+_DONE_ONLY = re.compile(r"^(?:已|均已|全部|基本|按时|如期|已经)?(?:完成|达到|达成|达标|实现|落实|到位|全部完成|完成目标|已完成|100%完成)"
+                        r"(?:任务|目标|预期目标|年度目标)?$")
+_OPERATOR_START = re.compile(r"^\s*(?:[≥≤><＞＜≧≦═=＝]|不低于|不少于|不小于|不高于|不超过|不多于|大于|小于)")
+_BOUND_END = re.compile(r"(?:以上|以内|以下|及以上|及以下)\s*$")
+
+
+def not_measured(target: Target, actual: str | None) -> str | None:
+    """Why a 实际完成值 measures nothing: it repeats the target with its operator ("≥90%"), copies
+    the target's text, or says only 已完成."""
+    text = (actual or "").strip()
+    if not text:
+        return None
+    bare = _BOUND_END.sub("", _OPERATOR_START.sub("", text)).strip()
+    if target.is_quantitative and bare != text and re.fullmatch(r"[\d.,，]+\s*[%％‰\u4e00-\u9fff]{0,4}", bare):
+        return f"实际完成值“{text}”照抄了指标值的写法（带“≥”“以上”之类），不是实际达到的数值，请写实测值"
+    stripped = _PUNCTUATION.sub("", text)
+    if not target.is_quantitative and target.kind == "qualitative" and stripped == _PUNCTUATION.sub("", target.text or "") \
+            and stripped not in ("", "定性"):
+        return f"实际完成值照抄了年度指标值“{text}”，没有写实际完成的情况"
+    if not target.is_quantitative and _DONE_ONLY.match(stripped):
+        return f"实际完成值只写了“{text}”，没有写做了什么、达到什么程度"
+    return None
+
+
+def copied_goal(expected: str, achieved: str) -> str | None:
+    """Why a goal's 实际完成情况 describes nothing: a copy of its 预期目标, or a bare 已完成."""
+    done, planned = _PUNCTUATION.sub("", achieved or ""), _PUNCTUATION.sub("", expected or "")
+    if not done:
+        return None
+    if done == planned:
+        return "照抄了预期目标，没有写实际完成的情况"
+    if _DONE_ONLY.match(done):
+        return f"只写了“{achieved.strip()}”，没有写实际完成的内容"
+    return None
+
+
+# --- a reason's figures against the row's gap ---------------------------------------------------------
+
+_ROW_GAP = re.compile(r"(?:少|差|未完成|相差|缺|短缺|未达到?|欠)(?:完成|建成|实施|了)?\s*"
+                      r"(\d+(?:\.\d+)?)\s*(%|个百分点|[\u4e00-\u9fff]{1,2})")
+
+
+def stated_gaps(text: str, unit: str) -> Iterator[Cited]:
+    """Shortfalls a 偏差原因 states in the row's own unit: "少完成2处", "差3个百分点"."""
+    for match in _ROW_GAP.finditer(text or ""):
+        written = match.group(2)
+        said = "%" if written in ("%", "个百分点") else written
+        if unit and (said == unit or said in unit or unit.startswith(said)):
+            number = parse_number(match.group(1))
+            if number is not None:
+                yield Cited(match.group(0), number, number, unit)
+
+
+# --- template residue ----------------------------------------------------------------------------------
+
+_TEMPLATE_TEXT = re.compile(
+    r"……|…|\.{4,}|[（(]\s*\d+\s*字(?:以内|左右)\s*[)）]|××|(?<![A-Za-z])(?:XX|xx|XXX)(?![A-Za-z])"
+    r"|^\s*(?:指标|任务|目标)\s*\d+\s*[：:]?\s*$|此页为封面|（参考格式）|请填写|在此填写|此处填写|此处写|请输入|请选择"
+    r"|（(?:项目名称|主管部门|实施单位|三级指标)）"  # the blank workbook's placeholders
+    r"|[≥≤><＞＜=＝]?\s*\*{2,}\s*[\u4e00-\u9fff%％/·.]*"  # ≥**人, (≥**元/人·月): the number never filled in
+    r"|[＿_]{2,}|某某|○○|〇〇|[□■]{2,}"
+)
+
+
+def template_residue(text: str | None) -> str | None:
+    """The template's placeholder a text still holds ("≥**人", "××", "＿＿", "XX%", "（此处填写…）")."""
+    match = _TEMPLATE_TEXT.search(text or "")
+    return match.group(0).strip() if match else None

@@ -9,6 +9,7 @@ evaluator scores like a qualitative indicator.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
@@ -28,9 +29,12 @@ TargetKind = Literal["quantitative", "qualitative", "deadline"]
 # Written forms of each operator, longest first so that "不低于" wins over "低于".
 _OPERATOR_WORDS: list[tuple[str, Operator]] = sorted(
     [
-        ("≥", Operator.GE), (">=", Operator.GE), ("＞=", Operator.GE), ("\\geq", Operator.GE),
+        ("≥", Operator.GE), (">=", Operator.GE), ("＞=", Operator.GE), ("\\geq", Operator.GE), ("≧", Operator.GE),
+        ("≥=", Operator.GE), ("=>", Operator.GE), ("≮", Operator.GE), ("大于或等于", Operator.GE), ("不得低于", Operator.GE),
+        ("≦", Operator.LE), ("≤=", Operator.LE), ("=<", Operator.LE), ("≯", Operator.LE), ("小于或等于", Operator.LE),
+        ("不得超过", Operator.LE), ("不得高于", Operator.LE), ("═", Operator.EQ), ("==", Operator.EQ),
         ("\\ge", Operator.GE), ("不低于", Operator.GE), ("不少于", Operator.GE),
-        ("不小于", Operator.GE), ("至少", Operator.GE), ("达到", Operator.GE), ("大于等于", Operator.GE),
+        ("不小于", Operator.GE), ("至少", Operator.GE), ("达到", Operator.GE), ("达", Operator.GE), ("大于等于", Operator.GE),
         (">", Operator.GT), ("＞", Operator.GT), ("\\gt", Operator.GT), ("高于", Operator.GT),
         ("大于", Operator.GT), ("超过", Operator.GT), ("多于", Operator.GT),
         ("≤", Operator.LE), ("<=", Operator.LE), ("\\leq", Operator.LE), ("\\le", Operator.LE),
@@ -46,6 +50,7 @@ _SUFFIX_OPERATORS = {"以上": Operator.GE, "及以上": Operator.GE, "以内": 
                      "内": Operator.LE, "以下": Operator.LE, "及以下": Operator.LE}
 
 _UNIT_ALIASES = {"％": "%", "\\%": "%", "percent": "%", "百分比": "%", "百分率": "%", "‰": "‰", "千分比": "‰",
+                 "分比": "%", "百分": "%", "个百分点": "%", "百分点": "%",
                  "平方米": "m²", "m2": "m²"}
 # Units that convert into each other: factor to the group's base unit.
 _UNIT_FACTORS: dict[str, tuple[str, Decimal]] = {
@@ -92,6 +97,7 @@ class Target:
     kind: TargetKind
     operator: Operator | None = None
     quantity: Quantity | None = None
+    unreadable: bool = False  # looks numeric (a number or an operator in it) but could not be read
 
     @property
     def is_quantitative(self) -> bool:
@@ -109,7 +115,9 @@ def plain_number(value: Decimal) -> str:
 
 
 def _clean(text: str) -> str:
-    text = text.strip().replace("$", "").replace("\\%", "%").replace("\u3000", " ")
+    # NFKC: full-width digits, signs and letters as typed on a Chinese keyboard (９５％, ＞＝) are the ASCII ones.
+    text = unicodedata.normalize("NFKC", text.strip()).replace("$", "").replace("\\%", "%")
+    text = re.sub(r"百分之\s*(\d+(?:\.\d+)?)", r"\1%", text)  # 百分之95 is 95%
     return re.sub(r"\s+", "", text)
 
 
@@ -120,7 +128,7 @@ def parse_number(text: str) -> Decimal | None:
         return None
 
 
-_UNIT = re.compile(r"[%％‰]|[A-Za-z²]+|个工作日|[\u4e00-\u9fff]{1,3}")
+_UNIT = re.compile(r"[%％‰]|[A-Za-z²]+|个工作日|个百分点|[\u4e00-\u9fff]{1,3}")
 
 
 def _unit(rest: str) -> tuple[str, str, Operator | None]:
@@ -145,20 +153,37 @@ def parse_target(text: str | int | Decimal | None, default_operator: Operator = 
         return Target(raw, "qualitative")
     if _DEADLINE.search(cleaned):
         return Target(raw, "deadline")
+    read = _read_target(cleaned, default_operator) or _read_target(_LABEL.sub("", cleaned, count=1), default_operator,
+                                                                     whole=True)
+    if read is None:
+        # A number or a sign in it, yet no "≥95%": say so rather than score it as qualitative unseen.
+        looks_numeric = bool(re.search(r"\d", cleaned) or re.match(r"[≥≤><=≧≦═≮≯]+[零〇一二三四五六七八九十百千两]", cleaned))
+        return Target(raw, "qualitative", unreadable=looks_numeric)
+    operator, quantity = read
+    return Target(raw, "quantitative", operator, quantity)
+
+
+# A label before the target, as some forms repeat it in the cell: "合格率≥95%", "电子化率达95%以上".
+_LABEL = re.compile(r"^[\u4e00-\u9fff]{1,12}?(?=[≥≤><=≧≦═≮≯]|不低于|不少于|不小于|不高于|不超过|不多于|达到?|\d)")
+
+
+def _read_target(text: str, default: Operator, whole: bool = False) -> tuple[Operator, Quantity] | None:
+    """Operator, number and unit from the start of ``text``; with ``whole``, only when nothing but a
+    以上/以内 marker follows the unit (a label's leftover must not turn a sentence into a number)."""
     operator = None
-    rest = cleaned
+    rest = text
     for word, op in _OPERATOR_WORDS:
         if rest.startswith(word):
             operator, rest = op, rest[len(word):]
             break
     number = _NUMBER.match(rest)
-    if number is None:
-        return Target(raw, "qualitative")
-    value = parse_number(number.group(0))
-    if value is None:
-        return Target(raw, "qualitative")
-    unit, _, suffix_op = _unit(rest[number.end():])
-    return Target(raw, "quantitative", operator or suffix_op or default_operator, Quantity(value, unit))
+    value = parse_number(number.group(0)) if number else None
+    if number is None or value is None:
+        return None
+    unit, leftover, suffix_op = _unit(rest[number.end():])
+    if whole and leftover:
+        return None
+    return operator or suffix_op or default, Quantity(value, unit)
 
 
 def parse_quantity(value: str | int | Decimal | None, default_unit: str = "") -> Quantity | None:

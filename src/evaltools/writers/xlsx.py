@@ -1,4 +1,4 @@
-"""Excel in and out: the 自评表 in its official layout, and back into a parameter file.
+"""Excel out: the 自评表 in its official layout, and a blank one to fill in.
 
 Export writes one sheet per project with the 项目支出绩效自评表 as finance officers know it,
 laid out from the very form part the reports show (``tables.self_evaluation_form``: same rows,
@@ -7,37 +7,34 @@ and live formulas where the form computes (年度资金总额, 执行率 and its
 rules' precisions, plus a sheet of every other parameter (路径 → 值), so that importing an
 exported workbook gives back the same data.
 
-Import reads the form wherever its rows sit (blank rows and merged cells are fine, "——" and
-"/" mean empty, numbers may be text); what it cannot understand is an error naming the sheet
-and the cell.
+Reading a workbook back (``import-xlsx``, and ``check`` and ``score`` on a workbook) is the
+domain's: :mod:`evaltools.domain.workbook`.
 
 Workbooks come from strangers and go to finance officers' Excel: text is always written as
-text, never as a formula (OWASP's formula-injection guidance), and a workbook is measured
-before it is opened, so a zip bomb is refused instead of filling the memory.
+text, never as a formula (OWASP's formula-injection guidance).
 """
 
 from __future__ import annotations
 
 import io
 import re
-import zipfile
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from evaltools.domain.files import safe_filename, write_atomic
+from evaltools.domain.files import write_atomic
 from evaltools.domain.formatting import excel_format
 from evaltools.domain.model import FundType, ProjectParams
 from evaltools.document.parts import Cell, Section, Table, grid, plain_text
-from evaltools.domain.yamlio import ParamsError, Problem, plain
+from evaltools.domain.workbook import OTHER_SHEET
+from evaltools.domain.yamlio import plain
 from evaltools.domain.rules import Level, Rules
 from evaltools.domain.scoring import ScoreCard, score
 from evaltools.document.tables import self_evaluation_form
@@ -50,8 +47,6 @@ CENTER = Alignment(wrap_text=True, vertical="center", horizontal="center")
 HEADING_FILL = PatternFill("solid", fgColor="EEF1F5")
 WIDTHS = [9, 10, 11, 22, 11, 30, 7, 8, 22]  # the form's columns, left to right
 EXTRA_WIDTHS = [12, 10]  # 实际完成值（数值）, 完成档次
-EMPTY = {"", "—", "——", "-", "--", "---", "/", "／", "无"}
-OTHER_SHEET = "其他参数"
 # What the form itself holds; everything else goes to the OTHER_SHEET as path → value rows.
 FORM_KEYS = ("goals", "indicators")
 FORM_FIELDS = {("project", "name"), ("project", "department"), ("project", "implementer"), ("budget", "total"),
@@ -60,11 +55,7 @@ FORM_FIELDS = {("project", "name"), ("project", "department"), ("project", "impl
                *(("evaluation", "form", key) for key in ("unit_head", "finance_head", "filled_by", "phone", "date"))}
 # Text starting with one of these is a formula (or DDE) to a spreadsheet; such text is stored
 # as text and marked "quote prefix", so Excel keeps it text even when the cell is edited.
-NAME_LABELS = ("项目支出名称", "政府性基金预算支出名称", "国有资本经营预算支出名称", "社会保险基金预算支出名称", "项目名称")
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
-# A workbook larger than this once unzipped, or with more cells, is not a 自评表: refused unread.
-MAX_UNCOMPRESSED_MB = 50
-MAX_CELLS = 200_000
 
 
 # --- export ----------------------------------------------------------------------------------------
@@ -362,288 +353,6 @@ def _save(book: Workbook, path: Path | str) -> Path:
     return path
 
 
-# --- import ----------------------------------------------------------------------------------------
-
-
-class _Reader:
-    """Reads one form sheet, remembering where each value came from for error messages."""
-
-    def __init__(self, sheet: Worksheet, file: Path):
-        self.sheet, self.file = sheet, file
-        self.merged = {}
-        for merged in sheet.merged_cells.ranges:
-            top_left = sheet.cell(merged.min_row, merged.min_col).value
-            for row in range(merged.min_row, merged.max_row + 1):
-                for column in range(merged.min_col, merged.max_col + 1):
-                    self.merged[(row, column)] = top_left
-
-    def value(self, row: int, column: int) -> Any:
-        value = self.merged.get((row, column), self.sheet.cell(row, column).value)
-        if isinstance(value, str):
-            value = value.strip()
-            return None if value in EMPTY else value
-        return value
-
-    def where(self, row: int, column: int) -> str:
-        return f"{self.sheet.title}!{get_column_letter(column)}{row}"
-
-    def error(self, row: int, column: int, message: str) -> ParamsError:
-        return ParamsError([Problem(self.file, None, self.where(row, column), message)])
-
-    def number(self, row: int, column: int) -> Decimal | None:
-        value = self.value(row, column)
-        if value is None or (isinstance(value, str) and value.startswith("=")):
-            return None  # empty, or a formula the form computes anyway
-        if isinstance(value, bool):
-            raise self.error(row, column, f"应为数字，实际为 {value!r}")
-        try:
-            number = Decimal(str(value).replace(",", "").replace("，", "").removesuffix("万元"))
-        except InvalidOperation:
-            raise self.error(row, column, f"应为数字，实际为 {value!r}") from None
-        # Excel keeps binary floats: 106.62 comes back as 106.62000000000001.
-        return number.quantize(Decimal("0.000001")).normalize() if isinstance(value, float) else number
-
-    def text(self, row: int, column: int) -> str | None:
-        value = self.value(row, column)
-        if value is None:
-            return None
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        return str(value)
-
-    def find(self, *labels: str, column: int | None = None) -> tuple[int, int] | None:
-        for row in self.sheet.iter_rows():
-            for cell in row:
-                if column is not None and cell.column != column:
-                    continue
-                text = str(cell.value).replace(" ", "").replace("\u3000", "") if cell.value is not None else ""
-                if any(text == label or text.startswith(label) for label in labels):
-                    return cell.row, cell.column
-        return None
-
-    def require(self, *labels: str) -> tuple[int, int]:
-        found = self.find(*labels)
-        if found is None:
-            raise ParamsError([Problem(self.file, None, self.sheet.title, f"找不到“{labels[0]}”：不是自评表的版式？")])
-        return found
-
-
-def _fund_type(title: str | None) -> str:
-    for fund in FundType:
-        if title and fund.form_title in title and fund is not FundType.GENERAL:
-            return fund.value
-    return FundType.GENERAL.value
-
-
-def read_form(sheet: Worksheet, file: Path) -> dict[str, Any]:
-    """The parameters a 自评表 sheet holds (a partial project: name, budget, goals, indicators…)."""
-    r = _Reader(sheet, file)
-    title_row = r.find("项目支出绩效自评表", "州级预算部门项目支出绩效自评表")
-    title = r.text(*title_row) if title_row else None
-    if title is None:
-        for fund in FundType:
-            found = r.find(fund.form_title)
-            if found:
-                title = r.text(*found)
-    name_row, name_col = r.require(*NAME_LABELS)
-    data: dict[str, Any] = {"project": {"name": r.text(name_row, name_col + 1), "fund_type": _fund_type(title)}}
-    dept_row, dept_col = r.require("主管部门")
-    data["project"]["department"] = r.text(dept_row, dept_col + 1)
-    impl = r.require("实施单位")
-    # The 实施单位 value is the next cell that is not part of the label's own merged range.
-    column = impl[1] + 1
-    while r.value(impl[0], column) == r.value(*impl) and column < 20:
-        column += 1
-    data["project"]["implementer"] = r.text(impl[0], column)
-    year_row = r.find("（")
-    if year_row:
-        year = re.search(r"(\d{4})\s*年度", r.text(*year_row) or "")
-        if year:
-            data["year"] = int(year.group(1))
-    r.require("年初预算数")  # the 项目资金 block must be there
-    columns = {label: r.find(label) for label in ("年初预算数", "全年预算数", "全年执行数")}
-    budget: dict[str, Any] = {}
-    for key, labels in (("appropriation", ("其中：当年财政拨款", "当年财政拨款")), ("carryover", ("上年结转资金",)),
-                        ("special_account", ("财政专户管理资金",)), ("unit_funds", ("单位资金",)),
-                        ("other", ("其他资金",))):
-        found = r.find(*labels)
-        if found is None:
-            continue
-        amounts = {k: r.number(found[0], columns[label][1]) for k, label in
-                   (("initial", "年初预算数"), ("annual", "全年预算数"), ("executed", "全年执行数"))}
-        amounts = {k: v for k, v in amounts.items() if v is not None}
-        if amounts:
-            budget[key] = amounts
-    data["budget"] = budget
-    goals = r.require("预期目标")
-    achieved = r.require("实际完成情况")
-    data["goals"] = {"expected": r.text(goals[0] + 1, goals[1]) or "", "achieved": r.text(achieved[0] + 1, achieved[1]) or ""}
-    header_row, first_col = r.require("一级指标")
-    headers = {r.text(header_row, c): c for c in range(first_col, first_col + 12) if r.text(header_row, c)}
-    needed = ("一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分")
-    missing = [h for h in needed if h not in headers]
-    if missing:
-        raise r.error(header_row, first_col, f"指标表头缺少：{'、'.join(missing)}")
-    indicators = []
-    row = header_row + 1
-    while row <= sheet.max_row:
-        label = r.text(row, 1) or ""
-        if label.startswith(("总分", "说明")) or (r.text(row, first_col) or "").startswith("总分"):
-            break
-        name = r.text(row, headers["三级指标"])
-        if name is None:  # a blank row inside the table
-            row += 1
-            continue
-        indicator: dict[str, Any] = {
-            "level1": re.sub(r"[（(].*", "", r.text(row, headers["一级指标"]) or "") or None,
-            "level2": r.text(row, headers["二级指标"]),
-            "name": name,
-            "target": r.text(row, headers["年度指标值"]) or "",
-            "actual": r.text(row, headers["实际完成值"]) or "",
-            "weight": r.number(row, headers["分值"]),
-        }
-        if indicator["level2"] is None:
-            raise r.error(row, headers["二级指标"], "缺少二级指标")
-        if indicator["weight"] is None:
-            raise r.error(row, headers["分值"], "缺少分值")
-        score_value = r.number(row, headers["得分"])
-        if score_value is not None:
-            indicator["score"] = score_value
-        for key, heading in (("deviation", "偏差原因分析及改进措施"), ("actual_value", "实际完成值（数值）"), ("tier", "完成档次")):
-            if heading in headers and r.text(row, headers[heading]):
-                indicator[key] = r.text(row, headers[heading])
-        if "actual_value" not in indicator:
-            from evaltools.domain.targets import parse_quantity
-
-            if parse_quantity(indicator["actual"]) is not None:
-                indicator["actual_value"] = indicator["actual"]  # "100%" on its own is the value
-        indicators.append(indicator)
-        row += 1
-    data["indicators"] = indicators
-    footer = r.find("单位负责人签字")
-    if footer:
-        text = r.text(*footer) or ""
-        form = {}
-        for key, label in (("unit_head", "单位负责人签字"), ("finance_head", "财务负责人"), ("filled_by", "填表人"),
-                           ("phone", "联系电话"), ("date", "填报日期")):
-            match = re.search(label + r"[：:]\s*(\S*)", text)
-            # a blank date is printed as "年  月  日" to write on: nothing to import
-            if match and match.group(1) and not (key == "date" and not re.search(r"\d", match.group(1))):
-                form[key] = match.group(1)
-        if form:
-            data.setdefault("evaluation", {})["form"] = form
-    return data
-
-
-def _unflatten(rows: Iterable[tuple[str, str]]) -> dict[str, Any]:
-    data: dict[str, Any] = {}
-    for path, value in rows:
-        parts = re.findall(r"[^.\[\]]+|\[\d+\]", path)
-        target: Any = data
-        for i, part in enumerate(parts):
-            last = i == len(parts) - 1
-            nxt = parts[i + 1] if not last else None
-            key: Any = int(part[1:-1]) if part.startswith("[") else part
-            container = [] if nxt and nxt.startswith("[") else {}
-            if isinstance(target, list):
-                while len(target) <= key:
-                    target.append(None)
-                if last:
-                    target[key] = [] if value == "[]" else value
-                elif target[key] is None:
-                    target[key] = container
-                target = target[key]
-            else:
-                if last:
-                    target[key] = [] if value == "[]" else value
-                else:
-                    target = target.setdefault(key, container)
-    return data
-
-
-_CELL_TAGS = (b"<c ", b"<c>", b":c ", b":c>")  # a cell element, with or without a namespace prefix
-
-
-def _measure(path: Path) -> None:
-    """Refuse, before opening it, a workbook too big to be a 自评表 (a zip bomb among them).
-
-    The sizes the archive declares bound what zipfile will inflate, so summing them is
-    enough for the size; cells are counted in the worksheets' XML, which that size bounds.
-    """
-    limit = MAX_UNCOMPRESSED_MB * 2**20
-    try:
-        with zipfile.ZipFile(path) as archive:
-            parts = archive.infolist()
-            size = sum(part.file_size for part in parts)
-            if size > limit:
-                raise ParamsError([Problem(path, None, "", (
-                    f"解压后有 {size / 2**20:,.0f} MB，超过上限 {MAX_UNCOMPRESSED_MB} MB：不像是自评表，未读取"
-                    "（压缩炸弹？）"))])
-            cells = 0
-            for part in parts:
-                if part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml"):
-                    xml = archive.read(part)
-                    cells += sum(xml.count(tag) for tag in _CELL_TAGS)
-            if cells > MAX_CELLS:
-                raise ParamsError([Problem(path, None, "", (
-                    f"有 {cells:,} 个单元格，超过上限 {MAX_CELLS:,}：不像是自评表，未读取"))])
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, RuntimeError, OSError, EOFError) as exc:
-        raise ParamsError([Problem(path, None, "", f"不是可读的 Excel 工作簿（.xlsx）：{exc}")]) from None
-
-
-def _is_form(sheet: Worksheet, file: Path) -> bool:
-    """Whether a sheet is a 自评表 at all (else it is some other sheet of the workbook, skipped)."""
-    reader = _Reader(sheet, file)
-    return reader.find(*NAME_LABELS) is not None or reader.find("一级指标") is not None
-
-
-@dataclass
-class ImportedWorkbook:
-    """What a workbook holds: the parameter data of each 自评表 sheet, by sheet title, and the
-    titles of the sheets that are not a 自评表 (left out)."""
-
-    projects: dict[str, dict[str, Any]] = field(default_factory=dict)
-    skipped: list[str] = field(default_factory=list)
-
-
-def read_workbook(path: Path | str) -> ImportedWorkbook:
-    """Parameter data for each 自评表 sheet of a workbook (plus its rows on the 其他参数 sheet)."""
-    from evaltools.domain.yamlio import deep_merge
-
-    path = Path(path)
-    if not path.is_file():
-        raise ParamsError([Problem(path, None, "", "文件不存在" if not path.exists() else "不是文件")])
-    _measure(path)
-    try:
-        book = load_workbook(path)
-    except Exception as exc:
-        raise ParamsError([Problem(path, None, "", f"不是可读的 Excel 工作簿（.xlsx）：{exc}")]) from None
-    others: dict[str, list[tuple[str, str]]] = {}
-    if OTHER_SHEET in book.sheetnames:
-        for row in book[OTHER_SHEET].iter_rows(min_row=2, max_col=3, values_only=True):
-            sheet_title, key, value = (*row, None, None, None)[:3]
-            if sheet_title and key:
-                others.setdefault(str(sheet_title), []).append((str(key), "" if value is None else str(value)))
-    imported = ImportedWorkbook()
-    for sheet in book.worksheets:
-        if sheet.title in (OTHER_SHEET, "汇总", "说明"):  # evaltools' own helper sheets
-            continue
-        if not _is_form(sheet, path):
-            imported.skipped.append(sheet.title)
-            continue
-        form = read_form(sheet, path)
-        imported.projects[sheet.title] = deep_merge(_unflatten(others.get(sheet.title, [])), form)
-    if not imported.projects:
-        skipped = f"（工作表：{'、'.join(imported.skipped)}）" if imported.skipped else ""
-        raise ParamsError([Problem(path, None, "", f"工作簿中没有自评表工作表{skipped}")])
-    return imported
-
-
-def import_workbook(path: Path | str) -> list[dict[str, Any]]:
-    """Parameter data for each 自评表 sheet of a workbook; see :func:`read_workbook`."""
-    return list(read_workbook(path).projects.values())
-
-
 def _level_weight(spec: Level, rules: Rules) -> Decimal:
     """A level's points; where the rules fix only the indicators' total, an even share of it."""
     return spec.weight if spec.weight is not None else rules.indicators_weight / len(rules.levels)
@@ -689,59 +398,3 @@ def template_workbook(rules: Rules, path: Path | str, rows_per_category: int = 1
         fit_row_heights(extra)
         print_setup(extra, (1, 1))
     return _save(book, path)
-
-
-def write_params(projects: Mapping[str, dict[str, Any]] | Sequence[dict[str, Any]], output: Path, source: Path,
-                 force: bool = False) -> list[Path]:
-    """Validate imported projects and write them as parameter files (one per sheet).
-
-    Nothing is written unless everything can be: every project valid, every file name free,
-    distinct and not reserved (``_department.yaml``, ``_rules.yaml``, hidden files), and no
-    existing file replaced without ``force``.
-    """
-    from pydantic import ValidationError
-
-    from evaltools.domain.yamlio import YAML_SUFFIXES, _drop_nulls, deep_merge, describe, dump_yaml, field_path
-    from evaltools.domain.workspace import department_defaults
-
-    items = list(projects.items()) if isinstance(projects, Mapping) else [(None, data) for data in projects]
-    output = Path(output)
-    single = output.suffix in YAML_SUFFIXES
-    if len(items) > 1 and single:
-        raise ParamsError([Problem(source, None, "", f"工作簿有 {len(items)} 个自评表：-o 应为文件夹")])
-    folder = output.parent if single else output
-    if folder.exists() and not folder.is_dir():
-        raise ParamsError([Problem(folder, None, "", "已有同名文件：-o 应为文件夹（或一个 .yaml 文件）")])
-    # A form alone lacks what the department shares (评价方式, team…): check it as it will be read.
-    shared = department_defaults(folder) if folder.is_dir() else None
-    problems, planned, names = [], [], {}
-    for sheet, data in items:
-        name = str((data.get("project") or {}).get("name") or "project")
-        where = f"工作表“{sheet}”" if sheet else name
-        try:
-            ProjectParams.model_validate(_drop_nulls(deep_merge(shared[1] if shared else {}, data)))
-        except ValidationError as exc:
-            problems += [Problem(source, None, f"{where}: {field_path(e['loc'])}", describe(e)) for e in exc.errors()]
-        target = output if single else folder / safe_filename(name, ".yaml")
-        if target.name.startswith(("_", ".")):
-            problems.append(Problem(source, None, where, (
-                f"会写成 {target.name}：以 _ 或 . 开头的是部门文件、规则文件等保留的文件名，不是项目；请改项目名称")))
-        elif target.name.casefold() in names:
-            problems.append(Problem(source, None, where, (
-                f"与{names[target.name.casefold()]}都会写成 {target.name}（项目名称重复）：请改名后再导入")))
-        elif target.is_dir():
-            problems.append(Problem(target, None, "", "是一个文件夹，无法写成参数文件"))
-        names[target.name.casefold()] = where
-        planned.append((target, data))
-    if problems:
-        raise ParamsError(problems)
-    existing = [target for target, _ in planned if target.exists()]
-    if existing and not force:
-        raise ParamsError([Problem(target, None, "", "已存在，未覆盖（手改的内容和注释会丢失）；确认要替换请加 --force")
-                           for target in existing] + [Problem(source, None, "", "将写入：" + "、".join(
-                               f"{target}（{'覆盖' if target in existing else '新建'}）" for target, _ in planned))])
-    written = []
-    for target, data in planned:
-        write_atomic(target, dump_yaml(data, f"# 由 evaltools import-xlsx 从 {source.name} 导入\n"))
-        written.append(target)
-    return written

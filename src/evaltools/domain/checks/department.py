@@ -1,0 +1,123 @@
+"""The department report's checks, and the project checks that apply to its 整体支出 indicators."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+from evaltools.domain.checks.registry import (CHECKS, DEPARTMENT_CHECKS, Context, Finding, Raised, department_check, findings,
+                                              texts)
+from evaltools.domain.checks.text import linked_image_findings
+from evaltools.domain.department import FUND_NATURE_ROWS, SPENDING_NATURE_ROWS, project_spending
+from evaltools.domain.model import BUDGET_COLUMNS, BudgetRow
+from evaltools.domain.targets import plain_number
+
+# Project checks that look only at the indicators and their scores: they apply to a
+# department's 整体支出 indicators as they are.
+INDICATOR_CHECKS = ("CATEGORY", "WEIGHTS", "NOT-A-NUMBER", "SCORE-MISSING", "SCORE-OVER-WEIGHT", "MET-BUT-DEDUCTED",
+                    "SCORE-MISMATCH", "TIER", "DEVIATION-MISSING", "NON-REASON", "OVERACHIEVEMENT", "BLANK-CELL",
+                    "TARGET-IN-NAME", "UNIT-FIT", "UNIT-DOUBT", "WRONG-CATEGORY", "UNIT-WORD", "TARGET-UNREADABLE",
+                    "ACTUAL-NOT-MEASURED")
+
+
+# What the 部门整体支出绩效自评报告 asks for, by where it sits in the department file.
+_EXPECTED = {
+    ("unit",): "部门（单位）基本情况", ("unit", "contact"): "联系人", ("unit", "staffing"): "人员编制",
+    ("unit", "actual_staff"): "实有人数", ("unit", "functions"): "职能职责概述", ("unit", "tasks"): "年度主要工作内容",
+    ("funds",): "年度预算申请（附件1-3 的项目资金）", ("income",): "年度收入情况", ("expenditure",): "年度支出和结余情况",
+    ("three_public",): "三公经费", ("public_funds",): "公用经费", ("procurement",): "政府采购金额",
+    ("fixed_assets",): "固定资产", ("goals",): "整体支出绩效定性目标", ("indicators",): "整体支出绩效指标",
+    ("evaluation", "team"): "评价人员",
+}
+
+
+@department_check("DEPT-MISSING", "warning", "部门整体报告缺少的内容（报告中显示为“—”）",
+                  basis="财预〔2020〕10号《项目支出绩效评价管理办法》 部门整体支出绩效自评报告格式",
+                  example="未填写人员编制")
+def _department_missing(department) -> Iterator[Raised]:
+    data = department.data
+    for loc, label in _EXPECTED.items():
+        value: object = data
+        for part in loc:
+            value = value.get(part) if isinstance(value, dict) else None
+        if value in (None, [], {}, ""):
+            yield loc, f"未填写{label}，报告中显示为“—”"
+    narrative = department.params.narrative
+    empty = [type(narrative).title_of(k) for k in type(narrative).model_fields if not getattr(narrative, k)]
+    if empty:
+        yield ("narrative",), f"报告正文未填写：{'、'.join(empty)}（仅显示由数据生成的句子）"
+
+
+@department_check("DEPT-STAFF", "warning", "实有人数超过编制数",
+                  basis="财政局评审实务：实有人数一般不超过编制",
+                  example="编制 20 人，实有 25 人")
+def _department_staff(department) -> Iterator[Raised]:
+    unit = department.params.unit
+    if unit and unit.staffing is not None and unit.actual_staff is not None and unit.actual_staff > unit.staffing:
+        yield ("unit", "actual_staff"), f"实有人数 {unit.actual_staff} 超过编制数 {unit.staffing}"
+
+
+@department_check("DEPT-BASIC-SPLIT", "error", "基本支出与人员支出、公用支出之和不符",
+                  basis="财政局评审实务：基本支出 = 人员支出 + 公用支出",
+                  example="基本支出 100 万元，人员 70 + 公用 20")
+def _department_basic_split(department) -> Iterator[Raised]:
+    for i, row in enumerate(department.params.expenditure):
+        split = [v for v in (row.personnel, row.public) if v is not None]
+        if row.basic is not None and split and row.basic != sum(split, Decimal(0)):
+            yield ("expenditure", i, "basic"), (
+                f"{row.institution}的基本支出 {plain_number(row.basic)} 万元，人员与公用支出之和为 "
+                f"{plain_number(sum(split, Decimal(0)))} 万元")
+
+
+@department_check("DEPT-FUNDS-BALANCE", "error", "年度资金按收入性质与按支出性质的合计不符",
+                  basis="财政局评审实务：按收入性质与按支出性质的合计相等",
+                  example="按收入性质 500 万元，按支出性质 480 万元")
+def _department_funds_balance(department) -> Iterator[Raised]:
+    funds = department.params.funds
+    if funds is None:
+        return
+    for column in BUDGET_COLUMNS:
+        by_income = funds.column_total(FUND_NATURE_ROWS, column)
+        by_spending = funds.column_total(SPENDING_NATURE_ROWS, column)
+        if by_income is not None and by_spending is not None and by_income != by_spending:
+            yield ("funds",), (f"{BudgetRow.title_of(column)}：按收入性质合计 {plain_number(by_income)} 万元，"
+                               f"按支出性质合计 {plain_number(by_spending)} 万元")
+
+
+@department_check("DEPT-PROJECTS-TOTAL", "warning", "部门项目支出与各项目全年预算数之和不符（有项目没有自评报告？）",
+                  basis="财政局评审实务：部门项目支出应有各项目的自评",
+                  example="项目支出 300 万元，本文件夹项目合计 200 万元")
+def _department_projects_total(department) -> Iterator[Raised]:
+    projects = [p for p in department.projects if p.annual is not None]
+    if not projects:
+        return
+    covered = sum((p.annual for p in projects), Decimal(0))
+    stated, loc = project_spending(department.params)
+    if stated is not None and stated != covered:
+        yield loc, (f"部门项目支出 {plain_number(stated)} 万元，而本文件夹 {len(projects)} 个项目的全年预算数合计 "
+                    f"{plain_number(covered)} 万元；其余 {plain_number(stated - covered)} 万元的项目没有参数文件")
+
+
+@department_check("DEPT-LINKED-IMAGE", "error", "部门文件的文字中插入了网络地址或外部文件的图片（报告离线生成，不读取）",
+                  basis="evaltools 安全要求：报告离线生成，不读取网络或外部文件",
+                  example="部门文件中插入 ![](http://…/a.png)")
+def _department_linked_image(department) -> Iterator[Raised]:
+    yield from linked_image_findings(texts(department.params))
+
+
+@department_check("DEPT-PROJECT-INVALID", "error", "部门下有无法读取的项目参数文件",
+                  basis="evaltools 工作区：部门下每个项目文件须可读",
+                  example="项目文件缺少必填的项目名称")
+def _department_project_invalid(department) -> Iterator[Raised]:
+    for line in department.projects:
+        if line.problem:
+            yield ("defaults",), f"项目文件 {line.path.name} 无法读取：{line.problem}"
+
+
+def check_department(department) -> list[Finding]:
+    """Findings of a loaded department: its completeness, its totals, its indicators, its projects."""
+    found = findings(DEPARTMENT_CHECKS, department, department.locate)
+    if department.card is not None and department.params.indicators:
+        ctx = Context(None, department.rules, department.card, department.path)  # type: ignore[arg-type]
+        found += findings([c for c in CHECKS if c.code in INDICATOR_CHECKS], ctx, department.locate)
+    return found
