@@ -116,7 +116,7 @@ def test_anything_unforeseen_is_one_line_and_a_hint_to_rerun_with_debug(capsys, 
     def broken(*args, **kwargs):
         raise RuntimeError("boom\nsecond line")
 
-    monkeypatch.setattr("evaltools.cli.score", broken)
+    monkeypatch.setattr("evaltools.cli.data.score", broken)
     code, _, err = run(capsys, "score", str(SEED))
     assert code == 1 and "RuntimeError: boom" in err and "--debug" in err
     assert "second line" not in err and "Traceback" not in err
