@@ -59,7 +59,7 @@ def is_project_file(path: Path) -> bool:
 def find_project_files(paths: Iterable[Path | str]) -> list[Path]:
     """Project files named directly or found below folders, in a stable order."""
     found: list[Path] = []
-    for path in map(Path, paths):
+    for path in map(resolve, paths):
         try:
             found.extend(_project_files(path))
         except OSError as exc:  # a name too long, a folder that cannot be read…
@@ -75,7 +75,7 @@ def _project_files(path: Path) -> list[Path]:
     if path.name == DEPARTMENT_FILE and path.is_file():
         return []  # a department file is not a project; `evaltools run` renders its own report
     if not path.exists():
-        raise ParamsError([Problem(path, None, "", "文件或文件夹不存在")])
+        raise ParamsError([Problem(path, None, "", not_found(path))])
     raise ParamsError([Problem(path, None, "", "不是参数文件（应为 .yaml 文件或包含它们的文件夹）")])
 
 
@@ -244,7 +244,7 @@ def load_project(path: Path | str, rules: Rules | Sequence[Path | str] | None = 
     notebook) are deep-merged last. Raises :class:`ParamsError` naming file, line and field
     for anything that does not fit the model.
     """
-    path = Path(path)
+    path = resolve(path)
     project = read_yaml(path)
     sources: list[tuple[YamlFile, Loc]] = []
     merged: dict[str, Any] = {}
@@ -272,25 +272,51 @@ EXAMPLE_PROJECT = "params/2024/xiangxi-ggzy/platform-maintenance.yaml"
 EXAMPLE_DEPARTMENT = "params/2024/xiangxi-ggzy/_department.yaml"
 
 
-def resolve(path: str | Path) -> Path:
-    """A params path as given, or relative to the working directory or one of its parents.
+def find_workspace(start: Path | None = None) -> Path | None:
+    """The workspace a relative path is read from: the working folder or the nearest folder
+    above it that holds ``params/``."""
+    start = Path.cwd() if start is None else start
+    for folder in (start, *start.parents):
+        if (folder / "params").is_dir():
+            return folder
+    return None
 
-    The notebook's default points into the workspace, and JupyterLab runs it from notebooks/.
+
+def resolve(path: str | Path) -> Path:
+    """A path given to the library, found the same way in JupyterLab (working in notebooks/),
+    under papermill and ``evaltools run`` (working in the workspace root) and in a script.
+
+    An absolute path, or one that exists from the working folder, is taken as it is; else the
+    first that exists of: the path from a folder above the working folder (``params/2024`` in
+    notebooks/), from the workspace's notebooks/ folder (``../params/2024`` as written in a
+    notebook, run from the workspace root). A path found nowhere is returned as given, for the
+    caller to say so.
     """
     path = Path(path)
     if path.is_absolute() or path.exists():
         return path
-    for parent in Path.cwd().parents:
-        if (parent / path).exists():
-            return parent / path
+    bases = list(Path.cwd().parents)
+    workspace = find_workspace()
+    if workspace is not None:
+        bases.append(workspace / "notebooks")
+    for base in bases:
+        if (base / path).exists():
+            return Path(os.path.normpath(base / path))
     return path
 
 
+def not_found(path: Path) -> str:
+    """Where a path that does not exist was looked for."""
+    if path.is_absolute():
+        return "文件或文件夹不存在"
+    workspace = find_workspace()
+    where = f"工作目录 {Path.cwd()} 及其上级文件夹" + (f"、工作区 {workspace}" if workspace else "")
+    return f"文件或文件夹不存在（在{where}中都没有找到）"
+
+
 def _params_folder() -> Path | None:
-    for folder in (Path.cwd(), *Path.cwd().parents):
-        if (folder / "params").is_dir():
-            return folder / "params"
-    return None
+    workspace = find_workspace()
+    return workspace / "params" if workspace is not None else None
 
 
 def _needle(values: Mapping[str, Any]) -> str | None:

@@ -57,7 +57,7 @@ class ParamsError(Exception):
 
     def _render_traceback_(self) -> list[str]:
         # IPython shows this instead of a traceback: in a notebook the user sees the problems.
-        return ["参数有误，报告无法生成：", *(f"  {p}" for p in self.problems)]
+        return ["无法使用这些参数（文件、行、字段及原因如下）：", *(f"  {p}" for p in self.problems)]
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser when the wheel has it
