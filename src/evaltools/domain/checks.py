@@ -25,7 +25,7 @@ from evaltools.domain.placeholders import NAMES, placeholders
 from evaltools.domain.model import BUDGET_COLUMNS, SOURCE_LABELS, Budget, BudgetRow, ProjectParams, is_blank
 from evaltools.domain.yamlio import Loc, field_path
 from evaltools.domain.rules import Rules
-from evaltools.domain import reviewer
+from evaltools.domain import completeness, reviewer
 from evaltools.domain.scoring import HUNDRED, IndicatorScore, ScoreCard, percent, score
 from evaltools.domain.targets import plain_number
 from evaltools.domain.workspace import LoadedProject
@@ -818,6 +818,12 @@ def _target_changed(ctx: Context) -> Iterator[Raised]:
                 f"年度指标值由 {previous.year} 年的“{before}”改为“{indicator.target}”，未作说明：如属有意调整，"
                 f"请在偏差原因分析及改进措施中写明上年指标值“{before}”及调整原因"
             )
+
+
+# --- completeness: attached files, and what a fresh year leaves to fill (domain/completeness.py) ---
+
+for _code, _severity, _description, _function in completeness.CHECKS:
+    check(_code, _severity, _description)(_function)
 
 
 # --- the department report ------------------------------------------------------------------------

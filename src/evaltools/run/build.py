@@ -19,7 +19,14 @@ from evaltools.run.execute import Loaded, execute, execute_overview, load, norma
 from evaltools.run.export import DEFAULT_FORMATS, check_formats, made_from
 from evaltools.writers.formats import OVERVIEW, OVERVIEW_ROWS, ROWS_CACHE, SUBMISSION, check_edition, file_names
 from evaltools.domain.files import write_atomic
-from evaltools.domain.workspace import OVERVIEW_NOTEBOOK, absolute, default_notebook, workspace_root
+from evaltools.domain.workspace import (
+    OVERVIEW_NOTEBOOK,
+    LoadedProject,
+    absolute,
+    attachment_files,
+    default_notebook,
+    workspace_root,
+)
 
 FAILED_NOTEBOOK = "report.failed.ipynb"
 
@@ -81,6 +88,8 @@ def make(project: Loaded, formats: Iterable[str] = DEFAULT_FORMATS, rules_files:
     """
     formats = check_formats(formats)
     check_edition(edition)
+    if isinstance(project, LoadedProject):  # a missing attached file refuses this report, naming field and path
+        attachment_files(project.params, project.sources)
     timings: dict = {}
     phases: dict[str, float] = {}
     if executed is None:
