@@ -45,7 +45,7 @@ def cmd_import_xlsx(args: argparse.Namespace) -> int:
         return 1
     for path in written:
         out.print(f"[green]✓[/green] {args.workbook} → {path}")
-    for warning in getattr(written, "warnings", []):
+    for warning in written.warnings:
         err.print(f"[yellow]提示[/yellow] {warning}", soft_wrap=True)
     return 0
 
