@@ -212,10 +212,12 @@ def _field_at(root: yaml.Node | None, mark: yaml.Mark | None) -> str:
 
 # PyYAML's words for what it refuses, in the user's (what is not listed stays as PyYAML says it).
 _YAML_PROBLEMS = [
-    (r"could not determine a constructor for the tag '?([^']*)'?", r"不支持的类型标签 \1：参数文件只能写普通数据（文字、数字、日期、列表、映射）"),
+    (r"could not determine a constructor for the tag '?([^']*)'?",
+     r"不支持的类型标签 \1：参数文件只能写普通数据（文字、数字、日期、列表、映射）"),
     (r"mapping values are not allowed (?:here|in this context)", "这里不能再有“键: 值”：冒号后缺空格、值里有未加引号的“: ”，或缩进不对"),
     (r"found character '\\t' that cannot start any token", "有制表符（Tab）：YAML 只能用空格缩进"),
     (r"found character '(.)' that cannot start any token", r"字符“\1”不能出现在值的开头：请给这个值加引号"),
+    (r"found character that cannot start any token", "有不能出现在值开头的字符（制表符 Tab？@、` 等）：缩进只用空格，这样的值加引号"),
     (r"could not find expected ':'", "缺少冒号“:”（键与值之间）"),
     (r"found undefined alias '?([^']*)'?", r"引用了未定义的别名 *\1"),
     (r"did not find expected key", "缩进不对，或列表/映射没有写完"),
