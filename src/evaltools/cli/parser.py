@@ -2,7 +2,7 @@
 headings, help and errors (argparse's own words are English).
 
 Each command group registers its subcommands (``register(commands)``); a new command is a
-new module whose ``register`` is added to :data:`GROUPS`.
+new module whose ``register`` is added to the groups in :func:`build_parser`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,10 @@ from collections.abc import Callable
 from typing import NoReturn
 
 from evaltools import __version__
-from evaltools.cli import data, reports, workbook, workspace
+from evaltools.cli.data import register as data_commands
+from evaltools.cli.reports import register as report_commands
+from evaltools.cli.workbook import register as workbook_commands
+from evaltools.cli.workspace import register as workspace_commands
 from evaltools.cli.common import DEBUG_HELP
 
 HELP = "显示本帮助并退出"
@@ -73,7 +76,7 @@ def build_parser() -> Parser:
     parser.add_argument("--version", action="version", version=f"evaltools {__version__}", help="显示版本号并退出")
     parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     commands = parser.add_subparsers(title="命令", dest="command", required=True, metavar="命令", parser_class=Parser)
-    groups: list[Register] = [data.register, reports.register, workbook.register, workspace.register]
+    groups: list[Register] = [data_commands, report_commands, workbook_commands, workspace_commands]
     for register in groups:
         register(commands)
     for sub in commands.choices.values():  # accepted after the command too

@@ -71,7 +71,9 @@ def lab_command(workspace: Path, port: int | None = None, browser: bool = True, 
     """
     kernels = str(Path(sys.prefix) / "share" / "jupyter")
     env = {**os.environ, "JUPYTER_PATH": os.pathsep.join(p for p in (kernels, os.environ.get("JUPYTER_PATH")) if p)}
-    command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={workspace}"]
+    command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={workspace}",
+               # the shipped report notebooks open read-only: an analyst works on a copy (see lab_contents)
+               "--ServerApp.contents_manager_class=evaltools.cli.lab_contents.WorkspaceContents"]
     if port is not None:
         command.append(f"--ServerApp.port={port}")
     if not browser:

@@ -18,6 +18,7 @@ import dataclasses
 import functools
 import re
 import unicodedata
+from importlib import resources
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -27,6 +28,31 @@ from evaltools.document import typography
 from evaltools.domain.markup import Html, escape, join, markdown, tag
 
 MIME_TYPE = "application/vnd.evaltools.part+json"
+NOTEBOOK_SCOPE = "evaltools-part"  # a part's HTML in a notebook: report.css applies inside it only
+
+
+@functools.cache
+def notebook_style(scope: str = NOTEBOOK_SCOPE) -> str:
+    """The report's stylesheet for a part shown in a notebook: each rule of report.css applied
+    inside ``.evaltools-part`` only (JupyterLab's own page untouched); page rules left out."""
+    css = re.sub(r"/\*.*?\*/", "", (resources.files("evaltools") / "templates" / "evaltools_report" / "report.css")
+                 .read_text(encoding="utf-8"), flags=re.DOTALL)
+    rules = [f".{scope} td {{ text-align: left; }}"]  # JupyterLab right-aligns every cell; the report's own classes decide
+    start = 0
+    while (brace := css.find("{", start)) >= 0:
+        depth, end = 1, brace + 1
+        while depth and end < len(css):
+            depth += {"{": 1, "}": -1}.get(css[end], 0)
+            end += 1
+        prelude, body = css[start:brace].strip(), re.sub(r"\s+", " ", css[brace + 1:end - 1]).strip()
+        start = end
+        if prelude.startswith("@"):
+            continue  # @page and @media print: paper only
+        selectors = [f".{scope}" if s.strip() in ("html", "body") else f".{scope} {s.strip()}" for s in prelude.split(",")]
+        rules.append(f"{', '.join(selectors)} {{ {body} }}")
+    return "\n".join(rules)
+
+
 # Who a part is for: reviewers' material (the findings box, the provenance line) is marked so an
 # exporter can leave it out of the edition a unit submits.
 REVIEW = "review"
@@ -36,7 +62,10 @@ class Part:
     """A piece of a report; shows itself in a notebook as its JSON and its HTML."""
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, Any]:
-        return {MIME_TYPE: to_data(self), "text/html": str(to_html(self)), "text/plain": f"<{type(self).__name__}>"}
+        # In JupyterLab the part brings the report's style with it (grid lines, alignment, the
+        # sign-off layout); the exporters render each part afresh, styled by the report template.
+        html = f'<div class="{NOTEBOOK_SCOPE}"><style>{notebook_style()}</style>{to_html(self)}</div>'
+        return {MIME_TYPE: to_data(self), "text/html": html, "text/plain": f"<{type(self).__name__}>"}
 
     def __str__(self) -> str:  # so that `"…" in part` style checks read the rendered report
         return str(to_html(self))
