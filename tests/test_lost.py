@@ -129,3 +129,30 @@ def test_the_index_shows_a_department_report_without_a_score_as_a_dash(tmp_path)
                   "status": "done", "message": "", "folder": tmp_path}
     page = visible_text(build_index("2025", [department], tmp_path))
     assert "综合得分 —，等级 —" in page and not LEAKS.search(page)
+
+
+def _with_cell(source: Path, target: Path, code: str) -> Path:
+    """A copy of a report notebook with one more code cell at the end (an analyst's)."""
+    import nbformat
+
+    notebook = nbformat.read(source, as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell(code))
+    nbformat.write(notebook, target)
+    return target
+
+
+def test_an_added_cell_reads_workspace_paths_as_in_jupyterlab_and_a_failing_one_is_named(example_workspace):
+    """Step 12 under `evaltools run` (working in the workspace root): `params/2024` and `../params/2024`
+    both name the workspace's year, as in JupyterLab; a cell that fails is named with its notebook."""
+    notebooks = example_workspace / "notebooks"
+    project = example_workspace / "params" / "2024" / "xiangxi-ggzy" / "platform-maintenance.yaml"
+    paths = _with_cell(notebooks / "project_self_evaluation.ipynb", notebooks / "paths.ipynb",
+                       "import evaltools\n"
+                       "assert len(evaltools.read_projects('params/2024')) == len(evaltools.read_projects('../params/2024')) == 1")
+    made = evaltools("run", str(project), "--to", "html", "--notebook", str(paths))
+    assert made.returncode == 0, made.stderr
+    broken = _with_cell(notebooks / "project_self_evaluation.ipynb", notebooks / "mine.ipynb", "# 我的试验\n1/0")
+    failed = evaltools("run", str(project), "--to", "html", "--notebook", str(broken))
+    assert failed.returncode == 1 and "Traceback" not in failed.stderr
+    cells = len(__import__("nbformat").read(broken, as_version=4).cells)
+    assert f"笔记本 {broken} 的第 {cells} 个单元（# 我的试验）出错：ZeroDivisionError" in failed.stderr.replace("\n", "")
