@@ -6,7 +6,6 @@ import copy
 import json
 import os
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
