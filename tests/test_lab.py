@@ -189,3 +189,12 @@ def test_the_library_reads_workspace_paths_the_same_way_in_the_notebook_kernel(l
         assert [m["content"].get("text", "").split() for m in outputs if m["msg_type"] == "stream"] == [["1", "1", "2024"]]
     finally:
         server.request("DELETE", f"api/sessions/{session['id']}")
+
+
+@pytest.mark.parametrize("name", list(NOTEBOOKS))
+def test_the_shipped_notebooks_are_clean_of_outputs(name):
+    """What every report runs carries no outputs, counts or widget state: an experiment is saved in a copy."""
+    notebook = json.loads((Path(__file__).resolve().parents[1] / "notebooks" / name).read_text(encoding="utf-8"))
+    code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    assert code and all(cell["outputs"] == [] and cell["execution_count"] is None for cell in code)
+    assert "widgets" not in notebook["metadata"]
