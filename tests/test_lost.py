@@ -156,3 +156,11 @@ def test_an_added_cell_reads_workspace_paths_as_in_jupyterlab_and_a_failing_one_
     assert failed.returncode == 1 and "Traceback" not in failed.stderr
     cells = len(__import__("nbformat").read(broken, as_version=4).cells)
     assert f"笔记本 {broken} 的第 {cells} 个单元（# 我的试验）出错：ZeroDivisionError" in failed.stderr.replace("\n", "")
+
+
+def test_run_says_a_draft_is_one_and_exits_3_unless_drafts_are_ok(workspace):
+    project = workspace / "2024" / "xiangxi-ggzy" / "platform-maintenance.yaml"
+    project.write_text(project.read_text(encoding="utf-8").replace("    score: 13\n", "    score: 12\n", 1), encoding="utf-8")
+    made = evaltools("run", str(project), "--to", "html")
+    assert made.returncode == 3 and "草稿：参数文件有 1 个检查错误（TOTAL-SCORE）" in made.stdout
+    assert evaltools("run", str(project), "--to", "html", "--drafts-ok").returncode == 0

@@ -8,6 +8,7 @@ The run machinery (papermill, nbconvert, the batch's lock) is imported inside ea
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from evaltools.cli.common import (
 from evaltools.domain.workspace import find_project_files, is_department_file
 from evaltools.domain.yamlio import ParamsError
 from evaltools.errors import RenderError
+from evaltools.writers.draft import draft_of
 
 DRAFTS_EXIT = 3  # the reports were made, but some are drafts (their files have check errors)
 
@@ -36,7 +38,7 @@ DRAFTS_EXIT = 3  # the reports were made, but some are drafts (their files have 
 def cmd_run(args: argparse.Namespace) -> int:
     from evaltools.run.build import run  # papermill and nbconvert: only for the commands that render
 
-    failed = 0
+    failed = drafts = 0
     out_root = out_folder(args.out)
     try:
         files = find_project_files(args.paths)
@@ -67,7 +69,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             err.print(f"[yellow]提示[/yellow] {file}：笔记本输出了警告：{warning}", soft_wrap=True)
         written = "、".join(str(p) for p in [outputs.notebook, *outputs.files.values()])
         out.print(f"[green]✓[/green] {file} → {written}", soft_wrap=True)
-    return 1 if failed else 0
+        draft = draft_of(json.loads(outputs.notebook.read_text(encoding="utf-8")))
+        if draft:
+            drafts += 1
+            out.print(f"  [yellow]草稿[/yellow]：参数文件有 {draft['errors']} 个检查错误（{'、'.join(draft['codes'])}），"
+                      "提交版标有“草稿”，不能提交；evaltools check 列出错误", soft_wrap=True)
+    if failed:
+        return 1
+    return DRAFTS_EXIT if drafts and not args.drafts_ok else 0
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -220,11 +229,18 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return DRAFTS_EXIT if drafts and not args.drafts_ok else 0
 
 
+def _drafts_option(sub: argparse.ArgumentParser) -> None:
+    sub.add_argument("--drafts-ok", action="store_true",
+                     help=f"有草稿（参数文件有检查错误的报告）时退出状态仍为 0（默认为 {DRAFTS_EXIT}）")
+
+
 def register(commands: argparse._SubParsersAction) -> None:
     run_cmd = commands.add_parser("run", help="执行报告笔记本（papermill），输出 HTML 与 PDF",
-                                  description="逐个执行报告笔记本（papermill），输出 HTML、PDF（及 Word）")
+                                  description="逐个执行报告笔记本（papermill），输出 HTML、PDF（及 Word）。退出状态：0 全部完成；"
+                                              f"1 有报告失败；{DRAFTS_EXIT} 报告都已生成，但有草稿（加 --drafts-ok 则为 0）")
     paths_argument(run_cmd, help="参数文件或文件夹；部门的 _department.yaml 生成部门整体报告")
     run_options(run_cmd)
+    _drafts_option(run_cmd)
     run_cmd.set_defaults(run=cmd_run)
 
     batch_cmd = commands.add_parser(
@@ -243,8 +259,7 @@ def register(commands: argparse._SubParsersAction) -> None:
                            help="process：本机工作进程（默认）；dask：Dask 集群")
     batch_cmd.add_argument("--scheduler", metavar="地址",
                            help="Dask 调度器地址，如 tcp://10.0.0.5:8786（不给则启动本机 LocalCluster）")
-    batch_cmd.add_argument("--drafts-ok", action="store_true",
-                           help=f"有草稿（参数文件有检查错误的报告）时退出状态仍为 0（默认为 {DRAFTS_EXIT}）")
+    _drafts_option(batch_cmd)
     batch_cmd.add_argument("--json", action="store_true", help="以 JSON 输出结果")
     batch_cmd.set_defaults(run=cmd_batch)
 
