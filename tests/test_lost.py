@@ -164,3 +164,16 @@ def test_run_says_a_draft_is_one_and_exits_3_unless_drafts_are_ok(workspace):
     made = evaltools("run", str(project), "--to", "html")
     assert made.returncode == 3 and "草稿：参数文件有 1 个检查错误（TOTAL-SCORE）" in made.stdout
     assert evaltools("run", str(project), "--to", "html", "--drafts-ok").returncode == 0
+
+
+def test_a_missing_attachment_refuses_only_its_report_in_a_batch_and_never_scoring(workspace):
+    """Step 2: score and check work; the batch refuses that one report, naming field and path."""
+    shutil.rmtree(workspace / "2024" / "xiangxi-ggzy" / "attachments")
+    scored = evaltools("score", "--json", str(workspace / "2024"))
+    assert scored.returncode == 0 and '"total_score": 96.0' in scored.stdout
+    checked = evaltools("check", str(workspace / "2024"))
+    assert checked.returncode == 1 and "[ATTACHMENT-MISSING]" in checked.stdout
+    made = evaltools("batch", str(workspace / "2024" / "xiangxi-ggzy" / "platform-maintenance.yaml"), "--to", "html")
+    said = (made.stdout + made.stderr).replace("\n", "")
+    assert made.returncode == 1 and "narrative.attachments[0].file" in said and "attachments/notice.md 不存在" in said
+    assert not (workspace.parent / "outputs" / "2024" / PROJECT / "report.html").exists()
