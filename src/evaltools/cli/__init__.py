@@ -18,8 +18,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from evaltools.cli.common import DEBUG_HINT, UsageError, err, print_problems, unexpected
+from evaltools.cli.common import DEBUG_HINT, UsageError, edition_option, err, print_problems, unexpected
 from evaltools.cli.parser import build_parser
+from evaltools.cli.workspace import lab_command
 from evaltools.domain.yamlio import ParamsError
 from evaltools.errors import RenderError
 
@@ -56,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "edition_option", "lab_command", "main"]
 
 if __name__ == "__main__":
     sys.exit(main())
