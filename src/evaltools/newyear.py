@@ -181,9 +181,12 @@ def carry_department(data: dict[str, Any], old: int, new: int) -> tuple[dict[str
                 cleared.append(f"unit.{key}")
         carried.append("部门（单位）基本情况")
     for key, label in (("income", "年度收入情况"), ("expenditure", "年度支出和结余情况"), ("funds", "年度预算申请"),
-                       ("fixed_assets", "固定资产"), ("narrative", "报告正文")):
+                       ("fixed_assets", "固定资产")):
         if data.pop(key, None) is not None:
             cleared.append(label)
+    if isinstance(data.get("narrative"), dict):
+        _texts_to_fill(data["narrative"], old, new)
+        cleared.append("报告正文（各段留作“……”待填写）")
     for key in YEAR_COLUMNS:
         figures = data.get(key)
         if not isinstance(figures, dict):

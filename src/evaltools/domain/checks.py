@@ -919,6 +919,10 @@ def _department_project_invalid(department) -> Iterator[Raised]:
             yield ("defaults",), f"项目文件 {line.path.name} 无法读取：{line.problem}"
 
 
+for _code, _severity, _description, _function in completeness.DEPARTMENT_CHECKS:
+    department_check(_code, _severity, _description)(_function)
+
+
 def check_department(department) -> list[Finding]:
     """Findings of a loaded department: its completeness, its totals, its indicators, its projects."""
     findings = _findings(DEPARTMENT_CHECKS, department, department.locate)

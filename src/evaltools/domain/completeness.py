@@ -75,7 +75,11 @@ GROUPS = (("预算", _budget), ("日期", _dates), ("实际完成值", _actuals)
 def _to_fill(ctx: Any) -> Iterator[Raised]:
     """A file still being filled in (two kinds of field or more left blank, as new-year leaves
     it): one finding listing them all. A single blank is its own check's (BLANK-CELL …)."""
-    found = [(label, list(fields(ctx.params))) for label, fields in GROUPS]
+    yield from _grouped(ctx.params, GROUPS)
+
+
+def _grouped(params: Any, groups: tuple) -> Iterator[Raised]:
+    found = [(label, list(fields(params))) for label, fields in groups]
     found = [(label, locs) for label, locs in found if locs]
     if len(found) < 2:
         return
@@ -84,7 +88,40 @@ def _to_fill(ctx: Any) -> Iterator[Raised]:
     yield found[0][1][0], f"尚有 {count} 项待填写——{listed}"
 
 
+def _department_funds(params) -> Iterator[Loc]:
+    for key in ("funds", "income", "expenditure"):
+        if not getattr(params, key):
+            yield (key,)
+
+
+def _department_dates(params) -> Iterator[Loc]:
+    for key in ("report_date", "notice_date"):
+        if getattr(params.evaluation, key) is None:
+            yield ("evaluation", key)
+
+
+def _department_texts(params) -> Iterator[Loc]:
+    narrative = params.narrative
+    for name in type(narrative).model_fields:
+        if getattr(narrative, name) == TO_FILL:
+            yield ("narrative", name)
+    if params.overall_goals is not None and _unfilled(params.overall_goals.achieved):
+        yield ("overall_goals", "achieved")
+
+
+DEPARTMENT_GROUPS = (("资金", _department_funds), ("日期", _department_dates), ("实际完成值", _actuals),
+                     ("文字", _department_texts))
+
+
+def _department_to_fill(department: Any) -> Iterator[Raised]:
+    yield from _grouped(department.params, DEPARTMENT_GROUPS)
+
+
 CHECKS = (
     ("ATTACHMENT-MISSING", "error", "附件文件不存在或不在工作区内：报告无法生成（评分、检查照常）", _attachment_missing),
     ("TO-FILL", "error", "文件尚在填写中（预算、日期、实际完成值、文字中两类以上为空）：待填写的内容每个文件汇成一条", _to_fill),
+)
+DEPARTMENT_CHECKS = (
+    ("DEPT-TO-FILL", "warning", "部门文件尚在填写中（资金、日期、实际完成值、文字中两类以上为空）：待填写的内容汇成一条",
+     _department_to_fill),
 )
