@@ -16,10 +16,11 @@ $(BIN)/python:
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	@# An editable install skips [tool.setuptools.data-files]: link the report template where
-	@# `jupyter nbconvert --template evaltools_report` looks (a regular install copies it there).
+	@# The editable install copies the report template where `jupyter nbconvert --template
+	@# evaltools_report` looks (build_support/evaltools_build.py); a link instead shows edits at once.
 	@mkdir -p $(VENV)/share/jupyter/nbconvert/templates
-	ln -sfn $(CURDIR)/src/evaltools/templates/evaltools_report $(VENV)/share/jupyter/nbconvert/templates/evaltools_report
+	rm -rf $(VENV)/share/jupyter/nbconvert/templates/evaltools_report
+	ln -s $(CURDIR)/src/evaltools/templates/evaltools_report $(VENV)/share/jupyter/nbconvert/templates/evaltools_report
 	@touch $@
 
 setup: $(VENV)/.installed system-deps

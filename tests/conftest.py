@@ -1,13 +1,21 @@
 """Shared fixtures: the real seed project is the end-to-end fixture; small mutations of it
-make the failing cases, so each test states only what it changes."""
+make the failing cases, so each test states only what it changes.
+
+The suite never reads the live ``params/``: the bundled example (the files of
+:data:`EXAMPLE_FILES`, nothing else) is copied into a temporary workspace once per session,
+and every test reads that copy (or a copy of it), so that a user's own departments, years
+and files under ``params/`` never change a test's outcome.
+"""
 
 from __future__ import annotations
 
+import atexit
 import copy
 import html
 import re
 import shutil
 import subprocess
+import tempfile
 from decimal import Decimal
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +30,27 @@ from evaltools.domain.rules import Rules, load_rules
 from evaltools.domain.workspace import LoadedProject, load_project
 
 ROOT = Path(__file__).resolve().parents[1]
-PARAMS = ROOT / "params"
+# The bundled example, as shipped: what the suite tests against, whatever else params/ holds.
+EXAMPLE_FILES = ("2024/_rules.yaml", "2024/xiangxi-ggzy/_department.yaml", "2024/xiangxi-ggzy/platform-maintenance.yaml",
+                 "2024/xiangxi-ggzy/attachments/notice.md")
+
+
+def copy_example(workspace: Path, notebooks: bool = False) -> Path:
+    """The bundled example's files into ``workspace/params`` (and the shipped notebooks into
+    ``workspace/notebooks``); returns the params folder."""
+    for name in EXAMPLE_FILES:
+        (workspace / "params" / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / "params" / name, workspace / "params" / name)
+    if notebooks:
+        (workspace / "notebooks").mkdir(parents=True, exist_ok=True)
+        for notebook in (ROOT / "notebooks").glob("*.ipynb"):
+            shutil.copy2(notebook, workspace / "notebooks" / notebook.name)
+    return workspace / "params"
+
+
+_EXAMPLE_WORKSPACE = Path(tempfile.mkdtemp(prefix="evaltools-example-"))
+atexit.register(shutil.rmtree, _EXAMPLE_WORKSPACE, ignore_errors=True)
+PARAMS = copy_example(_EXAMPLE_WORKSPACE)
 SEED_DEPARTMENT = PARAMS / "2024" / "xiangxi-ggzy"
 SEED = SEED_DEPARTMENT / "platform-maintenance.yaml"
 
@@ -51,17 +79,22 @@ def codes_after(seed: LoadedProject) -> Callable[[Callable[[dict], None]], list[
         data = copy.deepcopy(seed.data)
         mutate(data)
         params = ProjectParams.model_validate(_drop_nulls(data))
-        return [f.code for f in run_checks(params, seed.rules)]
+        return [f.code for f in run_checks(params, seed.rules, path=seed.path)]
 
     return run
 
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
-    """A copy of the bundled params/ tree to break at will."""
-    target = tmp_path / "params"
-    shutil.copytree(PARAMS, target)
-    return target
+    """A copy of the bundled example's params/ tree to break at will."""
+    return copy_example(tmp_path)
+
+
+@pytest.fixture
+def example_workspace(tmp_path: Path) -> Path:
+    """A whole workspace: the bundled example's params/ and the shipped notebooks/."""
+    copy_example(tmp_path / "workspace", notebooks=True)
+    return tmp_path / "workspace"
 
 
 def write_yaml(path: Path, data: dict) -> Path:

@@ -104,6 +104,13 @@ FAILING: dict[str, list[Callable[[dict], None]]] = {
                    lambda d: (wipe_texts(d), set_in(ind(d, "数量"), "score", "/"))],
     "REPORT-FIELD": [lambda d: set_in(d, "project.department", ""),
                      lambda d: set_in(d, "evaluation.method", "")],
+    "ATTACHMENT-MISSING": [lambda d: set_in(d["narrative"]["attachments"][0], "file", "attachments/missing.md"),
+                           lambda d: set_in(d["narrative"]["attachments"][0], "file", "../../../../outside.md")],
+    "TO-FILL": [lambda d: (set_in(d, "budget.appropriation", {"initial": None, "annual": None, "executed": None}),
+                           set_in(d, "evaluation.report_date", None)),
+                lambda d: (set_in(d, "evaluation.signoff.team_leader.date", None), set_in(d, "narrative.conclusion", "……")),
+                lambda d: (set_in(ind(d, "数量"), "actual", ""), set_in(ind(d, "数量"), "actual_value", None),
+                           set_in(d, "goals.achieved", "……"))],
 }
 
 # Variants close to a failing case that must pass, so that the check is not merely noisy.
@@ -147,6 +154,11 @@ PASSING: dict[str, list[Callable[[dict], None]]] = {
                                     set_in(d, "budget.appropriation.reason", "结余6.62万元为合同尾款"))],
     "REPORT-FIELD": [lambda d: (wipe_texts(d), set_in(d, "evaluation.method", ""))],
     "FORM-BLANK": [lambda d: set_in(d, "declared.total_score", "")],  # a report may leave it to be computed
+    "TO-FILL": [lambda d: (wipe_texts(d), set_in(d, "evaluation.report_date", None),  # a bare form has no report date
+                           set_in(ind(d, "数量"), "actual", ""), set_in(ind(d, "数量"), "actual_value", None)),
+                lambda d: (set_in(ind(d, "满意度"), "actual", "无"), set_in(d, "narrative.conclusion", "……")),  # "无" is an answer
+                # one blank alone is its own check's (BLANK-CELL), not a file being filled in
+                lambda d: (set_in(ind(d, "数量"), "actual", ""), set_in(ind(d, "数量"), "actual_value", None))],
 }
 
 

@@ -1,7 +1,9 @@
 """The evaltools command: exit codes, messages instead of tracebacks, JSON for machines."""
 
+import argparse
 import errno
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -116,7 +118,7 @@ def test_anything_unforeseen_is_one_line_and_a_hint_to_rerun_with_debug(capsys, 
     def broken(*args, **kwargs):
         raise RuntimeError("boom\nsecond line")
 
-    monkeypatch.setattr("evaltools.cli.score", broken)
+    monkeypatch.setattr("evaltools.cli.data.score", broken)
     code, _, err = run(capsys, "score", str(SEED))
     assert code == 1 and "RuntimeError: boom" in err and "--debug" in err
     assert "second line" not in err and "Traceback" not in err
@@ -146,3 +148,58 @@ def test_check_explain_prints_what_a_check_looks_for_its_basis_and_an_example(ca
     assert "RESTATED-BUDGET" in out and "依据：" in out and "财预〔2020〕10号" in out and "例：" in out
     code, _, err = run(capsys, "check", "--explain", "NO-SUCH-CHECK")
     assert code == 2 and "NO-SUCH-CHECK" in err
+
+
+# --- one language ------------------------------------------------------------------------------------
+
+ARGPARSE_ENGLISH = re.compile(r"usage:|options:|positional arguments|show this help|error:|the following arguments"
+                              r"|required:|invalid choice|unrecognized|\(default:|expected one argument")
+
+
+def _subcommands():
+    from evaltools.cli import build_parser
+
+    parser = build_parser()
+    [commands] = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return parser, commands.choices
+
+
+def test_every_option_of_every_command_has_its_help():
+    parser, commands = _subcommands()
+    for name, sub in [("evaltools", parser), *commands.items()]:
+        for action in sub._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                continue
+            assert action.help and action.help is not argparse.SUPPRESS, (name, action.option_strings or action.dest)
+
+
+@pytest.mark.parametrize("command", [None, *sorted(_subcommands()[1])])
+def test_help_speaks_chinese_only(capsys, command):
+    with pytest.raises(SystemExit) as done:
+        main([*([command] if command else []), "--help"])
+    out = capsys.readouterr().out
+    assert done.value.code == 0 and out.startswith("用法：") and "选项" in out
+    assert not ARGPARSE_ENGLISH.search(out), out
+
+
+@pytest.mark.parametrize(("argv", "says"), [
+    (["batch"], "缺少参数"), (["check", "--lst"], "不认识的参数：--lst"), (["bogus"], "无效的取值"),
+    (["batch", "x", "--jobs", "two"], "应为 int 类型的值"), (["run", "x", "--edition", "draft"], "无效的取值"),
+    (["export-xlsx", "x"], "缺少参数"), (["run", "x", "--to"], "后面需要一个值"),
+])
+def test_command_line_errors_speak_chinese_with_the_usage(capsys, argv, says):
+    with pytest.raises(SystemExit) as done:
+        main(argv)
+    err = capsys.readouterr().err
+    assert done.value.code == 2 and err.startswith("用法：") and says in err and "：错误：" in err
+    assert not ARGPARSE_ENGLISH.search(err), err
+
+
+def test_lab_passes_jupyterlabs_own_options_through_and_allows_root_when_root(monkeypatch, tmp_path):
+    from evaltools.cli import workspace
+
+    monkeypatch.setattr(workspace, "is_root", lambda: True)
+    command, env = workspace.lab_command(tmp_path, 8899, browser=False, extra=["--ServerApp.token=abc"])
+    assert command[-1] == "--ServerApp.token=abc" and "--allow-root" in command and "--ServerApp.port=8899" in command
+    monkeypatch.setattr(workspace, "is_root", lambda: False)
+    assert "--allow-root" not in workspace.lab_command(tmp_path)[0]

@@ -143,6 +143,14 @@ class TestChecks:
             {"institution": "局机关", "personnel": 10, "public": 5, "basic": 15}]})
         assert "DEPT-BASIC-SPLIT" not in codes(path)
 
+    def test_a_department_file_still_being_filled_in_gets_one_grouped_warning(self, tmp_path, workspace):
+        path = write_department(tmp_path / "params" / "2024" / "new", {"year": 2024, "unit": {"name": "某局"},
+                                                                       "narrative": {"basic": "……"}})
+        [finding] = [f for f in check_department(load_department(path)) if f.code == "DEPT-TO-FILL"]
+        assert finding.severity == "warning"
+        assert all(field in finding.message for field in ("income", "evaluation.report_date", "narrative.basic"))
+        assert "DEPT-TO-FILL" not in codes(workspace / "2024" / "xiangxi-ggzy" / "_department.yaml")
+
     def test_every_department_check_is_exercised_here(self):
         import inspect
 

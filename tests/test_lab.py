@@ -2,14 +2,16 @@
 their folder, by the kernel that has evaltools. A real server on localhost, driven through its
 REST API and its kernel's websocket, as the browser drives it."""
 
+import copy
 import json
 import os
 import secrets
-import shutil
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
@@ -17,7 +19,7 @@ from pathlib import Path
 import pytest
 import websocket
 
-from conftest import PARAMS, ROOT
+from conftest import copy_example
 
 NOTEBOOKS = {
     "project_self_evaluation.ipynb": "公共资源交易平台运行维护费",
@@ -80,17 +82,17 @@ class Server:
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
-    """`evaltools lab WORKSPACE --no-browser` on a free port; Jupyter's own files kept in tmp."""
+    """`evaltools lab WORKSPACE --no-browser` on a free port, the token given as JupyterLab's own
+    option (passed through) and, as root (containers), without --allow-root: evaltools adds it.
+    Jupyter's own files are kept in tmp."""
     root = tmp_path_factory.mktemp("lab")
     workspace = root / "workspace"
-    shutil.copytree(PARAMS, workspace / "params")
-    shutil.copytree(ROOT / "notebooks", workspace / "notebooks")
+    copy_example(workspace, notebooks=True)
     token, port = secrets.token_hex(16), free_port()
-    env = {**os.environ, "JUPYTER_TOKEN": token, "JUPYTER_CONFIG_DIR": str(root / "config"),
+    env = {**{k: v for k, v in os.environ.items() if k != "JUPYTER_TOKEN"}, "JUPYTER_CONFIG_DIR": str(root / "config"),
            "JUPYTER_DATA_DIR": str(root / "data"), "JUPYTER_RUNTIME_DIR": str(root / "runtime")}
-    command = [str(Path(sys.executable).parent / "evaltools"), "lab", str(workspace), "--no-browser", "--port", str(port)]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        command.append("--allow-root")  # CI containers run as root
+    command = [str(Path(sys.executable).parent / "evaltools"), "lab", str(workspace), "--no-browser", "--port", str(port),
+               f"--ServerApp.token={token}"]
     log = (root / "lab.log").open("w")
     process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     server = Server(f"http://127.0.0.1:{port}/", token)
@@ -104,6 +106,8 @@ def lab(tmp_path_factory):
                 if process.poll() is not None or time.monotonic() > deadline:
                     pytest.fail("JupyterLab did not start:\n" + (root / "lab.log").read_text())
                 time.sleep(0.3)
+        server.log = root / "lab.log"
+        server.port = port
         yield server, workspace
     finally:
         process.terminate()
@@ -143,3 +147,54 @@ def test_each_notebook_runs_as_is_from_its_folder_in_the_project_kernel(lab, nam
         assert Path(executable).resolve() == Path(sys.executable).resolve()
     finally:
         server.request("DELETE", f"api/sessions/{session['id']}")
+
+
+def test_lab_says_where_it_listens(lab):
+    server, _ = lab
+    first = server.log.read_text(encoding="utf-8").splitlines()[0]
+    assert f"http://localhost:{server.port}/lab" in first
+
+
+def test_the_shipped_notebooks_are_read_only_and_the_analyst_saves_a_copy(lab):
+    """Step 12: a cell added in JupyterLab is never autosaved into the notebook every report runs."""
+    server, workspace = lab
+    shipped = workspace / "notebooks" / "project_self_evaluation.ipynb"
+    before = shipped.read_bytes()
+    model = server.request("GET", "api/contents/notebooks/project_self_evaluation.ipynb")
+    assert model["writable"] is False
+    edited = copy.deepcopy(model["content"])
+    edited["cells"].append({"cell_type": "code", "metadata": {}, "source": "1/0", "outputs": [], "execution_count": 3})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        server.request("PUT", "api/contents/notebooks/project_self_evaluation.ipynb",
+                       {"type": "notebook", "format": "json", "content": edited})
+    assert refused.value.code == 403 and "另存为" in json.loads(refused.value.read())["message"]
+    with pytest.raises(urllib.error.HTTPError):
+        server.request("DELETE", "api/contents/notebooks/project_self_evaluation.ipynb")
+    assert shipped.read_bytes() == before
+    saved = server.request("PUT", "api/contents/notebooks/" + urllib.parse.quote("我的分析.ipynb"),
+                           {"type": "notebook", "format": "json", "content": edited})
+    assert saved["writable"] is True and (workspace / "notebooks" / "我的分析.ipynb").is_file()
+
+
+def test_the_library_reads_workspace_paths_the_same_way_in_the_notebook_kernel(lab):
+    """The README's `read_projects("params/2024")` works in JupyterLab (working in notebooks/), and so does `../params/2024`."""
+    server, _ = lab
+    session = server.request("POST", "api/sessions", {"path": "notebooks/scratch.ipynb", "type": "notebook",
+                                                      "name": "scratch.ipynb", "kernel": {"name": "python3"}})
+    try:
+        [outputs] = server.run_cells(session["kernel"]["id"], [
+            "import evaltools\n"
+            "print(len(evaltools.read_projects('params/2024')), len(evaltools.read_projects('../params/2024')),"
+            " evaltools.load_project('params/2024/xiangxi-ggzy/platform-maintenance.yaml').params.year)"])
+        assert [m["content"].get("text", "").split() for m in outputs if m["msg_type"] == "stream"] == [["1", "1", "2024"]]
+    finally:
+        server.request("DELETE", f"api/sessions/{session['id']}")
+
+
+@pytest.mark.parametrize("name", list(NOTEBOOKS))
+def test_the_shipped_notebooks_are_clean_of_outputs(name):
+    """What every report runs carries no outputs, counts or widget state: an experiment is saved in a copy."""
+    notebook = json.loads((Path(__file__).resolve().parents[1] / "notebooks" / name).read_text(encoding="utf-8"))
+    code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    assert code and all(cell["outputs"] == [] and cell["execution_count"] is None for cell in code)
+    assert "widgets" not in notebook["metadata"]

@@ -1,6 +1,8 @@
 """`evaltools new-year`: the next year carried forward from this one, cleared where it must be
 filled anew, never written over; and last year beside this year once it is filled."""
 
+import shutil
+
 import pytest
 
 from evaltools.run.batch import _summary, plan
@@ -24,11 +26,16 @@ def write_yaml(path, data) -> None:
 
 
 def fill_in(new_file, old_file) -> None:
-    """What an analyst types in for the new year: here, last year's actuals and scores."""
+    """What an analyst types in for the new year: here, last year's actuals, scores, texts and attachments."""
     old, new = read_yaml(old_file).data, read_yaml(new_file).data
     new["budget"] = old["budget"]
     new["spending"] = old.get("spending", [])
     new["goals"]["achieved"] = old["goals"]["achieved"]
+    for key in ("summary", "narrative"):
+        if key in old:
+            new[key] = old[key]
+    if (old_file.parent / "attachments").is_dir() and not (new_file.parent / "attachments").exists():
+        shutil.copytree(old_file.parent / "attachments", new_file.parent / "attachments")
     for before, after in zip(old["indicators"], new["indicators"], strict=True):
         for key in ("actual", "actual_value", "score", "deviation"):
             if key in before:
@@ -54,7 +61,7 @@ def test_the_next_year_is_carried_and_cleared(next_year):
     assert (str(params.project.period.start), str(params.project.period.end)) == ("2025年1月", "2025年12月")
     assert [i.target for i in params.indicators] == ["≥95%", "定性", "2025年度", "106.62万元", "定性", "定性", "≥95%"]
     assert all(i.actual == "" and i.actual_value is None and i.score is None for i in params.indicators)
-    assert params.budget.computed_total.annual is None and params.spending == [] and params.narrative.conclusion is None
+    assert params.budget.computed_total.annual is None and params.spending == [] and params.narrative.conclusion == "……"
     assert params.evaluation.signoff.team_leader.date is None and params.evaluation.report_date is None
     assert params.evaluation.team and params.project.department == "湘西土家族苗族自治州公共资源交易中心"
     [report] = [f for f in next_year.files if f.target.name == "platform-maintenance.yaml"]
@@ -164,3 +171,49 @@ def test_the_next_years_department_report_lists_last_years_scores(two_department
     projects = str(DepartmentReport.load(next_year.target / SECOND_DEPARTMENT / "_department.yaml").projects())
     assert "上年总分（等级）" in projects and "94（优）" in projects and "96（优）" in projects
     assert "上年总分" not in str(DepartmentReport.load(two_departments / SECOND_DEPARTMENT / "_department.yaml").projects())
+
+
+def _has_key(data, path: str) -> bool:
+    for part in path.split("."):
+        if not isinstance(data, dict) or part not in data:
+            return False
+        data = data[part]
+    return True
+
+
+def test_comments_key_order_and_the_way_values_are_written_are_kept(two_departments, next_year):
+    """The bundled file's header of corrections, its inline comments, anchors and flow maps survive."""
+    old = (two_departments / "xiangxi-ggzy" / "platform-maintenance.yaml").read_text(encoding="utf-8")
+    new = (next_year.target / "xiangxi-ggzy" / "platform-maintenance.yaml").read_text(encoding="utf-8")
+    header = old[:old.index("\nproject:")]
+    assert header.strip() and header.strip() in new  # every comment line of the header, in order
+    assert "budget:  # 万元" in new and "period: {start: 2025-01, end: 2025-12}" in new
+    department = (next_year.target / "xiangxi-ggzy" / "_department.yaml").read_text(encoding="utf-8")
+    assert "    team: &team  # 附件1-1: 预算绩效自评工作领导小组\n" in department
+    old_keys = list(read_yaml(two_departments / "xiangxi-ggzy" / "_department.yaml").data)
+    new_keys = list(read_yaml(next_year.target / "xiangxi-ggzy" / "_department.yaml").data)
+    assert new_keys == [key for key in old_keys if key in new_keys]  # what stays keeps its order
+
+
+def test_what_is_cleared_is_named_by_key_paths_that_exist(next_year):
+    named = [entry for file in next_year.files for entry in file.cleared if entry.isascii() and "." in entry]
+    assert "defaults.evaluation.signoff.team_leader.date" in named
+    assert "defaults.evaluation.team_leader.date" not in named
+    for file in next_year.files:
+        data = read_yaml(file.target).data
+        for entry in file.cleared:
+            if entry.isascii() and "." in entry and not entry.startswith("unit."):  # unit.* are removed
+                assert _has_key(data, entry), (file.target, entry)
+
+
+def test_check_on_a_fresh_year_lists_every_field_to_fill_in_one_finding_per_file(next_year, capsys):
+    main(["check", str(next_year.target)])
+    out = capsys.readouterr().out
+    project = next_year.target / "xiangxi-ggzy" / "platform-maintenance.yaml"
+    [finding] = [f for f in check_project(load_project(project)) if f.code == "TO-FILL"]
+    assert finding.severity == "error" and finding.file == project and finding.line
+    for group, field in (("预算", "budget.appropriation.annual"), ("日期", "evaluation.signoff.team_leader.date"),
+                         ("实际完成值", "indicators[6].actual"), ("文字", "narrative.conclusion")):
+        assert group in finding.message and field in finding.message
+    assert "evaluation.report_date" in finding.message and "goals.achieved" in finding.message
+    assert out.count("[TO-FILL]") == len(find_project_files([next_year.target]))

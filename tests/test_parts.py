@@ -2,6 +2,7 @@
 
 import ast
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -48,8 +49,20 @@ def test_a_cell_shows_its_part_as_json_beside_html():
     bundle = part._repr_mimebundle_()
     assert bundle[MIME_TYPE]["type"] == "Section" and bundle[MIME_TYPE]["children"][0] == {
         "type": "Heading", "level": 2, "text": "一、概况"}
-    # the HTML writer's view, registered in a kernel (evaltools.writers.notebook)
-    assert bundle["text/html"] == '<section class="chapter"><h2>一、概况</h2><p>正文<strong>加粗</strong></p></section>'
+    html = bundle["text/html"]
+    assert html.startswith('<div class="evaltools-part"><style>') and html.endswith(
+        '</style><section class="chapter"><h2>一、概况</h2><p>正文<strong>加粗</strong></p></section></div>')
+
+
+def test_a_part_in_a_notebook_brings_the_reports_grid_lines_alignment_and_sign_off_layout():
+    """JupyterLab's own table style (no borders, right-aligned cells) gives way inside a part."""
+    style = re.search(r"<style>(.*)</style>", section(p("x"))._repr_mimebundle_()["text/html"], re.DOTALL)[1]
+    rules = dict(re.findall(r"^([^{}]+?) \{ (.*) \}$", style, re.MULTILINE))
+    assert "border: 0.6pt solid #000" in rules[".evaltools-part th, .evaltools-part td"]
+    assert rules[".evaltools-part td"] == "text-align: left;"
+    assert "text-align: right" in rules[".evaltools-part td.num"]
+    assert "grid-template-columns: 1fr 1fr" in rules[".evaltools-part .signoff"]
+    assert "@page" not in style and all(selector.startswith(".evaltools-part") for selector in rules)
 
 
 def test_the_model_imports_no_markup_and_shows_the_views_writers_register(monkeypatch):

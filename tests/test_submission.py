@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 from collections import Counter
+from decimal import Decimal
 from html import unescape
 from pathlib import Path
 
@@ -19,6 +20,8 @@ import weasyprint
 from evaltools.run.build import run
 from evaltools.run.export import render_file
 from evaltools.document.project_report import ProjectReport
+from evaltools.domain.checks import check_project
+from evaltools.domain.scoring import score
 from evaltools.domain.workspace import load_project
 from evaltools.domain.yamlio import ParamsError
 
@@ -156,13 +159,20 @@ def test_attachments_are_listed_only_when_attached_and_pdfs_are_appended(workspa
 
 
 @pytest.mark.parametrize(("file", "message"), [("attachments/missing.md", "不存在"), ("../../../../outside.md", "不在工作区")])
-def test_an_attachment_file_must_exist_inside_the_workspace(workspace, file, message):
+def test_an_attachment_that_cannot_be_used_is_a_check_error_and_refuses_only_the_report(workspace, tmp_path, file,
+                                                                                          message):
     project = workspace / "2024" / "xiangxi-ggzy" / "platform-maintenance.yaml"
     (workspace.parent / "outside.md").write_text("外面的文件", encoding="utf-8")
     project.write_text(project.read_text(encoding="utf-8").replace("file: attachments/notice.md", f"file: {file}"),
                        encoding="utf-8")
+    loaded = load_project(project)  # the file is readable: scoring does not need the attachment
+    assert score(loaded.params, loaded.rules).total == Decimal("96.00")
+    [finding] = [f for f in check_project(loaded) if f.code == "ATTACHMENT-MISSING"]
+    assert finding.severity == "error" and finding.field == "narrative.attachments[0].file"
+    assert file in finding.message and message in finding.message and finding.file == project and finding.line
     with pytest.raises(ParamsError, match=r"narrative\.attachments\[0\]\.file.*" + message):
-        load_project(project)
+        run(project, ["html"], tmp_path / "outputs")
+    assert not (tmp_path / "outputs").exists()  # refused before anything was made
 
 
 def test_a_form_too_long_for_one_page_breaks_between_first_level_indicators(workspace, tmp_path):

@@ -288,17 +288,34 @@ def test_cli_export_into_a_missing_folder_and_never_over_a_file_unasked(tmp_path
     assert main(["export-xlsx", str(SEED), "-o", str(workbook), "--force"]) == 0
 
 
-def test_cli_round_trip(tmp_path, capsys):
+def test_cli_round_trip_into_another_folder_scores_checks_and_says_what_was_left_out(tmp_path, capsys):
+    """The issue's step: export-xlsx, then import-xlsx -o other/folder/…: the imported file is
+    readable, scored and checked; the attachment its folder lacks is named, never a refusal."""
     workbook = tmp_path / "out.xlsx"
     assert main(["export-xlsx", str(SEED), "-o", str(workbook)]) == 0
-    target = tmp_path / "imported.yaml"
-    assert main(["import-xlsx", str(workbook), "-o", str(target)]) == 0
-    assert "106.62" in target.read_text(encoding="utf-8")
-    assert main(["score", "--json", str(target)]) == 1  # its attachment travels with it, or it is an error
-    shutil.copytree(SEED.parent / "attachments", tmp_path / "attachments")
+    target = tmp_path / "other" / "folder" / "imported.yaml"
     capsys.readouterr()
+    assert main(["import-xlsx", str(workbook), "-o", str(target)]) == 0
+    err = capsys.readouterr().err
+    assert "attachments/notice.md" in err and "找不到" in err and str(target) in err
+    assert "106.62" in target.read_text(encoding="utf-8")
     assert main(["score", "--json", str(target)]) == 0
     assert json.loads(capsys.readouterr().out)[0]["total_score"] == 96.0
+    code = main(["check", str(target)])
+    out = capsys.readouterr().out
+    assert "ATTACHMENT-MISSING" not in out and "附件文件" not in out and "1 个项目" in out
+    assert code == 0 or "[ATTACHMENT-NOT-ATTACHED]" in out
+
+
+def test_cli_import_keeps_an_attachment_found_from_where_it_writes(tmp_path, capsys):
+    workbook = tmp_path / "out.xlsx"
+    assert main(["export-xlsx", str(SEED), "-o", str(workbook)]) == 0
+    shutil.copytree(SEED.parent / "attachments", tmp_path / "attachments")
+    target = tmp_path / "imported.yaml"
+    capsys.readouterr()
+    assert main(["import-xlsx", str(workbook), "-o", str(target)]) == 0
+    assert "找不到" not in capsys.readouterr().err and "file: attachments/notice.md" in target.read_text(encoding="utf-8")
+    assert main(["check", str(target)]) == 0
 
 
 def test_a_hand_made_form_imports_into_a_department_folder(tmp_path, workspace, capsys):

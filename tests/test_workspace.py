@@ -15,7 +15,7 @@ from evaltools.run.export import to_html
 from evaltools.domain.yamlio import ParamsError
 from evaltools.domain.workspace import EXAMPLE_PROJECT, find_injected_file, notebook_source
 
-from conftest import ROOT, SECOND_DEPARTMENT, SECOND_UNIT, SEED
+from conftest import ROOT, SECOND_DEPARTMENT, SECOND_UNIT
 
 NOTEBOOK = ROOT / "notebooks" / "project_self_evaluation.ipynb"
 PROJECT_KEYS = ("year", "project", "evaluation", "investment", "budget", "spending", "goals", "indicators",
@@ -35,18 +35,18 @@ def in_folder(monkeypatch):
     return chdir
 
 
-def test_params_file_given_wins_and_the_rest_is_merged_over_it(in_folder):
-    in_folder(ROOT / "notebooks")
+def test_params_file_given_wins_and_the_rest_is_merged_over_it(example_workspace, in_folder):
+    in_folder(example_workspace / "notebooks")
     path, overrides = notebook_source("params/2024/xiangxi-ggzy/platform-maintenance.yaml",
                                       {"narrative": {"other": "无"}, "budget": None})
-    assert path.resolve() == SEED.resolve()
+    assert path.resolve() == (example_workspace / EXAMPLE_PROJECT).resolve()
     assert overrides == {"narrative": {"other": "无"}}
 
 
-def test_nothing_injected_is_the_example_project(in_folder):
-    in_folder(ROOT / "notebooks")  # as JupyterLab runs it
+def test_nothing_injected_is_the_example_project(example_workspace, in_folder):
+    in_folder(example_workspace / "notebooks")  # as JupyterLab runs it
     path, overrides = notebook_source(None, dict.fromkeys(PROJECT_KEYS))
-    assert path.resolve() == (ROOT / EXAMPLE_PROJECT).resolve() and overrides == {}
+    assert path.resolve() == (example_workspace / EXAMPLE_PROJECT).resolve() and overrides == {}
 
 
 def test_a_file_injected_with_f_is_found_by_its_content(two_departments, in_folder):

@@ -47,7 +47,7 @@ class TestReading:
 
     def test_python_tags_are_refused(self, tmp_path):
         path = write_text(tmp_path / "evil.yaml", "x: !!python/object/apply:os.system ['echo hi']\n")
-        with pytest.raises(ParamsError, match=r"evil\.yaml:1: YAML 格式错误"):
+        with pytest.raises(ParamsError, match=r"evil\.yaml:1: x: YAML 格式错误：不支持的类型标签"):
             read_yaml(path)
 
     def test_syntax_errors_name_the_line(self, tmp_path):
@@ -178,6 +178,21 @@ class TestHostileFiles:
             read_yaml(path)
         [problem] = info.value.problems
         assert problem.line == 2 and all(text in problem.message for text in says)
+
+    def test_an_impossible_date_names_its_field_and_line(self, workspace):
+        problem = problem_after_edit(workspace, "period: {start: 2024-01, end: 2024-12}",
+                                     "period: {start: 2024-01, end: 2024-12}\n  date: 2025-02-30")
+        assert problem.field == "project.date" and "不存在的日期 2025-02-30" in problem.message and problem.line
+        assert "YAML 格式错误" not in problem.message  # the text is fine: a value is wrong
+
+    def test_an_impossible_date_in_a_flow_mapping_names_its_field(self, tmp_path):
+        path = tmp_path / "bad.yaml"
+        path.write_text("year: 2024\nevaluation:\n  signoff:\n    team_leader: {name: 某人, date: 2025-02-30}\n",
+                        encoding="utf-8")
+        with pytest.raises(ParamsError) as info:
+            read_yaml(path)
+        [problem] = info.value.problems
+        assert (problem.field, problem.line) == ("evaluation.signoff.team_leader.date", 4)
 
     def test_an_escaped_control_character_is_refused_at_its_field(self, workspace):
         problem = problem_after_edit(workspace, "leader: 董佳瑛", 'leader: "董佳瑛\\v"')

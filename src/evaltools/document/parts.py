@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MIME_TYPE = "application/vnd.evaltools.part+json"
+
+
 # Who a part is for: reviewers' material (the findings box, the provenance line) is marked so an
 # exporter can leave it out of the edition a unit submits.
 REVIEW = "review"

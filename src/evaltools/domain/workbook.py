@@ -29,7 +29,7 @@ from evaltools.domain.files import safe_filename, write_atomic
 from evaltools.domain.model import FundType, ProjectParams
 from evaltools.domain.rules import Rules, load_rules
 from evaltools.domain.targets import parse_quantity
-from evaltools.domain.workspace import department_defaults, rules_files_for
+from evaltools.domain.workspace import attached_file, department_defaults, rules_files_for
 from evaltools.domain.yamlio import (YAML_SUFFIXES, Loc, ParamsError, Problem, _drop_nulls, deep_merge, describe,
                                      dump_yaml, field_path)
 
@@ -472,13 +472,38 @@ def import_workbook(path: Path | str) -> list[dict[str, Any]]:
 # --- writing them as parameter files ----------------------------------------------------------------
 
 
+class Written(list):
+    """The parameter files written, and what was left out of them (``warnings``)."""
+
+    def __init__(self, paths: Sequence[Path] = (), warnings: Sequence[str] = ()) -> None:
+        super().__init__(paths)
+        self.warnings = list(warnings)
+
+
+def _unreachable_attachments(data: dict[str, Any], folder: Path, target: Path) -> list[str]:
+    """Attached files named relative to a folder the workbook came from: those not found from
+    ``folder`` (where the file is written) keep their title only, each said in a warning."""
+    narrative = data.get("narrative")
+    entries = narrative.get("attachments") if isinstance(narrative, dict) else None
+    warnings = []
+    for i, entry in enumerate(entries if isinstance(entries, list) else []):
+        if isinstance(entry, dict) and isinstance(entry.get("file"), str):
+            path, problem = attached_file(entry["file"], folder.resolve())
+            if path is None:
+                entries[i] = str(entry.get("title") or entry["file"])
+                warnings.append(f"{target}：附件“{entries[i]}”的文件 {entry['file']} 在 {folder} 中找不到，只写入了附件名称；"
+                                f"把文件复制到该文件夹下的 {entry['file']} 后，改回 {{title: …, file: {entry['file']}}}")
+    return warnings
+
+
 def write_params(projects: Mapping[str, dict[str, Any]] | Sequence[dict[str, Any]], output: Path, source: Path,
-                 force: bool = False) -> list[Path]:
+                 force: bool = False) -> Written:
     """Validate imported projects and write them as parameter files (one per sheet).
 
     Nothing is written unless everything can be: every project valid, every file name free,
     distinct and not reserved (``_department.yaml``, ``_rules.yaml``, hidden files), and no
-    existing file replaced without ``force``.
+    existing file replaced without ``force``. An attached file that cannot be found from where
+    the file is written is left out (its title kept), named in the result's ``warnings``.
     """
     items = list(projects.items()) if isinstance(projects, Mapping) else [(None, data) for data in projects]
     output = Path(output)
@@ -516,8 +541,9 @@ def write_params(projects: Mapping[str, dict[str, Any]] | Sequence[dict[str, Any
         raise ParamsError([Problem(target, None, "", "已存在，未覆盖（手改的内容和注释会丢失）；确认要替换请加 --force")
                            for target in existing] + [Problem(source, None, "", "将写入：" + "、".join(
                                f"{target}（{'覆盖' if target in existing else '新建'}）" for target, _ in planned))])
-    written = []
+    written = Written()
     for target, data in planned:
+        written.warnings += _unreachable_attachments(data, folder, target)
         write_atomic(target, dump_yaml(data, f"# 由 evaltools import-xlsx 从 {source.name} 导入\n"))
         written.append(target)
     return written

@@ -59,7 +59,7 @@ def is_project_file(path: Path) -> bool:
 def find_project_files(paths: Iterable[Path | str]) -> list[Path]:
     """Project files named directly or found below folders, in a stable order."""
     found: list[Path] = []
-    for path in map(Path, paths):
+    for path in map(resolve, paths):
         try:
             found.extend(_project_files(path))
         except OSError as exc:  # a name too long, a folder that cannot be read…
@@ -75,7 +75,7 @@ def _project_files(path: Path) -> list[Path]:
     if path.name == DEPARTMENT_FILE and path.is_file():
         return []  # a department file is not a project; `evaltools run` renders its own report
     if not path.exists():
-        raise ParamsError([Problem(path, None, "", "文件或文件夹不存在")])
+        raise ParamsError([Problem(path, None, "", not_found(path))])
     raise ParamsError([Problem(path, None, "", "不是参数文件（应为 .yaml 文件或包含它们的文件夹）")])
 
 
@@ -118,27 +118,50 @@ def rules_files_for(project_file: Path) -> list[Path]:
     return list(reversed(chain))
 
 
+def attached_file(name: str, folder: Path) -> tuple[Path | None, str | None]:
+    """An attached document's file, relative to ``folder`` (where the parameter file naming it
+    lies), or what is wrong with it: it must exist and lie inside the workspace (a report never
+    reads from elsewhere)."""
+    path = (folder / name).resolve()
+    root = workspace_root(folder / "_")
+    if not path.is_relative_to(root.resolve()):
+        return None, f"附件文件 {name} 不在工作区 {root} 之内"
+    if not path.is_file():
+        return None, f"附件文件 {name} 不存在（相对于参数文件所在的文件夹 {folder}）"
+    return path, None
+
+
+def find_attachments(params: ProjectParams, folder: Path) -> tuple[dict[int, Path], dict[int, str]]:
+    """The attached documents' files by their place in ``narrative.attachments``, and what is
+    wrong with each that cannot be used (see :func:`attached_file`)."""
+    found, wrong = {}, {}
+    for i, attachment in enumerate(params.narrative.attachments):
+        if not isinstance(attachment, str):
+            path, problem = attached_file(attachment.file, folder)
+            if path is not None:
+                found[i] = path
+            else:
+                wrong[i] = problem
+    return found, wrong
+
+
 def attachment_files(params: ProjectParams, sources: Sequence[tuple[YamlFile, Loc]]) -> dict[int, Path]:
-    """Each attached document's file, relative to the parameter file that names it; it must
-    exist and lie inside the workspace (a report never reads from elsewhere)."""
-    found, problems = {}, []
+    """The attached documents' files; raises :class:`ParamsError` naming the field and the path
+    of each that cannot be used (the report cannot be made without them; ``check`` reports the
+    same as ATTACHMENT-MISSING, and scoring does not need them)."""
     files = [source for source in sources if source[0].path.is_file()] or sources  # not the notebook's overrides
+    found, problems = {}, []
     for i, attachment in enumerate(params.narrative.attachments):
         if isinstance(attachment, str):
             continue
         loc = ("narrative", "attachments", i, "file")
         yaml_file, prefix = locate(files, loc)
-        path = (yaml_file.path.parent / attachment.file).resolve()
-        root = workspace_root(yaml_file.path)
-        if not path.is_relative_to(root.resolve()):
-            message = f"附件文件 {attachment.file} 不在工作区 {root} 之内"
-        elif not path.is_file():
-            message = f"附件文件 {attachment.file} 不存在（相对于 {yaml_file.path.name} 所在文件夹）"
+        path, problem = attached_file(attachment.file, absolute(yaml_file.path).parent)
+        if path is None:
+            problems.append(Problem(yaml_file.path, yaml_file.line_of(prefix + loc), f"narrative.attachments[{i}].file",
+                                    str(problem)))
         else:
             found[i] = path
-            continue
-        problems.append(Problem(yaml_file.path, yaml_file.line_of(prefix + loc), "narrative.attachments"
-                                f"[{i}].file", message))
     if problems:
         raise ParamsError(problems)
     return found
@@ -213,8 +236,11 @@ class LoadedProject:
 
     @property
     def fingerprint(self) -> str:
-        """Hash of the merged parameters and of the files they attach: what the report is made from."""
-        attached = {str(i): hashlib.sha256(path.read_bytes()).hexdigest() for i, path in self.attachments.items()}
+        """Hash of the merged parameters and of the files they attach: what the report is made from
+        (an attachment that cannot be found counts as such: finding it changes the fingerprint)."""
+        found, wrong = find_attachments(self.params, absolute(self.path).parent)
+        attached = {str(i): hashlib.sha256(path.read_bytes()).hexdigest() for i, path in found.items()}
+        attached.update({str(i): "<missing>" for i in wrong})
         return fingerprint({**self.data, "<attached>": attached} if attached else self.data)
 
     @property
@@ -244,7 +270,7 @@ def load_project(path: Path | str, rules: Rules | Sequence[Path | str] | None = 
     notebook) are deep-merged last. Raises :class:`ParamsError` naming file, line and field
     for anything that does not fit the model.
     """
-    path = Path(path)
+    path = resolve(path)
     project = read_yaml(path)
     sources: list[tuple[YamlFile, Loc]] = []
     merged: dict[str, Any] = {}
@@ -260,7 +286,6 @@ def load_project(path: Path | str, rules: Rules | Sequence[Path | str] | None = 
     params = validate(ProjectParams, merged, sources)
     if not isinstance(rules, Rules):
         rules = load_rules(*rules_files_for(path), *(rules or ()))
-    attachment_files(params, sources)  # a missing or outside file is an error of the parameters
     if params.options.display:  # the project's own shown precisions win over its rules'
         rules = rules.model_copy(update={"display": rules.display.override(params.options.display)})
     return LoadedProject(path, params, rules, merged, sources)
@@ -272,25 +297,51 @@ EXAMPLE_PROJECT = "params/2024/xiangxi-ggzy/platform-maintenance.yaml"
 EXAMPLE_DEPARTMENT = "params/2024/xiangxi-ggzy/_department.yaml"
 
 
-def resolve(path: str | Path) -> Path:
-    """A params path as given, or relative to the working directory or one of its parents.
+def find_workspace(start: Path | None = None) -> Path | None:
+    """The workspace a relative path is read from: the working folder or the nearest folder
+    above it that holds ``params/``."""
+    start = Path.cwd() if start is None else start
+    for folder in (start, *start.parents):
+        if (folder / "params").is_dir():
+            return folder
+    return None
 
-    The notebook's default points into the workspace, and JupyterLab runs it from notebooks/.
+
+def resolve(path: str | Path) -> Path:
+    """A path given to the library, found the same way in JupyterLab (working in notebooks/),
+    under papermill and ``evaltools run`` (working in the workspace root) and in a script.
+
+    An absolute path, or one that exists from the working folder, is taken as it is; else the
+    first that exists of: the path from a folder above the working folder (``params/2024`` in
+    notebooks/), from the workspace's notebooks/ folder (``../params/2024`` as written in a
+    notebook, run from the workspace root). A path found nowhere is returned as given, for the
+    caller to say so.
     """
     path = Path(path)
     if path.is_absolute() or path.exists():
         return path
-    for parent in Path.cwd().parents:
-        if (parent / path).exists():
-            return parent / path
+    bases = list(Path.cwd().parents)
+    workspace = find_workspace()
+    if workspace is not None:
+        bases.append(workspace / "notebooks")
+    for base in bases:
+        if (base / path).exists():
+            return Path(os.path.normpath(base / path))
     return path
 
 
+def not_found(path: Path) -> str:
+    """Where a path that does not exist was looked for."""
+    if path.is_absolute():
+        return "文件或文件夹不存在"
+    workspace = find_workspace()
+    where = f"工作目录 {Path.cwd()} 及其上级文件夹" + (f"、工作区 {workspace}" if workspace else "")
+    return f"文件或文件夹不存在（在{where}中都没有找到）"
+
+
 def _params_folder() -> Path | None:
-    for folder in (Path.cwd(), *Path.cwd().parents):
-        if (folder / "params").is_dir():
-            return folder / "params"
-    return None
+    workspace = find_workspace()
+    return workspace / "params" if workspace is not None else None
 
 
 def _needle(values: Mapping[str, Any]) -> str | None:

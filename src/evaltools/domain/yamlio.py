@@ -13,6 +13,7 @@ import copy
 import functools
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -57,7 +58,7 @@ class ParamsError(Exception):
 
     def _render_traceback_(self) -> list[str]:
         # IPython shows this instead of a traceback: in a notebook the user sees the problems.
-        return ["参数有误，报告无法生成：", *(f"  {p}" for p in self.problems)]
+        return ["无法使用这些参数（文件、行、字段及原因如下）：", *(f"  {p}" for p in self.problems)]
 
 
 class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parser when the wheel has it
@@ -189,9 +190,56 @@ def read_yaml(path: Path | str) -> YamlFile:
     return YamlFile(parsed.path, copy.deepcopy(parsed.data), parsed.root)
 
 
+def _field_at(root: yaml.Node | None, mark: yaml.Mark | None) -> str:
+    """The field (``evaluation.report_date``) whose key or value starts at ``mark``, if any."""
+    if root is None or mark is None:
+        return ""
+    stack: list[tuple[yaml.Node, Loc]] = [(root, ())]
+    while stack:
+        node, loc = stack.pop()
+        if (node.start_mark.line, node.start_mark.column) == (mark.line, mark.column) and loc:
+            return field_path(loc)
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                key = (key_node.value if isinstance(key_node, yaml.ScalarNode) else "?",)
+                if (key_node.start_mark.line, key_node.start_mark.column) == (mark.line, mark.column):
+                    return field_path(loc + key)
+                stack.append((value_node, loc + key))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((child, loc + (i,)) for i, child in enumerate(node.value))
+    return ""
+
+
+# PyYAML's words for what it refuses, in the user's (what is not listed stays as PyYAML says it).
+_YAML_PROBLEMS = [
+    (r"could not determine a constructor for the tag '?([^']*)'?",
+     r"不支持的类型标签 \1：参数文件只能写普通数据（文字、数字、日期、列表、映射）"),
+    (r"mapping values are not allowed (?:here|in this context)", "这里不能再有“键: 值”：冒号后缺空格、值里有未加引号的“: ”，或缩进不对"),
+    (r"found character '\\t' that cannot start any token", "有制表符（Tab）：YAML 只能用空格缩进"),
+    (r"found character '(.)' that cannot start any token", r"字符“\1”不能出现在值的开头：请给这个值加引号"),
+    (r"found character that cannot start any token", "有不能出现在值开头的字符（制表符 Tab？@、` 等）：缩进只用空格，这样的值加引号"),
+    (r"could not find expected ':'", "缺少冒号“:”（键与值之间）"),
+    (r"found undefined alias '?([^']*)'?", r"引用了未定义的别名 *\1"),
+    (r"did not find expected key", "缩进不对，或列表/映射没有写完"),
+    (r"expected <block end>, but found '?([^']*)'?", "缩进不对：这一行与上文对不齐"),
+    (r"found unexpected end of stream", "文件在引号或括号闭合之前结束了"),
+    (r"did not find expected ',' or '[\]}]'", "{…} 或 […] 没有闭合，或项与项之间缺逗号"),
+    (r"expected ',' or '[\]}]', but got '?([^']*)'?", "{…} 或 […] 中项与项之间缺逗号，或括号没有闭合"),
+]
+
+
+def _in_words(problem: str) -> str:
+    for pattern, words in _YAML_PROBLEMS:
+        said, count = re.subn(f"^{pattern}$", words, problem.strip())
+        if count:
+            return said
+    return problem
+
+
 @functools.lru_cache(maxsize=256)
 def _parse(path: Path, text: str) -> YamlFile:
     loader = _Loader(text)
+    root = None
     try:
         root = loader.get_single_node()
         if root is not None and _expanded_size(root) > MAX_EXPANDED_NODES:
@@ -201,8 +249,11 @@ def _parse(path: Path, text: str) -> YamlFile:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        detail = " ".join(str(part) for part in (exc.context, exc.problem) if part)
-        raise ParamsError([Problem(path, line, "", f"YAML 格式错误：{detail}")]) from None
+        detail = _in_words(str(exc.problem or exc.context or ""))
+        field = _field_at(root, exc.problem_mark)
+        if field and isinstance(exc, yaml.constructor.ConstructorError) and detail.startswith("不存在的日期"):
+            raise ParamsError([Problem(path, line, field, detail)]) from None  # the text parsed; a value is wrong
+        raise ParamsError([Problem(path, line, field, f"YAML 格式错误：{detail}")]) from None
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
         raise ParamsError([Problem(path, line, "", (

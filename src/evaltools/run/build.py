@@ -17,9 +17,19 @@ import nbformat
 from evaltools.errors import RenderError
 from evaltools.run.execute import Loaded, execute, execute_overview, load, normalize, notebook_for, stderr_of
 from evaltools.run.export import DEFAULT_FORMATS, check_formats, made_from
+from evaltools.domain.checks import check_department, check_project
+from evaltools.domain.rollup import LoadedDepartment
+from evaltools.writers.draft import mark_draft
 from evaltools.writers.formats import OVERVIEW, OVERVIEW_ROWS, ROWS_CACHE, SUBMISSION, check_edition, file_names
 from evaltools.domain.files import write_atomic
-from evaltools.domain.workspace import OVERVIEW_NOTEBOOK, absolute, default_notebook, workspace_root
+from evaltools.domain.workspace import (
+    OVERVIEW_NOTEBOOK,
+    LoadedProject,
+    absolute,
+    attachment_files,
+    default_notebook,
+    workspace_root,
+)
 
 FAILED_NOTEBOOK = "report.failed.ipynb"
 
@@ -81,6 +91,8 @@ def make(project: Loaded, formats: Iterable[str] = DEFAULT_FORMATS, rules_files:
     """
     formats = check_formats(formats)
     check_edition(edition)
+    if isinstance(project, LoadedProject):  # a missing attached file refuses this report, naming field and path
+        attachment_files(project.params, project.sources)
     timings: dict = {}
     phases: dict[str, float] = {}
     if executed is None:
@@ -89,11 +101,18 @@ def make(project: Loaded, formats: Iterable[str] = DEFAULT_FORMATS, rules_files:
         timings = normalize(executed)
         phases["cells"] = sum(cell["duration"] for cell in timings["cells"])
         phases["kernel"] = time.perf_counter() - started - phases["cells"]  # start or reset, messages
+        mark_draft(executed, error_codes(project))
     contents, warnings = made_from(executed, formats, edition, phases)
     warnings = stderr_of(executed) + warnings
     files: dict[str, bytes | str] = {"report.ipynb": nbformat.writes(executed)}
     files.update({name: contents[kind] for kind, name in file_names(contents, edition).items()})
     return Made(files, warnings, timings, {name: round(value, 3) for name, value in phases.items()})
+
+
+def error_codes(project: Loaded) -> list[str]:
+    """The codes of the check errors of the files a report is made from: a draft's, if any."""
+    findings = check_department(project) if isinstance(project, LoadedDepartment) else check_project(project)
+    return [finding.code for finding in findings if finding.severity == "error"]
 
 
 def write_report(folder: Path, made: Made) -> dict[str, Path]:

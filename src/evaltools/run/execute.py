@@ -107,7 +107,8 @@ def execute(project: Loaded, destination: Path, notebook: Path | None = None,
         return _papermill(notebook, parameters_for(project, notebook, rules_files), workspace_root(project.path),
                           destination.name, timeout, kernel_name, warm)
     except _Failed as failed:
-        raise RenderError(f"{project.path}：{_reason(failed.error, timeout)}", failed_notebook=failed.notebook) from None
+        raise RenderError(f"{project.path}：{_reason(failed.error, timeout, notebook)}",
+                          failed_notebook=failed.notebook) from None
 
 
 class _Failed(Exception):
@@ -142,9 +143,24 @@ def _papermill(notebook: Path, parameters: dict, cwd: Path, name: str, timeout: 
     return nbformat.from_dict(executed)
 
 
-def _reason(exc: Exception, timeout: int) -> str:
+def _cell(exc: PapermillExecutionError, notebook: Path | None) -> str:
+    """Which cell failed, as the analyst finds it: the notebook, the cell's place there (papermill
+    counts its injected parameters cell too) and its first line."""
+    first = next((line.strip() for line in (exc.source or "").splitlines() if line.strip()), "")
+    place = exc.cell_index + 1
+    if notebook is not None:
+        try:
+            cells = nbformat.read(notebook, as_version=4).cells
+            place = next(i for i, cell in enumerate(cells, 1) if cell.source == exc.source)
+        except (OSError, ValueError, StopIteration):
+            pass  # the place in the executed notebook, then
+    where = f"笔记本 {notebook} 的" if notebook is not None else ""
+    return f"{where}第 {place} 个单元（{first[:60]}{'…' if len(first) > 60 else ''}）"
+
+
+def _reason(exc: Exception, timeout: int, notebook: Path | None = None) -> str:
     if isinstance(exc, PapermillExecutionError):
-        return f"第 {exc.exec_count} 个单元出错：{exc.ename}: {exc.evalue}"
+        return f"{_cell(exc, notebook)}出错：{exc.ename}: {exc.evalue}"
     kind = type(exc).__name__
     if kind == "CellTimeoutError":
         reason = f"有单元执行超过 {timeout} 秒，已停止（可用 --timeout 放宽）"

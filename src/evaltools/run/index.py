@@ -161,8 +161,8 @@ def _department_section(number: int, department: str, entries: list[dict], base:
         links = _links(Path(overall["folder"]), base)
         status = "（本次生成失败）" if overall["status"] == "failed" else ""
         report = tag("p", "部门整体支出绩效自评报告：", join(links, " · ") if links else "尚未生成", status,
-                     f"；综合得分 {overall['total']}，等级 {overall['grade']}；检查：{overall['errors']} 错误、"
-                     f"{overall['warnings']} 提示", class_="department-report")
+                     f"；综合得分 {_shown(overall, 'total')}，等级 {_shown(overall, 'grade')}；"
+                     f"检查：{overall.get('errors', 0)} 错误、{overall.get('warnings', 0)} 提示", class_="department-report")
     else:
         report = Html("")
     head = tag("tr", *(tag("th", label, data_type=kind) for label, kind in (

@@ -33,6 +33,7 @@ from nbconvert.preprocessors import TagRemovePreprocessor
 from traitlets import Unicode, default
 
 from evaltools.document import typography
+from evaltools.writers.draft import MARK as DRAFT_MARK, draft_of
 from evaltools.writers.html import REMOVE_TAG, SUBMISSION, PartsPreprocessor, report_title
 from evaltools.document.parts import (
     MIME_TYPE,
@@ -348,6 +349,18 @@ class WordWriter:
             if text:
                 self.paragraph(self.document, [text])
 
+    def mark_draft(self) -> None:
+        """草稿 at the top of every page (each section's headers, the first page's too)."""
+        for section in self.document.sections:
+            for header in (section.header, section.first_page_header):
+                header.is_linked_to_previous = False
+                paragraph = header.paragraphs[0]
+                paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+                run = paragraph.add_run(DRAFT_MARK)
+                run.bold = True
+                run.font.color.rgb = RGBColor(0xB0, 0x30, 0x1F)
+                _fonts(run, self.fonts["heading1"], size=14)
+
     def to_bytes(self, title: str | None) -> bytes:
         # Fixed core properties: the same report gives the same document.
         self.document.core_properties.title = title or ""
@@ -528,5 +541,7 @@ class WordReportExporter(Exporter):
             elif cell.cell_type == "code":
                 for output in cell.get("outputs", []):
                     writer.output(output)
+        if draft_of(nb_copy):
+            writer.mark_draft()
         resources["output_extension"] = ".docx"
         return writer.to_bytes(nb_copy.metadata.get("title") or report_title(nb_copy)), resources

@@ -19,6 +19,7 @@ from nbconvert.preprocessors import Preprocessor
 from traitlets import Unicode
 
 from evaltools.document import typography
+from evaltools.writers.draft import draft_title
 from evaltools.writers.formats import REVIEW_EDITION, SUBMISSION
 from evaltools.domain.markup import markdown
 from evaltools.document.parts import MIME_TYPE, REVIEW, Heading, from_data, walk
@@ -63,10 +64,9 @@ class PartsPreprocessor(Preprocessor):
         return self.edition or getattr(self.parent, "edition", None) or REVIEW_EDITION
 
     def preprocess(self, nb, resources):
-        if not nb.metadata.get("title"):
-            title = report_title(nb)
-            if title:
-                nb.metadata["title"] = title
+        title = draft_title(nb.metadata.get("title") or report_title(nb), nb)  # a draft says so in its title
+        if title:
+            nb.metadata["title"] = title
         return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, index):

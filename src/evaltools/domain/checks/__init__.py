@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 # Imported for their registrations, in the order --list shows them.
-from evaltools.domain.checks import funds, indicators, cells, text, judgement, dates, department  # noqa: F401
+from evaltools.domain.checks import funds, indicators, cells, text, judgement, dates, completeness, department  # noqa: F401
 from evaltools.domain.checks.department import INDICATOR_CHECKS, check_department
 from evaltools.domain.checks.registry import (CHECKS, DEPARTMENT_CHECKS, SEVERITY_LABELS, Check, Context, Finding, Severity,
                                               find_check, findings, texts)

@@ -1,0 +1,127 @@
+"""Checks that nothing a report needs is missing: its attached files, and what a fresh year
+(``evaltools new-year``) leaves to fill.
+
+Registered with the other checks by :mod:`evaltools.domain.checks` (each entry of
+:data:`CHECKS` is a code, a severity, a description and a function of the check context).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from evaltools.domain.model import Signoff, is_blank
+from evaltools.domain.workspace import absolute, find_attachments
+from evaltools.domain.yamlio import Loc, field_path
+
+TO_FILL = "……"  # what new-year writes where a text is to be filled in (TEMPLATE-TEXT reports it too)
+
+Raised = tuple[Loc, str]
+
+
+def _attachment_missing(ctx: Any) -> Iterator[Raised]:
+    if ctx.path is None:
+        return
+    # The project file and its department's file lie in the same folder: names are read from there.
+    _, wrong = find_attachments(ctx.params, absolute(ctx.path).parent)
+    for i, message in wrong.items():
+        yield ("narrative", "attachments", i, "file"), f"{message}：报告无法生成（评分与检查不受影响）"
+
+
+def _unfilled(value: object) -> bool:
+    return is_blank(value) or isinstance(value, str) and value.strip() == TO_FILL
+
+
+def _budget(params) -> Iterator[Loc]:
+    total = params.budget.computed_total
+    for column in ("annual", "executed"):
+        if getattr(total, column) is None:
+            yield ("budget", "appropriation", column)
+
+
+def _dates(params) -> Iterator[Loc]:
+    evaluation = params.evaluation
+    if not params.form_only and evaluation.report_date is None:
+        yield ("evaluation", "report_date")
+    for key in Signoff.model_fields:
+        signature = getattr(evaluation.signoff, key)
+        if signature is not None and not is_blank(signature.name) and signature.date is None:
+            yield ("evaluation", "signoff", key, "date")
+    form = evaluation.form
+    if evaluation.form.date is None and any(not is_blank(v) for v in (form.unit_head, form.filled_by)):
+        yield ("evaluation", "form", "date")
+
+
+def _actuals(params) -> Iterator[Loc]:
+    for i, indicator in enumerate(params.indicators):
+        if _unfilled(indicator.actual) and indicator.actual_value is None:
+            yield ("indicators", i, "actual")
+
+
+def _texts(params) -> Iterator[Loc]:
+    if _unfilled(params.goals.achieved) and not params.form_only:
+        yield ("goals", "achieved")
+    for part in ("summary", "narrative"):
+        model = getattr(params, part)
+        for name in type(model).model_fields:
+            value = getattr(model, name)
+            if isinstance(value, str) and value.strip() == TO_FILL:
+                yield (part, name)
+
+
+GROUPS = (("预算", _budget), ("日期", _dates), ("实际完成值", _actuals), ("文字", _texts))
+
+
+def _to_fill(ctx: Any) -> Iterator[Raised]:
+    """A file still being filled in (two kinds of field or more left blank, as new-year leaves
+    it): one finding listing them all. A single blank is its own check's (BLANK-CELL …)."""
+    yield from _grouped(ctx.params, GROUPS)
+
+
+def _grouped(params: Any, groups: tuple) -> Iterator[Raised]:
+    found = [(label, list(fields(params))) for label, fields in groups]
+    found = [(label, locs) for label, locs in found if locs]
+    if len(found) < 2:
+        return
+    count = sum(len(locs) for _, locs in found)
+    listed = "；".join(f"{label}（{len(locs)}）：{'、'.join(field_path(loc) for loc in locs)}" for label, locs in found)
+    yield found[0][1][0], f"尚有 {count} 项待填写——{listed}"
+
+
+def _department_funds(params) -> Iterator[Loc]:
+    for key in ("funds", "income", "expenditure"):
+        if not getattr(params, key):
+            yield (key,)
+
+
+def _department_dates(params) -> Iterator[Loc]:
+    for key in ("report_date", "notice_date"):
+        if getattr(params.evaluation, key) is None:
+            yield ("evaluation", key)
+
+
+def _department_texts(params) -> Iterator[Loc]:
+    narrative = params.narrative
+    for name in type(narrative).model_fields:
+        if getattr(narrative, name) == TO_FILL:
+            yield ("narrative", name)
+    if params.overall_goals is not None and _unfilled(params.overall_goals.achieved):
+        yield ("overall_goals", "achieved")
+
+
+DEPARTMENT_GROUPS = (("资金", _department_funds), ("日期", _department_dates), ("实际完成值", _actuals),
+                     ("文字", _department_texts))
+
+
+def _department_to_fill(department: Any) -> Iterator[Raised]:
+    yield from _grouped(department.params, DEPARTMENT_GROUPS)
+
+
+CHECKS = (
+    ("ATTACHMENT-MISSING", "error", "附件文件不存在或不在工作区内：报告无法生成（评分、检查照常）", _attachment_missing),
+    ("TO-FILL", "error", "文件尚在填写中（预算、日期、实际完成值、文字中两类以上为空）：待填写的内容每个文件汇成一条", _to_fill),
+)
+DEPARTMENT_CHECKS = (
+    ("DEPT-TO-FILL", "warning", "部门文件尚在填写中（资金、日期、实际完成值、文字中两类以上为空）：待填写的内容汇成一条",
+     _department_to_fill),
+)
