@@ -30,6 +30,7 @@ UNIT_POINTS, COLUMN_PADDING = 5.25, 3.75  # a column of width w is 7w + 5 px wid
 CELL_INSET = 4  # pt of a cell's width its text does not use (LibreOffice and Excel keep 1.5–2 pt a side)
 MIN_ROW_POINTS = 16.5  # a line and its padding
 ROW_PADDING = 2
+LOOK_AHEAD = 8  # steps of half a unit: 21 pt, two characters
 SMALLEST_GLYPH = 9.0  # pt at print size: the floor a scaled-down form keeps
 
 # A4 portrait, 1 cm margins left and right, 0.8 cm top and bottom: what an office printer leaves
@@ -122,24 +123,29 @@ def text_blocks(sheet: Worksheet, max_column: int | None = None) -> list[Block]:
     return blocks
 
 
-def row_heights(blocks: list[Block], widths: dict[int, float]) -> dict[int, float]:
+def row_heights(blocks: list[Block], widths: dict[int, float], rows: set[int] | None = None) -> dict[int, float]:
     """Each row's height (pt) for its blocks' wrapped text at column ``widths`` (Excel units); a
-    merged block's text is shared out over the rows it spans, after the single-row cells."""
+    merged block's text is shared out over the rows it spans, after the single-row cells. Every
+    row a block covers has a height (``rows``: those rows, when the caller knows them)."""
     need: dict[int, float] = {}
     spanning = []
     for block in blocks:
-        points = sum(column_points(widths.get(c, 8.43)) for c in range(block.columns[0], block.columns[1] + 1))
-        height = lines_in(block.text, points, block.size) * POINTS_PER_LINE * block.size / BODY_SIZE + ROW_PADDING
-        if block.rows[1] > block.rows[0]:
-            spanning.append((block.rows, height))
-        else:
-            need[block.rows[0]] = max(need.get(block.rows[0], MIN_ROW_POINTS), height)
-    for (first, last), height in spanning:
-        rows = range(first, last + 1)
-        short = height - sum(need.get(r, MIN_ROW_POINTS) for r in rows)
-        for r in rows:
-            need[r] = need.get(r, MIN_ROW_POINTS) + max(short, 0) / len(rows)
-    return need
+        first, last = block.columns
+        points = sum(widths.get(c, 8.43) for c in range(first, last + 1)) * UNIT_POINTS + (last - first + 1) * COLUMN_PADDING
+        height = lines_in(block.text, round(points, 2), block.size) * POINTS_PER_LINE * block.size / BODY_SIZE + ROW_PADDING
+        top, bottom = block.rows
+        if bottom > top:
+            spanning.append((top, bottom, height))
+        elif height > need.get(top, MIN_ROW_POINTS):
+            need[top] = height
+    for first, last, height in spanning:
+        short = height - sum(need.get(r, MIN_ROW_POINTS) for r in range(first, last + 1))
+        if short > 0:
+            for r in range(first, last + 1):
+                need[r] = need.get(r, MIN_ROW_POINTS) + short / (last - first + 1)
+    if rows is None:
+        rows = {r for b in blocks for r in range(b.rows[0], b.rows[1] + 1)}
+    return {r: need.get(r, MIN_ROW_POINTS) for r in rows | need.keys()}
 
 
 def _widths(sheet: Worksheet) -> dict[int, float]:
@@ -165,14 +171,16 @@ def fit_columns(sheet: Worksheet, least: list[float], flexible: list[int], step:
     room = (printable_points()[0] - columns * COLUMN_PADDING) / UNIT_POINTS - 0.5  # half a unit for rounding
     widths = dict(enumerate(least, 1))
     blocks = text_blocks(sheet, columns)
+    rows = {r for b in blocks for r in range(b.rows[0], b.rows[1] + 1)}
 
     def height(trial: dict[int, float]) -> float:
-        return sum(row_heights(blocks, trial).values())
+        return sum(row_heights(blocks, trial, rows).values())
 
     current = height(widths)
     while (spare := int((room - sum(widths.values())) / step)) > 0:
+        # a few steps ahead: a line is saved only once a column has grown by a character or so
         gains = [((current - height({**widths, c: widths[c] + n * step})) / n, n, c)
-                 for c in flexible for n in range(1, spare + 1)]
+                 for c in flexible for n in range(1, min(spare, LOOK_AHEAD) + 1)]
         gain, n, column = max(gains, key=lambda g: (g[0], -g[1]))
         if gain <= 0:  # no width saves a line: share the rest evenly
             for i in range(spare):
@@ -182,7 +190,7 @@ def fit_columns(sheet: Worksheet, least: list[float], flexible: list[int], step:
         current = height(widths)
     for _ in range(200):  # bounded: each move saves height
         moves = [(height({**widths, a: widths[a] - k * step, b: widths[b] + k * step}), a, b, k)
-                 for a in flexible for b in flexible if a != b for k in range(1, 9)
+                 for a in flexible for b in flexible if a != b for k in range(1, LOOK_AHEAD + 1)
                  if widths[a] - k * step >= least[a - 1]]
         best = min(moves, default=None)
         if best is None or best[0] >= current:
