@@ -10,7 +10,7 @@ from evaltools.domain.department import ExpenditureRow, IncomeRow, ThreePublic, 
 from evaltools.domain.rollup import load_department
 from evaltools.domain.yamlio import ParamsError
 from evaltools.document.department_report import DepartmentReport
-from evaltools.document.parts import REVIEW, Paragraph, Table, plain_text, walk
+from evaltools.document.parts import REVIEW, AttachedPdf, Paragraph, Table, plain_text, walk
 
 from conftest import SEED_DEPARTMENT, add_project
 
@@ -217,11 +217,35 @@ def row_of(part, label: str) -> list[str]:
 class TestEveryFieldTheDataHolds:
     def test_the_self_evaluation_forms_funds_come_from_the_spending_table(self, seed_report):
         form = seed_report.self_evaluation_form()
-        # 年初预算数, 全年预算数, 全年执行数 after the label: spent is executed
-        assert row_of(form, "年度资金总额")[-6:-3] == ["", "", "1505.04"]
-        assert row_of(form, "一般公共预算")[-6:-3] == ["", "", "1505.04"]
-        assert row_of(form, "基本支出")[-6:-3] == ["", "", "1333.32"]
-        assert row_of(form, "项目支出")[-6:-3] == ["", "", "171.72"]
+        # 年初预算数, 全年预算数, 全年执行数, 分值, 执行率, 得分 after the label: the seed's data says the
+        # amounts were allotted (全年预算数) and spent (全年执行数), so the rate and its score show
+        assert row_of(form, "年度资金总额")[-6:] == ["", "1505.04", "1505.04", "10", "100%", "10"]
+        assert row_of(form, "一般公共预算")[-6:-3] == ["", "1505.04", "1505.04"]
+        assert row_of(form, "基本支出")[-6:-3] == ["", "1333.32", "1333.32"]
+        assert row_of(form, "项目支出")[-6:-3] == ["", "171.72", "171.72"]
+
+    @pytest.mark.parametrize(("columns", "cells"), [
+        (None, ["", "", "1505.04", "10", "—", "—"]),  # spent only (the default): nothing to measure against
+        (["全年预算数"], ["", "1505.04", "", "10", "0%", "0"]),  # allotted, nothing spent
+        (["全年执行数", "全年预算数"], ["", "1505.04", "1505.04", "10", "100%", "10"]),
+    ])
+    def test_the_data_says_which_column_the_spending_table_fills(self, tmp_path, columns, cells):
+        data = {"year": 2024, "unit": {"name": "某局"},
+                "expenditure": [{"institution": "局机关", "basic": "1333.32", "project": "171.72"}]}
+        if columns:
+            data["expenditure_as"] = columns
+        report = DepartmentReport.load(write_department(tmp_path / "params" / "2024" / "d", data))
+        assert row_of(report.self_evaluation_form(), "年度资金总额")[-6:] == cells
+
+    def test_a_column_the_form_has_not_is_an_error_naming_file_and_field(self, tmp_path):
+        path = write_department(tmp_path / "params" / "2024" / "d", {
+            "year": 2024, "unit": {"name": "某局"}, "expenditure_as": ["决算数"]})
+        with pytest.raises(ParamsError) as raised:
+            load_department(path)
+        [problem] = raised.value.problems
+        assert (problem.file, problem.field) == (path, "expenditure_as[0]")
+        assert "决算数" in path.read_text(encoding="utf-8").splitlines()[problem.line - 1]
+        assert "全年预算数" in problem.message and "全年执行数" in problem.message
 
     def test_stated_funds_keep_their_figures_and_only_blanks_are_computed(self, tmp_path):
         path = write_department(tmp_path / "params" / "2024" / "d", {
@@ -286,6 +310,83 @@ class TestEveryFieldTheDataHolds:
         assert line[:4] == ["", "产出指标（20分）", "数量指标", "办件量"]  # the weight its indicators carry
         assert ["质量指标", "", "", "", "", ""] in rows
         assert any(cell.startswith("满意度指标（") for r in rows for cell in r)  # its points moved, its row kept
+
+
+class TestAttachments:
+    def test_every_attachment_is_labelled_and_starts_a_page(self, seed_report):
+        notice, = seed_report.attachments("text").children
+        assert plain_text(notice.children[0]) == "附件1-1"
+        assert "关于成立预算绩效自评工作领导小组的通知" in plain_text(notice.children[1])
+        assert "组　长：董佳瑛" in plain_text(notice) and "办公室设在财务科" in plain_text(notice)
+        for part, label in ((notice, "附件1-1"), (seed_report.basic_data(), "附件1-2"),
+                            (seed_report.self_evaluation_form(), "附件1-3")):
+            assert plain_text(part.children[0]) == label and part.children[0].style == "attachment-label"
+            assert "attachment" in part.style.split()
+        # the forms are forms: the form page, on one page where they fit (as the project's 自评表)
+        assert "form-page" in seed_report.basic_data().style.split()
+        assert "form-page" in seed_report.self_evaluation_form().style.split()
+
+    def test_further_documents_follow_the_forms_and_pdfs_are_appended(self, workspace):
+        folder = workspace / "2024" / "xiangxi-ggzy"
+        (folder / "attachments" / "plan.md").write_text("# 工作方案\n\n正文。", encoding="utf-8")
+        (folder / "attachments" / "scan.pdf").write_bytes(b"%PDF-1.4 scanned")
+        department = folder / "_department.yaml"
+        department.write_text(department.read_text(encoding="utf-8").replace("    file: attachments/leading-group.md\n", (
+            "    file: attachments/leading-group.md\n"
+            "  - {title: 自评工作方案, file: attachments/plan.md}\n"
+            "  - {title: 领导批示（扫描件）, file: attachments/scan.pdf}\n")), encoding="utf-8")
+        report = DepartmentReport.load(department)
+        texts = report.attachments("text").children
+        assert [plain_text(part.children[0]) for part in texts] == ["附件1-1", "附件1-4"]
+        [scan] = report.attachments("pdf").children
+        attached = next(part for part in walk(scan) if isinstance(part, AttachedPdf))
+        assert plain_text(scan.children[0]) == "附件1-5" and attached.pdf == b"%PDF-1.4 scanned"
+        assert "scan.pdf" in attached.note
+        before = DepartmentReport.load(SEED_DEPARTMENT / "_department.yaml").department.fingerprint
+        assert report.department.fingerprint != before  # what it attaches is part of what the report is made of
+
+    @pytest.mark.parametrize(("file", "words"), [("attachments/missing.md", "不存在"), ("../../../../outside.md", "不在工作区")])
+    def test_an_attachment_that_cannot_be_read_names_file_line_and_field(self, workspace, file, words):
+        department = workspace / "2024" / "xiangxi-ggzy" / "_department.yaml"
+        (workspace.parent.parent / "outside.md").write_text("外部文件", encoding="utf-8")  # beside the workspace
+        text = department.read_text(encoding="utf-8").replace("file: attachments/leading-group.md", f"file: {file}")
+        department.write_text(text, encoding="utf-8")
+        with pytest.raises(ParamsError) as raised:
+            load_department(department)
+        [problem] = raised.value.problems
+        assert (problem.file, problem.field) == (department, "attachments[0].file") and words in problem.message
+        assert file in text.splitlines()[problem.line - 1]
+
+
+class TestOtherProjects:
+    def listed(self, workspace, entries: str):
+        department = workspace / "2024" / "xiangxi-ggzy" / "_department.yaml"
+        department.write_text(department.read_text(encoding="utf-8") + "other_projects:\n" + entries, encoding="utf-8")
+        return DepartmentReport.load(department)
+
+    def test_projects_without_a_file_are_listed_in_the_basic_data_and_the_projects_table(self, workspace):
+        report = self.listed(workspace, "  - {name: 专家库运维, annual: 40.10, executed: 38.00}\n"
+                                        "  - {name: 见证系统升级, annual: 25.00, executed: 25.00}\n")
+        basic = report.basic_data()
+        assert row_of(basic, "公共资源交易平台运行维护费")[:4] == ["公共资源交易平台运行维护费", "—", "106.62", "106.62"]
+        assert row_of(basic, "专家库运维")[:4] == ["专家库运维", "—", "40.10", "38.00"]
+        assert row_of(basic, "见证系统升级")[:4] == ["见证系统升级", "—", "25.00", "25.00"]
+        projects = report.projects()
+        assert row_of(projects, "专家库运维") == ["专家库运维", "40.10", "38.00", "94.76%", "—", "—"]
+        assert "本部门对1个项目开展了绩效自评，另有2个项目未单独自评" in plain_text(projects)
+        # 106.62 + 40.10 + 25.00 = 171.72: the department's 项目支出 is accounted for
+        assert "DEPT-PROJECTS-TOTAL" not in {f.code for f in report.findings}
+
+    def test_a_gap_the_list_leaves_is_still_found(self, workspace):
+        report = self.listed(workspace, "  - {name: 专家库运维, annual: 40.10}\n")
+        [finding] = [f for f in report.findings if f.code == "DEPT-PROJECTS-TOTAL"]
+        assert "其他项目" in finding.message and "25" in finding.message
+
+    def test_a_listed_project_without_a_name_names_file_and_field(self, workspace):
+        with pytest.raises(ParamsError) as raised:
+            self.listed(workspace, "  - {annual: 40.10}\n")
+        [problem] = raised.value.problems
+        assert problem.field == "other_projects[0].name" and problem.file.name == "_department.yaml"
 
 
 class TestSubmissionWording:
