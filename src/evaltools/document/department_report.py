@@ -70,6 +70,13 @@ from evaltools.document.tables import _indicator_cells as indicator_cells  # the
 from evaltools.domain.workspace import DEPARTMENT_NOTEBOOK, display_path, notebook_source, source_fingerprint
 
 
+# 附件1-3's columns (percent of the width). Its fund lines are longer than a project's
+# ("纳入专户管理的非税收入拨款") and sit in one column: that column is wider than on the project's
+# form; its 二级指标 ("可持续影响指标") too, so that no label breaks a character a line.
+DEPARTMENT_TOP_COLUMNS = {8: (12, 24, 12, 12, 12, 8, 10, 10)}
+DEPARTMENT_INDICATOR_COLUMNS = {8: (6, 9, 11, 20, 10, 32, 6, 6)}
+
+
 def _text(value: object) -> str:
     """A form cell's text ("45", a name), "—" when the data does not hold it."""
     return str(value) if value not in (None, "", []) else DASH
@@ -437,7 +444,8 @@ class DepartmentReport:
         body[0][0].insert(0, td("", cls="label continued", rowspan=len(body)))
         # as on the project's form, a page breaks only between 一级指标 (a row keeps with the next in its level)
         return table(*(tr(*cells, cls="indicator keep-next" if keep else "indicator") for cells, keep in body),
-                     template.rows[-1], head=template.head, colgroup=template.widths, cls=template.style)
+                     template.rows[-1], head=template.head,
+                     colgroup=DEPARTMENT_INDICATOR_COLUMNS.get(len(template.widths), template.widths), cls=template.style)
 
     def _unsorted(self, rows: list[IndicatorScore], deviation: bool) -> list[list[Any]]:
         cells = [indicator_cells(r, self.rules, deviation) for r in rows]
@@ -464,7 +472,7 @@ class DepartmentReport:
                          rules, columns),
             *goal_rows(Markdown(goals.expected) if goals and goals.expected else DASH,
                        Markdown(goals.achieved) if goals and goals.achieved else DASH, columns),
-            colgroup=FORM_TOP_COLUMNS[columns], cls="grid form",
+            colgroup=DEPARTMENT_TOP_COLUMNS.get(columns, FORM_TOP_COLUMNS[columns]), cls="grid form",
         )
         unit = p_.unit
         return section(self._label("1-3"), form_caption("州级预算部门整体支出绩效自评表", self.year), top,
