@@ -1,5 +1,6 @@
 """The department-wide report: the seed's department, computed totals, gaps shown as "—"."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -13,6 +14,7 @@ from evaltools.document.department_report import DepartmentReport
 from evaltools.document.parts import REVIEW, AttachedPdf, Paragraph, Table, plain_text, walk
 
 from conftest import SEED_DEPARTMENT, add_project
+from printed import page_count, page_text
 
 D = Decimal
 
@@ -356,6 +358,36 @@ class TestAttachments:
         [problem] = raised.value.problems
         assert (problem.file, problem.field) == (department, "attachments[0].file") and words in problem.message
         assert file in text.splitlines()[problem.line - 1]
+
+
+@pytest.fixture(scope="module")
+def printed(tmp_path_factory):
+    """The seed department's submission edition, as PDF and Word."""
+    from evaltools.run.build import run
+
+    return run(SEED_DEPARTMENT / "_department.yaml", ["pdf", "docx"], out_root=tmp_path_factory.mktemp("out")).files
+
+
+def test_in_the_pdf_each_attachment_opens_its_page_under_its_label_and_each_form_keeps_to_one(printed):
+    pages = [page_text(printed["pdf"], n) for n in range(1, page_count(printed["pdf"]) + 1)]
+    starts = {label: next(i for i, text in enumerate(pages) if text.lstrip().startswith(label))
+              for label in ("附件1-1", "附件1-2", "附件1-3")}
+    assert starts["附件1-1"] < starts["附件1-2"] < starts["附件1-3"]
+    notice = re.sub(r"\s", "", pages[starts["附件1-1"]])  # pdftotext lays out a full-width space as it likes
+    assert "领导小组的通知" in notice and "长：董佳瑛" in notice and "2025年4月10日" in notice
+    basic, form = pages[starts["附件1-2"]], pages[starts["附件1-3"]]
+    # the whole form, down to its 说明 and signature line, on the page of its label
+    assert "三公经费" in basic and "厉行节约保障措施" in basic and "说明：" in basic and "单位负责人签字" in basic
+    assert "年度资金总额" in form and "数量指标" in form and "总分" in form and "单位负责人签字" in form
+    assert "100%" in form  # 1505.04 allotted and spent: its 执行率
+
+
+def test_the_word_edition_labels_its_attachments_too(printed):
+    import docx
+
+    texts = [paragraph.text.strip() for paragraph in docx.Document(str(printed["docx"])).paragraphs]
+    for label in ("附件1-1", "附件1-2", "附件1-3"):
+        assert label in texts, label
 
 
 class TestOtherProjects:
