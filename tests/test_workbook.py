@@ -461,6 +461,14 @@ class TestPrintedThroughLibreOffice:
         assert min(sizes) >= 9, sizes
         assert overlapping_words(pdf, page=1) == []
 
+    def test_the_form_without_a_deviation_column_too(self, seed_data, tmp_path):
+        for indicator in seed_data["indicators"]:
+            indicator["deviation"] = None
+        pdf = printed_form(ProjectParams.model_validate(_drop_nulls(seed_data)), tmp_path)
+        assert page_count(pdf) == 1 and "偏差原因" not in page_text(pdf, 1)  # 附件1-4's eight columns
+        assert min(glyph_sizes(pdf, 1)) >= 9
+        assert overlapping_words(pdf, page=1) == []
+
     def test_a_20_indicator_form_prints_on_one_page_no_glyph_under_9_pt(self, seed_data, tmp_path):
         pdf = printed_form(many_indicators(seed_data, 20), tmp_path)
         assert page_count(pdf) == 1
