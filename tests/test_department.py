@@ -303,6 +303,13 @@ class TestEveryFieldTheDataHolds:
         assert ["产出指标", "数量指标、质量指标、时效指标、成本指标", "", "", ""] in rows
         assert ["满意度指标", "服务对象满意度指标", "", "", ""] in rows
 
+    def test_a_page_of_the_form_breaks_only_between_levels_never_before_the_total(self, seed_report):
+        [indicators] = [t for t in walk(seed_report.self_evaluation_form()) if isinstance(t, Table) and t.head]
+        keeps = ["keep-next" in (row.style or "").split() for row in indicators.rows]
+        assert keeps[-2] and not keeps[-1]  # the last indicator row keeps with 总分
+        first_rows = [i for i, row in enumerate(indicators.rows) if any(c.text.endswith("分）") for c in row.cells)]
+        assert [keeps[i - 1] for i in first_rows[1:]] == [False, False]  # a break may fall before 效益, 满意度
+
     def test_indicators_sit_in_their_rows_and_the_rest_stay_blank(self, tmp_path):
         indicator = {"level2": "数量指标", "name": "办件量", "target": "≥100件", "actual": "120件", "weight": 20}
         path = write_department(tmp_path / "params" / "2024" / "d",

@@ -418,6 +418,10 @@ class TestPrintedLayout:
         book = load_workbook(export_workbook([(many_indicators(seed_data, 60), load_rules())], tmp_path / "60.xlsx"))
         assert book.worksheets[0].page_setup.scale == 90  # too long for one page: several, still legible
 
+    def test_the_workbook_is_the_units_not_the_tools(self, exported):
+        properties = load_workbook(exported).properties
+        assert properties.creator == "湘西土家族苗族自治州公共资源交易中心" and properties.title == "2024年度项目支出绩效自评表"
+
     def test_the_machine_sheet_is_hidden_and_holds_numbers_as_numbers(self, exported):
         book = load_workbook(exported)
         other = book["其他参数"]

@@ -442,6 +442,7 @@ class DepartmentReport:
         if rest:
             body += [(cells, False) for cells in self._unsorted(rest, deviation)]
         body[0][0].insert(0, td("", cls="label continued", rowspan=len(body)))
+        body[-1] = (body[-1][0], True)  # the last row keeps with 总分: a page never opens on the total alone
         # as on the project's form, a page breaks only between 一级指标 (a row keeps with the next in its level)
         return table(*(tr(*cells, cls="indicator keep-next" if keep else "indicator") for cells, keep in body),
                      template.rows[-1], head=template.head,

@@ -313,6 +313,10 @@ def export_workbook(projects: Sequence[tuple[ProjectParams, Rules]], path: Path 
     book = Workbook()
     default_font(book)
     book.remove(book.active)
+    if projects:  # the unit's workbook, not openpyxl's: what Excel shows under 文件 › 信息
+        first = projects[0][0]
+        book.properties.creator = book.properties.lastModifiedBy = first.project.department
+        book.properties.title = f"{first.year}年度{first.project.fund_type.form_title}"
     taken: set[str] = set()
     summary_rows = []
     other = _other_sheet(book) if projects else None
