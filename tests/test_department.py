@@ -453,3 +453,13 @@ class TestSubmissionWording:
         assert signoff.style == "signoff-page"  # kept together on one page
         dates = [b.date for part in signoff.children for b in part.blocks if b.date]
         assert len(dates) == 3  # one date per block, under its seal
+
+
+def test_next_year_keeps_the_other_projects_names_and_drops_this_years_attachments():
+    from evaltools.newyear import carry_department
+
+    data = {"year": 2024, "attachments": [{"title": "通知", "file": "attachments/leading-group.md"}],
+            "other_projects": [{"name": "专家库运维", "annual": 40.1, "executed": 38}], "expenditure_as": ["全年预算数"]}
+    carried, report = carry_department(data, 2024, 2025)
+    assert "attachments" not in carried and carried["other_projects"] == [{"name": "专家库运维"}]
+    assert carried["expenditure_as"] == ["全年预算数"] and "附件（本年度的通知等）" in report.cleared
