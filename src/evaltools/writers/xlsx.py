@@ -4,8 +4,9 @@ Export writes one sheet per project with the 项目支出绩效自评表 as fina
 laid out from the very form part the reports show (``tables.self_evaluation_form``: same rows,
 merged cells and numbers), with borders, wrapped text, A4 print set-up, 宋体, number formats
 and live formulas where the form computes (年度资金总额, 执行率 and its 得分, 总分, 等级) at the
-rules' precisions, plus a sheet of every other parameter (路径 → 值), so that importing an
-exported workbook gives back the same data.
+rules' precisions, plus a hidden sheet of every other parameter (路径 → 值, numbers as numbers),
+so that importing an exported workbook gives back the same data while printing the workbook
+prints the forms alone (the print layout: ``xlsx_print``).
 
 Import reads the form wherever its rows sit (blank rows and merged cells are fine, "——" and
 "/" mean empty, numbers may be text); what it cannot understand is an error naming the sheet
@@ -258,7 +259,7 @@ def _other_parameters(params: ProjectParams) -> list[tuple[str, Any]]:
 
 
 def _field_title(path: str) -> str:
-    """The Chinese name of a parameter path ("declared.execution_rate" → "申报数 › 执行率（%）"),
+    """The Chinese name of a parameter path ("declared.execution_rate" → "表中所填数字 › 执行率（%）"),
     from the model's field titles: what a person reading the sheet goes by."""
     model: Any = ProjectParams
     titles = []

@@ -202,7 +202,7 @@ def fit_columns(sheet: Worksheet, least: list[float], flexible: list[int], step:
 
 
 def print_setup(sheet: Worksheet, title_rows: tuple[int, int] | None = None, landscape: bool = False) -> None:
-    """A4, fitted to the page's width (as many pages down as it takes), 1.5 cm margins, centred,
+    """A4, fitted to the page's width (as many pages down as it takes), 1 cm margins (0.8 cm top and bottom), centred,
     the heading rows repeated on each page."""
     _page(sheet, landscape)
     sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
