@@ -129,10 +129,14 @@ def row_heights(blocks: list[Block], widths: dict[int, float], rows: set[int] | 
     row a block covers has a height (``rows``: those rows, when the caller knows them)."""
     need: dict[int, float] = {}
     spanning = []
+    spans: dict[tuple[int, int], float] = {}  # a few distinct spans, many blocks
     for block in blocks:
         first, last = block.columns
-        points = sum(widths.get(c, 8.43) for c in range(first, last + 1)) * UNIT_POINTS + (last - first + 1) * COLUMN_PADDING
-        height = lines_in(block.text, round(points, 2), block.size) * POINTS_PER_LINE * block.size / BODY_SIZE + ROW_PADDING
+        if block.columns not in spans:
+            spans[block.columns] = round(sum(widths.get(c, 8.43) for c in range(first, last + 1)) * UNIT_POINTS
+                                         + (last - first + 1) * COLUMN_PADDING, 2)
+        points = spans[block.columns]
+        height = lines_in(block.text, points, block.size) * POINTS_PER_LINE * block.size / BODY_SIZE + ROW_PADDING
         top, bottom = block.rows
         if bottom > top:
             spanning.append((top, bottom, height))
