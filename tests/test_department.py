@@ -416,6 +416,12 @@ class TestOtherProjects:
         # 106.62 + 40.10 + 25.00 = 171.72: the department's 项目支出 is accounted for
         assert "DEPT-PROJECTS-TOTAL" not in {f.code for f in report.findings}
 
+    def test_a_long_list_runs_on_under_its_repeated_heading(self, workspace):
+        report = self.listed(workspace, "".join(f"  - {{name: 专项{i}, annual: 1}}\n" for i in range(40)))
+        costs = next(t for t in walk(report.basic_data()) if isinstance(t, Table) and "专项39" in str(t))
+        [heading] = costs.head  # a header row: repeated on each page the table runs over
+        assert [c.text for c in heading.cells][1:4] == ["2023年决算数（万元）", "2024年预算数（万元）", "2024年决算数（万元）"]
+
     def test_a_gap_the_list_leaves_is_still_found(self, workspace):
         report = self.listed(workspace, "  - {name: 专家库运维, annual: 40.10}\n")
         [finding] = [f for f in report.findings if f.code == "DEPT-PROJECTS-TOTAL"]

@@ -359,7 +359,8 @@ class DepartmentReport:
                       tr(td(""), td(_text(unit and unit.staffing), cls="num"), td(_text(unit and unit.actual_staff), cls="num"),
                          td(formatting.percent(unit.control_rate if unit else None, rules), cls="num")), colgroup=(28, 24, 24, 24))
         years = [f"{self.year - 1}年决算数（万元）", f"{self.year}年预算数（万元）", f"{self.year}年决算数（万元）", "变动率"]
-        rows = [tr(td("经费控制情况", cls="label"), *(th(y) for y in years))]
+        heading = tr(td("经费控制情况", cls="label"), *(th(y) for y in years))  # repeated where the table runs on
+        rows: list[Any] = []
 
         def line(label: str, values: Sequence[Decimal | None], rate: bool = True) -> Any:
             changed = formatting.percent(change_rate(values[0], values[2]), rules) if rate else DASH
@@ -385,7 +386,7 @@ class DepartmentReport:
         rows.append(tr(td("部门基本支出预算调整"), td(DASH, cls="num"), self._amount(adjustment), td(DASH, cls="num"),
                        td(formatting.percent(change_rate(basic.initial, basic.annual) if basic else None, rules),
                           cls="num")))
-        costs = table(*rows, colgroup=(32, 17, 17, 17, 17))
+        costs = table(*rows, head=[heading], colgroup=(32, 17, 17, 17, 17))
         note = wording.paragraph("department", "basic_data_note", style="form-note")
         return section(self._label("1-2"), form_caption("州级预算部门整体支出绩效评价基础数据表", self.year), staff, costs,
                        self._buildings(), note,
