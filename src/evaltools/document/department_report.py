@@ -74,7 +74,7 @@ from evaltools.domain.workspace import DEPARTMENT_NOTEBOOK, display_path, notebo
 # ("纳入专户管理的非税收入拨款") and sit in one column: that column is wider than on the project's
 # form; its 二级指标 ("可持续影响指标") too, so that no label breaks a character a line.
 DEPARTMENT_TOP_COLUMNS = {8: (12, 24, 12, 12, 12, 8, 10, 10)}
-DEPARTMENT_INDICATOR_COLUMNS = {8: (6, 9, 11, 20, 10, 32, 6, 6)}
+DEPARTMENT_INDICATOR_COLUMNS = {8: (6, 9, 15, 18, 10, 30, 6, 6)}
 
 
 def _text(value: object) -> str:
