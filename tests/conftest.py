@@ -32,7 +32,7 @@ from evaltools.domain.workspace import LoadedProject, load_project
 ROOT = Path(__file__).resolve().parents[1]
 # The bundled example, as shipped: what the suite tests against, whatever else params/ holds.
 EXAMPLE_FILES = ("2024/_rules.yaml", "2024/xiangxi-ggzy/_department.yaml", "2024/xiangxi-ggzy/platform-maintenance.yaml",
-                 "2024/xiangxi-ggzy/attachments/notice.md")
+                 "2024/xiangxi-ggzy/attachments/notice.md", "2024/xiangxi-ggzy/attachments/leading-group.md")
 
 
 def copy_example(workspace: Path, notebooks: bool = False) -> Path:

@@ -1,5 +1,6 @@
 """The department-wide report: the seed's department, computed totals, gaps shown as "—"."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -10,10 +11,11 @@ from evaltools.domain.department import ExpenditureRow, IncomeRow, ThreePublic, 
 from evaltools.domain.rollup import load_department
 from evaltools.domain.yamlio import ParamsError
 from evaltools.document.department_report import DepartmentReport
-from evaltools.document.parts import REVIEW, Paragraph, Table, plain_text, walk
+from evaltools.document.parts import REVIEW, AttachedPdf, Paragraph, Table, plain_text, walk
 from evaltools.writers.html_parts import html
 
 from conftest import SEED_DEPARTMENT, add_project
+from printed import page_count, page_text
 
 D = Decimal
 
@@ -226,11 +228,35 @@ def row_of(part, label: str) -> list[str]:
 class TestEveryFieldTheDataHolds:
     def test_the_self_evaluation_forms_funds_come_from_the_spending_table(self, seed_report):
         form = seed_report.self_evaluation_form()
-        # 年初预算数, 全年预算数, 全年执行数 after the label: spent is executed
-        assert row_of(form, "年度资金总额")[-6:-3] == ["", "", "1505.04"]
-        assert row_of(form, "一般公共预算")[-6:-3] == ["", "", "1505.04"]
-        assert row_of(form, "基本支出")[-6:-3] == ["", "", "1333.32"]
-        assert row_of(form, "项目支出")[-6:-3] == ["", "", "171.72"]
+        # 年初预算数, 全年预算数, 全年执行数, 分值, 执行率, 得分 after the label: the seed's data says the
+        # amounts were allotted (全年预算数) and spent (全年执行数), so the rate and its score show
+        assert row_of(form, "年度资金总额")[-6:] == ["", "1505.04", "1505.04", "10", "100%", "10"]
+        assert row_of(form, "一般公共预算")[-6:-3] == ["", "1505.04", "1505.04"]
+        assert row_of(form, "基本支出")[-6:-3] == ["", "1333.32", "1333.32"]
+        assert row_of(form, "项目支出")[-6:-3] == ["", "171.72", "171.72"]
+
+    @pytest.mark.parametrize(("columns", "cells"), [
+        (None, ["", "", "1505.04", "10", "—", "—"]),  # spent only (the default): nothing to measure against
+        (["全年预算数"], ["", "1505.04", "", "10", "0%", "0"]),  # allotted, nothing spent
+        (["全年执行数", "全年预算数"], ["", "1505.04", "1505.04", "10", "100%", "10"]),
+    ])
+    def test_the_data_says_which_column_the_spending_table_fills(self, tmp_path, columns, cells):
+        data = {"year": 2024, "unit": {"name": "某局"},
+                "expenditure": [{"institution": "局机关", "basic": "1333.32", "project": "171.72"}]}
+        if columns:
+            data["expenditure_as"] = columns
+        report = DepartmentReport.load(write_department(tmp_path / "params" / "2024" / "d", data))
+        assert row_of(report.self_evaluation_form(), "年度资金总额")[-6:] == cells
+
+    def test_a_column_the_form_has_not_is_an_error_naming_file_and_field(self, tmp_path):
+        path = write_department(tmp_path / "params" / "2024" / "d", {
+            "year": 2024, "unit": {"name": "某局"}, "expenditure_as": ["决算数"]})
+        with pytest.raises(ParamsError) as raised:
+            load_department(path)
+        [problem] = raised.value.problems
+        assert (problem.file, problem.field) == (path, "expenditure_as[0]")
+        assert "决算数" in path.read_text(encoding="utf-8").splitlines()[problem.line - 1]
+        assert "全年预算数" in problem.message and "全年执行数" in problem.message
 
     def test_stated_funds_keep_their_figures_and_only_blanks_are_computed(self, tmp_path):
         path = write_department(tmp_path / "params" / "2024" / "d", {
@@ -286,6 +312,13 @@ class TestEveryFieldTheDataHolds:
         assert ["产出指标", "数量指标、质量指标、时效指标、成本指标", "", "", ""] in rows
         assert ["满意度指标", "服务对象满意度指标", "", "", ""] in rows
 
+    def test_a_page_of_the_form_breaks_only_between_levels_never_before_the_total(self, seed_report):
+        [indicators] = [t for t in walk(seed_report.self_evaluation_form()) if isinstance(t, Table) and t.head]
+        keeps = ["keep-next" in (row.style or "").split() for row in indicators.rows]
+        assert keeps[-2] and not keeps[-1]  # the last indicator row keeps with 总分
+        first_rows = [i for i, row in enumerate(indicators.rows) if any(c.text.endswith("分）") for c in row.cells)]
+        assert [keeps[i - 1] for i in first_rows[1:]] == [False, False]  # a break may fall before 效益, 满意度
+
     def test_indicators_sit_in_their_rows_and_the_rest_stay_blank(self, tmp_path):
         indicator = {"level2": "数量指标", "name": "办件量", "target": "≥100件", "actual": "120件", "weight": 20}
         path = write_department(tmp_path / "params" / "2024" / "d",
@@ -295,6 +328,119 @@ class TestEveryFieldTheDataHolds:
         assert line[:4] == ["", "产出指标（20分）", "数量指标", "办件量"]  # the weight its indicators carry
         assert ["质量指标", "", "", "", "", ""] in rows
         assert any(cell.startswith("满意度指标（") for r in rows for cell in r)  # its points moved, its row kept
+
+
+class TestAttachments:
+    def test_every_attachment_is_labelled_and_starts_a_page(self, seed_report):
+        notice, = seed_report.attachments("text").children
+        assert plain_text(notice.children[0]) == "附件1-1"
+        assert "关于成立预算绩效自评工作领导小组的通知" in plain_text(notice.children[1])
+        assert "组　长：董佳瑛" in plain_text(notice) and "办公室设在财务科" in plain_text(notice)
+        for part, label in ((notice, "附件1-1"), (seed_report.basic_data(), "附件1-2"),
+                            (seed_report.self_evaluation_form(), "附件1-3")):
+            assert plain_text(part.children[0]) == label and part.children[0].style == "attachment-label"
+            assert "attachment" in part.style.split()
+        # the forms are forms: the form page, on one page where they fit (as the project's 自评表)
+        assert "form-page" in seed_report.basic_data().style.split()
+        assert "form-page" in seed_report.self_evaluation_form().style.split()
+
+    def test_further_documents_follow_the_forms_and_pdfs_are_appended(self, workspace):
+        folder = workspace / "2024" / "xiangxi-ggzy"
+        (folder / "attachments" / "plan.md").write_text("# 工作方案\n\n正文。", encoding="utf-8")
+        (folder / "attachments" / "scan.pdf").write_bytes(b"%PDF-1.4 scanned")
+        department = folder / "_department.yaml"
+        department.write_text(department.read_text(encoding="utf-8").replace("    file: attachments/leading-group.md\n", (
+            "    file: attachments/leading-group.md\n"
+            "  - {title: 自评工作方案, file: attachments/plan.md}\n"
+            "  - {title: 领导批示（扫描件）, file: attachments/scan.pdf}\n")), encoding="utf-8")
+        report = DepartmentReport.load(department)
+        texts = report.attachments("text").children
+        assert [plain_text(part.children[0]) for part in texts] == ["附件1-1", "附件1-4"]
+        [scan] = report.attachments("pdf").children
+        attached = next(part for part in walk(scan) if isinstance(part, AttachedPdf))
+        assert plain_text(scan.children[0]) == "附件1-5" and attached.pdf == b"%PDF-1.4 scanned"
+        assert "scan.pdf" in attached.note
+        before = DepartmentReport.load(SEED_DEPARTMENT / "_department.yaml").department.fingerprint
+        assert report.department.fingerprint != before  # what it attaches is part of what the report is made of
+
+    @pytest.mark.parametrize(("file", "words"), [("attachments/missing.md", "不存在"), ("../../../../outside.md", "不在工作区")])
+    def test_an_attachment_that_cannot_be_read_names_file_line_and_field(self, workspace, file, words):
+        department = workspace / "2024" / "xiangxi-ggzy" / "_department.yaml"
+        (workspace.parent.parent / "outside.md").write_text("外部文件", encoding="utf-8")  # beside the workspace
+        text = department.read_text(encoding="utf-8").replace("file: attachments/leading-group.md", f"file: {file}")
+        department.write_text(text, encoding="utf-8")
+        with pytest.raises(ParamsError) as raised:
+            load_department(department)
+        [problem] = raised.value.problems
+        assert (problem.file, problem.field) == (department, "attachments[0].file") and words in problem.message
+        assert file in text.splitlines()[problem.line - 1]
+
+
+@pytest.fixture(scope="module")
+def printed(tmp_path_factory):
+    """The seed department's submission edition, as PDF and Word."""
+    from evaltools.run.build import run
+
+    return run(SEED_DEPARTMENT / "_department.yaml", ["pdf", "docx"], out_root=tmp_path_factory.mktemp("out")).files
+
+
+def test_in_the_pdf_each_attachment_opens_its_page_under_its_label_and_each_form_keeps_to_one(printed):
+    pages = [page_text(printed["pdf"], n) for n in range(1, page_count(printed["pdf"]) + 1)]
+    starts = {label: next(i for i, text in enumerate(pages) if text.lstrip().startswith(label))
+              for label in ("附件1-1", "附件1-2", "附件1-3")}
+    assert starts["附件1-1"] < starts["附件1-2"] < starts["附件1-3"]
+    notice = re.sub(r"\s", "", pages[starts["附件1-1"]])  # pdftotext lays out a full-width space as it likes
+    assert "领导小组的通知" in notice and "长：董佳瑛" in notice and "2025年4月10日" in notice
+    basic, form = pages[starts["附件1-2"]], pages[starts["附件1-3"]]
+    # the whole form, down to its 说明 and signature line, on the page of its label
+    assert "三公经费" in basic and "厉行节约保障措施" in basic and "说明：" in basic and "单位负责人签字" in basic
+    assert "年度资金总额" in form and "数量指标" in form and "总分" in form and "单位负责人签字" in form
+    assert "100%" in form  # 1505.04 allotted and spent: its 执行率
+
+
+def test_the_word_edition_labels_its_attachments_too(printed):
+    import docx
+
+    texts = [paragraph.text.strip() for paragraph in docx.Document(str(printed["docx"])).paragraphs]
+    for label in ("附件1-1", "附件1-2", "附件1-3"):
+        assert label in texts, label
+
+
+class TestOtherProjects:
+    def listed(self, workspace, entries: str):
+        department = workspace / "2024" / "xiangxi-ggzy" / "_department.yaml"
+        department.write_text(department.read_text(encoding="utf-8") + "other_projects:\n" + entries, encoding="utf-8")
+        return DepartmentReport.load(department)
+
+    def test_projects_without_a_file_are_listed_in_the_basic_data_and_the_projects_table(self, workspace):
+        report = self.listed(workspace, "  - {name: 专家库运维, annual: 40.10, executed: 38.00}\n"
+                                        "  - {name: 见证系统升级, annual: 25.00, executed: 25.00}\n")
+        basic = report.basic_data()
+        assert row_of(basic, "公共资源交易平台运行维护费")[:4] == ["公共资源交易平台运行维护费", "—", "106.62", "106.62"]
+        assert row_of(basic, "专家库运维")[:4] == ["专家库运维", "—", "40.10", "38.00"]
+        assert row_of(basic, "见证系统升级")[:4] == ["见证系统升级", "—", "25.00", "25.00"]
+        projects = report.projects()
+        assert row_of(projects, "专家库运维") == ["专家库运维", "40.10", "38.00", "94.76%", "—", "—"]
+        assert "本部门对1个项目开展了绩效自评，另有2个项目未单独自评" in plain_text(projects)
+        # 106.62 + 40.10 + 25.00 = 171.72: the department's 项目支出 is accounted for
+        assert "DEPT-PROJECTS-TOTAL" not in {f.code for f in report.findings}
+
+    def test_a_long_list_runs_on_under_its_repeated_heading(self, workspace):
+        report = self.listed(workspace, "".join(f"  - {{name: 专项{i}, annual: 1}}\n" for i in range(40)))
+        costs = next(t for t in walk(report.basic_data()) if isinstance(t, Table) and "专项39" in str(t))
+        [heading] = costs.head  # a header row: repeated on each page the table runs over
+        assert [c.text for c in heading.cells][1:4] == ["2023年决算数（万元）", "2024年预算数（万元）", "2024年决算数（万元）"]
+
+    def test_a_gap_the_list_leaves_is_still_found(self, workspace):
+        report = self.listed(workspace, "  - {name: 专家库运维, annual: 40.10}\n")
+        [finding] = [f for f in report.findings if f.code == "DEPT-PROJECTS-TOTAL"]
+        assert "其他项目" in finding.message and "25" in finding.message
+
+    def test_a_listed_project_without_a_name_names_file_and_field(self, workspace):
+        with pytest.raises(ParamsError) as raised:
+            self.listed(workspace, "  - {annual: 40.10}\n")
+        [problem] = raised.value.problems
+        assert problem.field == "other_projects[0].name" and problem.file.name == "_department.yaml"
 
 
 class TestSubmissionWording:
@@ -322,3 +468,13 @@ class TestSubmissionWording:
         assert signoff.style == "signoff-page"  # kept together on one page
         dates = [b.date for part in signoff.children for b in part.blocks if b.date]
         assert len(dates) == 3  # one date per block, under its seal
+
+
+def test_next_year_keeps_the_other_projects_names_and_drops_this_years_attachments():
+    from evaltools.newyear import carry_department
+
+    data = {"year": 2024, "attachments": [{"title": "通知", "file": "attachments/leading-group.md"}],
+            "other_projects": [{"name": "专家库运维", "annual": 40.1, "executed": 38}], "expenditure_as": ["全年预算数"]}
+    carried, report = carry_department(data, 2024, 2025)
+    assert "attachments" not in carried and carried["other_projects"] == [{"name": "专家库运维"}]
+    assert carried["expenditure_as"] == ["全年预算数"] and "附件（本年度的通知等）" in report.cleared

@@ -4,6 +4,7 @@ to HTML and PDF with them."""
 import re
 import shutil
 import subprocess
+from decimal import Decimal
 
 import docx
 import pytest
@@ -12,7 +13,15 @@ from pandas.api.types import is_float_dtype, is_integer_dtype
 from evaltools.run.build import run_overview
 from evaltools.domain.checks import CHECKS
 from evaltools.newyear import new_year
+from evaltools.document.charts import (
+    department_spending_figure,
+    execution_figure,
+    grades_by_department_figure,
+    projects_figure,
+)
 from evaltools.document.overview import YearOverview
+from evaltools.document.parts import Table, plain_text
+from evaltools.domain.rollup import ProjectLine
 from evaltools.domain.workspace import find_project_files
 from evaltools.writers.html_parts import html
 
@@ -65,9 +74,57 @@ def test_lowest_scores_first(year):
 def test_each_department_against_its_project_spending(year):
     departments = year.departments.set_index("部门")
     assert departments.loc[SECOND_UNIT, "项目支出"] == 210.0
-    assert departments.loc[SECOND_UNIT, "项目全年预算数合计"] == pytest.approx(206.62)
+    assert departments.loc[SECOND_UNIT, "已自评项目全年预算数"] == pytest.approx(206.62)
     assert departments.loc[SEED_UNIT, "差额"] == pytest.approx(65.10)
     assert is_float_dtype(departments["覆盖率"])
+
+
+def test_the_projects_a_department_lists_without_a_self_evaluation_are_counted(two_departments):
+    department = two_departments / "xiangxi-ggzy" / "_department.yaml"
+    department.write_text(department.read_text(encoding="utf-8")
+                          + "other_projects:\n  - {name: 专家库运维, annual: 40.10, executed: 38}\n", encoding="utf-8")
+    seed = YearOverview.load(two_departments).departments.set_index("部门").loc[SEED_UNIT]
+    assert (seed["其他项目全年预算数"], seed["差额"]) == (pytest.approx(40.10), pytest.approx(25.00))
+
+
+class TestAReviewersDocument:
+    def test_each_table_caption_keeps_with_its_table(self, year):
+        part = year.table(year.under(90), "执行率低于 90% 的项目")
+        caption, grid = part.children
+        assert plain_text(caption) == "执行率低于 90% 的项目" and isinstance(grid, Table)
+        assert set(caption.style.split()) == {"table-caption", "keep-next"}  # a page never ends on it
+        assert 'class="table-caption keep-next"' in html(part)
+
+    def test_the_stylesheet_keeps_captions_with_what_they_caption(self):
+        css = (ROOT / "src" / "evaltools" / "templates" / "evaltools_report" / "report.css").read_text(encoding="utf-8")
+        assert re.search(r"p\.keep-next\s*\{[^}]*break-after:\s*avoid", css)
+        assert re.search(r"figure\.chart\s*\{[^}]*break-inside:\s*avoid", css)  # a chart with its caption below
+
+    @pytest.mark.parametrize("figure", ["grades", "execution", "departments", "projects"])
+    def test_no_chart_label_is_cut(self, year, figure):
+        long_name = "湘西土家族苗族自治州公共资源交易中心政府采购分中心"
+        if figure == "grades":
+            drawn, _ = grades_by_department_figure({long_name: {"优": 2}, "短名": {"良": 1}})
+        elif figure == "execution":
+            drawn, _ = execution_figure({long_name: (80.0, "80%"), "短名": (100.0, "100%")})
+        elif figure == "departments":
+            drawn, _ = department_spending_figure({long_name: (210.0, 206.62, "210.00", "206.62")})
+        else:
+            line = ProjectLine(ROOT, long_name, total=Decimal("95"), grade="优")
+            drawn, _ = projects_figure([line], year.rules)
+        labels = [label.get_text() for label in drawn.axes[0].get_yticklabels()]
+        assert long_name in [label.replace("\n", "") for label in labels]  # whole, in lines
+        assert all(len(line) <= 12 for label in labels for line in label.split("\n"))
+
+    def test_the_rendered_overview_speaks_a_reviewers_language(self, two_departments, tmp_path):
+        shutil.copytree(ROOT / "notebooks", two_departments.parent.parent / "notebooks")
+        html = run_overview(two_departments, tmp_path, ["html"]).files["html"].read_text(encoding="utf-8")
+        body = re.sub(r"<(script|style)[^>]*>.*?</\1>", "", html.split("<body", 1)[1], flags=re.S)
+        shown = re.sub(r"<[^>]+>", "", body)  # what the page shows (an image's alt text included below)
+        shown += " ".join(re.findall(r'alt="([^"]*)"', body))
+        for words in ("evaltools", "_department", ".yaml", "参数文件", "文件夹"):
+            assert words not in shown, words
+        assert "各部门项目支出与其项目的全年预算数" in shown and "一致性检查" in shown
 
 
 def test_shown_as_the_reports_show_numbers(year):

@@ -1,13 +1,11 @@
 """Excel in and out: the official layout with live formulas, and back to the same parameters."""
 
 import json
-import os
-import re
 import shutil
-import subprocess
 import time
 import zipfile
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -19,14 +17,13 @@ from evaltools.domain.yamlio import ParamsError, _drop_nulls
 from evaltools.domain.rules import load_rules
 from evaltools.domain.scoring import score
 from evaltools.domain.workbook import MAX_CELLS, MAX_UNCOMPRESSED_MB, import_workbook, read_workbook, write_params
-from evaltools.writers.xlsx import export_workbook, lines_needed, template_workbook
+from evaltools.writers.xlsx import export_workbook, template_workbook
 from evaltools.domain.workspace import load_project
+from evaltools.writers.xlsx_print import column_points, lines_needed, printable_points
 
 from conftest import SEED, add_project, overlapping_words
+from printed import glyph_sizes, needs_office, page_count, page_text, print_to_pdf
 
-# CI installs LibreOffice (scripts/system-deps.sh --test): there a missing soffice fails rather than skips.
-needs_office = pytest.mark.skipif((shutil.which("soffice") is None or shutil.which("pdftotext") is None)
-                                  and not os.environ.get("CI"), reason="LibreOffice or poppler is not installed here")
 
 
 @pytest.fixture
@@ -366,48 +363,139 @@ def test_number_formats_and_rounding_come_from_the_rules(seed, tmp_path):
     assert f"ROUND(H{total_row},1)>=90" in sheet[f"I{total_row}"].value
 
 
+def many_indicators(seed_data: dict, count: int) -> ProjectParams:
+    """The seed with ``count`` indicators in short words, as most forms have them: 产出 50, 效益 30 and
+    满意度 10 points shared evenly, one point lost where a 偏差原因 says why."""
+    names = ["培训人次", "系统可用率", "数据备份次数", "故障响应时间", "运维合同签订", "设备更新数量", "交易场次",
+             "电子化率", "平台访问量", "投诉办结率", "资金节约率", "专家抽取次数", "见证场次", "档案归档率"]
+    levels = [("产出指标", ["数量指标", "质量指标", "时效指标", "成本指标"], 50), ("效益指标", ["社会效益指标", "经济效益指标"], 30),
+              ("满意度指标", ["服务对象满意度指标"], 10)]
+    shares = {"产出指标": count // 2, "满意度指标": max(count // 10, 1)}
+    shares["效益指标"] = count - shares["产出指标"] - shares["满意度指标"]
+    rows = []
+    for level1, categories, weight in levels:
+        each = (Decimal(weight) / shares[level1]).quantize(Decimal("0.01"))
+        for i in range(shares[level1]):
+            lost = i == 1
+            if i == shares[level1] - 1:  # the level's points in all
+                each = Decimal(weight) - each * (shares[level1] - 1)
+            rows.append({"level1": level1, "level2": categories[i % len(categories)],
+                         "name": f"{names[len(rows) % len(names)]}（{len(rows) + 1}）", "target": "≥95%",
+                         "actual": "96.5%，完成" if not lost else "90%", "weight": str(each),
+                         "score": str(each - 1 if lost else each), "deviation": "下半年补齐" if lost else None})
+    seed_data["indicators"] = rows
+    seed_data.pop("declared", None)
+    return ProjectParams.model_validate(_drop_nulls(seed_data))
+
+
 class TestPrintedLayout:
     def test_wrapped_text_gets_a_row_tall_enough(self, exported):
         sheet = load_workbook(exported)["公共资源交易平台运行维护费"]
         goal_row = next(r for r in range(1, 30) if sheet[f"A{r}"].value == "年度总体目标") + 1
         indicator_row = next(r for r in range(13, 30) if sheet[f"D{r}"].value == "推动全州公共资源交易事业高质量发展")
-        # a long goal (several lines in its merged cell) and an indicator with a four-line 实际完成值
-        assert sheet.row_dimensions[goal_row].height >= 6 * 13.5
-        assert sheet.row_dimensions[indicator_row].height >= 4 * 13.5
+        # a long goal (several lines in its merged cell) and an indicator with a long 实际完成值, at
+        # LibreOffice's line pitch (14.5 pt for 10 pt text)
+        assert sheet.row_dimensions[goal_row].height >= 8 * 14.5
+        assert sheet.row_dimensions[indicator_row].height >= 4 * 14.5
         for r in range(1, sheet.max_row + 1):
             assert sheet.row_dimensions[r].height, r  # LibreOffice does not grow rows itself
 
-    def test_lines_needed_counts_cjk_double_and_each_paragraph(self):
+    def test_lines_needed_counts_a_line_where_it_may_break(self):
         assert lines_needed("12345", 10) == 1
-        assert lines_needed("一二三四五六七八九十", 10) == 2  # 20 half-em columns in 10 units
+        assert lines_needed("一二三四五六七八九十", 10) == 2  # 10 pt characters in a 56 pt column
         assert lines_needed("甲\n乙\n丙", 30) == 3
+        # "（10" cannot end a line nor "分）" open one: the breaks LibreOffice makes
+        assert lines_needed("满意度指标（10分）", 9) == 3
 
-    def test_every_sheet_prints_on_a4_fitted_to_the_width_with_titles(self, workspace, tmp_path):
+    def test_the_form_columns_fill_the_a4_width_and_share_it_by_what_they_hold(self, exported, seed_data, tmp_path):
+        sheet = load_workbook(exported).worksheets[0]
+        widths = [sheet.column_dimensions[c].width for c in "ABCDEFGHI"]
+        points = sum(column_points(w) for w in widths)
+        assert printable_points()[0] - 8 <= points <= printable_points()[0]
+        assert widths[5] == max(widths)  # 实际完成值, the longest texts
+        for indicator in seed_data["indicators"]:
+            indicator["actual"], indicator["deviation"] = "完成", None
+        short = ProjectParams.model_validate(_drop_nulls(seed_data))
+        other = load_workbook(export_workbook([(short, load_rules())], tmp_path / "short.xlsx")).worksheets[0]
+        assert other.column_dimensions["F"].width < widths[5]  # short results: the room goes elsewhere
+
+    def test_the_form_prints_at_a_set_scale_that_keeps_9_pt(self, exported, seed_data, tmp_path):
+        sheet = load_workbook(exported).worksheets[0]
+        assert not sheet.sheet_properties.pageSetUpPr.fitToPage  # the same scale in Excel and LibreOffice
+        assert 90 <= sheet.page_setup.scale <= 100
+        assert str(sheet.page_setup.paperSize) == sheet.PAPERSIZE_A4 and sheet.page_setup.orientation == "portrait"
+        assert sheet.print_options.horizontalCentered and sheet.print_title_rows  # the indicator heading repeats
+        book = load_workbook(export_workbook([(many_indicators(seed_data, 60), load_rules())], tmp_path / "60.xlsx"))
+        assert book.worksheets[0].page_setup.scale == 90  # too long for one page: several, still legible
+
+    def test_the_workbook_is_the_units_not_the_tools(self, exported):
+        properties = load_workbook(exported).properties
+        assert properties.creator == "湘西土家族苗族自治州公共资源交易中心" and properties.title == "2024年度项目支出绩效自评表"
+
+    def test_the_machine_sheet_is_hidden_and_holds_numbers_as_numbers(self, exported):
+        book = load_workbook(exported)
+        other = book["其他参数"]
+        assert other.sheet_state == "hidden" and book.worksheets[0].sheet_state == "visible"
+        rows = {row[1].value: row for row in other.iter_rows(min_row=2)}
+        rate = rows["declared.execution_rate"]
+        assert rate[2].data_type == "n" and rate[2].value == 100 and rate[2].number_format == "0.00"
+        assert rows["spending[0].amount"][2].value == 319788 and rows["year"][2].value == 2024
+        assert rows["project.postcode"][2].value == "416000"  # text that looks like a number stays text
+        assert rate[3].value == "表中所填数字 › 执行率（%）"  # what the path means, in words
+        assert [c.value for c in other[1]] == ["工作表", "参数路径", "值", "参数名称"]
+
+    def test_other_sheets_print_on_a4_fitted_to_the_width_with_titles(self, workspace, tmp_path):
         add_project(workspace / "2024" / "xiangxi-ggzy", "second", "第二个项目")
         projects = [(p.params, p.rules) for p in map(load_project, sorted((workspace / "2024" / "xiangxi-ggzy").glob("[!_]*.yaml")))]
         book = load_workbook(export_workbook(projects, tmp_path / "two.xlsx"))
-        for sheet in book.worksheets:
+        for sheet in (book["汇总"], book["其他参数"]):
             assert str(sheet.page_setup.paperSize) == sheet.PAPERSIZE_A4, sheet.title
             assert sheet.sheet_properties.pageSetUpPr.fitToPage and sheet.page_setup.fitToWidth == 1, sheet.title
-            assert sheet.page_setup.fitToHeight == 0 and sheet.print_title_rows, sheet.title
-            assert sheet.page_margins.left == 0.6 and sheet.print_options.horizontalCentered, sheet.title
-        other = book["其他参数"]
-        assert other["C2"].alignment.wrap_text and other.print_title_rows == "$1:$1"
+            assert sheet.page_setup.fitToHeight == 0 and sheet.print_title_rows == "$1:$1", sheet.title
+            assert sheet.print_options.horizontalCentered, sheet.title
+        assert book["其他参数"]["C2"].alignment.wrap_text
+
+
+def printed_form(params: ProjectParams, tmp_path) -> Path:
+    return print_to_pdf(export_workbook([(params, load_rules())], tmp_path / "form.xlsx"), tmp_path)
 
 
 @needs_office
-def test_libreoffice_prints_the_workbook_whole_and_legible(seed, exported, tmp_path):
-    subprocess.run(["soffice", "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), str(exported)],
-                   check=True, capture_output=True, timeout=180)
-    pdf = tmp_path / "seed.pdf"
-    pages = int(re.search(r"Pages:\s+(\d+)", subprocess.run(["pdfinfo", str(pdf)], capture_output=True,
-                                                             text=True).stdout).group(1))
-    assert pages <= 8  # the form on one page, the other parameters on a few (was 27 chopped pages)
-    first = subprocess.run(["pdftotext", "-layout", "-f", "1", "-l", "1", str(pdf), "-"], capture_output=True,
-                           text=True).stdout
-    assert "绩效指标" in first and "总分" in first  # the whole form on its page
-    lines = first.splitlines()
-    for amount in ("106.62", "100%", "96", "15"):
-        assert any(amount in line for line in lines), amount  # whole, on one line
-    words = overlapping_words(pdf, page=1)
-    assert words == []
+class TestPrintedThroughLibreOffice:
+    def test_the_seed_form_prints_alone_on_one_page_no_glyph_under_9_pt(self, exported, tmp_path):
+        pdf = print_to_pdf(exported, tmp_path)
+        assert page_count(pdf) == 1  # the form alone: the other parameters are not printed
+        first = page_text(pdf, 1)
+        assert "三级指标" in first and "总分" in first and "单位负责人签字" in first  # the whole form
+        assert "declared" not in first and "{{" not in first
+        lines = first.splitlines()
+        for amount in ("106.62", "100%", "96", "15"):
+            assert any(amount in line for line in lines), amount  # whole, on one line
+        sizes = glyph_sizes(pdf, 1)
+        assert min(sizes) >= 9, sizes
+        assert overlapping_words(pdf, page=1) == []
+
+    def test_the_form_without_a_deviation_column_too(self, seed_data, tmp_path):
+        for indicator in seed_data["indicators"]:
+            indicator["deviation"] = None
+        pdf = printed_form(ProjectParams.model_validate(_drop_nulls(seed_data)), tmp_path)
+        assert page_count(pdf) == 1 and "偏差原因" not in page_text(pdf, 1)  # 附件1-4's eight columns
+        assert min(glyph_sizes(pdf, 1)) >= 9
+        assert overlapping_words(pdf, page=1) == []
+
+    def test_a_20_indicator_form_prints_on_one_page_no_glyph_under_9_pt(self, seed_data, tmp_path):
+        pdf = printed_form(many_indicators(seed_data, 20), tmp_path)
+        assert page_count(pdf) == 1
+        text = page_text(pdf, 1)
+        assert "（1）" in text and "（20）" in text and "总分" in text and "单位负责人签字" in text
+        assert min(glyph_sizes(pdf, 1)) >= 9
+        assert overlapping_words(pdf, page=1) == []
+
+    def test_a_form_too_long_for_a_page_runs_on_legibly_with_its_heading(self, seed_data, tmp_path):
+        pdf = printed_form(many_indicators(seed_data, 60), tmp_path)
+        pages = page_count(pdf)
+        assert pages == 2
+        for page in range(1, pages + 1):
+            assert min(glyph_sizes(pdf, page)) >= 9, page
+            assert "三级指标" in page_text(pdf, page), page  # the indicator heading on each page
+        assert "（60）" in page_text(pdf, pages) and "单位负责人签字" in page_text(pdf, pages)

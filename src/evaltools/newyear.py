@@ -181,12 +181,17 @@ def carry_department(data: dict[str, Any], old: int, new: int) -> tuple[dict[str
                 cleared.append(f"unit.{key}")
         carried.append("部门（单位）基本情况")
     for key, label in (("income", "年度收入情况"), ("expenditure", "年度支出和结余情况"), ("funds", "年度预算申请"),
-                       ("fixed_assets", "固定资产")):
+                       ("fixed_assets", "固定资产"), ("attachments", "附件（本年度的通知等）")):
         if data.pop(key, None) is not None:
             cleared.append(label)
     if isinstance(data.get("narrative"), dict):
         _texts_to_fill(data["narrative"], old, new)
         cleared.append("报告正文（各段留作“……”待填写）")
+    others = data.get("other_projects")
+    if isinstance(others, list):  # the same projects, likely; their amounts are the new year's
+        data["other_projects"] = [{"name": p.get("name", TO_FILL)} for p in others if isinstance(p, dict)]
+        carried.append("没有参数文件的其他项目（名称）")
+        cleared.append("其他项目的全年预算数、全年执行数")
     for key in YEAR_COLUMNS:
         figures = data.get(key)
         if not isinstance(figures, dict):

@@ -96,14 +96,20 @@ def _embed(figure: Figure, alt: str, caption: str) -> FigurePart:
     return FigurePart(png(figure), alt, caption)
 
 
-def _short(text: str, limit: int = 14) -> str:
-    """A name cut to fit an overview chart (its alt text names it whole)."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _wrapped(text: str, width: int = 13) -> str:
     """A label in lines of ``width`` characters: whole, never cut short."""
     return "\n".join(text[i:i + width] for i in range(0, len(text), width))
+
+
+NAME_WIDTH = 12  # characters a line of a bar's name: the unit names of a year (18 characters) take two lines
+
+
+def _names(names: Sequence[str]) -> tuple[list[str], float]:
+    """Bars' names whole, wrapped in lines of ``NAME_WIDTH`` characters, and the height (inches)
+    each bar's row needs for the longest of them (9 pt lines)."""
+    labels = [_wrapped(name, NAME_WIDTH) for name in names]
+    lines = max((label.count("\n") + 1 for label in labels), default=1)
+    return labels, max(0.45, 0.16 * lines + 0.2)
 
 
 def score_chart(card: ScoreCard, rules: Rules, caption: str = "各项得分与分值") -> FigurePart:
@@ -160,11 +166,16 @@ def spending_figure(params: ProjectParams, rules: Rules) -> tuple[Figure, str]:
 
 def projects_chart(lines: Sequence, rules: Rules, caption: str = "各项目自评总分") -> FigurePart:
     """The department's projects by 总分, with the rules' grade bands' lower bounds as guides
-    (red below the lowest passing band)."""
+    (red below the lowest passing band); their names whole."""
+    return _embed(*projects_figure(lines, rules), caption=caption)
+
+
+def projects_figure(lines: Sequence, rules: Rules) -> tuple[Figure, str]:
     floor = formatting.grade_floor(rules)
     lines = sorted(lines, key=lambda line: line.total)
+    labels, row = _names([line.name for line in lines])
     with _matplotlib().rc_context(_style()):
-        figure = _new_figure(figsize=(6.4, 0.4 * len(lines) + 1.0))
+        figure = _new_figure(figsize=(6.4, row * len(lines) + 1.0))
         axes = figure.add_subplot()
         positions = list(range(len(lines)))
         totals = [float(line.total) for line in lines]
@@ -174,12 +185,12 @@ def projects_chart(lines: Sequence, rules: Rules, caption: str = "各项目自�
         for band in rules.grades:
             if band.min > 0:
                 axes.axvline(float(band.min), color=GREY, linewidth=0.8, zorder=0)
-        axes.set_yticks(positions, [_short(line.name, 18) for line in lines])
+        axes.set_yticks(positions, labels)
         axes.set_xlim(0, 115)
         axes.set_xlabel("总分")
         axes.spines[["top", "right"]].set_visible(False)
     alt = "各项目总分：" + "；".join(f"{line.name} {line.total}分 {line.grade}" for line in lines)
-    return _embed(figure, alt, caption)
+    return figure, alt
 
 
 # --- the year overview -------------------------------------------------------------------------------
@@ -189,10 +200,15 @@ GRADE_SHADES = (BLUE, "#6f93b8", "#b7791f", RED, "#7f1d1d")
 
 def grades_by_department_chart(counts: dict[str, dict[str, int]], caption: str = "各部门项目的等级分布") -> FigurePart:
     """One stacked bar per department: its projects by grade, best grade first."""
+    return _embed(*grades_by_department_figure(counts), caption=caption)
+
+
+def grades_by_department_figure(counts: dict[str, dict[str, int]]) -> tuple[Figure, str]:
     grades = list(dict.fromkeys(g for by_grade in counts.values() for g in by_grade))
     names = list(counts)
+    labels, row = _names(names)
     with _matplotlib().rc_context(_style()):
-        figure = _new_figure(figsize=(6.4, 0.45 * len(names) + 1.2))
+        figure = _new_figure(figsize=(6.4, row * len(names) + 1.2))
         axes = figure.add_subplot()
         positions = list(range(len(names)))[::-1]
         left = [0] * len(names)
@@ -200,49 +216,59 @@ def grades_by_department_chart(counts: dict[str, dict[str, int]], caption: str =
             values = [counts[name].get(grade, 0) for name in names]
             axes.barh(positions, values, left=left, color=GRADE_SHADES[i % len(GRADE_SHADES)], height=0.6, label=grade)
             left = [a + b for a, b in zip(left, values, strict=True)]
-        axes.set_yticks(positions, [_short(name, 16) for name in names])
+        axes.set_yticks(positions, labels)
         axes.set_xlabel("项目数")
         axes.xaxis.get_major_locator().set_params(integer=True)
         axes.legend(loc="lower right", fontsize=8, frameon=False)
         axes.spines[["top", "right"]].set_visible(False)
     alt = "；".join(f"{name}：" + "，".join(f"{g} {n} 个" for g, n in by_grade.items()) for name, by_grade in counts.items())
-    return _embed(figure, alt, caption)
+    return figure, alt
 
 
 def execution_chart(rates: dict[str, tuple[float, str]], threshold: float = 90.0, caption: str | None = None) -> FigurePart:
     """Each given project's 预算执行率 (value, as shown), lowest first; red under ``threshold`` percent."""
+    return _embed(*execution_figure(rates, threshold), caption=caption or f"各项目预算执行率（红色：低于 {threshold:g}%）")
+
+
+def execution_figure(rates: dict[str, tuple[float, str]], threshold: float = 90.0) -> tuple[Figure, str]:
     names = list(rates)
     values = [rates[name][0] for name in names]
+    labels, row = _names(names)
     with _matplotlib().rc_context(_style()):
-        figure = _new_figure(figsize=(6.4, 0.32 * len(names) + 1.0))
+        figure = _new_figure(figsize=(6.4, max(row - 0.13, 0.32) * len(names) + 1.0))
         axes = figure.add_subplot()
         positions = list(range(len(names)))
         axes.barh(positions, values, color=[RED if v < threshold else BLUE for v in values], height=0.6)
         axes.axvline(threshold, color=GREY, linewidth=1, zorder=0)
-        axes.set_yticks(positions, [_short(name, 18) for name in names])
+        axes.set_yticks(positions, labels)
         axes.set_xlim(0, max([*values, 100.0]) * 1.1)
         axes.set_xlabel("预算执行率（%）")
         axes.spines[["top", "right"]].set_visible(False)
     alt = "各项目预算执行率：" + "；".join(f"{name} {shown}" for name, (_, shown) in rates.items())
-    return _embed(figure, alt, caption or f"各项目预算执行率（红色：低于 {threshold:g}%）")
+    return figure, alt
 
 
 def department_spending_chart(departments: dict[str, tuple[float | None, float, str, str]],
-                              caption: str = "各部门项目支出与其项目的全年预算数") -> FigurePart:
-    """Per department: its stated 项目支出 beside its projects' 全年预算数 (万元; values, as shown)."""
+                              caption: str = "各部门项目支出与已自评项目的全年预算数") -> FigurePart:
+    """Per department: its stated 项目支出 beside its self-evaluated projects' 全年预算数 (万元; values, as shown)."""
+    return _embed(*department_spending_figure(departments), caption=caption)
+
+
+def department_spending_figure(departments: dict[str, tuple[float | None, float, str, str]]) -> tuple[Figure, str]:
     names = list(departments)
+    labels, row = _names(names)
     with _matplotlib().rc_context(_style()):
-        figure = _new_figure(figsize=(6.4, 0.7 * len(names) + 1.0))
+        figure = _new_figure(figsize=(6.4, max(row, 0.7) * len(names) + 1.0))
         axes = figure.add_subplot()
         positions = [2 * i for i in range(len(names))][::-1]
         stated = [departments[n][0] or 0 for n in names]
         covered = [departments[n][1] for n in names]
         axes.barh([p + 0.35 for p in positions], stated, color=GREY, height=0.7, label="部门项目支出")
-        axes.barh([p - 0.35 for p in positions], covered, color=BLUE, height=0.7, label="有参数文件的项目全年预算数")
-        axes.set_yticks(positions, [_short(name, 16) for name in names])
+        axes.barh([p - 0.35 for p in positions], covered, color=BLUE, height=0.7, label="已自评项目的全年预算数")
+        axes.set_yticks(positions, labels)
         axes.set_xlabel("万元")
         axes.legend(loc="lower right", fontsize=8, frameon=False)
         axes.spines[["top", "right"]].set_visible(False)
-    alt = "；".join(f"{name}：项目支出 {shown_stated} 万元，项目全年预算数合计 {shown_covered} 万元"
+    alt = "；".join(f"{name}：项目支出 {shown_stated} 万元，已自评项目的全年预算数 {shown_covered} 万元"
                    for name, (_, _, shown_stated, shown_covered) in departments.items())
-    return _embed(figure, alt, caption)
+    return figure, alt

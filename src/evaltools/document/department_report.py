@@ -1,8 +1,10 @@
 """The 部门整体支出绩效自评报告, part by part, as ``notebooks/department_overall.ipynb`` shows it.
 
 The 附件1-8 format (cover, 一 基本情况, 二 收支情况, 三 整体支出绩效自评情况, 四 评价人员), the
-参考提纲 sections 一 to 十一, 附件1-2 基础数据表 and 附件1-3 整体支出绩效自评表, and a table
-of the department's projects scored from their own parameter files. Every field the data
+参考提纲 sections 一 to 十一, the attachments, each under its label: 附件1-1 (the 领导小组 notice,
+the first document the department file attaches), 附件1-2 基础数据表, 附件1-3 整体支出绩效自评表
+and any further documents (附件1-4 …), and a table of the department's projects, scored from
+their own parameter files or listed in the department file. Every field the data
 holds is filled (附件1-3's funds from the spending table, the cover from the evaluation the
 projects share); a form cell the data does not hold shows "—", a narrative section it does not
 hold stays empty. Every sentence that states a figure is generated from the data, in the words
@@ -35,6 +37,7 @@ from evaltools.domain.department import (
 from evaltools.domain.model import FundType
 from evaltools.document.parts import (
     REVIEW,
+    AttachedPdf,
     Fields,
     Markdown,
     Section,
@@ -65,6 +68,13 @@ from evaltools.document.tables import (
 )
 from evaltools.document.tables import _indicator_cells as indicator_cells  # the project form's cells, shared
 from evaltools.domain.workspace import DEPARTMENT_NOTEBOOK, display_path, notebook_source, source_fingerprint
+
+
+# 附件1-3's columns (percent of the width). Its fund lines are longer than a project's
+# ("纳入专户管理的非税收入拨款") and sit in one column: that column is wider than on the project's
+# form; its 二级指标 ("可持续影响指标") too, so that no label breaks a character a line.
+DEPARTMENT_TOP_COLUMNS = {8: (12, 24, 12, 12, 12, 8, 10, 10)}
+DEPARTMENT_INDICATOR_COLUMNS = {8: (6, 9, 15, 18, 10, 30, 6, 6)}
 
 
 def _text(value: object) -> str:
@@ -312,28 +322,29 @@ class DepartmentReport:
 
     def projects(self) -> Section:
         """The department's projects with their self-evaluation scores (each scored from its own
-        parameter file), with a chart; how they compare with the 项目支出 is for reviewers."""
-        lines = [line for line in self.department.projects if not line.problem]
+        parameter file), then those the department file lists without one (no score), with a chart
+        of the scores; how they compare with the 项目支出 is for reviewers."""
+        filed = [line for line in self.department.projects if not line.problem]
+        listed = self.department.listed
         rules = self.rules
         stated = total([row.project for row in self.params.expenditure])
         sentence = wording.paragraph("department", "projects", self.year, None if stated is None else self._money(stated),
-                                     len(lines))
-        if not lines:
+                                     len(filed), len(listed))
+        if not filed and not listed:
             return sentence
         # 上年 beside 本年 where any project has last year's file (a column more, else none)
-        last = {line.path: history.previous_year(line.path) for line in lines}
-        last_column = [th("上年总分（等级）")] if any(last.values()) else []
+        last = [history.previous_year(line.path) for line in filed] + [None] * len(listed)
+        last_column = [th("上年总分（等级）")] if any(last) else []
         head = [tr(*(th(c) for c in ("项目名称", "全年预算数（万元）", "全年执行数（万元）", "执行率", "自评得分", "等级")),
                    *last_column)]
         rows = [tr(td(line.name), self._amount(line.annual), self._amount(line.executed),
                    td(formatting.percent(line.rate, rules), cls="num", value=line.rate, kind="rate"),
                    td(formatting.score(line.total, rules), cls="num", value=line.total, kind="score"),
                    td(_text(line.grade), cls="center"),
-                   *([td(DASH if last[line.path] is None else
-                         f"{formatting.score(last[line.path].total, rules)}（{last[line.path].grade}）", cls="num")]
+                   *([td(DASH if before is None else f"{formatting.score(before.total, rules)}（{before.grade}）", cls="num")]
                      if last_column else []))
-                for line in lines]
-        scored = [line for line in lines if line.total is not None]
+                for line, before in zip([*filed, *listed], last, strict=True)]
+        scored = [line for line in filed if line.total is not None]
         chart = projects_chart(scored, rules) if scored else None
         widths = (28, 13, 13, 10, 10, 9, 17) if last_column else (36, 15, 15, 12, 12, 10)
         return group(sentence, table(*rows, head=head, colgroup=widths), chart)
@@ -348,7 +359,8 @@ class DepartmentReport:
                       tr(td(""), td(_text(unit and unit.staffing), cls="num"), td(_text(unit and unit.actual_staff), cls="num"),
                          td(formatting.percent(unit.control_rate if unit else None, rules), cls="num")), colgroup=(28, 24, 24, 24))
         years = [f"{self.year - 1}年决算数（万元）", f"{self.year}年预算数（万元）", f"{self.year}年决算数（万元）", "变动率"]
-        rows = [tr(td("经费控制情况", cls="label"), *(th(y) for y in years))]
+        heading = tr(td("经费控制情况", cls="label"), *(th(y) for y in years))  # repeated where the table runs on
+        rows: list[Any] = []
 
         def line(label: str, values: Sequence[Decimal | None], rate: bool = True) -> Any:
             changed = formatting.percent(change_rate(values[0], values[2]), rules) if rate else DASH
@@ -360,7 +372,7 @@ class DepartmentReport:
         for key, label in THREE_PUBLIC_ITEMS.items():
             rows.append(line(label, [getattr(getattr(three, c), key) if three else None for c in columns]))
         rows.append(tr(td("项目支出：", cls="label"), *(td("") for _ in range(4))))
-        for project in self.department.projects:
+        for project in [*self.department.projects, *self.department.listed]:  # every 项目支出, filed or listed
             rows.append(line(project.name, [None, project.annual, project.executed], rate=False))
         public = p_.public_funds
         rows.append(line("公用经费", [getattr(public, c).total_amount if public else None for c in columns]))
@@ -374,12 +386,12 @@ class DepartmentReport:
         rows.append(tr(td("部门基本支出预算调整"), td(DASH, cls="num"), self._amount(adjustment), td(DASH, cls="num"),
                        td(formatting.percent(change_rate(basic.initial, basic.annual) if basic else None, rules),
                           cls="num")))
-        costs = table(*rows, colgroup=(32, 17, 17, 17, 17))
+        costs = table(*rows, head=[heading], colgroup=(32, 17, 17, 17, 17))
         note = wording.paragraph("department", "basic_data_note", style="form-note")
-        return section(form_caption("州级预算部门整体支出绩效评价基础数据表", self.year), staff, costs,
+        return section(self._label("1-2"), form_caption("州级预算部门整体支出绩效评价基础数据表", self.year), staff, costs,
                        self._buildings(), note,
                        form_signature(unit.head if unit else None, None, unit.phone if unit else None, None),
-                       cls="attachment")
+                       cls="attachment form-page")
 
     def _buildings(self) -> Any:
         """楼堂馆所控制情况 (the year before's completed buildings) and 厉行节约保障措施, as on the form."""
@@ -408,7 +420,7 @@ class DepartmentReport:
         rules, card = self.rules, self.department.card
         template = indicator_table(card if self.params.indicators else None, rules, deviation)
         scored = card.indicators if card and self.params.indicators else []
-        weights = {lv.name: lv.weight for lv in card.levels} if card else {}
+        weights = {lv.name: lv.weight for lv in card.levels} if card and self.params.indicators else {}
         blank = 6 if deviation else 5
         placed: set[int] = set()
         body: list[tuple[list[Any], bool]] = []
@@ -431,9 +443,11 @@ class DepartmentReport:
         if rest:
             body += [(cells, False) for cells in self._unsorted(rest, deviation)]
         body[0][0].insert(0, td("", cls="label continued", rowspan=len(body)))
+        body[-1] = (body[-1][0], True)  # the last row keeps with 总分: a page never opens on the total alone
         # as on the project's form, a page breaks only between 一级指标 (a row keeps with the next in its level)
         return table(*(tr(*cells, cls="indicator keep-next" if keep else "indicator") for cells, keep in body),
-                     template.rows[-1], head=template.head, colgroup=template.widths, cls=template.style)
+                     template.rows[-1], head=template.head,
+                     colgroup=DEPARTMENT_INDICATOR_COLUMNS.get(len(template.widths), template.widths), cls=template.style)
 
     def _unsorted(self, rows: list[IndicatorScore], deviation: bool) -> list[list[Any]]:
         cells = [indicator_cells(r, self.rules, deviation) for r in rows]
@@ -455,16 +469,47 @@ class DepartmentReport:
         goals = p_.overall_goals
         top = table(
             tr(td("州级预算部门名称", cls="label"), td(self.name, colspan=columns - 1)),
-            *funds_block("年度预算申请（万元）", lines, card if p_.funds else None, rules, columns),
+            # 执行率 and 得分 where the data gives a 全年预算数 to measure against, else "—"
+            *funds_block("年度预算申请（万元）", lines, card if funds and funds.total.annual is not None else None,
+                         rules, columns),
             *goal_rows(Markdown(goals.expected) if goals and goals.expected else DASH,
                        Markdown(goals.achieved) if goals and goals.achieved else DASH, columns),
-            colgroup=FORM_TOP_COLUMNS[columns], cls="grid form",
+            colgroup=DEPARTMENT_TOP_COLUMNS.get(columns, FORM_TOP_COLUMNS[columns]), cls="grid form",
         )
         unit = p_.unit
-        return section(form_caption("州级预算部门整体支出绩效自评表", self.year), top,
+        return section(self._label("1-3"), form_caption("州级预算部门整体支出绩效自评表", self.year), top,
                        self._indicator_form(deviation),
                        form_signature(unit.head if unit else None, None, unit.phone if unit else None, None),
-                       cls="attachment")
+                       cls="attachment form-page")
+
+    # --- the attached documents -------------------------------------------------------------------
+
+    @staticmethod
+    def attachment_number(index: int) -> str:
+        """附件1-1 is the first document attached (the official list puts the 领导小组 notice there),
+        1-2 and 1-3 are the forms, further documents follow from 1-4."""
+        return "1-1" if index == 0 else f"1-{index + 3}"
+
+    def _label(self, number: str) -> Any:
+        return p(wording.text("project", "attachment_label", number), cls="attachment-label")
+
+    def attachments(self, kind: str) -> Section:
+        """The attached documents of one kind: "text" (Markdown, shown in full) or "pdf" (appended to
+        the PDF edition as they are, named elsewhere)."""
+        out = []
+        for index, attachment in enumerate(self.params.attachments):
+            path = self.department.attachments[index]
+            if (path.suffix.lower() == ".pdf") != (kind == "pdf"):
+                continue
+            number = self.attachment_number(index)
+            if kind == "pdf":
+                note = wording.text("project", "attached_pdf", number, attachment.title, path.name)
+                out.append(section(self._label(number), AttachedPdf(attachment.title, path.read_bytes(), note),
+                                   cls="attachment"))
+            else:
+                out.append(section(self._label(number), h(2, attachment.title, cls="attachment-title"),
+                                   Markdown(path.read_text(encoding="utf-8")), cls="attachment"))
+        return group(*out)
 
     def provenance(self) -> Section:
         parts = [f"evaltools {__version__}",

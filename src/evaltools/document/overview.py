@@ -3,7 +3,10 @@
 
 Every figure comes from :mod:`evaltools.domain.frames` (each project scored and checked from its
 parameter file) and the departments' ``_department.yaml``; tables are shown in the reports'
-style (the ``grid`` table of the report CSS) and charts drawn like the reports' charts.
+style (the ``grid`` table of the report CSS), each under its caption and kept with it (the
+caption is a ``table-caption keep-next`` paragraph: a page never ends on it), and charts drawn
+like the reports' charts, their labels whole. What it shows speaks the reviewer's language
+(部门, 项目, 自评), never the tool's (files, commands).
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from evaltools.domain.yamlio import ParamsError
 
 EXECUTION_BINS = [(100.0, math.inf, "100%"), (90.0, 100.0, "90%—100%"), (80.0, 90.0, "80%—90%"),
                   (60.0, 80.0, "60%—80%"), (-math.inf, 60.0, "60%以下")]
-MONEY = ("全年预算数", "全年执行数", "项目支出", "项目全年预算数合计", "差额")
+MONEY = ("全年预算数", "全年执行数", "项目支出", "已自评项目全年预算数", "其他项目全年预算数", "差额")
 PERCENT = ("执行率", "上年执行率", "覆盖率")
 COUNTS = ("项目数", "错误", "提示", "个数", "涉及项目")
 
@@ -74,7 +77,8 @@ class YearOverview:
         return str(value)
 
     def table(self, frame: pd.DataFrame, caption: str | None = None) -> Section:
-        """A DataFrame as a report table (the reports' grid), under its title; numbers right-aligned."""
+        """A DataFrame as a report table (the reports' grid), under its caption and kept with it;
+        numbers right-aligned."""
         numeric = {c for c in frame.columns if pd.api.types.is_numeric_dtype(frame[c])}
         head = tr(*(th(column) for column in frame.columns))
         rows = [tr(*(td(self.show(column, value), cls="num" if column in numeric else None,
@@ -83,7 +87,8 @@ class YearOverview:
                 for record in frame.itertuples(index=False)]
         if not rows:
             rows = [tr(td("无", colspan=len(frame.columns)))]
-        return section(p(caption, cls="table-title") if caption else None, table(*rows, head=[head]))
+        return section(p(caption, cls="table-caption keep-next") if caption else None, table(*rows, head=[head]),
+                       cls="captioned")
 
     def say(self, text: str) -> Markdown:
         """The notebook's narration (Markdown) as part of the report."""
@@ -179,29 +184,31 @@ class YearOverview:
         frame = self.departments
         return department_spending_chart({
             name: (None if pd.isna(stated) else stated, covered, self.show("项目支出", stated), self.show("项目支出", covered))
-            for name, stated, covered in zip(frame["部门"], frame["项目支出"], frame["项目全年预算数合计"], strict=True)})
+            for name, stated, covered in zip(frame["部门"], frame["项目支出"], frame["已自评项目全年预算数"], strict=True)})
 
 
 def _departments(folder: Path, projects: pd.DataFrame) -> pd.DataFrame:
-    """Each department folder: its 项目支出 (from ``_department.yaml``) against its projects' budgets."""
+    """Each department: its 项目支出 (as its department file states it) against the 全年预算数 of
+    its projects that were self-evaluated and of those it lists without a self-evaluation."""
     rows = []
     for department_folder in sorted(child for child in folder.iterdir() if child.is_dir()):
         mine = projects[projects["部门文件夹"] == department_folder.name]
-        name, stated = (mine["部门"].iloc[0] if len(mine) else department_folder.name), None
+        name, stated, listed = (mine["部门"].iloc[0] if len(mine) else department_folder.name), None, 0.0
         if (department_folder / DEPARTMENT_FILE).is_file():
             try:  # its projects are those of the frame already: not loaded again
                 params = read_department(department_folder / DEPARTMENT_FILE)[3]
             except ParamsError:
-                params = None  # `evaltools check` reports it; the overview shows "—"
+                params = None  # the department's own checks report it; the overview shows "—"
             if params is not None:
                 name, stated = params.name or name, project_spending(params)[0]
+                listed = float(sum(p.annual for p in params.other_projects if p.annual is not None))
         if not len(mine) and stated is None:
             continue
         covered = float(mine["全年预算数"].sum()) if len(mine) else 0.0
         rows.append({"部门": name, "项目数": len(mine), "项目支出": None if stated is None else float(stated),
-                     "项目全年预算数合计": covered})
-    frame = pd.DataFrame(rows, columns=["部门", "项目数", "项目支出", "项目全年预算数合计"])
-    frame["差额"] = frame["项目支出"] - frame["项目全年预算数合计"]
-    frame["覆盖率"] = frame["项目全年预算数合计"] / frame["项目支出"] * 100
-    return frame.astype({"部门": "string", "项目数": "Int64", "项目支出": "float64", "项目全年预算数合计": "float64",
-                         "差额": "float64", "覆盖率": "float64"})
+                     "已自评项目全年预算数": covered, "其他项目全年预算数": listed})
+    frame = pd.DataFrame(rows, columns=["部门", "项目数", "项目支出", "已自评项目全年预算数", "其他项目全年预算数"])
+    frame["差额"] = frame["项目支出"] - frame["已自评项目全年预算数"] - frame["其他项目全年预算数"]
+    frame["覆盖率"] = frame["已自评项目全年预算数"] / frame["项目支出"] * 100
+    return frame.astype({"部门": "string", "项目数": "Int64", "项目支出": "float64", "已自评项目全年预算数": "float64",
+                         "其他项目全年预算数": "float64", "差额": "float64", "覆盖率": "float64"})

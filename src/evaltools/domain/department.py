@@ -1,9 +1,10 @@
-"""A department's own data (附件1-2, 1-3, 1-8): the model of ``_department.yaml``.
+"""A department's own data (附件1-1, 1-2, 1-3, 1-8): the model of ``_department.yaml``.
 
 The department file ``_department.yaml`` holds, beside the ``defaults`` its projects share,
 what the 部门整体支出绩效自评报告 needs: the unit, its income and spending per institution,
-三公经费, 公用经费, 政府采购, 固定资产, the overall funds, goals and indicators, the team and the
-narrative. Anything may be left out: the report shows "—" and ``evaltools check`` warns.
+三公经费, 公用经费, 政府采购, 固定资产, the overall funds, goals and indicators, the projects
+without a parameter file of their own, the team, the narrative and the attached documents.
+Anything may be left out: the report shows "—" and ``evaltools check`` warns.
 Totals (a table's 汇总 row, 基本支出, 收入合计) are computed, never typed. Loading a department
 with its projects' roll-up is ``evaltools.domain.rollup``.
 """
@@ -11,11 +12,22 @@ with its projects' roll-up is ``evaltools.domain.rollup``.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from evaltools.domain.model import BudgetRow, DateLike, FundType, Goals, Indicator, Params, Signature, TeamMember, Wan
+from evaltools.domain.model import (
+    Attachment,
+    BudgetRow,
+    DateLike,
+    FundType,
+    Goals,
+    Indicator,
+    Params,
+    Signature,
+    TeamMember,
+    Wan,
+)
 
 ZERO = Decimal(0)
 
@@ -190,14 +202,35 @@ class OverallFunds(Params):
         return BudgetRow(**{c: self.column_total(FUND_NATURE_ROWS, c) for c in ("initial", "annual", "executed")})
 
 
-def funds_from_expenditure(rows: list[ExpenditureRow]) -> OverallFunds:
-    """附件1-3's 全年执行数 from the 年度支出和结余情况 table: one source for 1505.04/1333.32/171.72."""
+# Which of 附件1-3's columns the 年度支出和结余 table's amounts are, in the form's words: what was
+# spent (全年执行数, the default), what the year's budget allotted (全年预算数), or both (an
+# allocation spent in full, as "州财政安排给本部门整体支出 1505.04 万元" reads).
+ExpenditureColumn = Literal["全年预算数", "全年执行数"]
+EXPENDITURE_COLUMNS: dict[str, str] = {"全年预算数": "annual", "全年执行数": "executed"}
+
+
+def funds_from_expenditure(rows: list[ExpenditureRow], columns: tuple[str, ...] = ("executed",)) -> OverallFunds:
+    """附件1-3's rows from the 年度支出和结余情况 table, in the given ``columns`` (BudgetRow fields):
+    one source for 1505.04/1333.32/171.72."""
     named = {"general_budget": (FundType.GENERAL,), "government_fund": (FundType.GOVERNMENT_FUND,)}
     named["other"] = tuple(f for f in FundType if f not in (FundType.GENERAL, FundType.GOVERNMENT_FUND))
-    executed = {key: total([r.total for r in rows if r.fund_type in funds]) for key, funds in named.items()}
-    executed["basic"] = total([r.basic_total for r in rows])
-    executed["project"] = total([r.project for r in rows])
-    return OverallFunds(**{key: BudgetRow(executed=value) for key, value in executed.items()})
+    amounts = {key: total([r.total for r in rows if r.fund_type in funds]) for key, funds in named.items()}
+    amounts["basic"] = total([r.basic_total for r in rows])
+    amounts["project"] = total([r.project for r in rows])
+    return OverallFunds(**{key: BudgetRow(**dict.fromkeys(columns, value)) for key, value in amounts.items()})
+
+
+class ListedProject(Params):
+    """One of the department's projects without a parameter file of its own: 附件1-2 lists every
+    项目支出, and the roll-up counts it against the department's 项目支出."""
+
+    name: str = Field(title="项目名称", min_length=1)
+    annual: Wan | None = Field(None, title="全年预算数（万元）")
+    executed: Wan | None = Field(None, title="全年执行数（万元）")
+
+    @property
+    def rate(self) -> Decimal | None:
+        return _ratio(self.executed, self.annual)
 
 
 class Building(Params):
@@ -279,6 +312,10 @@ class DepartmentParams(Params):
     goals: list[QualitativeGoal] = Field(default_factory=list, title="整体支出绩效定性目标")
     overall_goals: Goals | None = Field(None, title="年度总体目标")
     indicators: list[Indicator] = Field(default_factory=list, title="整体支出绩效指标")
+    expenditure_as: list[ExpenditureColumn] = Field(["全年执行数"], min_length=1, max_length=2,
+                                                    title="年度支出和结余情况的金额在附件1-3中填作")
+    other_projects: list[ListedProject] = Field(default_factory=list, title="没有参数文件的其他项目")
+    attachments: list[Attachment] = Field(default_factory=list, title="附件（第一个为附件1-1，其余排在附件1-3之后）")
     evaluation: DepartmentEvaluation = Field(default_factory=DepartmentEvaluation, title="评价")
     narrative: DepartmentNarrative = Field(default_factory=DepartmentNarrative, title="报告正文")
 
@@ -299,17 +336,18 @@ class DepartmentParams(Params):
 
     @property
     def overall_funds(self) -> OverallFunds | None:
-        """附件1-3's funds: as stated, each blank 全年执行数 computed from the spending table."""
+        """附件1-3's funds: as stated, each blank cell of the columns the spending table stands for
+        (``expenditure_as``) computed from it."""
         if not self.expenditure:
             return self.funds
-        spent = funds_from_expenditure(self.expenditure)
+        columns = tuple(EXPENDITURE_COLUMNS[c] for c in dict.fromkeys(self.expenditure_as))
+        spent = funds_from_expenditure(self.expenditure, columns)
         if self.funds is None:
             return spent
         rows = {}
         for key in (*FUND_NATURE_ROWS, *SPENDING_NATURE_ROWS):
-            row = getattr(self.funds, key)
-            executed = row.executed if row.executed is not None else getattr(spent, key).executed
-            rows[key] = row.model_copy(update={"executed": executed})
+            stated, computed = getattr(self.funds, key), getattr(spent, key)
+            rows[key] = stated.model_copy(update={c: getattr(computed, c) for c in columns if getattr(stated, c) is None})
         return OverallFunds(**rows)
 
     @property

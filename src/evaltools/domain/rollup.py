@@ -1,11 +1,12 @@
-"""A department loaded: its ``_department.yaml`` validated and scored, and the roll-up of the
-projects of its folder (each loaded, scored and checked from its own parameter file, never
-from a rendered report).
+"""A department loaded: its ``_department.yaml`` validated and scored, the files it attaches
+found, and the roll-up of the projects of its folder (each loaded, scored and checked from its
+own parameter file, never from a rendered report) and of those it lists without a file.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from evaltools.domain.department import DepartmentParams
 from evaltools.domain.model import BudgetRow
 from evaltools.domain.rules import Rules, load_rules
 from evaltools.domain.scoring import ScoreCard, score, score_budget_and_indicators
-from evaltools.domain.workspace import DEPARTMENT_FILE, is_project_file, load_project, rules_files_for
+from evaltools.domain.workspace import DEPARTMENT_FILE, is_project_file, load_project, rules_files_for, workspace_root
 from evaltools.domain.yamlio import ParamsError, Problem, YamlFile, deep_merge, fingerprint, read_yaml, validate
 
 
@@ -33,6 +34,7 @@ class ProjectLine:
     errors: int = 0
     warnings: int = 0
     problem: str = ""
+    listed: bool = False  # named in the department file (``other_projects``), without a file of its own
 
 
 @dataclass
@@ -44,6 +46,13 @@ class LoadedDepartment:
     source: YamlFile
     projects: list[ProjectLine]
     card: ScoreCard | None  # None without funds and indicators to score
+    attachments: dict[int, Path] = field(default_factory=dict)  # the attached documents by their place in the list
+
+    @property
+    def listed(self) -> list[ProjectLine]:
+        """The projects the department file names without a parameter file (``other_projects``)."""
+        return [ProjectLine(self.path, p.name, p.annual, p.executed, p.rate, listed=True)
+                for p in self.params.other_projects]
 
     def locate(self, loc: tuple) -> tuple[Path, int | None]:
         return self.path, self.source.line_of(loc)
@@ -57,7 +66,8 @@ class LoadedDepartment:
         """The department's data and its projects' scored lines: what its report is made of."""
         lines = [(str(p.path.name), str(p.annual), str(p.executed), str(p.total), p.grade, p.errors, p.warnings)
                  for p in self.projects]
-        return fingerprint({"department": self.data, "projects": lines})
+        attached = {str(i): hashlib.sha256(path.read_bytes()).hexdigest() for i, path in self.attachments.items()}
+        return fingerprint({"department": self.data, "projects": lines, **({"attached": attached} if attached else {})})
 
 
 def project_lines(folder: Path, rules_files: list[Path | str] | tuple = ()) -> list[ProjectLine]:
@@ -92,13 +102,34 @@ def read_department(path: Path | str, overrides: dict[str, Any] | None = None) -
     return path, source, data, params
 
 
+def attachment_files(path: Path, source: YamlFile, params: DepartmentParams) -> dict[int, Path]:
+    """Each attached document's file, relative to the department file; it must exist and lie
+    inside the workspace (a report never reads from elsewhere)."""
+    found, problems = {}, []
+    root = workspace_root(path)
+    for i, attachment in enumerate(params.attachments):
+        target = (path.parent / attachment.file).resolve()
+        if not target.is_relative_to(root.resolve()):
+            message = f"附件文件 {attachment.file} 不在工作区 {root} 之内"
+        elif not target.is_file():
+            message = f"附件文件 {attachment.file} 不存在（相对于 {path.name} 所在文件夹）"
+        else:
+            found[i] = target
+            continue
+        problems.append(Problem(path, source.line_of(("attachments", i, "file")), f"attachments[{i}].file", message))
+    if problems:
+        raise ParamsError(problems)
+    return found
+
+
 def load_department(path: Path | str, rules_files: list[Path | str] | tuple = (),
                     overrides: dict[str, Any] | None = None) -> LoadedDepartment:
-    """Read and validate a ``_department.yaml``, score it, and roll up its projects."""
+    """Read and validate a ``_department.yaml``, score it, find what it attaches, and roll up its projects."""
     path, source, data, params = read_department(path, overrides)
     rules = load_rules(*rules_files_for(path), *rules_files)
+    funds = params.overall_funds  # as stated, or from the spending table
     card = None
-    if params.funds is not None or params.indicators:
-        funds = params.funds.total if params.funds else BudgetRow()
-        card = score_budget_and_indicators(funds, params.indicators, rules)
-    return LoadedDepartment(path, params, rules, data, source, project_lines(path.parent, rules_files), card)
+    if funds is not None or params.indicators:
+        card = score_budget_and_indicators(funds.total if funds else BudgetRow(), params.indicators, rules)
+    return LoadedDepartment(path, params, rules, data, source, project_lines(path.parent, rules_files), card,
+                            attachment_files(path, source, params))

@@ -221,7 +221,7 @@ def _named_inputs(file: Path, inputs: _Inputs, hint: dict | None = None) -> tupl
     if is_department_file(file):  # the department's report rolls up every project of its folder
         named.update((f"{folder.relative}/{p.name}", p) for p in folder.path.iterdir() if p.is_file() and is_project_file(p))
     projects = [p for p in named.values() if is_project_file(p)]
-    attached = _attached(projects, folder.path, inputs, hint)
+    attached = _attached(projects, folder.path, inputs, hint, department_report=is_department_file(file))
     named.update((_relative(folder.path / name, root, f"_attached/{Path(name).name}"), folder.path / name)
                  for name in attached["files"])
     for project in projects:  # last year, shown beside this year
@@ -251,10 +251,12 @@ def _job(file: Path, named: dict[str, Path], source: str, notebook: Path, rules_
                **kw)
 
 
-def _attached(projects: Sequence[Path], folder: Path, inputs: _Inputs, hint: dict | None = None) -> dict:
+def _attached(projects: Sequence[Path], folder: Path, inputs: _Inputs, hint: dict | None = None,
+              department_report: bool = False) -> dict:
     """The files the ``projects`` attach (``narrative.attachments``, their own or their
-    department's), which travel with the job, as names from their ``folder``; a missing one is
-    the project's error, said when it is loaded.
+    department's) and, for the department's own report, those the department file attaches
+    (``attachments``), which travel with the job, as names from their ``folder``; a missing one
+    is the project's (or department's) error, said when it is loaded.
 
     Finding them means reading the YAML; the run log records them with a hash of the files
     they were read from (``hint``), so that a batch with nothing changed parses no YAML.
@@ -272,7 +274,10 @@ def _attached(projects: Sequence[Path], folder: Path, inputs: _Inputs, hint: dic
 
     files: list[str] = []
     try:
-        shared = read_yaml(department).data.get("defaults") if department.is_file() else None
+        data = read_yaml(department).data if department.is_file() else {}
+        shared = data.get("defaults")
+        if department_report and isinstance(data.get("attachments"), list):
+            files += [entry.get("file") for entry in data["attachments"] if isinstance(entry, dict)]
         for project in projects:
             own = read_yaml(project).data
             files += [entry.get("file") for entry in [*listed(shared), *listed(own)] if isinstance(entry, dict)]

@@ -4,8 +4,9 @@ Export writes one sheet per project with the 项目支出绩效自评表 as fina
 laid out from the very form part the reports show (``tables.self_evaluation_form``: same rows,
 merged cells and numbers), with borders, wrapped text, A4 print set-up, 宋体, number formats
 and live formulas where the form computes (年度资金总额, 执行率 and its 得分, 总分, 等级) at the
-rules' precisions, plus a sheet of every other parameter (路径 → 值), so that importing an
-exported workbook gives back the same data.
+rules' precisions, plus a hidden sheet of every other parameter (路径 → 值, numbers as numbers),
+so that importing an exported workbook gives back the same data while printing the workbook
+prints the forms alone (the print layout: ``xlsx_print``).
 
 Reading a workbook back (``import-xlsx``, and ``check`` and ``score`` on a workbook) is the
 domain's: :mod:`evaltools.domain.workbook`.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import io
 import re
+import typing
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -38,6 +40,7 @@ from evaltools.domain.yamlio import plain
 from evaltools.domain.rules import Level, Rules
 from evaltools.domain.scoring import ScoreCard, score
 from evaltools.document.tables import self_evaluation_form
+from evaltools.writers.xlsx_print import default_font, fit_columns, fit_row_heights, print_form, print_setup
 
 FONT = "宋体"  # Word/WPS/Excel map it to the system's Song face; Noto Serif CJK SC elsewhere
 THIN = Side(style="thin", color="000000")
@@ -45,7 +48,13 @@ BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 WRAP = Alignment(wrap_text=True, vertical="center")
 CENTER = Alignment(wrap_text=True, vertical="center", horizontal="center")
 HEADING_FILL = PatternFill("solid", fgColor="EEF1F5")
-WIDTHS = [9, 10, 11, 22, 11, 30, 7, 8, 22]  # the form's columns, left to right
+# The form's columns, left to right, in Excel width units (5.25 pt each with Arial 10 as the default
+# font, see xlsx_print), at their narrowest: 9 columns: label, 一级, 二级, 三级, 指标值 (年初预算数 above),
+# 实际完成值 (全年预算数), 分值, 得分 (执行率), 偏差原因 (得分); 8 columns: label, 一级 (the fund line's
+# name), 二级, 三级, 指标值, 实际完成值 (分值), 分值 (执行率), 得分. A rate's column keeps "99.50%" on one
+# line. The text columns then share the rest of the A4 width by what they hold (``fit_columns``).
+LEAST_WIDTHS = {9: [6, 7, 8.5, 9, 8, 9, 5, 7.5, 8], 8: [6, 7, 8.5, 9, 8, 9, 7.5, 7]}
+TEXT_COLUMNS = {9: [1, 2, 3, 4, 5, 6, 9], 8: [1, 2, 3, 4, 5, 6]}
 EXTRA_WIDTHS = [12, 10]  # 实际完成值（数值）, 完成档次
 # What the form itself holds; everything else goes to the OTHER_SHEET as path → value rows.
 FORM_KEYS = ("goals", "indicators")
@@ -162,7 +171,7 @@ def write_form(sheet: Worksheet, params: ProjectParams, card: ScoreCard, rules: 
     tables = [child for child in form.children if isinstance(child, Table)]
     columns = max(t.columns for t in tables)
     last = get_column_letter(columns)
-    for index, width in enumerate(WIDTHS[:columns] + EXTRA_WIDTHS, 1):
+    for index, width in enumerate(LEAST_WIDTHS[columns] + EXTRA_WIDTHS, 1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     rows_by_index = {row.index: row for row in card.indicators}
     named: dict[str, list[str]] = {}
@@ -206,73 +215,10 @@ def write_form(sheet: Worksheet, params: ProjectParams, card: ScoreCard, rules: 
                     sheet[f"A{r}"].font = Font(name=FONT, size=14, bold=True)
                 r += 1
     _formulas(sheet, named, rules)
+    fit_columns(sheet, LEAST_WIDTHS[columns], TEXT_COLUMNS[columns])
     fit_row_heights(sheet)
     sheet.print_area = f"A1:{last}{r - 1}"
-    print_setup(sheet, table_rows)
-
-
-# --- layout: row heights and printing ---------------------------------------------------------------
-
-POINTS_PER_LINE = 13.5  # a line of 10 pt 宋体 with Excel's leading
-CHARACTER_UNITS = 1.1  # a column width unit (the default font's "0") in half-em characters of 10 pt text
-MIN_ROW_POINTS = 18
-
-
-def text_columns(text: str) -> int:
-    """How many half-em columns a line of text takes: a CJK character (or full-width sign) counts two."""
-    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
-
-
-def lines_needed(text: str, width: float) -> int:
-    """Lines a wrapped cell of ``width`` (Excel units) shows ``text`` in, each paragraph wrapping on its own."""
-    room = max(int(width * CHARACTER_UNITS) - 1, 1)
-    return sum(max(-(-text_columns(line) // room), 1) for line in str(text).split("\n"))
-
-
-def fit_row_heights(sheet: Worksheet) -> None:
-    """Rows tall enough for their wrapped text, as LibreOffice and Excel print it (openpyxl leaves
-    heights unset, and LibreOffice does not grow a row with merged cells: the text overlaps).
-    A merged cell's text is shared out over the rows it spans."""
-    widths = {c: (sheet.column_dimensions[get_column_letter(c)].width or 8.43) for c in range(1, sheet.max_column + 1)}
-    merged = {(m.min_row, m.min_col): m for m in sheet.merged_cells.ranges}
-    spanned = {(r, c) for m in sheet.merged_cells.ranges for r in range(m.min_row, m.max_row + 1)
-               for c in range(m.min_col, m.max_col + 1)} - set(merged)
-    need: dict[int, float] = {}
-    blocks = []
-    for row in sheet.iter_rows():
-        for cell in row:
-            if cell.value is None or (cell.row, cell.column) in spanned or cell.data_type == "f":
-                continue
-            area = merged.get((cell.row, cell.column))
-            first_col, last_col = (area.min_col, area.max_col) if area else (cell.column, cell.column)
-            width = sum(widths.get(c, 8.43) for c in range(first_col, last_col + 1))
-            size = (cell.font.sz or 10) if cell.font else 10
-            points = lines_needed(str(cell.value), width * 10 / size) * POINTS_PER_LINE * size / 10 + 4
-            if area and area.max_row > area.min_row:
-                blocks.append((area.min_row, area.max_row, points))
-            else:
-                need[cell.row] = max(need.get(cell.row, MIN_ROW_POINTS), points)
-    for first, last, points in blocks:  # then grow the rows a merged block spans, evenly
-        rows = range(first, last + 1)
-        short = points - sum(need.get(r, MIN_ROW_POINTS) for r in rows)
-        for r in rows:
-            need[r] = need.get(r, MIN_ROW_POINTS) + max(short, 0) / len(rows)
-    for r, points in need.items():
-        sheet.row_dimensions[r].height = round(points, 1)
-
-
-def print_setup(sheet: Worksheet, title_rows: tuple[int, int] | None = None, landscape: bool = False) -> None:
-    """A4, fitted to the page's width (as many pages down as it takes), 2 cm margins, centred,
-    the heading rows repeated on each page."""
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.orientation = "landscape" if landscape else "portrait"
-    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.page_margins.left = sheet.page_margins.right = 0.6
-    sheet.page_margins.top = sheet.page_margins.bottom = 0.8
-    sheet.print_options.horizontalCentered = True
-    if title_rows and title_rows[0]:
-        sheet.print_title_rows = f"{title_rows[0]}:{title_rows[1]}"
+    print_form(sheet, columns, r - 1, table_rows)
 
 
 def _flatten(data: Any, prefix: str = "") -> Iterable[tuple[str, Any]]:
@@ -289,40 +235,92 @@ def _flatten(data: Any, prefix: str = "") -> Iterable[tuple[str, Any]]:
 
 
 def _other_parameters(params: ProjectParams) -> list[tuple[str, Any]]:
+    """Every parameter the form has no cell for, as path → value: numbers (Decimal, int) as
+    numbers, truth values as such, the rest as the text the parameter file holds."""
     data = plain(params.model_dump(mode="json", exclude_none=True))
+    typed = dict(_flatten(params.model_dump(mode="python", exclude_none=True)))
     rows = []
     for path, value in _flatten(data):
         top = path.split(".")[0].split("[")[0]
         if top in FORM_KEYS or any(path == ".".join(f) or path.startswith(".".join(f) + ".") for f in FORM_FIELDS):
             continue
-        rows.append((path, value))
+        original = typed.get(path)
+        rows.append((path, original if isinstance(original, (bool, int, Decimal)) else value))
     return rows
+
+
+def _field_title(path: str) -> str:
+    """The Chinese name of a parameter path ("declared.execution_rate" → "表中所填数字 › 执行率（%）"),
+    from the model's field titles: what a person reading the sheet goes by."""
+    model: Any = ProjectParams
+    titles = []
+    for part in re.findall(r"[^.\[\]]+", path):
+        fields = getattr(model, "model_fields", None)
+        if fields is None or part not in fields:
+            continue  # a list index, or a mapping's own key
+        info = fields[part]
+        titles.append(info.title or part)
+        model = next((arg for arg in _type_args(info.annotation) if hasattr(arg, "model_fields")), None)
+    return " › ".join(titles)
+
+
+def _type_args(annotation: Any) -> list[Any]:
+    """The classes inside a field's type (``list[Attachment | str] | None`` → Attachment, str, None)."""
+    found, stack = [], [annotation]
+    while stack:
+        item = stack.pop()
+        args = typing.get_args(item)
+        if args:
+            stack.extend(args)
+        else:
+            found.append(item)
+    return found
+
+
+def _other_sheet(book: Workbook) -> Worksheet:
+    """The sheet of the other parameters: for the round trip, not for printing (hidden, so that
+    "print the workbook" prints the forms alone)."""
+    other = book.create_sheet(OTHER_SHEET)
+    other.sheet_state = "hidden"
+    for column, heading in zip("ABCD", ("工作表", "参数路径", "值", "参数名称"), strict=True):
+        _cell(other, f"{column}1", heading, bold=True, fill=HEADING_FILL)
+    for column, width in zip("ABCD", (28, 30, 60, 30), strict=True):  # a sheet name on one line
+        other.column_dimensions[column].width = width
+    return other
+
+
+def _other_row(other: Worksheet, title: str, key: str, value: Any) -> None:
+    _append(other, [title, key, float(value) if isinstance(value, Decimal) else value, _field_title(key)])
+    cell = other.cell(other.max_row, 3)
+    if isinstance(value, Decimal):  # the places the file gives, so that 100.00 reads 100.00
+        places = max(-value.as_tuple().exponent, 0) if value.is_finite() else 0
+        cell.number_format = "0." + "0" * places if places else "0"
+    for line in other.iter_rows(min_row=other.max_row, max_row=other.max_row):
+        for cell_ in line:
+            cell_.font, cell_.alignment = Font(name=FONT, size=10), Alignment(wrap_text=True, vertical="top")
 
 
 def export_workbook(projects: Sequence[tuple[ProjectParams, Rules]], path: Path | str) -> Path:
     """One 自评表 sheet per project, their other parameters, and a summary sheet if several."""
     book = Workbook()
+    default_font(book)
     book.remove(book.active)
+    if projects:  # the unit's workbook, not openpyxl's: what Excel shows under 文件 › 信息
+        first = projects[0][0]
+        book.properties.creator = book.properties.lastModifiedBy = first.project.department
+        book.properties.title = f"{first.year}年度{first.project.fund_type.form_title}"
     taken: set[str] = set()
     summary_rows = []
-    other = book.create_sheet(OTHER_SHEET) if projects else None
+    other = _other_sheet(book) if projects else None
     for params, rules in projects:
         card = score(params, rules)
         title = _sheet_title(params.project.name, taken)
         write_form(book.create_sheet(title, index=len(taken) - 1), params, card, rules)
         for key, value in _other_parameters(params):
-            _append(other, [title, key, "" if value is None else str(value)])
+            _other_row(other, title, key, value)
         summary_rows.append((params.project.department, params.project.name, card.execution.budget.annual,
                              card.execution.budget.executed, card.total, card.grade, rules))
     if other is not None:
-        other.insert_rows(1)
-        for column, heading in zip("ABC", ("工作表", "参数路径", "值"), strict=True):
-            _cell(other, f"{column}1", heading, bold=True, fill=HEADING_FILL)
-        other.column_dimensions["A"].width, other.column_dimensions["B"].width = 28, 30  # a sheet name on one line
-        other.column_dimensions["C"].width = 60
-        for line in other.iter_rows(min_row=2):
-            for cell in line:
-                cell.font, cell.alignment = Font(name=FONT, size=10), Alignment(wrap_text=True, vertical="top")
         fit_row_heights(other)
         print_setup(other, (1, 1))
     if len(projects) > 1:
@@ -361,6 +359,7 @@ def _level_weight(spec: Level, rules: Rules) -> Decimal:
 def template_workbook(rules: Rules, path: Path | str, rows_per_category: int = 1) -> Path:
     """A blank 自评表 to fill in: lists for 一级/二级 and the fund type, weights from the rules."""
     book = Workbook()
+    default_font(book)
     sheet = book.active
     sheet.title = "项目"
     params = ProjectParams.model_validate({

@@ -89,13 +89,16 @@ def _department_funds_balance(department) -> Iterator[Raised]:
                   example="项目支出 300 万元，本文件夹项目合计 200 万元")
 def _department_projects_total(department) -> Iterator[Raised]:
     projects = [p for p in department.projects if p.annual is not None]
-    if not projects:
+    listed = [p for p in department.listed if p.annual is not None]  # other_projects: named without a file
+    if not projects and not listed:
         return
-    covered = sum((p.annual for p in projects), Decimal(0))
+    covered = sum((p.annual for p in projects + listed), Decimal(0))
     stated, loc = project_spending(department.params)
     if stated is not None and stated != covered:
-        yield loc, (f"部门项目支出 {plain_number(stated)} 万元，而本文件夹 {len(projects)} 个项目的全年预算数合计 "
-                    f"{plain_number(covered)} 万元；其余 {plain_number(stated - covered)} 万元的项目没有参数文件")
+        also = f"及部门文件所列 {len(listed)} 个其他项目" if listed else ""
+        yield loc, (f"部门项目支出 {plain_number(stated)} 万元，而本文件夹 {len(projects)} 个项目{also}的全年预算数合计 "
+                    f"{plain_number(covered)} 万元；其余 {plain_number(stated - covered)} 万元的项目没有参数文件，"
+                    "可在 other_projects 中列出")
 
 
 @department_check("DEPT-LINKED-IMAGE", "error", "部门文件的文字中插入了网络地址或外部文件的图片（报告离线生成，不读取）",
