@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from evaltools.domain.history import previous_year
+from evaltools.domain.history import previous_error, previous_year
 from evaltools.domain.department import FUND_NATURE_ROWS, SPENDING_NATURE_ROWS, project_spending
 from evaltools.domain.markup import linked_images
 from evaltools.domain.placeholders import NAMES, placeholders
@@ -28,7 +28,7 @@ from evaltools.domain.rules import Rules
 from evaltools.domain import reviewer
 from evaltools.domain.scoring import HUNDRED, IndicatorScore, ScoreCard, percent, score
 from evaltools.domain.targets import plain_number
-from evaltools.domain.workspace import LoadedProject
+from evaltools.domain.workspace import LoadedProject, display_path
 
 Severity = Literal["error", "warning"]
 SEVERITY_LABELS = {"error": "错误", "warning": "提示"}
@@ -818,6 +818,16 @@ def _target_changed(ctx: Context) -> Iterator[Raised]:
                 f"年度指标值由 {previous.year} 年的“{before}”改为“{indicator.target}”，未作说明：如属有意调整，"
                 f"请在偏差原因分析及改进措施中写明上年指标值“{before}”及调整原因"
             )
+
+
+@check("PREVIOUS-UNREADABLE", "warning", "上年参数文件存在但无法读取，报告中没有上年对照")
+def _previous_unreadable(ctx: Context) -> Iterator[Raised]:
+    error = previous_error(ctx.path) if ctx.path is not None else None
+    if error is not None:
+        first = error.problems[0]
+        where = (display_path(first.file) if first.file else "") + (f" 第 {first.line} 行" if first.line else "") \
+            + (f" {first.field}" if first.field else "")
+        yield ("year",), f"上年的参数文件无法读取（{where}：{first.message}），报告中没有上年对照；请修正上年的文件"
 
 
 # --- the department report ------------------------------------------------------------------------
