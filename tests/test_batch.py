@@ -11,10 +11,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from evaltools.run.batch import LockedError, batch_files, outputs_lock, plan, run_batch, year_folders
+from evaltools.run.batch import BatchSettings, LockedError, batch_files, outputs_lock, plan, run_batch, year_folders
 from evaltools.cli import main
 
 from conftest import PARAMS, ROOT, add_project
+
+
+def settings(formats, **options) -> BatchSettings:
+    return BatchSettings(formats=tuple(formats), **options)
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +38,7 @@ def files_of(out: Path) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def parallel(year, tmp_path_factory):
     out = tmp_path_factory.mktemp("parallel")
-    return run_batch([year], ["html"], jobs=2, out_root=out), out
+    return run_batch([year], settings(["html"], jobs=2, out_root=out)), out
 
 
 def statuses(batch) -> dict[str, str]:
@@ -52,7 +56,7 @@ def test_every_project_and_the_department_report_are_rendered(parallel):
 
 def test_parallel_equals_serial_byte_for_byte(parallel, year, tmp_path):
     batch, out = parallel
-    run_batch([year], ["html"], jobs=1, out_root=tmp_path)
+    run_batch([year], settings(["html"], jobs=1, out_root=tmp_path))
     serial, parallel_files = files_of(tmp_path), files_of(out)
     assert serial.keys() == parallel_files.keys() and len(serial) == 6
     assert serial == parallel_files
@@ -62,7 +66,7 @@ def test_warm_kernels_give_the_same_bytes_as_fresh_ones(parallel, year, tmp_path
     """Each worker's kernel reused (and reset) for its projects, the default: outputs equal
     those of a fresh kernel per notebook."""
     _, out = parallel
-    batch = run_batch([year], ["html"], jobs=1, out_root=tmp_path, warm=False)
+    batch = run_batch([year], settings(["html"], jobs=1, out_root=tmp_path, warm=False))
     assert set(statuses(batch).values()) == {"done"}
     assert files_of(tmp_path) == files_of(out)
 
@@ -80,7 +84,7 @@ def test_the_year_overview_is_rendered_beside_the_reports_and_linked_from_the_in
 def test_a_rerun_with_no_change_executes_nothing(parallel, year):
     batch, out = parallel
     before = {p: p.stat().st_mtime_ns for p in [*out.rglob("report.*"), *out.rglob("overview.*")]}
-    again = run_batch([year], ["html"], jobs=2, out_root=out)
+    again = run_batch([year], settings(["html"], jobs=2, out_root=out))
     assert set(statuses(again).values()) == {"skipped"} and len(again.results) == 3
     assert again.overviews == []
     assert {p: p.stat().st_mtime_ns for p in [*out.rglob("report.*"), *out.rglob("overview.*")]} == before
@@ -88,19 +92,19 @@ def test_a_rerun_with_no_change_executes_nothing(parallel, year):
 
 def test_force_renders_again(year, tmp_path):
     seed = year / "xiangxi-ggzy" / "platform-maintenance.yaml"
-    run_batch([seed], ["html"], out_root=tmp_path)
-    assert [r.status for r in run_batch([seed], ["html"], out_root=tmp_path, force=True).results] == ["done"]
+    run_batch([seed], settings(["html"], out_root=tmp_path))
+    assert [r.status for r in run_batch([seed], settings(["html"], out_root=tmp_path, force=True)).results] == ["done"]
 
 
 def test_changing_one_project_reruns_only_that_one(year, tmp_path):
-    run_batch([year], ["html"], jobs=2, out_root=tmp_path)
+    run_batch([year], settings(["html"], jobs=2, out_root=tmp_path))
     rows = tmp_path / "2024" / "overview.rows.json"  # each project's rows, by the contents of its files
     before = json.loads(rows.read_text(encoding="utf-8"))["projects"]
     second = year / "xiangxi-ggzy" / "expert-system.yaml"
     original = second.read_text(encoding="utf-8")
     try:
         second.write_text(original.replace("    score: 13\n", "    score: 12\n", 1), encoding="utf-8")
-        rerun = run_batch([year], ["html"], out_root=tmp_path)
+        rerun = run_batch([year], settings(["html"], out_root=tmp_path))
     finally:
         second.write_text(original, encoding="utf-8")
     # the department report shows the projects' scores, so it is made again too; so is the overview
@@ -116,7 +120,7 @@ def test_changing_one_project_reruns_only_that_one(year, tmp_path):
 def test_with_nothing_changed_planning_parses_no_parameter_file(parallel, year, monkeypatch):
     """No change is decided from the content of the files and the run logs: the files a
     project attaches are known from its run log, not by reading the YAML again."""
-    import evaltools.run.batch
+    import evaltools.domain.workspace
 
     _, out = parallel
     files, years = batch_files([year]), year_folders([year])
@@ -124,8 +128,8 @@ def test_with_nothing_changed_planning_parses_no_parameter_file(parallel, year, 
     def refuse(path, *args, **kw):
         raise AssertionError(f"{path} parsed while planning")
 
-    monkeypatch.setattr(evaltools.run.batch, "read_yaml", refuse)
-    jobs, known = plan(files, ["html"], out, years=years)
+    monkeypatch.setattr(evaltools.domain.workspace, "read_yaml", refuse)
+    jobs, known = plan(settings(["html"], out_root=out), files, years)
     assert jobs == [] and {r.status for r in known} == {"skipped"} and len(known) == 3
 
 
@@ -142,15 +146,15 @@ def test_the_overview_is_made_from_the_year_by_its_path_in_the_workspace(paralle
 
 def test_asking_for_another_format_exports_the_executed_notebook_again(year, tmp_path):
     seed = year / "xiangxi-ggzy" / "platform-maintenance.yaml"
-    [first] = run_batch([seed], ["html"], out_root=tmp_path).results
+    [first] = run_batch([seed], settings(["html"], out_root=tmp_path)).results
     notebook = Path(first.folder) / "report.ipynb"
     executed = notebook.stat().st_mtime_ns
-    result = run_batch([seed], ["html", "pdf", "docx"], out_root=tmp_path).results[0]
+    result = run_batch([seed], settings(["html", "pdf", "docx"], out_root=tmp_path)).results[0]
     assert result.status == "done" and Path(result.files["pdf"]).is_file() and Path(result.files["docx"]).is_file()
     assert notebook.stat().st_mtime_ns == executed  # not executed again: same inputs, same notebook
     log = json.loads((notebook.parent / "run.json").read_text(encoding="utf-8"))
     assert log["formats"] == ["docx", "html", "pdf"] and log["timings"]["cells"]
-    assert [r.status for r in run_batch([seed], ["pdf"], out_root=tmp_path).results] == ["skipped"]
+    assert [r.status for r in run_batch([seed], settings(["pdf"], out_root=tmp_path)).results] == ["skipped"]
 
 
 def test_volatile_metadata_goes_to_the_run_log(parallel):
@@ -198,7 +202,7 @@ def test_broken_projects_are_reported_and_the_others_rendered(year, tmp_path, ca
 
 def test_a_second_batch_on_the_same_outputs_is_refused(year, tmp_path):
     with outputs_lock(tmp_path), pytest.raises(LockedError, match="另一个批处理"):
-        run_batch([year], ["html"], out_root=tmp_path)
+        run_batch([year], settings(["html"], out_root=tmp_path))
 
 
 def test_a_linked_project_keeps_its_report_lock_and_index_in_this_workspace(tmp_path):
@@ -209,7 +213,7 @@ def test_a_linked_project_keeps_its_report_lock_and_index_in_this_workspace(tmp_
     shutil.copy(PARAMS / "2024" / "xiangxi-ggzy" / "_department.yaml", here)
     shutil.copytree(PARAMS / "2024" / "xiangxi-ggzy" / "attachments", here / "attachments")  # beside the link
     (here / "linked.yaml").symlink_to(other / "params" / "2024" / "xiangxi-ggzy" / "platform-maintenance.yaml")
-    batch = run_batch([here / "linked.yaml"], ["html"], jobs=1)
+    batch = run_batch([here / "linked.yaml"], settings(["html"], jobs=1))
     outputs = tmp_path / "here" / "outputs"
     assert batch.out_root == outputs and not batch.failed
     assert (outputs / "2024" / "xiangxi-ggzy" / "linked" / "report.html").is_file()
@@ -286,8 +290,8 @@ def test_a_runaway_cell_in_a_warm_kernel_is_stopped_and_the_kernel_replaced(year
     import time
 
     started = time.monotonic()
-    batch = run_batch([year / "xiangxi-ggzy"], ["html"], jobs=jobs, out_root=tmp_path, timeout=3, warm=True,
-                      notebook=_runaway_notebook(tmp_path, "专家评审系统升级"))
+    batch = run_batch([year / "xiangxi-ggzy"], settings(["html"], jobs=jobs, out_root=tmp_path, timeout=3, warm=True,
+                      notebook=_runaway_notebook(tmp_path, "专家评审系统升级")))
     assert statuses(batch) == {"expert-system": "failed", "platform-maintenance": "done", "_department": "done"}
     [failed] = batch.failed
     assert "超过 3 秒" in failed.message
@@ -343,7 +347,7 @@ def test_kill_9_of_a_batch_leaves_no_worker_or_kernel(year, tmp_path, jobs):
 
 def test_the_dask_executor_runs_on_a_local_cluster(year, tmp_path):
     seed = year / "xiangxi-ggzy" / "platform-maintenance.yaml"
-    batch = run_batch([seed], ["html"], jobs=1, out_root=tmp_path, executor="dask")
+    batch = run_batch([seed], settings(["html"], jobs=1, out_root=tmp_path, executor="dask"))
     assert [r.status for r in batch.results] == ["done"]
     assert (tmp_path / "2024" / "xiangxi-ggzy" / "platform-maintenance" / "report.html").is_file()
 
@@ -427,8 +431,8 @@ def test_a_dask_cluster_without_the_clients_disk_sends_every_report_back(year, t
         worker = subprocess.Popen([dask, "worker", address, "--nworkers", "1", "--nthreads", "1",
                                    "--no-dashboard", "--local-directory", str(worker_dir)], **quiet)
         monkeypatch.chdir(client_dir)
-        batch = run_batch([Path("params/2024")], ["html"], out_root=Path("outputs"), executor="dask",
-                          scheduler=address)
+        batch = run_batch([Path("params/2024")], settings(["html"], out_root=Path("outputs"), executor="dask",
+                          scheduler=address))
     finally:
         for process in (worker, scheduler):
             if process is not None:
@@ -452,7 +456,7 @@ def test_a_worker_with_another_evaltools_refuses_the_job(year, tmp_path):
 
     from evaltools.run.batch import execute_job, plan
 
-    [job], _ = plan([year / "xiangxi-ggzy" / "platform-maintenance.yaml"], ["html"], out_root=tmp_path)
+    [job], _ = plan(settings(["html"], out_root=tmp_path), [year / "xiangxi-ggzy" / "platform-maintenance.yaml"])
     result = execute_job(replace(job, code="0123456789abcdef"))
     assert result.status == "failed" and "请在各机器安装同一版本" in result.message and not result.payload
 
@@ -467,7 +471,7 @@ def test_outputs_a_worker_sends_outside_the_outputs_are_not_written(tmp_path):
 
 
 def test_each_worker_claims_a_kernel_of_its_own(tmp_path):
-    from evaltools.run.batch import _take
+    from evaltools.run.batch.worker import take_kernel
 
     kernels = (str(tmp_path), [{"pid": 1}, {"pid": 2}])
-    assert [_take(kernels), _take(kernels), _take(kernels)] == [{"pid": 1}, {"pid": 2}, None]  # then its own
+    assert [take_kernel(kernels), take_kernel(kernels), take_kernel(kernels)] == [{"pid": 1}, {"pid": 2}, None]  # then its own

@@ -94,12 +94,17 @@ def test_html_has_no_code_no_script_and_no_network(seed_outputs):
     assert "http://" not in html and "https://" not in html
 
 
-def test_executed_notebook_records_its_parameters(seed_outputs):
+def test_the_parameters_are_injected_once_by_their_file(seed_outputs):
+    """The notebook is told where the file is, never given a copy of its data to merge over it:
+    the kernel reads the file (with its department's defaults and rules) as `evaltools score` does."""
+    from evaltools.domain.workspace import fingerprint_notebook
+
     notebook = nbformat.read(seed_outputs.notebook, as_version=4)
     parameters = notebook.metadata.papermill.parameters
-    assert parameters["project"]["name"] == "公共资源交易平台运行维护费"
-    assert parameters["budget"]["appropriation"]["annual"] == "106.62"  # exact, as a string
-    assert any("injected-parameters" in cell.metadata.get("tags", []) for cell in notebook.cells)
+    assert parameters == {"params_file": "params/2024/xiangxi-ggzy/platform-maintenance.yaml", "rules_files": [],
+                          "notebook_fingerprint": fingerprint_notebook(ROOT / "notebooks" / "project_self_evaluation.ipynb")}
+    [injected] = [cell for cell in notebook.cells if "injected-parameters" in cell.metadata.get("tags", [])]
+    assert "project =" not in injected.source and "budget =" not in injected.source
 
 
 def test_render_again_without_executing(seed_outputs, tmp_path):

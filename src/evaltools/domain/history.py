@@ -17,7 +17,7 @@ from pathlib import Path
 
 from evaltools.domain import formatting
 from evaltools.domain.scoring import ScoreCard, score
-from evaltools.domain.workspace import DEPARTMENT_FILE, LoadedProject, listed_attachments, load_project, rules_files_for
+from evaltools.domain.workspace import DEPARTMENT_FILE, LoadedProject, absolute, listed_attachments, load_project, rules_files_for
 from evaltools.domain.yamlio import ParamsError
 
 
@@ -39,8 +39,9 @@ def shift_years(text: str, old: int, new: int) -> str:
 
 
 def previous_file(path: Path | str) -> Path | None:
-    """The same file in the year before (``params/2023/<dept>/<name>``), if there is one."""
-    path = Path(path).resolve()
+    """The same file in the year before (``params/2023/<dept>/<name>``), if there is one: in the
+    workspace the file was named in (a linked file's last year is this workspace's)."""
+    path = absolute(path)
     year_folder = path.parent.parent
     if not year_folder.name.isdigit():
         return None
