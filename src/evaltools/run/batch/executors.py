@@ -39,7 +39,7 @@ def names() -> list[str]:
     return sorted({*_REGISTRY, *(point.name for point in entry_points(group="evaltools.executors"))})
 
 
-def get(name: str) -> Executor:
+def executor(name: str) -> Executor:
     """The executor called ``name``; :class:`RenderError` naming the others for an unknown one."""
     target = _REGISTRY.get(name)
     if target is None:

@@ -20,7 +20,7 @@ from filelock import FileLock, Timeout
 
 from evaltools.domain.files import RUN_LOG, write_atomic
 from evaltools.domain.workspace import Workspace
-from evaltools.run.batch import executors
+from evaltools.run.batch.executors import executor as executor_named
 from evaltools.run.batch.model import (
     BatchRun,
     BatchSettings,
@@ -48,7 +48,7 @@ def run_batch(paths: Sequence[Path | str], settings: BatchSettings | None = None
     away, each after writing what finished.
     """
     settings = settings or BatchSettings()
-    executor = executors.get(settings.executor)  # an unknown name is refused before any work
+    executor = executor_named(settings.executor)  # an unknown name is refused before any work
     files = batch_files(paths)
     target = settings.out_root or default_out_root(files)
     with outputs_lock(target):
