@@ -475,3 +475,63 @@ def test_each_worker_claims_a_kernel_of_its_own(tmp_path):
 
     kernels = (str(tmp_path), [{"pid": 1}, {"pid": 2}])
     assert [take_kernel(kernels), take_kernel(kernels), take_kernel(kernels)] == [{"pid": 1}, {"pid": 2}, None]  # then its own
+
+
+# --- last year travels with the job -----------------------------------------------------------------
+
+
+def _fill_in(new_file: Path, old_file: Path) -> None:
+    """What an analyst types in for the new year: here, last year's actuals and scores."""
+    from evaltools.domain.yamlio import read_yaml
+
+    old, new = read_yaml(old_file).data, read_yaml(new_file).data
+    new["budget"], new["spending"] = old["budget"], old.get("spending", [])
+    new["goals"]["achieved"] = old["goals"]["achieved"]
+    for before, after in zip(old["indicators"], new["indicators"], strict=True):
+        after.update({key: before[key] for key in ("actual", "actual_value", "score", "deviation") if key in before})
+    new_file.write_text(json.dumps(new, ensure_ascii=False, default=str), encoding="utf-8")  # JSON is YAML
+
+
+@pytest.fixture
+def rolled_over(tmp_path) -> Path:
+    """A workspace whose 2025 was rolled over from the bundled 2024 (which attaches a notice)."""
+    from evaltools.newyear import new_year
+
+    root = tmp_path / "workspace"
+    shutil.copytree(PARAMS, root / "params")
+    shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    new_year(root / "params" / "2024", root / "params" / "2025")
+    project = root / "params" / "2025" / "xiangxi-ggzy" / "platform-maintenance.yaml"
+    _fill_in(project, root / "params" / "2024" / "xiangxi-ggzy" / "platform-maintenance.yaml")
+    return project
+
+
+def test_last_years_file_and_what_it_attaches_travel_with_the_job(rolled_over, tmp_path):
+    """The issue's case: last year's file attaches a notice; in a batch (a worker's own copy of
+    the inputs) the report still shows last year beside this year, as `evaltools run` does."""
+    last_year = rolled_over.parents[2] / "2024" / "xiangxi-ggzy"
+    [job], _ = plan(settings(["html"], out_root=tmp_path), [rolled_over])
+    assert {"params/2024/xiangxi-ggzy/platform-maintenance.yaml",
+            "params/2024/xiangxi-ggzy/attachments/notice.md"} <= set(job.inputs)
+    batch = run_batch([rolled_over], settings(["html"], jobs=1, out_root=tmp_path))
+    [result] = batch.results
+    assert result.status == "done" and result.summary["shown"]["previous"] == "96（优）· 100%"
+    html = Path(result.files["html"]).read_text(encoding="utf-8")
+    assert "上年（2024年度）" in html and "上年的参数文件无法读取" not in html
+    notice = last_year / "attachments" / "notice.md"  # what last year needs is in the key too
+    notice.write_text(notice.read_text(encoding="utf-8") + "\n补充。\n", encoding="utf-8")
+    [again], _ = plan(settings(["html"], out_root=tmp_path), [rolled_over])
+    assert again.key != job.key
+
+
+def test_last_years_file_that_cannot_be_read_is_said_in_the_report(rolled_over, tmp_path):
+    last_year = rolled_over.parents[2] / "2024" / "xiangxi-ggzy" / "platform-maintenance.yaml"
+    text = last_year.read_text(encoding="utf-8")
+    assert "annual: 106.62," in text
+    last_year.write_text(text.replace("annual: 106.62,", "annual: 一百,", 1), encoding="utf-8")
+    [result] = run_batch([rolled_over], settings(["html"], jobs=1, out_root=tmp_path)).results
+    assert result.status == "done" and "previous" not in result.summary["shown"]
+    assert result.summary["warnings"] >= 1
+    html = Path(result.files["html"]).read_text(encoding="utf-8")  # the review edition
+    assert "上年的参数文件无法读取" in html and "params/2024/xiangxi-ggzy/platform-maintenance.yaml" in html
+    assert "上年（2024年度）" not in html
