@@ -352,29 +352,42 @@ def test_the_dask_executor_runs_on_a_local_cluster(year, tmp_path):
     assert (tmp_path / "2024" / "xiangxi-ggzy" / "platform-maintenance" / "report.html").is_file()
 
 
-def test_ctrl_c_stops_cleanly(year, tmp_path):
-    """SIGINT to the whole process group, as a terminal sends it: exit 130, no partial files,
-    no kernel or worker left, and whatever finished is complete."""
+@pytest.mark.parametrize(("jobs", "to"), [(2, "group"), (2, "batch"), (1, "group")])
+def test_ctrl_c_stops_cleanly(year, tmp_path, jobs, to):
+    """SIGINT to the whole process group, as a terminal sends it (whichever process it reaches
+    first), or to the batch alone: one line saying what finished and what did not, exit 130,
+    no traceback, no kernel or worker left, and the outputs are the old ones or whole new ones."""
     import os
     import signal
     import subprocess
     import time
 
     out = tmp_path / "outputs"
-    command = [str(Path(os.sys.executable).parent / "evaltools"), "batch", str(year), "--to", "html,pdf", "--out", str(out)]
+    run_batch([year], settings(["html"], jobs=2, out_root=out))
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and p.suffix in (".html", ".json")}
+    command = [str(Path(os.sys.executable).parent / "evaltools"), "batch", str(year), "--to", "html,pdf", "--out",
+               str(out), "--jobs", str(jobs), "--force"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     planned = process.stdout.readline()  # "3 个项目，3 个需要生成…": planning is done, workers start
     assert "个需要生成" in planned
-    time.sleep(1.5)  # kernels executing (a project takes several seconds with its PDF)
-    os.killpg(process.pid, signal.SIGINT)
+    time.sleep(2.5)  # kernels executing (a project takes several seconds with its PDF)
+    if to == "group":
+        os.killpg(process.pid, signal.SIGINT)
+    else:
+        process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=120)
     assert process.returncode == 130, output
-    assert "已中断" in output
+    [said] = [line for line in output.splitlines() if "中断" in line]
+    assert said.startswith("已中断：已完成 ") and "未完成" in said
+    assert "Traceback" not in output and "Error" not in output, output
     assert not list(out.rglob("*.tmp")) and not list(out.rglob(".*.tmp"))
-    for html in out.rglob("report.html"):  # finished projects are whole: all formats and the run log
-        assert html.read_text(encoding="utf-8").rstrip().endswith("</html>")
-        assert (html.parent / "report.pdf").is_file() and (html.parent / "run.json").is_file()
+    for log in out.rglob("run.json"):  # each report is the old one, or whole and new: all formats and its log
+        html = log.parent / "report.html"
+        if log.read_bytes() == before[log]:
+            assert html.read_bytes() == before[html]
+        else:
+            assert html.read_text(encoding="utf-8").rstrip().endswith("</html>") and (log.parent / "report.pdf").is_file()
 
     def alive() -> list[str]:  # live processes of the batch's session (zombies are being reaped)
         listing = subprocess.run(["ps", "-s", str(process.pid), "-o", "stat=,args="], capture_output=True, text=True)
@@ -384,6 +397,8 @@ def test_ctrl_c_stops_cleanly(year, tmp_path):
     while alive() and time.monotonic() < deadline:
         time.sleep(0.5)
     assert alive() == []
+    # kernels start sessions of their own: none of this batch's may be left either
+    assert not [p for p in _processes_with(str(out)) if "ipykernel" in p or "forkserver" in p]
 
 
 def _free_port() -> int:

@@ -10,13 +10,13 @@ the rest. Dask's own reconnect messages and tracebacks are kept from the termina
 from __future__ import annotations
 
 import logging
-import signal
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
 from dask.distributed import Client, LocalCluster, as_completed
 
+from evaltools.run.batch.executors import children_ignore_ctrl_c
 from evaltools.run.batch.model import BatchSettings, ClusterError, ClusterLost, Job, Result
 from evaltools.run.batch.worker import execute_job
 
@@ -26,7 +26,7 @@ def dask(jobs: list[Job], settings: BatchSettings) -> Iterator[tuple[Job, Result
     with _quiet():
         cluster = None
         if settings.scheduler is None:
-            with _without_ctrl_c():  # its worker processes leave Ctrl-C to the batch
+            with children_ignore_ctrl_c():  # its worker processes leave Ctrl-C to the batch
                 cluster = LocalCluster(n_workers=settings.workers, threads_per_worker=1, processes=True,
                                        dashboard_address=None)
         address = settings.scheduler or cluster.scheduler_address
@@ -84,18 +84,3 @@ def _quiet() -> Iterator[None]:
         yield
     finally:
         logger.setLevel(level)
-
-
-@contextmanager
-def _without_ctrl_c() -> Iterator[None]:
-    """Processes started here ignore SIGINT (an ignored signal stays ignored in a child, and
-    Python then installs no handler of its own)."""
-    try:
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    except ValueError:  # not the main thread: nothing to arrange
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)

@@ -11,7 +11,9 @@ Others register with :func:`register` or the ``evaltools.executors`` entry-point
 from __future__ import annotations
 
 import importlib
+import signal
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from importlib.metadata import entry_points
 
 from evaltools.errors import RenderError
@@ -62,3 +64,19 @@ def serial(jobs: list[Job], settings: BatchSettings) -> Iterator[tuple[Job, Resu
             yield job, execute_job(job)
     finally:
         close_kernels()
+
+
+@contextmanager
+def children_ignore_ctrl_c() -> Iterator[None]:
+    """Processes started meanwhile ignore SIGINT (an ignored signal stays ignored in a child,
+    and Python then installs no handler of its own): the batch stops them itself, and a
+    terminal's Ctrl-C, sent to every process of the group, is said once, by the batch."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: nothing to arrange
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

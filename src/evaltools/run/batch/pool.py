@@ -17,12 +17,13 @@ import signal
 import tempfile
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from multiprocessing import resource_tracker
+from multiprocessing import forkserver, resource_tracker
 from multiprocessing.connection import wait as wait_for
 from multiprocessing.util import Finalize
 
-from evaltools.run.batch.executors import serial
+from evaltools.run.batch.executors import children_ignore_ctrl_c, serial
 from evaltools.run.batch.model import BatchSettings, Job, Result
 from evaltools.run.batch.worker import execute_job, prepare
 from evaltools.run.kernels import ADOPTABLE, close_kernels, kill_kernels, launch_kernels, stop_kernels
@@ -42,9 +43,11 @@ def process(jobs: list[Job], settings: BatchSettings) -> Iterator[tuple[Job, Res
     context, kernels, managers = _pool_context(warm, workers, overview=any(job.kind == "overview" for job in jobs))
     pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_worker_init,
                                initargs=(warm, kernels))
-    pending: dict[Future, Job] = {pool.submit(execute_job, job): job for job in jobs}
+    pending: dict[Future, Job] = {}
     finished = False
     try:
+        with _ctrl_c_deferred():  # a worker stopped while it starts would print multiprocessing's traceback
+            pending.update((pool.submit(execute_job, job), job) for job in jobs)
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in done:
@@ -62,6 +65,22 @@ def process(jobs: list[Job], settings: BatchSettings) -> Iterator[tuple[Job, Res
         if kernels is not None:
             shutil.rmtree(kernels[0], ignore_errors=True)
         _stop_resource_tracker()
+
+
+@contextmanager
+def _ctrl_c_deferred() -> Iterator[None]:
+    """Ctrl-C said once the block is done (the workers started), not in the middle of it."""
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        raise KeyboardInterrupt
 
 
 def _stop_workers(pool: ProcessPoolExecutor, grace: float = 5.0) -> None:
@@ -85,6 +104,8 @@ def _pool_context(warm: bool, workers: int, overview: bool = False):
         return multiprocessing.get_context("spawn"), None, []
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(PRELOAD)
+    with children_ignore_ctrl_c():  # the server (and so the workers it forks) leaves Ctrl-C to the batch
+        forkserver.ensure_running()
     if not warm:
         return context, None, []
     managers, handed = launch_kernels(workers, overview=overview)
