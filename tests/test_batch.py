@@ -4,8 +4,10 @@ Real notebooks in real kernels; HTML only where the PDF adds nothing to what is 
 """
 
 import json
+import os
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import nbformat
@@ -463,6 +465,67 @@ def test_a_dask_cluster_without_the_clients_disk_sends_every_report_back(year, t
     assert [o.status for o in batch.overviews] == ["done"] and (client_dir / "outputs" / "2024" / "overview.html").is_file()
     assert not list(worker_dir.rglob("report.*")) and not list(worker_dir.rglob("overview.*"))
     assert not (worker_dir / "outputs").exists()
+
+
+def _dask_cluster(folder: Path) -> tuple[subprocess.Popen, subprocess.Popen, str]:
+    """A real scheduler and one real worker, processes of their own, working in ``folder``."""
+    import time
+
+    dask = str(Path(os.sys.executable).parent / "dask")
+    scheduler_file = folder / f"scheduler-{time.monotonic_ns()}.json"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": folder}
+    scheduler = subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(_free_port()),
+                                  "--no-dashboard", "--scheduler-file", str(scheduler_file)], **quiet)
+    deadline = time.monotonic() + 60
+    while not scheduler_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    address = json.loads(scheduler_file.read_text())["address"]
+    worker = subprocess.Popen([dask, "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard",
+                               "--local-directory", str(folder)], **quiet)
+    return scheduler, worker, address
+
+
+def _stop(*processes: subprocess.Popen) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=60)
+
+
+def test_a_scheduler_lost_mid_batch_is_one_line_and_a_rerun_makes_only_the_rest(year, tmp_path):
+    """The scheduler killed once the first report is back: what finished is written, the batch
+    ends in one line naming the scheduler, with no Dask traceback; a rerun makes only the rest."""
+    (tmp_path / "cluster").mkdir()
+    out = tmp_path / "outputs"
+    scheduler, worker, address = _dask_cluster(tmp_path / "cluster")
+    command = [str(Path(os.sys.executable).parent / "evaltools"), "batch", str(year), "--to", "html",
+               "--out", str(out), "--executor", "dask", "--scheduler", address]
+    try:
+        batch = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        lines = []
+        for line in batch.stdout:
+            lines.append(line)
+            if line.startswith("[1/"):  # the first report is back
+                scheduler.kill()
+                break
+        output = "".join(lines) + batch.communicate(timeout=120)[0]
+    finally:
+        _stop(worker, scheduler)
+    assert batch.returncode == 1, output
+    [said] = [line for line in output.splitlines() if "连接已断开" in line]
+    assert address in said and "已完成" in said and "重新运行将只生成其余的" in said
+    assert "Traceback" not in output and "distributed." not in output and "re-run your work" not in output
+    made = {log.parent.name for log in out.rglob("run.json")}
+    assert made and len(made) < 3
+
+    scheduler, worker, address = _dask_cluster(tmp_path / "cluster")
+    try:
+        rerun = run_batch([year], settings(["html"], out_root=out, executor="dask", scheduler=address))
+    finally:
+        _stop(worker, scheduler)
+    assert {Path(r.project_file).stem for r in rerun.results if r.status == "skipped"} == made
+    assert {r.status for r in rerun.results} <= {"done", "skipped"} and len(rerun.results) == 3
 
 
 def test_a_worker_with_another_evaltools_refuses_the_job(year, tmp_path):

@@ -76,11 +76,14 @@ def connect(scheduler: str, timeout: float = 5.0) -> Client:
 @contextmanager
 def _quiet() -> Iterator[None]:
     """Dask's client logs its lost connections and retries, tracebacks included; the batch says
-    what matters in its own words."""
-    logger = logging.getLogger("distributed")
-    level = logger.level
-    logger.setLevel(logging.CRITICAL + 1)
+    what matters in its own words. Its loggers each have a level of their own (Dask's config)."""
+    loggers = [logging.getLogger(name) for name in ["distributed", *logging.root.manager.loggerDict]
+               if name.startswith("distributed")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL + 1)
     try:
         yield
     finally:
-        logger.setLevel(level)
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)

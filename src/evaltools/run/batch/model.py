@@ -114,6 +114,8 @@ class Interrupted(Exception):
 
 
 def unfinished(done: list[Result], planned: list[Job]) -> list[str]:
-    """The jobs of ``planned`` without a result in ``done``, by the name the user gave."""
+    """The jobs of ``planned`` without a result in ``done``, named for the user: a file's name,
+    or a year's overview."""
     finished = {r.project_file for r in done}
-    return [job.project_file for job in planned if job.project_file not in finished]
+    return [f"{Path(job.project_file).name} 年度总览" if job.kind == "overview" else Path(job.project_file).name
+            for job in planned if job.project_file not in finished]

@@ -103,7 +103,7 @@ def _said(what: str, results: list[Result], overviews: list[Result], todo: list[
     """One line: what happened, what finished, what did not."""
     finished = [*results, *overviews]
     rest = unfinished(finished, todo)
-    names = "、".join(Path(name).name for name in rest[:5]) + ("等" if len(rest) > 5 else "")
+    names = "、".join(rest[:5]) + ("等" if len(rest) > 5 else "")
     line = f"{what}：已完成 {sum(r.status == 'done' for r in finished)} 个，未完成 {len(rest)} 个"
     return line + (f"（{names}）" if rest else "") + f"；{then}"
 
