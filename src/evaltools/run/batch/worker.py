@@ -21,6 +21,7 @@ from evaltools.domain.workspace import Workspace
 from evaltools.domain.yamlio import ParamsError
 from evaltools.errors import RenderError
 from evaltools.run.batch.model import Job, Result
+from evaltools.run.kernels import adopt_kernel, start_warm_kernel
 from evaltools.run.kinds import KINDS, OVERVIEW_KIND
 from evaltools.run.options import Options
 from evaltools.writers.formats import FORMATS
@@ -98,9 +99,8 @@ def _done(job: Job, name: str, log_name: str, made, summary: dict, warnings: lis
 def prepare(warm: bool, kernels: tuple[str, list[dict]] | None = None) -> None:
     """Start the warm kernel (or adopt one the batch started, from ``kernels``), then load what
     making a report needs while it starts and imports."""
-    # jupyter_client and the exporters: in a worker (or a serial batch) only, see execute_job.
+    # nbconvert and WeasyPrint: in a worker (or a serial batch) only, see execute_job.
     from evaltools.run.export import warm_up
-    from evaltools.run.kernels import adopt_kernel, start_warm_kernel
 
     handed = take_kernel(kernels) if warm else None
     if handed is not None:
