@@ -528,6 +528,26 @@ def test_a_scheduler_lost_mid_batch_is_one_line_and_a_rerun_makes_only_the_rest(
     assert {r.status for r in rerun.results} <= {"done", "skipped"} and len(rerun.results) == 3
 
 
+def test_executors_are_chosen_by_name_from_a_registry(year, tmp_path):
+    from evaltools.errors import RenderError
+    from evaltools.run.batch import executors, plan_paths
+
+    seed = year / "xiangxi-ggzy" / "platform-maintenance.yaml"
+    with pytest.raises(RenderError, match="没有名为 nowhere 的执行器（可选：.*dask.*process.*serial"):
+        run_batch([seed], settings(["html"], out_root=tmp_path, executor="nowhere"))
+    assert not (tmp_path / "2024").exists()  # refused before any work
+    seen = []
+
+    def recording(jobs, options):
+        seen.extend(job.kind for job in jobs)
+        yield from executors.serial(jobs, options)
+
+    executors.register("recording", recording)
+    jobs, _ = plan_paths([seed], settings(["html"], out_root=tmp_path))
+    [result] = run_batch([seed], settings(["html"], out_root=tmp_path, executor="recording")).results
+    assert seen == [job.kind for job in jobs] == ["project"] and result.status == "done"
+
+
 def test_a_worker_with_another_evaltools_refuses_the_job(year, tmp_path):
     """A cluster's worker running other code would make other reports under the same key."""
     from dataclasses import replace

@@ -198,3 +198,9 @@ def plan(settings: BatchSettings, files: Sequence[Path], years: Sequence[Path] =
         elif planned is not None:
             known.append(planned)
     return jobs, known
+
+
+def plan_paths(paths: Sequence[Path | str], settings: BatchSettings) -> tuple[list[Job], list[Result]]:
+    """:func:`plan` for what ``evaltools batch PATH…`` makes: the reports under ``paths`` and the
+    overview of each year folder among them."""
+    return plan(settings, batch_files(paths), year_folders(paths))
