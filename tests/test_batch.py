@@ -131,6 +131,7 @@ def test_with_nothing_changed_planning_parses_no_parameter_file(parallel, year, 
         raise AssertionError(f"{path} parsed while planning")
 
     monkeypatch.setattr(evaltools.domain.workspace, "read_yaml", refuse)
+    evaltools.domain.workspace._listed.cache_clear()  # as in a new process
     jobs, known = plan(settings(["html"], out_root=out), files, years)
     assert jobs == [] and {r.status for r in known} == {"skipped"} and len(known) == 3
 

@@ -17,6 +17,7 @@ file last.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -271,13 +272,21 @@ def listed_attachments(file: Path) -> list[Path]:
     """The attached files a parameter file names (``narrative.attachments``, its own or its
     department's defaults) that exist, read from the YAML without validating it: what must
     travel with the file for it to load elsewhere."""
+    file = absolute(file)
+    department = file.parent / DEPARTMENT_FILE
+    sources = [f for f in dict.fromkeys((department, file)) if f.is_file()]
+    # Keyed by content: last year's file is asked for by every check and figure of this year's report.
+    state = tuple(hashlib.sha256(f.read_bytes()).hexdigest() for f in sources)
+    return [path for path in _listed(file, state) if path.is_file()]
 
+
+@functools.lru_cache(maxsize=1024)
+def _listed(file: Path, state: tuple) -> tuple[Path, ...]:
     def listed(data: object) -> list:
         narrative = data.get("narrative") if isinstance(data, dict) else None
         entries = narrative.get("attachments") if isinstance(narrative, dict) else None
         return [e.get("file") for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
 
-    file = absolute(file)
     names: list = []
     try:
         department = file.parent / DEPARTMENT_FILE
@@ -285,10 +294,9 @@ def listed_attachments(file: Path) -> list[Path]:
             names += listed(read_yaml(department).data.get("defaults"))
         if file.name != DEPARTMENT_FILE:
             names += listed(read_yaml(file).data)
-    except (ParamsError, AttributeError):
+    except (ParamsError, AttributeError, OSError):
         pass
-    found = (file.parent / name for name in dict.fromkeys(names) if isinstance(name, str))
-    return [path for path in found if path.is_file()]
+    return tuple(file.parent / name for name in dict.fromkeys(names) if isinstance(name, str))
 
 
 @dataclass
