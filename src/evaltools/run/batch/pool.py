@@ -17,13 +17,12 @@ import signal
 import tempfile
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from multiprocessing import forkserver, resource_tracker
 from multiprocessing.connection import wait as wait_for
 from multiprocessing.util import Finalize
 
-from evaltools.run.batch.executors import children_ignore_ctrl_c, serial
+from evaltools.run.batch.executors import children_ignore_ctrl_c, ctrl_c_deferred, serial
 from evaltools.run.batch.model import BatchSettings, Job, Result
 from evaltools.run.batch.worker import execute_job, prepare
 from evaltools.run.kernels import ADOPTABLE, close_kernels, kill_kernels, launch_kernels, stop_kernels
@@ -46,7 +45,7 @@ def process(jobs: list[Job], settings: BatchSettings) -> Iterator[tuple[Job, Res
     pending: dict[Future, Job] = {}
     finished = False
     try:
-        with _ctrl_c_deferred():  # a worker stopped while it starts would print multiprocessing's traceback
+        with ctrl_c_deferred():  # a worker stopped while it starts would print multiprocessing's traceback
             pending.update((pool.submit(execute_job, job), job) for job in jobs)
         while pending:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
@@ -65,22 +64,6 @@ def process(jobs: list[Job], settings: BatchSettings) -> Iterator[tuple[Job, Res
         if kernels is not None:
             shutil.rmtree(kernels[0], ignore_errors=True)
         _stop_resource_tracker()
-
-
-@contextmanager
-def _ctrl_c_deferred() -> Iterator[None]:
-    """Ctrl-C said once the block is done (the workers started), not in the middle of it."""
-    received: list[int] = []
-    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if received:
-        raise KeyboardInterrupt
 
 
 def _stop_workers(pool: ProcessPoolExecutor, grace: float = 5.0) -> None:

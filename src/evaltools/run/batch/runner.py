@@ -20,6 +20,7 @@ from filelock import FileLock, Timeout
 
 from evaltools.domain.files import RUN_LOG, write_atomic
 from evaltools.domain.workspace import Workspace
+from evaltools.run.batch.executors import ctrl_c_deferred
 from evaltools.run.batch.executors import executor as executor_named
 from evaltools.run.batch.model import (
     BatchRun,
@@ -84,8 +85,9 @@ def _collect(stream: Iterator[tuple[Job, Result]], todo: list[Job], overviews: l
     try:
         try:
             for job, made in stream:
-                result = receive(made, Path(job.base))
-                (overviews if job.kind == "overview" else results).append(result)
+                with ctrl_c_deferred():  # a report's files are all new or all old, and counted
+                    result = receive(made, Path(job.base))
+                    (overviews if job.kind == "overview" else results).append(result)
                 if on_result and job.kind != "overview":
                     on_result(result)
         finally:
