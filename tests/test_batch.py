@@ -634,3 +634,21 @@ def test_last_years_file_that_cannot_be_read_is_said_in_the_report(rolled_over, 
     html = Path(result.files["html"]).read_text(encoding="utf-8")  # the review edition
     assert "上年的参数文件无法读取" in html and "params/2024/xiangxi-ggzy/platform-maintenance.yaml" in html
     assert "上年（2024年度）" not in html
+
+
+def test_files_outside_a_params_tree_make_the_same_report_in_a_batch_as_by_run(tmp_path):
+    """A department folder with no params/ above it, its year's rules one level up: the job
+    carries the rules its chain reaches, so the worker's copy scores as `evaltools run` does."""
+    from evaltools.run.build import run
+
+    department = tmp_path / "loose" / "2024" / "xiangxi-ggzy"
+    shutil.copytree(PARAMS / "2024" / "xiangxi-ggzy", department)
+    rules = (PARAMS / "2024" / "_rules.yaml").read_text(encoding="utf-8")
+    assert "name: 湘西州" in rules
+    (department.parent / "_rules.yaml").write_text(rules.replace("name: 湘西州", "name: 外层规则口径", 1),
+                                                    encoding="utf-8")
+    seed = department / "platform-maintenance.yaml"
+    by_run = run(seed, ["html"], out_root=tmp_path / "run").files["html"].read_bytes()
+    assert "外层规则口径".encode() in by_run
+    [result] = run_batch([seed], settings(["html"], jobs=1, out_root=tmp_path / "batch")).results
+    assert result.status == "done" and Path(result.files["html"]).read_bytes() == by_run

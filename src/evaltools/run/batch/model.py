@@ -37,7 +37,8 @@ class BatchSettings(Options):
 class Job:
     """One report to make; plain data, inputs included, so that it runs on any worker, with or
     without the client's disk. Paths in ``inputs``, ``source``, ``notebook`` and ``rules_files``
-    are relative to the workspace root; ``folder`` is the report's folder below ``base``."""
+    are relative to one folder (the workspace root, or above it: see ``home``); ``folder`` is
+    the report's folder below ``base``."""
 
     kind: str  # a name of evaltools.run.kinds.KINDS
     project_file: str  # as the client names it, for messages
@@ -57,6 +58,7 @@ class Job:
     previous: dict = field(default_factory=dict)  # …and the run log of that run
     code: str = field(default_factory=code_fingerprint)  # the evaltools the key was made with
     attached: dict = field(default_factory=dict)  # the files its parameter files attach, for the run log
+    home: str = "."  # the workspace root, from the folder the inputs are named from
 
 
 @dataclass

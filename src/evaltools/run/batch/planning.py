@@ -81,27 +81,34 @@ def _sources(kind: ReportKind, path: Path, inputs: _Inputs, hint: dict | None) -
     and last year's file with all of those too; and the record of the attached files, for the
     run log (the next plan reads no YAML when none of the parameter files changed)."""
     workspace = inputs.workspace(path)
+    anchor = _anchor(workspace)
     files = kind.parameter_files(path)
     files += [last for f in files if f.name != DEPARTMENT_FILE and (last := previous_file(f)) is not None]
     departments = [d for d in dict.fromkeys(f.parent / DEPARTMENT_FILE for f in files) if d.is_file()]
     rules = [r for folder in dict.fromkeys(f.parent for f in files) for r in workspace.rules_for(folder / DEPARTMENT_FILE)]
     if kind is OVERVIEW_KIND:
         rules += workspace.rules_for(absolute(path) / DEPARTMENT_FILE)
-    named = {_name(f, workspace, "_outside"): f for f in [*files, *departments, *rules]}
-    attached = _attached([*files, *departments], workspace, inputs, hint)
-    named.update((name, workspace.root / name) for name in attached["files"])
+    named = {_name(f, anchor, "_outside"): f for f in [*files, *departments, *rules]}
+    attached = _attached([*files, *departments], anchor, inputs, hint)
+    named.update((name, anchor / name) for name in attached["files"])
     return named, attached
 
 
-def _name(path: Path, workspace: Workspace, elsewhere: str) -> str:
-    """A file's name in the job: from the workspace root; one outside it under a name of its own."""
-    name = workspace.name_of(path)
-    if name is not None:
-        return name
+def _anchor(workspace: Workspace) -> Path:
+    """The folder a job's inputs are named from: the workspace root; for files outside a
+    ``params/`` tree, two levels up, where their rules chain may reach."""
+    return workspace.root if workspace.params.is_dir() else workspace.root.parent.parent
+
+
+def _name(path: Path, anchor: Path, elsewhere: str) -> str:
+    """A file's name in the job: from the ``anchor``; one outside it under a name of its own."""
+    path = absolute(path)
+    if path.is_relative_to(anchor):
+        return path.relative_to(anchor).as_posix()
     return f"{elsewhere}/{hashlib.sha256(str(path).encode()).hexdigest()[:8]}/{path.name}"
 
 
-def _attached(files: Sequence[Path], workspace: Workspace, inputs: _Inputs, hint: dict | None) -> dict:
+def _attached(files: Sequence[Path], anchor: Path, inputs: _Inputs, hint: dict | None) -> dict:
     """The files the parameter ``files`` attach, which travel with the job (a missing one is the
     report's error, said when it is loaded), by name from the workspace root.
 
@@ -110,9 +117,9 @@ def _attached(files: Sequence[Path], workspace: Workspace, inputs: _Inputs, hint
     """
     digest = hashlib.sha256("".join(inputs.read(p)[1] for p in files).encode()).hexdigest()[:24]
     if hint and hint.get("from") == digest and isinstance(hint.get("files"), list):
-        return {"from": digest, "files": [f for f in hint["files"] if (workspace.root / f).is_file()]}
-    found = [workspace.name_of(a) for f in files for a in listed_attachments(f)]
-    return {"from": digest, "files": [f for f in dict.fromkeys(found) if f is not None]}
+        return {"from": digest, "files": [f for f in hint["files"] if (anchor / f).is_file()]}
+    found = [a.relative_to(anchor).as_posix() for f in files for a in listed_attachments(f) if a.is_relative_to(anchor)]
+    return {"from": digest, "files": list(dict.fromkeys(found))}
 
 
 def _job(kind: ReportKind, path: Path, settings: BatchSettings, inputs: _Inputs, log: dict | None) -> Job:
@@ -123,9 +130,10 @@ def _job(kind: ReportKind, path: Path, settings: BatchSettings, inputs: _Inputs,
     notebook = _notebook(kind, settings, workspace)
     assert notebook is not None, "planned only with a notebook"
     named, attached = _sources(kind, path, inputs, (log or {}).get("attached"))
-    extra = [_name(absolute(p), workspace, f"_rules/{i}") for i, p in enumerate(settings.rules_files)]
+    anchor = _anchor(workspace)
+    extra = [_name(p, anchor, f"_rules/{i}") for i, p in enumerate(settings.rules_files)]
     named.update(zip(extra, map(absolute, settings.rules_files), strict=True))
-    book = _name(notebook, workspace, "notebooks")
+    book = _name(notebook, anchor, "notebooks")
     contents = {name: inputs.read(file) for name, file in named.items()}
     key = hashlib.sha256(json.dumps({
         "kind": kind.name, "files": {name: digest for name, (_, digest) in sorted(contents.items())},
@@ -135,9 +143,10 @@ def _job(kind: ReportKind, path: Path, settings: BatchSettings, inputs: _Inputs,
     data = {name: content for name, (content, _) in contents.items()}
     data[book] = inputs.read(notebook)[0]
     folder = kind.folder(workspace, path)
-    return Job(kind.name, str(path), str(workspace.root), _name(absolute(path), workspace, "_outside"), data, book,
+    return Job(kind.name, str(path), str(anchor), _name(path, anchor, "_outside"), data, book,
                extra, key, folder.relative_to(workspace.outputs).as_posix(), str(workspace.outputs),
-               list(settings.formats), settings.timeout, settings.warm, settings.edition, attached=attached)
+               list(settings.formats), settings.timeout, settings.warm, settings.edition, attached=attached,
+               home=workspace.root.relative_to(anchor).as_posix())
 
 
 def _notebook(kind: ReportKind, settings: BatchSettings, workspace: Workspace) -> Path | None:
@@ -170,7 +179,7 @@ def _plan_one(path: Path, settings: BatchSettings, inputs: _Inputs) -> Job | Res
     except OSError as exc:
         return Result(str(path), "failed", message=f"{path}：无法读取（{exc.strerror or exc}）")
     if kind is OVERVIEW_KIND and (folder / OVERVIEW_ROWS).is_file():  # last run's rows (not in the key)
-        job.inputs[ROWS_CACHE] = (folder / OVERVIEW_ROWS).read_bytes()
+        job.inputs[f"{job.home}/{ROWS_CACHE}"] = (folder / OVERVIEW_ROWS).read_bytes()
     log, missing = _recorded(folder, job, kind, settings.formats, log)
     if log is not None and not missing:
         if kind is OVERVIEW_KIND:

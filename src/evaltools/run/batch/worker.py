@@ -55,7 +55,8 @@ def execute_job(job: Job) -> Result:
             subject = kind.load(root / job.source, options.rules_files)
             summary = kind.summary(subject)
             executed = _notebook(job.executed)
-            made = make(kind, subject, options, Workspace(root, root / "outputs"), executed,
+            home = (root / job.home).resolve()
+            made = make(kind, subject, options, Workspace(home, home / "outputs"), executed,
                         rows_cache=kind is OVERVIEW_KIND)
         except ParamsError as exc:
             return Result(job.project_file, "failed", summary, time.monotonic() - started, mine(str(exc)))
