@@ -65,7 +65,7 @@ def run_batch(paths: Sequence[Path | str], settings: BatchSettings | None = None
         for result in results:
             if on_result:
                 on_result(result)
-        made = _collect(executor(todo, settings) if todo else iter(()), todo, overviews, on_result, settings)
+        made = _collect(executor(todo, settings) if todo else iter(()), todo, overviews, on_result)
         results += made
         order = {str(f): i for i, f in enumerate(files)}
         results.sort(key=lambda r: order.get(r.project_file, len(order)))
@@ -78,7 +78,7 @@ def run_batch(paths: Sequence[Path | str], settings: BatchSettings | None = None
 
 
 def _collect(stream: Iterator[tuple[Job, Result]], todo: list[Job], overviews: list[Result],
-             on_result: Callable[[Result], None] | None, settings: BatchSettings) -> list[Result]:
+             on_result: Callable[[Result], None] | None) -> list[Result]:
     """Write each result as it comes; the overviews' go to ``overviews``. On Ctrl-C or a lost
     cluster the executor is stopped (its ``finally``) and the batch ends in one line."""
     results: list[Result] = []
