@@ -355,8 +355,9 @@ def test_the_dask_executor_runs_on_a_local_cluster(year, tmp_path):
     assert (tmp_path / "2024" / "xiangxi-ggzy" / "platform-maintenance" / "report.html").is_file()
 
 
-@pytest.mark.parametrize(("jobs", "to"), [(2, "group"), (2, "batch"), (1, "group")])
-def test_ctrl_c_stops_cleanly(year, tmp_path, jobs, to):
+@pytest.mark.parametrize(("jobs", "to", "executor"), [(2, "group", "process"), (2, "batch", "process"),
+                                                     (1, "group", "process")])
+def test_ctrl_c_stops_cleanly(year, tmp_path, jobs, to, executor):
     """SIGINT to the whole process group, as a terminal sends it (whichever process it reaches
     first), or to the batch alone: one line saying what finished and what did not, exit 130,
     no traceback, no kernel or worker left, and the outputs are the old ones or whole new ones."""
@@ -369,7 +370,7 @@ def test_ctrl_c_stops_cleanly(year, tmp_path, jobs, to):
     run_batch([year], settings(["html"], jobs=2, out_root=out))
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and p.suffix in (".html", ".json")}
     command = [str(Path(os.sys.executable).parent / "evaltools"), "batch", str(year), "--to", "html,pdf", "--out",
-               str(out), "--jobs", str(jobs), "--force"]
+               str(out), "--jobs", str(jobs), "--force", "--executor", executor]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     planned = process.stdout.readline()  # "3 个项目，3 个需要生成…": planning is done, workers start
