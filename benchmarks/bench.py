@@ -205,7 +205,7 @@ def floor(out: Path, files: list[Path], sample: int = 4) -> dict[str, float]:
     the parameters, the HTML export, one WeasyPrint render."""
     import nbformat
 
-    from evaltools.run.batch import _summary
+    from evaltools.run.kinds import summary as _summary
     from evaltools.run.execute import load
     from evaltools.run.export import to_html, to_pdf, warm_up
 

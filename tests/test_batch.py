@@ -4,17 +4,23 @@ Real notebooks in real kernels; HTML only where the PDF adds nothing to what is 
 """
 
 import json
+import os
 import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from evaltools.run.batch import LockedError, batch_files, outputs_lock, plan, run_batch, year_folders
+from evaltools.run.batch import BatchSettings, LockedError, batch_files, outputs_lock, plan, run_batch, year_folders
 from evaltools.cli import main
 
 from conftest import PARAMS, ROOT, add_project
+
+
+def settings(formats, **options) -> BatchSettings:
+    return BatchSettings(formats=tuple(formats), **options)
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +40,7 @@ def files_of(out: Path) -> dict[str, bytes]:
 @pytest.fixture(scope="module")
 def parallel(year, tmp_path_factory):
     out = tmp_path_factory.mktemp("parallel")
-    return run_batch([year], ["html"], jobs=2, out_root=out), out
+    return run_batch([year], settings(["html"], jobs=2, out_root=out)), out
 
 
 def statuses(batch) -> dict[str, str]:
@@ -52,7 +58,7 @@ def test_every_project_and_the_department_report_are_rendered(parallel):
 
 def test_parallel_equals_serial_byte_for_byte(parallel, year, tmp_path):
     batch, out = parallel
-    run_batch([year], ["html"], jobs=1, out_root=tmp_path)
+    run_batch([year], settings(["html"], jobs=1, out_root=tmp_path))
     serial, parallel_files = files_of(tmp_path), files_of(out)
     assert serial.keys() == parallel_files.keys() and len(serial) == 6
     assert serial == parallel_files
@@ -62,7 +68,7 @@ def test_warm_kernels_give_the_same_bytes_as_fresh_ones(parallel, year, tmp_path
     """Each worker's kernel reused (and reset) for its projects, the default: outputs equal
     those of a fresh kernel per notebook."""
     _, out = parallel
-    batch = run_batch([year], ["html"], jobs=1, out_root=tmp_path, warm=False)
+    batch = run_batch([year], settings(["html"], jobs=1, out_root=tmp_path, warm=False))
     assert set(statuses(batch).values()) == {"done"}
     assert files_of(tmp_path) == files_of(out)
 
@@ -80,7 +86,7 @@ def test_the_year_overview_is_rendered_beside_the_reports_and_linked_from_the_in
 def test_a_rerun_with_no_change_executes_nothing(parallel, year):
     batch, out = parallel
     before = {p: p.stat().st_mtime_ns for p in [*out.rglob("report.*"), *out.rglob("overview.*")]}
-    again = run_batch([year], ["html"], jobs=2, out_root=out)
+    again = run_batch([year], settings(["html"], jobs=2, out_root=out))
     assert set(statuses(again).values()) == {"skipped"} and len(again.results) == 3
     assert again.overviews == []
     assert {p: p.stat().st_mtime_ns for p in [*out.rglob("report.*"), *out.rglob("overview.*")]} == before
@@ -88,19 +94,19 @@ def test_a_rerun_with_no_change_executes_nothing(parallel, year):
 
 def test_force_renders_again(year, tmp_path):
     seed = year / "xiangxi-ggzy" / "platform-maintenance.yaml"
-    run_batch([seed], ["html"], out_root=tmp_path)
-    assert [r.status for r in run_batch([seed], ["html"], out_root=tmp_path, force=True).results] == ["done"]
+    run_batch([seed], settings(["html"], out_root=tmp_path))
+    assert [r.status for r in run_batch([seed], settings(["html"], out_root=tmp_path, force=True)).results] == ["done"]
 
 
 def test_changing_one_project_reruns_only_that_one(year, tmp_path):
-    run_batch([year], ["html"], jobs=2, out_root=tmp_path)
+    run_batch([year], settings(["html"], jobs=2, out_root=tmp_path))
     rows = tmp_path / "2024" / "overview.rows.json"  # each project's rows, by the contents of its files
     before = json.loads(rows.read_text(encoding="utf-8"))["projects"]
     second = year / "xiangxi-ggzy" / "expert-system.yaml"
     original = second.read_text(encoding="utf-8")
     try:
         second.write_text(original.replace("    score: 13\n", "    score: 12\n", 1), encoding="utf-8")
-        rerun = run_batch([year], ["html"], out_root=tmp_path)
+        rerun = run_batch([year], settings(["html"], out_root=tmp_path))
     finally:
         second.write_text(original, encoding="utf-8")
     # the department report shows the projects' scores, so it is made again too; so is the overview
@@ -116,7 +122,7 @@ def test_changing_one_project_reruns_only_that_one(year, tmp_path):
 def test_with_nothing_changed_planning_parses_no_parameter_file(parallel, year, monkeypatch):
     """No change is decided from the content of the files and the run logs: the files a
     project attaches are known from its run log, not by reading the YAML again."""
-    import evaltools.run.batch
+    import evaltools.domain.workspace
 
     _, out = parallel
     files, years = batch_files([year]), year_folders([year])
@@ -124,8 +130,9 @@ def test_with_nothing_changed_planning_parses_no_parameter_file(parallel, year, 
     def refuse(path, *args, **kw):
         raise AssertionError(f"{path} parsed while planning")
 
-    monkeypatch.setattr(evaltools.run.batch, "read_yaml", refuse)
-    jobs, known = plan(files, ["html"], out, years=years)
+    monkeypatch.setattr(evaltools.domain.workspace, "read_yaml", refuse)
+    evaltools.domain.workspace._listed.cache_clear()  # as in a new process
+    jobs, known = plan(settings(["html"], out_root=out), files, years)
     assert jobs == [] and {r.status for r in known} == {"skipped"} and len(known) == 3
 
 
@@ -142,15 +149,15 @@ def test_the_overview_is_made_from_the_year_by_its_path_in_the_workspace(paralle
 
 def test_asking_for_another_format_exports_the_executed_notebook_again(year, tmp_path):
     seed = year / "xiangxi-ggzy" / "platform-maintenance.yaml"
-    [first] = run_batch([seed], ["html"], out_root=tmp_path).results
+    [first] = run_batch([seed], settings(["html"], out_root=tmp_path)).results
     notebook = Path(first.folder) / "report.ipynb"
     executed = notebook.stat().st_mtime_ns
-    result = run_batch([seed], ["html", "pdf", "docx"], out_root=tmp_path).results[0]
+    result = run_batch([seed], settings(["html", "pdf", "docx"], out_root=tmp_path)).results[0]
     assert result.status == "done" and Path(result.files["pdf"]).is_file() and Path(result.files["docx"]).is_file()
     assert notebook.stat().st_mtime_ns == executed  # not executed again: same inputs, same notebook
     log = json.loads((notebook.parent / "run.json").read_text(encoding="utf-8"))
     assert log["formats"] == ["docx", "html", "pdf"] and log["timings"]["cells"]
-    assert [r.status for r in run_batch([seed], ["pdf"], out_root=tmp_path).results] == ["skipped"]
+    assert [r.status for r in run_batch([seed], settings(["pdf"], out_root=tmp_path)).results] == ["skipped"]
 
 
 def test_volatile_metadata_goes_to_the_run_log(parallel):
@@ -198,7 +205,7 @@ def test_broken_projects_are_reported_and_the_others_rendered(year, tmp_path, ca
 
 def test_a_second_batch_on_the_same_outputs_is_refused(year, tmp_path):
     with outputs_lock(tmp_path), pytest.raises(LockedError, match="另一个批处理"):
-        run_batch([year], ["html"], out_root=tmp_path)
+        run_batch([year], settings(["html"], out_root=tmp_path))
 
 
 def test_a_linked_project_keeps_its_report_lock_and_index_in_this_workspace(tmp_path):
@@ -209,7 +216,7 @@ def test_a_linked_project_keeps_its_report_lock_and_index_in_this_workspace(tmp_
     shutil.copy(PARAMS / "2024" / "xiangxi-ggzy" / "_department.yaml", here)
     shutil.copytree(PARAMS / "2024" / "xiangxi-ggzy" / "attachments", here / "attachments")  # beside the link
     (here / "linked.yaml").symlink_to(other / "params" / "2024" / "xiangxi-ggzy" / "platform-maintenance.yaml")
-    batch = run_batch([here / "linked.yaml"], ["html"], jobs=1)
+    batch = run_batch([here / "linked.yaml"], settings(["html"], jobs=1))
     outputs = tmp_path / "here" / "outputs"
     assert batch.out_root == outputs and not batch.failed
     assert (outputs / "2024" / "xiangxi-ggzy" / "linked" / "report.html").is_file()
@@ -286,8 +293,8 @@ def test_a_runaway_cell_in_a_warm_kernel_is_stopped_and_the_kernel_replaced(year
     import time
 
     started = time.monotonic()
-    batch = run_batch([year / "xiangxi-ggzy"], ["html"], jobs=jobs, out_root=tmp_path, timeout=3, warm=True,
-                      notebook=_runaway_notebook(tmp_path, "专家评审系统升级"))
+    batch = run_batch([year / "xiangxi-ggzy"], settings(["html"], jobs=jobs, out_root=tmp_path, timeout=3, warm=True,
+                      notebook=_runaway_notebook(tmp_path, "专家评审系统升级")))
     assert statuses(batch) == {"expert-system": "failed", "platform-maintenance": "done", "_department": "done"}
     [failed] = batch.failed
     assert "超过 3 秒" in failed.message
@@ -343,34 +350,48 @@ def test_kill_9_of_a_batch_leaves_no_worker_or_kernel(year, tmp_path, jobs):
 
 def test_the_dask_executor_runs_on_a_local_cluster(year, tmp_path):
     seed = year / "xiangxi-ggzy" / "platform-maintenance.yaml"
-    batch = run_batch([seed], ["html"], jobs=1, out_root=tmp_path, executor="dask")
+    batch = run_batch([seed], settings(["html"], jobs=1, out_root=tmp_path, executor="dask"))
     assert [r.status for r in batch.results] == ["done"]
     assert (tmp_path / "2024" / "xiangxi-ggzy" / "platform-maintenance" / "report.html").is_file()
 
 
-def test_ctrl_c_stops_cleanly(year, tmp_path):
-    """SIGINT to the whole process group, as a terminal sends it: exit 130, no partial files,
-    no kernel or worker left, and whatever finished is complete."""
+@pytest.mark.parametrize(("jobs", "to", "executor"), [(2, "group", "process"), (2, "batch", "process"),
+                                                     (1, "group", "process")])
+def test_ctrl_c_stops_cleanly(year, tmp_path, jobs, to, executor):
+    """SIGINT to the whole process group, as a terminal sends it (whichever process it reaches
+    first), or to the batch alone: one line saying what finished and what did not, exit 130,
+    no traceback, no kernel or worker left, and the outputs are the old ones or whole new ones."""
     import os
     import signal
     import subprocess
     import time
 
     out = tmp_path / "outputs"
-    command = [str(Path(os.sys.executable).parent / "evaltools"), "batch", str(year), "--to", "html,pdf", "--out", str(out)]
+    run_batch([year], settings(["html"], jobs=2, out_root=out))
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and p.suffix in (".html", ".json")}
+    command = [str(Path(os.sys.executable).parent / "evaltools"), "batch", str(year), "--to", "html,pdf", "--out",
+               str(out), "--jobs", str(jobs), "--force", "--executor", executor]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                start_new_session=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
     planned = process.stdout.readline()  # "3 个项目，3 个需要生成…": planning is done, workers start
     assert "个需要生成" in planned
-    time.sleep(1.5)  # kernels executing (a project takes several seconds with its PDF)
-    os.killpg(process.pid, signal.SIGINT)
+    time.sleep(2.5)  # kernels executing (a project takes several seconds with its PDF)
+    if to == "group":
+        os.killpg(process.pid, signal.SIGINT)
+    else:
+        process.send_signal(signal.SIGINT)
     output, _ = process.communicate(timeout=120)
     assert process.returncode == 130, output
-    assert "已中断" in output
+    [said] = [line for line in output.splitlines() if "中断" in line]
+    assert said.startswith("已中断：已完成 ") and "未完成" in said
+    assert "Traceback" not in output and "Error" not in output, output
     assert not list(out.rglob("*.tmp")) and not list(out.rglob(".*.tmp"))
-    for html in out.rglob("report.html"):  # finished projects are whole: all formats and the run log
-        assert html.read_text(encoding="utf-8").rstrip().endswith("</html>")
-        assert (html.parent / "report.pdf").is_file() and (html.parent / "run.json").is_file()
+    for log in out.rglob("run.json"):  # each report is the old one, or whole and new: all formats and its log
+        html = log.parent / "report.html"
+        if log.read_bytes() == before[log]:
+            assert html.read_bytes() == before[html]
+        else:
+            assert html.read_text(encoding="utf-8").rstrip().endswith("</html>") and (log.parent / "report.pdf").is_file()
 
     def alive() -> list[str]:  # live processes of the batch's session (zombies are being reaped)
         listing = subprocess.run(["ps", "-s", str(process.pid), "-o", "stat=,args="], capture_output=True, text=True)
@@ -380,6 +401,8 @@ def test_ctrl_c_stops_cleanly(year, tmp_path):
     while alive() and time.monotonic() < deadline:
         time.sleep(0.5)
     assert alive() == []
+    # kernels start sessions of their own: none of this batch's may be left either
+    assert not [p for p in _processes_with(str(out)) if "ipykernel" in p or "forkserver" in p]
 
 
 def _free_port() -> int:
@@ -427,8 +450,8 @@ def test_a_dask_cluster_without_the_clients_disk_sends_every_report_back(year, t
         worker = subprocess.Popen([dask, "worker", address, "--nworkers", "1", "--nthreads", "1",
                                    "--no-dashboard", "--local-directory", str(worker_dir)], **quiet)
         monkeypatch.chdir(client_dir)
-        batch = run_batch([Path("params/2024")], ["html"], out_root=Path("outputs"), executor="dask",
-                          scheduler=address)
+        batch = run_batch([Path("params/2024")], settings(["html"], out_root=Path("outputs"), executor="dask",
+                          scheduler=address))
     finally:
         for process in (worker, scheduler):
             if process is not None:
@@ -446,13 +469,94 @@ def test_a_dask_cluster_without_the_clients_disk_sends_every_report_back(year, t
     assert not (worker_dir / "outputs").exists()
 
 
+def _dask_cluster(folder: Path) -> tuple[subprocess.Popen, subprocess.Popen, str]:
+    """A real scheduler and one real worker, processes of their own, working in ``folder``."""
+    import time
+
+    dask = str(Path(os.sys.executable).parent / "dask")
+    scheduler_file = folder / f"scheduler-{time.monotonic_ns()}.json"
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "cwd": folder}
+    scheduler = subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(_free_port()),
+                                  "--no-dashboard", "--scheduler-file", str(scheduler_file)], **quiet)
+    deadline = time.monotonic() + 60
+    while not scheduler_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    address = json.loads(scheduler_file.read_text())["address"]
+    worker = subprocess.Popen([dask, "worker", address, "--nworkers", "1", "--nthreads", "1", "--no-dashboard",
+                               "--local-directory", str(folder)], **quiet)
+    return scheduler, worker, address
+
+
+def _stop(*processes: subprocess.Popen) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=60)
+
+
+def test_a_scheduler_lost_mid_batch_is_one_line_and_a_rerun_makes_only_the_rest(year, tmp_path):
+    """The scheduler killed once the first report is back: what finished is written, the batch
+    ends in one line naming the scheduler, with no Dask traceback; a rerun makes only the rest."""
+    (tmp_path / "cluster").mkdir()
+    out = tmp_path / "outputs"
+    scheduler, worker, address = _dask_cluster(tmp_path / "cluster")
+    command = [str(Path(os.sys.executable).parent / "evaltools"), "batch", str(year), "--to", "html",
+               "--out", str(out), "--executor", "dask", "--scheduler", address]
+    try:
+        batch = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        lines = []
+        for line in batch.stdout:
+            lines.append(line)
+            if line.startswith("[1/"):  # the first report is back
+                scheduler.kill()
+                break
+        output = "".join(lines) + batch.communicate(timeout=120)[0]
+    finally:
+        _stop(worker, scheduler)
+    assert batch.returncode == 1, output
+    [said] = [line for line in output.splitlines() if "连接已断开" in line]
+    assert address in said and "已完成" in said and "重新运行将只生成其余的" in said
+    assert "Traceback" not in output and "distributed." not in output and "re-run your work" not in output
+    made = {log.parent.name for log in out.rglob("run.json")}
+    assert made and len(made) < 3
+
+    scheduler, worker, address = _dask_cluster(tmp_path / "cluster")
+    try:
+        rerun = run_batch([year], settings(["html"], out_root=out, executor="dask", scheduler=address))
+    finally:
+        _stop(worker, scheduler)
+    assert {Path(r.project_file).stem for r in rerun.results if r.status == "skipped"} == made
+    assert {r.status for r in rerun.results} <= {"done", "skipped"} and len(rerun.results) == 3
+
+
+def test_executors_are_chosen_by_name_from_a_registry(year, tmp_path):
+    from evaltools.errors import RenderError
+    from evaltools.run.batch import executors, plan_paths
+
+    seed = year / "xiangxi-ggzy" / "platform-maintenance.yaml"
+    with pytest.raises(RenderError, match="没有名为 nowhere 的执行器（可选：.*dask.*process.*serial"):
+        run_batch([seed], settings(["html"], out_root=tmp_path, executor="nowhere"))
+    assert not (tmp_path / "2024").exists()  # refused before any work
+    seen = []
+
+    def recording(jobs, options):
+        seen.extend(job.kind for job in jobs)
+        yield from executors.serial(jobs, options)
+
+    executors.register("recording", recording)
+    jobs, _ = plan_paths([seed], settings(["html"], out_root=tmp_path))
+    [result] = run_batch([seed], settings(["html"], out_root=tmp_path, executor="recording")).results
+    assert seen == [job.kind for job in jobs] == ["project"] and result.status == "done"
+
+
 def test_a_worker_with_another_evaltools_refuses_the_job(year, tmp_path):
     """A cluster's worker running other code would make other reports under the same key."""
     from dataclasses import replace
 
     from evaltools.run.batch import execute_job, plan
 
-    [job], _ = plan([year / "xiangxi-ggzy" / "platform-maintenance.yaml"], ["html"], out_root=tmp_path)
+    [job], _ = plan(settings(["html"], out_root=tmp_path), [year / "xiangxi-ggzy" / "platform-maintenance.yaml"])
     result = execute_job(replace(job, code="0123456789abcdef"))
     assert result.status == "failed" and "请在各机器安装同一版本" in result.message and not result.payload
 
@@ -467,7 +571,85 @@ def test_outputs_a_worker_sends_outside_the_outputs_are_not_written(tmp_path):
 
 
 def test_each_worker_claims_a_kernel_of_its_own(tmp_path):
-    from evaltools.run.batch import _take
+    from evaltools.run.batch.worker import take_kernel
 
     kernels = (str(tmp_path), [{"pid": 1}, {"pid": 2}])
-    assert [_take(kernels), _take(kernels), _take(kernels)] == [{"pid": 1}, {"pid": 2}, None]  # then its own
+    assert [take_kernel(kernels), take_kernel(kernels), take_kernel(kernels)] == [{"pid": 1}, {"pid": 2}, None]  # then its own
+
+
+# --- last year travels with the job -----------------------------------------------------------------
+
+
+def _fill_in(new_file: Path, old_file: Path) -> None:
+    """What an analyst types in for the new year: here, last year's actuals and scores."""
+    from evaltools.domain.yamlio import read_yaml
+
+    old, new = read_yaml(old_file).data, read_yaml(new_file).data
+    new["budget"], new["spending"] = old["budget"], old.get("spending", [])
+    new["goals"]["achieved"] = old["goals"]["achieved"]
+    for before, after in zip(old["indicators"], new["indicators"], strict=True):
+        after.update({key: before[key] for key in ("actual", "actual_value", "score", "deviation") if key in before})
+    new_file.write_text(json.dumps(new, ensure_ascii=False, default=str), encoding="utf-8")  # JSON is YAML
+
+
+@pytest.fixture
+def rolled_over(tmp_path) -> Path:
+    """A workspace whose 2025 was rolled over from the bundled 2024 (which attaches a notice)."""
+    from evaltools.newyear import new_year
+
+    root = tmp_path / "workspace"
+    shutil.copytree(PARAMS, root / "params")
+    shutil.copytree(ROOT / "notebooks", root / "notebooks")
+    new_year(root / "params" / "2024", root / "params" / "2025")
+    project = root / "params" / "2025" / "xiangxi-ggzy" / "platform-maintenance.yaml"
+    _fill_in(project, root / "params" / "2024" / "xiangxi-ggzy" / "platform-maintenance.yaml")
+    return project
+
+
+def test_last_years_file_and_what_it_attaches_travel_with_the_job(rolled_over, tmp_path):
+    """The issue's case: last year's file attaches a notice; in a batch (a worker's own copy of
+    the inputs) the report still shows last year beside this year, as `evaltools run` does."""
+    last_year = rolled_over.parents[2] / "2024" / "xiangxi-ggzy"
+    [job], _ = plan(settings(["html"], out_root=tmp_path), [rolled_over])
+    assert {"params/2024/xiangxi-ggzy/platform-maintenance.yaml",
+            "params/2024/xiangxi-ggzy/attachments/notice.md"} <= set(job.inputs)
+    batch = run_batch([rolled_over], settings(["html"], jobs=1, out_root=tmp_path))
+    [result] = batch.results
+    assert result.status == "done" and result.summary["shown"]["previous"] == "96（优）· 100%"
+    html = Path(result.files["html"]).read_text(encoding="utf-8")
+    assert "上年（2024年度）" in html and "上年的参数文件无法读取" not in html
+    notice = last_year / "attachments" / "notice.md"  # what last year needs is in the key too
+    notice.write_text(notice.read_text(encoding="utf-8") + "\n补充。\n", encoding="utf-8")
+    [again], _ = plan(settings(["html"], out_root=tmp_path), [rolled_over])
+    assert again.key != job.key
+
+
+def test_last_years_file_that_cannot_be_read_is_said_in_the_report(rolled_over, tmp_path):
+    last_year = rolled_over.parents[2] / "2024" / "xiangxi-ggzy" / "platform-maintenance.yaml"
+    text = last_year.read_text(encoding="utf-8")
+    assert "annual: 106.62," in text
+    last_year.write_text(text.replace("annual: 106.62,", "annual: 一百,", 1), encoding="utf-8")
+    [result] = run_batch([rolled_over], settings(["html"], jobs=1, out_root=tmp_path)).results
+    assert result.status == "done" and "previous" not in result.summary["shown"]
+    assert result.summary["warnings"] >= 1
+    html = Path(result.files["html"]).read_text(encoding="utf-8")  # the review edition
+    assert "上年的参数文件无法读取" in html and "params/2024/xiangxi-ggzy/platform-maintenance.yaml" in html
+    assert "上年（2024年度）" not in html
+
+
+def test_files_outside_a_params_tree_make_the_same_report_in_a_batch_as_by_run(tmp_path):
+    """A department folder with no params/ above it, its year's rules one level up: the job
+    carries the rules its chain reaches, so the worker's copy scores as `evaltools run` does."""
+    from evaltools.run.build import run
+
+    department = tmp_path / "loose" / "2024" / "xiangxi-ggzy"
+    shutil.copytree(PARAMS / "2024" / "xiangxi-ggzy", department)
+    rules = (PARAMS / "2024" / "_rules.yaml").read_text(encoding="utf-8")
+    assert "name: 湘西州" in rules
+    (department.parent / "_rules.yaml").write_text(rules.replace("name: 湘西州", "name: 外层规则口径", 1),
+                                                    encoding="utf-8")
+    seed = department / "platform-maintenance.yaml"
+    by_run = run(seed, ["html"], out_root=tmp_path / "run").files["html"].read_bytes()
+    assert "外层规则口径".encode() in by_run
+    [result] = run_batch([seed], settings(["html"], jobs=1, out_root=tmp_path / "batch")).results
+    assert result.status == "done" and Path(result.files["html"]).read_bytes() == by_run

@@ -94,12 +94,17 @@ def test_html_has_no_code_no_script_and_no_network(seed_outputs):
     assert "http://" not in html and "https://" not in html
 
 
-def test_executed_notebook_records_its_parameters(seed_outputs):
+def test_the_parameters_are_injected_once_by_their_file(seed_outputs):
+    """The notebook is told where the file is, never given a copy of its data to merge over it:
+    the kernel reads the file (with its department's defaults and rules) as `evaltools score` does."""
+    from evaltools.domain.workspace import fingerprint_notebook
+
     notebook = nbformat.read(seed_outputs.notebook, as_version=4)
     parameters = notebook.metadata.papermill.parameters
-    assert parameters["project"]["name"] == "公共资源交易平台运行维护费"
-    assert parameters["budget"]["appropriation"]["annual"] == "106.62"  # exact, as a string
-    assert any("injected-parameters" in cell.metadata.get("tags", []) for cell in notebook.cells)
+    assert parameters == {"params_file": "params/2024/xiangxi-ggzy/platform-maintenance.yaml", "rules_files": [],
+                          "notebook_fingerprint": fingerprint_notebook(ROOT / "notebooks" / "project_self_evaluation.ipynb")}
+    [injected] = [cell for cell in notebook.cells if "injected-parameters" in cell.metadata.get("tags", [])]
+    assert "project =" not in injected.source and "budget =" not in injected.source
 
 
 def test_render_again_without_executing(seed_outputs, tmp_path):
@@ -251,3 +256,28 @@ def test_a_report_folder_that_links_out_of_the_outputs_is_refused_before_any_wor
     with pytest.raises(RenderError, match="链接"):
         run(SEED, ["html"], out_root=outputs)
     assert list(elsewhere.iterdir()) == []
+
+
+def test_each_kind_of_report_declares_its_notebook_folder_log_and_inputs(workspace):
+    """Project, department and year overview, each declared once: what build, execute and the
+    batch ask of them instead of asking which one they have."""
+    from evaltools.domain.workspace import Workspace
+    from evaltools.run.kinds import DEPARTMENT, OVERVIEW_KIND, PROJECT, kind_of
+
+    year = workspace / "2024"
+    seed, department = year / "xiangxi-ggzy" / "platform-maintenance.yaml", year / "xiangxi-ggzy" / "_department.yaml"
+    assert [kind_of(seed), kind_of(department), kind_of(year)] == [PROJECT, DEPARTMENT, OVERVIEW_KIND]
+    place = Workspace.of(year)
+    outputs = workspace.parent / "outputs"
+    assert PROJECT.folder(place, seed) == outputs / "2024" / "xiangxi-ggzy" / "platform-maintenance"
+    assert DEPARTMENT.folder(place, department) == outputs / "2024" / "xiangxi-ggzy" / "_department"
+    assert OVERVIEW_KIND.folder(place, year) == outputs / "2024"
+    assert [k.notebook for k in (PROJECT, DEPARTMENT, OVERVIEW_KIND)] == [
+        "project_self_evaluation.ipynb", "department_overall.ipynb", "year_overview.ipynb"]
+    assert [k.log for k in (PROJECT, DEPARTMENT, OVERVIEW_KIND)] == ["run.json", "run.json", "overview.run.json"]
+    assert PROJECT.parameter_files(seed) == [seed]
+    assert DEPARTMENT.parameter_files(department) == [department, seed]  # it rolls up its projects
+    assert OVERVIEW_KIND.parameter_files(year) == [department, seed]
+    summary = PROJECT.summary(PROJECT.load(seed))
+    assert (summary["kind"], summary["shown"]["total"], summary["grade"]) == ("project", "96", "优")
+    assert DEPARTMENT.summary(DEPARTMENT.load(department))["kind"] == "department"

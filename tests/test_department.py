@@ -153,6 +153,18 @@ class TestChecks:
         assert all(field in finding.message for field in ("income", "evaluation.report_date", "narrative.basic"))
         assert "DEPT-TO-FILL" not in codes(workspace / "2024" / "xiangxi-ggzy" / "_department.yaml")
 
+    def test_a_missing_attached_file_is_an_error_that_refuses_the_report_not_the_reading(self, tmp_path):
+        path = write_department(tmp_path / "params" / "2024" / "d", {"year": 2024, "unit": {"name": "某局"},
+                                                                     "attachments": [{"title": "领导小组通知", "file": "gone.md"}]})
+        department = load_department(path)  # reading, scoring and checking go on
+        [finding] = [f for f in check_department(department) if f.code == "DEPT-ATTACHMENT-MISSING"]
+        assert finding.severity == "error" and finding.field == "attachments[0].file" and "gone.md" in finding.message
+        with pytest.raises(ParamsError) as refused:
+            DepartmentReport.load(path).attachments("text")
+        assert "attachments[0].file" in str(refused.value) and "gone.md" in str(refused.value)
+        (path.parent / "gone.md").write_text("# 通知\n", encoding="utf-8")
+        assert "DEPT-ATTACHMENT-MISSING" not in codes(path)
+
     def test_every_department_check_is_exercised_here(self):
         import inspect
 
@@ -369,9 +381,8 @@ class TestAttachments:
         (workspace.parent.parent / "outside.md").write_text("外部文件", encoding="utf-8")  # beside the workspace
         text = department.read_text(encoding="utf-8").replace("file: attachments/leading-group.md", f"file: {file}")
         department.write_text(text, encoding="utf-8")
-        with pytest.raises(ParamsError) as raised:
-            load_department(department)
-        [problem] = raised.value.problems
+        loaded = load_department(department)  # the reading goes on; the report is refused, naming the field
+        [problem] = loaded.attachment_problems()
         assert (problem.file, problem.field) == (department, "attachments[0].file") and words in problem.message
         assert file in text.splitlines()[problem.line - 1]
 

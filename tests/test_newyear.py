@@ -5,7 +5,8 @@ import shutil
 
 import pytest
 
-from evaltools.run.batch import _summary, plan
+from evaltools.run.batch import BatchSettings, plan
+from evaltools.run.kinds import summary as _summary
 from evaltools.run.build import run
 from evaltools.domain.checks import check_department, check_project
 from evaltools.document.department_report import DepartmentReport
@@ -157,7 +158,7 @@ def test_a_change_of_last_years_figures_makes_the_report_again(two_departments, 
     old = two_departments / "xiangxi-ggzy" / "platform-maintenance.yaml"
     fill_in(path, old)
     def key() -> str:
-        jobs, _ = plan([path], ["html"], force=True)
+        jobs, _ = plan(BatchSettings(formats=("html",), force=True), [path])
         return jobs[0].key
 
     before = key()

@@ -1,5 +1,6 @@
-"""Which file a report notebook reports on: ``params_file``, or the file ``papermill -f`` named,
-found in ``params/`` by its content; never the example project mixed with another's data."""
+"""Which file a report notebook reports on: ``params_file``, the only thing `evaltools run`
+injects; never a guess from injected values, never the example project mixed with another's
+data. And the workspace: where things are, and where a report goes, answered in one place."""
 
 import os
 import subprocess
@@ -13,7 +14,7 @@ from papermill.iorw import read_yaml_file
 from evaltools.run.build import run
 from evaltools.run.export import to_html
 from evaltools.domain.yamlio import ParamsError
-from evaltools.domain.workspace import EXAMPLE_PROJECT, find_injected_file, notebook_source
+from evaltools.domain.workspace import EXAMPLE_PROJECT, Workspace, notebook_source
 
 from conftest import ROOT, SECOND_DEPARTMENT, SECOND_UNIT
 
@@ -49,28 +50,15 @@ def test_nothing_injected_is_the_example_project(example_workspace, in_folder):
     assert path.resolve() == (example_workspace / EXAMPLE_PROJECT).resolve() and overrides == {}
 
 
-def test_a_file_injected_with_f_is_found_by_its_content(two_departments, in_folder):
+def test_values_without_params_file_are_refused_with_what_to_do(two_departments, in_folder):
+    """papermill -f gives a file's content, not its path: which department's defaults and rules
+    apply cannot be known, so the notebook says what to write instead of guessing."""
     in_folder(two_departments.parent.parent)
-    project = two_departments / SECOND_DEPARTMENT / "data-survey.yaml"
-    path, overrides = notebook_source(None, injected(project))
-    assert path == project and overrides == {}  # read from its file: its department's defaults apply
-
-
-def test_values_of_no_file_are_refused_with_what_to_do(two_departments, in_folder):
-    in_folder(two_departments.parent.parent)
-    values = injected(two_departments / SECOND_DEPARTMENT / "data-survey.yaml")
-    values["project"]["name"] = "改过的名称"
-    assert find_injected_file(values) == []
     with pytest.raises(ParamsError) as caught:
-        notebook_source(None, values)
+        notebook_source(None, injected(two_departments / SECOND_DEPARTMENT / "data-survey.yaml"))
     message = str(caught.value)
     assert "params_file" in message and "-p params_file params/<年度>/<部门>/<项目>.yaml" in message
-
-
-def test_without_params_folder_the_refusal_names_cwd(tmp_path, in_folder):
-    in_folder(tmp_path)
-    with pytest.raises(ParamsError, match="--cwd"):
-        notebook_source(None, {"narrative": {"other": "无"}})
+    assert "papermill -f" in message
 
 
 def _report_outputs(notebook: nbformat.NotebookNode) -> str:
@@ -78,32 +66,57 @@ def _report_outputs(notebook: nbformat.NotebookNode) -> str:
     return to_html(nbformat.from_dict({**notebook, "metadata": {}}))
 
 
-def test_plain_papermill_with_f_makes_the_same_report_as_evaltools_run(two_departments, tmp_path):
-    """The issue's case: a project of a second department, given to papermill with -f, run from
-    another folder with --cwd: its own department's defaults and rules, not the example's."""
+def _papermill(notebook: Path, out: Path, workspace: Path, *arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(Path(sys.executable).parent / "papermill"), str(notebook), str(out), *arguments,
+                           "--cwd", str(workspace), "--no-progress-bar", "--log-level", "ERROR"],
+                          capture_output=True, text=True, cwd=out.parent, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+
+
+def test_plain_papermill_with_params_file_makes_the_same_report_as_evaltools_run(two_departments, tmp_path):
+    """A project of a second department given to papermill by its path, run from another folder
+    with --cwd: its own department's defaults and rules, not the example's, as `evaltools run`."""
     workspace = two_departments.parent.parent
     project = two_departments / SECOND_DEPARTMENT / "data-survey.yaml"
     made = run(project, formats=["html"], out_root=tmp_path / "outputs")
     out = tmp_path / "plain.ipynb"
-    subprocess.run([str(Path(sys.executable).parent / "papermill"), str(NOTEBOOK), str(out), "-f", str(project),
-                    "--cwd", str(workspace), "--no-progress-bar", "--log-level", "ERROR"],
-                   check=True, cwd=tmp_path, env={**os.environ, "PYTHONWARNINGS": "ignore"})
-    plain = nbformat.read(out, as_version=4)
-    html = _report_outputs(plain)
+    _papermill(NOTEBOOK, out, workspace, "-p", "params_file", str(project)).check_returncode()
+    html = _report_outputs(nbformat.read(out, as_version=4))
     assert html == _report_outputs(nbformat.read(made.notebook, as_version=4))
     assert SECOND_UNIT in html and "数字乡村调查专项" in html
     assert "公共资源交易平台运行维护费" not in html and "湘西土家族苗族自治州公共资源交易中心" not in html
     assert f"params/2024/{SECOND_DEPARTMENT}/data-survey.yaml" in html  # the provenance names its file
 
 
-def test_a_department_file_injected_with_f_is_found_too(two_departments, in_folder):
+def test_plain_papermill_with_f_of_a_project_file_says_what_to_write(two_departments, tmp_path):
+    workspace = two_departments.parent.parent
+    project = two_departments / SECOND_DEPARTMENT / "data-survey.yaml"
+    done = _papermill(NOTEBOOK, tmp_path / "plain.ipynb", workspace, "-f", str(project))
+    assert done.returncode != 0
+    assert "没有给出 params_file" in done.stderr and "-p params_file params/<年度>/<部门>/<项目>.yaml" in done.stderr
+
+
+def test_a_department_file_injected_with_f_is_refused_too(two_departments, in_folder):
     in_folder(two_departments.parent.parent)
-    department = two_departments / SECOND_DEPARTMENT / "_department.yaml"
-    data = read_yaml_file(str(department))
-    keys = ("defaults", "year", "unit", "funds", "income", "expenditure", "three_public", "public_funds",
-            "procurement", "fixed_assets", "goals", "overall_goals", "indicators", "evaluation", "narrative")
-    path, overrides = notebook_source(None, {key: data.get(key) for key in keys}, department=True)
-    assert path == department and overrides == {}
+    data = read_yaml_file(str(two_departments / SECOND_DEPARTMENT / "_department.yaml"))
+    with pytest.raises(ParamsError, match="_department.yaml"):
+        notebook_source(None, {key: data.get(key) for key in ("defaults", "year", "unit")}, department=True)
+
+
+def test_the_workspace_answers_where_each_report_goes(two_departments, tmp_path):
+    workspace = Workspace.of(two_departments)
+    assert workspace.root == two_departments.parent.parent and workspace.outputs == workspace.root / "outputs"
+    project = two_departments / SECOND_DEPARTMENT / "data-survey.yaml"
+    assert workspace.report_folder(project) == workspace.outputs / "2024" / SECOND_DEPARTMENT / "data-survey"
+    assert workspace.report_folder(project.parent / "_department.yaml") == \
+        workspace.outputs / "2024" / SECOND_DEPARTMENT / "_department"
+    assert workspace.year_folder(two_departments) == workspace.outputs / "2024"
+    loose = tmp_path / "loose" / "dept" / "p.yaml"  # outside a year folder: the file's own year
+    loose.parent.mkdir(parents=True)
+    loose.write_text("year: 2023\n", encoding="utf-8")
+    assert Workspace.of(loose, tmp_path / "out").report_folder(loose) == tmp_path / "out" / "2023" / "dept" / "p"
+    assert workspace.name_of(project) == f"params/2024/{SECOND_DEPARTMENT}/data-survey.yaml"
+    assert workspace.name_of(tmp_path.parent / "elsewhere.yaml") is None
+    assert workspace.rules_for(project) == [two_departments / "_rules.yaml", project.parent / "_rules.yaml"]
 
 
 @pytest.mark.parametrize("name", ["project_self_evaluation.ipynb", "department_overall.ipynb", "year_overview.ipynb"])

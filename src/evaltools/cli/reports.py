@@ -189,17 +189,21 @@ def _batch_summary(batch, drafts: int, seconds: float) -> str:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from evaltools.run.batch import ClusterError, LockedError, as_json, run_batch  # filelock: not on every command
+    # filelock: not on every command
+    from evaltools.run.batch import BatchSettings, ClusterError, Interrupted, LockedError, as_json, run_batch
 
-    out_root = out_folder(args.out)
     said = err if args.json else out  # with --json, stdout is the JSON alone
     progress = _BatchProgress(said)
     try:
-        batch = run_batch(args.paths, formats(args.to), jobs=args.jobs, out_root=out_root,
-                          rules_files=args.rules, notebook=Path(args.notebook) if args.notebook else None,
-                          timeout=args.timeout, force=args.force, executor=args.executor, scheduler=args.scheduler,
-                          warm=args.warm_kernels, edition=args.edition, on_plan=progress.plan,
-                          on_result=progress.result)
+        settings = BatchSettings(formats=tuple(formats(args.to)), edition=args.edition, timeout=args.timeout,
+                                 warm=args.warm_kernels, notebook=Path(args.notebook) if args.notebook else None,
+                                 rules_files=tuple(args.rules), jobs=args.jobs, out_root=out_folder(args.out),
+                                 force=args.force, executor=args.executor, scheduler=args.scheduler)
+        batch = run_batch(args.paths, settings, on_plan=progress.plan, on_result=progress.result)
+    except Interrupted as exc:
+        progress.stop()
+        err.print(str(exc), soft_wrap=True)
+        return 130
     except LockedError as exc:
         err.print(f"[red]拒绝[/red] {exc}")
         return 1

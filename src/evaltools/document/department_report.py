@@ -53,6 +53,7 @@ from evaltools.document.parts import (
     tr,
 )
 from evaltools.document.project_report import BLANK_DATE, chapter, subsection
+from evaltools.domain.yamlio import ParamsError
 from evaltools.domain.rollup import LoadedDepartment, load_department
 from evaltools.domain.scoring import IndicatorScore
 from evaltools.domain.targets import plain_number
@@ -495,7 +496,10 @@ class DepartmentReport:
 
     def attachments(self, kind: str) -> Section:
         """The attached documents of one kind: "text" (Markdown, shown in full) or "pdf" (appended to
-        the PDF edition as they are, named elsewhere)."""
+        the PDF edition as they are, named elsewhere). A file that cannot be read refuses the
+        report, naming field and path, as a project's does."""
+        if self.department.unusable_attachments:
+            raise ParamsError(self.department.attachment_problems())
         out = []
         for index, attachment in enumerate(self.params.attachments):
             path = self.department.attachments[index]

@@ -31,8 +31,9 @@ def code_fingerprint() -> str:
 
 def project_sources(file: Path, rules_files: Iterable[Path | str] = ()) -> list[Path]:
     """The files a project's figures are computed from: the project file, its department's file
-    and rules, extra rules, and last year's project, department and rules files (shown beside
-    this year). The files it attaches are not among them: they are shown, never computed from."""
+    and rules, extra rules, and everything last year's figures are read from (shown beside this
+    year; :func:`evaltools.domain.history.previous_sources`). This year's attached files are not
+    among them: they are shown, never computed from."""
     file = absolute(file)
     return [file, file.parent / DEPARTMENT_FILE, *rules_files_for(file), *map(absolute, rules_files),
             *previous_sources(file)]

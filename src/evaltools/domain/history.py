@@ -17,7 +17,7 @@ from pathlib import Path
 
 from evaltools.domain import formatting
 from evaltools.domain.scoring import ScoreCard, score
-from evaltools.domain.workspace import DEPARTMENT_FILE, LoadedProject, load_project, rules_files_for
+from evaltools.domain.workspace import DEPARTMENT_FILE, LoadedProject, absolute, listed_attachments, load_project, rules_files_for
 from evaltools.domain.yamlio import ParamsError
 
 
@@ -39,8 +39,9 @@ def shift_years(text: str, old: int, new: int) -> str:
 
 
 def previous_file(path: Path | str) -> Path | None:
-    """The same file in the year before (``params/2023/<dept>/<name>``), if there is one."""
-    path = Path(path).resolve()
+    """The same file in the year before (``params/2023/<dept>/<name>``), if there is one: in the
+    workspace the file was named in (a linked file's last year is this workspace's)."""
+    path = absolute(path)
     year_folder = path.parent.parent
     if not year_folder.name.isdigit():
         return None
@@ -49,31 +50,46 @@ def previous_file(path: Path | str) -> Path | None:
 
 
 def previous_sources(path: Path | str) -> list[Path]:
-    """The files last year's figures of the project at ``path`` are read from: last year's file,
-    its department's file and its rules (those that exist); none without last year's file."""
+    """Every file last year's figures of the project at ``path`` are read from: last year's
+    file, its department's file, its rules and the files it attaches (without which it does
+    not load), those that exist; none without last year's file."""
     previous = previous_file(path)
     if previous is None:
         return []
-    return [f for f in (previous, previous.parent / DEPARTMENT_FILE, *rules_files_for(previous)) if f.is_file()]
+    sources = [previous, previous.parent / DEPARTMENT_FILE, *rules_files_for(previous), *listed_attachments(previous)]
+    return [f for f in dict.fromkeys(sources) if f.is_file()]
 
 
 def previous_year(path: Path | str) -> PreviousYear | None:
-    """Last year's figures for the project file at ``path``; None without a readable file."""
+    """Last year's figures for the project file at ``path``; None without a readable file (see
+    :func:`previous_error` for why one that exists cannot be read)."""
+    found = _read_previous(path)
+    return found if isinstance(found, PreviousYear) else None
+
+
+def previous_error(path: Path | str) -> ParamsError | None:
+    """Why last year's file of the project at ``path`` exists but cannot be read; None when it
+    is read, or there is none. Its report says so, rather than show no 上年 without a word."""
+    found = _read_previous(path)
+    return found if isinstance(found, ParamsError) else None
+
+
+def _read_previous(path: Path | str) -> PreviousYear | ParamsError | None:
     previous = previous_file(path)
     if previous is None:
         return None
     # Keyed by the contents of the files it is read from (never their times): the overview and
     # the checks of a year read each once, and an edit within a clock tick is still seen.
-    state = tuple((f.name, hashlib.sha256(f.read_bytes()).hexdigest()) for f in previous_sources(path))
+    state = tuple((str(f), hashlib.sha256(f.read_bytes()).hexdigest()) for f in previous_sources(path))
     return _previous(previous, state)
 
 
 @functools.lru_cache(maxsize=1024)
-def _previous(path: Path, state: tuple) -> PreviousYear | None:
+def _previous(path: Path, state: tuple) -> PreviousYear | ParamsError:
     try:
         project = load_project(path)
-    except ParamsError:
-        return None  # last year's file is last year's problem: `evaltools check` of that year says it
+    except ParamsError as exc:
+        return exc  # last year's problem, fixed in last year's file: this year's report only says it
     card = score(project.params, project.rules)
     old, new = project.params.year, project.params.year + 1
     # "2024年度" last year and "2025年度" this year is the same target: only a real change is one.

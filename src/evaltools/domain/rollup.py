@@ -16,7 +16,8 @@ from evaltools.domain.department import DepartmentParams
 from evaltools.domain.model import BudgetRow
 from evaltools.domain.rules import Rules, load_rules
 from evaltools.domain.scoring import ScoreCard, score, score_budget_and_indicators
-from evaltools.domain.workspace import DEPARTMENT_FILE, is_project_file, load_project, rules_files_for, workspace_root
+from evaltools.domain.workspace import (DEPARTMENT_FILE, absolute, attached_file, is_project_file, load_project,
+                                         rules_files_for)
 from evaltools.domain.yamlio import ParamsError, Problem, YamlFile, deep_merge, fingerprint, read_yaml, validate
 
 
@@ -47,6 +48,7 @@ class LoadedDepartment:
     projects: list[ProjectLine]
     card: ScoreCard | None  # None without funds and indicators to score
     attachments: dict[int, Path] = field(default_factory=dict)  # the attached documents by their place in the list
+    unusable_attachments: dict[int, str] = field(default_factory=dict)  # what is wrong with those that cannot be read
 
     @property
     def listed(self) -> list[ProjectLine]:
@@ -56,6 +58,11 @@ class LoadedDepartment:
 
     def locate(self, loc: tuple) -> tuple[Path, int | None]:
         return self.path, self.source.line_of(loc)
+
+    def attachment_problems(self) -> list[Problem]:
+        """The attached files its report cannot be made without, each named by field and line."""
+        return [Problem(self.path, self.source.line_of(("attachments", i, "file")), f"attachments[{i}].file", message)
+                for i, message in self.unusable_attachments.items()]
 
     @property
     def year(self) -> int:
@@ -102,24 +109,19 @@ def read_department(path: Path | str, overrides: dict[str, Any] | None = None) -
     return path, source, data, params
 
 
-def attachment_files(path: Path, source: YamlFile, params: DepartmentParams) -> dict[int, Path]:
-    """Each attached document's file, relative to the department file; it must exist and lie
-    inside the workspace (a report never reads from elsewhere)."""
-    found, problems = {}, []
-    root = workspace_root(path)
+def attachment_files(path: Path, params: DepartmentParams) -> tuple[dict[int, Path], dict[int, str]]:
+    """Each attached document's file, relative to the department file, and what is wrong with
+    each that cannot be used: it must exist and lie inside the workspace (a report never reads
+    from elsewhere). A missing file is the check DEPT-ATTACHMENT-MISSING and refuses the report,
+    never the reading: scoring and checking do not need it."""
+    found, wrong = {}, {}
     for i, attachment in enumerate(params.attachments):
-        target = (path.parent / attachment.file).resolve()
-        if not target.is_relative_to(root.resolve()):
-            message = f"附件文件 {attachment.file} 不在工作区 {root} 之内"
-        elif not target.is_file():
-            message = f"附件文件 {attachment.file} 不存在（相对于 {path.name} 所在文件夹）"
+        target, problem = attached_file(attachment.file, absolute(path).parent)
+        if target is None:
+            wrong[i] = str(problem)
         else:
             found[i] = target
-            continue
-        problems.append(Problem(path, source.line_of(("attachments", i, "file")), f"attachments[{i}].file", message))
-    if problems:
-        raise ParamsError(problems)
-    return found
+    return found, wrong
 
 
 def load_department(path: Path | str, rules_files: list[Path | str] | tuple = (),
@@ -131,5 +133,6 @@ def load_department(path: Path | str, rules_files: list[Path | str] | tuple = ()
     card = None
     if funds is not None or params.indicators:
         card = score_budget_and_indicators(funds.total if funds else BudgetRow(), params.indicators, rules)
+    attachments, unusable = attachment_files(path, params)
     return LoadedDepartment(path, params, rules, data, source, project_lines(path.parent, rules_files), card,
-                            attachment_files(path, source, params))
+                            attachments, unusable)

@@ -17,11 +17,13 @@ file last.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -200,11 +202,7 @@ def fingerprint_notebook(path: Path | str) -> str:
 
 def default_notebook(params_file: Path, name: str = NOTEBOOK) -> Path | None:
     """The workspace's own report notebook, else the one of the evaltools checkout."""
-    for root in (workspace_root(params_file), Path(__file__).resolve().parents[3]):
-        candidate = root / "notebooks" / name
-        if candidate.is_file():
-            return candidate
-    return None
+    return Workspace.of(params_file).notebook(name)
 
 
 def source_fingerprint(params_file: Path, name: str = NOTEBOOK, given: str | None = None) -> str | None:
@@ -213,6 +211,119 @@ def source_fingerprint(params_file: Path, name: str = NOTEBOOK, given: str | Non
         return given
     source = default_notebook(params_file, name)
     return fingerprint_notebook(source) if source else None
+
+
+YEAR_FOLDER = re.compile(r"\d{4}")
+
+
+@dataclass
+class Workspace:
+    """A workspace resolved once: its root (the folder holding ``params/``), where its reports
+    go, its notebooks and the rules chain of each folder; and the one answer to where a
+    report goes (:meth:`report_folder`).
+
+    The root is the one a file was named in: a project file that is a link into another
+    workspace still has its report here.
+    """
+
+    root: Path
+    outputs: Path
+    _rules: dict[Path, list[Path]] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def of(cls, path: Path | str, outputs: Path | str | None = None) -> Workspace:
+        """The workspace of a file or folder (a folder is taken as one holding files)."""
+        path = absolute(path)
+        root = workspace_root(path / DEPARTMENT_FILE if path.is_dir() else path)
+        return cls(root, Path(outputs) if outputs is not None else root / "outputs")
+
+    @property
+    def params(self) -> Path:
+        return self.root / "params"
+
+    @property
+    def notebooks(self) -> Path:
+        return self.root / "notebooks"
+
+    def notebook(self, name: str) -> Path | None:
+        """The workspace's own notebook ``name``, else the one of the evaltools checkout."""
+        for folder in (self.notebooks, Path(__file__).resolve().parents[3] / "notebooks"):
+            if (folder / name).is_file():
+                return folder / name
+        return None
+
+    def rules_for(self, file: Path) -> list[Path]:
+        """The ``_rules.yaml`` chain that applies to ``file`` (:func:`rules_files_for`), once per folder."""
+        folder = absolute(file).parent
+        if folder not in self._rules:
+            self._rules[folder] = rules_files_for(folder / DEPARTMENT_FILE)
+        return self._rules[folder]
+
+    def name_of(self, path: Path | str) -> str | None:
+        """``path`` as the reports name it: from the root, the same on every machine and in a
+        worker's copy; None outside the workspace."""
+        path = absolute(path)
+        return path.relative_to(self.root).as_posix() if path.is_relative_to(self.root) else None
+
+    def report_folder(self, file: Path | str, year: int | None = None) -> Path:
+        """Where the report of ``file`` (a project's, or a department's ``_department.yaml``)
+        goes: ``<outputs>/<year>/<department folder>/<file stem>``. The year is the year
+        folder's name; for a file outside a year folder, ``year`` (the file's own ``year``,
+        read when not given)."""
+        path = absolute(file)
+        return self.year_folder(path.parent.parent, year if year is not None else lambda: _year_of(path)) \
+            / path.parent.name / path.stem
+
+    def year_folder(self, folder: Path, year: int | Callable[[], int | None] | None = None) -> Path:
+        """``<outputs>/<year>``: where a year's overview and index go."""
+        name = folder.name
+        if not YEAR_FOLDER.fullmatch(name):
+            found = year() if callable(year) else year
+            name = str(found) if found is not None else name
+        return self.outputs / name
+
+
+def _year_of(path: Path) -> int | None:
+    try:
+        year = read_yaml(path).data.get("year")
+    except (ParamsError, AttributeError):
+        return None
+    return year if isinstance(year, int) else None
+
+
+def listed_attachments(file: Path) -> list[Path]:
+    """The attached files a parameter file names (``narrative.attachments``, its own or its
+    department's defaults; for the department file, also its report's ``attachments``) that
+    exist, read from the YAML without validating it: what must travel with the file for it to
+    load elsewhere."""
+    file = absolute(file)
+    department = file.parent / DEPARTMENT_FILE
+    sources = [f for f in dict.fromkeys((department, file)) if f.is_file()]
+    # Keyed by content: last year's file is asked for by every check and figure of this year's report.
+    state = tuple(hashlib.sha256(f.read_bytes()).hexdigest() for f in sources)
+    return [path for path in _listed(file, state) if path.is_file()]
+
+
+@functools.lru_cache(maxsize=1024)
+def _listed(file: Path, state: tuple) -> tuple[Path, ...]:
+    def listed(data: object) -> list:
+        narrative = data.get("narrative") if isinstance(data, dict) else None
+        entries = narrative.get("attachments") if isinstance(narrative, dict) else None
+        return [e.get("file") for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+
+    names: list = []
+    try:
+        department = file.parent / DEPARTMENT_FILE
+        if department.is_file():
+            shared = read_yaml(department).data
+            names += listed(shared.get("defaults"))
+            if file.name == DEPARTMENT_FILE and isinstance(shared.get("attachments"), list):  # its own report's 附件
+                names += [e.get("file") for e in shared["attachments"] if isinstance(e, dict)]
+        if file.name != DEPARTMENT_FILE:
+            names += listed(read_yaml(file).data)
+    except (ParamsError, AttributeError, OSError):
+        pass
+    return tuple(file.parent / name for name in dict.fromkeys(names) if isinstance(name, str))
 
 
 @dataclass
@@ -339,83 +450,27 @@ def not_found(path: Path) -> str:
     return f"文件或文件夹不存在（在{where}中都没有找到）"
 
 
-def _params_folder() -> Path | None:
-    workspace = find_workspace()
-    return workspace / "params" if workspace is not None else None
-
-
-def _needle(values: Mapping[str, Any]) -> str | None:
-    """A name the file's text must contain: cheap to test before parsing thousands of files."""
-    for key, field in (("project", "name"), ("unit", "name")):
-        name = (values.get(key) or {}).get(field) if isinstance(values.get(key), Mapping) else None
-        if isinstance(name, str) and name and "\n" not in name:
-            return name
-    return None
-
-
-def find_injected_file(values: Mapping[str, Any], department: bool = False) -> list[Path]:
-    """The files of the workspace's ``params/`` whose content is exactly ``values``.
-
-    ``papermill -f FILE`` injects FILE's top-level keys, not its path. ``values`` holds every
-    parameter the notebook knows (None where nothing was injected); a file matches when it gives
-    each of them the same value, read as papermill reads it.
-    """
-    # papermill's own YAML loader: heavy to import, and needed only on this path.
-    from papermill.iorw import NoDatesSafeLoader
-    import yaml
-
-    folder = _params_folder()
-    if folder is None:
-        return []
-    needle = _needle(values)
-    matches = []
-    for path in sorted(folder.rglob("*")):
-        if not path.is_file() or not (is_department_file(path) if department else is_project_file(path)):
-            continue
-        text = path.read_text(encoding="utf-8", errors="replace")
-        if needle is not None and needle not in text:
-            continue
-        try:
-            data = yaml.load(text, Loader=NoDatesSafeLoader)
-        except yaml.YAMLError:
-            continue
-        if isinstance(data, dict) and all(data.get(key) == value for key, value in values.items()):
-            matches.append(path)
-    return matches
-
-
 def notebook_source(params_file: str | Path | None, values: Mapping[str, Any],
                     department: bool = False) -> tuple[Path, dict[str, Any]]:
-    """The file a report notebook reports on, and the injected values still to merge over it.
+    """The file a report notebook reports on, and the values given to change it.
 
-    - ``params_file`` given (``evaltools run``, ``papermill -p params_file …``): that file, with
-      any other injected values deep-merged over it;
-    - nothing injected (JupyterLab, nbval): the bundled example;
-    - values but no ``params_file`` (``papermill -f params/<year>/<dept>/<project>.yaml``): the
-      file of ``params/`` holding exactly these values, read from there so that its department's
-      defaults and rules apply. When there is no such file the notebook refuses rather than
-      merge the values over the example.
+    - ``params_file`` given (``evaltools run`` injects it, and nothing else of the file;
+      ``papermill -p params_file …``): that file, with any other value given deep-merged over it
+      (``papermill -p params_file … -f changes.yaml``: a what-if, never made by evaltools);
+    - nothing given (JupyterLab, nbval): the bundled example;
+    - values but no ``params_file`` (``papermill -f params/<year>/<dept>/<project>.yaml``): refused
+      with what to write instead, since the values alone do not say which department's
+      defaults and rules apply.
     """
     given = {key: value for key, value in values.items() if value is not None}
     if params_file is not None:
         return resolve(params_file), given
-    example = EXAMPLE_DEPARTMENT if department else EXAMPLE_PROJECT
     if not given:
-        return resolve(example), {}
-    matches = find_injected_file(values, department)
-    if len(matches) == 1:
-        return matches[0], {}
+        return resolve(EXAMPLE_DEPARTMENT if department else EXAMPLE_PROJECT), {}
     kind = "部门文件（_department.yaml）" if department else "项目参数文件"
     usage = ("papermill NOTEBOOK OUT.ipynb -p params_file params/<年度>/<部门>/"
              + ("_department.yaml" if department else "<项目>.yaml")
              + "（只改部分取值时，再加 -f 覆盖文件）")
-    if matches:
-        found = "、".join(display_path(m) for m in matches)
-        reason = f"注入的参数与多个{kind}相同（{found}），无法确定是哪一个"
-    elif _params_folder() is None:
-        reason = (f"没有给出 params_file，而在工作目录 {Path.cwd()} 及其上级目录中找不到 params/ 文件夹"
-                  "（papermill 的 --cwd 可指定工作目录）")
-    else:
-        reason = (f"没有给出 params_file，注入的参数也不是 {_params_folder()} 中任何{kind}的内容："
-                  "不知道它属于哪个部门，无法套用部门默认值和评分规则")
+    reason = (f"注入了{kind}的取值（{'、'.join(given)}），却没有给出 params_file：papermill -f 只给出文件的内容，"
+              "不给出它的路径，无法知道它属于哪个部门、套用哪些部门默认值和评分规则")
     raise ParamsError([Problem(Path("<papermill 参数>"), None, "params_file", f"{reason}。请改用 {usage}")])

@@ -14,22 +14,15 @@ from pathlib import Path
 
 import nbformat
 
-from evaltools.errors import RenderError
-from evaltools.run.execute import Loaded, execute, execute_overview, load, normalize, notebook_for, stderr_of
-from evaltools.run.export import DEFAULT_FORMATS, check_formats, made_from
-from evaltools.domain.checks import check_department, check_project
-from evaltools.domain.rollup import LoadedDepartment
-from evaltools.writers.draft import mark_draft
-from evaltools.writers.formats import OVERVIEW, OVERVIEW_ROWS, ROWS_CACHE, SUBMISSION, check_edition, file_names
 from evaltools.domain.files import write_atomic
-from evaltools.domain.workspace import (
-    OVERVIEW_NOTEBOOK,
-    LoadedProject,
-    absolute,
-    attachment_files,
-    default_notebook,
-    workspace_root,
-)
+from evaltools.domain.workspace import Workspace
+from evaltools.errors import RenderError
+from evaltools.run.execute import Loaded, execute, load, normalize, notebook_for, stderr_of
+from evaltools.run.export import DEFAULT_FORMATS, made_from
+from evaltools.run.kinds import OVERVIEW_KIND, ReportKind, Subject, kind_of
+from evaltools.run.options import Options
+from evaltools.writers.draft import mark_draft
+from evaltools.writers.formats import OVERVIEW_ROWS, ROWS_CACHE, SUBMISSION, file_names
 
 FAILED_NOTEBOOK = "report.failed.ipynb"
 
@@ -53,24 +46,10 @@ class Outputs:
     timings: dict = field(default_factory=dict)
 
 
-def relative_folder(loaded: Loaded) -> Path:
-    """``<year>/<department folder>/<project file stem>``: where a report goes below the outputs;
-    a department's own report goes to ``<year>/<department folder>/_department``."""
-    path = absolute(loaded.path)
-    return Path(str(loaded.year)) / path.parent.name / path.stem
-
-
 def output_folder(loaded: Loaded, out_root: Path | None = None) -> Path:
-    """``outputs/<year>/<department folder>/<project file stem>/``, wherever the params live.
-
-    The workspace is the one the file was named in: a project file that is a link into
-    another workspace still has its report here, never written into the other one.
-    """
-    return outputs_root(loaded, out_root) / relative_folder(loaded)
-
-
-def outputs_root(loaded: Loaded, out_root: Path | None = None) -> Path:
-    return Path(out_root) if out_root is not None else workspace_root(loaded.path) / "outputs"
+    """``outputs/<year>/<department folder>/<project file stem>/``, wherever the params live
+    (see :meth:`Workspace.report_folder`)."""
+    return kind_of(loaded.path).folder(Workspace.of(loaded.path, out_root), loaded.path, loaded)
 
 
 def _refuse_links_out(folder: Path, root: Path) -> None:
@@ -80,39 +59,38 @@ def _refuse_links_out(folder: Path, root: Path) -> None:
                           "请删除这个链接后再运行")
 
 
-def make(project: Loaded, formats: Iterable[str] = DEFAULT_FORMATS, rules_files: Sequence[Path | str] = (),
-         notebook: Path | None = None, timeout: int = 600, warm: bool = False,
-         executed: nbformat.NotebookNode | None = None, edition: str = SUBMISSION) -> Made:
+def make(kind: ReportKind, subject: Subject, options: Options, workspace: Workspace | None = None,
+         executed: nbformat.NotebookNode | None = None, rows_cache: bool = False) -> Made:
     """Parameters → executed notebook → HTML/PDF/Word, in memory; nothing is written.
 
     With ``executed`` (a notebook executed earlier from the same inputs) nothing is executed:
-    only the formats asked for are made from it. Raises :class:`RenderError` (carrying the
+    only the formats asked for are made from it. With ``rows_cache`` (the overview) the notebook
+    reuses the projects' rows kept in ``.evaltools/`` of the workspace and the rows it used come
+    back as ``overview.rows.json``, for the next run. Raises :class:`RenderError` (carrying the
     failed notebook when a cell failed).
     """
-    formats = check_formats(formats)
-    check_edition(edition)
-    if isinstance(project, LoadedProject):  # a missing attached file refuses this report, naming field and path
-        attachment_files(project.params, project.sources)
+    path = kind.path_of(subject)
+    workspace = workspace or Workspace.of(path)
+    kind.refuse_unusable(subject)  # a missing attached file refuses this report, naming field and path
     timings: dict = {}
     phases: dict[str, float] = {}
     if executed is None:
         started = time.perf_counter()
-        executed = execute(project, Path("report.ipynb"), notebook, rules_files, timeout, warm=warm)
+        executed = execute(kind, subject, workspace, options.notebook or notebook_for(kind, workspace),
+                           options.rules_files, options.timeout, options.warm, ROWS_CACHE if rows_cache else None)
         timings = normalize(executed)
         phases["cells"] = sum(cell["duration"] for cell in timings["cells"])
         phases["kernel"] = time.perf_counter() - started - phases["cells"]  # start or reset, messages
-        mark_draft(executed, error_codes(project))
-    contents, warnings = made_from(executed, formats, edition, phases)
-    warnings = stderr_of(executed) + warnings
-    files: dict[str, bytes | str] = {"report.ipynb": nbformat.writes(executed)}
-    files.update({name: contents[kind] for kind, name in file_names(contents, edition).items()})
-    return Made(files, warnings, timings, {name: round(value, 3) for name, value in phases.items()})
+        mark_draft(executed, kind.error_codes(subject))
+    edition = options.edition if kind.output == "report" else SUBMISSION  # an overview has one edition
+    contents, warnings = made_from(executed, options.formats, edition, phases)
+    files: dict[str, bytes | str] = {f"{kind.output}.ipynb": nbformat.writes(executed)}
+    files.update({name: contents[f] for f, name in file_names(contents, edition, kind.output).items()})
+    kept = workspace.root / ROWS_CACHE
+    if rows_cache and kept.is_file():
+        files[OVERVIEW_ROWS] = kept.read_bytes()
+    return Made(files, stderr_of(executed) + warnings, timings, {name: round(value, 3) for name, value in phases.items()})
 
-
-def error_codes(project: Loaded) -> list[str]:
-    """The codes of the check errors of the files a report is made from: a draft's, if any."""
-    findings = check_department(project) if isinstance(project, LoadedDepartment) else check_project(project)
-    return [finding.code for finding in findings if finding.severity == "error"]
 
 
 def write_report(folder: Path, made: Made) -> dict[str, Path]:
@@ -140,66 +118,30 @@ def run(project_file: Path | str | Loaded, formats: Iterable[str] = DEFAULT_FORM
     Everything is made first and written last, each file atomically, so an interrupted or
     failed run leaves the previous report as it was.
     """
-    formats = check_formats(formats)
-    check_edition(edition)
-    project = project_file if isinstance(project_file, Loaded) else load(project_file, rules_files)
-    folder = output_folder(project, out_root)
-    _refuse_links_out(folder, outputs_root(project, out_root))
+    options = Options(tuple(formats), edition, timeout, warm, Path(notebook) if notebook else None, tuple(rules_files))
+    subject = project_file if isinstance(project_file, Loaded) else load(project_file, options.rules_files)
+    kind = kind_of(subject.path)
+    workspace = Workspace.of(subject.path, out_root)
+    folder = kind.folder(workspace, subject.path, subject)
+    _refuse_links_out(folder, workspace.outputs)
     try:
-        made = make(project, formats, rules_files, notebook, timeout, warm, edition=edition)
+        made = make(kind, subject, options, workspace)
     except RenderError as exc:
         keep_failed(folder, exc)
         raise
     files = write_report(folder, made)
-    notebook_path = files.pop("ipynb")
-    return Outputs(folder, notebook_path, files, made.warnings, made.timings)
-
-
-
-
-def overview_notebook(year_folder: Path) -> Path:
-    notebook = default_notebook(year_folder, OVERVIEW_NOTEBOOK)
-    if notebook is None:
-        raise RenderError(f"{year_folder}：找不到年度总览笔记本 notebooks/{OVERVIEW_NOTEBOOK}")
-    return notebook
-
-
-def make_overview(year_folder: Path | str, formats: Iterable[str] = DEFAULT_FORMATS, notebook: Path | None = None,
-                  timeout: int = 600, warm: bool = False, executed: nbformat.NotebookNode | None = None,
-                  rows_cache: bool = False) -> Made:
-    """The year overview of ``params/<year>`` in memory: ``overview.{ipynb,html,pdf,docx}``
-    (with ``executed``, the overview executed earlier from the same inputs, nothing is executed).
-
-    With ``rows_cache`` the notebook reuses the projects' rows kept in ``.evaltools/`` of the
-    workspace (where a batch puts the last run's) and the rows it used come back as
-    ``overview.rows.json``, for the next run."""
-    year_folder = Path(year_folder)
-    timings: dict = {}
-    phases: dict[str, float] = {}
-    if executed is None:
-        started = time.perf_counter()
-        executed = execute_overview(year_folder, notebook or overview_notebook(year_folder), timeout, warm=warm,
-                                    rows_cache=ROWS_CACHE if rows_cache else None)
-        timings = normalize(executed)
-        phases["cells"] = sum(cell["duration"] for cell in timings["cells"])
-        phases["kernel"] = time.perf_counter() - started - phases["cells"]
-    contents, warnings = made_from(executed, check_formats(formats), seconds=phases)
-    files: dict[str, bytes | str] = {f"{OVERVIEW}.ipynb": nbformat.writes(executed)}
-    files.update({name: contents[kind] for kind, name in file_names(contents, SUBMISSION, OVERVIEW).items()})
-    kept = workspace_root(year_folder) / ROWS_CACHE
-    if rows_cache and kept.is_file():
-        files[OVERVIEW_ROWS] = kept.read_bytes()
-    return Made(files, stderr_of(executed) + warnings, timings, {k: round(v, 3) for k, v in phases.items()})
+    return Outputs(folder, files.pop("ipynb"), files, made.warnings, made.timings)
 
 
 def run_overview(year_folder: Path | str, out_root: Path, formats: Iterable[str] = DEFAULT_FORMATS,
                  timeout: int = 600) -> Outputs:
     """The year overview of ``params/<year>``: ``<out_root>/<year>/overview.{ipynb,html,pdf,docx}``."""
-    folder = Path(out_root) / Path(year_folder).name
-    made = make_overview(year_folder, formats, timeout=timeout)
+    workspace = Workspace.of(year_folder, out_root)
+    folder = OVERVIEW_KIND.folder(workspace, Path(year_folder))
+    made = make(OVERVIEW_KIND, Path(year_folder), Options(tuple(formats), timeout=timeout), workspace)
     files = write_report(folder, made)
     return Outputs(folder, files.pop("ipynb"), files, made.warnings, made.timings)
 
 
-__all__ = ["Loaded", "Made", "Outputs", "RenderError", "load", "make", "make_overview", "notebook_for", "output_folder",
-           "run", "run_overview"]
+__all__ = ["Loaded", "Made", "Options", "Outputs", "RenderError", "load", "make", "output_folder", "run",
+           "run_overview"]

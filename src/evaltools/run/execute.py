@@ -18,55 +18,26 @@ from papermill.exceptions import PapermillExecutionError
 from papermill.log import logger
 from papermill.utils import remove_args
 
+from evaltools.domain.workspace import Workspace
 from evaltools.errors import RenderError
 from evaltools.run.kernels import KERNEL_ARGUMENTS, discard_kernel, warm_kernel
-from evaltools.domain.rollup import LoadedDepartment, load_department
-from evaltools.domain.workspace import (
-    DEPARTMENT_NOTEBOOK,
-    NOTEBOOK,
-    LoadedProject,
-    default_notebook,
-    fingerprint_notebook,
-    is_department_file,
-    load_project,
-    workspace_root,
-)
-from evaltools.domain.yamlio import plain
-
-Loaded = LoadedProject | LoadedDepartment
+from evaltools.run.kinds import Loaded, ReportKind, Subject, kind_of
 
 
 def load(file: Path | str, rules_files: Sequence[Path | str] = ()) -> Loaded:
     """A project file, or a department's ``_department.yaml`` (its 部门整体 report)."""
-    return load_department(file, rules_files) if is_department_file(Path(file)) else load_project(file, rules_files)
+    subject = kind_of(file).load(Path(file), rules_files)
+    assert not isinstance(subject, Path), "a year folder is made into an overview, not loaded"
+    return subject
 
 
-def notebook_for(loaded: Loaded) -> Path | None:
-    name = DEPARTMENT_NOTEBOOK if isinstance(loaded, LoadedDepartment) else NOTEBOOK
-    return default_notebook(loaded.path, name)
-
-
-def _relative(path: Path | str, root: Path) -> str:
-    """A path as the notebook is given it: from the workspace root when inside it, so that the
-    executed notebook does not depend on where the workspace lies (a worker's copy, a checkout)."""
-    resolved = Path(path).resolve()
-    try:
-        return resolved.relative_to(root).as_posix()
-    except ValueError:
-        return str(resolved)
-
-
-def parameters_for(project: Loaded, notebook: Path, rules_files: Sequence[Path | str] = ()) -> dict:
-    """What papermill injects: the merged parameters (plain data), where they came from
-    (relative to the workspace root, the kernel's working folder), and the notebook's
-    fingerprint for the provenance line."""
-    root = workspace_root(project.path)
-    return {
-        "params_file": _relative(project.path, root),
-        "rules_files": [_relative(f, root) for f in rules_files],
-        "notebook_fingerprint": fingerprint_notebook(notebook),
-        **plain(project.data),
-    }
+def notebook_for(kind: ReportKind, workspace: Workspace) -> Path:
+    """The kind's notebook in the workspace (else the checkout's); :class:`RenderError` without one."""
+    notebook = workspace.notebook(kind.notebook)
+    if notebook is None:
+        raise RenderError(f"找不到{kind.label}笔记本 notebooks/{kind.notebook}（工作区 {workspace.root}）；"
+                          "可用 --notebook 指定")
+    return notebook
 
 
 class _WarmEngine(NBClientEngine):
@@ -88,27 +59,25 @@ WARM_ENGINE = "evaltools-warm"
 papermill_engines.register(WARM_ENGINE, _WarmEngine)
 
 
-def execute(project: Loaded, destination: Path, notebook: Path | None = None,
-            rules_files: Sequence[Path | str] = (), timeout: int = 600,
-            kernel_name: str = "python3", warm: bool = False) -> nbformat.NotebookNode:
-    """Run the notebook for one project with papermill; nothing is written.
+def execute(kind: ReportKind, subject: Subject, workspace: Workspace, notebook: Path | None = None,
+            rules_files: Sequence[Path | str] = (), timeout: int = 600, warm: bool = False,
+            rows_cache: str | None = None, kernel_name: str = "python3") -> nbformat.NotebookNode:
+    """Run the kind's notebook for ``subject`` with papermill; nothing is written (but the
+    overview's ``rows_cache``, a path from the workspace root).
 
-    The kernel works in the project's workspace root. Each notebook gets a fresh kernel, or
-    with ``warm`` this process's warm kernel (reset), discarded after any failure so that a
-    cell stuck past the timeout never reaches the next notebook. On failure
-    :class:`RenderError` names the cell and the error, and carries the executed notebook
-    (with the failing cell's error) as ``failed_notebook`` for the caller to keep.
+    The kernel works in the workspace root. Each notebook gets a fresh kernel, or with
+    ``warm`` this process's warm kernel (reset), discarded after any failure so that a cell
+    stuck past the timeout never reaches the next notebook. On failure :class:`RenderError`
+    names the cell and the error, and carries the executed notebook (with the failing cell's
+    error) as ``failed_notebook`` for the caller to keep.
     """
-    notebook = notebook or notebook_for(project)
-    if notebook is None:
-        raise RenderError(f"{project.path}：找不到报告笔记本（工作区 {workspace_root(project.path)} 的 notebooks/）；"
-                          "可用 --notebook 指定")
+    notebook = notebook or notebook_for(kind, workspace)
+    parameters = kind.parameters(subject, workspace, rules_files, notebook, rows_cache)
     try:
-        return _papermill(notebook, parameters_for(project, notebook, rules_files), workspace_root(project.path),
-                          destination.name, timeout, kernel_name, warm)
+        return _papermill(notebook, parameters, workspace.root, f"{kind.output}.ipynb", timeout, kernel_name, warm)
     except _Failed as failed:
-        raise RenderError(f"{project.path}：{_reason(failed.error, timeout, notebook)}",
-                          failed_notebook=failed.notebook) from None
+        where = kind.path_of(subject)
+        raise RenderError(f"{where}：{_reason(failed.error, timeout, kind, notebook)}", failed_notebook=failed.notebook) from None
 
 
 class _Failed(Exception):
@@ -158,17 +127,18 @@ def _cell(exc: PapermillExecutionError, notebook: Path | None) -> str:
     return f"{where}第 {place} 个单元（{first[:60]}{'…' if len(first) > 60 else ''}）"
 
 
-def _reason(exc: Exception, timeout: int, notebook: Path | None = None) -> str:
+def _reason(exc: Exception, timeout: int, kind: ReportKind, notebook: Path | None = None) -> str:
+    label = "" if kind.output == "report" else kind.label
     if isinstance(exc, PapermillExecutionError):
-        return f"{_cell(exc, notebook)}出错：{exc.ename}: {exc.evalue}"
-    kind = type(exc).__name__
-    if kind == "CellTimeoutError":
+        return f"{label}{_cell(exc, notebook)}出错：{exc.ename}: {exc.evalue}"
+    name = type(exc).__name__
+    if name == "CellTimeoutError":
         reason = f"有单元执行超过 {timeout} 秒，已停止（可用 --timeout 放宽）"
-    elif kind == "DeadKernelError":
+    elif name == "DeadKernelError":
         reason = "内核意外退出（内存不足，或代码调用了 exit？）"
     else:
-        reason = f"{kind}: {exc}"
-    return f"笔记本无法执行：{reason}"
+        reason = f"{name}: {exc}"
+    return f"{label}笔记本无法执行：{reason}"
 
 
 def normalize(notebook: nbformat.NotebookNode) -> dict:
@@ -198,24 +168,3 @@ def stderr_of(notebook: nbformat.NotebookNode) -> list[str]:
         for output in cell.get("outputs", [])
         if output.get("output_type") == "stream" and output.get("name") == "stderr"
     ]
-
-
-def execute_overview(year_folder: Path, notebook: Path, timeout: int = 600, kernel_name: str = "python3",
-                     warm: bool = False, rows_cache: str | None = None) -> nbformat.NotebookNode:
-    """Run the year overview notebook for ``params/<year>`` with papermill; nothing is written
-    but ``rows_cache`` (a path from the workspace root: the projects' rows, reused where unchanged).
-
-    The kernel works in the workspace root and is given the year folder from there, so that
-    the executed notebook does not depend on where the workspace lies.
-    """
-    root = workspace_root(year_folder)
-    parameters = {"year_folder": _relative(year_folder, root), **({"rows_cache": rows_cache} if rows_cache else {})}
-    try:
-        return _papermill(notebook, parameters, root, "overview.ipynb", timeout, kernel_name, warm)
-    except _Failed as failed:
-        if isinstance(failed.error, PapermillExecutionError):
-            error = failed.error
-            raise RenderError(f"{year_folder}：年度总览第 {error.exec_count} 个单元出错：{error.ename}: {error.evalue}",
-                              failed_notebook=failed.notebook) from None
-        raise RenderError(f"{year_folder}：年度总览无法执行：{_reason(failed.error, timeout)}",
-                          failed_notebook=failed.notebook) from None

@@ -6,7 +6,8 @@ compiled and the fonts read, once for every worker. Imported by that server alon
 import gc
 
 try:
-    from evaltools.run import batch, build  # noqa: F401  (loaded for the workers)
+    from evaltools.run import build  # noqa: F401  (loaded for the workers)
+    from evaltools.run.batch import pool  # noqa: F401  (what a worker runs: the pool's initializer, the worker)
     from evaltools.run.export import warm_up
 
     warm_up()

@@ -119,6 +119,14 @@ DEPARTMENT_GROUPS = (("资金", _department_funds), ("日期", _department_dates
                      ("文字", _department_texts))
 
 
+@department_check("DEPT-ATTACHMENT-MISSING", "error", "部门文件所列附件的文件不存在或不在工作区内：报告无法生成（评分、检查照常）",
+                  basis="财政局评审实务：报告所列附件须随报告报送",
+                  example="attachments[0].file: attachments/leading-group.md 不存在")
+def _department_attachment_missing(department: Any) -> Iterator[Raised]:
+    for index, message in department.unusable_attachments.items():
+        yield ("attachments", index, "file"), f"{message}：报告无法生成（评分与检查不受影响）"
+
+
 @department_check("DEPT-TO-FILL", "warning", "部门文件尚在填写中（资金、日期、实际完成值、文字中两类以上为空）：待填写的内容汇成一条",
                   basis="财预〔2020〕10号：部门整体支出绩效自评表各栏须据实填写",
                   example="new-year 生成的 _department.yaml：收入、支出与报告日期为空")

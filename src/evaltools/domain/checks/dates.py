@@ -6,8 +6,9 @@ import re
 from collections.abc import Iterator
 
 from evaltools.domain.checks.registry import Context, Raised, check
-from evaltools.domain.history import previous_year
+from evaltools.domain.history import previous_error, previous_year
 from evaltools.domain.model import ProjectParams
+from evaltools.domain.workspace import display_path
 from evaltools.domain.yamlio import Loc
 
 
@@ -105,3 +106,15 @@ def _target_changed(ctx: Context) -> Iterator[Raised]:
                 f"年度指标值由 {previous.year} 年的“{before}”改为“{indicator.target}”，未作说明：如属有意调整，"
                 f"请在偏差原因分析及改进措施中写明上年指标值“{before}”及调整原因"
             )
+
+
+@check("PREVIOUS-UNREADABLE", "warning", "上年参数文件存在但无法读取，报告中没有上年对照",
+       basis="财政局评审实务：自评报告与上年对照（得分、执行率、指标值）",
+       example="params/2023/…/项目.yaml 第 12 行 budget.total: 不是数字")
+def _previous_unreadable(ctx: Context) -> Iterator[Raised]:
+    error = previous_error(ctx.path) if ctx.path is not None else None
+    if error is not None:
+        first = error.problems[0]
+        where = (display_path(first.file) if first.file else "") + (f" 第 {first.line} 行" if first.line else "") \
+            + (f" {first.field}" if first.field else "")
+        yield ("year",), f"上年的参数文件无法读取（{where}：{first.message}），报告中没有上年对照；请修正上年的文件"

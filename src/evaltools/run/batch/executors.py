@@ -1,0 +1,100 @@
+"""Executors: what runs a batch's jobs, registered by name as papermill registers its engines.
+
+An executor is a function ``(jobs, settings) -> iterator of (job, result)``, yielding results as
+they finish; whatever it yields the batch writes, and an executor stopped early (Ctrl-C, a lost
+cluster) stops its workers in its ``finally``. Built in: ``serial`` (in this process),
+``process`` (worker processes with warm kernels; the default) and ``dask`` (a Dask cluster).
+Others register with :func:`register` or the ``evaltools.executors`` entry-point group
+(``name = "package.module:function"``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from importlib.metadata import entry_points
+
+from evaltools.errors import RenderError
+from evaltools.run.batch.model import BatchSettings, Job, Result
+from evaltools.run.batch.worker import execute_job, prepare
+from evaltools.run.kernels import close_kernels
+
+Executor = Callable[[list[Job], BatchSettings], Iterator[tuple[Job, Result]]]
+
+# By "module:function", imported when chosen: each loads what it runs on (Dask, multiprocessing).
+_REGISTRY: dict[str, str | Executor] = {
+    "serial": f"{__name__}:serial",
+    "process": "evaltools.run.batch.pool:process",
+    "dask": "evaltools.run.batch.cluster:dask",
+}
+
+
+def register(name: str, executor: str | Executor) -> None:
+    """Make ``executor`` (a function, or ``"module:function"``) available as ``--executor name``."""
+    _REGISTRY[name] = executor
+
+
+def names() -> list[str]:
+    """The executors there are: the built-in ones, those registered and those of entry points."""
+    return sorted({*_REGISTRY, *(point.name for point in entry_points(group="evaltools.executors"))})
+
+
+def executor(name: str) -> Executor:
+    """The executor called ``name``; :class:`RenderError` naming the others for an unknown one."""
+    target = _REGISTRY.get(name)
+    if target is None:
+        found = [point for point in entry_points(group="evaltools.executors") if point.name == name]
+        if not found:
+            raise RenderError(f"没有名为 {name} 的执行器（可选：{'、'.join(names())}）")
+        return found[0].load()
+    if isinstance(target, str):
+        module, _, function = target.partition(":")
+        target = getattr(importlib.import_module(module), function)
+    return target
+
+
+def serial(jobs: list[Job], settings: BatchSettings) -> Iterator[tuple[Job, Result]]:
+    """In this process: for one job, cheaper than starting a worker. The warm kernel starts
+    first, so that its start overlaps with loading papermill, nbconvert and WeasyPrint here."""
+    prepare(any(job.warm for job in jobs))
+    try:
+        for job in jobs:
+            yield job, execute_job(job)
+    finally:
+        close_kernels()
+
+
+@contextmanager
+def children_ignore_ctrl_c() -> Iterator[None]:
+    """Processes started meanwhile ignore SIGINT (an ignored signal stays ignored in a child,
+    and Python then installs no handler of its own): the batch stops them itself, and a
+    terminal's Ctrl-C, sent to every process of the group, is said once, by the batch."""
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread: nothing to arrange
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
+def ctrl_c_deferred() -> Iterator[None]:
+    """Ctrl-C raised once the block is done, not in the middle of it (workers starting, a
+    report's files being written)."""
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():  # signals reach the main thread only
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if received:
+        raise KeyboardInterrupt

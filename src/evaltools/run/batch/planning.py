@@ -1,0 +1,215 @@
+"""Planning a batch, in the parent process, from content fingerprints: nothing is loaded.
+
+A report's key is a hash of the content of every file it is made from (see
+:func:`_sources`), of its notebook's cells and of evaltools' own code. A report whose run log
+records that key and the formats asked for is skipped; one lacking only a format is exported
+again from its executed notebook; the others become jobs, inputs included.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from evaltools.domain.files import read_run_log
+from evaltools.domain.fingerprints import code_fingerprint
+from evaltools.domain.history import previous_file
+from evaltools.domain.workspace import (
+    DEPARTMENT_FILE,
+    Workspace,
+    absolute,
+    find_department_files,
+    find_project_files,
+    fingerprint_notebook,
+    listed_attachments,
+)
+from evaltools.run.batch.model import BatchSettings, Job, Result
+from evaltools.run.kinds import OVERVIEW_KIND, PROJECT, ReportKind, kind_of
+from evaltools.writers.formats import OVERVIEW_ROWS, ROWS_CACHE, file_names
+
+
+def batch_files(paths: Iterable[Path | str]) -> list[Path]:
+    """The project files under ``paths``, then the department files with a report to make."""
+    paths = list(paths)
+    return [*find_project_files(paths), *find_department_files(paths)]
+
+
+def year_folders(paths: Iterable[Path | str]) -> list[Path]:
+    """The years a batch renders whole: year folders given (params/2024), or found in one (params/)."""
+    found = set()
+    for path in map(Path, paths):
+        if path.is_dir():
+            found.update(p.resolve() for p in [path, *path.iterdir()] if p.is_dir() and re.fullmatch(r"\d{4}", p.name))
+    return sorted(found)
+
+
+class _Inputs:
+    """The files reports are made from, read and hashed once per batch (a department's and the
+    rules' files serve many reports), and the workspaces they are in."""
+
+    def __init__(self, out_root: Path | None) -> None:
+        self.out_root = out_root
+        self.cache: dict[Path, tuple[bytes, str]] = {}
+        self.workspaces: dict[Path, Workspace] = {}
+        self.cells: dict[Path, str] = {}
+
+    def read(self, path: Path) -> tuple[bytes, str]:
+        if path not in self.cache:
+            data = path.read_bytes()
+            self.cache[path] = data, hashlib.sha256(data).hexdigest()
+        return self.cache[path]
+
+    def notebook_hash(self, path: Path) -> str:
+        if path not in self.cells:  # cell sources only: a notebook saved with outputs is the same notebook
+            self.cells[path] = fingerprint_notebook(path)
+        return self.cells[path]
+
+    def workspace(self, path: Path) -> Workspace:
+        """The workspace of a file or folder, resolved once per folder."""
+        folder = absolute(path) if path.is_dir() else absolute(path).parent
+        if folder not in self.workspaces:
+            self.workspaces[folder] = Workspace.of(folder, self.out_root)
+        return self.workspaces[folder]
+
+
+def _sources(kind: ReportKind, path: Path, inputs: _Inputs, hint: dict | None) -> tuple[dict[str, Path], dict]:
+    """Every file the report of ``path`` is made from, by its name in the workspace: its
+    parameter files, and for each its department's file, its rules and the files it attaches,
+    and last year's file with all of those too; and the record of the attached files, for the
+    run log (the next plan reads no YAML when none of the parameter files changed)."""
+    workspace = inputs.workspace(path)
+    anchor = _anchor(workspace)
+    files = kind.parameter_files(path)
+    files += [last for f in files if f.name != DEPARTMENT_FILE and (last := previous_file(f)) is not None]
+    departments = [d for d in dict.fromkeys(f.parent / DEPARTMENT_FILE for f in files) if d.is_file()]
+    rules = [r for folder in dict.fromkeys(f.parent for f in files) for r in workspace.rules_for(folder / DEPARTMENT_FILE)]
+    if kind is OVERVIEW_KIND:
+        rules += workspace.rules_for(absolute(path) / DEPARTMENT_FILE)
+    named = {_name(f, anchor, "_outside"): f for f in [*files, *departments, *rules]}
+    attached = _attached([*files, *departments], anchor, inputs, hint)
+    named.update((name, anchor / name) for name in attached["files"])
+    return named, attached
+
+
+def _anchor(workspace: Workspace) -> Path:
+    """The folder a job's inputs are named from: the workspace root; for files outside a
+    ``params/`` tree, two levels up, where their rules chain may reach."""
+    return workspace.root if workspace.params.is_dir() else workspace.root.parent.parent
+
+
+def _name(path: Path, anchor: Path, elsewhere: str) -> str:
+    """A file's name in the job: from the ``anchor``; one outside it under a name of its own."""
+    path = absolute(path)
+    if path.is_relative_to(anchor):
+        return path.relative_to(anchor).as_posix()
+    return f"{elsewhere}/{hashlib.sha256(str(path).encode()).hexdigest()[:8]}/{path.name}"
+
+
+def _attached(files: Sequence[Path], anchor: Path, inputs: _Inputs, hint: dict | None) -> dict:
+    """The files the parameter ``files`` attach, which travel with the job (a missing one is the
+    report's error, said when it is loaded), by name from the workspace root.
+
+    Finding them means reading the YAML; the run log records them with a hash of the files they
+    were read from (``hint``), so that a batch with nothing changed parses no YAML.
+    """
+    digest = hashlib.sha256("".join(inputs.read(p)[1] for p in files).encode()).hexdigest()[:24]
+    if hint and hint.get("from") == digest and isinstance(hint.get("files"), list):
+        return {"from": digest, "files": [f for f in hint["files"] if (anchor / f).is_file()]}
+    found = [a.relative_to(anchor).as_posix() for f in files for a in listed_attachments(f) if a.is_relative_to(anchor)]
+    return {"from": digest, "files": list(dict.fromkeys(found))}
+
+
+def _job(kind: ReportKind, path: Path, settings: BatchSettings, inputs: _Inputs, log: dict | None) -> Job:
+    """The job of the report of ``path``, with its key: a hash of every input's content, the
+    notebook's cells and evaltools' own code (the formats asked for are not in it: another
+    format reuses the executed notebook)."""
+    workspace = inputs.workspace(path)
+    notebook = _notebook(kind, settings, workspace)
+    assert notebook is not None, "planned only with a notebook"
+    named, attached = _sources(kind, path, inputs, (log or {}).get("attached"))
+    anchor = _anchor(workspace)
+    extra = [_name(p, anchor, f"_rules/{i}") for i, p in enumerate(settings.rules_files)]
+    named.update(zip(extra, map(absolute, settings.rules_files), strict=True))
+    book = _name(notebook, anchor, "notebooks")
+    contents = {name: inputs.read(file) for name, file in named.items()}
+    key = hashlib.sha256(json.dumps({
+        "kind": kind.name, "files": {name: digest for name, (_, digest) in sorted(contents.items())},
+        "rules": extra, "notebook": [book, inputs.notebook_hash(notebook)], "code": code_fingerprint(),
+        "edition": settings.edition,
+    }, sort_keys=True).encode()).hexdigest()[:24]
+    data = {name: content for name, (content, _) in contents.items()}
+    data[book] = inputs.read(notebook)[0]
+    folder = kind.folder(workspace, path)
+    return Job(kind.name, str(path), str(anchor), _name(path, anchor, "_outside"), data, book,
+               extra, key, folder.relative_to(workspace.outputs).as_posix(), str(workspace.outputs),
+               list(settings.formats), settings.timeout, settings.warm, settings.edition, attached=attached,
+               home=workspace.root.relative_to(anchor).as_posix())
+
+
+def _notebook(kind: ReportKind, settings: BatchSettings, workspace: Workspace) -> Path | None:
+    """``--notebook`` for the projects' reports, else the kind's notebook of the workspace."""
+    if settings.notebook is not None and kind is PROJECT:
+        return absolute(settings.notebook)
+    return workspace.notebook(kind.notebook)
+
+
+def _recorded(folder: Path, job: Job, kind: ReportKind, formats: Sequence[str], log: dict | None
+              ) -> tuple[dict | None, list[str]]:
+    """The run log of the report in ``folder`` if it was made from the job's key, and which of
+    ``formats`` it lacks."""
+    if not log or log.get("key") != job.key or not (folder / f"{kind.output}.ipynb").is_file():
+        return None, list(formats)
+    names = file_names(formats, job.edition, kind.output)
+    return log, [f for f in formats if f not in log.get("formats", []) or not (folder / names[f]).is_file()]
+
+
+def _plan_one(path: Path, settings: BatchSettings, inputs: _Inputs) -> Job | Result | None:
+    """The job for the report of ``path``, or its result when it is current (skipped) or cannot
+    be planned (failed); None for an overview that is current."""
+    kind = kind_of(path)
+    if _notebook(kind, settings, inputs.workspace(path)) is None:
+        return Result(str(path), "failed", message=f"{path}：找不到{kind.label}笔记本（notebooks/{kind.notebook}）")
+    folder = kind.folder(inputs.workspace(path), path)
+    log = None if settings.force else read_run_log(folder, kind.log)
+    try:
+        job = _job(kind, path, settings, inputs, log)
+    except OSError as exc:
+        return Result(str(path), "failed", message=f"{path}：无法读取（{exc.strerror or exc}）")
+    if kind is OVERVIEW_KIND and (folder / OVERVIEW_ROWS).is_file():  # last run's rows (not in the key)
+        job.inputs[f"{job.home}/{ROWS_CACHE}"] = (folder / OVERVIEW_ROWS).read_bytes()
+    log, missing = _recorded(folder, job, kind, settings.formats, log)
+    if log is not None and not missing:
+        if kind is OVERVIEW_KIND:
+            return None
+        made = {f: str(folder / name) for f, name in file_names(settings.formats, settings.edition).items()}
+        return Result(str(path), "skipped", log.get("summary", {}), folder=str(folder), files=made)
+    if log is not None:  # same inputs, another format: export the notebook executed before
+        job.executed, job.previous = (folder / f"{kind.output}.ipynb").read_bytes(), log
+        job.formats = missing
+    return job
+
+
+def plan(settings: BatchSettings, files: Sequence[Path], years: Sequence[Path] = ()) -> tuple[list[Job], list[Result]]:
+    """Split the reports of ``files`` into jobs to run and results known already (skipped, or
+    that cannot be planned); with ``years``, the overview of each of those year folders, first
+    of the jobs (it is the longest). Nothing is loaded and nothing heavy imported: see the
+    module's docstring."""
+    jobs: list[Job] = []
+    known: list[Result] = []
+    inputs = _Inputs(settings.out_root)
+    for path in [*map(Path, years), *files]:
+        planned = _plan_one(path, settings, inputs)
+        if isinstance(planned, Job):
+            jobs.append(planned)
+        elif planned is not None:
+            known.append(planned)
+    return jobs, known
+
+
+def plan_paths(paths: Sequence[Path | str], settings: BatchSettings) -> tuple[list[Job], list[Result]]:
+    """:func:`plan` for what ``evaltools batch PATH…`` makes: the reports under ``paths`` and the
+    overview of each year folder among them."""
+    return plan(settings, batch_files(paths), year_folders(paths))

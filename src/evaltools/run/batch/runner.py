@@ -1,0 +1,165 @@
+"""Running a batch: plan, send the jobs to an executor, write what comes back, index.
+
+Workers write nothing: the outputs come back with the result and this process writes them,
+each file atomically and the run log with the key last, so an interrupted report is simply
+redone next time. A failure is one report's result, never the batch's end; Ctrl-C and a lost
+cluster end it in one line that says what finished and what did not.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+
+from filelock import FileLock, Timeout
+
+from evaltools.domain.files import RUN_LOG, write_atomic
+from evaltools.domain.workspace import Workspace
+from evaltools.run.batch.executors import ctrl_c_deferred
+from evaltools.run.batch.executors import executor as executor_named
+from evaltools.run.batch.model import (
+    BatchRun,
+    BatchSettings,
+    ClusterLost,
+    Interrupted,
+    Job,
+    LockedError,
+    Result,
+    unfinished,
+)
+from evaltools.run.batch.planning import batch_files, plan, year_folders
+from evaltools.run.index import write_indexes
+
+LOCK_FILE = ".evaltools.lock"
+
+
+def run_batch(paths: Sequence[Path | str], settings: BatchSettings | None = None, *,
+              on_plan: Callable[[int, int], None] | None = None,
+              on_result: Callable[[Result], None] | None = None) -> BatchRun:
+    """Make every report under ``paths`` (and the overview of each year folder among them);
+    see :mod:`evaltools.run.batch.planning` for what is skipped and why.
+
+    ``on_plan(reports, to_make)`` is called once planned, ``on_result`` for each report's result.
+    Raises :class:`Interrupted` on Ctrl-C and :class:`ClusterLost` when the Dask scheduler goes
+    away, each after writing what finished.
+    """
+    settings = settings or BatchSettings()
+    executor = executor_named(settings.executor)  # an unknown name is refused before any work
+    files = batch_files(paths)
+    target = settings.out_root or default_out_root(files)
+    with outputs_lock(target):
+        started = time.perf_counter()
+        years = year_folders(paths)
+        todo, known = plan(settings, files, years)
+        planned = time.perf_counter() - started
+        overviews = [r for r in known if r.project_file in set(map(str, years))]  # an overview that cannot be read
+        results = [r for r in known if r not in overviews]
+        reports = sum(job.kind != "overview" for job in todo)
+        if on_plan:
+            on_plan(reports + len(results), reports)
+        for result in results:
+            if on_result:
+                on_result(result)
+        made = _collect(executor(todo, settings) if todo else iter(()), todo, overviews, on_result)
+        results += made
+        order = {str(f): i for i, f in enumerate(files)}
+        results.sort(key=lambda r: order.get(r.project_file, len(order)))
+        batch = BatchRun(results, target, overviews=overviews)
+        started = time.perf_counter()
+        batch.indexes = write_indexes(batch.results, batch.out_root,
+                                      only_if_changed=not any(r.status == "done" for r in batch.overviews))
+        batch.seconds = {"plan": round(planned, 3), "index": round(time.perf_counter() - started, 3)}
+    return batch
+
+
+def _collect(stream: Iterator[tuple[Job, Result]], todo: list[Job], overviews: list[Result],
+             on_result: Callable[[Result], None] | None) -> list[Result]:
+    """Write each result as it comes; the overviews' go to ``overviews``. On Ctrl-C or a lost
+    cluster the executor is stopped (its ``finally``) and the batch ends in one line."""
+    results: list[Result] = []
+    try:
+        try:
+            for job, made in stream:
+                with ctrl_c_deferred():  # a report's files are all new or all old, and counted
+                    result = receive(made, Path(job.base))
+                    (overviews if job.kind == "overview" else results).append(result)
+                if on_result and job.kind != "overview":
+                    on_result(result)
+        finally:
+            if hasattr(stream, "close"):
+                stream.close()
+    except KeyboardInterrupt:
+        raise Interrupted(_said("已中断", results, overviews, todo, "已有的输出未动")) from None
+    except ClusterLost as lost:
+        raise ClusterLost(lost.scheduler, _said(f"与 Dask 调度器 {lost.scheduler} 的连接已断开", results, overviews,
+                                                todo, "重新运行将只生成其余的")) from None
+    return results
+
+
+def _said(what: str, results: list[Result], overviews: list[Result], todo: list[Job], then: str) -> str:
+    """One line: what happened, what finished, what did not."""
+    finished = [*results, *overviews]
+    rest = unfinished(finished, todo)
+    names = "、".join(rest[:5]) + ("等" if len(rest) > 5 else "")
+    line = f"{what}：已完成 {sum(r.status == 'done' for r in finished)} 个，未完成 {len(rest)} 个"
+    return line + (f"（{names}）" if rest else "") + f"；{then}"
+
+
+def receive(result: Result, base: Path) -> Result:
+    """Write what a worker made, on this side: each file atomically, the run log last; only
+    below ``base``, whatever a worker sends."""
+    outside = [name for name in [*result.payload, *result.removes] if Path(name).is_absolute() or ".." in Path(name).parts
+               or not (base / name).parent.resolve().is_relative_to(base.resolve())]  # a link out of the outputs
+    if outside:
+        return Result(result.project_file, "failed", result.summary, result.duration,
+                      f"{result.project_file}：工作进程返回了输出目录之外的路径（{outside[0]}），未写入")
+    for name, data in sorted(result.payload.items(), key=lambda item: item[0].endswith(RUN_LOG)):
+        write_atomic(base / name, data)
+    for name in result.removes:
+        (base / name).unlink(missing_ok=True)
+    if result.folder is not None:
+        result.folder = str(base / result.folder)
+        result.files = {kind: str(Path(result.folder) / name) for kind, name in result.files.items()}
+    result.payload, result.removes = {}, []
+    return result
+
+
+@contextmanager
+def outputs_lock(out_root: Path) -> Iterator[None]:
+    """One batch at a time per outputs folder; a second one is refused at once, clearly.
+
+    ``filelock`` locks on Linux, macOS and Windows alike; who holds the lock is noted in a
+    file beside it, for the message.
+    """
+    out_root.mkdir(parents=True, exist_ok=True)
+    path = out_root / LOCK_FILE
+    holder_file = path.with_name(LOCK_FILE + ".holder")
+    lock = FileLock(path, timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        try:
+            holder = holder_file.read_text(encoding="utf-8").strip() or "?"
+        except OSError:
+            holder = "?"
+        raise LockedError(f"另一个批处理（{holder}）正在写入 {out_root}，请等它结束后再运行") from None
+    try:
+        write_atomic(holder_file, f"pid {os.getpid()}")
+        yield
+    finally:
+        holder_file.unlink(missing_ok=True)
+        lock.release()
+
+
+def default_out_root(files: Sequence[Path]) -> Path:
+    return Workspace.of(files[0]).outputs if files else Path.cwd() / "outputs"
+
+
+def as_json(batch: BatchRun) -> str:
+    return json.dumps([{k: v for k, v in asdict(r).items() if k != "payload"} for r in batch.results],
+                      ensure_ascii=False, indent=2)

@@ -1,0 +1,130 @@
+"""The worker's side of a batch: make one job's report (one ``make(kind, …)``) from a private
+copy of its inputs, into memory, and give back the files to write.
+
+The worker writes nothing, so it needs no access to the client's disk; a bad project is its
+result, never an exception.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gc
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+from evaltools import __version__
+from evaltools.domain.fingerprints import code_fingerprint
+from evaltools.domain.workspace import Workspace
+from evaltools.domain.yamlio import ParamsError
+from evaltools.errors import RenderError
+from evaltools.run.batch.model import Job, Result
+from evaltools.run.kernels import adopt_kernel, start_warm_kernel
+from evaltools.run.kinds import KINDS, OVERVIEW_KIND
+from evaltools.run.options import Options
+from evaltools.writers.formats import FORMATS
+
+
+def execute_job(job: Job) -> Result:
+    """Make one job's report: the result carries the files to write (``payload``, relative to
+    the outputs root), the run log last."""
+    # papermill, nbconvert and WeasyPrint (1.5 s to import, measured): only where reports are
+    # made, never in the parent that plans and writes while its workers make them.
+    from evaltools.run.build import make
+
+    started = time.monotonic()
+    if job.code != code_fingerprint():  # a cluster's worker with another evaltools would make other reports
+        return Result(job.project_file, "failed", message=f"{job.project_file}：工作机上的 evaltools（{__version__}，"
+                      f"代码指纹 {code_fingerprint()}）与提交方不同（{job.code}）：请在各机器安装同一版本")
+    kind = KINDS[job.kind]
+    summary: dict = {}
+    with tempfile.TemporaryDirectory(prefix="evaltools-job-") as scratch:
+        root = Path(scratch).resolve()
+
+        def mine(text: str) -> str:  # messages name the client's files, not this copy
+            return text.replace(str(root), job.root)
+
+        for name, data in job.inputs.items():
+            (root / name).parent.mkdir(parents=True, exist_ok=True)
+            (root / name).write_bytes(data)
+        options = Options(tuple(job.formats), job.edition, job.timeout, job.warm, root / job.notebook,
+                          tuple(root / r for r in job.rules_files))
+        try:
+            subject = kind.load(root / job.source, options.rules_files)
+            summary = kind.summary(subject)
+            executed = _notebook(job.executed)
+            home = (root / job.home).resolve()
+            made = make(kind, subject, options, Workspace(home, home / "outputs"), executed,
+                        rows_cache=kind is OVERVIEW_KIND)
+        except ParamsError as exc:
+            return Result(job.project_file, "failed", summary, time.monotonic() - started, mine(str(exc)))
+        except RenderError as exc:
+            failed = {f"{job.folder}/{kind.output}.failed.ipynb": exc.failed_notebook} if exc.failed_notebook else {}
+            return Result(job.project_file, "failed", summary, time.monotonic() - started, mine(str(exc)),
+                          folder=job.folder, payload=failed)
+        except Exception as exc:  # anything else is still this report's failure, not the batch's
+            return Result(job.project_file, "failed", summary, time.monotonic() - started,
+                          mine(f"{job.project_file}：{type(exc).__name__}: {exc}"))
+        warnings = [mine(w) for w in made.warnings]
+    return _done(job, kind.output, kind.log, made, summary, warnings, time.monotonic() - started)
+
+
+def _notebook(executed: bytes | None):
+    import nbformat  # already loaded by evaltools.run.build (see execute_job)
+
+    return nbformat.reads(executed.decode("utf-8"), as_version=4) if executed else None
+
+
+def _done(job: Job, name: str, log_name: str, made, summary: dict, warnings: list[str], duration: float) -> Result:
+    """The made report as files to write below the outputs, its run log (with the key) last."""
+    log = {
+        "key": job.key, "evaltools": __version__, "status": "done",
+        "formats": sorted({*job.formats, *job.previous.get("formats", [])}),
+        "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "duration": round(duration, 3),
+        "summary": summary, "attached": job.attached,
+        "timings": made.timings or job.previous.get("timings", {}),
+        "phases": {**job.previous.get("phases", {}), **made.phases},
+        "warnings": warnings,
+    }
+    payload = {f"{job.folder}/{file}": data for file, data in made.contents.items()}
+    if job.executed:  # the executed notebook on disk stays as it is
+        payload.pop(f"{job.folder}/{name}.ipynb")
+    payload[f"{job.folder}/{log_name}"] = json.dumps(log, ensure_ascii=False, indent=2, default=str)
+    return Result(job.project_file, "done", summary, duration, folder=job.folder,
+                  files={kind: file for file in made.contents if (kind := file.rsplit(".", 1)[-1]) in FORMATS},
+                  warnings=warnings, payload=payload, removes=[f"{job.folder}/{name}.failed.ipynb"])
+
+
+def prepare(warm: bool, kernels: tuple[str, list[dict]] | None = None) -> None:
+    """Start the warm kernel (or adopt one the batch started, from ``kernels``), then load what
+    making a report needs while it starts and imports."""
+    # nbconvert and WeasyPrint: in a worker (or a serial batch) only, see execute_job.
+    from evaltools.run.export import warm_up
+
+    handed = take_kernel(kernels) if warm else None
+    if handed is not None:
+        adopt_kernel(handed)
+    elif warm:
+        start_warm_kernel()
+    warm_up()
+    # What is loaded now lives as long as the process: frozen, the garbage collector no longer
+    # walks it (a tenth of each PDF's time otherwise).
+    gc.freeze()
+
+
+def take_kernel(kernels: tuple[str, list[dict]] | None) -> dict | None:
+    """The first kernel of ``kernels`` (a folder of claims, the kernels) no other worker took:
+    each is claimed by creating its file, which only one process can. None when all are taken
+    (a worker started again): it starts its own."""
+    if kernels is None:
+        return None
+    claims, handed = kernels
+    for number, kernel in enumerate(handed):
+        try:
+            os.close(os.open(Path(claims) / str(number), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            continue
+        return kernel
+    return None

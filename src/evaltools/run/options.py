@@ -1,0 +1,29 @@
+"""How reports are made: the options every maker shares, in one object.
+
+Light (no papermill, no nbconvert): a batch holds them while it plans.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from evaltools.writers.formats import DEFAULT_FORMATS, SUBMISSION, check_edition, check_formats
+
+
+@dataclass(frozen=True)
+class Options:
+    """How reports are made, whatever makes them (``evaltools run``, a batch's worker): one
+    object rather than the same six parameters through every call."""
+
+    formats: tuple[str, ...] = DEFAULT_FORMATS
+    edition: str = SUBMISSION
+    timeout: int = 600  # seconds a cell may take
+    warm: bool = False  # this process's warm kernel, reset before each notebook
+    notebook: Path | None = None  # another report notebook than the workspace's
+    rules_files: tuple[Path, ...] = ()  # applied last
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "formats", tuple(check_formats(self.formats)))  # a typo in --to: before any work
+        check_edition(self.edition)
+        object.__setattr__(self, "rules_files", tuple(Path(f) for f in self.rules_files))
