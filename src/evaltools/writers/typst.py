@@ -1,0 +1,451 @@
+"""The document's parts as Typst markup (the PDF is typeset from it by :mod:`evaltools.writers.pdf_engine`).
+
+Every text of a report (the parameters' narrative, names, a notebook's Markdown) is written
+as a Typst *string literal* (``#"…"``), never as markup: ``#import``, ``#read(…)``, ``$``, ``*``
+or a backslash in a narrative print as themselves and nothing of them is evaluated. Control
+characters are dropped; a number is kept on one line with its unit (``#box``). The styling is
+the template's (``templates/typst/report.typ``): this module says which role each part plays.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from importlib import resources
+from typing import Any
+
+from markdown_it import MarkdownIt
+
+from evaltools.document.parts import (
+    REVIEW,
+    AttachedPdf,
+    Cell,
+    Fields,
+    Figure,
+    Heading,
+    ItemList,
+    Markdown,
+    PageBreak,
+    Paragraph,
+    Part,
+    Row,
+    Section,
+    Signature,
+    SignOff,
+    Span,
+    Table,
+    Typography,
+    title_lines,
+)
+
+# Narrative Markdown read as the HTML reads it (CommonMark, raw HTML off, a line break kept).
+_MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True, "typographer": False}).enable("table")
+
+# C0/C1 controls but tab and newline, and lone surrogates: nothing a PDF can show or Typst read.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# A number with its unit, and a short bracketed unit, set as one unbreakable box: 106.62万元,
+# 100%, 2024年度, （万元）.
+_UNITS = ("%|％|‰|万元|亿元|元|万|亿|个|项|人次|人|次|家|天|日|月|年度|年|分|台|套|件|户|条|平方米|㎡|"
+          "千米|公里|米|小时|期|批|份|篇|场|倍|周|名|所|座|辆|笔|宗|类|处")
+_GLUED = re.compile(rf"\d[\d,，.]*\s?(?:{_UNITS})|（[^（）\s]{{1,4}}）|\d+(?:\.\d+)?[～~-]\d+(?:\.\d+)?")
+
+
+def literal(text: object) -> str:
+    """``text`` as a Typst string literal: shown as it is, never evaluated."""
+    clean = _CONTROL.sub("", str(text))
+    escaped = clean.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "").replace("\t", " ")
+    return f'"{escaped}"'
+
+
+def text(value: object) -> str:
+    """Plain text as Typst markup: string literals, each number boxed with its unit."""
+    value = _CONTROL.sub("", str(value))
+    out, last = [], 0
+    for match in _GLUED.finditer(value):
+        if match.start() > last:
+            out.append(f"#{literal(value[last:match.start()])}")
+        out.append(f"#box({literal(match.group())})")
+        last = match.end()
+    if last < len(value):
+        out.append(f"#{literal(value[last:])}")
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class Context:
+    """Where a part is: the first page's 小四 tables, the form's 小五, the edition."""
+
+    edition: str = "submission"
+    first_page: bool = False
+    form: bool = False
+
+
+# --- inline -------------------------------------------------------------------------------------------
+
+_BADGE_COLOURS = {"error": "#b0301f", "warning": "#b7791f"}
+
+
+def span(part: Span) -> str:
+    body = f"[{text(part.text)}]"
+    styles = (part.style or "").split()
+    if "badge" in styles:
+        colour = next((_BADGE_COLOURS[s] for s in styles if s in _BADGE_COLOURS), "#000")
+        return f'#text(fill: rgb("{colour}"), weight: "bold"){body}'
+    return f"#strong{body}" if part.bold else text(part.text)
+
+
+def inline(content: Iterable[Any]) -> str:
+    """Runs of text; spans styled "line" each on a line of their own (a heading's segments)."""
+    out: list[str] = []
+    previous_line = False
+    for item in content:
+        is_line = isinstance(item, Span) and item.style == "line"
+        if is_line and previous_line:
+            out.append("#linebreak()")
+        previous_line = is_line
+        out.append(span(item) if isinstance(item, Span) else text(item) if isinstance(item, str) else "")
+    return "".join(out)
+
+
+# --- blocks -------------------------------------------------------------------------------------------
+
+
+@functools.singledispatch
+def typeset(part: Any, ctx: Context) -> str:
+    """A part (or text) as Typst markup, ending with a paragraph break where it is a block."""
+    return text(part) + "\n\n" if part not in (None, "") else ""
+
+
+def blocks(parts: Iterable[Any], ctx: Context) -> str:
+    out: list[str] = []
+    runs: list[Any] = []
+    for part in parts:
+        if isinstance(part, str | Span):  # text beside blocks (a cell's content) stays one paragraph
+            runs.append(part)
+            continue
+        if runs:
+            out.append(inline(runs) + "\n\n")
+            runs = []
+        out.append(typeset(part, ctx))
+    if runs:
+        out.append(inline(runs))
+    return "".join(out)
+
+
+@typeset.register
+def _(part: Span, ctx: Context) -> str:
+    return span(part)
+
+
+@typeset.register
+def _(part: Paragraph, ctx: Context) -> str:
+    style = literal(part.style) if part.style else "none"
+    return f"#paragraph({style})[{inline(part.content)}]\n\n"
+
+
+@typeset.register
+def _(part: Heading, ctx: Context) -> str:
+    if part.style in ("report-title", "cover-title"):
+        body = "#linebreak()".join(text(line) for line in title_lines(part.text))
+    else:
+        body = text(part.text)
+    style = literal(part.style) if part.style else "none"
+    return f"#heading-of({part.level}, {style}, {_bool(ctx.first_page)})[{body}]\n\n"
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+@typeset.register
+def _(part: Typography, ctx: Context) -> str:
+    return ""  # the fonts are set once, for the whole document (see :func:`document`)
+
+
+@typeset.register
+def _(part: Markdown, ctx: Context) -> str:
+    return markdown(part.text)
+
+
+@typeset.register
+def _(part: PageBreak, ctx: Context) -> str:
+    return "#pagebreak(weak: true)\n"
+
+
+@typeset.register
+def _(part: AttachedPdf, ctx: Context) -> str:
+    return f'#paragraph("attached-pdf")[{text(part.note)}]\n\n'
+
+
+@typeset.register
+def _(part: Fields, ctx: Context) -> str:
+    cells = ", ".join(f"[{text(label)}], [{text(value)}]" for label, value in part.rows)
+    return f"#fields-of({cells})\n\n"
+
+
+@typeset.register
+def _(part: Signature, ctx: Context) -> str:
+    return f"#signature([{text(part.label)}], [{text(part.name)}], [{text(part.date)}], false)\n"
+
+
+@typeset.register
+def _(part: SignOff, ctx: Context) -> str:
+    blocks_ = [f"signature([{text(b.label)}], [{text(b.name)}], [{text(b.date)}], {_bool(part.style == 'single' and i == 0)})"
+               for i, b in enumerate(part.blocks)]
+    if part.style == "single":
+        return (f'#block(above: 4mm, stroke: (top: 0.5pt + rgb("#666")), inset: (top: 3mm), width: 100%, '
+                f"grid(columns: 1fr, row-gutter: 2mm, {', '.join(blocks_)}))\n\n")
+    return f"#grid(columns: (1fr, 1fr), column-gutter: 8mm, row-gutter: 3mm, {', '.join(blocks_)})\n\n"
+
+
+@typeset.register
+def _(part: ItemList, ctx: Context) -> str:
+    if part.style == "attachments":  # 附件1：… lines, indented as paragraphs
+        return "".join(f"{inline(item)}\n\n" for item in part.items)
+    kind = "enum" if part.ordered else "list"
+    items = ", ".join(f"[{inline(item)}]" for item in part.items)
+    return f"#block(above: 1mm, below: 1mm, {{ set par(first-line-indent: 0em); {kind}({items}) }})\n\n"
+
+
+@typeset.register
+def _(part: Figure, ctx: Context) -> str:
+    return f"#figure-of({image(part.png, part.alt)}, [{text(part.caption)}])\n\n"
+
+
+def image(data: bytes, alt: str = "") -> str:
+    """An image from its bytes, in the markup itself: nothing is read from the disk or the network.
+    An SVG (text) as a string; a PNG as its bytes."""
+    if data.lstrip()[:5] in (b"<?xml", b"<svg ") or data.lstrip()[:4] == b"<svg":
+        source = f"bytes({literal(data.decode('utf-8', 'replace'))})"
+    else:
+        source = f"bytes(({','.join(map(str, data))},))"
+    return f'image({source}, width: 100%, alt: {literal(alt)})'
+
+
+# --- sections -----------------------------------------------------------------------------------------
+
+_FINDINGS_COLOURS = {"clean": "#2e7d32", "has-warnings": "#b7791f", "has-errors": "#b0301f"}
+
+
+@typeset.register
+def _(part: Section, ctx: Context) -> str:
+    if ctx.edition == "submission" and part.audience == REVIEW:
+        return ""
+    styles = set((part.style or "").split())
+    inner_ctx = replace(ctx, first_page=ctx.first_page or "first-page" in styles, form=ctx.form or "form-page" in styles)
+    inner = blocks(part.children, inner_ctx)
+    if "form-page" in styles:
+        return f"#form-page[\n{inner}]\n"
+    if "cover" in styles:
+        return f"#block(width: 100%)[#v(25mm)\n#set align(center)\n#set par(first-line-indent: 0em)\n{inner}]\n#pagebreak()\n"
+    if "first-page" in styles:
+        return f"{inner}#pagebreak(weak: true)\n"
+    if "attachment" in styles:
+        return f"#pagebreak(weak: true)\n{inner}"
+    if "signoff-page" in styles:
+        return f"#signoff-page[\n{inner}]\n"
+    if "form-caption" in styles:
+        return f"#block(below: 1.5mm, width: 100%)[#set align(center)\n{inner}]\n"
+    if "findings" in styles:
+        colour = next((_FINDINGS_COLOURS[s] for s in styles if s in _FINDINGS_COLOURS), "#999")
+        return f'#findings-box(rgb("{colour}"))[\n{inner}]\n'
+    if "provenance" in styles or part.element == "footer":
+        return f"#provenance[\n{inner}]\n"
+    return inner
+
+
+# --- tables -------------------------------------------------------------------------------------------
+
+
+def _align(cell: Cell) -> str:
+    styles = set((cell.style or "").split())
+    if "num" in styles:
+        return "right + horizon"
+    if cell.header or styles & {"label", "center"}:
+        return "center + horizon"
+    return "left + horizon"
+
+
+def cell(part: Cell, row: Row, ctx: Context) -> str:
+    styles = set((part.style or "").split())
+    args = []
+    if part.colspan > 1:
+        args.append(f"colspan: {part.colspan}")
+    if part.rowspan > 1:
+        args.append(f"rowspan: {part.rowspan}")
+        # A page breaks only between 一级指标: a label spanning rows that keep together stays whole.
+        if "keep-next" in (row.style or "").split() and "continued" not in styles:
+            args.append("breakable: false")
+    args.append(f"align: {_align(part)}")
+    if "continued" in styles:
+        args.append("stroke: (top: none, rest: rule)")
+    body = blocks(part.content, ctx).rstrip()
+    if "num" in styles:
+        body = f"#box[{body}]"  # a number never wraps
+    elif "text" in styles:
+        body = f"#text-cell[{body}]"
+    if "total" in styles:
+        body = f"#text(size: 10.5pt)[{body}]"
+    return f"table.cell({', '.join(args)})[{body}]"
+
+
+def _columns(part: Table) -> str:
+    if part.widths:
+        return "(" + ", ".join(f"{w:g}fr" for w in part.widths) + ",)"
+    return str(part.columns or 1)
+
+
+@typeset.register
+def _(part: Table, ctx: Context) -> str:
+    styles = set(part.style.split())
+    if "form" in styles:
+        size, leading, inset = "9pt", "0.25em", "(x: 0.8mm, y: 0.4mm)"
+    elif ctx.first_page:
+        size, leading, inset = "12pt", "0.5em", "(x: 1.2mm, y: 1mm)"
+    else:
+        size, leading, inset = "10pt", "0.5em", "(x: 1.2mm, y: 1mm)"
+    unbreakable = _bool("narrative" not in styles)
+    cells = []
+    if part.head:
+        head = ", ".join(cell(c, r, ctx) for r in part.head for c in r.cells)
+        cells.append(f"table.header(repeat: true, {head})")
+    cells += [cell(c, r, ctx) for r in part.rows for c in r.cells]
+    return f"#table-of({size}, {leading}, {inset}, {unbreakable}, {_columns(part)}, {', '.join(cells)})\n\n"
+
+
+# --- Markdown -----------------------------------------------------------------------------------------
+
+
+def markdown(source: str | None) -> str:
+    """Narrative Markdown as Typst: paragraphs, lists, emphasis, tables, code as text; an image
+    is named, never fetched (as in the HTML)."""
+    if not source:
+        return ""
+    tokens = _MARKDOWN.parse(_CONTROL.sub("", source))
+    return _md_blocks(tokens) + "\n\n"
+
+
+def _md_inline(tokens: Sequence[Any]) -> str:
+    out: list[str] = []
+    for token in tokens:
+        kind = token.type
+        if kind == "text":
+            out.append(text(token.content))
+        elif kind in ("softbreak", "hardbreak"):
+            out.append("#linebreak()")
+        elif kind == "strong_open":
+            out.append("#strong[")
+        elif kind == "em_open":
+            out.append("#emph[")
+        elif kind in ("strong_close", "em_close"):
+            out.append("]")
+        elif kind == "code_inline":
+            out.append(f"#raw({literal(token.content)})")
+        elif kind == "image":
+            src = str(token.attrGet("src") or "")
+            alt = "".join(child.content for child in token.children or [])
+            if src.startswith("data:image/") and ";base64," in src:
+                try:
+                    out.append(f"#box({image(base64.b64decode(src.split(',', 1)[1]), alt)})")
+                    continue
+                except ValueError:
+                    pass
+            out.append(text(f"[图片：{alt} {src}]"))
+        # link_open/close: the link's text is shown, the address is not followed
+    return "".join(out)
+
+
+def _md_blocks(tokens: Sequence[Any]) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        kind = token.type
+        if kind == "inline":
+            out.append(_md_inline(token.children or []))
+        elif kind == "paragraph_close":
+            out.append("\n\n")
+        elif kind == "heading_open":
+            out.append("#block(sticky: true)[#strong[")
+        elif kind == "heading_close":
+            out.append("]]\n\n")
+        elif kind in ("bullet_list_open", "ordered_list_open"):
+            end = _closing(tokens, i)
+            out.append(_md_list(tokens[i:end + 1]))
+            i = end
+        elif kind == "table_open":
+            end = _closing(tokens, i)
+            out.append(_md_table(tokens[i:end + 1]))
+            i = end
+        elif kind in ("fence", "code_block"):
+            out.append(f"#block(above: 0.5em, below: 0.5em, raw({literal(token.content)}, block: true))\n\n")
+        elif kind == "blockquote_open":
+            out.append("#pad(left: 2em)[")
+        elif kind == "blockquote_close":
+            out.append("]\n\n")
+        elif kind == "hr":
+            out.append("#line(length: 100%, stroke: 0.5pt)\n\n")
+        i += 1
+    return "".join(out)
+
+
+def _closing(tokens: Sequence[Any], start: int) -> int:
+    depth = 0
+    for j in range(start, len(tokens)):
+        depth += tokens[j].nesting
+        if depth == 0:
+            return j
+    return len(tokens) - 1
+
+
+def _md_list(tokens: Sequence[Any]) -> str:
+    kind = "enum" if tokens[0].type == "ordered_list_open" else "list"
+    items, i = [], 1
+    while i < len(tokens) - 1:
+        if tokens[i].type == "list_item_open":
+            end = _closing(tokens, i)
+            items.append("[" + _md_blocks(tokens[i + 1:end]).strip() + "]")
+            i = end
+        i += 1
+    return f"#block(above: 0.3em, below: 0.3em, {{ set par(first-line-indent: 0em); {kind}({', '.join(items) or '[]'}) }})\n\n"
+
+
+def _md_table(tokens: Sequence[Any]) -> str:
+    rows: list[list[str]] = []
+    for token in tokens:
+        if token.type == "tr_open":
+            rows.append([])
+        elif token.type == "inline" and rows:
+            rows[-1].append(f"[{_md_inline(token.children or [])}]")
+    columns = max((len(r) for r in rows), default=1)
+    cells = ", ".join(c for r in rows for c in r + ["[]"] * (columns - len(r)))
+    return f"#table-of(10pt, 0.5em, (x: 1.2mm, y: 1mm), true, {columns}, {cells})\n\n"
+
+
+# --- the document -------------------------------------------------------------------------------------
+
+
+@functools.cache
+def template() -> str:
+    return (resources.files("evaltools") / "templates" / "typst" / "report.typ").read_text(encoding="utf-8")
+
+
+def font_array(families: Sequence[str]) -> str:
+    return "(" + "".join(f"{literal(f)}, " for f in families) + ")"
+
+
+def document(parts: Iterable[Any], fonts: Mapping[str, Sequence[str]], title: str = "",
+             edition: str = "submission") -> str:
+    """The whole report as one Typst source: the fonts, the template, then every part in order."""
+    ctx = Context(edition)
+    body = "".join(typeset(part, ctx) for part in parts)
+    head = ("#let fonts = (" + "".join(f"{role}: {font_array(stack)}, " for role, stack in fonts.items()) + ")\n"
+            f"#let title = {literal(title)}\n")
+    return head + template() + "\n" + body
+
+
+def is_part(value: Any) -> bool:
+    return isinstance(value, Part)
