@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import base64
 import functools
+import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any
 
+import PIL.Image
 from markdown_it import MarkdownIt
 
 from evaltools.document.parts import (
@@ -215,13 +217,29 @@ def _(part: Figure, ctx: Context) -> str:
     return f"#figure-of({image(part.png, part.alt)}, [{text(part.caption)}])\n\n"
 
 
+def is_svg(data: bytes) -> bool:
+    return data.lstrip()[:5] in (b"<?xml", b"<svg ") or data.lstrip()[:4] == b"<svg"
+
+
+def _readable(data: bytes) -> bool:
+    """Whether a raster image decodes (a broken one is named in the PDF instead of failing it)."""
+    try:
+        with PIL.Image.open(io.BytesIO(data)) as picture:
+            picture.verify()
+    except Exception:  # noqa: BLE001  (whatever Pillow raises: not an image Typst can show)
+        return False
+    return True
+
+
 def image(data: bytes, alt: str = "") -> str:
     """An image from its bytes, in the markup itself: nothing is read from the disk or the network.
-    An SVG (text) as a string; a PNG as its bytes."""
-    if data.lstrip()[:5] in (b"<?xml", b"<svg ") or data.lstrip()[:4] == b"<svg":
+    An SVG (text) as a string; a PNG as its bytes; one that does not decode, as its alt text."""
+    if is_svg(data):
         source = f"bytes({literal(data.decode('utf-8', 'replace'))})"
-    else:
+    elif _readable(data):
         source = f"bytes(({','.join(map(str, data))},))"
+    else:
+        return f"[{text(f'[图片：{alt}]')}]"
     return f'image({source}, width: 100%, alt: {literal(alt)})'
 
 
