@@ -28,7 +28,7 @@ NUMBER_FONTS = ("宋体", "SimSun", "Noto Serif CJK SC")
 # Typst's own fonts (embedded in the wheel) end every stack: Latin text never falls to nothing.
 LAST_RESORT = ("Libertinus Serif",)
 # A fixed creation date: the same report gives the same bytes.
-_TIMESTAMP = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
+_TIMESTAMP = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
 
 
 class FontWarning(UserWarning):
