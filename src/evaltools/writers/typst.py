@@ -49,7 +49,7 @@ _MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True, "typographe
 # C0/C1 controls but tab and newline, and lone surrogates: nothing a PDF can show or Typst read.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 # A number with its unit, and a short bracketed unit, set as one unbreakable box: 106.62万元,
-# 100%, 2024年度, （万元）.
+# 100%, 2024年度, （万元） (its brackets outside the box: they never start or end a line anyway).
 _UNITS = ("%|％|‰|万元|亿元|元|万|亿|个|项|人次|人|次|家|天|日|月|年度|年|分|台|套|件|户|条|平方米|㎡|"
           "千米|公里|米|小时|期|批|份|篇|场|倍|周|名|所|座|辆|笔|宗|类|处")
 _GLUED = re.compile(rf"\d[\d,，.]*\s?(?:{_UNITS})|（[^（）\s]{{1,4}}）|\d+(?:\.\d+)?[～~-]\d+(?:\.\d+)?")
@@ -69,7 +69,11 @@ def text(value: object) -> str:
     for match in _GLUED.finditer(value):
         if match.start() > last:
             out.append(f"#{literal(value[last:match.start()])}")
-        out.append(f"#box({literal(match.group())})")
+        glued = match.group()
+        if glued.startswith("（"):  # a box's first bracket would be set half-width, as at a line's start
+            out.append(f"#{literal('（')}#box({literal(glued[1:-1])})#{literal('）')}")
+        else:
+            out.append(f"#box({literal(glued)})")
         last = match.end()
     if last < len(value):
         out.append(f"#{literal(value[last:])}")
