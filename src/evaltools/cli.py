@@ -211,7 +211,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     for file in files:
         try:
             outputs = run(file, _formats(args.to), out_root, args.rules,
-                          Path(args.notebook) if args.notebook else None, args.timeout, edition=args.edition)
+                          Path(args.notebook) if args.notebook else None, args.timeout, edition=args.edition,
+                          pdf_standard=args.pdf_standard)
         except ParamsError as exc:
             failed += 1
             _print_problems(exc)
@@ -239,7 +240,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     failed = 0
     for path in args.notebooks:
         try:
-            written = render_file(path, _formats(args.to), args.edition)
+            written = render_file(path, _formats(args.to), args.edition, args.pdf_standard)
         except RenderError as exc:
             failed += 1
             err.print(f"[red]失败[/red] {exc}", soft_wrap=True)
@@ -336,7 +337,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
         batch = run_batch(args.paths, _formats(args.to), jobs=args.jobs, out_root=out_root,
                           rules_files=args.rules, notebook=Path(args.notebook) if args.notebook else None,
                           timeout=args.timeout, force=args.force, executor=args.executor, scheduler=args.scheduler,
-                          warm=args.warm_kernels, edition=args.edition, on_plan=progress.plan,
+                          warm=args.warm_kernels, edition=args.edition, pdf_standard=args.pdf_standard,
+                          on_plan=progress.plan,
                           on_result=progress.result)
     except LockedError as exc:
         err.print(f"[red]拒绝[/red] {exc}")
@@ -510,6 +512,8 @@ def edition_option(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--edition", choices=("submission", "review"), default="submission",
                      help="PDF/Word 的版本：submission（提交版，默认：report.pdf、report.docx，不含审核提示和来源说明）"
                           "或 review（审阅版：report.review.pdf、report.review.docx）；HTML 总是审阅版")
+    sub.add_argument("--pdf-standard", choices=("a-2b",), default=None,
+                     help="PDF 的标准：a-2b 输出 PDF/A-2b（档案系统要求的长期保存格式）；默认普通 PDF")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -81,6 +81,7 @@ class Job:
     timeout: int
     warm: bool = True
     edition: str = SUBMISSION
+    pdf_standard: str | None = None  # "a-2b": the PDF as PDF/A-2b
     executed: bytes | None = None  # the report's notebook, executed earlier from the same inputs…
     previous: dict = field(default_factory=dict)  # …and the run log of that run
     base: str = ""  # the client's outputs root for this report (the worker never writes there)
@@ -243,7 +244,7 @@ def _job(file: Path, named: dict[str, Path], source: str, notebook: Path, rules_
     key = hashlib.sha256(json.dumps({
         "files": {rel: digest for rel, (_, digest) in sorted(contents.items())},
         "rules": extra, "notebook": [book, inputs.notebook_hash(notebook)], "code": code_fingerprint(),
-        "edition": edition,
+        "edition": edition, **({"pdf_standard": kw["pdf_standard"]} if kw.get("pdf_standard") else {}),
     }, sort_keys=True).encode()).hexdigest()[:24]
     data = {rel: content for rel, (content, _) in contents.items()}
     data[book] = inputs.read(notebook)[0]
@@ -286,7 +287,7 @@ OVERVIEW_LOG = f"{OVERVIEW}.{RUN_LOG}"  # outputs/<year>/overview.run.json
 
 
 def _overview_job(year_folder: Path, named: dict[str, Path], formats: list[str], base: Path, timeout: int,
-                  warm: bool, inputs: _Inputs) -> Job | None:
+                  warm: bool, inputs: _Inputs, pdf_standard: str | None = None) -> Job | None:
     """The year overview's job, made from ``named`` (what the year's reports are made from),
     the departments' files and the year's rules; None without an overview notebook."""
     notebook = inputs.default_notebook(year_folder / DEPARTMENT_FILE, OVERVIEW_NOTEBOOK)
@@ -297,7 +298,7 @@ def _overview_job(year_folder: Path, named: dict[str, Path], formats: list[str],
         named.update(inputs.folder(department.parent).shared)
     source = _relative(year_folder.resolve(), inputs.folder(year_folder).root, year_folder.name)
     return _job(year_folder, named, source, absolute(notebook), [], formats, base, timeout, warm, inputs,
-                kind="overview")
+                kind="overview", pdf_standard=pdf_standard)
 
 
 def _guess_folder(file: Path, base: Path, inputs: _Inputs) -> Path:
@@ -320,7 +321,7 @@ def _recorded(folder: Path, key: str, formats: Sequence[str], edition: str = SUB
 def plan(files: Sequence[Path], formats: Sequence[str], out_root: Path | None = None,
          rules_files: Sequence[Path | str] = (), notebook: Path | None = None, timeout: int = 600,
          force: bool = False, warm: bool = True, edition: str = SUBMISSION,
-         years: Sequence[Path] = ()) -> tuple[list[Job], list[Result]]:
+         years: Sequence[Path] = (), pdf_standard: str | None = None) -> tuple[list[Job], list[Result]]:
     """Split the files into jobs to run and results known already (skipped, or without a notebook);
     with ``years``, the overview of each of those year folders, first of the jobs (it is the longest).
 
@@ -345,7 +346,8 @@ def plan(files: Sequence[Path], formats: Sequence[str], out_root: Path | None = 
         try:
             named, attached = _named_inputs(file, inputs, (log or {}).get("attached"))
             job = _job(file, named, f"{inputs.folder(file.parent).relative}/{file.name}", absolute(source),
-                       extra_rules, list(formats), base, timeout, warm, inputs, edition, attached=attached)
+                       extra_rules, list(formats), base, timeout, warm, inputs, edition, attached=attached,
+                       pdf_standard=pdf_standard)
         except OSError as exc:
             known.append(Result(str(file), "failed", message=f"{file}：无法读取（{exc.strerror or exc}）"))
             continue
@@ -364,7 +366,7 @@ def plan(files: Sequence[Path], formats: Sequence[str], out_root: Path | None = 
     for year, named in year_inputs.items():
         base = Path(out_root) if out_root else inputs.folder(year).outputs
         try:
-            job = _overview_job(year, named, list(formats), base, timeout, warm, inputs)
+            job = _overview_job(year, named, list(formats), base, timeout, warm, inputs, pdf_standard)
         except OSError as exc:
             known.append(Result(str(year), "failed", message=f"{year}：无法读取（{exc.strerror or exc}）"))
             continue
@@ -423,13 +425,13 @@ def execute_job(job: Job) -> Result:
             executed = nbformat.reads(job.executed.decode("utf-8"), as_version=4) if job.executed else None
             if overview:
                 made = make_overview(workspace / job.source, job.formats, workspace / job.notebook, job.timeout,
-                                     job.warm, executed, rows_cache=True)
+                                     job.warm, executed, rows_cache=True, pdf_standard=job.pdf_standard)
             else:
                 project = load(workspace / job.source, rules)
                 summary = _summary(project)
                 folder = relative_folder(project).as_posix()
                 made = make(project, job.formats, rules, workspace / job.notebook, job.timeout, job.warm, executed,
-                            job.edition)
+                            job.edition, job.pdf_standard)
         except ParamsError as exc:
             return Result(job.project_file, "failed", summary, time.monotonic() - started, mine(str(exc)))
         except RenderError as exc:
@@ -722,7 +724,7 @@ class BatchRun:
 def run_batch(paths: Sequence[Path | str], formats: Sequence[str] = ("html", "pdf"), *, jobs: int | None = None,
               out_root: Path | None = None, rules_files: Sequence[Path | str] = (), notebook: Path | None = None,
               timeout: int = 600, force: bool = False, executor: str = "process", scheduler: str | None = None,
-              warm: bool = True, edition: str = SUBMISSION,
+              warm: bool = True, edition: str = SUBMISSION, pdf_standard: str | None = None,
               on_plan: Callable[[int, int], None] | None = None,
               on_result: Callable[[Result], None] | None = None) -> BatchRun:
     """Render every project under ``paths``; see the module docstring for what is skipped and why."""
@@ -736,7 +738,8 @@ def run_batch(paths: Sequence[Path | str], formats: Sequence[str] = ("html", "pd
     with outputs_lock(target):
         started = time.perf_counter()
         years = year_folders(paths)
-        todo, results = plan(files, formats, out_root, rules_files, notebook, timeout, force, warm, edition, years)
+        todo, results = plan(files, formats, out_root, rules_files, notebook, timeout, force, warm, edition, years,
+                             pdf_standard)
         planned = time.perf_counter() - started
         overviews = [r for r in results if r.project_file in set(map(str, years))]  # an overview that cannot be read
         results = [r for r in results if r not in overviews]

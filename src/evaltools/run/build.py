@@ -72,7 +72,8 @@ def _refuse_links_out(folder: Path, root: Path) -> None:
 
 def make(project: Loaded, formats: Iterable[str] = DEFAULT_FORMATS, rules_files: Sequence[Path | str] = (),
          notebook: Path | None = None, timeout: int = 600, warm: bool = False,
-         executed: nbformat.NotebookNode | None = None, edition: str = SUBMISSION) -> Made:
+         executed: nbformat.NotebookNode | None = None, edition: str = SUBMISSION,
+         pdf_standard: str | None = None) -> Made:
     """Parameters → executed notebook → HTML/PDF/Word, in memory; nothing is written.
 
     With ``executed`` (a notebook executed earlier from the same inputs) nothing is executed:
@@ -89,7 +90,7 @@ def make(project: Loaded, formats: Iterable[str] = DEFAULT_FORMATS, rules_files:
         timings = normalize(executed)
         phases["cells"] = sum(cell["duration"] for cell in timings["cells"])
         phases["kernel"] = time.perf_counter() - started - phases["cells"]  # start or reset, messages
-    contents, warnings = made_from(executed, formats, edition, phases)
+    contents, warnings = made_from(executed, formats, edition, phases, pdf_standard)
     warnings = stderr_of(executed) + warnings
     files: dict[str, bytes | str] = {"report.ipynb": nbformat.writes(executed)}
     files.update({name: contents[kind] for kind, name in file_names(contents, edition).items()})
@@ -114,9 +115,10 @@ def keep_failed(folder: Path, exc: RenderError) -> None:
 
 def run(project_file: Path | str | Loaded, formats: Iterable[str] = DEFAULT_FORMATS, out_root: Path | None = None,
         rules_files: Sequence[Path | str] = (), notebook: Path | None = None, timeout: int = 600,
-        warm: bool = False, edition: str = SUBMISSION) -> Outputs:
+        warm: bool = False, edition: str = SUBMISSION, pdf_standard: str | None = None) -> Outputs:
     """Parameters → executed notebook → HTML/PDF/Word, for one project (or a department's report);
-    the PDF and Word in ``edition`` (see :func:`evaltools.writers.formats.file_names`).
+    the PDF and Word in ``edition`` (see :func:`evaltools.writers.formats.file_names`), the PDF
+    as PDF/A-2b with ``pdf_standard="a-2b"``.
 
     Everything is made first and written last, each file atomically, so an interrupted or
     failed run leaves the previous report as it was.
@@ -127,7 +129,7 @@ def run(project_file: Path | str | Loaded, formats: Iterable[str] = DEFAULT_FORM
     folder = output_folder(project, out_root)
     _refuse_links_out(folder, outputs_root(project, out_root))
     try:
-        made = make(project, formats, rules_files, notebook, timeout, warm, edition=edition)
+        made = make(project, formats, rules_files, notebook, timeout, warm, edition=edition, pdf_standard=pdf_standard)
     except RenderError as exc:
         keep_failed(folder, exc)
         raise
@@ -147,7 +149,7 @@ def overview_notebook(year_folder: Path) -> Path:
 
 def make_overview(year_folder: Path | str, formats: Iterable[str] = DEFAULT_FORMATS, notebook: Path | None = None,
                   timeout: int = 600, warm: bool = False, executed: nbformat.NotebookNode | None = None,
-                  rows_cache: bool = False) -> Made:
+                  rows_cache: bool = False, pdf_standard: str | None = None) -> Made:
     """The year overview of ``params/<year>`` in memory: ``overview.{ipynb,html,pdf,docx}``
     (with ``executed``, the overview executed earlier from the same inputs, nothing is executed).
 
@@ -164,7 +166,7 @@ def make_overview(year_folder: Path | str, formats: Iterable[str] = DEFAULT_FORM
         timings = normalize(executed)
         phases["cells"] = sum(cell["duration"] for cell in timings["cells"])
         phases["kernel"] = time.perf_counter() - started - phases["cells"]
-    contents, warnings = made_from(executed, check_formats(formats), seconds=phases)
+    contents, warnings = made_from(executed, check_formats(formats), seconds=phases, pdf_standard=pdf_standard)
     files: dict[str, bytes | str] = {f"{OVERVIEW}.ipynb": nbformat.writes(executed)}
     files.update({name: contents[kind] for kind, name in file_names(contents, SUBMISSION, OVERVIEW).items()})
     kept = workspace_root(year_folder) / ROWS_CACHE

@@ -101,15 +101,15 @@ def write_all(folder: Path, name: str, made: dict[str, bytes | str], edition: st
 
 
 def render(notebook: nbformat.NotebookNode, folder: Path, formats: Iterable[str] = DEFAULT_FORMATS,
-           name: str = "report", edition: str = SUBMISSION) -> dict[str, Path]:
+           name: str = "report", edition: str = SUBMISSION, pdf_standard: str | None = None) -> dict[str, Path]:
     """Write the HTML, PDF and/or Word of an executed notebook into ``folder``."""
     formats = check_formats(formats)
-    return write_all(folder, name, made_from(notebook, formats, edition)[0], edition)
+    return write_all(folder, name, made_from(notebook, formats, edition, pdf_standard=pdf_standard)[0], edition)
 
 
 
-def render_file(executed_path: Path | str, formats: Iterable[str] = DEFAULT_FORMATS, edition: str = SUBMISSION
-                ) -> dict[str, Path]:
+def render_file(executed_path: Path | str, formats: Iterable[str] = DEFAULT_FORMATS, edition: str = SUBMISSION,
+                pdf_standard: str | None = None) -> dict[str, Path]:
     """Render an executed notebook again, without executing it."""
     executed_path = Path(executed_path)
     try:
@@ -118,4 +118,5 @@ def render_file(executed_path: Path | str, formats: Iterable[str] = DEFAULT_FORM
         raise RenderError(f"{executed_path}：文件不存在") from None
     except Exception as exc:
         raise RenderError(f"{executed_path}：不是可读的笔记本（{exc}）") from None
-    return render(notebook, executed_path.parent, formats, name=executed_path.stem, edition=edition)
+    return render(notebook, executed_path.parent, formats, name=executed_path.stem, edition=edition,
+                  pdf_standard=pdf_standard)

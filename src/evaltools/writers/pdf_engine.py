@@ -47,6 +47,20 @@ def families() -> frozenset[str]:
 
 
 @functools.cache
+def family(name: str) -> str | None:
+    """The installed family Typst knows ``name`` by, or None: fontconfig's "AR PL UKai CN" is
+    Typst's "AR PL UKai" (a name less its region)."""
+    known = {f.casefold(): f for f in families()}
+    words = name.split()
+    while words:
+        found = known.get(" ".join(words).casefold())
+        if found:
+            return found
+        words = words[:-1] if len(words) > 2 else []
+    return None
+
+
+@functools.cache
 def compiler() -> typst.Compiler:
     """One compiler per process: Typst keeps what it has laid out and reuses it for the next report."""
     return typst.Compiler(font_paths=font_book())
@@ -54,24 +68,22 @@ def compiler() -> typst.Compiler:
 
 def cjk_fonts_installed() -> bool:
     """Whether Typst finds a Chinese face of a role's stack."""
-    installed = families()
-    return any(f in installed for _, stack in typography.ROLES.values() for f in stack)
+    return any(family(f) for _, stack in typography.ROLES.values() for f in stack)
 
 
 def stacks(configured: Mapping[str, Sequence[str]] | None = None) -> tuple[dict[str, list[str]], list[str]]:
     """Each role's installed fonts, the configured ones first, and the warnings for configured
     fonts that are missing (one line each: the font, its role and the face used instead)."""
-    installed = families()
     configured = configured or {}
     found: dict[str, list[str]] = {}
     missing: list[str] = []
     for role, stack in typography.stacks(configured).items():
-        found[role] = [f for f in stack if f in installed] + list(LAST_RESORT)
+        found[role] = list(dict.fromkeys(f for f in map(family, stack) if f)) + list(LAST_RESORT)
         for font in configured.get(role) or ():
-            if font not in installed:
+            if family(font) is None:
                 convention = typography.ROLES[role][0] if role in typography.ROLES else role
                 missing.append(f"规则指定的字体“{font}”（{convention}）未安装，PDF 改用“{found[role][0]}”")
-    found["number"] = [f for f in NUMBER_FONTS if f in installed] + list(LAST_RESORT)
+    found["number"] = [f for f in map(family, NUMBER_FONTS) if f] + list(LAST_RESORT)
     return found, missing
 
 
