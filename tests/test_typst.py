@@ -207,3 +207,41 @@ def test_an_unknown_pdf_standard_is_refused(tmp_path, capsys):
 
     with pytest.raises(RenderError, match="不支持的 PDF 标准：a-1a"):
         pdf_engine.compile_pdf("正文", "a-1a")
+
+
+# --- charts as vectors ----------------------------------------------------------------------------------
+
+
+def test_a_chart_reaches_the_pdf_as_vector_with_its_chinese_labels_drawn(seed):
+    from evaltools.document import charts
+    from evaltools.domain.scoring import score
+
+    figure = charts.score_chart(score(seed.params, seed.rules), seed.rules)
+    svg = charts.embedded_svg(figure.png)
+    assert figure.png.startswith(b"\x89PNG") and svg.startswith(b"<?xml") and b"<svg" in svg
+    assert charts.score_chart(score(seed.params, seed.rules), seed.rules).png == figure.png  # same chart, same bytes
+    pdf = notebook_to_pdf(notebook_of(figure))
+    images = subprocess.run(["pdfimages", "-list", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    assert len(images.strip().splitlines()) == 2  # the header only: no raster image in the page
+    assert "各项得分与分值" in squeeze(pdftotext(pdf))  # the caption is text; the labels are outlines
+
+
+def test_a_png_without_its_svg_twin_is_shown_as_the_png():
+    from evaltools.document import charts
+    from evaltools.document.parts import Figure
+
+    png = _tiny_png()
+    assert charts.embedded_svg(png) is None
+    pdf = notebook_to_pdf(notebook_of(Figure(png, "图", "说明")))
+    images = subprocess.run(["pdfimages", "-list", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    assert len(images.strip().splitlines()) == 3  # one raster image
+
+
+def _tiny_png() -> bytes:
+    import io
+
+    import PIL.Image
+
+    buffer = io.BytesIO()
+    PIL.Image.new("RGB", (4, 3), "red").save(buffer, format="PNG")
+    return buffer.getvalue()

@@ -3,6 +3,10 @@
 Figures are drawn with matplotlib's object API (no pyplot state, any backend) in a CJK font
 registered from the system, and become ``parts.Figure`` (PNG with fixed metadata, so the same
 data gives the same bytes). Labels are formatted, and grade bands read, from the rules.
+
+The PNG carries the same chart as SVG (its glyphs as outlines, so Chinese needs no font where
+it is shown) in a compressed ``iTXt`` chunk, :data:`SVG_CHUNK`: screens, Word and Excel show
+the PNG, the PDF sets the vector (:func:`embedded_svg`).
 """
 
 from __future__ import annotations
@@ -10,8 +14,10 @@ from __future__ import annotations
 import functools
 import io
 import shutil
+import struct
 import subprocess
 import warnings
+import zlib
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -85,11 +91,49 @@ def _style() -> dict:
     }
 
 
+SVG_CHUNK = b"evaltools:svg"
+
+
 def png(figure: Figure) -> bytes:
-    """The figure as PNG bytes, without Software/date metadata: same chart, same bytes."""
+    """The figure as PNG bytes, without Software/date metadata: same chart, same bytes; its SVG
+    (:func:`svg`) rides along in an ``iTXt`` chunk."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=160, metadata={"Software": None}, bbox_inches="tight")
+    return with_svg(buffer.getvalue(), svg(figure))
+
+
+def svg(figure: Figure) -> bytes:
+    """The figure as SVG, text as outlines (no font needed to show it), without a date: same
+    chart, same bytes."""
+    buffer = io.BytesIO()
+    with _matplotlib().rc_context(_style()):
+        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
     return buffer.getvalue()
+
+
+def with_svg(png_bytes: bytes, svg_bytes: bytes) -> bytes:
+    """``png_bytes`` with ``svg_bytes`` in a compressed iTXt chunk before its IEND."""
+    data = SVG_CHUNK + b"\0\x01\x00\0\0" + zlib.compress(svg_bytes, 9)
+    chunk = struct.pack(">I", len(data)) + b"iTXt" + data + struct.pack(">I", zlib.crc32(b"iTXt" + data))
+    end = png_bytes.rfind(b"IEND") - 4
+    return png_bytes[:end] + chunk + png_bytes[end:]
+
+
+def embedded_svg(png_bytes: bytes) -> bytes | None:
+    """The SVG a chart's PNG carries (see :func:`with_svg`), or None."""
+    at = 8
+    while at + 8 <= len(png_bytes):
+        length, kind = struct.unpack(">I4s", png_bytes[at:at + 8])
+        if kind == b"iTXt" and png_bytes[at + 8:at + 8 + len(SVG_CHUNK) + 1] == SVG_CHUNK + b"\0":
+            body = png_bytes[at + 8 + len(SVG_CHUNK) + 5:at + 8 + length]
+            try:
+                return zlib.decompress(body)
+            except zlib.error:
+                return None
+        if kind == b"IEND":
+            return None
+        at += 12 + length
+    return None
 
 
 def _embed(figure: Figure, alt: str, caption: str) -> FigurePart:

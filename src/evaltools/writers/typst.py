@@ -21,6 +21,7 @@ from typing import Any
 import PIL.Image
 from markdown_it import MarkdownIt
 
+from evaltools.document.charts import embedded_svg
 from evaltools.document.parts import (
     REVIEW,
     AttachedPdf,
@@ -218,7 +219,8 @@ def _(part: ItemList, ctx: Context) -> str:
 
 @typeset.register
 def _(part: Figure, ctx: Context) -> str:
-    return f"#figure-of({image(part.png, part.alt)}, [{text(part.caption)}])\n\n"
+    vector = embedded_svg(part.png)  # a chart's vector twin (see evaltools.document.charts)
+    return f"#figure-of({image(vector or part.png, part.alt)}, [{text(part.caption)}])\n\n"
 
 
 def is_svg(data: bytes) -> bool:
