@@ -19,6 +19,7 @@ import nbformat
 
 from evaltools.errors import RenderError
 from evaltools.writers.docx import WordReportExporter
+from evaltools.writers import pdf_engine
 from evaltools.writers.pdf_engine import FontWarning
 from evaltools.writers.html import HtmlReportExporter
 from evaltools.writers.pdf import CJK_FONT_MISSING, cjk_fonts_installed, notebook_to_pdf
@@ -53,11 +54,17 @@ def to_docx(notebook: nbformat.NotebookNode, edition: str = SUBMISSION) -> bytes
     return _word_exporter(edition).from_notebook_node(notebook)[0]
 
 
-def warm_up() -> None:
+def warm_up(typeset: bool = True) -> None:
     """Load the exporters before the first report: nbconvert's template compiled, Typst's
-    compiler made with the fonts read and every role's Chinese face already laid out once."""
+    compiler made with the fonts read and (``typeset``) every role's Chinese face laid out once.
+
+    A process that forks others warms up without ``typeset``: Typst's first compile starts its
+    threads, and a process forked from one with threads hangs in its own first compile."""
     notebook = nbformat.v4.new_notebook()
     to_html(notebook)
+    pdf_engine.compiler()
+    if not typeset:
+        return
     notebook.cells.append(nbformat.v4.new_markdown_cell("# 预热\n\n## 预热\n\n预热 **预热**\n\n| 预热 |\n|---|\n| 1 |"))
     to_pdf(notebook)
 

@@ -10,7 +10,7 @@ try:
     from evaltools.run import batch, build  # noqa: F401  (loaded for the workers)
     from evaltools.run.export import warm_up
 
-    warm_up()
+    warm_up(typeset=False)  # the workers typeset their first page themselves, after the fork
 except Exception:  # noqa: BLE001  (e.g. no fonts: each worker meets it again and reports it with its projects)
     pass
 # Frozen before the forks: the collector never walks (and so never copies) these pages in a worker.
