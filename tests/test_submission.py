@@ -96,7 +96,9 @@ def test_the_review_edition_keeps_the_box_and_the_provenance(editions):
 def test_the_self_evaluation_form_is_on_one_a4_page(editions):
     texts = [squeeze(t) for t in pages(editions[0])]
     first = next(i for i, t in enumerate(texts) if "项目支出绩效自评表（2024年度）" in t)
-    assert "填报日期" in texts[first] and "等级：优" in texts[first] and "社会公众或服务对象满意度" in texts[first]
+    raw = squeeze(subprocess.run(["pdftotext", "-raw", "-f", str(first + 1), "-l", str(first + 1), str(editions[0]), "-"],
+                                 capture_output=True, text=True).stdout)  # each cell's text in the order it is set
+    assert "填报日期" in raw and "等级：优" in raw and "社会公众或服务对象满意度" in raw
     size = subprocess.run(["pdfinfo", "-f", str(first + 1), "-l", str(first + 1), str(editions[0])],
                           capture_output=True, text=True).stdout
     assert re.search(r"size:\s+595\.\d* x 841\.\d*", size)  # A4 portrait

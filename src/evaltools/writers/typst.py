@@ -13,6 +13,7 @@ import base64
 import functools
 import io
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
@@ -41,6 +42,8 @@ from evaltools.document.parts import (
     Span,
     Table,
     Typography,
+    grid,
+    plain_text,
     title_lines,
 )
 
@@ -316,9 +319,65 @@ def cell(part: Cell, row: Row, ctx: Context) -> str:
     return f"table.cell({', '.join(args)})[{body}]"
 
 
-def _columns(part: Table) -> str:
+# What cannot be broken in a cell: a glued number and unit, a Latin word, or a Chinese character
+# with the punctuation that may not start a line after it.
+_UNBROKEN = re.compile(rf"（?(?:{_GLUED.pattern})）?|[A-Za-z0-9.,%‰/:·_@-]+|.[，。、；：！？）》”’]*")
+_BODY_WIDTH, _FORM_WIDTH = 156 * 72 / 25.4, 180 * 72 / 25.4  # the 版心 and the form page's, in points
+_INSET = 1.2 * 72 / 25.4 * 2
+
+
+def _ems(run: str) -> float:
+    return sum(0.5 if unicodedata.east_asian_width(c) in ("Na", "H") else 1.0 for c in run)
+
+
+def least_width(cell_: Cell, size: float) -> float:
+    """The narrowest a cell can be without a character or a number pushed out of it, in points."""
+    widest = max((_ems(m.group()) for m in _UNBROKEN.finditer(plain_text(cell_.content))), default=0)
+    return widest * size * 1.08 + _INSET
+
+
+def _runts(lengths: Sequence[float], per_line: int) -> int:
+    return sum(1 for n in lengths if n > per_line and 0 < n % per_line <= 1)
+
+
+def runt_free(cells: Sequence[Cell], size: float, width: float) -> float:
+    """The width at which no short cell of a column ends on one character alone (a label of
+    five characters two a line leaves one): up to two characters a line more, the fewest that
+    leave none; 0 where the column's width leaves none, or no width up to that would."""
+    lengths = [_ems(plain_text(c.content)) for c in cells
+               if not any(isinstance(x, Span) and x.style == "line" for x in c.content)]  # set in its own lines
+    per_line = int((width - _INSET) / (size * 1.02))
+    lengths = [n for n in lengths if n <= 6 * max(per_line, 1)]  # long text: its last line is the paragraph's
+    if per_line < 2 or _runts(lengths, per_line) == 0:
+        return 0.0
+    wider = next((k for k in (per_line + 1, per_line + 2) if _runts(lengths, k) == 0), None)
+    return wider * size * 1.08 + _INSET if wider else 0.0
+
+
+def column_widths(part: Table, size: float, width: float) -> list[float]:
+    """The table's widths (its percentages), widened where a one-column cell would not hold its
+    widest unbreakable run (a number split from its unit, text over the rule) or would leave a
+    character alone on its last line, the room taken from the columns with most to spare."""
+    total = sum(part.widths)
+    widths = [w / total * width for w in part.widths]
+    placed, _ = grid(part.head + part.rows)
+    need = [0.0] * len(widths)
+    single: list[list[Cell]] = [[] for _ in widths]
+    for _, column, cell_ in placed:
+        if cell_.colspan == 1 and column < len(need):
+            need[column] = max(need[column], least_width(cell_, size))
+            single[column].append(cell_)
+    need = [max(n, runt_free(cells, size, w)) for n, cells, w in zip(need, single, widths, strict=True)]
+    short = sum(max(0.0, n - w) for n, w in zip(need, widths, strict=True))
+    spare = [max(0.0, w - n) for n, w in zip(need, widths, strict=True)]
+    if short <= 0 or short > sum(spare):
+        return widths
+    return [max(w, n) if n > w else w - s / sum(spare) * short for w, n, s in zip(widths, need, spare, strict=True)]
+
+
+def _columns(part: Table, size: float, width: float) -> str:
     if part.widths:
-        return "(" + ", ".join(f"{w:g}fr" for w in part.widths) + ",)"
+        return "(" + ", ".join(f"{w:.2f}fr" for w in column_widths(part, size, width)) + ",)"
     return str(part.columns or 1)
 
 
@@ -326,18 +385,20 @@ def _columns(part: Table) -> str:
 def _(part: Table, ctx: Context) -> str:
     styles = set(part.style.split())
     if "form" in styles:
-        size, leading, inset = "9pt", "0.25em", "(x: 0.8mm, y: 0.4mm)"
+        size, leading, inset = 9, "0.25em", "(x: 0.8mm, y: 0.4mm)"
     elif ctx.first_page:
-        size, leading, inset = "12pt", "0.5em", "(x: 1.2mm, y: 1mm)"
+        size, leading, inset = 12, "0.5em", "(x: 1.2mm, y: 1mm)"
     else:
-        size, leading, inset = "10pt", "0.5em", "(x: 1.2mm, y: 1mm)"
+        size, leading, inset = 10, "0.5em", "(x: 1.2mm, y: 1mm)"
+    columns = _columns(part, size, _FORM_WIDTH if ctx.form else _BODY_WIDTH)
+    spacing = "0pt, 0pt" if "form" in styles else "0.3em, 0.6em"  # the form's tables are one form, as on paper
     unbreakable = _bool("narrative" not in styles)
     cells = []
     if part.head:
         head = ", ".join(cell(c, r, ctx) for r in part.head for c in r.cells)
         cells.append(f"table.header(repeat: true, {head})")
     cells += [cell(c, r, ctx) for r in part.rows for c in r.cells]
-    return f"#table-of({size}, {leading}, {inset}, {unbreakable}, {_columns(part)}, {', '.join(cells)})\n\n"
+    return f"#table-of({size}pt, {leading}, {inset}, {unbreakable}, {spacing}, {columns}, {', '.join(cells)})\n\n"
 
 
 # --- Markdown -----------------------------------------------------------------------------------------
@@ -446,7 +507,7 @@ def _md_table(tokens: Sequence[Any]) -> str:
             rows[-1].append(f"[{_md_inline(token.children or [])}]")
     columns = max((len(r) for r in rows), default=1)
     cells = ", ".join(c for r in rows for c in r + ["[]"] * (columns - len(r)))
-    return f"#table-of(10pt, 0.5em, (x: 1.2mm, y: 1mm), true, {columns}, {cells})\n\n"
+    return f"#table-of(10pt, 0.5em, (x: 1.2mm, y: 1mm), true, 0.3em, 0.6em, {columns}, {cells})\n\n"
 
 
 # --- the document -------------------------------------------------------------------------------------
