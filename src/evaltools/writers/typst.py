@@ -152,7 +152,8 @@ def _(part: Span, ctx: Context) -> str:
 
 @typeset.register
 def _(part: Paragraph, ctx: Context) -> str:
-    style = literal(part.style) if part.style else "none"
+    role = "form-attachment-label" if ctx.form and part.style == "attachment-label" else part.style
+    style = literal(role) if role else "none"
     return f"#paragraph({style})[{inline(part.content)}]\n\n"
 
 
