@@ -245,3 +245,26 @@ def _tiny_png() -> bytes:
     buffer = io.BytesIO()
     PIL.Image.new("RGB", (4, 3), "red").save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+# --- column widths from content ---------------------------------------------------------------------
+
+
+def test_a_column_too_narrow_for_a_number_and_its_unit_is_widened_from_the_widest():
+    from evaltools.document.parts import table, td, tr
+
+    form = table(tr(td("106.62万元"), td("说明" * 20), td("15")), colgroup=(5, 85, 10))
+    widths = writer.column_widths(form, 9, 500)
+    assert widths[0] > 25 and widths[0] >= writer.least_width(form.rows[0].cells[0], 9)  # 5 % was 25 pt
+    assert 425 - widths[1] > 50 - widths[2] and widths[2] >= writer.least_width(form.rows[0].cells[2], 9)
+    assert abs(sum(widths) - 500) < 1e-6  # the room comes from those with most to spare; the width is kept
+
+
+def test_a_column_whose_labels_would_end_on_one_character_gets_a_character_more_a_line():
+    from evaltools.document.parts import table, td, tr
+
+    labels = table(tr(td("服务对象满意"), td("说明" * 30)), tr(td("经济效益指标"), td("")), colgroup=(6, 94))
+    narrow = 500 * 0.06
+    assert writer.runt_free(labels.rows[0].cells[:1] + labels.rows[1].cells[:1], 9, narrow) == 0  # 2 a line: none
+    five = table(tr(td("服务对象满意度"), td("说明" * 30)), colgroup=(6, 94))  # 7 characters, 2 a line: 1 left
+    assert writer.column_widths(five, 9, 500)[0] > narrow

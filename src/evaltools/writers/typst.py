@@ -392,7 +392,8 @@ def _(part: Table, ctx: Context) -> str:
     else:
         size, leading, inset = 10, "0.5em", "(x: 1.2mm, y: 1mm)"
     columns = _columns(part, size, _FORM_WIDTH if ctx.form else _BODY_WIDTH)
-    spacing = "0pt, 0pt" if "form" in styles else "0.3em, 0.6em"  # the form's tables are one form, as on paper
+    # The form's tables, and the first page's, are one form, as on paper.
+    spacing = "0pt, 0pt" if "form" in styles or ctx.first_page else "0.3em, 0.6em"
     unbreakable = _bool("narrative" not in styles)
     cells = []
     if part.head:
