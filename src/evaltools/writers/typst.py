@@ -34,7 +34,6 @@ from evaltools.document.parts import (
     Markdown,
     PageBreak,
     Paragraph,
-    Part,
     Row,
     Section,
     Signature,
@@ -532,7 +531,3 @@ def document(parts: Iterable[Any], fonts: Mapping[str, Sequence[str]], title: st
     head = ("#let fonts = (" + "".join(f"{role}: {font_array(stack)}, " for role, stack in fonts.items()) + ")\n"
             f"#let title = {literal(title)}\n")
     return head + template() + "\n" + body
-
-
-def is_part(value: Any) -> bool:
-    return isinstance(value, Part)
