@@ -268,3 +268,12 @@ def test_a_column_whose_labels_would_end_on_one_character_gets_a_character_more_
     assert writer.runt_free(labels.rows[0].cells[:1] + labels.rows[1].cells[:1], 9, narrow) == 0  # 2 a line: none
     five = table(tr(td("服务对象满意度"), td("说明" * 30)), colgroup=(6, 94))  # 7 characters, 2 a line: 1 left
     assert writer.column_widths(five, 9, 500)[0] > narrow
+
+
+def test_the_typst_template_is_part_of_the_code_a_report_is_made_with():
+    """A change of the PDF's template makes every report again, as a change of the code does."""
+    from evaltools.domain.fingerprints import CODE_SUFFIXES
+
+    templates = Path(writer.__file__).resolve().parents[1] / "templates"
+    assert (templates / "typst" / "report.typ").is_file()
+    assert {p.suffix for p in templates.rglob("*") if p.is_file()} <= set(CODE_SUFFIXES)
