@@ -17,11 +17,11 @@ from evaltools.domain.history import previous_sources
 from evaltools.domain.workspace import DEPARTMENT_FILE, absolute, display_path, rules_files_for
 
 
-@functools.cache
 # What of the package makes a report: code, templates (the PDF's Typst template too), default rules.
 CODE_SUFFIXES = (".py", ".j2", ".css", ".json", ".yaml", ".typ")
 
 
+@functools.cache
 def code_fingerprint() -> str:
     """Hash of evaltools' own code, templates and default rules: a change re-renders everything."""
     package = Path(__file__).resolve().parents[1]
