@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The Debian packages the reports need: CJK fonts for charts and PDFs, HarfBuzz's subsetter
-# (without it WeasyPrint takes ~10 s instead of ~0.3 s per CJK PDF), Pango for WeasyPrint,
-# fontconfig (fc-list, to tell when no Chinese font is installed), and poppler-utils (pdftotext,
-# pdffonts) with which the tests read the PDFs back.
+# The Debian packages the reports need: CJK fonts for charts and PDFs (Typst, which typesets the
+# PDF, comes as a wheel with no system library), fontconfig (fc-match, with which the charts find
+# a Chinese font), and poppler-utils (pdftotext, pdffonts) with which the tests read the PDFs back.
+# `system-deps.sh --bench` adds Pango and HarfBuzz's subsetter for WeasyPrint's command line,
+# which benchmarks/bench.py times as the plain way (pip install weasyprint).
 # AR PL UKai is the free 楷体 for the （一） headings of 公文 (GB/T 9704); Noto Serif/Sans CJK stand
 # in for 仿宋/小标宋 and 黑体 (Debian ships no simplified-Chinese 仿宋).
 # `system-deps.sh --test` adds LibreOffice (Writer and Calc, no GUI), with which the tests print
@@ -10,8 +11,9 @@
 # Installs what is missing when it can (root, or passwordless sudo); otherwise prints the
 # exact command and carries on, so the steps that do not need them still run.
 set -u
-packages=(fonts-noto-cjk fonts-arphic-ukai fontconfig libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 poppler-utils)
+packages=(fonts-noto-cjk fonts-arphic-ukai fontconfig poppler-utils)
 [ "${1:-}" = "--test" ] && packages+=(libreoffice-writer-nogui libreoffice-calc-nogui)
+[ "${1:-}" = "--bench" ] && packages+=(libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0)
 
 command -v dpkg-query >/dev/null 2>&1 || {
   echo "system-deps: not a Debian-like system; install the equivalents of: ${packages[*]}"; exit 0; }

@@ -1,4 +1,4 @@
-"""The real pipeline: papermill executes the notebook, nbconvert and WeasyPrint render it.
+"""The real pipeline: papermill executes the notebook, nbconvert renders the HTML, Typst typesets the PDF.
 
 Nothing is mocked; the PDF is read back with poppler's pdftotext, pdffonts and pdfinfo.
 """
@@ -67,7 +67,8 @@ def test_pdf_embeds_its_fonts(seed_outputs):
     listing = subprocess.run(["pdffonts", str(seed_outputs.files["pdf"])], capture_output=True, text=True,
                              check=True).stdout.splitlines()[2:]
     assert listing and all(line.split()[-5] == "yes" for line in listing)  # the "emb" column
-    assert any("Serif-CJK" in line for line in listing) and any("Sans-CJK" in line for line in listing)
+    names = [line.split()[0].replace("-", "") for line in listing]  # PostScript names: NotoSerifCJKsc-Regular …
+    assert any("SerifCJK" in name for name in names) and any("SansCJK" in name for name in names)
 
 
 @needs_poppler
@@ -163,12 +164,13 @@ def test_cli_run_reports_bad_parameters_without_a_kernel(capsys, workspace, tmp_
     assert not out.exists()
 
 
-def test_pdf_rendering_logs_no_warning(seed_outputs, caplog):
+def test_pdf_rendering_logs_no_warning(seed_outputs, caplog, recwarn):
     from evaltools.run.export import to_pdf
 
     with caplog.at_level("WARNING"):
-        to_pdf(seed_outputs.files["html"].read_text(encoding="utf-8"))
+        to_pdf(nbformat.read(seed_outputs.notebook, as_version=4))
     assert [r.getMessage() for r in caplog.records if r.levelname in ("WARNING", "ERROR")] == []
+    assert [str(w.message) for w in recwarn] == []
 
 
 def test_a_machine_without_chinese_fonts_is_told(seed_outputs, monkeypatch):
@@ -176,8 +178,9 @@ def test_a_machine_without_chinese_fonts_is_told(seed_outputs, monkeypatch):
 
     assert pdf_report.cjk_fonts_installed() is True  # this machine has them (scripts/system-deps.sh)
     monkeypatch.setattr(pdf_report, "cjk_fonts_installed", lambda: False)
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("中文")])
     with pytest.warns(UserWarning, match="fonts-noto-cjk"):
-        pdf_report.html_to_pdf("<html><body>中文</body></html>")
+        pdf_report.notebook_to_pdf(notebook)
 
 
 def _notebook_with(tmp_path, source: str) -> Path:
@@ -209,7 +212,8 @@ def test_the_pdf_renderer_fetches_nothing_from_the_network_or_the_disk(tmp_path)
     import http.server
     import threading
 
-    from evaltools.run.export import to_pdf
+    from evaltools.document.parts import Paragraph
+    from evaltools.writers.pdf import notebook_to_pdf
 
     requests = []
 
@@ -225,15 +229,22 @@ def test_the_pdf_renderer_fetches_nothing_from_the_network_or_the_disk(tmp_path)
     server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
-    secret = tmp_path / "secret.css"
-    secret.write_text("p { color: red }", encoding="utf-8")
+    secret = tmp_path / "secret.txt"
+    secret.write_text("机密内容", encoding="utf-8")
+    narrative = (f'正文 ![图]({base}/c.png) ![内联](data:image/png;base64,iVBORw0KGgo=) [链接]({base}/d)\n\n'
+                 f'#image("{base}/e.png") #read("{secret}") #include "{secret}"')
+    part = Paragraph([f'#read("{secret}")'])
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(narrative), nbformat.v4.new_code_cell(
+        outputs=[nbformat.v4.new_output("display_data", data=part._repr_mimebundle_())])])
+    notebook.cells[1].outputs[0].data.pop("text/html", None)  # shown in a kernel only
     try:
-        to_pdf(f'<link rel="stylesheet" href="{base}/a.css"><style>@import url("{base}/b.css");</style>'
-               f'<link rel="stylesheet" href="{secret.as_uri()}"><p>正文</p><img src="{base}/c.png">'
-               '<img src="data:image/png;base64,iVBORw0KGgo=">')
+        pdf = tmp_path / "report.pdf"
+        pdf.write_bytes(notebook_to_pdf(notebook))
     finally:
         server.shutdown()
     assert requests == []
+    text = squeeze(pdftotext(pdf))
+    assert "机密内容" not in text and squeeze(f'#read("{secret}")') in text and f"[图片：图{base}/c.png]" in text
 
 
 def test_a_project_linked_from_another_workspace_is_rendered_in_this_one(workspace, tmp_path):

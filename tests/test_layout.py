@@ -46,9 +46,9 @@ def test_there_is_no_import_cycle():
 
 
 def test_the_notebooks_kernel_loads_no_exporter():
-    """What the notebooks import builds parts; nbconvert, WeasyPrint and python-docx stay in the exporting process."""
+    """What the notebooks import builds parts; nbconvert, Typst and python-docx stay in the exporting process."""
     code = ("import sys, evaltools.document.project_report, evaltools.document.department_report; "
-            "print(sorted(m for m in ('nbconvert', 'weasyprint', 'docx', 'openpyxl') if m in sys.modules))")
+            "print(sorted(m for m in ('nbconvert', 'typst', 'weasyprint', 'docx', 'openpyxl') if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert loaded == "[]"
 

@@ -87,6 +87,8 @@ def edition_option(sub: argparse.ArgumentParser) -> None:
     sub.add_argument("--edition", choices=("submission", "review"), default="submission",
                      help="PDF/Word 的版本：submission（提交版，默认：report.pdf、report.docx，不含审核提示和来源说明）"
                           "或 review（审阅版：report.review.pdf、report.review.docx）；HTML 总是审阅版")
+    sub.add_argument("--pdf-standard", choices=("a-2b",), default=None, metavar="标准",
+                     help="PDF 的标准：a-2b 输出 PDF/A-2b（档案系统要求的长期保存格式）；默认普通 PDF")
 
 
 def paths_argument(sub: argparse.ArgumentParser, required: bool = True,

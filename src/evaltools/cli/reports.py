@@ -50,7 +50,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     for file in files:
         try:
             outputs = run(file, formats(args.to), out_root, args.rules,
-                          Path(args.notebook) if args.notebook else None, args.timeout, edition=args.edition)
+                          Path(args.notebook) if args.notebook else None, args.timeout, edition=args.edition,
+                          pdf_standard=args.pdf_standard)
         except ParamsError as exc:
             failed += 1
             print_problems(exc)
@@ -85,7 +86,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     failed = 0
     for path in args.notebooks:
         try:
-            written = render_file(path, formats(args.to), args.edition)
+            written = render_file(path, formats(args.to), args.edition, args.pdf_standard)
         except RenderError as exc:
             failed += 1
             err.print(f"[red]失败[/red] {exc}", soft_wrap=True)
@@ -195,7 +196,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     said = err if args.json else out  # with --json, stdout is the JSON alone
     progress = _BatchProgress(said)
     try:
-        settings = BatchSettings(formats=tuple(formats(args.to)), edition=args.edition, timeout=args.timeout,
+        settings = BatchSettings(formats=tuple(formats(args.to)), edition=args.edition, pdf_standard=args.pdf_standard,
+                                 timeout=args.timeout,
                                  warm=args.warm_kernels, notebook=Path(args.notebook) if args.notebook else None,
                                  rules_files=tuple(args.rules), jobs=args.jobs, out_root=out_folder(args.out),
                                  force=args.force, executor=args.executor, scheduler=args.scheduler)

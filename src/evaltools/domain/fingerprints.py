@@ -17,13 +17,17 @@ from evaltools.domain.history import previous_sources
 from evaltools.domain.workspace import DEPARTMENT_FILE, absolute, display_path, rules_files_for
 
 
+# What of the package makes a report: code, templates (the PDF's Typst template too), default rules.
+CODE_SUFFIXES = (".py", ".j2", ".css", ".json", ".yaml", ".typ")
+
+
 @functools.cache
 def code_fingerprint() -> str:
     """Hash of evaltools' own code, templates and default rules: a change re-renders everything."""
     package = Path(__file__).resolve().parents[1]
     digest = hashlib.sha256(__version__.encode())
     for path in sorted(package.rglob("*")):
-        if path.is_file() and path.suffix in (".py", ".j2", ".css", ".json", ".yaml"):
+        if path.is_file() and path.suffix in CODE_SUFFIXES:
             digest.update(str(path.relative_to(package)).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

@@ -83,7 +83,7 @@ def make(kind: ReportKind, subject: Subject, options: Options, workspace: Worksp
         phases["kernel"] = time.perf_counter() - started - phases["cells"]  # start or reset, messages
         mark_draft(executed, kind.error_codes(subject))
     edition = options.edition if kind.output == "report" else SUBMISSION  # an overview has one edition
-    contents, warnings = made_from(executed, options.formats, edition, phases)
+    contents, warnings = made_from(executed, options.formats, edition, phases, options.pdf_standard)
     files: dict[str, bytes | str] = {f"{kind.output}.ipynb": nbformat.writes(executed)}
     files.update({name: contents[f] for f, name in file_names(contents, edition, kind.output).items()})
     kept = workspace.root / ROWS_CACHE
@@ -111,14 +111,16 @@ def keep_failed(folder: Path, exc: RenderError) -> None:
 
 def run(project_file: Path | str | Loaded, formats: Iterable[str] = DEFAULT_FORMATS, out_root: Path | None = None,
         rules_files: Sequence[Path | str] = (), notebook: Path | None = None, timeout: int = 600,
-        warm: bool = False, edition: str = SUBMISSION) -> Outputs:
+        warm: bool = False, edition: str = SUBMISSION, pdf_standard: str | None = None) -> Outputs:
     """Parameters → executed notebook → HTML/PDF/Word, for one project (or a department's report);
-    the PDF and Word in ``edition`` (see :func:`evaltools.writers.formats.file_names`).
+    the PDF and Word in ``edition`` (see :func:`evaltools.writers.formats.file_names`), the PDF
+    as PDF/A-2b with ``pdf_standard="a-2b"``.
 
     Everything is made first and written last, each file atomically, so an interrupted or
     failed run leaves the previous report as it was.
     """
-    options = Options(tuple(formats), edition, timeout, warm, Path(notebook) if notebook else None, tuple(rules_files))
+    options = Options(tuple(formats), edition, timeout, warm, Path(notebook) if notebook else None, tuple(rules_files),
+                      pdf_standard)
     subject = project_file if isinstance(project_file, Loaded) else load(project_file, options.rules_files)
     kind = kind_of(subject.path)
     workspace = Workspace.of(subject.path, out_root)

@@ -13,12 +13,16 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from warnings import catch_warnings, simplefilter
+
 import nbformat
 
 from evaltools.errors import RenderError
 from evaltools.writers.docx import WordReportExporter
+from evaltools.writers import pdf_engine
+from evaltools.writers.pdf_engine import FontWarning
 from evaltools.writers.html import HtmlReportExporter
-from evaltools.writers.pdf import CJK_FONT_MISSING, attached_pdfs, cjk_fonts_installed, html_to_pdf
+from evaltools.writers.pdf import CJK_FONT_MISSING, cjk_fonts_installed, notebook_to_pdf
 from evaltools.domain.files import write_atomic
 from evaltools.writers.formats import DEFAULT_FORMATS, REVIEW_EDITION, SUBMISSION, check_edition, check_formats, file_names
 
@@ -39,10 +43,10 @@ def to_html(notebook: nbformat.NotebookNode, edition: str = REVIEW_EDITION) -> s
     return _html_exporter(edition).from_notebook_node(notebook)[0]
 
 
-def to_pdf(html: str, notebook: nbformat.NotebookNode | None = None) -> bytes:
-    """The HTML page as an A4 PDF with embedded CJK fonts and the notebook's attached PDFs
-    (what ``evaltools_pdf`` does)."""
-    return html_to_pdf(html, attached_pdfs(notebook) if notebook is not None else ())
+def to_pdf(notebook: nbformat.NotebookNode, edition: str = SUBMISSION, pdf_standard: str | None = None) -> bytes:
+    """The report as an A4 PDF typeset by Typst, with embedded CJK fonts and the notebook's
+    attached PDFs (what ``evaltools_pdf`` does); PDF/A-2b when ``pdf_standard`` is "a-2b"."""
+    return notebook_to_pdf(notebook, edition, pdf_standard)
 
 
 def to_docx(notebook: nbformat.NotebookNode, edition: str = SUBMISSION) -> bytes:
@@ -50,14 +54,24 @@ def to_docx(notebook: nbformat.NotebookNode, edition: str = SUBMISSION) -> bytes
     return _word_exporter(edition).from_notebook_node(notebook)[0]
 
 
-def warm_up() -> None:
-    """Load the exporters before the first report: nbconvert's template compiled, WeasyPrint
-    with the Chinese fonts it will embed already read."""
-    to_pdf(to_html(nbformat.v4.new_notebook()).replace("</body>", "<p>预热 <b>预热</b></p></body>"))
+def warm_up(typeset: bool = True) -> None:
+    """Load the exporters before the first report: nbconvert's template compiled, Typst's
+    compiler made with the fonts read and (``typeset``) every role's Chinese face laid out once.
+
+    A process that forks others warms up without ``typeset``: Typst's first compile starts its
+    threads, and a process forked from one with threads hangs in its own first compile."""
+    notebook = nbformat.v4.new_notebook()
+    to_html(notebook)
+    pdf_engine.compiler()
+    if not typeset:
+        return
+    notebook.cells.append(nbformat.v4.new_markdown_cell("# 预热\n\n## 预热\n\n预热 **预热**\n\n| 预热 |\n|---|\n| 1 |"))
+    to_pdf(notebook)
 
 
 def made_from(notebook: nbformat.NotebookNode, formats: Sequence[str], edition: str = SUBMISSION,
-              seconds: dict[str, float] | None = None) -> tuple[dict[str, bytes | str], list[str]]:
+              seconds: dict[str, float] | None = None, pdf_standard: str | None = None
+              ) -> tuple[dict[str, bytes | str], list[str]]:
     """The HTML, PDF and/or Word of an executed notebook, in memory, with any warning for the
     user; the time each took goes into ``seconds``. The HTML is the review edition; the PDF and
     Word are ``edition``."""
@@ -71,9 +85,10 @@ def made_from(notebook: nbformat.NotebookNode, formats: Sequence[str], edition: 
         seconds["html"] = time.perf_counter() - started
     if "pdf" in formats:
         started = time.perf_counter()
-        # The review edition prints the very page written as HTML, without a second HTML pass.
-        page = made["html"] if "html" in made and edition == REVIEW_EDITION else to_html(notebook, edition)
-        made["pdf"] = to_pdf(page, notebook)
+        with catch_warnings(record=True) as caught:
+            simplefilter("always", FontWarning)
+            made["pdf"] = to_pdf(notebook, edition, pdf_standard)
+        warnings += [str(w.message) for w in caught if issubclass(w.category, FontWarning)]
         seconds["pdf"] = time.perf_counter() - started
         if not cjk_fonts_installed():
             warnings.append(CJK_FONT_MISSING)
@@ -93,15 +108,15 @@ def write_all(folder: Path, name: str, made: dict[str, bytes | str], edition: st
 
 
 def render(notebook: nbformat.NotebookNode, folder: Path, formats: Iterable[str] = DEFAULT_FORMATS,
-           name: str = "report", edition: str = SUBMISSION) -> dict[str, Path]:
+           name: str = "report", edition: str = SUBMISSION, pdf_standard: str | None = None) -> dict[str, Path]:
     """Write the HTML, PDF and/or Word of an executed notebook into ``folder``."""
     formats = check_formats(formats)
-    return write_all(folder, name, made_from(notebook, formats, edition)[0], edition)
+    return write_all(folder, name, made_from(notebook, formats, edition, pdf_standard=pdf_standard)[0], edition)
 
 
 
-def render_file(executed_path: Path | str, formats: Iterable[str] = DEFAULT_FORMATS, edition: str = SUBMISSION
-                ) -> dict[str, Path]:
+def render_file(executed_path: Path | str, formats: Iterable[str] = DEFAULT_FORMATS, edition: str = SUBMISSION,
+                pdf_standard: str | None = None) -> dict[str, Path]:
     """Render an executed notebook again, without executing it."""
     executed_path = Path(executed_path)
     try:
@@ -110,4 +125,5 @@ def render_file(executed_path: Path | str, formats: Iterable[str] = DEFAULT_FORM
         raise RenderError(f"{executed_path}：文件不存在") from None
     except Exception as exc:
         raise RenderError(f"{executed_path}：不是可读的笔记本（{exc}）") from None
-    return render(notebook, executed_path.parent, formats, name=executed_path.stem, edition=edition)
+    return render(notebook, executed_path.parent, formats, name=executed_path.stem, edition=edition,
+                  pdf_standard=pdf_standard)

@@ -1,6 +1,7 @@
 """What the server a batch forks its workers from loads before it forks them (multiprocessing's
-forkserver, on Linux): papermill, nbconvert and WeasyPrint imported, the report template
-compiled and the fonts read, once for every worker. Imported by that server alone.
+forkserver, on Linux): papermill, nbconvert and Typst imported, the report template compiled,
+the fonts read and Typst's compiler made (with every role's face laid out once), once for every
+worker. Imported by that server alone.
 """
 
 import gc
@@ -10,8 +11,8 @@ try:
     from evaltools.run.batch import pool  # noqa: F401  (what a worker runs: the pool's initializer, the worker)
     from evaltools.run.export import warm_up
 
-    warm_up()
-except Exception:  # noqa: BLE001  (e.g. no Pango: each worker meets it again and reports it with its projects)
+    warm_up(typeset=False)  # the workers typeset their first page themselves, after the fork
+except Exception:  # noqa: BLE001  (e.g. no fonts: each worker meets it again and reports it with its projects)
     pass
 # Frozen before the forks: the collector never walks (and so never copies) these pages in a worker.
 gc.freeze()

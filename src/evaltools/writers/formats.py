@@ -45,3 +45,13 @@ def file_names(formats: Iterable[str], edition: str = SUBMISSION, name: str = "r
     report.review.docx when the review edition of those is asked for."""
     infix = ".review" if edition == REVIEW_EDITION else ""
     return {kind: f"{name}{'' if kind == 'html' else infix}.{kind}" for kind in formats}
+
+# The PDF standards a report may be written to (``--pdf-standard``): PDF/A-2b, which 档案 systems ask for.
+PDF_STANDARDS = ("a-2b",)
+
+
+def check_pdf_standard(pdf_standard: str | None) -> str | None:
+    """``pdf_standard`` if it is one the PDF writer knows (or None: a plain PDF), else a RenderError."""
+    if pdf_standard is not None and pdf_standard not in PDF_STANDARDS:
+        raise RenderError(f"不支持的 PDF 标准：{pdf_standard}（可选：{'、'.join(PDF_STANDARDS)}）")
+    return pdf_standard

@@ -1,89 +1,67 @@
-"""The PDF exporter (``evaltools_pdf``): the HTML report printed on A4 by WeasyPrint, in-process."""
+"""The PDF exporter (``evaltools_pdf``): the report's parts typeset on A4 by Typst, in-process.
+
+The notebook's cells are read in order as the HTML reads them: Markdown cells as Markdown, each
+code cell's output from its part (:mod:`evaltools.document.parts`), a plain image or text
+output as it is; cells tagged ``remove_cell`` and, in the submission edition, the reviewers'
+material are left out. The parts become one Typst source (:mod:`evaltools.writers.typst`),
+compiled by the process's one compiler (:mod:`evaltools.writers.pdf_engine`); the attached PDFs
+follow its pages as they are.
+"""
 
 from __future__ import annotations
 
-import functools
+import base64
 import io
-import shutil
-import subprocess
 import warnings
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Iterator, Sequence
 from typing import Any
-from urllib.parse import unquote, urlsplit
 
+from nbconvert.exporters import Exporter
 from pypdf import PdfReader, PdfWriter
-from traitlets import default
+from traitlets import Unicode, default
 
-from evaltools.writers.html import SUBMISSION, REMOVE_TAG, HtmlReportExporter, report_parts
-from evaltools.document.parts import AttachedPdf, walk
+from evaltools.document.parts import MIME_TYPE, REVIEW, AttachedPdf, Figure, Markdown, Typography, from_data, walk
+from evaltools.writers import pdf_engine, typst
+from evaltools.writers.formats import SUBMISSION, check_edition
+from evaltools.writers.html import REMOVE_TAG, report_parts, report_title
 
-CJK_FONT_MISSING = ("系统中没有中文字体，PDF 中的中文会显示为方框：请安装 fonts-noto-cjk"
-                    "（apt-get install fonts-noto-cjk，或运行 scripts/system-deps.sh）")
+CJK_FONT_MISSING = pdf_engine.CJK_FONT_MISSING
 
 
-@functools.cache
 def cjk_fonts_installed() -> bool:
-    """Whether fontconfig (which WeasyPrint uses) knows a Chinese font."""
-    if shutil.which("fc-list") is None:
-        return False
-    listing = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True, check=False)
-    return bool(listing.stdout.strip())
+    return pdf_engine.cjk_fonts_installed()
 
 
-@functools.cache
-def _weasyprint():
-    """WeasyPrint (and its Pango/HarfBuzz bindings), loaded only when a PDF is made, once
-    (see :mod:`evaltools.writers.pdf_engine`)."""
-    from evaltools.writers.pdf_engine import weasyprint
-
-    return weasyprint
+def _kept(cell: Any) -> bool:
+    return REMOVE_TAG not in cell.get("metadata", {}).get("tags", [])
 
 
-@functools.cache
-def _font_config():
-    """One font configuration for every document of a process: fontconfig's set-up and Pango's
-    font map are made once, not per report."""
-    return _weasyprint().text.fonts.FontConfiguration()
+def notebook_parts(nb: Any, edition: str = SUBMISSION) -> Iterator[Any]:
+    """The report's parts in the notebook's order (what the PDF shows)."""
+    for cell in nb.cells:
+        if not _kept(cell):
+            continue
+        if cell.get("cell_type") == "markdown":
+            yield Markdown(cell.get("source", ""))
+            continue
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if MIME_TYPE in data:
+                part = from_data(data[MIME_TYPE])
+                if not (edition == SUBMISSION and getattr(part, "audience", None) == REVIEW):
+                    yield part
+            elif "image/png" in data:
+                yield Figure(base64.b64decode(data["image/png"]), "", "")
+            elif "image/svg+xml" in data:
+                yield Figure(str(data["image/svg+xml"]).encode("utf-8"), "", "")
+            elif "text/plain" in data:
+                yield Markdown(f"```\n{data['text/plain']}\n```")
 
 
-_TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
-
-
-def _offline(url: str) -> None:
-    """Raise unless ``url`` is the report's own: inline data, or a file of evaltools' templates.
-    The PDF renderer asks this for every image and stylesheet, so a report never reaches the
-    network (a narrative's ``![](http://…)``) nor reads another file of the machine."""
-    if url.startswith("data:"):
-        return
-    if url.startswith("file:") and Path(unquote(urlsplit(url).path)).resolve().is_relative_to(_TEMPLATES):
-        return
-    raise ValueError(f"报告离线生成，不读取 {url[:200]}")
-
-
-@functools.cache
-def _url_fetcher() -> Any:
-    from weasyprint import urls
-
-    if not hasattr(urls, "URLFetcher"):  # older WeasyPrint takes a function
-        return lambda url: (_offline(url), urls.default_url_fetcher(url))[1]
-
-    class OfflineFetcher(urls.URLFetcher):
-        def fetch(self, url: str, headers: Any = None) -> Any:
-            _offline(url)
-            return super().fetch(url, headers)
-
-    return OfflineFetcher()
-
-
-def html_to_pdf(html: str, attached: Sequence[bytes] = ()) -> bytes:
-    """An HTML page as an A4 PDF with embedded CJK fonts, offline (see :func:`_offline`), and
-    PDFs attached after its pages."""
-    if not cjk_fonts_installed():
-        warnings.warn(CJK_FONT_MISSING, stacklevel=2)
-    pdf = _weasyprint().HTML(string=html, base_url=None, url_fetcher=_url_fetcher()).write_pdf(
-        font_config=_font_config())
-    return append_pdfs(pdf, attached) if attached else pdf
+def attached_pdfs(nb: Any) -> list[bytes]:
+    """The PDFs the report attaches (its ``AttachedPdf`` parts), in order; removed cells left out."""
+    return [node.pdf for cell in nb.cells if _kept(cell)
+            for _, part in report_parts(cell) for node in walk(part) if isinstance(node, AttachedPdf)]
 
 
 def append_pdfs(pdf: bytes, attached: Sequence[bytes]) -> bytes:
@@ -96,33 +74,44 @@ def append_pdfs(pdf: bytes, attached: Sequence[bytes]) -> bytes:
     return out.getvalue()
 
 
-def attached_pdfs(nb: Any) -> list[bytes]:
-    """The PDFs the report attaches (its ``AttachedPdf`` parts), in order; removed cells left out."""
-    return [node.pdf for cell in nb.cells if REMOVE_TAG not in cell.get("metadata", {}).get("tags", [])
-            for _, part in report_parts(cell) for node in walk(part) if isinstance(node, AttachedPdf)]
+def typst_source(nb: Any, edition: str = SUBMISSION) -> tuple[str, list[str]]:
+    """The notebook's report as a Typst source, with the warnings of its fonts."""
+    parts = list(notebook_parts(nb, edition))
+    configured = next((node.fonts for part in parts for node in walk(part) if isinstance(node, Typography)), {})
+    fonts, missing = pdf_engine.stacks(configured)
+    title = nb.metadata.get("title") or report_title(nb) or "绩效自评报告"
+    return typst.document(parts, fonts, title, edition), missing
 
 
-class PdfReportExporter(HtmlReportExporter):
-    """``evaltools_pdf``: the same page as :class:`HtmlReportExporter`, as an A4 PDF: by default
-    the submission edition (``--PdfReportExporter.edition=review`` keeps the reviewers' material),
-    with the attached PDFs after its pages."""
+def notebook_to_pdf(nb: Any, edition: str = SUBMISSION, pdf_standard: str | None = None) -> bytes:
+    """The report of an executed notebook as an A4 PDF with embedded CJK fonts (PDF/A-2b when
+    asked), its attached PDFs after its pages."""
+    check_edition(edition)
+    if not cjk_fonts_installed():
+        warnings.warn(CJK_FONT_MISSING, stacklevel=2)
+    source, missing = typst_source(nb, edition)
+    pdf_engine.warn_missing(missing)
+    pdf = pdf_engine.compile_pdf(source, pdf_standard)
+    attached = attached_pdfs(nb)
+    return append_pdfs(pdf, attached) if attached else pdf
+
+
+class PdfReportExporter(Exporter):
+    """``evaltools_pdf``: the report as an A4 PDF typeset by Typst: by default the submission
+    edition (``--PdfReportExporter.edition=review`` keeps the reviewers' material), with the
+    attached PDFs after its pages; ``--PdfReportExporter.pdf_standard=a-2b`` writes PDF/A-2b."""
 
     export_from_notebook = "evaltools report (PDF)"
     output_mimetype = "application/pdf"
-
-    @default("edition")
-    def _edition_default(self) -> str:
-        return SUBMISSION
+    edition = Unicode(SUBMISSION, help="review (with the 审核提示 and the provenance) or submission").tag(config=True)
+    pdf_standard = Unicode(None, allow_none=True, help="a-2b: PDF/A-2b for archives; default: plain PDF"
+                           ).tag(config=True)
 
     @default("file_extension")
     def _file_extension_default(self) -> str:
         return ".pdf"
 
-    @default("template_extension")
-    def _template_extension_default(self) -> str:
-        return ".html.j2"  # the HTML page is what gets printed
-
     def from_notebook_node(self, nb: Any, resources: dict | None = None, **kw: Any) -> tuple[bytes, dict]:
-        html, resources = super().from_notebook_node(nb, resources, **kw)
+        resources = self._init_resources(resources)  # no preprocessors: the notebook is read, never copied
         resources["output_extension"] = ".pdf"
-        return html_to_pdf(html, attached_pdfs(nb)), resources
+        return notebook_to_pdf(nb, self.edition, self.pdf_standard or None), resources

@@ -1,34 +1,105 @@
-"""The PDF engine, WeasyPrint, loaded fast: imported by the PDF exporter when it makes its first
-PDF, and ahead of time by the server a batch forks its workers from.
+"""The PDF engine: Typst, in-process (the ``typst`` wheel, no system libraries), loaded once.
 
-On Linux WeasyPrint's libraries are found by their sonames, which it tries after names that
-only ``ctypes.util.find_library`` could resolve, by running ldconfig, gcc and ld for each (a
-third of a second per process): that search is skipped here.
+One compiler and one font book per process, reused for every report (a worker of a batch
+gets them from the server it is forked from, see :mod:`evaltools.run.preload`). The fonts are
+the system's (fontconfig's folders, Windows' and macOS's font folders) as Typst finds them;
+each role's stack (:mod:`evaltools.document.typography`) is cut to the families installed, the
+unit's configured fonts first, and a configured font that is missing is a one-line warning
+naming it and the face used instead.
 """
 
 from __future__ import annotations
 
-import ctypes.util
-import sys
-from types import ModuleType
+import datetime
+import functools
+import warnings
+from collections.abc import Mapping, Sequence
+
+import typst
+
+from evaltools.document import typography
+from evaltools.errors import RenderError
+from evaltools.writers.formats import check_pdf_standard
+
+CJK_FONT_MISSING = ("系统中没有中文字体，PDF 中的中文会显示为方框：请安装 fonts-noto-cjk"
+                    "（apt-get install fonts-noto-cjk，或运行 scripts/system-deps.sh）")
+# The page numbers' face: GB/T 9704 asks for 宋体 digits; Noto Serif CJK is Debian's stand-in.
+NUMBER_FONTS = ("宋体", "SimSun", "Noto Serif CJK SC")
+# Typst's own fonts (embedded in the wheel) end every stack: Latin text never falls to nothing.
+LAST_RESORT = ("Libertinus Serif",)
+# A fixed creation date: the same report gives the same bytes.
+_TIMESTAMP = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
 
 
-def _load() -> ModuleType:
-    if not sys.platform.startswith("linux"):
-        import weasyprint
+class FontWarning(UserWarning):
+    """A font the rules name is not installed: the report uses another face."""
 
-        return weasyprint
-    search = ctypes.util.find_library
-    ctypes.util.find_library = lambda name: None
+
+@functools.cache
+def font_book() -> typst.Fonts:
+    """The system's fonts and Typst's own, read once per process."""
+    return typst.Fonts(include_system_fonts=True, include_embedded_fonts=True)
+
+
+@functools.cache
+def families() -> frozenset[str]:
+    return frozenset(font_book().families())
+
+
+@functools.cache
+def family(name: str) -> str | None:
+    """The installed family Typst knows ``name`` by, or None: fontconfig's "AR PL UKai CN" is
+    Typst's "AR PL UKai" (a name less its region)."""
+    known = {f.casefold(): f for f in families()}
+    words = name.split()
+    while words:
+        found = known.get(" ".join(words).casefold())
+        if found:
+            return found
+        words = words[:-1] if len(words) > 2 else []
+    return None
+
+
+@functools.cache
+def compiler() -> typst.Compiler:
+    """One compiler per process: Typst keeps what it has laid out and reuses it for the next report."""
+    return typst.Compiler(font_paths=font_book())
+
+
+def cjk_fonts_installed() -> bool:
+    """Whether Typst finds a Chinese face of a role's stack."""
+    return any(family(f) for _, stack in typography.ROLES.values() for f in stack)
+
+
+def stacks(configured: Mapping[str, Sequence[str]] | None = None) -> tuple[dict[str, list[str]], list[str]]:
+    """Each role's installed fonts, the configured ones first, and the warnings for configured
+    fonts that are missing (one line each: the font, its role and the face used instead)."""
+    configured = configured or {}
+    found: dict[str, list[str]] = {}
+    missing: list[str] = []
+    for role, stack in typography.stacks(configured).items():
+        found[role] = list(dict.fromkeys(f for f in map(family, stack) if f)) + list(LAST_RESORT)
+        for font in configured.get(role) or ():
+            if family(font) is None:
+                convention = typography.ROLES[role][0] if role in typography.ROLES else role
+                missing.append(f"规则指定的字体“{font}”（{convention}）未安装，PDF 改用“{found[role][0]}”")
+    found["number"] = [f for f in map(family, NUMBER_FONTS) if f] + list(LAST_RESORT)
+    return found, missing
+
+
+def compile_pdf(source: str, pdf_standard: str | None = None) -> bytes:
+    """A Typst source as PDF bytes (PDF/A-2b when asked). Typst's own warnings are not the
+    user's: the source is ours."""
+    check_pdf_standard(pdf_standard)
     try:
-        import weasyprint
-        import weasyprint.text.fonts
-    except OSError:  # libraries under other names: let WeasyPrint search as it does
-        ctypes.util.find_library = search
-        import weasyprint
-    finally:
-        ctypes.util.find_library = search
-    return weasyprint
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", typst.TypstWarning)
+            return compiler().compile(source.encode("utf-8"), format="pdf", timestamp=_TIMESTAMP,
+                                      pdf_standards=[pdf_standard] if pdf_standard else [])
+    except typst.TypstError as exc:
+        raise RenderError(f"PDF 排版失败：{exc.message}") from None
 
 
-weasyprint = _load()
+def warn_missing(messages: Sequence[str]) -> None:
+    for message in messages:
+        warnings.warn(message, FontWarning, stacklevel=3)

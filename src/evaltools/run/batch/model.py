@@ -54,6 +54,7 @@ class Job:
     timeout: int
     warm: bool = True
     edition: str = SUBMISSION
+    pdf_standard: str | None = None  # "a-2b": the PDF as PDF/A-2b
     executed: bytes | None = None  # the report's notebook, executed earlier from the same inputs…
     previous: dict = field(default_factory=dict)  # …and the run log of that run
     code: str = field(default_factory=code_fingerprint)  # the evaltools the key was made with

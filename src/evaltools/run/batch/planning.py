@@ -138,14 +138,14 @@ def _job(kind: ReportKind, path: Path, settings: BatchSettings, inputs: _Inputs,
     key = hashlib.sha256(json.dumps({
         "kind": kind.name, "files": {name: digest for name, (_, digest) in sorted(contents.items())},
         "rules": extra, "notebook": [book, inputs.notebook_hash(notebook)], "code": code_fingerprint(),
-        "edition": settings.edition,
+        "edition": settings.edition, **({"pdf_standard": settings.pdf_standard} if settings.pdf_standard else {}),
     }, sort_keys=True).encode()).hexdigest()[:24]
     data = {name: content for name, (content, _) in contents.items()}
     data[book] = inputs.read(notebook)[0]
     folder = kind.folder(workspace, path)
     return Job(kind.name, str(path), str(anchor), _name(path, anchor, "_outside"), data, book,
                extra, key, folder.relative_to(workspace.outputs).as_posix(), str(workspace.outputs),
-               list(settings.formats), settings.timeout, settings.warm, settings.edition, attached=attached,
+               list(settings.formats), settings.timeout, settings.warm, settings.edition, settings.pdf_standard, attached=attached,
                home=workspace.root.relative_to(anchor).as_posix())
 
 

@@ -50,7 +50,7 @@ def execute_job(job: Job) -> Result:
             (root / name).parent.mkdir(parents=True, exist_ok=True)
             (root / name).write_bytes(data)
         options = Options(tuple(job.formats), job.edition, job.timeout, job.warm, root / job.notebook,
-                          tuple(root / r for r in job.rules_files))
+                          tuple(root / r for r in job.rules_files), job.pdf_standard)
         try:
             subject = kind.load(root / job.source, options.rules_files)
             summary = kind.summary(subject)

@@ -1,0 +1,533 @@
+"""The document's parts as Typst markup (the PDF is typeset from it by :mod:`evaltools.writers.pdf_engine`).
+
+Every text of a report (the parameters' narrative, names, a notebook's Markdown) is written
+as a Typst *string literal* (``#"…"``), never as markup: ``#import``, ``#read(…)``, ``$``, ``*``
+or a backslash in a narrative print as themselves and nothing of them is evaluated. Control
+characters are dropped; a number is kept on one line with its unit (``#box``). The styling is
+the template's (``templates/typst/report.typ``): this module says which role each part plays.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import io
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from importlib import resources
+from typing import Any
+
+import PIL.Image
+from markdown_it import MarkdownIt
+
+from evaltools.document.charts import embedded_svg
+from evaltools.document.parts import (
+    REVIEW,
+    AttachedPdf,
+    Cell,
+    Fields,
+    Figure,
+    Heading,
+    ItemList,
+    Markdown,
+    PageBreak,
+    Paragraph,
+    Row,
+    Section,
+    Signature,
+    SignOff,
+    Span,
+    Table,
+    Typography,
+    grid,
+    plain_text,
+)
+from evaltools.document.typography import title_lines
+
+# Narrative Markdown read as the HTML reads it (CommonMark, raw HTML off, a line break kept).
+_MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True, "typographer": False}).enable("table")
+
+# C0/C1 controls but tab and newline, and lone surrogates: nothing a PDF can show or Typst read.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# A number with its unit, and a short bracketed unit, set as one unbreakable box: 106.62万元,
+# 100%, 2024年度, （万元） (its brackets outside the box: they never start or end a line anyway).
+_UNITS = ("%|％|‰|万元|亿元|元|万|亿|个|项|人次|人|次|家|天|日|月|年度|年|分|台|套|件|户|条|平方米|㎡|"
+          "千米|公里|米|小时|期|批|份|篇|场|倍|周|名|所|座|辆|笔|宗|类|处")
+_GLUED = re.compile(rf"\d[\d,，.]*\s?(?:{_UNITS})|（[^（）\s]{{1,4}}）|\d+(?:\.\d+)?[～~-]\d+(?:\.\d+)?")
+
+
+def literal(text: object) -> str:
+    """``text`` as a Typst string literal: shown as it is, never evaluated."""
+    clean = _CONTROL.sub("", str(text))
+    escaped = clean.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "").replace("\t", " ")
+    return f'"{escaped}"'
+
+
+def text(value: object) -> str:
+    """Plain text as Typst markup: string literals, each number boxed with its unit."""
+    value = _CONTROL.sub("", str(value))
+    out, last = [], 0
+    for match in _GLUED.finditer(value):
+        if match.start() > last:
+            out.append(f"#{literal(value[last:match.start()])}")
+        glued = match.group()
+        if glued.startswith("（"):  # a box's first bracket would be set half-width, as at a line's start
+            out.append(f"#{literal('（')}#box({literal(glued[1:-1])})#{literal('）')}")
+        else:
+            out.append(f"#box({literal(glued)})")
+        last = match.end()
+    if last < len(value):
+        out.append(f"#{literal(value[last:])}")
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class Context:
+    """Where a part is: the first page's 小四 tables, the form's 小五, the edition."""
+
+    edition: str = "submission"
+    first_page: bool = False
+    form: bool = False
+
+
+# --- inline -------------------------------------------------------------------------------------------
+
+_BADGE_COLOURS = {"error": "#b0301f", "warning": "#b7791f"}
+
+
+def span(part: Span) -> str:
+    body = f"[{text(part.text)}]"
+    styles = (part.style or "").split()
+    if "badge" in styles:
+        colour = next((_BADGE_COLOURS[s] for s in styles if s in _BADGE_COLOURS), "#000")
+        return f'#text(fill: rgb("{colour}"), weight: "bold"){body}'
+    return f"#strong{body}" if part.bold else text(part.text)
+
+
+def inline(content: Iterable[Any]) -> str:
+    """Runs of text; spans styled "line" each on a line of their own (a heading's segments)."""
+    out: list[str] = []
+    previous_line = False
+    for item in content:
+        is_line = isinstance(item, Span) and item.style == "line"
+        if is_line and previous_line:
+            out.append("#linebreak()")
+        previous_line = is_line
+        out.append(span(item) if isinstance(item, Span) else text(item) if isinstance(item, str) else "")
+    return "".join(out)
+
+
+# --- blocks -------------------------------------------------------------------------------------------
+
+
+@functools.singledispatch
+def typeset(part: Any, ctx: Context) -> str:
+    """A part (or text) as Typst markup, ending with a paragraph break where it is a block."""
+    return text(part) + "\n\n" if part not in (None, "") else ""
+
+
+def blocks(parts: Iterable[Any], ctx: Context) -> str:
+    out: list[str] = []
+    runs: list[Any] = []
+    for part in parts:
+        if isinstance(part, str | Span):  # text beside blocks (a cell's content) stays one paragraph
+            runs.append(part)
+            continue
+        if runs:
+            out.append(inline(runs) + "\n\n")
+            runs = []
+        out.append(typeset(part, ctx))
+    if runs:
+        out.append(inline(runs))
+    return "".join(out)
+
+
+@typeset.register
+def _(part: Span, ctx: Context) -> str:
+    return span(part)
+
+
+@typeset.register
+def _(part: Paragraph, ctx: Context) -> str:
+    role = "form-attachment-label" if ctx.form and part.style == "attachment-label" else part.style
+    style = literal(role) if role else "none"
+    return f"#paragraph({style})[{inline(part.content)}]\n\n"
+
+
+@typeset.register
+def _(part: Heading, ctx: Context) -> str:
+    if part.style in ("report-title", "cover-title"):
+        body = "#linebreak()".join(text(line) for line in title_lines(part.text))
+    else:
+        body = text(part.text)
+    style = literal(part.style) if part.style else "none"
+    return f"#heading-of({part.level}, {style}, {_bool(ctx.first_page)})[{body}]\n\n"
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+@typeset.register
+def _(part: Typography, ctx: Context) -> str:
+    return ""  # the fonts are set once, for the whole document (see :func:`document`)
+
+
+@typeset.register
+def _(part: Markdown, ctx: Context) -> str:
+    return markdown(part.text)
+
+
+@typeset.register
+def _(part: PageBreak, ctx: Context) -> str:
+    return "#pagebreak(weak: true)\n"
+
+
+@typeset.register
+def _(part: AttachedPdf, ctx: Context) -> str:
+    return f'#paragraph("attached-pdf")[{text(part.note)}]\n\n'
+
+
+@typeset.register
+def _(part: Fields, ctx: Context) -> str:
+    cells = ", ".join(f"[{text(label)}], [{text(value)}]" for label, value in part.rows)
+    return f"#fields-of({cells})\n\n"
+
+
+@typeset.register
+def _(part: Signature, ctx: Context) -> str:
+    return f"#signature([{text(part.label)}], [{text(part.name)}], [{text(part.date)}], false)\n"
+
+
+@typeset.register
+def _(part: SignOff, ctx: Context) -> str:
+    blocks_ = [f"signature([{text(b.label)}], [{text(b.name)}], [{text(b.date)}], {_bool(part.style == 'single' and i == 0)})"
+               for i, b in enumerate(part.blocks)]
+    if part.style == "single":
+        return (f'#block(above: 4mm, stroke: (top: 0.5pt + rgb("#666")), inset: (top: 3mm), width: 100%, '
+                f"grid(columns: 1fr, row-gutter: 2mm, {', '.join(blocks_)}))\n\n")
+    return f"#grid(columns: (1fr, 1fr), column-gutter: 8mm, row-gutter: 3mm, {', '.join(blocks_)})\n\n"
+
+
+@typeset.register
+def _(part: ItemList, ctx: Context) -> str:
+    if part.style == "attachments":  # 附件1：… lines, indented as paragraphs
+        return "".join(f"{inline(item)}\n\n" for item in part.items)
+    kind = "enum" if part.ordered else "list"
+    items = ", ".join(f"[{inline(item)}]" for item in part.items)
+    return f"#block(above: 1mm, below: 1mm, {{ set par(first-line-indent: 0em); {kind}({items}) }})\n\n"
+
+
+@typeset.register
+def _(part: Figure, ctx: Context) -> str:
+    vector = embedded_svg(part.png)  # a chart's vector twin (see evaltools.document.charts)
+    return f"#figure-of({image(vector or part.png, part.alt)}, [{text(part.caption)}])\n\n"
+
+
+def is_svg(data: bytes) -> bool:
+    return data.lstrip()[:5] in (b"<?xml", b"<svg ") or data.lstrip()[:4] == b"<svg"
+
+
+def _readable(data: bytes) -> bool:
+    """Whether a raster image decodes (a broken one is named in the PDF instead of failing it)."""
+    try:
+        with PIL.Image.open(io.BytesIO(data)) as picture:
+            picture.verify()
+    except Exception:  # noqa: BLE001  (whatever Pillow raises: not an image Typst can show)
+        return False
+    return True
+
+
+def image(data: bytes, alt: str = "") -> str:
+    """An image from its bytes, in the markup itself: nothing is read from the disk or the network.
+    An SVG (text) as a string; a PNG as its bytes; one that does not decode, as its alt text."""
+    if is_svg(data):
+        source = f"bytes({literal(data.decode('utf-8', 'replace'))})"
+    elif _readable(data):
+        source = f"bytes(({','.join(map(str, data))},))"
+    else:
+        return f"[{text(f'[图片：{alt}]')}]"
+    return f'image({source}, width: 100%, alt: {literal(alt)})'
+
+
+# --- sections -----------------------------------------------------------------------------------------
+
+_FINDINGS_COLOURS = {"clean": "#2e7d32", "has-warnings": "#b7791f", "has-errors": "#b0301f"}
+
+
+@typeset.register
+def _(part: Section, ctx: Context) -> str:
+    if ctx.edition == "submission" and part.audience == REVIEW:
+        return ""
+    styles = set((part.style or "").split())
+    inner_ctx = replace(ctx, first_page=ctx.first_page or "first-page" in styles, form=ctx.form or "form-page" in styles)
+    inner = blocks(part.children, inner_ctx)
+    if "form-page" in styles:
+        return f"#form-page[\n{inner}]\n"
+    if "cover" in styles:
+        return f"#block(width: 100%)[#v(25mm)\n#set align(center)\n#set par(first-line-indent: 0em)\n{inner}]\n#pagebreak()\n"
+    if "first-page" in styles:
+        return f"{inner}#pagebreak(weak: true)\n"
+    if "attachment" in styles:
+        return f"#pagebreak(weak: true)\n{inner}"
+    if "signoff-page" in styles:
+        return f"#signoff-page[\n{inner}]\n"
+    if "form-caption" in styles:
+        return f"#block(below: 1.5mm, width: 100%)[#set align(center)\n{inner}]\n"
+    if "findings" in styles:
+        colour = next((_FINDINGS_COLOURS[s] for s in styles if s in _FINDINGS_COLOURS), "#999")
+        return f'#findings-box(rgb("{colour}"))[\n{inner}]\n'
+    if "provenance" in styles or part.element == "footer":
+        return f"#provenance[\n{inner}]\n"
+    return inner
+
+
+# --- tables -------------------------------------------------------------------------------------------
+
+
+def _align(cell: Cell) -> str:
+    styles = set((cell.style or "").split())
+    if "num" in styles:
+        return "right + horizon"
+    if cell.header or styles & {"label", "center"}:
+        return "center + horizon"
+    return "left + horizon"
+
+
+def cell(part: Cell, row: Row, ctx: Context) -> str:
+    styles = set((part.style or "").split())
+    args = []
+    if part.colspan > 1:
+        args.append(f"colspan: {part.colspan}")
+    if part.rowspan > 1:
+        args.append(f"rowspan: {part.rowspan}")
+        # A page breaks only between 一级指标: a label spanning rows that keep together stays whole.
+        if "keep-next" in (row.style or "").split() and "continued" not in styles:
+            args.append("breakable: false")
+    args.append(f"align: {_align(part)}")
+    if "continued" in styles:
+        args.append("stroke: (top: none, rest: rule)")
+    body = blocks(part.content, ctx).rstrip()
+    if "num" in styles:
+        body = f"#box[{body}]"  # a number never wraps
+    elif "text" in styles:
+        body = f"#text-cell[{body}]"
+    if "total" in styles:
+        body = f"#text(size: 10.5pt)[{body}]"
+    return f"table.cell({', '.join(args)})[{body}]"
+
+
+# What cannot be broken in a cell: a glued number and unit, a Latin word, or a Chinese character
+# with the punctuation that may not start a line after it.
+_UNBROKEN = re.compile(rf"（?(?:{_GLUED.pattern})）?|[A-Za-z0-9.,%‰/:·_@-]+|.[，。、；：！？）》”’]*")
+_BODY_WIDTH, _FORM_WIDTH = 156 * 72 / 25.4, 180 * 72 / 25.4  # the 版心 and the form page's, in points
+_INSET = 1.2 * 72 / 25.4 * 2
+
+
+def _ems(run: str) -> float:
+    return sum(0.5 if unicodedata.east_asian_width(c) in ("Na", "H") else 1.0 for c in run)
+
+
+def least_width(cell_: Cell, size: float) -> float:
+    """The narrowest a cell can be without a character or a number pushed out of it, in points."""
+    widest = max((_ems(m.group()) for m in _UNBROKEN.finditer(plain_text(cell_.content))), default=0)
+    return widest * size * 1.08 + _INSET
+
+
+def _runts(lengths: Sequence[float], per_line: int) -> int:
+    return sum(1 for n in lengths if n > per_line and 0 < n % per_line <= 1)
+
+
+def runt_free(cells: Sequence[Cell], size: float, width: float) -> float:
+    """The width at which no short cell of a column ends on one character alone (a label of
+    five characters two a line leaves one): up to two characters a line more, the fewest that
+    leave none; 0 where the column's width leaves none, or no width up to that would."""
+    lengths = [_ems(plain_text(c.content)) for c in cells
+               if not any(isinstance(x, Span) and x.style == "line" for x in c.content)]  # set in its own lines
+    per_line = int((width - _INSET) / (size * 1.02))
+    lengths = [n for n in lengths if n <= 6 * max(per_line, 1)]  # long text: its last line is the paragraph's
+    if per_line < 2 or _runts(lengths, per_line) == 0:
+        return 0.0
+    wider = next((k for k in (per_line + 1, per_line + 2) if _runts(lengths, k) == 0), None)
+    return wider * size * 1.08 + _INSET if wider else 0.0
+
+
+def column_widths(part: Table, size: float, width: float) -> list[float]:
+    """The table's widths (its percentages), widened where a one-column cell would not hold its
+    widest unbreakable run (a number split from its unit, text over the rule) or would leave a
+    character alone on its last line, the room taken from the columns with most to spare."""
+    total = sum(part.widths)
+    widths = [w / total * width for w in part.widths]
+    placed, _ = grid(part.head + part.rows)
+    need = [0.0] * len(widths)
+    single: list[list[Cell]] = [[] for _ in widths]
+    for _, column, cell_ in placed:
+        if cell_.colspan == 1 and column < len(need):
+            need[column] = max(need[column], least_width(cell_, size))
+            single[column].append(cell_)
+    need = [max(n, runt_free(cells, size, w)) for n, cells, w in zip(need, single, widths, strict=True)]
+    short = sum(max(0.0, n - w) for n, w in zip(need, widths, strict=True))
+    spare = [max(0.0, w - n) for n, w in zip(need, widths, strict=True)]
+    if short <= 0 or short > sum(spare):
+        return widths
+    return [max(w, n) if n > w else w - s / sum(spare) * short for w, n, s in zip(widths, need, spare, strict=True)]
+
+
+def _columns(part: Table, size: float, width: float) -> str:
+    if part.widths:
+        return "(" + ", ".join(f"{w:.2f}fr" for w in column_widths(part, size, width)) + ",)"
+    return str(part.columns or 1)
+
+
+@typeset.register
+def _(part: Table, ctx: Context) -> str:
+    styles = set(part.style.split())
+    if "form" in styles:
+        size, leading, inset = 9, "0.25em", "(x: 0.8mm, y: 0.4mm)"
+    elif ctx.first_page:
+        size, leading, inset = 12, "0.5em", "(x: 1.2mm, y: 1mm)"
+    else:
+        size, leading, inset = 10, "0.5em", "(x: 1.2mm, y: 1mm)"
+    columns = _columns(part, size, _FORM_WIDTH if ctx.form else _BODY_WIDTH)
+    # The form's tables, and the first page's, are one form, as on paper.
+    spacing = "0pt, 0pt" if "form" in styles or ctx.first_page else "0.3em, 0.6em"
+    unbreakable = _bool("narrative" not in styles)
+    cells = []
+    if part.head:
+        head = ", ".join(cell(c, r, ctx) for r in part.head for c in r.cells)
+        cells.append(f"table.header(repeat: true, {head})")
+    cells += [cell(c, r, ctx) for r in part.rows for c in r.cells]
+    return f"#table-of({size}pt, {leading}, {inset}, {unbreakable}, {spacing}, {columns}, {', '.join(cells)})\n\n"
+
+
+# --- Markdown -----------------------------------------------------------------------------------------
+
+
+def markdown(source: str | None) -> str:
+    """Narrative Markdown as Typst: paragraphs, lists, emphasis, tables, code as text; an image
+    is named, never fetched (as in the HTML)."""
+    if not source:
+        return ""
+    tokens = _MARKDOWN.parse(_CONTROL.sub("", source))
+    return _md_blocks(tokens) + "\n\n"
+
+
+def _md_inline(tokens: Sequence[Any]) -> str:
+    out: list[str] = []
+    for token in tokens:
+        kind = token.type
+        if kind == "text":
+            out.append(text(token.content))
+        elif kind in ("softbreak", "hardbreak"):
+            out.append("#linebreak()")
+        elif kind == "strong_open":
+            out.append("#strong[")
+        elif kind == "em_open":
+            out.append("#emph[")
+        elif kind in ("strong_close", "em_close"):
+            out.append("]")
+        elif kind == "code_inline":
+            out.append(f"#raw({literal(token.content)})")
+        elif kind == "image":
+            src = str(token.attrGet("src") or "")
+            alt = "".join(child.content for child in token.children or [])
+            if src.startswith("data:image/") and ";base64," in src:
+                try:
+                    out.append(f"#box({image(base64.b64decode(src.split(',', 1)[1]), alt)})")
+                    continue
+                except ValueError:
+                    pass
+            out.append(text(f"[图片：{alt} {src}]"))
+        # link_open/close: the link's text is shown, the address is not followed
+    return "".join(out)
+
+
+def _md_blocks(tokens: Sequence[Any]) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        kind = token.type
+        if kind == "inline":
+            out.append(_md_inline(token.children or []))
+        elif kind == "paragraph_close":
+            out.append("\n\n")
+        elif kind == "heading_open":
+            out.append("#block(sticky: true)[#strong[")
+        elif kind == "heading_close":
+            out.append("]]\n\n")
+        elif kind in ("bullet_list_open", "ordered_list_open"):
+            end = _closing(tokens, i)
+            out.append(_md_list(tokens[i:end + 1]))
+            i = end
+        elif kind == "table_open":
+            end = _closing(tokens, i)
+            out.append(_md_table(tokens[i:end + 1]))
+            i = end
+        elif kind in ("fence", "code_block"):
+            out.append(f"#block(above: 0.5em, below: 0.5em, raw({literal(token.content)}, block: true))\n\n")
+        elif kind == "blockquote_open":
+            out.append("#pad(left: 2em)[")
+        elif kind == "blockquote_close":
+            out.append("]\n\n")
+        elif kind == "hr":
+            out.append("#line(length: 100%, stroke: 0.5pt)\n\n")
+        i += 1
+    return "".join(out)
+
+
+def _closing(tokens: Sequence[Any], start: int) -> int:
+    depth = 0
+    for j in range(start, len(tokens)):
+        depth += tokens[j].nesting
+        if depth == 0:
+            return j
+    return len(tokens) - 1
+
+
+def _md_list(tokens: Sequence[Any]) -> str:
+    kind = "enum" if tokens[0].type == "ordered_list_open" else "list"
+    items, i = [], 1
+    while i < len(tokens) - 1:
+        if tokens[i].type == "list_item_open":
+            end = _closing(tokens, i)
+            items.append("[" + _md_blocks(tokens[i + 1:end]).strip() + "]")
+            i = end
+        i += 1
+    return f"#block(above: 0.3em, below: 0.3em, {{ set par(first-line-indent: 0em); {kind}({', '.join(items) or '[]'}) }})\n\n"
+
+
+def _md_table(tokens: Sequence[Any]) -> str:
+    rows: list[list[str]] = []
+    for token in tokens:
+        if token.type == "tr_open":
+            rows.append([])
+        elif token.type == "inline" and rows:
+            rows[-1].append(f"[{_md_inline(token.children or [])}]")
+    columns = max((len(r) for r in rows), default=1)
+    cells = ", ".join(c for r in rows for c in r + ["[]"] * (columns - len(r)))
+    return f"#table-of(10pt, 0.5em, (x: 1.2mm, y: 1mm), true, 0.3em, 0.6em, {columns}, {cells})\n\n"
+
+
+# --- the document -------------------------------------------------------------------------------------
+
+
+@functools.cache
+def template() -> str:
+    return (resources.files("evaltools") / "templates" / "typst" / "report.typ").read_text(encoding="utf-8")
+
+
+def font_array(families: Sequence[str]) -> str:
+    return "(" + "".join(f"{literal(f)}, " for f in families) + ")"
+
+
+def document(parts: Iterable[Any], fonts: Mapping[str, Sequence[str]], title: str = "",
+             edition: str = "submission") -> str:
+    """The whole report as one Typst source: the fonts, the template, then every part in order."""
+    ctx = Context(edition)
+    body = "".join(typeset(part, ctx) for part in parts)
+    head = ("#let fonts = (" + "".join(f"{role}: {font_array(stack)}, " for role, stack in fonts.items()) + ")\n"
+            f"#let title = {literal(title)}\n")
+    return head + template() + "\n" + body

@@ -1,0 +1,279 @@
+"""The PDF typeset by Typst (evaltools.writers.typst, .pdf, .pdf_engine): text stays text, the
+公文 rules hold on the seed project and the department report, PDF/A-2b on request.
+
+Nothing is mocked: every PDF is compiled by the typst wheel and read back with poppler.
+"""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from evaltools.cli import main
+from evaltools.document.parts import Heading, Markdown, Paragraph, Section, Typography
+from evaltools.run.build import run
+from evaltools.writers import pdf_engine, typst as writer
+from evaltools.writers.pdf import notebook_to_pdf
+
+from conftest import SEED, SEED_DEPARTMENT
+
+pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+
+
+def pdftotext(pdf: bytes | Path, *args: str) -> str:
+    source = ["-"] if isinstance(pdf, bytes) else [str(pdf)]
+    return subprocess.run(["pdftotext", *args, *source, "-"], input=pdf if isinstance(pdf, bytes) else None,
+                          capture_output=True, check=True).stdout.decode("utf-8")
+
+
+def squeeze(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def notebook_of(*parts) -> nbformat.NotebookNode:
+    cells = []
+    for part in parts:
+        bundle = part._repr_mimebundle_()
+        cells.append(nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output("display_data", data=bundle)]))
+    return nbformat.v4.new_notebook(cells=cells)
+
+
+def words(pdf: Path | bytes, page: int) -> list[tuple[float, float, float, float, str]]:
+    layout = pdftotext(pdf, "-bbox", "-f", str(page), "-l", str(page))
+    return [(float(a), float(b), float(c), float(d), w) for a, b, c, d, w in re.findall(
+        r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>', layout)]
+
+
+# --- text stays text ----------------------------------------------------------------------------------
+
+HOSTILE = ('#import "@preview/evil:0.1.0": * #read("/etc/passwd") #eval("1 + 1") $x^2$ *粗* _斜_ <标签> @引用 '
+           '\\ 反斜杠 \\u{41} // 注释 /* 块 */ ] [ } { #set page(width: 1cm) `代码` ``` 三个')
+
+
+def test_a_narrative_with_typst_code_prints_as_text_and_runs_nothing():
+    pdf = notebook_to_pdf(notebook_of(Paragraph([HOSTILE]), Markdown(HOSTILE), Heading(2, HOSTILE)))
+    text = squeeze(pdftotext(pdf))
+    assert text.count(squeeze('#read("/etc/passwd")')) == 3 and text.count(squeeze('#eval("1+1")')) == 3
+    assert text.count("#import") == 3 and "root:" not in text
+    assert text.count("$x^2$") == 3 and "<标签>@引用" in text
+    assert "*粗*_斜_" in text and "\\反斜杠\\u{41}//注释/*块*/][}{#setpage(width:1cm)" in text
+    info = subprocess.run(["pdfinfo", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    assert "595" in info  # the page was not resized by the narrative's #set page
+
+
+def test_the_writer_never_emits_text_outside_a_string_literal():
+    source = writer.text('前文"引号\\反斜杠\n换行#code')
+    assert source == '#"前文\\"引号\\\\反斜杠\\n换行#code"'
+
+
+def test_control_characters_and_a_paragraph_of_100000_characters_never_fail():
+    controls = "".join(chr(c) for c in range(32) if chr(c) not in "\n") + "\x7f\x85\ud800文字"
+    long = "预算执行率100%，资金106.62万元。" * 5000
+    pdf = notebook_to_pdf(notebook_of(Paragraph([controls]), Markdown(controls), Paragraph([long[:100_000]])))
+    text = squeeze(pdftotext(pdf))
+    assert "文字" in text and text.count("106.62万元") >= 4000
+
+
+@pytest.mark.parametrize("narrative", [
+    "* 一\n  * 二\n    1. 三\n\n> 引用 **未闭合\n\n---\n\n| a | b |\n|---|---|\n| 1 |\n| 1 | 2 | 3 |",
+    "```typst\n#read(\"/etc/passwd\")\n```\n\n    缩进代码\n\n# 标题\n\n![图](file:///etc/passwd) [链接](http://x)",
+    "<script>alert(1)</script>\n\n<b>粗</b> &amp; &#x41; \\* \\_",
+    "",
+])
+def test_odd_markdown_is_set_as_text(narrative):
+    pdf = notebook_to_pdf(notebook_of(Markdown(narrative), Paragraph(["之后"])))
+    text = squeeze(pdftotext(pdf))
+    assert text.endswith("之后") and "root:" not in text
+
+
+def test_a_broken_image_is_named_not_fatal():
+    pdf = notebook_to_pdf(notebook_of(Markdown("![坏图](data:image/png;base64,iVBORw0KGgo=) 后文")))
+    assert "[图片：坏图]" in squeeze(pdftotext(pdf))
+
+
+# --- fonts --------------------------------------------------------------------------------------------
+
+
+def test_a_configured_font_that_is_missing_is_one_warning_naming_it_and_the_face_used():
+    parts = (Typography({"body": ["不存在的仿宋字体"], "title": ["Noto Sans CJK SC"]}), Paragraph(["正文"]))
+    with pytest.warns(pdf_engine.FontWarning) as caught:
+        pdf = notebook_to_pdf(notebook_of(*parts))
+    messages = [str(w.message) for w in caught]
+    assert messages == ["规则指定的字体“不存在的仿宋字体”（仿宋）未安装，PDF 改用“Noto Serif CJK SC”"]
+    fonts = subprocess.run(["pdffonts", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    assert "NotoSerifCJK" in fonts.replace("-", "")
+
+
+def test_the_units_configured_font_comes_first():
+    stacks, missing = pdf_engine.stacks({"body": ["AR PL UKai CN"]})
+    assert stacks["body"][0].startswith("AR PL UKai") and missing == []  # Typst's name of AR PL UKai CN
+
+
+# --- the seed's PDF: 公文 rules -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seed_pdfs(tmp_path_factory):
+    out = tmp_path_factory.mktemp("typst")
+    return run(SEED, ["pdf"], out).files["pdf"], run(SEED_DEPARTMENT / "_department.yaml", ["pdf"], out).files["pdf"]
+
+
+def _pages(pdf: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    return int(re.search(r"Pages:\s+(\d+)", info)[1])
+
+
+def test_page_numbers_are_gbt_9704_odd_right_even_left_none_on_the_cover(seed_pdfs):
+    for pdf in seed_pdfs:
+        pages = _pages(pdf)
+        assert not [w for w in words(pdf, 1) if w[4] == "—" and w[1] > 745]  # no number at the cover's foot
+        for page in range(2, min(pages, 7)):
+            found = words(pdf, page)
+            number = [w for w in found if w[4] == str(page)]
+            dashes = [w for w in found if w[4] == "—" and abs(w[1] - number[-1][1]) < 1]
+            assert number and len(dashes) == 2, page
+            left, right = min(d[0] for d in dashes), max(d[2] for d in dashes)
+            assert abs((number[-1][3] - number[-1][1]) - 14) < 0.5  # 4号
+            if page % 2:  # one character (14 pt) in from the 版心's right edge (26 mm from the sheet's)
+                assert abs(right - (595.28 - 26 / 25.4 * 72 - 14)) < 1
+            else:  # one character in from its left edge (28 mm)
+                assert abs(left - (28 / 25.4 * 72 + 14)) < 1
+
+
+def _body_lines(pdf: Path) -> list[tuple[int, str]]:
+    lines = []
+    for page in range(1, _pages(pdf) + 1):
+        text = pdftotext(pdf, "-layout", "-f", str(page), "-l", str(page))
+        lines += [(page, squeeze(line)) for line in text.splitlines() if squeeze(line)]
+    return lines
+
+
+def test_a_number_is_never_split_from_its_unit(seed_pdfs):
+    for pdf in seed_pdfs:
+        lines = _body_lines(pdf)
+        for (_, before), (_, after) in zip(lines, lines[1:], strict=False):
+            assert not (re.search(r"\d$", before) and re.match(r"(万元|元|%|％|年度)", after)), (before, after)
+
+
+def test_a_heading_never_ends_a_page(seed_pdfs):
+    """一、 and （一） headings: never the last line of a page when their text follows on the next
+    (a heading with nothing under it, before an attachment's page, may end one)."""
+    for pdf in seed_pdfs:
+        lines = [(page, text) for page, text in _body_lines(pdf) if not re.fullmatch(r"—\d+—", text)]
+        for (page, text), (next_page, following) in zip(lines, lines[1:], strict=False):
+            starts_attachment = following.startswith("附件") or following.endswith("表")
+            if next_page != page and not starts_attachment:
+                assert not re.match(r"^([一二三四五六七八九十]+、|（[一二三四五六七八九十]+）)", text), (page, text)
+
+
+def test_the_self_evaluation_form_has_a_page_of_its_own_with_smaller_margins(seed_pdfs):
+    pdf = seed_pdfs[0]
+    page = next(p for p in range(1, _pages(pdf) + 1) if "项目支出绩效自评表（2024年度）" in squeeze(
+        pdftotext(pdf, "-f", str(p), "-l", str(p))))
+    left = min(w[0] for w in words(pdf, page))
+    assert left < 50  # 15 mm, not the 28 mm of the 公文 pages
+
+
+# --- PDF/A-2b -----------------------------------------------------------------------------------------
+
+
+def test_pdf_a_2b_on_request_plain_pdf_by_default(seed_pdfs):
+    plain = notebook_to_pdf(notebook_of(Section([Heading(2, "一、标题"), Paragraph(["正文"])])))
+    archived = notebook_to_pdf(notebook_of(Section([Heading(2, "一、标题"), Paragraph(["正文"])])), pdf_standard="a-2b")
+    assert b"pdfaid:part" not in plain
+    assert re.search(rb"pdfaid:part(>|=\")2", archived) and re.search(rb"pdfaid:conformance(>|=\")B", archived)
+
+
+def test_pdf_standard_on_the_command_line_of_render_and_the_exporter(seed_pdfs, tmp_path):
+    executed = seed_pdfs[0].with_suffix(".ipynb")
+    copy = tmp_path / "report.ipynb"
+    shutil.copy(executed, copy)
+    assert main(["render", str(copy), "--to", "pdf", "--pdf-standard", "a-2b"]) == 0
+    assert re.search(rb"pdfaid:part(>|=\")2", (tmp_path / "report.pdf").read_bytes())
+    out = tmp_path / "nbconvert"
+    subprocess.run([sys.executable, "-m", "nbconvert", "--to", "evaltools_pdf", "--PdfReportExporter.pdf_standard=a-2b",
+                    str(copy), "--output-dir", str(out)], check=True, capture_output=True, timeout=300)
+    assert (out / "report.pdf").read_bytes() == (tmp_path / "report.pdf").read_bytes()
+
+
+def test_an_unknown_pdf_standard_is_refused(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["render", str(tmp_path / "x.ipynb"), "--pdf-standard", "a-1a"])
+    from evaltools.errors import RenderError
+
+    with pytest.raises(RenderError, match="不支持的 PDF 标准：a-1a"):
+        pdf_engine.compile_pdf("正文", "a-1a")
+
+
+# --- charts as vectors ----------------------------------------------------------------------------------
+
+
+def test_a_chart_reaches_the_pdf_as_vector_with_its_chinese_labels_drawn(seed):
+    from evaltools.document import charts
+    from evaltools.domain.scoring import score
+
+    figure = charts.score_chart(score(seed.params, seed.rules), seed.rules)
+    svg = charts.embedded_svg(figure.png)
+    assert figure.png.startswith(b"\x89PNG") and svg.startswith(b"<?xml") and b"<svg" in svg
+    assert charts.score_chart(score(seed.params, seed.rules), seed.rules).png == figure.png  # same chart, same bytes
+    pdf = notebook_to_pdf(notebook_of(figure))
+    images = subprocess.run(["pdfimages", "-list", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    assert len(images.strip().splitlines()) == 2  # the header only: no raster image in the page
+    assert "各项得分与分值" in squeeze(pdftotext(pdf))  # the caption is text; the labels are outlines
+
+
+def test_a_png_without_its_svg_twin_is_shown_as_the_png():
+    from evaltools.document import charts
+    from evaltools.document.parts import Figure
+
+    png = _tiny_png()
+    assert charts.embedded_svg(png) is None
+    pdf = notebook_to_pdf(notebook_of(Figure(png, "图", "说明")))
+    images = subprocess.run(["pdfimages", "-list", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    assert len(images.strip().splitlines()) == 3  # one raster image
+
+
+def _tiny_png() -> bytes:
+    import io
+
+    import PIL.Image
+
+    buffer = io.BytesIO()
+    PIL.Image.new("RGB", (4, 3), "red").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+# --- column widths from content ---------------------------------------------------------------------
+
+
+def test_a_column_too_narrow_for_a_number_and_its_unit_is_widened_from_the_widest():
+    from evaltools.document.parts import table, td, tr
+
+    form = table(tr(td("106.62万元"), td("说明" * 20), td("15")), colgroup=(5, 85, 10))
+    widths = writer.column_widths(form, 9, 500)
+    assert widths[0] > 25 and widths[0] >= writer.least_width(form.rows[0].cells[0], 9)  # 5 % was 25 pt
+    assert 425 - widths[1] > 50 - widths[2] and widths[2] >= writer.least_width(form.rows[0].cells[2], 9)
+    assert abs(sum(widths) - 500) < 1e-6  # the room comes from those with most to spare; the width is kept
+
+
+def test_a_column_whose_labels_would_end_on_one_character_gets_a_character_more_a_line():
+    from evaltools.document.parts import table, td, tr
+
+    labels = table(tr(td("服务对象满意"), td("说明" * 30)), tr(td("经济效益指标"), td("")), colgroup=(6, 94))
+    narrow = 500 * 0.06
+    assert writer.runt_free(labels.rows[0].cells[:1] + labels.rows[1].cells[:1], 9, narrow) == 0  # 2 a line: none
+    five = table(tr(td("服务对象满意度"), td("说明" * 30)), colgroup=(6, 94))  # 7 characters, 2 a line: 1 left
+    assert writer.column_widths(five, 9, 500)[0] > narrow
+
+
+def test_the_typst_template_is_part_of_the_code_a_report_is_made_with():
+    """A change of the PDF's template makes every report again, as a change of the code does."""
+    from evaltools.domain.fingerprints import CODE_SUFFIXES
+
+    templates = Path(writer.__file__).resolve().parents[1] / "templates"
+    assert (templates / "typst" / "report.typ").is_file()
+    assert {p.suffix for p in templates.rglob("*") if p.is_file()} <= set(CODE_SUFFIXES)
