@@ -590,6 +590,9 @@ def _fill_in(new_file: Path, old_file: Path) -> None:
     for before, after in zip(old["indicators"], new["indicators"], strict=True):
         after.update({key: before[key] for key in ("actual", "actual_value", "score", "deviation") if key in before})
     new_file.write_text(json.dumps(new, ensure_ascii=False, default=str), encoding="utf-8")  # JSON is YAML
+    # …and this year's notice, which new-year leaves listed for them to attach
+    (new_file.parent / "attachments").mkdir(exist_ok=True)
+    shutil.copy2(old_file.parent / "attachments" / "notice.md", new_file.parent / "attachments" / "notice.md")
 
 
 @pytest.fixture
