@@ -22,6 +22,7 @@ from traitlets import Unicode, default
 
 from evaltools.document.parts import MIME_TYPE, REVIEW, AttachedPdf, Figure, Markdown, Typography, from_data, walk
 from evaltools.writers import pdf_engine, typst
+from evaltools.writers.draft import MARK, draft_of, draft_title
 from evaltools.writers.formats import SUBMISSION, check_edition
 from evaltools.writers.html import REMOVE_TAG, report_parts, report_title
 
@@ -79,8 +80,9 @@ def typst_source(nb: Any, edition: str = SUBMISSION) -> tuple[str, list[str]]:
     parts = list(notebook_parts(nb, edition))
     configured = next((node.fonts for part in parts for node in walk(part) if isinstance(node, Typography)), {})
     fonts, missing = pdf_engine.stacks(configured)
-    title = nb.metadata.get("title") or report_title(nb) or "绩效自评报告"
-    return typst.document(parts, fonts, title, edition), missing
+    title = draft_title(nb.metadata.get("title") or report_title(nb) or "绩效自评报告", nb)
+    draft = MARK if draft_of(nb) is not None else None  # a draft is not a submission, in either edition
+    return typst.document(parts, fonts, title, edition, draft), missing
 
 
 def notebook_to_pdf(nb: Any, edition: str = SUBMISSION, pdf_standard: str | None = None) -> bytes:

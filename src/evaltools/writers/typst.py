@@ -524,10 +524,12 @@ def font_array(families: Sequence[str]) -> str:
 
 
 def document(parts: Iterable[Any], fonts: Mapping[str, Sequence[str]], title: str = "",
-             edition: str = "submission") -> str:
-    """The whole report as one Typst source: the fonts, the template, then every part in order."""
+             edition: str = "submission", draft: str | None = None) -> str:
+    """The whole report as one Typst source: the fonts, the template, then every part in order;
+    ``draft`` (the 草稿 mark, see ``writers.draft``) at the head of every page when given."""
     ctx = Context(edition)
     body = "".join(typeset(part, ctx) for part in parts)
     head = ("#let fonts = (" + "".join(f"{role}: {font_array(stack)}, " for role, stack in fonts.items()) + ")\n"
-            f"#let title = {literal(title)}\n")
+            f"#let title = {literal(title)}\n"
+            f"#let draft = {literal(draft) if draft else 'none'}\n")
     return head + template() + "\n" + body
