@@ -68,7 +68,10 @@ BODY_SIZE = BODY.size  # 三号, as GB/T 9704 sets the text
 CELL_SIZE = STYLES["cell"].in_word("size")  # the tables' cells, and what a cell holds
 FORM_SIZE = STYLES["form"].in_word("size")  # a form's cells
 CELL_STYLE = "表格文字"  # a cell's paragraphs: single lines at their own size, off the page's grid
-CELL_LEADING = 1.3  # a cell's line pitch, in its text's size (report.css: 1.25 in forms, 1.5 elsewhere)
+CELL_LEADING = 1.3  # a cell's line pitch, in its text's size (report.css: 1.5)
+FORM_LEADING = 1.15  # a form's: 五号 set as close as the PDF sets its 小五 (report.css: 1.25)
+FORM_CAPTION_LEADING = 1.25  # the lines above and under a form (report.css: 1.4)
+FORM_CELL_MARGIN = Mm(0.8)  # left and right, as report.css pads a form's cells (Word's default: 1.9 mm)
 LINE = Pt(docx_page.LINE_PITCH)
 # The parts' heading levels, as Word's Heading 1–4: 1 the table titles, 2 "一、" (黑体), 3 "（一）" (楷体), 4 bold body.
 HEADING_LEVELS = {1: STYLES["table-title"], 2: STYLES["heading1"], 3: STYLES["heading2"], 4: STYLES["heading3"]}
@@ -206,13 +209,24 @@ def _keep_rows(table, header_rows: int = 0, whole: bool = False) -> None:
                 WordParagraph(paragraph, table).paragraph_format.keep_with_next = True
 
 
-def _cell_paragraphs(table, size: float) -> None:
-    """Every paragraph of a table in the cells' style, ``size``'s line pitch."""
+def _cell_paragraphs(table, size: float, leading: float = CELL_LEADING) -> None:
+    """Every paragraph of a table in the cells' style, at ``leading`` times ``size``."""
     for element in table._tbl.iter(qn("w:p")):
         paragraph = WordParagraph(element, table)
         if paragraph.paragraph_format.line_spacing is None:
             paragraph.style = CELL_STYLE
-            paragraph.paragraph_format.line_spacing = Pt(round(size * CELL_LEADING, 1))
+            paragraph.paragraph_format.line_spacing = Pt(round(size * leading, 1))
+
+
+def _narrow_cell_margins(table) -> None:
+    """A form's cells padded as the PDF pads them: its narrow label columns hold two characters."""
+    margins = OxmlElement("w:tblCellMar")
+    for side in ("left", "right"):
+        margin = OxmlElement(f"w:{side}")
+        margin.set(qn("w:w"), str(FORM_CELL_MARGIN.twips))
+        margin.set(qn("w:type"), "dxa")
+        margins.append(margin)
+    table._tbl.tblPr.insert_element_before(margins, "w:tblLook", "w:tblCaption", "w:tblDescription")
 
 
 class WordWriter:
@@ -240,18 +254,23 @@ class WordWriter:
 
     def block(self, container, part: Any) -> None:
         """One part, into the document or into a table cell (``container``)."""
-        if self.in_body(container) and not _is_form(part):
-            self.text_pages()
         write(part, self, container)
 
     def in_body(self, container) -> bool:
         return container is self.document
 
-    def text_pages(self) -> None:
-        """Back on body pages after a form (its section ends where the next body part starts)."""
-        if self.page == "form" and not self.in_form:
+    def text_pages(self, container=None) -> bool:
+        """Back on body pages after a form: its section ends where the next body text starts (not
+        before, or an empty page would end the document). True if a new page was started."""
+        if self.page == "form" and not self.in_form and (container is None or self.in_body(container)):
             docx_page.new_section(self.document, "text")
             self.page = "text"
+            return True
+        return False
+
+    def page_break(self) -> None:
+        if not self.text_pages():
+            docx_page.break_page(self.document)
 
     def form_page(self) -> None:
         """A form starts a page of its own, on the form's margins."""
@@ -283,12 +302,15 @@ class WordWriter:
 
     def add_paragraph(self, container, content: list, *, size: float | None = None, align: str | None = None,
                       indent: bool = False, bold: bool = False, font: str | None = None):
+        self.text_pages(container)
         paragraph = container.add_paragraph()
         if indent:
             paragraph.paragraph_format.first_line_indent = Pt(BODY.indent * BODY_SIZE)
         if align is not None:
             paragraph.alignment = ALIGNMENTS[align]
-        if size and size != BODY_SIZE and self.in_body(container):
+        if self.in_form and self.in_body(container):  # a form's caption and small print, set close
+            paragraph.paragraph_format.line_spacing = Pt(round((size or BODY_SIZE) * FORM_CAPTION_LEADING, 1))
+        elif size and size != BODY_SIZE and self.in_body(container):
             # its own pitch: off the grid, lines as high as its text needs
             paragraph.paragraph_format.line_spacing = 1.0
             _off_grid(paragraph.paragraph_format)
@@ -331,14 +353,13 @@ class WordWriter:
 
     def markdown(self, container, text: str) -> None:
         """CommonMark as Word paragraphs: headings, paragraphs with bold/italic runs, lists, tables."""
-        if self.in_body(container):
-            self.text_pages()
         MarkdownWriter(self, container).write(text)
 
     def simple_table(self, container, rows: list[list[str]]) -> None:
         columns = max((len(r) for r in rows), default=0)
         if not columns:
             return
+        self.text_pages(container)
         table = container.add_table(rows=len(rows), cols=columns)
         table.style = "Table Grid"
         for r, row in enumerate(rows):
@@ -364,6 +385,7 @@ class WordWriter:
 
     def fill_table(self, container, part: Table, placed: list, columns: int, form: bool) -> None:
         rows = part.head + part.rows
+        self.text_pages(container)
         self.separate_from_a_table_above(container)
         table = container.add_table(rows=len(rows), cols=columns)
         table.style = "Table Grid"
@@ -371,7 +393,9 @@ class WordWriter:
         table.autofit = False  # a fixed layout: the widths below, no column grows to fit its text
         widths = part.widths if len(part.widths) == columns else [100 / columns] * columns
         # Word reads the cells' widths, LibreOffice the grid's: set both (the layout is fixed).
-        for c, width in enumerate(fitted_widths(widths, placed, self.text_width_cm(container), self.cell_size)):
+        padding = 2 * FORM_CELL_MARGIN.cm + 0.07 if form else CELL_PADDING_CM
+        for c, width in enumerate(fitted_widths(widths, placed, self.text_width_cm(container), self.cell_size,
+                                                padding)):
             table.columns[c].width = Cm(width)
             for row in table.rows:
                 row.cells[c].width = Cm(width)
@@ -385,7 +409,9 @@ class WordWriter:
             elif cell.rowspan > 1 or cell.colspan > 1:
                 target = target.merge(table.cell(min(r + cell.rowspan, len(rows)) - 1, min(c + cell.colspan, columns) - 1))
             self.cell(target, cell)
-        _cell_paragraphs(table, self.cell_size)
+        _cell_paragraphs(table, self.cell_size, FORM_LEADING if form else CELL_LEADING)
+        if form:
+            _narrow_cell_margins(table)
         _keep_rows(table, len(part.head), whole=form)
 
     def separate_from_a_table_above(self, container) -> None:
@@ -404,7 +430,7 @@ class WordWriter:
         for paragraph in target.paragraphs[1:]:
             paragraph._element.getparent().remove(paragraph._element)
         first = target.paragraphs[0]
-        first.text = ""
+        first.clear()
         align = _cell_alignment(cell.style) or (ALIGNMENTS["center"] if cell.header else None)
         if align is not None:
             first.alignment = align
@@ -418,7 +444,7 @@ class WordWriter:
             else:
                 self.block(target, item)
             used = True
-        if len(target.paragraphs) > 1 and not first.runs:  # the cell opens with what it holds
+        if len(target.paragraphs) > 1 and not first.text:  # the cell opens with what it holds
             first._element.getparent().remove(first._element)
 
     # --- a notebook's outputs ------------------------------------------------------------------
@@ -474,7 +500,7 @@ def _(part: Section, writer: WordWriter, container) -> None:
     if "form-page" in styles and body:  # a section of its own, starting a page
         writer.form_page()
     elif "attachment" in styles and body:
-        docx_page.break_page(writer.document)
+        writer.page_break()
     if part.style == "cover":
         for _ in range(3):
             writer.document.add_paragraph()
@@ -485,7 +511,7 @@ def _(part: Section, writer: WordWriter, container) -> None:
     finally:
         writer.in_form -= "form-page" in styles
     if part.style in ("cover", "first-page") and body:
-        docx_page.break_page(writer.document)
+        writer.page_break()
 
 
 @write.register
@@ -512,6 +538,7 @@ def _(part: Table, writer: WordWriter, container) -> None:
 
 @write.register
 def _(part: Figure, writer: WordWriter, container) -> None:
+    writer.text_pages()
     writer.document.add_picture(io.BytesIO(part.png), width=Mm(docx_page.text_width_mm(writer.page) - 6))
     picture = writer.document.paragraphs[-1]
     picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -536,6 +563,7 @@ def _(part: SignOff, writer: WordWriter, container) -> None:
     every line keeps with the next, so a block never leaves its date alone on a page."""
     columns = 1 if part.style == "single" else 2
     size = STYLES["signoff-page"].in_word("size")
+    writer.text_pages(container)
     table = container.add_table(rows=(len(part.blocks) + columns - 1) // columns, cols=columns)
     for i, block in enumerate(part.blocks):
         cell = table.cell(i // columns, i % columns)
@@ -561,7 +589,7 @@ def _(part: ItemList, writer: WordWriter, container) -> None:
 
 @write.register
 def _(part: PageBreak, writer: WordWriter, container) -> None:
-    docx_page.break_page(writer.document)
+    writer.page_break()
 
 
 @write.register
@@ -579,10 +607,6 @@ def _open_borders(table, first: int, column: int, last: int) -> None:
             line.set(qn("w:val"), "nil")
             borders.append(line)
         table.cell(r, column)._tc.get_or_add_tcPr().append(borders)
-
-
-def _is_form(part: Any) -> bool:
-    return isinstance(part, Section) and "form-page" in (part.style or "").split()
 
 
 def _text_width_cm(text: str, size: float = CELL_SIZE) -> float:
@@ -603,7 +627,8 @@ def _unbreakable(cell: Cell) -> str:
     return max(_NUMBER.findall(cell.text), key=len, default="")
 
 
-def fitted_widths(percents: list[float], placed: list, width_cm: float, size: float = CELL_SIZE) -> list[float]:
+def fitted_widths(percents: list[float], placed: list, width_cm: float, size: float = CELL_SIZE,
+                  padding_cm: float = CELL_PADDING_CM) -> list[float]:
     """Column widths in cm from the part's percentages, each column holding its longest number on
     one line (of the cells spanning one column); what a column gains comes from the columns with
     the most room to spare, never below what their own numbers need."""
@@ -613,7 +638,7 @@ def fitted_widths(percents: list[float], placed: list, width_cm: float, size: fl
     for _, c, cell in placed:
         number = _unbreakable(cell) if cell.colspan == 1 else ""
         if number:
-            need[c] = max(need[c], _text_width_cm(number, size) + CELL_PADDING_CM)
+            need[c] = max(need[c], _text_width_cm(number, size) + padding_cm)
     short = sum(max(n - w, 0) for n, w in zip(need, widths, strict=True))
     spare = [max(w - max(n, 1.0), 0) for n, w in zip(need, widths, strict=True)]
     if short <= 0 or sum(spare) < short:

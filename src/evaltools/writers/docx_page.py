@@ -24,8 +24,9 @@ from evaltools.document.typography import STYLES
 
 LINES, CHARACTERS = 22, 28  # a full body page
 PAGE_MM = (210, 297)
-# top, bottom, left, right (mm): the 公文's, and the PDF's form pages (report.css, @page form)
-MARGINS_MM = {"text": (37, 35, 28, 26), "form": (12, 16, 15, 15)}
+# top, bottom, left, right (mm): the 公文's, and a form's (五号 needs a little more of the sheet
+# than the PDF's form pages give its 小五: report.css, @page form, 12 16 15 15)
+MARGINS_MM = {"text": (37, 35, 28, 26), "form": (8, 14, 12, 12)}
 BODY_SIZE = STYLES["body"].size
 LINE_PITCH = 28.95  # pt: 225 mm (637.8 pt) / 22, as report.css sets the body's line-height
 TWIPS = 20  # a point in twentieths
