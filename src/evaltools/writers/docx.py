@@ -376,7 +376,7 @@ class WordWriter:
         placed, columns = grid(rows)
         if not rows or not columns:
             return
-        form = "form" in part.style.split()
+        form = "form" in part.style.split() or bool(self.in_form)  # every table of a form's page is the form's
         outer, self.cell_size = self.cell_size, size or (FORM_SIZE if form else CELL_SIZE)
         try:
             self.fill_table(container, part, placed, columns, form)
