@@ -29,7 +29,6 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.enum.style import WD_STYLE_TYPE
 from docx.shared import Cm, Mm, Pt, RGBColor
-from docx.text.paragraph import Paragraph as WordParagraph
 from nbconvert.exporters import Exporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 from traitlets import Unicode, default
@@ -59,7 +58,8 @@ from evaltools.document.parts import (
     tr,
 )
 from evaltools.document.typography import STYLES, Style
-from evaltools.writers import docx_page
+from evaltools.writers import docx_page, docx_tables
+from evaltools.writers.docx_tables import CELL_STYLE, FORM_CELL_MARGIN, FORM_LEADING, CELL_LEADING, CELL_PADDING_CM, fitted_widths
 from evaltools.writers.docx_markdown import MarkdownWriter
 
 BODY_FONT = typography.WORD_FONTS["body"]  # until the report's Typography part names its own
@@ -67,18 +67,13 @@ BODY = STYLES["body"]
 BODY_SIZE = BODY.size  # 三号, as GB/T 9704 sets the text
 CELL_SIZE = STYLES["cell"].in_word("size")  # the tables' cells, and what a cell holds
 FORM_SIZE = STYLES["form"].in_word("size")  # a form's cells
-CELL_STYLE = "表格文字"  # a cell's paragraphs: single lines at their own size, off the page's grid
-CELL_LEADING = 1.3  # a cell's line pitch, in its text's size (report.css: 1.5)
-FORM_LEADING = 1.15  # a form's: 五号 set as close as the PDF sets its 小五 (report.css: 1.25)
 FORM_CAPTION_LEADING = 1.25  # the lines above and under a form (report.css: 1.4)
-FORM_CELL_MARGIN = Mm(0.8)  # left and right, as report.css pads a form's cells (Word's default: 1.9 mm)
 LINE = Pt(docx_page.LINE_PITCH)
 # The parts' heading levels, as Word's Heading 1–4: 1 the table titles, 2 "一、" (黑体), 3 "（一）" (楷体), 4 bold body.
 HEADING_LEVELS = {1: STYLES["table-title"], 2: STYLES["heading1"], 3: STYLES["heading2"], 4: STYLES["heading3"]}
 TITLE_STYLE = "报告标题"
 TITLE = STYLES["title"]
 TEXT_WIDTH_CM = docx_page.text_width_mm("text") / 10  # A4 less the GB/T 9704 margins (2.8 + 2.6 cm)
-CELL_PADDING_CM = 0.45  # the default left + right cell margins (0.19 cm each) and a little room
 BLACK = RGBColor(0, 0, 0)
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 ALIGNMENTS = {"center": WD_ALIGN_PARAGRAPH.CENTER, "right": WD_ALIGN_PARAGRAPH.RIGHT,
@@ -193,40 +188,6 @@ def _cell_alignment(style: str | None):
 
 def _cell_bold(cell: Cell) -> bool:
     return cell.header or any(STYLES[w].in_word("bold") for w in (cell.style or "").split() if w in STYLES)
-
-
-def _keep_rows(table, header_rows: int = 0, whole: bool = False) -> None:
-    """The first ``header_rows`` repeated on each page ("w:tblHeader"), never split, and kept with
-    the first row under them; the other rows split across pages unless ``whole`` (a form's)."""
-    for r, row in enumerate(table.rows):
-        heading = r < header_rows
-        for name in ("w:cantSplit",) * (heading or whole) + ("w:tblHeader",) * heading:
-            flag = OxmlElement(name)
-            flag.set(qn("w:val"), "true")
-            row._tr.get_or_add_trPr().append(flag)
-        if heading:
-            for paragraph in row._tr.iter(qn("w:p")):
-                WordParagraph(paragraph, table).paragraph_format.keep_with_next = True
-
-
-def _cell_paragraphs(table, size: float, leading: float = CELL_LEADING) -> None:
-    """Every paragraph of a table in the cells' style, at ``leading`` times ``size``."""
-    for element in table._tbl.iter(qn("w:p")):
-        paragraph = WordParagraph(element, table)
-        if paragraph.paragraph_format.line_spacing is None:
-            paragraph.style = CELL_STYLE
-            paragraph.paragraph_format.line_spacing = Pt(round(size * leading, 1))
-
-
-def _narrow_cell_margins(table) -> None:
-    """A form's cells padded as the PDF pads them: its narrow label columns hold two characters."""
-    margins = OxmlElement("w:tblCellMar")
-    for side in ("left", "right"):
-        margin = OxmlElement(f"w:{side}")
-        margin.set(qn("w:w"), str(FORM_CELL_MARGIN.twips))
-        margin.set(qn("w:type"), "dxa")
-        margins.append(margin)
-    table._tbl.tblPr.insert_element_before(margins, "w:tblLook", "w:tblCaption", "w:tblDescription")
 
 
 class WordWriter:
@@ -365,8 +326,8 @@ class WordWriter:
         for r, row in enumerate(rows):
             for c, text in enumerate(row):
                 self.runs(table.cell(r, c).paragraphs[0], [text], self.cell_size, bold=r == 0)
-        _cell_paragraphs(table, self.cell_size)
-        _keep_rows(table, header_rows=1)
+        docx_tables.cell_paragraphs(table, self.cell_size)
+        docx_tables.keep_rows(table, header_rows=1)
 
     # --- tables --------------------------------------------------------------------------------
 
@@ -394,8 +355,8 @@ class WordWriter:
         widths = part.widths if len(part.widths) == columns else [100 / columns] * columns
         # Word reads the cells' widths, LibreOffice the grid's: set both (the layout is fixed).
         padding = 2 * FORM_CELL_MARGIN.cm + 0.07 if form else CELL_PADDING_CM
-        for c, width in enumerate(fitted_widths(widths, placed, self.text_width_cm(container), self.cell_size,
-                                                padding)):
+        fit = docx_tables.shortest_widths if form else fitted_widths
+        for c, width in enumerate(fit(widths, placed, self.text_width_cm(container), self.cell_size, padding)):
             table.columns[c].width = Cm(width)
             for row in table.rows:
                 row.cells[c].width = Cm(width)
@@ -405,14 +366,14 @@ class WordWriter:
                 # A label column that only continues the one above (绩效指标 down the 自评表) is
                 # drawn as one cell by its borders, not merged: LibreOffice repeats no header rows
                 # on a page that a merged cell runs onto.
-                _open_borders(table, r, c, min(r + cell.rowspan, len(rows)) - 1)
+                docx_tables.open_borders(table, r, c, min(r + cell.rowspan, len(rows)) - 1)
             elif cell.rowspan > 1 or cell.colspan > 1:
                 target = target.merge(table.cell(min(r + cell.rowspan, len(rows)) - 1, min(c + cell.colspan, columns) - 1))
             self.cell(target, cell)
-        _cell_paragraphs(table, self.cell_size, FORM_LEADING if form else CELL_LEADING)
+        docx_tables.cell_paragraphs(table, self.cell_size, FORM_LEADING if form else CELL_LEADING)
         if form:
-            _narrow_cell_margins(table)
-        _keep_rows(table, len(part.head), whole=form)
+            docx_tables.narrow_cell_margins(table)
+        docx_tables.keep_rows(table, len(part.head), whole=form)
 
     def separate_from_a_table_above(self, container) -> None:
         """Two tables in a row are one table to Word and LibreOffice, whose header rows would then
@@ -573,8 +534,8 @@ def _(part: SignOff, writer: WordWriter, container) -> None:
             date = cell.add_paragraph()
             date.alignment = WD_ALIGN_PARAGRAPH.RIGHT
             writer.runs(date, [block.date], size)
-    _cell_paragraphs(table, size)
-    _keep_rows(table, whole=True)
+    docx_tables.cell_paragraphs(table, size)
+    docx_tables.keep_rows(table, whole=True)
     for row in table.rows:
         for cell in row.cells:
             for paragraph in cell.paragraphs:
@@ -595,55 +556,6 @@ def _(part: PageBreak, writer: WordWriter, container) -> None:
 @write.register
 def _(part: Typography, writer: WordWriter, container) -> None:
     writer.typography(part)
-
-
-def _open_borders(table, first: int, column: int, last: int) -> None:
-    """No horizontal borders between rows first..last of a column, nor above the first: the cells
-    read as one with the label above them."""
-    for r in range(first, last + 1):
-        borders = OxmlElement("w:tcBorders")
-        for side in ("top",) + ("bottom",) * (r < last):
-            line = OxmlElement(f"w:{side}")
-            line.set(qn("w:val"), "nil")
-            borders.append(line)
-        table.cell(r, column)._tc.get_or_add_tcPr().append(borders)
-
-
-def _text_width_cm(text: str, size: float = CELL_SIZE) -> float:
-    """How wide a line of text sets: a CJK character a full em, other characters about half."""
-    ems = sum(1 if ord(ch) > 0x2E80 else 0.65 for ch in text)  # DejaVu-wide digits, where Times is missing
-    return ems * size * 2.54 / 72
-
-
-# A number with its sign, decimals and unit signs ("≥95%", "106.62", "2024"): it must not wrap.
-_NUMBER = re.compile(r"[≥≤<>＞＜+\-]?\d[\d.,:/%‰]*")
-
-
-def _unbreakable(cell: Cell) -> str:
-    """The longest run of a cell that must stay on one line: a "num" cell's whole text, else the
-    longest number in it ("106.62" of "106.62万元")."""
-    if "num" in (cell.style or "").split():
-        return cell.text
-    return max(_NUMBER.findall(cell.text), key=len, default="")
-
-
-def fitted_widths(percents: list[float], placed: list, width_cm: float, size: float = CELL_SIZE,
-                  padding_cm: float = CELL_PADDING_CM) -> list[float]:
-    """Column widths in cm from the part's percentages, each column holding its longest number on
-    one line (of the cells spanning one column); what a column gains comes from the columns with
-    the most room to spare, never below what their own numbers need."""
-    total = sum(percents)
-    widths = [width_cm * w / total for w in percents]
-    need = [0.0] * len(widths)
-    for _, c, cell in placed:
-        number = _unbreakable(cell) if cell.colspan == 1 else ""
-        if number:
-            need[c] = max(need[c], _text_width_cm(number, size) + padding_cm)
-    short = sum(max(n - w, 0) for n, w in zip(need, widths, strict=True))
-    spare = [max(w - max(n, 1.0), 0) for n, w in zip(need, widths, strict=True)]
-    if short <= 0 or sum(spare) < short:
-        return widths
-    return [max(n, w) if n > w else w - short * s / sum(spare) for n, w, s in zip(need, widths, spare, strict=True)]
 
 
 def _row(label: str, value: str):
