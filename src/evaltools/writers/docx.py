@@ -69,6 +69,7 @@ CELL_SIZE = STYLES["cell"].in_word("size")  # the tables' cells, and what a cell
 FORM_SIZE = STYLES["form"].in_word("size")  # a form's cells
 FORM_CAPTION_LEADING = 1.25  # the lines above and under a form (report.css: 1.4)
 LINE = Pt(docx_page.LINE_PITCH)
+FIELDS_LEADING = 2.0  # the cover's fields, ruled lines with air between them (report.css: 1.5 and 2 mm padding)
 # The parts' heading levels, as Word's Heading 1–4: 1 the table titles, 2 "一、" (黑体), 3 "（一）" (楷体), 4 bold body.
 HEADING_LEVELS = {1: STYLES["table-title"], 2: STYLES["heading1"], 3: STYLES["heading2"], 4: STYLES["heading3"]}
 TITLE_STYLE = "报告标题"
@@ -370,7 +371,11 @@ class WordWriter:
             elif cell.rowspan > 1 or cell.colspan > 1:
                 target = target.merge(table.cell(min(r + cell.rowspan, len(rows)) - 1, min(c + cell.colspan, columns) - 1))
             self.cell(target, cell)
-        docx_tables.cell_paragraphs(table, self.cell_size, FORM_LEADING if form else CELL_LEADING)
+        fields = "cover-fields" in part.style.split()
+        docx_tables.cell_paragraphs(table, self.cell_size,
+                                    FORM_LEADING if form else FIELDS_LEADING if fields else CELL_LEADING)
+        if fields:
+            docx_tables.ruled(table)
         if form:
             docx_tables.narrow_cell_margins(table)
         docx_tables.keep_rows(table, len(part.head), whole=form)
@@ -514,7 +519,7 @@ def _(part: Figure, writer: WordWriter, container) -> None:
 def _(part: Fields, writer: WordWriter, container) -> None:
     if writer.date is None:
         writer.date = next((value for label, value in part.rows if label == "报告时间"), None)
-    writer.table(container, Table([_row(label, value) for label, value in part.rows], widths=[30, 70]),
+    writer.table(container, Table([_row(label, value) for label, value in part.rows], widths=[30, 70], style=part.style),
                  size=STYLES.get(part.style, STYLES["cell"]).in_word("size"))
 
 

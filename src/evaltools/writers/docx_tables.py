@@ -147,3 +147,18 @@ def lines_needed(widths: list[float], placed: list, size: float, padding_cm: flo
         lines = sum(max(1, -(-_text_width_cm(line, size) // room)) for line in cell.text.split("\n"))
         rows[r] = max(rows.get(r, 1), int(lines))
     return sum(rows.values())
+
+
+def ruled(table) -> None:
+    """Lines under each row only, as the cover's fields are ruled in the PDF (no grid)."""
+    borders = OxmlElement("w:tblBorders")
+    for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        line = OxmlElement(f"w:{side}")
+        ruled_line = side in ("bottom", "insideH")
+        line.set(qn("w:val"), "single" if ruled_line else "nil")
+        if ruled_line:
+            line.set(qn("w:sz"), "4")
+            line.set(qn("w:color"), "666666")
+        borders.append(line)
+    table._tbl.tblPr.insert_element_before(borders, "w:shd", "w:tblLayout", "w:tblCellMar", "w:tblLook",
+                                           "w:tblCaption", "w:tblDescription")
