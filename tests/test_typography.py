@@ -71,10 +71,12 @@ def test_the_page_font_rules_name_each_roles_selectors():
 
 def test_where_word_differs_from_the_page_is_declared_on_the_roles():
     """The Word edition differs from the HTML/PDF's only on purpose, role by role: the forms' text
-    in 五号 (10.5 pt, the smallest a unit's printed Word form shows), the labels bold. Everything
+    in 五号 (10.5 pt, the smallest a unit's printed Word form shows), the labels bold, the page
+    numbers odd right and even left (GB/T 9704's, for printing on both sides). Everything
     else (faces, sizes, weights, alignments) is the page's, so a unit's ``fonts:`` reaches both."""
     assert {name: dict(style.word) for name, style in typography.STYLES.items() if style.word} == {
-        "form": {"size": 10.5}, "form-note": {"size": 10.5}, "form-sign": {"size": 10.5}, "label": {"bold": True}}
+        "form": {"size": 10.5}, "form-note": {"size": 10.5}, "form-sign": {"size": 10.5}, "label": {"bold": True},
+        "page-number": {"align": "outside"}}
 
 
 def test_word_takes_its_sizes_alignments_and_weights_from_the_roles():

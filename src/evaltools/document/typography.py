@@ -105,7 +105,9 @@ STYLES: dict[str, Style] = {
     "label": Style("td.label", align="center", word={"bold": True}),
     "caption": Style("figcaption", size=12),
     "signoff-page": Style(".signoff-page", size=14),
-    "page-number": Style("@bottom-center", size=14),  # 4号, "— 1 —"
+    # 4号 "— 1 —". Word: odd pages right, even pages left, a character in from the edge, as GB/T 9704
+    # places them for printing on both sides (the PDF's are centred, @bottom-center).
+    "page-number": Style("@bottom-center", size=14, word={"align": "outside"}),
     "code": Style("pre", size=9),
 }
 # The report's titles (the cover's and the report proper's): the title role, in lines that break

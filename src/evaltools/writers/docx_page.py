@@ -77,16 +77,20 @@ def page_numbers(document, font_runs) -> None:
     document.settings.odd_and_even_pages_header_footer = True
     section = document.sections[0]
     section.different_first_page_header_footer = True
-    size = STYLES["page-number"].in_word("size")
+    role = STYLES["page-number"]
+    size = role.in_word("size")
+    outside = role.in_word("align") == "outside"  # odd right, even left; else each as the role says
+    single = {"center": WD_ALIGN_PARAGRAPH.CENTER, "right": WD_ALIGN_PARAGRAPH.RIGHT}.get(role.in_word("align"))
     for footer, align in ((section.footer, "right"), (section.even_page_footer, "left")):
         paragraph = footer.paragraphs[0]
-        paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT if align == "right" else WD_ALIGN_PARAGRAPH.LEFT
         fmt = paragraph.paragraph_format
         fmt.line_spacing, fmt.space_before, fmt.space_after = 1.0, Pt(0), Pt(0)
-        if align == "right":
-            fmt.right_indent = Pt(size)
+        if not outside:
+            paragraph.alignment = single if single is not None else WD_ALIGN_PARAGRAPH.CENTER
+        elif align == "right":
+            paragraph.alignment, fmt.right_indent = WD_ALIGN_PARAGRAPH.RIGHT, Pt(size)
         else:
-            fmt.left_indent = Pt(size)
+            paragraph.alignment, fmt.left_indent = WD_ALIGN_PARAGRAPH.LEFT, Pt(size)
         font_runs(paragraph, "— ")
         field(paragraph, "PAGE", font_runs)
         font_runs(paragraph, " —")
