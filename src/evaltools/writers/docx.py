@@ -74,7 +74,6 @@ FIELDS_LEADING = 2.0  # the cover's fields, ruled lines with air between them (r
 HEADING_LEVELS = {1: STYLES["table-title"], 2: STYLES["heading1"], 3: STYLES["heading2"], 4: STYLES["heading3"]}
 TITLE_STYLE = "报告标题"
 TITLE = STYLES["title"]
-TEXT_WIDTH_CM = docx_page.text_width_mm("text") / 10  # A4 less the GB/T 9704 margins (2.8 + 2.6 cm)
 BLACK = RGBColor(0, 0, 0)
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 ALIGNMENTS = {"center": WD_ALIGN_PARAGRAPH.CENTER, "right": WD_ALIGN_PARAGRAPH.RIGHT,
@@ -177,18 +176,6 @@ def _style_fonts(document, fonts: dict[str, str]) -> None:
 def _number_run(paragraph, text: str):
     """A run of the page number: the body's face (its 4号 digits), its role's size."""
     return _fonts(paragraph.add_run(text), size=STYLES["page-number"].in_word("size"))
-
-
-def _cell_alignment(style: str | None):
-    """The alignment of the first word of a cell's style whose role sets one (num, center, label)."""
-    for word in (style or "").split():
-        if word in STYLES and STYLES[word].align:
-            return ALIGNMENTS[STYLES[word].align]
-    return None
-
-
-def _cell_bold(cell: Cell) -> bool:
-    return cell.header or any(STYLES[w].in_word("bold") for w in (cell.style or "").split() if w in STYLES)
 
 
 class WordWriter:
@@ -304,12 +291,19 @@ class WordWriter:
             title.paragraph_format.page_break_before = style == "report-title"
         else:
             level = min(max(level, 1), 4)
-            look = HEADING_LEVELS[level]
+            role = STYLES.get(style or "")
+            # a heading with a role of its own (an attachment's title, a table's) looks as its role
+            look = role if role is not None and (role.font or role.size) else HEADING_LEVELS[level]
             heading = self.document.add_heading(level=level)
-            _fonts(heading.add_run(text), _font_of(look, self.fonts), look.in_word("size"), look.in_word("bold"))
-            align = (STYLES.get(style or "") or look).in_word("align")
+            size = look.in_word("size")
+            _fonts(heading.add_run(text), _font_of(look, self.fonts), size, look.in_word("bold"))
+            align = (role or look).in_word("align")
             if align:
                 heading.alignment = ALIGNMENTS[align]
+                heading.paragraph_format.first_line_indent = Pt(0)  # centred on the line, not the indent
+            if size != BODY_SIZE:
+                heading.paragraph_format.line_spacing = 1.0
+                _off_grid(heading.paragraph_format)
 
     # --- Markdown ------------------------------------------------------------------------------
 
@@ -397,10 +391,10 @@ class WordWriter:
             paragraph._element.getparent().remove(paragraph._element)
         first = target.paragraphs[0]
         first.clear()
-        align = _cell_alignment(cell.style) or (ALIGNMENTS["center"] if cell.header else None)
+        align = docx_tables.cell_alignment(cell.style) or ("center" if cell.header else None)
         if align is not None:
-            first.alignment = align
-        bold = _cell_bold(cell)
+            first.alignment = ALIGNMENTS[align]
+        bold = docx_tables.cell_bold(cell)
         used = False
         for item in cell.content:
             if isinstance(item, str | Span):
@@ -519,7 +513,8 @@ def _(part: Figure, writer: WordWriter, container) -> None:
 def _(part: Fields, writer: WordWriter, container) -> None:
     if writer.date is None:
         writer.date = next((value for label, value in part.rows if label == "报告时间"), None)
-    writer.table(container, Table([_row(label, value) for label, value in part.rows], widths=[30, 70], style=part.style),
+    rows = [tr(td(label, cls="label"), td(value)) for label, value in part.rows]
+    writer.table(container, Table(rows, widths=[30, 70], style=part.style),
                  size=STYLES.get(part.style, STYLES["cell"]).in_word("size"))
 
 
@@ -561,10 +556,6 @@ def _(part: PageBreak, writer: WordWriter, container) -> None:
 @write.register
 def _(part: Typography, writer: WordWriter, container) -> None:
     writer.typography(part)
-
-
-def _row(label: str, value: str):
-    return tr(td(label, cls="label"), td(value))
 
 
 class WordReportExporter(Exporter):

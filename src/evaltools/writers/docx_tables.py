@@ -27,6 +27,15 @@ FORM_CELL_MARGIN = Mm(0.8)  # left and right, as report.css pads a form's cells 
 CELL_PADDING_CM = 0.45  # the default left + right cell margins (0.19 cm each) and a little room
 
 
+def cell_alignment(style: str | None) -> str | None:
+    """The alignment of the first word of a cell's style whose role sets one (num, center, label)."""
+    return next((STYLES[w].align for w in (style or "").split() if w in STYLES and STYLES[w].align), None)
+
+
+def cell_bold(cell: Cell) -> bool:
+    return cell.header or any(STYLES[w].in_word("bold") for w in (cell.style or "").split() if w in STYLES)
+
+
 def keep_rows(table, header_rows: int = 0, whole: bool = False) -> None:
     """The first ``header_rows`` repeated on each page ("w:tblHeader"), never split, and kept with
     the first row under them; the other rows split across pages unless ``whole`` (a form's)."""
