@@ -234,7 +234,7 @@ class WordWriter:
 
     def paragraph(self, container, content: list, style: str | None = None, *, indent: bool = True):
         """A paragraph in its style role's size, alignment and weight; indented as the body is
-        unless its role sets an alignment or a size; in a table cell, in the cells' size."""
+        unless its role sets an alignment or a size or no indent (附件1); in a cell, the cells' size."""
         words = (style or "").split()
         look = None if style in PLAIN_IN_WORD else next((STYLES[w] for w in words if w in STYLES), None)
         look = None if look and look.selector.startswith("td.") else look  # the cells' roles: cells only
@@ -243,7 +243,7 @@ class WordWriter:
         if not self.in_body(container):
             size, indent = size or self.cell_size, False
         paragraph = self.add_paragraph(container, content, size=size, align=align,
-                                       indent=indent and size is None and align is None,
+                                       indent=indent and size is None and align is None and (not look or look.indent > 0),
                                        bold=bool(look and look.in_word("bold")), font=look and look.in_word("font"))
         if "keep-next" in words:  # a caption: never the last line of a page
             paragraph.paragraph_format.keep_with_next = True
