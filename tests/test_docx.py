@@ -20,11 +20,12 @@ from docx import Document
 from docx.enum.text import WD_LINE_SPACING
 from docx.oxml.ns import qn
 
-from evaltools.document.parts import Typography, p, table, td, th, tr
+from evaltools.document.parts import Cell, Row, Typography, grid, p, table, td, th, tr
 from evaltools.document.typography import STYLES
 from evaltools.run.build import run
 from evaltools.writers import docx_page
 from evaltools.writers.docx import WordWriter
+from evaltools.writers.docx_tables import fitted_widths, lines_needed, shortest_widths
 
 from conftest import SEED, SEED_DEPARTMENT, copy_example, word_boxes
 from printed import glyph_sizes, needs_office, page_count, page_text, print_to_pdf
@@ -126,9 +127,9 @@ def test_page_numbers_are_4hao_odd_right_even_left_and_none_on_the_cover(word):
 
 def test_cells_open_with_their_text_and_only_a_forms_rows_never_split(word):
     document = Document(word["seed"])
-    for grid in (t for t in document.tables if t.style.name == "Table Grid"):  # sign-offs are kept whole
-        form = grid._tbl.tblPr.find(qn("w:tblCellMar")) is not None
-        for r, row in enumerate(grid.rows):
+    for ruled in (t for t in document.tables if t.style.name == "Table Grid"):  # sign-offs are kept whole
+        form = ruled._tbl.tblPr.find(qn("w:tblCellMar")) is not None
+        for r, row in enumerate(ruled.rows):
             heading = row._tr.trPr is not None and row._tr.trPr.find(qn("w:tblHeader")) is not None
             whole = row._tr.trPr is not None and row._tr.trPr.find(qn("w:cantSplit")) is not None
             assert whole == (heading or form), (r, row.cells[0].text)
@@ -225,3 +226,16 @@ def test_each_department_form_starts_a_page_and_prints_whole(printed):
         assert len(pages) == 1, label
         assert re.sub(r"\s", "", page_text(pdf, pages[0])).startswith(label)
         assert min(glyph_sizes(pdf, pages[0])) >= 10.5, label
+
+
+def test_a_forms_label_columns_widen_only_where_the_form_gets_shorter():
+    short = [Row([Cell(["数量指标"]), Cell(["培训人次（1）"]), Cell(["完成"])]) for _ in range(20)]
+    placed, _ = grid(short)
+    base = fitted_widths([6, 16, 78], placed, 18.0, 10.5, 0.23)
+    chosen = shortest_widths([6, 16, 78], placed, 18.0, 10.5, 0.23)
+    assert lines_needed(base, placed, 10.5, 0.23) > 20 == lines_needed(chosen, placed, 10.5, 0.23)  # a line a row
+    assert chosen[0] > base[0] and chosen[2] < base[2]  # the room from the column with the most to spare
+    # long texts in the wide column: no widening that would make the form longer than its proportions
+    long = [Row([Cell(["数量指标"]), Cell(["指标"]), Cell(["全面推进公共资源交易全流程电子化，" * 6])])]
+    placed, _ = grid(long)
+    assert shortest_widths([6, 16, 78], placed, 18.0, 10.5, 0.23) == fitted_widths([6, 16, 78], placed, 18.0, 10.5, 0.23)
