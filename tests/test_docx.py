@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from collections import Counter, defaultdict
 from decimal import Decimal
 from pathlib import Path
@@ -147,6 +148,11 @@ def test_the_document_is_the_units_not_the_tools(word):
     assert properties.author == properties.last_modified_by == "湘西土家族苗族自治州公共资源交易中心"
     assert "python-docx" not in (properties.comments + properties.author + properties.last_modified_by)
     assert properties.created.year == 2025 and properties.created == properties.modified
+    with zipfile.ZipFile(word["seed"]) as package:
+        names = package.namelist()
+        app = package.read("docProps/app.xml").decode("utf-8")
+    assert not [n for n in names if "thumbnail" in n]  # no blank template page as the file's preview
+    assert "Macintosh" not in app and "<Company>湘西土家族苗族自治州公共资源交易中心</Company>" in app
     department = Document(word["department"]).core_properties
     assert (department.created.year, department.created.month) == (2025, 4)  # 报告时间 2025-04
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from xml.sax.saxutils import escape
 
 from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
@@ -178,6 +180,23 @@ def set_properties(document, title: str | None, author: str | None, date: dt.dat
             core.remove(element)
     if date is not None:
         properties.created = properties.modified = date
+    _neutral_package(document, author or "")
+
+
+def _neutral_package(document, company: str) -> None:
+    """No trace of the template: its blank Letter-size thumbnail (an explorer's preview) goes, and
+    the extended properties name the unit, not "Microsoft Macintosh Word" with its page counts."""
+    package = document.part.package
+    for rId, rel in list(package.rels.items()):
+        if rel.reltype == RT.THUMBNAIL:
+            package.rels.pop(rId)
+        elif rel.reltype == RT.EXTENDED_PROPERTIES:
+            rel.target_part._blob = APP_XML.format(company=escape(company)).encode("utf-8")
+
+
+APP_XML = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+           '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/extended-properties">'
+           "<Company>{company}</Company></Properties>")
 
 
 def defaults(document, east_asian: str) -> None:
