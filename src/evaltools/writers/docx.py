@@ -372,7 +372,8 @@ class WordWriter:
             docx_tables.ruled(table)
         if form:
             docx_tables.narrow_cell_margins(table)
-        docx_tables.keep_rows(table, len(part.head), whole=form)
+        kept = frozenset(r for r, row in enumerate(rows) if "keep-next" in (row.style or "").split())
+        docx_tables.keep_rows(table, len(part.head), whole=form, kept=kept)
 
     def separate_from_a_table_above(self, container) -> None:
         """Two tables in a row are one table to Word and LibreOffice, whose header rows would then

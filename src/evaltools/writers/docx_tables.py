@@ -36,16 +36,17 @@ def cell_bold(cell: Cell) -> bool:
     return cell.header or any(STYLES[w].in_word("bold") for w in (cell.style or "").split() if w in STYLES)
 
 
-def keep_rows(table, header_rows: int = 0, whole: bool = False) -> None:
+def keep_rows(table, header_rows: int = 0, whole: bool = False, kept: frozenset[int] = frozenset()) -> None:
     """The first ``header_rows`` repeated on each page ("w:tblHeader"), never split, and kept with
-    the first row under them; the other rows split across pages unless ``whole`` (a form's)."""
+    the first row under them; the other rows split across pages unless ``whole`` (a form's); the
+    rows ``kept`` (a form's rows within one 一级指标) kept with the row after them."""
     for r, row in enumerate(table.rows):
         heading = r < header_rows
         for name in ("w:cantSplit",) * (heading or whole) + ("w:tblHeader",) * heading:
             flag = OxmlElement(name)
             flag.set(qn("w:val"), "true")
             row._tr.get_or_add_trPr().append(flag)
-        if heading:
+        if heading or r in kept:
             for paragraph in row._tr.iter(qn("w:p")):
                 WordParagraph(paragraph, table).paragraph_format.keep_with_next = True
 
