@@ -59,7 +59,7 @@ from evaltools.document.parts import (
 )
 from evaltools.document.typography import STYLES, Style
 from evaltools.writers import docx_page, docx_tables
-from evaltools.writers.docx_tables import CELL_STYLE, FORM_CELL_MARGIN, FORM_LEADING, CELL_LEADING, CELL_PADDING_CM, fitted_widths
+from evaltools.writers.docx_tables import CELL_LEADING, CELL_PADDING_CM, CELL_STYLE, FORM_LEADING, fitted_widths
 from evaltools.writers.docx_markdown import MarkdownWriter
 
 BODY_FONT = typography.WORD_FONTS["body"]  # until the report's Typography part names its own
@@ -349,7 +349,7 @@ class WordWriter:
         table.autofit = False  # a fixed layout: the widths below, no column grows to fit its text
         widths = part.widths if len(part.widths) == columns else [100 / columns] * columns
         # Word reads the cells' widths, LibreOffice the grid's: set both (the layout is fixed).
-        padding = 2 * FORM_CELL_MARGIN.cm + 0.07 if form else CELL_PADDING_CM
+        padding = docx_tables.FORM_PADDING_CM if form else CELL_PADDING_CM
         fit = docx_tables.shortest_widths if form else fitted_widths
         for c, width in enumerate(fit(widths, placed, self.text_width_cm(container), self.cell_size, padding)):
             table.columns[c].width = Cm(width)

@@ -25,6 +25,7 @@ CELL_LEADING = 1.3  # a cell's line pitch, in its text's size (report.css: 1.5)
 FORM_LEADING = 1.15  # a form's: 五号 set as close as the PDF sets its 小五 (report.css: 1.25)
 FORM_CELL_MARGIN = Mm(0.8)  # left and right, as report.css pads a form's cells (Word's default: 1.9 mm)
 CELL_PADDING_CM = 0.45  # the default left + right cell margins (0.19 cm each) and a little room
+FORM_PADDING_CM = 2 * FORM_CELL_MARGIN.cm + 0.07  # a form's narrow margins and a little room
 
 
 def cell_alignment(style: str | None) -> str | None:
