@@ -21,7 +21,7 @@ from docx import Document
 from docx.enum.text import WD_LINE_SPACING
 from docx.oxml.ns import qn
 
-from evaltools.document.parts import Cell, Row, Typography, grid, p, table, td, th, tr
+from evaltools.document.parts import AttachedPdf, Cell, Row, Typography, grid, p, table, td, th, tr
 from evaltools.document.typography import STYLES
 from evaltools.run.build import run
 from evaltools.writers import docx_page
@@ -245,3 +245,10 @@ def test_a_forms_label_columns_widen_only_where_the_form_gets_shorter():
     long = [Row([Cell(["数量指标"]), Cell(["指标"]), Cell(["全面推进公共资源交易全流程电子化，" * 6])])]
     placed, _ = grid(long)
     assert shortest_widths([6, 16, 78], placed, 18.0, 10.5, 0.23) == fitted_widths([6, 16, 78], placed, 18.0, 10.5, 0.23)
+
+
+def test_a_pdf_attached_as_it_is_is_named_where_it_stands():
+    writer = WordWriter()
+    writer.block(writer.document, AttachedPdf("领导批示", b"%PDF-1.4", "附件3 领导批示见所附 scan.pdf"))
+    document = Document(io.BytesIO(writer.to_bytes("t")))
+    assert [p.text for p in document.paragraphs if p.text] == ["附件3 领导批示见所附 scan.pdf"]

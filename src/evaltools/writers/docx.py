@@ -38,6 +38,7 @@ from evaltools.writers.draft import MARK as DRAFT_MARK, draft_of
 from evaltools.writers.html import REMOVE_TAG, SUBMISSION, PartsPreprocessor, report_title
 from evaltools.document.parts import (
     MIME_TYPE,
+    AttachedPdf,
     Cell,
     Fields,
     Figure,
@@ -451,7 +452,14 @@ class WordWriter:
 
 @functools.singledispatch
 def write(part: Any, writer: WordWriter, container) -> None:
-    """Parts without a Word form of their own (a PDF attached as it is) are left out."""
+    """Parts without a Word form of their own are left out."""
+
+
+@write.register
+def _(part: AttachedPdf, writer: WordWriter, container) -> None:
+    """A PDF attached as it is: the PDF edition appends its pages; Word says where it is, as the HTML does."""
+    if part.note:
+        writer.paragraph(container, [part.note], indent=False)
 
 
 @write.register
