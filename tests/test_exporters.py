@@ -412,8 +412,10 @@ def test_word_numbers_are_right_aligned_in_fixed_tables_that_hold_them(reports):
         if numbers:
             assert table._tbl.tblPr.find(qn("w:tblLayout")).get(qn("w:type")) == "fixed"
         for cell in numbers:
-            # wide enough for the number at 9 pt in a wide fallback face, with the cell's margins
-            assert cell.width.cm >= len(cell.text) * 0.65 * 9 * 2.54 / 72 + 0.4, cell.text
+            # wide enough for the number at its size (a form's 10.5 pt, a table's 10) in a wide
+            # fallback face, with the cell's margins (a form's narrow ones)
+            size = cell.paragraphs[0].runs[-1].font.size.pt
+            assert cell.width.cm >= len(cell.text) * 0.65 * size * 2.54 / 72 + 0.16, cell.text
 
 
 def test_word_columns_widen_for_their_numbers_and_take_the_room_from_text():
@@ -421,8 +423,9 @@ def test_word_columns_widen_for_their_numbers_and_take_the_room_from_text():
     placed, _ = grid(rows)
     widths = fitted_widths([70, 5, 25], placed, 15.6)
     assert round(sum(widths), 6) == 15.6
-    assert widths[1] > 15.6 * 0.05 and widths[1] >= len("1505.04") * 0.65 * 9 * 2.54 / 72  # room for 1505.04
-    assert widths[0] < 15.6 * 0.70 and widths[2] >= len("106.62") * 0.65 * 9 * 2.54 / 72
+    ten = 0.65 * 10 * 2.54 / 72  # a digit at the cells' 10 pt, in cm
+    assert widths[1] > 15.6 * 0.05 and widths[1] >= len("1505.04") * ten  # room for 1505.04
+    assert widths[0] < 15.6 * 0.70 and widths[2] >= len("106.62") * ten
     assert fitted_widths([50, 50], grid([Row([Cell(["甲"]), Cell(["乙"])])])[0], 15.6) == [7.8, 7.8]
 
 

@@ -70,12 +70,13 @@ def test_the_page_font_rules_name_each_roles_selectors():
 
 
 def test_where_word_differs_from_the_page_is_declared_on_the_roles():
-    """Today's Word edition, role by role, where it is not the HTML/PDF's (to be aligned deliberately)."""
+    """The Word edition differs from the HTML/PDF's only on purpose, role by role: the forms' text
+    in 五号 (10.5 pt, the smallest a unit's printed Word form shows), the labels bold, the page
+    numbers odd right and even left (GB/T 9704's, for printing on both sides). Everything
+    else (faces, sizes, weights, alignments) is the page's, so a unit's ``fonts:`` reaches both."""
     assert {name: dict(style.word) for name, style in typography.STYLES.items() if style.word} == {
-        "heading1": {"bold": True}, "cover-unit": {"font": "body"}, "attachment-label": {"font": "body"},
-        "form-title": {"font": "body", "size": 14}, "attachment-title": {"align": None}, "form-year": {"size": None},
-        "note": {"size": 9}, "cover-fields": {"size": 9}, "cell": {"size": 9}, "label": {"bold": True},
-        "caption": {"size": 10}, "signoff-page": {"size": 10.5}, "page-number": {"size": 12}}
+        "form": {"size": 10.5}, "form-note": {"size": 10.5}, "form-sign": {"size": 10.5}, "label": {"bold": True},
+        "page-number": {"align": "outside"}}
 
 
 def test_word_takes_its_sizes_alignments_and_weights_from_the_roles():
@@ -88,11 +89,12 @@ def test_word_takes_its_sizes_alignments_and_weights_from_the_roles():
     styles = typography.STYLES
     assert unit.runs[0].font.size.pt == styles["cover-unit"].size and unit.alignment == WD_ALIGN_PARAGRAPH.CENTER
     assert form_title.runs[0].font.size.pt == styles["form-title"].in_word("size") and form_title.runs[0].bold
-    assert note.runs[0].font.size.pt == styles["form-note"].size and note.paragraph_format.first_line_indent is None
+    assert note.runs[0].font.size.pt == styles["form-note"].in_word("size") == 10.5
+    assert note.paragraph_format.first_line_indent is None
     assert document.styles["Heading 2"].font.size.pt == styles["heading1"].size and heading.alignment is None
     assert table_title.alignment == WD_ALIGN_PARAGRAPH.CENTER
     number, label = document.tables[0].rows[0].cells
-    assert number.paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.RIGHT and number.paragraphs[0].runs[-1].font.size.pt == 9
+    assert number.paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.RIGHT and number.paragraphs[0].runs[-1].font.size.pt == styles["cell"].size
     assert label.paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.CENTER and label.paragraphs[0].runs[-1].bold
 
 

@@ -5,8 +5,8 @@ Declared once for every format. A part's ``style`` names a role (``num``, ``form
 alignment, first-line indent) and which selector ``report.css`` styles it by. The HTML writer
 uses the role names as class names and generates the page's font rules from these roles; the
 Word writer sets its styles, sizes and alignments from them; ``report.css`` is kept in step with
-them by a test. Where the Word edition is set differently today, the role says so (``word``),
-so the differences are in view here rather than in the writers.
+them by a test. Where the Word edition is set differently on purpose, the role says so and why
+(``word``), so the differences are in view here rather than in the writers.
 
 Each font role's stack starts with the fonts the convention names (仿宋_GB2312, 方正小标宋 …),
 which a unit that has them installed gets as they are, and ends with the closest free font
@@ -58,7 +58,7 @@ def safe_family(name: str) -> str:
 class Style:
     """How a role of the text looks. ``font`` is a font role of :data:`ROLES` (None: the text
     around it); ``size`` in points (None: the text around it); ``indent`` the first line's, in
-    characters; ``word`` what the Word edition sets differently today (font, size, bold, align);
+    characters; ``word`` what the Word edition sets differently, on purpose (font, size, bold, align), with the reason beside it;
     ``also`` the other selectors report.css sets the role by (its element, its container)."""
 
     selector: str
@@ -78,32 +78,36 @@ class Style:
 # list each font role's selectors in this order.
 STYLES: dict[str, Style] = {
     "body": Style("body", "body", 16, align="justify", indent=2, also=("html", "p")),  # 仿宋 三号
-    "heading1": Style("h2", "heading1", 16, indent=2, word={"bold": True}),  # 一、 黑体 三号
-    "cover-unit": Style(".cover-unit", "heading1", 20, align="center", word={"font": "body"}),
-    "attachment-label": Style(".attachment-label", "heading1", word={"font": "body"}),
+    "heading1": Style("h2", "heading1", 16, indent=2),  # 一、 黑体 三号
+    "cover-unit": Style(".cover-unit", "heading1", 20, align="center"),
+    "attachment-label": Style(".attachment-label", "heading1"),
     "heading2": Style("h3", "heading2", 16, indent=2),  # （一） 楷体 三号
     "title": Style("h1", "title", 22, bold=True, align="center"),  # 小标宋 二号
     "table-title": Style(".table-title", "title", 18, bold=True, align="center"),
-    "form-title": Style(".form-title", "title", 16, bold=True, align="center", word={"font": "body", "size": 14},
-                        also=(".form-caption",)),
-    "attachment-title": Style("h2.attachment-title", "title", 22, bold=True, align="center", word={"align": None}),
+    "form-title": Style(".form-title", "title", 16, bold=True, align="center", also=(".form-caption",)),
+    "attachment-title": Style("h2.attachment-title", "title", 22, bold=True, align="center"),
     "heading3": Style("h4", None, 16, bold=True, indent=2),  # 1. bold 三号
     "report-title": Style(".report-title"),  # the title (h1) that starts the report proper, on a new page
     "cover-title": Style(".cover-title", size=22),
-    "form-year": Style(".form-year", size=12, align="center", word={"size": None}, also=(".form-caption",)),
-    "form-note": Style(".form-note", size=9),
-    "form-sign": Style(".form-sign", size=9),
-    "note": Style(".note", word={"size": 9}),
+    "form-year": Style(".form-year", size=12, align="center", also=(".form-caption",)),
+    # The forms' small print: a unit edits and prints the Word form as it is, and Word and
+    # LibreOffice give no glyph under 五号 (10.5 pt) the sharpness WeasyPrint's PDF gives 9 pt.
+    "form-note": Style(".form-note", size=9, word={"size": 10.5}),
+    "form-sign": Style(".form-sign", size=9, word={"size": 10.5}),
+    "note": Style(".note"),
     "provenance": Style("footer.provenance", size=9),
-    "cover-fields": Style(".cover-fields", size=14, word={"size": 9}),  # Word: a two-column table
-    "cell": Style("table", size=10, word={"size": 9}),
-    "form": Style("table.form", size=9),
+    "cover-fields": Style(".cover-fields", size=14),  # Word: a two-column table
+    "cell": Style("table", size=10),
+    "form": Style("table.form", size=9, word={"size": 10.5}),  # 五号 in Word, as the form's small print
     "num": Style("td.num", align="right"),
     "center": Style("td.center", align="center"),
+    # Word: bold labels, so that a unit editing the form tells the form's own words from what it fills in.
     "label": Style("td.label", align="center", word={"bold": True}),
-    "caption": Style("figcaption", size=12, word={"size": 10}),
-    "signoff-page": Style(".signoff-page", size=14, word={"size": 10.5}),
-    "page-number": Style("@bottom-center", size=14, word={"size": 12}),
+    "caption": Style("figcaption", size=12),
+    "signoff-page": Style(".signoff-page", size=14),
+    # 4号 "— 1 —". Word: odd pages right, even pages left, a character in from the edge, as GB/T 9704
+    # places them for printing on both sides (the PDF's are centred, @bottom-center).
+    "page-number": Style("@bottom-center", size=14, word={"align": "outside"}),
     "code": Style("pre", size=9),
 }
 # The report's titles (the cover's and the report proper's): the title role, in lines that break

@@ -4,11 +4,13 @@ A view of the parts, as the HTML is: one small function per part type (:func:`wr
 weights, alignments and fonts read from the style roles (``typography.STYLES``). Written by
 python-docx from the same cells as the HTML: Markdown cells and the parts the code cells show,
 in notebook order, ``remove_cell`` cells left out. Real headings, Word tables with
-the parts' merged cells, column widths and repeating header rows, charts as pictures, A4 with
-GB/T 9704 margins, "— N —" page numbers, and the 公文 fonts named for each role (仿宋 body,
-黑体 一、, 楷体 （一）, 小标宋 titles) in the styles themselves, the theme fonts removed, so that
-Word and WPS use them. Tables have a fixed layout whose columns are widened where a number
-would otherwise wrap; numbers are right-aligned; header rows repeat on each page.
+the parts' merged cells, column widths and repeating header rows, charts as pictures; pages as
+GB/T 9704 sets them (``docx_page``: 22 lines of 28 characters, "— N —" odd right, even left, a
+form on a page of its own), and the 公文 fonts named for each role (仿宋 body, 黑体 一、,
+楷体 （一）, 小标宋 titles) in the styles themselves, the theme fonts removed, so that Word and
+WPS use them. Tables have a fixed layout whose columns are widened where a number would
+otherwise wrap; numbers are right-aligned; header rows repeat on each page and keep with the
+first row; other rows may break across pages, a form's rows may not.
 """
 
 from __future__ import annotations
@@ -21,13 +23,12 @@ from html import unescape
 from typing import Any
 
 from docx import Document
-from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.enum.style import WD_STYLE_TYPE
-from docx.shared import Cm, Pt, RGBColor
+from docx.shared import Cm, Mm, Pt, RGBColor
 from nbconvert.exporters import Exporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 from traitlets import Unicode, default
@@ -37,6 +38,7 @@ from evaltools.writers.draft import MARK as DRAFT_MARK, draft_of
 from evaltools.writers.html import REMOVE_TAG, SUBMISSION, PartsPreprocessor, report_title
 from evaltools.document.parts import (
     MIME_TYPE,
+    AttachedPdf,
     Cell,
     Fields,
     Figure,
@@ -51,23 +53,28 @@ from evaltools.document.parts import (
     Table,
     Typography,
     from_data,
+    plain_text,
     grid,
     td,
     tr,
 )
 from evaltools.document.typography import STYLES, Style
+from evaltools.writers import docx_page, docx_tables
+from evaltools.writers.docx_tables import CELL_LEADING, CELL_PADDING_CM, CELL_STYLE, FORM_LEADING, fitted_widths
 from evaltools.writers.docx_markdown import MarkdownWriter
 
 BODY_FONT = typography.WORD_FONTS["body"]  # until the report's Typography part names its own
 BODY = STYLES["body"]
 BODY_SIZE = BODY.size  # 三号, as GB/T 9704 sets the text
 CELL_SIZE = STYLES["cell"].in_word("size")  # the tables' cells, and what a cell holds
+FORM_SIZE = STYLES["form"].in_word("size")  # a form's cells
+FORM_CAPTION_LEADING = 1.25  # the lines above and under a form (report.css: 1.4)
+LINE = Pt(docx_page.LINE_PITCH)
+FIELDS_LEADING = 2.0  # the cover's fields, ruled lines with air between them (report.css: 1.5 and 2 mm padding)
 # The parts' heading levels, as Word's Heading 1–4: 1 the table titles, 2 "一、" (黑体), 3 "（一）" (楷体), 4 bold body.
 HEADING_LEVELS = {1: STYLES["table-title"], 2: STYLES["heading1"], 3: STYLES["heading2"], 4: STYLES["heading3"]}
 TITLE_STYLE = "报告标题"
 TITLE = STYLES["title"]
-TEXT_WIDTH_CM = 15.6  # A4 less the GB/T 9704 margins (2.8 + 2.6 cm)
-CELL_PADDING_CM = 0.45  # the default left + right cell margins (0.19 cm each) and a little room
 BLACK = RGBColor(0, 0, 0)
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 ALIGNMENTS = {"center": WD_ALIGN_PARAGRAPH.CENTER, "right": WD_ALIGN_PARAGRAPH.RIGHT,
@@ -76,13 +83,27 @@ ALIGNMENTS = {"center": WD_ALIGN_PARAGRAPH.CENTER, "right": WD_ALIGN_PARAGRAPH.R
 PLAIN_IN_WORD = frozenset({"table-title"})
 
 
-def _fonts(run, east_asian: str = BODY_FONT, size: float | None = None, bold: bool | None = None) -> None:
+def _fonts(run, east_asian: str = BODY_FONT, size: float | None = None, bold: bool | None = None):
     run.font.name = "Times New Roman"
     run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), east_asian)
     if size:
         run.font.size = Pt(size)
     if bold is not None:
         run.bold = bold
+    return run
+
+
+def _off_grid(paragraph_format) -> None:
+    """Not snapped to the page's character grid: text in another size than the body's keeps
+    its own pitch (Word would otherwise give a 22 pt character two cells of the grid)."""
+    pPr = paragraph_format._element.get_or_add_pPr()
+    if pPr.find(qn("w:snapToGrid")) is None:
+        snap = OxmlElement("w:snapToGrid")
+        snap.set(qn("w:val"), "0")
+        pPr.insert_element_before(snap, "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents",
+                                  "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment",
+                                  "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr",
+                                  "w:sectPr", "w:pPrChange")
 
 
 THEME_FONTS = ("w:asciiTheme", "w:eastAsiaTheme", "w:hAnsiTheme", "w:cstheme")
@@ -100,13 +121,44 @@ def _style_font(style, east_asian: str, size: float, bold: bool) -> None:
     fonts.set(qn("w:eastAsia"), east_asian)
 
 
-def _add_title_style(document) -> None:
-    """The titles: a style of their own (not Word's blue Title), 小标宋 二号, black, centred."""
+def _add_styles(document) -> None:
+    """The titles: a style of their own (not Word's blue Title), 小标宋 二号, black, centred, a
+    blank line under them; the cells' paragraphs: single lines, no indent, off the grid."""
     title = document.styles.add_style(TITLE_STYLE, WD_STYLE_TYPE.PARAGRAPH)
     title.base_style = document.styles["Normal"]
-    title.paragraph_format.alignment = ALIGNMENTS[TITLE.align]
-    title.paragraph_format.space_after = Pt(12)
-    title.paragraph_format.keep_with_next = True
+    fmt = title.paragraph_format
+    fmt.alignment = ALIGNMENTS[TITLE.align]
+    fmt.line_spacing, fmt.space_after = Pt(TITLE.size * 1.45), LINE  # report.css: line-height 1.45
+    fmt.keep_with_next = True
+    _off_grid(fmt)
+    cells = document.styles.add_style(CELL_STYLE, WD_STYLE_TYPE.PARAGRAPH)
+    cells.base_style = document.styles["Normal"]
+    fmt = cells.paragraph_format
+    fmt.alignment, fmt.line_spacing, fmt.first_line_indent = WD_ALIGN_PARAGRAPH.LEFT, 1.0, Pt(0)
+    _off_grid(fmt)
+    docx_page.tracking(cells, 0)
+
+
+def _body_format(document) -> None:
+    """The body: justified at the exact line pitch, no space between paragraphs (the template's
+    1.15 lines and 10 pt after are Word's, not the 公文's); headings on the same pitch, indented
+    two characters, kept with what follows."""
+    normal = document.styles["Normal"]
+    fmt = normal.paragraph_format
+    fmt.alignment, fmt.line_spacing = ALIGNMENTS[BODY.align], LINE
+    fmt.space_before = fmt.space_after = Pt(0)
+    # 28 characters a line by their spacing, as report.css sets it: LibreOffice cannot narrow a
+    # character to a grid finer than the font's size, and would give 三号 two cells of it.
+    _off_grid(fmt)
+    docx_page.tracking(normal, docx_page.TRACKING)
+    for level, style in HEADING_LEVELS.items():
+        fmt = document.styles[f"Heading {level}"].paragraph_format
+        fmt.line_spacing, fmt.space_before, fmt.space_after = LINE, Pt(0), Pt(0)
+        fmt.keep_with_next = True
+        fmt.first_line_indent = Pt(style.indent * style.size) if style.indent else None
+        fmt.alignment = ALIGNMENTS[style.align] if style.align else ALIGNMENTS["left"]
+        if style.size != BODY_SIZE:
+            _off_grid(fmt)
 
 
 def _font_of(style: Style, fonts: dict[str, str]) -> str:
@@ -114,6 +166,7 @@ def _font_of(style: Style, fonts: dict[str, str]) -> str:
 
 
 def _style_fonts(document, fonts: dict[str, str]) -> None:
+    docx_page.defaults(document, fonts["body"])
     _style_font(document.styles["Normal"], fonts["body"], BODY_SIZE, BODY.bold)
     for level, style in HEADING_LEVELS.items():
         _style_font(document.styles[f"Heading {level}"], _font_of(style, fonts), style.in_word("size"),
@@ -121,54 +174,9 @@ def _style_fonts(document, fonts: dict[str, str]) -> None:
     _style_font(document.styles[TITLE_STYLE], _font_of(TITLE, fonts), TITLE.size, TITLE.bold)
 
 
-def _field(paragraph, instruction: str) -> None:
-    run = paragraph.add_run()
-    for kind, text in (("begin", None), (None, instruction), ("end", None)):
-        if kind:
-            element = OxmlElement("w:fldChar")
-            element.set(qn("w:fldCharType"), kind)
-        else:
-            element = OxmlElement("w:instrText")
-            element.set(qn("xml:space"), "preserve")
-            element.text = text
-        run._element.append(element)
-
-
-def _page_setup(document) -> None:
-    section = document.sections[0]
-    section.orientation = WD_ORIENT.PORTRAIT
-    section.page_width, section.page_height = Cm(21), Cm(29.7)
-    section.top_margin, section.bottom_margin = Cm(3.7), Cm(3.5)
-    section.left_margin, section.right_margin = Cm(2.8), Cm(2.6)
-    section.different_first_page_header_footer = True  # no number on the cover
-    paragraph = section.footer.paragraphs[0]
-    paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    size = STYLES["page-number"].in_word("size")
-    _fonts(paragraph.add_run("— "), size=size)
-    _field(paragraph, "PAGE")
-    _fonts(paragraph.add_run(" —"), size=size)
-
-
-def _cell_alignment(style: str | None):
-    """The alignment of the first word of a cell's style whose role sets one (num, center, label)."""
-    for word in (style or "").split():
-        if word in STYLES and STYLES[word].align:
-            return ALIGNMENTS[STYLES[word].align]
-    return None
-
-
-def _cell_bold(cell: Cell) -> bool:
-    return cell.header or any(STYLES[w].in_word("bold") for w in (cell.style or "").split() if w in STYLES)
-
-
-def _keep_rows(table, flags: tuple[str, ...], header_rows: int = 0) -> None:
-    """Row flags: no row split across pages ("w:cantSplit"), the first ``header_rows`` repeated
-    on each page ("w:tblHeader")."""
-    for r, row in enumerate(table.rows):
-        for name in flags + ("w:tblHeader",) * (r < header_rows):
-            flag = OxmlElement(name)
-            flag.set(qn("w:val"), "true")
-            row._tr.get_or_add_trPr().append(flag)
+def _number_run(paragraph, text: str):
+    """A run of the page number: the body's face (its 4号 digits), its role's size."""
+    return _fonts(paragraph.add_run(text), size=STYLES["page-number"].in_word("size"))
 
 
 class WordWriter:
@@ -178,9 +186,16 @@ class WordWriter:
     def __init__(self):
         self.document = Document()
         self.fonts = typography.word_fonts()
-        _add_title_style(self.document)
+        _add_styles(self.document)
+        _body_format(self.document)
         _style_fonts(self.document, self.fonts)
-        _page_setup(self.document)
+        docx_page.set_up(self.document.sections[0], "text")
+        docx_page.page_numbers(self.document, _number_run)
+        self.page = "text"  # the current section's page: "text" or "form" (docx_page.MARGINS_MM)
+        self.in_form = 0  # how deep in a form's parts: the form's section stays open
+        self.cell_size = CELL_SIZE
+        self.unit: str | None = None  # the cover's unit and 报告时间: the document's author and date
+        self.date: str | None = None
 
     def typography(self, part: Typography) -> None:
         """The report's fonts (the rules' ``fonts``): a unit's own, else the convention's."""
@@ -194,28 +209,61 @@ class WordWriter:
     def in_body(self, container) -> bool:
         return container is self.document
 
+    def text_pages(self, container=None) -> bool:
+        """Back on body pages after a form: its section ends where the next body text starts (not
+        before, or an empty page would end the document). True if a new page was started."""
+        if self.page == "form" and not self.in_form and (container is None or self.in_body(container)):
+            docx_page.new_section(self.document, "text")
+            self.page = "text"
+            return True
+        return False
+
+    def page_break(self) -> None:
+        if not self.text_pages():
+            docx_page.break_page(self.document)
+
+    def form_page(self) -> None:
+        """A form starts a page of its own, on the form's margins."""
+        docx_page.new_section(self.document, "form")
+        self.page = "form"
+
+    def text_width_cm(self, container) -> float:
+        width = docx_page.text_width_mm(self.page) / 10
+        return width if self.in_body(container) else width / 2
+
     # --- text ----------------------------------------------------------------------------------
 
     def paragraph(self, container, content: list, style: str | None = None, *, indent: bool = True):
         """A paragraph in its style role's size, alignment and weight; indented as the body is
-        unless its role sets an alignment or a size; in a table cell, in the cells' size."""
-        look = None if style in PLAIN_IN_WORD else STYLES.get(style or "")
+        unless its role sets an alignment or a size or no indent (附件1); in a cell, the cells' size."""
+        words = (style or "").split()
+        look = None if style in PLAIN_IN_WORD else next((STYLES[w] for w in words if w in STYLES), None)
         look = None if look and look.selector.startswith("td.") else look  # the cells' roles: cells only
         size = look.in_word("size") if look else None
         align = look.in_word("align") if look else None
         if not self.in_body(container):
-            size, indent = size or CELL_SIZE, False
-        return self.add_paragraph(container, content, size=size, align=align,
-                                  indent=indent and size is None and align is None,
-                                  bold=bool(look and look.in_word("bold")), font=look and look.in_word("font"))
+            size, indent = size or self.cell_size, False
+        paragraph = self.add_paragraph(container, content, size=size, align=align,
+                                       indent=indent and size is None and align is None and (not look or look.indent > 0),
+                                       bold=bool(look and look.in_word("bold")), font=look and look.in_word("font"))
+        if "keep-next" in words:  # a caption: never the last line of a page
+            paragraph.paragraph_format.keep_with_next = True
+        return paragraph
 
     def add_paragraph(self, container, content: list, *, size: float | None = None, align: str | None = None,
                       indent: bool = False, bold: bool = False, font: str | None = None):
+        self.text_pages(container)
         paragraph = container.add_paragraph()
         if indent:
             paragraph.paragraph_format.first_line_indent = Pt(BODY.indent * BODY_SIZE)
         if align is not None:
             paragraph.alignment = ALIGNMENTS[align]
+        if self.in_form and self.in_body(container):  # a form's caption and small print, set close
+            paragraph.paragraph_format.line_spacing = Pt(round((size or BODY_SIZE) * FORM_CAPTION_LEADING, 1))
+        elif size and size != BODY_SIZE and self.in_body(container):
+            # its own pitch: off the grid, lines as high as its text needs
+            paragraph.paragraph_format.line_spacing = 1.0
+            _off_grid(paragraph.paragraph_format)
         self.runs(paragraph, content, size, bold, font)
         return paragraph
 
@@ -236,18 +284,27 @@ class WordWriter:
     def heading(self, container, text: str, level: int, style: str | None = None) -> None:
         if not self.in_body(container):
             self.paragraph(container, [Span(text, bold=True)], indent=False)
-        elif typography.is_title(style):
+            return
+        self.text_pages()
+        if typography.is_title(style):
             title = self.document.add_paragraph(style=TITLE_STYLE)
             _fonts(title.add_run(text), self.fonts[TITLE.font])
             title.paragraph_format.page_break_before = style == "report-title"
         else:
             level = min(max(level, 1), 4)
-            look = HEADING_LEVELS[level]
+            role = STYLES.get(style or "")
+            # a heading with a role of its own (an attachment's title, a table's) looks as its role
+            look = role if role is not None and (role.font or role.size) else HEADING_LEVELS[level]
             heading = self.document.add_heading(level=level)
-            _fonts(heading.add_run(text), _font_of(look, self.fonts), look.in_word("size"), look.in_word("bold"))
-            align = (STYLES.get(style or "") or look).in_word("align")
+            size = look.in_word("size")
+            _fonts(heading.add_run(text), _font_of(look, self.fonts), size, look.in_word("bold"))
+            align = (role or look).in_word("align")
             if align:
                 heading.alignment = ALIGNMENTS[align]
+                heading.paragraph_format.first_line_indent = Pt(0)  # centred on the line, not the indent
+            if size != BODY_SIZE:
+                heading.paragraph_format.line_spacing = 1.0
+                _off_grid(heading.paragraph_format)
 
     # --- Markdown ------------------------------------------------------------------------------
 
@@ -259,28 +316,43 @@ class WordWriter:
         columns = max((len(r) for r in rows), default=0)
         if not columns:
             return
+        self.text_pages(container)
         table = container.add_table(rows=len(rows), cols=columns)
         table.style = "Table Grid"
         for r, row in enumerate(rows):
             for c, text in enumerate(row):
-                self.runs(table.cell(r, c).paragraphs[0], [text], CELL_SIZE, bold=r == 0)
+                self.runs(table.cell(r, c).paragraphs[0], [text], self.cell_size, bold=r == 0)
+        docx_tables.cell_paragraphs(table, self.cell_size)
+        docx_tables.keep_rows(table, header_rows=1)
 
     # --- tables --------------------------------------------------------------------------------
 
-    def table(self, container, part: Table) -> None:
+    def table(self, container, part: Table, size: float | None = None) -> None:
+        """A Word table of the part's rows, its text in ``size`` (else a form's or the cells')."""
         rows = part.head + part.rows
         placed, columns = grid(rows)
         if not rows or not columns:
             return
+        form = "form" in part.style.split() or bool(self.in_form)  # every table of a form's page is the form's
+        outer, self.cell_size = self.cell_size, size or (FORM_SIZE if form else CELL_SIZE)
+        try:
+            self.fill_table(container, part, placed, columns, form)
+        finally:
+            self.cell_size = outer
+
+    def fill_table(self, container, part: Table, placed: list, columns: int, form: bool) -> None:
+        rows = part.head + part.rows
+        self.text_pages(container)
         self.separate_from_a_table_above(container)
         table = container.add_table(rows=len(rows), cols=columns)
         table.style = "Table Grid"
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
         table.autofit = False  # a fixed layout: the widths below, no column grows to fit its text
         widths = part.widths if len(part.widths) == columns else [100 / columns] * columns
-        width_cm = TEXT_WIDTH_CM if self.in_body(container) else TEXT_WIDTH_CM / 2
         # Word reads the cells' widths, LibreOffice the grid's: set both (the layout is fixed).
-        for c, width in enumerate(fitted_widths(widths, placed, width_cm)):
+        padding = docx_tables.FORM_PADDING_CM if form else CELL_PADDING_CM
+        fit = docx_tables.shortest_widths if form else fitted_widths
+        for c, width in enumerate(fit(widths, placed, self.text_width_cm(container), self.cell_size, padding)):
             table.columns[c].width = Cm(width)
             for row in table.rows:
                 row.cells[c].width = Cm(width)
@@ -290,13 +362,19 @@ class WordWriter:
                 # A label column that only continues the one above (绩效指标 down the 自评表) is
                 # drawn as one cell by its borders, not merged: LibreOffice repeats no header rows
                 # on a page that a merged cell runs onto.
-                _open_borders(table, r, c, min(r + cell.rowspan, len(rows)) - 1)
+                docx_tables.open_borders(table, r, c, min(r + cell.rowspan, len(rows)) - 1)
             elif cell.rowspan > 1 or cell.colspan > 1:
                 target = target.merge(table.cell(min(r + cell.rowspan, len(rows)) - 1, min(c + cell.colspan, columns) - 1))
             self.cell(target, cell)
-        # No row is split across pages; header rows repeat on each (in the schema's order).
-        # (No "keep with next" here: LibreOffice then stops repeating the header rows.)
-        _keep_rows(table, ("w:cantSplit",), len(part.head))
+        fields = "cover-fields" in part.style.split()
+        docx_tables.cell_paragraphs(table, self.cell_size,
+                                    FORM_LEADING if form else FIELDS_LEADING if fields else CELL_LEADING)
+        if fields:
+            docx_tables.ruled(table)
+        if form:
+            docx_tables.narrow_cell_margins(table)
+        kept = frozenset(r for r, row in enumerate(rows) if "keep-next" in (row.style or "").split())
+        docx_tables.keep_rows(table, len(part.head), whole=form, kept=kept)
 
     def separate_from_a_table_above(self, container) -> None:
         """Two tables in a row are one table to Word and LibreOffice, whose header rows would then
@@ -314,21 +392,21 @@ class WordWriter:
         for paragraph in target.paragraphs[1:]:
             paragraph._element.getparent().remove(paragraph._element)
         first = target.paragraphs[0]
-        first.text = ""
-        align = _cell_alignment(cell.style) or (ALIGNMENTS["center"] if cell.header else None)
+        first.clear()
+        align = docx_tables.cell_alignment(cell.style) or ("center" if cell.header else None)
         if align is not None:
-            first.alignment = align
-        bold = _cell_bold(cell)
+            first.alignment = ALIGNMENTS[align]
+        bold = docx_tables.cell_bold(cell)
         used = False
         for item in cell.content:
             if isinstance(item, str | Span):
-                self.runs(first, [item], CELL_SIZE, bold)
+                self.runs(first, [item], self.cell_size, bold)
             elif isinstance(item, Paragraph) and not used:
-                self.runs(first, item.content, CELL_SIZE, bold)
+                self.runs(first, item.content, self.cell_size, bold)
             else:
                 self.block(target, item)
             used = True
-        if len(target.paragraphs) > 1 and not first.runs:
+        if len(target.paragraphs) > 1 and not first.text:  # the cell opens with what it holds
             first._element.getparent().remove(first._element)
 
     # --- a notebook's outputs ------------------------------------------------------------------
@@ -352,7 +430,7 @@ class WordWriter:
     def mark_draft(self) -> None:
         """草稿 at the top of every page (each section's headers, the first page's too)."""
         for section in self.document.sections:
-            for header in (section.header, section.first_page_header):
+            for header in (section.header, section.even_page_header, section.first_page_header):
                 header.is_linked_to_previous = False
                 paragraph = header.paragraphs[0]
                 paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
@@ -362,9 +440,8 @@ class WordWriter:
                 _fonts(run, self.fonts["heading1"], size=14)
 
     def to_bytes(self, title: str | None) -> bytes:
-        # Fixed core properties: the same report gives the same document.
-        self.document.core_properties.title = title or ""
-        self.document.core_properties.author = "evaltools"
+        # Fixed core properties, the unit's and the report's: the same report gives the same document.
+        docx_page.set_properties(self.document, title, self.unit, docx_page.report_date(self.date))
         buffer = io.BytesIO()
         self.document.save(buffer)
         return buffer.getvalue()
@@ -375,21 +452,35 @@ class WordWriter:
 
 @functools.singledispatch
 def write(part: Any, writer: WordWriter, container) -> None:
-    """Parts without a Word form of their own (a PDF attached as it is) are left out."""
+    """Parts without a Word form of their own are left out."""
+
+
+@write.register
+def _(part: AttachedPdf, writer: WordWriter, container) -> None:
+    """A PDF attached as it is: the PDF edition appends its pages; Word says where it is, as the HTML does."""
+    if part.note:
+        writer.paragraph(container, [part.note], indent=False)
 
 
 @write.register
 def _(part: Section, writer: WordWriter, container) -> None:
     styles = (part.style or "").split()
-    if "attachment" in styles and writer.in_body(container):
-        writer.document.add_page_break()
+    body = writer.in_body(container)
+    if "form-page" in styles and body:  # a section of its own, starting a page
+        writer.form_page()
+    elif "attachment" in styles and body:
+        writer.page_break()
     if part.style == "cover":
         for _ in range(3):
             writer.document.add_paragraph()
-    for child in part.children:
-        writer.block(container, child)
-    if part.style in ("cover", "first-page") and writer.in_body(container):
-        writer.document.add_page_break()
+    writer.in_form += "form-page" in styles
+    try:
+        for child in part.children:
+            writer.block(container, child)
+    finally:
+        writer.in_form -= "form-page" in styles
+    if part.style in ("cover", "first-page") and body:
+        writer.page_break()
 
 
 @write.register
@@ -399,6 +490,8 @@ def _(part: Heading, writer: WordWriter, container) -> None:
 
 @write.register
 def _(part: Paragraph, writer: WordWriter, container) -> None:
+    if part.style == "cover-unit" and writer.unit is None:
+        writer.unit = plain_text(part.content)
     writer.paragraph(container, part.content, part.style)
 
 
@@ -414,15 +507,24 @@ def _(part: Table, writer: WordWriter, container) -> None:
 
 @write.register
 def _(part: Figure, writer: WordWriter, container) -> None:
-    writer.document.add_picture(io.BytesIO(part.png), width=Cm(15))
-    writer.document.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
+    writer.text_pages()
+    writer.document.add_picture(io.BytesIO(part.png), width=Mm(docx_page.text_width_mm(writer.page) - 6))
+    picture = writer.document.paragraphs[-1]
+    picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    picture.paragraph_format.line_spacing = 1.0  # as high as the picture, not a line of the grid
+    _off_grid(picture.paragraph_format)
+    picture.paragraph_format.keep_with_next = bool(part.caption)
     if part.caption:
         writer.add_paragraph(container, [part.caption], align="center", size=STYLES["caption"].in_word("size"))
 
 
 @write.register
 def _(part: Fields, writer: WordWriter, container) -> None:
-    writer.table(container, Table([_row(label, value) for label, value in part.rows], widths=[30, 70]))
+    if writer.date is None:
+        writer.date = next((value for label, value in part.rows if label == "报告时间"), None)
+    rows = [tr(td(label, cls="label"), td(value)) for label, value in part.rows]
+    writer.table(container, Table(rows, widths=[30, 70], style=part.style),
+                 size=STYLES.get(part.style, STYLES["cell"]).in_word("size"))
 
 
 @write.register
@@ -431,6 +533,7 @@ def _(part: SignOff, writer: WordWriter, container) -> None:
     every line keeps with the next, so a block never leaves its date alone on a page."""
     columns = 1 if part.style == "single" else 2
     size = STYLES["signoff-page"].in_word("size")
+    writer.text_pages(container)
     table = container.add_table(rows=(len(part.blocks) + columns - 1) // columns, cols=columns)
     for i, block in enumerate(part.blocks):
         cell = table.cell(i // columns, i % columns)
@@ -440,7 +543,8 @@ def _(part: SignOff, writer: WordWriter, container) -> None:
             date = cell.add_paragraph()
             date.alignment = WD_ALIGN_PARAGRAPH.RIGHT
             writer.runs(date, [block.date], size)
-    _keep_rows(table, ("w:cantSplit",))
+    docx_tables.cell_paragraphs(table, size)
+    docx_tables.keep_rows(table, whole=True)
     for row in table.rows:
         for cell in row.cells:
             for paragraph in cell.paragraphs:
@@ -455,64 +559,12 @@ def _(part: ItemList, writer: WordWriter, container) -> None:
 
 @write.register
 def _(part: PageBreak, writer: WordWriter, container) -> None:
-    writer.document.add_page_break()
+    writer.page_break()
 
 
 @write.register
 def _(part: Typography, writer: WordWriter, container) -> None:
     writer.typography(part)
-
-
-def _open_borders(table, first: int, column: int, last: int) -> None:
-    """No horizontal borders between rows first..last of a column, nor above the first: the cells
-    read as one with the label above them."""
-    for r in range(first, last + 1):
-        borders = OxmlElement("w:tcBorders")
-        for side in ("top",) + ("bottom",) * (r < last):
-            line = OxmlElement(f"w:{side}")
-            line.set(qn("w:val"), "nil")
-            borders.append(line)
-        table.cell(r, column)._tc.get_or_add_tcPr().append(borders)
-
-
-def _text_width_cm(text: str, size: float = CELL_SIZE) -> float:
-    """How wide a line of text sets: a CJK character a full em, other characters about half."""
-    ems = sum(1 if ord(ch) > 0x2E80 else 0.65 for ch in text)  # DejaVu-wide digits, where Times is missing
-    return ems * size * 2.54 / 72
-
-
-# A number with its sign, decimals and unit signs ("≥95%", "106.62", "2024"): it must not wrap.
-_NUMBER = re.compile(r"[≥≤<>＞＜+\-]?\d[\d.,:/%‰]*")
-
-
-def _unbreakable(cell: Cell) -> str:
-    """The longest run of a cell that must stay on one line: a "num" cell's whole text, else the
-    longest number in it ("106.62" of "106.62万元")."""
-    if "num" in (cell.style or "").split():
-        return cell.text
-    return max(_NUMBER.findall(cell.text), key=len, default="")
-
-
-def fitted_widths(percents: list[float], placed: list, width_cm: float) -> list[float]:
-    """Column widths in cm from the part's percentages, each column holding its longest number on
-    one line (of the cells spanning one column); what a column gains comes from the columns with
-    the most room to spare, never below what their own numbers need."""
-    total = sum(percents)
-    widths = [width_cm * w / total for w in percents]
-    need = [0.0] * len(widths)
-    for _, c, cell in placed:
-        number = _unbreakable(cell) if cell.colspan == 1 else ""
-        if number:
-            need[c] = max(need[c], _text_width_cm(number) + CELL_PADDING_CM)
-    short = sum(max(n - w, 0) for n, w in zip(need, widths, strict=True))
-    spare = [max(w - max(n, 1.0), 0) for n, w in zip(need, widths, strict=True)]
-    if short <= 0 or sum(spare) < short:
-        return widths
-    return [max(n, w) if n > w else w - short * s / sum(spare) for n, w, s in zip(need, widths, spare, strict=True)]
-
-
-def _row(label: str, value: str):
-    return tr(td(label, cls="label"), td(value))
 
 
 class WordReportExporter(Exporter):
