@@ -26,6 +26,7 @@ from evaltools import __version__
 from evaltools.domain.files import write_atomic
 from evaltools.domain.checks import CHECKS, DEPARTMENT_CHECKS, SEVERITY_LABELS, Finding, check_project
 from evaltools.errors import RenderError
+from evaltools.run.serve.cli import add_commands as add_serve_commands
 from evaltools.domain.files import os_error_message
 from evaltools.domain.yamlio import ParamsError
 from evaltools.domain.scoring import ScoreCard, as_dict, percent, score
@@ -610,6 +611,7 @@ def build_parser() -> argparse.ArgumentParser:
     render_cmd.add_argument("--to", default="html,pdf", help="输出格式，逗号分隔：html,pdf,docx（默认 html,pdf）")
     edition_option(render_cmd)
     render_cmd.set_defaults(run=cmd_render)
+    add_serve_commands(commands)  # serve, reviews: evaltools.run.serve.cli
     debug_help = "出错时显示完整的 traceback（供报告问题）"
     parser.add_argument("--debug", action="store_true", help=debug_help)
     for sub in commands.choices.values():  # accepted after the command too
