@@ -75,12 +75,14 @@ def _change(results: list[Result], out_root: Path, seconds: float) -> Change:
     change = Change(seconds=round(seconds, 3))
     root = out_root.resolve()
     for result in results:
-        if result.status == "skipped":
-            continue
         if Path(result.project_file).is_dir():  # a year's overview
-            change.reload.add(f"/{Path(result.project_file).name}/overview.html")
+            if result.status != "skipped":
+                change.reload.add(f"/{Path(result.project_file).name}/overview.html")
             continue
         page = report_page(Path(result.project_file), out_root)
+        if result.status == "skipped":  # as it was: a file saved invalid, then put back
+            change.fixed.add(page)
+            continue
         if result.status == "failed":
             change.errors[page] = result.message
             continue
@@ -155,8 +157,8 @@ class Renderer:
             else:
                 change = _change(results, self.out_root, time.perf_counter() - started)
                 self.errors.pop("*", None)
-        for page in change.fixed:
-            self.errors.pop(page, None)
+        cleared = {page for page in change.fixed if self.errors.pop(page, None) is not None}
+        change.reload |= cleared | {f"/{page.split('/')[1]}/index.html" for page in cleared}
         self.errors.update(change.errors)
         self.last = [*self.last[-19:], change]
         self.notify(change)
