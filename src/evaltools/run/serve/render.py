@@ -36,17 +36,21 @@ QUICK = ("html",)  # what a page shows: made first
 FULL = ("html", "pdf", "docx")  # the downloads
 
 
-def _rebuild(paths: Sequence[Path], formats: Sequence[str], out_root: Path, overview: bool) -> list[Result]:
+def _rebuild(paths: Sequence[Path], formats: Sequence[str], out_root: Path, overview: bool,
+             interrupted: Callable[[], bool] = lambda: False) -> list[Result]:
     """The one call into the batch: plan what changed under ``paths`` from content fingerprints,
     make it in this process (its warm kernel), write it and the index. Returns every result,
-    skipped ones included, and the year overviews'."""
+    skipped ones included, and the year overviews'. Between two reports, ``interrupted()`` may
+    stop it: what is left is planned again next time (its run log lacks it)."""
     files = batch_files(paths)
     years = year_folders(paths) if overview else []
     results, overviews = [], []
     with outputs_lock(out_root):
         todo, known = plan(files, list(formats), out_root, years=years)
         results += known
-        for job in todo:
+        for job in sorted(todo, key=lambda job: job.kind == "overview"):  # the reports' pages first
+            if interrupted():
+                break
             made = receive(execute_job(job), Path(job.base))
             (overviews if job.kind == "overview" else results).append(made)
         write_indexes(results, out_root, only_if_changed=False)
@@ -151,7 +155,7 @@ class Renderer:
         started = time.perf_counter()
         with self.busy:
             try:
-                results = _rebuild(self.paths, formats, self.out_root, overview)
+                results = _rebuild(self.paths, formats, self.out_root, overview, self._wanted.is_set)
             except Exception as exc:  # another batch holds the outputs, a disk error: said on the pages, kept going
                 change = Change(errors={"*": f"{type(exc).__name__}: {exc}"}, reload={"*"})
             else:
@@ -164,7 +168,7 @@ class Renderer:
         self.notify(change)
 
     def refresh_index(self, year: str) -> None:
-        """The index of ``year`` again (a decision was recorded), then the overview that counts them."""
-        with self.busy:
-            write_year_index(self.out_root / year)
+        """The index of ``year`` again (a decision was recorded), then the overview that counts them.
+        Not waiting for a rendering under way: its own index is written again after this, by the full step."""
+        write_year_index(self.out_root / year)
         self.changed(full=True)
