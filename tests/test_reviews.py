@@ -161,3 +161,13 @@ def test_the_reviews_command_names_a_broken_file(tmp_path, capsys):
     path.write_text("year: 2024\nreports: [\n", encoding="utf-8")
     assert main(["reviews", str(tmp_path)]) == 1
     assert "2024.yaml" in capsys.readouterr().err
+
+
+def test_the_year_overview_counts_the_decisions_per_department(workspace):
+    from evaltools.document.overview import YearOverview
+
+    record(reviews_file(workspace.parent, 2024), new_decision(REPORT, "退回修改", "请改", "王", "k1"))
+    counted = YearOverview.load(workspace / "2024").decisions()
+    assert counted.to_dict("records") == [
+        {"部门": "湘西土家族苗族自治州公共资源交易中心", "项目数": 1, "通过": 0, "退回修改": 1, "待审": 0, "未审": 0},
+        {"部门": "合计", "项目数": 1, "通过": 0, "退回修改": 1, "待审": 0, "未审": 0}]

@@ -35,6 +35,7 @@ from filelock import FileLock, Timeout
 from evaltools import __version__
 from evaltools.domain import formatting
 from evaltools.domain.checks import check_department, check_project
+from evaltools.domain.reviews import REVIEWS_FOLDER, reviews_file
 from evaltools.domain.rollup import LoadedDepartment
 from evaltools.domain.files import RUN_LOG, read_run_log, write_atomic
 from evaltools.domain.fingerprints import code_fingerprint
@@ -293,6 +294,9 @@ def _overview_job(year_folder: Path, named: dict[str, Path], formats: list[str],
     if notebook is None:
         return None
     named = {**inputs.folder(year_folder).shared, **named}
+    decisions = reviews_file(inputs.folder(year_folder).root, year_folder.name)
+    if decisions.is_file():  # the overview counts the reviewers' decisions
+        named[f"{REVIEWS_FOLDER}/{decisions.name}"] = decisions
     for department in sorted(year_folder.glob(f"*/{DEPARTMENT_FILE}")):
         named.update(inputs.folder(department.parent).shared)
     source = _relative(year_folder.resolve(), inputs.folder(year_folder).root, year_folder.name)
