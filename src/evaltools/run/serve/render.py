@@ -37,11 +37,13 @@ FULL = ("html", "pdf", "docx")  # the downloads
 
 
 def _rebuild(paths: Sequence[Path], formats: Sequence[str], out_root: Path, overview: bool,
-             interrupted: Callable[[], bool] = lambda: False) -> list[Result]:
+             interrupted: Callable[[], bool] = lambda: False,
+             on_result: Callable[[Result], None] = lambda result: None) -> list[Result]:
     """The one call into the batch: plan what changed under ``paths`` from content fingerprints,
-    make it in this process (its warm kernel), write it and the index. Returns every result,
-    skipped ones included, and the year overviews'. Between two reports, ``interrupted()`` may
-    stop it: what is left is planned again next time (its run log lacks it)."""
+    make it in this process (its warm kernel), write it (``on_result`` told of each) and the
+    index. Returns every result, skipped ones included, and the year overviews'. Between two
+    reports, ``interrupted()`` may stop it: what is left is planned again next time (its run log
+    lacks it)."""
     files = batch_files(paths)
     years = year_folders(paths) if overview else []
     results, overviews = [], []
@@ -52,6 +54,7 @@ def _rebuild(paths: Sequence[Path], formats: Sequence[str], out_root: Path, over
             if interrupted():
                 break
             made = receive(execute_job(job), Path(job.base))
+            on_result(made)
             (overviews if job.kind == "overview" else results).append(made)
         write_indexes(results, out_root, only_if_changed=False)
     return results + overviews
@@ -75,7 +78,7 @@ def report_page(file: Path, out_root: Path) -> str:
     return f"/{file.parent.parent.name}/{file.parent.name}/{stem}/report.html"
 
 
-def _change(results: list[Result], out_root: Path, seconds: float) -> Change:
+def _change(results: list[Result], out_root: Path, seconds: float, indexes: bool = True) -> Change:
     change = Change(seconds=round(seconds, 3))
     root = out_root.resolve()
     for result in results:
@@ -96,7 +99,7 @@ def _change(results: list[Result], out_root: Path, seconds: float) -> Change:
             if folder.is_relative_to(root):
                 page = "/" + (folder.relative_to(root) / "report.html").as_posix()
         change.reload.add(page)
-    if change.reload or change.errors:
+    if indexes and (change.reload or change.errors):
         change.reload |= {f"/{page.split('/')[1]}/index.html" for page in [*change.reload, *change.errors]}
     return change
 
@@ -153,19 +156,29 @@ class Renderer:
         if self._stopping.is_set():
             return
         started = time.perf_counter()
+
+        def made(result: Result) -> None:  # its page reloads as soon as it is written, before the others
+            self._publish(_change([result], self.out_root, time.perf_counter() - started, indexes=False))
+
         with self.busy:
             try:
-                results = _rebuild(self.paths, formats, self.out_root, overview, self._wanted.is_set)
+                results = _rebuild(self.paths, formats, self.out_root, overview, self._wanted.is_set, made)
             except Exception as exc:  # another batch holds the outputs, a disk error: said on the pages, kept going
-                change = Change(errors={"*": f"{type(exc).__name__}: {exc}"}, reload={"*"})
-            else:
-                change = _change(results, self.out_root, time.perf_counter() - started)
-                self.errors.pop("*", None)
+                self._publish(Change(errors={"*": f"{type(exc).__name__}: {exc}"}, reload={"*"}))
+                return
+        self.errors.pop("*", None)
+        change = _change(results, self.out_root, time.perf_counter() - started)
+        change.reload = {page for page in change.reload if page.endswith("/index.html")}  # the reports' pages: done
+        change.errors = {}
+        self._publish(change)
+
+    def _publish(self, change: Change) -> None:
         cleared = {page for page in change.fixed if self.errors.pop(page, None) is not None}
         change.reload |= cleared | {f"/{page.split('/')[1]}/index.html" for page in cleared}
         self.errors.update(change.errors)
         self.last = [*self.last[-19:], change]
-        self.notify(change)
+        if change.reload or change.errors:
+            self.notify(change)
 
     def refresh_index(self, year: str) -> None:
         """The index of ``year`` again (a decision was recorded), then the overview that counts them.
