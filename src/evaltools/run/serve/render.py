@@ -1,26 +1,32 @@
 """Rendering for the server: what changed under ``params/`` made again, here, with a warm kernel.
 
-All rendering runs on one thread of the server process: the warm kernel (and its asyncio
-loop), papermill, nbconvert and WeasyPrint are loaded once and kept, so a saved project costs
-its cells and exports, not a process and a kernel start. A save is made in two steps: first the
-HTML of what changed (what the open page shows: the figure to beat is save → refreshed page),
-then the PDF and Word files and the year overview.
+A save is made in two steps. First the HTML of what changed (what the open pages show: the
+figure to beat is save → refreshed page), on one thread of the server process, where the warm
+kernel (and its asyncio loop) and nbconvert are loaded once and kept: a save costs its cells
+and export, not a process and a kernel start. Then, once nothing has been saved for half a
+second, the PDF and Word files and the year overview, in one background process set up as a
+batch's worker, so that a save never waits behind a PDF; a save meanwhile is made at once.
 
-The batch is reached through :func:`_rebuild` alone, so that it can follow the batch's shape.
+The batch is reached through :func:`_rebuild` and :func:`_background` alone, so that they can
+follow the batch's shape.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as Pending
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from evaltools.domain.workspace import absolute, is_department_file
 from evaltools.run.batch import (
+    Job,
     Result,
+    _worker_init,
     batch_files,
     execute_job,
     outputs_lock,
@@ -34,30 +40,41 @@ from evaltools.run.kernels import close_kernels, start_warm_kernel
 
 QUICK = ("html",)  # what a page shows: made first
 FULL = ("html", "pdf", "docx")  # the downloads
+Make = Callable[[Job], Result | None]
 
 
 def _rebuild(paths: Sequence[Path], formats: Sequence[str], out_root: Path, overview: bool,
-             interrupted: Callable[[], bool] = lambda: False,
-             on_result: Callable[[Result], None] = lambda result: None) -> list[Result]:
+             make: Make = execute_job, on_result: Callable[[Result], None] = lambda result: None) -> list[Result]:
     """The one call into the batch: plan what changed under ``paths`` from content fingerprints,
-    make it in this process (its warm kernel), write it (``on_result`` told of each) and the
-    index. Returns every result, skipped ones included, and the year overviews'. Between two
-    reports, ``interrupted()`` may stop it: what is left is planned again next time (its run log
-    lacks it)."""
+    make each job (``make``: here, by default, in this thread's warm kernel), write it
+    (``on_result`` told of each) and the index. Returns every result, skipped ones included,
+    and the year overviews'. ``make`` returning None stops it: what is left is planned again
+    next time (its run log lacks it). The outputs are locked while planned and written, not
+    while a job is made elsewhere."""
     files = batch_files(paths)
     years = year_folders(paths) if overview else []
-    results, overviews = [], []
     with outputs_lock(out_root):
         todo, known = plan(files, list(formats), out_root, years=years)
-        results += known
-        for job in sorted(todo, key=lambda job: job.kind == "overview"):  # the reports' pages first
-            if interrupted():
-                break
-            made = receive(execute_job(job), Path(job.base))
-            on_result(made)
-            (overviews if job.kind == "overview" else results).append(made)
+    results, overviews = list(known), []
+    for job in sorted(todo, key=lambda job: job.kind == "overview"):  # the reports' pages first
+        made = make(job)
+        if made is None:
+            break
+        with outputs_lock(out_root):
+            made = receive(made, Path(job.base))
+        on_result(made)
+        (overviews if job.kind == "overview" else results).append(made)
+    with outputs_lock(out_root):
         write_indexes(results, out_root, only_if_changed=False)
     return results + overviews
+
+
+def _background() -> ProcessPoolExecutor:
+    """Where the downloads and the overview are made: one worker process set up as the batch's
+    (its warm kernel, the exporters loaded, gone when the server goes), so that a save never
+    waits for a PDF."""
+    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_worker_init, initargs=(True, None))
 
 
 @dataclass
@@ -115,7 +132,7 @@ class Renderer:
         self._wanted = threading.Event()
         self._full = threading.Event()
         self._stopping = threading.Event()
-        self.busy = threading.Lock()
+        self._pool: ProcessPoolExecutor | None = None
         self.errors: dict[str, str] = {}
         self.last: list[Change] = []
 
@@ -141,18 +158,47 @@ class Renderer:
         warm_up()
         try:
             while not self._stopping.is_set():
-                if not self._wanted.wait(timeout=0.5):
-                    if self._full.is_set():
-                        self._step(self.formats, overview=True)
-                        self._full.clear()
-                    continue
-                self._wanted.clear()
-                self._full.set()  # after the pages, their downloads and the overview, once things are quiet
-                self._step(QUICK, overview=False)
+                if self._wanted.wait(timeout=0.5):
+                    self._quick()
+                elif self._full.is_set():  # quiet for half a second: the downloads and the overview
+                    self._full.clear()
+                    self._step(self.formats, overview=True, make=self._elsewhere)
         finally:
             close_kernels()
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
 
-    def _step(self, formats: Sequence[str], overview: bool) -> None:
+    def _quick(self) -> None:
+        self._wanted.clear()
+        self._full.set()
+        self._step(QUICK, overview=False)
+
+    def _elsewhere(self, job: Job) -> Result | None:
+        """A job of the full step, made in the background process. A save meanwhile is made here
+        at once; the job's result, made from what was there before, is then dropped (None: the
+        full step is planned again)."""
+        if self._pool is None:
+            self._pool = _background()
+        future, saved = self._pool.submit(execute_job, job), False
+        while True:
+            try:
+                made = future.result(timeout=0.05)
+                break
+            except Pending:
+                if self._stopping.is_set():
+                    future.cancel()
+                    return None
+                if self._wanted.is_set():
+                    self._quick()
+                    saved = True
+            except Exception as exc:  # the process died (killed, out of memory): another one next time
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
+                made = Result(job.project_file, "failed", message=f"{job.project_file}：后台进程异常退出：{exc}")
+                break
+        return None if saved else made
+
+    def _step(self, formats: Sequence[str], overview: bool, make: Make = execute_job) -> None:
         if self._stopping.is_set():
             return
         started = time.perf_counter()
@@ -160,12 +206,11 @@ class Renderer:
         def made(result: Result) -> None:  # its page reloads as soon as it is written, before the others
             self._publish(_change([result], self.out_root, time.perf_counter() - started, indexes=False))
 
-        with self.busy:
-            try:
-                results = _rebuild(self.paths, formats, self.out_root, overview, self._wanted.is_set, made)
-            except Exception as exc:  # another batch holds the outputs, a disk error: said on the pages, kept going
-                self._publish(Change(errors={"*": f"{type(exc).__name__}: {exc}"}, reload={"*"}))
-                return
+        try:
+            results = _rebuild(self.paths, formats, self.out_root, overview, make, made)
+        except Exception as exc:  # another batch holds the outputs, a disk error: said on the pages, kept going
+            self._publish(Change(errors={"*": f"{type(exc).__name__}: {exc}"}, reload={"*"}))
+            return
         self.errors.pop("*", None)
         change = _change(results, self.out_root, time.perf_counter() - started)
         change.reload = {page for page in change.reload if page.endswith("/index.html")}  # the reports' pages: done
