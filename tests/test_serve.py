@@ -249,3 +249,20 @@ def test_a_report_page_is_named_as_the_batch_lays_it_out(workspace):
     assert report_page(_project_file(workspace), workspace / "outputs") == f"/{PROJECT}/report.html"
     department = _project_file(workspace).with_name("_department.yaml")
     assert report_page(department, workspace / "outputs") == "/2024/xiangxi-ggzy/_department/report.html"
+
+
+def test_a_report_offers_its_pdf_word_and_excel_self_evaluation_form(client):
+    page = client.get(f"/{PROJECT}/report.html").text
+    for link in (f'href="/{PROJECT}/report.pdf"', f'href="/{PROJECT}/report.docx"',
+                 'href="/_serve/xlsx/2024/xiangxi-ggzy/platform-maintenance.xlsx"'):
+        assert link in page
+    answer = client.get("/_serve/xlsx/2024/xiangxi-ggzy/platform-maintenance.xlsx")
+    assert answer.status_code == 200 and "attachment" in answer.headers["content-disposition"]
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(BytesIO(answer.content))
+    assert any("公共资源交易平台运行维护费" in str(cell.value) for sheet in book for row in sheet.iter_rows() for cell in row)
+    assert client.get("/_serve/xlsx/2024/xiangxi-ggzy/..%2F..%2F2024.xlsx").status_code == 404
+    assert client.get("/_serve/xlsx/2024/xiangxi-ggzy/nothing.xlsx").status_code == 404

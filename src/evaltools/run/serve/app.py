@@ -17,9 +17,10 @@ import asyncio
 import hmac
 import json
 import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -30,7 +31,7 @@ from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Redire
 from starlette.routing import Route
 
 from evaltools.domain.files import read_run_log
-from evaltools.domain.markup import Html, join, tag
+from evaltools.domain.markup import Html, escape, join, tag
 from evaltools.domain.reviews import (
     DECISIONS,
     UNREVIEWED,
@@ -42,8 +43,10 @@ from evaltools.domain.reviews import (
     record,
     reviews_file,
 )
+from evaltools.domain.workspace import load_project
 from evaltools.domain.yamlio import ParamsError
 from evaltools.run.serve.render import Change, Renderer
+from evaltools.writers.xlsx import export_workbook
 
 SCRIPT = Path(__file__).resolve().parents[2] / "templates" / "serve" / "serve.js"
 TOKEN_COOKIE = "evaltools_token"
@@ -109,9 +112,31 @@ def _bar(settings: Settings, renderer: Renderer, page: str) -> Html:
     shown = [tag("div", tag("strong", "参数有误，下面仍是上次成功生成的报告："), tag("pre", message),
                  class_="serve-error", data_page=where) for where, message in sorted(errors.items())]
     match = _REPORT_PAGE.fullmatch(page)
-    form = _decision_form(settings, match[1], f"{match[2]}/{match[3]}") if match else Html("")
+    form = join([_downloads(settings, match[1], match[2], match[3]),
+                 _decision_form(settings, match[1], f"{match[2]}/{match[3]}")]) if match else Html("")
     attrs = {"data_page": page, "data_reviewer": settings.reviewer, "data_token": "1" if settings.token else "0"}
     return tag("div", *shown, form, id="evaltools-serve", **attrs)
+
+
+def _downloads(settings: Settings, year: str, department: str, report: str) -> Html:
+    """The report's files to take away: its PDF and Word files, and a project's 自评表 in Excel."""
+    folder = settings.out_root / year / department / report
+    links = [tag("a", label, href=f"/{year}/{department}/{report}/{name}", download="")
+             for name, label in (("report.pdf", "PDF"), ("report.docx", "Word")) if (folder / name).is_file()]
+    if (settings.root / "params" / year / department / f"{report}.yaml").is_file():
+        links.append(tag("a", "Excel 自评表", href=f"/_serve/xlsx/{year}/{department}/{report}.xlsx", download=""))
+    return tag("div", "下载：", join(links, " · "), class_="serve-downloads") if links else Html("")
+
+
+def _workbook(settings: Settings, year: str, department: str, report: str) -> bytes:
+    """The 自评表 of the project ``report`` as an Excel workbook, made from its parameter file now."""
+    params = (settings.root / "params").resolve()
+    file = (params / year / department / f"{report}.yaml").resolve()
+    if not file.is_relative_to(params) or not file.is_file():
+        raise ReviewError(f"没有参数文件 params/{year}/{department}/{report}.yaml")
+    project = load_project(file)
+    with tempfile.TemporaryDirectory(prefix="evaltools-xlsx-") as scratch:
+        return export_workbook([(project.params, project.rules)], Path(scratch) / "自评表.xlsx").read_bytes()
 
 
 def _decision_form(settings: Settings, year: str, report: str) -> Html:
@@ -190,6 +215,18 @@ def build_app(settings: Settings, renderer: Renderer, live: Live) -> Starlette:
         live.publish(Change(reload={f"/{year}/index.html", f"/{year}/{report}/report.html"}))
         return JSONResponse({"saved": decision.decision, "report": report, "time": decision.time})
 
+    async def workbook(request: Request) -> Response:
+        year, department, report = (request.path_params[k] for k in ("year", "department", "report"))
+        if any(part.startswith(".") or "/" in part or "\\" in part for part in (year, department, report)):
+            return HTMLResponse("<!DOCTYPE html><meta charset=utf-8><p>没有这个文件。</p>", status_code=404)
+        try:
+            data = await run_in_threadpool(_workbook, settings, year, department, report)
+        except (ReviewError, ParamsError) as exc:
+            return HTMLResponse(f"<!DOCTYPE html><meta charset=utf-8><pre>{escape(str(exc))}</pre>", status_code=404)
+        name = quote(f"{report}-自评表.xlsx")
+        return Response(data, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                        headers={"Content-Disposition": f"attachment; filename*=UTF-8''{name}"})
+
     async def files(request: Request) -> Response:
         path = request.path_params["path"]
         target = _inside(settings.out_root, path)
@@ -206,7 +243,8 @@ def build_app(settings: Settings, renderer: Renderer, live: Live) -> Starlette:
 
     return Starlette(routes=[
         Route("/", home), Route("/_serve/serve.js", script), Route("/_serve/events", events),
-        Route("/_serve/api/reviews", decide, methods=["POST"]), Route("/{path:path}", files),
+        Route("/_serve/api/reviews", decide, methods=["POST"]),
+        Route("/_serve/xlsx/{year}/{department}/{report}.xlsx", workbook), Route("/{path:path}", files),
     ], middleware=[Middleware(_HostGuard, hosts=settings.hosts)])
 
 
