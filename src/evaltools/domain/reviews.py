@@ -21,7 +21,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import yaml
-from filelock import FileLock, Timeout
 
 from evaltools.domain.files import RUN_LOG, read_run_log, write_atomic
 from evaltools.domain.workspace import absolute, workspace_root
@@ -145,6 +144,8 @@ def record(path: Path, decision: Decision, timeout: float = 10.0) -> dict[str, l
     The file is locked while it is read and written (``filelock``: Linux, macOS and Windows), so
     a decision saved at the same moment by someone else is read and kept, never written over.
     """
+    from filelock import FileLock, Timeout  # only where a decision is written: `check` and the API load no lock
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:

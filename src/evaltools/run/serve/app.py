@@ -14,6 +14,7 @@ rebinding). Comments are text: escaped in the HTML made here, set as text by the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import json
 import re
@@ -76,10 +77,11 @@ class Live:
         message = json.dumps({"reload": sorted(change.reload), "errors": change.errors, "seconds": change.seconds},
                              ensure_ascii=False)
         for queue in list(self.queues):
-            queue.put_nowait(message)
+            with contextlib.suppress(asyncio.QueueFull):  # a page that reads nothing does not grow the server
+                queue.put_nowait(message)
 
     async def stream(self, request: Request):
-        queue: asyncio.Queue = asyncio.Queue()
+        queue: asyncio.Queue = asyncio.Queue(maxsize=64)
         self.queues.add(queue)
         try:
             yield "retry: 500\n\n"  # after a restart of the server, the page reconnects at once
@@ -164,6 +166,24 @@ def _input(field: str, **attrs: object) -> Html:
     return Html(str(tag("input", **attrs)).replace("<input", f'<input name="{field}"', 1))
 
 
+def _decision(settings: Settings, body: bytes) -> tuple[str, Decision]:
+    """The year and the decision a request asks to record, on a report that exists, with the
+    fingerprint the report has now."""
+    given = json.loads(body) if len(body) <= MAX_BODY else None
+    if not isinstance(given, dict):
+        raise ReviewError("请求应为 JSON 对象：year、report、decision、comment、reviewer")
+    year = str(given.get("year", ""))
+    if year not in settings.years:
+        raise ReviewError(f"没有 {year!r} 年度")
+    report = str(given.get("report", ""))
+    folder = _inside(settings.out_root / year, report)
+    log = read_run_log(folder) if folder else None
+    if not log:
+        raise ReviewError(f"{year} 年度没有报告 {report!r}（尚未生成？）")
+    return year, new_decision(report, given.get("decision"), given.get("comment", ""),
+                              given.get("reviewer", "") or settings.reviewer, str(log.get("key") or ""))
+
+
 def _inject(html: bytes, bar: Html) -> bytes:
     added = f'{bar}<script src="/_serve/serve.js" defer></script>'.encode()
     found = _BODY_START.search(html)
@@ -193,25 +213,15 @@ def build_app(settings: Settings, renderer: Renderer, live: Live) -> Starlette:
         refused = _refuse_write(settings, request)
         if refused:
             return refused
-        body = await request.body()
+        if not request.headers.get("content-length", "").isdigit() or int(request.headers["content-length"]) > MAX_BODY:
+            return JSONResponse({"error": f"请求应注明长度，且不超过 {MAX_BODY} 字节"}, status_code=413)
         try:
-            given = json.loads(body) if len(body) <= MAX_BODY else None
-            if not isinstance(given, dict):
-                raise ReviewError("请求应为 JSON 对象：year、report、decision、comment、reviewer")
-            year = str(given.get("year", ""))
-            if year not in settings.years:
-                raise ReviewError(f"没有 {year!r} 年度")
-            report = str(given.get("report", ""))
-            folder = _inside(settings.out_root / year, report)
-            log = read_run_log(folder) if folder else None
-            if not log:
-                raise ReviewError(f"{year} 年度没有报告 {report!r}（尚未生成？）")
-            decision = new_decision(report, given.get("decision"), given.get("comment", ""),
-                                    given.get("reviewer", "") or settings.reviewer, str(log.get("key") or ""))
+            year, decision = _decision(settings, await request.body())
             await run_in_threadpool(record, reviews_file(settings.root, year), decision)
         except (ReviewError, ValueError, ParamsError) as exc:
             return JSONResponse({"error": str(exc)}, status_code=400)
         await run_in_threadpool(renderer.refresh_index, year)
+        report = decision.report
         live.publish(Change(reload={f"/{year}/index.html", f"/{year}/{report}/report.html"}))
         return JSONResponse({"saved": decision.decision, "report": report, "time": decision.time})
 
