@@ -126,8 +126,9 @@ class Renderer:
     of each step's :class:`Change` (from that thread)."""
 
     def __init__(self, paths: Sequence[Path], out_root: Path, notify: Callable[[Change], None],
-                 formats: Sequence[str] = FULL) -> None:
+                 formats: Sequence[str] = FULL, years: Sequence[str] = ()) -> None:
         self.paths, self.out_root, self.notify, self.formats = list(paths), out_root, notify, list(formats)
+        self.years = list(years)
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evaltools-render")
         self._wanted = threading.Event()
         self._full = threading.Event()

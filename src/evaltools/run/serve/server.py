@@ -19,10 +19,11 @@ from pathlib import Path
 import uvicorn
 import watchfiles
 
+from evaltools.domain.reviews import REVIEWS_FOLDER
 from evaltools.domain.workspace import absolute, workspace_root
 from evaltools.run.batch import year_folders
 from evaltools.run.serve.app import Live, Settings, build_app
-from evaltools.run.serve.render import Renderer
+from evaltools.run.serve.render import Change, Renderer
 
 DEFAULT_PORT = 8765
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -92,10 +93,26 @@ class _Watch(watchfiles.DefaultFilter):
         return super().__call__(change, path) and not name.startswith((".", "~")) and ".ipynb_checkpoints" not in path
 
 
-async def _watch(folders: list[Path], renderer: Renderer, stop: asyncio.Event) -> None:
+async def _watch(folders: list[Path], reviews: Path, renderer: Renderer, live: Live, stop: asyncio.Event) -> None:
+    """A saved input: made again; decisions changed outside the server (edited, pulled with git):
+    the year's index again."""
+    watched = [*folders, *([reviews] if reviews.is_dir() else [])]
     # step: a save is seen 30 ms after the last write of it (watchfiles' default waits 50 ms)
-    async for _ in watchfiles.awatch(*folders, watch_filter=_Watch(), stop_event=stop, step=30, debounce=400):
-        renderer.changed()
+    async for changes in watchfiles.awatch(*watched, watch_filter=_Watch(), stop_event=stop, step=30, debounce=400):
+        years = {Path(p).stem for _, p in changes if Path(p).parent == reviews and Path(p).suffix == ".yaml"}
+        for year in sorted(years & set(renderer.years)):
+            await asyncio.to_thread(renderer.refresh_index, year)
+            live.publish(Change(reload={f"/{year}/index.html"}))
+        if any(Path(p).parent != reviews for _, p in changes):
+            renderer.changed()
+
+
+def _said(change: Change) -> str | None:
+    """A step's line on the console: what was made again, or what failed."""
+    pages = sorted(p.removesuffix("/report.html") for p in change.reload if p.endswith("/report.html"))
+    if change.errors:
+        return "\n".join(f"错误 {message}" for message in change.errors.values())
+    return f"已更新 {'、'.join(pages)}（{change.seconds:.2f} 秒）" if pages else None
 
 
 def serve(path: Path | str = ".", host: str = "127.0.0.1", port: int | None = None, reviewer: str = "",
@@ -112,16 +129,18 @@ def serve(path: Path | str = ".", host: str = "127.0.0.1", port: int | None = No
     live = Live()
     loop_holder: dict[str, asyncio.AbstractEventLoop] = {}
 
-    def notify(change) -> None:  # from the renderer's thread
+    def notify(change: Change) -> None:  # from the renderer's thread
         loop = loop_holder.get("loop")
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(live.publish, change)
+        if (line := _said(change)) is not None:
+            say(line)
 
-    renderer = Renderer(paths, settings.out_root, notify)
+    renderer = Renderer(paths, settings.out_root, notify, years=years)
     app = build_app(settings, renderer, live)
     config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2, lifespan="off")
     server = uvicorn.Server(config)
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    shown = socket.gethostname() if host in ("0.0.0.0", "::") else host
     address = f"http://{f'[{shown}]' if ':' in shown else shown}:{bound}/"
     say(f"evaltools serve：{address}" + (f"?token={token}" if token else ""))
     if token:
@@ -132,7 +151,7 @@ def serve(path: Path | str = ".", host: str = "127.0.0.1", port: int | None = No
         loop_holder["loop"] = asyncio.get_running_loop()
         stop = asyncio.Event()
         renderer.start()
-        watcher = asyncio.create_task(_watch(_watched(root, paths), renderer, stop))
+        watcher = asyncio.create_task(_watch(_watched(root, paths), root / REVIEWS_FOLDER, renderer, live, stop))
         try:
             await server.serve(sockets=[sock])
         finally:
