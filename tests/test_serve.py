@@ -23,7 +23,7 @@ from conftest import PARAMS
 from evaltools.domain.reviews import CHANGED, new_decision, record, reviews_file
 from evaltools.run.serve.app import Live, Settings, build_app
 from evaltools.run.serve.render import Renderer, report_page
-from evaltools.run.serve.server import ServeError, is_loopback, scope
+from evaltools.run.serve.server import ServeError, is_loopback, listen, scope
 
 CHROMIUM = Path("/usr/bin/chromium")
 PROJECT = "2024/xiangxi-ggzy/platform-maintenance"
@@ -247,6 +247,15 @@ def test_on_a_network_writes_need_the_token(server, workspace):
 def test_only_the_loopback_is_the_default():
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
+
+
+def test_a_port_taken_is_said_with_what_to_do():
+    taken = listen("127.0.0.1", 0)
+    try:
+        with pytest.raises(ServeError, match="请换一个 --port"):
+            listen("127.0.0.1", taken.getsockname()[1])
+    finally:
+        taken.close()
 
 
 def test_serve_needs_a_workspace(tmp_path):
