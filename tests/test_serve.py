@@ -284,3 +284,21 @@ def test_a_report_offers_its_pdf_word_and_excel_self_evaluation_form(client):
     assert any("公共资源交易平台运行维护费" in str(cell.value) for sheet in book for row in sheet.iter_rows() for cell in row)
     assert client.get("/_serve/xlsx/2024/xiangxi-ggzy/..%2F..%2F2024.xlsx").status_code == 404
     assert client.get("/_serve/xlsx/2024/xiangxi-ggzy/nothing.xlsx").status_code == 404
+
+
+def test_a_step_reloads_the_pages_it_made_and_says_what_failed(workspace):
+    from evaltools.run.batch import Result
+    from evaltools.run.serve.render import _change
+
+    out = workspace / "outputs"
+    project, page = _project_file(workspace), f"/{PROJECT}/report.html"
+    folder = str(out / PROJECT)
+    html = Result(str(project), "done", folder=folder, files={"html": f"{folder}/report.html"})
+    assert _change([html], out, 0.5).reload == {page, "/2024/index.html"}
+    pdf_only = Result(str(project), "done", folder=folder, files={"pdf": f"{folder}/report.pdf"})
+    assert _change([pdf_only], out, 0.5, indexes=False).reload == set()  # the page shows no PDF: not reloaded
+    failed = _change([Result(str(project), "failed", message="x.yaml:3: budget: 应为数字")], out, 0.5)
+    assert failed.errors == {page: "x.yaml:3: budget: 应为数字"} and failed.reload == {"/2024/index.html"}
+    assert _change([Result(str(project), "skipped")], out, 0.1).fixed == {page}  # put back as it was
+    overview = _change([Result(str(workspace / "params" / "2024"), "failed", message="总览失败")], out, 1.0)
+    assert overview.errors == {"/2024/overview.html": "总览失败"}

@@ -100,8 +100,12 @@ def _change(results: list[Result], out_root: Path, seconds: float, indexes: bool
     root = out_root.resolve()
     for result in results:
         if Path(result.project_file).is_dir():  # a year's overview
-            if result.status != "skipped":
-                change.reload.add(f"/{Path(result.project_file).name}/overview.html")
+            page = f"/{Path(result.project_file).name}/overview.html"
+            if result.status == "done":
+                change.reload.add(page)
+                change.fixed.add(page)
+            elif result.status == "failed":
+                change.errors[page] = result.message
             continue
         page = report_page(Path(result.project_file), out_root)
         if result.status == "skipped":  # as it was: a file saved invalid, then put back
@@ -111,6 +115,8 @@ def _change(results: list[Result], out_root: Path, seconds: float, indexes: bool
             change.errors[page] = result.message
             continue
         change.fixed.add(page)
+        if "html" not in result.files:  # its PDF or Word file only: the page is as it was
+            continue
         if result.folder:
             folder = Path(result.folder).resolve()
             if folder.is_relative_to(root):
