@@ -24,6 +24,7 @@ from evaltools.domain.reviews import (
     new_decision,
     read_decisions,
     record,
+    report_fingerprint,
     reviews_file,
 )
 from evaltools.run.index import build_index, write_year_index
@@ -32,15 +33,15 @@ REPORT = "xiangxi-ggzy/platform-maintenance"
 NOON = dt.datetime(2025, 5, 6, 12, 0, tzinfo=dt.UTC)
 
 
-def _report(root: Path, report: str = REPORT, key: str = "k1", name: str = "公共资源交易平台运行维护费") -> Path:
-    """A report as the batch leaves it: its run log, with its key and summary."""
+def _report(root: Path, report: str = REPORT, text: str = "报告", name: str = "公共资源交易平台运行维护费") -> str:
+    """A report as the batch leaves it (its HTML and its run log's summary); its fingerprint."""
     folder = root / "outputs" / "2024" / report
     summary = {"kind": "project", "name": name, "year": 2024, "department": "湘西州公共资源交易中心",
                "department_folder": report.split("/")[0], "total": 96.0, "grade": "优", "rate": 100.0,
                "errors": 0, "warnings": 0, "shown": {"total": "96", "grade": "优", "rate": "100%"}}
-    write_atomic(folder / "run.json", json.dumps({"key": key, "summary": summary}, ensure_ascii=False))
-    write_atomic(folder / "report.html", "<html><body>报告</body></html>")
-    return folder
+    write_atomic(folder / "run.json", json.dumps({"key": "k", "summary": summary}, ensure_ascii=False))
+    write_atomic(folder / "report.html", f"<html><body>{text}</body></html>")
+    return report_fingerprint(folder)
 
 
 def test_a_decision_is_a_plain_yaml_entry_with_the_fingerprint_it_was_made_on(tmp_path):
@@ -112,13 +113,14 @@ def test_a_reviews_file_edited_into_nonsense_is_an_error_naming_file_line_and_fi
 
 
 def test_the_index_shows_each_decision_escaped_and_changed_ones_as_such(tmp_path):
-    _report(tmp_path, key="k2")
-    _report(tmp_path, "xiangxi-ggzy/other", key="k9", name="另一个项目")
-    record(reviews_file(tmp_path, 2024), new_decision(REPORT, "通过", "<script>alert(1)</script>", "王", "k1"))
-    record(reviews_file(tmp_path, 2024), new_decision("xiangxi-ggzy/other", "退回修改", "", "李", "k9"))
+    decided_on = _report(tmp_path, text="第一稿")
+    record(reviews_file(tmp_path, 2024), new_decision(REPORT, "通过", "<script>alert(1)</script>", "王", decided_on))
+    _report(tmp_path, text="第二稿")
+    other = _report(tmp_path, "xiangxi-ggzy/other", name="另一个项目")
+    record(reviews_file(tmp_path, 2024), new_decision("xiangxi-ggzy/other", "退回修改", "", "李", other))
     html = write_year_index(tmp_path / "outputs" / "2024").read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>alert" not in html
-    assert '<span class="decision-changed">已修改，待复审</span>' in html  # decided on k1, the report is k2 now
+    assert '<span class="decision-changed">已修改，待复审</span>' in html  # decided on 第一稿, the report is 第二稿 now
     assert '<span class="decision-退回修改">退回修改</span>' in html
 
 
@@ -129,9 +131,9 @@ def test_an_index_without_decisions_says_unreviewed(tmp_path):
 
 
 def test_read_reviews_gives_a_dataframe_of_the_decisions_in_force(tmp_path):
-    _report(tmp_path, key="k2")
+    fingerprint = _report(tmp_path)
     record(reviews_file(tmp_path, 2024), new_decision(REPORT, "退回修改", "请改", "王", "k1", now=NOON))
-    record(reviews_file(tmp_path, 2024), new_decision(REPORT, "通过", "", "王", "k2", now=NOON))
+    record(reviews_file(tmp_path, 2024), new_decision(REPORT, "通过", "", "王", fingerprint, now=NOON))
     frame = evaltools.read_reviews(tmp_path)
     assert list(frame[["报告", "名称", "状态", "决定"]].itertuples(index=False, name=None)) == [
         (REPORT, "公共资源交易平台运行维护费", "通过", "通过")]
@@ -143,7 +145,7 @@ def test_read_reviews_gives_a_dataframe_of_the_decisions_in_force(tmp_path):
 
 
 def test_the_reviews_command_prints_them_and_json(tmp_path, capsys):
-    _report(tmp_path, key="k2")
+    now = _report(tmp_path)
     record(reviews_file(tmp_path, 2024), new_decision(REPORT, "退回修改", "请核对执行率", "王审核", "k1", now=NOON))
     assert main(["reviews", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
@@ -152,7 +154,7 @@ def test_the_reviews_command_prints_them_and_json(tmp_path, capsys):
     [row] = json.loads(capsys.readouterr().out)
     assert row == {"year": 2024, "report": REPORT, "name": "公共资源交易平台运行维护费", "status": CHANGED,
                    "decision": "退回修改", "comment": "请核对执行率", "reviewer": "王审核",
-                   "time": "2025-05-06T12:00:00Z", "fingerprint": "k1", "current_fingerprint": "k2"}
+                   "time": "2025-05-06T12:00:00Z", "fingerprint": "k1", "current_fingerprint": now}
 
 
 def test_the_reviews_command_names_a_broken_file(tmp_path, capsys):
@@ -171,3 +173,12 @@ def test_the_year_overview_counts_the_decisions_per_department(workspace):
     assert counted.to_dict("records") == [
         {"部门": "湘西土家族苗族自治州公共资源交易中心", "项目数": 1, "通过": 0, "退回修改": 1, "待审": 0, "未审": 0},
         {"部门": "合计", "项目数": 1, "通过": 0, "退回修改": 1, "待审": 0, "未审": 0}]
+
+
+def test_a_report_made_again_the_same_keeps_its_decision(tmp_path):
+    """The fingerprint is the report's content: made again byte for byte (by a new evaltools, say), it stands."""
+    decided_on = _report(tmp_path, text="同一份报告")
+    record(reviews_file(tmp_path, 2024), new_decision(REPORT, "通过", "", "王", decided_on))
+    _report(tmp_path, text="同一份报告")
+    [row] = evaltools.read_reviews(tmp_path).to_dict("records")
+    assert row["状态"] == "通过"

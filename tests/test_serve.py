@@ -20,7 +20,7 @@ import yaml
 from starlette.testclient import TestClient
 
 from conftest import PARAMS
-from evaltools.domain.reviews import CHANGED, new_decision, record, reviews_file
+from evaltools.domain.reviews import CHANGED, new_decision, record, report_fingerprint, reviews_file
 from evaltools.run.serve.app import Live, Settings, build_app
 from evaltools.run.serve.render import Renderer, report_page
 from evaltools.run.serve.server import ServeError, is_loopback, listen, scope
@@ -188,7 +188,7 @@ def test_the_index_records_a_decision_in_its_row(server, page):
 def test_decisions_saved_outside_the_server_show_in_its_index(server, workspace, page):
     """Another reviewer's server, a hand edit or a git pull: the open index follows."""
     page.goto(server.url)
-    key = json.loads((workspace / "outputs" / PROJECT / "run.json").read_text(encoding="utf-8"))["key"]
+    key = report_fingerprint(workspace / "outputs" / PROJECT)
     record(reviews_file(workspace, 2024), new_decision("xiangxi-ggzy/platform-maintenance", "待审", "另一位审核人", "赵", key))
     page.wait_for_function("document.querySelector(\"tr[data-report='xiangxi-ggzy/platform-maintenance'] "
                            "td.decision\").innerText.startsWith('待审（赵')")

@@ -3,10 +3,12 @@
 One plain YAML file per year in the workspace, ``reviews/<year>.yaml``, that ``git`` can hold and
 diff: for each report (named by its folder under ``outputs/<year>/``, e.g.
 ``xiangxi-ggzy/platform-maintenance``) its decisions, oldest first; the last one holds. Each
-decision carries the content fingerprint of the report it was made on (the ``key`` of the
-report's run log: a hash of every file the report is made from, its notebook and evaltools'
-code), so that a report changed since reads "已修改，待复审" rather than a decision about other
-content.
+decision carries the content fingerprint of the report it was made on: a hash of the report's
+HTML, which is made byte for byte the same from the same inputs, and names in its provenance
+line the files it was made from with their hashes. A report that reads differently since (its
+parameters, rules or notebook changed, or a new evaltools writes it otherwise) reads
+"已修改，待复审" rather than carry a decision about other content; a new evaltools that writes the
+same report leaves the decision standing.
 
 Saving is read, add, write under a file lock: two reviewers saving at once both land, and a
 decision is appended to what the file holds *now*, never written over with a stale copy.
@@ -15,6 +17,7 @@ decision is appended to what the file holds *now*, never written over with a sta
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -22,11 +25,12 @@ from pathlib import Path
 
 import yaml
 
-from evaltools.domain.files import RUN_LOG, read_run_log, write_atomic
+from evaltools.domain.files import read_run_log, write_atomic
 from evaltools.domain.workspace import absolute, workspace_root
 from evaltools.domain.yamlio import ParamsError, Problem, read_yaml
 
 REVIEWS_FOLDER = "reviews"
+REPORT_HTML = "report.html"  # what a reviewer reads: its hash is the report's content fingerprint
 PASSED, RETURNED, PENDING = "通过", "退回修改", "待审"
 DECISIONS = (PASSED, RETURNED, PENDING)
 CHANGED = "已修改，待复审"  # decided on other content than the report's now
@@ -39,7 +43,7 @@ _REPORT_ID = re.compile(r"[^/\\.\x00-\x1f][^/\\\x00-\x1f]*/[^/\\.\x00-\x1f][^/\\
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # a tab and a new line stay: comments have paragraphs
 _HEADER = """\
 # 评审决定（evaltools serve 写入；可用 git 保存、比较）：每个报告的决定按时间先后排列，最后一条为当前决定。
-# fingerprint：作出决定时报告的内容指纹（报告 run.json 的 key）；报告此后有改动，则显示“已修改，待复审”。
+# fingerprint：作出决定时报告的内容指纹（report.html 的哈希）；报告此后有改动，则显示“已修改，待复审”。
 """
 
 
@@ -158,13 +162,22 @@ def record(path: Path, decision: Decision, timeout: float = 10.0) -> dict[str, l
     return decisions
 
 
+def report_fingerprint(folder: Path) -> str | None:
+    """The content fingerprint of the report in ``folder`` (``outputs/<year>/<department>/<report>``):
+    a hash of its HTML; None where it has none."""
+    try:
+        return hashlib.sha256((Path(folder) / REPORT_HTML).read_bytes()).hexdigest()[:24]
+    except OSError:
+        return None
+
+
 def report_fingerprints(year_outputs: Path) -> dict[str, str]:
     """The content fingerprint of every report written under ``outputs/<year>/``, by report."""
     found = {}
-    for log_file in sorted(Path(year_outputs).glob(f"*/*/{RUN_LOG}")):
-        log = read_run_log(log_file.parent)
-        if log and isinstance(log.get("key"), str):
-            found[f"{log_file.parent.parent.name}/{log_file.parent.name}"] = log["key"]
+    for page in sorted(Path(year_outputs).glob(f"*/*/{REPORT_HTML}")):
+        fingerprint = report_fingerprint(page.parent)
+        if fingerprint is not None:
+            found[f"{page.parent.parent.name}/{page.parent.name}"] = fingerprint
     return found
 
 

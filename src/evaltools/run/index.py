@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from evaltools.domain.files import RUN_LOG, read_run_log, write_atomic
 from evaltools.domain.markup import Html, join, tag
-from evaltools.domain.reviews import CHANGED, UNREVIEWED, Decision, current, read_decisions, reviews_file
+from evaltools.domain.reviews import CHANGED, UNREVIEWED, Decision, current, read_decisions, report_fingerprint, reviews_file
 from evaltools.domain.yamlio import ParamsError
 
 INDEX = "index.html"
@@ -102,15 +102,14 @@ def _entries(results: list[Any], year_folder: Path) -> list[dict]:
         log = read_run_log(log_file.parent)
         if log and log.get("summary"):
             entries[str(log_file.parent.resolve())] = {**log["summary"], "status": "done", "message": "",
-                                                       "folder": log_file.parent, "key": log.get("key")}
+                                                       "folder": log_file.parent}
     for result in results:
         if not result.summary or str(result.summary.get("year")) != year_folder.name:
             continue
         stem = Path(result.project_file).stem
         folder = Path(result.folder) if result.folder else year_folder / result.summary["department_folder"] / stem
-        written = entries.get(str(folder.resolve()), {})  # the report on disk: its key is that of its run log
         entries[str(folder.resolve())] = {**result.summary, "status": result.status, "message": result.message,
-                                          "folder": folder, "key": written.get("key")}
+                                          "folder": folder}
     return list(entries.values())
 
 
@@ -118,7 +117,7 @@ def _decision_cell(entry: dict, decision: Decision | None) -> Html:
     """The reviewer's decision in force, or 已修改，待复审 when the report changed since it was made."""
     if decision is None:
         return tag("td", UNREVIEWED, class_="decision", data_value=UNREVIEWED)
-    status = decision.status(entry.get("key"))
+    status = decision.status(report_fingerprint(Path(entry["folder"])))
     who = "，".join(part for part in (decision.reviewer, decision.time[:10]) if part)
     return tag("td", tag("span", status, class_="decision-changed" if status == CHANGED else f"decision-{status}"),
                f"（{who}）" if who else "", tag("div", decision.comment, class_="comment") if decision.comment else "",
@@ -184,7 +183,8 @@ def _department_section(number: int, department: str, entries: list[dict], base:
         decided = (decisions or {}).get(_report_id(overall))
         report = tag("p", "部门整体支出绩效自评报告：", join(links, " · ") if links else "尚未生成", status,
                      f"；综合得分 {overall['total']}，等级 {overall['grade']}；检查：{overall['errors']} 错误、"
-                     f"{overall['warnings']} 提示；评审：", decided.status(overall.get("key")) if decided else UNREVIEWED,
+                     f"{overall['warnings']} 提示；评审：",
+                     decided.status(report_fingerprint(Path(overall["folder"]))) if decided else UNREVIEWED,
                      class_="department-report", data_report=_report_id(overall))
     else:
         report = Html("")

@@ -31,7 +31,6 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from evaltools.domain.files import read_run_log
 from evaltools.domain.markup import Html, escape, join, tag
 from evaltools.domain.reviews import (
     DECISIONS,
@@ -42,6 +41,7 @@ from evaltools.domain.reviews import (
     new_decision,
     read_decisions,
     record,
+    report_fingerprint,
     reviews_file,
 )
 from evaltools.domain.workspace import load_project
@@ -146,8 +146,7 @@ def _decision_form(settings: Settings, year: str, report: str) -> Html:
         decided: Decision | None = current(read_decisions(reviews_file(settings.root, year))).get(report)
     except ParamsError as exc:
         return tag("div", tag("pre", str(exc)), class_="serve-error")
-    key = (read_run_log(settings.out_root / year / report) or {}).get("key")
-    status = decided.status(key) if decided else UNREVIEWED
+    status = decided.status(report_fingerprint(settings.out_root / year / report)) if decided else UNREVIEWED
     said = Html("")
     if decided:
         said = tag("span", f"（{decided.reviewer or '未署名'}，{decided.time[:16].replace('T', ' ')}）",
@@ -177,11 +176,11 @@ def _decision(settings: Settings, body: bytes) -> tuple[str, Decision]:
         raise ReviewError(f"没有 {year!r} 年度")
     report = str(given.get("report", ""))
     folder = _inside(settings.out_root / year, report)
-    log = read_run_log(folder) if folder else None
-    if not log:
+    fingerprint = report_fingerprint(folder) if folder else None
+    if fingerprint is None:
         raise ReviewError(f"{year} 年度没有报告 {report!r}（尚未生成？）")
     return year, new_decision(report, given.get("decision"), given.get("comment", ""),
-                              given.get("reviewer", "") or settings.reviewer, str(log.get("key") or ""))
+                              given.get("reviewer", "") or settings.reviewer, fingerprint)
 
 
 def _inject(html: bytes, bar: Html) -> bytes:

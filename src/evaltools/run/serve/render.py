@@ -14,6 +14,7 @@ follow the batch's shape.
 from __future__ import annotations
 
 import multiprocessing
+import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -74,7 +75,14 @@ def _background() -> ProcessPoolExecutor:
     (its warm kernel, the exporters loaded, gone when the server goes), so that a save never
     waits for a PDF."""
     return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_worker_init, initargs=(True, None))
+                               initializer=_background_init)
+
+
+def _background_init() -> None:
+    # Ctrl-C reaches the whole process group: the server stops this process, after its job,
+    # rather than the user seeing its traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _worker_init(True, None)
 
 
 @dataclass
