@@ -51,6 +51,8 @@ from evaltools.writers.xlsx import export_workbook
 
 SCRIPT = Path(__file__).resolve().parents[2] / "templates" / "serve" / "serve.js"
 TOKEN_COOKIE = "evaltools_token"
+SAID_INVALID = "参数有误，下面仍是上次成功生成的报告："
+SAID_ALL = "暂时无法生成报告，下面仍是上次的结果（稍后自动重试）："
 MAX_BODY = 64 * 1024  # a decision is a few lines of text
 _BODY_START = re.compile(rb"<body[^>]*>", re.IGNORECASE)
 _REPORT_PAGE = re.compile(r"/(\d{4})/([^/]+)/([^/]+)/report\.html")
@@ -111,7 +113,7 @@ def _inside(out_root: Path, path: str) -> Path | None:
 def _bar(settings: Settings, renderer: Renderer, page: str) -> Html:
     """What the server adds to a page: the errors it should see, and on a report its decision form."""
     errors = {p: m for p, m in renderer.errors.items() if p in (page, "*") or not _REPORT_PAGE.fullmatch(page)}
-    shown = [tag("div", tag("strong", "参数有误，下面仍是上次成功生成的报告："), tag("pre", message),
+    shown = [tag("div", tag("strong", SAID_ALL if where == "*" else SAID_INVALID), tag("pre", message),
                  class_="serve-error", data_page=where) for where, message in sorted(errors.items())]
     match = _REPORT_PAGE.fullmatch(page)
     form = join([_downloads(settings, match[1], match[2], match[3]),
@@ -149,7 +151,7 @@ def _decision_form(settings: Settings, year: str, report: str) -> Html:
     status = decided.status(report_fingerprint(settings.out_root / year / report)) if decided else UNREVIEWED
     said = Html("")
     if decided:
-        said = tag("span", f"（{decided.reviewer or '未署名'}，{decided.time[:16].replace('T', ' ')}）",
+        said = tag("span", f"（{decided.reviewer or '未署名'}，{decided.time[:16].replace('T', ' ')} UTC）",
                    tag("q", decided.comment, class_="serve-comment") if decided.comment else "")
     choices = [tag("label", _input("decision", type="radio", value=d,
                                    checked="checked" if decided and decided.decision == d else None), d) for d in DECISIONS]

@@ -42,6 +42,7 @@ from evaltools.run.kernels import close_kernels, start_warm_kernel
 QUICK = ("html",)  # what a page shows: made first
 FULL = ("html", "pdf", "docx")  # the downloads
 Make = Callable[[Job], Result | None]
+RETRY = 3.0  # seconds before trying again what could not be made (another batch holding the outputs)
 
 
 def _rebuild(paths: Sequence[Path], formats: Sequence[str], out_root: Path, overview: bool,
@@ -223,10 +224,13 @@ class Renderer:
 
         try:
             results = _rebuild(self.paths, formats, self.out_root, overview, make, made)
-        except Exception as exc:  # another batch holds the outputs, a disk error: said on the pages, kept going
+        except Exception as exc:  # another batch holds the outputs, a disk error: said on the pages, tried again
             self._publish(Change(errors={"*": f"{type(exc).__name__}: {exc}"}, reload={"*"}))
+            self._stopping.wait(RETRY)
+            self._full.set()
             return
-        self.errors.pop("*", None)
+        if self.errors.pop("*", None) is not None:
+            self.notify(Change(reload={"*"}))  # the pages that said it
         change = _change(results, self.out_root, time.perf_counter() - started)
         change.reload = {page for page in change.reload if page.endswith("/index.html")}  # the reports' pages: done
         change.errors = {}

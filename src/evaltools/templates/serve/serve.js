@@ -84,7 +84,8 @@
       var box = document.createElement('div');
       box.className = 'serve-error'; box.dataset.page = where;
       var head = document.createElement('strong');
-      head.textContent = '参数有误，下面仍是上次成功生成的报告：';
+      head.textContent = where === '*' ? '暂时无法生成报告，下面仍是上次的结果（稍后自动重试）：'
+                                       : '参数有误，下面仍是上次成功生成的报告：';
       var text = document.createElement('pre');
       text.textContent = errors[where];
       box.appendChild(head); box.appendChild(text);
