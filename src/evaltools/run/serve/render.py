@@ -79,10 +79,21 @@ def _background() -> ProcessPoolExecutor:
                                initializer=_background_init)
 
 
+def start_background() -> ProcessPoolExecutor:
+    """The background process, started now, from the main thread, with Ctrl-C ignored (which it
+    inherits): Ctrl-C reaches the whole process group, and the server stops this process after
+    its job, rather than the user seeing its traceback."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        pool = _background()
+        pool.submit(int)  # starts it now: it loads while the server renders the pages
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return pool
+
+
 def _background_init() -> None:
-    # Ctrl-C reaches the whole process group: the server stops this process, after its job,
-    # rather than the user seeing its traceback.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the server stops this process (see start_background)
     _worker_init(True, None)
 
 
@@ -141,14 +152,15 @@ class Renderer:
     of each step's :class:`Change` (from that thread)."""
 
     def __init__(self, paths: Sequence[Path], out_root: Path, notify: Callable[[Change], None],
-                 formats: Sequence[str] = FULL, years: Sequence[str] = ()) -> None:
+                 formats: Sequence[str] = FULL, years: Sequence[str] = (),
+                 background: ProcessPoolExecutor | None = None) -> None:
         self.paths, self.out_root, self.notify, self.formats = list(paths), out_root, notify, list(formats)
         self.years = list(years)
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evaltools-render")
         self._wanted = threading.Event()
         self._full = threading.Event()
         self._stopping = threading.Event()
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool = background  # made when first needed if not given
         self.errors: dict[str, str] = {}
         self.last: list[Change] = []
 

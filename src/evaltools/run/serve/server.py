@@ -23,7 +23,7 @@ from evaltools.domain.reviews import REVIEWS_FOLDER
 from evaltools.domain.workspace import absolute, workspace_root
 from evaltools.run.batch import year_folders
 from evaltools.run.serve.app import Live, Settings, build_app
-from evaltools.run.serve.render import Change, Renderer
+from evaltools.run.serve.render import Change, Renderer, start_background
 
 DEFAULT_PORT = 8765
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -136,7 +136,7 @@ def serve(path: Path | str = ".", host: str = "127.0.0.1", port: int | None = No
         if (line := _said(change)) is not None:
             say(line)
 
-    renderer = Renderer(paths, settings.out_root, notify, years=years)
+    renderer = Renderer(paths, settings.out_root, notify, years=years, background=start_background())
     app = build_app(settings, renderer, live)
     config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2, lifespan="off")
     server = uvicorn.Server(config)
