@@ -194,6 +194,29 @@ def test_decisions_saved_outside_the_server_show_in_its_index(server, workspace,
                            "td.decision\").innerText.startsWith('待审（赵')")
 
 
+def test_reviewers_saving_at_once_lose_nothing(server, workspace):
+    """Twelve decisions posted to the server at the same moment: every one is in the file."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    before = len(yaml.safe_load(reviews_file(workspace, 2024).read_text(encoding="utf-8"))["reports"][
+        "xiangxi-ggzy/platform-maintenance"])
+
+    def post(n: int) -> int:
+        body = json.dumps({"year": "2024", "report": "xiangxi-ggzy/platform-maintenance", "decision": "待审",
+                           "comment": f"并发 {n}", "reviewer": f"审核人{n}"}).encode()
+        request = urllib.request.Request(f"{server.url}_serve/api/reviews", body, method="POST",
+                                         headers={"Content-Type": "application/json", "X-Requested-With": "evaltools"})
+        with urllib.request.urlopen(request) as answer:
+            return answer.status
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        assert list(pool.map(post, range(12))) == [200] * 12
+    entries = yaml.safe_load(reviews_file(workspace, 2024).read_text(encoding="utf-8"))["reports"][
+        "xiangxi-ggzy/platform-maintenance"]
+    assert len(entries) == before + 12
+    assert sorted(e["comment"] for e in entries[before:]) == sorted(f"并发 {n}" for n in range(12))
+
+
 # --- the guards, spoken to directly ----------------------------------------------------------------
 
 
