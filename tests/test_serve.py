@@ -17,7 +17,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from starlette.testclient import TestClient
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
 
 from conftest import PARAMS
 from evaltools.domain.reviews import CHANGED, new_decision, record, report_fingerprint, reviews_file
@@ -196,8 +199,6 @@ def test_decisions_saved_outside_the_server_show_in_its_index(server, workspace,
 
 def test_reviewers_saving_at_once_lose_nothing(server, workspace):
     """Twelve decisions posted to the server at the same moment: every one is in the file."""
-    from concurrent.futures import ThreadPoolExecutor
-
     before = len(yaml.safe_load(reviews_file(workspace, 2024).read_text(encoding="utf-8"))["reports"][
         "xiangxi-ggzy/platform-maintenance"])
 
@@ -220,11 +221,35 @@ def test_reviewers_saving_at_once_lose_nothing(server, workspace):
 # --- the guards, spoken to directly ----------------------------------------------------------------
 
 
+class Client:
+    """The application in this process, spoken to over ASGI (httpx), keeping its cookies."""
+
+    def __init__(self, app) -> None:
+        self.app, self.cookies = app, httpx.Cookies()
+
+    def request(self, method: str, url: str, **kw) -> httpx.Response:
+        async def send() -> httpx.Response:
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=self.app), base_url="http://testserver",
+                                         cookies=self.cookies) as client:
+                answer = await client.request(method, url, **kw)
+                self.cookies.update(answer.cookies)
+                return answer
+
+        with ThreadPoolExecutor(max_workers=1) as thread:  # Playwright's loop runs in this thread
+            return thread.submit(asyncio.run, send()).result()
+
+    def get(self, url: str, **kw) -> httpx.Response:
+        return self.request("GET", url, **kw)
+
+    def post(self, url: str, **kw) -> httpx.Response:
+        return self.request("POST", url, **kw)
+
+
 @pytest.fixture
 def client(server, workspace):
     """The same application in this process, on the outputs the server made (nothing rendered here)."""
     settings = Settings(workspace, workspace / "outputs", ["2024"], hosts={"testserver"})
-    return TestClient(build_app(settings, Renderer([workspace / "params"], settings.out_root, print), Live()))
+    return Client(build_app(settings, Renderer([workspace / "params"], settings.out_root, print), Live()))
 
 
 WRITE = {"Content-Type": "application/json", "X-Requested-With": "evaltools"}
@@ -259,7 +284,7 @@ def test_a_decision_on_no_report_or_of_no_kind_is_refused_with_a_reason(client):
 
 def test_on_a_network_writes_need_the_token(server, workspace):
     settings = Settings(workspace, workspace / "outputs", ["2024"], token="s3cret")
-    client = TestClient(build_app(settings, Renderer([workspace / "params"], settings.out_root, print), Live()))
+    client = Client(build_app(settings, Renderer([workspace / "params"], settings.out_root, print), Live()))
     body = json.dumps({"year": "2024", "report": "xiangxi-ggzy/platform-maintenance", "decision": "待审"})
     assert client.post("/_serve/api/reviews", content=body, headers=WRITE).status_code == 403
     assert client.get("/?token=wrong", follow_redirects=False).status_code == 403
