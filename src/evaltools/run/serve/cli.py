@@ -63,6 +63,7 @@ def cmd_reviews(args: argparse.Namespace) -> int:
         out.print("还没有评审决定")
         return 0
     table = Table(*(COLUMNS[k] for k in ("year", "report", "name", "status", "reviewer", "time", "comment")))
+    table.columns[-1].overflow = "fold"  # a comment is read whole
     for row in rows:
         style = STYLES.get(row["status"], "")
         table.add_row(str(row["year"]), row["report"], row["name"], f"[{style}]{row['status']}[/{style}]" if style
