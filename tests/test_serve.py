@@ -186,6 +186,10 @@ def test_the_index_records_a_decision_in_its_row(server, page):
     row.get_by_role("button", name="保存").click()
     page.wait_for_function("document.querySelector(\"tr[data-report='xiangxi-ggzy/platform-maintenance'] "
                            "td.decision\").innerText.startsWith('通过')")
+    department = page.locator("p.department-report[data-report='xiangxi-ggzy/_department']")
+    department.locator("select").select_option("退回修改")
+    department.get_by_role("button", name="保存").click()
+    page.wait_for_function("document.querySelector(\"p.department-report\").innerText.includes('评审：退回修改')")
 
 
 def test_decisions_saved_outside_the_server_show_in_its_index(server, workspace, page):

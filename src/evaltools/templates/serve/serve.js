@@ -54,26 +54,31 @@
     });
   }
 
-  // In the index: a decision in each project's row.
+  // In the index: a decision in each project's row, and for each department's own report.
   var year = (page.match(/^\/(\d{4})\/index\.html$/) || [])[1];
+  function addControls(container, report) {
+    var row = document.createElement('div');
+    row.className = 'serve-row';
+    var choice = document.createElement('select');
+    ['通过', '退回修改', '待审'].forEach(function (d) {
+      var option = document.createElement('option'); option.value = d; option.textContent = d; choice.appendChild(option);
+    });
+    var comment = document.createElement('input');
+    comment.placeholder = '意见'; comment.maxLength = 4000;
+    var button = document.createElement('button');
+    button.type = 'button'; button.textContent = '保存';
+    var said = document.createElement('span');
+    said.className = 'serve-said'; said.setAttribute('role', 'status');
+    button.addEventListener('click', function () { save(year, report, choice.value, comment.value, rememberedName(), said); });
+    [choice, comment, button, said].forEach(function (el) { row.appendChild(el); });
+    container.appendChild(row);
+  }
   if (year) {
     document.querySelectorAll('tr[data-report] td.decision').forEach(function (cell) {
-      var report = cell.parentNode.dataset.report;
-      var row = document.createElement('div');
-      row.className = 'serve-row';
-      var choice = document.createElement('select');
-      ['通过', '退回修改', '待审'].forEach(function (d) {
-        var option = document.createElement('option'); option.value = d; option.textContent = d; choice.appendChild(option);
-      });
-      var comment = document.createElement('input');
-      comment.placeholder = '意见'; comment.maxLength = 4000;
-      var button = document.createElement('button');
-      button.type = 'button'; button.textContent = '保存';
-      var said = document.createElement('span');
-      said.className = 'serve-said'; said.setAttribute('role', 'status');
-      button.addEventListener('click', function () { save(year, report, choice.value, comment.value, rememberedName(), said); });
-      [choice, comment, button, said].forEach(function (el) { row.appendChild(el); });
-      cell.appendChild(row);
+      addControls(cell, cell.parentNode.dataset.report);
+    });
+    document.querySelectorAll('p.department-report[data-report]').forEach(function (line) {
+      addControls(line, line.dataset.report);
     });
   }
 
