@@ -20,16 +20,16 @@ STYLES = {PASSED: "green", RETURNED: "red", CHANGED: "yellow"}
 
 def add_commands(commands: argparse._SubParsersAction) -> None:
     serve = commands.add_parser("serve", help="在浏览器中打开一个年度：报告随参数文件的保存自动更新；评审人员在页面上记录决定")
-    serve.add_argument("path", nargs="?", default=".", metavar="PATH",
+    serve.add_argument("path", nargs="?", default=".", metavar="路径",
                        help="工作区（含 params/）、年度文件夹（params/2024）或部门文件夹；默认当前文件夹")
-    serve.add_argument("--port", type=int, default=None, help="端口（默认 8765，被占用时顺延）")
-    serve.add_argument("--host", default="127.0.0.1",
+    serve.add_argument("--port", type=int, default=None, metavar="端口", help="端口（默认 8765，被占用时顺延）")
+    serve.add_argument("--host", default="127.0.0.1", metavar="地址",
                        help="监听地址（默认 127.0.0.1，只有本机可访问；如 0.0.0.0 则在网络上监听，记录决定需要令牌）")
-    serve.add_argument("--reviewer", default="", metavar="NAME", help="审核人姓名，预先填入决定表单")
+    serve.add_argument("--reviewer", default="", metavar="姓名", help="审核人姓名，预先填入决定表单")
     serve.set_defaults(run=cmd_serve)
 
     reviews = commands.add_parser("reviews", help="列出评审决定（通过、退回修改、待审，及报告改动后的“已修改，待复审”）")
-    reviews.add_argument("path", nargs="?", default=".", metavar="PATH",
+    reviews.add_argument("path", nargs="?", default=".", metavar="路径",
                          help="工作区、年度文件夹、部门文件夹或 reviews/<年度>.yaml；默认当前文件夹")
     reviews.add_argument("--json", action="store_true", help="以 JSON 输出，供程序读取")
     reviews.set_defaults(run=cmd_reviews)
