@@ -182,3 +182,17 @@ def test_a_report_made_again_the_same_keeps_its_decision(tmp_path):
     _report(tmp_path, text="同一份报告")
     [row] = evaltools.read_reviews(tmp_path).to_dict("records")
     assert row["状态"] == "通过"
+
+
+def test_the_overview_is_planned_again_when_a_decision_is_recorded(example_workspace, tmp_path):
+    """The overview counts the decisions: ``reviews/<year>.yaml`` is among its job's inputs, and in its key."""
+    from evaltools.run.batch import BatchSettings, plan
+
+    year = example_workspace / "params" / "2024"
+    settings = BatchSettings(formats=("html",), out_root=tmp_path / "out")
+    [undecided], _ = plan(settings, [], [year])
+    assert "reviews/2024.yaml" not in undecided.inputs
+    record(reviews_file(example_workspace, 2024), new_decision(REPORT, "通过", "", "王", "k1"))
+    [decided], _ = plan(settings, [], [year])
+    assert decided.kind == "overview" and "reviews/2024.yaml" in decided.inputs
+    assert decided.key != undecided.key
