@@ -25,6 +25,7 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 from evaltools.domain.checks import Finding, check_project, run_checks  # noqa: E402
 from evaltools.domain.yamlio import ParamsError  # noqa: E402
+from evaltools.domain.reviews import read_reviews  # noqa: E402
 from evaltools.domain.rules import Rules, load_rules  # noqa: E402
 from evaltools.domain.scoring import ScoreCard, score  # noqa: E402
 from evaltools.domain.workspace import LoadedProject, find_project_files, load_project  # noqa: E402
@@ -45,5 +46,6 @@ def __getattr__(name: str):
 
 __all__ = [
     "Finding", "LoadedProject", "ParamsError", "Rules", "ScoreCard", "__version__", "check_project",
-    "find_project_files", "load_project", "load_rules", "read_indicators", "read_projects", "run_checks", "score",
+    "find_project_files", "load_project", "load_rules", "read_indicators", "read_projects", "read_reviews", "run_checks",
+    "score",
 ]

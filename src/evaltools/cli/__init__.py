@@ -9,8 +9,8 @@ made every report but some are drafts (see ``evaltools batch --help``), 130 inte
 
 The commands live by group: :mod:`~evaltools.cli.data` (check, score, table),
 :mod:`~evaltools.cli.reports` (run, batch, render), :mod:`~evaltools.cli.workbook` (the Excel
-commands), :mod:`~evaltools.cli.workspace` (lab, new-year); :mod:`~evaltools.cli.parser`
-assembles them and speaks argparse's part in Chinese.
+commands), :mod:`~evaltools.cli.workspace` (lab, new-year), and serve and reviews from
+:mod:`evaltools.run.serve.cli`; :mod:`~evaltools.cli.parser` assembles them and speaks argparse's part in Chinese.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from evaltools.cli.reports import register as report_commands
 from evaltools.cli.workbook import register as workbook_commands
 from evaltools.cli.workspace import register as workspace_commands
 from evaltools.cli.common import DEBUG_HELP
+from evaltools.run.serve.cli import add_commands as serve_commands
 
 HELP = "显示本帮助并退出"
 
@@ -76,7 +77,7 @@ def build_parser() -> Parser:
     parser.add_argument("--version", action="version", version=f"evaltools {__version__}", help="显示版本号并退出")
     parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     commands = parser.add_subparsers(title="命令", dest="command", required=True, metavar="命令", parser_class=Parser)
-    groups: list[Register] = [data_commands, report_commands, workbook_commands, workspace_commands]
+    groups: list[Register] = [data_commands, report_commands, workbook_commands, workspace_commands, serve_commands]
     for register in groups:
         register(commands)
     for sub in commands.choices.values():  # accepted after the command too

@@ -23,10 +23,11 @@ from evaltools.document.charts import department_spending_chart, execution_chart
 from evaltools.domain.checks import CHECKS, DEPARTMENT_CHECKS
 from evaltools.domain.department import project_spending
 from evaltools.domain.frames import RowCache, read_year
+from evaltools.domain.reviews import DECISIONS, UNREVIEWED, current, read_decisions, reviews_file
 from evaltools.document.parts import Figure, Markdown, Section, h, p, section, table, td, th, tr
 from evaltools.domain.rollup import read_department
 from evaltools.domain.rules import Rules, load_rules
-from evaltools.domain.workspace import DEPARTMENT_FILE, RULES_FILE
+from evaltools.domain.workspace import DEPARTMENT_FILE, RULES_FILE, workspace_root
 from evaltools.domain.yamlio import ParamsError
 
 EXECUTION_BINS = [(100.0, math.inf, "100%"), (90.0, 100.0, "90%—100%"), (80.0, 90.0, "80%—90%"),
@@ -161,6 +162,17 @@ class YearOverview:
         both["总分变化"] = both["总分"] - both["上年总分"]
         return both[["部门", "项目", "上年总分", "总分", "总分变化", "上年等级", "等级", "上年执行率", "执行率"]
                     ].sort_values("总分变化").reset_index(drop=True)
+
+    def decisions(self) -> pd.DataFrame:
+        """The reviewers' decisions (``reviews/<year>.yaml``) on the projects, per department:
+        通过, 退回修改, 待审 as recorded, and 未审; with totals."""
+        decided = current(read_decisions(reviews_file(workspace_root(self.folder / DEPARTMENT_FILE), self.year)))
+        reports = self.projects["部门文件夹"] + "/" + self.projects["文件"].map(lambda f: Path(f).stem)
+        status = reports.map(lambda r: decided[r].decision if r in decided else UNREVIEWED)
+        counts = pd.crosstab(self.projects["部门"], status).reindex(columns=[*DECISIONS, UNREVIEWED], fill_value=0)
+        counts.insert(0, "项目数", counts.sum(axis=1))
+        counts.loc["合计"] = counts.sum()
+        return counts.reset_index().rename_axis(columns=None).astype({c: "Int64" for c in counts.columns})
 
     # --- charts -----------------------------------------------------------------------------------
 

@@ -16,6 +16,8 @@ from urllib.parse import quote
 
 from evaltools.domain.files import RUN_LOG, read_run_log, write_atomic
 from evaltools.domain.markup import Html, join, tag
+from evaltools.domain.reviews import CHANGED, UNREVIEWED, Decision, current, read_decisions, report_fingerprint, reviews_file
+from evaltools.domain.yamlio import ParamsError
 
 INDEX = "index.html"
 
@@ -35,6 +37,8 @@ nav ul { columns: 2; } figure { margin: 0; } figcaption { font-size: .85em; colo
 .summary { display: flex; gap: 2em; align-items: flex-start; flex-wrap: wrap; }
 .grades .row { display: flex; align-items: center; gap: .5em; margin: .2em 0; }
 .grades .label { width: 2.5em; } .grades .bar { display: inline-block; height: 1em; background: #2f5d8a; }
+.decision { white-space: nowrap; } .decision-通过 { color: #1f7a3a; } .decision-退回修改 { color: #b0301f; }
+.decision-changed { color: #b7791f; font-weight: bold; } .decision .comment { white-space: normal; font-size: .85em; color: #555; }
 """
 
 _SCRIPT = """
@@ -109,7 +113,23 @@ def _entries(results: list[Any], year_folder: Path) -> list[dict]:
     return list(entries.values())
 
 
-def _row(entry: dict, base: Path) -> Html:
+def _decision_cell(entry: dict, decision: Decision | None) -> Html:
+    """The reviewer's decision in force, or 已修改，待复审 when the report changed since it was made."""
+    if decision is None:
+        return tag("td", UNREVIEWED, class_="decision", data_value=UNREVIEWED)
+    status = decision.status(report_fingerprint(Path(entry["folder"])))
+    who = "，".join(part for part in (decision.reviewer, decision.time[:10]) if part)
+    return tag("td", tag("span", status, class_="decision-changed" if status == CHANGED else f"decision-{status}"),
+               f"（{who}）" if who else "", tag("div", decision.comment, class_="comment") if decision.comment else "",
+               class_="decision", data_value=status)
+
+
+def _report_id(entry: dict) -> str:
+    folder = Path(entry["folder"])
+    return f"{folder.parent.name}/{folder.name}"
+
+
+def _row(entry: dict, base: Path, decisions: dict[str, Decision] | None = None) -> Html:
     links = _links(Path(entry["folder"]), base)
     status = {"done": "已生成", "skipped": "已生成（未变）", "failed": "失败"}[entry["status"]]
     errors, warnings = entry.get("errors", 0), entry.get("warnings", 0)
@@ -124,8 +144,8 @@ def _row(entry: dict, base: Path) -> Html:
         tag("td", _shown(entry, "grade")),
         tag("td", _shown(entry, "rate"), class_="num", data_value=_value(entry, "rate")),
         tag("td", findings, data_value=str(errors * 1000 + warnings)), _last_year_cell(entry), status_cell,
-        tag("td", join(links, " · ")),
-        data_project="1", data_grade=entry.get("grade") or "",
+        tag("td", join(links, " · ")), _decision_cell(entry, (decisions or {}).get(_report_id(entry))),
+        data_project="1", data_report=_report_id(entry), data_grade=entry.get("grade") or "",
         data_issues="1" if errors or warnings or entry["status"] == "failed" else "0",
         class_="failed" if entry["status"] == "failed" else None,
     )
@@ -156,19 +176,23 @@ def _links(folder: Path, base: Path) -> list[Html]:
 
 
 def _department_section(number: int, department: str, entries: list[dict], base: Path,
-                        overall: dict | None = None) -> Html:
+                        overall: dict | None = None, decisions: dict[str, Decision] | None = None) -> Html:
     if overall is not None:
         links = _links(Path(overall["folder"]), base)
         status = "（本次生成失败）" if overall["status"] == "failed" else ""
+        decided = (decisions or {}).get(_report_id(overall))
         report = tag("p", "部门整体支出绩效自评报告：", join(links, " · ") if links else "尚未生成", status,
                      f"；综合得分 {_shown(overall, 'total')}，等级 {_shown(overall, 'grade')}；"
-                     f"检查：{overall.get('errors', 0)} 错误、{overall.get('warnings', 0)} 提示", class_="department-report")
+                     f"检查：{overall.get('errors', 0)} 错误、{overall.get('warnings', 0)} 提示；评审：",
+                     decided.status(report_fingerprint(Path(overall["folder"]))) if decided else UNREVIEWED,
+                     class_="department-report", data_report=_report_id(overall))
     else:
         report = Html("")
     head = tag("tr", *(tag("th", label, data_type=kind) for label, kind in (
         ("项目", "text"), ("总分", "number"), ("等级", "text"), ("预算执行率", "number"),
-        ("检查发现", "number"), ("上年总分（等级）· 执行率", "number"), ("状态", "text"), ("报告", "text"))))
-    rows = [_row(e, base) for e in sorted(entries, key=lambda e: e["name"])]
+        ("检查发现", "number"), ("上年总分（等级）· 执行率", "number"), ("状态", "text"), ("报告", "text"),
+        ("评审", "text"))))
+    rows = [_row(e, base, decisions) for e in sorted(entries, key=lambda e: e["name"])]
     return tag("section", tag("h2", f"{department}（{len(entries)} 个项目）"), report,
                tag("table", tag("thead", head), tag("tbody", *rows)),
                class_="department", id=f"department-{number}")
@@ -186,7 +210,16 @@ def _grade_bars(counts: dict[str, int]) -> Html:
     return tag("figure", *rows, tag("figcaption", "等级分布"), class_="grades", role="img", aria_label=alt)
 
 
-def build_index(year: str, entries: list[dict], base: Path) -> str:
+def year_decisions(year_folder: Path) -> dict[str, Decision]:
+    """The reviewers' decisions for the year of ``outputs/<year>`` (``reviews/<year>.yaml`` of its
+    workspace); none where the file cannot be read (``evaltools reviews`` says why)."""
+    try:
+        return current(read_decisions(reviews_file(year_folder.parent.parent, year_folder.name)))
+    except ParamsError:
+        return {}
+
+
+def build_index(year: str, entries: list[dict], base: Path, decisions: dict[str, Decision] | None = None) -> str:
     by_department: dict[str, list[dict]] = defaultdict(list)
     overall: dict[str, dict] = {}
     for entry in entries:
@@ -210,7 +243,7 @@ def build_index(year: str, entries: list[dict], base: Path) -> str:
                 tag("input", type="search", id="q", placeholder="按项目、部门或文字筛选", aria_label="筛选"),
                 tag("select", tag("option", "全部等级", value=""), *(tag("option", g, value=g) for g in order), id="grade"),
                 tag("label", tag("input", type="checkbox", id="issues"), " 只看有问题的"), class_="tools")
-    sections = [_department_section(i, d, by_department[d], base, overall.get(d)) for i, d in enumerate(departments)]
+    sections = [_department_section(i, d, by_department[d], base, overall.get(d), decisions) for i, d in enumerate(departments)]
     title = f"{year} 年度绩效自评报告索引"
     overview_links = [tag("a", kind.upper(), href=f"overview.{kind}") for kind in ("html", "pdf")
                       if (base / f"overview.{kind}").is_file()]
@@ -237,7 +270,14 @@ def write_indexes(results: list[Any], out_root: Path, only_if_changed: bool = Fa
         path = folder / INDEX
         touched = [r for r in results if r.summary and str(r.summary["year"]) == year]
         if not (only_if_changed and path.is_file() and all(r.status == "skipped" for r in touched)):
-            write_atomic(path, build_index(year, _entries(results, folder), folder))
+            write_atomic(path, build_index(year, _entries(results, folder), folder, year_decisions(folder)))
         written.append(path)
     return written
+
+
+def write_year_index(folder: Path) -> Path:
+    """Write ``outputs/<year>/index.html`` again from the run logs (after a reviewer's decision)."""
+    path = folder / INDEX
+    write_atomic(path, build_index(folder.name, _entries([], folder), folder, year_decisions(folder)))
+    return path
 

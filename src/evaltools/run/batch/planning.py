@@ -17,6 +17,7 @@ from pathlib import Path
 from evaltools.domain.files import read_run_log
 from evaltools.domain.fingerprints import code_fingerprint
 from evaltools.domain.history import previous_file
+from evaltools.domain.reviews import reviews_file
 from evaltools.domain.workspace import (
     DEPARTMENT_FILE,
     Workspace,
@@ -78,17 +79,21 @@ class _Inputs:
 def _sources(kind: ReportKind, path: Path, inputs: _Inputs, hint: dict | None) -> tuple[dict[str, Path], dict]:
     """Every file the report of ``path`` is made from, by its name in the workspace: its
     parameter files, and for each its department's file, its rules and the files it attaches,
-    and last year's file with all of those too; and the record of the attached files, for the
-    run log (the next plan reads no YAML when none of the parameter files changed)."""
+    and last year's file with all of those too (an overview: and the year's reviewers'
+    decisions, which it counts); and the record of the attached files, for the run log (the
+    next plan reads no YAML when none of the parameter files changed)."""
     workspace = inputs.workspace(path)
     anchor = _anchor(workspace)
     files = kind.parameter_files(path)
     files += [last for f in files if f.name != DEPARTMENT_FILE and (last := previous_file(f)) is not None]
     departments = [d for d in dict.fromkeys(f.parent / DEPARTMENT_FILE for f in files) if d.is_file()]
     rules = [r for folder in dict.fromkeys(f.parent for f in files) for r in workspace.rules_for(folder / DEPARTMENT_FILE)]
+    decisions: list[Path] = []
     if kind is OVERVIEW_KIND:
         rules += workspace.rules_for(absolute(path) / DEPARTMENT_FILE)
-    named = {_name(f, anchor, "_outside"): f for f in [*files, *departments, *rules]}
+        counted = reviews_file(workspace.root, absolute(path).name)
+        decisions = [counted] if counted.is_file() else []  # the overview counts the reviewers' decisions
+    named = {_name(f, anchor, "_outside"): f for f in [*files, *departments, *rules, *decisions]}
     attached = _attached([*files, *departments], anchor, inputs, hint)
     named.update((name, anchor / name) for name in attached["files"])
     return named, attached

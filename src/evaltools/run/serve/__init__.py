@@ -1,0 +1,1 @@
+"""``evaltools serve``: the year in a browser (see :mod:`evaltools.run.serve.server`)."""
