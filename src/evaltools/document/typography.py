@@ -113,10 +113,11 @@ STYLES: dict[str, Style] = {
     "signoff-page": Style(".signoff-page", size=14, word={"size": 10.5}),
     "page-number": Style("@bottom-center", size=14, word={"size": 12}, pdf={"font": "number"}),  # GB/T 9704: 宋体 digits
     "code": Style("pre", size=9),
-    # Where a container sets its text apart: the first page's tables (小四), a cell of text, a
+    # Where a container sets its text apart: the first page's tables (小四), a cell of text, a header's cell, a
     # total's cell, the review's findings box, the form page's page numbers and attachment label.
     "first-page-cell": Style(".first-page table", size=12),
     "text-cell": Style("td.text", align="justify", indent=2, also=("td.text p",)),
+    "header-cell": Style("th", align="center"),
     "total": Style("td.total", size=10.5),
     "findings": Style("aside.findings", size=10.5),
     "form-page-number": Style("@bottom-center", size=10.5, pdf={"font": "number"}),

@@ -290,12 +290,17 @@ def _(part: Section, ctx: Context) -> str:
 # --- tables -------------------------------------------------------------------------------------------
 
 
+# A role's alignment as Typst's; justified text is set from the left, and says so (``justify``).
+_ALIGNMENTS = {"left": "left", "center": "center", "right": "right", "justify": "left"}
+
+
 def _align(cell: Cell) -> str:
-    styles = set((cell.style or "").split())
-    if "num" in styles:
-        return "right + horizon"
-    if cell.header or styles & {"label", "center"}:
-        return "center + horizon"
+    """The first of the cell's roles that aligns it (``num``, ``label``, ``center``), else a
+    header's (``header-cell``), else the left."""
+    for name in [*(cell.style or "").split(), *(["header-cell"] if cell.header else [])]:
+        look = typography.STYLES.get(name)
+        if look is not None and look.in_pdf("align"):
+            return f"{_ALIGNMENTS[look.in_pdf('align')]} + horizon"
     return "left + horizon"
 
 
@@ -526,10 +531,6 @@ def template() -> str:
 
 def font_array(families: Sequence[str]) -> str:
     return "(" + "".join(f"{literal(f)}, " for f in families) + ")"
-
-
-# A role's alignment as Typst's; justified text is set from the left, and says so (``justify``).
-_ALIGNMENTS = {"left": "left", "center": "center", "right": "right", "justify": "left"}
 
 
 def _points(value: float | None, unit: str) -> str:
