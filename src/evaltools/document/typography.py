@@ -118,6 +118,7 @@ STYLES: dict[str, Style] = {
     "first-page-cell": Style(".first-page table", size=12),
     "text-cell": Style("td.text", align="justify", indent=2, also=("td.text p",)),
     "header-cell": Style("th", align="center"),
+    "first-page-heading2": Style(".first-page h3"),  # the first page's （一） at the margin, as on the printed form
     "total": Style("td.total", size=10.5),
     "findings": Style("aside.findings", size=10.5),
     "form-page-number": Style("@bottom-center", size=10.5, pdf={"font": "number"}),
