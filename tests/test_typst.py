@@ -293,7 +293,7 @@ def _code(typst_source: str) -> str:
     return re.sub(r"//[^\n]*", "", typst_source)
 
 
-def _title_width(pdf: bytes, text: str) -> float:
+def _word_width(pdf: bytes, text: str) -> float:
     found = [w for w in words(pdf, 1) if w[4] == text]
     assert found, text
     return found[0][2] - found[0][0]
@@ -302,10 +302,10 @@ def _title_width(pdf: bytes, text: str) -> float:
 def test_a_roles_size_is_the_size_the_pdf_sets_it_in(monkeypatch):
     """自评表 in the form-title role, three full-width characters without tracking: 3 × the role's size wide."""
     nb = notebook_of(Paragraph(["自评表"], style="form-title"), Paragraph(["正文"]))
-    assert _title_width(notebook_to_pdf(nb), "自评表") == pytest.approx(3 * typography.STYLES["form-title"].size, abs=0.5)
+    assert _word_width(notebook_to_pdf(nb), "自评表") == pytest.approx(3 * typography.STYLES["form-title"].size, abs=0.5)
     monkeypatch.setitem(typography.STYLES, "form-title", dataclasses.replace(typography.STYLES["form-title"], size=30))
     assert '"form-title": (font: "title", size: 30pt, bold: true, align: center' in writer.roles()
-    assert _title_width(notebook_to_pdf(nb), "自评表") == pytest.approx(90, abs=0.5)
+    assert _word_width(notebook_to_pdf(nb), "自评表") == pytest.approx(90, abs=0.5)
 
 
 def test_a_tables_cells_are_set_in_the_cell_role_and_its_widths_reckoned_in_it(monkeypatch):
@@ -339,3 +339,12 @@ def test_every_role_the_pdf_names_is_declared():
         encoding="utf-8")))
     named |= set(re.findall(r'style == "([\w-]+)"', TEMPLATE.read_text(encoding="utf-8"))) - {"attached-pdf"}
     assert named and named <= set(typography.STYLES)
+
+
+def test_a_code_block_is_set_in_the_code_role_as_the_html_sets_pre(monkeypatch):
+    """A text output (a code block) in 9 pt, not Typst's own 0.8 em of the 16 pt body."""
+    nb = notebook_of(Markdown("```\nabcdef\n```"))
+    width = _word_width(notebook_to_pdf(nb), "abcdef")
+    assert width == pytest.approx(6 * 0.6 * typography.STYLES["code"].size, rel=0.05)  # a monospace's 0.6 em
+    monkeypatch.setitem(typography.STYLES, "code", dataclasses.replace(typography.STYLES["code"], size=18))
+    assert _word_width(notebook_to_pdf(nb), "abcdef") == pytest.approx(2 * width, rel=0.02)
