@@ -10,11 +10,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dataclasses
+
 import nbformat
 import pytest
 
 from evaltools.cli import main
-from evaltools.document.parts import Heading, Markdown, Paragraph, Section, Typography
+from evaltools.document import typography
+from evaltools.document.parts import Cell, Heading, Markdown, Paragraph, Row, Section, Table, Typography
 from evaltools.run.build import run
 from evaltools.writers import pdf_engine, typst as writer
 from evaltools.writers.pdf import notebook_to_pdf
@@ -276,4 +279,74 @@ def test_the_typst_template_is_part_of_the_code_a_report_is_made_with():
 
     templates = Path(writer.__file__).resolve().parents[1] / "templates"
     assert (templates / "typst" / "report.typ").is_file()
-    assert {p.suffix for p in templates.rglob("*") if p.is_file()} <= set(CODE_SUFFIXES)
+    # serve's page script is added to pages as they are served, never written into a report
+    made_with = [p for p in templates.rglob("*") if p.is_file() and "serve" not in p.relative_to(templates).parts]
+    assert {p.suffix for p in made_with} <= set(CODE_SUFFIXES)
+
+
+# --- the style roles: every font, size, weight, alignment and indent from typography.STYLES ------------
+
+TEMPLATE = Path(writer.__file__).parents[1] / "templates" / "typst" / "report.typ"
+# The template's own lengths in points: tracking, the tables' and boxes' rules, a block's zero space.
+LAYOUT_POINTS = {"0pt", "-0.22pt", "0.6pt", "0.5pt", "1pt", "4pt"}
+
+
+def _code(typst_source: str) -> str:
+    return re.sub(r"//[^\n]*", "", typst_source)
+
+
+def _word_width(pdf: bytes, text: str) -> float:
+    found = [w for w in words(pdf, 1) if w[4] == text]
+    assert found, text
+    return found[0][2] - found[0][0]
+
+
+def test_a_roles_size_is_the_size_the_pdf_sets_it_in(monkeypatch):
+    """自评表 in the form-title role, three full-width characters without tracking: 3 × the role's size wide."""
+    nb = notebook_of(Paragraph(["自评表"], style="form-title"), Paragraph(["正文"]))
+    assert _word_width(notebook_to_pdf(nb), "自评表") == pytest.approx(3 * typography.STYLES["form-title"].size, abs=0.5)
+    monkeypatch.setitem(typography.STYLES, "form-title", dataclasses.replace(typography.STYLES["form-title"], size=30))
+    assert '"form-title": (font: "title", size: 30pt, bold: true, align: center' in writer.roles()
+    assert _word_width(notebook_to_pdf(nb), "自评表") == pytest.approx(90, abs=0.5)
+
+
+def test_a_tables_cells_are_set_in_the_cell_role_and_its_widths_reckoned_in_it(monkeypatch):
+    table = Table(rows=[Row([Cell(["106.62万元"], style="num")])], widths=[1])
+    source = writer.typeset(table, writer.Context())
+    assert source.startswith('#table-of(role("cell").size,') and "align: right + horizon" in source
+    monkeypatch.setitem(typography.STYLES, "num", dataclasses.replace(typography.STYLES["num"], align="center"))
+    assert "align: center + horizon" in writer.typeset(table, writer.Context())
+
+
+def test_where_the_pdf_differs_from_the_roles_is_declared_on_them():
+    assert {name: dict(style.pdf) for name, style in typography.STYLES.items() if style.pdf} == {
+        "body": {"align": "left"},  # justifying lets Typst narrow the punctuation: 29 or 30 characters a line
+        "page-number": {"font": "number"}, "form-page-number": {"font": "number"},  # GB/T 9704's 宋体 digits
+        "form-attachment-label": {"size": 14}}  # the HTML's is 12 pt
+    roles = writer.roles()
+    assert '"body": (font: "body", size: 16pt, bold: false, align: left, justify: false, indent: 2em)' in roles
+    assert '"form-attachment-label": (font: none, size: 14pt,' in roles
+
+
+def test_the_template_names_no_size_face_weight_or_alignment_of_its_own():
+    code = _code(TEMPLATE.read_text(encoding="utf-8"))
+    assert set(re.findall(r"-?[\d.]+pt\b", code)) <= LAYOUT_POINTS
+    assert not re.search(r"size:\s*-?[\d.]", code)  # every size is a role's
+    assert not re.search(r"weight:\s*\"", code.replace('"bold" } else { "regular"', ""))  # weight-of(role)
+    assert not re.search(r"fonts\.(body|heading1|heading2|title|number)\b", code)  # fonts.at(role's font)
+
+
+def test_every_role_the_pdf_names_is_declared():
+    named = set(re.findall(r'role\("([\w-]+)"\)', TEMPLATE.read_text(encoding="utf-8") + Path(writer.__file__).read_text(
+        encoding="utf-8")))
+    named |= set(re.findall(r'style == "([\w-]+)"', TEMPLATE.read_text(encoding="utf-8"))) - {"attached-pdf"}
+    assert named and named <= set(typography.STYLES)
+
+
+def test_a_code_block_is_set_in_the_code_role_as_the_html_sets_pre(monkeypatch):
+    """A text output (a code block) in 9 pt, not Typst's own 0.8 em of the 16 pt body."""
+    nb = notebook_of(Markdown("```\nabcdef\n```"))
+    width = _word_width(notebook_to_pdf(nb), "abcdef")
+    assert width == pytest.approx(6 * 0.6 * typography.STYLES["code"].size, rel=0.05)  # a monospace's 0.6 em
+    monkeypatch.setitem(typography.STYLES, "code", dataclasses.replace(typography.STYLES["code"], size=18))
+    assert _word_width(notebook_to_pdf(nb), "abcdef") == pytest.approx(2 * width, rel=0.02)

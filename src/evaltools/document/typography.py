@@ -6,7 +6,8 @@ alignment, first-line indent) and which selector ``report.css`` styles it by. Th
 uses the role names as class names and generates the page's font rules from these roles; the
 Word writer sets its styles, sizes and alignments from them; ``report.css`` is kept in step with
 them by a test. Where the Word edition is set differently on purpose, the role says so and why
-(``word``), so the differences are in view here rather than in the writers.
+(``word``), so the differences are in view here rather than in the writers. The Typst PDF is set
+from the same roles (``pdf``, where the printed page deliberately differs, with the reason beside it).
 
 Each font role's stack starts with the fonts the convention names (仿宋_GB2312, 方正小标宋 …),
 which a unit that has them installed gets as they are, and ends with the closest free font
@@ -59,7 +60,9 @@ class Style:
     """How a role of the text looks. ``font`` is a font role of :data:`ROLES` (None: the text
     around it); ``size`` in points (None: the text around it); ``indent`` the first line's, in
     characters; ``word`` what the Word edition sets differently, on purpose (font, size, bold, align), with the reason beside it;
-    ``also`` the other selectors report.css sets the role by (its element, its container)."""
+    ``also`` the other selectors report.css sets the role by (its element, its container);
+    ``pdf`` what the Typst PDF sets differently (the same names; ``font`` may also be ``number``,
+    the page numbers' 宋体 digits)."""
 
     selector: str
     font: str | None = None
@@ -69,15 +72,20 @@ class Style:
     indent: float = 0
     word: Mapping[str, Any] = field(default_factory=dict)
     also: tuple[str, ...] = ()
+    pdf: Mapping[str, Any] = field(default_factory=dict)
 
     def in_word(self, name: str) -> Any:
         return self.word.get(name, getattr(self, name))
+
+    def in_pdf(self, name: str) -> Any:
+        return self.pdf.get(name, getattr(self, name))
 
 
 # The style roles, by the name a part's ``style`` gives them. In order: the page's font rules
 # list each font role's selectors in this order.
 STYLES: dict[str, Style] = {
-    "body": Style("body", "body", 16, align="justify", indent=2, also=("html", "p")),  # 仿宋 三号
+    # PDF not justified: justifying lets Typst narrow the punctuation and set 29 or 30 characters a line.
+    "body": Style("body", "body", 16, align="justify", indent=2, also=("html", "p"), pdf={"align": "left"}),  # 仿宋 三号
     "heading1": Style("h2", "heading1", 16, indent=2),  # 一、 黑体 三号
     "cover-unit": Style(".cover-unit", "heading1", 20, align="center"),
     "attachment-label": Style(".attachment-label", "heading1"),
@@ -105,10 +113,22 @@ STYLES: dict[str, Style] = {
     "label": Style("td.label", align="center", word={"bold": True}),
     "caption": Style("figcaption", size=12),
     "signoff-page": Style(".signoff-page", size=14),
-    # 4号 "— 1 —". Word: odd pages right, even pages left, a character in from the edge, as GB/T 9704
-    # places them for printing on both sides (the PDF's are centred, @bottom-center).
-    "page-number": Style("@bottom-center", size=14, word={"align": "outside"}),
+    # 4号 "— 1 —", odd pages right, even pages left, a character in from the edge, as GB/T 9704 places
+    # them for printing on both sides (the HTML's print CSS centres them, @bottom-center). The PDF
+    # sets the digits in 宋体 as GB/T 9704 asks.
+    "page-number": Style("@bottom-center", size=14, word={"align": "outside"}, pdf={"font": "number"}),
     "code": Style("pre", size=9),
+    # Where a container sets its text apart: the first page's tables (小四), a cell of text, a header's cell, a
+    # total's cell, the review's findings box, the form page's page numbers and attachment label.
+    "first-page-cell": Style(".first-page table", size=12),
+    "text-cell": Style("td.text", align="justify", indent=2, also=("td.text p",)),
+    "header-cell": Style("th", align="center"),
+    "first-page-heading2": Style(".first-page h3"),  # the first page's （一） at the margin, as on the printed form
+    "total": Style("td.total", size=10.5),
+    "findings": Style("aside.findings", size=10.5),
+    "form-page-number": Style("@bottom-center", size=10.5, pdf={"font": "number"}),
+    # The PDF's form page has set it in 14 pt since the Typst writer came, the HTML in 12 pt (to be aligned).
+    "form-attachment-label": Style(".self-evaluation-form .attachment-label", size=12, pdf={"size": 14}),
 }
 # The report's titles (the cover's and the report proper's): the title role, in lines that break
 # only between their segments (the year, the quoted name, the kind of report).

@@ -4,7 +4,9 @@ Every text of a report (the parameters' narrative, names, a notebook's Markdown)
 as a Typst *string literal* (``#"…"``), never as markup: ``#import``, ``#read(…)``, ``$``, ``*``
 or a backslash in a narrative print as themselves and nothing of them is evaluated. Control
 characters are dropped; a number is kept on one line with its unit (``#box``). The styling is
-the template's (``templates/typst/report.typ``): this module says which role each part plays.
+the style roles' (:data:`evaltools.document.typography.STYLES`, written above the template as
+``#let roles = (…)``, see :func:`roles`) and the layout the template's
+(``templates/typst/report.typ``): this module says which role each part plays.
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ from evaltools.document.parts import (
     grid,
     plain_text,
 )
-from evaltools.document.typography import title_lines
+from evaltools.document import typography
+from evaltools.document.typography import Style, title_lines
 
 # Narrative Markdown read as the HTML reads it (CommonMark, raw HTML off, a line break kept).
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True, "typographer": False}).enable("table")
@@ -287,12 +290,17 @@ def _(part: Section, ctx: Context) -> str:
 # --- tables -------------------------------------------------------------------------------------------
 
 
+# A role's alignment as Typst's; justified text is set from the left, and says so (``justify``).
+_ALIGNMENTS = {"left": "left", "center": "center", "right": "right", "justify": "left"}
+
+
 def _align(cell: Cell) -> str:
-    styles = set((cell.style or "").split())
-    if "num" in styles:
-        return "right + horizon"
-    if cell.header or styles & {"label", "center"}:
-        return "center + horizon"
+    """The first of the cell's roles that aligns it (``num``, ``label``, ``center``), else a
+    header's (``header-cell``), else the left."""
+    for name in [*(cell.style or "").split(), *(["header-cell"] if cell.header else [])]:
+        look = typography.STYLES.get(name)
+        if look is not None and look.in_pdf("align"):
+            return f"{_ALIGNMENTS[look.in_pdf('align')]} + horizon"
     return "left + horizon"
 
 
@@ -315,7 +323,7 @@ def cell(part: Cell, row: Row, ctx: Context) -> str:
     elif "text" in styles:
         body = f"#text-cell[{body}]"
     if "total" in styles:
-        body = f"#text(size: 10.5pt)[{body}]"
+        body = f'#text(size: role("total").size)[{body}]'
     return f"table.cell({', '.join(args)})[{body}]"
 
 
@@ -385,11 +393,12 @@ def _columns(part: Table, size: float, width: float) -> str:
 def _(part: Table, ctx: Context) -> str:
     styles = set(part.style.split())
     if "form" in styles:
-        size, leading, inset = 9, "0.25em", "(x: 0.8mm, y: 0.4mm)"
+        size_role, leading, inset = "form", "0.25em", "(x: 0.8mm, y: 0.4mm)"
     elif ctx.first_page:
-        size, leading, inset = 12, "0.5em", "(x: 1.2mm, y: 1mm)"
+        size_role, leading, inset = "first-page-cell", "0.5em", "(x: 1.2mm, y: 1mm)"
     else:
-        size, leading, inset = 10, "0.5em", "(x: 1.2mm, y: 1mm)"
+        size_role, leading, inset = "cell", "0.5em", "(x: 1.2mm, y: 1mm)"
+    size = typography.STYLES[size_role].in_pdf("size")  # the widths are reckoned in it
     columns = _columns(part, size, _FORM_WIDTH if ctx.form else _BODY_WIDTH)
     # The form's tables, and the first page's, are one form, as on paper.
     spacing = "0pt, 0pt" if "form" in styles or ctx.first_page else "0.3em, 0.6em"
@@ -399,7 +408,8 @@ def _(part: Table, ctx: Context) -> str:
         head = ", ".join(cell(c, r, ctx) for r in part.head for c in r.cells)
         cells.append(f"table.header(repeat: true, {head})")
     cells += [cell(c, r, ctx) for r in part.rows for c in r.cells]
-    return f"#table-of({size}pt, {leading}, {inset}, {unbreakable}, {spacing}, {columns}, {', '.join(cells)})\n\n"
+    return (f"#table-of(role({literal(size_role)}).size, {leading}, {inset}, {unbreakable}, {spacing}, {columns}, "
+            f"{', '.join(cells)})\n\n")
 
 
 # --- Markdown -----------------------------------------------------------------------------------------
@@ -508,7 +518,7 @@ def _md_table(tokens: Sequence[Any]) -> str:
             rows[-1].append(f"[{_md_inline(token.children or [])}]")
     columns = max((len(r) for r in rows), default=1)
     cells = ", ".join(c for r in rows for c in r + ["[]"] * (columns - len(r)))
-    return f"#table-of(10pt, 0.5em, (x: 1.2mm, y: 1mm), true, 0.3em, 0.6em, {columns}, {cells})\n\n"
+    return f'#table-of(role("cell").size, 0.5em, (x: 1.2mm, y: 1mm), true, 0.3em, 0.6em, {columns}, {cells})\n\n'
 
 
 # --- the document -------------------------------------------------------------------------------------
@@ -523,13 +533,31 @@ def font_array(families: Sequence[str]) -> str:
     return "(" + "".join(f"{literal(f)}, " for f in families) + ")"
 
 
+def _points(value: float | None, unit: str) -> str:
+    return "none" if value is None else f"{value:g}{unit}"
+
+
+def role_entry(style: Style) -> str:
+    """One style role as the PDF sets it (its ``pdf`` overrides applied), a Typst dictionary."""
+    font, align = style.in_pdf("font"), style.in_pdf("align")
+    return (f"(font: {literal(font) if font else 'none'}, size: {_points(style.in_pdf('size'), 'pt')}, "
+            f"bold: {_bool(style.in_pdf('bold'))}, align: {_ALIGNMENTS[align] if align else 'none'}, "
+            f"justify: {_bool(align == 'justify')}, indent: {_points(style.in_pdf('indent'), 'em')})")
+
+
+def roles() -> str:
+    """``#let roles = (…)``: every style role of :data:`typography.STYLES`, read by the template."""
+    entries = "".join(f"  {literal(name)}: {role_entry(style)},\n" for name, style in typography.STYLES.items())
+    return f"#let roles = (\n{entries})\n"
+
+
 def document(parts: Iterable[Any], fonts: Mapping[str, Sequence[str]], title: str = "",
              edition: str = "submission", draft: str | None = None) -> str:
-    """The whole report as one Typst source: the fonts, the template, then every part in order;
-    ``draft`` (the 草稿 mark, see ``writers.draft``) at the head of every page when given."""
+    """The whole report as one Typst source: the fonts, the style roles, the template, then every
+    part in order; ``draft`` (the 草稿 mark, see ``writers.draft``) at the head of every page when given."""
     ctx = Context(edition)
     body = "".join(typeset(part, ctx) for part in parts)
     head = ("#let fonts = (" + "".join(f"{role}: {font_array(stack)}, " for role, stack in fonts.items()) + ")\n"
-            f"#let title = {literal(title)}\n"
+            + roles() + f"#let title = {literal(title)}\n"
             f"#let draft = {literal(draft) if draft else 'none'}\n")
     return head + template() + "\n" + body
