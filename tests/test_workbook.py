@@ -16,7 +16,8 @@ from evaltools.domain.model import ProjectParams
 from evaltools.domain.yamlio import ParamsError, _drop_nulls
 from evaltools.domain.rules import load_rules
 from evaltools.domain.scoring import score
-from evaltools.domain.workbook import MAX_CELLS, MAX_UNCOMPRESSED_MB, import_workbook, read_workbook, write_params
+from evaltools.domain.params_writer import write_params
+from evaltools.domain.workbook import MAX_CELLS, MAX_UNCOMPRESSED_MB, import_workbook, read_workbook
 from evaltools.writers.xlsx import export_workbook, template_workbook
 from evaltools.domain.workspace import load_project
 from evaltools.writers.xlsx_print import column_points, lines_needed, printable_points

@@ -33,7 +33,8 @@ def cmd_export_xlsx(args: argparse.Namespace) -> int:
 
 
 def cmd_import_xlsx(args: argparse.Namespace) -> int:
-    from evaltools.domain.workbook import read_workbook, write_params  # openpyxl: see the module docstring
+    from evaltools.domain.params_writer import write_params
+    from evaltools.domain.workbook import read_workbook  # openpyxl: see the module docstring
 
     try:
         imported = read_workbook(args.workbook)

@@ -99,7 +99,7 @@ STYLES: dict[str, Style] = {
     "cover-title": Style(".cover-title", size=22),
     "form-year": Style(".form-year", size=12, align="center", also=(".form-caption",)),
     # The forms' small print: a unit edits and prints the Word form as it is, and Word and
-    # LibreOffice give no glyph under 五号 (10.5 pt) the sharpness WeasyPrint's PDF gives 9 pt.
+    # LibreOffice give no glyph under 五号 (10.5 pt) the sharpness the PDF gives 9 pt.
     "form-note": Style(".form-note", size=9, word={"size": 10.5}),
     "form-sign": Style(".form-sign", size=9, word={"size": 10.5}),
     "note": Style(".note"),
@@ -168,7 +168,7 @@ def title_lines(text: str, width: float = TITLE_LINE) -> list[str]:
 
 @functools.cache
 def installed_families() -> frozenset[str]:
-    """The font families fontconfig knows (what WeasyPrint can use); empty without fontconfig."""
+    """The font families fontconfig knows (what the charts can use); empty without fontconfig."""
     if shutil.which("fc-list") is None:
         return frozenset()
     listing = subprocess.run(["fc-list", ":", "family"], capture_output=True, text=True, check=False).stdout

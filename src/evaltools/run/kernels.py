@@ -4,7 +4,7 @@ Starting a kernel and importing evaltools in it costs more than executing a repo
 a warm kernel pays it once. Before each notebook it is reset, and after any failure it is
 discarded, so each report is still made as by a fresh kernel. Only jupyter_client here, so
 that a kernel can be started before the heavier imports of papermill, nbconvert and
-WeasyPrint, and start while they load.
+Typst, and start while they load.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Imported by the package's top (``evaltools/__init__``, which every report module
 under) when IPython runs, so a kernel that builds a report shows each part as HTML in JupyterLab
 and the executed notebook carries that HTML too, without the document model knowing HTML; the
 exporters render the HTML afresh from the parts anyway. Light on purpose: no nbconvert,
-WeasyPrint, python-docx or openpyxl in the kernel.
+Typst, python-docx or openpyxl in the kernel.
 """
 
 import functools

@@ -58,7 +58,7 @@ def executor(name: str) -> Executor:
 
 def serial(jobs: list[Job], settings: BatchSettings) -> Iterator[tuple[Job, Result]]:
     """In this process: for one job, cheaper than starting a worker. The warm kernel starts
-    first, so that its start overlaps with loading papermill, nbconvert and WeasyPrint here."""
+    first, so that its start overlaps with loading papermill, nbconvert and Typst here."""
     prepare(any(job.warm for job in jobs))
     try:
         for job in jobs:

@@ -1,7 +1,7 @@
 """The ``process`` executor: worker processes, each keeping a warm kernel for its notebooks.
 
 On Linux the workers are forked from a server that has loaded papermill, nbconvert and
-WeasyPrint once, each adopting a kernel this process started at once (the kernels start and
+Typst once, each adopting a kernel this process started at once (the kernels start and
 import while the server loads); elsewhere they are spawned, each loading everything and
 starting its own kernel. Workers ignore Ctrl-C: the batch stops them (and their kernels) itself,
 so that the interrupt is said once, by the batch, whichever process the terminal's signal

@@ -30,7 +30,7 @@ from evaltools.writers.formats import FORMATS
 def execute_job(job: Job) -> Result:
     """Make one job's report: the result carries the files to write (``payload``, relative to
     the outputs root), the run log last."""
-    # papermill, nbconvert and WeasyPrint (1.5 s to import, measured): only where reports are
+    # papermill, nbconvert and Typst (1.5 s to import, measured): only where reports are
     # made, never in the parent that plans and writes while its workers make them.
     from evaltools.run.build import make
 
@@ -100,7 +100,7 @@ def _done(job: Job, name: str, log_name: str, made, summary: dict, warnings: lis
 def prepare(warm: bool, kernels: tuple[str, list[dict]] | None = None) -> None:
     """Start the warm kernel (or adopt one the batch started, from ``kernels``), then load what
     making a report needs while it starts and imports."""
-    # nbconvert and WeasyPrint: in a worker (or a serial batch) only, see execute_job.
+    # nbconvert and Typst: in a worker (or a serial batch) only, see execute_job.
     from evaltools.run.export import warm_up
 
     handed = take_kernel(kernels) if warm else None
