@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import nbformat
 import papermill
+from jupyter_core.utils import run_sync
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 from papermill.exceptions import PapermillExecutionError
@@ -54,6 +55,30 @@ class _Client(PapermillNotebookClient):
                 if not isinstance(exc, Exception):  # Ctrl-C, exit: see drop_pending
                     drop_pending()
                 raise
+
+    def start_new_kernel(self, **kwargs):
+        with self._stopped_if_interrupted():
+            super().start_new_kernel(**kwargs)
+
+    def start_new_kernel_client(self):
+        with self._stopped_if_interrupted():
+            return super().start_new_kernel_client()
+
+    @contextmanager
+    def _stopped_if_interrupted(self):
+        """nbclient stops a kernel it is starting after an error only: after Ctrl-C the kernel
+        would go on starting alone, in a working folder about to be removed, and print its
+        traceback on the batch's terminal."""
+        try:
+            yield
+        except BaseException as exc:
+            if not isinstance(exc, Exception) and self.owns_km and self.km is not None:
+                drop_pending()
+                with suppress(Exception):  # not started after all, or already gone
+                    if self.kc is not None:
+                        self.kc.stop_channels()
+                    run_sync(self.km.shutdown_kernel)(now=True)
+            raise
 
 
 class _Engine(NBClientEngine):
