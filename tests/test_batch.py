@@ -405,6 +405,41 @@ def test_ctrl_c_stops_cleanly(year, tmp_path, jobs, to, executor):
     assert not [p for p in _processes_with(str(out)) if "ipykernel" in p or "forkserver" in p]
 
 
+def test_ctrl_c_in_a_cell_of_an_in_process_batch_leaves_no_task_on_the_event_loop(year, tmp_path, caplog):
+    """One job runs in the batch's process: interrupted in a cell, nbclient's task for that cell
+    is stopped with it, not left on the loop to end in DeadKernelError when the kernel is shut
+    down, which asyncio would print under the batch's one line ("Task exception was never
+    retrieved", the flake of test_ctrl_c_stops_cleanly)."""
+    import asyncio
+    import gc
+    import signal
+    import threading
+    import time
+
+    from jupyter_core.utils import ensure_event_loop
+
+    from evaltools.run.batch import Interrupted
+
+    busy = tmp_path / "busy"
+    slow = _runaway_notebook(tmp_path, "公共资源交易平台运行维护费",
+                             f"open({str(busy)!r}, 'w').close(); __import__('time').sleep(120)")
+
+    def ctrl_c_once_busy() -> None:
+        deadline = time.monotonic() + 120
+        while not busy.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=ctrl_c_once_busy, daemon=True).start()
+    with pytest.raises(Interrupted, match="已中断：已完成 0 个，未完成 1 个"):
+        run_batch([year / "xiangxi-ggzy" / "platform-maintenance.yaml"],
+                  settings(["html"], out_root=tmp_path / "out", notebook=slow, executor="serial"))
+    assert busy.exists()  # interrupted in the cell, not before
+    assert [task.get_coro().__qualname__ for task in asyncio.all_tasks(ensure_event_loop())] == []
+    gc.collect()  # a task that ended with an exception nobody received is reported when collected
+    assert "never retrieved" not in caplog.text and "destroyed but it is pending" not in caplog.text
+
+
 def _free_port() -> int:
     import socket
 

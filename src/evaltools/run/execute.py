@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Sequence
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import nbformat
 import papermill
+from jupyter_core.utils import run_sync
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 from papermill.exceptions import PapermillExecutionError
@@ -20,7 +22,7 @@ from papermill.utils import remove_args
 
 from evaltools.domain.workspace import Workspace
 from evaltools.errors import RenderError
-from evaltools.run.kernels import KERNEL_ARGUMENTS, discard_kernel, warm_kernel
+from evaltools.run.kernels import KERNEL_ARGUMENTS, discard_kernel, drop_pending, warm_kernel
 from evaltools.run.kinds import Loaded, ReportKind, Subject, kind_of
 
 
@@ -40,23 +42,63 @@ def notebook_for(kind: ReportKind, workspace: Workspace) -> Path:
     return notebook
 
 
-class _WarmEngine(NBClientEngine):
-    """papermill's nbclient engine, given the warm kernel's client as well as its manager:
-    nbclient would otherwise connect a new client to the kernel for every notebook."""
+class _Client(PapermillNotebookClient):
+    """papermill's client, stopping its cells' tasks when interrupted, before the kernel is
+    shut down (by nbclient, for a kernel it started; by :func:`_papermill`, for a warm one)."""
+
+    @contextmanager
+    def setup_kernel(self, **kwargs):
+        with super().setup_kernel(**kwargs):
+            try:
+                yield
+            except BaseException as exc:
+                if not isinstance(exc, Exception):  # Ctrl-C, exit: see drop_pending
+                    drop_pending()
+                raise
+
+    def start_new_kernel(self, **kwargs):
+        with self._stopped_if_interrupted():
+            super().start_new_kernel(**kwargs)
+
+    def start_new_kernel_client(self):
+        with self._stopped_if_interrupted():
+            return super().start_new_kernel_client()
+
+    @contextmanager
+    def _stopped_if_interrupted(self):
+        """nbclient stops a kernel it is starting after an error only: after Ctrl-C the kernel
+        would go on starting alone, in a working folder about to be removed, and print its
+        traceback on the batch's terminal."""
+        try:
+            yield
+        except BaseException as exc:
+            if not isinstance(exc, Exception) and self.owns_km and self.km is not None:
+                drop_pending()
+                with suppress(Exception):  # not started after all, or already gone
+                    if self.kc is not None:
+                        self.kc.stop_channels()
+                    run_sync(self.km.shutdown_kernel)(now=True)
+            raise
+
+
+class _Engine(NBClientEngine):
+    """papermill's nbclient engine with :class:`_Client`, given the warm kernel's client (``kc``)
+    as well as its manager: nbclient would otherwise connect a new client to the kernel for
+    every notebook."""
 
     @classmethod
     def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
                                  start_timeout=60, execution_timeout=None, kc=None, **kwargs):
         kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
-        client = PapermillNotebookClient(nb_man, timeout=execution_timeout, startup_timeout=start_timeout,
-                                         kernel_name=kernel_name, log=logger, log_output=log_output,
-                                         stdout_file=stdout_file, stderr_file=stderr_file, **kwargs)
+        client = _Client(nb_man, timeout=execution_timeout, startup_timeout=start_timeout,
+                         kernel_name=kernel_name, log=logger, log_output=log_output,
+                         stdout_file=stdout_file, stderr_file=stderr_file, **kwargs)
         client.kc = kc
         return client.execute()
 
 
-WARM_ENGINE = "evaltools-warm"
-papermill_engines.register(WARM_ENGINE, _WarmEngine)
+ENGINE = "evaltools"
+papermill_engines.register(ENGINE, _Engine)
 
 
 def execute(kind: ReportKind, subject: Subject, workspace: Workspace, notebook: Path | None = None,
@@ -93,20 +135,22 @@ def _papermill(notebook: Path, parameters: dict, cwd: Path, name: str, timeout: 
         scratch_out = Path(scratch) / name
         try:
             kernel = warm_kernel(kernel_name, cwd) if warm else None
-            engine = {"engine_name": WARM_ENGINE, "km": kernel.manager, "kc": kernel.client} if kernel else {}
+            engine = {"km": kernel.manager, "kc": kernel.client} if kernel else {}
             executed = papermill.execute_notebook(
                 str(notebook), str(scratch_out), parameters=parameters,
                 kernel_name=kernel_name, cwd=str(cwd), progress_bar=False,
                 log_output=False, execution_timeout=timeout, report_mode=True,
-                extra_arguments=KERNEL_ARGUMENTS, **engine,
+                extra_arguments=KERNEL_ARGUMENTS, engine_name=ENGINE, **engine,
                 # papermill would rewrite the whole notebook after every cell; nobody watches it here
                 # (a failed run's notebook is still written, by papermill's error path).
                 request_save_on_cell_execute=False,
             )
         except BaseException as exc:
+            if not isinstance(exc, Exception):  # Ctrl-C, exit: not this project's failure…
+                drop_pending()  # …nor a traceback under the batch's line (interrupted in the warm kernel's reset)
             if warm:
                 discard_kernel(kernel_name)
-            if not isinstance(exc, Exception):  # Ctrl-C, exit: not this project's failure
+            if not isinstance(exc, Exception):
                 raise
             raise _Failed(exc, scratch_out.read_bytes() if scratch_out.exists() else None) from None
     return nbformat.from_dict(executed)

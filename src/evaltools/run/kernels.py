@@ -9,6 +9,7 @@ Typst, and start while they load.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from jupyter_client import AsyncKernelClient, AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
-from jupyter_core.utils import run_sync
+from jupyter_core.utils import ensure_event_loop, run_sync
 
 # The kernel's own log is noise in a batch: its TCP-on-loopback warning, and "KeyboardInterrupt
 # caught in kernel" when jupyter_client interrupts it before every shutdown. Cell errors are
@@ -116,6 +117,29 @@ def discard_kernel(kernel_name: str) -> None:
         run_sync(kernel.manager.shutdown_kernel)(now=True)
     except Exception:  # already gone: kill what may be left
         kill_kernels([kernel])
+
+
+def drop_pending(grace: float = 5.0) -> None:
+    """After an interrupt (Ctrl-C) out of a kernel call: cancel what the call left on this
+    thread's event loop and collect how each task ended, within ``grace`` seconds.
+
+    ``run_sync`` leaves its task (nbclient's cell, with its pollers) pending when interrupted;
+    the next use of the loop, the kernel's shutdown, would resume it, it would end in
+    ``DeadKernelError`` with nobody to receive it, and asyncio would print that traceback
+    ("Task exception was never retrieved") under the batch's one line.
+    """
+    loop = ensure_event_loop()
+    if loop.is_running():  # called from a coroutine: its own caller owns the tasks
+        return
+    tasks = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in tasks:
+        task.cancel()
+    if not tasks:
+        return
+    done, _ = loop.run_until_complete(asyncio.wait(tasks, timeout=grace))
+    for task in done:
+        if not task.cancelled():
+            task.exception()  # received: a stopped execution's DeadKernelError is nobody's error
 
 
 def close_kernels() -> None:

@@ -31,9 +31,14 @@ def dask(jobs: list[Job], settings: BatchSettings) -> Iterator[tuple[Job, Result
                                        dashboard_address=None)
         address = settings.scheduler or cluster.scheduler_address
         client = connect(address)
+        finished = False
         try:
             yield from _results(client, address, jobs)
+            finished = True
         finally:
+            if cluster is not None and not finished:  # stopped (Ctrl-C): see _hush
+                with suppress(Exception):
+                    client.run(_hush)
             with suppress(Exception):  # a scheduler gone: nothing left to close
                 client.close(timeout=5)
             if cluster is not None:
@@ -52,6 +57,13 @@ def _results(client: Client, address: str, jobs: list[Job]) -> Iterator[tuple[Jo
             result = Result(job.project_file, "failed", message=f"{job.project_file}：Dask 任务失败：{exc}")
         yield job, result
         future.release()
+
+
+def _hush() -> None:
+    """In a worker of the batch's own LocalCluster, stopped with the batch: closing, it warns of
+    each task it drops ("… ended with CancelledError") on the batch's terminal, under the line
+    that already says what did not finish. Its errors are still shown."""
+    logging.getLogger("distributed").setLevel(logging.ERROR)
 
 
 def _lost(client: Client) -> bool:

@@ -59,8 +59,8 @@ def executor(name: str) -> Executor:
 def serial(jobs: list[Job], settings: BatchSettings) -> Iterator[tuple[Job, Result]]:
     """In this process: for one job, cheaper than starting a worker. The warm kernel starts
     first, so that its start overlaps with loading papermill, nbconvert and Typst here."""
-    prepare(any(job.warm for job in jobs))
     try:
+        prepare(any(job.warm for job in jobs))  # in the try: a kernel started, then Ctrl-C, is closed too
         for job in jobs:
             yield job, execute_job(job)
     finally:
