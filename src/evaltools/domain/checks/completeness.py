@@ -9,20 +9,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from evaltools.domain.checks.registry import check, department_check
+from evaltools.domain.checks.registry import Context, Raised, check, department_check
 from evaltools.domain.model import Signoff, is_blank
 from evaltools.domain.workspace import absolute, find_attachments
 from evaltools.domain.yamlio import Loc, field_path
 
 TO_FILL = "……"  # what new-year writes where a text is to be filled in (TEMPLATE-TEXT reports it too)
 
-Raised = tuple[Loc, str]
-
 
 @check("ATTACHMENT-MISSING", "error", "附件文件不存在或不在工作区内：报告无法生成（评分、检查照常）",
        basis="财政局评审实务：报告所列附件须随报告报送",
        example="narrative.attachments[0].file: attachments/notice.md 不存在")
-def _attachment_missing(ctx: Any) -> Iterator[Raised]:
+def _attachment_missing(ctx: Context) -> Iterator[Raised]:
     if ctx.path is None:
         return
     # The project file and its department's file lie in the same folder: names are read from there.
@@ -78,7 +76,7 @@ GROUPS = (("预算", _budget), ("日期", _dates), ("实际完成值", _actuals)
 @check("TO-FILL", "error", "文件尚在填写中（预算、日期、实际完成值、文字中两类以上为空）：待填写的内容每个文件汇成一条",
        basis="财预〔2020〕10号：自评表各栏须据实填写",
        example="new-year 生成的 2025 年文件：全年执行数、报告日期、实际完成值均为空")
-def _to_fill(ctx: Any) -> Iterator[Raised]:
+def _to_fill(ctx: Context) -> Iterator[Raised]:
     """A file still being filled in (two kinds of field or more left blank, as new-year leaves
     it): one finding listing them all. A single blank is its own check's (BLANK-CELL …)."""
     yield from _grouped(ctx.params, GROUPS)
