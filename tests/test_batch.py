@@ -615,6 +615,86 @@ def test_each_worker_claims_a_kernel_of_its_own(tmp_path):
     assert [take_kernel(kernels), take_kernel(kernels), take_kernel(kernels)] == [{"pid": 1}, {"pid": 2}, None]  # then its own
 
 
+def test_the_worker_that_makes_the_overview_takes_the_kernel_started_for_it(tmp_path):
+    from evaltools.run.batch.worker import take_kernel
+
+    kernels = (str(tmp_path), [{"pid": 1, "overview": True}, {"pid": 2, "overview": False}, {"pid": 3}])
+    assert take_kernel(kernels) == {"pid": 2, "overview": False}  # a report's worker leaves it
+    assert take_kernel(kernels, overview=True) == {"pid": 1, "overview": True}
+    assert take_kernel(kernels, overview=True) == {"pid": 3}  # taken: any other
+
+
+# --- a few jobs: threads of the batch's process ------------------------------------------------------
+
+
+def _two_projects(year: Path) -> list[Path]:
+    department = year / "xiangxi-ggzy"
+    return [department / "platform-maintenance.yaml", department / "expert-system.yaml"]
+
+
+def test_no_more_jobs_than_workers_are_made_in_threads_with_a_kernel_each_and_the_same_bytes(year, tmp_path):
+    """After one change (that report and the overview) a batch starts no workers: each job runs
+    in a thread of this process with a warm kernel of its own, and the reports are the bytes a
+    batch of one worker makes."""
+    import threading
+
+    import evaltools.run.execute as execute_module
+    from evaltools.run import kernels
+
+    files = _two_projects(year)
+    pids: dict[str, int] = {}
+    original = execute_module.warm_kernel
+
+    def noting(kernel_name, cwd, timeout=60):  # which kernel each thread's notebook ran in
+        kernel = original(kernel_name, cwd, timeout)
+        pids[threading.current_thread().name] = kernel.manager.provisioner.pid
+        return kernel
+
+    kernels_before = set(kernels._every)
+    try:
+        execute_module.warm_kernel = noting
+        batch = run_batch(files, settings(["html"], jobs=2, out_root=tmp_path / "threads"))
+    finally:
+        execute_module.warm_kernel = original
+    assert [r.status for r in batch.results] == ["done", "done"]
+    assert len(set(pids.values())) == 2 and all(name.startswith("evaltools-job-") for name in pids)
+    assert set(kernels._every) == kernels_before  # each thread stopped its kernel
+    run_batch(files, settings(["html"], jobs=1, out_root=tmp_path / "serial"))
+    assert files_of(tmp_path / "serial") == files_of(tmp_path / "threads") != {}
+
+
+def test_ctrl_c_in_a_batch_made_in_threads_stops_every_kernel_and_writes_nothing(year, tmp_path):
+    import signal
+    import threading
+    import time
+
+    from evaltools.run.batch import Interrupted
+    from evaltools.run import kernels
+
+    busy = tmp_path / "busy"
+    slow = _runaway_notebook(tmp_path, "专家评审系统升级", f"open({str(busy)!r}, 'w').close(); __import__('time').sleep(120)")
+    seen: list[str] = []
+
+    def ctrl_c_once_busy() -> None:
+        deadline = time.monotonic() + 120
+        while not busy.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        seen.extend(thread.name for thread in threading.enumerate())
+        os.kill(os.getpid(), signal.SIGINT)
+
+    threading.Thread(target=ctrl_c_once_busy, daemon=True).start()
+    started = time.monotonic()
+    with pytest.raises(Interrupted, match="已中断：已完成 [01] 个，未完成 [12] 个"):
+        run_batch(_two_projects(year), settings(["html"], jobs=2, out_root=tmp_path / "out", notebook=slow))
+    assert busy.exists() and any(name.startswith("evaltools-job-") for name in seen)
+    assert time.monotonic() - started < 60
+    deadline = time.monotonic() + 20  # the killed kernels' threads end on their own
+    while kernels._every and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not kernels._every
+    assert not (tmp_path / "out" / "2024" / "xiangxi-ggzy" / "expert-system").exists()
+
+
 # --- last year travels with the job -----------------------------------------------------------------
 
 

@@ -108,7 +108,7 @@ def execute(kind: ReportKind, subject: Subject, workspace: Workspace, notebook: 
     overview's ``rows_cache``, a path from the workspace root).
 
     The kernel works in the workspace root. Each notebook gets a fresh kernel, or with
-    ``warm`` this process's warm kernel (reset), discarded after any failure so that a cell
+    ``warm`` this thread's warm kernel (reset), discarded after any failure so that a cell
     stuck past the timeout never reaches the next notebook. On failure :class:`RenderError`
     names the cell and the error, and carries the executed notebook (with the failing cell's
     error) as ``failed_notebook`` for the caller to keep.
@@ -138,7 +138,10 @@ def _papermill(notebook: Path, parameters: dict, cwd: Path, name: str, timeout: 
             engine = {"km": kernel.manager, "kc": kernel.client} if kernel else {}
             executed = papermill.execute_notebook(
                 str(notebook), str(scratch_out), parameters=parameters,
-                kernel_name=kernel_name, cwd=str(cwd), progress_bar=False,
+                # papermill changes this process's folder to start a kernel there; a warm kernel
+                # is moved by its reset instead, and this process (whose threads may be making
+                # other reports) stays where it is.
+                kernel_name=kernel_name, cwd=None if kernel else str(cwd), progress_bar=False,
                 log_output=False, execution_timeout=timeout, report_mode=True,
                 extra_arguments=KERNEL_ARGUMENTS, engine_name=ENGINE, **engine,
                 # papermill would rewrite the whole notebook after every cell; nobody watches it here

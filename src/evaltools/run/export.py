@@ -9,6 +9,7 @@ and the provenance); the PDF and Word are by default the edition a unit submits 
 from __future__ import annotations
 
 import functools
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -26,6 +27,11 @@ from evaltools.writers.pdf import CJK_FONT_MISSING, cjk_fonts_installed, noteboo
 from evaltools.domain.files import write_atomic
 from evaltools.writers.formats import DEFAULT_FORMATS, REVIEW_EDITION, SUBMISSION, check_edition, check_formats, file_names
 
+
+
+# One export at a time in a process, whichever of its threads asks (a batch of a few jobs makes
+# them in threads): the warnings are caught process-wide, and Typst's compiler is one per process.
+_EXPORTING = threading.Lock()
 
 
 @functools.cache
@@ -61,12 +67,13 @@ def warm_up(typeset: bool = True) -> None:
     A process that forks others warms up without ``typeset``: Typst's first compile starts its
     threads, and a process forked from one with threads hangs in its own first compile."""
     notebook = nbformat.v4.new_notebook()
-    to_html(notebook)
-    pdf_engine.compiler()
-    if not typeset:
-        return
-    notebook.cells.append(nbformat.v4.new_markdown_cell("# 预热\n\n## 预热\n\n预热 **预热**\n\n| 预热 |\n|---|\n| 1 |"))
-    to_pdf(notebook)
+    with _EXPORTING:
+        to_html(notebook)
+        pdf_engine.compiler()
+        if not typeset:
+            return
+        notebook.cells.append(nbformat.v4.new_markdown_cell("# 预热\n\n## 预热\n\n预热 **预热**\n\n| 预热 |\n|---|\n| 1 |"))
+        to_pdf(notebook)
 
 
 def made_from(notebook: nbformat.NotebookNode, formats: Sequence[str], edition: str = SUBMISSION,
@@ -76,9 +83,15 @@ def made_from(notebook: nbformat.NotebookNode, formats: Sequence[str], edition: 
     user; the time each took goes into ``seconds``. The HTML is the review edition; the PDF and
     Word are ``edition``."""
     check_edition(edition)
+    with _EXPORTING:
+        return _made_from(notebook, formats, edition, {} if seconds is None else seconds, pdf_standard)
+
+
+
+def _made_from(notebook: nbformat.NotebookNode, formats: Sequence[str], edition: str, seconds: dict[str, float],
+               pdf_standard: str | None) -> tuple[dict[str, bytes | str], list[str]]:
     made: dict[str, bytes | str] = {}
     warnings: list[str] = []
-    seconds = {} if seconds is None else seconds
     if "html" in formats:
         started = time.perf_counter()
         made["html"] = to_html(notebook)

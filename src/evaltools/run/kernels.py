@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -51,12 +52,33 @@ class WarmKernel:
     ready: bool = False
 
 
-_warm_kernels: dict[str, WarmKernel] = {}
+# Each thread keeps its own warm kernels (a batch of a few jobs runs them in threads of one
+# process, see evaltools.run.batch.executors.threaded); every one is also listed process-wide, for
+# kill_kernels, which a watcher thread or a signal handler calls.
+_local = threading.local()
+_every: dict[int, WarmKernel] = {}
 
 
-async def _start(kernel_name: str) -> WarmKernel:
+def _mine() -> dict[str, WarmKernel]:
+    """This thread's warm kernels, by kernel name."""
+    if not hasattr(_local, "kernels"):
+        _local.kernels = {}
+    return _local.kernels
+
+
+def _keep(kernel_name: str, kernel: WarmKernel) -> None:
+    _mine()[kernel_name] = kernel
+    _every[id(kernel)] = kernel
+
+
+def warm_arguments(overview: bool = False) -> list[str]:
+    """A warm kernel's arguments; with ``overview`` it also loads what the year overview draws with."""
+    return [*WARM_ARGUMENTS, *([f"--IPKernelApp.exec_lines={OVERVIEW_WARM_UP}"] if overview else [])]
+
+
+async def _start(kernel_name: str, overview: bool) -> WarmKernel:
     manager = AsyncKernelManager(kernel_name=kernel_name)
-    await manager.start_kernel(extra_arguments=WARM_ARGUMENTS)
+    await manager.start_kernel(extra_arguments=warm_arguments(overview))
     return _connect(manager)
 
 
@@ -67,11 +89,16 @@ def _connect(manager: AsyncKernelManager) -> WarmKernel:
     return WarmKernel(manager, client)
 
 
-def start_warm_kernel(kernel_name: str = "python3") -> None:
-    """Start this process's warm kernel now (without waiting for it), so that its start and
-    imports overlap with the caller's own; :func:`warm_kernel` then uses it."""
-    if kernel_name not in _warm_kernels:
-        _warm_kernels[kernel_name] = run_sync(_start)(kernel_name)
+def has_warm_kernel(kernel_name: str = "python3") -> bool:
+    return kernel_name in _mine()
+
+
+def start_warm_kernel(kernel_name: str = "python3", overview: bool = False) -> None:
+    """Start this thread's warm kernel now (without waiting for it), so that its start and
+    imports overlap with the caller's own; :func:`warm_kernel` then uses it. With ``overview``
+    it loads what the year overview draws with too."""
+    if kernel_name not in _mine():
+        _keep(kernel_name, run_sync(_start)(kernel_name, overview))
 
 
 async def _reset(kernel: WarmKernel, cwd: Path, timeout: int) -> None:
@@ -90,7 +117,7 @@ async def _reset(kernel: WarmKernel, cwd: Path, timeout: int) -> None:
 
 
 def warm_kernel(kernel_name: str, cwd: Path, timeout: int = 60) -> WarmKernel:
-    """This process's warm kernel (the batch's default), ready for a notebook.
+    """This thread's warm kernel (the batch's default), ready for a notebook.
 
     Before each notebook its namespace is reset, its execution counter set back to 1 and its
     working folder set, so that the executed notebook is the same, byte for byte, as from a
@@ -98,20 +125,21 @@ def warm_kernel(kernel_name: str, cwd: Path, timeout: int = 60) -> WarmKernel:
     """
     start_warm_kernel(kernel_name)
     try:
-        run_sync(_reset)(_warm_kernels[kernel_name], cwd, timeout)
+        run_sync(_reset)(_mine()[kernel_name], cwd, timeout)
     except Exception:
         discard_kernel(kernel_name)
         start_warm_kernel(kernel_name)
-        run_sync(_reset)(_warm_kernels[kernel_name], cwd, timeout)
-    return _warm_kernels[kernel_name]
+        run_sync(_reset)(_mine()[kernel_name], cwd, timeout)
+    return _mine()[kernel_name]
 
 
 def discard_kernel(kernel_name: str) -> None:
     """Stop a warm kernel at once (after any failure: it may be stuck in a cell, or hold
     anything a failed notebook left); the next notebook gets a new one."""
-    kernel = _warm_kernels.pop(kernel_name, None)
+    kernel = _mine().pop(kernel_name, None)
     if kernel is None:
         return
+    _every.pop(id(kernel), None)
     kernel.client.stop_channels()
     try:
         run_sync(kernel.manager.shutdown_kernel)(now=True)
@@ -143,18 +171,20 @@ def drop_pending(grace: float = 5.0) -> None:
 
 
 def close_kernels() -> None:
-    """Stop every warm kernel of this process (at the end of a batch, or of a worker)."""
-    for name in list(_warm_kernels):
+    """Stop every warm kernel of this thread (at the end of a batch, of a worker, or of a
+    batch's thread)."""
+    for name in list(_mine()):
         discard_kernel(name)
 
 
 def kill_kernels(kernels: Iterable[WarmKernel] | None = None) -> None:
-    """Kill the warm kernels' processes without ceremony: for a worker whose batch is gone.
+    """Kill the warm kernels' processes (by default every thread's) without ceremony: for a
+    worker whose batch is gone, or a batch stopped early.
 
     Safe from any thread (no event loop); each kernel also stops by itself within a second of
     its parent's death (ipykernel's parent poller), this only makes it immediate.
     """
-    for kernel in list(_warm_kernels.values()) if kernels is None else kernels:
+    for kernel in list(_every.values()) if kernels is None else kernels:
         process = getattr(kernel.manager.provisioner, "process", None)
         if process is not None and process.poll() is None:
             process.kill()
@@ -169,19 +199,19 @@ def launch_kernels(count: int, kernel_name: str = "python3",
                    overview: bool = False) -> tuple[list[AsyncKernelManager], list[dict]]:
     """Start ``count`` warm kernels in this process (a batch), for the workers it is about to
     fork to adopt (:func:`adopt_kernel`): they start and import while the workers' code loads.
-    With ``overview`` the first also loads what the year overview draws with: the first worker
-    to start claims it, and is the first to take a job, the overview (first of the jobs).
+    With ``overview`` the first also loads what the year overview draws with, and is marked so:
+    the worker that takes the overview adopts it (:func:`evaltools.run.batch.worker.take_kernel`).
     Returns their managers, to stop them at the end (:func:`stop_kernels`), and what a worker
     needs to adopt one."""
     managers, handed = [], []
     for number in range(count):
         manager = AsyncKernelManager(kernel_name=kernel_name)
-        warm_up = [f"--IPKernelApp.exec_lines={OVERVIEW_WARM_UP}"] if overview and number == 0 else []
-        run_sync(manager.start_kernel)(extra_arguments=[*WARM_ARGUMENTS, *warm_up])
+        for_overview = overview and number == 0
+        run_sync(manager.start_kernel)(extra_arguments=warm_arguments(for_overview))
         provisioner = manager.provisioner
         managers.append(manager)
         handed.append({"kernel_name": kernel_name, "connection": manager.get_connection_info(),
-                       "pid": provisioner.pid, "pgid": provisioner.pgid})
+                       "pid": provisioner.pid, "pgid": provisioner.pgid, "overview": for_overview})
     return managers, handed
 
 
@@ -224,7 +254,7 @@ class _Adopted:
 
 
 def adopt_kernel(handed: dict) -> None:
-    """Make a kernel the batch started (:func:`launch_kernels`) this process's warm kernel: it
+    """Make a kernel the batch started (:func:`launch_kernels`) this thread's warm kernel: it
     is used, reset, replaced after a failure and stopped as one started here."""
     manager = AsyncKernelManager(kernel_name=handed["kernel_name"])
     manager.load_connection_info(handed["connection"])
@@ -232,7 +262,7 @@ def adopt_kernel(handed: dict) -> None:
     provisioner.process, provisioner.pid, provisioner.pgid = _Adopted(handed["pid"]), handed["pid"], handed["pgid"]
     provisioner.connection_info = handed["connection"]
     manager.provisioner = provisioner
-    _warm_kernels[handed["kernel_name"]] = _connect(manager)
+    _keep(handed["kernel_name"], _connect(manager))
 
 
 def stop_kernels(managers: Iterable[AsyncKernelManager]) -> None:

@@ -11,6 +11,7 @@ Others register with :func:`register` or the ``evaltools.executors`` entry-point
 from __future__ import annotations
 
 import importlib
+import queue
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -20,7 +21,8 @@ from importlib.metadata import entry_points
 from evaltools.errors import RenderError
 from evaltools.run.batch.model import BatchSettings, Job, Result
 from evaltools.run.batch.worker import execute_job, prepare
-from evaltools.run.kernels import close_kernels
+from evaltools.run.kernels import close_kernels, kill_kernels, start_warm_kernel
+from evaltools.run.kinds import OVERVIEW_KIND
 
 Executor = Callable[[list[Job], BatchSettings], Iterator[tuple[Job, Result]]]
 
@@ -65,6 +67,50 @@ def serial(jobs: list[Job], settings: BatchSettings) -> Iterator[tuple[Job, Resu
             yield job, execute_job(job)
     finally:
         close_kernels()
+
+
+def threaded(jobs: list[Job], settings: BatchSettings) -> Iterator[tuple[Job, Result]]:
+    """In this process, each job in a thread of its own with a warm kernel of its own (the year
+    overview's loading what it draws with): for a few jobs (no more than the workers, as after
+    one change: that report and the overview), cheaper than starting workers. No server loads
+    papermill, nbconvert and Typst to fork them: this process loads them once, while the kernels
+    start, and the cells run side by side in the kernels; the exports take turns
+    (:mod:`evaltools.run.export`)."""
+    done: queue.SimpleQueue = queue.SimpleQueue()
+
+    def make(job: Job) -> None:
+        try:
+            start_warm_kernel(overview=job.kind == OVERVIEW_KIND.name)
+            done.put((job, execute_job(job)))
+        except BaseException as exc:  # noqa: BLE001  (execute_job gives a report's failure as its result)
+            done.put((job, Result(job.project_file, "failed", message=f"{job.project_file}：{type(exc).__name__}: {exc}")))
+        finally:
+            close_kernels()  # this thread's
+
+    # Daemon threads: a batch stopped early (Ctrl-C) kills the kernels and leaves without them.
+    threads = [threading.Thread(target=make, args=(job,), name=f"evaltools-job-{number}", daemon=True)
+               for number, job in enumerate(jobs)]
+    finished = False
+    try:
+        for thread in threads:
+            thread.start()
+        prepare(False)  # while the kernels start
+        for _ in jobs:
+            yield _next(done)
+        finished = True
+    finally:
+        if not finished:
+            kill_kernels()  # every thread's: their cells stop, and nothing they make is received
+        for thread in threads if finished else ():
+            thread.join()  # each closes its kernel
+
+
+def _next(done: queue.SimpleQueue) -> tuple[Job, Result]:
+    while True:  # in short waits, so that Ctrl-C is seen at once
+        try:
+            return done.get(timeout=0.2)
+        except queue.Empty:
+            continue
 
 
 @contextmanager

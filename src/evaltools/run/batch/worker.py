@@ -21,7 +21,7 @@ from evaltools.domain.workspace import Workspace
 from evaltools.domain.yamlio import ParamsError
 from evaltools.errors import RenderError
 from evaltools.run.batch.model import Job, Result
-from evaltools.run.kernels import adopt_kernel, start_warm_kernel
+from evaltools.run.kernels import adopt_kernel, has_warm_kernel, start_warm_kernel
 from evaltools.run.kinds import KINDS, OVERVIEW_KIND
 from evaltools.run.options import Options
 from evaltools.writers.formats import FORMATS
@@ -39,6 +39,8 @@ def execute_job(job: Job) -> Result:
         return Result(job.project_file, "failed", message=f"{job.project_file}：工作机上的 evaltools（{__version__}，"
                       f"代码指纹 {code_fingerprint()}）与提交方不同（{job.code}）：请在各机器安装同一版本")
     kind = KINDS[job.kind]
+    if job.warm:
+        _adopt_for(kind is OVERVIEW_KIND)
     summary: dict = {}
     with tempfile.TemporaryDirectory(prefix="evaltools-job-") as scratch:
         root = Path(scratch).resolve()
@@ -97,15 +99,19 @@ def _done(job: Job, name: str, log_name: str, made, summary: dict, warnings: lis
                   warnings=warnings, payload=payload, removes=[f"{job.folder}/{name}.failed.ipynb"])
 
 
+# The kernels the batch started for this worker's process (see :func:`prepare`), until one is adopted.
+_handed: list[tuple[str, list[dict]]] = []
+
+
 def prepare(warm: bool, kernels: tuple[str, list[dict]] | None = None) -> None:
-    """Start the warm kernel (or adopt one the batch started, from ``kernels``), then load what
-    making a report needs while it starts and imports."""
+    """Start the warm kernel (or note the kernels the batch started, ``kernels``, to adopt one
+    at the first job: the one made for the job's kind), then load what making a report needs
+    while it starts and imports."""
     # nbconvert and Typst: in a worker (or a serial batch) only, see execute_job.
     from evaltools.run.export import warm_up
 
-    handed = take_kernel(kernels) if warm else None
-    if handed is not None:
-        adopt_kernel(handed)
+    if warm and kernels is not None:
+        _handed.append(kernels)
     elif warm:
         start_warm_kernel()
     warm_up()
@@ -114,14 +120,28 @@ def prepare(warm: bool, kernels: tuple[str, list[dict]] | None = None) -> None:
     gc.freeze()
 
 
-def take_kernel(kernels: tuple[str, list[dict]] | None) -> dict | None:
-    """The first kernel of ``kernels`` (a folder of claims, the kernels) no other worker took:
-    each is claimed by creating its file, which only one process can. None when all are taken
-    (a worker started again): it starts its own."""
+def _adopt_for(overview: bool) -> None:
+    """Before this worker's first job: adopt a kernel the batch started, the year overview's
+    (it has loaded pandas and matplotlib) for the overview, another for a report; else start one."""
+    if has_warm_kernel():
+        return
+    handed = take_kernel(_handed.pop(), overview) if _handed else None
+    if handed is not None:
+        adopt_kernel(handed)
+    else:
+        start_warm_kernel(overview=overview)
+
+
+def take_kernel(kernels: tuple[str, list[dict]] | None, overview: bool = False) -> dict | None:
+    """A kernel of ``kernels`` (a folder of claims, the kernels) no other worker took, one made
+    for the job (the year overview's when ``overview``) if there is one left; each is claimed
+    by creating its file, which only one process can. None when all are taken (a worker started
+    again): it starts its own."""
     if kernels is None:
         return None
     claims, handed = kernels
-    for number, kernel in enumerate(handed):
+    ranked = sorted(enumerate(handed), key=lambda item: bool(item[1].get("overview")) != overview)
+    for number, kernel in ranked:
         try:
             os.close(os.open(Path(claims) / str(number), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
         except FileExistsError:
