@@ -102,6 +102,8 @@ def test_changing_one_project_reruns_only_that_one(year, tmp_path):
     run_batch([year], settings(["html"], jobs=2, out_root=tmp_path))
     rows = tmp_path / "2024" / "overview.rows.json"  # each project's rows, by the contents of its files
     before = json.loads(rows.read_text(encoding="utf-8"))["projects"]
+    charts = tmp_path / "2024" / "overview.charts.json"  # the charts it drew, by their data
+    charts_before = json.loads(charts.read_text(encoding="utf-8"))["charts"]
     second = year / "xiangxi-ggzy" / "expert-system.yaml"
     original = second.read_text(encoding="utf-8")
     try:
@@ -117,6 +119,8 @@ def test_changing_one_project_reruns_only_that_one(year, tmp_path):
     changed, kept = "params/2024/xiangxi-ggzy/expert-system.yaml", "params/2024/xiangxi-ggzy/platform-maintenance.yaml"
     assert after[kept] == before[kept] and after[changed]["key"] != before[changed]["key"]
     assert after[changed]["rows"]["project"]["总分"] != before[changed]["rows"]["project"]["总分"]
+    # 94 → 93 is still 优, and no budget changed: the overview drew no chart again
+    assert len(charts_before) == 3 and json.loads(charts.read_text(encoding="utf-8"))["charts"] == charts_before
 
 
 def test_with_nothing_changed_planning_parses_no_parameter_file(parallel, year, monkeypatch):
@@ -143,6 +147,7 @@ def test_the_overview_is_made_from_the_year_by_its_path_in_the_workspace(paralle
     overview = nbformat.read(out / "2024" / "overview.ipynb", as_version=4)
     [injected] = [c for c in overview.cells if "injected-parameters" in c.metadata.get("tags", [])]
     assert 'year_folder = "params/2024"' in injected.source and 'rows_cache = ".evaltools/overview-rows.json"' in injected.source
+    assert 'charts_cache = ".evaltools/overview-charts.json"' in injected.source
     log = json.loads((out / "2024" / "overview.run.json").read_text(encoding="utf-8"))
     assert log["status"] == "done" and len(log["key"]) == 24 and log["phases"]["cells"] > 0
 

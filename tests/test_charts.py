@@ -30,3 +30,39 @@ def test_the_alt_text_names_where_points_were_lost(seed):
     assert "扣分项：切实保障公共资源交易平台运行稳定（扣2分）" in chart.alt
     assert html(chart).startswith('<figure class="chart"><img src="data:image/png;base64,')
     assert chart.png.startswith(b"\x89PNG")
+
+
+def test_a_chart_cache_draws_a_chart_once_for_the_same_data_and_again_for_other_data(tmp_path):
+    """The year overview is made again after every change of the year: a chart whose data did not
+    change is taken from the file, the same part; one whose data changed is drawn."""
+    from evaltools.document.charts import ChartCache, grades_by_department_chart
+
+    drawn = []
+
+    def draw(counts):
+        drawn.append(counts)
+        return grades_by_department_chart(counts)
+
+    kept = tmp_path / "charts.json"
+    first = ChartCache(kept).chart(draw, {"甲局": {"优": 2, "良": 1}})
+    again = ChartCache(kept).chart(draw, {"甲局": {"优": 2, "良": 1}})
+    assert again == first and len(drawn) == 1
+    other = ChartCache(kept).chart(draw, {"甲局": {"优": 3, "良": 0}})
+    assert other != first and len(drawn) == 2
+    assert ChartCache().chart(draw, {"甲局": {"优": 2, "良": 1}}) == first and len(drawn) == 3  # no file: drawn
+
+
+def test_a_chart_cache_keeps_every_chart_of_a_run_whichever_were_drawn_again(tmp_path):
+    from evaltools.document.charts import ChartCache, department_spending_chart, grades_by_department_chart
+
+    kept = tmp_path / "charts.json"
+    grades, spending = {"甲局": {"优": 2}}, {"甲局": (10.0, 8.0, "10.00", "8.00")}
+    run = ChartCache(kept)
+    run.chart(grades_by_department_chart, grades)
+    run.chart(department_spending_chart, spending)
+    changed = ChartCache(kept)  # the first chart's data changed, the second's did not
+    changed.chart(grades_by_department_chart, {"甲局": {"优": 1}})
+    changed.chart(department_spending_chart, spending)
+    assert len(ChartCache(kept).kept) == 2  # the new first chart and the second: the old first is dropped
+    kept.write_text("not json", encoding="utf-8")
+    assert ChartCache(kept).kept == {}

@@ -125,3 +125,22 @@ def test_papermill_help_shows_every_parameter_with_its_type(name):
                             str(ROOT / "notebooks" / name)], capture_output=True, text=True, check=True).stdout
     assert "Unknown type" not in shown and "(default" in shown
     assert ("year_folder: str" if name == "year_overview.ipynb" else "params_file: Optional[str]") in shown
+
+
+def test_the_parameters_a_notebook_declares_are_read_from_its_parameters_cell(tmp_path):
+    """papermill warns of a parameter the notebook does not declare: a workspace's notebook may
+    be older than evaltools, and is given only what it declares (the overview's chart cache)."""
+    from evaltools.domain.workspace import Workspace, declared_parameters
+    from evaltools.run.kinds import OVERVIEW_KIND
+
+    notebook = nbformat.read(ROOT / "notebooks" / "year_overview.ipynb", as_version=4)
+    assert declared_parameters(ROOT / "notebooks" / "year_overview.ipynb") == {"year_folder", "rows_cache", "charts_cache"}
+    [cell] = [c for c in notebook.cells if "parameters" in c.metadata.get("tags", [])]
+    cell.source = "\n".join(line for line in cell.source.splitlines() if not line.startswith("charts_cache"))
+    older = tmp_path / "notebooks" / "year_overview.ipynb"
+    older.parent.mkdir()
+    nbformat.write(notebook, older)
+    year = tmp_path / "params" / "2024"
+    year.mkdir(parents=True)
+    given = OVERVIEW_KIND.parameters(year, Workspace(tmp_path, tmp_path / "outputs"), [], older, caches=True)
+    assert given == {"year_folder": "params/2024", "rows_cache": ".evaltools/overview-rows.json"}

@@ -11,19 +11,23 @@ the PNG, the PDF sets the vector (:func:`embedded_svg`).
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import io
+import json
 import shutil
 import struct
 import subprocess
 import warnings
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from evaltools.domain import formatting
+from evaltools.domain.cache import JsonCache
 from evaltools.domain.model import ProjectParams
 from evaltools.document.parts import Figure as FigurePart
 from evaltools.domain.rules import Rules
@@ -52,12 +56,6 @@ def _matplotlib():
     import matplotlib.font_manager
 
     return matplotlib
-
-
-def prepare() -> None:
-    """Import matplotlib and register the CJK font now: for a kernel that will draw charts."""
-    _matplotlib()
-    cjk_font_family()
 
 
 def _new_figure(**kw) -> Figure:
@@ -141,6 +139,30 @@ def _embed(figure: Figure, alt: str, caption: str, vector: bool = True) -> Figur
     kernel about as much as the PNG (0.13 s of CPU a chart) and saves the PDF 0.02 s, and the
     overview is made again after every change of the year."""
     return FigurePart(png(figure, vector), alt, caption)
+
+
+class ChartCache(JsonCache):
+    """Charts drawn before, by what they were drawn from (the function, its data, the CJK face):
+    the year overview, made again after every change of the year, draws only the charts whose
+    data changed, and its kernel imports matplotlib only then."""
+
+    def __init__(self, path: str | Path | None = None):
+        super().__init__(path, "charts")
+
+    def chart(self, draw: Callable[..., FigurePart], *data: object) -> FigurePart:
+        """``draw(*data)``, or the part it drew from the same data before."""
+        if self.path is None:
+            return draw(*data)
+        fonts = [f for f in _KNOWN_FONT_FILES if Path(f).is_file()]
+        what = json.dumps([draw.__module__, draw.__qualname__, data, fonts], ensure_ascii=False, default=str)
+        key = hashlib.sha256(what.encode("utf-8")).hexdigest()[:24]
+        kept = self.get(key)
+        if kept is None:
+            part = draw(*data)
+            kept = {"png": base64.b64encode(part.png).decode("ascii"), "alt": part.alt, "caption": part.caption}
+        self.keep(key, kept)
+        self.save(final=False)  # the notebook's last chart is not known: the file holds every chart drawn so far
+        return FigurePart(base64.b64decode(kept["png"]), kept["alt"], kept["caption"])
 
 
 def _wrapped(text: str, width: int = 13) -> str:

@@ -12,14 +12,14 @@ like the reports' charts, their labels whole. What it shows speaks the reviewer'
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
 
 from evaltools.domain import formatting
-from evaltools.document.charts import department_spending_chart, execution_chart, grades_by_department_chart
+from evaltools.document.charts import ChartCache, department_spending_chart, execution_chart, grades_by_department_chart
 from evaltools.domain.checks import CHECKS, DEPARTMENT_CHECKS
 from evaltools.domain.department import project_spending
 from evaltools.domain.frames import RowCache, read_year
@@ -50,16 +50,20 @@ class YearOverview:
     indicators: pd.DataFrame
     findings: pd.DataFrame
     departments: pd.DataFrame
+    charts: ChartCache = field(default_factory=ChartCache)
 
     @classmethod
-    def load(cls, folder: Path | str, rows_cache: Path | str | None = None) -> YearOverview:
+    def load(cls, folder: Path | str, rows_cache: Path | str | None = None,
+             charts_cache: Path | str | None = None) -> YearOverview:
         """Everything under ``params/<year>``: projects, indicators, findings, departments; with
-        ``rows_cache`` (a file, as ``evaltools batch`` gives), unchanged projects' rows are reused."""
+        ``rows_cache`` and ``charts_cache`` (files, as ``evaltools batch`` gives), unchanged
+        projects' rows are reused, and charts drawn from the same data before."""
         folder = Path(folder)
         rules = load_rules(*([folder / RULES_FILE] if (folder / RULES_FILE).is_file() else []))
         projects, indicators, findings = read_year(folder, cache=RowCache(rows_cache))
         projects.insert(2, "部门文件夹", projects["文件"].map(lambda f: Path(f).parent.name).astype("string"))
-        return cls(folder, int(folder.name), rules, projects, indicators, findings, _departments(folder, projects))
+        return cls(folder, int(folder.name), rules, projects, indicators, findings, _departments(folder, projects),
+                   ChartCache(charts_cache))
 
     # --- showing ------------------------------------------------------------------------------
 
@@ -179,7 +183,8 @@ class YearOverview:
     def grade_chart(self) -> Figure:
         counts = pd.crosstab(self.projects["部门"], self.projects["等级"])
         order = [g for g in self.grade_order() if g in counts.columns]
-        return grades_by_department_chart({name: {g: int(counts.loc[name, g]) for g in order} for name in counts.index})
+        return self.charts.chart(grades_by_department_chart,
+                                 {name: {g: int(counts.loc[name, g]) for g in order} for name in counts.index})
 
     def execution_chart(self, threshold: float = 90.0, limit: int = 30) -> Figure:
         """The projects' 执行率, lowest first: all of them, or the lowest ``limit`` of a larger year
@@ -190,11 +195,11 @@ class YearOverview:
         shown = {name: (rate, self.show("执行率", rate)) for name, rate in zip(names[:limit], rates["执行率"][:limit],
                                                                                 strict=True)}
         caption = None if len(rates) <= limit else f"执行率最低的 {limit} 个项目（共 {len(rates)} 个；红色：低于 {threshold:g}%）"
-        return execution_chart(shown, threshold, caption)
+        return self.charts.chart(execution_chart, shown, threshold, caption)
 
     def department_chart(self) -> Figure:
         frame = self.departments
-        return department_spending_chart({
+        return self.charts.chart(department_spending_chart, {
             name: (None if pd.isna(stated) else stated, covered, self.show("项目支出", stated), self.show("项目支出", covered))
             for name, stated, covered in zip(frame["部门"], frame["项目支出"], frame["已自评项目全年预算数"], strict=True)})
 

@@ -15,7 +15,6 @@ cannot be read is left out with a warning naming the file and the problem.
 from __future__ import annotations
 
 import io
-import json
 import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -23,8 +22,8 @@ from pathlib import Path
 import pandas as pd
 
 from evaltools.domain.checks import SEVERITY_LABELS, Finding, check_project
-from evaltools.domain.files import write_atomic
-from evaltools.domain.fingerprints import code_fingerprint, sources_fingerprint
+from evaltools.domain.cache import JsonCache
+from evaltools.domain.fingerprints import sources_fingerprint
 from evaltools.domain.history import previous_year
 from evaltools.domain import formatting
 from evaltools.domain.scoring import ScoreCard, score
@@ -131,36 +130,22 @@ INDICATOR_TABLE_COLUMNS = ["年度", "部门", "项目", "文件", *INDICATOR_CO
 FINDING_COLUMNS = ["年度", "部门", "项目", "文件", "代码", "级别", "字段", "行", "说明"]
 
 
-class RowCache:
+class RowCache(JsonCache):
     """Each project's rows (its line, its indicators, its findings) kept in a JSON file by the
     fingerprint of the files they are computed from (:func:`evaltools.domain.fingerprints.sources_fingerprint`),
     so that a year with one project changed loads that one. A missing, stale or unreadable
     file only costs the computing; rows are never taken for other contents."""
 
     def __init__(self, path: PathLike | None = None):
-        self.path = Path(path) if path is not None else None
-        self.kept: dict[str, dict] = {}
-        self.used: dict[str, dict] = {}
-        try:
-            kept = json.loads(self.path.read_text(encoding="utf-8")) if self.path else {}
-        except (OSError, ValueError):
-            kept = {}
-        if isinstance(kept, dict) and kept.get("code") == code_fingerprint():
-            self.kept = {k: v for k, v in kept.get("projects", {}).items() if isinstance(v, dict)}
+        super().__init__(path, "projects")
 
     def rows(self, file: Path, rules_files: list[PathLike]) -> tuple[str, dict | None]:
         key = sources_fingerprint(file, rules_files)
-        entry = self.kept.get(display_path(file))
+        entry = self.get(display_path(file))
         return key, (entry["rows"] if entry and entry.get("key") == key else None)
 
-    def keep(self, file: Path, key: str, rows: dict) -> None:
-        self.used[display_path(file)] = {"key": key, "rows": rows}
-
-    def save(self) -> None:
-        """Write what this reading used (projects gone from the year are dropped)."""
-        if self.path is not None and self.used != self.kept:
-            # keys in their order: the rows' keys are the tables' columns
-            write_atomic(self.path, json.dumps({"code": code_fingerprint(), "projects": self.used}, ensure_ascii=False))
+    def keep_rows(self, file: Path, key: str, rows: dict) -> None:
+        self.keep(display_path(file), {"key": key, "rows": rows})
 
 
 def _year_rows(path: PathLike | Iterable[PathLike], rules_files: Iterable[PathLike],
@@ -176,7 +161,7 @@ def _year_rows(path: PathLike | Iterable[PathLike], rules_files: Iterable[PathLi
             project, card, found = loaded
             rows = {"project": _project_row(project, card, found), "indicators": _indicator_rows(project, card),
                     "findings": _finding_rows(project, found)}
-        cache.keep(file, key, rows)
+        cache.keep_rows(file, key, rows)
         yield rows
 
 

@@ -200,6 +200,15 @@ def fingerprint_notebook(path: Path | str) -> str:
     return hashlib.sha256("\x1e".join(sources).encode("utf-8")).hexdigest()[:16]
 
 
+def declared_parameters(path: Path | str) -> frozenset[str]:
+    """The names a notebook's ``parameters`` cell assigns: what papermill may inject into it
+    without a warning (a workspace's notebook may be older than the evaltools that runs it)."""
+    cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
+    sources = ["".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+               for c in cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    return frozenset(re.findall(r"^([A-Za-z_]\w*)\s*(?::[^=\n]*)?=", "\n".join(sources), re.MULTILINE))
+
+
 def default_notebook(params_file: Path, name: str = NOTEBOOK) -> Path | None:
     """The workspace's own report notebook, else the one of the evaltools checkout."""
     return Workspace.of(params_file).notebook(name)

@@ -22,7 +22,7 @@ from evaltools.run.export import DEFAULT_FORMATS, made_from
 from evaltools.run.kinds import OVERVIEW_KIND, ReportKind, Subject, kind_of
 from evaltools.run.options import Options
 from evaltools.writers.draft import mark_draft
-from evaltools.writers.formats import OVERVIEW_ROWS, ROWS_CACHE, SUBMISSION, file_names
+from evaltools.writers.formats import OVERVIEW_CACHES, SUBMISSION, file_names
 
 FAILED_NOTEBOOK = "report.failed.ipynb"
 
@@ -60,13 +60,13 @@ def _refuse_links_out(folder: Path, root: Path) -> None:
 
 
 def make(kind: ReportKind, subject: Subject, options: Options, workspace: Workspace | None = None,
-         executed: nbformat.NotebookNode | None = None, rows_cache: bool = False) -> Made:
+         executed: nbformat.NotebookNode | None = None, caches: bool = False) -> Made:
     """Parameters → executed notebook → HTML/PDF/Word, in memory; nothing is written.
 
     With ``executed`` (a notebook executed earlier from the same inputs) nothing is executed:
-    only the formats asked for are made from it. With ``rows_cache`` (the overview) the notebook
-    reuses the projects' rows kept in ``.evaltools/`` of the workspace and the rows it used come
-    back as ``overview.rows.json``, for the next run. Raises :class:`RenderError` (carrying the
+    only the formats asked for are made from it. With ``caches`` (the overview) the notebook
+    reuses the projects' rows and the charts kept in ``.evaltools/`` of the workspace, and what
+    it used comes back as ``overview.rows.json`` and ``overview.charts.json``, for the next run. Raises :class:`RenderError` (carrying the
     failed notebook when a cell failed).
     """
     path = kind.path_of(subject)
@@ -77,7 +77,7 @@ def make(kind: ReportKind, subject: Subject, options: Options, workspace: Worksp
     if executed is None:
         started = time.perf_counter()
         executed = execute(kind, subject, workspace, options.notebook or notebook_for(kind, workspace),
-                           options.rules_files, options.timeout, options.warm, ROWS_CACHE if rows_cache else None)
+                           options.rules_files, options.timeout, options.warm, caches)
         timings = normalize(executed)
         phases["cells"] = sum(cell["duration"] for cell in timings["cells"])
         phases["kernel"] = time.perf_counter() - started - phases["cells"]  # start or reset, messages
@@ -86,9 +86,9 @@ def make(kind: ReportKind, subject: Subject, options: Options, workspace: Worksp
     contents, warnings = made_from(executed, options.formats, edition, phases, options.pdf_standard)
     files: dict[str, bytes | str] = {f"{kind.output}.ipynb": nbformat.writes(executed)}
     files.update({name: contents[f] for f, name in file_names(contents, edition, kind.output).items()})
-    kept = workspace.root / ROWS_CACHE
-    if rows_cache and kept.is_file():
-        files[OVERVIEW_ROWS] = kept.read_bytes()
+    for name, kept in OVERVIEW_CACHES.items() if caches else ():
+        if (workspace.root / kept).is_file():
+            files[name] = (workspace.root / kept).read_bytes()
     return Made(files, stderr_of(executed) + warnings, timings, {name: round(value, 3) for name, value in phases.items()})
 
 

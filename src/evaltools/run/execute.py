@@ -103,9 +103,9 @@ papermill_engines.register(ENGINE, _Engine)
 
 def execute(kind: ReportKind, subject: Subject, workspace: Workspace, notebook: Path | None = None,
             rules_files: Sequence[Path | str] = (), timeout: int = 600, warm: bool = False,
-            rows_cache: str | None = None, kernel_name: str = "python3") -> nbformat.NotebookNode:
+            caches: bool = False, kernel_name: str = "python3") -> nbformat.NotebookNode:
     """Run the kind's notebook for ``subject`` with papermill; nothing is written (but the
-    overview's ``rows_cache``, a path from the workspace root).
+    overview's ``caches``, in ``.evaltools/`` of the workspace).
 
     The kernel works in the workspace root. Each notebook gets a fresh kernel, or with
     ``warm`` this thread's warm kernel (reset), discarded after any failure so that a cell
@@ -114,7 +114,7 @@ def execute(kind: ReportKind, subject: Subject, workspace: Workspace, notebook: 
     error) as ``failed_notebook`` for the caller to keep.
     """
     notebook = notebook or notebook_for(kind, workspace)
-    parameters = kind.parameters(subject, workspace, rules_files, notebook, rows_cache)
+    parameters = kind.parameters(subject, workspace, rules_files, notebook, caches)
     try:
         return _papermill(notebook, parameters, workspace.root, f"{kind.output}.ipynb", timeout, kernel_name, warm)
     except _Failed as failed:

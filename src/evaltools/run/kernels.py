@@ -36,8 +36,9 @@ WARM_UP = "import evaltools.document.project_report, evaltools.document.departme
 # A warm kernel runs it as it starts, before it answers (IPython's exec_lines: no execution
 # count, and the namespace is reset before each notebook anyway).
 WARM_ARGUMENTS = [*KERNEL_ARGUMENTS, f"--IPKernelApp.exec_lines={WARM_UP}"]
-# …and for the year overview, pandas and matplotlib too.
-OVERVIEW_WARM_UP = "import evaltools.document.overview, evaltools.document.charts, gc; evaltools.document.charts.prepare(); gc.freeze()"
+# …and for the year overview, pandas too (matplotlib only where a chart's data changed: the
+# overview keeps the charts it drew, see evaltools.document.charts.ChartCache).
+OVERVIEW_WARM_UP = "import evaltools.document.overview, gc; gc.freeze()"
 # Where a kernel a batch started can be handed to a worker it forks (its process watched
 # through /proc): Linux.
 ADOPTABLE = sys.platform.startswith("linux")

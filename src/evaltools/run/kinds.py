@@ -28,12 +28,13 @@ from evaltools.domain.workspace import (
     Workspace,
     absolute,
     attachment_files,
+    declared_parameters,
     fingerprint_notebook,
     is_department_file,
     is_project_file,
     load_project,
 )
-from evaltools.writers.formats import OVERVIEW
+from evaltools.writers.formats import CHARTS_CACHE, OVERVIEW, ROWS_CACHE
 
 Loaded = LoadedProject | LoadedDepartment
 Subject = LoadedProject | LoadedDepartment | Path  # a year's overview is made from its folder
@@ -69,7 +70,7 @@ class ReportKind:
         return [absolute(path)]
 
     def parameters(self, subject: Subject, workspace: Workspace, rules_files: Sequence[Path | str],
-                   notebook: Path, rows_cache: str | None = None) -> dict:
+                   notebook: Path, caches: bool = False) -> dict:
         """What papermill injects: where the file is (from the workspace root, where the kernel
         works, so that the executed notebook is the same wherever the workspace lies), the extra
         rules, and the notebook's fingerprint for the provenance line. The kernel loads the file
@@ -167,10 +168,13 @@ class _OverviewKind(ReportKind):
         return sorted(found)
 
     def parameters(self, subject: Subject, workspace: Workspace, rules_files: Sequence[Path | str],
-                   notebook: Path, rows_cache: str | None = None) -> dict:
-        """The year folder (from the workspace root), and where the projects' rows are kept
-        between runs (a batch's), for the unchanged projects."""
-        return {"year_folder": _name(self.path_of(subject), workspace), **({"rows_cache": rows_cache} if rows_cache else {})}
+                   notebook: Path, caches: bool = False) -> dict:
+        """The year folder (from the workspace root), and with ``caches`` (a batch's) where the
+        projects' rows and the charts are kept between runs, for the unchanged ones."""
+        offered = {"rows_cache": ROWS_CACHE, "charts_cache": CHARTS_CACHE} if caches else {}
+        declared = declared_parameters(notebook) if offered else frozenset()  # an older notebook takes fewer
+        return {"year_folder": _name(self.path_of(subject), workspace),
+                **{name: path for name, path in offered.items() if name in declared}}
 
 
 def _row(loaded: Loaded, kind: str, name: str, department: str, card, findings) -> dict:

@@ -17,12 +17,16 @@ DEFAULT_FORMATS = ("html", "pdf")
 # hands in) leaves them out.
 REVIEW_EDITION, SUBMISSION = "review", "submission"
 EDITIONS = (REVIEW_EDITION, SUBMISSION)
-# A year's overview: outputs/<year>/overview.{ipynb,html,pdf,docx}, beside its run log and the
-# projects' rows it was made from (reused for the next run's unchanged projects; in the
-# workspace a batch's worker copies, they are .evaltools/overview-rows.json).
+# A year's overview: outputs/<year>/overview.{ipynb,html,pdf,docx}, beside its run log, the
+# projects' rows it was made from and the charts it drew (reused for the next run's unchanged
+# projects and charts; in the workspace a batch's worker copies, they are in .evaltools/).
 OVERVIEW = "overview"
 OVERVIEW_ROWS = f"{OVERVIEW}.rows.json"
 ROWS_CACHE = ".evaltools/overview-rows.json"
+OVERVIEW_CHARTS = f"{OVERVIEW}.charts.json"
+CHARTS_CACHE = ".evaltools/overview-charts.json"
+# What the overview keeps between runs: in the outputs → in a worker's copy of the workspace.
+OVERVIEW_CACHES = {OVERVIEW_ROWS: ROWS_CACHE, OVERVIEW_CHARTS: CHARTS_CACHE}
 
 
 def check_formats(formats: Iterable[str]) -> list[str]:

@@ -29,7 +29,7 @@ from evaltools.domain.workspace import (
 )
 from evaltools.run.batch.model import BatchSettings, Job, Result
 from evaltools.run.kinds import OVERVIEW_KIND, PROJECT, ReportKind, kind_of
-from evaltools.writers.formats import OVERVIEW_ROWS, ROWS_CACHE, file_names
+from evaltools.writers.formats import OVERVIEW_CACHES, file_names
 
 
 def batch_files(paths: Iterable[Path | str]) -> list[Path]:
@@ -183,8 +183,9 @@ def _plan_one(path: Path, settings: BatchSettings, inputs: _Inputs) -> Job | Res
         job = _job(kind, path, settings, inputs, log)
     except OSError as exc:
         return Result(str(path), "failed", message=f"{path}：无法读取（{exc.strerror or exc}）")
-    if kind is OVERVIEW_KIND and (folder / OVERVIEW_ROWS).is_file():  # last run's rows (not in the key)
-        job.inputs[f"{job.home}/{ROWS_CACHE}"] = (folder / OVERVIEW_ROWS).read_bytes()
+    for name, kept in OVERVIEW_CACHES.items() if kind is OVERVIEW_KIND else ():  # last run's rows and charts
+        if (folder / name).is_file():  # (not in the key)
+            job.inputs[f"{job.home}/{kept}"] = (folder / name).read_bytes()
     log, missing = _recorded(folder, job, kind, settings.formats, log)
     if log is not None and not missing:
         if kind is OVERVIEW_KIND:

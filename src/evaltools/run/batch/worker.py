@@ -59,7 +59,7 @@ def execute_job(job: Job) -> Result:
             executed = _notebook(job.executed)
             home = (root / job.home).resolve()
             made = make(kind, subject, options, Workspace(home, home / "outputs"), executed,
-                        rows_cache=kind is OVERVIEW_KIND)
+                        caches=kind is OVERVIEW_KIND)
         except ParamsError as exc:
             return Result(job.project_file, "failed", summary, time.monotonic() - started, mine(str(exc)))
         except RenderError as exc:
