@@ -140,6 +140,30 @@ def test_with_nothing_changed_planning_parses_no_parameter_file(parallel, year, 
     assert jobs == [] and {r.status for r in known} == {"skipped"} and len(known) == 3
 
 
+def test_with_one_project_changed_planning_parses_that_project_alone(year, tmp_path, monkeypatch):
+    """The overview is made from the whole year, yet after one change planning reads the YAML of
+    the changed file only: each file's attachments are recorded with a hash of what they were
+    read from (a thousand projects took two seconds to plan, parsing every one): the unchanged
+    project is not parsed."""
+    import evaltools.domain.workspace
+
+    run_batch([year], settings(["html"], jobs=2, out_root=tmp_path))
+    second = year / "xiangxi-ggzy" / "expert-system.yaml"
+    original = second.read_text(encoding="utf-8")
+    parsed: list[str] = []
+    real = evaltools.domain.workspace.read_yaml
+    monkeypatch.setattr(evaltools.domain.workspace, "read_yaml", lambda path, *a, **kw: parsed.append(Path(path).name)
+                        or real(path, *a, **kw))
+    evaltools.domain.workspace._listed.cache_clear()  # as in a new process
+    try:
+        second.write_text(original.replace("    score: 13\n", "    score: 12\n", 1), encoding="utf-8")
+        jobs, _ = plan(settings(["html"], out_root=tmp_path), batch_files([year]), year_folders([year]))
+    finally:
+        second.write_text(original, encoding="utf-8")
+    assert sorted(job.kind for job in jobs) == ["department", "overview", "project"]
+    assert set(parsed) == {"expert-system.yaml", "_department.yaml"}  # its department's defaults name attachments too
+
+
 def test_the_overview_is_made_from_the_year_by_its_path_in_the_workspace(parallel):
     """The injected folder is relative to the workspace root, where the kernel works: the
     executed overview is the same wherever the workspace (or a worker's copy of it) lies."""

@@ -56,6 +56,7 @@ class _Inputs:
         self.cache: dict[Path, tuple[bytes, str]] = {}
         self.workspaces: dict[Path, Workspace] = {}
         self.cells: dict[Path, str] = {}
+        self.notebooks: dict[tuple[str, Path], Path | None] = {}
 
     def read(self, path: Path) -> tuple[bytes, str]:
         if path not in self.cache:
@@ -67,6 +68,12 @@ class _Inputs:
         if path not in self.cells:  # cell sources only: a notebook saved with outputs is the same notebook
             self.cells[path] = fingerprint_notebook(path)
         return self.cells[path]
+
+    def notebook(self, kind: ReportKind, settings: BatchSettings, workspace: Workspace) -> Path | None:
+        """The notebook of ``kind``'s reports in ``workspace``, found once per batch."""
+        if (kind.name, workspace.root) not in self.notebooks:
+            self.notebooks[kind.name, workspace.root] = _notebook(kind, settings, workspace)
+        return self.notebooks[kind.name, workspace.root]
 
     def workspace(self, path: Path) -> Workspace:
         """The workspace of a file or folder, resolved once per folder."""
@@ -117,14 +124,24 @@ def _attached(files: Sequence[Path], anchor: Path, inputs: _Inputs, hint: dict |
     """The files the parameter ``files`` attach, which travel with the job (a missing one is the
     report's error, said when it is loaded), by name from the workspace root.
 
-    Finding them means reading the YAML; the run log records them with a hash of the files they
-    were read from (``hint``), so that a batch with nothing changed parses no YAML.
+    Finding them means reading the YAML; the run log records them for each file with a hash of
+    what they were read from (the file and its department's, ``hint``), so that a batch parses
+    only the files that changed (the overview, made from the whole year, the one changed project).
     """
-    digest = hashlib.sha256("".join(inputs.read(p)[1] for p in files).encode()).hexdigest()[:24]
-    if hint and hint.get("from") == digest and isinstance(hint.get("files"), list):
-        return {"from": digest, "files": [f for f in hint["files"] if (anchor / f).is_file()]}
-    found = [a.relative_to(anchor).as_posix() for f in files for a in listed_attachments(f) if a.is_relative_to(anchor)]
-    return {"from": digest, "files": list(dict.fromkeys(found))}
+    known = hint.get("each") if isinstance(hint, dict) and isinstance(hint.get("each"), dict) else {}
+    each: dict[str, dict] = {}
+    for file in files:
+        department = file.parent / DEPARTMENT_FILE
+        read_from = [inputs.read(f)[1] for f in dict.fromkeys((department, file)) if f.is_file()]
+        digest = hashlib.sha256("".join(read_from).encode()).hexdigest()[:24]
+        name = _name(file, anchor, "_outside")
+        entry = known.get(name)
+        if not (isinstance(entry, dict) and entry.get("from") == digest and isinstance(entry.get("files"), list)):
+            entry = {"from": digest, "files": [a.relative_to(anchor).as_posix() for a in listed_attachments(file)
+                                                if a.is_relative_to(anchor)]}
+        each[name] = entry
+    found = dict.fromkeys(a for entry in each.values() for a in entry["files"])
+    return {"each": each, "files": [f for f in found if (anchor / f).is_file()]}
 
 
 def _job(kind: ReportKind, path: Path, settings: BatchSettings, inputs: _Inputs, log: dict | None) -> Job:
@@ -132,7 +149,7 @@ def _job(kind: ReportKind, path: Path, settings: BatchSettings, inputs: _Inputs,
     notebook's cells and evaltools' own code (the formats asked for are not in it: another
     format reuses the executed notebook)."""
     workspace = inputs.workspace(path)
-    notebook = _notebook(kind, settings, workspace)
+    notebook = inputs.notebook(kind, settings, workspace)
     assert notebook is not None, "planned only with a notebook"
     named, attached = _sources(kind, path, inputs, (log or {}).get("attached"))
     anchor = _anchor(workspace)
@@ -175,7 +192,7 @@ def _plan_one(path: Path, settings: BatchSettings, inputs: _Inputs) -> Job | Res
     """The job for the report of ``path``, or its result when it is current (skipped) or cannot
     be planned (failed); None for an overview that is current."""
     kind = kind_of(path)
-    if _notebook(kind, settings, inputs.workspace(path)) is None:
+    if inputs.notebook(kind, settings, inputs.workspace(path)) is None:
         return Result(str(path), "failed", message=f"{path}：找不到{kind.label}笔记本（notebooks/{kind.notebook}）")
     folder = kind.folder(inputs.workspace(path), path)
     log = None if settings.force else read_run_log(folder, kind.log)
