@@ -597,7 +597,7 @@ def test_a_scheduler_lost_mid_batch_is_one_line_and_a_rerun_makes_only_the_rest(
     assert {r.status for r in rerun.results} <= {"done", "skipped"} and len(rerun.results) == 3
 
 
-def test_executors_are_chosen_by_name_from_a_registry(year, tmp_path):
+def test_executors_are_chosen_by_name_from_a_registry(year, tmp_path, capsys):
     from evaltools.errors import RenderError
     from evaltools.run.batch import executors, plan_paths
 
@@ -605,6 +605,8 @@ def test_executors_are_chosen_by_name_from_a_registry(year, tmp_path):
     with pytest.raises(RenderError, match="没有名为 nowhere 的执行器（可选：.*dask.*process.*serial"):
         run_batch([seed], settings(["html"], out_root=tmp_path, executor="nowhere"))
     assert not (tmp_path / "2024").exists()  # refused before any work
+    assert main(["batch", str(seed), "--to", "html", "--out", str(tmp_path), "--executor", "nowhere"]) != 0
+    assert "没有名为 nowhere 的执行器" in capsys.readouterr().err  # the command takes any registered name
     seen = []
 
     def recording(jobs, options):

@@ -261,8 +261,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     # Set after: BooleanOptionalAction appends an English "(default: True)" to a help given to it.
     warm.help = ("每个工作进程复用一个内核，每个报告前重置、出错即弃用（默认）；输出与新内核逐字节相同。"
                  "--no-warm-kernels：每个报告一个新内核")
-    batch_cmd.add_argument("--executor", choices=("process", "dask"), default="process",
-                           help="process：本机工作进程（默认）；dask：Dask 集群")
+    # Any registered executor (the registry refuses an unknown name, listing the others): not a
+    # fixed list of choices, and the registry is not loaded for every command.
+    batch_cmd.add_argument("--executor", default="process", metavar="执行器",
+                           help="process：本机工作进程（默认）；serial：本进程逐个生成；dask：Dask 集群；"
+                                "或以 evaltools.executors 入口点注册的其他执行器")
     batch_cmd.add_argument("--scheduler", metavar="地址",
                            help="Dask 调度器地址，如 tcp://10.0.0.5:8786（不给则启动本机 LocalCluster）")
     _drafts_option(batch_cmd)
