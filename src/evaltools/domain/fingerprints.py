@@ -43,15 +43,19 @@ def project_sources(file: Path, rules_files: Iterable[Path | str] = ()) -> list[
             *previous_sources(file)]
 
 
-def sources_fingerprint(file: Path, rules_files: Iterable[Path | str] = ()) -> str:
+def sources_fingerprint(file: Path, rules_files: Iterable[Path | str] = (),
+                        seen: dict[Path, bytes] | None = None) -> str:
     """A hash of the contents of :func:`project_sources` (a missing one counts as missing), of
-    where the project lies in its workspace, and of evaltools' code."""
+    where the project lies in its workspace, and of evaltools' code. ``seen`` keeps each file's
+    hash for the next call (a year's projects share their departments' files and rules)."""
+    seen = {} if seen is None else seen
     digest = hashlib.sha256(f"{code_fingerprint()}\0{display_path(file)}".encode())
     for source in project_sources(file, rules_files):
-        try:
-            data = source.read_bytes()
-        except OSError:
-            data = None
+        if source not in seen:
+            try:
+                seen[source] = hashlib.sha256(source.read_bytes()).digest()
+            except OSError:
+                seen[source] = b"-"
         digest.update(f"\0{source.name}\0".encode())
-        digest.update(b"-" if data is None else hashlib.sha256(data).digest())
+        digest.update(seen[source])
     return digest.hexdigest()[:24]

@@ -138,9 +138,10 @@ class RowCache(JsonCache):
 
     def __init__(self, path: PathLike | None = None):
         super().__init__(path, "projects")
+        self.seen: dict[Path, bytes] = {}  # each file hashed once per reading
 
     def rows(self, file: Path, rules_files: list[PathLike]) -> tuple[str, dict | None]:
-        key = sources_fingerprint(file, rules_files)
+        key = sources_fingerprint(file, rules_files, self.seen)
         entry = self.get(display_path(file))
         return key, (entry["rows"] if entry and entry.get("key") == key else None)
 
