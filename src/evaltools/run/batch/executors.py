@@ -101,8 +101,8 @@ def threaded(jobs: list[Job], settings: BatchSettings) -> Iterator[tuple[Job, Re
     finally:
         if not finished:
             kill_kernels()  # every thread's: their cells stop, and nothing they make is received
-        for thread in threads if finished else ():
-            thread.join()  # each closes its kernel
+        else:  # each thread closes its kernel while the batch writes its index (and the process waits for them)
+            threading.Thread(target=lambda: [thread.join() for thread in threads], name="evaltools-closing").start()
 
 
 def _next(done: queue.SimpleQueue) -> tuple[Job, Result]:
