@@ -58,6 +58,12 @@ def _matplotlib():
     return matplotlib
 
 
+def prepare() -> None:
+    """Import matplotlib and register the CJK font now: for a kernel that will draw charts."""
+    _matplotlib()
+    cjk_font_family()
+
+
 def _new_figure(**kw) -> Figure:
     return _matplotlib().figure.Figure(**kw)
 

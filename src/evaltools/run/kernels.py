@@ -36,9 +36,12 @@ WARM_UP = "import evaltools.document.project_report, evaltools.document.departme
 # A warm kernel runs it as it starts, before it answers (IPython's exec_lines: no execution
 # count, and the namespace is reset before each notebook anyway).
 WARM_ARGUMENTS = [*KERNEL_ARGUMENTS, f"--IPKernelApp.exec_lines={WARM_UP}"]
-# …and for the year overview, pandas too (matplotlib only where a chart's data changed: the
-# overview keeps the charts it drew, see evaltools.document.charts.ChartCache).
+# …and for the year overview, pandas too; matplotlib as well where its charts are likely drawn
+# (a batch of many reports, where the kernel starts while the workers load), else at a chart
+# whose data changed (the overview keeps the charts it drew, see evaltools.document.charts.ChartCache).
 OVERVIEW_WARM_UP = "import evaltools.document.overview, gc; gc.freeze()"
+OVERVIEW_CHARTS_WARM_UP = ("import evaltools.document.overview, evaltools.document.charts, gc; "
+                           "evaltools.document.charts.prepare(); gc.freeze()")
 # Where a kernel a batch started can be handed to a worker it forks (its process watched
 # through /proc): Linux.
 ADOPTABLE = sys.platform.startswith("linux")
@@ -72,9 +75,11 @@ def _keep(kernel_name: str, kernel: WarmKernel) -> None:
     _every[id(kernel)] = kernel
 
 
-def warm_arguments(overview: bool = False) -> list[str]:
-    """A warm kernel's arguments; with ``overview`` it also loads what the year overview draws with."""
-    return [*WARM_ARGUMENTS, *([f"--IPKernelApp.exec_lines={OVERVIEW_WARM_UP}"] if overview else [])]
+def warm_arguments(overview: bool = False, charts: bool = False) -> list[str]:
+    """A warm kernel's arguments; with ``overview`` it also loads what the year overview
+    computes with, and with ``charts`` what it draws with."""
+    lines = OVERVIEW_CHARTS_WARM_UP if charts else OVERVIEW_WARM_UP
+    return [*WARM_ARGUMENTS, *([f"--IPKernelApp.exec_lines={lines}"] if overview else [])]
 
 
 async def _start(kernel_name: str, overview: bool) -> WarmKernel:
@@ -208,7 +213,7 @@ def launch_kernels(count: int, kernel_name: str = "python3",
     for number in range(count):
         manager = AsyncKernelManager(kernel_name=kernel_name)
         for_overview = overview and number == 0
-        run_sync(manager.start_kernel)(extra_arguments=warm_arguments(for_overview))
+        run_sync(manager.start_kernel)(extra_arguments=warm_arguments(for_overview, charts=True))
         provisioner = manager.provisioner
         managers.append(manager)
         handed.append({"kernel_name": kernel_name, "connection": manager.get_connection_info(),
