@@ -17,7 +17,7 @@ import pytest
 
 from evaltools.cli import main
 from evaltools.document import typography
-from evaltools.document.parts import Cell, Heading, Markdown, Paragraph, Row, Section, Table, Typography
+from evaltools.document.parts import AttachedPdf, Cell, Heading, Markdown, Paragraph, Row, Section, Table, Typography
 from evaltools.run.build import run
 from evaltools.writers import pdf_engine, typst as writer
 from evaltools.writers.pdf import notebook_to_pdf
@@ -210,6 +210,26 @@ def test_an_unknown_pdf_standard_is_refused(tmp_path, capsys):
 
     with pytest.raises(RenderError, match="不支持的 PDF 标准：a-1a"):
         pdf_engine.compile_pdf("正文", "a-1a")
+
+
+def _poppler_complaints(pdf: bytes | Path) -> str:
+    """What pdftoppm says on stderr rendering a PDF's first pages (nothing, for a well-formed one)."""
+    source = ["-"] if isinstance(pdf, bytes) else [str(pdf)]
+    done = subprocess.run(["pdftoppm", "-r", "10", "-l", "3", "-png", *source, "/dev/null"], capture_output=True,
+                          input=pdf if isinstance(pdf, bytes) else None, check=True, timeout=120)
+    return done.stderr.decode("utf-8", "replace")
+
+
+def test_poppler_reads_our_pdfs_without_a_syntax_error(seed_pdfs):
+    """Typst's ``/MarkInfo`` said ``/Suspects false``, which poppler took for the wrong type; the
+    entry (false is its default) is left out, in the plain PDF, PDF/A, and with PDFs attached."""
+    nb = notebook_of(Section([Heading(2, "一、标题"), Paragraph(["正文"])]))
+    plain = notebook_to_pdf(nb)
+    with_attached = notebook_to_pdf(notebook_of(Paragraph(["正文"]), AttachedPdf("附件", plain, "附件1-4 见后")))
+    assert b"/Suspects" not in plain and b"/MarkInfo" in plain  # still a tagged PDF
+    for pdf in (*seed_pdfs, plain, notebook_to_pdf(nb, pdf_standard="a-2b"), with_attached):
+        assert _poppler_complaints(pdf) == ""
+    assert subprocess.run(["pdfinfo", "-"], input=with_attached, capture_output=True, check=True).stderr == b""
 
 
 # --- charts as vectors ----------------------------------------------------------------------------------
