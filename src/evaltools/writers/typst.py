@@ -14,10 +14,11 @@ from __future__ import annotations
 import base64
 import functools
 import io
+import itertools
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any
 
@@ -36,7 +37,6 @@ from evaltools.document.parts import (
     Markdown,
     PageBreak,
     Paragraph,
-    Row,
     Section,
     Signature,
     SignOff,
@@ -93,6 +93,8 @@ class Context:
     edition: str = "submission"
     first_page: bool = False
     form: bool = False
+    # The document's tables in order: a table whose labels span rows is known by its number.
+    tables: Iterator[int] = field(default_factory=itertools.count, compare=False, repr=False)
 
 
 # --- inline -------------------------------------------------------------------------------------------
@@ -304,16 +306,15 @@ def _align(cell: Cell) -> str:
     return "left + horizon"
 
 
-def cell(part: Cell, row: Row, ctx: Context) -> str:
+def cell_args(part: Cell, ctx: Context) -> tuple[list[str], str]:
+    """A cell's arguments but its place and rowspan, and its body, as Typst."""
     styles = set((part.style or "").split())
-    args = []
-    if part.colspan > 1:
-        args.append(f"colspan: {part.colspan}")
+    args = [f"colspan: {part.colspan}"] if part.colspan > 1 else []
     if part.rowspan > 1:
-        args.append(f"rowspan: {part.rowspan}")
-        # A page breaks only between 一级指标: a label spanning rows that keep together stays whole.
-        if "keep-next" in (row.style or "").split() and "continued" not in styles:
-            args.append("breakable: false")
+        # A label spanning rows breaks with them (the table's cells are otherwise unbreakable), and
+        # is set again where a page breaks inside them; a group kept together (see spanned-table)
+        # breaks only where it does not fit on a page.
+        args.append("breakable: true")
     args.append(f"align: {_align(part)}")
     if "continued" in styles:
         args.append("stroke: (top: none, rest: rule)")
@@ -324,7 +325,35 @@ def cell(part: Cell, row: Row, ctx: Context) -> str:
         body = f"#text-cell[{body}]"
     if "total" in styles:
         body = f'#text(size: role("total").size)[{body}]'
-    return f"table.cell({', '.join(args)})[{body}]"
+    return args, body
+
+
+def cell(part: Cell, ctx: Context) -> str:
+    args, body = cell_args(part, ctx)
+    rowspan = [f"rowspan: {part.rowspan}"] if part.rowspan > 1 else []
+    return f"table.cell({', '.join(rowspan + args)})[{body}]"
+
+
+def spanned_cells(part: Table, ctx: Context) -> list[str]:
+    """The body's cells as the template's ``spanned-table`` takes them: each with its place (x, y),
+    its rowspan, whether its rows keep together (a label over rows that each keep with the next:
+    a 一级指标's), and whether it carries its row's marker (the first cell of one row that starts
+    in each row), which tells the next layout on which page the row begins."""
+    placed, _ = grid(part.rows)
+    offset = len(part.head)
+    marked: dict[int, int] = {}
+    for i, (r, _, c) in enumerate(placed):
+        if r not in marked or (c.rowspan == 1 and placed[marked[r]][2].rowspan > 1):
+            marked[r] = i
+    marks = set(marked.values())
+    out = []
+    for i, (r, column, c) in enumerate(placed):
+        args, body = cell_args(c, ctx)
+        keep = (c.rowspan > 1 and "keep-next" in (part.rows[r].style or "").split()
+                and "continued" not in (c.style or "").split())
+        out.append(f"(x: {column}, y: {r + offset}, rowspan: {c.rowspan}, keep: {_bool(keep)}, "
+                   f"mark: {_bool(i in marks)}, args: ({', '.join(args)},), body: [{body}])")
+    return out
 
 
 # What cannot be broken in a cell: a glued number and unit, a Latin word, or a Chinese character
@@ -403,13 +432,16 @@ def _(part: Table, ctx: Context) -> str:
     # The form's tables, and the first page's, are one form, as on paper.
     spacing = "0pt, 0pt" if "form" in styles or ctx.first_page else "0.3em, 0.6em"
     unbreakable = _bool("narrative" not in styles)
-    cells = []
-    if part.head:
-        head = ", ".join(cell(c, r, ctx) for r in part.head for c in r.cells)
-        cells.append(f"table.header(repeat: true, {head})")
-    cells += [cell(c, r, ctx) for r in part.rows for c in r.cells]
-    return (f"#table-of(role({literal(size_role)}).size, {leading}, {inset}, {unbreakable}, {spacing}, {columns}, "
-            f"{', '.join(cells)})\n\n")
+    head = ", ".join(cell(c, ctx) for r in part.head for c in r.cells)
+    head = f"table.header(repeat: true, {head})" if part.head else "none"
+    layout = f"role({literal(size_role)}).size, {leading}, {inset}, {unbreakable}, {spacing}, {columns}"
+    if any(c.rowspan > 1 and plain_text(c.content).strip() for r in part.rows for c in r.cells):
+        area = "form-area" if ctx.form else "page-area"
+        return (f"#spanned-table({next(ctx.tables)}, {area}, {len(part.head)}, {layout}, {head}, "
+                f"{', '.join(spanned_cells(part, ctx))})\n\n")
+    cells = [head] if part.head else []
+    cells += [cell(c, ctx) for r in part.rows for c in r.cells]
+    return f"#table-of({layout}, {', '.join(cells)})\n\n"
 
 
 # --- Markdown -----------------------------------------------------------------------------------------
