@@ -19,7 +19,7 @@ from evaltools.cli import main
 from evaltools.document import typography
 from evaltools.document.parts import AttachedPdf, Cell, Heading, Markdown, Paragraph, Row, Section, Table, Typography
 from evaltools.run.build import run
-from evaltools.writers import pdf_engine, typst as writer
+from evaltools.writers import pdf_engine, typst as writer, typst_lines
 from evaltools.writers.pdf import notebook_to_pdf
 
 from conftest import SEED, SEED_DEPARTMENT
@@ -335,9 +335,9 @@ def test_a_column_too_narrow_for_a_number_and_its_unit_is_widened_from_the_wides
     from evaltools.document.parts import table, td, tr
 
     form = table(tr(td("106.62万元"), td("说明" * 20), td("15")), colgroup=(5, 85, 10))
-    widths = writer.column_widths(form, 9, 500)
-    assert widths[0] > 25 and widths[0] >= writer.least_width(form.rows[0].cells[0], 9)  # 5 % was 25 pt
-    assert 425 - widths[1] > 50 - widths[2] and widths[2] >= writer.least_width(form.rows[0].cells[2], 9)
+    widths = typst_lines.column_widths(form, 9, 500)
+    assert widths[0] > 25 and widths[0] >= typst_lines.least_width(form.rows[0].cells[0], 9)  # 5 % was 25 pt
+    assert 425 - widths[1] > 50 - widths[2] and widths[2] >= typst_lines.least_width(form.rows[0].cells[2], 9)
     assert abs(sum(widths) - 500) < 1e-6  # the room comes from those with most to spare; the width is kept
 
 
@@ -346,9 +346,102 @@ def test_a_column_whose_labels_would_end_on_one_character_gets_a_character_more_
 
     labels = table(tr(td("服务对象满意"), td("说明" * 30)), tr(td("经济效益指标"), td("")), colgroup=(6, 94))
     narrow = 500 * 0.06
-    assert writer.runt_free(labels.rows[0].cells[:1] + labels.rows[1].cells[:1], 9, narrow) == 0  # 2 a line: none
+    assert typst_lines.runt_free(labels.rows[0].cells[:1] + labels.rows[1].cells[:1], 9, narrow) == 0  # 2 a line: none
     five = table(tr(td("服务对象满意度"), td("说明" * 30)), colgroup=(6, 94))  # 7 characters, 2 a line: 1 left
-    assert writer.column_widths(five, 9, 500)[0] > narrow
+    assert typst_lines.column_widths(five, 9, 500)[0] > narrow
+
+
+def test_a_short_text_that_would_end_on_one_character_is_set_in_even_lines():
+    assert typst_lines.even_lines("服务对象满意度指标", 4 * 9, 9) == (["服务对", "象满意", "度指标"], 0.0)  # not 4, 4, 1
+    lines, tracking = typst_lines.even_lines("服务对象满意度指标", 2.95 * 9, 9)  # 2 a line: 5 lines, 「标」 alone
+    assert lines == ["服务对", "象满意", "度指标"] and -0.1 * 9 <= tracking < 0  # a character more, drawn closer
+    assert typst_lines.even_lines("服务对象满", 4 * 9, 9) == (["服务对", "象满"], 0.0)  # not 4, 1
+    assert typst_lines.even_lines("经济效益指标", 4 * 9, 9) is None  # 4, 2: nothing alone
+    assert typst_lines.even_lines("数量指标（50分）", 4 * 9, 9) is None  # its last line is a number with its unit
+    assert typst_lines.even_lines("服务对象满意", 3 * 9, 9) is None  # 3, 3: nothing alone
+    assert typst_lines.even_lines("服务对象满意度", 2 * 9, 9) is None  # 2 a line, 3 too wide to draw closer
+    assert typst_lines.lone_left("服务对象满意度", 2 * 9, 9) and not typst_lines.lone_left("服务对象满意度", 4 * 9, 9)
+
+
+CJK_ALONE = re.compile(r"[\u3400-\u9fff][，。、；：！？）》”’]*")
+
+
+def _segments(pdf: bytes | Path, page: int) -> list[tuple[float, float, float, float, str]]:
+    """The page's lines, a cell's apart from its neighbours': words on one baseline run together
+    until a gap of more than 3 pt (a rule and two insets between cells)."""
+    rows: dict[float, list] = {}
+    for w in words(pdf, page):
+        rows.setdefault(round(w[3]), []).append(list(w))
+    out = []
+    for row in rows.values():
+        row.sort()
+        line = row[0]
+        for w in row[1:]:
+            if w[0] - line[2] <= 3:
+                line = [line[0], min(line[1], w[1]), w[2], line[3], line[4] + w[4]]
+            else:
+                out.append(tuple(line))
+                line = w
+        out.append(tuple(line))
+    return out
+
+
+def lone_characters(pdf: bytes | Path, texts: set[str]) -> list[tuple[int, str, str]]:
+    """Lines of one Chinese character ending a text of several lines: a line of one character
+    whose line above (within two lines' height, overlapping it) and it end one of ``texts``."""
+    endings = {squeeze(t) for t in texts if len(squeeze(t)) > 1}
+    found = []
+    for page in range(1, _pages(pdf) + 1):
+        lines = _segments(pdf, page)
+        for x0, y0, x1, y1, line in lines:
+            if not CJK_ALONE.fullmatch(line):
+                continue
+            above = [s for s in lines if 0 < y0 - s[1] < 2 * (y1 - y0) and s[0] < x1 and x0 < s[2]]
+            if above:
+                tail = squeeze(max(above, key=lambda s: s[1])[4] + line)
+                found += [(page, tail, t) for t in endings if t.endswith(tail)]
+    return found
+
+
+def _texts(parts) -> set[str]:
+    from evaltools.document.parts import walk
+
+    texts = set()
+    for part in parts:
+        for node in walk(part):
+            if isinstance(node, Cell | Paragraph):
+                texts.add(writer.plain_text(node.content))
+            elif isinstance(node, Markdown):
+                texts |= {re.sub(r"[*_`#>|-]", "", block) for block in re.split(r"\n\s*\n", node.text or "")}
+    return texts
+
+
+def test_no_line_of_one_character_in_the_seeds_tables_and_text(seed_pdfs):
+    import nbformat
+
+    from evaltools.writers.pdf import notebook_parts
+
+    for pdf in seed_pdfs:
+        texts = _texts(notebook_parts(nbformat.read(pdf.with_suffix(".ipynb"), as_version=4)))
+        assert "服务对象满意度指标" in texts or "年度总体目标" in texts
+        assert lone_characters(pdf, texts) == []
+
+
+@pytest.mark.parametrize("form", [True, False], ids=["form page", "report page"])
+def test_labels_of_5_to_12_characters_in_narrow_columns_never_end_on_one_character(form):
+    from evaltools.document.parts import section, table, td, tr
+
+    labels = ["服务对象满", "服务对象满意度", "经济效益指标", "社会公众满意度", "可持续影响指标", "服务对象满意度指标",
+              "生态环境效益指标", "项目资金到位及时率", "政府采购执行规范性", "部门整体支出绩效评价", "项目实施方案可行性分析",
+              "预算执行率及资金使用效益"]
+    assert {len(label) for label in labels} == set(range(5, 13))
+    tables = [table(*(tr(td(label), td(label), td(label), td("说明" * 12)) for label in labels),
+                    colgroup=(narrow, narrow + 2, narrow + 4, 100 - 3 * narrow - 6), cls="grid form" if form else "grid")
+              for narrow in (5, 6, 8)]
+    parts = [section(*tables, cls="form-page")] if form else tables
+    pdf = notebook_to_pdf(notebook_of(*parts))
+    assert lone_characters(pdf, set(labels)) == []
+    assert all(squeeze(label) in squeeze(pdftotext(pdf)) for label in labels[:1])
 
 
 def test_the_typst_template_is_part_of_the_code_a_report_is_made_with():
