@@ -183,6 +183,59 @@ def test_the_self_evaluation_form_has_a_page_of_its_own_with_smaller_margins(see
     assert left < 50  # 15 mm, not the 28 mm of the 公文 pages
 
 
+# --- no page left more than a third empty ---------------------------------------------------------------
+
+TOP, BOTTOM = 37 / 25.4 * 72, (297 - 35) / 25.4 * 72  # the 版心's, in points from the sheet's top
+# What starts a page of its own: an attachment (附件…, the forms), the sign-off, the report proper's title.
+STARTS_A_PAGE = re.compile(r"^(附件|评价组组长)|^.{0,60}(自评报告|评价报告)")
+
+
+def page_fills(pdf: bytes | Path) -> list[tuple[int, float, str]]:
+    """Each page, how much of the 版心's height its text reaches (its lowest line, the page number
+    under the 版心 left out), and how the page begins."""
+    out = []
+    for page in range(1, _pages(pdf) + 1):
+        found = [w for w in words(pdf, page) if w[3] < BOTTOM + 5]
+        lowest = max((w[3] for w in found), default=TOP)
+        out.append((page, (lowest - TOP) / (BOTTOM - TOP), squeeze(pdftotext(pdf, "-f", str(page), "-l", str(page)))))
+    return out
+
+
+def _on_a_form_page(pdf: bytes | Path, page: int) -> bool:
+    return min((w[0] for w in words(pdf, page)), default=100) < 50  # the form page's 15 mm margin
+
+
+@pytest.mark.parametrize("edition", ["submission", "review"])
+def test_no_page_is_left_more_than_a_third_empty_unless_what_follows_must_start_a_page(seed_pdfs, edition):
+    """The seed project and the department report: every page but the cover, a form's and the
+    last reaches two thirds down its 版心, or the next begins what starts a page of its own."""
+    import nbformat
+
+    for report in seed_pdfs:
+        pdf = notebook_to_pdf(nbformat.read(report.with_suffix(".ipynb"), as_version=4), edition)
+        fills = page_fills(pdf)
+        assert len(fills) > 8
+        pairs = zip(fills, fills[1:], strict=False)
+        holes = [(page, round(fill, 2), following[:20]) for (page, fill, _), (_, _, following) in pairs
+                 if page > 1 and fill < 2 / 3 and not STARTS_A_PAGE.search(following) and not _on_a_form_page(pdf, page)]
+        assert holes == [], report
+
+
+def test_a_long_reviewers_box_or_narrative_cell_breaks_rather_than_leave_a_hole_or_run_off_the_page():
+    from evaltools.document.parts import table, td, tr
+
+    box = Section([Paragraph([f"警告{i}：参数文件中的相应字段缺失，请核对后重新生成报告。"]) for i in range(90)],
+                  style="findings has-warnings", audience="review")
+    cell = table(tr(td("年度总体目标", cls="label"), td(Markdown("全面推进公共资源交易全流程电子化。" * 70), cls="text")),
+                 colgroup=(20, 80))
+    for part in (box, cell):
+        pdf = notebook_to_pdf(notebook_of(Section([Heading(2, "一、标题"), Paragraph(["正文" * 100])]), part), "review")
+        fills = page_fills(pdf)
+        assert len(fills) >= 2 and all(fill <= 1.0 for _, fill, _ in fills)  # nothing under the 版心
+        assert fills[0][1] > 2 / 3  # begun on the first page, not moved whole to the next
+        assert all(max(w[3] for w in words(pdf, page)) < 842 - 20 for page in range(1, len(fills) + 1))
+
+
 # --- PDF/A-2b -----------------------------------------------------------------------------------------
 
 

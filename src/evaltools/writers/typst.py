@@ -33,6 +33,7 @@ from evaltools.document.parts import (
     Figure,
     Heading,
     ItemList,
+    Row,
     Markdown,
     PageBreak,
     Paragraph,
@@ -299,12 +300,15 @@ def _align(cell: Cell) -> str:
     return "left + horizon"
 
 
-def cell_args(part: Cell, ctx: Context, room: tuple[float, float] | None = None) -> tuple[list[str], str]:
+def cell_args(part: Cell, ctx: Context, room: tuple[float, float] | None = None,
+              breaks: bool = False) -> tuple[list[str], str]:
     """A cell's arguments but its place and rowspan, and its body, as Typst; ``room``: the width
-    of its text and the size it is set in (points), where the table's widths are known."""
+    of its text and the size it is set in (points), where the table's widths are known; ``breaks``:
+    its row holds a narrative, which breaks where it does not fit (a row breaks only where all
+    its cells may: it would leave a hole, or run off the page)."""
     styles = set((part.style or "").split())
     args = [f"colspan: {part.colspan}"] if part.colspan > 1 else []
-    if part.rowspan > 1:
+    if part.rowspan > 1 or breaks:
         # A label spanning rows breaks with them (the table's cells are otherwise unbreakable), and
         # is set again where a page breaks inside them; a group kept together (see spanned-table)
         # breaks only where it does not fit on a page.
@@ -335,8 +339,8 @@ def _lines(part: Cell, room: tuple[float, float] | None) -> str | None:
     return f"#text(tracking: {tracking:.3f}pt)[{body}]" if tracking < 0 else body
 
 
-def cell(part: Cell, ctx: Context, room: tuple[float, float] | None = None) -> str:
-    args, body = cell_args(part, ctx, room)
+def cell(part: Cell, ctx: Context, room: tuple[float, float] | None = None, breaks: bool = False) -> str:
+    args, body = cell_args(part, ctx, room, breaks)
     rowspan = [f"rowspan: {part.rowspan}"] if part.rowspan > 1 else []
     return f"table.cell({', '.join(rowspan + args)})[{body}]"
 
@@ -355,12 +359,16 @@ def spanned_cells(part: Table, ctx: Context, rooms: Mapping[int, tuple[float, fl
     marks = set(marked.values())
     out = []
     for i, (r, column, c) in enumerate(placed):
-        args, body = cell_args(c, ctx, rooms.get(id(c)))
+        args, body = cell_args(c, ctx, rooms.get(id(c)), _narrative(part.rows[r]))
         keep = (c.rowspan > 1 and "keep-next" in (part.rows[r].style or "").split()
                 and "continued" not in (c.style or "").split())
         out.append(f"(x: {column}, y: {r + offset}, rowspan: {c.rowspan}, keep: {_bool(keep)}, "
                    f"mark: {_bool(i in marks)}, args: ({', '.join(args)},), body: [{body}])")
     return out
+
+
+def _narrative(row: Row) -> bool:
+    return any("text" in (c.style or "").split() for c in row.cells)
 
 
 def _rooms(part: Table, widths: Sequence[float], size: float, inset: float) -> dict[int, tuple[float, float]]:
@@ -394,7 +402,7 @@ def _(part: Table, ctx: Context) -> str:
         return (f"#spanned-table({next(ctx.tables)}, {area}, {len(part.head)}, {layout}, {head}, "
                 f"{', '.join(spanned_cells(part, ctx, rooms))})\n\n")
     cells = [head] if part.head else []
-    cells += [cell(c, ctx, rooms.get(id(c))) for r in part.rows for c in r.cells]
+    cells += [cell(c, ctx, rooms.get(id(c)), _narrative(r)) for r in part.rows for c in r.cells]
     return f"#table-of({layout}, {', '.join(cells)})\n\n"
 
 
