@@ -228,7 +228,8 @@ def test_a_long_reviewers_box_or_narrative_cell_breaks_rather_than_leave_a_hole_
                   style="findings has-warnings", audience="review")
     cell = table(tr(td("年度总体目标", cls="label"), td(Markdown("全面推进公共资源交易全流程电子化。" * 70), cls="text")),
                  colgroup=(20, 80))
-    for part in (box, cell):
+    tall = table(tr(td("标签"), td("很长的实际完成值。" * 400), td("15", cls="num")), colgroup=(20, 70, 10))
+    for part in (box, cell, tall):
         pdf = notebook_to_pdf(notebook_of(Section([Heading(2, "一、标题"), Paragraph(["正文" * 100])]), part), "review")
         fills = page_fills(pdf)
         assert len(fills) >= 2 and all(fill <= 1.0 for _, fill, _ in fills)  # nothing under the 版心

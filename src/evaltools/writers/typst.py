@@ -48,7 +48,8 @@ from evaltools.document.parts import (
 )
 from evaltools.document import typography
 from evaltools.document.typography import Style, title_lines
-from evaltools.writers.typst_lines import BODY_WIDTH, FORM_WIDTH, GLUED, column_widths, even_lines
+from evaltools.writers import typst_lines
+from evaltools.writers.typst_lines import BODY_WIDTH, FORM_WIDTH, GLUED, PAGE_HEIGHT, column_widths, even_lines
 
 # Narrative Markdown read as the HTML reads it (CommonMark, raw HTML off, a line break kept).
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True, "typographer": False}).enable("table")
@@ -359,7 +360,7 @@ def spanned_cells(part: Table, ctx: Context, rooms: Mapping[int, tuple[float, fl
     marks = set(marked.values())
     out = []
     for i, (r, column, c) in enumerate(placed):
-        args, body = cell_args(c, ctx, rooms.get(id(c)), _narrative(part.rows[r]))
+        args, body = cell_args(c, ctx, rooms.get(id(c)), _breaks(part.rows[r], rooms))
         keep = (c.rowspan > 1 and "keep-next" in (part.rows[r].style or "").split()
                 and "continued" not in (c.style or "").split())
         out.append(f"(x: {column}, y: {r + offset}, rowspan: {c.rowspan}, keep: {_bool(keep)}, "
@@ -367,8 +368,14 @@ def spanned_cells(part: Table, ctx: Context, rooms: Mapping[int, tuple[float, fl
     return out
 
 
-def _narrative(row: Row) -> bool:
-    return any("text" in (c.style or "").split() for c in row.cells)
+def _breaks(row: Row, rooms: Mapping[int, tuple[float, float]]) -> bool:
+    """Whether a row may break across pages: it holds a narrative, or a cell that, set in its
+    width, would take more than a fifth of a page (kept whole, it would leave a hole, or run off
+    the page); a row of short cells stays on one page."""
+    def tall(c: Cell) -> bool:
+        width, size = rooms.get(id(c), (BODY_WIDTH / 4, 10.0))
+        return typst_lines.height(plain_text(c.content), width, size) > 0.2 * PAGE_HEIGHT
+    return any("text" in (c.style or "").split() or tall(c) for c in row.cells)
 
 
 def _rooms(part: Table, widths: Sequence[float], size: float, inset: float) -> dict[int, tuple[float, float]]:
@@ -402,7 +409,7 @@ def _(part: Table, ctx: Context) -> str:
         return (f"#spanned-table({next(ctx.tables)}, {area}, {len(part.head)}, {layout}, {head}, "
                 f"{', '.join(spanned_cells(part, ctx, rooms))})\n\n")
     cells = [head] if part.head else []
-    cells += [cell(c, ctx, rooms.get(id(c)), _narrative(r)) for r in part.rows for c in r.cells]
+    cells += [cell(c, ctx, rooms.get(id(c)), _breaks(r, rooms)) for r in part.rows for c in r.cells]
     return f"#table-of({layout}, {', '.join(cells)})\n\n"
 
 

@@ -23,6 +23,7 @@ GLUED = re.compile(rf"\d[\d,，.]*\s?(?:{_UNITS})|（[^（）\s]{{1,4}}）|\d+(?
 # with the punctuation that may not start a line after it.
 _UNBROKEN = re.compile(rf"（?(?:{GLUED.pattern})）?|[A-Za-z0-9.,%‰/:·_@-]+|.[，。、；：！？）》”’]*")
 BODY_WIDTH, FORM_WIDTH = 156 * 72 / 25.4, 180 * 72 / 25.4  # the 版心 and the form page's, in points
+PAGE_HEIGHT = 225 * 72 / 25.4  # the 版心's
 _INSET = 1.2 * 72 / 25.4 * 2
 
 
@@ -34,6 +35,13 @@ def least_width(cell_: Cell, size: float) -> float:
     """The narrowest a cell can be without a character or a number pushed out of it, in points."""
     widest = max((_ems(m.group()) for m in _UNBROKEN.finditer(plain_text(cell_.content))), default=0)
     return widest * size * 1.08 + _INSET
+
+
+def height(text: str, width: float, size: float) -> float:
+    """About how tall a text is set in ``width`` points of ``size`` (a line and a half a line)."""
+    per_line = max(width / size, 1.0)
+    lines = sum(max(1, math.ceil(_ems(line) / per_line)) for line in text.splitlines() or [""])
+    return lines * size * 1.5
 
 
 def _texts(cells: Sequence[Cell]) -> list[str]:
