@@ -221,6 +221,14 @@ def test_no_page_is_left_more_than_a_third_empty_unless_what_follows_must_start_
         assert holes == [], report
 
 
+def test_the_list_of_attachments_is_kept_together(seed_pdfs):
+    """附件1：… 附件2：… (the 附件说明 at the report's end) on one page, never its last line alone."""
+    pdf = seed_pdfs[0]
+    pages = [page for page in range(1, _pages(pdf) + 1) if re.search(r"附件[12]：", squeeze(pdftotext(
+        pdf, "-f", str(page), "-l", str(page))))]
+    assert len(pages) == 1 and "附件2：" in squeeze(pdftotext(pdf, "-f", str(pages[0]), "-l", str(pages[0])))
+
+
 def test_a_long_reviewers_box_or_narrative_cell_breaks_rather_than_leave_a_hole_or_run_off_the_page():
     from evaltools.document.parts import table, td, tr
 

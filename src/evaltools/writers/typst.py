@@ -213,8 +213,8 @@ def _(part: SignOff, ctx: Context) -> str:
 
 @typeset.register
 def _(part: ItemList, ctx: Context) -> str:
-    if part.style == "attachments":  # 附件1：… lines, indented as paragraphs
-        return "".join(f"{inline(item)}\n\n" for item in part.items)
+    if part.style == "attachments":  # 附件1：… lines, indented as paragraphs, kept together (公文's 附件说明)
+        return f"#block(breakable: false)[{''.join(f'{inline(item)}#parbreak()' for item in part.items)}]\n\n"
     kind = "enum" if part.ordered else "list"
     items = ", ".join(f"[{inline(item)}]" for item in part.items)
     return f"#block(above: 1mm, below: 1mm, {{ set par(first-line-indent: 0em); {kind}({items}) }})\n\n"
