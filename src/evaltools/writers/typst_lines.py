@@ -7,9 +7,9 @@ letter or a digit half of one, which is how the 公文 faces set them.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
-import unicodedata
 from collections.abc import Sequence
 
 from evaltools.document.parts import Cell, Span, Table, grid, plain_text
@@ -27,8 +27,18 @@ PAGE_HEIGHT = 225 * 72 / 25.4  # the 版心's
 _INSET = 1.2 * 72 / 25.4 * 2
 
 
+# Half-width characters (Unicode's Na and H: Latin, digits, half-width forms), half an em each.
+_HALF = re.compile("[\u0020-\u007e\u00a2-\u00a3\u00a5-\u00a6\u00ac\u00af\u20a9\u27e6-\u27ed\u2985-\u2986"
+                   "\uff61-\uffbe\uffc2-\uffc7\uffca-\uffcf\uffd2-\uffd7\uffda-\uffdc\uffe8-\uffee]")
+
+
 def _ems(run: str) -> float:
-    return sum(0.5 if unicodedata.east_asian_width(c) in ("Na", "H") else 1.0 for c in run)
+    return _em(run) if len(run) == 1 else len(run) - 0.5 * len(_HALF.findall(run))
+
+
+@functools.cache
+def _em(character: str) -> float:
+    return 0.5 if _HALF.match(character) else 1.0
 
 
 def least_width(cell_: Cell, size: float) -> float:
@@ -151,8 +161,11 @@ def _balanced(runs: Sequence[str], widths: Sequence[float], capacity: float, cou
 def lone_left(text: str, width: float, size: float) -> bool:
     """Whether a cell's text ends on one character alone in ``width`` points, set as Typst sets it
     and in even lines alike (long text, of more than 12 lines, is the paragraph's to break)."""
+    capacity = math.floor(width / size + 1e-6)
+    if not capacity < _ems(text) <= 12 * max(capacity, 1):
+        return False
     runs = [m.group() for m in _UNBROKEN.finditer(text.strip())]
-    lines = _greedy([_ems(r) for r in runs], math.floor(width / size + 1e-6))
+    lines = _greedy([_ems(r) for r in runs], capacity)
     alone = 1 < len(lines) <= 12 and lines[-1] == 1 and _LONE.fullmatch(runs[-1]) is not None
     return alone and even_lines(text, width, size) is None
 
@@ -164,9 +177,11 @@ def even_lines(text: str, width: float, size: float) -> tuple[list[str], float] 
     filled (9 characters four a line: 3, 3, 3); else a character more a line, drawn at most a
     tenth of an em closer (9 characters two a line: 3, 3, 3). None where no lone character is
     left, or neither way avoids one."""
+    capacity = math.floor(width / size + 1e-6)
+    if not capacity < _ems(text) <= 12 * max(capacity, 1):  # on one line, or long text: the paragraph's
+        return None
     runs = [m.group() for m in _UNBROKEN.finditer(text.strip())]
     widths = [_ems(r) for r in runs]
-    capacity = math.floor(width / size + 1e-6)
     natural = _greedy(widths, capacity)
     if len(runs) < 2 or capacity < 2 or len(natural) > 12 or natural[-1] != 1 or not _LONE.fullmatch(runs[-1]):
         return None
