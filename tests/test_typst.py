@@ -379,6 +379,26 @@ def test_a_group_broken_across_pages_repeats_its_first_and_second_level_labels(s
     assert [p for p in range(1, last + 1) if "效益指标" in {w[4] for w in words(pdf, p)}] == [last]  # kept whole
 
 
+def test_a_first_level_group_that_fits_on_a_page_is_moved_whole_not_broken(seed):
+    """Ten more 效益 indicators (after the 社会效益 row: its 二级 again, apart from its first):
+    the 效益 group no longer fits under 产出 on the form's first page and goes whole to the next."""
+    from decimal import Decimal
+
+    from evaltools.document import tables
+    from evaltools.document.parts import section
+    from evaltools.domain.scoring import score
+
+    benefit = next(i for i in seed.params.indicators if i.level1 == "效益指标")
+    more = [benefit.model_copy(update={"name": f"效益第{i}项", "weight": Decimal(1), "score": Decimal(1)})
+            for i in range(10)]
+    params = seed.params.model_copy(update={"indicators": [*seed.params.indicators, *more]})
+    form = tables.self_evaluation_form(params, score(params, seed.rules), seed.rules)
+    pdf = notebook_to_pdf(notebook_of(section(form, cls="form-page")))
+    texts = [squeeze(pdftotext(pdf, "-f", str(p), "-l", str(p))) for p in range(1, _pages(pdf) + 1)]
+    first, last = benefit.name, "效益第9项"
+    assert len(texts) >= 2 and [first in t for t in texts] == [last in t for t in texts]  # on the same page
+
+
 def test_the_department_forms_long_groups_repeat_their_labels(tmp_path):
     from evaltools.document.department_report import DepartmentReport
 

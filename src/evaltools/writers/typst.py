@@ -33,10 +33,10 @@ from evaltools.document.parts import (
     Figure,
     Heading,
     ItemList,
-    Row,
     Markdown,
     PageBreak,
     Paragraph,
+    Row,
     Section,
     Signature,
     SignOff,
@@ -56,6 +56,8 @@ _MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True, "typographe
 
 # C0/C1 controls but tab and newline, and lone surrogates: nothing a PDF can show or Typst read.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
 def literal(text: object) -> str:
     """``text`` as a Typst string literal: shown as it is, never evaluated."""
     clean = _CONTROL.sub("", str(text))
@@ -373,7 +375,7 @@ def _breaks(row: Row, rooms: Mapping[int, tuple[float, float]]) -> bool:
     width, would take more than a fifth of a page (kept whole, it would leave a hole, or run off
     the page); a row of short cells stays on one page."""
     def tall(c: Cell) -> bool:
-        width, size = rooms.get(id(c), (BODY_WIDTH / 4, 10.0))
+        width, size = rooms.get(id(c), (BODY_WIDTH / 4, 10.0))  # a table of no widths: a quarter of the 版心
         return typst_lines.height(plain_text(c.content), width, size) > 0.2 * PAGE_HEIGHT
     return any("text" in (c.style or "").split() or tall(c) for c in row.cells)
 
