@@ -164,6 +164,21 @@ def test_a_number_is_never_split_from_its_unit(seed_pdfs):
             assert not (re.search(r"\d$", before) and re.match(r"(万元|元|%|％|年度)", after)), (before, after)
 
 
+@pytest.mark.parametrize("edition", ["submission", "review"])
+def test_no_line_starts_with_closing_punctuation_or_ends_with_an_opening_bracket(seed_pdfs, edition):
+    """「；」 after 「106.62万元」, 「：」 after 「（签字）」: beside a box (a number with its unit, a short
+    bracketed word) Typst may break where plain text may not; the punctuation goes into the box."""
+    import nbformat
+
+    for report in seed_pdfs:
+        pdf = notebook_to_pdf(nbformat.read(report.with_suffix(".ipynb"), as_version=4), edition)
+        wrong = [(page, line[4]) for page in range(1, _pages(pdf) + 1) for line in _segments(pdf, page)
+                 if re.match(r"[，。、；：！？）》”’」』〕】]", line[4]) or re.search(r"[（《“‘「『〔【]$", line[4])]
+        assert wrong == [], report
+    assert writer.text("合计106.62万元；各（公益一类），") == (
+        '#"合计"#box("106.62万元；")#"各"#"（"#box("公益一类），")')
+
+
 def test_a_heading_never_ends_a_page(seed_pdfs):
     """一、 and （一） headings: never the last line of a page when their text follows on the next
     (a heading with nothing under it, before an attachment's page, may end one)."""

@@ -56,6 +56,7 @@ _MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True, "typographe
 
 # C0/C1 controls but tab and newline, and lone surrogates: nothing a PDF can show or Typst read.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_CLOSING = re.compile(r"[，。、；：！？）》”’」』〕】…]*")
 
 
 def literal(text: object) -> str:
@@ -72,12 +73,15 @@ def text(value: object) -> str:
     for match in GLUED.finditer(value):
         if match.start() > last:
             out.append(f"#{literal(value[last:match.start()])}")
-        glued = match.group()
+        # Punctuation that may not start a line goes into the box: beside a box, Typst may break
+        # before it (「106.62万元」 at a line's end, 「；」 at the next one's start).
+        end = match.end() + len(_CLOSING.match(value, match.end()).group())
+        glued = value[match.start():end]
         if glued.startswith("（"):  # a box's first bracket would be set half-width, as at a line's start
-            out.append(f"#{literal('（')}#box({literal(glued[1:-1])})#{literal('）')}")
+            out.append(f"#{literal('（')}#box({literal(glued[1:])})")
         else:
             out.append(f"#box({literal(glued)})")
-        last = match.end()
+        last = end
     if last < len(value):
         out.append(f"#{literal(value[last:])}")
     return "".join(out)
@@ -200,12 +204,13 @@ def _(part: Fields, ctx: Context) -> str:
 
 @typeset.register
 def _(part: Signature, ctx: Context) -> str:
-    return f"#signature([{text(part.label)}], [{text(part.name)}], [{text(part.date)}], false)\n"
+    return f"#signature([{text(part.label + '：')}], [{text(part.name)}], [{text(part.date)}], false)\n"
 
 
 @typeset.register
 def _(part: SignOff, ctx: Context) -> str:
-    blocks_ = [f"signature([{text(b.label)}], [{text(b.name)}], [{text(b.date)}], {_bool(part.style == 'single' and i == 0)})"
+    # the colon set with the label: after a boxed （签字） Typst could start a line with it
+    blocks_ = [f"signature([{text(b.label + '：')}], [{text(b.name)}], [{text(b.date)}], {_bool(part.style == 'single' and i == 0)})"
                for i, b in enumerate(part.blocks)]
     if part.style == "single":
         return (f'#block(above: 4mm, stroke: (top: 0.5pt + rgb("#666")), inset: (top: 3mm), width: 100%, '
