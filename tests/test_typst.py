@@ -175,8 +175,8 @@ def test_no_line_starts_with_closing_punctuation_or_ends_with_an_opening_bracket
         wrong = [(page, line[4]) for page in range(1, _pages(pdf) + 1) for line in _segments(pdf, page)
                  if re.match(r"[，。、；：！？）》”’」』〕】]", line[4]) or re.search(r"[（《“‘「『〔【]$", line[4])]
         assert wrong == [], report
-    assert writer.text("合计106.62万元；各（公益一类），") == (
-        '#"合计"#box("106.62万元；")#"各"#"（"#box("公益一类），")')
+    assert writer.text("合计106.62万元；各（公益一类），均100%") == (
+        '#"合计"#box[#"106.62万元；"#box(width: 0pt)]#"各"#"（"#box[#"公益一类），"#box(width: 0pt)]#"均"#box("100%")')
 
 
 def test_a_heading_never_ends_a_page(seed_pdfs):

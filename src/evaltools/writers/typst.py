@@ -73,14 +73,16 @@ def text(value: object) -> str:
     for match in GLUED.finditer(value):
         if match.start() > last:
             out.append(f"#{literal(value[last:match.start()])}")
-        # Punctuation that may not start a line goes into the box: beside a box, Typst may break
-        # before it (「106.62万元」 at a line's end, 「；」 at the next one's start).
+        # Punctuation that may not start a line goes into the box, and a bracket into it too: beside
+        # a box, Typst may break where text may not (「106.62万元」 ending a line, 「；」 starting the
+        # next). A zero-width box at each end keeps Typst from setting the box's first bracket or
+        # last punctuation half-width, as it sets them at a line's start or end.
         end = match.end() + len(_CLOSING.match(value, match.end()).group())
         glued = value[match.start():end]
-        if glued.startswith("（"):  # a box's first bracket would be set half-width, as at a line's start
-            out.append(f"#{literal('（')}#box({literal(glued[1:])})")
-        else:
-            out.append(f"#box({literal(glued)})")
+        opening = "#\"（\"" if glued.startswith("（") else ""  # Typst sets it half-width at a line's start
+        glued = glued.removeprefix("（")
+        guard = "#box(width: 0pt)" if _CLOSING.fullmatch(glued[-1]) else ""
+        out.append(f"{opening}#box[#{literal(glued)}{guard}]" if guard else f"{opening}#box({literal(glued)})")
         last = end
     if last < len(value):
         out.append(f"#{literal(value[last:])}")
@@ -470,6 +472,9 @@ def _md_blocks(tokens: Sequence[Any]) -> str:
         kind = token.type
         if kind == "inline":
             out.append(_md_inline(token.children or []))
+        elif kind == "paragraph_open" and i + 2 < len(tokens) and _heading_like(tokens[i + 1]):
+            out.append(f"#keep-with-next[{_md_inline(tokens[i + 1].children or [])}]\n\n")
+            i += 2  # its text and its end
         elif kind == "paragraph_close":
             out.append("\n\n")
         elif kind == "heading_open":
@@ -494,6 +499,14 @@ def _md_blocks(tokens: Sequence[Any]) -> str:
             out.append("#line(length: 100%, stroke: 0.5pt)\n\n")
         i += 1
     return "".join(out)
+
+
+# A paragraph that is a 公文 heading written as text (「五、附件」, 「（一）依据」): short, no sentence.
+_HEADING_LIKE = re.compile(r"([一二三四五六七八九十]+、|（[一二三四五六七八九十]+）)[^。；！？]{0,30}")
+
+
+def _heading_like(token: Any) -> bool:
+    return token.type == "inline" and _HEADING_LIKE.fullmatch(token.content.strip()) is not None
 
 
 def _closing(tokens: Sequence[Any], start: int) -> int:
