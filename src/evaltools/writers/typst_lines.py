@@ -16,7 +16,7 @@ from evaltools.document.parts import Cell, Span, Table, grid, plain_text
 
 # A number with its unit, and a short bracketed unit, set as one unbreakable box: 106.62万元,
 # 100%, 2024年度, （万元） (its brackets outside the box: they never start or end a line anyway).
-_UNITS = ("%|％|‰|万元|亿元|元|万|亿|个|项|人次|人|次|家|天|日|月|年度|年|分|台|套|件|户|条|平方米|㎡|"
+_UNITS = ("%|％|‰|万元|亿元|元|万|亿|个|项|人次|人|次|家|天|日|月|年度|年|分|号|台|套|件|户|条|平方米|㎡|"
           "千米|公里|米|小时|期|批|份|篇|场|倍|周|名|所|座|辆|笔|宗|类|处")
 GLUED = re.compile(rf"\d[\d,，.]*\s?(?:{_UNITS})|（[^（）\s]{{1,4}}）|\d+(?:\.\d+)?[～~-]\d+(?:\.\d+)?")
 # What cannot be broken in a cell: a glued number and unit, a Latin word, or a Chinese character
