@@ -17,9 +17,9 @@ import pytest
 
 from evaltools.cli import main
 from evaltools.document import typography
-from evaltools.document.parts import Cell, Heading, Markdown, Paragraph, Row, Section, Table, Typography
+from evaltools.document.parts import AttachedPdf, Cell, Heading, Markdown, Paragraph, Row, Section, Table, Typography
 from evaltools.run.build import run
-from evaltools.writers import pdf_engine, typst as writer
+from evaltools.writers import pdf_engine, typst as writer, typst_lines
 from evaltools.writers.pdf import notebook_to_pdf
 
 from conftest import SEED, SEED_DEPARTMENT
@@ -125,8 +125,10 @@ def seed_pdfs(tmp_path_factory):
     return run(SEED, ["pdf"], out).files["pdf"], run(SEED_DEPARTMENT / "_department.yaml", ["pdf"], out).files["pdf"]
 
 
-def _pages(pdf: Path) -> int:
-    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+def _pages(pdf: Path | bytes) -> int:
+    source = "-" if isinstance(pdf, bytes) else str(pdf)
+    info = subprocess.run(["pdfinfo", source], input=pdf if isinstance(pdf, bytes) else None, capture_output=True,
+                          check=True).stdout.decode()
     return int(re.search(r"Pages:\s+(\d+)", info)[1])
 
 
@@ -159,7 +161,22 @@ def test_a_number_is_never_split_from_its_unit(seed_pdfs):
     for pdf in seed_pdfs:
         lines = _body_lines(pdf)
         for (_, before), (_, after) in zip(lines, lines[1:], strict=False):
-            assert not (re.search(r"\d$", before) and re.match(r"(万元|元|%|％|年度)", after)), (before, after)
+            assert not (re.search(r"\d$", before) and re.match(r"(万元|元|%|％|年度|号)", after)), (before, after)
+
+
+@pytest.mark.parametrize("edition", ["submission", "review"])
+def test_no_line_starts_with_closing_punctuation_or_ends_with_an_opening_bracket(seed_pdfs, edition):
+    """「；」 after 「106.62万元」, 「：」 after 「（签字）」: beside a box (a number with its unit, a short
+    bracketed word) Typst may break where plain text may not; the punctuation goes into the box."""
+    import nbformat
+
+    for report in seed_pdfs:
+        pdf = notebook_to_pdf(nbformat.read(report.with_suffix(".ipynb"), as_version=4), edition)
+        wrong = [(page, line[4]) for page in range(1, _pages(pdf) + 1) for line in _segments(pdf, page)
+                 if re.match(r"[，。、；：！？）》”’」』〕】]", line[4]) or re.search(r"[（《“‘「『〔【]$", line[4])]
+        assert wrong == [], report
+    assert writer.text("合计106.62万元；各（公益一类），均100%") == (
+        '#"合计"#box[#"106.62万元；"#box(width: 0pt)]#"各"#"（"#box[#"公益一类），"#box(width: 0pt)]#"均"#box("100%")')
 
 
 def test_a_heading_never_ends_a_page(seed_pdfs):
@@ -179,6 +196,68 @@ def test_the_self_evaluation_form_has_a_page_of_its_own_with_smaller_margins(see
         pdftotext(pdf, "-f", str(p), "-l", str(p))))
     left = min(w[0] for w in words(pdf, page))
     assert left < 50  # 15 mm, not the 28 mm of the 公文 pages
+
+
+# --- no page left more than a third empty ---------------------------------------------------------------
+
+TOP, BOTTOM = 37 / 25.4 * 72, (297 - 35) / 25.4 * 72  # the 版心's, in points from the sheet's top
+# What starts a page of its own: an attachment (附件…, the forms), the sign-off, the report proper's title.
+STARTS_A_PAGE = re.compile(r"^(附件|评价组组长)|^.{0,60}(自评报告|评价报告)")
+
+
+def page_fills(pdf: bytes | Path) -> list[tuple[int, float, str]]:
+    """Each page, how much of the 版心's height its text reaches (its lowest line, the page number
+    under the 版心 left out), and how the page begins."""
+    out = []
+    for page in range(1, _pages(pdf) + 1):
+        found = [w for w in words(pdf, page) if w[3] < BOTTOM + 5]
+        lowest = max((w[3] for w in found), default=TOP)
+        out.append((page, (lowest - TOP) / (BOTTOM - TOP), squeeze(pdftotext(pdf, "-f", str(page), "-l", str(page)))))
+    return out
+
+
+def _on_a_form_page(pdf: bytes | Path, page: int) -> bool:
+    return min((w[0] for w in words(pdf, page)), default=100) < 50  # the form page's 15 mm margin
+
+
+@pytest.mark.parametrize("edition", ["submission", "review"])
+def test_no_page_is_left_more_than_a_third_empty_unless_what_follows_must_start_a_page(seed_pdfs, edition):
+    """The seed project and the department report: every page but the cover, a form's and the
+    last reaches two thirds down its 版心, or the next begins what starts a page of its own."""
+    import nbformat
+
+    for report in seed_pdfs:
+        pdf = notebook_to_pdf(nbformat.read(report.with_suffix(".ipynb"), as_version=4), edition)
+        fills = page_fills(pdf)
+        assert len(fills) > 8
+        pairs = zip(fills, fills[1:], strict=False)
+        holes = [(page, round(fill, 2), following[:20]) for (page, fill, _), (_, _, following) in pairs
+                 if page > 1 and fill < 2 / 3 and not STARTS_A_PAGE.search(following) and not _on_a_form_page(pdf, page)]
+        assert holes == [], report
+
+
+def test_the_list_of_attachments_is_kept_together(seed_pdfs):
+    """附件1：… 附件2：… (the 附件说明 at the report's end) on one page, never its last line alone."""
+    pdf = seed_pdfs[0]
+    pages = [page for page in range(1, _pages(pdf) + 1) if re.search(r"附件[12]：", squeeze(pdftotext(
+        pdf, "-f", str(page), "-l", str(page))))]
+    assert len(pages) == 1 and "附件2：" in squeeze(pdftotext(pdf, "-f", str(pages[0]), "-l", str(pages[0])))
+
+
+def test_a_long_reviewers_box_or_narrative_cell_breaks_rather_than_leave_a_hole_or_run_off_the_page():
+    from evaltools.document.parts import table, td, tr
+
+    box = Section([Paragraph([f"警告{i}：参数文件中的相应字段缺失，请核对后重新生成报告。"]) for i in range(90)],
+                  style="findings has-warnings", audience="review")
+    cell = table(tr(td("年度总体目标", cls="label"), td(Markdown("全面推进公共资源交易全流程电子化。" * 70), cls="text")),
+                 colgroup=(20, 80))
+    tall = table(tr(td("标签"), td("很长的实际完成值。" * 400), td("15", cls="num")), colgroup=(20, 70, 10))
+    for part in (box, cell, tall):
+        pdf = notebook_to_pdf(notebook_of(Section([Heading(2, "一、标题"), Paragraph(["正文" * 100])]), part), "review")
+        fills = page_fills(pdf)
+        assert len(fills) >= 2 and all(fill <= 1.0 for _, fill, _ in fills)  # nothing under the 版心
+        assert fills[0][1] > 2 / 3  # begun on the first page, not moved whole to the next
+        assert all(max(w[3] for w in words(pdf, page)) < 842 - 20 for page in range(1, len(fills) + 1))
 
 
 # --- PDF/A-2b -----------------------------------------------------------------------------------------
@@ -210,6 +289,26 @@ def test_an_unknown_pdf_standard_is_refused(tmp_path, capsys):
 
     with pytest.raises(RenderError, match="不支持的 PDF 标准：a-1a"):
         pdf_engine.compile_pdf("正文", "a-1a")
+
+
+def _poppler_complaints(pdf: bytes | Path) -> str:
+    """What pdftoppm says on stderr rendering a PDF's first pages (nothing, for a well-formed one)."""
+    source = ["-"] if isinstance(pdf, bytes) else [str(pdf)]
+    done = subprocess.run(["pdftoppm", "-r", "10", "-l", "3", "-png", *source, "/dev/null"], capture_output=True,
+                          input=pdf if isinstance(pdf, bytes) else None, check=True, timeout=120)
+    return done.stderr.decode("utf-8", "replace")
+
+
+def test_poppler_reads_our_pdfs_without_a_syntax_error(seed_pdfs):
+    """Typst's ``/MarkInfo`` said ``/Suspects false``, which poppler took for the wrong type; the
+    entry (false is its default) is left out, in the plain PDF, PDF/A, and with PDFs attached."""
+    nb = notebook_of(Section([Heading(2, "一、标题"), Paragraph(["正文"])]))
+    plain = notebook_to_pdf(nb)
+    with_attached = notebook_to_pdf(notebook_of(Paragraph(["正文"]), AttachedPdf("附件", plain, "附件1-4 见后")))
+    assert b"/Suspects" not in plain and b"/MarkInfo" in plain  # still a tagged PDF
+    for pdf in (*seed_pdfs, plain, notebook_to_pdf(nb, pdf_standard="a-2b"), with_attached):
+        assert _poppler_complaints(pdf) == ""
+    assert subprocess.run(["pdfinfo", "-"], input=with_attached, capture_output=True, check=True).stderr == b""
 
 
 # --- charts as vectors ----------------------------------------------------------------------------------
@@ -250,6 +349,82 @@ def _tiny_png() -> bytes:
     return buffer.getvalue()
 
 
+# --- a group broken across pages repeats its labels ---------------------------------------------------
+
+
+def _labels_beside_rows(pdf: bytes, row: str, labels: tuple[str, ...]) -> dict[int, set[str]]:
+    """For each page holding rows whose text starts with ``row``, which of ``labels`` stand beside
+    them: a word of the page, below the header, between the first and the last such row."""
+    found = {}
+    for page in range(1, _pages(pdf) + 1):
+        boxes = words(pdf, page)
+        rows = [w[1] for w in boxes if w[4].startswith(row)]
+        if rows:
+            found[page] = {w[4] for w in boxes if w[4] in labels and min(rows) - 2 <= w[1] <= max(rows) + 2}
+    return found
+
+
+def _many_indicators(seed, count: int):
+    from decimal import Decimal
+
+    first = seed.params.indicators[0]
+    many = [first.model_copy(update={"name": f"第{i}项数量指标", "weight": Decimal(1), "score": Decimal(1)})
+            for i in range(count)]
+    return seed.params.model_copy(update={"indicators": many + list(seed.params.indicators[1:])})
+
+
+def test_a_group_broken_across_pages_repeats_its_first_and_second_level_labels(seed):
+    """50 indicators under 产出指标 / 数量指标: more than a page of the 自评表. Each page the group
+    runs onto shows 产出指标 and 数量 (指标), the header row above; the 效益 and 满意度 groups, which
+    fit on a page, are not broken.
+
+    Measured (2 cores, shared): the second layout this reads costs a report whose groups do not
+    break 4–5 ms (the seed project, 0.029 → 0.034 s a compile with a paragraph changed, as in a batch;
+    0.049 → 0.07 s with Typst's caches cold); this form of 4 pages compiles in about 0.2 s."""
+    from evaltools.document import tables
+    from evaltools.domain.scoring import score
+
+    params = _many_indicators(seed, 50)
+    form = tables.self_evaluation_form(params, score(params, seed.rules), seed.rules)
+    pdf = notebook_to_pdf(notebook_of(form))
+    pages = _labels_beside_rows(pdf, "第", ("产出指标", "数量"))
+    assert len(pages) >= 3  # the group runs over two page breaks
+    assert all(labels == {"产出指标", "数量"} for labels in pages.values()), pages
+    last = _pages(pdf)
+    assert [p for p in range(1, last + 1) if "效益指标" in {w[4] for w in words(pdf, p)}] == [last]  # kept whole
+
+
+def test_a_first_level_group_that_fits_on_a_page_is_moved_whole_not_broken(seed):
+    """Ten more 效益 indicators (after the 社会效益 row: its 二级 again, apart from its first):
+    the 效益 group no longer fits under 产出 on the form's first page and goes whole to the next."""
+    from decimal import Decimal
+
+    from evaltools.document import tables
+    from evaltools.document.parts import section
+    from evaltools.domain.scoring import score
+
+    benefit = next(i for i in seed.params.indicators if i.level1 == "效益指标")
+    more = [benefit.model_copy(update={"name": f"效益第{i}项", "weight": Decimal(1), "score": Decimal(1)})
+            for i in range(10)]
+    params = seed.params.model_copy(update={"indicators": [*seed.params.indicators, *more]})
+    form = tables.self_evaluation_form(params, score(params, seed.rules), seed.rules)
+    pdf = notebook_to_pdf(notebook_of(section(form, cls="form-page")))
+    texts = [squeeze(pdftotext(pdf, "-f", str(p), "-l", str(p))) for p in range(1, _pages(pdf) + 1)]
+    first, last = benefit.name, "效益第9项"
+    assert len(texts) >= 2 and [first in t for t in texts] == [last in t for t in texts]  # on the same page
+
+
+def test_the_department_forms_long_groups_repeat_their_labels(tmp_path):
+    from evaltools.document.department_report import DepartmentReport
+
+    many = [{"level1": "产出指标", "level2": "数量指标", "name": f"第{i}项：按期办结的交易项目数量", "target": "≥95%", "actual": "100%",
+             "weight": 1, "score": 1} for i in range(80)]
+    report = DepartmentReport.load(SEED_DEPARTMENT / "_department.yaml", {"indicators": many})
+    pdf = notebook_to_pdf(notebook_of(report.self_evaluation_form()))
+    pages = _labels_beside_rows(pdf, "第", ("产出指标", "数量指标"))
+    assert len(pages) >= 2 and all(labels == {"产出指标", "数量指标"} for labels in pages.values()), pages
+
+
 # --- column widths from content ---------------------------------------------------------------------
 
 
@@ -257,9 +432,9 @@ def test_a_column_too_narrow_for_a_number_and_its_unit_is_widened_from_the_wides
     from evaltools.document.parts import table, td, tr
 
     form = table(tr(td("106.62万元"), td("说明" * 20), td("15")), colgroup=(5, 85, 10))
-    widths = writer.column_widths(form, 9, 500)
-    assert widths[0] > 25 and widths[0] >= writer.least_width(form.rows[0].cells[0], 9)  # 5 % was 25 pt
-    assert 425 - widths[1] > 50 - widths[2] and widths[2] >= writer.least_width(form.rows[0].cells[2], 9)
+    widths = typst_lines.column_widths(form, 9, 500)
+    assert widths[0] > 25 and widths[0] >= typst_lines.least_width(form.rows[0].cells[0], 9)  # 5 % was 25 pt
+    assert 425 - widths[1] > 50 - widths[2] and widths[2] >= typst_lines.least_width(form.rows[0].cells[2], 9)
     assert abs(sum(widths) - 500) < 1e-6  # the room comes from those with most to spare; the width is kept
 
 
@@ -268,9 +443,102 @@ def test_a_column_whose_labels_would_end_on_one_character_gets_a_character_more_
 
     labels = table(tr(td("服务对象满意"), td("说明" * 30)), tr(td("经济效益指标"), td("")), colgroup=(6, 94))
     narrow = 500 * 0.06
-    assert writer.runt_free(labels.rows[0].cells[:1] + labels.rows[1].cells[:1], 9, narrow) == 0  # 2 a line: none
+    assert typst_lines.runt_free(labels.rows[0].cells[:1] + labels.rows[1].cells[:1], 9, narrow) == 0  # 2 a line: none
     five = table(tr(td("服务对象满意度"), td("说明" * 30)), colgroup=(6, 94))  # 7 characters, 2 a line: 1 left
-    assert writer.column_widths(five, 9, 500)[0] > narrow
+    assert typst_lines.column_widths(five, 9, 500)[0] > narrow
+
+
+def test_a_short_text_that_would_end_on_one_character_is_set_in_even_lines():
+    assert typst_lines.even_lines("服务对象满意度指标", 4 * 9, 9) == (["服务对", "象满意", "度指标"], 0.0)  # not 4, 4, 1
+    lines, tracking = typst_lines.even_lines("服务对象满意度指标", 2.95 * 9, 9)  # 2 a line: 5 lines, 「标」 alone
+    assert lines == ["服务对", "象满意", "度指标"] and -0.1 * 9 <= tracking < 0  # a character more, drawn closer
+    assert typst_lines.even_lines("服务对象满", 4 * 9, 9) == (["服务对", "象满"], 0.0)  # not 4, 1
+    assert typst_lines.even_lines("经济效益指标", 4 * 9, 9) is None  # 4, 2: nothing alone
+    assert typst_lines.even_lines("数量指标（50分）", 4 * 9, 9) is None  # its last line is a number with its unit
+    assert typst_lines.even_lines("服务对象满意", 3 * 9, 9) is None  # 3, 3: nothing alone
+    assert typst_lines.even_lines("服务对象满意度", 2 * 9, 9) is None  # 2 a line, 3 too wide to draw closer
+    assert typst_lines.lone_left("服务对象满意度", 2 * 9, 9) and not typst_lines.lone_left("服务对象满意度", 4 * 9, 9)
+
+
+CJK_ALONE = re.compile(r"[\u3400-\u9fff][，。、；：！？）》”’]*")
+
+
+def _segments(pdf: bytes | Path, page: int) -> list[tuple[float, float, float, float, str]]:
+    """The page's lines, a cell's apart from its neighbours': words on one baseline run together
+    until a gap of more than 3 pt (a rule and two insets between cells)."""
+    rows: dict[float, list] = {}
+    for w in words(pdf, page):
+        rows.setdefault(round(w[3]), []).append(list(w))
+    out = []
+    for row in rows.values():
+        row.sort()
+        line = row[0]
+        for w in row[1:]:
+            if w[0] - line[2] <= 3:
+                line = [line[0], min(line[1], w[1]), w[2], line[3], line[4] + w[4]]
+            else:
+                out.append(tuple(line))
+                line = w
+        out.append(tuple(line))
+    return out
+
+
+def lone_characters(pdf: bytes | Path, texts: set[str]) -> list[tuple[int, str, str]]:
+    """Lines of one Chinese character ending a text of several lines: a line of one character
+    whose line above (within two lines' height, overlapping it) and it end one of ``texts``."""
+    endings = {squeeze(t) for t in texts if len(squeeze(t)) > 1}
+    found = []
+    for page in range(1, _pages(pdf) + 1):
+        lines = _segments(pdf, page)
+        for x0, y0, x1, y1, line in lines:
+            if not CJK_ALONE.fullmatch(line):
+                continue
+            above = [s for s in lines if 0 < y0 - s[1] < 2 * (y1 - y0) and s[0] < x1 and x0 < s[2]]
+            if above:
+                tail = squeeze(max(above, key=lambda s: s[1])[4] + line)
+                found += [(page, tail, t) for t in endings if t.endswith(tail)]
+    return found
+
+
+def _texts(parts) -> set[str]:
+    from evaltools.document.parts import walk
+
+    texts = set()
+    for part in parts:
+        for node in walk(part):
+            if isinstance(node, Cell | Paragraph):
+                texts.add(writer.plain_text(node.content))
+            elif isinstance(node, Markdown):
+                texts |= {re.sub(r"[*_`#>|-]", "", block) for block in re.split(r"\n\s*\n", node.text or "")}
+    return texts
+
+
+def test_no_line_of_one_character_in_the_seeds_tables_and_text(seed_pdfs):
+    import nbformat
+
+    from evaltools.writers.pdf import notebook_parts
+
+    for pdf in seed_pdfs:
+        texts = _texts(notebook_parts(nbformat.read(pdf.with_suffix(".ipynb"), as_version=4)))
+        assert "服务对象满意度指标" in texts or "年度总体目标" in texts
+        assert lone_characters(pdf, texts) == []
+
+
+@pytest.mark.parametrize("form", [True, False], ids=["form page", "report page"])
+def test_labels_of_5_to_12_characters_in_narrow_columns_never_end_on_one_character(form):
+    from evaltools.document.parts import section, table, td, tr
+
+    labels = ["服务对象满", "服务对象满意度", "经济效益指标", "社会公众满意度", "可持续影响指标", "服务对象满意度指标",
+              "生态环境效益指标", "项目资金到位及时率", "政府采购执行规范性", "部门整体支出绩效评价", "项目实施方案可行性分析",
+              "预算执行率及资金使用效益"]
+    assert {len(label) for label in labels} == set(range(5, 13))
+    tables = [table(*(tr(td(label), td(label), td(label), td("说明" * 12)) for label in labels),
+                    colgroup=(narrow, narrow + 2, narrow + 4, 100 - 3 * narrow - 6), cls="grid form" if form else "grid")
+              for narrow in (5, 6, 8)]
+    parts = [section(*tables, cls="form-page")] if form else tables
+    pdf = notebook_to_pdf(notebook_of(*parts))
+    assert lone_characters(pdf, set(labels)) == []
+    assert all(squeeze(label) in squeeze(pdftotext(pdf)) for label in labels[:1])
 
 
 def test_the_typst_template_is_part_of_the_code_a_report_is_made_with():

@@ -122,7 +122,7 @@ def _indicator_rows(card: ScoreCard, rules: Rules, lead: Any, deviation: bool) -
                     cells.append(td(category, rowspan=len(category_rows)))
                 cells += _indicator_cells(row, rules, deviation)
                 # A page may break only between 一级指标: each row but a level's last keeps with the next.
-                last_in_level = category == level_rows[-1].level2 and j == len(category_rows) - 1
+                last_in_level = row is level_rows[-1]
                 style = " ".join(filter(None, ("indicator", "lost" if row.lost > 0 else None,
                                                None if last_in_level else "keep-next")))
                 rows.append(tr(*cells, cls=style, key=f"indicator.{row.index}"))

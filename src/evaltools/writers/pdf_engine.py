@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import re
 import warnings
 from collections.abc import Mapping, Sequence
 
@@ -29,6 +30,10 @@ NUMBER_FONTS = ("宋体", "SimSun", "Noto Serif CJK SC")
 LAST_RESORT = ("Libertinus Serif",)
 # A fixed creation date: the same report gives the same bytes.
 _TIMESTAMP = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+# Typst marks its tagged PDF ``/MarkInfo <</Marked true /Suspects false>>``; poppler (22.x) takes a
+# false /Suspects for the wrong type and prints "Syntax Error" on every open (pdftoppm, pdfinfo).
+# False is the default: the entry is blanked in place, so every offset of the xref table holds.
+_SUSPECTS = re.compile(rb"(/MarkInfo\s*<<\s*/Marked\s+true)(\s*/Suspects\s+false)")
 
 
 class FontWarning(UserWarning):
@@ -94,10 +99,11 @@ def compile_pdf(source: str, pdf_standard: str | None = None) -> bytes:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", typst.TypstWarning)
-            return compiler().compile(source.encode("utf-8"), format="pdf", timestamp=_TIMESTAMP,
-                                      pdf_standards=[pdf_standard] if pdf_standard else [])
+            pdf = compiler().compile(source.encode("utf-8"), format="pdf", timestamp=_TIMESTAMP,
+                                     pdf_standards=[pdf_standard] if pdf_standard else [])
     except typst.TypstError as exc:
         raise RenderError(f"PDF 排版失败：{exc.message}") from None
+    return _SUSPECTS.sub(lambda m: m[1] + b" " * len(m[2]), pdf, count=1)
 
 
 def warn_missing(messages: Sequence[str]) -> None:

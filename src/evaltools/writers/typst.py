@@ -14,10 +14,10 @@ from __future__ import annotations
 import base64
 import functools
 import io
+import itertools
 import re
-import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any
 
@@ -48,17 +48,15 @@ from evaltools.document.parts import (
 )
 from evaltools.document import typography
 from evaltools.document.typography import Style, title_lines
+from evaltools.writers import typst_lines
+from evaltools.writers.typst_lines import BODY_WIDTH, FORM_WIDTH, GLUED, PAGE_HEIGHT, column_widths, even_lines
 
 # Narrative Markdown read as the HTML reads it (CommonMark, raw HTML off, a line break kept).
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True, "typographer": False}).enable("table")
 
 # C0/C1 controls but tab and newline, and lone surrogates: nothing a PDF can show or Typst read.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
-# A number with its unit, and a short bracketed unit, set as one unbreakable box: 106.62万元,
-# 100%, 2024年度, （万元） (its brackets outside the box: they never start or end a line anyway).
-_UNITS = ("%|％|‰|万元|亿元|元|万|亿|个|项|人次|人|次|家|天|日|月|年度|年|分|台|套|件|户|条|平方米|㎡|"
-          "千米|公里|米|小时|期|批|份|篇|场|倍|周|名|所|座|辆|笔|宗|类|处")
-_GLUED = re.compile(rf"\d[\d,，.]*\s?(?:{_UNITS})|（[^（）\s]{{1,4}}）|\d+(?:\.\d+)?[～~-]\d+(?:\.\d+)?")
+_CLOSING = re.compile(r"[，。、；：！？）》”’」』〕】…]*")
 
 
 def literal(text: object) -> str:
@@ -72,15 +70,20 @@ def text(value: object) -> str:
     """Plain text as Typst markup: string literals, each number boxed with its unit."""
     value = _CONTROL.sub("", str(value))
     out, last = [], 0
-    for match in _GLUED.finditer(value):
+    for match in GLUED.finditer(value):
         if match.start() > last:
             out.append(f"#{literal(value[last:match.start()])}")
-        glued = match.group()
-        if glued.startswith("（"):  # a box's first bracket would be set half-width, as at a line's start
-            out.append(f"#{literal('（')}#box({literal(glued[1:-1])})#{literal('）')}")
-        else:
-            out.append(f"#box({literal(glued)})")
-        last = match.end()
+        # Punctuation that may not start a line goes into the box, and a bracket into it too: beside
+        # a box, Typst may break where text may not (「106.62万元」 ending a line, 「；」 starting the
+        # next). A zero-width box at each end keeps Typst from setting the box's first bracket or
+        # last punctuation half-width, as it sets them at a line's start or end.
+        end = match.end() + len(_CLOSING.match(value, match.end()).group())
+        glued = value[match.start():end]
+        opening = "#\"（\"" if glued.startswith("（") else ""  # Typst sets it half-width at a line's start
+        glued = glued.removeprefix("（")
+        guard = "#box(width: 0pt)" if _CLOSING.fullmatch(glued[-1]) else ""
+        out.append(f"{opening}#box[#{literal(glued)}{guard}]" if guard else f"{opening}#box({literal(glued)})")
+        last = end
     if last < len(value):
         out.append(f"#{literal(value[last:])}")
     return "".join(out)
@@ -93,6 +96,8 @@ class Context:
     edition: str = "submission"
     first_page: bool = False
     form: bool = False
+    # The document's tables in order: a table whose labels span rows is known by its number.
+    tables: Iterator[int] = field(default_factory=itertools.count, compare=False, repr=False)
 
 
 # --- inline -------------------------------------------------------------------------------------------
@@ -201,12 +206,13 @@ def _(part: Fields, ctx: Context) -> str:
 
 @typeset.register
 def _(part: Signature, ctx: Context) -> str:
-    return f"#signature([{text(part.label)}], [{text(part.name)}], [{text(part.date)}], false)\n"
+    return f"#signature([{text(part.label + '：')}], [{text(part.name)}], [{text(part.date)}], false)\n"
 
 
 @typeset.register
 def _(part: SignOff, ctx: Context) -> str:
-    blocks_ = [f"signature([{text(b.label)}], [{text(b.name)}], [{text(b.date)}], {_bool(part.style == 'single' and i == 0)})"
+    # the colon set with the label: after a boxed （签字） Typst could start a line with it
+    blocks_ = [f"signature([{text(b.label + '：')}], [{text(b.name)}], [{text(b.date)}], {_bool(part.style == 'single' and i == 0)})"
                for i, b in enumerate(part.blocks)]
     if part.style == "single":
         return (f'#block(above: 4mm, stroke: (top: 0.5pt + rgb("#666")), inset: (top: 3mm), width: 100%, '
@@ -216,8 +222,8 @@ def _(part: SignOff, ctx: Context) -> str:
 
 @typeset.register
 def _(part: ItemList, ctx: Context) -> str:
-    if part.style == "attachments":  # 附件1：… lines, indented as paragraphs
-        return "".join(f"{inline(item)}\n\n" for item in part.items)
+    if part.style == "attachments":  # 附件1：… lines, indented as paragraphs, kept together (公文's 附件说明)
+        return f"#block(breakable: false)[{''.join(f'{inline(item)}#parbreak()' for item in part.items)}]\n\n"
     kind = "enum" if part.ordered else "list"
     items = ", ".join(f"[{inline(item)}]" for item in part.items)
     return f"#block(above: 1mm, below: 1mm, {{ set par(first-line-indent: 0em); {kind}({items}) }})\n\n"
@@ -304,112 +310,116 @@ def _align(cell: Cell) -> str:
     return "left + horizon"
 
 
-def cell(part: Cell, row: Row, ctx: Context) -> str:
+def cell_args(part: Cell, ctx: Context, room: tuple[float, float] | None = None,
+              breaks: bool = False) -> tuple[list[str], str]:
+    """A cell's arguments but its place and rowspan, and its body, as Typst; ``room``: the width
+    of its text and the size it is set in (points), where the table's widths are known; ``breaks``:
+    its row holds a narrative, which breaks where it does not fit (a row breaks only where all
+    its cells may: it would leave a hole, or run off the page)."""
     styles = set((part.style or "").split())
-    args = []
-    if part.colspan > 1:
-        args.append(f"colspan: {part.colspan}")
-    if part.rowspan > 1:
-        args.append(f"rowspan: {part.rowspan}")
-        # A page breaks only between 一级指标: a label spanning rows that keep together stays whole.
-        if "keep-next" in (row.style or "").split() and "continued" not in styles:
-            args.append("breakable: false")
+    args = [f"colspan: {part.colspan}"] if part.colspan > 1 else []
+    if part.rowspan > 1 or breaks:
+        # A label spanning rows breaks with them (the table's cells are otherwise unbreakable), and
+        # is set again where a page breaks inside them; a group kept together (see spanned-table)
+        # breaks only where it does not fit on a page.
+        args.append("breakable: true")
     args.append(f"align: {_align(part)}")
     if "continued" in styles:
         args.append("stroke: (top: none, rest: rule)")
-    body = blocks(part.content, ctx).rstrip()
+    body = _lines(part, room) or blocks(part.content, ctx).rstrip()
     if "num" in styles:
         body = f"#box[{body}]"  # a number never wraps
     elif "text" in styles:
         body = f"#text-cell[{body}]"
     if "total" in styles:
         body = f'#text(size: role("total").size)[{body}]'
-    return f"table.cell({', '.join(args)})[{body}]"
+    return args, body
 
 
-# What cannot be broken in a cell: a glued number and unit, a Latin word, or a Chinese character
-# with the punctuation that may not start a line after it.
-_UNBROKEN = re.compile(rf"（?(?:{_GLUED.pattern})）?|[A-Za-z0-9.,%‰/:·_@-]+|.[，。、；：！？）》”’]*")
-_BODY_WIDTH, _FORM_WIDTH = 156 * 72 / 25.4, 180 * 72 / 25.4  # the 版心 and the form page's, in points
-_INSET = 1.2 * 72 / 25.4 * 2
+def _lines(part: Cell, room: tuple[float, float] | None) -> str | None:
+    """A short plain cell that would end on one character alone, set in even lines (see
+    :func:`evaltools.writers.typst_lines.even_lines`); None for any other."""
+    if room is None or not part.content or not all(isinstance(x, str) for x in part.content):
+        return None
+    found = even_lines("".join(part.content), *room)
+    if found is None:
+        return None
+    lines, tracking = found
+    body = "#linebreak()".join(f"#box[{text(line)}]" for line in lines)  # each line as reckoned, never broken again
+    return f"#text(tracking: {tracking:.3f}pt)[{body}]" if tracking < 0 else body
 
 
-def _ems(run: str) -> float:
-    return sum(0.5 if unicodedata.east_asian_width(c) in ("Na", "H") else 1.0 for c in run)
+def cell(part: Cell, ctx: Context, room: tuple[float, float] | None = None, breaks: bool = False) -> str:
+    args, body = cell_args(part, ctx, room, breaks)
+    rowspan = [f"rowspan: {part.rowspan}"] if part.rowspan > 1 else []
+    return f"table.cell({', '.join(rowspan + args)})[{body}]"
 
 
-def least_width(cell_: Cell, size: float) -> float:
-    """The narrowest a cell can be without a character or a number pushed out of it, in points."""
-    widest = max((_ems(m.group()) for m in _UNBROKEN.finditer(plain_text(cell_.content))), default=0)
-    return widest * size * 1.08 + _INSET
+def spanned_cells(part: Table, ctx: Context, rooms: Mapping[int, tuple[float, float]]) -> list[str]:
+    """The body's cells as the template's ``spanned-table`` takes them: each with its place (x, y),
+    its rowspan, whether its rows keep together (a label over rows that each keep with the next:
+    a 一级指标's), and whether it carries its row's marker (the first cell of one row that starts
+    in each row), which tells the next layout on which page the row begins."""
+    placed, _ = grid(part.rows)
+    offset = len(part.head)
+    marked: dict[int, int] = {}
+    for i, (r, _, c) in enumerate(placed):
+        if r not in marked or (c.rowspan == 1 and placed[marked[r]][2].rowspan > 1):
+            marked[r] = i
+    marks = set(marked.values())
+    out = []
+    for i, (r, column, c) in enumerate(placed):
+        args, body = cell_args(c, ctx, rooms.get(id(c)), _breaks(part.rows[r], rooms))
+        keep = (c.rowspan > 1 and "keep-next" in (part.rows[r].style or "").split()
+                and "continued" not in (c.style or "").split())
+        out.append(f"(x: {column}, y: {r + offset}, rowspan: {c.rowspan}, keep: {_bool(keep)}, "
+                   f"mark: {_bool(i in marks)}, args: ({', '.join(args)},), body: [{body}])")
+    return out
 
 
-def _runts(lengths: Sequence[float], per_line: int) -> int:
-    return sum(1 for n in lengths if n > per_line and 0 < n % per_line <= 1)
+def _breaks(row: Row, rooms: Mapping[int, tuple[float, float]]) -> bool:
+    """Whether a row may break across pages: it holds a narrative, or a cell that, set in its
+    width, would take more than a fifth of a page (kept whole, it would leave a hole, or run off
+    the page); a row of short cells stays on one page."""
+    def tall(c: Cell) -> bool:
+        width, size = rooms.get(id(c), (BODY_WIDTH / 4, 10.0))  # a table of no widths: a quarter of the 版心
+        return typst_lines.height(plain_text(c.content), width, size) > 0.2 * PAGE_HEIGHT
+    return any("text" in (c.style or "").split() or tall(c) for c in row.cells)
 
 
-def runt_free(cells: Sequence[Cell], size: float, width: float) -> float:
-    """The width at which no short cell of a column ends on one character alone (a label of
-    five characters two a line leaves one): up to two characters a line more, the fewest that
-    leave none; 0 where the column's width leaves none, or no width up to that would."""
-    lengths = [_ems(plain_text(c.content)) for c in cells
-               if not any(isinstance(x, Span) and x.style == "line" for x in c.content)]  # set in its own lines
-    per_line = int((width - _INSET) / (size * 1.02))
-    lengths = [n for n in lengths if n <= 6 * max(per_line, 1)]  # long text: its last line is the paragraph's
-    if per_line < 2 or _runts(lengths, per_line) == 0:
-        return 0.0
-    wider = next((k for k in (per_line + 1, per_line + 2) if _runts(lengths, k) == 0), None)
-    return wider * size * 1.08 + _INSET if wider else 0.0
-
-
-def column_widths(part: Table, size: float, width: float) -> list[float]:
-    """The table's widths (its percentages), widened where a one-column cell would not hold its
-    widest unbreakable run (a number split from its unit, text over the rule) or would leave a
-    character alone on its last line, the room taken from the columns with most to spare."""
-    total = sum(part.widths)
-    widths = [w / total * width for w in part.widths]
+def _rooms(part: Table, widths: Sequence[float], size: float, inset: float) -> dict[int, tuple[float, float]]:
+    """Each cell's text width and size in points (by the cell's ``id``), the table's widths given."""
     placed, _ = grid(part.head + part.rows)
-    need = [0.0] * len(widths)
-    single: list[list[Cell]] = [[] for _ in widths]
-    for _, column, cell_ in placed:
-        if cell_.colspan == 1 and column < len(need):
-            need[column] = max(need[column], least_width(cell_, size))
-            single[column].append(cell_)
-    need = [max(n, runt_free(cells, size, w)) for n, cells, w in zip(need, single, widths, strict=True)]
-    short = sum(max(0.0, n - w) for n, w in zip(need, widths, strict=True))
-    spare = [max(0.0, w - n) for n, w in zip(need, widths, strict=True)]
-    if short <= 0 or short > sum(spare):
-        return widths
-    return [max(w, n) if n > w else w - s / sum(spare) * short for w, n, s in zip(widths, need, spare, strict=True)]
-
-
-def _columns(part: Table, size: float, width: float) -> str:
-    if part.widths:
-        return "(" + ", ".join(f"{w:.2f}fr" for w in column_widths(part, size, width)) + ",)"
-    return str(part.columns or 1)
+    return {id(c): (sum(widths[x:x + c.colspan]) - 2 * inset, size) for _, x, c in placed}
 
 
 @typeset.register
 def _(part: Table, ctx: Context) -> str:
     styles = set(part.style.split())
     if "form" in styles:
-        size_role, leading, inset = "form", "0.25em", "(x: 0.8mm, y: 0.4mm)"
+        size_role, leading, inset, inset_y = "form", "0.25em", 0.8, 0.4
     elif ctx.first_page:
-        size_role, leading, inset = "first-page-cell", "0.5em", "(x: 1.2mm, y: 1mm)"
+        size_role, leading, inset, inset_y = "first-page-cell", "0.5em", 1.2, 1
     else:
-        size_role, leading, inset = "cell", "0.5em", "(x: 1.2mm, y: 1mm)"
+        size_role, leading, inset, inset_y = "cell", "0.5em", 1.2, 1
     size = typography.STYLES[size_role].in_pdf("size")  # the widths are reckoned in it
-    columns = _columns(part, size, _FORM_WIDTH if ctx.form else _BODY_WIDTH)
+    widths = column_widths(part, size, FORM_WIDTH if ctx.form else BODY_WIDTH) if part.widths else []
+    columns = "(" + ", ".join(f"{w:.2f}fr" for w in widths) + ",)" if widths else str(part.columns or 1)
+    rooms = _rooms(part, widths, size, inset * 72 / 25.4) if widths else {}
     # The form's tables, and the first page's, are one form, as on paper.
     spacing = "0pt, 0pt" if "form" in styles or ctx.first_page else "0.3em, 0.6em"
     unbreakable = _bool("narrative" not in styles)
-    cells = []
-    if part.head:
-        head = ", ".join(cell(c, r, ctx) for r in part.head for c in r.cells)
-        cells.append(f"table.header(repeat: true, {head})")
-    cells += [cell(c, r, ctx) for r in part.rows for c in r.cells]
-    return (f"#table-of(role({literal(size_role)}).size, {leading}, {inset}, {unbreakable}, {spacing}, {columns}, "
-            f"{', '.join(cells)})\n\n")
+    head = ", ".join(cell(c, ctx, rooms.get(id(c))) for r in part.head for c in r.cells)
+    head = f"table.header(repeat: true, {head})" if part.head else "none"
+    layout = (f"role({literal(size_role)}).size, {leading}, (x: {inset}mm, y: {inset_y}mm), {unbreakable}, "
+              f"{spacing}, {columns}")
+    if any(c.rowspan > 1 and plain_text(c.content).strip() for r in part.rows for c in r.cells):
+        area = "form-area" if ctx.form else "page-area"
+        return (f"#spanned-table({next(ctx.tables)}, {area}, {len(part.head)}, {layout}, {head}, "
+                f"{', '.join(spanned_cells(part, ctx, rooms))})\n\n")
+    cells = [head] if part.head else []
+    cells += [cell(c, ctx, rooms.get(id(c)), _breaks(r, rooms)) for r in part.rows for c in r.cells]
+    return f"#table-of({layout}, {', '.join(cells)})\n\n"
 
 
 # --- Markdown -----------------------------------------------------------------------------------------
@@ -462,6 +472,9 @@ def _md_blocks(tokens: Sequence[Any]) -> str:
         kind = token.type
         if kind == "inline":
             out.append(_md_inline(token.children or []))
+        elif kind == "paragraph_open" and i + 2 < len(tokens) and _heading_like(tokens[i + 1]):
+            out.append(f"#keep-with-next[{_md_inline(tokens[i + 1].children or [])}]\n\n")
+            i += 2  # its text and its end
         elif kind == "paragraph_close":
             out.append("\n\n")
         elif kind == "heading_open":
@@ -486,6 +499,14 @@ def _md_blocks(tokens: Sequence[Any]) -> str:
             out.append("#line(length: 100%, stroke: 0.5pt)\n\n")
         i += 1
     return "".join(out)
+
+
+# A paragraph that is a 公文 heading written as text (「五、附件」, 「（一）依据」): short, no sentence.
+_HEADING_LIKE = re.compile(r"([一二三四五六七八九十]+、|（[一二三四五六七八九十]+）)[^。；！？]{0,30}")
+
+
+def _heading_like(token: Any) -> bool:
+    return token.type == "inline" and _HEADING_LIKE.fullmatch(token.content.strip()) is not None
 
 
 def _closing(tokens: Sequence[Any], start: int) -> int:

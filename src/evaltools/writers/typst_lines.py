@@ -1,0 +1,199 @@
+"""How a table cell's text breaks into lines in the PDF: the columns' widths from their content, and
+the lines of a short text that Typst would end on one character alone.
+
+Reckoned in ems of the cell's size: a Chinese character (and a full-width sign) is one, a Latin
+letter or a digit half of one, which is how the 公文 faces set them.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections.abc import Sequence
+
+from evaltools.document.parts import Cell, Span, Table, grid, plain_text
+
+# A number with its unit, and a short bracketed unit, set as one unbreakable box: 106.62万元,
+# 100%, 2024年度, （万元） (its brackets outside the box: they never start or end a line anyway).
+_UNITS = ("%|％|‰|万元|亿元|元|万|亿|个|项|人次|人|次|家|天|日|月|年度|年|分|号|台|套|件|户|条|平方米|㎡|"
+          "千米|公里|米|小时|期|批|份|篇|场|倍|周|名|所|座|辆|笔|宗|类|处")
+GLUED = re.compile(rf"\d[\d,，.]*\s?(?:{_UNITS})|（[^（）\s]{{1,4}}）|\d+(?:\.\d+)?[～~-]\d+(?:\.\d+)?")
+# What cannot be broken in a cell: a glued number and unit, a Latin word, or a Chinese character
+# with the punctuation that may not start a line after it.
+_UNBROKEN = re.compile(rf"（?(?:{GLUED.pattern})）?|[A-Za-z0-9.,%‰/:·_@-]+|.[，。、；：！？）》”’]*")
+BODY_WIDTH, FORM_WIDTH = 156 * 72 / 25.4, 180 * 72 / 25.4  # the 版心 and the form page's, in points
+PAGE_HEIGHT = 225 * 72 / 25.4  # the 版心's
+_INSET = 1.2 * 72 / 25.4 * 2
+
+
+# Half-width characters (Unicode's Na and H: Latin, digits, half-width forms), half an em each.
+_HALF = re.compile("[\u0020-\u007e\u00a2-\u00a3\u00a5-\u00a6\u00ac\u00af\u20a9\u27e6-\u27ed\u2985-\u2986"
+                   "\uff61-\uffbe\uffc2-\uffc7\uffca-\uffcf\uffd2-\uffd7\uffda-\uffdc\uffe8-\uffee]")
+
+
+def _ems(run: str) -> float:
+    return _em(run) if len(run) == 1 else len(run) - 0.5 * len(_HALF.findall(run))
+
+
+@functools.cache
+def _em(character: str) -> float:
+    return 0.5 if _HALF.match(character) else 1.0
+
+
+def least_width(cell_: Cell, size: float) -> float:
+    """The narrowest a cell can be without a character or a number pushed out of it, in points."""
+    widest = max((_ems(m.group()) for m in _UNBROKEN.finditer(plain_text(cell_.content))), default=0)
+    return widest * size * 1.08 + _INSET
+
+
+def height(text: str, width: float, size: float) -> float:
+    """About how tall a text is set in ``width`` points of ``size`` (a line and a half a line)."""
+    per_line = max(width / size, 1.0)
+    lines = sum(max(1, math.ceil(_ems(line) / per_line)) for line in text.splitlines() or [""])
+    return lines * size * 1.5
+
+
+def _texts(cells: Sequence[Cell]) -> list[str]:
+    """The texts Typst breaks into lines (a heading set in its own lines is not one)."""
+    return [plain_text(c.content) for c in cells if not any(isinstance(x, Span) and x.style == "line" for x in c.content)]
+
+
+def runt_free(cells: Sequence[Cell], size: float, width: float) -> float:
+    """The width at which no short cell of a column ends on one character alone, even set in
+    even lines (:func:`even_lines`): up to two characters a line more, the fewest that leave
+    none; 0 where the column's width leaves none, or no width up to that would."""
+    texts = _texts(cells)
+    per_line = int((width - _INSET) / (size * 1.02))
+    if not any(lone_left(t, width - _INSET, size) for t in texts):
+        return 0.0
+    wider = next((k for k in (max(per_line + 1, 2), max(per_line + 2, 3))
+                  if not any(lone_left(t, k * size * 1.02, size) for t in texts)), None)
+    return wider * size * 1.08 + _INSET if wider else 0.0
+
+
+def _spread(widths: Sequence[float], need: Sequence[float]) -> list[float]:
+    """Each column as wide as it needs, the room taken from the columns with most to spare."""
+    short = sum(max(0.0, n - w) for n, w in zip(need, widths, strict=True))
+    spare = [max(0.0, w - n) for n, w in zip(need, widths, strict=True)]
+    if short <= 0 or short > sum(spare):
+        return list(widths)
+    return [max(w, n) if n > w else w - s / sum(spare) * short for w, n, s in zip(widths, need, spare, strict=True)]
+
+
+def column_widths(part: Table, size: float, width: float) -> list[float]:
+    """The table's widths (its percentages), widened where a one-column cell would not hold its
+    widest unbreakable run (a number split from its unit, text over the rule) or would leave a
+    character alone on its last line, the room taken from the columns with most to spare, but
+    from none it would leave a character alone in."""
+    total = sum(part.widths)
+    widths = [w / total * width for w in part.widths]
+    placed, _ = grid(part.head + part.rows)
+    need = [0.0] * len(widths)
+    single: list[list[Cell]] = [[] for _ in widths]
+    for _, column, cell_ in placed:
+        if cell_.colspan == 1 and column < len(need):
+            need[column] = max(need[column], least_width(cell_, size))
+            single[column].append(cell_)
+    need = [max(n, runt_free(cells, size, w)) for n, cells, w in zip(need, single, widths, strict=True)]
+    texts = [_texts(cells) for cells in single]
+    for _ in range(len(widths)):
+        spread = _spread(widths, need)
+        narrowed = [i for i, (new, old) in enumerate(zip(spread, widths, strict=True))
+                    if new < old and any(lone_left(t, new - _INSET, size) for t in texts[i])]
+        if not narrowed:
+            return spread
+        for i in narrowed:
+            need[i] = widths[i]
+    return list(widths)
+
+
+# --- lines without a lone character ---------------------------------------------------------------
+
+_LONE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff][，。、；：！？）》”’]*")
+# The most a cell's characters are drawn together to take one more a line (a 9 pt label: 0.9 pt).
+_TIGHTEST = -0.1
+
+
+def _greedy(widths: Sequence[float], capacity: float) -> list[int]:
+    """How many runs each line takes, filled as Typst fills them."""
+    lines, used = [0], 0.0
+    for w in widths:
+        if lines[-1] and used + w > capacity:
+            lines.append(0)
+            used = 0.0
+        lines[-1] += 1
+        used += w
+    return lines
+
+
+def _balanced(runs: Sequence[str], widths: Sequence[float], capacity: float, count: int) -> list[int] | None:
+    """``count`` lines of at most ``capacity`` ems, none a lone character, as even as they go: the
+    fewest ems on the longest line (None where no such lines are)."""
+    n = len(runs)
+    best: dict[tuple[int, int], tuple[float, list[int]] | None] = {}
+
+    def fill(start: int, lines: int) -> tuple[float, list[int]] | None:
+        if (start, lines) in best:
+            return best[start, lines]
+        found = None
+        if lines == 1:
+            width = sum(widths[start:])
+            alone = n - start == 1 and _LONE.fullmatch(runs[start]) is not None
+            found = (width, [n - start]) if width <= capacity and not alone and start < n else None
+        else:
+            for end in range(start + 1, n - lines + 2):
+                width = sum(widths[start:end])
+                if width > capacity:
+                    break
+                if end - start == 1 and _LONE.fullmatch(runs[start]):
+                    continue
+                rest = fill(end, lines - 1)
+                if rest and (found is None or max(width, rest[0]) <= found[0]):  # the longer line first
+                    found = (max(width, rest[0]), [end - start, *rest[1]])
+        best[start, lines] = found
+        return found
+
+    result = fill(0, count)
+    return result[1] if result else None
+
+
+def lone_left(text: str, width: float, size: float) -> bool:
+    """Whether a cell's text ends on one character alone in ``width`` points, set as Typst sets it
+    and in even lines alike (long text, of more than 12 lines, is the paragraph's to break)."""
+    capacity = math.floor(width / size + 1e-6)
+    if not capacity < _ems(text) <= 12 * max(capacity, 1):
+        return False
+    runs = [m.group() for m in _UNBROKEN.finditer(text.strip())]
+    lines = _greedy([_ems(r) for r in runs], capacity)
+    alone = 1 < len(lines) <= 12 and lines[-1] == 1 and _LONE.fullmatch(runs[-1]) is not None
+    return alone and even_lines(text, width, size) is None
+
+
+def even_lines(text: str, width: float, size: float) -> tuple[list[str], float] | None:
+    """The lines to set a short cell's ``text`` in, and the tracking (pt, never positive) they
+    need, where Typst would leave its last character alone on a line in ``width`` points of
+    ``size`` (「服务对象满意度指标」 two a line: 「标」 alone): the same count of lines, evenly
+    filled (9 characters four a line: 3, 3, 3); else a character more a line, drawn at most a
+    tenth of an em closer (9 characters two a line: 3, 3, 3). None where no lone character is
+    left, or neither way avoids one."""
+    capacity = math.floor(width / size + 1e-6)
+    if not capacity < _ems(text) <= 12 * max(capacity, 1):  # on one line, or long text: the paragraph's
+        return None
+    runs = [m.group() for m in _UNBROKEN.finditer(text.strip())]
+    widths = [_ems(r) for r in runs]
+    natural = _greedy(widths, capacity)
+    if len(runs) < 2 or capacity < 2 or len(natural) > 12 or natural[-1] != 1 or not _LONE.fullmatch(runs[-1]):
+        return None
+    for wider in (capacity, capacity + 1):
+        # Typst draws a line's characters closer by the tracking between them (a line's last keeps
+        # its width); a fifth of a point to spare
+        tracking = min(0.0, (width - 0.2 - wider * size) / max(wider - 1, 1))
+        if tracking < _TIGHTEST * size:
+            return None
+        lines = _balanced(runs, widths, wider, math.ceil(sum(widths) / wider))
+        lines = lines or _balanced(runs, widths, wider, len(_greedy(widths, wider)))
+        if lines:
+            starts = [sum(lines[:i]) for i in range(len(lines))]
+            return ["".join(runs[a:a + k]) for a, k in zip(starts, lines, strict=True)], tracking if wider > capacity else 0.0
+    return None
