@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from queue import Empty
 
 from jupyter_client import AsyncKernelClient, AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
@@ -111,7 +112,7 @@ async def _reset(kernel: WarmKernel, cwd: Path, timeout: int) -> None:
     if not await kernel.manager.is_alive():
         raise RuntimeError("内核已退出")
     if not kernel.ready:  # its first notebook: channels connected, warm-up done
-        await kernel.client.wait_for_ready(timeout=timeout)
+        await _answering(kernel, timeout)
         kernel.ready = True
     msg_id = kernel.client.execute(RESET.format(cwd=str(cwd)), silent=True, store_history=False)
     while True:  # the reply on the shell channel (IOPub, for outputs, is not needed here)
@@ -120,6 +121,28 @@ async def _reset(kernel: WarmKernel, cwd: Path, timeout: int) -> None:
             break
     if reply["content"]["status"] != "ok":
         raise RuntimeError(f"内核重置失败：{reply['content'].get('evalue')}")
+
+
+async def _answering(kernel: WarmKernel, timeout: float) -> None:
+    """Wait until the kernel answers on its shell channel and what it publishes reaches this
+    client: what jupyter_client's ``wait_for_ready`` checks, without its closing 0.2 s of
+    listening for silence on IOPub (nbclient takes a cell's outputs by the cell's request, so
+    nothing published before is mistaken for them)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        asked = kernel.client.kernel_info()
+        try:
+            while (await kernel.client.get_shell_msg(timeout=1))["parent_header"].get("msg_id") != asked:
+                pass
+            while True:  # its idle status after that request: IOPub is connected, and drained up to here
+                published = await kernel.client.get_iopub_msg(timeout=0.5)
+                if (published["parent_header"].get("msg_id") == asked and published["msg_type"] == "status"
+                        and published["content"].get("execution_state") == "idle"):
+                    return
+        except Empty:  # not answering yet, or IOPub not yet connected: ask again
+            if not await kernel.manager.is_alive():
+                raise RuntimeError("内核已退出") from None
+    raise RuntimeError(f"内核 {timeout:g} 秒内没有响应")
 
 
 def warm_kernel(kernel_name: str, cwd: Path, timeout: int = 60) -> WarmKernel:
