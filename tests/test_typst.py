@@ -414,6 +414,22 @@ def test_a_first_level_group_that_fits_on_a_page_is_moved_whole_not_broken(seed)
     assert len(texts) >= 2 and [first in t for t in texts] == [last in t for t in texts]  # on the same page
 
 
+def test_a_group_surely_shorter_than_a_page_is_kept_whole_without_being_measured(seed):
+    """The template measures a 一级 group to know whether it fits on a page (a sixth of a report's
+    compile); the writer tells it where the group is surely shorter: the seed's groups. A group of
+    50 rows is measured, and breaks (the test above)."""
+    from evaltools.document import tables
+    from evaltools.domain.scoring import score
+    from evaltools.writers.typst import Context, typeset
+
+    seed_source = typeset(tables.self_evaluation_form(seed.params, score(seed.params, seed.rules), seed.rules),
+                          Context(form=True))
+    assert "keep: true, fits: true" in seed_source and "keep: true, fits: false" not in seed_source
+    params = _many_indicators(seed, 50)
+    long_source = typeset(tables.self_evaluation_form(params, score(params, seed.rules), seed.rules), Context(form=True))
+    assert "keep: true, fits: false" in long_source
+
+
 def test_the_department_forms_long_groups_repeat_their_labels(tmp_path):
     from evaltools.document.department_report import DepartmentReport
 

@@ -355,6 +355,9 @@ def cell(part: Cell, ctx: Context, room: tuple[float, float] | None = None, brea
     return f"table.cell({', '.join(rowspan + args)})[{body}]"
 
 
+_CELL_INSET_Y = 1 * 72 / 25.4  # a cell's inset above and below, at the most (points)
+
+
 def spanned_cells(part: Table, ctx: Context, rooms: Mapping[int, tuple[float, float]]) -> list[str]:
     """The body's cells as the template's ``spanned-table`` takes them: each with its place (x, y),
     its rowspan, whether its rows keep together (a label over rows that each keep with the next:
@@ -367,12 +370,20 @@ def spanned_cells(part: Table, ctx: Context, rooms: Mapping[int, tuple[float, fl
         if r not in marked or (c.rowspan == 1 and placed[marked[r]][2].rowspan > 1):
             marked[r] = i
     marks = set(marked.values())
+    tallest: dict[int, float] = {}  # each row's tallest one-row cell, about (see typst_lines.height)
+    for r, _, c in placed:
+        if c.rowspan == 1:
+            width, size = rooms.get(id(c), (BODY_WIDTH / 4, 10.0))
+            tallest[r] = max(tallest.get(r, 0.0), typst_lines.height(plain_text(c.content), width, size) + 2 * _CELL_INSET_Y)
     out = []
     for i, (r, column, c) in enumerate(placed):
         args, body = cell_args(c, ctx, rooms.get(id(c)), _breaks(part.rows[r], rooms))
         keep = (c.rowspan > 1 and "keep-next" in (part.rows[r].style or "").split()
                 and "continued" not in (c.style or "").split())
-        out.append(f"(x: {column}, y: {r + offset}, rowspan: {c.rowspan}, keep: {_bool(keep)}, "
+        # A group surely shorter than a page is kept whole without the template measuring it
+        # (a measure a group, a sixth of a report's compile).
+        fits = keep and sum(tallest.get(y, PAGE_HEIGHT) for y in range(r, r + c.rowspan)) < 0.8 * PAGE_HEIGHT
+        out.append(f"(x: {column}, y: {r + offset}, rowspan: {c.rowspan}, keep: {_bool(keep)}, fits: {_bool(fits)}, "
                    f"mark: {_bool(i in marks)}, args: ({', '.join(args)},), body: [{body}])")
     return out
 
