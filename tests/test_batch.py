@@ -164,6 +164,29 @@ def test_with_one_project_changed_planning_parses_that_project_alone(year, tmp_p
     assert set(parsed) == {"expert-system.yaml", "_department.yaml"}  # its department's defaults name attachments too
 
 
+def test_an_attached_file_that_comes_back_is_found_by_the_next_batch_and_the_overview(tmp_path):
+    """A project whose attached notice is missing is made with ATTACHMENT-MISSING, and so is the
+    overview's row of it; once the file is back, the next batch makes both again without it,
+    though no parameter file changed (each records the files it names, found or not)."""
+    shutil.copytree(PARAMS, tmp_path / "params")
+    shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
+    year, out = tmp_path / "params" / "2024", tmp_path / "outputs"
+    notice = year / "xiangxi-ggzy" / "attachments" / "notice.md"
+    kept = notice.read_bytes()
+    notice.unlink()
+
+    def codes() -> set[str]:
+        rows = json.loads((out / "2024" / "overview.rows.json").read_text(encoding="utf-8"))["projects"]
+        return {f["代码"] for entry in rows.values() for f in entry["rows"]["findings"]}
+
+    run_batch([year], settings(["html"], out_root=out))
+    assert "ATTACHMENT-MISSING" in codes()
+    notice.write_bytes(kept)
+    again = run_batch([year], settings(["html"], out_root=out))
+    assert statuses(again)["platform-maintenance"] == "done" and [o.status for o in again.overviews] == ["done"]
+    assert "ATTACHMENT-MISSING" not in codes()
+
+
 def test_the_overview_is_made_from_the_year_by_its_path_in_the_workspace(parallel):
     """The injected folder is relative to the workspace root, where the kernel works: the
     executed overview is the same wherever the workspace (or a worker's copy of it) lies."""
@@ -694,6 +717,27 @@ def test_no_more_jobs_than_workers_are_made_in_threads_with_a_kernel_each_and_th
     assert set(kernels._every) == kernels_before
     run_batch(files, settings(["html"], jobs=1, out_root=tmp_path / "serial"))
     assert files_of(tmp_path / "serial") == files_of(tmp_path / "threads") != {}
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="open files counted in /proc")
+def test_batches_made_in_threads_leave_no_open_file_behind(year, tmp_path):
+    """A process may run many batches (a notebook, a service): each thread's event loop, its
+    sockets and its kernel's are closed with the thread."""
+    import threading
+    import time
+
+    def settled() -> int:
+        for closing in [t for t in threading.enumerate() if t.name == "evaltools-closing"]:
+            closing.join(30)
+        time.sleep(0.2)
+        return len(list(Path("/proc/self/fd").iterdir()))
+
+    files = _two_projects(year)
+    run_batch(files, settings(["html"], jobs=2, out_root=tmp_path / "0"))
+    before = settled()
+    for n in range(1, 4):
+        run_batch(files, settings(["html"], jobs=2, out_root=tmp_path / str(n)))
+    assert settled() <= before
 
 
 def test_ctrl_c_in_a_batch_made_in_threads_stops_every_kernel_and_writes_nothing(year, tmp_path):

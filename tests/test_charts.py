@@ -1,6 +1,9 @@
 """Charts: Chinese labels with a real CJK font, the same bytes for the same data, bands from the rules."""
 
+import functools
 import warnings
+
+import pytest
 
 from evaltools.document.charts import cjk_font_family, score_chart, spending_chart
 from evaltools.domain.scoring import score
@@ -66,3 +69,24 @@ def test_a_chart_cache_keeps_every_chart_of_a_run_whichever_were_drawn_again(tmp
     assert len(ChartCache(kept).kept) == 2  # the new first chart and the second: the old first is dropped
     kept.write_text("not json", encoding="utf-8")
     assert ChartCache(kept).kept == {}
+
+
+def test_a_kept_chart_without_a_chinese_face_still_says_so_and_a_face_installed_draws_it_again(tmp_path, monkeypatch):
+    from evaltools.document import charts
+
+    kept, counts = tmp_path / "charts.json", {"甲局": {"优": 2}}
+    monkeypatch.setattr(charts, "cjk_font_file", lambda: None)  # no Chinese face on this machine
+    with pytest.warns(UserWarning, match="未找到中文字体"):
+        charts.ChartCache(kept).chart(charts.grades_by_department_chart, counts)
+    with pytest.warns(UserWarning, match="未找到中文字体"):  # taken from the file, it says so again
+        charts.ChartCache(kept).chart(charts.grades_by_department_chart, counts)
+    monkeypatch.undo()  # a face installed: the chart is another one, drawn again
+    drawn = []
+
+    @functools.wraps(charts.grades_by_department_chart)  # the same chart, by name
+    def drawing(c):
+        drawn.append(c)
+        return charts.grades_by_department_chart(c)
+
+    charts.ChartCache(kept).chart(drawing, counts)
+    assert drawn == [counts]

@@ -69,20 +69,27 @@ def _new_figure(**kw) -> Figure:
 
 
 @functools.cache
-def cjk_font_family() -> str | None:
-    """Register a CJK font with matplotlib once; its family name, or None when there is none."""
+def cjk_font_file() -> Path | None:
+    """The CJK face the charts are drawn in (Debian's, else fontconfig's), or None."""
     candidates = [Path(p) for p in _KNOWN_FONT_FILES if Path(p).is_file()]
     if not candidates and shutil.which("fc-match"):
         found = subprocess.run(["fc-match", "-f", "%{file}", "Noto Sans CJK SC:lang=zh-cn"],
                                capture_output=True, text=True, check=False).stdout.strip()
         if found and Path(found).is_file():
             candidates.append(Path(found))
+    return candidates[0] if candidates else None
+
+
+@functools.cache
+def cjk_font_family() -> str | None:
+    """Register a CJK font with matplotlib once; its family name, or None when there is none."""
+    path = cjk_font_file()
+    if path is None:
+        warnings.warn(FONT_HINT, stacklevel=2)
+        return None
     font_manager = _matplotlib().font_manager
-    for path in candidates:
-        font_manager.fontManager.addfont(str(path))
-        return font_manager.FontProperties(fname=str(path)).get_name()
-    warnings.warn(FONT_HINT, stacklevel=2)
-    return None
+    font_manager.fontManager.addfont(str(path))
+    return font_manager.FontProperties(fname=str(path)).get_name()
 
 
 def _style() -> dict:
@@ -159,8 +166,10 @@ class ChartCache(JsonCache):
         """``draw(*data)``, or the part it drew from the same data before."""
         if self.path is None:
             return draw(*data)
-        fonts = [f for f in _KNOWN_FONT_FILES if Path(f).is_file()]
-        what = json.dumps([draw.__module__, draw.__qualname__, data, fonts], ensure_ascii=False, default=str)
+        font = cjk_font_file()
+        if font is None:  # drawn or kept, a chart without a Chinese face says so
+            warnings.warn(FONT_HINT, stacklevel=2)
+        what = json.dumps([draw.__module__, draw.__qualname__, data, str(font)], ensure_ascii=False, default=str)
         key = hashlib.sha256(what.encode("utf-8")).hexdigest()[:24]
         kept = self.get(key)
         if kept is None:

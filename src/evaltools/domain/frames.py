@@ -15,6 +15,7 @@ cannot be read is left out with a warning naming the file and the problem.
 from __future__ import annotations
 
 import io
+import os
 import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -27,7 +28,7 @@ from evaltools.domain.fingerprints import sources_fingerprint
 from evaltools.domain.history import previous_year
 from evaltools.domain import formatting
 from evaltools.domain.scoring import ScoreCard, score
-from evaltools.domain.workspace import LoadedProject, display_path, find_project_files, load_project
+from evaltools.domain.workspace import LoadedProject, display_path, find_project_files, listed_attachments, load_project
 from evaltools.domain.yamlio import ParamsError
 
 PathLike = str | Path
@@ -140,13 +141,21 @@ class RowCache(JsonCache):
         super().__init__(path, "projects")
         self.seen: dict[Path, bytes] = {}  # each file hashed once per reading
 
-    def rows(self, file: Path, rules_files: list[PathLike]) -> tuple[str, dict | None]:
+    def entry(self, file: Path, rules_files: list[PathLike]) -> tuple[str, dict | None]:
+        """The key of the project's files, and its kept entry (its rows, the files it attaches
+        and whether each existed): None where its files changed, or where a file it attaches
+        came or went since (its findings say whether one is missing)."""
         key = sources_fingerprint(file, rules_files, self.seen)
         entry = self.get(display_path(file))
-        return key, (entry["rows"] if entry and entry.get("key") == key else None)
+        if not entry or entry.get("key") != key or not isinstance(entry.get("attached"), dict) \
+                or _attached(file, entry["attached"]) != entry["attached"]:
+            return key, None
+        return key, entry
 
-    def keep_rows(self, file: Path, key: str, rows: dict) -> None:
-        self.keep(display_path(file), {"key": key, "rows": rows})
+
+def _attached(file: Path, names: Iterable[str]) -> dict[str, bool]:
+    """Whether each file ``names`` (from the project's folder) exists."""
+    return {name: (file.parent / name).is_file() for name in names}
 
 
 def _year_rows(path: PathLike | Iterable[PathLike], rules_files: Iterable[PathLike],
@@ -154,16 +163,18 @@ def _year_rows(path: PathLike | Iterable[PathLike], rules_files: Iterable[PathLi
     """Every readable project's rows under ``path``: from ``cache`` where its files are unchanged."""
     rules_files = list(rules_files)
     for file in find_project_files(_paths(path)):
-        key, rows = cache.rows(file, rules_files)
-        if rows is None:
+        key, entry = cache.entry(file, rules_files)
+        if entry is None:
             loaded = _scored(file, rules_files)
             if loaded is None:
                 continue
             project, card, found = loaded
             rows = {"project": _project_row(project, card, found), "indicators": _indicator_rows(project, card),
                     "findings": _finding_rows(project, found)}
-        cache.keep_rows(file, key, rows)
-        yield rows
+            named = (os.path.relpath(a, file.parent) for a in listed_attachments(file, existing=False))
+            entry = {"key": key, "rows": rows, "attached": _attached(file, named)}
+        cache.keep(display_path(file), entry)
+        yield entry["rows"]
 
 
 def read_year(path: PathLike | Iterable[PathLike], rules_files: Iterable[PathLike] = (),

@@ -300,17 +300,17 @@ def _year_of(path: Path) -> int | None:
     return year if isinstance(year, int) else None
 
 
-def listed_attachments(file: Path) -> list[Path]:
+def listed_attachments(file: Path, existing: bool = True) -> list[Path]:
     """The attached files a parameter file names (``narrative.attachments``, its own or its
-    department's defaults; for the department file, also its report's ``attachments``) that
-    exist, read from the YAML without validating it: what must travel with the file for it to
-    load elsewhere."""
+    department's defaults; for the department file, also its report's ``attachments``), those
+    that exist (else all), read from the YAML without validating it: what must travel with the
+    file for it to load elsewhere."""
     file = absolute(file)
     department = file.parent / DEPARTMENT_FILE
     sources = [f for f in dict.fromkeys((department, file)) if f.is_file()]
     # Keyed by content: last year's file is asked for by every check and figure of this year's report.
     state = tuple(hashlib.sha256(f.read_bytes()).hexdigest() for f in sources)
-    return [path for path in _listed(file, state) if path.is_file()]
+    return [path for path in _listed(file, state) if path.is_file() or not existing]
 
 
 @functools.lru_cache(maxsize=1024)

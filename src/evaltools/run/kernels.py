@@ -133,8 +133,9 @@ async def _answering(kernel: WarmKernel, timeout: float) -> None:
         asked = kernel.client.kernel_info()
         try:
             while (await kernel.client.get_shell_msg(timeout=1))["parent_header"].get("msg_id") != asked:
-                pass
-            while True:  # its idle status after that request: IOPub is connected, and drained up to here
+                if time.monotonic() > deadline:
+                    raise Empty
+            while time.monotonic() < deadline:  # its idle status after that request: IOPub is connected, and drained up to here
                 published = await kernel.client.get_iopub_msg(timeout=0.5)
                 if (published["parent_header"].get("msg_id") == asked and published["msg_type"] == "status"
                         and published["content"].get("execution_state") == "idle"):
@@ -197,6 +198,19 @@ def drop_pending(grace: float = 5.0) -> None:
     for task in done:
         if not task.cancelled():
             task.exception()  # received: a stopped execution's DeadKernelError is nobody's error
+
+
+def thread_kernels() -> list[WarmKernel]:
+    """This thread's warm kernels."""
+    return list(_mine().values())
+
+
+def close_event_loop() -> None:
+    """Close this thread's event loop (jupyter_core's, which ``run_sync`` made): a thread that
+    ends with its loop open leaves its selector and sockets to the collector."""
+    loop = ensure_event_loop()
+    if not loop.is_running():
+        loop.close()
 
 
 def close_kernels() -> None:

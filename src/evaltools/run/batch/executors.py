@@ -21,7 +21,7 @@ from importlib.metadata import entry_points
 from evaltools.errors import RenderError
 from evaltools.run.batch.model import BatchSettings, Job, Result
 from evaltools.run.batch.worker import execute_job, prepare
-from evaltools.run.kernels import close_kernels, kill_kernels, start_warm_kernel
+from evaltools.run.kernels import close_event_loop, close_kernels, kill_kernels, start_warm_kernel, thread_kernels
 from evaltools.run.kinds import OVERVIEW_KIND
 
 Executor = Callable[[list[Job], BatchSettings], Iterator[tuple[Job, Result]]]
@@ -69,23 +69,34 @@ def serial(jobs: list[Job], settings: BatchSettings) -> Iterator[tuple[Job, Resu
         close_kernels()
 
 
+# A few jobs: the most a batch makes in threads of its own process (one change: that report, its
+# department's report, the year overview). More share one interpreter's lock for their Python
+# work (loading, messages, exports) and are made sooner by worker processes, however many cores.
+FEW_JOBS = 3
+
+
 def threaded(jobs: list[Job], settings: BatchSettings) -> Iterator[tuple[Job, Result]]:
     """In this process, each job in a thread of its own with a warm kernel of its own (the year
-    overview's loading what it draws with): for a few jobs (no more than the workers, as after
-    one change: that report and the overview), cheaper than starting workers. No server loads
-    papermill, nbconvert and Typst to fork them: this process loads them once, while the kernels
-    start, and the cells run side by side in the kernels; the exports take turns
-    (:mod:`evaltools.run.export`)."""
+    overview's loading what it computes with): for a few jobs (:data:`FEW_JOBS`), cheaper than
+    starting workers. No server loads papermill, nbconvert and Typst to fork them: this process
+    loads them once, while the kernels start, and the cells run side by side in the kernels; the
+    exports take turns (:mod:`evaltools.run.export`)."""
     done: queue.SimpleQueue = queue.SimpleQueue()
+    started: list = []  # this batch's kernels (a process may hold others, of other threads)
+    stopping = threading.Event()
 
     def make(job: Job) -> None:
         try:
             start_warm_kernel(overview=job.kind == OVERVIEW_KIND.name)
+            started.extend(thread_kernels())
+            if stopping.is_set():  # stopped while the kernel started: not killed with the others
+                return
             done.put((job, execute_job(job)))
         except BaseException as exc:  # noqa: BLE001  (execute_job gives a report's failure as its result)
             done.put((job, Result(job.project_file, "failed", message=f"{job.project_file}：{type(exc).__name__}: {exc}")))
         finally:
             close_kernels()  # this thread's
+            close_event_loop()  # this thread's, with its sockets: a process may run many batches
 
     # Daemon threads: a batch stopped early (Ctrl-C) kills the kernels and leaves without them.
     threads = [threading.Thread(target=make, args=(job,), name=f"evaltools-job-{number}", daemon=True)
@@ -94,13 +105,16 @@ def threaded(jobs: list[Job], settings: BatchSettings) -> Iterator[tuple[Job, Re
     try:
         for thread in threads:
             thread.start()
-        prepare(False)  # while the kernels start
+        # While the kernels start; nothing frozen from the garbage collector: the threads' loops,
+        # clients and kernels come and go with each batch of a process that may run many.
+        prepare(False, freeze=False)
         for _ in jobs:
             yield _next(done)
         finished = True
     finally:
         if not finished:
-            kill_kernels()  # every thread's: their cells stop, and nothing they make is received
+            stopping.set()
+            kill_kernels(list(started))  # their cells stop, and nothing they make is received
         else:  # each thread closes its kernel while the batch writes its index (and the process waits for them)
             threading.Thread(target=lambda: [thread.join() for thread in threads], name="evaltools-closing").start()
 

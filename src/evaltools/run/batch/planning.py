@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -137,11 +138,14 @@ def _attached(files: Sequence[Path], anchor: Path, inputs: _Inputs, hint: dict |
         name = _name(file, anchor, "_outside")
         entry = known.get(name)
         if not (isinstance(entry, dict) and entry.get("from") == digest and isinstance(entry.get("files"), list)):
-            entry = {"from": digest, "files": [a.relative_to(anchor).as_posix() for a in listed_attachments(file)
-                                                if a.is_relative_to(anchor)]}
+            # every file named, found or not: one added later is then found by its name (and the key changes)
+            named = (Path(os.path.normpath(a)) for a in listed_attachments(file, existing=False))
+            entry = {"from": digest, "files": [a.relative_to(anchor).as_posix() for a in named if a.is_relative_to(anchor)]}
         each[name] = entry
     found = dict.fromkeys(a for entry in each.values() for a in entry["files"])
-    return {"each": each, "files": [f for f in found if (anchor / f).is_file()]}
+    # only files inside the workspace travel (a name with "..", or a link, leading out is the report's error)
+    inside = anchor.resolve()
+    return {"each": each, "files": [f for f in found if (anchor / f).is_file() and (anchor / f).resolve().is_relative_to(inside)]}
 
 
 def _job(kind: ReportKind, path: Path, settings: BatchSettings, inputs: _Inputs, log: dict | None) -> Job:

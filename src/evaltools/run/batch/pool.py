@@ -22,7 +22,7 @@ from multiprocessing import forkserver, resource_tracker
 from multiprocessing.connection import wait as wait_for
 from multiprocessing.util import Finalize
 
-from evaltools.run.batch.executors import children_ignore_ctrl_c, ctrl_c_deferred, serial, threaded
+from evaltools.run.batch.executors import FEW_JOBS, children_ignore_ctrl_c, ctrl_c_deferred, serial, threaded
 from evaltools.run.batch.model import BatchSettings, Job, Result
 from evaltools.run.batch.worker import execute_job, prepare
 from evaltools.run.kernels import ADOPTABLE, close_kernels, kill_kernels, launch_kernels, stop_kernels
@@ -33,14 +33,14 @@ PRELOAD = ["evaltools.run.preload"]
 
 def process(jobs: list[Job], settings: BatchSettings) -> Iterator[tuple[Job, Result]]:
     """Worker processes (no state shared with this one), results as they finish; one job, or
-    one worker, runs in this process (:func:`serial`), and no more jobs than workers run in
-    threads of this process (:func:`threaded`)."""
+    one worker, runs in this process (:func:`serial`), and a few jobs run in threads of this
+    process (:func:`threaded`)."""
     workers = min(settings.workers, len(jobs))
     warm = any(job.warm for job in jobs)
     if workers <= 1:
         yield from serial(jobs, settings)
         return
-    if warm and len(jobs) <= settings.workers:  # as many jobs as workers: threads in this process
+    if warm and len(jobs) <= FEW_JOBS:  # a few jobs: threads in this process
         yield from threaded(jobs, settings)
         return
     context, kernels, managers = _pool_context(warm, workers, overview=any(job.kind == "overview" for job in jobs))

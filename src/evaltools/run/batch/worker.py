@@ -103,10 +103,10 @@ def _done(job: Job, name: str, log_name: str, made, summary: dict, warnings: lis
 _handed: list[tuple[str, list[dict]]] = []
 
 
-def prepare(warm: bool, kernels: tuple[str, list[dict]] | None = None) -> None:
+def prepare(warm: bool, kernels: tuple[str, list[dict]] | None = None, freeze: bool = True) -> None:
     """Start the warm kernel (or note the kernels the batch started, ``kernels``, to adopt one
     at the first job: the one made for the job's kind), then load what making a report needs
-    while it starts and imports."""
+    while it starts and imports; with ``freeze``, what is loaded is kept from the collector."""
     # nbconvert and Typst: in a worker (or a serial batch) only, see execute_job.
     from evaltools.run.export import warm_up
 
@@ -117,7 +117,8 @@ def prepare(warm: bool, kernels: tuple[str, list[dict]] | None = None) -> None:
     warm_up()
     # What is loaded now lives as long as the process: frozen, the garbage collector no longer
     # walks it (a tenth of each PDF's time otherwise).
-    gc.freeze()
+    if freeze:
+        gc.freeze()
 
 
 def _adopt_for(overview: bool) -> None:
