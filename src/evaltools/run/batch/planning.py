@@ -8,11 +8,13 @@ again from its executed notebook; the others become jobs, inputs included.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from evaltools.domain.files import read_run_log
@@ -56,8 +58,11 @@ class _Inputs:
         self.out_root = out_root
         self.cache: dict[Path, tuple[bytes, str]] = {}
         self.workspaces: dict[Path, Workspace] = {}
+        self.of: dict[Path, Workspace] = {}  # by the path as given
         self.cells: dict[Path, str] = {}
         self.notebooks: dict[tuple[str, Path], Path | None] = {}
+        self.parts: dict[Path, _Part] = {}
+        self.inside: dict[tuple[Path, str], bool] = {}
 
     def read(self, path: Path) -> tuple[bytes, str]:
         if path not in self.cache:
@@ -76,12 +81,27 @@ class _Inputs:
             self.notebooks[kind.name, workspace.root] = _notebook(kind, settings, workspace)
         return self.notebooks[kind.name, workspace.root]
 
+    def part(self, file: Path, anchor: Path, workspace: Workspace, hint: dict | None) -> _Part:
+        """What ``file`` brings to a report's sources (:func:`_part`), found once per batch: the
+        overview's sources are every project's."""
+        if file not in self.parts:
+            self.parts[file] = _part(file, anchor, workspace, self, hint)
+        return self.parts[file]
+
+    def travels(self, anchor: Path, name: str, inside: Path) -> bool:
+        """Whether the attached file ``name`` exists inside the workspace, looked up once per batch."""
+        if (anchor, name) not in self.inside:
+            self.inside[anchor, name] = (anchor / name).is_file() and (anchor / name).resolve().is_relative_to(inside)
+        return self.inside[anchor, name]
+
     def workspace(self, path: Path) -> Workspace:
         """The workspace of a file or folder, resolved once per folder."""
-        folder = absolute(path) if path.is_dir() else absolute(path).parent
-        if folder not in self.workspaces:
-            self.workspaces[folder] = Workspace.of(folder, self.out_root)
-        return self.workspaces[folder]
+        if path not in self.of:
+            folder = absolute(path) if path.is_dir() else absolute(path).parent
+            if folder not in self.workspaces:
+                self.workspaces[folder] = Workspace.of(folder, self.out_root)
+            self.of[path] = self.workspaces[folder]
+        return self.of[path]
 
 
 def _sources(kind: ReportKind, path: Path, inputs: _Inputs, hint: dict | None) -> tuple[dict[str, Path], dict]:
@@ -92,19 +112,41 @@ def _sources(kind: ReportKind, path: Path, inputs: _Inputs, hint: dict | None) -
     next plan reads no YAML when none of the parameter files changed)."""
     workspace = inputs.workspace(path)
     anchor = _anchor(workspace)
-    files = kind.parameter_files(path)
-    files += [last for f in files if f.name != DEPARTMENT_FILE and (last := previous_file(f)) is not None]
-    departments = [d for d in dict.fromkeys(f.parent / DEPARTMENT_FILE for f in files) if d.is_file()]
-    rules = [r for folder in dict.fromkeys(f.parent for f in files) for r in workspace.rules_for(folder / DEPARTMENT_FILE)]
-    decisions: list[Path] = []
+    named: dict[str, Path] = {}
+    each: dict[str, dict] = {}
+    for file in kind.parameter_files(path):  # an overview's are every report's of the year: each file's part once a batch
+        part = inputs.part(file, anchor, workspace, hint)
+        named.update(part.named)
+        each.update(part.each)
     if kind is OVERVIEW_KIND:
-        rules += workspace.rules_for(absolute(path) / DEPARTMENT_FILE)
+        named.update((_name(r, anchor, "_outside"), r) for r in workspace.rules_for(absolute(path) / DEPARTMENT_FILE))
         counted = reviews_file(workspace.root, absolute(path).name)
-        decisions = [counted] if counted.is_file() else []  # the overview counts the reviewers' decisions
-    named = {_name(f, anchor, "_outside"): f for f in [*files, *departments, *rules, *decisions]}
-    attached = _attached([*files, *departments], anchor, inputs, hint)
+        if counted.is_file():  # the overview counts the reviewers' decisions
+            named[_name(counted, anchor, "_outside")] = counted
+    found = dict.fromkeys(a for entry in each.values() for a in entry["files"])
+    # only files inside the workspace travel (a name with "..", or a link, leading out is the report's error)
+    inside = anchor.resolve()
+    attached = {"each": each, "files": [f for f in found if inputs.travels(anchor, f, inside)]}
     named.update((name, anchor / name) for name in attached["files"])
     return named, attached
+
+
+@dataclass
+class _Part:
+    """What one parameter file brings to a report's sources: files by name, and the record of
+    what it (and last year's file, and their departments' files) attach."""
+
+    named: dict[str, Path]
+    each: dict[str, dict]
+
+
+def _part(file: Path, anchor: Path, workspace: Workspace, inputs: _Inputs, hint: dict | None) -> _Part:
+    """:class:`_Part` of ``file``: it, last year's file, their departments' files and rules."""
+    files = [file, *([last] if file.name != DEPARTMENT_FILE and (last := previous_file(file)) is not None else [])]
+    departments = [d for d in dict.fromkeys(f.parent / DEPARTMENT_FILE for f in files) if d.is_file()]
+    rules = [r for folder in dict.fromkeys(f.parent for f in files) for r in workspace.rules_for(folder / DEPARTMENT_FILE)]
+    named = {_name(f, anchor, "_outside"): f for f in [*files, *departments, *rules]}
+    return _Part(named, _attached([*files, *departments], anchor, inputs, hint))
 
 
 def _anchor(workspace: Workspace) -> Path:
@@ -113,6 +155,7 @@ def _anchor(workspace: Workspace) -> Path:
     return workspace.root if workspace.params.is_dir() else workspace.root.parent.parent
 
 
+@functools.lru_cache(maxsize=1 << 16)  # a year's files are named by many reports (the overview names them all)
 def _name(path: Path, anchor: Path, elsewhere: str) -> str:
     """A file's name in the job: from the ``anchor``; one outside it under a name of its own."""
     path = absolute(path)
@@ -121,9 +164,10 @@ def _name(path: Path, anchor: Path, elsewhere: str) -> str:
     return f"{elsewhere}/{hashlib.sha256(str(path).encode()).hexdigest()[:8]}/{path.name}"
 
 
-def _attached(files: Sequence[Path], anchor: Path, inputs: _Inputs, hint: dict | None) -> dict:
-    """The files the parameter ``files`` attach, which travel with the job (a missing one is the
-    report's error, said when it is loaded), by name from the workspace root.
+def _attached(files: Sequence[Path], anchor: Path, inputs: _Inputs, hint: dict | None) -> dict[str, dict]:
+    """For each of the parameter ``files``, by its name, the files it attaches, which travel
+    with the job (a missing one is the report's error, said when it is loaded), by name from
+    the workspace root.
 
     Finding them means reading the YAML; the run log records them for each file with a hash of
     what they were read from (the file and its department's, ``hint``), so that a batch parses
@@ -142,10 +186,7 @@ def _attached(files: Sequence[Path], anchor: Path, inputs: _Inputs, hint: dict |
             named = (Path(os.path.normpath(a)) for a in listed_attachments(file, existing=False))
             entry = {"from": digest, "files": [a.relative_to(anchor).as_posix() for a in named if a.is_relative_to(anchor)]}
         each[name] = entry
-    found = dict.fromkeys(a for entry in each.values() for a in entry["files"])
-    # only files inside the workspace travel (a name with "..", or a link, leading out is the report's error)
-    inside = anchor.resolve()
-    return {"each": each, "files": [f for f in found if (anchor / f).is_file() and (anchor / f).resolve().is_relative_to(inside)]}
+    return each
 
 
 def _job(kind: ReportKind, path: Path, settings: BatchSettings, inputs: _Inputs, log: dict | None) -> Job:
