@@ -177,11 +177,15 @@ def absolute(path: Path | str) -> Path:
 
 def workspace_root(path: Path) -> Path:
     """The folder holding ``params/`` for a file inside it (else the file's own folder)."""
-    resolved = absolute(path)
-    for parent in resolved.parents:
+    return _root_of(absolute(path).parent)
+
+
+@functools.lru_cache(maxsize=4096)  # names only, no file looked at: a year's files share a few folders
+def _root_of(folder: Path) -> Path:
+    for parent in (folder, *folder.parents):
         if parent.name == "params":
             return parent.parent
-    return resolved.parent
+    return folder
 
 
 def display_path(path: Path) -> str:
