@@ -62,6 +62,9 @@ def main() -> None:
         texts = page_texts(department)
         side_by_side(department, [1, first_page_with(texts, "财政部门归口业务科室意见"),
                                   first_page_with(texts, "整体支出绩效自评表")], ROOT / "docs" / "department-report.png")
+        # each attachment's page opens with its label (the list of attachments names them before)
+        attachments = [next(i for i, text in enumerate(texts, 1) if text.startswith(f"附件1-{n}")) for n in (1, 2, 3)]
+        side_by_side(department, attachments, ROOT / "docs" / "department-attachments.png")
 
 
 if __name__ == "__main__":
