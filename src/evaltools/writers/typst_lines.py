@@ -238,8 +238,8 @@ def _splits(count: int, n: int) -> Iterator[tuple[int, ...]]:
 
 def term_lines(runs: Sequence[str], capacity: float, most: int = 0) -> list[str] | None:
     """``runs`` in lines of at most ``capacity`` ems, none of them one character alone: cut inside
-    as few terms as they can be, in the fewest lines (up to ``most``, where the row is that tall
-    anyway, else as many as Typst would set), as even as they go, the longer lines first. None
+    as few terms as they can be, in the fewest lines (one more than Typst would set where the row
+    holds ``most`` lines anyway), as even as they go, the longer lines first. None
     where no such lines are."""
     widths = [_ems(r) for r in runs]
     if not runs or max(widths) > capacity:
@@ -248,7 +248,8 @@ def term_lines(runs: Sequence[str], capacity: float, most: int = 0) -> list[str]
     offsets = list(itertools.accumulate(len(r) for r in runs))
     fewest = math.ceil(sum(widths) / capacity - 1e-9)
     best: tuple[tuple[Any, ...], list[int]] | None = None
-    for count in range(fewest, max(len(_greedy(widths, capacity)), min(most, len(runs))) + 1):
+    natural = len(_greedy(widths, capacity))
+    for count in range(fewest, max(natural, min(most, natural + 1, len(runs))) + 1):  # at most one line more
         for split in _splits(count, len(runs)):
             starts = list(itertools.accumulate((0, *split)))[:-1]
             line_widths = [sum(widths[a:a + k]) for a, k in zip(starts, split, strict=True)]
@@ -265,6 +266,7 @@ def term_lines(runs: Sequence[str], capacity: float, most: int = 0) -> list[str]
     return ["".join(runs[a:a + k]) for a, k in zip(starts, best[1], strict=True)]
 
 
+@functools.lru_cache(maxsize=4096)  # a batch sets the same labels in every report
 def label_lines(text: str, width: float, size: float, most: int = 0) -> tuple[list[str], float] | None:
     """The lines to set a short label in, where it takes more than one line in ``width`` points of
     ``size``, and the tracking (pt, never positive) they need: broken as a reader would, between
