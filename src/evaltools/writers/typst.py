@@ -358,14 +358,17 @@ def _tallest(placed: Sequence[tuple[int, int, Cell]], rooms: Mapping[int, tuple[
     for r, _, c in placed:
         if c.rowspan == 1:
             width, size = rooms.get(id(c), (BODY_WIDTH / 4, 10.0))
-            tallest[r] = max(tallest.get(r, 0.0), typst_lines.height(plain_text(c.content), width, size) + 2 * _CELL_INSET_Y)
+            content = plain_text(c.content)
+            labelled = label_lines(content, width, size) if rooms and "num" not in (c.style or "").split() else None
+            high = len(labelled[0]) * size * 1.5 if labelled else typst_lines.height(content, width, size)
+            tallest[r] = max(tallest.get(r, 0.0), high + 2 * _CELL_INSET_Y)
     return tallest
 
 
 def _most(tallest: Mapping[int, float], r: int, c: Cell, rooms: Mapping[int, tuple[float, float]]) -> int:
     """The lines a cell's rows hold anyway (where a label may take one more to break between terms)."""
     size = rooms.get(id(c), (0.0, 10.0))[1]
-    return int((sum(tallest.get(y, 0.0) for y in range(r, r + c.rowspan)) - 2 * _CELL_INSET_Y) / (size * 1.5))
+    return int((sum(tallest.get(y, 0.0) for y in range(r, r + c.rowspan)) - 2 * _CELL_INSET_Y) / (size * 1.5) + 1e-6)
 
 
 def _tall(c: Cell, rooms: Mapping[int, tuple[float, float]]) -> bool:
