@@ -313,9 +313,9 @@ class _Layout:
     keep_last: bool
 
     def repeats(self, part: Table, rooms: Mapping[int, tuple[float, float]], r: int, c: Cell) -> bool:
-        """Whether a cell is set again where its rows run onto a new page: a short one (a label)
-        beside a narrative that breaks."""
-        return any(self.breaking[r:r + c.rowspan]) and not _tall(c, rooms)
+        """Whether a cell is set again where its rows run onto a new page: a short one (a label, not
+        a number) beside a narrative that breaks."""
+        return any(self.breaking[r:r + c.rowspan]) and not _tall(c, rooms) and "num" not in (c.style or "").split()
 
 
 def spanned_cells(part: Table, ctx: Context, rooms: Mapping[int, tuple[float, float]], layout: _Layout) -> list[str]:
@@ -330,6 +330,9 @@ def spanned_cells(part: Table, ctx: Context, rooms: Mapping[int, tuple[float, fl
     marked: dict[int, int] = {}
     for i, (r, _, c) in enumerate(placed):
         if r not in marked or (c.rowspan == 1 and placed[marked[r]][2].rowspan > 1):
+            marked[r] = i
+        # a breaking row's narrative starts at its top, wherever a short label beside it is set
+        if layout.breaking[r] and c.rowspan == 1 and _tall(c, rooms) and not _tall(placed[marked[r]][2], rooms):
             marked[r] = i
     marks = set(marked.values())
     tallest = _tallest(placed, rooms)

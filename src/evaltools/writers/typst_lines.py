@@ -1,5 +1,6 @@
-"""How a table cell's text breaks into lines in the PDF: the columns' widths from their content, and
-the lines of a short text that Typst would end on one character alone.
+"""How a table cell's text breaks into lines in the PDF: the columns' widths from their content, the
+lines of a short text that Typst would end on one character alone, and a label's lines, broken
+between its terms with its bracketed score or unit whole on a line of its own.
 
 Reckoned in ems of the cell's size: a Chinese character (and a full-width sign) is one, a Latin
 letter or a digit half of one, which is how the 公文 faces set them.
