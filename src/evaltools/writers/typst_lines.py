@@ -218,6 +218,7 @@ TERMS = ("服务对象", "社会公众", "可持续", "满意度", "可行性", 
          "智慧", "维护", "费用", "运营", "信息", "数据", "考核", "按期", "办结", "成立", "通知", "工作")
 # The most characters a label breaks by terms (longer text is the paragraph's, or even_lines').
 _LABEL_RUNS = 16
+_MOST_SPLITS = 3500  # the ways of breaking a label tried, at the most (16 characters in 6 lines: 3,003)
 
 
 def _inside_terms(text: str) -> set[int]:
@@ -251,6 +252,8 @@ def term_lines(runs: Sequence[str], capacity: float, most: int = 0) -> list[str]
     best: tuple[tuple[Any, ...], list[int]] | None = None
     natural = len(_greedy(widths, capacity))
     for count in range(fewest, max(natural, min(most, natural + 1, len(runs))) + 1):  # at most one line more
+        if math.comb(len(runs) - 1, count - 1) > _MOST_SPLITS:
+            break  # a label of many short lines: even_lines' to set
         for split in _splits(count, len(runs)):
             starts = list(itertools.accumulate((0, *split)))[:-1]
             line_widths = [sum(widths[a:a + k]) for a, k in zip(starts, split, strict=True)]
@@ -279,7 +282,7 @@ def label_lines(text: str, width: float, size: float, most: int = 0) -> tuple[li
     (more lines than Typst would set, to break between terms, where they cost no height)."""
     text = text.strip()
     capacity = math.floor(width / size + 1e-6)
-    if capacity < 2 or _ems(text) <= capacity or "\n" in text:
+    if len(text) > 2 * _LABEL_RUNS or capacity < 2 or _ems(text) <= capacity or "\n" in text:
         return None
     bracketed = _BRACKETED.fullmatch(text)
     name, group = (bracketed["name"], bracketed["group"]) if bracketed else (text, "")
