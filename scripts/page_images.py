@@ -78,7 +78,8 @@ def captioned(rows: list[tuple[str, Image.Image]]) -> Image.Image:
 
 
 def save(image: Image.Image, name: str, what: str) -> None:
-    image.save(DOCS / name, optimize=True)
+    # pages are black on white with a few greys: a palette of 64 keeps them sharp and a third the size
+    image.quantize(colors=64).save(DOCS / name, optimize=True)
     print(f"docs/{name}: {what}")
 
 
