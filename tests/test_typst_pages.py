@@ -58,7 +58,9 @@ def test_first_and_second_level_labels_keep_their_score_whole_on_a_line_of_its_o
     from evaltools.document.parts import section, table, td, tr
 
     names = ["产出指标", "满意度指标", "经济效益指标", "社会公众满意度", "可持续影响指标", "服务对象满意度指标",
-             "生态环境效益指标", "项目资金到位及时率", "政府采购执行规范性", "部门整体支出绩效评价", "项目实施方案可行性分析"]
+             "生态环境效益指标", "项目资金到位及时率", "政府采购执行规范性", "部门整体支出绩效评价", "项目实施方案可行性分析",
+             "预算执行率及资金使用效益"]
+    assert {len(name) for name in names} == set(range(4, 13))
     labels = [f"{name}（{10 + i}分）" for i, name in enumerate(names)]
     tables = [table(*(tr(td(label, cls="label"), td(label), td("说明" * 12)) for label in labels),
                     colgroup=(narrow, narrow + 2, 100 - 2 * narrow - 2), cls="grid form" if form else "grid")
