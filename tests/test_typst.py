@@ -634,3 +634,4 @@ def test_a_code_block_is_set_in_the_code_role_as_the_html_sets_pre(monkeypatch):
     assert width == pytest.approx(6 * 0.6 * typography.STYLES["code"].size, rel=0.05)  # a monospace's 0.6 em
     monkeypatch.setitem(typography.STYLES, "code", dataclasses.replace(typography.STYLES["code"], size=18))
     assert _word_width(notebook_to_pdf(nb), "abcdef") == pytest.approx(2 * width, rel=0.02)
+

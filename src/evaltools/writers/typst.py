@@ -11,18 +11,12 @@ the style roles' (:data:`evaltools.document.typography.STYLES`, written above th
 
 from __future__ import annotations
 
-import base64
 import functools
-import io
 import itertools
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from typing import Any
-
-import PIL.Image
-from markdown_it import MarkdownIt
 
 from evaltools.document.charts import embedded_svg
 from evaltools.document.parts import (
@@ -49,44 +43,11 @@ from evaltools.document.parts import (
 from evaltools.document import typography
 from evaltools.document.typography import Style, title_lines
 from evaltools.writers import typst_lines
-from evaltools.writers.typst_lines import BODY_WIDTH, FORM_WIDTH, GLUED, PAGE_HEIGHT, column_widths, even_lines
+from evaltools.writers.typst_lines import BODY_WIDTH, FORM_WIDTH, PAGE_HEIGHT, column_widths, even_lines, label_lines
+from evaltools.writers.typst_markdown import markdown
+from evaltools.writers.typst_text import image, is_svg, literal, text
 
-# Narrative Markdown read as the HTML reads it (CommonMark, raw HTML off, a line break kept).
-_MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True, "typographer": False}).enable("table")
-
-# C0/C1 controls but tab and newline, and lone surrogates: nothing a PDF can show or Typst read.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
-_CLOSING = re.compile(r"[，。、；：！？）》”’」』〕】…]*")
-
-
-def literal(text: object) -> str:
-    """``text`` as a Typst string literal: shown as it is, never evaluated."""
-    clean = _CONTROL.sub("", str(text))
-    escaped = clean.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "").replace("\t", " ")
-    return f'"{escaped}"'
-
-
-def text(value: object) -> str:
-    """Plain text as Typst markup: string literals, each number boxed with its unit."""
-    value = _CONTROL.sub("", str(value))
-    out, last = [], 0
-    for match in GLUED.finditer(value):
-        if match.start() > last:
-            out.append(f"#{literal(value[last:match.start()])}")
-        # Punctuation that may not start a line goes into the box, and a bracket into it too: beside
-        # a box, Typst may break where text may not (「106.62万元」 ending a line, 「；」 starting the
-        # next). A zero-width box at each end keeps Typst from setting the box's first bracket or
-        # last punctuation half-width, as it sets them at a line's start or end.
-        end = match.end() + len(_CLOSING.match(value, match.end()).group())
-        glued = value[match.start():end]
-        opening = "#\"（\"" if glued.startswith("（") else ""  # Typst sets it half-width at a line's start
-        glued = glued.removeprefix("（")
-        guard = "#box(width: 0pt)" if _CLOSING.fullmatch(glued[-1]) else ""
-        out.append(f"{opening}#box[#{literal(glued)}{guard}]" if guard else f"{opening}#box({literal(glued)})")
-        last = end
-    if last < len(value):
-        out.append(f"#{literal(value[last:])}")
-    return "".join(out)
+__all__ = ["Context", "document", "image", "is_svg", "literal", "markdown", "text", "typeset"]
 
 
 @dataclass(frozen=True)
@@ -235,32 +196,6 @@ def _(part: Figure, ctx: Context) -> str:
     return f"#figure-of({image(vector or part.png, part.alt)}, [{text(part.caption)}])\n\n"
 
 
-def is_svg(data: bytes) -> bool:
-    return data.lstrip()[:5] in (b"<?xml", b"<svg ") or data.lstrip()[:4] == b"<svg"
-
-
-def _readable(data: bytes) -> bool:
-    """Whether a raster image decodes (a broken one is named in the PDF instead of failing it)."""
-    try:
-        with PIL.Image.open(io.BytesIO(data)) as picture:
-            picture.verify()
-    except Exception:  # noqa: BLE001  (whatever Pillow raises: not an image Typst can show)
-        return False
-    return True
-
-
-def image(data: bytes, alt: str = "") -> str:
-    """An image from its bytes, in the markup itself: nothing is read from the disk or the network.
-    An SVG (text) as a string; a PNG as its bytes; one that does not decode, as its alt text."""
-    if is_svg(data):
-        source = f"bytes({literal(data.decode('utf-8', 'replace'))})"
-    elif _readable(data):
-        source = f"bytes(({','.join(map(str, data))},))"
-    else:
-        return f"[{text(f'[图片：{alt}]')}]"
-    return f'image({source}, width: 100%, alt: {literal(alt)})'
-
-
 # --- sections -----------------------------------------------------------------------------------------
 
 _FINDINGS_COLOURS = {"clean": "#2e7d32", "has-warnings": "#b7791f", "has-errors": "#b0301f"}
@@ -311,11 +246,12 @@ def _align(cell: Cell) -> str:
 
 
 def cell_args(part: Cell, ctx: Context, room: tuple[float, float] | None = None,
-              breaks: bool = False) -> tuple[list[str], str]:
+              breaks: bool = False, most: int = 0) -> tuple[list[str], str]:
     """A cell's arguments but its place and rowspan, and its body, as Typst; ``room``: the width
     of its text and the size it is set in (points), where the table's widths are known; ``breaks``:
     its row holds a narrative, which breaks where it does not fit (a row breaks only where all
-    its cells may: it would leave a hole, or run off the page)."""
+    its cells may: it would leave a hole, or run off the page); ``most``: the lines its rows hold
+    anyway (see :func:`_lines`)."""
     styles = set((part.style or "").split())
     args = [f"colspan: {part.colspan}"] if part.colspan > 1 else []
     if part.rowspan > 1 or breaks:
@@ -326,7 +262,7 @@ def cell_args(part: Cell, ctx: Context, room: tuple[float, float] | None = None,
     args.append(f"align: {_align(part)}")
     if "continued" in styles:
         args.append("stroke: (top: none, rest: rule)")
-    body = _lines(part, room) or blocks(part.content, ctx).rstrip()
+    body = _lines(part, room, most) or blocks(part.content, ctx).rstrip()
     if "num" in styles:
         body = f"#box[{body}]"  # a number never wraps
     elif "text" in styles:
@@ -336,12 +272,15 @@ def cell_args(part: Cell, ctx: Context, room: tuple[float, float] | None = None,
     return args, body
 
 
-def _lines(part: Cell, room: tuple[float, float] | None) -> str | None:
-    """A short plain cell that would end on one character alone, set in even lines (see
-    :func:`evaltools.writers.typst_lines.even_lines`); None for any other."""
+def _lines(part: Cell, room: tuple[float, float] | None, most: int = 0) -> str | None:
+    """A short plain cell set in lines of its own: broken between its terms, a bracketed score or
+    unit ending it on a line of its own (a label: :func:`~evaltools.writers.typst_lines.label_lines`),
+    else, where it would end on one character alone, in even lines (``even_lines``); None for the rest."""
     if room is None or not part.content or not all(isinstance(x, str) for x in part.content):
         return None
-    found = even_lines("".join(part.content), *room)
+    content = "".join(part.content)
+    number = "num" in (part.style or "").split()  # a number is boxed whole
+    found = (None if number else label_lines(content, *room, most)) or even_lines(content, *room)
     if found is None:
         return None
     lines, tracking = found
@@ -349,59 +288,115 @@ def _lines(part: Cell, room: tuple[float, float] | None) -> str | None:
     return f"#text(tracking: {tracking:.3f}pt)[{body}]" if tracking < 0 else body
 
 
-def cell(part: Cell, ctx: Context, room: tuple[float, float] | None = None, breaks: bool = False) -> str:
-    args, body = cell_args(part, ctx, room, breaks)
+def cell(part: Cell, ctx: Context, room: tuple[float, float] | None = None, breaks: bool = False,
+         at: tuple[int, int] | None = None, most: int = 0) -> str:
+    args, body = cell_args(part, ctx, room, breaks, most)
+    place = [f"x: {at[0]}", f"y: {at[1]}"] if at else []
     rowspan = [f"rowspan: {part.rowspan}"] if part.rowspan > 1 else []
-    return f"table.cell({', '.join(rowspan + args)})[{body}]"
+    return f"table.cell({', '.join(place + rowspan + args)})[{body}]"
 
 
 _CELL_INSET_Y = 1 * 72 / 25.4  # a cell's inset above and below, at the most (points)
+# The last row's keeper: a cell of no width beyond the last column, over the last two rows, that
+# does not break (Typst keeps a rowspan that may not break on one page); its rules fall on the
+# table's own right edge, so nothing of it shows.
+KEEPER = "table.cell(stroke: none, inset: 0pt)[]"
 
 
-def spanned_cells(part: Table, ctx: Context, rooms: Mapping[int, tuple[float, float]]) -> list[str]:
+@dataclass(frozen=True)
+class _Layout:
+    """What the writer knows of a table's rows: which may break across pages (a narrative), and
+    whether its last row is kept with the one before (a total never alone on a page)."""
+
+    number: int
+    breaking: list[bool]
+    keep_last: bool
+
+    def repeats(self, part: Table, rooms: Mapping[int, tuple[float, float]], r: int, c: Cell) -> bool:
+        """Whether a cell is set again where its rows run onto a new page: a short one (a label, not
+        a number) beside a narrative that breaks."""
+        return any(self.breaking[r:r + c.rowspan]) and not _tall(c, rooms) and "num" not in (c.style or "").split()
+
+
+def spanned_cells(part: Table, ctx: Context, rooms: Mapping[int, tuple[float, float]], layout: _Layout) -> list[str]:
     """The body's cells as the template's ``spanned-table`` takes them: each with its place (x, y),
     its rowspan, whether its rows keep together (a label over rows that each keep with the next:
-    a 一级指标's), and whether it carries its row's marker (the first cell of one row that starts
-    in each row), which tells the next layout on which page the row begins."""
+    a 一级指标's), whether it carries its row's marker (the first cell of one row that starts
+    in each row), which tells the next layout on which page the row begins, and whether it is set
+    again where its rows run onto a new page (``repeat``: a label beside a narrative; the narrative
+    beside it carries the row's end marker, which tells on which page the row ends)."""
     placed, _ = grid(part.rows)
     offset = len(part.head)
     marked: dict[int, int] = {}
     for i, (r, _, c) in enumerate(placed):
         if r not in marked or (c.rowspan == 1 and placed[marked[r]][2].rowspan > 1):
             marked[r] = i
+        # a breaking row's narrative starts at its top, wherever a short label beside it is set
+        if layout.breaking[r] and c.rowspan == 1 and _tall(c, rooms) and not _tall(placed[marked[r]][2], rooms):
+            marked[r] = i
     marks = set(marked.values())
-    tallest: dict[int, float] = {}  # each row's tallest one-row cell, about (see typst_lines.height)
-    for r, _, c in placed:
-        if c.rowspan == 1:
-            width, size = rooms.get(id(c), (BODY_WIDTH / 4, 10.0))
-            tallest[r] = max(tallest.get(r, 0.0), typst_lines.height(plain_text(c.content), width, size) + 2 * _CELL_INSET_Y)
+    tallest = _tallest(placed, rooms)
     out = []
     for i, (r, column, c) in enumerate(placed):
-        args, body = cell_args(c, ctx, rooms.get(id(c)), _breaks(part.rows[r], rooms))
+        args, body = cell_args(c, ctx, rooms.get(id(c)), layout.breaking[r], _most(tallest, r, c, rooms))
+        repeat = layout.repeats(part, rooms, r, c)
+        if layout.breaking[r] and not repeat:
+            body += f"#metadata(({layout.number}, {r + offset}))<evaltools-row-end>"
         keep = (c.rowspan > 1 and "keep-next" in (part.rows[r].style or "").split()
                 and "continued" not in (c.style or "").split())
         # A group surely shorter than a page is kept whole without the template measuring it
         # (a measure a group, a sixth of a report's compile).
         fits = keep and sum(tallest.get(y, PAGE_HEIGHT) for y in range(r, r + c.rowspan)) < 0.8 * PAGE_HEIGHT
         out.append(f"(x: {column}, y: {r + offset}, rowspan: {c.rowspan}, keep: {_bool(keep)}, fits: {_bool(fits)}, "
-                   f"mark: {_bool(i in marks)}, args: ({', '.join(args)},), body: [{body}])")
+                   f"mark: {_bool(i in marks)}, repeat: {_bool(repeat)}, args: ({', '.join(args)},), body: [{body}])")
+    if layout.keep_last:
+        out.append(f"(x: {len(part.widths) or part.columns}, y: {offset + len(part.rows) - 2}, rowspan: 2, keep: false, "
+                   "fits: true, mark: false, repeat: false, args: (breakable: false, stroke: none, inset: 0pt,), body: [])")
     return out
 
 
+def _tallest(placed: Sequence[tuple[int, int, Cell]], rooms: Mapping[int, tuple[float, float]]) -> dict[int, float]:
+    """Each row's tallest one-row cell, about (see typst_lines.height), in points."""
+    tallest: dict[int, float] = {}
+    for r, _, c in placed:
+        if c.rowspan == 1:
+            width, size = rooms.get(id(c), (BODY_WIDTH / 4, 10.0))
+            content = plain_text(c.content)
+            labelled = label_lines(content, width, size) if rooms and "num" not in (c.style or "").split() else None
+            high = len(labelled[0]) * size * 1.5 if labelled else typst_lines.height(content, width, size)
+            tallest[r] = max(tallest.get(r, 0.0), high + 2 * _CELL_INSET_Y)
+    return tallest
+
+
+def _most(tallest: Mapping[int, float], r: int, c: Cell, rooms: Mapping[int, tuple[float, float]]) -> int:
+    """The lines a cell's rows hold anyway (where a label may take one more to break between terms)."""
+    size = rooms.get(id(c), (0.0, 10.0))[1]
+    return int((sum(tallest.get(y, 0.0) for y in range(r, r + c.rowspan)) - 2 * _CELL_INSET_Y) / (size * 1.5) + 1e-6)
+
+
+def _tall(c: Cell, rooms: Mapping[int, tuple[float, float]]) -> bool:
+    """A narrative, or a cell that, set in its width, would take more than a fifth of a page."""
+    width, size = rooms.get(id(c), (BODY_WIDTH / 4, 10.0))  # a table of no widths: a quarter of the 版心
+    return "text" in (c.style or "").split() or typst_lines.height(plain_text(c.content), width, size) > 0.2 * PAGE_HEIGHT
+
+
 def _breaks(row: Row, rooms: Mapping[int, tuple[float, float]]) -> bool:
-    """Whether a row may break across pages: it holds a narrative, or a cell that, set in its
-    width, would take more than a fifth of a page (kept whole, it would leave a hole, or run off
-    the page); a row of short cells stays on one page."""
-    def tall(c: Cell) -> bool:
-        width, size = rooms.get(id(c), (BODY_WIDTH / 4, 10.0))  # a table of no widths: a quarter of the 版心
-        return typst_lines.height(plain_text(c.content), width, size) > 0.2 * PAGE_HEIGHT
-    return any("text" in (c.style or "").split() or tall(c) for c in row.cells)
+    """Whether a row may break across pages: it holds a tall cell (kept whole, it would leave a
+    hole, or run off the page); a row of short cells stays on one page."""
+    return any(_tall(c, rooms) for c in row.cells)
 
 
 def _rooms(part: Table, widths: Sequence[float], size: float, inset: float) -> dict[int, tuple[float, float]]:
     """Each cell's text width and size in points (by the cell's ``id``), the table's widths given."""
     placed, _ = grid(part.head + part.rows)
     return {id(c): (sum(widths[x:x + c.colspan]) - 2 * inset, size) for _, x, c in placed}
+
+
+def _head(part: Table, ctx: Context, rooms: Mapping[int, tuple[float, float]], keep_last: bool) -> str:
+    if not part.head:
+        return "none"
+    rows = [[cell(c, ctx, rooms.get(id(c))) for c in r.cells] + ([KEEPER] if keep_last else []) for r in part.head]
+    return f"table.header(repeat: true, {', '.join(c for r in rows for c in r)})"
 
 
 @typeset.register
@@ -415,142 +410,34 @@ def _(part: Table, ctx: Context) -> str:
         size_role, leading, inset, inset_y = "cell", "0.5em", 1.2, 1
     size = typography.STYLES[size_role].in_pdf("size")  # the widths are reckoned in it
     widths = column_widths(part, size, FORM_WIDTH if ctx.form else BODY_WIDTH) if part.widths else []
-    columns = "(" + ", ".join(f"{w:.2f}fr" for w in widths) + ",)" if widths else str(part.columns or 1)
     rooms = _rooms(part, widths, size, inset * 72 / 25.4) if widths else {}
+    breaking = [_breaks(r, rooms) for r in part.rows]
+    # The last row never alone on a page (a form's 总分, a 合计): kept with the row before where
+    # neither may break.
+    layout = _Layout(next(ctx.tables), breaking, len(part.rows) >= 2 and not any(breaking[-2:]))
+    tracks = [f"{w:.2f}fr" for w in widths] or ["auto"] * (part.columns or 1)
+    columns = "(" + ", ".join(tracks + (["0pt"] if layout.keep_last else [])) + ",)"
     # The form's tables, and the first page's, are one form, as on paper.
     spacing = "0pt, 0pt" if "form" in styles or ctx.first_page else "0.3em, 0.6em"
     unbreakable = _bool("narrative" not in styles)
-    head = ", ".join(cell(c, ctx, rooms.get(id(c))) for r in part.head for c in r.cells)
-    head = f"table.header(repeat: true, {head})" if part.head else "none"
-    layout = (f"role({literal(size_role)}).size, {leading}, (x: {inset}mm, y: {inset_y}mm), {unbreakable}, "
-              f"{spacing}, {columns}")
-    if any(c.rowspan > 1 and plain_text(c.content).strip() for r in part.rows for c in r.cells):
+    head = _head(part, ctx, rooms, layout.keep_last)
+    settings = (f"role({literal(size_role)}).size, {leading}, (x: {inset}mm, y: {inset_y}mm), {unbreakable}, "
+                f"{spacing}, {columns}")
+    placed, _ = grid(part.rows)
+    spans = any(c.rowspan > 1 and plain_text(c.content).strip() for _, _, c in placed)
+    if spans or any(layout.repeats(part, rooms, r, c) for r, _, c in placed):
         area = "form-area" if ctx.form else "page-area"
-        return (f"#spanned-table({next(ctx.tables)}, {area}, {len(part.head)}, {layout}, {head}, "
-                f"{', '.join(spanned_cells(part, ctx, rooms))})\n\n")
+        return (f"#spanned-table({layout.number}, {area}, {len(part.head)}, {settings}, {head}, "
+                f"{', '.join(spanned_cells(part, ctx, rooms, layout))})\n\n")
+    offset = len(part.head)
     cells = [head] if part.head else []
-    cells += [cell(c, ctx, rooms.get(id(c)), _breaks(r, rooms)) for r in part.rows for c in r.cells]
-    return f"#table-of({layout}, {', '.join(cells)})\n\n"
-
-
-# --- Markdown -----------------------------------------------------------------------------------------
-
-
-def markdown(source: str | None) -> str:
-    """Narrative Markdown as Typst: paragraphs, lists, emphasis, tables, code as text; an image
-    is named, never fetched (as in the HTML)."""
-    if not source:
-        return ""
-    tokens = _MARKDOWN.parse(_CONTROL.sub("", source))
-    return _md_blocks(tokens) + "\n\n"
-
-
-def _md_inline(tokens: Sequence[Any]) -> str:
-    out: list[str] = []
-    for token in tokens:
-        kind = token.type
-        if kind == "text":
-            out.append(text(token.content))
-        elif kind in ("softbreak", "hardbreak"):
-            out.append("#linebreak()")
-        elif kind == "strong_open":
-            out.append("#strong[")
-        elif kind == "em_open":
-            out.append("#emph[")
-        elif kind in ("strong_close", "em_close"):
-            out.append("]")
-        elif kind == "code_inline":
-            out.append(f"#raw({literal(token.content)})")
-        elif kind == "image":
-            src = str(token.attrGet("src") or "")
-            alt = "".join(child.content for child in token.children or [])
-            if src.startswith("data:image/") and ";base64," in src:
-                try:
-                    out.append(f"#box({image(base64.b64decode(src.split(',', 1)[1]), alt)})")
-                    continue
-                except ValueError:
-                    pass
-            out.append(text(f"[图片：{alt} {src}]"))
-        # link_open/close: the link's text is shown, the address is not followed
-    return "".join(out)
-
-
-def _md_blocks(tokens: Sequence[Any]) -> str:
-    out: list[str] = []
-    i = 0
-    while i < len(tokens):
-        token = tokens[i]
-        kind = token.type
-        if kind == "inline":
-            out.append(_md_inline(token.children or []))
-        elif kind == "paragraph_open" and i + 2 < len(tokens) and _heading_like(tokens[i + 1]):
-            out.append(f"#keep-with-next[{_md_inline(tokens[i + 1].children or [])}]\n\n")
-            i += 2  # its text and its end
-        elif kind == "paragraph_close":
-            out.append("\n\n")
-        elif kind == "heading_open":
-            out.append("#block(sticky: true)[#strong[")
-        elif kind == "heading_close":
-            out.append("]]\n\n")
-        elif kind in ("bullet_list_open", "ordered_list_open"):
-            end = _closing(tokens, i)
-            out.append(_md_list(tokens[i:end + 1]))
-            i = end
-        elif kind == "table_open":
-            end = _closing(tokens, i)
-            out.append(_md_table(tokens[i:end + 1]))
-            i = end
-        elif kind in ("fence", "code_block"):
-            out.append(f"#block(above: 0.5em, below: 0.5em, raw({literal(token.content)}, block: true))\n\n")
-        elif kind == "blockquote_open":
-            out.append("#pad(left: 2em)[")
-        elif kind == "blockquote_close":
-            out.append("]\n\n")
-        elif kind == "hr":
-            out.append("#line(length: 100%, stroke: 0.5pt)\n\n")
-        i += 1
-    return "".join(out)
-
-
-# A paragraph that is a 公文 heading written as text (「五、附件」, 「（一）依据」): short, no sentence.
-_HEADING_LIKE = re.compile(r"([一二三四五六七八九十]+、|（[一二三四五六七八九十]+）)[^。；！？]{0,30}")
-
-
-def _heading_like(token: Any) -> bool:
-    return token.type == "inline" and _HEADING_LIKE.fullmatch(token.content.strip()) is not None
-
-
-def _closing(tokens: Sequence[Any], start: int) -> int:
-    depth = 0
-    for j in range(start, len(tokens)):
-        depth += tokens[j].nesting
-        if depth == 0:
-            return j
-    return len(tokens) - 1
-
-
-def _md_list(tokens: Sequence[Any]) -> str:
-    kind = "enum" if tokens[0].type == "ordered_list_open" else "list"
-    items, i = [], 1
-    while i < len(tokens) - 1:
-        if tokens[i].type == "list_item_open":
-            end = _closing(tokens, i)
-            items.append("[" + _md_blocks(tokens[i + 1:end]).strip() + "]")
-            i = end
-        i += 1
-    return f"#block(above: 0.3em, below: 0.3em, {{ set par(first-line-indent: 0em); {kind}({', '.join(items) or '[]'}) }})\n\n"
-
-
-def _md_table(tokens: Sequence[Any]) -> str:
-    rows: list[list[str]] = []
-    for token in tokens:
-        if token.type == "tr_open":
-            rows.append([])
-        elif token.type == "inline" and rows:
-            rows[-1].append(f"[{_md_inline(token.children or [])}]")
-    columns = max((len(r) for r in rows), default=1)
-    cells = ", ".join(c for r in rows for c in r + ["[]"] * (columns - len(r)))
-    return f'#table-of(role("cell").size, 0.5em, (x: 1.2mm, y: 1mm), true, 0.3em, 0.6em, {columns}, {cells})\n\n'
+    tallest = _tallest(placed, rooms)
+    cells += [cell(c, ctx, rooms.get(id(c)), breaking[r], (x, r + offset) if layout.keep_last else None,
+                   _most(tallest, r, c, rooms)) for r, x, c in placed]
+    if layout.keep_last:
+        cells.append(f"table.cell(x: {len(tracks)}, y: {offset + len(part.rows) - 2}, rowspan: 2, breakable: false, "
+                     "stroke: none, inset: 0pt)[]")
+    return f"#table-of({settings}, {', '.join(cells)})\n\n"
 
 
 # --- the document -------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""How a table cell's text breaks into lines in the PDF: the columns' widths from their content, and
-the lines of a short text that Typst would end on one character alone.
+"""How a table cell's text breaks into lines in the PDF: the columns' widths from their content, the
+lines of a short text that Typst would end on one character alone, and a label's lines, broken
+between its terms with its bracketed score or unit whole on a line of its own.
 
 Reckoned in ems of the cell's size: a Chinese character (and a full-width sign) is one, a Latin
 letter or a digit half of one, which is how the 公文 faces set them.
@@ -8,9 +9,11 @@ letter or a digit half of one, which is how the 公文 faces set them.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from evaltools.document.parts import Cell, Span, Table, grid, plain_text
 
@@ -196,4 +199,101 @@ def even_lines(text: str, width: float, size: float) -> tuple[list[str], float] 
         if lines:
             starts = [sum(lines[:i]) for i in range(len(lines))]
             return ["".join(runs[a:a + k]) for a, k in zip(starts, lines, strict=True)], tracking if wider > capacity else 0.0
+    return None
+
+
+# --- labels: a reader's breaks ------------------------------------------------------------------
+
+# A label ending on a bracketed score or unit: 「满意度指标（10分）」, 「项目资金（万元）」.
+_BRACKETED = re.compile(r"(?P<name>.*[^\s（])(?P<group>（[^（）]{1,8}）)")
+# The words a form's labels are made of (the rules' 一级/二级 names, the forms' own): a label
+# is broken between them where its lines allow it, never inside one.
+TERMS = ("服务对象", "社会公众", "可持续", "满意度", "可行性", "规范性", "及时率", "执行率", "到位率", "使用率",
+         "指标值", "完成值", "指标", "数量", "质量", "时效", "成本", "经济", "社会", "生态", "环境", "效益",
+         "影响", "产出", "满意", "公众", "对象", "服务", "项目", "资金", "预算", "执行", "部门", "整体", "支出",
+         "绩效", "评价", "实施", "方案", "政府", "采购", "管理", "使用", "完成", "情况", "目标", "年度", "计划",
+         "投资", "分析", "单位", "名称", "主管", "总体", "实际", "偏差", "原因", "改进", "措施", "基本", "收入",
+         "结转", "结余", "财政", "拨款", "申请", "其他", "控制", "合计", "总额", "人员", "编制", "联系", "公共",
+         "资源", "交易", "平台", "运行", "稳定", "保障", "推进", "建设", "全面", "系统", "安全", "电子",
+         "智慧", "维护", "费用", "运营", "信息", "数据", "考核", "按期", "办结", "成立", "通知", "工作")
+# The most characters a label breaks by terms (longer text is the paragraph's, or even_lines').
+_LABEL_RUNS = 16
+_MOST_SPLITS = 3500  # the ways of breaking a label tried, at the most (16 characters in 6 lines: 3,003)
+
+
+def _inside_terms(text: str) -> set[int]:
+    """The places (character offsets) where a break would cut one of :data:`TERMS`."""
+    cut: set[int] = set()
+    for term in TERMS:
+        start = text.find(term)
+        while start >= 0:
+            cut.update(range(start + 1, start + len(term)))
+            start = text.find(term, start + 1)
+    return cut
+
+
+def _splits(count: int, n: int) -> Iterator[tuple[int, ...]]:
+    """Every way of cutting ``n`` runs into ``count`` lines of at least one run."""
+    for cuts in itertools.combinations(range(1, n), count - 1):
+        yield tuple(b - a for a, b in zip((0, *cuts), (*cuts, n), strict=True))
+
+
+def term_lines(runs: Sequence[str], capacity: float, most: int = 0) -> list[str] | None:
+    """``runs`` in lines of at most ``capacity`` ems, none of them one character alone: cut inside
+    as few terms as they can be, in the fewest lines (one more than Typst would set where the row
+    holds ``most`` lines anyway), as even as they go, the longer lines first. None
+    where no such lines are."""
+    widths = [_ems(r) for r in runs]
+    if not runs or max(widths) > capacity:
+        return None
+    inside = _inside_terms("".join(runs))
+    offsets = list(itertools.accumulate(len(r) for r in runs))
+    fewest = math.ceil(sum(widths) / capacity - 1e-9)
+    best: tuple[tuple[Any, ...], list[int]] | None = None
+    natural = len(_greedy(widths, capacity))
+    for count in range(fewest, max(natural, min(most, natural + 1, len(runs))) + 1):  # at most one line more
+        if math.comb(len(runs) - 1, count - 1) > _MOST_SPLITS:
+            break  # a label of many short lines: even_lines' to set
+        for split in _splits(count, len(runs)):
+            starts = list(itertools.accumulate((0, *split)))[:-1]
+            line_widths = [sum(widths[a:a + k]) for a, k in zip(starts, split, strict=True)]
+            if max(line_widths) > capacity or any(
+                    k == 1 and _LONE.fullmatch(runs[a]) for a, k in zip(starts, split, strict=True)):
+                continue
+            cost = (sum(offsets[a - 1] in inside for a in starts[1:]), count, max(line_widths),
+                    tuple(-w for w in line_widths))
+            if best is None or cost < best[0]:
+                best = (cost, list(split))
+    if best is None:
+        return None
+    starts = list(itertools.accumulate((0, *best[1])))[:-1]
+    return ["".join(runs[a:a + k]) for a, k in zip(starts, best[1], strict=True)]
+
+
+@functools.lru_cache(maxsize=4096)  # a batch sets the same labels in every report
+def label_lines(text: str, width: float, size: float, most: int = 0) -> tuple[list[str], float] | None:
+    """The lines to set a short label in, where it takes more than one line in ``width`` points of
+    ``size``, and the tracking (pt, never positive) they need: broken as a reader would, between
+    terms and evenly (「服务对象/满意度/指标」, not 「服务对象满/意度指标」), never leaving a
+    character alone; a bracketed score or unit ending it (「（10分）」, 「（万元）」) on a line of
+    its own, whole (「满意度/指标/（10分）」, never 「满意度指/标（10分）」). Where that needs it,
+    a character more a line, drawn at most a tenth of an em closer. None for a label that fits on
+    one line, a longer text, or one no such lines hold. ``most``: the lines its row holds anyway
+    (more lines than Typst would set, to break between terms, where they cost no height)."""
+    text = text.strip()
+    capacity = math.floor(width / size + 1e-6)
+    if len(text) > 2 * _LABEL_RUNS or capacity < 2 or _ems(text) <= capacity or "\n" in text:
+        return None
+    bracketed = _BRACKETED.fullmatch(text)
+    name, group = (bracketed["name"], bracketed["group"]) if bracketed else (text, "")
+    runs = [m.group() for m in _UNBROKEN.finditer(name)]
+    if len(runs) > _LABEL_RUNS or "".join(runs) != name:
+        return None
+    for wider in (capacity, capacity + 1):
+        tracking = min(0.0, (width - 0.2 - wider * size) / max(wider - 1, 1))
+        if tracking < _TIGHTEST * size or _ems(group) > wider:
+            return None
+        lines = [name] if _ems(name) <= wider else term_lines(runs, wider, most - bool(group))
+        if lines:
+            return lines + ([group] if group else []), tracking if wider > capacity else 0.0
     return None

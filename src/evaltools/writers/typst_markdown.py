@@ -1,0 +1,134 @@
+"""Narrative Markdown as Typst markup (CommonMark, as the HTML reads it): text as string
+literals, an image named, never fetched."""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from markdown_it import MarkdownIt
+
+from evaltools.writers.typst_text import CONTROL, image, literal, text
+
+# Narrative Markdown read as the HTML reads it (CommonMark, raw HTML off, a line break kept).
+_MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True, "typographer": False}).enable("table")
+
+
+def markdown(source: str | None) -> str:
+    """Narrative Markdown as Typst: paragraphs, lists, emphasis, tables, code as text; an image
+    is named, never fetched (as in the HTML)."""
+    if not source:
+        return ""
+    tokens = _MARKDOWN.parse(CONTROL.sub("", source))
+    return _md_blocks(tokens) + "\n\n"
+
+
+def _md_inline(tokens: Sequence[Any]) -> str:
+    out: list[str] = []
+    for token in tokens:
+        kind = token.type
+        if kind == "text":
+            out.append(text(token.content))
+        elif kind in ("softbreak", "hardbreak"):
+            out.append("#linebreak()")
+        elif kind == "strong_open":
+            out.append("#strong[")
+        elif kind == "em_open":
+            out.append("#emph[")
+        elif kind in ("strong_close", "em_close"):
+            out.append("]")
+        elif kind == "code_inline":
+            out.append(f"#raw({literal(token.content)})")
+        elif kind == "image":
+            src = str(token.attrGet("src") or "")
+            alt = "".join(child.content for child in token.children or [])
+            if src.startswith("data:image/") and ";base64," in src:
+                try:
+                    out.append(f"#box({image(base64.b64decode(src.split(',', 1)[1]), alt)})")
+                    continue
+                except ValueError:
+                    pass
+            out.append(text(f"[图片：{alt} {src}]"))
+        # link_open/close: the link's text is shown, the address is not followed
+    return "".join(out)
+
+
+def _md_blocks(tokens: Sequence[Any]) -> str:
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        kind = token.type
+        if kind == "inline":
+            out.append(_md_inline(token.children or []))
+        elif kind == "paragraph_open" and i + 2 < len(tokens) and _heading_like(tokens[i + 1]):
+            out.append(f"#keep-with-next[{_md_inline(tokens[i + 1].children or [])}]\n\n")
+            i += 2  # its text and its end
+        elif kind == "paragraph_close":
+            out.append("\n\n")
+        elif kind == "heading_open":
+            out.append("#block(sticky: true)[#strong[")
+        elif kind == "heading_close":
+            out.append("]]\n\n")
+        elif kind in ("bullet_list_open", "ordered_list_open"):
+            end = _closing(tokens, i)
+            out.append(_md_list(tokens[i:end + 1]))
+            i = end
+        elif kind == "table_open":
+            end = _closing(tokens, i)
+            out.append(_md_table(tokens[i:end + 1]))
+            i = end
+        elif kind in ("fence", "code_block"):
+            out.append(f"#block(above: 0.5em, below: 0.5em, raw({literal(token.content)}, block: true))\n\n")
+        elif kind == "blockquote_open":
+            out.append("#pad(left: 2em)[")
+        elif kind == "blockquote_close":
+            out.append("]\n\n")
+        elif kind == "hr":
+            out.append("#line(length: 100%, stroke: 0.5pt)\n\n")
+        i += 1
+    return "".join(out)
+
+
+# A paragraph that is a 公文 heading written as text (「五、附件」, 「（一）依据」): short, no sentence.
+_HEADING_LIKE = re.compile(r"([一二三四五六七八九十]+、|（[一二三四五六七八九十]+）)[^。；！？]{0,30}")
+
+
+def _heading_like(token: Any) -> bool:
+    return token.type == "inline" and _HEADING_LIKE.fullmatch(token.content.strip()) is not None
+
+
+def _closing(tokens: Sequence[Any], start: int) -> int:
+    depth = 0
+    for j in range(start, len(tokens)):
+        depth += tokens[j].nesting
+        if depth == 0:
+            return j
+    return len(tokens) - 1
+
+
+def _md_list(tokens: Sequence[Any]) -> str:
+    kind = "enum" if tokens[0].type == "ordered_list_open" else "list"
+    items, i = [], 1
+    while i < len(tokens) - 1:
+        if tokens[i].type == "list_item_open":
+            end = _closing(tokens, i)
+            items.append("[" + _md_blocks(tokens[i + 1:end]).strip() + "]")
+            i = end
+        i += 1
+    return f"#block(above: 0.3em, below: 0.3em, {{ set par(first-line-indent: 0em); {kind}({', '.join(items) or '[]'}) }})\n\n"
+
+
+def _md_table(tokens: Sequence[Any]) -> str:
+    rows: list[list[str]] = []
+    for token in tokens:
+        if token.type == "tr_open":
+            rows.append([])
+        elif token.type == "inline" and rows:
+            rows[-1].append(f"[{_md_inline(token.children or [])}]")
+    columns = max((len(r) for r in rows), default=1)
+    cells = ", ".join(c for r in rows for c in r + ["[]"] * (columns - len(r)))
+    return f'#table-of(role("cell").size, 0.5em, (x: 1.2mm, y: 1mm), true, 0.3em, 0.6em, {columns}, {cells})\n\n'
+

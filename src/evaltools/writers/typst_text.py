@@ -1,0 +1,72 @@
+"""Text and images as Typst markup: every text a string literal (``#"…"``), never markup, so
+nothing of a report is evaluated as Typst code; a number kept on one line with its unit."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import PIL.Image
+
+from evaltools.writers.typst_lines import GLUED
+
+# C0/C1 controls but tab and newline, and lone surrogates: nothing a PDF can show or Typst read.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_CLOSING = re.compile(r"[，。、；：！？）》”’」』〕】…]*")
+
+
+def literal(text: object) -> str:
+    """``text`` as a Typst string literal: shown as it is, never evaluated."""
+    clean = CONTROL.sub("", str(text))
+    escaped = clean.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "").replace("\t", " ")
+    return f'"{escaped}"'
+
+
+def text(value: object) -> str:
+    """Plain text as Typst markup: string literals, each number boxed with its unit."""
+    value = CONTROL.sub("", str(value))
+    out, last = [], 0
+    for match in GLUED.finditer(value):
+        if match.start() > last:
+            out.append(f"#{literal(value[last:match.start()])}")
+        # Punctuation that may not start a line goes into the box, and a bracket into it too: beside
+        # a box, Typst may break where text may not (「106.62万元」 ending a line, 「；」 starting the
+        # next). A zero-width box at each end keeps Typst from setting the box's first bracket or
+        # last punctuation half-width, as it sets them at a line's start or end.
+        end = match.end() + len(_CLOSING.match(value, match.end()).group())
+        glued = value[match.start():end]
+        opening = "#\"（\"" if glued.startswith("（") else ""  # Typst sets it half-width at a line's start
+        glued = glued.removeprefix("（")
+        guard = "#box(width: 0pt)" if _CLOSING.fullmatch(glued[-1]) else ""
+        out.append(f"{opening}#box[#{literal(glued)}{guard}]" if guard else f"{opening}#box({literal(glued)})")
+        last = end
+    if last < len(value):
+        out.append(f"#{literal(value[last:])}")
+    return "".join(out)
+
+
+def is_svg(data: bytes) -> bool:
+    return data.lstrip()[:5] in (b"<?xml", b"<svg ") or data.lstrip()[:4] == b"<svg"
+
+
+def _readable(data: bytes) -> bool:
+    """Whether a raster image decodes (a broken one is named in the PDF instead of failing it)."""
+    try:
+        with PIL.Image.open(io.BytesIO(data)) as picture:
+            picture.verify()
+    except Exception:  # noqa: BLE001  (whatever Pillow raises: not an image Typst can show)
+        return False
+    return True
+
+
+def image(data: bytes, alt: str = "") -> str:
+    """An image from its bytes, in the markup itself: nothing is read from the disk or the network.
+    An SVG (text) as a string; a PNG as its bytes; one that does not decode, as its alt text."""
+    if is_svg(data):
+        source = f"bytes({literal(data.decode('utf-8', 'replace'))})"
+    elif _readable(data):
+        source = f"bytes(({','.join(map(str, data))},))"
+    else:
+        return f"[{text(f'[图片：{alt}]')}]"
+    return f'image({source}, width: 100%, alt: {literal(alt)})'
+
