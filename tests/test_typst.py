@@ -339,6 +339,35 @@ def test_a_png_without_its_svg_twin_is_shown_as_the_png():
     assert len(images.strip().splitlines()) == 3  # one raster image
 
 
+def test_images_are_read_by_name_beside_the_source_and_gone_after_the_compile():
+    """A PNG written in the source as an array of its bytes took Typst longer to parse than to lay
+    out the pages; an image is a file Typst reads, named by its content, in a folder of this
+    process's that holds nothing else once the PDF is made."""
+    import base64
+    import os
+
+    from evaltools.document.parts import Figure
+    from evaltools.writers.pdf import typst_source
+
+    png = _tiny_png()
+    nb = notebook_of(Figure(png, "图", "说明"), Markdown(f"![内嵌](data:image/png;base64,{base64.b64encode(png).decode()})"))
+    source, _ = typst_source(nb)
+    assert "bytes((" not in source.markup and list(source.files.values()) == [png]  # one file for both
+    (name,) = source.files
+    assert f'image("{name}"' in source.markup
+    pdf = notebook_to_pdf(nb)
+    images = subprocess.run(["pdfimages", "-list", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    assert len(images.strip().splitlines()) == 4  # the header, then the figure and the narrative's image
+    assert list(pdf_engine._root(os.getpid()).iterdir()) == []
+
+
+def test_the_engine_writes_only_names_the_writer_made():
+    with pytest.raises(ValueError):
+        pdf_engine.compile_pdf("正文", files={"/../../escaped.png": b"x"})
+    with pytest.raises(ValueError):
+        pdf_engine.compile_pdf("正文", files={"/sub/a.png": b"x"})
+
+
 def _tiny_png() -> bytes:
     import io
 

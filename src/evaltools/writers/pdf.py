@@ -75,7 +75,7 @@ def append_pdfs(pdf: bytes, attached: Sequence[bytes]) -> bytes:
     return out.getvalue()
 
 
-def typst_source(nb: Any, edition: str = SUBMISSION) -> tuple[str, list[str]]:
+def typst_source(nb: Any, edition: str = SUBMISSION) -> tuple[typst.Source, list[str]]:
     """The notebook's report as a Typst source, with the warnings of its fonts."""
     parts = list(notebook_parts(nb, edition))
     configured = next((node.fonts for part in parts for node in walk(part) if isinstance(node, Typography)), {})
@@ -93,7 +93,7 @@ def notebook_to_pdf(nb: Any, edition: str = SUBMISSION, pdf_standard: str | None
         warnings.warn(CJK_FONT_MISSING, stacklevel=2)
     source, missing = typst_source(nb, edition)
     pdf_engine.warn_missing(missing)
-    pdf = pdf_engine.compile_pdf(source, pdf_standard)
+    pdf = pdf_engine.compile_pdf(source.markup, pdf_standard, source.files)
     attached = attached_pdfs(nb)
     return append_pdfs(pdf, attached) if attached else pdf
 

@@ -10,11 +10,18 @@ naming it and the face used instead.
 
 from __future__ import annotations
 
+import atexit
 import datetime
 import functools
+import os
 import re
+import shutil
+import tempfile
+import threading
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 
 import typst
 
@@ -92,18 +99,49 @@ def stacks(configured: Mapping[str, Sequence[str]] | None = None) -> tuple[dict[
     return found, missing
 
 
-def compile_pdf(source: str, pdf_standard: str | None = None) -> bytes:
-    """A Typst source as PDF bytes (PDF/A-2b when asked). Typst's own warnings are not the
-    user's: the source is ours."""
+def compile_pdf(source: str, pdf_standard: str | None = None, files: Mapping[str, bytes] | None = None) -> bytes:
+    """A Typst source as PDF bytes (PDF/A-2b when asked), with the ``files`` it reads (by their
+    names from ``/``). Typst's own warnings are not the user's: the source is ours."""
     check_pdf_standard(pdf_standard)
     try:
-        with warnings.catch_warnings():
+        with _COMPILING, warnings.catch_warnings(), _written(files or {}) as root:
             warnings.simplefilter("ignore", typst.TypstWarning)
-            pdf = compiler().compile(source.encode("utf-8"), format="pdf", timestamp=_TIMESTAMP,
+            pdf = compiler().compile(source.encode("utf-8"), format="pdf", timestamp=_TIMESTAMP, root=root,
                                      pdf_standards=[pdf_standard] if pdf_standard else [])
     except typst.TypstError as exc:
         raise RenderError(f"PDF 排版失败：{exc.message}") from None
     return _SUSPECTS.sub(lambda m: m[1] + b" " * len(m[2]), pdf, count=1)
+
+
+# One compile at a time: the compiler is one per process, and so is the folder of its files.
+_COMPILING = threading.Lock()
+
+
+@functools.cache
+def _root(pid: int) -> Path:
+    """This process's folder of the files a compile reads (a forked worker makes its own), and
+    the only folder Typst may read from: removed when the process exits."""
+    folder = Path(tempfile.mkdtemp(prefix="evaltools-typst-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
+@contextmanager
+def _written(files: Mapping[str, bytes]) -> Iterator[Path]:
+    """The ``files`` written in this process's folder while Typst reads them, removed after."""
+    root = _root(os.getpid())
+    written = []
+    try:
+        for name, data in files.items():
+            path = root / name.lstrip("/")
+            if path.parent != root:  # names are content hashes the writer made; nothing else is written
+                raise ValueError(f"not a name of the Typst writer's: {name!r}")
+            path.write_bytes(data)
+            written.append(path)
+        yield root
+    finally:
+        for path in written:
+            path.unlink(missing_ok=True)
 
 
 def warn_missing(messages: Sequence[str]) -> None:

@@ -47,7 +47,7 @@ from evaltools.writers.typst_lines import BODY_WIDTH, FORM_WIDTH, PAGE_HEIGHT, c
 from evaltools.writers.typst_markdown import markdown
 from evaltools.writers.typst_text import image, is_svg, literal, text
 
-__all__ = ["Context", "document", "image", "is_svg", "literal", "markdown", "text", "typeset"]
+__all__ = ["Context", "Source", "document", "image", "is_svg", "literal", "markdown", "text", "typeset"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,8 @@ class Context:
     form: bool = False
     # The document's tables in order: a table whose labels span rows is known by its number.
     tables: Iterator[int] = field(default_factory=itertools.count, compare=False, repr=False)
+    # The images, by the name the markup reads them by: compiled beside it (see Source).
+    files: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
 
 # --- inline -------------------------------------------------------------------------------------------
@@ -146,7 +148,7 @@ def _(part: Typography, ctx: Context) -> str:
 
 @typeset.register
 def _(part: Markdown, ctx: Context) -> str:
-    return markdown(part.text)
+    return markdown(part.text, ctx.files)
 
 
 @typeset.register
@@ -193,7 +195,7 @@ def _(part: ItemList, ctx: Context) -> str:
 @typeset.register
 def _(part: Figure, ctx: Context) -> str:
     vector = embedded_svg(part.png)  # a chart's vector twin (see evaltools.document.charts)
-    return f"#figure-of({image(vector or part.png, part.alt)}, [{text(part.caption)}])\n\n"
+    return f"#figure-of({image(vector or part.png, part.alt, ctx.files)}, [{text(part.caption)}])\n\n"
 
 
 # --- sections -----------------------------------------------------------------------------------------
@@ -470,8 +472,16 @@ def roles() -> str:
     return f"#let roles = (\n{entries})\n"
 
 
+@dataclass(frozen=True)
+class Source:
+    """A report as Typst source: its markup, and the files it reads (its images, by name)."""
+
+    markup: str
+    files: Mapping[str, bytes]
+
+
 def document(parts: Iterable[Any], fonts: Mapping[str, Sequence[str]], title: str = "",
-             edition: str = "submission", draft: str | None = None) -> str:
+             edition: str = "submission", draft: str | None = None) -> Source:
     """The whole report as one Typst source: the fonts, the style roles, the template, then every
     part in order; ``draft`` (the 草稿 mark, see ``writers.draft``) at the head of every page when given."""
     ctx = Context(edition)
@@ -479,4 +489,4 @@ def document(parts: Iterable[Any], fonts: Mapping[str, Sequence[str]], title: st
     head = ("#let fonts = (" + "".join(f"{role}: {font_array(stack)}, " for role, stack in fonts.items()) + ")\n"
             + roles() + f"#let title = {literal(title)}\n"
             f"#let draft = {literal(draft) if draft else 'none'}\n")
-    return head + template() + "\n" + body
+    return Source(head + template() + "\n" + body, ctx.files)

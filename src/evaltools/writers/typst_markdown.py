@@ -16,16 +16,17 @@ from evaltools.writers.typst_text import CONTROL, image, literal, text
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True, "typographer": False}).enable("table")
 
 
-def markdown(source: str | None) -> str:
+def markdown(source: str | None, files: dict[str, bytes]) -> str:
     """Narrative Markdown as Typst: paragraphs, lists, emphasis, tables, code as text; an image
-    is named, never fetched (as in the HTML)."""
+    is named, never fetched (as in the HTML), but one given in the text itself (a ``data:`` URI),
+    which goes into ``files`` (see :func:`evaltools.writers.typst_text.image`)."""
     if not source:
         return ""
     tokens = _MARKDOWN.parse(CONTROL.sub("", source))
-    return _md_blocks(tokens) + "\n\n"
+    return _md_blocks(tokens, files) + "\n\n"
 
 
-def _md_inline(tokens: Sequence[Any]) -> str:
+def _md_inline(tokens: Sequence[Any], files: dict[str, bytes]) -> str:
     out: list[str] = []
     for token in tokens:
         kind = token.type
@@ -46,7 +47,7 @@ def _md_inline(tokens: Sequence[Any]) -> str:
             alt = "".join(child.content for child in token.children or [])
             if src.startswith("data:image/") and ";base64," in src:
                 try:
-                    out.append(f"#box({image(base64.b64decode(src.split(',', 1)[1]), alt)})")
+                    out.append(f"#box({image(base64.b64decode(src.split(',', 1)[1]), alt, files)})")
                     continue
                 except ValueError:
                     pass
@@ -55,16 +56,16 @@ def _md_inline(tokens: Sequence[Any]) -> str:
     return "".join(out)
 
 
-def _md_blocks(tokens: Sequence[Any]) -> str:
+def _md_blocks(tokens: Sequence[Any], files: dict[str, bytes]) -> str:
     out: list[str] = []
     i = 0
     while i < len(tokens):
         token = tokens[i]
         kind = token.type
         if kind == "inline":
-            out.append(_md_inline(token.children or []))
+            out.append(_md_inline(token.children or [], files))
         elif kind == "paragraph_open" and i + 2 < len(tokens) and _heading_like(tokens[i + 1]):
-            out.append(f"#keep-with-next[{_md_inline(tokens[i + 1].children or [])}]\n\n")
+            out.append(f"#keep-with-next[{_md_inline(tokens[i + 1].children or [], files)}]\n\n")
             i += 2  # its text and its end
         elif kind == "paragraph_close":
             out.append("\n\n")
@@ -74,11 +75,11 @@ def _md_blocks(tokens: Sequence[Any]) -> str:
             out.append("]]\n\n")
         elif kind in ("bullet_list_open", "ordered_list_open"):
             end = _closing(tokens, i)
-            out.append(_md_list(tokens[i:end + 1]))
+            out.append(_md_list(tokens[i:end + 1], files))
             i = end
         elif kind == "table_open":
             end = _closing(tokens, i)
-            out.append(_md_table(tokens[i:end + 1]))
+            out.append(_md_table(tokens[i:end + 1], files))
             i = end
         elif kind in ("fence", "code_block"):
             out.append(f"#block(above: 0.5em, below: 0.5em, raw({literal(token.content)}, block: true))\n\n")
@@ -109,25 +110,25 @@ def _closing(tokens: Sequence[Any], start: int) -> int:
     return len(tokens) - 1
 
 
-def _md_list(tokens: Sequence[Any]) -> str:
+def _md_list(tokens: Sequence[Any], files: dict[str, bytes]) -> str:
     kind = "enum" if tokens[0].type == "ordered_list_open" else "list"
     items, i = [], 1
     while i < len(tokens) - 1:
         if tokens[i].type == "list_item_open":
             end = _closing(tokens, i)
-            items.append("[" + _md_blocks(tokens[i + 1:end]).strip() + "]")
+            items.append("[" + _md_blocks(tokens[i + 1:end], files).strip() + "]")
             i = end
         i += 1
     return f"#block(above: 0.3em, below: 0.3em, {{ set par(first-line-indent: 0em); {kind}({', '.join(items) or '[]'}) }})\n\n"
 
 
-def _md_table(tokens: Sequence[Any]) -> str:
+def _md_table(tokens: Sequence[Any], files: dict[str, bytes]) -> str:
     rows: list[list[str]] = []
     for token in tokens:
         if token.type == "tr_open":
             rows.append([])
         elif token.type == "inline" and rows:
-            rows[-1].append(f"[{_md_inline(token.children or [])}]")
+            rows[-1].append(f"[{_md_inline(token.children or [], files)}]")
     columns = max((len(r) for r in rows), default=1)
     cells = ", ".join(c for r in rows for c in r + ["[]"] * (columns - len(r)))
     return f'#table-of(role("cell").size, 0.5em, (x: 1.2mm, y: 1mm), true, 0.3em, 0.6em, {columns}, {cells})\n\n'
