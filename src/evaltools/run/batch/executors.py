@@ -10,6 +10,7 @@ Others register with :func:`register` or the ``evaltools.executors`` entry-point
 
 from __future__ import annotations
 
+import gc
 import importlib
 import queue
 import signal
@@ -67,6 +68,9 @@ def serial(jobs: list[Job], settings: BatchSettings) -> Iterator[tuple[Job, Resu
             yield job, execute_job(job)
     finally:
         close_kernels()
+        # What prepare froze (loaded code, and this batch's kernel clients and loops) is the
+        # collector's again: a process may run many batches (evaltools serve, a notebook).
+        gc.unfreeze()
 
 
 # A few jobs: the most a batch makes in threads of its own process (one change: that report, its
@@ -105,9 +109,7 @@ def threaded(jobs: list[Job], settings: BatchSettings) -> Iterator[tuple[Job, Re
     try:
         for thread in threads:
             thread.start()
-        # While the kernels start; nothing frozen from the garbage collector: the threads' loops,
-        # clients and kernels come and go with each batch of a process that may run many.
-        prepare(False, freeze=False)
+        prepare(False)  # while the kernels start
         for _ in jobs:
             yield _next(done)
         finished = True
@@ -117,6 +119,7 @@ def threaded(jobs: list[Job], settings: BatchSettings) -> Iterator[tuple[Job, Re
             kill_kernels(list(started))  # their cells stop, and nothing they make is received
         else:  # each thread closes its kernel while the batch writes its index (and the process waits for them)
             threading.Thread(target=lambda: [thread.join() for thread in threads], name="evaltools-closing").start()
+        gc.unfreeze()  # see serial
 
 
 def _next(done: queue.SimpleQueue) -> tuple[Job, Result]:

@@ -103,10 +103,11 @@ def _done(job: Job, name: str, log_name: str, made, summary: dict, warnings: lis
 _handed: list[tuple[str, list[dict]]] = []
 
 
-def prepare(warm: bool, kernels: tuple[str, list[dict]] | None = None, freeze: bool = True) -> None:
+def prepare(warm: bool, kernels: tuple[str, list[dict]] | None = None) -> None:
     """Start the warm kernel (or note the kernels the batch started, ``kernels``, to adopt one
     at the first job: the one made for the job's kind), then load what making a report needs
-    while it starts and imports; with ``freeze``, what is loaded is kept from the collector."""
+    while it starts and imports, and keep it from the collector (a batch made in the caller's
+    process gives it back at its end: ``gc.unfreeze``)."""
     # nbconvert and Typst: in a worker (or a serial batch) only, see execute_job.
     from evaltools.run.export import warm_up
 
@@ -115,10 +116,9 @@ def prepare(warm: bool, kernels: tuple[str, list[dict]] | None = None, freeze: b
     elif warm:
         start_warm_kernel()
     warm_up()
-    # What is loaded now lives as long as the process: frozen, the garbage collector no longer
-    # walks it (a tenth of each PDF's time otherwise).
-    if freeze:
-        gc.freeze()
+    # Frozen, the garbage collector no longer walks what is loaded now (a tenth of each PDF's time
+    # otherwise, and a tenth of one change's: the report and the year overview in threads).
+    gc.freeze()
 
 
 def _adopt_for(overview: bool) -> None:
