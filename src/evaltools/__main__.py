@@ -1,3 +1,3 @@
-from evaltools.cli import main
+from evaltools.cli import entry
 
-raise SystemExit(main())
+entry()
