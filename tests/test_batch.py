@@ -740,6 +740,33 @@ def test_batches_made_in_threads_leave_no_open_file_behind(year, tmp_path):
     assert settled() <= before
 
 
+def test_the_overviews_kernel_starts_while_the_year_is_planned_and_none_outlives_the_batch(year, tmp_path, monkeypatch):
+    """After one change the year overview takes longest: its kernel starts before the batch
+    plans the year (a thousand projects take a third of a second), and the overview's job takes
+    it; a batch with nothing to make stops it, and no kernel outlives a batch."""
+    import uuid
+
+    from evaltools.run import kernels
+
+    workspace = tmp_path / "workspace"
+    shutil.copytree(year.parent.parent, workspace)
+    marker = f"EVALTOOLS_TEST_{uuid.uuid4().hex}"
+    monkeypatch.setenv(marker, "1")  # the kernels inherit it
+    taken: list = []
+    real = kernels.take_reserved
+    monkeypatch.setattr(kernels, "take_reserved", lambda overview: taken.append(found := real(overview)) or found)
+
+    made = run_batch([workspace / "params" / "2024"], settings(["html"], jobs=2))
+    assert [r.status for r in made.overviews] == ["done"] and len(taken) == 1 and taken[0] is not None
+    assert taken[0][1]["overview"]
+    unchanged = run_batch([workspace / "params" / "2024"], settings(["html"], jobs=2))
+    assert unchanged.overviews == [] and {r.status for r in unchanged.results} == {"skipped"}
+    for closing in [t for t in __import__("threading").enumerate() if t.name == "evaltools-closing"]:
+        closing.join(30)
+    assert kernels._reserved == [] and kernels._taken == []
+    assert not [p for p in _processes_with(marker) if "ipykernel" in p]
+
+
 def test_a_batch_made_in_this_process_gives_back_what_it_kept_from_the_collector(year, tmp_path):
     """Frozen while it runs (the collector walking every loaded module slowed its exports by a
     tenth), given back at its end: a process running many batches frees each one's objects."""

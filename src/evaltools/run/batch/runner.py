@@ -34,6 +34,7 @@ from evaltools.run.batch.model import (
 )
 from evaltools.run.batch.planning import batch_files, plan, year_folders
 from evaltools.run.index import write_indexes
+from evaltools.run.kernels import release_reserved, reserve_kernel
 
 LOCK_FILE = ".evaltools.lock"
 
@@ -52,9 +53,8 @@ def run_batch(paths: Sequence[Path | str], settings: BatchSettings | None = None
     executor = executor_named(settings.executor)  # an unknown name is refused before any work
     files = batch_files(paths)
     target = settings.out_root or default_out_root(files)
-    with outputs_lock(target):
+    with outputs_lock(target), _reserved_kernel(settings, years := year_folders(paths)):
         started = time.perf_counter()
-        years = year_folders(paths)
         todo, known = plan(settings, files, years)
         planned = time.perf_counter() - started
         overviews = [r for r in known if r.project_file in set(map(str, years))]  # an overview that cannot be read
@@ -127,6 +127,19 @@ def receive(result: Result, base: Path) -> Result:
         result.files = {kind: str(Path(result.folder) / name) for kind, name in result.files.items()}
     result.payload, result.removes = {}, []
     return result
+
+
+@contextmanager
+def _reserved_kernel(settings: BatchSettings, years: Sequence[Path]) -> Iterator[None]:
+    """The year overview's kernel started while the batch is planned, where a year is made and
+    its process makes the overview (threads, or a worker): the overview is what takes longest
+    after one change. Stopped at the end if nobody took it (nothing changed)."""
+    if years and settings.warm and settings.executor == "process":
+        reserve_kernel(overview=True)
+    try:
+        yield
+    finally:
+        release_reserved()
 
 
 @contextmanager
