@@ -767,6 +767,52 @@ def test_the_overviews_kernel_starts_while_the_year_is_planned_and_none_outlives
     assert not [p for p in _processes_with(marker) if "ipykernel" in p]
 
 
+def test_the_index_is_written_while_the_overview_is_made_and_again_only_if_its_links_change(year, tmp_path, monkeypatch):
+    """Every report in, the year's index is written while the overview is still being made; it
+    is written again only where the overview's files came meanwhile (a first batch), so that it
+    always links them."""
+    from evaltools.run.batch import runner
+
+    workspace = tmp_path / "workspace"
+    shutil.copytree(year.parent.parent, workspace)
+    book = workspace / "notebooks" / "year_overview.ipynb"  # an overview made after the reports
+    overview = nbformat.read(book, as_version=4)
+    overview.cells.insert(2, nbformat.v4.new_code_cell("__import__('time').sleep(4)"))
+    nbformat.write(overview, book)
+    out = workspace / "outputs" / "2024"
+    calls: list[tuple[bool, bool]] = []  # (the overview received yet, its page there) at each writing
+    real = runner.write_indexes
+
+    def spy(results, out_root, **options):
+        calls.append((bool(overviews_seen), (out / "overview.html").is_file()))
+        return real(results, out_root, **options)
+
+    overviews_seen: list = []
+    real_receive = runner.receive
+
+    def receive(made, base):
+        if made.project_file.endswith("2024"):
+            overviews_seen.append(made)
+        return real_receive(made, base)
+
+    monkeypatch.setattr(runner, "receive", receive)
+    monkeypatch.setattr(runner, "write_indexes", spy)
+
+    def batch():
+        calls.clear()
+        overviews_seen.clear()
+        made = run_batch([workspace / "params" / "2024"], settings(["html"], jobs=2))
+        assert [r.status for r in made.overviews] == ["done"]
+        assert 'href="overview.html"' in (out / "index.html").read_text(encoding="utf-8")
+
+    batch()  # the first: before the overview's page exists, then again to link it
+    assert calls == [(False, False), (True, True)]
+    project = next((workspace / "params" / "2024").glob("*/expert-system.yaml"))
+    project.write_text(project.read_text(encoding="utf-8").replace("专家评审系统升级", "专家评审系统改造"), encoding="utf-8")
+    batch()  # one change: once, while the overview is made
+    assert calls == [(False, True)]
+
+
 def test_a_batch_made_in_this_process_gives_back_what_it_kept_from_the_collector(year, tmp_path):
     """Frozen while it runs (the collector walking every loaded module slowed its exports by a
     tenth), given back at its end: a process running many batches frees each one's objects."""

@@ -245,8 +245,7 @@ def build_index(year: str, entries: list[dict], base: Path, decisions: dict[str,
                 tag("label", tag("input", type="checkbox", id="issues"), " 只看有问题的"), class_="tools")
     sections = [_department_section(i, d, by_department[d], base, overall.get(d), decisions) for i, d in enumerate(departments)]
     title = f"{year} 年度绩效自评报告索引"
-    overview_links = [tag("a", kind.upper(), href=f"overview.{kind}") for kind in ("html", "pdf")
-                      if (base / f"overview.{kind}").is_file()]
+    overview_links = [tag("a", kind.upper(), href=f"overview.{kind}") for kind in linked_overview(base)]
     overview_line = tag("p", "年度总览（等级分布、执行率、扣分、检查发现、上年对比）：", join(overview_links, " · "),
                         class_="overview") if overview_links else Html("")
     return (
@@ -255,6 +254,11 @@ def build_index(year: str, entries: list[dict], base: Path, decisions: dict[str,
                                    tag("body", tag("h1", title), overview, overview_line, tag("div", nav, chart, class_="summary"),
                                        tools, *sections, tag("script", Html(_SCRIPT))), lang="zh")
     )
+
+
+def linked_overview(folder: Path) -> list[str]:
+    """The formats of the year's overview the index in ``folder`` links: those whose file is there."""
+    return [kind for kind in ("html", "pdf") if (folder / f"overview.{kind}").is_file()]
 
 
 def write_indexes(results: list[Any], out_root: Path, only_if_changed: bool = False) -> list[Path]:

@@ -33,7 +33,7 @@ from evaltools.run.batch.model import (
     unfinished,
 )
 from evaltools.run.batch.planning import batch_files, plan, year_folders
-from evaltools.run.index import write_indexes
+from evaltools.run.index import linked_overview, write_indexes
 from evaltools.run.kernels import release_reserved, reserve_kernel
 
 LOCK_FILE = ".evaltools.lock"
@@ -65,31 +65,60 @@ def run_batch(paths: Sequence[Path | str], settings: BatchSettings | None = None
         for result in results:
             if on_result:
                 on_result(result)
-        made = _collect(executor(todo, settings) if todo else iter(()), todo, overviews, on_result)
-        results += made
         order = {str(f): i for i, f in enumerate(files)}
+        early = _EarlyIndex(target, lambda made: sorted(results + made, key=lambda r: order.get(r.project_file, len(order))))
+        made = _collect(executor(todo, settings) if todo else iter(()), todo, overviews, on_result, early.write)
+        results += made
         results.sort(key=lambda r: order.get(r.project_file, len(order)))
         batch = BatchRun(results, target, overviews=overviews)
         started = time.perf_counter()
-        batch.indexes = write_indexes(batch.results, batch.out_root,
-                                      only_if_changed=not any(r.status == "done" for r in batch.overviews))
-        batch.seconds = {"plan": round(planned, 3), "index": round(time.perf_counter() - started, 3)}
+        batch.indexes = early.indexes if early.holds() else write_indexes(
+            batch.results, batch.out_root, only_if_changed=not any(r.status == "done" for r in batch.overviews))
+        batch.seconds = {"plan": round(planned, 3), "index": round(time.perf_counter() - started + early.seconds, 3)}
     return batch
 
 
+class _EarlyIndex:
+    """The year's index, written as soon as every report is in while the overview is still being
+    made (a thousand projects' index takes 0.2 s, which the overview's cells leave free). It
+    holds at the end unless the overview's files came or went meanwhile (the index links them)."""
+
+    def __init__(self, out_root: Path, ordered: Callable[[list[Result]], list[Result]]) -> None:
+        self.out_root, self.ordered = out_root, ordered
+        self.indexes: list[Path] = []
+        self.linked: dict[Path, list[str]] = {}
+        self.seconds = 0.0
+
+    def write(self, made: list[Result]) -> None:
+        started = time.perf_counter()
+        self.indexes = write_indexes(self.ordered(made), self.out_root)
+        self.linked = {index: linked_overview(index.parent) for index in self.indexes}
+        self.seconds = time.perf_counter() - started
+
+    def holds(self) -> bool:
+        return bool(self.linked) and all(linked_overview(index.parent) == seen for index, seen in self.linked.items())
+
+
 def _collect(stream: Iterator[tuple[Job, Result]], todo: list[Job], overviews: list[Result],
-             on_result: Callable[[Result], None] | None) -> list[Result]:
-    """Write each result as it comes; the overviews' go to ``overviews``. On Ctrl-C or a lost
+             on_result: Callable[[Result], None] | None,
+             reports_done: Callable[[list[Result]], None] | None = None) -> list[Result]:
+    """Write each result as it comes; the overviews' go to ``overviews``; ``reports_done`` is
+    called when every report is in and an overview is still being made. On Ctrl-C or a lost
     cluster the executor is stopped (its ``finally``) and the batch ends in one line."""
     results: list[Result] = []
+    reports = sum(job.kind != "overview" for job in todo)
+    overviews_made = len(todo) - reports
     try:
         try:
             for job, made in stream:
                 with ctrl_c_deferred():  # a report's files are all new or all old, and counted
                     result = receive(made, Path(job.base))
                     (overviews if job.kind == "overview" else results).append(result)
+                    overviews_made -= job.kind == "overview"
                 if on_result and job.kind != "overview":
                     on_result(result)
+                if reports_done and job.kind != "overview" and len(results) == reports and overviews_made:
+                    reports_done(results)
         finally:
             if hasattr(stream, "close"):
                 stream.close()

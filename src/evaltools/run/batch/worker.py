@@ -30,10 +30,6 @@ from evaltools.writers.formats import FORMATS
 def execute_job(job: Job) -> Result:
     """Make one job's report: the result carries the files to write (``payload``, relative to
     the outputs root), the run log last."""
-    # papermill, nbconvert and Typst (1.5 s to import, measured): only where reports are
-    # made, never in the parent that plans and writes while its workers make them.
-    from evaltools.run.build import make
-
     started = time.monotonic()
     if job.code != code_fingerprint():  # a cluster's worker with another evaltools would make other reports
         return Result(job.project_file, "failed", message=f"{job.project_file}：工作机上的 evaltools（{__version__}，"
@@ -56,6 +52,12 @@ def execute_job(job: Job) -> Result:
         try:
             subject = kind.load(root / job.source, options.rules_files)
             summary = kind.summary(subject)
+            # papermill, nbconvert and Typst (1.5 s to import, measured): only where reports are
+            # made, never in the parent that plans and writes while its workers make them; and
+            # after the job's files are written and its subject loaded, which a job in a thread
+            # does while the batch's process imports them.
+            from evaltools.run.build import make
+
             executed = _notebook(job.executed)
             home = (root / job.home).resolve()
             made = make(kind, subject, options, Workspace(home, home / "outputs"), executed,
