@@ -8,7 +8,6 @@ again from its executed notebook; the others become jobs, inputs included.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
@@ -62,6 +61,7 @@ class _Inputs:
         self.cells: dict[Path, str] = {}
         self.notebooks: dict[tuple[str, Path], Path | None] = {}
         self.parts: dict[Path, _Part] = {}
+        self.names: dict[tuple[Path, Path, str], str] = {}
         self.inside: dict[tuple[Path, str], bool] = {}
 
     def read(self, path: Path) -> tuple[bytes, str]:
@@ -87,6 +87,12 @@ class _Inputs:
         if file not in self.parts:
             self.parts[file] = _part(file, anchor, workspace, self, hint)
         return self.parts[file]
+
+    def name(self, path: Path, anchor: Path, elsewhere: str) -> str:
+        """:func:`_name`, once per batch for each file (the overview names every report's files again)."""
+        if (path, anchor, elsewhere) not in self.names:
+            self.names[path, anchor, elsewhere] = _name(path, anchor, elsewhere)
+        return self.names[path, anchor, elsewhere]
 
     def travels(self, anchor: Path, name: str, inside: Path) -> bool:
         """Whether the attached file ``name`` exists inside the workspace, looked up once per batch."""
@@ -119,10 +125,10 @@ def _sources(kind: ReportKind, path: Path, inputs: _Inputs, hint: dict | None) -
         named.update(part.named)
         each.update(part.each)
     if kind is OVERVIEW_KIND:
-        named.update((_name(r, anchor, "_outside"), r) for r in workspace.rules_for(absolute(path) / DEPARTMENT_FILE))
+        named.update((inputs.name(r, anchor, "_outside"), r) for r in workspace.rules_for(absolute(path) / DEPARTMENT_FILE))
         counted = reviews_file(workspace.root, absolute(path).name)
         if counted.is_file():  # the overview counts the reviewers' decisions
-            named[_name(counted, anchor, "_outside")] = counted
+            named[inputs.name(counted, anchor, "_outside")] = counted
     found = dict.fromkeys(a for entry in each.values() for a in entry["files"])
     # only files inside the workspace travel (a name with "..", or a link, leading out is the report's error)
     inside = anchor.resolve()
@@ -145,7 +151,7 @@ def _part(file: Path, anchor: Path, workspace: Workspace, inputs: _Inputs, hint:
     files = [file, *([last] if file.name != DEPARTMENT_FILE and (last := previous_file(file)) is not None else [])]
     departments = [d for d in dict.fromkeys(f.parent / DEPARTMENT_FILE for f in files) if d.is_file()]
     rules = [r for folder in dict.fromkeys(f.parent for f in files) for r in workspace.rules_for(folder / DEPARTMENT_FILE)]
-    named = {_name(f, anchor, "_outside"): f for f in [*files, *departments, *rules]}
+    named = {inputs.name(f, anchor, "_outside"): f for f in [*files, *departments, *rules]}
     return _Part(named, _attached([*files, *departments], anchor, inputs, hint))
 
 
@@ -155,7 +161,6 @@ def _anchor(workspace: Workspace) -> Path:
     return workspace.root if workspace.params.is_dir() else workspace.root.parent.parent
 
 
-@functools.lru_cache(maxsize=1 << 16)  # a year's files are named by many reports (the overview names them all)
 def _name(path: Path, anchor: Path, elsewhere: str) -> str:
     """A file's name in the job: from the ``anchor``; one outside it under a name of its own."""
     path = absolute(path)
@@ -179,7 +184,7 @@ def _attached(files: Sequence[Path], anchor: Path, inputs: _Inputs, hint: dict |
         department = file.parent / DEPARTMENT_FILE
         read_from = [inputs.read(f)[1] for f in dict.fromkeys((department, file)) if f.is_file()]
         digest = hashlib.sha256("".join(read_from).encode()).hexdigest()[:24]
-        name = _name(file, anchor, "_outside")
+        name = inputs.name(file, anchor, "_outside")
         entry = known.get(name)
         if not (isinstance(entry, dict) and entry.get("from") == digest and isinstance(entry.get("files"), list)):
             # every file named, found or not: one added later is then found by its name (and the key changes)
