@@ -767,18 +767,42 @@ def test_the_overviews_kernel_starts_while_the_year_is_planned_and_none_outlives
     assert not [p for p in _processes_with(marker) if "ipykernel" in p]
 
 
+def _slow_overview(year: Path, tmp_path: Path) -> Path:
+    """A copy of the workspace whose year overview is made after its reports."""
+    workspace = tmp_path / "workspace"
+    shutil.copytree(year.parent.parent, workspace)
+    book = workspace / "notebooks" / "year_overview.ipynb"
+    overview = nbformat.read(book, as_version=4)
+    overview.cells.insert(2, nbformat.v4.new_code_cell("__import__('time').sleep(4)"))
+    nbformat.write(overview, book)
+    return workspace
+
+
+def test_an_index_that_cannot_be_written_early_stops_nothing(year, tmp_path, monkeypatch):
+    from evaltools.run.batch import runner
+
+    workspace = _slow_overview(year, tmp_path)
+    real, calls = runner.write_indexes, []
+
+    def failing_once(results, out_root, **options):
+        calls.append(1)
+        if len(calls) == 1:
+            raise PermissionError("index.html")
+        return real(results, out_root, **options)
+
+    monkeypatch.setattr(runner, "write_indexes", failing_once)
+    made = run_batch([workspace / "params" / "2024"], settings(["html"], jobs=2))
+    assert [r.status for r in made.overviews] == ["done"] and len(calls) == 2
+    assert (workspace / "outputs" / "2024" / "index.html").is_file()
+
+
 def test_the_index_is_written_while_the_overview_is_made_and_again_only_if_its_links_change(year, tmp_path, monkeypatch):
     """Every report in, the year's index is written while the overview is still being made; it
     is written again only where the overview's files came meanwhile (a first batch), so that it
     always links them."""
     from evaltools.run.batch import runner
 
-    workspace = tmp_path / "workspace"
-    shutil.copytree(year.parent.parent, workspace)
-    book = workspace / "notebooks" / "year_overview.ipynb"  # an overview made after the reports
-    overview = nbformat.read(book, as_version=4)
-    overview.cells.insert(2, nbformat.v4.new_code_cell("__import__('time').sleep(4)"))
-    nbformat.write(overview, book)
+    workspace = _slow_overview(year, tmp_path)
     out = workspace / "outputs" / "2024"
     calls: list[tuple[bool, bool]] = []  # (the overview received yet, its page there) at each writing
     real = runner.write_indexes

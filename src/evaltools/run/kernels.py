@@ -265,7 +265,14 @@ def launch_kernels(count: int, kernel_name: str = "python3",
 
 def _launch(kernel_name: str, overview: bool, charts: bool) -> tuple[AsyncKernelManager, dict]:
     manager = AsyncKernelManager(kernel_name=kernel_name)
-    run_sync(manager.start_kernel)(extra_arguments=warm_arguments(overview, charts=charts))
+    try:
+        run_sync(manager.start_kernel)(extra_arguments=warm_arguments(overview, charts=charts))
+    except BaseException:  # Ctrl-C while it starts: a process started is nobody's to stop but ours
+        process = getattr(manager.provisioner, "process", None)
+        if process is not None and process.poll() is None:
+            process.kill()
+            process.wait()
+        raise
     provisioner = manager.provisioner
     return manager, {"kernel_name": kernel_name, "connection": manager.get_connection_info(),
                      "pid": provisioner.pid, "pgid": provisioner.pgid, "overview": overview}

@@ -10,12 +10,9 @@ naming it and the face used instead.
 
 from __future__ import annotations
 
-import atexit
 import datetime
 import functools
-import os
 import re
-import shutil
 import tempfile
 import threading
 import warnings
@@ -113,35 +110,23 @@ def compile_pdf(source: str, pdf_standard: str | None = None, files: Mapping[str
     return _SUSPECTS.sub(lambda m: m[1] + b" " * len(m[2]), pdf, count=1)
 
 
-# One compile at a time: the compiler is one per process, and so is the folder of its files.
+# One compile at a time: the compiler is one per process.
 _COMPILING = threading.Lock()
-
-
-@functools.cache
-def _root(pid: int) -> Path:
-    """This process's folder of the files a compile reads (a forked worker makes its own), and
-    the only folder Typst may read from: removed when the process exits."""
-    folder = Path(tempfile.mkdtemp(prefix="evaltools-typst-"))
-    atexit.register(shutil.rmtree, folder, ignore_errors=True)
-    return folder
 
 
 @contextmanager
 def _written(files: Mapping[str, bytes]) -> Iterator[Path]:
-    """The ``files`` written in this process's folder while Typst reads them, removed after."""
-    root = _root(os.getpid())
-    written = []
-    try:
+    """A folder of this compile's own holding the ``files`` while Typst reads them: the only
+    folder Typst may read from, removed after (a worker process never runs exit handlers, and a
+    long-lived one may outlive a folder of its own that a cleaner removed)."""
+    with tempfile.TemporaryDirectory(prefix="evaltools-typst-", ignore_cleanup_errors=True) as folder:
+        root = Path(folder)
         for name, data in files.items():
             path = root / name.lstrip("/")
             if path.parent != root:  # names are content hashes the writer made; nothing else is written
                 raise ValueError(f"not a name of the Typst writer's: {name!r}")
             path.write_bytes(data)
-            written.append(path)
         yield root
-    finally:
-        for path in written:
-            path.unlink(missing_ok=True)
 
 
 def warn_missing(messages: Sequence[str]) -> None:

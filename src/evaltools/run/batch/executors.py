@@ -62,15 +62,23 @@ def executor(name: str) -> Executor:
 def serial(jobs: list[Job], settings: BatchSettings) -> Iterator[tuple[Job, Result]]:
     """In this process: for one job, cheaper than starting a worker. The warm kernel starts
     first, so that its start overlaps with loading papermill, nbconvert and Typst here."""
-    try:
-        prepare(any(job.warm for job in jobs))  # in the try: a kernel started, then Ctrl-C, is closed too
+    owner = _freezes()
+    try:  # in the try: a kernel started, then Ctrl-C, is closed too
+        prepare(any(job.warm for job in jobs), overview=all(job.kind == OVERVIEW_KIND.name for job in jobs), freeze=owner)
         for job in jobs:
             yield job, execute_job(job)
     finally:
         close_kernels()
-        # What prepare froze (loaded code, and this batch's kernel clients and loops) is the
-        # collector's again: a process may run many batches (evaltools serve, a notebook).
-        gc.unfreeze()
+        if owner:
+            gc.unfreeze()
+
+
+def _freezes() -> bool:
+    """Whether a batch made in this process may keep what it loads from the collector while it
+    runs and give it back at its end (what prepare froze: loaded code, and the batch's kernel
+    clients and loops): a process may run many batches (evaltools serve, a notebook). Not where
+    the process froze objects of its own, which the giving back would unfreeze too."""
+    return gc.get_freeze_count() == 0
 
 
 # A few jobs: the most a batch makes in threads of its own process (one change: that report, its
@@ -106,10 +114,11 @@ def threaded(jobs: list[Job], settings: BatchSettings) -> Iterator[tuple[Job, Re
     threads = [threading.Thread(target=make, args=(job,), name=f"evaltools-job-{number}", daemon=True)
                for number, job in enumerate(jobs)]
     finished = False
+    owner = _freezes()
     try:
         for thread in threads:
             thread.start()
-        prepare(False)  # while the kernels start
+        prepare(False, freeze=owner)  # while the kernels start
         for _ in jobs:
             yield _next(done)
         finished = True
@@ -119,7 +128,8 @@ def threaded(jobs: list[Job], settings: BatchSettings) -> Iterator[tuple[Job, Re
             kill_kernels(list(started))  # their cells stop, and nothing they make is received
         else:  # each thread closes its kernel while the batch writes its index (and the process waits for them)
             threading.Thread(target=lambda: [thread.join() for thread in threads], name="evaltools-closing").start()
-        gc.unfreeze()  # see serial
+        if owner:
+            gc.unfreeze()
 
 
 def _next(done: queue.SimpleQueue) -> tuple[Job, Result]:

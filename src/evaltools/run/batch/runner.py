@@ -12,7 +12,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict
 from pathlib import Path
 
@@ -91,7 +91,10 @@ class _EarlyIndex:
 
     def write(self, made: list[Result]) -> None:
         started = time.perf_counter()
-        self.indexes = write_indexes(self.ordered(made), self.out_root)
+        try:
+            self.indexes = write_indexes(self.ordered(made), self.out_root)
+        except Exception:  # noqa: BLE001  (the index is written again at the end, and fails there if it must)
+            return
         self.linked = {index: linked_overview(index.parent) for index in self.indexes}
         self.seconds = time.perf_counter() - started
 
@@ -164,7 +167,8 @@ def _reserved_kernel(settings: BatchSettings, years: Sequence[Path]) -> Iterator
     its process makes the overview (threads, or a worker): the overview is what takes longest
     after one change. Stopped at the end if nobody took it (nothing changed)."""
     if years and settings.warm and settings.executor == "process":
-        reserve_kernel(overview=True)
+        with suppress(Exception):  # a head start only: the job starts its kernel, and says what fails
+            reserve_kernel(overview=True)
     try:
         yield
     finally:
