@@ -35,6 +35,7 @@ from evaltools.run.batch.model import (
 from evaltools.run.batch.planning import batch_files, plan, year_folders
 from evaltools.run.index import linked_overview, write_indexes
 from evaltools.run.kernels import release_reserved, reserve_kernel
+from evaltools.run.kinds import OVERVIEW_KIND
 
 LOCK_FILE = ".evaltools.lock"
 
@@ -163,10 +164,13 @@ def receive(result: Result, base: Path) -> Result:
 
 @contextmanager
 def _reserved_kernel(settings: BatchSettings, years: Sequence[Path]) -> Iterator[None]:
-    """The year overview's kernel started while the batch is planned, where a year is made and
-    its process makes the overview (threads, or a worker): the overview is what takes longest
-    after one change. Stopped at the end if nobody took it (nothing changed)."""
-    if years and settings.warm and settings.executor == "process":
+    """The year overview's kernel started while the batch is planned, where a year made before
+    is made again (the overview is what takes longest after one change) by the batch's process
+    or its workers. Not for a year made for the first time, or all again (``--force``): many
+    reports, whose workers' start it would slow. Stopped at the end if nobody took it."""
+    if settings.warm and not settings.force and settings.executor == "process" and any(
+            (OVERVIEW_KIND.folder(Workspace.of(year, settings.out_root), year) / OVERVIEW_KIND.log).is_file()
+            for year in years):
         with suppress(Exception):  # a head start only: the job starts its kernel, and says what fails
             reserve_kernel(overview=True)
     try:
