@@ -26,20 +26,22 @@ def markdown(source: str | None, files: dict[str, bytes]) -> str:
     return _md_blocks(tokens, files) + "\n\n"
 
 
+# The Markdown tokens that are the same markup wherever they come: inline, then between blocks.
+_INLINE_MARKUP = {"softbreak": "#linebreak()", "hardbreak": "#linebreak()", "strong_open": "#strong[",
+                  "em_open": "#emph[", "strong_close": "]", "em_close": "]"}
+_BLOCK_MARKUP = {"paragraph_close": "\n\n", "heading_open": "#block(sticky: true)[#strong[", "heading_close": "]]\n\n",
+                 "blockquote_open": "#pad(left: 2em)[", "blockquote_close": "]\n\n",
+                 "hr": "#line(length: 100%, stroke: 0.5pt)\n\n"}
+
+
 def _md_inline(tokens: Sequence[Any], files: dict[str, bytes]) -> str:
     out: list[str] = []
     for token in tokens:
         kind = token.type
-        if kind == "text":
+        if kind in _INLINE_MARKUP:
+            out.append(_INLINE_MARKUP[kind])
+        elif kind == "text":
             out.append(text(token.content))
-        elif kind in ("softbreak", "hardbreak"):
-            out.append("#linebreak()")
-        elif kind == "strong_open":
-            out.append("#strong[")
-        elif kind == "em_open":
-            out.append("#emph[")
-        elif kind in ("strong_close", "em_close"):
-            out.append("]")
         elif kind == "code_inline":
             out.append(f"#raw({literal(token.content)})")
         elif kind == "image":
@@ -62,17 +64,13 @@ def _md_blocks(tokens: Sequence[Any], files: dict[str, bytes]) -> str:
     while i < len(tokens):
         token = tokens[i]
         kind = token.type
-        if kind == "inline":
+        if kind in _BLOCK_MARKUP:
+            out.append(_BLOCK_MARKUP[kind])
+        elif kind == "inline":
             out.append(_md_inline(token.children or [], files))
         elif kind == "paragraph_open" and i + 2 < len(tokens) and _heading_like(tokens[i + 1]):
             out.append(f"#keep-with-next[{_md_inline(tokens[i + 1].children or [], files)}]\n\n")
             i += 2  # its text and its end
-        elif kind == "paragraph_close":
-            out.append("\n\n")
-        elif kind == "heading_open":
-            out.append("#block(sticky: true)[#strong[")
-        elif kind == "heading_close":
-            out.append("]]\n\n")
         elif kind in ("bullet_list_open", "ordered_list_open"):
             end = _closing(tokens, i)
             out.append(_md_list(tokens[i:end + 1], files))
@@ -83,12 +81,6 @@ def _md_blocks(tokens: Sequence[Any], files: dict[str, bytes]) -> str:
             i = end
         elif kind in ("fence", "code_block"):
             out.append(f"#block(above: 0.5em, below: 0.5em, raw({literal(token.content)}, block: true))\n\n")
-        elif kind == "blockquote_open":
-            out.append("#pad(left: 2em)[")
-        elif kind == "blockquote_close":
-            out.append("]\n\n")
-        elif kind == "hr":
-            out.append("#line(length: 100%, stroke: 0.5pt)\n\n")
         i += 1
     return "".join(out)
 
