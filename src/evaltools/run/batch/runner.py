@@ -111,17 +111,17 @@ def _collect(stream: Iterator[tuple[Job, Result]], todo: list[Job], overviews: l
     cluster the executor is stopped (its ``finally``) and the batch ends in one line."""
     results: list[Result] = []
     reports = sum(job.kind != "overview" for job in todo)
-    overviews_made = len(todo) - reports
+    overviews_left = len(todo) - reports
     try:
         try:
             for job, made in stream:
                 with ctrl_c_deferred():  # a report's files are all new or all old, and counted
                     result = receive(made, Path(job.base))
                     (overviews if job.kind == "overview" else results).append(result)
-                    overviews_made -= job.kind == "overview"
+                    overviews_left -= job.kind == "overview"
                 if on_result and job.kind != "overview":
                     on_result(result)
-                if reports_done and job.kind != "overview" and len(results) == reports and overviews_made:
+                if reports_done and job.kind != "overview" and len(results) == reports and overviews_left:
                     reports_done(results)
         finally:
             if hasattr(stream, "close"):
