@@ -755,7 +755,7 @@ def test_the_overviews_kernel_starts_while_the_year_is_planned_and_none_outlives
     monkeypatch.setenv(marker, "1")  # the kernels inherit it
     taken: list = []
     real = kernels.take_reserved
-    monkeypatch.setattr(kernels, "take_reserved", lambda overview: taken.append(found := real(overview)) or found)
+    monkeypatch.setattr(kernels, "take_reserved", lambda: taken.append(found := real()) or found)
 
     year_folder = workspace / "params" / "2024"
     first = run_batch([year_folder], settings(["html"], jobs=2))  # a year made the first time: many reports

@@ -106,7 +106,7 @@ def start_warm_kernel(kernel_name: str = "python3", overview: bool = False) -> N
     it loads what the year overview computes with too: the one reserved for it
     (:func:`reserve_kernel`), if there is one."""
     if kernel_name not in _mine():
-        reserved = take_reserved(overview=True) if overview else None
+        reserved = take_reserved() if overview else None
         if reserved is not None and reserved[1]["kernel_name"] == kernel_name:
             adopt_kernel(reserved[1])
         else:
@@ -233,9 +233,16 @@ def kill_kernels(kernels: Iterable[WarmKernel] | None = None) -> None:
     its parent's death (ipykernel's parent poller), this only makes it immediate.
     """
     for kernel in list(_every.values()) if kernels is None else kernels:
-        process = getattr(kernel.manager.provisioner, "process", None)
-        if process is not None and process.poll() is None:
-            process.kill()
+        _kill(kernel.manager, reap=False)
+
+
+def _kill(manager: AsyncKernelManager, reap: bool = True) -> None:
+    """Kill the manager's kernel process if it still runs, and (``reap``) wait for it."""
+    process = getattr(manager.provisioner, "process", None)
+    if process is not None and process.poll() is None:
+        process.kill()
+        if reap:
+            process.wait()
 
 
 
@@ -255,7 +262,7 @@ def launch_kernels(count: int, kernel_name: str = "python3",
     managers, handed = [], []
     for number in range(count):
         for_overview = overview and number == 0
-        reserved = None if for_overview else take_reserved(overview=True)  # reaped by release_reserved
+        reserved = None if for_overview else take_reserved()  # reaped by release_reserved
         manager, kernel = reserved or _launch(kernel_name, for_overview, charts=True)
         if reserved is None:
             managers.append(manager)
@@ -268,10 +275,7 @@ def _launch(kernel_name: str, overview: bool, charts: bool) -> tuple[AsyncKernel
     try:
         run_sync(manager.start_kernel)(extra_arguments=warm_arguments(overview, charts=charts))
     except BaseException:  # Ctrl-C while it starts: a process started is nobody's to stop but ours
-        process = getattr(manager.provisioner, "process", None)
-        if process is not None and process.poll() is None:
-            process.kill()
-            process.wait()
+        _kill(manager)
         raise
     provisioner = manager.provisioner
     return manager, {"kernel_name": kernel_name, "connection": manager.get_connection_info(),
@@ -286,24 +290,25 @@ _taken: list[AsyncKernelManager] = []
 _reserving = threading.Lock()
 
 
-def reserve_kernel(overview: bool = True, kernel_name: str = "python3") -> None:
-    """Start a warm kernel now (where it can be adopted: :data:`ADOPTABLE`), before a batch
-    knows its jobs; :func:`take_reserved` hands it to one, :func:`release_reserved` stops it."""
+def reserve_kernel(kernel_name: str = "python3") -> None:
+    """Start a year overview's warm kernel now (where it can be adopted: :data:`ADOPTABLE`),
+    before a batch knows its jobs; :func:`take_reserved` hands it to one (it serves any report),
+    :func:`release_reserved` stops it."""
     if ADOPTABLE:
-        reserved = _launch(kernel_name, overview, charts=False)
+        reserved = _launch(kernel_name, overview=True, charts=False)
         with _reserving:
             _reserved.append(reserved)
 
 
-def take_reserved(overview: bool) -> tuple[AsyncKernelManager, dict] | None:
-    """A reserved kernel that loaded what ``overview`` asks (an overview's serves any report),
-    now the caller's: adopt it (:func:`adopt_kernel`); its manager stays here to reap it."""
+def take_reserved() -> tuple[AsyncKernelManager, dict] | None:
+    """A reserved kernel, now the caller's: adopt it (:func:`adopt_kernel`); its manager stays
+    here to reap it."""
     with _reserving:
-        for number, (manager, kernel) in enumerate(_reserved):
-            if kernel["overview"] or not overview:
-                _taken.append(manager)
-                return _reserved.pop(number)
-    return None
+        if not _reserved:
+            return None
+        manager, kernel = _reserved.pop()
+        _taken.append(manager)
+        return manager, kernel
 
 
 def release_reserved() -> None:
@@ -314,10 +319,7 @@ def release_reserved() -> None:
         _reserved.clear()
         _taken.clear()
     for manager in unused:
-        process = manager.provisioner.process if manager.provisioner else None
-        if process is not None and process.poll() is None:
-            process.kill()
-            process.wait()
+        _kill(manager)
         run_sync(manager.cleanup_resources)()  # its connection file and sockets
     stop_kernels(taken)
 
@@ -379,7 +381,4 @@ def stop_kernels(managers: Iterable[AsyncKernelManager]) -> None:
         try:
             run_sync(manager.shutdown_kernel)(now=True)
         except Exception:  # already gone
-            process = getattr(manager.provisioner, "process", None)
-            if process is not None and process.poll() is None:
-                process.kill()
-                process.wait()
+            _kill(manager)

@@ -172,7 +172,7 @@ def _reserved_kernel(settings: BatchSettings, years: Sequence[Path]) -> Iterator
             (OVERVIEW_KIND.folder(Workspace.of(year, settings.out_root), year) / OVERVIEW_KIND.log).is_file()
             for year in years):
         with suppress(Exception):  # a head start only: the job starts its kernel, and says what fails
-            reserve_kernel(overview=True)
+            reserve_kernel()
     try:
         yield
     finally:
