@@ -147,6 +147,39 @@ def test_a_row_cache_reuses_unchanged_projects_and_loads_the_changed_one(two_dep
     pd.testing.assert_frame_equal(projects, read_year(two_departments)[0])
 
 
+@pytest.mark.parametrize("edited", ["department", "rules", "last_year"])
+def test_a_row_cache_loads_again_each_project_whose_shared_or_last_years_files_changed(two_departments, tmp_path, edited,
+                                                                                       monkeypatch):
+    """What a department's projects share (its file, the rules) and a project's last year are
+    among what its rows are kept by, though each is read once for all the projects."""
+    import shutil
+
+    import evaltools.domain.frames
+    from evaltools.domain.frames import RowCache, read_year
+
+    project = sorted(two_departments.rglob("*.yaml"))
+    project = next(p for p in project if p.name not in ("_department.yaml", "_rules.yaml"))
+    last = two_departments.parent / "2023" / project.parent.name / project.name
+    last.parent.mkdir(parents=True)
+    shutil.copy(project, last)
+    shutil.copy(project.parent / "_department.yaml", last.parent / "_department.yaml")
+    cache = tmp_path / "rows.json"
+    read_year(two_departments, cache=RowCache(cache))
+    loaded = []
+    real_load = evaltools.domain.frames.load_project
+    monkeypatch.setattr(evaltools.domain.frames, "load_project", lambda path, *a: loaded.append(path) or real_load(path, *a))
+    target = {"department": project.parent / "_department.yaml", "rules": two_departments / "_rules.yaml",
+              "last_year": last}[edited]
+    target.write_text(target.read_text(encoding="utf-8") if target.is_file() else "", encoding="utf-8")
+    read_year(two_departments, cache=RowCache(cache))
+    assert loaded == []  # the same contents: nothing loaded again
+    target.write_text((target.read_text(encoding="utf-8") if target.is_file() else "") + "\n# edited\n", encoding="utf-8")
+    read_year(two_departments, cache=RowCache(cache))
+    expected = {"department": set(project.parent.glob("[!_]*.yaml")), "rules": set(two_departments.rglob("[!_]*.yaml")),
+                "last_year": {project}}[edited]
+    assert set(loaded) == expected
+
+
 def test_a_row_cache_of_other_contents_or_another_evaltools_is_not_used(two_departments, tmp_path):
     from evaltools.domain.frames import RowCache
 

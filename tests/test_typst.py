@@ -484,6 +484,40 @@ def test_a_column_too_narrow_for_a_number_and_its_unit_is_widened_from_the_wides
     assert abs(sum(widths) - 500) < 1e-6  # the room comes from those with most to spare; the width is kept
 
 
+def test_a_table_giving_no_widths_is_as_wide_as_its_content_and_no_wider():
+    from evaltools.document.parts import table, td, th, tr
+
+    data = table(*(tr(td(f"部门{i}"), td(f"{i * 1234567.89:,.2f}", cls="num"), td("95.37%", cls="num")) for i in range(3)),
+                 head=[tr(th("部门"), th("全年预算数"), th("执行率"))])
+    widths = typst_lines.content_widths(data, 9, 500)
+    assert sum(widths) < 250  # a narrow table stays narrow, as Typst's automatic columns left it
+    assert all(w >= typst_lines.least_width(c, 9) for w, c in zip(widths, data.head[0].cells, strict=True))
+    assert widths[1] >= typst_lines.least_width(data.rows[2].cells[1], 9)  # 2,469,135.78 on one line
+
+
+def test_a_table_too_wide_for_the_page_shares_it_out_never_below_a_columns_widest_run():
+    from evaltools.document.parts import table, td, tr
+
+    wide = table(tr(td("123,456,789.00万元"), td("说明" * 200), td("项目名称" * 10)))
+    widths = typst_lines.content_widths(wide, 9, 500)
+    assert abs(sum(widths) - 500) < 1e-6 and widths[0] >= typst_lines.least_width(wide.rows[0].cells[0], 9)
+    least = [typst_lines.least_width(c, 9) for c in wide.rows[0].cells]
+    assert widths[1] - least[1] > widths[2] - least[2] > 0  # the rest by what each column's lines would take more
+
+
+def test_a_long_table_giving_no_widths_sets_each_row_on_one_line_with_its_columns_reckoned_not_measured():
+    from evaltools.document.parts import table, td, th, tr
+
+    rows = [tr(td(f"湘西州第{i}部门"), td(f"合成项目{i}：公共资源交易平台运行维护费"), td(f"{i * 98765.43:,.2f}", cls="num"),
+               td(f"{80 + i % 20}.{i % 100:02d}%", cls="num"), td("优")) for i in range(120)]
+    data = table(*rows, head=[tr(th("部门"), th("项目"), th("全年预算数"), th("执行率"), th("等级"))])
+    assert "auto" not in writer.typeset(data, writer.Context())  # Typst measures no cell for the columns
+    pdf = notebook_to_pdf(notebook_of(data))
+    lines = [squeeze(line) for line in pdftotext(pdf, "-layout").splitlines() if "部门" in line and "湘西州" in line]
+    assert len(lines) == 120 and all(re.fullmatch(r"湘西州第\d+部门合成项目\d+：公共资源交易平台运行维护费[\d,.]+[\d.]+%优", line)
+                                     for line in lines), lines[:3]
+
+
 def test_a_column_whose_labels_would_end_on_one_character_gets_a_character_more_a_line():
     from evaltools.document.parts import table, td, tr
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from evaltools import __version__
@@ -33,29 +34,60 @@ def code_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
-def project_sources(file: Path, rules_files: Iterable[Path | str] = ()) -> list[Path]:
+@dataclass(frozen=True)
+class _Folder:
+    inside: str  # its path from its workspace root, "/"-ended ("" for the root)
+    shared: list[Path]  # the department file and rules of its projects
+    last_year: bool  # whether the same folder of the year before exists (where last year's files are)
+
+
+class Known:
+    """What a reading of a year learns once: each file's hash, and of each folder what all its
+    projects share (a thousand projects lie in a few folders)."""
+
+    def __init__(self) -> None:
+        self.hashes: dict[Path, bytes] = {}
+        self.folders: dict[Path, _Folder] = {}
+
+    def digest(self, path: Path) -> bytes:
+        if path not in self.hashes:
+            try:
+                self.hashes[path] = hashlib.sha256(path.read_bytes()).digest()
+            except OSError:
+                self.hashes[path] = b"-"
+        return self.hashes[path]
+
+    def folder(self, folder: Path) -> _Folder:
+        if folder not in self.folders:
+            year = folder.parent
+            self.folders[folder] = _Folder(
+                display_path(folder / "_")[:-1], [folder / DEPARTMENT_FILE, *rules_files_for(folder / "_")],
+                year.name.isdigit() and (year.parent / str(int(year.name) - 1) / folder.name).is_dir())
+        return self.folders[folder]
+
+    def name(self, file: Path) -> str:
+        """:func:`display_path` of ``file``."""
+        file = absolute(file)
+        return self.folder(file.parent).inside + file.name
+
+
+def project_sources(file: Path, rules_files: Iterable[Path | str] = (), known: Known | None = None) -> list[Path]:
     """The files a project's figures are computed from: the project file, its department's file
     and rules, extra rules, and everything last year's figures are read from (shown beside this
     year; :func:`evaltools.domain.history.previous_sources`). This year's attached files are not
     among them: they are shown, never computed from."""
     file = absolute(file)
-    return [file, file.parent / DEPARTMENT_FILE, *rules_files_for(file), *map(absolute, rules_files),
-            *previous_sources(file)]
+    folder = (known or Known()).folder(file.parent)
+    return [file, *folder.shared, *map(absolute, rules_files), *(previous_sources(file) if folder.last_year else ())]
 
 
-def sources_fingerprint(file: Path, rules_files: Iterable[Path | str] = (),
-                        seen: dict[Path, bytes] | None = None) -> str:
+def sources_fingerprint(file: Path, rules_files: Iterable[Path | str] = (), known: Known | None = None) -> str:
     """A hash of the contents of :func:`project_sources` (a missing one counts as missing), of
-    where the project lies in its workspace, and of evaltools' code. ``seen`` keeps each file's
-    hash for the next call (a year's projects share their departments' files and rules)."""
-    seen = {} if seen is None else seen
-    digest = hashlib.sha256(f"{code_fingerprint()}\0{display_path(file)}".encode())
-    for source in project_sources(file, rules_files):
-        if source not in seen:
-            try:
-                seen[source] = hashlib.sha256(source.read_bytes()).digest()
-            except OSError:
-                seen[source] = b"-"
+    where the project lies in its workspace, and of evaltools' code. ``known`` keeps what one
+    call learns for the next (a year's projects share their departments' files and rules)."""
+    known = Known() if known is None else known
+    digest = hashlib.sha256(f"{code_fingerprint()}\0{known.name(file)}".encode())
+    for source in project_sources(file, rules_files, known):
         digest.update(f"\0{source.name}\0".encode())
-        digest.update(seen[source])
+        digest.update(known.digest(source))
     return digest.hexdigest()[:24]

@@ -24,7 +24,7 @@ import pandas as pd
 
 from evaltools.domain.checks import SEVERITY_LABELS, Finding, check_project
 from evaltools.domain.cache import JsonCache
-from evaltools.domain.fingerprints import sources_fingerprint
+from evaltools.domain.fingerprints import Known, sources_fingerprint
 from evaltools.domain.history import previous_year
 from evaltools.domain import formatting
 from evaltools.domain.scoring import ScoreCard, score
@@ -139,14 +139,14 @@ class RowCache(JsonCache):
 
     def __init__(self, path: PathLike | None = None):
         super().__init__(path, "projects")
-        self.seen: dict[Path, bytes] = {}  # each file hashed once per reading
+        self.known = Known()  # each file hashed once per reading
 
     def entry(self, file: Path, rules_files: list[PathLike]) -> tuple[str, dict | None]:
         """The key of the project's files, and its kept entry (its rows, the files it attaches
         and whether each existed): None where its files changed, or where a file it attaches
         came or went since (its findings say whether one is missing)."""
-        key = sources_fingerprint(file, rules_files, self.seen)
-        entry = self.get(display_path(file))
+        key = sources_fingerprint(file, rules_files, self.known)
+        entry = self.get(self.known.name(file))
         if not entry or entry.get("key") != key or not isinstance(entry.get("attached"), dict) \
                 or _attached(file, entry["attached"]) != entry["attached"]:
             return key, None
@@ -173,7 +173,7 @@ def _year_rows(path: PathLike | Iterable[PathLike], rules_files: Iterable[PathLi
                     "findings": _finding_rows(project, found)}
             named = (os.path.relpath(a, file.parent) for a in listed_attachments(file, existing=False))
             entry = {"key": key, "rows": rows, "attached": _attached(file, named)}
-        cache.keep(display_path(file), entry)
+        cache.keep(cache.known.name(file), entry)
         yield entry["rows"]
 
 

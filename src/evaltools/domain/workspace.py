@@ -172,6 +172,8 @@ def attachment_files(params: ProjectParams, sources: Sequence[tuple[YamlFile, Lo
 def absolute(path: Path | str) -> Path:
     """``path`` made absolute without following links: where the user points, not where a
     symbolic link leads (a project file linked in from another workspace belongs to this one)."""
+    if isinstance(path, Path) and path.is_absolute() and ".." not in path.parts:
+        return path  # already so (a path never holds "."): a year's planning asks ten thousand times
     return Path(os.path.abspath(path))
 
 

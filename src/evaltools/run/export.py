@@ -19,7 +19,6 @@ from warnings import catch_warnings, simplefilter
 import nbformat
 
 from evaltools.errors import RenderError
-from evaltools.writers.docx import WordReportExporter
 from evaltools.writers import pdf_engine
 from evaltools.writers.pdf_engine import FontWarning
 from evaltools.writers.html import HtmlReportExporter
@@ -40,7 +39,11 @@ def _html_exporter(edition: str = REVIEW_EDITION) -> HtmlReportExporter:
 
 
 @functools.cache
-def _word_exporter(edition: str = SUBMISSION) -> WordReportExporter:
+def _word_exporter(edition: str = SUBMISSION):
+    # python-docx takes a quarter of a second to import: only where a Word file is made (a
+    # batch without one is made sooner, and a one-project batch most of all).
+    from evaltools.writers.docx import WordReportExporter
+
     return WordReportExporter(edition=edition)
 
 

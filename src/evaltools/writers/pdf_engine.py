@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime
 import functools
 import re
-import tempfile
 import threading
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
@@ -23,6 +22,7 @@ from pathlib import Path
 import typst
 
 from evaltools.document import typography
+from evaltools.domain.files import scratch
 from evaltools.errors import RenderError
 from evaltools.writers.formats import check_pdf_standard
 
@@ -119,7 +119,7 @@ def _written(files: Mapping[str, bytes]) -> Iterator[Path]:
     """A folder of this compile's own holding the ``files`` while Typst reads them: the only
     folder Typst may read from, removed after (a worker process never runs exit handlers, and a
     long-lived one may outlive a folder of its own that a cleaner removed)."""
-    with tempfile.TemporaryDirectory(prefix="evaltools-typst-", ignore_cleanup_errors=True) as folder:
+    with scratch("evaltools-typst-", sum(map(len, files.values()))) as folder:
         root = Path(folder)
         for name, data in files.items():
             path = root / name.lstrip("/")

@@ -43,7 +43,8 @@ from evaltools.document.parts import (
 from evaltools.document import typography
 from evaltools.document.typography import Style, title_lines
 from evaltools.writers import typst_lines
-from evaltools.writers.typst_lines import BODY_WIDTH, FORM_WIDTH, PAGE_HEIGHT, column_widths, even_lines, label_lines
+from evaltools.writers.typst_lines import (BODY_WIDTH, FORM_WIDTH, PAGE_HEIGHT, column_widths, content_widths, even_lines,
+                                          label_lines)
 from evaltools.writers.typst_markdown import markdown
 from evaltools.writers.typst_text import image, is_svg, literal, text
 
@@ -401,6 +402,13 @@ def _head(part: Table, ctx: Context, rooms: Mapping[int, tuple[float, float]], k
     return f"table.header(repeat: true, {', '.join(c for r in rows for c in r)})"
 
 
+def _content_tracks(part: Table, size: float, width: float) -> list[str]:
+    """The columns of a table that gives no widths: as wide as their content where it fits (the
+    table as narrow as it), else shares of the width it is set in."""
+    widths = content_widths(part, size, width)
+    return [f"{w:.2f}pt" for w in widths] if sum(widths) < width else [f"{w:.2f}fr" for w in widths]
+
+
 @typeset.register
 def _(part: Table, ctx: Context) -> str:
     styles = set(part.style.split())
@@ -417,7 +425,7 @@ def _(part: Table, ctx: Context) -> str:
     # The last row never alone on a page (a form's 总分, a 合计): kept with the row before where
     # neither may break.
     layout = _Layout(next(ctx.tables), breaking, len(part.rows) >= 2 and not any(breaking[-2:]))
-    tracks = [f"{w:.2f}fr" for w in widths] or ["auto"] * (part.columns or 1)
+    tracks = [f"{w:.2f}fr" for w in widths] or _content_tracks(part, size, FORM_WIDTH if ctx.form else BODY_WIDTH)
     columns = "(" + ", ".join(tracks + (["0pt"] if layout.keep_last else [])) + ",)"
     # The form's tables, and the first page's, are one form, as on paper.
     spacing = "0pt, 0pt" if "form" in styles or ctx.first_page else "0.3em, 0.6em"

@@ -11,11 +11,11 @@ import datetime as dt
 import gc
 import json
 import os
-import tempfile
 import time
 from pathlib import Path
 
 from evaltools import __version__
+from evaltools.domain.files import scratch, write_tree
 from evaltools.domain.fingerprints import code_fingerprint
 from evaltools.domain.workspace import Workspace
 from evaltools.domain.yamlio import ParamsError
@@ -38,15 +38,13 @@ def execute_job(job: Job) -> Result:
     if job.warm:
         _adopt_for(kind is OVERVIEW_KIND)
     summary: dict = {}
-    with tempfile.TemporaryDirectory(prefix="evaltools-job-") as scratch:
-        root = Path(scratch).resolve()
+    with scratch("evaltools-job-", sum(map(len, job.inputs.values()))) as folder:
+        root = Path(folder).resolve()
 
         def mine(text: str) -> str:  # messages name the client's files, not this copy
             return text.replace(str(root), job.root)
 
-        for name, data in job.inputs.items():
-            (root / name).parent.mkdir(parents=True, exist_ok=True)
-            (root / name).write_bytes(data)
+        write_tree(root, job.inputs)
         options = Options(tuple(job.formats), job.edition, job.timeout, job.warm, root / job.notebook,
                           tuple(root / r for r in job.rules_files), job.pdf_standard)
         try:
