@@ -8,6 +8,7 @@ The library API works the same from a notebook, a script or the ``evaltools`` co
     findings = check_project(project, card)
 """
 
+import importlib
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
@@ -23,24 +24,25 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
-from evaltools.domain.checks import Finding, check_project, run_checks  # noqa: E402
-from evaltools.domain.yamlio import ParamsError  # noqa: E402
-from evaltools.domain.reviews import read_reviews  # noqa: E402
-from evaltools.domain.rules import Rules, load_rules  # noqa: E402
-from evaltools.domain.scoring import ScoreCard, score  # noqa: E402
-from evaltools.domain.workspace import LoadedProject, find_project_files, load_project  # noqa: E402
 # In a kernel (IPython is loaded first), parts show as HTML beside their JSON: the HTML writer's
 # view, registered here at the top so the document model needs no writer; a command line does without.
 if "IPython" in sys.modules:
     from evaltools.writers import notebook  # noqa: F401
 
+# The API by the module it lives in, imported at its first use: the ``evaltools`` command starts
+# a year overview's kernel before it loads anything heavy (evaltools.cli.head_start), and every
+# report kernel imports evaltools, few of them pandas.
+_API = {
+    "Finding": "checks", "check_project": "checks", "run_checks": "checks", "ParamsError": "yamlio",
+    "read_reviews": "reviews", "Rules": "rules", "load_rules": "rules", "ScoreCard": "scoring", "score": "scoring",
+    "LoadedProject": "workspace", "find_project_files": "workspace", "load_project": "workspace",
+    "read_indicators": "frames", "read_projects": "frames",
+}
+
 
 def __getattr__(name: str):
-    # pandas is imported on first use only: every report kernel imports evaltools, few need it.
-    if name in ("read_indicators", "read_projects"):
-        from evaltools.domain import frames
-
-        return getattr(frames, name)
+    if name in _API:
+        return getattr(importlib.import_module(f"evaltools.domain.{_API[name]}"), name)
     raise AttributeError(f"module 'evaltools' has no attribute {name!r}")
 
 

@@ -16,58 +16,33 @@ commands), :mod:`~evaltools.cli.workspace` (lab, new-year), and serve and review
 from __future__ import annotations
 
 import gc
+import importlib
 import sys
-from collections.abc import Sequence
 
-from evaltools.cli.common import DEBUG_HINT, UsageError, edition_option, err, print_problems, unexpected
-from evaltools.cli.parser import build_parser
-from evaltools.cli.workspace import lab_command
-from evaltools.domain.yamlio import ParamsError
-from evaltools.errors import RenderError
-
-PASSES_THROUGH = {"lab"}  # commands whose unknown options belong to the program they start
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args, unknown = parser.parse_known_args(argv)
-    if unknown:
-        if args.command not in PASSES_THROUGH:
-            parser.error(f"不认识的参数：{' '.join(unknown)}")
-        args.jupyter_options = unknown
-    try:
-        return args.run(args)
-    except KeyboardInterrupt:
-        err.print("已中断")
-        return 130
-    except UsageError as exc:
-        err.print(f"[red]错误[/red] {exc}", soft_wrap=True)
-        return 2
-    except ParamsError as exc:
-        print_problems(exc)
-        return 1
-    except RenderError as exc:
-        err.print(f"[red]失败[/red] {exc}", soft_wrap=True)
-        return 1
-    except Exception as exc:  # the promise: never a traceback, unless asked for
-        if args.debug:
-            raise
-        err.print(f"[red]错误[/red] {unexpected(exc)}", soft_wrap=True)
-        if isinstance(exc, OSError):
-            err.print(f"（{DEBUG_HINT}）")
-        return 1
+from evaltools.cli import head_start
 
 
 def entry() -> None:
     """The ``evaltools`` program: :func:`main`, then exit with its status."""
-    status = main()
+    head_start.start(sys.argv[1:])  # before the command's modules load: see head_start
+    try:
+        status = importlib.import_module("evaltools.cli.program").main()
+    finally:
+        head_start.stop()
     # The process ends here: what is alive is frozen first, so that the interpreter's last
     # collection does not walk it (0.1 s after a batch).
     gc.freeze()
     sys.exit(status)
 
 
-__all__ = ["build_parser", "edition_option", "entry", "lab_command", "main"]
+# The commands, imported at their first use: the program starts a year overview's kernel first.
+_COMMANDS = {"main": "program", "build_parser": "parser", "edition_option": "common", "lab_command": "workspace"}
 
-if __name__ == "__main__":
-    entry()
+
+def __getattr__(name: str):
+    if name in _COMMANDS:
+        return getattr(importlib.import_module(f"evaltools.cli.{_COMMANDS[name]}"), name)
+    raise AttributeError(f"module 'evaltools.cli' has no attribute {name!r}")
+
+
+__all__ = ["build_parser", "edition_option", "entry", "lab_command", "main"]

@@ -28,6 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from evaltools.domain.files import os_error_message
+# Names only, in a module of their own that the command line reads before loading the rest;
+# still found here, beside the workspace they describe.
+from evaltools.domain.layout import YEAR_FOLDER, absolute, display_path, workspace_root  # noqa: F401
 from evaltools.domain.model import ProjectParams
 from evaltools.domain.yamlio import (
     Loc,
@@ -169,36 +172,6 @@ def attachment_files(params: ProjectParams, sources: Sequence[tuple[YamlFile, Lo
     return found
 
 
-def absolute(path: Path | str) -> Path:
-    """``path`` made absolute without following links: where the user points, not where a
-    symbolic link leads (a project file linked in from another workspace belongs to this one)."""
-    if isinstance(path, Path) and path.is_absolute() and ".." not in path.parts:
-        return path  # already so (a path never holds "."): a year's planning asks ten thousand times
-    return Path(os.path.abspath(path))
-
-
-def workspace_root(path: Path) -> Path:
-    """The folder holding ``params/`` for a file inside it (else the file's own folder)."""
-    return _root_of(absolute(path).parent)
-
-
-@functools.lru_cache(maxsize=4096)  # names only, no file looked at: a year's files share a few folders
-def _root_of(folder: Path) -> Path:
-    for parent in (folder, *folder.parents):
-        if parent.name == "params":
-            return parent.parent
-    return folder
-
-
-def display_path(path: Path) -> str:
-    """A file's path from its workspace root (params/2024/…), the same on every machine."""
-    resolved = absolute(path)
-    try:
-        return str(resolved.relative_to(workspace_root(resolved)))
-    except ValueError:
-        return resolved.name
-
-
 def fingerprint_notebook(path: Path | str) -> str:
     """Hash of a notebook's cell sources: what the report was made by, outputs aside."""
     cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
@@ -228,7 +201,6 @@ def source_fingerprint(params_file: Path, name: str = NOTEBOOK, given: str | Non
     return fingerprint_notebook(source) if source else None
 
 
-YEAR_FOLDER = re.compile(r"\d{4}")
 
 
 @dataclass

@@ -104,11 +104,11 @@ def _entries(results: list[Any], year_folder: Path) -> list[dict]:
             continue
         stem = Path(result.project_file).stem
         folder = Path(result.folder) if result.folder else year_folder / result.summary["department_folder"] / stem
-        made[str(folder.resolve())] = {**result.summary, "status": result.status, "message": result.message,
+        made[os.path.abspath(folder)] = {**result.summary, "status": result.status, "message": result.message,
                                        "folder": folder}
     entries: dict[str, dict] = {}
     for log_file in sorted(year_folder.glob(f"*/*/{RUN_LOG}")):  # */_department/ included
-        key = str(log_file.parent.resolve())
+        key = os.path.abspath(log_file.parent)
         if key in made:
             entries[key] = made.pop(key)
         elif (log := read_run_log(log_file.parent)) and log.get("summary"):
@@ -175,8 +175,9 @@ def _value(entry: dict, key: str) -> str:
 
 def _links(folder: Path, base: Path) -> list[Html]:
     # Percent-encoded: a project file named "平台 #2 100%.yaml" must not end its link at "#".
-    return [tag("a", kind.upper(), href=quote(Path(os.path.relpath(folder / f"report.{kind}", base)).as_posix()))
-            for kind in ("html", "pdf") if (folder / f"report.{kind}").is_file()]
+    where = Path(os.path.relpath(folder, base)).as_posix()
+    return [tag("a", kind.upper(), href=quote(f"{where}/report.{kind}"))
+            for kind in ("html", "pdf") if os.path.isfile(os.path.join(folder, f"report.{kind}"))]
 
 
 def _department_section(number: int, department: str, entries: list[dict], base: Path,

@@ -245,8 +245,6 @@ def _kill(manager: AsyncKernelManager, reap: bool = True) -> None:
             process.wait()
 
 
-
-
 # --- kernels a batch starts for the workers it forks ------------------------------------------
 
 
@@ -298,6 +296,12 @@ def reserve_kernel(kernel_name: str = "python3") -> None:
         reserved = _launch(kernel_name, overview=True, charts=False)
         with _reserving:
             _reserved.append(reserved)
+
+
+def has_reserved() -> bool:
+    """Whether a reserved kernel waits to be taken."""
+    with _reserving:
+        return bool(_reserved)
 
 
 def take_reserved() -> tuple[AsyncKernelManager, dict] | None:

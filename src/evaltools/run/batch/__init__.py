@@ -25,7 +25,8 @@ from evaltools.run.batch.model import (
     Result,
     Status,
 )
-from evaltools.run.batch.planning import batch_files, plan, plan_paths, year_folders
+from evaltools.domain.layout import year_folders
+from evaltools.run.batch.planning import batch_files, plan, plan_paths
 from evaltools.run.batch.runner import as_json, default_out_root, outputs_lock, receive, run_batch
 from evaltools.run.batch.worker import execute_job
 

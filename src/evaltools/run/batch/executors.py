@@ -14,14 +14,16 @@ import gc
 import importlib
 import queue
 import signal
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib.metadata import entry_points
+from pathlib import Path
 
 from evaltools.errors import RenderError
 from evaltools.run.batch.model import BatchSettings, Job, Result
-from evaltools.run.batch.worker import execute_job, prepare
+from evaltools.run.batch.worker import execute_job, prepare, unpack
 from evaltools.run.kernels import close_event_loop, close_kernels, kill_kernels, start_warm_kernel, thread_kernels
 from evaltools.run.kinds import OVERVIEW_KIND
 
@@ -97,25 +99,28 @@ def threaded(jobs: list[Job], settings: BatchSettings) -> Iterator[tuple[Job, Re
     started: list = []  # this batch's kernels (a process may hold others, of other threads)
     stopping = threading.Event()
 
-    def make(job: Job) -> None:
+    def make(job: Job, inputs: tempfile.TemporaryDirectory) -> None:
         try:
             start_warm_kernel(overview=job.kind == OVERVIEW_KIND.name)
             started.extend(thread_kernels())
             if stopping.is_set():  # stopped while the kernel started: not killed with the others
                 return
-            done.put((job, execute_job(job)))
+            done.put((job, execute_job(job, Path(inputs.name))))
         except BaseException as exc:  # noqa: BLE001  (execute_job gives a report's failure as its result)
             done.put((job, Result(job.project_file, "failed", message=f"{job.project_file}：{type(exc).__name__}: {exc}")))
         finally:
             close_kernels()  # this thread's
             close_event_loop()  # this thread's, with its sockets: a process may run many batches
+            inputs.cleanup()  # once its kernel, working there, is gone (Windows removes no folder in use)
 
-    # Daemon threads: a batch stopped early (Ctrl-C) kills the kernels and leaves without them.
-    threads = [threading.Thread(target=make, args=(job,), name=f"evaltools-job-{number}", daemon=True)
-               for number, job in enumerate(jobs)]
+    unpacked: list[tempfile.TemporaryDirectory] = []
     finished = False
     owner = _freezes()
     try:
+        unpacked += map(unpack, jobs)  # before the threads start (see unpack)
+        # Daemon threads: a batch stopped early (Ctrl-C) kills the kernels and leaves without them.
+        threads = [threading.Thread(target=make, args=(job, inputs), name=f"evaltools-job-{number}", daemon=True)
+                   for number, (job, inputs) in enumerate(zip(jobs, unpacked, strict=True))]
         for thread in threads:
             thread.start()
         prepare(False, freeze=owner)  # while the kernels start
@@ -126,6 +131,8 @@ def threaded(jobs: list[Job], settings: BatchSettings) -> Iterator[tuple[Job, Re
         if not finished:
             stopping.set()
             kill_kernels(list(started))  # their cells stop, and nothing they make is received
+            for inputs in unpacked:
+                inputs.cleanup()
         else:  # each thread closes its kernel while the batch writes its index (and the process waits for them)
             threading.Thread(target=lambda: [thread.join() for thread in threads], name="evaltools-closing").start()
         if owner:

@@ -19,6 +19,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from evaltools.domain.files import RUN_LOG, write_atomic
+from evaltools.domain.layout import year_folders
 from evaltools.domain.workspace import Workspace
 from evaltools.run.batch.executors import ctrl_c_deferred
 from evaltools.run.batch.executors import executor as executor_named
@@ -32,9 +33,9 @@ from evaltools.run.batch.model import (
     Result,
     unfinished,
 )
-from evaltools.run.batch.planning import batch_files, plan, year_folders
+from evaltools.run.batch.planning import batch_files, plan
 from evaltools.run.index import linked_overview, write_indexes
-from evaltools.run.kernels import release_reserved, reserve_kernel
+from evaltools.run.kernels import has_reserved, release_reserved, reserve_kernel
 from evaltools.run.kinds import OVERVIEW_KIND
 
 LOCK_FILE = ".evaltools.lock"
@@ -167,10 +168,15 @@ def _reserved_kernel(settings: BatchSettings, years: Sequence[Path]) -> Iterator
     """The year overview's kernel started while the batch is planned, where a year made before
     is made again (the overview is what takes longest after one change) by the batch's process
     or its workers. Not for a year made for the first time, or all again (``--force``): many
-    reports, whose workers' start it would slow. Stopped at the end if nobody took it."""
-    if settings.warm and not settings.force and settings.executor == "process" and any(
-            (OVERVIEW_KIND.folder(Workspace.of(year, settings.out_root), year) / OVERVIEW_KIND.log).is_file()
-            for year in years):
+    reports, whose workers' start it would slow. One the command line started already
+    (:mod:`evaltools.cli.head_start`) is kept where wanted, else stopped now; stopped at the end
+    if nobody took it."""
+    wanted = settings.warm and not settings.force and settings.executor == "process" and any(
+        (OVERVIEW_KIND.folder(Workspace.of(year, settings.out_root), year) / OVERVIEW_KIND.log).is_file()
+        for year in years)
+    if not wanted:
+        release_reserved()
+    elif not has_reserved():
         with suppress(Exception):  # a head start only: the job starts its kernel, and says what fails
             reserve_kernel()
     try:

@@ -11,7 +11,9 @@ import datetime as dt
 import gc
 import json
 import os
+import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 from evaltools import __version__
@@ -27,9 +29,24 @@ from evaltools.run.options import Options
 from evaltools.writers.formats import FORMATS
 
 
-def execute_job(job: Job) -> Result:
+def unpack(job: Job) -> tempfile.TemporaryDirectory:
+    """The job's private copy of its inputs, written now into a temporary folder of its own,
+    removed by its ``cleanup``. A batch in threads unpacks its jobs before the threads start:
+    a thread writing a thousand files (the year overview's) while another computes waits for the
+    interpreter's lock at every call, 0.35 s where 0.05 s would do."""
+    folder = scratch("evaltools-job-", sum(map(len, job.inputs.values())))
+    try:
+        write_tree(Path(folder.name), job.inputs)
+    except BaseException:
+        folder.cleanup()
+        raise
+    return folder
+
+
+def execute_job(job: Job, unpacked: Path | None = None) -> Result:
     """Make one job's report: the result carries the files to write (``payload``, relative to
-    the outputs root), the run log last."""
+    the outputs root), the run log last. From the copy of its inputs in ``unpacked`` (see
+    :func:`unpack`; the caller removes it), else from one of its own."""
     started = time.monotonic()
     if job.code != code_fingerprint():  # a cluster's worker with another evaltools would make other reports
         return Result(job.project_file, "failed", message=f"{job.project_file}：工作机上的 evaltools（{__version__}，"
@@ -38,13 +55,12 @@ def execute_job(job: Job) -> Result:
     if job.warm:
         _adopt_for(kind is OVERVIEW_KIND)
     summary: dict = {}
-    with scratch("evaltools-job-", sum(map(len, job.inputs.values()))) as folder:
+    with (nullcontext(str(unpacked)) if unpacked is not None else unpack(job)) as folder:
         root = Path(folder).resolve()
 
         def mine(text: str) -> str:  # messages name the client's files, not this copy
             return text.replace(str(root), job.root)
 
-        write_tree(root, job.inputs)
         options = Options(tuple(job.formats), job.edition, job.timeout, job.warm, root / job.notebook,
                           tuple(root / r for r in job.rules_files), job.pdf_standard)
         try:
