@@ -11,8 +11,10 @@ from __future__ import annotations
 import functools
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from warnings import catch_warnings, simplefilter
 
@@ -22,7 +24,7 @@ from evaltools.errors import RenderError
 from evaltools.writers import pdf_engine
 from evaltools.writers.pdf_engine import FontWarning
 from evaltools.writers.html import HtmlReportExporter
-from evaltools.writers.pdf import CJK_FONT_MISSING, cjk_fonts_installed, notebook_to_pdf
+from evaltools.writers.pdf import CJK_FONT_MISSING, cjk_fonts_installed, compile_typeset, notebook_to_pdf, typeset
 from evaltools.domain.files import write_atomic
 from evaltools.writers.formats import DEFAULT_FORMATS, REVIEW_EDITION, SUBMISSION, check_edition, check_formats, file_names
 
@@ -95,24 +97,36 @@ def _made_from(notebook: nbformat.NotebookNode, formats: Sequence[str], edition:
                pdf_standard: str | None) -> tuple[dict[str, bytes | str], list[str]]:
     made: dict[str, bytes | str] = {}
     warnings: list[str] = []
-    if "html" in formats:
-        started = time.perf_counter()
-        made["html"] = to_html(notebook)
-        seconds["html"] = time.perf_counter() - started
-    if "pdf" in formats:
-        started = time.perf_counter()
-        with catch_warnings(record=True) as caught:
-            simplefilter("always", FontWarning)
-            made["pdf"] = to_pdf(notebook, edition, pdf_standard)
-        warnings += [str(w.message) for w in caught if issubclass(w.category, FontWarning)]
-        seconds["pdf"] = time.perf_counter() - started
-        if not cjk_fonts_installed():
-            warnings.append(CJK_FONT_MISSING)
+    with ThreadPoolExecutor(1, thread_name_prefix="evaltools-typst") as typst_thread:
+        pdf = None
+        if "pdf" in formats:
+            started = time.perf_counter()
+            with catch_warnings(record=True) as caught:
+                simplefilter("always", FontWarning)
+                report = typeset(notebook, edition)
+            warnings += [str(w.message) for w in caught if issubclass(w.category, FontWarning)]
+            setting = time.perf_counter() - started
+            # Typst lays the pages out without the interpreter's lock: the HTML is made meanwhile.
+            pdf = typst_thread.submit(_timed, compile_typeset, report, pdf_standard)
+            if not cjk_fonts_installed():
+                warnings.append(CJK_FONT_MISSING)
+        if "html" in formats:
+            started = time.perf_counter()
+            made["html"] = to_html(notebook)
+            seconds["html"] = time.perf_counter() - started
+        if pdf is not None:
+            made["pdf"], compiling = pdf.result()
+            seconds["pdf"] = setting + compiling
     if "docx" in formats:
         started = time.perf_counter()
         made["docx"] = to_docx(notebook, edition)
         seconds["docx"] = time.perf_counter() - started
     return made, warnings
+
+
+def _timed(function: Callable, *args: Any) -> tuple[Any, float]:
+    started = time.perf_counter()
+    return function(*args), time.perf_counter() - started
 
 
 def write_all(folder: Path, name: str, made: dict[str, bytes | str], edition: str = SUBMISSION) -> dict[str, Path]:

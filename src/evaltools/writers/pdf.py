@@ -14,6 +14,7 @@ import base64
 import io
 import warnings
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from nbconvert.exporters import Exporter
@@ -85,17 +86,35 @@ def typst_source(nb: Any, edition: str = SUBMISSION) -> tuple[typst.Source, list
     return typst.document(parts, fonts, title, edition, draft), missing
 
 
+@dataclass(frozen=True)
+class Typeset:
+    """A report set in Typst, ready to compile: its source, and the PDFs attached after its pages."""
+
+    source: typst.Source
+    attached: list[bytes]
+
+
+def typeset(nb: Any, edition: str = SUBMISSION) -> Typeset:
+    """The report of an executed notebook set in Typst (the warnings of its fonts are warned
+    here); :func:`compile_typeset` makes the PDF, without the interpreter's lock."""
+    check_edition(edition)
+    if not cjk_fonts_installed():
+        warnings.warn(CJK_FONT_MISSING, stacklevel=3)
+    source, missing = typst_source(nb, edition)
+    pdf_engine.warn_missing(missing)
+    return Typeset(source, attached_pdfs(nb))
+
+
+def compile_typeset(made: Typeset, pdf_standard: str | None = None) -> bytes:
+    """The PDF of a report set in Typst (PDF/A-2b when asked), its attached PDFs after its pages."""
+    pdf = pdf_engine.compile_pdf(made.source.markup, pdf_standard, made.source.files)
+    return append_pdfs(pdf, made.attached) if made.attached else pdf
+
+
 def notebook_to_pdf(nb: Any, edition: str = SUBMISSION, pdf_standard: str | None = None) -> bytes:
     """The report of an executed notebook as an A4 PDF with embedded CJK fonts (PDF/A-2b when
     asked), its attached PDFs after its pages."""
-    check_edition(edition)
-    if not cjk_fonts_installed():
-        warnings.warn(CJK_FONT_MISSING, stacklevel=2)
-    source, missing = typst_source(nb, edition)
-    pdf_engine.warn_missing(missing)
-    pdf = pdf_engine.compile_pdf(source.markup, pdf_standard, source.files)
-    attached = attached_pdfs(nb)
-    return append_pdfs(pdf, attached) if attached else pdf
+    return compile_typeset(typeset(nb, edition), pdf_standard)
 
 
 class PdfReportExporter(Exporter):
