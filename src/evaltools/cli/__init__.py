@@ -10,7 +10,9 @@ made every report but some are drafts (see ``evaltools batch --help``), 130 inte
 The commands live by group: :mod:`~evaltools.cli.data` (check, score, table),
 :mod:`~evaltools.cli.reports` (run, batch, render), :mod:`~evaltools.cli.workbook` (the Excel
 commands), :mod:`~evaltools.cli.workspace` (lab, new-year), and serve and reviews from
-:mod:`evaltools.run.serve.cli`; :mod:`~evaltools.cli.parser` assembles them and speaks argparse's part in Chinese.
+:mod:`evaltools.run.serve.cli`; :mod:`~evaltools.cli.parser` assembles them and speaks argparse's part in Chinese,
+:mod:`~evaltools.cli.program` runs one, and :mod:`~evaltools.cli.head_start` reads a batch's command line
+before any of them loads.
 """
 
 from __future__ import annotations
@@ -24,9 +26,12 @@ from evaltools.cli import head_start
 
 def entry() -> None:
     """The ``evaltools`` program: :func:`main`, then exit with its status."""
-    head_start.start(sys.argv[1:])  # before the command's modules load: see head_start
     try:
+        head_start.start(sys.argv[1:])  # before the command's modules load: see head_start
         status = importlib.import_module("evaltools.cli.program").main()
+    except KeyboardInterrupt:  # while loading, before the command can say it itself
+        print("已中断", file=sys.stderr)
+        status = 130
     finally:
         head_start.stop()
     # The process ends here: what is alive is frozen first, so that the interpreter's last
@@ -46,3 +51,6 @@ def __getattr__(name: str):
 
 
 __all__ = ["build_parser", "edition_option", "entry", "lab_command", "main"]
+
+if __name__ == "__main__":
+    entry()
