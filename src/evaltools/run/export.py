@@ -82,19 +82,21 @@ def warm_up(typeset: bool = True) -> None:
 
 
 def made_from(notebook: nbformat.NotebookNode, formats: Sequence[str], edition: str = SUBMISSION,
-              seconds: dict[str, float] | None = None, pdf_standard: str | None = None
-              ) -> tuple[dict[str, bytes | str], list[str]]:
+              seconds: dict[str, float] | None = None, pdf_standard: str | None = None,
+              meanwhile: Callable[[], object] | None = None) -> tuple[dict[str, bytes | str], list[str]]:
     """The HTML, PDF and/or Word of an executed notebook, in memory, with any warning for the
     user; the time each took goes into ``seconds``. The HTML is the review edition; the PDF and
-    Word are ``edition``."""
+    Word are ``edition``. ``meanwhile`` (the caller's own work on the notebook: its bytes) is
+    called once, while Typst lays out the pages."""
     check_edition(edition)
     with _EXPORTING:
-        return _made_from(notebook, formats, edition, {} if seconds is None else seconds, pdf_standard)
+        return _made_from(notebook, formats, edition, {} if seconds is None else seconds, pdf_standard, meanwhile)
 
 
 
 def _made_from(notebook: nbformat.NotebookNode, formats: Sequence[str], edition: str, seconds: dict[str, float],
-               pdf_standard: str | None) -> tuple[dict[str, bytes | str], list[str]]:
+               pdf_standard: str | None, meanwhile: Callable[[], object] | None
+               ) -> tuple[dict[str, bytes | str], list[str]]:
     made: dict[str, bytes | str] = {}
     warnings: list[str] = []
     with ThreadPoolExecutor(1, thread_name_prefix="evaltools-typst") as typst_thread:
@@ -106,7 +108,7 @@ def _made_from(notebook: nbformat.NotebookNode, formats: Sequence[str], edition:
                 report = typeset(notebook, edition)
             warnings += [str(w.message) for w in caught if issubclass(w.category, FontWarning)]
             setting = time.perf_counter() - started
-            # Typst lays the pages out without the interpreter's lock: the HTML is made meanwhile.
+            # Typst lays the pages out without the interpreter's lock: the HTML (and ``meanwhile``) is made meanwhile.
             pdf = typst_thread.submit(_timed, compile_typeset, report, pdf_standard)
             if not cjk_fonts_installed():
                 warnings.append(CJK_FONT_MISSING)
@@ -114,6 +116,8 @@ def _made_from(notebook: nbformat.NotebookNode, formats: Sequence[str], edition:
             started = time.perf_counter()
             made["html"] = to_html(notebook)
             seconds["html"] = time.perf_counter() - started
+        if meanwhile is not None:
+            meanwhile()
         if pdf is not None:
             made["pdf"], compiling = pdf.result()
             seconds["pdf"] = setting + compiling
