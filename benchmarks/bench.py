@@ -241,6 +241,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3,
                         help="cold batches into an emptied outputs/ (default 3): the median is the figure")
     args = parser.parse_args()
+    if not args.skip_plain and not (BIN / "weasyprint").exists():
+        sys.exit("the plain way needs WeasyPrint's command line: .venv/bin/pip install weasyprint && "
+                 "scripts/system-deps.sh --bench (or --skip-plain)")
 
     # Each process imports evaltools from its bytecode, as an installed copy does, even where
     # PYTHONDONTWRITEBYTECODE keeps an editable install's from being written.
