@@ -7,13 +7,14 @@
 # AR PL UKai is the free 楷体 for the （一） headings of 公文 (GB/T 9704); Noto Serif/Sans CJK stand
 # in for 仿宋/小标宋 and 黑体 (Debian ships no simplified-Chinese 仿宋).
 # `system-deps.sh --test` adds LibreOffice (Writer and Calc, no GUI), with which the tests print
-# the Word and Excel files as a finance office would, and Chromium, the browser that the tests of
-# `evaltools serve` drive through Playwright.
+# the Word and Excel files as a finance office would, Liberation Sans (Arial's metrics: without
+# it LibreOffice sets the workbook's Arial in the wider DejaVu Sans and a one-page form prints on
+# two), and Chromium, the browser that the tests of `evaltools serve` drive through Playwright.
 # Installs what is missing when it can (root, or passwordless sudo); otherwise prints the
 # exact command and carries on, so the steps that do not need them still run.
 set -u
 packages=(fonts-noto-cjk fonts-arphic-ukai fontconfig poppler-utils)
-[ "${1:-}" = "--test" ] && packages+=(libreoffice-writer-nogui libreoffice-calc-nogui chromium)
+[ "${1:-}" = "--test" ] && packages+=(libreoffice-writer-nogui libreoffice-calc-nogui fonts-liberation2 chromium)
 [ "${1:-}" = "--bench" ] && packages+=(libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0)
 
 command -v dpkg-query >/dev/null 2>&1 || {

@@ -21,11 +21,22 @@ needs_office = pytest.mark.skipif((shutil.which("soffice") is None or shutil.whi
 def print_to_pdf(document: Path, folder: Path) -> Path:
     """``document`` (xlsx, docx…) printed by LibreOffice as a PDF in ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
+    _require_arial_metrics()
     # a profile of its own: a LibreOffice another test (or the user) has open does not block this one
     profile = (folder / ".lo-profile").resolve().as_uri()
     subprocess.run(["soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf",
                     "--outdir", str(folder), str(document)], check=True, capture_output=True, timeout=180)
     return folder / f"{document.stem}.pdf"
+
+
+def _require_arial_metrics() -> None:
+    """The workbook's widths are in Arial's units; set in another face, a page's worth prints on two."""
+    if shutil.which("fc-match") is None:
+        return
+    face = subprocess.run(["fc-match", "-f", "%{family}", "Arial"], capture_output=True, text=True).stdout
+    if "Arial" not in face and "Liberation Sans" not in face:
+        pytest.fail(f"LibreOffice would print Arial as {face or '?'}: apt-get install fonts-liberation2 "
+                    "(scripts/system-deps.sh --test)")
 
 
 def page_count(pdf: Path) -> int:
