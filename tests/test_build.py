@@ -3,6 +3,7 @@
 Nothing is mocked; the PDF is read back with poppler's pdftotext, pdffonts and pdfinfo.
 """
 
+import functools
 import os
 import re
 import shutil
@@ -14,7 +15,7 @@ import pytest
 
 from evaltools.cli import main
 from evaltools.run.build import RenderError, run
-from evaltools.run.export import render_file
+from evaltools.run.export import made_from, render_file, typeset_alongside
 from evaltools.domain.scoring import score
 from evaltools.domain.workspace import load_project
 
@@ -113,6 +114,24 @@ def test_render_again_without_executing(seed_outputs, tmp_path):
     shutil.copy(seed_outputs.notebook, copy)
     written = render_file(copy, ["html"])
     assert written["html"].read_text(encoding="utf-8") == seed_outputs.files["html"].read_text(encoding="utf-8")
+
+
+def test_a_pdf_laid_out_before_the_html_is_the_one_laid_out_beside_it(seed_outputs):
+    """A pool's workers lay a PDF out in turn, a report made alone beside its HTML: same files."""
+    notebook = nbformat.read(seed_outputs.notebook, as_version=4)
+    made = {}
+    try:
+        for alongside in (True, False):
+            typeset_alongside(alongside)
+            calls: list[bool] = []
+            seconds: dict[str, float] = {}
+            made[alongside] = made_from(notebook, ["html", "pdf"], seconds=seconds,
+                                        meanwhile=functools.partial(calls.append, alongside))[0]
+            assert calls == [alongside] and seconds["pdf"] > 0 and seconds["html"] > 0
+    finally:
+        typeset_alongside(True)
+    assert made[True] == made[False]
+    assert made[False]["pdf"] == seed_outputs.files["pdf"].read_bytes()
 
 
 def test_a_second_project_gets_its_own_numbers(workspace, tmp_path):

@@ -109,7 +109,7 @@ def _worker_init(warm: bool, kernels: tuple[str, list[dict]] | None = None) -> N
     signal.signal(signal.SIGTERM, _stop_now)
     _watch_parent()
     Finalize(None, close_kernels, exitpriority=10)
-    prepare(warm, kernels)
+    prepare(warm, kernels, alongside=False)  # the pool's workers keep every core busy: a thread more only contends
 
 
 def _stop_now(signum: int, frame: object) -> None:

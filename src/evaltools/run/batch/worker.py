@@ -120,18 +120,21 @@ _handed: list[tuple[str, list[dict]]] = []
 
 
 def prepare(warm: bool, kernels: tuple[str, list[dict]] | None = None, overview: bool = False,
-            freeze: bool = True) -> None:
+            freeze: bool = True, alongside: bool = True) -> None:
     """Start the warm kernel (the year overview's, with ``overview``; or note the kernels the
     batch started, ``kernels``, to adopt one at the first job: the one made for the job's kind),
     then load what making a report needs while it starts and imports; with ``freeze``, keep it
-    from the collector (a batch made in the caller's process gives it back at its end)."""
+    from the collector (a batch made in the caller's process gives it back at its end). Without
+    ``alongside`` (a pool's workers, which keep every core busy) Typst lays out each PDF before
+    the HTML is made, not in a thread beside it."""
     # nbconvert and Typst: in a worker (or a serial batch) only, see execute_job.
-    from evaltools.run.export import warm_up
+    from evaltools.run.export import typeset_alongside, warm_up
 
     if warm and kernels is not None:
         _handed.append(kernels)
     elif warm:
         start_warm_kernel(overview=overview)
+    typeset_alongside(alongside)
     warm_up()
     # Frozen, the garbage collector no longer walks what is loaded now (a tenth of each PDF's time
     # otherwise, and a tenth of one change's: the report and the year overview in threads).
