@@ -9,13 +9,14 @@ Measures, in one run on one machine, and prints each as a ratio:
      `scripts/system-deps.sh --bench`: evaltools itself no longer needs it);
   2. `evaltools batch` cold (empty outputs/): warm kernels (the default), and again with
      --no-warm-kernels; the time per phase (kernel, cells, HTML, PDF) from the run logs, the
-     PDF size, and the peak memory of the batch's processes together; then a cold batch of
-     2N projects, for the marginal cost of a project, (T(2N) − T(N)) / N;
+     PDF size, and the peak memory of the batch's processes together; then cold batches of
+     2N projects, for the marginal cost of a project, (T(2N) − T(N)) / N; each cold figure the
+     median of --repeat runs;
   3. the floor: loading and scoring, the HTML export and one Typst PDF per project, in one
      warm process, divided by the jobs;
   4. `--to docx` afterwards (the Word phase; the executed notebooks are reused);
   5. `evaltools batch` again with no change, after changing one project, and a batch of that
-     one project alone.
+     one project alone (the medians of --changes runs, the score changed back and forth).
 The projects are the seed project varied: other names, budgets and execution rates, 7 to 9
 indicators, narratives of one to three times the seed's length.
 """
@@ -227,6 +228,18 @@ def floor(out: Path, files: list[Path], sample: int = 4) -> dict[str, float]:
     return {name: statistics.mean(values) for name, values in costs.items()}
 
 
+def cold_batches(label: str, command: list[str], out: Path, repeat: int) -> tuple[tuple, list[tuple], float]:
+    """``repeat`` batches, each into an emptied ``out`` (the machine's speed drifts: the median is the
+    figure): the median run (wall, output, peak memory), every run, and the median CPU time."""
+    runs, cpus = [], []
+    for attempt in range(max(1, repeat)):
+        shutil.rmtree(out, ignore_errors=True)
+        name = f"{label}, run {attempt + 1}"
+        runs.append(timed(name, command))
+        cpus.append(CPU.pop(name))
+    return sorted(runs, key=lambda run: run[0])[len(runs) // 2], runs, statistics.median(cpus)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("-n", type=int, default=12, help="number of projects (default 12)")
@@ -240,6 +253,8 @@ def main() -> None:
     parser.add_argument("--skip-marginal", action="store_true", help="do not time a cold batch of 2N projects")
     parser.add_argument("--repeat", type=int, default=3,
                         help="cold batches into an emptied outputs/ (default 3): the median is the figure")
+    parser.add_argument("--changes", type=int, default=3,
+                        help="one-change batches, each beside a batch of that project alone (default 3): the medians")
     args = parser.parse_args()
     if not args.skip_plain and not (BIN / "weasyprint").exists():
         sys.exit("the plain way needs WeasyPrint's command line: .venv/bin/pip install weasyprint && "
@@ -268,15 +283,8 @@ def main() -> None:
         CPU["plain"] = cpu_seconds() - cpu
         print(f"  plain: {results['plain']:.1f} s (CPU {CPU['plain']:.1f} s)", flush=True)
     print("2. evaltools batch", flush=True)
-    colds, cold_cpus = [], []
-    for attempt in range(max(1, args.repeat)):  # the machine's speed drifts: the median of a few cold runs
-        if attempt:
-            shutil.rmtree(out)
-        label = f"cold (warm kernels, the default), run {attempt + 1}"
-        colds.append(timed(label, batch))
-        cold_cpus.append(CPU.pop(label))
-    results["cold"], cold_output, peak = sorted(colds, key=lambda run: run[0])[len(colds) // 2]
-    CPU["cold (warm kernels, the default)"] = statistics.median(cold_cpus)
+    (results["cold"], cold_output, peak), colds, CPU["cold (warm kernels, the default)"] = cold_batches(
+        "cold (warm kernels, the default)", batch, out, args.repeat)
     measured = phases(out)
     overview_log = out / "2024" / "overview.run.json"
     if overview_log.is_file():
@@ -287,9 +295,10 @@ def main() -> None:
     if not args.skip_marginal:
         double = root / "double"
         make_workspace(double, 2 * n, args.departments)
-        results["double"], _, _ = timed(f"cold, {2 * n} projects", [str(BIN / "evaltools"), "batch",
-                                        str(double / "params" / "2024"), "--jobs", str(args.jobs), "--to", args.to,
-                                        "--out", str(double / "outputs")])
+        (results["double"], _, _), doubles, _ = cold_batches(
+            f"cold, {2 * n} projects", [str(BIN / "evaltools"), "batch", str(double / "params" / "2024"), "--jobs",
+                                        str(args.jobs), "--to", args.to, "--out", str(double / "outputs")],
+            double / "outputs", args.repeat)
     print("3. the floor (in this process)", flush=True)
     least = floor(out, files) if "pdf" in args.to else {}
     if not args.skip_docx:
@@ -300,10 +309,15 @@ def main() -> None:
     print("5. incremental", flush=True)
     results["nochange"], _, _ = timed("no change", batch)
     changed = files[len(files) // 2]
-    changed.write_text(changed.read_text(encoding="utf-8").replace("score: 13", "score: 12", 1), encoding="utf-8")
-    results["onechange"], _, _ = timed("one project changed", batch)
-    results["single"], _, _ = timed("a batch of that one project alone",
-                                    [*batch[:2], str(changed), *batch[3:-1], str(root / "single")])
+    changes, singles = [], []
+    for attempt in range(max(1, args.changes)):  # one score changed, then changed back, and so on
+        before, after = ("score: 13", "score: 12") if attempt % 2 == 0 else ("score: 12", "score: 13")
+        changed.write_text(changed.read_text(encoding="utf-8").replace(before, after, 1), encoding="utf-8")
+        changes.append(timed(f"one project changed, run {attempt + 1}", batch)[0])
+        shutil.rmtree(root / "single", ignore_errors=True)
+        singles.append(timed(f"a batch of that one project alone, run {attempt + 1}",
+                             [*batch[:2], str(changed), *batch[3:-1], str(root / "single")])[0])
+    results["onechange"], results["single"] = statistics.median(changes), statistics.median(singles)
 
     per = results["cold"] / n
     print(f"\nresults ({n} projects, {args.jobs} jobs, --to {args.to})")
@@ -320,7 +334,8 @@ def main() -> None:
               f"{args.jobs} idle cores if the batch kept them busy")
     if "double" in results:
         marginal = (results["double"] - results["cold"]) / n
-        print(f"  marginal project   {marginal:8.3f} s   (T{2 * n} {results['double']:.1f} s − T{n} {results['cold']:.1f} s) / {n}"
+        print(f"  marginal project   {marginal:8.3f} s   (T{2 * n} {results['double']:.1f} s − T{n} {results['cold']:.1f} s) / {n}, "
+              f"T{2 * n} the median of {', '.join(f'{run[0]:.1f}' for run in doubles)} s"
               + (f"; 1/{results['plain'] / n / marginal:.0f} of the plain way's {results['plain'] / n:.2f} s "
                  "(target ≤ 1/40)" if "plain" in results else ""))
     if "fresh" in results:
@@ -341,7 +356,8 @@ def main() -> None:
     print(f"  no change          {results['nochange']:8.2f} s   {results['nochange'] / results['cold']:6.1%} of cold")
     print(f"  one change         {results['onechange']:8.2f} s   {results['onechange'] / per:5.2f}× one project's share of "
           f"the cold batch, {results['onechange'] / results['single']:5.2f}× a batch of that project alone "
-          f"({results['single']:.2f} s) (target ≤ 1.3× at 12 projects, ≤ 1.5× at 1,000)")
+          f"({results['single']:.2f} s) (target ≤ 1.3× at 12 projects, ≤ 1.5× at 1,000); medians of "
+          f"{', '.join(f'{t:.2f}' for t in changes)} s and {', '.join(f'{t:.2f}' for t in singles)} s")
     if not args.keep:
         shutil.rmtree(root)
 
