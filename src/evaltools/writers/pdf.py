@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from nbconvert.exporters import Exporter
-from pypdf import PdfReader, PdfWriter
 from traitlets import Unicode, default
 
 from evaltools.document.parts import MIME_TYPE, REVIEW, AttachedPdf, Figure, Markdown, Typography, from_data, walk
@@ -68,6 +67,10 @@ def attached_pdfs(nb: Any) -> list[bytes]:
 
 def append_pdfs(pdf: bytes, attached: Sequence[bytes]) -> bytes:
     """``pdf`` followed by every page of each attached PDF, as they are."""
+    # pypdf takes a tenth of a second to import, on the way of every batch's start: only where a
+    # report attaches a PDF.
+    from pypdf import PdfReader, PdfWriter
+
     writer = PdfWriter(clone_from=io.BytesIO(pdf))
     for data in attached:
         writer.append(PdfReader(io.BytesIO(data)))
