@@ -189,3 +189,28 @@ def test_a_row_cache_of_other_contents_or_another_evaltools_is_not_used(two_depa
     assert RowCache(cache).kept == {}
     cache.write_text("not json", encoding="utf-8")
     assert RowCache(cache).kept == {}
+
+
+def test_a_years_state_is_that_of_its_contents_wherever_the_folder_lies(two_departments, tmp_path):
+    """A copy of the workspace (a batch job's) is in the same state; an edit to a project, a
+    department's file or the year's rules, or a project added, is another state."""
+    import shutil
+
+    from evaltools.domain.fingerprints import Known
+    from evaltools.domain.frames import year_state
+
+    workspace = two_departments.parents[1]
+    copy = tmp_path / "job"
+    shutil.copytree(workspace, copy)
+    year = copy / two_departments.relative_to(workspace)
+    state, files = year_state(two_departments, Known())
+    assert year_state(year, Known())[0] == state and len(files) == len(state[1]) > 1
+    project = next(p for p in sorted(year.rglob("*.yaml")) if not p.name.startswith("_"))
+    for edited in (project, project.parent / "_department.yaml", year / "_rules.yaml"):
+        before = edited.read_text(encoding="utf-8") if edited.is_file() else None
+        edited.write_text((before or "") + "\n# edited\n", encoding="utf-8")
+        assert year_state(year, Known())[0] != state, edited.name
+        edited.write_text(before, encoding="utf-8") if before is not None else edited.unlink()
+    assert year_state(year, Known())[0] == state
+    shutil.copy(project, project.with_name("added.yaml"))
+    assert year_state(year, Known())[0] != state

@@ -43,13 +43,15 @@ def test_the_head_start_looks_for_the_run_log_the_batch_looks_for():
 ])
 def test_a_kernel_is_started_ahead_only_for_a_batch_over_a_year_made_before(tmp_path, argv, wanted):
     workspace = made_before(tmp_path)
-    assert ahead._made_before([a.format(ws=workspace) for a in argv]) is wanted
+    made = ahead._made_before([a.format(ws=workspace) for a in argv])
+    # the kernel reads the year as it starts, with the rows its overview kept
+    assert made == ((workspace / "params" / "2024", workspace / "outputs" / "2024" / "overview.rows.json") if wanted else None)
 
 
 def test_a_year_made_into_another_outputs_folder_is_looked_for_there(tmp_path):
     workspace = made_before(tmp_path / "ws", outputs=tmp_path / "elsewhere")
     assert ahead._made_before(["batch", str(workspace / "params" / "2024"), "--out", str(tmp_path / "elsewhere")])
-    assert not ahead._made_before(["batch", str(workspace / "params" / "2024")])
+    assert ahead._made_before(["batch", str(workspace / "params" / "2024")]) is None
 
 
 def test_a_kernel_started_ahead_that_no_batch_takes_is_stopped(tmp_path):

@@ -7,6 +7,7 @@ import subprocess
 from decimal import Decimal
 
 import docx
+import pandas as pd
 import pytest
 from pandas.api.types import is_float_dtype, is_integer_dtype
 
@@ -19,7 +20,9 @@ from evaltools.document.charts import (
     grades_by_department_figure,
     projects_figure,
 )
-from evaltools.document.overview import YearOverview
+from evaltools.document import overview
+from evaltools.document.overview import YearOverview, read_ahead
+from evaltools.domain.frames import RowCache, read_year
 from evaltools.document.parts import Table, plain_text
 from evaltools.domain.rollup import ProjectLine
 from evaltools.domain.workspace import find_project_files
@@ -169,3 +172,74 @@ def test_a_large_year_charts_its_lowest_execution_rates_not_every_project(year):
     assert chart.caption == "执行率最低的 30 个项目（共 45 个；红色：低于 90%）"
     assert "项目29" in chart.alt and "项目30" not in chart.alt
     assert year.execution_chart(90).caption == "各项目预算执行率（红色：低于 90%）"  # a small year: every project
+
+
+class TestReadAhead:
+    """The year read as the overview's kernel starts (before the batch sends its job), taken by
+    the notebook's load only where the job's copy of the year is in the same state."""
+
+    @pytest.fixture(autouse=True)
+    def nothing_read_ahead(self, monkeypatch):
+        monkeypatch.setattr(overview, "_ahead", {})
+
+    @pytest.fixture
+    def job(self, two_departments, tmp_path):
+        """A batch job's copy of the workspace, with the rows cache the batch sends."""
+        workspace = two_departments.parents[1]
+        rows = tmp_path / "outputs-rows.json"
+        read_year(two_departments, cache=RowCache(rows))
+        copy = tmp_path / "job"
+        shutil.copytree(workspace, copy)
+        (copy / ".evaltools").mkdir()
+        shutil.copy(rows, copy / ".evaltools" / "overview-rows.json")
+        return two_departments, rows, copy / two_departments.relative_to(workspace), copy / ".evaltools" / "overview-rows.json"
+
+    def test_the_copy_of_a_year_read_ahead_is_not_read_again_and_reads_the_same(self, job, monkeypatch):
+        year, rows, copy, copied_rows = job
+        changed = next(p for p in sorted(copy.rglob("*.yaml")) if "score: 13" in p.read_text(encoding="utf-8"))
+        for folder in (year / changed.relative_to(copy), changed):  # one change, made before the batch
+            folder.write_text(folder.read_text(encoding="utf-8").replace("score: 13", "score: 12", 1), encoding="utf-8")
+        read_ahead(year, rows)
+        assert rows.read_bytes() == copied_rows.read_bytes()  # nothing written where it read
+        monkeypatch.setattr(overview, "_read", lambda *a, **k: pytest.fail("the year was read again"))
+        taken = YearOverview.load(copy, copied_rows)
+        monkeypatch.undo()
+        afresh_rows = copied_rows.with_name("afresh.json")
+        shutil.copy(rows, afresh_rows)
+        afresh = YearOverview.load(copy, afresh_rows)
+        for table in ("projects", "indicators", "findings", "departments"):
+            pd.testing.assert_frame_equal(getattr(taken, table), getattr(afresh, table))
+        assert copied_rows.read_bytes() == afresh_rows.read_bytes()  # the changed project's rows kept for next time
+        assert overview._ahead == {}  # taken once
+
+    def test_a_year_changed_after_it_was_read_ahead_is_read_again(self, job):
+        year, rows, copy, copied_rows = job
+        read_ahead(year, rows)
+        changed = next(p for p in sorted(copy.rglob("*.yaml")) if "score: 13" in p.read_text(encoding="utf-8"))
+        changed.write_text(changed.read_text(encoding="utf-8").replace("score: 13", "score: 12", 1), encoding="utf-8")
+        taken = YearOverview.load(copy, copied_rows)
+        assert taken.projects["总分"].tolist() == YearOverview.load(copy).projects["总分"].tolist()
+        assert taken.projects["总分"].tolist() != YearOverview.load(year).projects["总分"].tolist()
+
+    def test_a_year_that_says_anything_as_it_is_read_is_not_kept_ahead(self, job):
+        """The notebook's own reading says it, in the report (a project that cannot be read)."""
+        year, rows, copy, copied_rows = job
+        broken = year / next(p for p in sorted(year.rglob("*.yaml")) if not p.name.startswith("_")).relative_to(year)
+        broken.write_text("project: [", encoding="utf-8")
+        read_ahead(year, rows)
+        assert overview._ahead == {}
+
+    def test_a_year_with_many_projects_to_compute_is_not_read_ahead(self, job, monkeypatch):
+        year, _, _, _ = job
+        monkeypatch.setattr(overview, "AHEAD_MOST", 1)
+        read_ahead(year, None)  # no rows kept: every project to compute
+        assert overview._ahead == {}
+
+    def test_the_kernel_started_before_the_batch_plans_reads_the_year(self, job):
+        from evaltools.run.kernels import warm_arguments
+
+        year, rows, _, _ = job
+        lines = [a.split("=", 1)[1] for a in warm_arguments(overview=True, ahead=(year, rows)) if "exec_lines" in a]
+        exec(lines[-1], {})  # as the kernel runs it, as it starts
+        assert list(overview._ahead) == [year.name]
+        assert not any("read_ahead" in a for a in warm_arguments(overview=True))

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from evaltools.domain.files import RUN_LOG
 from evaltools.domain.layout import workspace_root, year_folders
-from evaltools.writers.formats import OVERVIEW
+from evaltools.writers.formats import OVERVIEW, OVERVIEW_ROWS
 
 # What the batch names the overview's run log (evaltools.run.kinds.OVERVIEW_KIND.log).
 OVERVIEW_LOG = f"{OVERVIEW}.{RUN_LOG}"
@@ -34,13 +34,13 @@ def start(argv: Sequence[str]) -> bool:
     """Start the year overview's kernel now if ``argv`` (the command line's arguments) asks for
     a batch over a year made before; whether one was started. Never fails: a head start only."""
     try:
-        wanted = _made_before(argv)
+        made = _made_before(argv)
     except Exception:  # noqa: BLE001  (an odd command line: the batch says what is wrong with it)
         return False
-    if wanted:
+    if made is not None:
         with suppress(Exception):  # the batch starts the kernel itself, and says what fails
             # jupyter_client, only where a kernel is started (0.14 s for every other command)
-            importlib.import_module("evaltools.run.kernels").reserve_kernel()
+            importlib.import_module("evaltools.run.kernels").reserve_kernel(ahead=made)
             return True
     return False
 
@@ -53,11 +53,13 @@ def stop() -> None:
         kernels.release_reserved()
 
 
-def _made_before(argv: Sequence[str]) -> bool:
-    """Whether ``argv`` is ``batch`` over a year folder whose overview's run log exists."""
+def _made_before(argv: Sequence[str]) -> tuple[Path, Path] | None:
+    """Where ``argv`` is ``batch`` over a year folder whose overview's run log exists: that
+    folder, and the overview's rows cache (which the overview's kernel reads the year with,
+    as it starts)."""
     words = [w for w in argv if w != "--debug"]
     if not words or words[0] != "batch" or _UNWANTED & {w.split("=", 1)[0] for w in words}:
-        return False
+        return None
     parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
     parser.add_argument("paths", nargs="*")
     parser.add_argument("--out")
@@ -65,5 +67,5 @@ def _made_before(argv: Sequence[str]) -> bool:
     for year in year_folders(given.paths):
         outputs = Path(given.out) if given.out else workspace_root(year / "_") / "outputs"
         if (outputs / year.name / OVERVIEW_LOG).is_file():
-            return True
-    return False
+            return year.absolute(), (outputs / year.name / OVERVIEW_ROWS).absolute()
+    return None

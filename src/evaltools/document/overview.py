@@ -11,7 +11,9 @@ like the reports' charts, their labels whole. What it shows speaks the reviewer'
 
 from __future__ import annotations
 
+import hashlib
 import math
+import warnings
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -22,7 +24,9 @@ from evaltools.domain import formatting
 from evaltools.document.charts import ChartCache, department_spending_chart, execution_chart, grades_by_department_chart
 from evaltools.domain.checks import CHECKS, DEPARTMENT_CHECKS
 from evaltools.domain.department import project_spending
-from evaltools.domain.frames import RowCache, read_year
+from evaltools.domain.files import write_atomic
+from evaltools.domain.fingerprints import Known
+from evaltools.domain.frames import RowCache, attached_as_kept, read_year, year_state
 from evaltools.domain.reviews import DECISIONS, UNREVIEWED, current, read_decisions, reviews_file
 from evaltools.document.parts import Figure, Markdown, Section, h, p, section, table, td, th, tr
 from evaltools.domain.rollup import read_department
@@ -60,10 +64,9 @@ class YearOverview:
         projects' rows are reused, and charts drawn from the same data before."""
         folder = Path(folder)
         rules = load_rules(*([folder / RULES_FILE] if (folder / RULES_FILE).is_file() else []))
-        projects, indicators, findings = read_year(folder, cache=RowCache(rows_cache))
-        projects.insert(2, "部门文件夹", projects["文件"].map(lambda f: Path(f).parent.name).astype("string"))
-        return cls(folder, int(folder.name), rules, projects, indicators, findings, _departments(folder, projects),
-                   ChartCache(charts_cache))
+        read = _read_before(folder, rows_cache) or _read(folder, RowCache(rows_cache))
+        return cls(folder, int(folder.name), rules, read.projects.copy(), read.indicators.copy(), read.findings.copy(),
+                   read.departments.copy(), ChartCache(charts_cache))
 
     # --- showing ------------------------------------------------------------------------------
 
@@ -202,6 +205,83 @@ class YearOverview:
         return self.charts.chart(department_spending_chart, {
             name: (None if pd.isna(stated) else stated, covered, self.show("项目支出", stated), self.show("项目支出", covered))
             for name, stated, covered in zip(frame["部门"], frame["项目支出"], frame["已自评项目全年预算数"], strict=True)})
+
+
+@dataclass(frozen=True)
+class _Read:
+    """A year's tables, and what they were read from."""
+
+    projects: pd.DataFrame
+    indicators: pd.DataFrame
+    findings: pd.DataFrame
+    departments: pd.DataFrame
+    state: tuple = ()  # evaltools.domain.frames.year_state
+    kept: dict[str, dict] = field(default_factory=dict)  # each project's rows as kept, by its name
+    cache_seen: bytes = b""  # the rows cache read (a hash of its bytes)…
+    cache_after: str | None = None  # …and what it becomes (None: as it was)
+
+
+def _read(folder: Path, cache: RowCache, ahead: bool = False) -> _Read:
+    """The year's tables (``ahead``: strictly, see :func:`read_ahead`), the cache saved unless ``ahead``."""
+    projects, indicators, findings = read_year(folder, cache=cache, save=not ahead, strict=ahead,
+                                               most=AHEAD_MOST if ahead else None)
+    projects.insert(2, "部门文件夹", projects["文件"].map(lambda f: Path(f).parent.name).astype("string"))
+    return _Read(projects, indicators, findings, _departments(folder, projects))
+
+
+# The most projects a year read ahead computes (the others' rows kept): more have changed, and
+# the batch is making as many reports on every core.
+AHEAD_MOST = 10
+# The years read ahead in this process (a kernel a batch started before it planned), by folder name.
+_ahead: dict[str, _Read] = {}
+
+
+def read_ahead(folder: Path | str, rows_cache: Path | str | None = None) -> None:
+    """Read the year now, for the overview's notebook to take when it loads the same (by the
+    state of its files, see :func:`evaltools.domain.frames.year_state`), wherever its copy lies.
+
+    The kernel that ``evaltools batch`` starts for the year overview before planning does it as
+    it starts (the batch's process plans, loads papermill and makes the changed project's report
+    meanwhile): after one change in a year of a thousand projects, the notebook's load is then a
+    check of the files' hashes. Nothing is written (``rows_cache``, the one the batch will send,
+    is read only). Nothing is kept where the reading says anything (a project that cannot be
+    read, a warning: the notebook's own reading says it) or finds more than :data:`AHEAD_MOST`
+    projects changed."""
+    folder = Path(folder)
+    try:
+        with warnings.catch_warnings(record=True) as said:  # the filters as they are: what would be shown
+            cache = RowCache(rows_cache)
+            state, _ = year_state(folder, cache.known)
+            read = _read(folder, cache, ahead=True)
+    except Exception:  # noqa: BLE001  (a head start only: the notebook reads the year itself)
+        return
+    if not said:
+        _ahead[folder.name] = _Read(read.projects, read.indicators, read.findings, read.departments, state,
+                                    dict(cache.used), _hash(rows_cache), cache.pending())
+
+
+def _read_before(folder: Path, rows_cache: Path | str | None) -> _Read | None:
+    """The year read ahead (:func:`read_ahead`) if ``folder`` is in the same state, with the same
+    rows cache; the cache is then saved as that reading would have saved it."""
+    read = _ahead.pop(folder.name, None)
+    if read is None:
+        return None
+    state, files = year_state(folder, Known())
+    if state != read.state or _hash(rows_cache) != read.cache_seen:
+        return None
+    kept = [read.kept.get(name) for name, _ in state[1]]
+    if not all(entry is not None and attached_as_kept(file, entry) for entry, file in zip(kept, files, strict=True)):
+        return None
+    if read.cache_after is not None and rows_cache is not None:
+        write_atomic(Path(rows_cache), read.cache_after)
+    return read
+
+
+def _hash(path: Path | str | None) -> bytes:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).digest() if path is not None else b""
+    except OSError:
+        return b"-"
 
 
 def _departments(folder: Path, projects: pd.DataFrame) -> pd.DataFrame:

@@ -42,9 +42,16 @@ class JsonCache:
         """Write what this run used: when it differs from the file (``final``: the run has used
         all it will, and entries nobody used are dropped), or, while the run goes on, when it
         holds anything the file does not."""
+        content = self.pending(final)
+        if content is not None:
+            write_atomic(self.path, content)
+            self._on_disk = dict(self.used)
+
+    def pending(self, final: bool = True) -> str | None:
+        """What :meth:`save` would write now, or None."""
         if self.path is None:
-            return
+            return None
         new = any(self._on_disk.get(key) != entry for key, entry in self.used.items())
         if new or (final and self.used != self._on_disk):
-            write_atomic(self.path, json.dumps({"code": code_fingerprint(), self.section: self.used}, ensure_ascii=False))
-            self._on_disk = dict(self.used)
+            return json.dumps({"code": code_fingerprint(), self.section: self.used}, ensure_ascii=False)
+        return None

@@ -28,7 +28,15 @@ from evaltools.domain.fingerprints import Known, sources_fingerprint
 from evaltools.domain.history import previous_year
 from evaltools.domain import formatting
 from evaltools.domain.scoring import ScoreCard, score
-from evaltools.domain.workspace import LoadedProject, display_path, find_project_files, listed_attachments, load_project
+from evaltools.domain.workspace import (
+    DEPARTMENT_FILE,
+    RULES_FILE,
+    LoadedProject,
+    display_path,
+    find_project_files,
+    listed_attachments,
+    load_project,
+)
 from evaltools.domain.yamlio import ParamsError
 
 PathLike = str | Path
@@ -62,11 +70,15 @@ def scored(path: PathLike | Iterable[PathLike],
             yield found
 
 
-def _scored(file: Path, rules_files: list[PathLike]) -> tuple[LoadedProject, ScoreCard, list[Finding]] | None:
-    """One project file loaded, scored and checked; None (with a warning) when it cannot be read."""
+def _scored(file: Path, rules_files: list[PathLike], strict: bool = False
+            ) -> tuple[LoadedProject, ScoreCard, list[Finding]] | None:
+    """One project file loaded, scored and checked; None (with a warning) when it cannot be
+    read, or (``strict``) :class:`ParamsError`."""
     try:
         project = load_project(file, rules_files)
     except ParamsError as exc:
+        if strict:
+            raise
         warnings.warn(f"{file} 无法读取，未列入：{exc}", UnreadableProject, stacklevel=4)
         return None
     card = score(project.params, project.rules)
@@ -158,14 +170,36 @@ def _attached(file: Path, names: Iterable[str]) -> dict[str, bool]:
     return {name: (file.parent / name).is_file() for name in names}
 
 
+def attached_as_kept(file: Path, entry: dict) -> bool:
+    """Whether the files a project's kept rows record it attaches exist, or not, as then."""
+    return _attached(file, entry["attached"]) == entry["attached"]
+
+
+def year_state(folder: Path, known: Known) -> tuple[tuple, list[Path]]:
+    """What a year folder's tables are read from, as fingerprints of contents: each project's
+    name and sources (:func:`sources_fingerprint`), each department folder's file, the year's
+    rules; and the project files. Two folders in the same state give the same tables, but for
+    the files each project attaches, which its rows say it found or not (:func:`attached_as_kept`)."""
+    files = find_project_files([folder])
+    projects = tuple((known.name(file), sources_fingerprint(file, (), known)) for file in files)
+    departments = tuple((child.name, known.digest(child / DEPARTMENT_FILE))
+                        for child in sorted(folder.iterdir()) if child.is_dir())
+    return (folder.name, projects, departments, known.digest(folder / RULES_FILE)), files
+
+
 def _year_rows(path: PathLike | Iterable[PathLike], rules_files: Iterable[PathLike],
-               cache: RowCache) -> Iterator[dict]:
-    """Every readable project's rows under ``path``: from ``cache`` where its files are unchanged."""
+               cache: RowCache, strict: bool = False, most: int | None = None) -> Iterator[dict]:
+    """Every readable project's rows under ``path``: from ``cache`` where its files are unchanged
+    (``strict``: an unreadable one raises; more than ``most`` to compute: :class:`TooMany`)."""
     rules_files = list(rules_files)
+    computed = 0
     for file in find_project_files(_paths(path)):
         key, entry = cache.entry(file, rules_files)
         if entry is None:
-            loaded = _scored(file, rules_files)
+            computed += 1
+            if most is not None and computed > most:
+                raise TooMany(most)
+            loaded = _scored(file, rules_files, strict)
             if loaded is None:
                 continue
             project, card, found = loaded
@@ -177,17 +211,25 @@ def _year_rows(path: PathLike | Iterable[PathLike], rules_files: Iterable[PathLi
         yield entry["rows"]
 
 
+class TooMany(Exception):
+    """More projects to compute than a reading was allowed."""
+
+
 def read_year(path: PathLike | Iterable[PathLike], rules_files: Iterable[PathLike] = (),
-              cache: RowCache | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+              cache: RowCache | None = None, *, save: bool = True, strict: bool = False,
+              most: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The projects, indicators and findings tables at once, each project scored and checked
-    once, or taken from ``cache`` where its files are unchanged (the cache is saved after)."""
+    once, or taken from ``cache`` where its files are unchanged (the cache is saved after,
+    unless not to ``save``). ``strict``: a project that cannot be read raises :class:`ParamsError`
+    rather than warn; ``most``: more projects than that to compute raise :class:`TooMany`."""
     cache = cache or RowCache()
     projects, indicators, findings = [], [], []
-    for rows in _year_rows(path, rules_files, cache):
+    for rows in _year_rows(path, rules_files, cache, strict, most):
         projects.append(rows["project"])
         indicators += rows["indicators"]
         findings += rows["findings"]
-    cache.save()
+    if save:
+        cache.save()
     return _frame(projects, PROJECT_COLUMNS), _frame(indicators, INDICATOR_TABLE_COLUMNS), _frame(findings, FINDING_COLUMNS)
 
 

@@ -43,6 +43,9 @@ WARM_ARGUMENTS = [*KERNEL_ARGUMENTS, f"--IPKernelApp.exec_lines={WARM_UP}"]
 OVERVIEW_WARM_UP = "import evaltools.document.overview, gc; gc.freeze()"
 OVERVIEW_CHARTS_WARM_UP = ("import evaltools.document.overview, evaltools.document.charts, gc; "
                            "evaltools.document.charts.prepare(); gc.freeze()")
+# …and the year, where a batch starts the overview's kernel before it plans (the namespace is reset
+# before the notebook; what is read stays in the module, for the notebook's load to take).
+READ_AHEAD = "__import__('evaltools.document.overview').document.overview.read_ahead({year!r}, {rows!r})"
 # Where a kernel a batch started can be handed to a worker it forks (its process watched
 # through /proc): Linux.
 ADOPTABLE = sys.platform.startswith("linux")
@@ -76,11 +79,17 @@ def _keep(kernel_name: str, kernel: WarmKernel) -> None:
     _every[id(kernel)] = kernel
 
 
-def warm_arguments(overview: bool = False, charts: bool = False) -> list[str]:
+def warm_arguments(overview: bool = False, charts: bool = False,
+                   ahead: tuple[Path, Path | None] | None = None) -> list[str]:
     """A warm kernel's arguments; with ``overview`` it also loads what the year overview
-    computes with, and with ``charts`` what it draws with."""
+    computes with, with ``charts`` what it draws with, and with ``ahead`` (a year folder and its
+    rows cache) it reads that year as it starts (:func:`evaltools.document.overview.read_ahead`)."""
     lines = OVERVIEW_CHARTS_WARM_UP if charts else OVERVIEW_WARM_UP
-    return [*WARM_ARGUMENTS, *([f"--IPKernelApp.exec_lines={lines}"] if overview else [])]
+    arguments = [*WARM_ARGUMENTS, *([f"--IPKernelApp.exec_lines={lines}"] if overview else [])]
+    if overview and ahead is not None:
+        year, rows = (None if path is None else str(path) for path in ahead)
+        arguments.append(f"--IPKernelApp.exec_lines={READ_AHEAD.format(year=year, rows=rows)}")
+    return arguments
 
 
 async def _start(kernel_name: str, overview: bool) -> WarmKernel:
@@ -268,10 +277,11 @@ def launch_kernels(count: int, kernel_name: str = "python3",
     return managers, handed
 
 
-def _launch(kernel_name: str, overview: bool, charts: bool) -> tuple[AsyncKernelManager, dict]:
+def _launch(kernel_name: str, overview: bool, charts: bool,
+            ahead: tuple[Path, Path | None] | None = None) -> tuple[AsyncKernelManager, dict]:
     manager = AsyncKernelManager(kernel_name=kernel_name)
     try:
-        run_sync(manager.start_kernel)(extra_arguments=warm_arguments(overview, charts=charts))
+        run_sync(manager.start_kernel)(extra_arguments=warm_arguments(overview, charts=charts, ahead=ahead))
     except BaseException:  # Ctrl-C while it starts: a process started is nobody's to stop but ours
         _kill(manager)
         raise
@@ -288,12 +298,13 @@ _taken: list[AsyncKernelManager] = []
 _reserving = threading.Lock()
 
 
-def reserve_kernel(kernel_name: str = "python3") -> None:
+def reserve_kernel(kernel_name: str = "python3", ahead: tuple[Path, Path | None] | None = None) -> None:
     """Start a year overview's warm kernel now (where it can be adopted: :data:`ADOPTABLE`),
-    before a batch knows its jobs; :func:`take_reserved` hands it to one (it serves any report),
+    before a batch knows its jobs, reading ``ahead`` (a year folder and its rows cache) as it
+    starts; :func:`take_reserved` hands it to one (it serves any report),
     :func:`release_reserved` stops it."""
     if ADOPTABLE:
-        reserved = _launch(kernel_name, overview=True, charts=False)
+        reserved = _launch(kernel_name, overview=True, charts=False, ahead=ahead)
         with _reserving:
             _reserved.append(reserved)
 

@@ -20,7 +20,7 @@ from filelock import FileLock, Timeout
 
 from evaltools.domain.files import RUN_LOG, write_atomic
 from evaltools.domain.layout import year_folders
-from evaltools.domain.workspace import Workspace
+from evaltools.domain.workspace import Workspace, absolute
 from evaltools.run.batch.executors import ctrl_c_deferred
 from evaltools.run.batch.executors import executor as executor_named
 from evaltools.run.batch.model import (
@@ -37,6 +37,7 @@ from evaltools.run.batch.planning import batch_files, plan
 from evaltools.run.index import linked_overview, write_indexes
 from evaltools.run.kernels import has_reserved, release_reserved, reserve_kernel
 from evaltools.run.kinds import OVERVIEW_KIND
+from evaltools.writers.formats import OVERVIEW_ROWS
 
 LOCK_FILE = ".evaltools.lock"
 
@@ -171,14 +172,15 @@ def _reserved_kernel(settings: BatchSettings, years: Sequence[Path]) -> Iterator
     reports, whose workers' start it would slow. One the command line started already
     (:mod:`evaltools.cli.head_start`) is kept where wanted, else stopped now; stopped at the end
     if nobody took it."""
-    wanted = settings.warm and not settings.force and settings.executor == "process" and any(
-        (OVERVIEW_KIND.folder(Workspace.of(year, settings.out_root), year) / OVERVIEW_KIND.log).is_file()
-        for year in years)
-    if not wanted:
+    wanted = settings.warm and not settings.force and settings.executor == "process"
+    made = [(year, folder) for year in years if wanted
+            and ((folder := OVERVIEW_KIND.folder(Workspace.of(year, settings.out_root), year)) / OVERVIEW_KIND.log).is_file()]
+    if not made:
         release_reserved()
     elif not has_reserved():
         with suppress(Exception):  # a head start only: the job starts its kernel, and says what fails
-            reserve_kernel()
+            year, folder = made[0]
+            reserve_kernel(ahead=(absolute(year), absolute(folder / OVERVIEW_ROWS)))
     try:
         yield
     finally:
