@@ -27,10 +27,11 @@ from evaltools.domain.workspace import (
     find_department_files,
     find_project_files,
     fingerprint_notebook,
+    is_department_file,
     listed_attachments,
 )
 from evaltools.run.batch.model import BatchSettings, Job, Result
-from evaltools.run.kinds import OVERVIEW_KIND, PROJECT, ReportKind, kind_of
+from evaltools.run.kinds import DEPARTMENT, OVERVIEW_KIND, PROJECT, ReportKind
 from evaltools.writers.formats import OVERVIEW_CACHES, file_names
 
 
@@ -55,6 +56,7 @@ class _Inputs:
         self.names: dict[tuple[Path, Path, str], str] = {}
         self.inside: dict[tuple[Path, str], bool] = {}
         self.found: dict[Path, bool] = {}
+        self.anchors: dict[Path, Path] = {}
 
     def read(self, path: Path) -> tuple[bytes, str]:
         if path not in self.cache:
@@ -98,14 +100,21 @@ class _Inputs:
             self.inside[anchor, name] = (anchor / name).is_file() and (anchor / name).resolve().is_relative_to(inside)
         return self.inside[anchor, name]
 
-    def workspace(self, path: Path) -> Workspace:
-        """The workspace of a file or folder, resolved once per folder."""
+    def workspace(self, path: Path, folder: bool | None = None) -> Workspace:
+        """The workspace of a file or a ``folder`` (looked at where not said), resolved once per folder."""
         if path not in self.of:
-            folder = absolute(path) if path.is_dir() else absolute(path).parent
-            if folder not in self.workspaces:
-                self.workspaces[folder] = Workspace.of(folder, self.out_root)
-            self.of[path] = self.workspaces[folder]
+            folder = path.is_dir() if folder is None else folder
+            where = absolute(path) if folder else absolute(path).parent
+            if where not in self.workspaces:
+                self.workspaces[where] = Workspace.of(where, self.out_root)
+            self.of[path] = self.workspaces[where]
         return self.of[path]
+
+    def anchor(self, workspace: Workspace) -> Path:
+        """:func:`_anchor`, once per workspace (a year's reports share one)."""
+        if workspace.root not in self.anchors:
+            self.anchors[workspace.root] = _anchor(workspace)
+        return self.anchors[workspace.root]
 
 
 def _sources(kind: ReportKind, path: Path, inputs: _Inputs, hint: dict | None) -> tuple[dict[str, Path], dict]:
@@ -115,7 +124,7 @@ def _sources(kind: ReportKind, path: Path, inputs: _Inputs, hint: dict | None) -
     decisions, which it counts); and the record of the attached files, for the run log (the
     next plan reads no YAML when none of the parameter files changed)."""
     workspace = inputs.workspace(path)
-    anchor = _anchor(workspace)
+    anchor = inputs.anchor(workspace)
     named: dict[str, Path] = {}
     each: dict[str, dict] = {}
     for file in kind.parameter_files(path):  # an overview's are every report's of the year: each file's part once a batch
@@ -204,7 +213,7 @@ def _job(kind: ReportKind, path: Path, settings: BatchSettings, inputs: _Inputs,
     notebook = inputs.notebook(kind, settings, workspace)
     assert notebook is not None, "planned only with a notebook"
     named, attached = _sources(kind, path, inputs, (log or {}).get("attached"))
-    anchor = _anchor(workspace)
+    anchor = inputs.anchor(workspace)
     extra = [_name(p, anchor, f"_rules/{i}") for i, p in enumerate(settings.rules_files)]
     named.update(zip(extra, map(absolute, settings.rules_files), strict=True))
     book = _name(notebook, anchor, "notebooks")
@@ -239,11 +248,12 @@ def _recorded(folder: Path, job: Job, kind: ReportKind, formats: Sequence[str], 
     return log, [f for f in formats if f not in log.get("formats", []) or not (folder / names[f]).is_file()]
 
 
-def _plan_one(path: Path, settings: BatchSettings, inputs: _Inputs) -> Job | Result | None:
-    """The job for the report of ``path``, or its result when it is current (skipped) or cannot
-    be planned (failed); None for an overview that is current."""
-    kind = kind_of(path)
-    if inputs.notebook(kind, settings, inputs.workspace(path)) is None:
+def _plan_one(path: Path, settings: BatchSettings, inputs: _Inputs, year: bool = False) -> Job | Result | None:
+    """The job for the report of ``path`` (a ``year`` folder's overview, else a parameter file's
+    report), or its result when it is current (skipped) or cannot be planned (failed); None for
+    an overview that is current."""
+    kind = OVERVIEW_KIND if year else DEPARTMENT if is_department_file(path) else PROJECT
+    if inputs.notebook(kind, settings, inputs.workspace(path, folder=year)) is None:
         return Result(str(path), "failed", message=f"{path}：找不到{kind.label}笔记本（notebooks/{kind.notebook}）")
     folder = kind.folder(inputs.workspace(path), path)
     log = None if settings.force else read_run_log(folder, kind.log)
@@ -274,8 +284,8 @@ def plan(settings: BatchSettings, files: Sequence[Path], years: Sequence[Path] =
     jobs: list[Job] = []
     known: list[Result] = []
     inputs = _Inputs(settings.out_root)
-    for path in [*map(Path, years), *files]:
-        planned = _plan_one(path, settings, inputs)
+    for path, year in [*((Path(y), True) for y in years), *((f, False) for f in files)]:
+        planned = _plan_one(path, settings, inputs, year)
         if isinstance(planned, Job):
             jobs.append(planned)
         elif planned is not None:
