@@ -44,8 +44,10 @@ OVERVIEW_WARM_UP = "import evaltools.document.overview, gc; gc.freeze()"
 OVERVIEW_CHARTS_WARM_UP = ("import evaltools.document.overview, evaltools.document.charts, gc; "
                            "evaltools.document.charts.prepare(); gc.freeze()")
 # …and the year, where a batch starts the overview's kernel before it plans (the namespace is reset
-# before the notebook; what is read stays in the module, for the notebook's load to take).
-READ_AHEAD = "__import__('evaltools.document.overview').document.overview.read_ahead({year!r}, {rows!r})"
+# before the notebook; what is read stays in the module, for the notebook's load to take), frozen:
+# the reset's collection and the cells' do not walk a thousand projects' rows.
+READ_AHEAD = ("__import__('evaltools.document.overview').document.overview.read_ahead({year!r}, {rows!r}); "
+              "__import__('gc').freeze()")
 # Where a kernel a batch started can be handed to a worker it forks (its process watched
 # through /proc): Linux.
 ADOPTABLE = sys.platform.startswith("linux")
