@@ -1,6 +1,7 @@
 """The year overview: its figures from the year's parameter files, and the notebook rendered
 to HTML and PDF with them."""
 
+import gc
 import re
 import shutil
 import subprocess
@@ -240,6 +241,9 @@ class TestReadAhead:
 
         year, rows, _, _ = job
         lines = [a.split("=", 1)[1] for a in warm_arguments(overview=True, ahead=(year, rows)) if "exec_lines" in a]
-        exec(lines[-1], {})  # as the kernel runs it, as it starts
+        try:
+            exec(lines[-1], {})  # as the kernel runs it, as it starts (and freezes what it read)
+        finally:
+            gc.unfreeze()  # this process is the tests', not a kernel
         assert list(overview._ahead) == [year.name]
         assert not any("read_ahead" in a for a in warm_arguments(overview=True))
