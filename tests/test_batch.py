@@ -968,3 +968,32 @@ def test_files_outside_a_params_tree_make_the_same_report_in_a_batch_as_by_run(t
     assert "外层规则口径".encode() in by_run
     [result] = run_batch([seed], settings(["html"], jobs=1, out_root=tmp_path / "batch")).results
     assert result.status == "done" and Path(result.files["html"]).read_bytes() == by_run
+
+
+def test_a_job_leaves_nothing_kept_of_its_copys_files(year, tmp_path, monkeypatch):
+    """Each job reads a copy of its own: what was kept of it (parsed YAML, attachment lists)
+    serves no other job, and a worker keeping it grew slower with every report (each full
+    collection walks it)."""
+    from evaltools.domain import memo, yamlio
+    from evaltools.run.batch import execute_job, plan
+    import evaltools.run.batch.worker as worker
+
+    [job], _ = plan(settings(["html"], out_root=tmp_path), [year / "xiangxi-ggzy" / "platform-maintenance.yaml"])
+    read = []
+    monkeypatch.setattr(worker, "_made", lambda *a: read.append(yamlio._parse.cache_info().currsize)
+                        or worker.Result(job.project_file, "done"))
+    yamlio.read_yaml(year / "xiangxi-ggzy" / "platform-maintenance.yaml")  # something kept before
+    assert execute_job(job).status == "done" and read and read[0] > 0
+    assert all(cached.cache_info().currsize == 0 for cached in memo._KEPT)
+
+
+def test_what_is_kept_of_files_read_is_forgotten_together(year):
+    from evaltools.domain import memo, yamlio
+    from evaltools.domain.workspace import listed_attachments
+
+    project = year / "xiangxi-ggzy" / "platform-maintenance.yaml"
+    yamlio.read_yaml(project)
+    listed_attachments(project)
+    assert yamlio._parse.cache_info().currsize > 0 and len(memo._KEPT) >= 4
+    memo.forget()
+    assert all(cached.cache_info().currsize == 0 for cached in memo._KEPT)

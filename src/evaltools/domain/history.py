@@ -8,14 +8,13 @@ read and scored from its parameter file, by its own year's rules.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-from evaltools.domain import formatting
+from evaltools.domain import formatting, memo
 from evaltools.domain.scoring import ScoreCard, score
 from evaltools.domain.workspace import DEPARTMENT_FILE, LoadedProject, absolute, listed_attachments, load_project, rules_files_for
 from evaltools.domain.yamlio import ParamsError
@@ -84,7 +83,7 @@ def _read_previous(path: Path | str) -> PreviousYear | ParamsError | None:
     return _previous(previous, state)
 
 
-@functools.lru_cache(maxsize=1024)
+@memo.kept(maxsize=1024)
 def _previous(path: Path, state: tuple) -> PreviousYear | ParamsError:
     try:
         project = load_project(path)

@@ -4,11 +4,12 @@ command line can look before it loads the rest (:mod:`evaltools.cli.head_start`)
 
 from __future__ import annotations
 
-import functools
 import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
+
+from evaltools.domain import memo
 
 YEAR_FOLDER = re.compile(r"\d{4}")
 
@@ -26,7 +27,7 @@ def workspace_root(path: Path) -> Path:
     return _root_of(absolute(path).parent)
 
 
-@functools.lru_cache(maxsize=4096)  # names only, no file looked at: a year's files share a few folders
+@memo.kept(maxsize=4096)  # names only, no file looked at: a year's files share a few folders
 def _root_of(folder: Path) -> Path:
     for parent in (folder, *folder.parents):
         if parent.name == "params":

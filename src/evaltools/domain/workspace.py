@@ -17,7 +17,6 @@ file last.
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import os
@@ -27,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evaltools.domain import memo
 from evaltools.domain.files import os_error_message
 # Names only, in a module of their own that the command line reads before loading the rest;
 # still found here, beside the workspace they describe.
@@ -291,7 +291,7 @@ def listed_attachments(file: Path, existing: bool = True) -> list[Path]:
     return [path for path in _listed(file, state) if path.is_file() or not existing]
 
 
-@functools.lru_cache(maxsize=1024)
+@memo.kept(maxsize=1024)
 def _listed(file: Path, state: tuple) -> tuple[Path, ...]:
     def listed(data: object) -> list:
         narrative = data.get("narrative") if isinstance(data, dict) else None

@@ -10,7 +10,6 @@ and only plain data is built (no Python objects).
 from __future__ import annotations
 
 import copy
-import functools
 import hashlib
 import json
 import re
@@ -22,6 +21,8 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+
+from evaltools.domain import memo
 
 DEPARTMENT_FILE = "_department.yaml"
 RULES_FILE = "_rules.yaml"
@@ -236,7 +237,7 @@ def _in_words(problem: str) -> str:
     return problem
 
 
-@functools.lru_cache(maxsize=256)
+@memo.kept(maxsize=256)
 def _parse(path: Path, text: str) -> YamlFile:
     loader = _Loader(text)
     root = None

@@ -51,8 +51,11 @@ READ_AHEAD = ("__import__('evaltools.document.overview').document.overview.read_
 # Where a kernel a batch started can be handed to a worker it forks (its process watched
 # through /proc): Linux.
 ADOPTABLE = sys.platform.startswith("linux")
-# Before each notebook: its working folder, an empty namespace and the execution counter at 1.
-RESET = "__import__('os').chdir({cwd!r}); get_ipython().reset(new_session=True, aggressive=False)"
+# Before each notebook: its working folder, an empty namespace and the execution counter at 1,
+# and nothing kept of the files the notebook before read (each job's are a copy of its own: see
+# evaltools.domain.memo), before the reset's full collection walks it.
+RESET = ("__import__('os').chdir({cwd!r}); __import__('evaltools.domain.memo').domain.memo.forget(); "
+         "get_ipython().reset(new_session=True, aggressive=False)")
 
 
 @dataclass

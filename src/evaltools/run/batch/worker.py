@@ -17,6 +17,7 @@ from contextlib import nullcontext
 from pathlib import Path
 
 from evaltools import __version__
+from evaltools.domain import memo
 from evaltools.domain.files import scratch, write_tree
 from evaltools.domain.fingerprints import code_fingerprint
 from evaltools.domain.workspace import Workspace
@@ -24,7 +25,7 @@ from evaltools.domain.yamlio import ParamsError
 from evaltools.errors import RenderError
 from evaltools.run.batch.model import Job, Result
 from evaltools.run.kernels import adopt_kernel, has_warm_kernel, start_warm_kernel
-from evaltools.run.kinds import KINDS, OVERVIEW_KIND
+from evaltools.run.kinds import KINDS, OVERVIEW_KIND, ReportKind
 from evaltools.run.options import Options
 from evaltools.writers.formats import FORMATS
 
@@ -54,6 +55,13 @@ def execute_job(job: Job, unpacked: Path | None = None) -> Result:
     kind = KINDS[job.kind]
     if job.warm:
         _adopt_for(kind is OVERVIEW_KIND)
+    try:
+        return _made(job, kind, unpacked, started)
+    finally:
+        memo.forget()  # the job's copy is gone: what was kept of its files serves no other job
+
+
+def _made(job: Job, kind: ReportKind, unpacked: Path | None, started: float) -> Result:
     summary: dict = {}
     with (nullcontext(str(unpacked)) if unpacked is not None else unpack(job)) as folder:
         root = Path(folder).resolve()
