@@ -91,6 +91,13 @@ def test_merged_cells_are_placed_on_the_grid():
     placed, columns = grid(rows)
     assert columns == 3
     assert [(r, c, cell.text) for r, c, cell in placed] == [(0, 0, "A"), (0, 1, "B"), (1, 1, "C"), (1, 2, "D")]
+    # a block of two rows and two columns, and a label over three rows beside it
+    rows = table(tr(td("A", rowspan=2, colspan=2), td("B", rowspan=3), td("C")), tr(td("D")),
+                 tr(td("E"), td("F"), td("G"))).rows
+    placed, columns = grid(rows)
+    assert columns == 4
+    assert [(r, c, cell.text) for r, c, cell in placed] == [
+        (0, 0, "A"), (0, 2, "B"), (0, 3, "C"), (1, 3, "D"), (2, 0, "E"), (2, 1, "F"), (2, 3, "G")]
 
 
 def test_tables_keep_header_rows_widths_and_numbers():

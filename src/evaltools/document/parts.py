@@ -345,15 +345,18 @@ def section(*children: Any, cls: str | None = None, element: str | None = "secti
 
 def grid(rows: list) -> tuple[list[tuple[int, int, Cell]], int]:
     """Where each cell of rows with row/colspans sits: (row, column, cell), and the column count."""
-    taken: set[tuple[int, int]] = set()
+    # Only the places a cell spans in the rows below are kept: a row's own cells follow each other
+    # (a year's table of 2,000 cells is placed several times a PDF).
+    below: set[tuple[int, int]] = set()
     placed, columns = [], 0
     for r, row in enumerate(rows):
         c = 0
         for cell in row.cells:
-            while (r, c) in taken:
+            while (r, c) in below:
                 c += 1
             placed.append((r, c, cell))
-            taken.update((r + dr, c + dc) for dr in range(cell.rowspan) for dc in range(cell.colspan))
+            if cell.rowspan > 1:
+                below.update((r + dr, c + dc) for dr in range(1, cell.rowspan) for dc in range(cell.colspan))
             c += cell.colspan
             columns = max(columns, c)
     return placed, columns
