@@ -14,7 +14,11 @@ import nbformat
 import pytest
 
 from evaltools.cli import main
-from evaltools.run.build import RenderError, run
+from evaltools.run.build import RenderError, make, run
+from evaltools.run.execute import load as load_subject, run_cells
+from evaltools.run.kinds import kind_of
+from evaltools.run.options import Options
+from evaltools.domain.workspace import Workspace
 from evaltools.run.export import made_from, render_file, typeset_alongside
 from evaltools.domain.scoring import score
 from evaltools.domain.workspace import load_project
@@ -132,6 +136,19 @@ def test_a_pdf_laid_out_before_the_html_is_the_one_laid_out_beside_it(seed_outpu
         typeset_alongside(True)
     assert made[True] == made[False]
     assert made[False]["pdf"] == seed_outputs.files["pdf"].read_bytes()
+
+
+def test_cells_run_apart_are_exported_into_the_report_a_run_makes(seed_outputs):
+    """A batch's job runs its cells as soon as papermill is loaded, and exports once nbconvert and
+    Typst are: the same files, with the cells' timings, as the report made in one go."""
+    subject = load_subject(SEED)
+    kind, workspace = kind_of(SEED), Workspace.of(SEED, seed_outputs.folder.parents[2])
+    ran = run_cells(kind, subject, Options(("html", "pdf")), workspace)
+    assert ran.phases["cells"] > 0 and ran.phases["kernel"] > 0 and len(ran.timings["cells"]) > 10
+    made = make(kind, subject, Options(("html", "pdf")), workspace, ran)
+    assert made.timings == ran.timings and made.phases["cells"] == round(ran.phases["cells"], 3)
+    assert made.contents["report.pdf"] == seed_outputs.files["pdf"].read_bytes()
+    assert made.contents["report.html"] == seed_outputs.files["html"].read_text(encoding="utf-8")
 
 
 def test_a_second_project_gets_its_own_numbers(workspace, tmp_path):

@@ -17,11 +17,10 @@ import nbformat
 from evaltools.domain.files import write_atomic
 from evaltools.domain.workspace import Workspace
 from evaltools.errors import RenderError
-from evaltools.run.execute import Loaded, execute, load, normalize, notebook_for, stderr_of
+from evaltools.run.execute import Executed, Loaded, load, run_cells, stderr_of
 from evaltools.run.export import DEFAULT_FORMATS, made_from
 from evaltools.run.kinds import OVERVIEW_KIND, ReportKind, Subject, kind_of
 from evaltools.run.options import Options
-from evaltools.writers.draft import mark_draft
 from evaltools.writers.formats import OVERVIEW_CACHES, SUBMISSION, file_names
 
 FAILED_NOTEBOOK = "report.failed.ipynb"
@@ -60,28 +59,23 @@ def _refuse_links_out(folder: Path, root: Path) -> None:
 
 
 def make(kind: ReportKind, subject: Subject, options: Options, workspace: Workspace | None = None,
-         executed: nbformat.NotebookNode | None = None, caches: bool = False) -> Made:
+         executed: nbformat.NotebookNode | Executed | None = None, caches: bool = False) -> Made:
     """Parameters → executed notebook → HTML/PDF/Word, in memory; nothing is written.
 
-    With ``executed`` (a notebook executed earlier from the same inputs) nothing is executed:
-    only the formats asked for are made from it. With ``caches`` (the overview) the notebook
-    reuses the projects' rows and the charts kept in ``.evaltools/`` of the workspace, and what
-    it used comes back as ``overview.rows.json`` and ``overview.charts.json``, for the next run. Raises :class:`RenderError` (carrying the
-    failed notebook when a cell failed).
+    ``executed``: the notebook executed already for these inputs, by :func:`run_cells` (its
+    timings kept), or earlier (only the formats asked for are made from it); else it is executed
+    now. With ``caches`` (the overview) the notebook reuses the projects' rows and the charts
+    kept in ``.evaltools/`` of the workspace, and what it used comes back as
+    ``overview.rows.json`` and ``overview.charts.json``, for the next run. Raises
+    :class:`RenderError` (carrying the failed notebook when a cell failed).
     """
-    path = kind.path_of(subject)
-    workspace = workspace or Workspace.of(path)
-    kind.refuse_unusable(subject)  # a missing attached file refuses this report, naming field and path
-    timings: dict = {}
-    phases: dict[str, float] = {}
+    workspace = workspace or Workspace.of(kind.path_of(subject))
     if executed is None:
-        started = time.perf_counter()
-        executed = execute(kind, subject, workspace, options.notebook or notebook_for(kind, workspace),
-                           options.rules_files, options.timeout, options.warm, caches)
-        timings = normalize(executed)
-        phases["cells"] = sum(cell["duration"] for cell in timings["cells"])
-        phases["kernel"] = time.perf_counter() - started - phases["cells"]  # start or reset, messages
-        mark_draft(executed, kind.error_codes(subject))
+        executed = run_cells(kind, subject, options, workspace, caches)
+    elif not isinstance(executed, Executed):
+        kind.refuse_unusable(subject)  # a missing attached file refuses this report, naming field and path
+    ran = executed if isinstance(executed, Executed) else Executed(executed, {}, {})
+    executed, timings, phases = ran.notebook, ran.timings, dict(ran.phases)
     edition = options.edition if kind.output == "report" else SUBMISSION  # an overview has one edition
     files: dict[str, bytes | str] = {}
 

@@ -7,8 +7,10 @@ into HTML, PDF and Word, as papermill and nbconvert separate the two.
 from __future__ import annotations
 
 import tempfile
+import time
 from collections.abc import Sequence
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
@@ -24,6 +26,8 @@ from evaltools.domain.workspace import Workspace
 from evaltools.errors import RenderError
 from evaltools.run.kernels import KERNEL_ARGUMENTS, discard_kernel, drop_pending, warm_kernel
 from evaltools.run.kinds import Loaded, ReportKind, Subject, kind_of
+from evaltools.run.options import Options
+from evaltools.writers.draft import mark_draft
 
 
 def load(file: Path | str, rules_files: Sequence[Path | str] = ()) -> Loaded:
@@ -120,6 +124,33 @@ def execute(kind: ReportKind, subject: Subject, workspace: Workspace, notebook: 
     except _Failed as failed:
         where = kind.path_of(subject)
         raise RenderError(f"{where}：{_reason(failed.error, timeout, kind, notebook)}", failed_notebook=failed.notebook) from None
+
+
+@dataclass
+class Executed:
+    """A notebook executed for a report: the notebook (marked a draft where the report's files
+    have check errors), its volatile metadata taken out (:func:`normalize`), and the seconds
+    its kernel (start or reset, messages) and its cells took."""
+
+    notebook: nbformat.NotebookNode
+    timings: dict
+    phases: dict[str, float]
+
+
+def run_cells(kind: ReportKind, subject: Subject, options: Options, workspace: Workspace,
+              caches: bool = False) -> Executed:
+    """Execute the kind's notebook for ``subject`` as :func:`execute` does, ready to export
+    (:func:`evaltools.run.build.make`). Needs papermill only: a batch's job runs its cells while
+    its process still loads nbconvert and Typst."""
+    kind.refuse_unusable(subject)  # a missing attached file refuses this report, naming field and path
+    started = time.perf_counter()
+    notebook = execute(kind, subject, workspace, options.notebook or notebook_for(kind, workspace),
+                       options.rules_files, options.timeout, options.warm, caches)
+    timings = normalize(notebook)
+    cells = sum(cell["duration"] for cell in timings["cells"])
+    phases = {"cells": cells, "kernel": time.perf_counter() - started - cells}
+    mark_draft(notebook, kind.error_codes(subject))
+    return Executed(notebook, timings, phases)
 
 
 class _Failed(Exception):

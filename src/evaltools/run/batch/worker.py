@@ -74,16 +74,22 @@ def _made(job: Job, kind: ReportKind, unpacked: Path | None, started: float) -> 
         try:
             subject = kind.load(root / job.source, options.rules_files)
             summary = kind.summary(subject)
-            # papermill, nbconvert and Typst (1.5 s to import, measured): only where reports are
-            # made, never in the parent that plans and writes while its workers make them; and
+            # papermill, then nbconvert and Typst (1.5 s to import, measured): only where reports
+            # are made, never in the parent that plans and writes while its workers make them; and
             # after the job's files are written and its subject loaded, which a job in a thread
-            # does while the batch's process imports them.
+            # does while the batch's process imports them. The cells need papermill only: a job in
+            # a thread runs them while the process loads the rest (the year overview's kernel,
+            # started before the batch planned, is ready long before).
+            from evaltools.run.execute import run_cells
+
+            home = (root / job.home).resolve()
+            workspace = Workspace(home, home / "outputs")
+            executed = _notebook(job.executed) if job.executed else run_cells(kind, subject, options, workspace,
+                                                                              kind is OVERVIEW_KIND)
+
             from evaltools.run.build import make
 
-            executed = _notebook(job.executed)
-            home = (root / job.home).resolve()
-            made = make(kind, subject, options, Workspace(home, home / "outputs"), executed,
-                        caches=kind is OVERVIEW_KIND)
+            made = make(kind, subject, options, workspace, executed, caches=kind is OVERVIEW_KIND)
         except ParamsError as exc:
             return Result(job.project_file, "failed", summary, time.monotonic() - started, mine(str(exc)))
         except RenderError as exc:
@@ -98,7 +104,7 @@ def _made(job: Job, kind: ReportKind, unpacked: Path | None, started: float) -> 
 
 
 def _notebook(executed: bytes | None):
-    import nbformat  # already loaded by evaltools.run.build (see execute_job)
+    import nbformat  # already loaded by evaltools.run.execute (see execute_job)
 
     return nbformat.reads(executed.decode("utf-8"), as_version=4) if executed else None
 
@@ -135,7 +141,9 @@ def prepare(warm: bool, kernels: tuple[str, list[dict]] | None = None, overview:
     from the collector (a batch made in the caller's process gives it back at its end). Without
     ``alongside`` (a pool's workers, which keep every core busy) Typst lays out each PDF before
     the HTML is made, not in a thread beside it."""
-    # nbconvert and Typst: in a worker (or a serial batch) only, see execute_job.
+    # papermill, nbconvert and Typst: in a worker (or a serial batch) only, see execute_job;
+    # papermill first, for a job in a thread to run its cells while the others load.
+    import evaltools.run.execute  # noqa: F401
     from evaltools.run.export import typeset_alongside, warm_up
 
     if warm and kernels is not None:
