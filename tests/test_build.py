@@ -16,12 +16,11 @@ import pytest
 from evaltools.cli import main
 from evaltools.run.build import RenderError, make, run
 from evaltools.run.execute import load as load_subject, run_cells
-from evaltools.run.kinds import kind_of
+from evaltools.run.kinds import DEPARTMENT, OVERVIEW_KIND, PROJECT, kind_of
 from evaltools.run.options import Options
-from evaltools.domain.workspace import Workspace
 from evaltools.run.export import made_from, render_file, typeset_alongside
 from evaltools.domain.scoring import score
-from evaltools.domain.workspace import load_project
+from evaltools.domain.workspace import Workspace, load_project
 
 from conftest import ROOT, SEED, add_project
 
@@ -308,9 +307,6 @@ def test_a_report_folder_that_links_out_of_the_outputs_is_refused_before_any_wor
 def test_each_kind_of_report_declares_its_notebook_folder_log_and_inputs(workspace):
     """Project, department and year overview, each declared once: what build, execute and the
     batch ask of them instead of asking which one they have."""
-    from evaltools.domain.workspace import Workspace
-    from evaltools.run.kinds import DEPARTMENT, OVERVIEW_KIND, PROJECT, kind_of
-
     year = workspace / "2024"
     seed, department = year / "xiangxi-ggzy" / "platform-maintenance.yaml", year / "xiangxi-ggzy" / "_department.yaml"
     assert [kind_of(seed), kind_of(department), kind_of(year)] == [PROJECT, DEPARTMENT, OVERVIEW_KIND]

@@ -7,7 +7,6 @@ run leaves the previous report as it was. The failed notebook is kept as
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path

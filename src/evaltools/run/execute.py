@@ -144,8 +144,8 @@ def run_cells(kind: ReportKind, subject: Subject, options: Options, workspace: W
     its process still loads nbconvert and Typst."""
     kind.refuse_unusable(subject)  # a missing attached file refuses this report, naming field and path
     started = time.perf_counter()
-    notebook = execute(kind, subject, workspace, options.notebook or notebook_for(kind, workspace),
-                       options.rules_files, options.timeout, options.warm, caches)
+    notebook = execute(kind, subject, workspace, options.notebook, options.rules_files, options.timeout, options.warm,
+                       caches)
     timings = normalize(notebook)
     cells = sum(cell["duration"] for cell in timings["cells"])
     phases = {"cells": cells, "kernel": time.perf_counter() - started - cells}
