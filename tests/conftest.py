@@ -14,6 +14,7 @@ import copy
 import html
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 from decimal import Decimal
@@ -30,6 +31,12 @@ from evaltools.domain.rules import Rules, load_rules
 from evaltools.domain.workspace import LoadedProject, load_project
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# A suite started in the background (`make test &`, nohup, a runner without a terminal) starts
+# with Ctrl-C ignored, and so would every batch it runs: an ignored signal stays ignored in a
+# child. The Ctrl-C tests need what a terminal gives, Python's own handler here and in children.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 # The bundled example, as shipped: what the suite tests against, whatever else params/ holds.
 EXAMPLE_FILES = ("2024/_rules.yaml", "2024/xiangxi-ggzy/_department.yaml", "2024/xiangxi-ggzy/platform-maintenance.yaml",
                  "2024/xiangxi-ggzy/attachments/notice.md", "2024/xiangxi-ggzy/attachments/leading-group.md")
