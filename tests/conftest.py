@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # child. The Ctrl-C tests need what a terminal gives, Python's own handler here and in children.
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
+
 # The bundled example, as shipped: what the suite tests against, whatever else params/ holds.
 EXAMPLE_FILES = ("2024/_rules.yaml", "2024/xiangxi-ggzy/_department.yaml", "2024/xiangxi-ggzy/platform-maintenance.yaml",
                  "2024/xiangxi-ggzy/attachments/notice.md", "2024/xiangxi-ggzy/attachments/leading-group.md")

@@ -71,22 +71,22 @@ def make(kind: ReportKind, subject: Subject, options: Options, workspace: Worksp
     workspace = workspace or Workspace.of(kind.path_of(subject))
     if executed is None:
         executed = run_cells(kind, subject, options, workspace, caches)
-    elif not isinstance(executed, Executed):
+    elif not isinstance(executed, Executed):  # executed earlier: only exported again, no timings
         kind.refuse_unusable(subject)  # a missing attached file refuses this report, naming field and path
-    ran = executed if isinstance(executed, Executed) else Executed(executed, {}, {})
-    executed, timings, phases = ran.notebook, ran.timings, dict(ran.phases)
+        executed = Executed(executed, {}, {})
+    notebook, timings, phases = executed.notebook, executed.timings, dict(executed.phases)
     edition = options.edition if kind.output == "report" else SUBMISSION  # an overview has one edition
     files: dict[str, bytes | str] = {}
 
     def notebook_file() -> None:  # 0.2 s for a year overview's: while its PDF is laid out
-        files[f"{kind.output}.ipynb"] = nbformat.writes(executed)
+        files[f"{kind.output}.ipynb"] = nbformat.writes(notebook)
 
-    contents, warnings = made_from(executed, options.formats, edition, phases, options.pdf_standard, notebook_file)
+    contents, warnings = made_from(notebook, options.formats, edition, phases, options.pdf_standard, notebook_file)
     files.update({name: contents[f] for f, name in file_names(contents, edition, kind.output).items()})
     for name, kept in OVERVIEW_CACHES.items() if caches else ():
         if (workspace.root / kept).is_file():
             files[name] = (workspace.root / kept).read_bytes()
-    return Made(files, stderr_of(executed) + warnings, timings, {name: round(value, 3) for name, value in phases.items()})
+    return Made(files, stderr_of(notebook) + warnings, timings, {name: round(value, 3) for name, value in phases.items()})
 
 
 

@@ -103,10 +103,10 @@ def _made(job: Job, kind: ReportKind, unpacked: Path | None, started: float) -> 
     return _done(job, kind.output, kind.log, made, summary, warnings, time.monotonic() - started)
 
 
-def _notebook(executed: bytes | None):
+def _notebook(executed: bytes):
     import nbformat  # already loaded by evaltools.run.execute (see execute_job)
 
-    return nbformat.reads(executed.decode("utf-8"), as_version=4) if executed else None
+    return nbformat.reads(executed.decode("utf-8"), as_version=4)
 
 
 def _done(job: Job, name: str, log_name: str, made, summary: dict, warnings: list[str], duration: float) -> Result:
