@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -772,6 +773,23 @@ def test_the_overviews_kernel_starts_while_the_year_is_planned_and_none_outlives
         closing.join(30)
     assert kernels._reserved == [] and kernels._taken == []
     assert not [p for p in _processes_with(marker) if "ipykernel" in p]
+
+
+def test_a_batch_in_one_process_starts_its_kernel_before_it_loads_papermill_and_nbconvert():
+    """A batch of one report (serial) starts its warm kernel first: the kernel's start (0.5 s)
+    overlaps loading papermill, nbconvert and Typst, instead of following them. In a fresh
+    interpreter, where none of them is loaded yet."""
+    script = (
+        "import sys\n"
+        "from evaltools.run.batch import worker\n"
+        "seen = []\n"
+        "worker.start_warm_kernel = lambda overview=False: seen.append(\n"
+        "    sorted(m for m in ('papermill', 'nbclient', 'nbconvert', 'typst') if m in sys.modules))\n"
+        "worker.prepare(True, freeze=False)\n"
+        "print(seen, sorted(m for m in ('papermill', 'nbconvert', 'typst') if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[[]]", "['nbconvert',", "'papermill',", "'typst']"]
 
 
 def _slow_overview(year: Path, tmp_path: Path) -> Path:

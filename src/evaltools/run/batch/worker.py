@@ -141,15 +141,16 @@ def prepare(warm: bool, kernels: tuple[str, list[dict]] | None = None, overview:
     from the collector (a batch made in the caller's process gives it back at its end). Without
     ``alongside`` (a pool's workers, which keep every core busy) Typst lays out each PDF before
     the HTML is made, not in a thread beside it."""
-    # papermill, nbconvert and Typst: in a worker (or a serial batch) only, see execute_job;
-    # papermill first, for a job in a thread to run its cells while the others load.
-    import evaltools.run.execute  # noqa: F401
-    from evaltools.run.export import typeset_alongside, warm_up
-
     if warm and kernels is not None:
         _handed.append(kernels)
     elif warm:
         start_warm_kernel(overview=overview)
+    # papermill, nbconvert and Typst: in a worker (or a serial batch) only, see execute_job; after
+    # the kernel is started, which starts meanwhile (0.5 s); papermill first, for a job in a thread
+    # to run its cells while the others load.
+    import evaltools.run.execute  # noqa: F401
+    from evaltools.run.export import typeset_alongside, warm_up
+
     typeset_alongside(alongside)
     warm_up()
     # Frozen, the garbage collector no longer walks what is loaded now (a tenth of each PDF's time
