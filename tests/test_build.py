@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -324,3 +325,16 @@ def test_each_kind_of_report_declares_its_notebook_folder_log_and_inputs(workspa
     summary = PROJECT.summary(PROJECT.load(seed))
     assert (summary["kind"], summary["shown"]["total"], summary["grade"]) == ("project", "96", "优")
     assert DEPARTMENT.summary(DEPARTMENT.load(department))["kind"] == "department"
+
+
+def test_loading_papermill_loads_neither_pyarrow_nor_numpy_and_leaves_them_importable():
+    """The batch's process loads papermill before any cell runs; its hdfs:// handler's pyarrow
+    (and numpy with it) is not loaded with it, and can be imported afterwards."""
+    script = ("import sys\n"
+              "import evaltools.run.execute\n"
+              "print(sorted(m for m in ('papermill', 'pyarrow', 'numpy') if m in sys.modules))\n"
+              "import pyarrow.fs\n"
+              "print(pyarrow.fs.LocalFileSystem.__name__)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:2] == ["['papermill']", "LocalFileSystem"]

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
+
+import evaltools.run.papermill_lean  # noqa: F401  (before papermill: see there)
 import papermill
 from jupyter_core.utils import run_sync
 from papermill.clientwrap import PapermillNotebookClient
