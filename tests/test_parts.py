@@ -7,14 +7,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
+
 from evaltools.document import parts
 
 from evaltools.document.parts import (
+    LEGACY_MIME_TYPE,
     MIME_TYPE,
     REVIEW,
     Figure,
     Markdown,
     from_data,
+    part_of,
     grid,
     h,
     p,
@@ -45,13 +49,23 @@ def test_every_part_of_the_seed_report_survives_json():
 
 
 def test_a_cell_shows_its_part_as_json_beside_html():
-    part = section(h(2, "一、概况"), p("正文", Span("加粗", bold=True)), cls="chapter")
+    part = section(h(2, "一、概况"), p("正文\n第二行", Span("加粗", bold=True)), cls="chapter")
     bundle = part._repr_mimebundle_()
-    assert bundle[MIME_TYPE]["type"] == "Section" and bundle[MIME_TYPE]["children"][0] == {
-        "type": "Heading", "level": 2, "text": "一、概况"}
+    data = json.loads(bundle[MIME_TYPE])  # text, one line: nbformat keeps it as a string, not as nodes
+    assert "\n" not in bundle[MIME_TYPE] and "一、概况" in bundle[MIME_TYPE]
+    assert data["type"] == "Section" and data["children"][0] == {"type": "Heading", "level": 2, "text": "一、概况"}
+    assert part_of(bundle) == part
     html = bundle["text/html"]
     assert html.startswith('<div class="evaltools-part"><style>') and html.endswith(
-        '</style><section class="chapter"><h2>一、概况</h2><p>正文<strong>加粗</strong></p></section></div>')
+        '</style><section class="chapter"><h2>一、概况</h2><p>正文\n第二行<strong>加粗</strong></p></section></div>')
+
+
+def test_a_notebook_executed_before_with_its_parts_as_json_objects_is_read_the_same():
+    part = section(h(2, "一、概况"), p("正文"), cls="chapter")
+    as_written = nbformat.from_dict({"output_type": "display_data", "metadata": {},
+                                     "data": {LEGACY_MIME_TYPE: to_data(part), "text/plain": "<Section>"}})
+    assert part_of(as_written["data"]) == part
+    assert part_of({"text/plain": "<Section>"}) is None
 
 
 def test_a_part_in_a_notebook_brings_the_reports_grid_lines_alignment_and_sign_off_layout():

@@ -2,8 +2,8 @@
 
 A report is built in the kernel as parts (headings, paragraphs, Markdown narrative, tables
 with merged cells and column widths, figures, field lists, sign-off blocks, page breaks),
-grouped in sections. A notebook cell that shows a part gets a MIME bundle with the part as
-JSON (:data:`MIME_TYPE`), so the executed notebook holds the report itself, structured; the
+grouped in sections. A notebook cell that shows a part gets a MIME bundle with the part's JSON
+(:data:`MIME_TYPE`), so the executed notebook holds the report itself, structured; the
 writers (``evaltools.writers``) are views of those parts: HTML, PDF and Word, and the Excel
 自评表 laid out from the same form part.
 
@@ -17,11 +17,17 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-MIME_TYPE = "application/vnd.evaltools.part+json"
+# A cell's part: its JSON as one line of text. Not as a JSON object (a "+json" type, as notebooks
+# executed before wrote it, still read: LEGACY_MIME_TYPE): nbformat makes every object inside one a
+# NotebookNode, and every copy, validation and write of the notebook walks them all again (the
+# overview of a thousand projects: 0.22 s a pass of those against 0.02 s as text).
+MIME_TYPE = "application/vnd.evaltools.part"
+LEGACY_MIME_TYPE = "application/vnd.evaltools.part+json"
 
 
 # Who a part is for: reviewers' material (the findings box, the provenance line) is marked so an
@@ -44,7 +50,7 @@ class Part:
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, Any]:
         views = {mime_type: view(self) for mime_type, view in VIEWS.items()}
-        return {MIME_TYPE: to_data(self), **views, "text/plain": f"<{type(self).__name__}>"}
+        return {MIME_TYPE: to_json(self), **views, "text/plain": f"<{type(self).__name__}>"}
 
     def __str__(self) -> str:  # the words, so that `"…" in part` reads what the report says
         return words(self)
@@ -235,6 +241,21 @@ def to_data(part: Any) -> Any:
     if isinstance(part, list | tuple):
         return [to_data(p) for p in part]
     return part
+
+
+def to_json(part: Any) -> str:
+    """A part as the JSON text a notebook's output holds (:data:`MIME_TYPE`): one line."""
+    return json.dumps(to_data(part), ensure_ascii=False, separators=(",", ":"))
+
+
+def part_of(data: Any) -> Any | None:
+    """The part an output's MIME bundle (``data``) carries, or None."""
+    if MIME_TYPE in data:
+        text = data[MIME_TYPE]
+        return from_data(json.loads("".join(text) if isinstance(text, list) else text))
+    if LEGACY_MIME_TYPE in data:
+        return from_data(data[LEGACY_MIME_TYPE])
+    return None
 
 
 def from_data(data: Any) -> Any:

@@ -37,7 +37,6 @@ from evaltools.document import typography
 from evaltools.writers.draft import MARK as DRAFT_MARK, draft_of
 from evaltools.writers.html import REMOVE_TAG, SUBMISSION, PartsPreprocessor, report_title
 from evaltools.document.parts import (
-    MIME_TYPE,
     AttachedPdf,
     Cell,
     Fields,
@@ -52,7 +51,7 @@ from evaltools.document.parts import (
     Span,
     Table,
     Typography,
-    from_data,
+    part_of,
     plain_text,
     grid,
     td,
@@ -416,8 +415,8 @@ class WordWriter:
         data = output.get("data", {})
         if output.get("output_type") == "error":  # as the HTML template shows it
             self.paragraph(self.document, [f"生成报告时出错：{output.get('ename')}: {output.get('evalue')}"], indent=False)
-        elif MIME_TYPE in data:
-            self.block(self.document, from_data(data[MIME_TYPE]))
+        elif (part := part_of(data)) is not None:
+            self.block(self.document, part)
         elif "image/png" in data:
             self.block(self.document, Figure(base64.b64decode(data["image/png"]), "", ""))
         elif "text/markdown" in data:

@@ -22,7 +22,7 @@ from evaltools.document import typography
 from evaltools.writers.draft import draft_title
 from evaltools.writers.formats import REVIEW_EDITION, SUBMISSION
 from evaltools.domain.markup import markdown
-from evaltools.document.parts import MIME_TYPE, REVIEW, Heading, from_data, walk
+from evaltools.document.parts import REVIEW, Heading, part_of, walk
 from evaltools.writers.html_parts import html
 
 TEMPLATE = "evaltools_report"
@@ -35,8 +35,7 @@ def templates_folder() -> Path:
 
 def report_parts(cell: Any) -> list[tuple[dict, Any]]:
     """A code cell's outputs that carry a part, with the part."""
-    return [(output, from_data(output["data"][MIME_TYPE])) for output in cell.get("outputs", [])
-            if MIME_TYPE in output.get("data", {})]
+    return [(output, part) for output in cell.get("outputs", []) if (part := part_of(output.get("data", {}))) is not None]
 
 
 def report_title(notebook: Any) -> str | None:
@@ -72,12 +71,11 @@ class PartsPreprocessor(Preprocessor):
     def preprocess_cell(self, cell, resources, index):
         kept = []
         for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            if MIME_TYPE in data:
-                part = from_data(data[MIME_TYPE])
+            part = part_of(output.get("data", {}))
+            if part is not None:
                 if self.chosen_edition == SUBMISSION and getattr(part, "audience", None) == REVIEW:
                     continue
-                data["text/html"] = html(part)
+                output["data"]["text/html"] = html(part)
             kept.append(output)
         if "outputs" in cell:
             cell.outputs = kept

@@ -20,7 +20,7 @@ from typing import Any
 from nbconvert.exporters import Exporter
 from traitlets import Unicode, default
 
-from evaltools.document.parts import MIME_TYPE, REVIEW, AttachedPdf, Figure, Markdown, Typography, from_data, walk
+from evaltools.document.parts import REVIEW, AttachedPdf, Figure, Markdown, Typography, part_of, walk
 from evaltools.writers import pdf_engine, typst
 from evaltools.writers.draft import MARK, draft_of, draft_title
 from evaltools.writers.formats import SUBMISSION, check_edition
@@ -47,8 +47,7 @@ def notebook_parts(nb: Any, edition: str = SUBMISSION) -> Iterator[Any]:
             continue
         for output in cell.get("outputs", []):
             data = output.get("data", {})
-            if MIME_TYPE in data:
-                part = from_data(data[MIME_TYPE])
+            if (part := part_of(data)) is not None:
                 if not (edition == SUBMISSION and getattr(part, "audience", None) == REVIEW):
                     yield part
             elif "image/png" in data:
