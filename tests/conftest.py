@@ -16,6 +16,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 from decimal import Decimal
 from collections.abc import Callable
@@ -183,6 +184,13 @@ def two_departments(workspace: Path) -> Path:
     """The bundled year with a second department: params/2024 of a workspace copy."""
     add_department(workspace / "2024")
     return workspace / "2024"
+
+
+def in_fresh_python(script: str) -> list[str]:
+    """The lines a Python script prints, run in an interpreter of its own (nothing loaded yet)."""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
 
 
 _WORD = re.compile(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>')

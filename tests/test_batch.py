@@ -8,7 +8,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
@@ -17,7 +16,7 @@ import pytest
 from evaltools.run.batch import BatchSettings, LockedError, batch_files, outputs_lock, plan, run_batch, year_folders
 from evaltools.cli import main
 
-from conftest import PARAMS, ROOT, add_project
+from conftest import PARAMS, ROOT, add_project, in_fresh_python
 
 
 def settings(formats, **options) -> BatchSettings:
@@ -786,10 +785,9 @@ def test_a_batch_in_one_process_starts_its_kernel_before_it_loads_papermill_and_
         "worker.start_warm_kernel = lambda overview=False: seen.append(\n"
         "    sorted(m for m in ('papermill', 'nbclient', 'nbconvert', 'typst') if m in sys.modules))\n"
         "worker.prepare(True, freeze=False)\n"
-        "print(seen, sorted(m for m in ('papermill', 'nbconvert', 'typst') if m in sys.modules))\n")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["[[]]", "['nbconvert',", "'papermill',", "'typst']"]
+        "print(seen)\n"
+        "print(sorted(m for m in ('papermill', 'nbconvert', 'typst') if m in sys.modules))\n")
+    assert in_fresh_python(script) == ["[[]]", "['nbconvert', 'papermill', 'typst']"]
 
 
 def _slow_overview(year: Path, tmp_path: Path) -> Path:

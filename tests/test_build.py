@@ -8,7 +8,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
@@ -23,7 +22,7 @@ from evaltools.run.export import made_from, render_file, typeset_alongside
 from evaltools.domain.scoring import score
 from evaltools.domain.workspace import Workspace, load_project
 
-from conftest import ROOT, SEED, add_project
+from conftest import ROOT, SEED, add_project, in_fresh_python
 
 POPPLER = all(shutil.which(tool) for tool in ("pdftotext", "pdffonts", "pdfinfo"))
 needs_poppler = pytest.mark.skipif(not POPPLER and not os.environ.get("CI"),
@@ -335,6 +334,4 @@ def test_loading_papermill_loads_neither_pyarrow_nor_numpy_and_leaves_them_impor
               "print(sorted(m for m in ('papermill', 'pyarrow', 'numpy') if m in sys.modules))\n"
               "import pyarrow.fs\n"
               "print(pyarrow.fs.LocalFileSystem.__name__)\n")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.split("\n")[:2] == ["['papermill']", "LocalFileSystem"]
+    assert in_fresh_python(script) == ["['papermill']", "LocalFileSystem"]
