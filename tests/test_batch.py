@@ -686,34 +686,41 @@ def _two_projects(year: Path) -> list[Path]:
     return [department / "platform-maintenance.yaml", department / "expert-system.yaml"]
 
 
-def test_no_more_jobs_than_workers_are_made_in_threads_with_a_kernel_each_and_the_same_bytes(year, tmp_path):
-    """After one change (that report and the overview) a batch starts no workers: each job runs
-    in a thread of this process with a warm kernel of its own, and the reports are the bytes a
-    batch of one worker makes."""
+def test_no_more_jobs_than_workers_run_in_turn_in_one_kernel_of_this_process_with_the_same_bytes(year, tmp_path,
+                                                                                                  monkeypatch):
+    """After one change (that report and the overview) a batch starts no workers: one thread of
+    this process runs the jobs' cells in turn in one warm kernel, another exports each meanwhile,
+    and the reports are the bytes a batch of one worker makes."""
     import threading
 
     import evaltools.run.execute as execute_module
     from evaltools.run import kernels
+    from evaltools.run.batch import executors
 
     files = _two_projects(year)
-    pids: dict[str, int] = {}
-    original = execute_module.warm_kernel
+    ran: list[tuple[str, int]] = []
+    exported: list[str] = []
+    warm_kernel, run_job = execute_module.warm_kernel, executors.run_job
 
-    def noting(kernel_name, cwd, timeout=60):  # which kernel each thread's notebook ran in
-        kernel = original(kernel_name, cwd, timeout)
-        pids[threading.current_thread().name] = kernel.manager.provisioner.pid
+    def noting(kernel_name, cwd, timeout=60):  # which thread and kernel each notebook ran in
+        kernel = warm_kernel(kernel_name, cwd, timeout)
+        ran.append((threading.current_thread().name, kernel.manager.provisioner.pid))
         return kernel
 
+    def exporting(job, folder):  # which thread each export runs in
+        made = run_job(job, folder)
+        return made if not callable(made) else lambda: exported.append(threading.current_thread().name) or made()
+
     kernels_before = set(kernels._every)
-    try:
-        execute_module.warm_kernel = noting
-        batch = run_batch(files, settings(["html"], jobs=2, out_root=tmp_path / "threads"))
-    finally:
-        execute_module.warm_kernel = original
+    monkeypatch.setattr(execute_module, "warm_kernel", noting)
+    monkeypatch.setattr(executors, "run_job", exporting)
+    batch = run_batch(files, settings(["html"], jobs=2, out_root=tmp_path / "threads"))
+    monkeypatch.undo()
     assert [r.status for r in batch.results] == ["done", "done"]
-    assert len(set(pids.values())) == 2 and all(name.startswith("evaltools-job-") for name in pids)
+    assert [name for name, _ in ran] == ["evaltools-jobs"] * 2 and len({pid for _, pid in ran}) == 1
+    assert len(exported) == 2 and all(name.startswith("evaltools-export") for name in exported)
     for closing in [t for t in threading.enumerate() if t.name == "evaltools-closing"]:
-        closing.join(30)  # each thread stops its kernel while the batch writes its index
+        closing.join(30)  # the thread stops its kernel while the batch writes its index
     assert set(kernels._every) == kernels_before
     run_batch(files, settings(["html"], jobs=1, out_root=tmp_path / "serial"))
     assert files_of(tmp_path / "serial") == files_of(tmp_path / "threads") != {}
@@ -743,8 +750,9 @@ def test_batches_made_in_threads_leave_no_open_file_behind(year, tmp_path):
 def test_the_overviews_kernel_starts_while_the_year_is_planned_and_none_outlives_the_batch(year, tmp_path, monkeypatch):
     """After one change the year overview takes longest: its kernel starts before the batch
     plans a year made before (a thousand projects take a third of a second), and the overview's
-    job takes it; not for a year made the first time (many reports, whose workers' start it
-    would slow); a batch with nothing to make stops it, and no kernel outlives a batch."""
+    job takes it, its PDF as made before laid out while its cells run again; not for a year made
+    the first time (many reports, whose workers' start it would slow); a batch with nothing to
+    make stops it, and no kernel outlives a batch."""
     import uuid
 
     from evaltools.run import kernels
@@ -758,15 +766,24 @@ def test_the_overviews_kernel_starts_while_the_year_is_planned_and_none_outlives
     monkeypatch.setattr(kernels, "take_reserved", lambda: taken.append(found := real()) or found)
 
     year_folder = workspace / "params" / "2024"
-    first = run_batch([year_folder], settings(["html"], jobs=2))  # a year made the first time: many reports
+    first = run_batch([year_folder], settings(["html", "pdf"], jobs=2))  # a year made the first time: many reports
     assert [r.status for r in first.overviews] == ["done"] and taken == [None]
     project = next(year_folder.glob("*/expert-system.yaml"))
     project.write_text(project.read_text(encoding="utf-8").replace("专家评审系统升级", "专家评审系统改造"), encoding="utf-8")
     taken.clear()
-    made = run_batch([year_folder], settings(["html"], jobs=2))
+    made = run_batch([year_folder], settings(["html", "pdf"], jobs=2))
     assert [r.status for r in made.overviews] == ["done"] and len(taken) == 1 and taken[0] is not None
     assert taken[0][1]["overview"]
-    unchanged = run_batch([year_folder], settings(["html"], jobs=2))
+    # …and its PDF as made before is laid out while its cells run again (Typst then redoes what changed)
+    from evaltools.run import export
+
+    laid_out: list = []
+    monkeypatch.setattr(export, "lay_out_ahead", lambda before, *args: laid_out.append(before))
+    project.write_text(project.read_text(encoding="utf-8").replace("专家评审系统改造", "专家评审系统升级"), encoding="utf-8")
+    again = run_batch([year_folder], settings(["html", "pdf"], jobs=2))
+    assert [r.status for r in again.overviews] == ["done"]
+    assert laid_out == [workspace / "outputs" / "2024" / "overview.ipynb"]
+    unchanged = run_batch([year_folder], settings(["html", "pdf"], jobs=2))
     assert unchanged.overviews == [] and {r.status for r in unchanged.results} == {"skipped"}
     for closing in [t for t in __import__("threading").enumerate() if t.name == "evaltools-closing"]:
         closing.join(30)
@@ -896,7 +913,7 @@ def test_ctrl_c_in_a_batch_made_in_threads_stops_every_kernel_and_writes_nothing
     started = time.monotonic()
     with pytest.raises(Interrupted, match="已中断：已完成 [01] 个，未完成 [12] 个"):
         run_batch(_two_projects(year), settings(["html"], jobs=2, out_root=tmp_path / "out", notebook=slow))
-    assert busy.exists() and any(name.startswith("evaltools-job-") for name in seen)
+    assert busy.exists() and "evaltools-jobs" in seen
     assert time.monotonic() - started < 60
     deadline = time.monotonic() + 20  # the killed kernels' threads end on their own
     while kernels._every and time.monotonic() < deadline:
@@ -996,10 +1013,22 @@ def test_a_job_leaves_nothing_kept_of_its_copys_files(year, tmp_path, monkeypatc
 
     [job], _ = plan(settings(["html"], out_root=tmp_path), [year / "xiangxi-ggzy" / "platform-maintenance.yaml"])
     read = []
-    monkeypatch.setattr(worker, "_made", lambda *a: read.append(yamlio._parse.cache_info().currsize)
-                        or worker.Result(job.project_file, "done"))
-    yamlio.read_yaml(year / "xiangxi-ggzy" / "platform-maintenance.yaml")  # something kept before
+    def kept_then_exported(job, folder):
+        exported = run_job(job, folder)
+        read.append(yamlio._parse.cache_info().currsize)  # the subject loaded from the copy: kept
+        return exported
+
+    run_job = worker.run_job
+    monkeypatch.setattr(worker, "run_job", kept_then_exported)
     assert execute_job(job).status == "done" and read and read[0] > 0
+    assert all(cached.cache_info().currsize == 0 for cached in memo._KEPT)
+    # a job that ends with its cells (a batch in threads exports the others apart) forgets too
+    import evaltools.run.execute as execute_module
+
+    monkeypatch.setattr(execute_module, "run_cells", lambda *a: (_ for _ in ()).throw(RuntimeError("内核已退出")))
+    with worker.unpack(job) as folder:
+        failed = run_job(job, Path(folder))
+    assert failed.status == "failed" and "内核已退出" in failed.message
     assert all(cached.cache_info().currsize == 0 for cached in memo._KEPT)
 
 

@@ -75,7 +75,7 @@ def make(kind: ReportKind, subject: Subject, options: Options, workspace: Worksp
         kind.refuse_unusable(subject)  # a missing attached file refuses this report, naming field and path
         executed = Executed(executed, {}, {})
     notebook, timings, phases = executed.notebook, executed.timings, dict(executed.phases)
-    edition = options.edition if kind.output == "report" else SUBMISSION  # an overview has one edition
+    edition = kind.edition_of(options.edition)
     files: dict[str, bytes | str] = {}
 
     def notebook_file() -> None:  # 0.2 s for a year overview's: while its PDF is laid out

@@ -34,7 +34,7 @@ from evaltools.domain.workspace import (
     is_project_file,
     load_project,
 )
-from evaltools.writers.formats import CHARTS_CACHE, OVERVIEW, ROWS_CACHE
+from evaltools.writers.formats import CHARTS_CACHE, OVERVIEW, ROWS_CACHE, SUBMISSION
 
 Loaded = LoadedProject | LoadedDepartment
 Subject = LoadedProject | LoadedDepartment | Path  # a year's overview is made from its folder
@@ -53,6 +53,11 @@ class ReportKind:
     def log(self) -> str:
         """Its run log, beside its files."""
         return RUN_LOG if self.output == "report" else f"{self.output}.{RUN_LOG}"
+
+    def edition_of(self, edition: str) -> str:
+        """The edition its PDF and Word are made in: a report's as asked (the one a unit
+        submits, or the reviewers'); the year overview, the reviewers' own, has one."""
+        return edition if self.output == "report" else SUBMISSION
 
     def load(self, path: Path, rules_files: Sequence[Path | str] = ()) -> Subject:
         raise NotImplementedError

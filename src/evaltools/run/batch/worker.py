@@ -12,7 +12,9 @@ import gc
 import json
 import os
 import tempfile
+import threading
 import time
+from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -48,6 +50,19 @@ def execute_job(job: Job, unpacked: Path | None = None) -> Result:
     """Make one job's report: the result carries the files to write (``payload``, relative to
     the outputs root), the run log last. From the copy of its inputs in ``unpacked`` (see
     :func:`unpack`; the caller removes it), else from one of its own."""
+    try:
+        with (nullcontext(str(unpacked)) if unpacked is not None else unpack(job)) as folder:
+            ran = run_job(job, Path(folder))
+            return ran if isinstance(ran, Result) else ran()
+    finally:
+        memo.forget()  # the job's copy is gone: what was kept of its files serves no other job
+
+
+def run_job(job: Job, folder: Path) -> Result | Callable[[], Result]:
+    """Run one job's cells, from the copy of its inputs in ``folder``, in this thread's warm
+    kernel: the job's result where it ends there (refused, failed, its notebook executed
+    before), else its export, to call in any thread while ``folder`` exists (so that a kernel
+    runs another job's cells meanwhile): it gives the result."""
     started = time.monotonic()
     if job.code != code_fingerprint():  # a cluster's worker with another evaltools would make other reports
         return Result(job.project_file, "failed", message=f"{job.project_file}：工作机上的 evaltools（{__version__}，"
@@ -55,52 +70,79 @@ def execute_job(job: Job, unpacked: Path | None = None) -> Result:
     kind = KINDS[job.kind]
     if job.warm:
         _adopt_for(kind is OVERVIEW_KIND)
-    try:
-        return _made(job, kind, unpacked, started)
-    finally:
-        memo.forget()  # the job's copy is gone: what was kept of its files serves no other job
-
-
-def _made(job: Job, kind: ReportKind, unpacked: Path | None, started: float) -> Result:
+    root = folder.resolve()
     summary: dict = {}
-    with (nullcontext(str(unpacked)) if unpacked is not None else unpack(job)) as folder:
-        root = Path(folder).resolve()
+    options = Options(tuple(job.formats), job.edition, job.timeout, job.warm, root / job.notebook,
+                      tuple(root / r for r in job.rules_files), job.pdf_standard)
+    try:
+        subject = kind.load(root / job.source, options.rules_files)
+        summary = kind.summary(subject)
+        # papermill, then nbconvert and Typst (1.5 s to import, measured): only where reports
+        # are made, never in the parent that plans and writes while its workers make them; and
+        # after the job's files are written and its subject loaded, which a job in a thread
+        # does while the batch's process imports them. The cells need papermill only: a job in
+        # a thread runs them while the process loads the rest (the year overview's kernel,
+        # started before the batch planned, is ready long before).
+        from evaltools.run.execute import run_cells
 
-        def mine(text: str) -> str:  # messages name the client's files, not this copy
-            return text.replace(str(root), job.root)
+        home = (root / job.home).resolve()
+        workspace = Workspace(home, home / "outputs")
+        executed = _notebook(job.executed) if job.executed else run_cells(kind, subject, options, workspace,
+                                                                          kind is OVERVIEW_KIND)
+    except Exception as exc:  # noqa: BLE001  (a report's failure, not the batch's: see _failed)
+        memo.forget()  # the job ends here (see export)
+        return _failed(job, kind, summary, started, root, exc)
 
-        options = Options(tuple(job.formats), job.edition, job.timeout, job.warm, root / job.notebook,
-                          tuple(root / r for r in job.rules_files), job.pdf_standard)
+    def export() -> Result:
         try:
-            subject = kind.load(root / job.source, options.rules_files)
-            summary = kind.summary(subject)
-            # papermill, then nbconvert and Typst (1.5 s to import, measured): only where reports
-            # are made, never in the parent that plans and writes while its workers make them; and
-            # after the job's files are written and its subject loaded, which a job in a thread
-            # does while the batch's process imports them. The cells need papermill only: a job in
-            # a thread runs them while the process loads the rest (the year overview's kernel,
-            # started before the batch planned, is ready long before).
-            from evaltools.run.execute import run_cells
-
-            home = (root / job.home).resolve()
-            workspace = Workspace(home, home / "outputs")
-            executed = _notebook(job.executed) if job.executed else run_cells(kind, subject, options, workspace,
-                                                                              kind is OVERVIEW_KIND)
-
             from evaltools.run.build import make
 
             made = make(kind, subject, options, workspace, executed, caches=kind is OVERVIEW_KIND)
-        except ParamsError as exc:
-            return Result(job.project_file, "failed", summary, time.monotonic() - started, mine(str(exc)))
-        except RenderError as exc:
-            failed = {f"{job.folder}/{kind.output}.failed.ipynb": exc.failed_notebook} if exc.failed_notebook else {}
-            return Result(job.project_file, "failed", summary, time.monotonic() - started, mine(str(exc)),
-                          folder=job.folder, payload=failed)
-        except Exception as exc:  # anything else is still this report's failure, not the batch's
-            return Result(job.project_file, "failed", summary, time.monotonic() - started,
-                          mine(f"{job.project_file}：{type(exc).__name__}: {exc}"))
-        warnings = [mine(w) for w in made.warnings]
-    return _done(job, kind.output, kind.log, made, summary, warnings, time.monotonic() - started)
+        except Exception as exc:  # noqa: BLE001
+            return _failed(job, kind, summary, started, root, exc)
+        finally:
+            memo.forget()  # the job's copy is gone next: what was kept of its files serves no other job
+        return _done(job, kind.output, kind.log, made, summary, [_named(w, root, job) for w in made.warnings],
+                     time.monotonic() - started)
+
+    return export
+
+
+def laid_out_before(job: Job) -> Callable[[threading.Event], None] | None:
+    """The layout of the job's PDF as it was made before, to run where a core is free while the
+    job's cells run (:func:`evaltools.run.export.lay_out_ahead`, until the event is set): where
+    this process sees the client's outputs (a job made in the batch's own process) and the
+    report's executed notebook is there; else None."""
+    kind = KINDS[job.kind]
+    before = Path(job.base) / job.folder / f"{kind.output}.ipynb"
+    if job.executed is not None or "pdf" not in job.formats or not before.is_file():
+        return None
+
+    def lay_out(due: threading.Event) -> None:
+        from evaltools.run.export import lay_out_ahead  # loaded by then (see prepare)
+
+        lay_out_ahead(before, kind.edition_of(job.edition), job.pdf_standard, due)
+
+    return lay_out
+
+
+def _named(text: str, root: Path, job: Job) -> str:
+    """A message naming the client's files, not the job's copy in ``root``."""
+    return text.replace(str(root), job.root)
+
+
+def _failed(job: Job, kind: ReportKind, summary: dict, started: float, root: Path, exc: Exception) -> Result:
+    """A report's failure as its result: bad parameters, a cell or an export that failed (with
+    the failed notebook), anything else still this report's, never the batch's."""
+    took = time.monotonic() - started
+    if isinstance(exc, ParamsError):
+        return Result(job.project_file, "failed", summary, took, _named(str(exc), root, job))
+    if isinstance(exc, RenderError):
+        failed = {f"{job.folder}/{kind.output}.failed.ipynb": exc.failed_notebook} if exc.failed_notebook else {}
+        return Result(job.project_file, "failed", summary, took, _named(str(exc), root, job), folder=job.folder,
+                      payload=failed)
+    return Result(job.project_file, "failed", summary, took,
+                  _named(f"{job.project_file}：{type(exc).__name__}: {exc}", root, job))
 
 
 def _notebook(executed: bytes):
