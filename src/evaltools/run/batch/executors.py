@@ -92,29 +92,38 @@ FEW_JOBS = 3
 
 def threaded(jobs: list[Job], settings: BatchSettings) -> Iterator[tuple[Job, Result]]:
     """In this process, for a few jobs (:data:`FEW_JOBS`), cheaper than starting workers: one
-    thread runs the jobs' cells in turn in one warm kernel (the year overview's, started before
-    the batch planned, where there is one: a report's cells first, the overview's last), and
-    another exports each job as its cells end, while the kernel runs the next. No server loads
-    papermill, nbconvert and Typst to fork them: this process loads them once, while the kernel
-    starts (or reads the year ahead). One kernel, not one a job: a second kernel's start (0.5 s
-    of a core) and its cells beside the overview's cost the overview more than the report's cells
-    before its own (0.15 s)."""
+    thread runs the jobs' cells in turn in one warm kernel, and another exports each job once
+    its cells have run, while the kernel runs the next. No server loads papermill, nbconvert and
+    Typst to fork them: this process loads them once, while the kernel starts.
+
+    After one change (that report and the year overview) the overview takes longest: its kernel,
+    started before the batch planned, holds the year read ahead and runs the overview's cells
+    first, while its PDF as made before is laid out (Typst then lays out again only what
+    changed); then the report's cells, while the overview is exported. One kernel, not one a
+    job: a second kernel's start (0.5 s of a core) and its cells beside the overview's cost the
+    overview more than the report's cells after it (0.15 s)."""
     done: queue.SimpleQueue = queue.SimpleQueue()
     started: list = []  # this batch's kernel (a process may hold others, of other threads)
     stopping = threading.Event()
     overview = any(job.kind == OVERVIEW_KIND.name for job in jobs)
 
+    def export(job: Job, made: Callable[[], Result]) -> None:
+        done.put((job, _guarded(job, made)))
+
     def run(unpacked: list[tempfile.TemporaryDirectory]) -> None:
         exports = ThreadPoolExecutor(1, thread_name_prefix="evaltools-export")
         try:
-            start_warm_kernel(overview=overview)
+            try:
+                start_warm_kernel(overview=overview)
+            except BaseException as exc:  # noqa: BLE001  (no kernel: every job fails, the batch goes on)
+                for job in jobs:
+                    done.put((job, _crashed(job, exc)))
+                return
             started.extend(thread_kernels())
-            for job, inputs in sorted(zip(jobs, unpacked, strict=True), key=lambda pair: pair[0].kind == OVERVIEW_KIND.name):
+            for job, inputs in sorted(zip(jobs, unpacked, strict=True), key=lambda pair: pair[0].kind != OVERVIEW_KIND.name):
                 if stopping.is_set():  # stopped: nothing more is run, nothing more is received
                     return
                 due = threading.Event()
-                # The overview's PDF (23 pages for 1,000 projects) as made before is laid out while
-                # its cells run, once the reports before it are exported: a core is free then.
                 if job.kind == OVERVIEW_KIND.name and (lay_out := laid_out_before(job)) is not None:
                     exports.submit(lay_out, due)
                 try:
@@ -126,10 +135,7 @@ def threaded(jobs: list[Job], settings: BatchSettings) -> Iterator[tuple[Job, Re
                 if isinstance(ran, Result):
                     done.put((job, ran))
                 else:
-                    exports.submit(lambda job=job, export=ran: done.put((job, _guarded(job, export))))
-        except BaseException as exc:  # noqa: BLE001  (the kernel did not start: every job not sent fails)
-            for job in jobs:
-                done.put((job, _crashed(job, exc)))
+                    exports.submit(export, job, ran)
         finally:
             exports.shutdown(wait=True)
             close_kernels()  # this thread's
