@@ -214,3 +214,19 @@ def test_a_years_state_is_that_of_its_contents_wherever_the_folder_lies(two_depa
     assert year_state(year, Known())[0] == state
     shutil.copy(project, project.with_name("added.yaml"))
     assert year_state(year, Known())[0] != state
+
+
+def test_a_reading_of_a_year_fingerprints_each_project_once(two_departments, monkeypatch):
+    """The state of the year and its rows ask for each project's fingerprint: one reading (one
+    Known) computes it once; another reading computes it again, from the files as they are."""
+    from evaltools.domain import fingerprints
+    from evaltools.domain.fingerprints import Known, sources_fingerprint
+    from evaltools.domain.frames import year_state
+
+    computed: list = []
+    project_sources = fingerprints.project_sources
+    monkeypatch.setattr(fingerprints, "project_sources", lambda *args: computed.append(args[0]) or project_sources(*args))
+    known = Known()
+    _, files = year_state(two_departments, known)
+    assert [sources_fingerprint(file, (), known) for file in files] == [sources_fingerprint(file) for file in files]
+    assert len(computed) == 2 * len(files) and len(set(computed)) == len(files)

@@ -48,6 +48,7 @@ class Known:
     def __init__(self) -> None:
         self.hashes: dict[Path, bytes] = {}
         self.folders: dict[Path, _Folder] = {}
+        self.fingerprints: dict[tuple[Path, tuple[Path, ...]], str] = {}  # a reading asks twice: its state, its rows
 
     def digest(self, path: Path) -> bytes:
         if path not in self.hashes:
@@ -86,8 +87,11 @@ def sources_fingerprint(file: Path, rules_files: Iterable[Path | str] = (), know
     where the project lies in its workspace, and of evaltools' code. ``known`` keeps what one
     call learns for the next (a year's projects share their departments' files and rules)."""
     known = Known() if known is None else known
-    digest = hashlib.sha256(f"{code_fingerprint()}\0{known.name(file)}".encode())
-    for source in project_sources(file, rules_files, known):
-        digest.update(f"\0{source.name}\0".encode())
-        digest.update(known.digest(source))
-    return digest.hexdigest()[:24]
+    asked = (Path(file), tuple(map(Path, rules_files)))
+    if asked not in known.fingerprints:
+        digest = hashlib.sha256(f"{code_fingerprint()}\0{known.name(file)}".encode())
+        for source in project_sources(file, asked[1], known):
+            digest.update(f"\0{source.name}\0".encode())
+            digest.update(known.digest(source))
+        known.fingerprints[asked] = digest.hexdigest()[:24]
+    return known.fingerprints[asked]
