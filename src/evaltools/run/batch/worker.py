@@ -119,7 +119,10 @@ def laid_out_before(job: Job) -> Callable[[threading.Event], None] | None:
         return None
 
     def lay_out(due: threading.Event) -> None:
-        from evaltools.run.export import lay_out_ahead  # loaded by then (see prepare)
+        # papermill first, then the exporters, as prepare loads them: the cells wait for papermill,
+        # and two threads loading modules side by side load each at half speed
+        import evaltools.run.execute  # noqa: F401
+        from evaltools.run.export import lay_out_ahead
 
         lay_out_ahead(before, kind.edition_of(job.edition), job.pdf_standard, due)
 
