@@ -726,6 +726,21 @@ def test_no_more_jobs_than_workers_run_in_turn_in_one_kernel_of_this_process_wit
     assert files_of(tmp_path / "serial") == files_of(tmp_path / "threads") != {}
 
 
+def test_a_kernel_that_cannot_start_fails_each_job_of_a_few_once_and_the_batch_ends(year, tmp_path, monkeypatch):
+    """A few jobs share one kernel: where it cannot start, each job fails once, saying why, and
+    the batch ends (it never waits for a result that will not come)."""
+    from evaltools.run.batch import executors
+
+    def no_kernel(overview=False):
+        raise RuntimeError("内核无法启动")
+
+    monkeypatch.setattr(executors, "start_warm_kernel", no_kernel)
+    batch = run_batch(_two_projects(year), settings(["html"], jobs=2, out_root=tmp_path / "out"))
+    assert [r.status for r in batch.results] == ["failed", "failed"]
+    assert all("内核无法启动" in r.message for r in batch.results)
+    assert not list((tmp_path / "out").rglob("report.html"))
+
+
 @pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="open files counted in /proc")
 def test_batches_made_in_threads_leave_no_open_file_behind(year, tmp_path):
     """A process may run many batches (a notebook, a service): each thread's event loop, its
@@ -1010,6 +1025,7 @@ def test_a_job_leaves_nothing_kept_of_its_copys_files(year, tmp_path, monkeypatc
     collection walks it)."""
     from evaltools.domain import memo, yamlio
     from evaltools.run.batch import execute_job, plan
+    from evaltools.run.kernels import close_kernels
     import evaltools.run.batch.worker as worker
 
     [job], _ = plan(settings(["html"], out_root=tmp_path), [year / "xiangxi-ggzy" / "platform-maintenance.yaml"])
@@ -1021,7 +1037,10 @@ def test_a_job_leaves_nothing_kept_of_its_copys_files(year, tmp_path, monkeypatc
 
     run_job = worker.run_job
     monkeypatch.setattr(worker, "run_job", kept_then_exported)
-    assert execute_job(job).status == "done" and read and read[0] > 0
+    try:
+        assert execute_job(job).status == "done" and read and read[0] > 0
+    finally:
+        close_kernels()  # the warm kernel this thread started for the job
     assert all(cached.cache_info().currsize == 0 for cached in memo._KEPT)
     # a job that ends with its cells (a batch in threads exports the others apart) forgets too
     import evaltools.run.execute as execute_module

@@ -16,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from queue import Empty
@@ -219,9 +219,10 @@ def drop_pending(grace: float = 5.0) -> None:
             task.exception()  # received: a stopped execution's DeadKernelError is nobody's error
 
 
-def thread_kernels() -> list[WarmKernel]:
-    """This thread's warm kernels."""
-    return list(_mine().values())
+def thread_kernels() -> Mapping[str, WarmKernel]:
+    """This thread's warm kernels by name, as they are now and later (one started to replace
+    another after a failure too): for another thread to kill them (:func:`kill_kernels`)."""
+    return _mine()
 
 
 def close_event_loop() -> None:

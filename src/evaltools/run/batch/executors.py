@@ -103,41 +103,47 @@ def threaded(jobs: list[Job], settings: BatchSettings) -> Iterator[tuple[Job, Re
     job: a second kernel's start (0.5 s of a core) and its cells beside the overview's cost the
     overview more than the report's cells after it (0.15 s)."""
     done: queue.SimpleQueue = queue.SimpleQueue()
-    started: list = []  # this batch's kernel (a process may hold others, of other threads)
+    kernels: list = []  # the runner's kernels, live (a process may hold others, of other threads)
     stopping = threading.Event()
+    delivered: set[int] = set()
     overview = any(job.kind == OVERVIEW_KIND.name for job in jobs)
 
+    def deliver(job: Job, result: Result) -> None:
+        delivered.add(id(job))
+        done.put((job, result))
+
     def export(job: Job, made: Callable[[], Result]) -> None:
-        done.put((job, _guarded(job, made)))
+        deliver(job, _guarded(job, made))
 
     def run(unpacked: list[tempfile.TemporaryDirectory]) -> None:
         exports = ThreadPoolExecutor(1, thread_name_prefix="evaltools-export")
+        failure: BaseException | None = None
+        kernels.append(thread_kernels())
         try:
-            try:
-                start_warm_kernel(overview=overview)
-            except BaseException as exc:  # noqa: BLE001  (no kernel: every job fails, the batch goes on)
-                for job in jobs:
-                    done.put((job, _crashed(job, exc)))
-                return
-            started.extend(thread_kernels())
+            start_warm_kernel(overview=overview)
             for job, inputs in sorted(zip(jobs, unpacked, strict=True), key=lambda pair: pair[0].kind != OVERVIEW_KIND.name):
                 if stopping.is_set():  # stopped: nothing more is run, nothing more is received
                     return
                 due = threading.Event()
-                if job.kind == OVERVIEW_KIND.name and (lay_out := laid_out_before(job)) is not None:
-                    exports.submit(lay_out, due)
                 try:
+                    if job.kind == OVERVIEW_KIND.name and (lay_out := laid_out_before(job)) is not None:
+                        exports.submit(lay_out, due)
                     ran = run_job(job, Path(inputs.name))
                 except BaseException as exc:  # noqa: BLE001  (run_job gives a report's failure as its result)
                     ran = _crashed(job, exc)
                 finally:
                     due.set()
                 if isinstance(ran, Result):
-                    done.put((job, ran))
-                else:
+                    deliver(job, ran)
+                elif not stopping.is_set():
                     exports.submit(export, job, ran)
+        except BaseException as exc:  # noqa: BLE001  (the kernel did not start: the jobs fail, the batch goes on)
+            failure = exc
         finally:
-            exports.shutdown(wait=True)
+            exports.shutdown(wait=True, cancel_futures=stopping.is_set())
+            for job in jobs:  # each job has its one result, however the thread ended
+                if id(job) not in delivered:
+                    deliver(job, _crashed(job, failure or RuntimeError("未执行")))
             close_kernels()  # this thread's
             close_event_loop()  # this thread's, with its sockets: a process may run many batches
             for inputs in unpacked:  # once the kernel, working there, is gone (Windows removes no folder in use)
@@ -158,7 +164,7 @@ def threaded(jobs: list[Job], settings: BatchSettings) -> Iterator[tuple[Job, Re
     finally:
         if not finished:
             stopping.set()
-            kill_kernels(list(started))  # its cells stop, and nothing it makes is received
+            kill_kernels([kernel for live in kernels for kernel in list(live.values())])  # its cells stop
             for inputs in unpacked:
                 inputs.cleanup()
         else:  # the thread closes its kernel while the batch writes its index (and the process waits for it)

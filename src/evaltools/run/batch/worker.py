@@ -50,6 +50,9 @@ def execute_job(job: Job, unpacked: Path | None = None) -> Result:
     """Make one job's report: the result carries the files to write (``payload``, relative to
     the outputs root), the run log last. From the copy of its inputs in ``unpacked`` (see
     :func:`unpack`; the caller removes it), else from one of its own."""
+    refused = _refused(job)
+    if refused is not None:  # before its files are written
+        return refused
     try:
         with (nullcontext(str(unpacked)) if unpacked is not None else unpack(job)) as folder:
             ran = run_job(job, Path(folder))
@@ -58,15 +61,24 @@ def execute_job(job: Job, unpacked: Path | None = None) -> Result:
         memo.forget()  # the job's copy is gone: what was kept of its files serves no other job
 
 
+def _refused(job: Job) -> Result | None:
+    """The job's failure where this worker runs another evaltools than the one that planned it
+    (a cluster's worker would make other reports)."""
+    if job.code == code_fingerprint():
+        return None
+    return Result(job.project_file, "failed", message=f"{job.project_file}：工作机上的 evaltools（{__version__}，"
+                  f"代码指纹 {code_fingerprint()}）与提交方不同（{job.code}）：请在各机器安装同一版本")
+
+
 def run_job(job: Job, folder: Path) -> Result | Callable[[], Result]:
     """Run one job's cells, from the copy of its inputs in ``folder``, in this thread's warm
     kernel: the job's result where it ends there (refused, failed, its notebook executed
     before), else its export, to call in any thread while ``folder`` exists (so that a kernel
     runs another job's cells meanwhile): it gives the result."""
     started = time.monotonic()
-    if job.code != code_fingerprint():  # a cluster's worker with another evaltools would make other reports
-        return Result(job.project_file, "failed", message=f"{job.project_file}：工作机上的 evaltools（{__version__}，"
-                      f"代码指纹 {code_fingerprint()}）与提交方不同（{job.code}）：请在各机器安装同一版本")
+    refused = _refused(job)
+    if refused is not None:
+        return refused
     kind = KINDS[job.kind]
     if job.warm:
         _adopt_for(kind is OVERVIEW_KIND)
@@ -115,7 +127,10 @@ def laid_out_before(job: Job) -> Callable[[threading.Event], None] | None:
     report's executed notebook is there; else None."""
     kind = KINDS[job.kind]
     before = Path(job.base) / job.folder / f"{kind.output}.ipynb"
-    if job.executed is not None or "pdf" not in job.formats or not before.is_file():
+    try:
+        if job.executed is not None or "pdf" not in job.formats or not before.is_file():
+            return None
+    except OSError:  # a folder it may not read: no head start, and the report says what fails
         return None
 
     def lay_out(due: threading.Event) -> None:
