@@ -24,7 +24,7 @@ from pathlib import Path
 
 from evaltools.errors import RenderError
 from evaltools.run.batch.model import BatchSettings, Job, Result
-from evaltools.run.batch.worker import execute_job, laid_out_before, prepare, run_job, unpack
+from evaltools.run.batch.worker import crash_message, execute_job, laid_out_before, prepare, run_job, unpack
 from evaltools.run.kernels import close_event_loop, close_kernels, kill_kernels, start_warm_kernel, thread_kernels
 from evaltools.run.kinds import OVERVIEW_KIND
 
@@ -181,7 +181,7 @@ def _guarded(job: Job, export: Callable[[], Result]) -> Result:
 
 
 def _crashed(job: Job, exc: BaseException) -> Result:
-    return Result(job.project_file, "failed", message=f"{job.project_file}：{type(exc).__name__}: {exc}")
+    return Result(job.project_file, "failed", message=crash_message(job, exc))
 
 
 def _next(done: queue.SimpleQueue) -> tuple[Job, Result]:
