@@ -822,6 +822,28 @@ def test_a_batch_in_one_process_starts_its_kernel_before_it_loads_papermill_and_
     assert in_fresh_python(script) == ["[[]]", "['nbconvert', 'papermill', 'typst']"]
 
 
+def test_a_warm_kernel_is_ipythons_without_the_debugger_and_its_notebooks_may_still_load_debugpy(tmp_path):
+    """ipykernel loads debugpy as it makes its kernel (0.085 s of its start), for a debugger
+    nobody attaches to a batch's kernel: a warm kernel of this interpreter is evaltools' class,
+    which declines it at that moment only."""
+    from jupyter_core.utils import run_sync
+
+    from evaltools.run import kernels
+
+    said: list[str] = []
+    kernel = kernels.warm_kernel("python3", tmp_path)
+    try:
+        code = ("import sys; from ipykernel.debugger import _is_debugpy_available as on\n"
+                "print(type(get_ipython().kernel).__name__, on, 'debugpy' in sys.modules)\n"
+                "import debugpy; print(debugpy.__name__)")
+        reply = run_sync(kernel.client.execute_interactive)(
+            code, timeout=60, output_hook=lambda m: said.append(m["content"]["text"]) if m["msg_type"] == "stream" else None)
+    finally:
+        kernels.close_kernels()
+    assert reply["content"]["status"] == "ok"
+    assert "".join(said).split("\n")[:2] == ["BatchKernel False False", "debugpy"]
+
+
 def _slow_overview(year: Path, tmp_path: Path) -> Path:
     """A copy of the workspace whose year overview is made after its reports."""
     workspace = tmp_path / "workspace"

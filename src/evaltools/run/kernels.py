@@ -30,6 +30,11 @@ from jupyter_core.utils import ensure_event_loop, run_sync
 # recorded in the notebook and reported by evaltools.
 # Nor is its input history, which nobody reads back: not kept in ~/.ipython's SQLite file.
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL", "--HistoryManager.enabled=False"]
+# A warm kernel that runs this interpreter is evaltools' kernel class, IPython's without the
+# debugger (see evaltools.run.batch_kernel; named, not imported: this process does not load
+# ipykernel). Not one of another interpreter: where evaltools is not installed, the kernel would
+# die as it starts, where the notebook's first cell says so.
+KERNEL_CLASS = "--IPKernelApp.kernel_class=evaltools.run.batch_kernel.BatchKernel"
 # What the report notebooks import: a warm kernel pays for it once, before its first notebook
 # (matplotlib only where a report draws a chart, at its first). What is loaded then lives as long
 # as the kernel: frozen, the garbage collector (which every reset runs) no longer walks it.
@@ -97,9 +102,17 @@ def warm_arguments(overview: bool = False, charts: bool = False,
     return arguments
 
 
+def _here(manager: AsyncKernelManager) -> list[str]:
+    """:data:`KERNEL_CLASS` where the manager's kernel runs this interpreter (its kernel spec
+    names a bare ``python``, which jupyter_client makes this one, or this one's path)."""
+    argv = manager.kernel_spec.argv
+    bare = {"python", f"python{sys.version_info[0]}", "python{}.{}".format(*sys.version_info[:2])}
+    return [KERNEL_CLASS] if argv and (argv[0] in bare or os.path.abspath(argv[0]) == os.path.abspath(sys.executable)) else []
+
+
 async def _start(kernel_name: str, overview: bool) -> WarmKernel:
     manager = AsyncKernelManager(kernel_name=kernel_name)
-    await manager.start_kernel(extra_arguments=warm_arguments(overview))
+    await manager.start_kernel(extra_arguments=[*warm_arguments(overview), *_here(manager)])
     return _connect(manager)
 
 
@@ -287,7 +300,7 @@ def _launch(kernel_name: str, overview: bool, charts: bool,
             ahead: tuple[Path, Path | None] | None = None) -> tuple[AsyncKernelManager, dict]:
     manager = AsyncKernelManager(kernel_name=kernel_name)
     try:
-        run_sync(manager.start_kernel)(extra_arguments=warm_arguments(overview, charts=charts, ahead=ahead))
+        run_sync(manager.start_kernel)(extra_arguments=[*warm_arguments(overview, charts=charts, ahead=ahead), *_here(manager)])
     except BaseException:  # Ctrl-C while it starts: a process started is nobody's to stop but ours
         _kill(manager)
         raise
