@@ -741,6 +741,28 @@ def test_a_kernel_that_cannot_start_fails_each_job_of_a_few_once_and_the_batch_e
     assert not list((tmp_path / "out").rglob("report.html"))
 
 
+def test_an_unexpected_error_in_a_few_jobs_threads_names_the_users_files_not_the_jobs_copy(year, tmp_path, monkeypatch):
+    """An export that fails in a way nothing expected is that report's failure, and its message
+    names the workspace's files, as a worker's does, never the temporary copy the job ran in."""
+    from evaltools.run.batch import executors
+
+    copies: list[Path] = []
+
+    def failing_export(job, folder):
+        copies.append(folder)
+
+        def export():
+            raise OSError(f"读不到 {folder / 'params' / 'x.yaml'}")
+        return export
+
+    monkeypatch.setattr(executors, "run_job", failing_export)
+    batch = run_batch(_two_projects(year), settings(["html"], jobs=2, out_root=tmp_path / "out"))
+    assert [r.status for r in batch.results] == ["failed", "failed"] and len(copies) == 2
+    for result in batch.results:
+        assert "OSError: 读不到" in result.message and str(year.parent.parent / "params" / "x.yaml") in result.message
+        assert not any(str(copy) in result.message for copy in copies)
+
+
 def test_while_a_few_jobs_run_in_threads_the_interpreters_lock_changes_hands_often(year, tmp_path, monkeypatch):
     """The thread that talks to the kernel wakes a few times a cell: it waits 0.2 ms at most
     for the lock while another thread exports, not 5 ms; the process's interval is as before after."""

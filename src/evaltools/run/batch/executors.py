@@ -141,8 +141,8 @@ def threaded(jobs: list[Job], settings: BatchSettings) -> Iterator[tuple[Job, Re
         delivered.add(id(job))
         done.put((job, result))
 
-    def export(job: Job, made: Callable[[], Result]) -> None:
-        deliver(job, _guarded(job, made))
+    def export(job: Job, made: Callable[[], Result], root: Path) -> None:
+        deliver(job, _guarded(job, made, root))
 
     def run(unpacked: list[tempfile.TemporaryDirectory]) -> None:
         exports = ThreadPoolExecutor(1, thread_name_prefix="evaltools-export")
@@ -159,20 +159,20 @@ def threaded(jobs: list[Job], settings: BatchSettings) -> Iterator[tuple[Job, Re
                         exports.submit(lay_out, due)
                     ran = run_job(job, Path(inputs.name))
                 except BaseException as exc:  # noqa: BLE001  (run_job gives a report's failure as its result)
-                    ran = _crashed(job, exc)
+                    ran = _crashed(job, exc, Path(inputs.name))
                 finally:
                     due.set()
                 if isinstance(ran, Result):
                     deliver(job, ran)
                 elif not stopping.is_set():
-                    exports.submit(export, job, ran)
+                    exports.submit(export, job, ran, Path(inputs.name))
         except BaseException as exc:  # noqa: BLE001  (the kernel did not start: the jobs fail, the batch goes on)
             failure = exc
         finally:
             exports.shutdown(wait=True, cancel_futures=stopping.is_set())
-            for job in jobs:  # each job has its one result, however the thread ended
+            for job, inputs in zip(jobs, unpacked, strict=True):  # each job has its one result, however the thread ended
                 if id(job) not in delivered:
-                    deliver(job, _crashed(job, failure or RuntimeError("未执行")))
+                    deliver(job, _crashed(job, failure or RuntimeError("未执行"), Path(inputs.name)))
             close_kernels()  # this thread's
             close_event_loop()  # this thread's, with its sockets: a process may run many batches
             for inputs in unpacked:  # once the kernel, working there, is gone (Windows removes no folder in use)
@@ -203,15 +203,16 @@ def threaded(jobs: list[Job], settings: BatchSettings) -> Iterator[tuple[Job, Re
                 gc.unfreeze()
 
 
-def _guarded(job: Job, export: Callable[[], Result]) -> Result:
+def _guarded(job: Job, export: Callable[[], Result], root: Path) -> Result:
     try:
         return export()
     except BaseException as exc:  # noqa: BLE001  (the export gives a report's failure as its result)
-        return _crashed(job, exc)
+        return _crashed(job, exc, root)
 
 
-def _crashed(job: Job, exc: BaseException) -> Result:
-    return Result(job.project_file, "failed", message=crash_message(job, exc))
+def _crashed(job: Job, exc: BaseException, root: Path) -> Result:
+    """An unexpected error's result, naming the client's files (not the job's copy in ``root``)."""
+    return Result(job.project_file, "failed", message=crash_message(job, exc, root))
 
 
 def _next(done: queue.SimpleQueue) -> tuple[Job, Result]:

@@ -159,12 +159,14 @@ def _failed(job: Job, kind: ReportKind, summary: dict, started: float, root: Pat
         failed = {f"{job.folder}/{kind.output}.failed.ipynb": exc.failed_notebook} if exc.failed_notebook else {}
         return Result(job.project_file, "failed", summary, took, _named(str(exc), root, job), folder=job.folder,
                       payload=failed)
-    return Result(job.project_file, "failed", summary, took, _named(crash_message(job, exc), root, job))
+    return Result(job.project_file, "failed", summary, took, crash_message(job, exc, root))
 
 
-def crash_message(job: Job, exc: BaseException) -> str:
-    """What an error nothing expected says: the report's file, the error's type and words."""
-    return f"{job.project_file}：{type(exc).__name__}: {exc}"
+def crash_message(job: Job, exc: BaseException, root: Path | None = None) -> str:
+    """What an error nothing expected says: the report's file, the error's type and words (the
+    client's files named, not the job's copy in ``root``)."""
+    said = f"{job.project_file}：{type(exc).__name__}: {exc}"
+    return said if root is None else _named(said, root, job)
 
 
 def _notebook(executed: bytes):
