@@ -345,7 +345,7 @@ def main() -> None:
         bottom = sum(least.values()) / args.jobs
         print(f"  floor              {bottom * n:8.1f} s   {bottom:6.2f} s/project   (load+score {least['load']:.3f} s, "
               f"HTML {least['html']:.3f} s, PDF {least['pdf']:.3f} s, over {args.jobs} jobs); "
-              f"cold is {per / bottom:.2f}× the floor (target ≤ 2.5×)")
+              f"cold is {per / bottom:.2f}× the floor")
     print("  per project, in a worker: " + ", ".join(f"{name} {seconds:.3f} s" for name, seconds in sorted(measured.items()))
           + f"; index {index_seconds(cold_output):.2f} s per batch")
     if pdfs:
