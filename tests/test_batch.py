@@ -1115,6 +1115,28 @@ def test_a_job_leaves_nothing_kept_of_its_copys_files(year, tmp_path, monkeypatc
     assert all(cached.cache_info().currsize == 0 for cached in memo._KEPT)
 
 
+def test_a_reports_duration_leaves_out_its_wait_for_another_jobs_export(year, tmp_path):
+    """A batch in threads exports each job after its cells, once the export before it is done:
+    the run log's duration is the report's cells and export, not that wait."""
+    import time
+
+    from evaltools.run.batch import plan
+    from evaltools.run.kernels import close_kernels
+    import evaltools.run.batch.worker as worker
+
+    [job], _ = plan(settings(["html"], out_root=tmp_path), [year / "xiangxi-ggzy" / "platform-maintenance.yaml"])
+    with worker.unpack(job) as folder:
+        try:
+            started = time.monotonic()
+            export = worker.run_job(job, Path(folder))
+            ran = time.monotonic() - started
+            time.sleep(1.5)  # another job's export
+            result = export()
+        finally:
+            close_kernels()
+    assert result.status == "done" and ran < result.duration < time.monotonic() - started - 1.5
+
+
 def test_what_is_kept_of_files_read_is_forgotten_together(year):
     from evaltools.domain import memo, yamlio
     from evaltools.domain.workspace import listed_attachments

@@ -104,18 +104,20 @@ def run_job(job: Job, folder: Path) -> Result | Callable[[], Result]:
     except Exception as exc:  # noqa: BLE001  (a report's failure, not the batch's: see _failed)
         memo.forget()  # the job ends here (see export)
         return _failed(job, kind, summary, started, root, exc)
+    ran = time.monotonic()
 
     def export() -> Result:
+        since = started + (time.monotonic() - ran)  # its time, not the wait for another job's export
         try:
             from evaltools.run.build import make
 
             made = make(kind, subject, options, workspace, executed, caches=kind is OVERVIEW_KIND)
         except Exception as exc:  # noqa: BLE001
-            return _failed(job, kind, summary, started, root, exc)
+            return _failed(job, kind, summary, since, root, exc)
         finally:
             memo.forget()  # the job's copy is gone next: what was kept of its files serves no other job
         return _done(job, kind.output, kind.log, made, summary, [_named(w, root, job) for w in made.warnings],
-                     time.monotonic() - started)
+                     time.monotonic() - since)
 
     return export
 
