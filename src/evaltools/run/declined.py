@@ -14,12 +14,16 @@ import sys
 
 def import_without(module: str, declined: str) -> None:
     """Import ``module`` with ``declined`` unimportable while it loads; nothing where either is
-    loaded already."""
+    loaded already, or where ``module`` is not there (a saving, never a new way to fail: a
+    package that moved it loads it, or not, as it would have)."""
     if module in sys.modules or declined in sys.modules:
         return
     sys.modules[declined] = None  # type: ignore[assignment]
     try:
         importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name != module:
+            raise
     finally:
         if sys.modules.get(declined, False) is None:
             del sys.modules[declined]

@@ -25,15 +25,18 @@ from jupyter_client import AsyncKernelClient, AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
 from jupyter_core.utils import ensure_event_loop, run_sync
 
+from evaltools import __version__
+
 # The kernel's own log is noise in a batch: its TCP-on-loopback warning, and "KeyboardInterrupt
 # caught in kernel" when jupyter_client interrupts it before every shutdown. Cell errors are
 # recorded in the notebook and reported by evaltools.
 # Nor is its input history, which nobody reads back: not kept in ~/.ipython's SQLite file.
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL", "--HistoryManager.enabled=False"]
-# A warm kernel that runs this interpreter is evaltools' kernel class, IPython's without the
-# debugger (see evaltools.run.batch_kernel; named, not imported: this process does not load
-# ipykernel). Not one of another interpreter: where evaltools is not installed, the kernel would
-# die as it starts, where the notebook's first cell says so.
+# A warm kernel that is IPython's, started by this interpreter, where evaltools is installed, is
+# evaltools' kernel class, IPython's without the debugger (see evaltools.run.batch_kernel; named,
+# not imported: this process does not load ipykernel). Not any other: a kernel whose class cannot
+# be imported dies as it starts, where without it the notebook's first cell says what is missing;
+# and a kernel spec that runs a module of its own keeps the class it chose.
 KERNEL_CLASS = "--IPKernelApp.kernel_class=evaltools.run.batch_kernel.BatchKernel"
 # What the report notebooks import: a warm kernel pays for it once, before its first notebook
 # (matplotlib only where a report draws a chart, at its first). What is loaded then lives as long
@@ -103,11 +106,20 @@ def warm_arguments(overview: bool = False, charts: bool = False,
 
 
 def _here(manager: AsyncKernelManager) -> list[str]:
-    """:data:`KERNEL_CLASS` where the manager's kernel runs this interpreter (its kernel spec
-    names a bare ``python``, which jupyter_client makes this one, or this one's path)."""
-    argv = manager.kernel_spec.argv
+    """:data:`KERNEL_CLASS` where the manager's kernel is ipykernel's, run by this interpreter
+    (its kernel spec names a bare ``python``, which jupyter_client makes this one, or this one's
+    path: not another environment's, though its python may be a link to the same file), started
+    by jupyter_client's local provisioner, and evaltools is installed (not only on this
+    process's ``sys.path``)."""
+    spec = manager.kernel_spec
+    argv = list(spec.argv)
     bare = {"python", f"python{sys.version_info[0]}", "python{}.{}".format(*sys.version_info[:2])}
-    return [KERNEL_CLASS] if argv and (argv[0] in bare or os.path.abspath(argv[0]) == os.path.abspath(sys.executable)) else []
+    ours = bool(argv) and (argv[0] in bare or os.path.normcase(os.path.abspath(argv[0]))
+                           == os.path.normcase(os.path.abspath(sys.executable)))
+    launcher = any(argv[i:i + 2] == ["-m", "ipykernel_launcher"] for i in range(1, len(argv) - 1))
+    local = (spec.metadata or {}).get("kernel_provisioner", {}).get("provisioner_name", "local-provisioner") == "local-provisioner"
+    installed = __version__ != "0+unknown"
+    return [KERNEL_CLASS] if ours and launcher and local and installed else []
 
 
 async def _start(kernel_name: str, overview: bool) -> WarmKernel:

@@ -97,26 +97,36 @@ FEW_JOBS = 3
 # the year overview's, for 3 ms of work). One change at 1,000 projects: 2.66 -> 2.62 s (medians of
 # fourteen runs each, alternating; 3.10 -> 2.91 s set for the whole process, on a busier host).
 SWITCH_INTERVAL = 0.0002
-_switching = threading.Lock()
-_switched: list[float] = []  # the interval before, while batches in threads run (a process may run several)
+
+
+class _Switching:
+    """The process's interval while batches in threads run (a process may run several at once):
+    how many run, and the interval before the first."""
+
+    lock = threading.Lock()
+    running = 0
+    before = 0.0
 
 
 @contextmanager
 def lock_handed_over_often() -> Iterator[None]:
-    """:data:`SWITCH_INTERVAL` while the block runs; the interval as before once no such block does."""
-    with _switching:
-        if not _switched:
-            _switched.append(sys.getswitchinterval())
-            sys.setswitchinterval(min(_switched[0], SWITCH_INTERVAL))
-        else:
-            _switched.append(_switched[0])
+    """:data:`SWITCH_INTERVAL` while the block runs; once no such block runs, the interval as it
+    was before the first (one set by others meanwhile is not kept)."""
+    entered = False
     try:
+        with _Switching.lock:
+            if _Switching.running == 0:
+                _Switching.before = sys.getswitchinterval()
+                sys.setswitchinterval(min(_Switching.before, SWITCH_INTERVAL))
+            _Switching.running += 1
+            entered = True
         yield
     finally:
-        with _switching:
-            before = _switched.pop()
-            if not _switched:
-                sys.setswitchinterval(before)
+        if entered:
+            with _Switching.lock:
+                _Switching.running -= 1
+                if _Switching.running == 0:
+                    sys.setswitchinterval(_Switching.before)
 
 
 def threaded(jobs: list[Job], settings: BatchSettings) -> Iterator[tuple[Job, Result]]:

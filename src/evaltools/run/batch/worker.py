@@ -147,8 +147,11 @@ def laid_out_before(job: Job) -> Callable[[threading.Event], None] | None:
 
 
 def _named(text: str, root: Path, job: Job) -> str:
-    """A message naming the client's files, not the job's copy in ``root``."""
-    return text.replace(str(root), job.root)
+    """A message naming the client's files, not the job's copy in ``root`` (as given or resolved,
+    and as an error's repr of a Windows path writes it, its backslashes doubled)."""
+    for copy in dict.fromkeys([str(root), str(root.resolve())]):
+        text = text.replace(copy, job.root).replace(copy.replace("\\", "\\\\"), job.root.replace("\\", "\\\\"))
+    return text
 
 
 def _failed(job: Job, kind: ReportKind, summary: dict, started: float, root: Path, exc: Exception) -> Result:
@@ -164,11 +167,10 @@ def _failed(job: Job, kind: ReportKind, summary: dict, started: float, root: Pat
     return Result(job.project_file, "failed", summary, took, crash_message(job, exc, root))
 
 
-def crash_message(job: Job, exc: BaseException, root: Path | None = None) -> str:
+def crash_message(job: Job, exc: BaseException, root: Path) -> str:
     """What an error nothing expected says: the report's file, the error's type and words (the
     client's files named, not the job's copy in ``root``)."""
-    said = f"{job.project_file}：{type(exc).__name__}: {exc}"
-    return said if root is None else _named(said, root, job)
+    return _named(f"{job.project_file}：{type(exc).__name__}: {exc}", root, job)
 
 
 def _notebook(executed: bytes):
