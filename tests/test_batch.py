@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import nbformat
@@ -930,6 +931,54 @@ def test_a_warm_kernel_is_ipythons_without_the_debugger_and_its_notebooks_may_st
         kernels.close_kernels()
     assert reply["content"]["status"] == "ok"
     assert "".join(said).split("\n")[:2] == ["BatchKernel False False", "debugpy"]
+
+
+def _ended(pid: int, within: float = 5.0) -> bool:
+    """Whether the process is gone or a zombie (its parent killed, nobody may reap it here)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        try:
+            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+                return True
+        except OSError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes' states in /proc")
+def test_a_warm_kernel_stopped_is_killed_with_what_its_cells_started_and_never_interrupted(tmp_path, monkeypatch):
+    """An interrupted kernel may print a KeyboardInterrupt, or a traceback from its sockets as
+    the kill comes, on the batch's stderr: a warm kernel is killed outright, no signal sent
+    before, with the processes its cells started, reaped, and its connection file removed."""
+    from jupyter_client.provisioning import LocalProvisioner
+    from jupyter_core.utils import run_sync
+
+    from evaltools.run import kernels
+
+    signalled: list[int] = []
+    send = LocalProvisioner.send_signal
+
+    async def sending(self, signum):  # jupyter_client's way to interrupt, or to kill, a kernel
+        signalled.append(signum)
+        await send(self, signum)
+
+    monkeypatch.setattr(LocalProvisioner, "send_signal", sending)
+    said: list[str] = []
+    kernel = kernels.warm_kernel("python3", tmp_path)
+    try:
+        code = ("import subprocess, sys\n"
+                "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+                "print(child.pid)")
+        reply = run_sync(kernel.client.execute_interactive)(
+            code, timeout=60, output_hook=lambda m: said.append(m["content"]["text"]) if m["msg_type"] == "stream" else None)
+        assert reply["content"]["status"] == "ok"
+        process, connection = kernel.manager.provisioner.process, Path(kernel.manager.connection_file)
+    finally:
+        kernels.close_kernels()
+    assert signalled == []
+    assert process.poll() is not None and not connection.exists()
+    assert _ended(int("".join(said)))
 
 
 @pytest.mark.parametrize("argv, metadata, wanted", [

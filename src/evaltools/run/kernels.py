@@ -28,7 +28,8 @@ from jupyter_core.utils import ensure_event_loop, run_sync
 from evaltools import __version__
 
 # The kernel's own log is noise in a batch: its TCP-on-loopback warning, and "KeyboardInterrupt
-# caught in kernel" when jupyter_client interrupts it before every shutdown. Cell errors are
+# caught in kernel" when jupyter_client interrupts a kernel it stops (a warm kernel is killed
+# without it: see _stop). Cell errors are
 # recorded in the notebook and reported by evaltools.
 # Nor is its input history, which nobody reads back: not kept in ~/.ipython's SQLite file.
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL", "--HistoryManager.enabled=False"]
@@ -215,10 +216,7 @@ def discard_kernel(kernel_name: str) -> None:
         return
     _every.pop(id(kernel), None)
     kernel.client.stop_channels()
-    try:
-        run_sync(kernel.manager.shutdown_kernel)(now=True)
-    except Exception:  # already gone: kill what may be left
-        kill_kernels([kernel])
+    _stop(kernel.manager)
 
 
 def drop_pending(grace: float = 5.0) -> None:
@@ -277,12 +275,34 @@ def kill_kernels(kernels: Iterable[WarmKernel] | None = None) -> None:
 
 
 def _kill(manager: AsyncKernelManager, reap: bool = True) -> None:
-    """Kill the manager's kernel process if it still runs, and (``reap``) wait for it."""
-    process = getattr(manager.provisioner, "process", None)
-    if process is not None and process.poll() is None:
-        process.kill()
-        if reap:
-            process.wait()
+    """Kill the manager's kernel process if it still runs, with what its cells started (its
+    process group, which jupyter_client makes its own, as its provisioner kills it), and
+    (``reap``) wait for it."""
+    provisioner = manager.provisioner
+    process = getattr(provisioner, "process", None)
+    if process is None or process.poll() is not None:
+        return
+    group = getattr(provisioner, "pgid", None)
+    try:
+        if group and hasattr(os, "killpg") and group != os.getpgrp():
+            os.killpg(group, signal.SIGKILL)
+        else:
+            process.kill()
+    except ProcessLookupError:  # ended meanwhile
+        pass
+    if reap:
+        process.wait()
+
+
+def _stop(manager: AsyncKernelManager) -> None:
+    """Kill the manager's kernel, reap it, and remove its connection file and close its sockets.
+
+    Not jupyter_client's ``shutdown_kernel(now=True)``, which interrupts the kernel before it
+    kills it: the interrupted kernel may print a KeyboardInterrupt, or (closing its sockets
+    as the kill comes) a traceback, on the batch's own stderr. A warm kernel has nothing to
+    save."""
+    _kill(manager)
+    run_sync(manager.cleanup_resources)()
 
 
 # --- kernels a batch starts for the workers it forks ------------------------------------------
@@ -358,16 +378,12 @@ def take_reserved() -> tuple[AsyncKernelManager, dict] | None:
 
 
 def release_reserved() -> None:
-    """Kill the reserved kernels no job took (they ran nothing: no shutdown to ask for), and
-    stop and reap those taken."""
+    """Stop and reap the reserved kernels, those no job took and those taken."""
     with _reserving:
         unused, taken = [manager for manager, _ in _reserved], list(_taken)
         _reserved.clear()
         _taken.clear()
-    for manager in unused:
-        _kill(manager)
-        run_sync(manager.cleanup_resources)()  # its connection file and sockets
-    stop_kernels(taken)
+    stop_kernels([*unused, *taken])
 
 
 class _Adopted:
@@ -424,7 +440,4 @@ def stop_kernels(managers: Iterable[AsyncKernelManager]) -> None:
     """Stop (and reap) the kernels :func:`launch_kernels` started, whether or not a worker
     stopped them first."""
     for manager in managers:
-        try:
-            run_sync(manager.shutdown_kernel)(now=True)
-        except Exception:  # already gone
-            _kill(manager)
+        _stop(manager)
