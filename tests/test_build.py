@@ -261,6 +261,16 @@ def test_a_cell_that_runs_too_long_is_stopped_and_reported(tmp_path):
     assert not list((tmp_path / "out").rglob("report.html"))
 
 
+def test_a_reports_own_kernel_is_killed_once_its_notebook_ran_not_asked_to_shut_down(tmp_path):
+    """ipykernel, asked to shut down, may log a traceback from its closed sockets on its
+    stderr, which is the command's: the kernel nbclient started for a report is killed, so
+    nothing of it runs after the notebook (an exit handler of a cell's included)."""
+    marker = tmp_path / "exited"
+    noted = _notebook_with(tmp_path, f"import atexit\natexit.register(lambda: open({str(marker)!r}, 'w').close())")
+    run(SEED, ["html"], out_root=tmp_path / "out", notebook=noted)
+    assert list((tmp_path / "out").rglob("report.html")) and not marker.exists()
+
+
 def test_a_kernel_that_dies_is_reported(tmp_path):
     dying = _notebook_with(tmp_path, "import os\nos._exit(1)")
     with pytest.raises(RenderError, match="platform-maintenance.yaml：笔记本无法执行：内核意外退出"):
