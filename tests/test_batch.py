@@ -356,6 +356,23 @@ def test_a_runaway_cell_in_a_warm_kernel_is_stopped_and_the_kernel_replaced(year
     assert "<dd>公共资源交易平台运行维护费</dd>" in html
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_warm_kernel_that_dies_is_reported_with_its_last_words_which_stay_off_the_terminal(year, tmp_path, jobs,
+                                                                                            capfd):
+    """What a kernel's process writes itself (its log, ipykernel's noise, a fatal error) is not
+    the batch's to print: kept aside, and where the kernel dies, its last line ends the
+    report's message (with two jobs, the kernel is one the batch started and a worker adopted:
+    the year, its overview too, is more jobs than a batch runs in threads of its own)."""
+    dying = "import os, sys; sys.__stderr__.write('Fatal: 配额用尽\\n'); sys.__stderr__.flush(); os._exit(1)"
+    batch = run_batch([year], settings(["html"], jobs=jobs, out_root=tmp_path, warm=True,
+                      notebook=_runaway_notebook(tmp_path, "专家评审系统升级", dying)))
+    assert statuses(batch) == {"expert-system": "failed", "platform-maintenance": "done", "_department": "done"}
+    [failed] = batch.failed
+    assert failed.message.endswith("内核意外退出（内存不足，或代码调用了 exit？），它最后输出：Fatal: 配额用尽")
+    said = capfd.readouterr()
+    assert "配额用尽" not in said.out + said.err
+
+
 def _processes_with(marker: str) -> list[str]:
     """Live processes whose environment holds ``marker`` (children inherit it)."""
     found = []

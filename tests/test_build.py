@@ -271,11 +271,13 @@ def test_a_reports_own_kernel_is_killed_once_its_notebook_ran_not_asked_to_shut_
     assert list((tmp_path / "out").rglob("report.html")) and not marker.exists()
 
 
-def test_a_kernel_that_dies_is_reported(tmp_path):
-    dying = _notebook_with(tmp_path, "import os\nos._exit(1)")
-    with pytest.raises(RenderError, match="platform-maintenance.yaml：笔记本无法执行：内核意外退出"):
+def test_a_kernel_that_dies_is_reported_with_what_it_last_said_itself_kept_off_the_terminal(tmp_path, capfd):
+    dying = _notebook_with(tmp_path, "import os, sys\nsys.__stderr__.write('Fatal: 配额用尽\\n')\nsys.__stderr__.flush()\nos._exit(1)")
+    with pytest.raises(RenderError, match="platform-maintenance.yaml：笔记本无法执行：内核意外退出.*，它最后输出：Fatal: 配额用尽$"):
         run(SEED, ["html"], out_root=tmp_path / "out", notebook=dying)
     assert not list((tmp_path / "out").rglob("report.html"))
+    said = capfd.readouterr()
+    assert said.out + said.err == ""  # nor nbclient's log of it
 
 
 # --- strangers' files -------------------------------------------------------------------------------

@@ -6,10 +6,11 @@ into HTML, PDF and Word, as papermill and nbconvert separate the two.
 
 from __future__ import annotations
 
+import logging
 import tempfile
 import time
 from collections.abc import Sequence
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,12 +22,19 @@ from jupyter_core.utils import run_sync
 from papermill.clientwrap import PapermillNotebookClient
 from papermill.engines import NBClientEngine, papermill_engines
 from papermill.exceptions import PapermillExecutionError
-from papermill.log import logger
 from papermill.utils import remove_args
 
 from evaltools.domain.workspace import Workspace
 from evaltools.errors import RenderError
-from evaltools.run.kernels import KERNEL_ARGUMENTS, discard_kernel, drop_pending, warm_kernel
+from evaltools.run.kernels import (
+    KERNEL_ARGUMENTS,
+    discard_kernel,
+    drop_pending,
+    kernel_output_file,
+    last_words,
+    last_words_in,
+    warm_kernel,
+)
 from evaltools.run.kinds import Loaded, ReportKind, Subject, kind_of
 from evaltools.run.options import Options
 from evaltools.writers.draft import mark_draft
@@ -46,6 +54,13 @@ def notebook_for(kind: ReportKind, workspace: Workspace) -> Path:
         raise RenderError(f"找不到{kind.label}笔记本 notebooks/{kind.notebook}（工作区 {workspace.root}）；"
                           "可用 --notebook 指定")
     return notebook
+
+
+# nbclient's own log of a notebook's run (a kernel that died, a cell past its timeout): the
+# report's message says it, logging's last resort would print it besides, twice.
+_QUIET = logging.getLogger("evaltools.run.execute.nbclient")
+_QUIET.addHandler(logging.NullHandler())
+_QUIET.propagate = False
 
 
 class _Client(PapermillNotebookClient):
@@ -94,16 +109,17 @@ class _Engine(NBClientEngine):
 
     @classmethod
     def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
-                                 start_timeout=60, execution_timeout=None, kc=None, **kwargs):
+                                 start_timeout=60, execution_timeout=None, kc=None, said=None, **kwargs):
         kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
         # A kernel nbclient started is killed once the notebook ran, not asked to shut down:
         # ipykernel, shutting down, may log a traceback from its closed sockets on the kernel's
         # stderr, which is the batch's (and a report's kernel has nothing to save).
         client = _Client(nb_man, timeout=execution_timeout, startup_timeout=start_timeout,
-                         kernel_name=kernel_name, log=logger, log_output=log_output,
+                         kernel_name=kernel_name, log=_QUIET, log_output=log_output,
                          stdout_file=stdout_file, stderr_file=stderr_file, shutdown_kernel="immediate", **kwargs)
         client.kc = kc
-        return client.execute()
+        # a kernel it starts writes what it says itself to ``said`` (see evaltools.run.kernels.kernel_output_file)
+        return client.execute(**({"stdout": said, "stderr": said} if said is not None else {}))
 
 
 ENGINE = "evaltools"
@@ -128,7 +144,8 @@ def execute(kind: ReportKind, subject: Subject, workspace: Workspace, notebook: 
         return _papermill(notebook, parameters, workspace.root, f"{kind.output}.ipynb", timeout, kernel_name, warm)
     except _Failed as failed:
         where = kind.path_of(subject)
-        raise RenderError(f"{where}：{_reason(failed.error, timeout, kind, notebook)}", failed_notebook=failed.notebook) from None
+        reason = _reason(failed.error, timeout, kind, notebook, failed.said)
+        raise RenderError(f"{where}：{reason}", failed_notebook=failed.notebook) from None
 
 
 @dataclass
@@ -159,19 +176,19 @@ def run_cells(kind: ReportKind, subject: Subject, options: Options, workspace: W
 
 
 class _Failed(Exception):
-    def __init__(self, error: Exception, notebook: bytes | None):
-        self.error, self.notebook = error, notebook
+    def __init__(self, error: Exception, notebook: bytes | None, said: str = ""):
+        self.error, self.notebook, self.said = error, notebook, said
 
 
 def _papermill(notebook: Path, parameters: dict, cwd: Path, name: str, timeout: int, kernel_name: str,
                warm: bool) -> nbformat.NotebookNode:
     """papermill, in a fresh kernel or this process's warm one, working in ``cwd``; a failure
     raises :class:`_Failed` with the error and the notebook as far as it ran."""
-    with tempfile.TemporaryDirectory(prefix="evaltools-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="evaltools-") as scratch, nullcontext() if warm else kernel_output_file() as said:
         scratch_out = Path(scratch) / name
         try:
             kernel = warm_kernel(kernel_name, cwd) if warm else None
-            engine = {"km": kernel.manager, "kc": kernel.client} if kernel else {}
+            engine = {"km": kernel.manager, "kc": kernel.client} if kernel else {"said": said}
             executed = papermill.execute_notebook(
                 str(notebook), str(scratch_out), parameters=parameters,
                 # papermill changes this process's folder to start a kernel there; a warm kernel
@@ -187,11 +204,12 @@ def _papermill(notebook: Path, parameters: dict, cwd: Path, name: str, timeout: 
         except BaseException as exc:
             if not isinstance(exc, Exception):  # Ctrl-C, exit: not this project's failure…
                 drop_pending()  # …nor a traceback under the batch's line (interrupted in the warm kernel's reset)
+            words = last_words(kernel_name) if warm else last_words_in(said)  # why it died, where it did
             if warm:
                 discard_kernel(kernel_name)
             if not isinstance(exc, Exception):
                 raise
-            raise _Failed(exc, scratch_out.read_bytes() if scratch_out.exists() else None) from None
+            raise _Failed(exc, scratch_out.read_bytes() if scratch_out.exists() else None, words) from None
     return nbformat.from_dict(executed)
 
 
@@ -210,7 +228,8 @@ def _cell(exc: PapermillExecutionError, notebook: Path | None) -> str:
     return f"{where}第 {place} 个单元（{first[:60]}{'…' if len(first) > 60 else ''}）"
 
 
-def _reason(exc: Exception, timeout: int, kind: ReportKind, notebook: Path | None = None) -> str:
+def _reason(exc: Exception, timeout: int, kind: ReportKind, notebook: Path | None = None, said: str = "") -> str:
+    """Why the notebook failed; ``said``: what a kernel that died last wrote itself."""
     label = "" if kind.output == "report" else kind.label
     if isinstance(exc, PapermillExecutionError):
         return f"{label}{_cell(exc, notebook)}出错：{exc.ename}: {exc.evalue}"
@@ -218,7 +237,7 @@ def _reason(exc: Exception, timeout: int, kind: ReportKind, notebook: Path | Non
     if name == "CellTimeoutError":
         reason = f"有单元执行超过 {timeout} 秒，已停止（可用 --timeout 放宽）"
     elif name == "DeadKernelError":
-        reason = "内核意外退出（内存不足，或代码调用了 exit？）"
+        reason = "内核意外退出（内存不足，或代码调用了 exit？）" + (f"，它最后输出：{said}" if said else "")
     else:
         reason = f"{name}: {exc}"
     return f"{label}笔记本无法执行：{reason}"

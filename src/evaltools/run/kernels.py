@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from queue import Empty
+from typing import IO
 
 from jupyter_client import AsyncKernelClient, AsyncKernelManager
 from jupyter_client.provisioning import LocalProvisioner
@@ -71,6 +74,7 @@ RESET = ("__import__('os').chdir({cwd!r}); __import__('evaltools.domain.memo').d
 class WarmKernel:
     manager: AsyncKernelManager
     client: AsyncKernelClient  # kept with the kernel: a new client costs a wait for its channels
+    said: IO[bytes] | None = None  # what the kernel's process writes itself (see kernel_output_file)
     ready: bool = False
 
 
@@ -123,17 +127,68 @@ def _here(manager: AsyncKernelManager) -> list[str]:
     return [KERNEL_CLASS] if ours and launcher and local and installed else []
 
 
+def kernel_output_file() -> IO[bytes]:
+    """Where a kernel's process writes what it says itself (its own log, a traceback as it
+    fails to start or dies; a cell's output goes to the notebook): a temporary file, gone when
+    closed, read back when the kernel dies (:func:`last_words`). Not the batch's terminal,
+    where ipykernel's noise (a traceback from its sockets as it stops) would stand under the
+    batch's lines, and a ``--json`` batch's standard output must be its JSON alone."""
+    return tempfile.TemporaryFile(prefix="evaltools-kernel-")
+
+
 async def _start(kernel_name: str, overview: bool) -> WarmKernel:
     manager = AsyncKernelManager(kernel_name=kernel_name)
-    await manager.start_kernel(extra_arguments=[*warm_arguments(overview), *_here(manager)])
-    return _connect(manager)
+    said = kernel_output_file()
+    try:
+        await manager.start_kernel(extra_arguments=[*warm_arguments(overview), *_here(manager)], stdout=said, stderr=said)
+    except BaseException:
+        said.close()
+        raise
+    return _connect(manager, said)
 
 
-def _connect(manager: AsyncKernelManager) -> WarmKernel:
+def _connect(manager: AsyncKernelManager, said: IO[bytes] | None) -> WarmKernel:
     client = manager.client()
     client.allow_stdin = False  # as nbclient sets it for its own clients: input() fails, never waits
     client.start_channels()
-    return WarmKernel(manager, client)
+    return WarmKernel(manager, client, said)
+
+
+# A traceback's colours, where a kernel wrote one with them.
+_COLOURS = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def last_words(kernel_name: str = "python3") -> str:
+    """What this thread's warm kernel last said itself, for a message saying why it died: the
+    line of a fatal error, else its last line; "" if none (a cell that called ``os._exit``)."""
+    kernel = _mine().get(kernel_name)
+    return last_words_in(kernel.said) if kernel is not None else ""
+
+
+def last_words_in(said: IO[bytes] | None) -> str:
+    """:func:`last_words` of a kernel given ``said`` (:func:`kernel_output_file`) to write to."""
+    if said is None:
+        return ""
+    try:
+        size = os.fstat(said.fileno()).st_size
+        start = max(0, size - 8192)
+        if hasattr(os, "pread"):  # the kernel, alive, writes at the file's offset: left where it is
+            data = os.pread(said.fileno(), size - start, start)
+        else:
+            said.seek(start)
+            data = said.read()
+    except (OSError, ValueError):  # closed
+        return ""
+    text = _COLOURS.sub("", data.decode("utf-8", "replace"))
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    fatal = [line for line in lines if line.startswith("Fatal Python error")]
+    line = (fatal or lines or [""])[-1]
+    return line if len(line) <= 300 else line[:300] + "…"
+
+
+def _dead(kernel: WarmKernel) -> RuntimeError:
+    words = last_words_in(kernel.said)
+    return RuntimeError(f"内核已退出：{words}" if words else "内核已退出")
 
 
 def has_warm_kernel(kernel_name: str = "python3") -> bool:
@@ -155,7 +210,7 @@ def start_warm_kernel(kernel_name: str = "python3", overview: bool = False) -> N
 
 async def _reset(kernel: WarmKernel, cwd: Path, timeout: int) -> None:
     if not await kernel.manager.is_alive():
-        raise RuntimeError("内核已退出")
+        raise _dead(kernel)
     if not kernel.ready:  # its first notebook: channels connected, warm-up done
         await _answering(kernel, timeout)
         kernel.ready = True
@@ -187,7 +242,7 @@ async def _answering(kernel: WarmKernel, timeout: float) -> None:
                     return
         except Empty:  # not answering yet, or IOPub not yet connected: ask again
             if not await kernel.manager.is_alive():
-                raise RuntimeError("内核已退出") from None
+                raise _dead(kernel) from None
     raise RuntimeError(f"内核 {timeout:g} 秒内没有响应")
 
 
@@ -217,6 +272,8 @@ def discard_kernel(kernel_name: str) -> None:
     _every.pop(id(kernel), None)
     kernel.client.stop_channels()
     _stop(kernel.manager)
+    if kernel.said is not None:
+        kernel.said.close()
 
 
 def drop_pending(grace: float = 5.0) -> None:
@@ -303,6 +360,9 @@ def _stop(manager: AsyncKernelManager) -> None:
     save."""
     _kill(manager)
     run_sync(manager.cleanup_resources)()
+    said = _launched.pop(id(manager), None)
+    if said is not None:
+        said.close()
 
 
 # --- kernels a batch starts for the workers it forks ------------------------------------------
@@ -328,17 +388,28 @@ def launch_kernels(count: int, kernel_name: str = "python3",
     return managers, handed
 
 
+# What the kernels a batch launched say (:func:`_said`), by their manager's id: kept as long as
+# the kernel runs, for the worker that adopts one to read (its process is not the batch's).
+_launched: dict[int, IO[bytes]] = {}
+
+
 def _launch(kernel_name: str, overview: bool, charts: bool,
             ahead: tuple[Path, Path | None] | None = None) -> tuple[AsyncKernelManager, dict]:
     manager = AsyncKernelManager(kernel_name=kernel_name)
+    said = kernel_output_file()
     try:
-        run_sync(manager.start_kernel)(extra_arguments=[*warm_arguments(overview, charts=charts, ahead=ahead), *_here(manager)])
+        run_sync(manager.start_kernel)(extra_arguments=[*warm_arguments(overview, charts=charts, ahead=ahead), *_here(manager)],
+                                       stdout=said, stderr=said)
     except BaseException:  # Ctrl-C while it starts: a process started is nobody's to stop but ours
         _kill(manager)
+        said.close()
         raise
+    _launched[id(manager)] = said
     provisioner = manager.provisioner
     return manager, {"kernel_name": kernel_name, "connection": manager.get_connection_info(),
-                     "pid": provisioner.pid, "pgid": provisioner.pgid, "overview": overview}
+                     "pid": provisioner.pid, "pgid": provisioner.pgid, "overview": overview,
+                     # the file, nameless, as the worker that adopts the kernel opens it (Linux, as adopting)
+                     "said": f"/proc/{os.getpid()}/fd/{said.fileno()}"}
 
 
 # Kernels a batch starts before it is planned: the year overview's, which is the longest to be
@@ -433,7 +504,11 @@ def adopt_kernel(handed: dict) -> None:
     provisioner.process, provisioner.pid, provisioner.pgid = _Adopted(handed["pid"]), handed["pid"], handed["pgid"]
     provisioner.connection_info = handed["connection"]
     manager.provisioner = provisioner
-    _keep(handed["kernel_name"], _connect(manager))
+    try:  # what it says, read from here (the batch keeps the file as long as the kernel runs)
+        said = open(handed["said"], "rb") if handed.get("said") else None  # noqa: SIM115  (closed with the kernel)
+    except OSError:
+        said = None
+    _keep(handed["kernel_name"], _connect(manager, said))
 
 
 def stop_kernels(managers: Iterable[AsyncKernelManager]) -> None:
