@@ -69,6 +69,23 @@ def test_a_broken_file_is_a_message_and_the_others_go_on(capsys, workspace):
     assert "platform-maintenance.yaml" in out and "1 个文件无法读取" in out
 
 
+def test_a_files_words_print_as_they_are_never_as_markup_or_emoji(capsys, workspace):
+    """A project's name, or a value an error quotes, is text: rich's markup in it would stop the
+    command (``[/b]``) or vanish (``[bold]…[/bold]``), an emoji code become a picture."""
+    project = workspace / "2024" / "xiangxi-ggzy" / "platform-maintenance.yaml"
+    name = "平台[/b]运维[bold]费[/bold]:smile:"
+    text = project.read_text(encoding="utf-8").replace("  name: 公共资源交易平台运行维护费", f"  name: '{name}'", 1)
+    project.write_text(text, encoding="utf-8")
+    code, out, err = run(capsys, "check", str(project))
+    assert f"{name}，" in out and "😄" not in out and "Traceback" not in err
+    broken = workspace / "2024" / "xiangxi-ggzy" / "broken.yaml"
+    lines = text.splitlines()
+    lines[99], lines[101] = "    weight: 十[/red]", lines[99]  # an error on line 100
+    broken.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, out, err = run(capsys, "check", str(broken))
+    assert code == 1 and "broken.yaml:100:" in err and "十[/red]" in err and "💯" not in err
+
+
 def test_a_wrong_path_is_a_message(capsys, tmp_path):
     code, _, err = run(capsys, "score", str(tmp_path / "missing"))
     assert code == 1 and "不存在" in err

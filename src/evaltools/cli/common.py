@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from rich.console import Console
-
+from evaltools.cli.console import err, styled
 from evaltools.domain.files import os_error_message
 from evaltools.domain.workspace import LoadedProject, find_project_files, load_project
 from evaltools.domain.yamlio import ParamsError
 
-# Logs and pipes get a wide page rather than rich's 80 columns, so tables stay readable.
-out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, highlight=False)
 
 DEBUG_HELP = "出错时显示完整的 traceback（供报告问题）"
 DEBUG_HINT = "加 --debug 重新运行可看到完整的出错位置（traceback）"
@@ -42,7 +37,7 @@ def projects(paths: Sequence[str], rules: Sequence[str]) -> Iterator[LoadedProje
 
 def print_problems(exc: ParamsError) -> None:
     for problem in exc.problems:
-        err.print(f"[red]错误[/red] {problem}", soft_wrap=True)
+        err.print(styled("[red]错误[/red] {}", problem), soft_wrap=True)
 
 
 def formats(text: str) -> list[str]:

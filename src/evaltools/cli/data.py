@@ -10,7 +10,8 @@ from pathlib import Path
 
 from rich.table import Table
 
-from evaltools.cli.common import err, force_option, out, paths_argument, print_problems, projects, rules_option
+from evaltools.cli.console import err, out, styled
+from evaltools.cli.common import force_option, paths_argument, print_problems, projects, rules_option
 from evaltools.domain.checks import (CHECKS, DEPARTMENT_CHECKS, SEVERITY_LABELS, Finding, check_department, check_project,
                                      find_check)
 from evaltools.domain.files import write_atomic
@@ -108,14 +109,14 @@ def _finding_dict(finding: Finding) -> dict:
 
 def _print_findings(path: Path, name: str, findings: list[Finding]) -> None:
     if not findings:
-        out.print(f"[green]✓[/green] {path}：{name}，未发现问题")
+        out.print(styled("[green]✓[/green] {}：{}，未发现问题", path, name))
         return
-    out.print(f"[bold]{path}[/bold]：{name}")
+    out.print(styled("[bold]{}[/bold]：{}", path, name))
     for finding in findings:
         colour = "red" if finding.severity == "error" else "yellow"
         where = finding.where
-        out.print(f"  [{colour}]{SEVERITY_LABELS[finding.severity]}[/{colour}] [{finding.code}] "
-                  f"{where} {finding.field}：{finding.message}", soft_wrap=True)
+        out.print(styled(f"  [{colour}]{{}}[/{colour}] \\[{{}}] {{}} {{}}：{{}}", SEVERITY_LABELS[finding.severity],
+                         finding.code, where, finding.field, finding.message), soft_wrap=True)
 
 
 def _score_table(project: LoadedProject, card: ScoreCard) -> Table:
@@ -131,7 +132,7 @@ def _score_table(project: LoadedProject, card: ScoreCard) -> Table:
                       str(row.actual) if row.actual else "", plain_number(row.weight), str(row.score),
                       METHOD_LABELS[row.method])
     table.add_section()
-    table.add_row("总分", "", "", "", "", "100", f"[bold]{card.total}[/bold]", f"等级：[bold]{card.grade}[/bold]")
+    table.add_row("总分", "", "", "", "", "100", styled("[bold]{}[/bold]", card.total), styled("等级：[bold]{}[/bold]", card.grade))
     return table
 
 
@@ -160,10 +161,10 @@ def cmd_table(args: argparse.Namespace) -> int:
 
     output = Path(args.output)
     if output.suffix.lower() not in TABLE_FORMATS:
-        err.print(f"[red]错误[/red] {output}：不支持的表格格式，扩展名应为 {'、'.join(TABLE_FORMATS)}")
+        err.print(styled("[red]错误[/red] {}：不支持的表格格式，扩展名应为 {}", output, '、'.join(TABLE_FORMATS)))
         return 2
     if output.exists() and not args.force:
-        err.print(f"[red]拒绝[/red] {output} 已存在；要覆盖请加 --force")
+        err.print(styled("[red]拒绝[/red] {} 已存在；要覆盖请加 --force", output))
         return 1
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UnreadableProject)
@@ -174,10 +175,10 @@ def cmd_table(args: argparse.Namespace) -> int:
             return 1
     skipped = [w for w in caught if issubclass(w.category, UnreadableProject)]
     for warning in skipped:
-        err.print(f"[red]错误[/red] {warning.message}", soft_wrap=True)
+        err.print(styled("[red]错误[/red] {}", warning.message), soft_wrap=True)
     write_atomic(output, table_bytes(frame, output.suffix))
     kind = "个指标" if args.indicators else "个项目"
-    out.print(f"[green]✓[/green] {len(frame)} {kind}，{len(frame.columns)} 列 → {output}")
+    out.print(styled("[green]✓[/green] {} {}，{} 列 → {}", len(frame), kind, len(frame.columns), output))
     return 1 if skipped else 0
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from evaltools.cli.common import DEBUG_HINT, UsageError, err, print_problems, unexpected
+from evaltools.cli.console import err, styled
+from evaltools.cli.common import DEBUG_HINT, UsageError, print_problems, unexpected
 from evaltools.cli.parser import build_parser
 from evaltools.domain.yamlio import ParamsError
 from evaltools.errors import RenderError
@@ -25,18 +26,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         err.print("已中断")
         return 130
     except UsageError as exc:
-        err.print(f"[red]错误[/red] {exc}", soft_wrap=True)
+        err.print(styled("[red]错误[/red] {}", exc), soft_wrap=True)
         return 2
     except ParamsError as exc:
         print_problems(exc)
         return 1
     except RenderError as exc:
-        err.print(f"[red]失败[/red] {exc}", soft_wrap=True)
+        err.print(styled("[red]失败[/red] {}", exc), soft_wrap=True)
         return 1
     except Exception as exc:  # the promise: never a traceback, unless asked for
         if args.debug:
             raise
-        err.print(f"[red]错误[/red] {unexpected(exc)}", soft_wrap=True)
+        err.print(styled("[red]错误[/red] {}", unexpected(exc)), soft_wrap=True)
         if isinstance(exc, OSError):
             err.print(f"（{DEBUG_HINT}）")
         return 1

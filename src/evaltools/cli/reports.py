@@ -15,12 +15,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from evaltools.cli.console import err, out, styled
 from evaltools.cli.common import (
     edition_option,
-    err,
     force_option,
     formats,
-    out,
     out_folder,
     paths_argument,
     print_problems,
@@ -58,23 +57,23 @@ def cmd_run(args: argparse.Namespace) -> int:
             continue
         except RenderError as exc:
             failed += 1
-            err.print(f"[red]失败[/red] {exc}", soft_wrap=True)
+            err.print(styled("[red]失败[/red] {}", exc), soft_wrap=True)
             continue
         except Exception as exc:  # this project's failure: the others still run
             if args.debug:
                 raise
             failed += 1
-            err.print(f"[red]失败[/red] {file}：{unexpected(exc)}", soft_wrap=True)
+            err.print(styled("[red]失败[/red] {}：{}", file, unexpected(exc)), soft_wrap=True)
             continue
         for warning in outputs.warnings:
-            err.print(f"[yellow]提示[/yellow] {file}：笔记本输出了警告：{warning}", soft_wrap=True)
+            err.print(styled("[yellow]提示[/yellow] {}：笔记本输出了警告：{}", file, warning), soft_wrap=True)
         written = "、".join(str(p) for p in [outputs.notebook, *outputs.files.values()])
-        out.print(f"[green]✓[/green] {file} → {written}", soft_wrap=True)
+        out.print(styled("[green]✓[/green] {} → {}", file, written), soft_wrap=True)
         draft = draft_of(json.loads(outputs.notebook.read_text(encoding="utf-8")))
         if draft:
             drafts += 1
-            out.print(f"  [yellow]草稿[/yellow]：参数文件有 {draft['errors']} 个检查错误（{'、'.join(draft['codes'])}），"
-                      "提交版标有“草稿”，不能提交；evaltools check 列出错误", soft_wrap=True)
+            out.print(styled("  [yellow]草稿[/yellow]：参数文件有 {} 个检查错误（{}），提交版标有“草稿”，不能提交；"
+                             "evaltools check 列出错误", draft["errors"], "、".join(draft["codes"])), soft_wrap=True)
     if failed:
         return 1
     return DRAFTS_EXIT if drafts and not args.drafts_ok else 0
@@ -89,15 +88,15 @@ def cmd_render(args: argparse.Namespace) -> int:
             written = render_file(path, formats(args.to), args.edition, args.pdf_standard)
         except RenderError as exc:
             failed += 1
-            err.print(f"[red]失败[/red] {exc}", soft_wrap=True)
+            err.print(styled("[red]失败[/red] {}", exc), soft_wrap=True)
             continue
         except Exception as exc:
             if args.debug:
                 raise
             failed += 1
-            err.print(f"[red]失败[/red] {path}：{unexpected(exc)}", soft_wrap=True)
+            err.print(styled("[red]失败[/red] {}：{}", path, unexpected(exc)), soft_wrap=True)
             continue
-        out.print(f"[green]✓[/green] {path} → {'、'.join(str(p) for p in written.values())}", soft_wrap=True)
+        out.print(styled("[green]✓[/green] {} → {}", path, '、'.join(str(p) for p in written.values())), soft_wrap=True)
     return 1 if failed else 0
 
 
@@ -139,7 +138,7 @@ class _BatchProgress:
         if self.bar is not None:
             self.bar.update(self.task, advance=1, status=status, rate=rate)
             if result.status == "failed":
-                self.bar.console.print(f"[red]失败[/red] {result.message}", soft_wrap=True)
+                self.bar.console.print(styled("[red]失败[/red] {}", result.message), soft_wrap=True)
         elif result.status == "skipped":
             pass  # counted in the plan's line: a year's unchanged projects would be a thousand lines
         else:
@@ -175,7 +174,7 @@ def _batch_table(batch) -> Table:
         findings = f"{summary['errors']}/{summary['warnings']}" if summary else ""
         colour = {"failed": "red", "done": "green", "skipped": "dim"}[result.status]
         label = f"{result.label}（草稿）" if is_draft(result) else result.label
-        table.add_row(summary.get("name") or result.project_file, f"[{colour}]{label}[/{colour}]",
+        table.add_row(summary.get("name") or result.project_file, styled(f"[{colour}]{{}}[/{colour}]", label),
                       summary.get("shown", {}).get("total", ""), summary.get("shown", {}).get("grade", ""), findings,
                       f"{result.duration:.1f}s" if result.duration else "", result.message)
     return table
@@ -207,10 +206,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
         err.print(str(exc), soft_wrap=True)
         return 130
     except LockedError as exc:
-        err.print(f"[red]拒绝[/red] {exc}")
+        err.print(styled("[red]拒绝[/red] {}", exc))
         return 1
     except (ClusterError, RenderError) as exc:
-        err.print(f"[red]错误[/red] {exc}", soft_wrap=True)
+        err.print(styled("[red]错误[/red] {}", exc), soft_wrap=True)
         return 1
     except ParamsError as exc:
         print_problems(exc)
@@ -225,7 +224,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     said.print(_batch_summary(batch, drafts, time.monotonic() - progress.started))
     for overview in batch.overviews:
         if overview.status == "failed":
-            err.print(f"[red]年度总览失败[/red] {overview.message}", soft_wrap=True)
+            err.print(styled("[red]年度总览失败[/red] {}", overview.message), soft_wrap=True)
         else:
             said.print(f"年度总览：{'、'.join(overview.files.values())}")
     for index in batch.indexes:

@@ -8,7 +8,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from evaltools.cli.common import err, force_option, may_write, out, paths_argument, print_problems, projects, rules_option
+from evaltools.cli.console import err, out, styled
+from evaltools.cli.common import force_option, may_write, paths_argument, print_problems, projects, rules_option
 from evaltools.domain.rules import load_rules
 from evaltools.domain.yamlio import ParamsError
 
@@ -28,7 +29,7 @@ def cmd_export_xlsx(args: argparse.Namespace) -> int:
         return 1
     may_write(Path(args.output), args.force)
     path = export_workbook(loaded, args.output)
-    out.print(f"[green]✓[/green] {len(loaded)} 个项目 → {path}")
+    out.print(styled("[green]✓[/green] {} 个项目 → {}", len(loaded), path))
     return 1 if failed else 0
 
 
@@ -45,9 +46,9 @@ def cmd_import_xlsx(args: argparse.Namespace) -> int:
         print_problems(exc)
         return 1
     for path in written:
-        out.print(f"[green]✓[/green] {args.workbook} → {path}")
+        out.print(styled("[green]✓[/green] {} → {}", args.workbook, path))
     for warning in written.warnings:
-        err.print(f"[yellow]提示[/yellow] {warning}", soft_wrap=True)
+        err.print(styled("[yellow]提示[/yellow] {}", warning), soft_wrap=True)
     return 0
 
 
@@ -60,7 +61,7 @@ def cmd_template_xlsx(args: argparse.Namespace) -> int:
         print_problems(exc)
         return 1
     may_write(Path(args.output), args.force)
-    out.print(f"[green]✓[/green] 空白自评表 → {template_workbook(rules, args.output)}")
+    out.print(styled("[green]✓[/green] 空白自评表 → {}", template_workbook(rules, args.output)))
     return 0
 
 

@@ -10,7 +10,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from evaltools.cli.common import err, out, print_problems
+from evaltools.cli.console import err, out, styled
+from evaltools.cli.common import print_problems
 from evaltools.domain.yamlio import ParamsError
 from evaltools.newyear import new_year
 
@@ -24,11 +25,11 @@ def cmd_new_year(args: argparse.Namespace) -> int:
         print_problems(exc)
         return 1
     for file in result.files:
-        out.print(f"[green]✓[/green] {file.source} → {file.target}", soft_wrap=True)
+        out.print(styled("[green]✓[/green] {} → {}", file.source, file.target), soft_wrap=True)
         if file.carried:
             out.print(f"  结转：{'；'.join(file.carried)}", soft_wrap=True)
         if file.cleared:
-            out.print(f"  [yellow]已清空、待填写[/yellow]：{'；'.join(file.cleared)}", soft_wrap=True)
+            out.print(styled("  [yellow]已清空、待填写[/yellow]：{}", "；".join(file.cleared)), soft_wrap=True)
     out.print(f"{len(result.files)} 个文件 → {result.target}；填写后运行 evaltools check {result.target}，"
               "它按文件列出尚未填写的内容（预算、日期、实际完成值、得分和文字）")
     return 0
@@ -86,7 +87,8 @@ def lab_command(workspace: Path, port: int | None = None, browser: bool = True, 
 def cmd_lab(args: argparse.Namespace) -> int:
     workspace = Path(args.workspace).resolve()
     if not (workspace / "notebooks").is_dir():
-        err.print(f"[red]错误[/red] {workspace}：不是 evaltools 工作区（没有 notebooks/ 文件夹）；请在工作区中运行，或给出它的路径")
+        err.print(styled("[red]错误[/red] {}：不是 evaltools 工作区（没有 notebooks/ 文件夹）；请在工作区中运行，或给出它的路径",
+                         workspace))
         return 2
     extra = list(args.jupyter_options)
     port = args.port

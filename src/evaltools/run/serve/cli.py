@@ -5,16 +5,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
-from rich.console import Console
 from rich.table import Table
 
+from evaltools.cli.console import err, out, styled
 from evaltools.domain.reviews import CHANGED, COLUMNS, PASSED, RETURNED, ReviewError, review_rows
 from evaltools.domain.yamlio import ParamsError
 
-out = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, highlight=False)
 STYLES = {PASSED: "green", RETURNED: "red", CHANGED: "yellow"}
 
 
@@ -41,7 +38,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         serve(args.path, args.host, args.port, args.reviewer, say=out.print)
     except ServeError as exc:
-        err.print(f"[red]错误[/red] {exc}", soft_wrap=True)
+        err.print(styled("[red]错误[/red] {}", exc), soft_wrap=True)
         return 1
     return 0
 
@@ -50,11 +47,11 @@ def cmd_reviews(args: argparse.Namespace) -> int:
     try:
         rows = review_rows(args.path)
     except ReviewError as exc:
-        err.print(f"[red]错误[/red] {exc}", soft_wrap=True)
+        err.print(styled("[red]错误[/red] {}", exc), soft_wrap=True)
         return 1
     except ParamsError as exc:
         for problem in exc.problems:
-            err.print(f"[red]错误[/red] {problem}", soft_wrap=True)
+            err.print(styled("[red]错误[/red] {}", problem), soft_wrap=True)
         return 1
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -66,7 +63,7 @@ def cmd_reviews(args: argparse.Namespace) -> int:
     table.columns[-1].overflow = "fold"  # a comment is read whole
     for row in rows:
         style = STYLES.get(row["status"], "")
-        table.add_row(str(row["year"]), row["report"], row["name"], f"[{style}]{row['status']}[/{style}]" if style
+        table.add_row(str(row["year"]), row["report"], row["name"], styled(f"[{style}]{{}}[/{style}]", row["status"]) if style
                       else row["status"], row["reviewer"], row["time"], row["comment"])
     out.print(table)
     counted = {status: sum(r["status"] == status for r in rows) for status in dict.fromkeys(r["status"] for r in rows)}
