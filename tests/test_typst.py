@@ -93,9 +93,39 @@ def test_odd_markdown_is_set_as_text(narrative):
     assert text.endswith("之后") and "root:" not in text
 
 
-def test_a_broken_image_is_named_not_fatal():
-    pdf = notebook_to_pdf(notebook_of(Markdown("![坏图](data:image/png;base64,iVBORw0KGgo=) 后文")))
-    assert "[图片：坏图]" in squeeze(pdftotext(pdf))
+def _png_of_bad_pixels() -> bytes:
+    """A PNG whose chunks and checksums are right and whose pixels do not inflate."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 8, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", b"x\x9c" + b"\xff" * 40) + chunk(b"IEND", b""))
+
+
+_SVG = '<svg xmlns="http://www.w3.org/2000/svg" width="100" height="100">{}</svg>'
+
+
+@pytest.mark.parametrize("data", [
+    b"\x89PNG\r\n\x1a\n",  # cut short
+    _png_of_bad_pixels(),
+    _SVG.format('<image href="red.png" width="50" height="50"/>').encode(),  # a file beside it
+    _SVG.format('<image href="file:///etc/hostname" width="50" height="50"/>').encode(),
+    b'<svg xmlns="http://www.w3.org/2000/svg"><g><unclosed',
+    b'<?xml version="1.0"?><!DOCTYPE s [<!ENTITY x SYSTEM "file:///etc/passwd">]>' + _SVG.format("<text>&x;</text>").encode(),
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="0" height="0"></svg>',
+], ids=["short", "pixels", "linked", "file", "malformed", "entity", "empty"])
+def test_an_image_typst_cannot_set_is_named_not_fatal(data):
+    """In a narrative, or a cell's output: anyone's bytes, whatever the label says they are."""
+    import base64
+
+    encoded = base64.b64encode(data).decode()
+    notebook = notebook_of(Markdown(f"![坏图](data:image/png;base64,{encoded}) 后文"))
+    output = nbformat.v4.new_output("display_data", data={"image/png": encoded})
+    notebook.cells.append(nbformat.v4.new_code_cell(outputs=[output]))
+    assert squeeze(pdftotext(notebook_to_pdf(notebook))).startswith("[图片：坏图]后文[图片：]")
 
 
 # --- fonts --------------------------------------------------------------------------------------------
@@ -109,6 +139,13 @@ def test_a_configured_font_that_is_missing_is_one_warning_naming_it_and_the_face
     assert messages == ["规则指定的字体“不存在的仿宋字体”（仿宋）未安装，PDF 改用“Noto Serif CJK SC”"]
     fonts = subprocess.run(["pdffonts", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
     assert "NotoSerifCJK" in fonts.replace("-", "")
+
+
+@pytest.mark.parametrize("font", ["DejaVu Sans Imaginary Heavy", "Noto Serif CJK SC Bogus", "Liberation Sans Nonexistent"])
+def test_a_missing_font_whose_name_begins_as_an_installed_ones_is_still_missing(font):
+    """Only a region's code (CN, SC…) may be dropped from a name to find its family."""
+    _, missing = pdf_engine.stacks({"title": [font]})
+    assert len(missing) == 1 and missing[0].startswith(f"规则指定的字体“{font}”（")
 
 
 def test_the_units_configured_font_comes_first():
@@ -162,6 +199,23 @@ def test_a_number_is_never_split_from_its_unit(seed_pdfs):
         lines = _body_lines(pdf)
         for (_, before), (_, after) in zip(lines, lines[1:], strict=False):
             assert not (re.search(r"\d$", before) and re.match(r"(万元|元|%|％|年度|号)", after)), (before, after)
+
+
+@pytest.mark.parametrize("glued", ["≥95%", "≤5‰", "1.2万平方米", "2.5个百分点", "15个工作日", "3.5万吨", "8万户", "2.3公顷",
+                                   "20万人次", "123456789.12万元", "1,234,567.89元", "2024年度", "6个月"])
+def test_a_number_its_sign_and_its_unit_however_compound_are_one_box(glued):
+    assert writer.text(f"其中{glued}，以上") == f'#"其中"#box[#"{glued}，"#box(width: 0pt)]#"以上"'
+
+
+def test_a_run_of_a_hundred_thousand_digits_is_set_at_once_not_tried_from_each_digit():
+    """A bounded cost for any text (matching a number from each of its digits to its end would
+    take minutes): a safety bound, not a speed figure."""
+    import time
+
+    started = time.monotonic()
+    for run in ("1" * 100_000, "1," * 50_000, "1，" * 50_000):
+        assert writer.text(f"前{run}后").startswith('#"前')
+    assert time.monotonic() - started < 10
 
 
 @pytest.mark.parametrize("edition", ["submission", "review"])

@@ -61,12 +61,15 @@ def family(name: str) -> str | None:
     Typst's "AR PL UKai" (a name less its region)."""
     known = {f.casefold(): f for f in families()}
     words = name.split()
-    while words:
-        found = known.get(" ".join(words).casefold())
-        if found:
-            return found
-        words = words[:-1] if len(words) > 2 else []
-    return None
+    found = known.get(" ".join(words).casefold())
+    if found is None and len(words) > 2 and _REGION.fullmatch(words[-1]):
+        found = known.get(" ".join(words[:-1]).casefold())
+    return found
+
+
+# A region's code ending a font's name (CN, SC, TW…): only that may be dropped to find the family,
+# not any last word ("DejaVu Sans Imaginary" is not DejaVu Sans, and its role's warning is due).
+_REGION = re.compile(r"[A-Z]{2,3}")
 
 
 @functools.cache
@@ -108,6 +111,19 @@ def compile_pdf(source: str, pdf_standard: str | None = None, files: Mapping[str
     except typst.TypstError as exc:
         raise RenderError(f"PDF 排版失败：{exc.message}") from None
     return _SUSPECTS.sub(lambda m: m[1] + b" " * len(m[2]), pdf, count=1)
+
+
+@functools.lru_cache(maxsize=64)
+def shows_image(data: bytes, kind: str) -> bool:
+    """Whether Typst can set the image (of extension ``kind``), tried alone on a small page: an
+    SVG linking to another file, with an entity or a malformed tree, of no size, or a raster
+    that does not decode fails the whole PDF it is in."""
+    name = f"/image.{kind}"
+    try:
+        compile_pdf(f'#set page(width: 4cm, height: 4cm, margin: 0pt)\n#image("{name}", width: 100%)', files={name: data})
+    except RenderError:
+        return False
+    return True
 
 
 # One compile at a time: the compiler is one per process.

@@ -9,6 +9,7 @@ import re
 
 import PIL.Image
 
+from evaltools.writers.pdf_engine import shows_image
 from evaltools.writers.typst_lines import GLUED
 
 # C0/C1 controls but tab and newline, and lone surrogates: nothing a PDF can show or Typst read.
@@ -70,10 +71,10 @@ def image(data: bytes, alt: str, files: dict[str, bytes]) -> str:
     :func:`evaltools.writers.pdf_engine.compile_pdf`) under a name made of its content, and named
     in the markup; nothing is read from the disk or the network. Typst reads an image file at
     once, and a PNG written in the source as an array of its bytes takes it longer to parse than
-    to lay out the pages (a 23-page overview: 0.19 s of 0.49 s). One that does not decode, as
-    its alt text."""
+    to lay out the pages (a 23-page overview: 0.19 s of 0.49 s). One that does not decode, or
+    that Typst cannot set (a narrative's, a cell's output: anyone's bytes), as its alt text."""
     kind = "svg" if is_svg(data) else _raster(data)
-    if kind is None:
+    if kind is None or not shows_image(data, kind):
         return f"[{text(f'[图片：{alt}]')}]"
     name = f"/{hashlib.sha256(data).hexdigest()[:32]}.{kind}"
     files[name] = data
