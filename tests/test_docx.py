@@ -252,3 +252,16 @@ def test_a_pdf_attached_as_it_is_is_named_where_it_stands():
     writer.block(writer.document, AttachedPdf("领导批示", b"%PDF-1.4", "附件3 领导批示见所附 scan.pdf"))
     document = Document(io.BytesIO(writer.to_bytes("t")))
     assert [p.text for p in document.paragraphs if p.text] == ["附件3 领导批示见所附 scan.pdf"]
+
+
+def test_markdown_nested_past_the_parsers_limit_keeps_every_line():
+    import nbformat
+
+    from evaltools.document.parts import Markdown
+    from evaltools.writers.docx import WordReportExporter
+
+    deep = "".join("  " * i + f"- 层{i}\n" for i in range(30)) + "\n之后的段落\n"
+    cell = nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output("display_data", data=Markdown(deep)._repr_mimebundle_())])
+    docx, _ = WordReportExporter().from_notebook_node(nbformat.v4.new_notebook(cells=[cell]))
+    text = "\n".join(p.text for p in Document(io.BytesIO(docx)).paragraphs)
+    assert all(f"层{i}" in text for i in range(30)) and "之后的段落" in text

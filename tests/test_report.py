@@ -160,3 +160,11 @@ def test_provenance_names_data_rules_and_version(report):
     assert "params/2024/xiangxi-ggzy/platform-maintenance.yaml" in line and report.project.fingerprint in line
     assert report.rules.fingerprint in line and "evaltools" in line and "notebooks/project_self_evaluation.ipynb" in line
     assert "/work" not in line and "/tmp" not in line  # relative: the same report on any machine
+
+
+def test_markdown_nested_past_the_parsers_limit_keeps_every_line_as_text():
+    """markdown-it drops the rest of a text nested deeper than it reads: the lines are kept."""
+    deep = "".join("  " * i + f"- 层{i}\n" for i in range(30)) + "\n之后的段落\n"
+    page = markdown(deep)
+    assert all(f"层{i}" in page for i in range(30)) and "之后的段落" in page
+    assert markdown("- 一\n  - 二\n\n**粗**") == "<ul>\n<li>一\n<ul>\n<li>二</li>\n</ul>\n</li>\n</ul>\n<p><strong>粗</strong></p>\n"

@@ -93,6 +93,12 @@ def test_odd_markdown_is_set_as_text(narrative):
     assert text.endswith("之后") and "root:" not in text
 
 
+def test_markdown_nested_past_the_parsers_limit_keeps_every_line():
+    deep = "".join("  " * i + f"- 层{i}\n" for i in range(30)) + "\n之后的段落\n"
+    text = squeeze(pdftotext(notebook_to_pdf(notebook_of(Markdown(deep)))))
+    assert all(f"层{i}" in text for i in range(30)) and "层29之后的段落" in text
+
+
 def _png_of_bad_pixels() -> bytes:
     """A PNG whose chunks and checksums are right and whose pixels do not inflate."""
     import struct
@@ -213,8 +219,8 @@ def test_a_run_of_a_hundred_thousand_digits_is_set_at_once_not_tried_from_each_d
     import time
 
     started = time.monotonic()
-    for run in ("1" * 100_000, "1," * 50_000, "1，" * 50_000):
-        assert writer.text(f"前{run}后").startswith('#"前')
+    for digits in ("1" * 100_000, "1," * 50_000, "1，" * 50_000):
+        assert writer.text(f"前{digits}后").startswith('#"前')
     assert time.monotonic() - started < 10
 
 

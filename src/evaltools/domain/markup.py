@@ -10,13 +10,29 @@ the network, in the browser or in the PDF.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable
 
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 
 # CommonMark without raw HTML; a single line break inside a paragraph is kept as a break,
 # as people writing Chinese expect (a soft break would show as a space between characters).
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True, "typographer": False}).enable("table")
+# A text's lines as paragraphs, and nothing else read as Markdown.
+_PLAIN = MarkdownIt("zero", {"breaks": True}).enable("newline")
+# What a text says, as against its Markdown: its Chinese characters and its Latin letters.
+_WORDS = re.compile(r"[A-Za-z\u3400-\u9fff\uf900-\ufaff]")
+
+
+def parse(text: str) -> list[Token]:
+    """A narrative's Markdown as markdown-it's tokens, for every edition's writer (HTML, PDF,
+    Word). Where the parser left some of the text out (lists or quotes nested past its limit:
+    markdown-it drops the rest of the text), the text's lines as plain paragraphs instead:
+    nothing a unit wrote is lost."""
+    tokens = _MARKDOWN.parse(text)
+    kept = sum(len(_WORDS.findall(token.content)) + len(_WORDS.findall(token.info)) for token in tokens)
+    return tokens if kept >= len(_WORDS.findall(text)) else _PLAIN.parse(text)
 
 
 def _is_inline_image(src: str) -> bool:
@@ -41,7 +57,7 @@ def linked_images(text: str | None) -> list[str]:
     if "![" not in (text or ""):  # every Markdown image starts so (raw HTML is off): most texts need no parse
         return []
     found = []
-    for block in _MARKDOWN.parse(text):
+    for block in parse(text):
         for token in block.children or []:
             src = str(token.attrGet("src") or "") if token.type == "image" else ""
             if token.type == "image" and not _is_inline_image(src):
@@ -94,4 +110,4 @@ def tag(name: str, *content: object, **attrs: object) -> Html:
 
 def markdown(text: str | None) -> Html:
     """Narrative Markdown as HTML; raw HTML in it is shown as text."""
-    return Html(_MARKDOWN.render(text or "")) if text else Html("")
+    return Html(_MARKDOWN.renderer.render(parse(text), _MARKDOWN.options, {})) if text else Html("")

@@ -5,13 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from markdown_it import MarkdownIt
-
 from evaltools.document.parts import Span
 from evaltools.document.typography import STYLES
-
-# As the HTML's: raw HTML off, a single line break kept as a break.
-_MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True}).enable("table")
+from evaltools.domain.markup import parse  # as the HTML's: raw HTML off, a single line break kept as a break
 
 
 class MarkdownWriter:
@@ -25,7 +21,7 @@ class MarkdownWriter:
         self.table_rows: list[list[str]] | None = None
 
     def write(self, text: str | None) -> None:
-        for token in _MARKDOWN.parse(text or ""):
+        for token in parse(text or ""):
             kind = token.type
             if kind in ("bullet_list_open", "ordered_list_open"):
                 self.lists.append([kind == "ordered_list_open", int(token.attrGet("start") or 1)])

@@ -21,10 +21,11 @@ from evaltools.document.parts import Cell, Span, Table, grid, plain_text
 # 100%, 2024年度, ≥95%, 1.2万平方米, 2.5个百分点, （万元） (its brackets outside the box: they
 # never start or end a line anyway). A unit may follow 万 or 亿, and the longest unit is taken
 # (平方米, not 平方; 个百分点, not 个).
-_UNITS = "|".join(sorted((
-    "%|％|‰|元|个|项|人次|人|次|家|天|日|个工作日|工作日|个月|月|年度|年|分|号|台|套|件|户|条|平方米|平方公里|"
-    "平方千米|立方米|㎡|千米|公里|米|公顷|亩|吨|千克|公斤|千瓦时|千瓦|小时|期|批|份|篇|场|倍|周|名|所|座|辆|"
-    "笔|宗|类|处|个百分点|百分点").split("|"), key=len, reverse=True))
+_UNITS = "|".join(sorted([
+    "%", "％", "‰", "元", "个", "项", "人次", "人", "次", "家", "天", "日", "个工作日", "工作日", "个月", "月", "年度", "年",
+    "分", "号", "台", "套", "件", "户", "条", "平方米", "平方公里", "平方千米", "立方米", "㎡", "千米", "公里", "米", "公顷",
+    "亩", "吨", "千克", "公斤", "千瓦时", "千瓦", "小时", "期", "批", "份", "篇", "场", "倍", "周", "名", "所", "座", "辆",
+    "笔", "宗", "类", "处", "个百分点", "百分点"], key=len, reverse=True))
 # Numbers of at most 30 digits and separators, begun where a number begins: a run of ten thousand
 # digits is matched in one pass, not tried from each of its digits to its end.
 GLUED = re.compile(rf"(?:[≥≤＞＜><±]\s?)?(?<![\d.])\d[\d,，.]{{0,30}}\s?(?:[万亿]?(?:{_UNITS})|[万亿])"

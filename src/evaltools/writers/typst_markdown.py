@@ -8,21 +8,17 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from markdown_it import MarkdownIt
-
+from evaltools.domain.markup import parse
 from evaltools.writers.typst_text import CONTROL, image, literal, text
 
 # Narrative Markdown read as the HTML reads it (CommonMark, raw HTML off, a line break kept).
-_MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True, "typographer": False}).enable("table")
-
-
 def markdown(source: str | None, files: dict[str, bytes]) -> str:
     """Narrative Markdown as Typst: paragraphs, lists, emphasis, tables, code as text; an image
     is named, never fetched (as in the HTML), but one given in the text itself (a ``data:`` URI),
     which goes into ``files`` (see :func:`evaltools.writers.typst_text.image`)."""
     if not source:
         return ""
-    tokens = _MARKDOWN.parse(CONTROL.sub("", source))
+    tokens = parse(CONTROL.sub("", source))
     return _md_blocks(tokens, files) + "\n\n"
 
 
