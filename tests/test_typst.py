@@ -93,6 +93,19 @@ def test_odd_markdown_is_set_as_text(narrative):
     assert text.endswith("之后") and "root:" not in text
 
 
+def test_a_run_with_nowhere_to_break_is_broken_inside_the_page_and_kept_whole():
+    """Latin letters, digits or an address with no space, in a paragraph, a table's cell or code:
+    Typst would set the run past the page's edge; it breaks, and every letter is there."""
+    run = "QZ" + "abcdefghij" * 300 + "END"
+    table = f"| 说明 |\n|---|\n| {run} |\n| 短 |"  # a row taller than a page breaks
+    pdf = notebook_to_pdf(notebook_of(Paragraph([run]), Markdown(table), Markdown(f"`{run}`")))
+    assert re.sub(r"—\d+—", "", squeeze(pdftotext(pdf)).replace("\u200b", "")).count(run) == 3  # page numbers out
+    width = float(re.search(r"Page size:\s+([\d.]+)", subprocess.run(
+        ["pdfinfo", "-"], input=pdf, capture_output=True, check=True).stdout.decode())[1])
+    assert all(x1 <= width for page in range(1, _pages(pdf) + 1) for _, _, x1, _, _ in words(pdf, page))
+    assert typst_lines.least_width(Cell([run]), 12) < 40 * 12  # a column is not made as wide as the run
+
+
 def test_markdown_nested_past_the_parsers_limit_keeps_every_line():
     deep = "".join("  " * i + f"- 层{i}\n" for i in range(30)) + "\n之后的段落\n"
     text = squeeze(pdftotext(notebook_to_pdf(notebook_of(Markdown(deep)))))
@@ -318,6 +331,22 @@ def test_a_long_reviewers_box_or_narrative_cell_breaks_rather_than_leave_a_hole_
         assert len(fills) >= 2 and all(fill <= 1.0 for _, fill, _ in fills)  # nothing under the 版心
         assert fills[0][1] > 2 / 3  # begun on the first page, not moved whole to the next
         assert all(max(w[3] for w in words(pdf, page)) < 842 - 20 for page in range(1, len(fills) + 1))
+
+
+@pytest.mark.parametrize("spanned", [False, True], ids=["rows", "a label over rows"])
+def test_a_row_taller_than_a_page_before_the_last_two_breaks_and_loses_nothing(spanned):
+    """The last two rows keep together (a form's 总分): the cells of that keeping in the rows
+    before must break with a row that breaks, or the row runs off the page's foot."""
+    from evaltools.document.parts import table, td, tr
+
+    label = [td("一级", rowspan=3)] if spanned else []
+    tall = table(tr(*label, td("标签"), td("很长的实际完成值。" * 400 + "ZQ到此为止"), td("15", cls="num")),
+                 tr(td("二"), td("短"), td("5", cls="num")), tr(td("三"), td("短"), td("5", cls="num")),
+                 colgroup=(10, 10, 70, 10) if spanned else (20, 70, 10))
+    pdf = notebook_to_pdf(notebook_of(tall))
+    text = squeeze(pdftotext(pdf))
+    assert text.count("很长的实际完成值") >= 395 and "ZQ到此为止" in text  # (a page's header row cuts a few)
+    assert all(fill <= 1.0 for _, fill, _ in page_fills(pdf))
 
 
 # --- PDF/A-2b -----------------------------------------------------------------------------------------

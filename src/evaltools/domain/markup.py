@@ -30,8 +30,11 @@ def parse(text: str) -> list[Token]:
     Word). Where the parser left some of the text out (lists or quotes nested past its limit:
     markdown-it drops the rest of the text), the text's lines as plain paragraphs instead:
     nothing a unit wrote is lost."""
-    tokens = _MARKDOWN.parse(text)
-    kept = sum(len(_WORDS.findall(token.content)) + len(_WORDS.findall(token.info)) for token in tokens)
+    env: dict = {}
+    tokens = _MARKDOWN.parse(text, env)
+    read = [token.content for token in tokens] + [token.info for token in tokens] + [  # and the links defined
+        f"{label}{ref.get('href', '')}{ref.get('title', '')}" for label, ref in env.get("references", {}).items()]
+    kept = sum(len(_WORDS.findall(words)) for words in read)
     return tokens if kept >= len(_WORDS.findall(text)) else _PLAIN.parse(text)
 
 

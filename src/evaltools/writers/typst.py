@@ -353,8 +353,13 @@ def spanned_cells(part: Table, ctx: Context, rooms: Mapping[int, tuple[float, fl
         out.append(f"(x: {column}, y: {r + offset}, rowspan: {c.rowspan}, keep: {_bool(keep)}, fits: {_bool(fits)}, "
                    f"mark: {_bool(i in marks)}, repeat: {_bool(repeat)}, args: ({', '.join(args)},), body: [{body}])")
     if layout.keep_last:
-        out.append(f"(x: {len(part.widths) or part.columns}, y: {offset + len(part.rows) - 2}, rowspan: 2, keep: false, "
+        keeper = len(part.widths) or part.columns
+        out.append(f"(x: {keeper}, y: {offset + len(part.rows) - 2}, rowspan: 2, keep: false, "
                    "fits: true, mark: false, repeat: false, args: (breakable: false, stroke: none, inset: 0pt,), body: [])")
+        # the keeper's column in a row that breaks: a cell that breaks too (one Typst fills in
+        # takes the table's unbreakable cells, and the row would run off the page's foot)
+        out += [f"(x: {keeper}, y: {r + offset}, rowspan: 1, keep: false, fits: true, mark: false, repeat: false, "
+                "args: (breakable: true, stroke: none, inset: 0pt,), body: [])" for r, breaks in enumerate(layout.breaking) if breaks]
     return out
 
 
@@ -447,6 +452,8 @@ def _(part: Table, ctx: Context) -> str:
     if layout.keep_last:
         cells.append(f"table.cell(x: {len(tracks)}, y: {offset + len(part.rows) - 2}, rowspan: 2, breakable: false, "
                      "stroke: none, inset: 0pt)[]")
+        cells += [f"table.cell(x: {len(tracks)}, y: {r + offset}, breakable: true, stroke: none, inset: 0pt)[]"
+                  for r, breaks in enumerate(breaking) if breaks]  # as in spanned_cells
     return f"#table-of({settings}, {', '.join(cells)})\n\n"
 
 

@@ -30,9 +30,13 @@ _UNITS = "|".join(sorted([
 # digits is matched in one pass, not tried from each of its digits to its end.
 GLUED = re.compile(rf"(?:[≥≤＞＜><±]\s?)?(?<![\d.])\d[\d,，.]{{0,30}}\s?(?:[万亿]?(?:{_UNITS})|[万亿])"
                    rf"|（[^（）\s]{{1,4}}）|(?<![\d.])\d{{1,20}}(?:\.\d{{1,20}})?[～~-]\d{{1,20}}(?:\.\d{{1,20}})?")
-# What cannot be broken in a cell: a glued number and unit, a Latin word, or a Chinese character
-# with the punctuation that may not start a line after it.
-_UNBROKEN = re.compile(rf"（?(?:{GLUED.pattern})）?|[A-Za-z0-9.,%‰/:·_@-]+|.[，。、；：！？）》”’]*")
+# The longest run of Latin letters, digits and signs set without a place to break (see
+# evaltools.writers.typst_text.breakable).
+RUN = 30
+# What cannot be broken in a cell: a glued number and unit, a Latin word (of at most RUN letters:
+# a longer one is given places to break, see evaltools.writers.typst_text.breakable), or a Chinese
+# character with the punctuation that may not start a line after it.
+_UNBROKEN = re.compile(rf"（?(?:{GLUED.pattern})）?|[A-Za-z0-9.,%‰/:·_@-]{{1,{RUN}}}|.[，。、；：！？）》”’]*")
 BODY_WIDTH, FORM_WIDTH = 156 * 72 / 25.4, 180 * 72 / 25.4  # the 版心 and the form page's, in points
 PAGE_HEIGHT = 225 * 72 / 25.4  # the 版心's
 _INSET = 1.2 * 72 / 25.4 * 2

@@ -8,8 +8,10 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from evaltools.document import typography
 from evaltools.domain.markup import parse
-from evaltools.writers.typst_text import CONTROL, image, literal, text
+from evaltools.writers.typst_lines import BODY_WIDTH, PAGE_HEIGHT, height
+from evaltools.writers.typst_text import CONTROL, breakable, image, literal, text
 
 # Narrative Markdown read as the HTML reads it (CommonMark, raw HTML off, a line break kept).
 def markdown(source: str | None, files: dict[str, bytes]) -> str:
@@ -39,7 +41,7 @@ def _md_inline(tokens: Sequence[Any], files: dict[str, bytes]) -> str:
         elif kind == "text":
             out.append(text(token.content))
         elif kind == "code_inline":
-            out.append(f"#raw({literal(token.content)})")
+            out.append(f"#raw({literal(breakable(token.content))})")
         elif kind == "image":
             src = str(token.attrGet("src") or "")
             alt = "".join(child.content for child in token.children or [])
@@ -76,7 +78,7 @@ def _md_blocks(tokens: Sequence[Any], files: dict[str, bytes]) -> str:
             out.append(_md_table(tokens[i:end + 1], files))
             i = end
         elif kind in ("fence", "code_block"):
-            out.append(f"#block(above: 0.5em, below: 0.5em, raw({literal(token.content)}, block: true))\n\n")
+            out.append(f"#block(above: 0.5em, below: 0.5em, raw({literal(breakable(token.content))}, block: true))\n\n")
         i += 1
     return "".join(out)
 
@@ -111,13 +113,21 @@ def _md_list(tokens: Sequence[Any], files: dict[str, bytes]) -> str:
 
 
 def _md_table(tokens: Sequence[Any], files: dict[str, bytes]) -> str:
-    rows: list[list[str]] = []
+    """A Markdown table: each row on one page, but a row that may not fit on one (a cell of a
+    fifth of a page or more, reckoned in an even share of the width), which breaks: kept whole,
+    it would run off the page's foot and lose its text."""
+    rows: list[list[tuple[str, str]]] = []
     for token in tokens:
         if token.type == "tr_open":
             rows.append([])
         elif token.type == "inline" and rows:
-            rows[-1].append(f"[{_md_inline(token.children or [], files)}]")
+            rows[-1].append((token.content, _md_inline(token.children or [], files)))
     columns = max((len(r) for r in rows), default=1)
-    cells = ", ".join(c for r in rows for c in r + ["[]"] * (columns - len(r)))
-    return f'#table-of(role("cell").size, 0.5em, (x: 1.2mm, y: 1mm), true, 0.3em, 0.6em, {columns}, {cells})\n\n'
+    size = typography.STYLES["cell"].in_pdf("size")
+    cells = []
+    for row in rows:
+        tall = any(height(content, BODY_WIDTH / columns, size) > 0.2 * PAGE_HEIGHT for content, _ in row)
+        cells += [f"table.cell(breakable: true)[{body}]" if tall else f"[{body}]" for _, body in row]
+        cells += ["[]"] * (columns - len(row))
+    return f'#table-of(role("cell").size, 0.5em, (x: 1.2mm, y: 1mm), true, 0.3em, 0.6em, {columns}, {", ".join(cells)})\n\n'
 

@@ -10,11 +10,22 @@ import re
 import PIL.Image
 
 from evaltools.writers.pdf_engine import shows_image
-from evaltools.writers.typst_lines import GLUED
+from evaltools.writers.typst_lines import GLUED, RUN
 
 # C0/C1 controls but tab and newline, and lone surrogates: nothing a PDF can show or Typst read.
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _CLOSING = re.compile(r"[，。、；：！？）》”’」』〕】…]*")
+
+
+# A run with nowhere to break a line (Latin letters, digits, signs: Chinese breaks anywhere) longer
+# than a cell's line, which Typst would set past the page's edge: given a place to break every
+# RUN characters (a zero-width space, invisible).
+_LONG_RUN = re.compile(rf"[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u200b]{{{RUN + 1},}}")
+
+
+def breakable(text: str) -> str:
+    """``text`` with a place to break in every run longer than :data:`RUN` characters."""
+    return _LONG_RUN.sub(lambda m: "\u200b".join(m[0][i:i + RUN] for i in range(0, len(m[0]), RUN)), text)
 
 
 def literal(text: object) -> str:
@@ -25,8 +36,9 @@ def literal(text: object) -> str:
 
 
 def text(value: object) -> str:
-    """Plain text as Typst markup: string literals, each number boxed with its unit."""
-    value = CONTROL.sub("", str(value))
+    """Plain text as Typst markup: string literals, each number boxed with its unit, a long run
+    given places to break."""
+    value = breakable(CONTROL.sub("", str(value)))
     out, last = [], 0
     for match in GLUED.finditer(value):
         if match.start() > last:
