@@ -265,3 +265,19 @@ def test_markdown_nested_past_the_parsers_limit_keeps_every_line():
     docx, _ = WordReportExporter().from_notebook_node(nbformat.v4.new_notebook(cells=[cell]))
     text = "\n".join(p.text for p in Document(io.BytesIO(docx)).paragraphs)
     assert all(f"层{i}" in text for i in range(30)) and "之后的段落" in text
+
+
+@pytest.mark.parametrize("data", [b"\x89PNG\r\n\x1a\n", b"<svg xmlns='http://www.w3.org/2000/svg'/>", b"not an image"],
+                         ids=["short", "svg", "text"])
+def test_an_image_word_cannot_show_is_named_not_fatal(data):
+    """A cell's image output is anyone's bytes."""
+    import base64
+
+    import nbformat
+
+    from evaltools.writers.docx import WordReportExporter
+
+    output = nbformat.v4.new_output("display_data", data={"image/png": base64.b64encode(data).decode()})
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=[output])])
+    docx, _ = WordReportExporter().from_notebook_node(notebook)
+    assert "[图片：]" in [p.text for p in Document(io.BytesIO(docx)).paragraphs]

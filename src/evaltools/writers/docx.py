@@ -22,7 +22,9 @@ import re
 from html import unescape
 from typing import Any
 
+import PIL.Image
 from docx import Document
+from docx.image.image import Image as DocxImage
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
@@ -504,8 +506,23 @@ def _(part: Table, writer: WordWriter, container) -> None:
     writer.table(container, part)
 
 
+def _shows(data: bytes) -> bool:
+    """Whether Word can show the image: python-docx reads its kind and size, Pillow its pixels
+    (a cell's output is anyone's bytes: cut short, not an image, pixels that do not inflate)."""
+    try:
+        DocxImage.from_blob(data)
+        with PIL.Image.open(io.BytesIO(data)) as picture:
+            picture.load()
+    except Exception:  # noqa: BLE001  (whatever either raises: not an image Word can show)
+        return False
+    return True
+
+
 @write.register
 def _(part: Figure, writer: WordWriter, container) -> None:
+    if not _shows(part.png):  # named, as in the PDF, rather than failing the document
+        writer.add_paragraph(container, [f"[图片：{part.alt}]"])
+        return
     writer.text_pages()
     writer.document.add_picture(io.BytesIO(part.png), width=Mm(docx_page.text_width_mm(writer.page) - 6))
     picture = writer.document.paragraphs[-1]
