@@ -9,8 +9,8 @@ made every report but some are drafts (see ``evaltools batch --help``), 130 inte
 
 The commands live by group: :mod:`~evaltools.cli.data` (check, score, table),
 :mod:`~evaltools.cli.reports` (run, batch, render), :mod:`~evaltools.cli.workbook` (the Excel
-commands), :mod:`~evaltools.cli.workspace` (lab, new-year), and serve and reviews from
-:mod:`evaltools.run.serve.cli`; :mod:`~evaltools.cli.parser` assembles them and speaks argparse's part in Chinese,
+commands), :mod:`~evaltools.cli.workspace` (lab, new-year), :mod:`~evaltools.cli.serve` (serve, reviews);
+:mod:`~evaltools.cli.console` is where they print; :mod:`~evaltools.cli.parser` assembles them and speaks argparse's part in Chinese,
 :mod:`~evaltools.cli.program` runs one, and :mod:`~evaltools.cli.head_start` reads a batch's command line
 before any of them loads.
 """

@@ -19,7 +19,7 @@ from evaltools.cli.reports import register as report_commands
 from evaltools.cli.workbook import register as workbook_commands
 from evaltools.cli.workspace import register as workspace_commands
 from evaltools.cli.common import DEBUG_HELP
-from evaltools.run.serve.cli import add_commands as serve_commands
+from evaltools.cli.serve import add_commands as serve_commands
 
 HELP = "显示本帮助并退出"
 
