@@ -928,26 +928,31 @@ def test_a_batch_in_one_process_starts_its_kernel_before_it_loads_papermill_and_
     assert in_fresh_python(script) == ["[[]]", "['nbconvert', 'papermill', 'typst']"]
 
 
+def _run_in(kernel, code: str) -> tuple[dict, str]:
+    """Run ``code`` in a warm kernel: its reply, and what it printed."""
+    from jupyter_core.utils import run_sync
+
+    said: list[str] = []
+    reply = run_sync(kernel.client.execute_interactive)(
+        code, timeout=60, output_hook=lambda m: said.append(m["content"]["text"]) if m["msg_type"] == "stream" else None)
+    return reply, "".join(said)
+
+
 def test_a_warm_kernel_is_ipythons_without_the_debugger_and_its_notebooks_may_still_load_debugpy(tmp_path):
     """ipykernel loads debugpy as it makes its kernel (0.085 s of its start), for a debugger
     nobody attaches to a batch's kernel: a warm kernel of this interpreter is evaltools' class,
     which declines it at that moment only."""
-    from jupyter_core.utils import run_sync
-
     from evaltools.run import kernels
 
-    said: list[str] = []
     kernel = kernels.warm_kernel("python3", tmp_path)
     try:
-        code = ("import sys; from ipykernel.debugger import _is_debugpy_available as on\n"
-                "print(type(get_ipython().kernel).__name__, on, 'debugpy' in sys.modules)\n"
-                "import debugpy; print(debugpy.__name__)")
-        reply = run_sync(kernel.client.execute_interactive)(
-            code, timeout=60, output_hook=lambda m: said.append(m["content"]["text"]) if m["msg_type"] == "stream" else None)
+        reply, said = _run_in(kernel, "import sys; from ipykernel.debugger import _is_debugpy_available as on\n"
+                                      "print(type(get_ipython().kernel).__name__, on, 'debugpy' in sys.modules)\n"
+                                      "import debugpy; print(debugpy.__name__)")
     finally:
         kernels.close_kernels()
     assert reply["content"]["status"] == "ok"
-    assert "".join(said).split("\n")[:2] == ["BatchKernel False False", "debugpy"]
+    assert said.split("\n")[:2] == ["BatchKernel False False", "debugpy"]
 
 
 def _ended(pid: int, within: float = 5.0) -> bool:
@@ -969,7 +974,6 @@ def test_a_warm_kernel_stopped_is_killed_with_what_its_cells_started_and_never_i
     the kill comes, on the batch's stderr: a warm kernel is killed outright, no signal sent
     before, with the processes its cells started, reaped, and its connection file removed."""
     from jupyter_client.provisioning import LocalProvisioner
-    from jupyter_core.utils import run_sync
 
     from evaltools.run import kernels
 
@@ -981,21 +985,18 @@ def test_a_warm_kernel_stopped_is_killed_with_what_its_cells_started_and_never_i
         await send(self, signum)
 
     monkeypatch.setattr(LocalProvisioner, "send_signal", sending)
-    said: list[str] = []
     kernel = kernels.warm_kernel("python3", tmp_path)
     try:
-        code = ("import subprocess, sys\n"
-                "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
-                "print(child.pid)")
-        reply = run_sync(kernel.client.execute_interactive)(
-            code, timeout=60, output_hook=lambda m: said.append(m["content"]["text"]) if m["msg_type"] == "stream" else None)
+        reply, said = _run_in(kernel, "import subprocess, sys\n"
+                                      "child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+                                      "print(child.pid)")
         assert reply["content"]["status"] == "ok"
         process, connection = kernel.manager.provisioner.process, Path(kernel.manager.connection_file)
     finally:
         kernels.close_kernels()
     assert signalled == []
     assert process.poll() is not None and not connection.exists()
-    assert _ended(int("".join(said)))
+    assert _ended(int(said))
 
 
 @pytest.mark.parametrize("argv, metadata, wanted", [
