@@ -64,3 +64,15 @@ def test_scores_and_stated_figures_are_finite_and_bounded(value):
     assert "有限" in problem(Indicator, **indicator, score=value)
     # a measured value that is no usable number stays text, for the NOT-A-NUMBER check to name
     assert Indicator(**indicator, actual_value=value).actual_value == value
+
+
+@pytest.mark.parametrize("entry, field, message", [
+    ("    - title: [1, 2]\n      file: attachments/notice.md", "narrative.attachments[0].title", "应为文字"),
+    ("    - [1, 2]", "narrative.attachments[0]", "应为键值映射，或应为文字"),
+])
+def test_a_wrong_attachment_is_one_problem_naming_the_field_as_the_file_writes_it(workspace, entry, field, message):
+    """An attachment is a title and a file, or a file's name: one problem, not one per form of it,
+    and no model's name in the field's path."""
+    seed = "    - title: 湘西州公共资源交易中心关于开展2024年度部门整体（项目）支出绩效自评工作的通知\n      file: attachments/notice.md"
+    problem = problem_after_edit(workspace, seed, entry)
+    assert (problem.field, problem.message) == (field, message)

@@ -377,9 +377,14 @@ def field_path(loc: Iterable[str | int]) -> str:
 _UNION_MEMBERS = {"decimal", "str", "int", "float", "date"}
 
 
+def _member(part: Any) -> bool:
+    """A union's member (a type, or a model: its class's name, capitalised where fields are not)
+    or a validator's name, which pydantic puts into an error's loc; not a field."""
+    return isinstance(part, str) and ("[" in part or part in _UNION_MEMBERS or part[:1].isupper())
+
+
 def _clean_loc(loc: Sequence[Any]) -> Loc:
-    # pydantic puts union members and validator names into loc; they are not fields.
-    return tuple(p for p in loc if isinstance(p, int) or ("[" not in p and p not in _UNION_MEMBERS))
+    return tuple(p for p in loc if not _member(p))
 
 
 def validation_problems(exc: ValidationError, files: Sequence[tuple[YamlFile, Loc]]) -> list[Problem]:
@@ -388,11 +393,18 @@ def validation_problems(exc: ValidationError, files: Sequence[tuple[YamlFile, Lo
     ``files`` lists the merged files first to last wins, each with the prefix under which
     its data sits (a department's defaults sit under ``("defaults",)``).
     """
+    said: dict[tuple[Loc, int], list[str]] = {}  # a union's members, each saying what it expected, in one
+    errors = [(error, _clean_loc(error["loc"]), any(map(_member, error["loc"]))) for error in exc.errors()]
+    deeper = [loc for _, loc, branch in errors if branch]
+    for number, (error, loc, branch) in enumerate(errors):
+        if branch and any(len(other) > len(loc) and other[:len(loc)] == loc for other in deeper):
+            continue  # one member of a union said more, further in (an attachment's title, not "应为文字" for it all)
+        said.setdefault((loc, -1 if branch else number), []).append(describe(error))
     problems = []
-    for error in exc.errors():
-        loc = _clean_loc(error["loc"])
+    for (loc, _), descriptions in said.items():
         yaml_file, prefix = locate(files, loc)
-        problems.append(Problem(yaml_file.path, yaml_file.line_of(prefix + loc), field_path(loc), describe(error)))
+        problems.append(Problem(yaml_file.path, yaml_file.line_of(prefix + loc), field_path(loc),
+                                "，或".join(dict.fromkeys(descriptions))))
     return problems
 
 
