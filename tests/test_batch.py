@@ -358,12 +358,13 @@ def test_a_runaway_cell_in_a_warm_kernel_is_stopped_and_the_kernel_replaced(year
 
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_a_warm_kernel_that_dies_is_reported_with_its_last_words_which_stay_off_the_terminal(year, tmp_path, jobs,
-                                                                                            capfd):
+                                                                                            capfd, monkeypatch):
     """What a kernel's process writes itself (its log, ipykernel's noise, a fatal error) is not
     the batch's to print: kept aside, and where the kernel dies, its last line ends the
     report's message (with two jobs, the kernel is one the batch started and a worker adopted:
     the year, its overview too, is more jobs than a batch runs in threads of its own)."""
-    dying = "import os, sys; sys.__stderr__.write('Fatal: 配额用尽\\n'); sys.__stderr__.flush(); os._exit(1)"
+    monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)  # under it, ipykernel writes as it does not for users
+    dying = "import os, sys; sys.__stderr__.write('Fatal: 配额用尽\\n'); os._exit(1)"
     batch = run_batch([year], settings(["html"], jobs=jobs, out_root=tmp_path, warm=True,
                       notebook=_runaway_notebook(tmp_path, "专家评审系统升级", dying)))
     assert statuses(batch) == {"expert-system": "failed", "platform-maintenance": "done", "_department": "done"}
@@ -371,6 +372,23 @@ def test_a_warm_kernel_that_dies_is_reported_with_its_last_words_which_stay_off_
     assert failed.message.endswith("内核意外退出（内存不足，或代码调用了 exit？），它最后输出：Fatal: 配额用尽")
     said = capfd.readouterr()
     assert "配额用尽" not in said.out + said.err
+
+
+def test_what_a_warm_kernel_said_for_an_earlier_report_is_not_why_it_died(year, tmp_path, monkeypatch):
+    """One kernel, in turn: the first report's cell writes to the process's stderr and succeeds,
+    the second's kernel dies without a word: its message gives no last line, not the first's."""
+    monkeypatch.delenv("PYTEST_CURRENT_TEST", raising=False)
+    notebook = nbformat.read(ROOT / "notebooks" / "project_self_evaluation.ipynb", as_version=4)
+    notebook.cells.insert(3, nbformat.v4.new_code_cell(
+        "import os, sys\n"
+        "if report.params.project.name == '专家评审系统升级':\n    sys.__stderr__.write('旧话\\n')\n"
+        "else:\n    os._exit(1)"))
+    nbformat.write(notebook, tmp_path / "said.ipynb")
+    batch = run_batch(_two_projects(year), settings(["html"], jobs=1, out_root=tmp_path / "out", warm=True,
+                                                    notebook=tmp_path / "said.ipynb"))
+    assert statuses(batch) == {"expert-system": "done", "platform-maintenance": "failed"}
+    [failed] = batch.failed
+    assert failed.message.endswith("内核意外退出（内存不足，或代码调用了 exit？）") and "旧话" not in failed.message
 
 
 def _processes_with(marker: str) -> list[str]:

@@ -86,6 +86,16 @@ def test_a_files_words_print_as_they_are_never_as_markup_or_emoji(capsys, worksp
     assert code == 1 and "broken.yaml:100:" in err and "十[/red]" in err and "💯" not in err
 
 
+@pytest.mark.parametrize("value", ["C:\\out\\", "a\\\\", "[/red]x[bold]", ":100:", "\\[red]"])
+def test_a_styled_line_shows_each_value_as_written_in_its_places_style(value):
+    from evaltools.cli.console import styled
+
+    line = styled("[red]错误[/red] {}：[bold]{}[/bold]", value, value)
+    assert line.plain == f"错误 {value}：{value}"
+    assert [(span.start, span.end, str(span.style)) for span in line.spans] == [
+        (0, 2, "red"), (4 + len(value), 4 + 2 * len(value), "bold")]
+
+
 def test_a_wrong_path_is_a_message(capsys, tmp_path):
     code, _, err = run(capsys, "score", str(tmp_path / "missing"))
     assert code == 1 and "不存在" in err

@@ -168,3 +168,13 @@ def test_markdown_nested_past_the_parsers_limit_keeps_every_line_as_text():
     page = markdown(deep)
     assert all(f"层{i}" in page for i in range(30)) and "之后的段落" in page
     assert markdown("- 一\n  - 二\n\n**粗**") == "<ul>\n<li>一\n<ul>\n<li>二</li>\n</ul>\n</li>\n</ul>\n<p><strong>粗</strong></p>\n"
+
+
+def test_markdown_the_parser_reads_in_its_own_way_is_still_markdown():
+    """A link defined twice, an entity in an address, a row with a cell too many: markdown-it
+    keeps one, decodes it, drops the cell; the text is not nested past its limit, and stays
+    Markdown (its heading, its bold) rather than plain lines."""
+    text = ("## 一、项目概况\n\n资金**全部到位**，见[通知][1]。\n\n[1]: http://a.gov.cn/x?a=1&amp;b=2\n"
+            "[1]: http://b.gov.cn\n\n| 等级 | 分 |\n|---|---|\n| 优|良|中 | 9 |")
+    page = markdown(text)
+    assert "<h2>一、项目概况</h2>" in page and "<strong>全部到位</strong>" in page and "<table>" in page

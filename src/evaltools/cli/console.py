@@ -11,7 +11,6 @@ from __future__ import annotations
 import sys
 
 from rich.console import Console
-from rich.markup import escape
 from rich.text import Text
 
 # Logs and pipes get a wide page rather than rich's 80 columns, so tables stay readable.
@@ -21,7 +20,15 @@ err = Console(stderr=True, highlight=False, markup=False, emoji=False)
 
 def styled(template: str, *values: object) -> Text:
     """``template``, evaltools' own markup (a label's colour), with each ``{}`` in it replaced by
-    one of ``values`` as plain text."""
-    parts = template.split("{}")
-    markup = "".join(part + escape(str(value)) for part, value in zip(parts, [*values, ""], strict=True))  # a value for each {}
-    return Text.from_markup(markup, emoji=False)
+    one of ``values`` as plain text, in the style the template gives that place."""
+    holders = [chr(0xE000 + i) for i in range(len(values))]  # private use: never in a template
+    marked = Text.from_markup("".join(part + holder for part, holder in zip(template.split("{}"), [*holders, ""], strict=True)),
+                              emoji=False)
+    line, start = Text(), 0
+    for holder, value in zip(holders, values, strict=True):
+        at = marked.plain.index(holder, start)
+        line.append_text(marked[start:at])
+        line.append(str(value), " ".join(str(span.style) for span in marked.spans if span.start <= at < span.end) or None)
+        start = at + 1
+    line.append_text(marked[start:])
+    return line

@@ -32,6 +32,9 @@ def parse(text: str) -> list[Token]:
     nothing a unit wrote is lost."""
     env: dict = {}
     tokens = _MARKDOWN.parse(text, env)
+    deepest = max((t.level for token in tokens for t in (token, *(token.children or []))), default=0)
+    if deepest < _MARKDOWN.options["maxNesting"] - 1:  # the limit not reached: nothing left out
+        return tokens
     read = [token.content for token in tokens] + [token.info for token in tokens] + [  # and the links defined
         f"{label}{ref.get('href', '')}{ref.get('title', '')}" for label, ref in env.get("references", {}).items()]
     kept = sum(len(_WORDS.findall(words)) for words in read)

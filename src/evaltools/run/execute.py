@@ -111,9 +111,9 @@ class _Engine(NBClientEngine):
     def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None, stderr_file=None,
                                  start_timeout=60, execution_timeout=None, kc=None, said=None, **kwargs):
         kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
-        # A kernel nbclient started is killed once the notebook ran, not asked to shut down:
-        # ipykernel, shutting down, may log a traceback from its closed sockets on the kernel's
-        # stderr, which is the batch's (and a report's kernel has nothing to save).
+        # A kernel nbclient started is killed once the notebook ran (jupyter_client interrupts it
+        # first), not asked to shut down: ipykernel, shutting down, may log a traceback from its
+        # closed sockets (and a report's kernel has nothing to save).
         client = _Client(nb_man, timeout=execution_timeout, startup_timeout=start_timeout,
                          kernel_name=kernel_name, log=_QUIET, log_output=log_output,
                          stdout_file=stdout_file, stderr_file=stderr_file, shutdown_kernel="immediate", **kwargs)

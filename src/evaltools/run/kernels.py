@@ -10,6 +10,7 @@ Typst, and start while they load.
 from __future__ import annotations
 
 import asyncio
+import locale
 import os
 import re
 import signal
@@ -35,7 +36,12 @@ from evaltools import __version__
 # without it: see _stop). Cell errors are
 # recorded in the notebook and reported by evaltools.
 # Nor is its input history, which nobody reads back: not kept in ~/.ipython's SQLite file.
-KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL", "--HistoryManager.enabled=False"]
+# What the kernel's process writes at the level of its file descriptors (a C library's warning,
+# a fatal error's dump) goes straight where its process writes (see kernel_output_file), not
+# through a pipe to the notebook, whose reading thread dies with the kernel: with it, what a
+# dying kernel wrote last (the reason it died) was lost.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL", "--HistoryManager.enabled=False",
+                    "--IPKernelApp.capture_fd_output=False"]
 # A warm kernel that is IPython's, started by this interpreter, where evaltools is installed, is
 # evaltools' kernel class, IPython's without the debugger (see evaltools.run.batch_kernel; named,
 # not imported: this process does not load ipykernel). Not any other: a kernel whose class cannot
@@ -75,6 +81,7 @@ class WarmKernel:
     manager: AsyncKernelManager
     client: AsyncKernelClient  # kept with the kernel: a new client costs a wait for its channels
     said: IO[bytes] | None = None  # what the kernel's process writes itself (see kernel_output_file)
+    heard: int = 0  # how much of it was written before this notebook (an earlier one's, not why it died)
     ready: bool = False
 
 
@@ -162,16 +169,17 @@ def last_words(kernel_name: str = "python3") -> str:
     """What this thread's warm kernel last said itself, for a message saying why it died: the
     line of a fatal error, else its last line; "" if none (a cell that called ``os._exit``)."""
     kernel = _mine().get(kernel_name)
-    return last_words_in(kernel.said) if kernel is not None else ""
+    return last_words_in(kernel.said, kernel.heard) if kernel is not None else ""
 
 
-def last_words_in(said: IO[bytes] | None) -> str:
-    """:func:`last_words` of a kernel given ``said`` (:func:`kernel_output_file`) to write to."""
+def last_words_in(said: IO[bytes] | None, since: int = 0) -> str:
+    """:func:`last_words` of a kernel given ``said`` (:func:`kernel_output_file`) to write to,
+    from ``since`` (bytes) on."""
     if said is None:
         return ""
     try:
         size = os.fstat(said.fileno()).st_size
-        start = max(0, size - 8192)
+        start = max(since, size - 8192)
         if hasattr(os, "pread"):  # the kernel, alive, writes at the file's offset: left where it is
             data = os.pread(said.fileno(), size - start, start)
         else:
@@ -179,7 +187,11 @@ def last_words_in(said: IO[bytes] | None) -> str:
             data = said.read()
     except (OSError, ValueError):  # closed
         return ""
-    text = _COLOURS.sub("", data.decode("utf-8", "replace"))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:  # a console's code page (Windows: cp936)
+        text = data.decode(locale.getpreferredencoding(False), "replace")
+    text = _COLOURS.sub("", text)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     fatal = [line for line in lines if line.startswith("Fatal Python error")]
     line = (fatal or lines or [""])[-1]
@@ -221,6 +233,27 @@ async def _reset(kernel: WarmKernel, cwd: Path, timeout: int) -> None:
             break
     if reply["content"]["status"] != "ok":
         raise RuntimeError(f"内核重置失败：{reply['content'].get('evalue')}")
+    if kernel.said is not None:
+        kernel.heard = _heard(kernel.said)
+
+
+# What a kernel may write of its own before it is rewound (a library's warnings, over a long life).
+_KEPT = 1 << 20
+
+
+def _heard(said: IO[bytes]) -> int:
+    """How much the kernel has written to ``said``; a file past :data:`_KEPT` is emptied and
+    rewound first where the kernel writes through this very file (one it started: they share
+    the offset), so that its size stays bounded."""
+    try:
+        size = os.fstat(said.fileno()).st_size
+        if size > _KEPT and said.writable():
+            said.truncate(0)
+            said.seek(0)
+            size = 0
+    except (OSError, ValueError):
+        return 0
+    return size
 
 
 async def _answering(kernel: WarmKernel, timeout: float) -> None:
@@ -342,7 +375,10 @@ def _kill(manager: AsyncKernelManager, reap: bool = True) -> None:
     group = getattr(provisioner, "pgid", None)
     try:
         if group and hasattr(os, "killpg") and group != os.getpgrp():
-            os.killpg(group, signal.SIGKILL)
+            try:
+                os.killpg(group, signal.SIGKILL)
+            except PermissionError:  # a group of zombies only (macOS): the kernel itself, as jupyter_client does
+                process.kill()
         else:
             process.kill()
     except ProcessLookupError:  # ended meanwhile
@@ -515,4 +551,7 @@ def stop_kernels(managers: Iterable[AsyncKernelManager]) -> None:
     """Stop (and reap) the kernels :func:`launch_kernels` started, whether or not a worker
     stopped them first."""
     for manager in managers:
-        _stop(manager)
+        try:
+            _stop(manager)
+        except Exception:  # noqa: BLE001  (its files: the others are stopped all the same)
+            _kill(manager)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import hashlib
 import re
 import threading
 import warnings
@@ -61,15 +62,18 @@ def family(name: str) -> str | None:
     Typst's "AR PL UKai" (a name less its region)."""
     known = {f.casefold(): f for f in families()}
     words = name.split()
-    found = known.get(" ".join(words).casefold())
-    if found is None and len(words) > 2 and _REGION.fullmatch(words[-1]):
-        found = known.get(" ".join(words[:-1]).casefold())
-    return found
+    while words:
+        found = known.get(" ".join(words).casefold())
+        if found or len(words) <= 2 or not _DROPPED.fullmatch(words[-1]):
+            return found
+        words = words[:-1]
+    return None
 
 
-# A region's code ending a font's name (CN, SC, TW…): only that may be dropped to find the family,
-# not any last word ("DejaVu Sans Imaginary" is not DejaVu Sans, and its role's warning is due).
-_REGION = re.compile(r"[A-Z]{2,3}")
+# What may end a font's name beyond its family: a region's code (CN, SC, TW…) and a weight ("Noto
+# Serif CJK SC Bold", as Word names a face); not any last word ("DejaVu Sans Imaginary" is not
+# DejaVu Sans, and its role's warning is due).
+_DROPPED = re.compile(r"[A-Z]{2,3}|(?i:(?:extra|ultra|semi|demi)?(?:light|bold)|thin|regular|medium|heavy|black|book|normal)")
 
 
 @functools.cache
@@ -113,17 +117,26 @@ def compile_pdf(source: str, pdf_standard: str | None = None, files: Mapping[str
     return _SUSPECTS.sub(lambda m: m[1] + b" " * len(m[2]), pdf, count=1)
 
 
-@functools.lru_cache(maxsize=64)
 def shows_image(data: bytes, kind: str) -> bool:
     """Whether Typst can set the image (of extension ``kind``), tried alone on a small page: an
     SVG linking to another file, with an entity or a malformed tree, of no size, or a raster
-    that does not decode fails the whole PDF it is in."""
-    name = f"/image.{kind}"
-    try:
-        compile_pdf(f'#set page(width: 4cm, height: 4cm, margin: 0pt)\n#image("{name}", width: 100%)', files={name: data})
-    except RenderError:
-        return False
-    return True
+    that does not decode fails the whole PDF it is in. Known by the image's digest (a chart
+    made again is the same bytes), the image not kept: a long-lived process holds none for it."""
+    digest = hashlib.sha256(data).hexdigest() + kind
+    if digest not in _SHOWN:
+        name = f"/image.{kind}"
+        try:
+            compile_pdf(f'#set page(width: 4cm, height: 4cm, margin: 0pt)\n#image("{name}", width: 100%)', files={name: data})
+            shown = True
+        except RenderError:
+            shown = False
+        if len(_SHOWN) > 4096:
+            _SHOWN.clear()
+        _SHOWN[digest] = shown
+    return _SHOWN[digest]
+
+
+_SHOWN: dict[str, bool] = {}
 
 
 # One compile at a time: the compiler is one per process.

@@ -28,13 +28,14 @@ _UNITS = "|".join(sorted([
     "笔", "宗", "类", "处", "个百分点", "百分点"], key=len, reverse=True))
 # Numbers of at most 30 digits and separators, begun where a number begins: a run of ten thousand
 # digits is matched in one pass, not tried from each of its digits to its end.
-GLUED = re.compile(rf"(?:[≥≤＞＜><±]\s?)?(?<![\d.])\d[\d,，.]{{0,30}}\s?(?:[万亿]?(?:{_UNITS})|[万亿])"
-                   rf"|（[^（）\s]{{1,4}}）|(?<![\d.])\d{{1,20}}(?:\.\d{{1,20}})?[～~-]\d{{1,20}}(?:\.\d{{1,20}})?")
+_BEGINS = r"(?<!\d)(?<!\d[.,，])"  # not inside a number: after a digit, or a digit and its separator
+GLUED = re.compile(rf"(?:[≥≤＞＜><±]\s?)?{_BEGINS}\d[\d,，.]{{0,30}}\s?(?:[万亿]?(?:{_UNITS})|[万亿])"
+                   rf"|（[^（）\s]{{1,4}}）|{_BEGINS}\d{{1,20}}(?:\.\d{{1,20}})?[～~-]\d{{1,20}}(?:\.\d{{1,20}})?")
 # The longest run of Latin letters, digits and signs set without a place to break (see
-# evaltools.writers.typst_text.breakable).
+# evaltools.writers.typst_text._LONG_RUN).
 RUN = 30
 # What cannot be broken in a cell: a glued number and unit, a Latin word (of at most RUN letters:
-# a longer one is given places to break, see evaltools.writers.typst_text.breakable), or a Chinese
+# a longer one is given places to break, see evaltools.writers.typst_text._LONG_RUN), or a Chinese
 # character with the punctuation that may not start a line after it.
 _UNBROKEN = re.compile(rf"（?(?:{GLUED.pattern})）?|[A-Za-z0-9.,%‰/:·_@-]{{1,{RUN}}}|.[，。、；：！？）》”’]*")
 BODY_WIDTH, FORM_WIDTH = 156 * 72 / 25.4, 180 * 72 / 25.4  # the 版心 and the form page's, in points

@@ -10,8 +10,8 @@ from typing import Any
 
 from evaltools.document import typography
 from evaltools.domain.markup import parse
-from evaltools.writers.typst_lines import BODY_WIDTH, PAGE_HEIGHT, height
-from evaltools.writers.typst_text import CONTROL, breakable, image, literal, text
+from evaltools.writers.typst_lines import BODY_WIDTH, PAGE_HEIGHT, RUN, height
+from evaltools.writers.typst_text import CONTROL, image, literal, text
 
 # Narrative Markdown read as the HTML reads it (CommonMark, raw HTML off, a line break kept).
 def markdown(source: str | None, files: dict[str, bytes]) -> str:
@@ -41,7 +41,8 @@ def _md_inline(tokens: Sequence[Any], files: dict[str, bytes]) -> str:
         elif kind == "text":
             out.append(text(token.content))
         elif kind == "code_inline":
-            out.append(f"#raw({literal(breakable(token.content))})")
+            # in pieces, between which a line may break (a long one would run off the page), the text unchanged
+            out += [f"#box(raw({literal(token.content[i:i + RUN])}))" for i in range(0, len(token.content), RUN)]
         elif kind == "image":
             src = str(token.attrGet("src") or "")
             alt = "".join(child.content for child in token.children or [])
@@ -78,7 +79,7 @@ def _md_blocks(tokens: Sequence[Any], files: dict[str, bytes]) -> str:
             out.append(_md_table(tokens[i:end + 1], files))
             i = end
         elif kind in ("fence", "code_block"):
-            out.append(f"#block(above: 0.5em, below: 0.5em, raw({literal(breakable(token.content))}, block: true))\n\n")
+            out.append(f"#block(above: 0.5em, below: 0.5em, raw({literal(token.content)}, block: true))\n\n")
         i += 1
     return "".join(out)
 

@@ -18,14 +18,22 @@ _CLOSING = re.compile(r"[，。、；：！？）》”’」』〕】…]*")
 
 
 # A run with nowhere to break a line (Latin letters, digits, signs: Chinese breaks anywhere) longer
-# than a cell's line, which Typst would set past the page's edge: given a place to break every
-# RUN characters (a zero-width space, invisible).
-_LONG_RUN = re.compile(rf"[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u200b]{{{RUN + 1},}}")
+# than a cell's line, which Typst would set past the page's edge: set as boxes of RUN characters,
+# between which a line may break (no character added: the text copied from the PDF is the text).
+_LONG_RUN = re.compile(rf"[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]{{{RUN + 1},}}")
 
 
-def breakable(text: str) -> str:
-    """``text`` with a place to break in every run longer than :data:`RUN` characters."""
-    return _LONG_RUN.sub(lambda m: "\u200b".join(m[0][i:i + RUN] for i in range(0, len(m[0]), RUN)), text)
+def _plain(value: str) -> str:
+    """Text without numbers to glue, as string literals; a long run as boxes (see _LONG_RUN)."""
+    out, last = [], 0
+    for match in _LONG_RUN.finditer(value):
+        if match.start() > last:
+            out.append(f"#{literal(value[last:match.start()])}")
+        out += [f"#box({literal(match[0][i:i + RUN])})" for i in range(0, len(match[0]), RUN)]
+        last = match.end()
+    if last < len(value):
+        out.append(f"#{literal(value[last:])}")
+    return "".join(out)
 
 
 def literal(text: object) -> str:
@@ -38,11 +46,11 @@ def literal(text: object) -> str:
 def text(value: object) -> str:
     """Plain text as Typst markup: string literals, each number boxed with its unit, a long run
     given places to break."""
-    value = breakable(CONTROL.sub("", str(value)))
+    value = CONTROL.sub("", str(value))
     out, last = [], 0
     for match in GLUED.finditer(value):
         if match.start() > last:
-            out.append(f"#{literal(value[last:match.start()])}")
+            out.append(_plain(value[last:match.start()]))
         # Punctuation that may not start a line goes into the box, and a bracket into it too: beside
         # a box, Typst may break where text may not (「106.62万元」 ending a line, 「；」 starting the
         # next). A zero-width box at each end keeps Typst from setting the box's first bracket or
@@ -55,7 +63,7 @@ def text(value: object) -> str:
         out.append(f"{opening}#box[#{literal(glued)}{guard}]" if guard else f"{opening}#box({literal(glued)})")
         last = end
     if last < len(value):
-        out.append(f"#{literal(value[last:])}")
+        out.append(_plain(value[last:]))
     return "".join(out)
 
 
