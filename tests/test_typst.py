@@ -99,8 +99,9 @@ def test_a_run_with_nowhere_to_break_is_broken_inside_the_page_and_kept_whole():
     between them (an address or a number copied from the PDF is the one written)."""
     run = "QZ" + "abcdefghij" * 300 + "END"
     table = f"| 说明 |\n|---|\n| {run} |\n| 短 |"  # a row taller than a page breaks
-    pdf = notebook_to_pdf(notebook_of(Paragraph([run]), Markdown(table), Markdown(f"`{run}`")))
-    assert re.sub(r"—\d+—", "", squeeze(pdftotext(pdf))).count(run) == 3  # no character added; page numbers out
+    pdf = notebook_to_pdf(notebook_of(Paragraph([run]), Markdown(table), Markdown(f"`{run}`"),
+                                      Markdown(f"```\n{run}\n```")))
+    assert re.sub(r"—\d+—", "", squeeze(pdftotext(pdf))).count(run) == 4  # no character added; page numbers out
     width = float(re.search(r"Page size:\s+([\d.]+)", subprocess.run(
         ["pdfinfo", "-"], input=pdf, capture_output=True, check=True).stdout.decode())[1])
     assert all(x1 <= width for page in range(1, _pages(pdf) + 1) for _, _, x1, _, _ in words(pdf, page))

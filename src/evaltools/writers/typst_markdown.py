@@ -79,7 +79,7 @@ def _md_blocks(tokens: Sequence[Any], files: dict[str, bytes]) -> str:
             out.append(_md_table(tokens[i:end + 1], files))
             i = end
         elif kind in ("fence", "code_block"):
-            out.append(f"#block(above: 0.5em, below: 0.5em, raw({literal(token.content)}, block: true))\n\n")
+            out.append(f"#block(above: 0.5em, below: 0.5em, {_code_block(token.content)})\n\n")
         i += 1
     return "".join(out)
 
@@ -99,6 +99,16 @@ def _closing(tokens: Sequence[Any], start: int) -> int:
         if depth == 0:
             return j
     return len(tokens) - 1
+
+
+def _code_block(code: str) -> str:
+    """A block of code as written; where a line holds a run longer than a line may break (a
+    key, an address), its lines as pieces of RUN characters between which a line breaks, so
+    that it does not run off the page (nothing added: the text copied is the code)."""
+    if not any(len(word) > RUN for word in code.split()):
+        return f"raw({literal(code)}, block: true)"
+    lines = ("".join(f"#box(raw({literal(line[i:i + RUN])}))" for i in range(0, len(line), RUN)) for line in code.rstrip("\n").split("\n"))
+    return f"[{'#linebreak()'.join(lines)}]"
 
 
 def _md_list(tokens: Sequence[Any], files: dict[str, bytes]) -> str:
