@@ -242,3 +242,21 @@ def test_judgements_are_warnings_never_errors():
     for code in ("WRONG-CATEGORY", "RESTATED-BUDGET", "TEXT-FIGURES", "UNIT-WORD", "TARGET-UNREADABLE",
                  "ACTUAL-NOT-MEASURED", "BARE-GOAL", "UNIT-DOUBT"):
         assert by_code[code] == "warning", code
+
+
+def test_checking_a_text_of_long_runs_of_digits_takes_no_longer_than_reading_it(tmp_path):
+    """Every pattern that finds a number with its unit begins where a number begins: tried from
+    each digit of a run to its end, 20,000 digits took seconds (a bound on strangers' files, not
+    a speed figure)."""
+    import time
+
+    from conftest import copy_example
+
+    params = copy_example(tmp_path)
+    project = params / "2024" / "xiangxi-ggzy" / "platform-maintenance.yaml"
+    text = project.read_text(encoding="utf-8")
+    started = time.monotonic()
+    for run in ("1" * 20_000, "1." * 10_000, "1," * 10_000, "剩余" + "1" * 20_000):
+        project.write_text(text.replace("  other: 无", f"  other: '{run}'"), encoding="utf-8")
+        check_project(load_project(project))
+    assert time.monotonic() - started < 10

@@ -97,7 +97,7 @@ def test_a_run_with_nowhere_to_break_is_broken_inside_the_page_and_kept_whole():
     """Latin letters, digits or an address with no space, in a paragraph, a table's cell or code:
     Typst would set the run past the page's edge; it breaks, and every letter is there, nothing
     between them (an address or a number copied from the PDF is the one written)."""
-    run = "QZ" + "abcdefghij" * 300 + "END"
+    run = "QZ" + "W" * 300 + "abcdefghij" * 300 + "END"  # wide letters and narrow
     table = f"| 说明 |\n|---|\n| {run} |\n| 短 |"  # a row taller than a page breaks
     pdf = notebook_to_pdf(notebook_of(Paragraph([run]), Markdown(table), Markdown(f"`{run}`"),
                                       Markdown(f"```\n{run}\n```")))
@@ -106,6 +106,12 @@ def test_a_run_with_nowhere_to_break_is_broken_inside_the_page_and_kept_whole():
         ["pdfinfo", "-"], input=pdf, capture_output=True, check=True).stdout.decode())[1])
     assert all(x1 <= width for page in range(1, _pages(pdf) + 1) for _, _, x1, _, _ in words(pdf, page))
     assert typst_lines.least_width(Cell([run]), 12) < 40 * 12  # a column is not made as wide as the run
+    from evaltools.document.parts import table, td, tr
+
+    narrow = notebook_to_pdf(notebook_of(table(tr(td("x" * 500), td("说明")), colgroup=(10, 90))))
+    placed = [word for page in range(1, _pages(narrow) + 1) for word in words(narrow, page)]
+    [beside] = [x0 for x0, _, _, _, w in placed if w == "说明"]
+    assert all(x1 < beside - 3 for _, _, x1, _, w in placed if set(w) == {"x"})  # within its column's rule
 
 
 def test_markdown_nested_past_the_parsers_limit_keeps_every_line():

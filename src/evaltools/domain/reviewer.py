@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 from evaltools.domain.scoring import TEN_THOUSAND, off_by_ten_thousand
-from evaltools.domain.targets import Operator, Quantity, Target, parse_number
+from evaltools.domain.targets import NUMBER_IN_TEXT, Operator, Quantity, Target, parse_number
 
 # --- figures as written -----------------------------------------------------------------------
 
@@ -204,13 +204,14 @@ def bare_goal(text: str, project_name: str) -> str | None:
 # --- text against the table -------------------------------------------------------------------------
 
 _UNSPENT_SHARE = re.compile(
-    r"(?:剩余|结余|余下|尚余|未支付|未付|未拨付|未执行|尾款|余款)[^。；;，,\d%％]{0,6}?(\d+(?:\.\d+)?)\s*[%％]"
-    r"|(\d+(?:\.\d+)?)\s*[%％]\s*(?:的)?(?:合同)?(?:尾款|余款|资金未|未支付|未付|未拨付|未执行|结余)")
+    rf"(?:剩余|结余|余下|尚余|未支付|未付|未拨付|未执行|尾款|余款)[^。；;，,\d%％]{{0,6}}?({NUMBER_IN_TEXT})\s*[%％]"
+    rf"|({NUMBER_IN_TEXT})\s*[%％]\s*(?:的)?(?:合同)?(?:尾款|余款|资金未|未支付|未付|未拨付|未执行|结余)")
 _UNSPENT_AMOUNT = re.compile(
     r"(?:剩余|结余|余下|尚余|未支付|未付|未拨付|未执行|尾款|余款)(?:资金|款项|金额|经费)?[为是：:共计约]{0,3}\s*"
-    r"(\d+(?:\.\d+)?)\s*(万元|元)")
+    rf"({NUMBER_IN_TEXT})\s*(万元|元)")
 _TOTAL_COST = re.compile(
-    r"(?:项目总成本|实际总成本|总成本|项目成本|成本总额|项目总支出|项目支出总额)(?:为|是|：|:|共计|合计|约)?\s*(\d+(?:\.\d+)?)\s*(万元|元)")
+    r"(?:项目总成本|实际总成本|总成本|项目成本|成本总额|项目总支出|项目支出总额)(?:为|是|：|:|共计|合计|约)?\s*"
+    rf"({NUMBER_IN_TEXT})\s*(万元|元)")
 
 
 @dataclass(frozen=True)

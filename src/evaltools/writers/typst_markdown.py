@@ -41,8 +41,8 @@ def _md_inline(tokens: Sequence[Any], files: dict[str, bytes]) -> str:
         elif kind == "text":
             out.append(text(token.content))
         elif kind == "code_inline":
-            # in pieces, between which a line may break (a long one would run off the page), the text unchanged
-            out += [f"#box(raw({literal(token.content[i:i + RUN])}))" for i in range(0, len(token.content), RUN)]
+            code = token.content  # a long run breaks (see the template's `breaking`), the text unchanged
+            out.append(f"#breaking({literal(code)}, code: true)" if any(len(w) > RUN for w in code.split()) else f"#raw({literal(code)})")
         elif kind == "image":
             src = str(token.attrGet("src") or "")
             alt = "".join(child.content for child in token.children or [])
@@ -102,12 +102,12 @@ def _closing(tokens: Sequence[Any], start: int) -> int:
 
 
 def _code_block(code: str) -> str:
-    """A block of code as written; where a line holds a run longer than a line may break (a
-    key, an address), its lines as pieces of RUN characters between which a line breaks, so
-    that it does not run off the page (nothing added: the text copied is the code)."""
+    """A block of code as written; where a line holds a run longer than RUN characters (a key,
+    an address), its lines set by the template's `breaking`, so that none runs off the page
+    (nothing added: the text copied is the code)."""
     if not any(len(word) > RUN for word in code.split()):
         return f"raw({literal(code)}, block: true)"
-    lines = ("".join(f"#box(raw({literal(line[i:i + RUN])}))" for i in range(0, len(line), RUN)) for line in code.rstrip("\n").split("\n"))
+    lines = (f"#breaking({literal(line)}, code: true)" for line in code.rstrip("\n").split("\n"))
     return f"[{'#linebreak()'.join(lines)}]"
 
 

@@ -18,8 +18,8 @@ _CLOSING = re.compile(r"[，。、；：！？）》”’」』〕】…]*")
 
 
 # A run with nowhere to break a line (Latin letters, digits, signs: Chinese breaks anywhere) longer
-# than a cell's line, which Typst would set past the page's edge: set as boxes of RUN characters,
-# between which a line may break (no character added: the text copied from the PDF is the text).
+# than RUN characters, which Typst would set past the page's edge or a cell's rule: set by the
+# template's `breaking`, a box a character (no character added: the text copied is the text).
 _LONG_RUN = re.compile(rf"[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]{{{RUN + 1},}}")
 
 
@@ -29,7 +29,7 @@ def _plain(value: str) -> str:
     for match in _LONG_RUN.finditer(value):
         if match.start() > last:
             out.append(f"#{literal(value[last:match.start()])}")
-        out += [f"#box({literal(match[0][i:i + RUN])})" for i in range(0, len(match[0]), RUN)]
+        out.append(f"#breaking({literal(match[0])})")
         last = match.end()
     if last < len(value):
         out.append(f"#{literal(value[last:])}")
