@@ -281,3 +281,16 @@ def test_an_image_word_cannot_show_is_named_not_fatal(data):
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=[output])])
     docx, _ = WordReportExporter().from_notebook_node(notebook)
     assert "[图片：]" in [p.text for p in Document(io.BytesIO(docx)).paragraphs]
+
+
+def test_an_image_in_a_narrative_is_named_in_word_not_dropped():
+    import nbformat
+
+    from evaltools.document.parts import Markdown
+    from evaltools.writers.docx import WordReportExporter
+
+    text = "见图 ![流程图](data:image/png;base64,iVBORw0KGgo=) 与 ![照片](http://example.invalid/a.png) 之后"
+    cell = nbformat.v4.new_code_cell(outputs=[nbformat.v4.new_output("display_data", data=Markdown(text)._repr_mimebundle_())])
+    docx, _ = WordReportExporter().from_notebook_node(nbformat.v4.new_notebook(cells=[cell]))
+    said = "\n".join(p.text for p in Document(io.BytesIO(docx)).paragraphs)
+    assert "见图 [图片：流程图] 与 [图片：照片 http://example.invalid/a.png] 之后" in said

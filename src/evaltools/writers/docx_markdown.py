@@ -68,4 +68,8 @@ def _inline(token) -> list:
             content.append("\n")
         elif child.type in ("text", "code_inline"):
             content.append(Span(child.content, bold=True) if bold else child.content)
+        elif child.type == "image":  # named, as the HTML and the PDF name one they do not show
+            alt = "".join(c.content for c in child.children or [])
+            src = str(child.attrGet("src") or "")
+            content.append(f"[图片：{alt}]" if src.startswith("data:") else f"[图片：{alt} {src}]")
     return content
