@@ -27,9 +27,7 @@ from docx import Document
 from docx.image.image import Image as DocxImage
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.enum.style import WD_STYLE_TYPE
 from docx.shared import Cm, Mm, Pt, RGBColor
 from nbconvert.exporters import Exporter
 from nbconvert.preprocessors import TagRemovePreprocessor
@@ -59,125 +57,37 @@ from evaltools.document.parts import (
     td,
     tr,
 )
-from evaltools.document.typography import STYLES, Style
+from evaltools.document.typography import STYLES
 from evaltools.writers import docx_page, docx_tables
-from evaltools.writers.docx_tables import CELL_LEADING, CELL_PADDING_CM, CELL_STYLE, FORM_LEADING, fitted_widths
+from evaltools.writers.docx_tables import CELL_LEADING, CELL_PADDING_CM, FORM_LEADING, fitted_widths
 from evaltools.writers.docx_markdown import MarkdownWriter
+from evaltools.writers.docx_styles import (
+    ALIGNMENTS,
+    BODY,
+    BODY_SIZE,
+    HEADING_LEVELS,
+    TITLE,
+    TITLE_STYLE,
+    add_styles,
+    body_format,
+    font_of,
+    off_grid,
+    set_fonts,
+    style_fonts,
+)
 
-BODY_FONT = typography.WORD_FONTS["body"]  # until the report's Typography part names its own
-BODY = STYLES["body"]
-BODY_SIZE = BODY.size  # 三号, as GB/T 9704 sets the text
 CELL_SIZE = STYLES["cell"].in_word("size")  # the tables' cells, and what a cell holds
 FORM_SIZE = STYLES["form"].in_word("size")  # a form's cells
 FORM_CAPTION_LEADING = 1.25  # the lines above and under a form (report.css: 1.4)
-LINE = Pt(docx_page.LINE_PITCH)
 FIELDS_LEADING = 2.0  # the cover's fields, ruled lines with air between them (report.css: 1.5 and 2 mm padding)
-# The parts' heading levels, as Word's Heading 1–4: 1 the table titles, 2 "一、" (黑体), 3 "（一）" (楷体), 4 bold body.
-HEADING_LEVELS = {1: STYLES["table-title"], 2: STYLES["heading1"], 3: STYLES["heading2"], 4: STYLES["heading3"]}
-TITLE_STYLE = "报告标题"
-TITLE = STYLES["title"]
-BLACK = RGBColor(0, 0, 0)
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-ALIGNMENTS = {"center": WD_ALIGN_PARAGRAPH.CENTER, "right": WD_ALIGN_PARAGRAPH.RIGHT,
-              "justify": WD_ALIGN_PARAGRAPH.JUSTIFY, "left": WD_ALIGN_PARAGRAPH.LEFT}
 # The overview's table captions are body paragraphs in Word (HTML and PDF centre them as titles).
 PLAIN_IN_WORD = frozenset({"table-title"})
 
 
-def _fonts(run, east_asian: str = BODY_FONT, size: float | None = None, bold: bool | None = None):
-    run.font.name = "Times New Roman"
-    run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), east_asian)
-    if size:
-        run.font.size = Pt(size)
-    if bold is not None:
-        run.bold = bold
-    return run
-
-
-def _off_grid(paragraph_format) -> None:
-    """Not snapped to the page's character grid: text in another size than the body's keeps
-    its own pitch (Word would otherwise give a 22 pt character two cells of the grid)."""
-    pPr = paragraph_format._element.get_or_add_pPr()
-    if pPr.find(qn("w:snapToGrid")) is None:
-        snap = OxmlElement("w:snapToGrid")
-        snap.set(qn("w:val"), "0")
-        pPr.insert_element_before(snap, "w:spacing", "w:ind", "w:contextualSpacing", "w:mirrorIndents",
-                                  "w:suppressOverlap", "w:jc", "w:textDirection", "w:textAlignment",
-                                  "w:textboxTightWrap", "w:outlineLvl", "w:divId", "w:cnfStyle", "w:rPr",
-                                  "w:sectPr", "w:pPrChange")
-
-
-THEME_FONTS = ("w:asciiTheme", "w:eastAsiaTheme", "w:hAnsiTheme", "w:cstheme")
-
-
-def _style_font(style, east_asian: str, size: float, bold: bool) -> None:
-    """A style's fonts named outright: Word prefers a theme font to a named one, so the theme
-    attributes go."""
-    style.font.name, style.font.size, style.font.bold = "Times New Roman", Pt(size), bold
-    style.font.italic = False
-    style.font.color.rgb = BLACK
-    fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
-    for attribute in THEME_FONTS:
-        fonts.attrib.pop(qn(attribute), None)
-    fonts.set(qn("w:eastAsia"), east_asian)
-
-
-def _add_styles(document) -> None:
-    """The titles: a style of their own (not Word's blue Title), 小标宋 二号, black, centred, a
-    blank line under them; the cells' paragraphs: single lines, no indent, off the grid."""
-    title = document.styles.add_style(TITLE_STYLE, WD_STYLE_TYPE.PARAGRAPH)
-    title.base_style = document.styles["Normal"]
-    fmt = title.paragraph_format
-    fmt.alignment = ALIGNMENTS[TITLE.align]
-    fmt.line_spacing, fmt.space_after = Pt(TITLE.size * 1.45), LINE  # report.css: line-height 1.45
-    fmt.keep_with_next = True
-    _off_grid(fmt)
-    cells = document.styles.add_style(CELL_STYLE, WD_STYLE_TYPE.PARAGRAPH)
-    cells.base_style = document.styles["Normal"]
-    fmt = cells.paragraph_format
-    fmt.alignment, fmt.line_spacing, fmt.first_line_indent = WD_ALIGN_PARAGRAPH.LEFT, 1.0, Pt(0)
-    _off_grid(fmt)
-    docx_page.tracking(cells, 0)
-
-
-def _body_format(document) -> None:
-    """The body: justified at the exact line pitch, no space between paragraphs (the template's
-    1.15 lines and 10 pt after are Word's, not the 公文's); headings on the same pitch, indented
-    two characters, kept with what follows."""
-    normal = document.styles["Normal"]
-    fmt = normal.paragraph_format
-    fmt.alignment, fmt.line_spacing = ALIGNMENTS[BODY.align], LINE
-    fmt.space_before = fmt.space_after = Pt(0)
-    # 28 characters a line by their spacing, as report.css sets it: LibreOffice cannot narrow a
-    # character to a grid finer than the font's size, and would give 三号 two cells of it.
-    _off_grid(fmt)
-    docx_page.tracking(normal, docx_page.TRACKING)
-    for level, style in HEADING_LEVELS.items():
-        fmt = document.styles[f"Heading {level}"].paragraph_format
-        fmt.line_spacing, fmt.space_before, fmt.space_after = LINE, Pt(0), Pt(0)
-        fmt.keep_with_next = True
-        fmt.first_line_indent = Pt(style.indent * style.size) if style.indent else None
-        fmt.alignment = ALIGNMENTS[style.align] if style.align else ALIGNMENTS["left"]
-        if style.size != BODY_SIZE:
-            _off_grid(fmt)
-
-
-def _font_of(style: Style, fonts: dict[str, str]) -> str:
-    return fonts[style.in_word("font") or "body"]
-
-
-def _style_fonts(document, fonts: dict[str, str]) -> None:
-    docx_page.defaults(document, fonts["body"])
-    _style_font(document.styles["Normal"], fonts["body"], BODY_SIZE, BODY.bold)
-    for level, style in HEADING_LEVELS.items():
-        _style_font(document.styles[f"Heading {level}"], _font_of(style, fonts), style.in_word("size"),
-                    style.in_word("bold"))
-    _style_font(document.styles[TITLE_STYLE], _font_of(TITLE, fonts), TITLE.size, TITLE.bold)
-
-
 def _number_run(paragraph, text: str):
     """A run of the page number: the body's face (its 4号 digits), its role's size."""
-    return _fonts(paragraph.add_run(text), size=STYLES["page-number"].in_word("size"))
+    return set_fonts(paragraph.add_run(text), size=STYLES["page-number"].in_word("size"))
 
 
 class WordWriter:
@@ -187,9 +97,9 @@ class WordWriter:
     def __init__(self):
         self.document = Document()
         self.fonts = typography.word_fonts()
-        _add_styles(self.document)
-        _body_format(self.document)
-        _style_fonts(self.document, self.fonts)
+        add_styles(self.document)
+        body_format(self.document)
+        style_fonts(self.document, self.fonts)
         docx_page.set_up(self.document.sections[0], "text")
         docx_page.page_numbers(self.document, _number_run)
         self.page = "text"  # the current section's page: "text" or "form" (docx_page.MARGINS_MM)
@@ -201,7 +111,7 @@ class WordWriter:
     def typography(self, part: Typography) -> None:
         """The report's fonts (the rules' ``fonts``): a unit's own, else the convention's."""
         self.fonts = typography.word_fonts(part.fonts)
-        _style_fonts(self.document, self.fonts)
+        style_fonts(self.document, self.fonts)
 
     def block(self, container, part: Any) -> None:
         """One part, into the document or into a table cell (``container``)."""
@@ -264,7 +174,7 @@ class WordWriter:
         elif size and size != BODY_SIZE and self.in_body(container):
             # its own pitch: off the grid, lines as high as its text needs
             paragraph.paragraph_format.line_spacing = 1.0
-            _off_grid(paragraph.paragraph_format)
+            off_grid(paragraph.paragraph_format)
         self.runs(paragraph, content, size, bold, font)
         return paragraph
 
@@ -273,12 +183,12 @@ class WordWriter:
         east_asian = self.fonts[font or "body"]
         for item in content:
             if isinstance(item, Span):
-                _fonts(paragraph.add_run(item.text), east_asian, size=size, bold=item.bold or bold or None)
+                set_fonts(paragraph.add_run(item.text), east_asian, size=size, bold=item.bold or bold or None)
             elif isinstance(item, str):
                 lines = item.split("\n")
                 for i, text in enumerate(lines):
                     run = paragraph.add_run(text)
-                    _fonts(run, east_asian, size=size, bold=bold or None)
+                    set_fonts(run, east_asian, size=size, bold=bold or None)
                     if i < len(lines) - 1:
                         run.add_break()
 
@@ -289,7 +199,7 @@ class WordWriter:
         self.text_pages()
         if typography.is_title(style):
             title = self.document.add_paragraph(style=TITLE_STYLE)
-            _fonts(title.add_run(text), self.fonts[TITLE.font])
+            set_fonts(title.add_run(text), self.fonts[TITLE.font])
             title.paragraph_format.page_break_before = style == "report-title"
         else:
             level = min(max(level, 1), 4)
@@ -298,14 +208,14 @@ class WordWriter:
             look = role if role is not None and (role.font or role.size) else HEADING_LEVELS[level]
             heading = self.document.add_heading(level=level)
             size = look.in_word("size")
-            _fonts(heading.add_run(text), _font_of(look, self.fonts), size, look.in_word("bold"))
+            set_fonts(heading.add_run(text), font_of(look, self.fonts), size, look.in_word("bold"))
             align = (role or look).in_word("align")
             if align:
                 heading.alignment = ALIGNMENTS[align]
                 heading.paragraph_format.first_line_indent = Pt(0)  # centred on the line, not the indent
             if size != BODY_SIZE:
                 heading.paragraph_format.line_spacing = 1.0
-                _off_grid(heading.paragraph_format)
+                off_grid(heading.paragraph_format)
 
     # --- Markdown ------------------------------------------------------------------------------
 
@@ -438,7 +348,7 @@ class WordWriter:
                 run = paragraph.add_run(DRAFT_MARK)
                 run.bold = True
                 run.font.color.rgb = RGBColor(0xB0, 0x30, 0x1F)
-                _fonts(run, self.fonts["heading1"], size=14)
+                set_fonts(run, self.fonts["heading1"], size=14)
 
     def to_bytes(self, title: str | None) -> bytes:
         # Fixed core properties, the unit's and the report's: the same report gives the same document.
@@ -528,7 +438,7 @@ def _(part: Figure, writer: WordWriter, container) -> None:
     picture = writer.document.paragraphs[-1]
     picture.alignment = WD_ALIGN_PARAGRAPH.CENTER
     picture.paragraph_format.line_spacing = 1.0  # as high as the picture, not a line of the grid
-    _off_grid(picture.paragraph_format)
+    off_grid(picture.paragraph_format)
     picture.paragraph_format.keep_with_next = bool(part.caption)
     if part.caption:
         writer.add_paragraph(container, [part.caption], align="center", size=STYLES["caption"].in_word("size"))
