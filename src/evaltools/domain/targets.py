@@ -62,10 +62,11 @@ _UNIT_FACTORS: dict[str, tuple[str, Decimal]] = {
 }
 
 _NUMBER = re.compile(r"[-+]?\d[\d,，]*(?:\.\d+)?")
-# A number as a text writes it, for a pattern that finds one followed by its unit: matched where
-# it begins (after no digit or decimal point), of at most 20 digits a part. Tried from each digit
-# of a run to its end, a run of 20,000 digits took seconds to check.
-NUMBER_IN_TEXT = r"(?<![\d.])\d{1,20}(?:\.\d{1,20})?"
+# Where a number begins in a text: after no digit, nor a digit and its separator (a pattern tried
+# from each digit of a run to its end took seconds over 20,000 digits). And a number as a text
+# writes it, for a pattern that finds one followed by its unit: of at most 20 digits a part.
+NUMBER_BEGINS = r"(?<!\d)(?<!\d[.,，])"
+NUMBER_IN_TEXT = NUMBER_BEGINS + r"\d{1,20}(?:\.\d{1,20})?"
 _DEADLINE = re.compile(
     r"(19|20)\d{2}\s*年(?:度|底|末|内|\s*\d{1,2}\s*月|$)"
     r"|^\d{1,2}\s*月(?:\s*\d{1,2}\s*日)?\s*(?:底|末|前|份|中旬|上旬|下旬|之前|以前)"  # "12月底前": the year is the form's

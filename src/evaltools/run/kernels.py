@@ -143,15 +143,21 @@ def kernel_output_file() -> IO[bytes]:
     return tempfile.TemporaryFile(prefix="evaltools-kernel-")
 
 
-async def _start(kernel_name: str, overview: bool) -> WarmKernel:
-    manager = AsyncKernelManager(kernel_name=kernel_name)
+async def _begin(manager: AsyncKernelManager, arguments: list[str]) -> IO[bytes]:
+    """Start the manager's warm kernel with ``arguments``; returns the file it writes to."""
     said = kernel_output_file()
     try:
-        await manager.start_kernel(extra_arguments=[*warm_arguments(overview), *_here(manager)], stdout=said, stderr=said)
-    except BaseException:
+        await manager.start_kernel(extra_arguments=[*arguments, *_here(manager)], stdout=said, stderr=said)
+    except BaseException:  # Ctrl-C while it starts: a process started is nobody's to stop but ours
+        _kill(manager)
         said.close()
         raise
-    return _connect(manager, said)
+    return said
+
+
+async def _start(kernel_name: str, overview: bool) -> WarmKernel:
+    manager = AsyncKernelManager(kernel_name=kernel_name)
+    return _connect(manager, await _begin(manager, warm_arguments(overview)))
 
 
 def _connect(manager: AsyncKernelManager, said: IO[bytes] | None) -> WarmKernel:
@@ -199,7 +205,7 @@ def last_words_in(said: IO[bytes] | None, since: int = 0) -> str:
 
 
 def _dead(kernel: WarmKernel) -> RuntimeError:
-    words = last_words_in(kernel.said)
+    words = last_words_in(kernel.said, kernel.heard)
     return RuntimeError(f"内核已退出：{words}" if words else "内核已退出")
 
 
@@ -424,7 +430,7 @@ def launch_kernels(count: int, kernel_name: str = "python3",
     return managers, handed
 
 
-# What the kernels a batch launched say (:func:`_said`), by their manager's id: kept as long as
+# What the kernels a batch launched say (:func:`kernel_output_file`), by their manager's id: kept as long as
 # the kernel runs, for the worker that adopts one to read (its process is not the batch's).
 _launched: dict[int, IO[bytes]] = {}
 
@@ -432,14 +438,7 @@ _launched: dict[int, IO[bytes]] = {}
 def _launch(kernel_name: str, overview: bool, charts: bool,
             ahead: tuple[Path, Path | None] | None = None) -> tuple[AsyncKernelManager, dict]:
     manager = AsyncKernelManager(kernel_name=kernel_name)
-    said = kernel_output_file()
-    try:
-        run_sync(manager.start_kernel)(extra_arguments=[*warm_arguments(overview, charts=charts, ahead=ahead), *_here(manager)],
-                                       stdout=said, stderr=said)
-    except BaseException:  # Ctrl-C while it starts: a process started is nobody's to stop but ours
-        _kill(manager)
-        said.close()
-        raise
+    said = run_sync(_begin)(manager, warm_arguments(overview, charts=charts, ahead=ahead))
     _launched[id(manager)] = said
     provisioner = manager.provisioner
     return manager, {"kernel_name": kernel_name, "connection": manager.get_connection_info(),

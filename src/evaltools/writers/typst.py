@@ -385,7 +385,7 @@ def _most(tallest: Mapping[int, float], r: int, c: Cell, rooms: Mapping[int, tup
 def _tall(c: Cell, rooms: Mapping[int, tuple[float, float]]) -> bool:
     """A narrative, or a cell that, set in its width, would take more than a fifth of a page."""
     width, size = rooms.get(id(c), (BODY_WIDTH / 4, 10.0))  # a table of no widths: a quarter of the 版心
-    return "text" in (c.style or "").split() or typst_lines.height(plain_text(c.content), width, size) > 0.2 * PAGE_HEIGHT
+    return "text" in (c.style or "").split() or typst_lines.tall(plain_text(c.content), width, size)
 
 
 def _breaks(row: Row, rooms: Mapping[int, tuple[float, float]]) -> bool:

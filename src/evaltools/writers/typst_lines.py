@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from evaltools.document.parts import Cell, Span, Table, grid, plain_text
+from evaltools.domain.targets import NUMBER_BEGINS as _BEGINS
 
 # A number with its unit, and a short bracketed unit, set as one unbreakable box: 106.62万元,
 # 100%, 2024年度, ≥95%, 1.2万平方米, 2.5个百分点, （万元） (its brackets outside the box: they
@@ -28,7 +29,6 @@ _UNITS = "|".join(sorted([
     "笔", "宗", "类", "处", "个百分点", "百分点"], key=len, reverse=True))
 # Numbers of at most 30 digits and separators, begun where a number begins: a run of ten thousand
 # digits is matched in one pass, not tried from each of its digits to its end.
-_BEGINS = r"(?<!\d)(?<!\d[.,，])"  # not inside a number: after a digit, or a digit and its separator
 # (the lookahead first: most characters begin nothing, and are passed over five times sooner)
 GLUED = re.compile(rf"(?=[\d≥≤＞＜><±（])(?:(?:[≥≤＞＜><±]\s?)?{_BEGINS}\d[\d,，.]{{0,30}}\s?(?:[万亿]?(?:{_UNITS})|[万亿])"
                    rf"|（[^（）\s]{{1,4}}）|{_BEGINS}\d{{1,20}}(?:\.\d{{1,20}})?[～~-]\d{{1,20}}(?:\.\d{{1,20}})?)")
@@ -62,6 +62,12 @@ def least_width(cell_: Cell, size: float) -> float:
     """The narrowest a cell can be without a character or a number pushed out of it, in points."""
     widest = max((_ems(m.group()) for m in _UNBROKEN.finditer(plain_text(cell_.content))), default=0)
     return widest * size * 1.08 + _INSET
+
+
+def tall(text: str, width: float, size: float) -> bool:
+    """Whether a text set in ``width`` points of ``size`` takes more than a fifth of a page: its
+    row may break (kept whole, it would leave a hole, or run off the page's foot)."""
+    return height(text, width, size) > 0.2 * PAGE_HEIGHT
 
 
 def height(text: str, width: float, size: float) -> float:

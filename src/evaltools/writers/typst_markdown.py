@@ -10,8 +10,8 @@ from typing import Any
 
 from evaltools.document import typography
 from evaltools.domain.markup import parse
-from evaltools.writers.typst_lines import BODY_WIDTH, PAGE_HEIGHT, RUN, height
-from evaltools.writers.typst_text import CONTROL, image, literal, text
+from evaltools.writers.typst_lines import BODY_WIDTH, tall
+from evaltools.writers.typst_text import CONTROL, image, literal, long_run, text
 
 # Narrative Markdown read as the HTML reads it (CommonMark, raw HTML off, a line break kept).
 def markdown(source: str | None, files: dict[str, bytes]) -> str:
@@ -42,7 +42,7 @@ def _md_inline(tokens: Sequence[Any], files: dict[str, bytes]) -> str:
             out.append(text(token.content))
         elif kind == "code_inline":
             code = token.content  # a long run breaks (see the template's `breaking`), the text unchanged
-            out.append(f"#breaking({literal(code)}, code: true)" if any(len(w) > RUN for w in code.split()) else f"#raw({literal(code)})")
+            out.append(f"#breaking({literal(code)}, code: true)" if long_run(code) else f"#raw({literal(code)})")
         elif kind == "image":
             src = str(token.attrGet("src") or "")
             alt = "".join(child.content for child in token.children or [])
@@ -105,7 +105,7 @@ def _code_block(code: str) -> str:
     """A block of code as written; where a line holds a run longer than RUN characters (a key,
     an address), its lines set by the template's `breaking`, so that none runs off the page
     (nothing added: the text copied is the code)."""
-    if not any(len(word) > RUN for word in code.split()):
+    if not long_run(code):
         return f"raw({literal(code)}, block: true)"
     lines = (f"#breaking({literal(line)}, code: true)" for line in code.rstrip("\n").split("\n"))
     return f"[{'#linebreak()'.join(lines)}]"
@@ -137,8 +137,8 @@ def _md_table(tokens: Sequence[Any], files: dict[str, bytes]) -> str:
     size = typography.STYLES["cell"].in_pdf("size")
     cells = []
     for row in rows:
-        tall = any(height(content, BODY_WIDTH / columns, size) > 0.2 * PAGE_HEIGHT for content, _ in row)
-        cells += [f"table.cell(breakable: true)[{body}]" if tall else f"[{body}]" for _, body in row]
+        breaks = any(tall(content, BODY_WIDTH / columns, size) for content, _ in row)
+        cells += [f"table.cell(breakable: true)[{body}]" if breaks else f"[{body}]" for _, body in row]
         cells += ["[]"] * (columns - len(row))
     return f'#table-of(role("cell").size, 0.5em, (x: 1.2mm, y: 1mm), true, 0.3em, 0.6em, {columns}, {", ".join(cells)})\n\n'
 

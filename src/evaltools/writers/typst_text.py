@@ -23,6 +23,11 @@ _CLOSING = re.compile(r"[，。、；：！？）》”’」』〕】…]*")
 _LONG_RUN = re.compile(rf"[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]{{{RUN + 1},}}")
 
 
+def long_run(text: str) -> bool:
+    """Whether ``text`` holds a run with nowhere to break a line (see _LONG_RUN)."""
+    return _LONG_RUN.search(text) is not None
+
+
 def _plain(value: str) -> str:
     """Text without numbers to glue, as string literals; a long run as boxes (see _LONG_RUN)."""
     out, last = [], 0

@@ -12,7 +12,7 @@ from evaltools.domain.checks.registry import Context, Raised, check
 from evaltools.domain.markup import linked_images
 from evaltools.domain.placeholders import NAMES, placeholders
 from evaltools.domain.scoring import HUNDRED, percent
-from evaltools.domain.targets import NUMBER_IN_TEXT, plain_number
+from evaltools.domain.targets import NUMBER_BEGINS, NUMBER_IN_TEXT, plain_number
 from evaltools.domain.yamlio import Loc
 
 
@@ -51,7 +51,7 @@ def _linked_image(ctx: Context) -> Iterator[Raised]:
     yield from linked_image_findings(ctx.texts)
 
 
-_MALFORMED_NUMBER = re.compile(r"(?<![\d.])\d{1,20}\.\d{1,20}\.\d{1,20}\s*(?:亿元|万元|元|%|‰)")  # see NUMBER_IN_TEXT
+_MALFORMED_NUMBER = re.compile(rf"{NUMBER_BEGINS}\d{{1,20}}\.\d{{1,20}}\.\d{{1,20}}\s*(?:亿元|万元|元|%|‰)")
 
 
 _STATED_FIGURE = re.compile(rf"({NUMBER_IN_TEXT})\s*(分|%|万元|元)")
