@@ -88,7 +88,7 @@ def codes_after(seed: LoadedProject) -> Callable[[Callable[[dict], None]], list[
         data = copy.deepcopy(seed.data)
         mutate(data)
         params = ProjectParams.model_validate(_drop_nulls(data))
-        return [f.code for f in run_checks(params, seed.rules, path=seed.path)]
+        return [f.code for f in run_checks(params, seed.rules, path=seed.path, data=data)]
 
     return run
 

@@ -63,6 +63,10 @@ FAILING: dict[str, list[Callable[[dict], None]]] = {
     "LINKED-IMAGE": [lambda d: set_in(d, "narrative.other", "见图 ![地图](http://example.invalid/x.png?d=1)"),
                      lambda d: set_in(d, "summary.social", "![a][r]\n\n[r]: //example.invalid/y.png"),
                      lambda d: set_in(d, "narrative.unit", "![扫描件](../../secret.png)")],
+    # pasted from Word: its line break kept in a paragraph, a cell's end, an escape sequence
+    "CONTROL-CHAR": [lambda d: set_in(d, "narrative.other", "第一行\x0b第二行"),
+                     lambda d: set_in(ind(d, "质量"), "name", "平台运行稳定率\x07"),
+                     lambda d: set_in(d, "project.leader", "董佳瑛\x1b[0m")],
     "MALFORMED-NUMBER": [lambda d: set_in(d, "summary.funds_input", "财政拨款106.62.00万元，已全部到位。")],
     # a unit's own sentence naming a score, deduction or rate the tables do not have
     "SENTENCE-FIGURE": [lambda d: set_in(d, "narrative.sentences", {"conclusion": "经自评，得分为95分。"}),
@@ -137,6 +141,7 @@ PASSING: dict[str, list[Callable[[dict], None]]] = {
                       lambda d: set_in(d, "goals.expected", "目标1：保障平台稳定运行；目标2：全流程电子化率95%以上")],
     "LINKED-IMAGE": [lambda d: set_in(d, "narrative.other", "详见 [公示](http://example.invalid/a) 与 ![图](data:image/png;base64,AAAA)")],
     "UNIT-CONFLICT": [lambda d: set_in(d, "summary.economic", "电子担保费率由去年8‰降至5‰。")],
+    "CONTROL-CHAR": [lambda d: set_in(d, "narrative.other", "第一行\n第二行\t（制表符与换行是文字）")],
     "DATE-RANGE": [lambda d: set_in(d, "evaluation.report_date", "2025-12")],
     "SIGNER": [lambda d: set_in(d, "evaluation.signoff.team_leader.name", "董 佳瑛")],
     "NON-REASON": [lambda d: (set_in(ind(d, "质量"), "score", 15), set_in(ind(d, "质量"), "deviation", "无"))],

@@ -140,6 +140,15 @@ class TestChecks:
         write_department(path.parent, {"year": 2024, "unit": {"name": "某局"}, "narrative": narrative})
         assert "DEPT-LINKED-IMAGE" not in codes(path)
 
+    def test_control_characters_pasted_from_word_are_a_warning_naming_the_field(self, tmp_path):
+        path = write_department(tmp_path / "params" / "2024" / "d", {"year": 2024, "unit": {"name": "某局"},
+                                                                     "narrative": {"basic": "职能\x0b如下\x07"}})
+        found = [f for f in check_department(load_department(path)) if f.code == "DEPT-CONTROL-CHAR"]
+        assert [(f.field, f.severity) for f in found] == [("narrative.basic", "warning")]
+        assert "U+000B、U+0007" in found[0].message and load_department(path).params.narrative.basic == "职能\n如下"
+        write_department(path.parent, {"year": 2024, "unit": {"name": "某局"}, "narrative": {"basic": "职能\n如下"}})
+        assert "DEPT-CONTROL-CHAR" not in codes(path)
+
     def test_basic_spending_equal_to_its_split_is_fine(self, tmp_path):
         path = write_department(tmp_path / "params" / "2024" / "d", {"year": 2024, "unit": {"name": "某局"}, "expenditure": [
             {"institution": "局机关", "personnel": 10, "public": 5, "basic": 15}]})

@@ -177,3 +177,41 @@ def test_a_missing_attachment_refuses_only_its_report_in_a_batch_and_never_scori
     said = (made.stdout + made.stderr).replace("\n", "")
     assert made.returncode == 1 and "narrative.attachments[0].file" in said and "attachments/notice.md 不存在" in said
     assert not (workspace.parent / "outputs" / "2024" / PROJECT / "report.html").exists()
+
+
+def test_control_characters_pasted_from_word_never_fail_a_report_and_are_named(example_workspace):
+    """A finance officer pastes from Word: a line break kept in its paragraph (U+000B), a page
+    break (U+000C), a cell's end mark (U+0007), an escape sequence. The file is read, every
+    format is made with the text as the reader meant it, and the checker and the review edition
+    name each field that had one."""
+    project = example_workspace / "params" / "2024" / "xiangxi-ggzy" / "platform-maintenance.yaml"
+    text = project.read_text(encoding="utf-8")
+    for old, new in (("单位负责人：董佳瑛。", "单位负责人：董佳瑛。\x0b部门\x07简况\x1b[0m：\x0c"),
+                     ("  leader: 董佳瑛", '  leader: "董佳瑛\\a"')):
+        assert old in text
+        text = text.replace(old, new, 1)
+    project.write_text(text, encoding="utf-8")
+
+    checked = evaltools("check", str(project))
+    assert checked.returncode == 0, checked.stderr  # warnings: the report is usable
+    assert checked.stdout.count("[CONTROL-CHAR]") == 2 and "narrative.unit" in checked.stdout
+    assert "U+000B、U+0007、U+001B、U+000C" in checked.stdout and "project.leader" in checked.stdout
+
+    made = evaltools("run", str(project), "--to", "html,pdf,docx")
+    assert made.returncode == 0, made.stderr
+    folder = example_workspace / "outputs" / "2024" / PROJECT
+    pdf = subprocess.run(["pdftotext", str(folder / "report.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+    assert "单位负责人：董佳瑛。\n部门简况[0m：" in pdf
+    with zipfile.ZipFile(folder / "report.docx") as docx:
+        body = docx.read("word/document.xml").decode("utf-8")
+    assert "部门简况[0m：" in body and not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f]", body)
+    review = (folder / "report.html").read_text(encoding="utf-8")
+    assert review.count("[CONTROL-CHAR]") == 2 and "\x0b" not in review
+
+    workbook = example_workspace / "form.xlsx"
+    exported = evaltools("export-xlsx", str(project), "-o", str(workbook))
+    assert exported.returncode == 0, exported.stderr
+    import openpyxl
+
+    cells = [c.value for row in openpyxl.load_workbook(workbook).worksheets[0].iter_rows() for c in row]
+    assert "董佳瑛" in {c for c in cells if isinstance(c, str)} or any("董佳瑛" in c for c in cells if isinstance(c, str))

@@ -218,3 +218,15 @@ def test_check_on_a_fresh_year_lists_every_field_to_fill_in_one_finding_per_file
         assert group in finding.message and field in finding.message
     assert "evaluation.report_date" in finding.message and "goals.achieved" in finding.message
     assert out.count("[TO-FILL]") == len(find_project_files([next_year.target]))
+
+
+def test_control_characters_pasted_from_word_are_carried_as_written_and_still_named(two_departments):
+    project = two_departments / "xiangxi-ggzy" / "platform-maintenance.yaml"
+    text = project.read_text(encoding="utf-8")
+    assert "  leader: 董佳瑛" in text
+    project.write_text(text.replace("  leader: 董佳瑛", "  leader: 董佳瑛\x0b", 1), encoding="utf-8")
+    result = new_year(two_departments, two_departments.parent / "2025")
+    carried = result.target / "xiangxi-ggzy" / "platform-maintenance.yaml"
+    assert "  leader: 董佳瑛\x0b\n" in carried.read_text(encoding="utf-8")  # the analyst's file, as it was
+    found = [f for f in check_project(load_project(carried)) if f.code == "CONTROL-CHAR"]
+    assert [f.field for f in found] == ["project.leader"] and found[0].line

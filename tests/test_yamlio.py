@@ -169,7 +169,6 @@ class TestHostileFiles:
 
     @pytest.mark.parametrize(("second_line", "says"), [
         ("report_date: 2025-02-30", ["不存在的日期 2025-02-30"]),  # an impossible date
-        ("name: 某局\x0b信息中心", ["U+000B", "Word"]),  # a control character pasted from Word
     ])
     def test_what_yaml_itself_refuses_is_located(self, tmp_path, second_line, says):
         path = tmp_path / "bad.yaml"
@@ -194,9 +193,35 @@ class TestHostileFiles:
         [problem] = info.value.problems
         assert (problem.field, problem.line) == ("evaluation.signoff.team_leader.date", 4)
 
-    def test_an_escaped_control_character_is_refused_at_its_field(self, workspace):
-        problem = problem_after_edit(workspace, "leader: 董佳瑛", 'leader: "董佳瑛\\v"')
-        assert problem.field == "project.leader" and "U+000B" in problem.message and problem.line
+    def test_control_characters_pasted_from_word_are_read_as_written(self, tmp_path):
+        # YAML's reader refuses them; a finance officer's file has them (the model and CONTROL-CHAR
+        # then take care of them), and every other value and line stays where it was
+        path = tmp_path / "pasted.yaml"
+        path.write_text("year: 2024\nname: 某局\x0b信息中心\x07\nnote: |\n  第一段\x0c\n  第二段\x1b[0m\nlast: 1\n",
+                        encoding="utf-8")
+        read = read_yaml(path)
+        assert read.data == {"year": 2024, "name": "某局\x0b信息中心\x07", "note": "第一段\x0c\n第二段\x1b[0m\n", "last": 1}
+        assert read.line_of(("last",)) == 6
+
+    def test_a_file_holding_the_stand_ins_themselves_is_still_refused_at_its_line(self, tmp_path):
+        path = tmp_path / "odd.yaml"
+        path.write_text("year: 2024\nname: 某局\x0b\U0010fd0b\n", encoding="utf-8")
+        with pytest.raises(ParamsError) as info:
+            read_yaml(path)
+        [problem] = info.value.problems
+        assert problem.line == 2 and "U+000B" in problem.message
+
+    def test_an_escaped_control_character_loads_and_is_named_at_its_field(self, workspace):
+        from evaltools.domain.checks import check_project
+
+        project_file = workspace / "2024" / "xiangxi-ggzy" / "platform-maintenance.yaml"
+        text = project_file.read_text(encoding="utf-8").replace("leader: 董佳瑛", 'leader: "董佳瑛\\v"')
+        project_file.write_text(text, encoding="utf-8")
+        project = load_project(project_file)
+        assert project.params.project.leader == "董佳瑛\n"
+        [finding] = [f for f in check_project(project) if f.code == "CONTROL-CHAR"]
+        assert finding.field == "project.leader" and "U+000B" in finding.message and "换行" in finding.message
+        assert text.splitlines()[finding.line - 1].strip().startswith("leader:")
 
     def test_a_thousands_separator_in_a_flow_mapping_is_an_error_not_a_smaller_number(self, workspace):
         problem = problem_after_edit(workspace, "amount: 319788.00}", "amount: 319,788.00}")

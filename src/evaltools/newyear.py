@@ -33,7 +33,7 @@ from evaltools.domain.checks.completeness import TO_FILL
 from evaltools.domain.files import write_atomic
 from evaltools.domain.history import shift_years
 from evaltools.domain.workspace import DEPARTMENT_FILE, RULES_FILE, YAML_SUFFIXES, display_path, is_project_file
-from evaltools.domain.yamlio import ParamsError, Problem, read_yaml
+from evaltools.domain.yamlio import ParamsError, Problem, as_written, read_yaml, readable
 
 INDICATOR_KEEPS = ("level1", "level2", "name", "target", "weight")
 YEAR_COLUMNS = ("three_public", "public_funds", "procurement")  # 上年决算/本年预算/本年决算
@@ -276,11 +276,13 @@ def new_year(source: Path | str, target: Path | str) -> NewYear:
         if path.name != DEPARTMENT_FILE and not is_project_file(path):
             continue
         read_yaml(path)  # safely first: a file that is not plain data is said so, naming its line
-        data = round_trip().load(path.read_text(encoding="utf-8"))
+        text, stood_in = readable(path.read_text(encoding="utf-8"))  # Word's control characters carried as written
+        data = round_trip().load(text)
         carry = carry_department if path.name == DEPARTMENT_FILE else carry_project
         new_data, report = carry(data, old, new)
         report.source, report.target = path, destination
-        made.append((destination, dump_round_trip(new_data, _header(path, report, new))))
+        text = dump_round_trip(new_data, _header(path, report, new))
+        made.append((destination, as_written(text) if stood_in else text))
         result.files.append(report)
     # Everything is read and made first: a file that cannot be read leaves no half-made year behind.
     try:

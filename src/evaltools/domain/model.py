@@ -21,8 +21,17 @@ from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fi
 
 MAX_DIGITS = 12  # below 10^12 in 元 or 万元: more than any budget, fewer digits than a typo like 1e309
 _THOUSANDS = re.compile(r"\s*[+-]?\d{1,3}(?:[,，]\d{3})+(?:\.\d*)?\s*")
-# Characters XML (hence Excel and Word files) cannot hold; Word pastes some of them (U+000B…).
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+# Characters XML (hence Excel and Word files) cannot hold, and the C1 controls that show as
+# nothing: Word pastes some of them (U+000B for a line break kept in its paragraph, U+000C for a
+# page break, U+0007 for a cell's end). Text is kept without them (see the CONTROL-CHAR check).
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff\ud800-\udfff]")
+# The two that are Word's breaks become a line break; the others are dropped.
+BREAKS = "\x0b\x0c"
+
+
+def without_control(text: str) -> str:
+    """``text`` as reports and workbooks can hold it: Word's breaks a line break, other control characters dropped."""
+    return CONTROL.sub(lambda m: "\n" if m.group() in BREAKS else "", text)
 
 
 def _no_thousands_separator(value: Any) -> Any:
@@ -116,11 +125,12 @@ class Params(BaseModel):
     @field_validator("*")
     @classmethod
     def _printable(cls, value: Any) -> Any:
-        """Text that Excel, Word and the PDF can hold: no control characters pasted from Word."""
-        for text in value if isinstance(value, list) else (value,):
-            found = _CONTROL.search(text) if isinstance(text, str) else None
-            if found:
-                raise ValueError(f"含有不可见的控制字符 U+{ord(found.group()):04X}（常见于从 Word 粘贴的文字）：请删除它")
+        """Text that Excel, Word and the PDF can hold: control characters pasted from Word never
+        fail a report; they are left out (the CONTROL-CHAR check names each field that had one)."""
+        if isinstance(value, str):
+            return without_control(value) if CONTROL.search(value) else value
+        if isinstance(value, list) and any(isinstance(v, str) and CONTROL.search(v) for v in value):
+            return [without_control(v) if isinstance(v, str) else v for v in value]
         return value
 
     @classmethod

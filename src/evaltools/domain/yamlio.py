@@ -84,6 +84,9 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml's parse
         return super().construct_mapping(node, deep=deep)
 
 
+_BYTE_OFFSETS = hasattr(yaml, "CSafeLoader") and issubclass(_Loader, yaml.CSafeLoader)  # where a reader's error is
+
+
 def _split_number(key_node: yaml.Node, value_node: yaml.Node) -> bool:
     """A number standing alone as a key in ``{…}``: what ``{total: 319,788.00}`` turns into."""
     return (isinstance(key_node, yaml.ScalarNode) and key_node.tag.endswith((":int", ":float"))
@@ -237,8 +240,42 @@ def _in_words(problem: str) -> str:
     return problem
 
 
+# What YAML's reader refuses in a file (pyyaml's ``Reader.NON_PRINTABLE``, less the surrogates,
+# which no UTF-8 file holds): control characters, as Word pastes them. They are read as written,
+# each through a stand-in from the last private-use plane while YAML parses; the model then
+# leaves them out, and the CONTROL-CHAR check names the field.
+_UNREADABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
+_STAND_INS = re.compile("[\U0010fd00-\U0010feff]")
+_STAND_IN = 0x10FD00
+
+
+def _stand_in(match: re.Match) -> str:
+    code = ord(match.group())
+    return chr(_STAND_IN + (code if code < 0x100 else 0x100 + (code & 0xFF)))
+
+
+def readable(text: str) -> tuple[str, bool]:
+    """``text`` with a stand-in for each character YAML's reader refuses, and whether it has
+    any (a text that holds the stand-ins themselves is left as it is, for the reader to refuse)."""
+    if not _UNREADABLE.search(text) or _STAND_INS.search(text):
+        return text, False
+    return _UNREADABLE.sub(_stand_in, text), True
+
+
+def as_written(value: Any) -> Any:
+    """``value`` (a text, or data read from one, keys too) with the characters the stand-ins of :func:`readable` stood for."""
+    if isinstance(value, str):
+        return _STAND_INS.sub(lambda m: chr(k if (k := ord(m.group()) - _STAND_IN) < 0x100 else 0xFF00 + (k & 0xFF)), value)
+    if isinstance(value, dict):
+        return {as_written(k): as_written(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [as_written(v) for v in value]
+    return value
+
+
 @memo.kept(maxsize=256)
 def _parse(path: Path, text: str) -> YamlFile:
+    text, stood_in = readable(text)
     loader = _Loader(text)
     root = None
     try:
@@ -247,6 +284,8 @@ def _parse(path: Path, text: str) -> YamlFile:
             raise ParamsError([Problem(path, None, "", (
                 f"别名（*名称）展开后超过 {MAX_EXPANDED_NODES:,} 个值：不像是参数文件，未读取（“十亿笑声”式的别名炸弹？）"))])
         data = loader.construct_document(root) if root is not None else {}
+        if stood_in:
+            data = as_written(data)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -256,7 +295,9 @@ def _parse(path: Path, text: str) -> YamlFile:
             raise ParamsError([Problem(path, line, field, detail)]) from None  # the text parsed; a value is wrong
         raise ParamsError([Problem(path, line, field, f"YAML 格式错误：{detail}")]) from None
     except yaml.reader.ReaderError as exc:
-        line = text.count("\n", 0, exc.position) + 1
+        # libyaml counts the bytes of the UTF-8 text before the character; pyyaml, the characters
+        before = text.encode("utf-8")[:exc.position].count(b"\n") if _BYTE_OFFSETS else text.count("\n", 0, exc.position)
+        line = before + 1
         raise ParamsError([Problem(path, line, "", (
             f"含有不可见的控制字符 U+{exc.character if isinstance(exc.character, int) else ord(exc.character):04X}"
             "（常见于从 Word 粘贴的文字）：请删除它"))]) from None

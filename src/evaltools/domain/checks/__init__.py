@@ -11,7 +11,9 @@ The checks live by family, one module each; importing them registers them, in th
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 # Imported for their registrations, in the order --list shows them.
 from evaltools.domain.checks import funds, indicators, cells, text, judgement, dates, completeness, department  # noqa: F401
@@ -28,8 +30,9 @@ __all__ = ["CHECKS", "DEPARTMENT_CHECKS", "INDICATOR_CHECKS", "SEVERITY_LABELS",
 
 
 def run_checks(params: ProjectParams, rules: Rules, card: ScoreCard | None = None,
-               path: Path | None = None) -> list[Finding]:
-    return findings(CHECKS, Context(params, rules, card or score(params, rules), path))
+               path: Path | None = None, data: Mapping[str, Any] | None = None) -> list[Finding]:
+    """The findings of ``params``; ``data``, the values as read, lets the checks see what the model cleaned."""
+    return findings(CHECKS, Context(params, rules, card or score(params, rules), path, data))
 
 
 def check_project(project: LoadedProject, card: ScoreCard | None = None) -> list[Finding]:
@@ -38,5 +41,5 @@ def check_project(project: LoadedProject, card: ScoreCard | None = None) -> list
     cell_of = getattr(project, "cell_of", None)
     # A workbook is not a workspace file: no year folder to match, no last year's file beside it.
     path = None if cell_of else project.path
-    ctx = Context(project.params, project.rules, card or score(project.params, project.rules), path)
+    ctx = Context(project.params, project.rules, card or score(project.params, project.rules), path, project.data)
     return findings(CHECKS, ctx, project.locate, cell_of)

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from evaltools.domain.checks.registry import (CHECKS, DEPARTMENT_CHECKS, Context, Finding, Raised, department_check, findings,
                                               texts)
-from evaltools.domain.checks.text import linked_image_findings
+from evaltools.domain.checks.text import control_findings, linked_image_findings
 from evaltools.domain.department import FUND_NATURE_ROWS, SPENDING_NATURE_ROWS, project_spending
 from evaltools.domain.model import BUDGET_COLUMNS, BudgetRow
 from evaltools.domain.targets import plain_number
@@ -106,6 +106,13 @@ def _department_projects_total(department) -> Iterator[Raised]:
                   example="部门文件中插入 ![](http://…/a.png)")
 def _department_linked_image(department) -> Iterator[Raised]:
     yield from linked_image_findings(texts(department.params))
+
+
+@department_check("DEPT-CONTROL-CHAR", "warning", "部门文件的文字中含有不可见的控制字符（常见于从 Word 粘贴的文字）",
+                  basis="evaltools：Excel、Word 和 PDF 都容不下控制字符；报告照常生成，但文件应当改正",
+                  example="部门文件的职能“……\\x07”（Word 表格的单元格结束符）：报告中删去")
+def _department_control_characters(department) -> Iterator[Raised]:
+    yield from control_findings(department.data)
 
 
 @department_check("DEPT-PROJECT-INVALID", "error", "部门下有无法读取的项目参数文件",

@@ -9,7 +9,7 @@ such as 财预〔2020〕10号 or reviewers' practice) and an example of a form i
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -60,6 +60,7 @@ class Context:
     rules: Rules
     card: ScoreCard
     path: Path | None = None
+    data: Mapping[str, Any] | None = None  # the values as read, before the model cleans them
 
     @functools.cached_property
     def texts(self) -> list[tuple[Loc, str]]:
@@ -152,3 +153,15 @@ def _walk(value: object, loc: Loc) -> Iterator[tuple[Loc, str]]:
     elif isinstance(value, list):
         for i, item in enumerate(value):
             yield from _walk(item, loc + (i,))
+
+
+def read_texts(data: Any, loc: Loc = ()) -> Iterator[tuple[Loc, str]]:
+    """Every piece of text in a file's values as read (before the model cleans them), with where it sits."""
+    if isinstance(data, str):
+        yield loc, data
+    elif isinstance(data, Mapping):
+        for key, value in data.items():
+            yield from read_texts(value, loc + (key,))
+    elif isinstance(data, list):
+        for i, item in enumerate(data):
+            yield from read_texts(item, loc + (i,))
