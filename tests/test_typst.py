@@ -807,3 +807,49 @@ def test_a_code_block_is_set_in_the_code_role_as_the_html_sets_pre(monkeypatch):
     monkeypatch.setitem(typography.STYLES, "code", dataclasses.replace(typography.STYLES["code"], size=18))
     assert _word_width(notebook_to_pdf(nb), "abcdef") == pytest.approx(2 * width, rel=0.02)
 
+
+
+# --- a figure that does not fit where it falls -------------------------------------------------------
+
+
+def _png(width: int, height: int) -> bytes:
+    import io
+
+    import PIL.Image
+
+    buffer = io.BytesIO()
+    PIL.Image.new("RGB", (width, height), "navy").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _pages_holding(pdf: bytes, text: str) -> list[int]:
+    return [page for page in range(1, _pages(pdf) + 1) if text in squeeze(pdftotext(pdf, "-f", str(page), "-l", str(page)))]
+
+
+def _before(lines: int) -> list[Paragraph]:
+    return [Paragraph([f"第{i}段，一行正文。"]) for i in range(lines)]  # a line each, 22 a page
+
+
+def test_a_figure_that_would_leave_a_hole_floats_to_the_next_page_and_the_text_after_it_fills_this_one():
+    from evaltools.document.parts import Figure
+
+    # half a page of text, then a figure of four fifths of a page (at two thirds of its size, too small to fit)
+    pdf = notebook_to_pdf(notebook_of(*_before(11), Figure(_png(100, 120), "图", "图的说明"), Paragraph(["图后的文字。"])))
+    assert _pages_holding(pdf, "图的说明") == [2] and _pages_holding(pdf, "图后的文字。") == [1]
+
+
+def test_a_figure_that_nearly_fits_is_set_a_little_smaller_where_it_falls():
+    from evaltools.document.parts import Figure
+
+    # half a page of text, then a figure of a little more than half a page: at five sixths of its size, it fits
+    pdf = notebook_to_pdf(notebook_of(*_before(11), Figure(_png(100, 76), "图", "图的说明"), Paragraph(["图后的文字。"])))
+    assert _pages_holding(pdf, "第10段") == _pages_holding(pdf, "图的说明") == [1]
+
+
+def test_a_figure_taller_than_a_page_is_set_smaller_to_fit_one():
+    from evaltools.document.parts import Figure
+
+    pdf = notebook_to_pdf(notebook_of(Figure(_png(50, 400), "图", "图的说明"), Paragraph(["图后的文字。"])))
+    [page] = _pages_holding(pdf, "图的说明")
+    caption = [w for w in words(pdf, page) if "图的说明" in w[4]]
+    assert caption and caption[0][3] < BOTTOM  # the caption within the 版心: the figure ran off no page

@@ -196,7 +196,8 @@ def _(part: ItemList, ctx: Context) -> str:
 @typeset.register
 def _(part: Figure, ctx: Context) -> str:
     vector = embedded_svg(part.png)  # a chart's vector twin (see evaltools.document.charts)
-    return f"#figure-of({image(vector or part.png, part.alt, ctx.files)}, [{text(part.caption)}])\n\n"
+    # the picture as a function of its width: the template sets a figure smaller where that makes it fit
+    return f"#figure-of(width => {image(vector or part.png, part.alt, ctx.files, 'width')}, [{text(part.caption)}])\n\n"
 
 
 # --- sections -----------------------------------------------------------------------------------------

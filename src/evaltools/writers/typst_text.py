@@ -91,16 +91,17 @@ def _raster(data: bytes) -> str | None:
 RASTERS = {"PNG": "png", "JPEG": "jpg", "GIF": "gif", "WEBP": "webp"}
 
 
-def image(data: bytes, alt: str, files: dict[str, bytes]) -> str:
+def image(data: bytes, alt: str, files: dict[str, bytes], width: str = "100%") -> str:
     """An image from its bytes: put in ``files`` (compiled beside the source, see
     :func:`evaltools.writers.pdf_engine.compile_pdf`) under a name made of its content, and named
     in the markup; nothing is read from the disk or the network. Typst reads an image file at
     once, and a PNG written in the source as an array of its bytes takes it longer to parse than
     to lay out the pages (a 23-page overview: 0.19 s of 0.49 s). One that does not decode, or
-    that Typst cannot set (a narrative's, a cell's output: anyone's bytes), as its alt text."""
+    that Typst cannot set (a narrative's, a cell's output: anyone's bytes), as its alt text.
+    ``width``: Typst's, a length or a name the markup around it binds."""
     kind = "svg" if is_svg(data) else _raster(data)
     if kind is None or not shows_image(data, kind):
         return f"[{text(f'[图片：{alt}]')}]"
     name = f"/{hashlib.sha256(data).hexdigest()[:32]}.{kind}"
     files[name] = data
-    return f'image({literal(name)}, width: 100%, alt: {literal(alt)})'
+    return f'image({literal(name)}, width: {width}, alt: {literal(alt)})'
