@@ -90,3 +90,13 @@ def test_a_kept_chart_without_a_chinese_face_still_says_so_and_a_face_installed_
 
     charts.ChartCache(kept).chart(drawing, counts)
     assert drawn == [counts]
+
+
+@pytest.mark.parametrize("name", ["公共资源交易平台运行维护费", "湘西土家族苗族自治州公共资源交易中心政府采购中心", "数量：平台运行稳定率", "短名"])
+def test_a_bars_name_is_wrapped_whole_in_even_lines_never_one_character_alone(name):
+    from evaltools.document.charts import NAME_WIDTH, _names
+
+    [label], _ = _names([name])
+    lines = label.split("\n")
+    assert "".join(lines) == name and all(len(line) <= NAME_WIDTH for line in lines)
+    assert len(lines) == -(-len(name) // NAME_WIDTH) and (len(lines) == 1 or min(map(len, lines)) >= len(name) // len(lines))

@@ -181,8 +181,11 @@ class ChartCache(JsonCache):
 
 
 def _wrapped(text: str, width: int = 13) -> str:
-    """A label in lines of ``width`` characters: whole, never cut short."""
-    return "\n".join(text[i:i + width] for i in range(0, len(text), width))
+    """A label in lines of at most ``width`` characters, as even as they come: whole, never cut
+    short, and no line of one character (13 characters in lines of 12: 7 and 6, not 12 and 1)."""
+    lines = -(-len(text) // width)
+    even = -(-len(text) // max(lines, 1))
+    return "\n".join(text[i:i + even] for i in range(0, len(text), even)) if text else text
 
 
 NAME_WIDTH = 12  # characters a line of a bar's name: the unit names of a year (18 characters) take two lines
