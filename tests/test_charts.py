@@ -92,7 +92,8 @@ def test_a_kept_chart_without_a_chinese_face_still_says_so_and_a_face_installed_
     assert drawn == [counts]
 
 
-@pytest.mark.parametrize("name", ["公共资源交易平台运行维护费", "湘西土家族苗族自治州公共资源交易中心政府采购中心", "数量：平台运行稳定率", "短名"])
+@pytest.mark.parametrize("name", ["公共资源交易平台运行维护费", "湘西土家族苗族自治州公共资源交易中心政府采购中心",
+                                  "数量：平台运行稳定率", "短名"])
 def test_a_bars_name_is_wrapped_whole_in_even_lines_never_one_character_alone(name):
     from evaltools.document.charts import NAME_WIDTH, _names
 
