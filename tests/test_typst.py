@@ -110,7 +110,7 @@ def test_a_run_with_nowhere_to_break_is_broken_inside_the_page_and_kept_whole():
 
     narrow = notebook_to_pdf(notebook_of(table(tr(td("x" * 500), td("说明")), colgroup=(10, 90))))
     placed = [word for page in range(1, _pages(narrow) + 1) for word in words(narrow, page)]
-    [beside] = [x0 for x0, _, _, _, w in placed if w == "说明"]
+    beside = min(x0 for x0, _, _, _, w in placed if w == "说明")  # set again on each page its row runs onto
     assert all(x1 < beside - 3 for _, _, x1, _, w in placed if set(w) == {"x"})  # within its column's rule
 
 
@@ -235,14 +235,28 @@ def test_a_number_is_never_split_from_its_unit(seed_pdfs):
 
 
 @pytest.mark.parametrize("glued", ["≥95%", "≤5‰", "1.2万平方米", "2.5个百分点", "15个工作日", "3.5万吨", "8万户", "2.3公顷",
-                                   "20万人次", "123456789.12万元", "1,234,567.89元", "2024年度", "6个月"])
+                                   "20万人次", "123456789.12万元", "1,234,567.89元", "2024年度", "6个月", "5118单", "15万册",
+                                   "≥95", "≥95kW", "100Mbps", "5118元/平方米", "1.2万元/年", "106.62人/天", "95%以上",
+                                   "31日前", "2024年底"])
 def test_a_number_its_sign_and_its_unit_however_compound_are_one_box(glued):
     assert writer.text(f"其中{glued}，以上") == f'#"其中"#box[#"{glued}，"#box(width: 0pt)]#"以上"'
 
 
+def test_a_latin_word_is_no_unit_and_a_cells_breaks_keep_closing_punctuation_off_a_lines_start():
+    assert [m.group() for m in typst_lines.GLUED.finditer("3Dmodel 与 GB/T22239三级")] == []
+    runs = [m.group() for m in typst_lines._UNBROKEN.finditer("实际完成106.62万元，完成率100%。ISO/IEC27001）")]
+    assert "106.62万元，" in runs and "100%。" in runs and "ISO/IEC27001）" in runs and "，" not in runs
+
+
+def test_latin_letters_and_digits_are_reckoned_as_wide_as_the_widest_face_sets_them():
+    # Noto Serif CJK's digits are about 0.56 of an em: 「2024年12月31日前」 is 8.2 ems, not 8 (at 8 a line, 「前」 went alone)
+    assert typst_lines._ems("2024年12月31日前") > 8.2 and typst_lines._ems("ISO/IEC27001") > 6.5
+    assert typst_lines._ems("一二三") == 3
+
+
 def test_a_number_after_a_full_stop_or_a_unit_is_glued_too_one_inside_a_number_is_not():
     found = [m.group() for m in typst_lines.GLUED.finditer("已完成.95%以上，No.1号楼，12万元.5月，1,234.5万元，1.5%")]
-    assert found == ["95%", "1号", "12万元", "5月", "1,234.5万元", "1.5%"]
+    assert found == ["95%以上", "1号", "12万元", "5月", "1,234.5万元", "1.5%"]
 
 
 def test_a_run_of_a_hundred_thousand_digits_is_set_at_once_not_tried_from_each_digit():
@@ -590,6 +604,23 @@ def test_a_column_too_narrow_for_a_number_and_its_unit_is_widened_from_the_wides
     assert widths[0] > 25 and widths[0] >= typst_lines.least_width(form.rows[0].cells[0], 9)  # 5 % was 25 pt
     assert 425 - widths[1] > 50 - widths[2] and widths[2] >= typst_lines.least_width(form.rows[0].cells[2], 9)
     assert abs(sum(widths) - 500) < 1e-6  # the room comes from those with most to spare; the width is kept
+
+
+def test_a_number_and_its_unit_get_their_width_though_a_long_latin_word_beside_them_cannot():
+    """The 自评表 with Latin words in its 三级指标 and 实际完成值 (a standard's name, an address):
+    those break anyway (a run longer than 30 characters anywhere), and the narrow 年度指标值 column
+    still gets the width of ≤106.62万元 and ISO/IEC27001, which Typst cannot break."""
+    from evaltools.document.parts import table, td, tr
+
+    latin = "ISO/IEC27001:2013InformationSecurityManagementCertification"
+    form = table(tr(td("产出指标"), td(latin), td("≤106.62万元"), td("ISO/IEC27001"), td(latin + "认证" * 20)),
+                 colgroup=(8, 20, 9, 9, 54))
+    widths = typst_lines.column_widths(form, 9, 500)
+    assert all(widths[i] >= typst_lines.least_width(form.rows[0].cells[i], 9) for i in (0, 2, 3))
+    assert typst_lines.least_width(form.rows[0].cells[1], 9) < 3 * 9  # the long run breaks anywhere
+    pdf = notebook_to_pdf(notebook_of(form))
+    text = pdftotext(pdf)
+    assert "≤106.62万元" in text and "ISO/IEC27001\n" in text.replace(" ", "")
 
 
 def test_a_table_giving_no_widths_is_as_wide_as_its_content_and_no_wider():

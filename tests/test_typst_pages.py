@@ -28,14 +28,15 @@ pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppl
 
 
 def test_a_label_breaks_between_its_terms_and_before_its_bracketed_score():
-    assert typst_lines.label_lines("满意度指标（10分）", 4 * 9, 9) == (["满意度", "指标", "（10分）"], 0.0)  # not 满意度指/标
+    # （10分） is 4.04 ems: its digits 0.48 and 0.56 of an em
+    assert typst_lines.label_lines("满意度指标（10分）", 4.1 * 9, 9) == (["满意度", "指标", "（10分）"], 0.0)  # not 满意度指/标
     assert typst_lines.label_lines("满意度指标（10分）", 5 * 9, 9) == (["满意度指标", "（10分）"], 0.0)
     assert typst_lines.label_lines("项目资金（万元）", 4 * 9, 9) == (["项目资金", "（万元）"], 0.0)
     assert typst_lines.label_lines("服务对象满意度指标", 4 * 9, 9) == (["服务对象", "满意度", "指标"], 0.0)
     assert typst_lines.label_lines("服务对象满意度指标", 5 * 9, 9) == (["服务对象", "满意度指标"], 0.0)
     assert typst_lines.label_lines("经济效益指标", 3 * 9, 9) == (["经济效", "益指标"], 0.0)  # as few lines as Typst's
     assert typst_lines.label_lines("经济效益指标", 3 * 9, 9, most=3) == (["经济", "效益", "指标"], 0.0)  # the row is that tall
-    assert typst_lines.label_lines("产出指标（50分）", 8 * 9, 9) is None  # on one line
+    assert typst_lines.label_lines("产出指标（50分）", 8.2 * 9, 9) is None  # on one line (8.12 ems)
 
 
 def _cell_lines(pdf: bytes | Path) -> list[str]:

@@ -19,26 +19,36 @@ from evaltools.document.parts import Cell, Span, Table, grid, plain_text
 from evaltools.domain.targets import NUMBER_BEGINS as _BEGINS
 
 # A number with its unit, and a short bracketed unit, set as one unbreakable box: 106.62万元,
-# 100%, 2024年度, ≥95%, 1.2万平方米, 2.5个百分点, （万元） (its brackets outside the box: they
-# never start or end a line anyway). A unit may follow 万 or 亿, and the longest unit is taken
-# (平方米, not 平方; 个百分点, not 个).
+# 100%, 2024年度, ≥95%, ≥95, 1.2万平方米, 2.5个百分点, 5118单, 1.2万元/年, 95kW, 95%以上,
+# 12月31日前, （万元） (its brackets outside the box: they never start or end a line anyway). A
+# unit may follow 万 or 亿, and the longest unit is taken (平方米, not 平方; 个百分点, not 个).
 _UNITS = "|".join(sorted([
-    "%", "％", "‰", "元", "个", "项", "人次", "人", "次", "家", "天", "日", "个工作日", "工作日", "个月", "月", "年度", "年",
-    "分", "号", "台", "套", "件", "户", "条", "平方米", "平方公里", "平方千米", "立方米", "㎡", "千米", "公里", "米", "公顷",
-    "亩", "吨", "千克", "公斤", "千瓦时", "千瓦", "小时", "期", "批", "份", "篇", "场", "倍", "周", "名", "所", "座", "辆",
-    "笔", "宗", "类", "处", "个百分点", "百分点"], key=len, reverse=True))
+    "%", "％", "‰", "元", "个", "项", "人次", "人天", "人日", "人", "次", "家", "天", "日", "个工作日", "工作日", "个月", "月",
+    "年度", "年", "分", "号", "台", "套", "件", "户", "条", "平方米", "平方公里", "平方千米", "立方米", "㎡", "千米", "公里",
+    "米", "公顷", "亩", "吨", "千克", "公斤", "千瓦时", "千瓦", "小时", "期", "批", "份", "篇", "场", "倍", "周", "名", "所",
+    "座", "辆", "笔", "宗", "类", "处", "个百分点", "百分点", "单", "册", "本", "张", "块", "株", "棵", "头", "只", "间",
+    "栋", "层", "段", "根", "盏", "部", "节", "课时", "学时", "例", "床", "位", "秒", "分钟", "季度", "届", "轮", "组",
+    "支", "口", "眼", "座", "公斤", "升", "毫升", "兆瓦", "度"], key=len, reverse=True))
+# A unit: a Chinese one (after 万 or 亿, or per another: 元/平方米, 次/年), 万 or 亿 alone, or a
+# Latin one (kW, GB, km/h: at most five letters, not the start of a longer word); then a word that
+# ends the figure (以上, 左右, 前, 底 …), which would be left alone on a line.
+_UNIT = (rf"(?:[万亿]?(?:{_UNITS})(?:/[万亿]?(?:{_UNITS}))?|[万亿]|[A-Za-z]{{1,5}}(?:/[A-Za-z]{{1,3}})?(?![A-Za-z]))"
+         r"(?:以[上下内前后]|左右|[前底末内初])?")
 # Numbers of at most 30 digits and separators, begun where a number begins: a run of ten thousand
-# digits is matched in one pass, not tried from each of its digits to its end.
+# digits is matched in one pass, not tried from each of its digits to its end. A sign keeps its
+# number whether or not a unit follows (≥95).
 # (the lookahead first: most characters begin nothing, and are passed over five times sooner)
-GLUED = re.compile(rf"(?=[\d≥≤＞＜><±（])(?:(?:[≥≤＞＜><±]\s?)?{_BEGINS}\d[\d,，.]{{0,30}}\s?(?:[万亿]?(?:{_UNITS})|[万亿])"
+GLUED = re.compile(rf"(?=[\d≥≤＞＜><±（])(?:[≥≤＞＜><±]\s?{_BEGINS}\d[\d,，.]{{0,30}}(?:\s?{_UNIT})?"
+                   rf"|{_BEGINS}\d[\d,，.]{{0,30}}\s?{_UNIT}"
                    rf"|（[^（）\s]{{1,4}}）|{_BEGINS}\d{{1,20}}(?:\.\d{{1,20}})?[～~-]\d{{1,20}}(?:\.\d{{1,20}})?)")
-# The longest run of Latin letters, digits and signs set without a place to break (see
-# evaltools.writers.typst_text._LONG_RUN).
+# The longest run of Latin letters, digits and signs set without a place to break: a longer one
+# (an address, a key) is set a box a character by the template's `breaking`, and breaks anywhere.
 RUN = 30
+LONG_RUN = re.compile(rf"[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]{{{RUN + 1},}}")
 # What cannot be broken in a cell: a glued number and unit, a Latin word (of at most RUN letters:
 # a longer one is given places to break, see evaltools.writers.typst_text._LONG_RUN), or a Chinese
 # character with the punctuation that may not start a line after it.
-_UNBROKEN = re.compile(rf"（?(?:{GLUED.pattern})）?|[A-Za-z0-9.,%‰/:·_@-]{{1,{RUN}}}|.[，。、；：！？）》”’]*")
+_UNBROKEN = re.compile(rf"(?:（?(?:{GLUED.pattern})）?|[A-Za-z0-9.,%‰/:·_@-]{{1,{RUN}}}|.)[，。、；：！？）》”’」』〕】…]*")
 BODY_WIDTH, FORM_WIDTH = 156 * 72 / 25.4, 180 * 72 / 25.4  # the 版心 and the form page's, in points
 PAGE_HEIGHT = 225 * 72 / 25.4  # the 版心's
 _INSET = 1.2 * 72 / 25.4 * 2
@@ -49,18 +59,33 @@ _HALF = re.compile("[\u0020-\u007e\u00a2-\u00a3\u00a5-\u00a6\u00ac\u00af\u20a9\u
                    "\uff61-\uffbe\uffc2-\uffc7\uffca-\uffcf\uffd2-\uffd7\uffda-\uffdc\uffe8-\uffee]")
 
 
+# Latin letters, digits and signs as wide as the widest of the faces a PDF is set in sets them (Noto
+# Serif CJK's, to a hundredth of an em: digits 0.56, not the half an em of 仿宋_GB2312), so that a run
+# reckoned to fit a cell does (「2024年12月31日前」 is 8.2 ems, not 8: at 8 a line, 「前」 went
+# alone; 「ISO/IEC27001」 is 6.6, and ran over the rules of a column 6 ems wide).
+_LATIN = {character: width for width, characters in (
+    (0.2, "'"), (0.26, " "), (0.31, "!"), (0.32, "j|"), (0.33, ",.:;"), (0.34, "il"), (0.35, "-[]"), (0.36, "/\\"),
+    (0.37, "()t"), (0.38, '"{}'), (0.39, "f"), (0.41, "IJ"), (0.44, "?`"), (0.47, "r"), (0.48, "*1s"), (0.5, "z"),
+    (0.54, "c"), (0.55, "$7ev"), (0.56, "0234568ay"), (0.57, "9S_gx"), (0.58, "#+<=>^~"), (0.6, "o"), (0.61, "Zkq"),
+    (0.63, "FLd"), (0.64, "bp"), (0.65, "P"), (0.66, "ETu"), (0.67, "Bhn"), (0.69, "Y"), (0.7, "CX"), (0.72, "ARV"),
+    (0.74, "K"), (0.75, "G"), (0.77, "DOQ"), (0.78, "&"), (0.8, "NU"), (0.84, "w"), (0.86, "H"), (0.92, "@"), (0.93, "%"),
+    (0.98, "Mm"), (1.06, "W")) for character in characters}
+
+
 def _ems(run: str) -> float:
-    return _em(run) if len(run) == 1 else len(run) - 0.5 * len(_HALF.findall(run))
+    return sum(map(_em, run))
 
 
 @functools.cache
 def _em(character: str) -> float:
-    return 0.5 if _HALF.match(character) else 1.0
+    return _LATIN.get(character) or (0.5 if _HALF.match(character) else 1.0)
 
 
 def least_width(cell_: Cell, size: float) -> float:
-    """The narrowest a cell can be without a character or a number pushed out of it, in points."""
-    widest = max((_ems(m.group()) for m in _UNBROKEN.finditer(plain_text(cell_.content))), default=0)
+    """The narrowest a cell can be without a character or a number pushed out of it, in points
+    (a run longer than RUN breaks anywhere: a character of it is its narrowest)."""
+    text = LONG_RUN.sub("W", plain_text(cell_.content))
+    widest = max((_ems(m.group()) for m in _UNBROKEN.finditer(text)), default=0)
     return widest * size * 1.08 + _INSET
 
 
@@ -96,10 +121,18 @@ def runt_free(cells: Sequence[Cell], size: float, width: float) -> float:
 
 
 def _spread(widths: Sequence[float], need: Sequence[float]) -> list[float]:
-    """Each column as wide as it needs, the room taken from the columns with most to spare."""
-    short = sum(max(0.0, n - w) for n, w in zip(need, widths, strict=True))
-    spare = [max(0.0, w - n) for n, w in zip(need, widths, strict=True)]
-    if short <= 0 or short > sum(spare):
+    """Each column as wide as it needs, the room taken from the columns with most to spare; where
+    there is not room for all, the columns short of most go without (a long Latin word breaks
+    anyway), so that the others (a number with its unit) still get theirs."""
+    need = list(need)
+    while True:
+        short = sum(max(0.0, n - w) for n, w in zip(need, widths, strict=True))
+        spare = [max(0.0, w - n) for n, w in zip(need, widths, strict=True)]
+        if short <= sum(spare):
+            break
+        worst = max(range(len(need)), key=lambda i: need[i] - widths[i])
+        need[worst] = widths[worst]
+    if short <= 0:
         return list(widths)
     return [max(w, n) if n > w else w - s / sum(spare) * short for w, n, s in zip(widths, need, spare, strict=True)]
 
@@ -326,7 +359,7 @@ def label_lines(text: str, width: float, size: float, most: int = 0) -> tuple[li
     (more lines than Typst would set, to break between terms, where they cost no height)."""
     text = text.strip()
     capacity = math.floor(width / size + 1e-6)
-    if len(text) > 2 * _LABEL_RUNS or capacity < 2 or _ems(text) <= capacity or "\n" in text:
+    if len(text) > 2 * _LABEL_RUNS or capacity < 2 or _ems(text) <= max(capacity, (width - 0.2) / size) or "\n" in text:
         return None
     bracketed = _BRACKETED.fullmatch(text)
     name, group = (bracketed["name"], bracketed["group"]) if bracketed else (text, "")
@@ -335,9 +368,10 @@ def label_lines(text: str, width: float, size: float, most: int = 0) -> tuple[li
         return None
     for wider in (capacity, capacity + 1):
         tracking = min(0.0, (width - 0.2 - wider * size) / max(wider - 1, 1))
-        if tracking < _TIGHTEST * size or _ems(group) > wider:
+        room = max(wider, (width - 0.2) / size)  # in ems: Latin and digits are less than one
+        if tracking < _TIGHTEST * size or _ems(group) > room:
             return None
-        lines = [name] if _ems(name) <= wider else term_lines(runs, wider, most - bool(group))
+        lines = [name] if _ems(name) <= room else term_lines(runs, room, most - bool(group))
         if lines:
             return lines + ([group] if group else []), tracking if wider > capacity else 0.0
     return None

@@ -10,7 +10,7 @@ import re
 import PIL.Image
 
 from evaltools.writers.pdf_engine import shows_image
-from evaltools.writers.typst_lines import GLUED, RUN
+from evaltools.writers.typst_lines import GLUED, LONG_RUN
 
 # C0/C1 controls but tab and newline, and lone surrogates: nothing a PDF can show or Typst read.
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -18,20 +18,20 @@ _CLOSING = re.compile(r"[，。、；：！？）》”’」』〕】…]*")
 
 
 # A run with nowhere to break a line (Latin letters, digits, signs: Chinese breaks anywhere) longer
-# than RUN characters, which Typst would set past the page's edge or a cell's rule: set by the
-# template's `breaking`, a box a character (no character added: the text copied is the text).
-_LONG_RUN = re.compile(rf"[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]{{{RUN + 1},}}")
+# than RUN characters (typst_lines.LONG_RUN), which Typst would set past the page's edge or a cell's
+# rule: set by the template's `breaking`, a box a character (no character added: the text copied
+# is the text).
 
 
 def long_run(text: str) -> bool:
-    """Whether ``text`` holds a run with nowhere to break a line (see _LONG_RUN)."""
-    return _LONG_RUN.search(text) is not None
+    """Whether ``text`` holds a run with nowhere to break a line (see LONG_RUN)."""
+    return LONG_RUN.search(text) is not None
 
 
 def _plain(value: str) -> str:
-    """Text without numbers to glue, as string literals; a long run as boxes (see _LONG_RUN)."""
+    """Text without numbers to glue, as string literals; a long run as boxes (see LONG_RUN)."""
     out, last = [], 0
-    for match in _LONG_RUN.finditer(value):
+    for match in LONG_RUN.finditer(value):
         if match.start() > last:
             out.append(f"#{literal(value[last:match.start()])}")
         out.append(f"#breaking({literal(match[0])})")
