@@ -546,9 +546,11 @@ def test_a_group_broken_across_pages_repeats_its_first_and_second_level_labels(s
     assert [p for p in range(1, last + 1) if "效益指标" in {w[4] for w in words(pdf, p)}] == [last]  # kept whole
 
 
-def test_a_first_level_group_that_fits_on_a_page_is_moved_whole_not_broken(seed):
+def test_a_first_level_group_that_would_leave_a_third_of_the_page_empty_breaks_with_its_label_set_again(seed):
     """Ten more 效益 indicators (after the 社会效益 row: its 二级 again, apart from its first):
-    the 效益 group no longer fits under 产出 on the form's first page and goes whole to the next."""
+    the 效益 group no longer fits under 产出 on the form's first page. Moved whole, it would leave
+    more than a third of that page empty: it breaks there, and its 一级 label is set again on the
+    next page, over the header row."""
     from decimal import Decimal
 
     from evaltools.document import tables
@@ -563,7 +565,10 @@ def test_a_first_level_group_that_fits_on_a_page_is_moved_whole_not_broken(seed)
     pdf = notebook_to_pdf(notebook_of(section(form, cls="form-page")))
     texts = [squeeze(pdftotext(pdf, "-f", str(p), "-l", str(p))) for p in range(1, _pages(pdf) + 1)]
     first, last = benefit.name, "效益第9项"
-    assert len(texts) >= 2 and [first in t for t in texts] == [last in t for t in texts]  # on the same page
+    assert len(texts) == 2 and first in texts[0] and last in texts[1]
+    assert texts[1].count("效益指标") >= 1 and "三级指标" in texts[1]  # the label and the header row again
+    lowest = max(w[3] for w in words(pdf, 1) if not re.fullmatch(r"[—\d]+", w[4]))
+    assert lowest > (12 + 269 * 2 / 3) * 72 / 25.4  # the form's first page filled past two thirds
 
 
 def test_a_group_surely_shorter_than_a_page_is_kept_whole_without_being_measured(seed):
