@@ -66,7 +66,9 @@ FAILING: dict[str, list[Callable[[dict], None]]] = {
     # pasted from Word: its line break kept in a paragraph, a cell's end, an escape sequence
     "CONTROL-CHAR": [lambda d: set_in(d, "narrative.other", "第一行\x0b第二行"),
                      lambda d: set_in(ind(d, "质量"), "name", "平台运行稳定率\x07"),
-                     lambda d: set_in(d, "project.leader", "董佳瑛\x1b[0m")],
+                     lambda d: set_in(d, "project.leader", "董佳瑛\x1b[0m"),
+                     lambda d: set_in(d, "narrative.sentences", {"conclusion": "经自评，\v得分为96分。"}),
+                     lambda d: d["spending"][0].__setitem__("amount", f"{d['spending'][0]['amount']}\x07")],
     "MALFORMED-NUMBER": [lambda d: set_in(d, "summary.funds_input", "财政拨款106.62.00万元，已全部到位。")],
     # a unit's own sentence naming a score, deduction or rate the tables do not have
     "SENTENCE-FIGURE": [lambda d: set_in(d, "narrative.sentences", {"conclusion": "经自评，得分为95分。"}),

@@ -52,7 +52,14 @@ def test_text_is_kept_without_what_excel_or_word_cannot_hold():
     # Word's line break kept in a paragraph and its page break are line breaks; a cell's end
     # mark, an escape sequence's ESC and the C1 controls are dropped; tabs and new lines stay
     goals = Goals(expected="保障\x07运行\x0b稳定\x0c安全\x1b[0m\x85", achieved="一\t二\n三")
-    assert goals.expected == "保障运行\n稳定\n安全[0m\x85" and goals.achieved == "一\t二\n三"
+    assert goals.expected == "保障运行\n稳定\n安全[0m\n" and goals.achieved == "一\t二\n三"
+
+
+def test_control_characters_are_left_out_before_a_value_is_read_as_a_number_and_inside_mappings():
+    from evaltools.domain.model import Narrative, SpendingItem
+
+    assert SpendingItem(item="劳务费", amount="460507.00\x07").amount == Decimal("460507.00")  # a cell's end mark
+    assert Narrative(sentences={"conclusion": "综上\x07，\v等级为优。"}).sentences["conclusion"] == "综上，\n等级为优。"
 
 
 @pytest.mark.parametrize("value", ["1e309", "1e999999999", "-1e999999999", "NaN"])

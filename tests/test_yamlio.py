@@ -211,6 +211,14 @@ class TestHostileFiles:
         [problem] = info.value.problems
         assert problem.line == 2 and "U+000B" in problem.message
 
+    def test_a_control_character_in_a_fields_name_is_an_error_at_its_line(self, tmp_path):
+        path = tmp_path / "key.yaml"
+        path.write_text("year: 2024\nproject:\n  name: 某项目\n  leader\x07: 董佳瑛\n", encoding="utf-8")
+        with pytest.raises(ParamsError) as info:
+            read_yaml(path)
+        [problem] = info.value.problems
+        assert (problem.line, problem.field) == (4, "project.leader") and "U+0007" in problem.message
+
     def test_an_escaped_control_character_loads_and_is_named_at_its_field(self, workspace):
         from evaltools.domain.checks import check_project
 

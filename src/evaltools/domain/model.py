@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, field_validator,
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer,
                       model_validator)
 
 MAX_DIGITS = 12  # below 10^12 in 元 or 万元: more than any budget, fewer digits than a typo like 1e309
@@ -24,14 +24,25 @@ _THOUSANDS = re.compile(r"\s*[+-]?\d{1,3}(?:[,，]\d{3})+(?:\.\d*)?\s*")
 # Characters XML (hence Excel and Word files) cannot hold, and the C1 controls that show as
 # nothing: Word pastes some of them (U+000B for a line break kept in its paragraph, U+000C for a
 # page break, U+0007 for a cell's end). Text is kept without them (see the CONTROL-CHAR check).
-CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff\ud800-\udfff]")
-# The two that are Word's breaks become a line break; the others are dropped.
-BREAKS = "\x0b\x0c"
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
+# Word's line and page breaks, and the next line (U+0085), become a line break; the others are dropped.
+BREAKS = "\x0b\x0c\x85"
 
 
 def without_control(text: str) -> str:
     """``text`` as reports and workbooks can hold it: Word's breaks a line break, other control characters dropped."""
     return CONTROL.sub(lambda m: "\n" if m.group() in BREAKS else "", text)
+
+
+def printable(data: Any) -> Any:
+    """``data`` (values as read: mappings, lists, texts) with every text :func:`without_control`."""
+    if isinstance(data, str):
+        return without_control(data) if CONTROL.search(data) else data
+    if isinstance(data, dict):
+        return {key: printable(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [printable(value) for value in data]
+    return data
 
 
 def _no_thousands_separator(value: Any) -> Any:
@@ -122,16 +133,14 @@ class Params(BaseModel):
 
     model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, frozen=True)
 
-    @field_validator("*")
+    @model_validator(mode="before")
     @classmethod
-    def _printable(cls, value: Any) -> Any:
-        """Text that Excel, Word and the PDF can hold: control characters pasted from Word never
-        fail a report; they are left out (the CONTROL-CHAR check names each field that had one)."""
-        if isinstance(value, str):
-            return without_control(value) if CONTROL.search(value) else value
-        if isinstance(value, list) and any(isinstance(v, str) and CONTROL.search(v) for v in value):
-            return [without_control(v) if isinstance(v, str) else v for v in value]
-        return value
+    def _printable(cls, data: Any) -> Any:
+        """Text that Excel, Word and the PDF can hold, before any value is read as a number or a
+        date: control characters pasted from Word never fail a report (「460507.00」 and a cell's
+        end mark is still a number); they are left out (the CONTROL-CHAR check names each field
+        that had one)."""
+        return printable(data)
 
     @classmethod
     def title_of(cls, field: str) -> str:

@@ -273,6 +273,22 @@ def as_written(value: Any) -> Any:
     return value
 
 
+def _no_control_in_keys(path: Path, node: yaml.Node | None, loc: Loc = ()) -> None:
+    """A key is a field's name, not text a report shows: one holding a control character is an
+    error at its line (a text holding one is read, see :func:`readable`)."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if found := _STAND_INS.search(key):
+                code = ord(as_written(found.group()))
+                raise ParamsError([Problem(path, key_node.start_mark.line + 1, field_path((*loc, _STAND_INS.sub("", key))),
+                                           f"字段名中含有不可见的控制字符 U+{code:04X}（常见于从 Word 粘贴的文字）：请删除它")])
+            _no_control_in_keys(path, value_node, (*loc, key))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _no_control_in_keys(path, item, (*loc, i))
+
+
 @memo.kept(maxsize=256)
 def _parse(path: Path, text: str) -> YamlFile:
     text, stood_in = readable(text)
@@ -285,6 +301,7 @@ def _parse(path: Path, text: str) -> YamlFile:
                 f"别名（*名称）展开后超过 {MAX_EXPANDED_NODES:,} 个值：不像是参数文件，未读取（“十亿笑声”式的别名炸弹？）"))])
         data = loader.construct_document(root) if root is not None else {}
         if stood_in:
+            _no_control_in_keys(path, root)
             data = as_written(data)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
