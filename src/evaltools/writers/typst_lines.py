@@ -28,7 +28,7 @@ _UNITS = "|".join(sorted([
     "米", "公顷", "亩", "吨", "千克", "公斤", "千瓦时", "千瓦", "小时", "期", "批", "份", "篇", "场", "倍", "周", "名", "所",
     "座", "辆", "笔", "宗", "类", "处", "个百分点", "百分点", "单", "册", "本", "张", "块", "株", "棵", "头", "只", "间",
     "栋", "层", "段", "根", "盏", "部", "节", "课时", "学时", "例", "床", "位", "秒", "分钟", "季度", "届", "轮", "组",
-    "支", "口", "眼", "座", "公斤", "升", "毫升", "兆瓦", "度"], key=len, reverse=True))
+    "支", "口", "眼", "升", "毫升", "兆瓦", "度"], key=len, reverse=True))
 # A unit: a Chinese one (after 万 or 亿, or per another: 元/平方米, 次/年), 万 or 亿 alone, or a
 # Latin one (kW, GB, km/h: at most five letters, not the start of a longer word); then a word that
 # ends the figure (以上, 左右, 前, 底 …), which would be left alone on a line.
@@ -45,10 +45,12 @@ GLUED = re.compile(rf"(?=[\d≥≤＞＜><±（])(?:[≥≤＞＜><±]\s?{_BEGIN
 # (an address, a key) is set a box a character by the template's `breaking`, and breaks anywhere.
 RUN = 30
 LONG_RUN = re.compile(rf"[^\s\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]{{{RUN + 1},}}")
+# Punctuation that may not start a line: it stays with what it follows.
+CLOSING = "，。、；：！？）》”’」』〕】…"
 # What cannot be broken in a cell: a glued number and unit, a Latin word (of at most RUN letters:
-# a longer one is given places to break, see evaltools.writers.typst_text._LONG_RUN), or a Chinese
-# character with the punctuation that may not start a line after it.
-_UNBROKEN = re.compile(rf"(?:（?(?:{GLUED.pattern})）?|[A-Za-z0-9.,%‰/:·_@-]{{1,{RUN}}}|.)[，。、；：！？）》”’」』〕】…]*")
+# a longer one is given places to break, see LONG_RUN), or a Chinese character, each with the
+# punctuation after it.
+_UNBROKEN = re.compile(rf"(?:（?(?:{GLUED.pattern})）?|[A-Za-z0-9.,%‰/:·_@-]{{1,{RUN}}}|.)[{CLOSING}]*")
 BODY_WIDTH, FORM_WIDTH = 156 * 72 / 25.4, 180 * 72 / 25.4  # the 版心 and the form page's, in points
 PAGE_HEIGHT = 225 * 72 / 25.4  # the 版心's
 _INSET = 1.2 * 72 / 25.4 * 2
@@ -190,7 +192,7 @@ def content_widths(part: Table, size: float, width: float) -> list[float]:
 
 # --- lines without a lone character ---------------------------------------------------------------
 
-_LONE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff][，。、；：！？）》”’]*")
+_LONE = re.compile(rf"[\u3400-\u9fff\uf900-\ufaff][{CLOSING}]*")
 # The most a cell's characters are drawn together to take one more a line (a 9 pt label: 0.9 pt).
 _TIGHTEST = -0.1
 

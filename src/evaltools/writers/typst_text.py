@@ -10,21 +10,18 @@ import re
 import PIL.Image
 
 from evaltools.writers.pdf_engine import shows_image
-from evaltools.writers.typst_lines import GLUED, LONG_RUN
+from evaltools.writers.typst_lines import CLOSING, GLUED, LONG_RUN
 
 # C0/C1 controls but tab and newline, and lone surrogates: nothing a PDF can show or Typst read.
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
-_CLOSING = re.compile(r"[，。、；：！？）》”’」』〕】…]*")
-
-
-# A run with nowhere to break a line (Latin letters, digits, signs: Chinese breaks anywhere) longer
-# than RUN characters (typst_lines.LONG_RUN), which Typst would set past the page's edge or a cell's
-# rule: set by the template's `breaking`, a box a character (no character added: the text copied
-# is the text).
+_CLOSING = re.compile(f"[{CLOSING}]*")
 
 
 def long_run(text: str) -> bool:
-    """Whether ``text`` holds a run with nowhere to break a line (see LONG_RUN)."""
+    """Whether ``text`` holds a run with nowhere to break a line (typst_lines.LONG_RUN: Latin
+    letters, digits, signs, longer than RUN characters), which Typst would set past the page's
+    edge or a cell's rule: set by the template's `breaking`, a box a character (no character
+    added: the text copied is the text)."""
     return LONG_RUN.search(text) is not None
 
 
