@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import time
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -889,7 +890,7 @@ def test_batches_made_in_threads_leave_no_open_file_behind(year, tmp_path):
 def test_the_overviews_kernel_starts_while_the_year_is_planned_and_none_outlives_the_batch(year, tmp_path, monkeypatch):
     """After one change the year overview takes longest: its kernel starts before the batch
     plans a year made before (a thousand projects take a third of a second), and the overview's
-    job takes it, its PDF as made before laid out while its cells run again; not for a year made
+    job takes it, its PDF's source as kept before laid out while its cells run again; not for a year made
     the first time (many reports, whose workers' start it would slow); a batch with nothing to
     make stops it, and no kernel outlives a batch."""
     import uuid
@@ -907,21 +908,23 @@ def test_the_overviews_kernel_starts_while_the_year_is_planned_and_none_outlives
     year_folder = workspace / "params" / "2024"
     first = run_batch([year_folder], settings(["html", "pdf"], jobs=2))  # a year made the first time: many reports
     assert [r.status for r in first.overviews] == ["done"] and taken == [None]
+    with zipfile.ZipFile(workspace / "outputs" / "2024" / "overview.layout.zip") as kept:  # its PDF's source, kept
+        assert "各部门项目等级分布" in kept.read("source.typ").decode("utf-8") and len(kept.namelist()) == 4  # and its 3 charts
     project = next(year_folder.glob("*/expert-system.yaml"))
     project.write_text(project.read_text(encoding="utf-8").replace("专家评审系统升级", "专家评审系统改造"), encoding="utf-8")
     taken.clear()
     made = run_batch([year_folder], settings(["html", "pdf"], jobs=2))
     assert [r.status for r in made.overviews] == ["done"] and len(taken) == 1 and taken[0] is not None
     assert taken[0][1]["overview"]
-    # …and its PDF as made before is laid out while its cells run again (Typst then redoes what changed)
-    from evaltools.run import export
+    # …and its PDF's source as kept before is laid out while its cells run again (Typst then redoes what changed)
+    from evaltools.writers import pdf_engine
 
     laid_out: list = []
-    monkeypatch.setattr(export, "lay_out_ahead", lambda before, *args: laid_out.append(before))
+    monkeypatch.setattr(pdf_engine, "lay_out_ahead", lambda kept, *args: laid_out.append(kept))
     project.write_text(project.read_text(encoding="utf-8").replace("专家评审系统改造", "专家评审系统升级"), encoding="utf-8")
     again = run_batch([year_folder], settings(["html", "pdf"], jobs=2))
     assert [r.status for r in again.overviews] == ["done"]
-    assert laid_out == [workspace / "outputs" / "2024" / "overview.ipynb"]
+    assert laid_out == [workspace / "outputs" / "2024" / "overview.layout.zip"]
     unchanged = run_batch([year_folder], settings(["html", "pdf"], jobs=2))
     assert unchanged.overviews == [] and {r.status for r in unchanged.results} == {"skipped"}
     for closing in [t for t in __import__("threading").enumerate() if t.name == "evaltools-closing"]:

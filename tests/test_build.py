@@ -19,8 +19,9 @@ from evaltools.run.build import RenderError, make, run
 from evaltools.run.execute import load as load_subject, run_cells
 from evaltools.run.kinds import DEPARTMENT, OVERVIEW_KIND, PROJECT, kind_of
 from evaltools.run.options import Options
-from evaltools.run.export import lay_out_ahead, made_from, render_file, typeset_alongside
+from evaltools.run.export import made_from, render_file, typeset_alongside
 from evaltools.writers import pdf_engine
+from evaltools.writers.pdf_engine import lay_out_ahead
 from evaltools.writers.formats import SUBMISSION
 from evaltools.domain.scoring import score
 from evaltools.domain.workspace import Workspace, load_project
@@ -140,29 +141,37 @@ def test_a_pdf_laid_out_before_the_html_is_the_one_laid_out_beside_it(seed_outpu
     assert made[False]["pdf"] == seed_outputs.files["pdf"].read_bytes()
 
 
-def test_a_pdf_laid_out_after_the_report_made_before_is_the_same_and_none_is_laid_out_once_due(seed_outputs,
-                                                                                               monkeypatch):
-    """lay_out_ahead: Typst lays out the report as made before while the cells run again, and
-    then lays out only what changed; the new PDF is the same, byte for byte. Once the new PDF
-    is due, nothing more is laid out; a notebook that cannot be read is passed over."""
+def test_a_pdf_laid_out_after_the_source_kept_before_is_the_same_and_none_is_laid_out_once_due(seed_outputs, tmp_path,
+                                                                                             monkeypatch):
+    """lay_out_ahead: Typst lays out the source a report kept the time before while the cells run
+    again, and then lays out only what changed; the new PDF is the same, byte for byte. Once the
+    new PDF is due, nothing more is laid out; a file that is not such a source is passed over."""
     before = nbformat.read(seed_outputs.notebook, as_version=4)
     after = nbformat.from_dict(before)
     after.cells.append(nbformat.v4.new_markdown_cell("改过后添上的一段。"))
     pdf_engine.compiler.cache_clear()
     fresh = made_from(after, ["pdf"])[0]["pdf"]
+    sources: list = []
+    made_from(before, ["pdf"], sources=sources)
+    kept = tmp_path / "overview.layout.zip"
+    kept.write_bytes(pdf_engine.kept_source(sources[0].source.markup, {"/" + "0" * 32 + ".svg": b"<svg/>"}))
     pdf_engine.compiler.cache_clear()
-    lay_out_ahead(seed_outputs.notebook, SUBMISSION, None, threading.Event())
+    lay_out_ahead(kept, None, threading.Event())
     assert made_from(after, ["pdf"])[0]["pdf"] == fresh != seed_outputs.files["pdf"].read_bytes()
 
     compiled: list[str] = []
-    monkeypatch.setattr(pdf_engine, "compile_pdf", lambda source, *args: compiled.append(source))
+    monkeypatch.setattr(pdf_engine, "compile_pdf", lambda source, standard, files: compiled.append((source, files)))
     due = threading.Event()
     due.set()
-    lay_out_ahead(seed_outputs.notebook, SUBMISSION, None, due)
-    lay_out_ahead(seed_outputs.notebook.with_name("nowhere.ipynb"), SUBMISSION, None, threading.Event())
+    lay_out_ahead(kept, None, due)
+    lay_out_ahead(tmp_path / "nowhere.zip", None, threading.Event())
+    lay_out_ahead(seed_outputs.notebook, None, threading.Event())  # not an archive
+    for name in ("../evil.svg", "sub/" + "0" * 32 + ".svg", "picture.svg"):  # only names the writer gives
+        (tmp_path / "odd.zip").write_bytes(pdf_engine.kept_source("#lorem(10)", {name: b"<svg/>"}))
+        lay_out_ahead(tmp_path / "odd.zip", None, threading.Event())
     assert compiled == []
-    lay_out_ahead(seed_outputs.notebook, SUBMISSION, None, threading.Event())
-    assert len(compiled) == 1 and "公共资源交易" in compiled[0]
+    lay_out_ahead(kept, None, threading.Event())
+    assert len(compiled) == 1 and "公共资源交易" in compiled[0][0] and compiled[0][1] == {"/" + "0" * 32 + ".svg": b"<svg/>"}
 
 
 def test_cells_run_apart_are_exported_into_the_report_a_run_makes(seed_outputs):

@@ -20,7 +20,9 @@ from evaltools.run.execute import Executed, Loaded, load, run_cells, stderr_of
 from evaltools.run.export import DEFAULT_FORMATS, made_from
 from evaltools.run.kinds import OVERVIEW_KIND, ReportKind, Subject, kind_of
 from evaltools.run.options import Options
-from evaltools.writers.formats import OVERVIEW_CACHES, SUBMISSION, file_names
+from evaltools.writers.formats import OVERVIEW_CACHES, OVERVIEW_LAYOUT, SUBMISSION, file_names
+from evaltools.writers.pdf import Typeset
+from evaltools.writers.pdf_engine import kept_source
 
 FAILED_NOTEBOOK = "report.failed.ipynb"
 
@@ -65,7 +67,8 @@ def make(kind: ReportKind, subject: Subject, options: Options, workspace: Worksp
     timings kept), or earlier (only the formats asked for are made from it); else it is executed
     now. With ``caches`` (the overview) the notebook reuses the projects' rows and the charts
     kept in ``.evaltools/`` of the workspace, and what it used comes back as
-    ``overview.rows.json`` and ``overview.charts.json``, for the next run. Raises
+    ``overview.rows.json`` and ``overview.charts.json``, with its PDF's Typst source as
+    ``overview.layout.zip`` (see :func:`evaltools.writers.pdf_engine.lay_out_ahead`), for the next run. Raises
     :class:`RenderError` (carrying the failed notebook when a cell failed).
     """
     workspace = workspace or Workspace.of(kind.path_of(subject))
@@ -81,11 +84,14 @@ def make(kind: ReportKind, subject: Subject, options: Options, workspace: Worksp
     def notebook_file() -> None:  # 0.2 s for a year overview's: while its PDF is laid out
         files[f"{kind.output}.ipynb"] = nbformat.writes(notebook)
 
-    contents, warnings = made_from(notebook, options.formats, edition, phases, options.pdf_standard, notebook_file)
+    sources: list[Typeset] = []
+    contents, warnings = made_from(notebook, options.formats, edition, phases, options.pdf_standard, notebook_file, sources)
     files.update({name: contents[f] for f, name in file_names(contents, edition, kind.output).items()})
     for name, kept in OVERVIEW_CACHES.items() if caches else ():
         if (workspace.root / kept).is_file():
             files[name] = (workspace.root / kept).read_bytes()
+    if caches and sources:  # for the next run to lay out while the cells run again
+        files[OVERVIEW_LAYOUT] = kept_source(sources[0].source.markup, sources[0].source.files)
     return Made(files, stderr_of(notebook) + warnings, timings, {name: round(value, 3) for name, value in phases.items()})
 
 

@@ -24,7 +24,7 @@ from evaltools.errors import RenderError
 from evaltools.writers import pdf_engine
 from evaltools.writers.pdf_engine import FontWarning
 from evaltools.writers.html import HtmlReportExporter
-from evaltools.writers.pdf import CJK_FONT_MISSING, cjk_fonts_installed, compile_typeset, notebook_to_pdf, typeset, typst_source
+from evaltools.writers.pdf import CJK_FONT_MISSING, Typeset, cjk_fonts_installed, compile_typeset, notebook_to_pdf, typeset
 from evaltools.domain.files import write_atomic
 from evaltools.writers.formats import DEFAULT_FORMATS, REVIEW_EDITION, SUBMISSION, check_edition, check_formats, file_names
 
@@ -92,44 +92,23 @@ def warm_up(typeset: bool = True) -> None:
         to_pdf(notebook)
 
 
-def lay_out_ahead(before: Path, edition: str, pdf_standard: str | None, due: threading.Event) -> None:
-    """Lay out the PDF of a report as it was made before (``before``: its executed notebook) by
-    this process's compiler, while the report's cells run again: Typst keeps what it laid out,
-    and the new PDF's layout then redoes only what changed (the year overview of a thousand
-    projects after one change: 0.1 s instead of 0.4 s). Where a core is free only.
-
-    A head start, never an input: Typst lays a source out the same whatever it laid out before,
-    nothing made here is kept, and a notebook that cannot be read or set is passed over. Not
-    begun, or not laid out, once ``due`` is set (the new PDF is due): a layout begun ends first."""
-    try:
-        if due.is_set():
-            return
-        notebook = nbformat.reads(before.read_text(encoding="utf-8"), as_version=4)
-        with _EXPORTING:
-            if due.is_set():
-                return
-            source, _ = typst_source(notebook, edition)  # its fonts' warnings are the new report's to give
-            if not due.is_set():
-                pdf_engine.compile_pdf(source.markup, pdf_standard, source.files)
-    except Exception:  # noqa: BLE001  (a head start only: the new PDF says what fails)
-        return
-
-
 def made_from(notebook: nbformat.NotebookNode, formats: Sequence[str], edition: str = SUBMISSION,
               seconds: dict[str, float] | None = None, pdf_standard: str | None = None,
-              meanwhile: Callable[[], object] | None = None) -> tuple[dict[str, bytes | str], list[str]]:
+              meanwhile: Callable[[], object] | None = None, sources: list[Typeset] | None = None
+              ) -> tuple[dict[str, bytes | str], list[str]]:
     """The HTML, PDF and/or Word of an executed notebook, in memory, with any warning for the
     user; the time each took goes into ``seconds``. The HTML is the review edition; the PDF and
     Word are ``edition``. ``meanwhile`` (the caller's own work on the notebook: its bytes) is
-    called once, while Typst lays out the pages."""
+    called once, while Typst lays out the pages; the PDF's Typst source goes into ``sources``."""
     check_edition(edition)
     with _EXPORTING:
-        return _made_from(notebook, formats, edition, {} if seconds is None else seconds, pdf_standard, meanwhile)
+        return _made_from(notebook, formats, edition, {} if seconds is None else seconds, pdf_standard, meanwhile,
+                          [] if sources is None else sources)
 
 
 
 def _made_from(notebook: nbformat.NotebookNode, formats: Sequence[str], edition: str, seconds: dict[str, float],
-               pdf_standard: str | None, meanwhile: Callable[[], object] | None
+               pdf_standard: str | None, meanwhile: Callable[[], object] | None, sources: list[Typeset]
                ) -> tuple[dict[str, bytes | str], list[str]]:
     made: dict[str, bytes | str] = {}
     warnings: list[str] = []
@@ -140,6 +119,7 @@ def _made_from(notebook: nbformat.NotebookNode, formats: Sequence[str], edition:
             with catch_warnings(record=True) as caught:
                 simplefilter("always", FontWarning)
                 report = typeset(notebook, edition)
+            sources.append(report)
             warnings += [str(w.message) for w in caught if issubclass(w.category, FontWarning)]
             setting = time.perf_counter() - started
             # Typst lays the pages out without the interpreter's lock: the HTML (and ``meanwhile``) is made meanwhile.

@@ -27,6 +27,8 @@ OVERVIEW_CHARTS = f"{OVERVIEW}.charts.json"
 CHARTS_CACHE = ".evaltools/overview-charts.json"
 # What the overview keeps between runs: in the outputs → in a worker's copy of the workspace.
 OVERVIEW_CACHES = {OVERVIEW_ROWS: ROWS_CACHE, OVERVIEW_CHARTS: CHARTS_CACHE}
+# …and its PDF's Typst source, which the next batch lays out while the overview's cells run again.
+OVERVIEW_LAYOUT = f"{OVERVIEW}.layout.zip"
 
 
 def check_formats(formats: Iterable[str]) -> list[str]:

@@ -13,11 +13,13 @@ from __future__ import annotations
 import datetime
 import functools
 import hashlib
+import io
 import re
 import threading
 import warnings
+import zipfile
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import typst
@@ -115,6 +117,52 @@ def compile_pdf(source: str, pdf_standard: str | None = None, files: Mapping[str
     except typst.TypstError as exc:
         raise RenderError(f"PDF 排版失败：{exc.message}") from None
     return _SUSPECTS.sub(lambda m: m[1] + b" " * len(m[2]), pdf, count=1)
+
+
+# A source kept for the next run to lay out ahead (the year overview's: see lay_out_ahead): its
+# markup, then its files by name, in one zip archive; read back only within these bounds.
+_MARKUP = "source.typ"
+_KEPT_MOST = 64 << 20
+_FILE_NAME = re.compile(r"[0-9a-f]{32}\.[a-z]{3,4}")  # as the writer names an image: its content's hash
+
+
+def kept_source(markup: str, files: Mapping[str, bytes]) -> bytes:
+    """A Typst source and the files it reads as one file, for :func:`lay_out_ahead`."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as archive:
+        archive.writestr(_MARKUP, markup.encode("utf-8"))
+        for name, data in files.items():
+            archive.writestr(name.lstrip("/"), data)
+    return out.getvalue()
+
+
+def _read_kept(path: Path) -> tuple[str, dict[str, bytes]] | None:
+    """The source :func:`kept_source` wrote to ``path``; None where it is not one (or too big)."""
+    with zipfile.ZipFile(path) as archive:
+        entries = archive.infolist()
+        names = {e.filename for e in entries} - {_MARKUP}
+        if sum(e.file_size for e in entries) > _KEPT_MOST or len(names) == len(entries) \
+                or not all(_FILE_NAME.fullmatch(name) for name in names):
+            return None
+        files = {f"/{e.filename}": archive.read(e) for e in entries if e.filename != _MARKUP}
+        return archive.read(_MARKUP).decode("utf-8"), files
+
+
+def lay_out_ahead(kept: Path, pdf_standard: str | None, due: threading.Event) -> None:
+    """Lay out the source of a PDF made before (``kept``: :func:`kept_source`'s file) by this
+    process's compiler, while the report's cells run again: Typst keeps what it laid out, and
+    the new PDF's layout then redoes only what changed (the year overview of a thousand projects
+    after one change: 0.1 s instead of 0.4 s). Where a core is free only.
+
+    A head start, never an input: Typst lays a source out the same whatever it laid out before,
+    and nothing made here is kept; a file that cannot be read or set is passed over. Not begun
+    once ``due`` is set (the new PDF is due)."""
+    if due.is_set():
+        return
+    with suppress(Exception):  # (a head start only: the new PDF says what fails)
+        source = _read_kept(kept)
+        if source is not None and not due.is_set():
+            compile_pdf(source[0], pdf_standard, source[1])
 
 
 def shows_image(data: bytes, kind: str) -> bool:

@@ -165,7 +165,7 @@ def threaded(jobs: list[Job], settings: BatchSettings) -> Iterator[tuple[Job, Re
                     return
                 due = threading.Event()
                 try:
-                    if job.kind == OVERVIEW_KIND.name and (lay_out := laid_out_before(job)) is not None:
+                    if (lay_out := laid_out_before(job)) is not None:
                         exports.submit(lay_out, due)
                     ran = run_job(job, Path(inputs.name))
                 except BaseException as exc:  # noqa: BLE001  (run_job gives a report's failure as its result)

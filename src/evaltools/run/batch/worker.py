@@ -29,7 +29,7 @@ from evaltools.run.batch.model import Job, Result
 from evaltools.run.kernels import adopt_kernel, has_warm_kernel, start_warm_kernel
 from evaltools.run.kinds import KINDS, OVERVIEW_KIND, ReportKind
 from evaltools.run.options import Options
-from evaltools.writers.formats import FORMATS
+from evaltools.writers.formats import FORMATS, OVERVIEW_LAYOUT
 
 
 def unpack(job: Job) -> tempfile.TemporaryDirectory:
@@ -124,24 +124,21 @@ def run_job(job: Job, folder: Path) -> Result | Callable[[], Result]:
 
 def laid_out_before(job: Job) -> Callable[[threading.Event], None] | None:
     """The layout of the job's PDF as it was made before, to run where a core is free while the
-    job's cells run (:func:`evaltools.run.export.lay_out_ahead`, until the event is set): where
-    this process sees the client's outputs (a job made in the batch's own process) and the
-    report's executed notebook is there; else None."""
-    kind = KINDS[job.kind]
-    before = Path(job.base) / job.folder / f"{kind.output}.ipynb"
+    job's cells run (:func:`evaltools.writers.pdf_engine.lay_out_ahead`, until the event is set):
+    where this process sees the client's outputs (a job made in the batch's own process) and the
+    report kept its PDF's source there (the year overview's); else None."""
+    kept = Path(job.base) / job.folder / OVERVIEW_LAYOUT
     try:
-        if job.executed is not None or "pdf" not in job.formats or not before.is_file():
+        if job.kind != OVERVIEW_KIND.name or job.executed is not None or "pdf" not in job.formats or not kept.is_file():
             return None
     except OSError:  # a folder it may not read: no head start, and the report says what fails
         return None
 
     def lay_out(due: threading.Event) -> None:
-        # papermill first, then the exporters, as prepare loads them: the cells wait for papermill,
-        # and two threads loading modules side by side load each at half speed
-        import evaltools.run.execute  # noqa: F401
-        from evaltools.run.export import lay_out_ahead
+        # Typst only (not nbconvert, which the batch loads meanwhile): the layout begins as soon as it is loaded
+        from evaltools.writers.pdf_engine import lay_out_ahead
 
-        lay_out_ahead(before, kind.edition_of(job.edition), job.pdf_standard, due)
+        lay_out_ahead(kept, job.pdf_standard, due)
 
     return lay_out
 
