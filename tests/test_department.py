@@ -466,9 +466,28 @@ class TestOtherProjects:
 class TestSubmissionWording:
     def test_the_body_does_not_speak_the_tools_language(self, seed_report):
         body = plain_text(seed_report.outline())
-        for words in ("参数文件", "审核提示", "检查", "未填写", "未能计算"):
+        for words in ("参数文件", "审核提示", "检查", "未能计算"):
             assert words not in body
         assert "2024年度部门项目支出171.72万元。本部门对1个项目开展了绩效自评" in body
+
+    def test_a_section_the_unit_left_unwritten_says_so_under_its_heading(self, seed_report, workspace):
+        """Never a bare heading: the seed's department file writes none of 六、八、九、十 nor its
+        年度整体支出绩效目标, and each says so in the reader's words (DEPT-MISSING names the fields);
+        其他需要说明的问题 left unwritten is 无, as in a project's report. Written, they say what they say."""
+        body = plain_text(seed_report.outline())
+        assert re.findall(r"\n([^\n]*)\n([^\n。]*未填写)。", body) == [
+            ("（二）部门（单位）年度整体支出绩效目标", "部门（单位）年度整体支出绩效目标未填写"),
+            ("六、部门整体支出绩效情况", "部门整体支出绩效情况未填写"),
+            ("八、主要经验做法、存在的问题及原因分析", "主要经验做法、存在的问题及原因分析未填写"),
+            ("九、有关建议", "有关建议未填写"), ("十、绩效自评结果拟应用和公开情况", "绩效自评结果拟应用和公开情况未填写")]
+        assert body.endswith("十一、其他需要说明的问题\n无")
+        department = workspace / "2024" / "xiangxi-ggzy" / "_department.yaml"
+        written = {"performance": "绩效良好。", "experience": "经验甲。", "suggestions": "建议乙。", "application": "拟公开。",
+                   "other": "另有说明。"}
+        department.write_text(department.read_text(encoding="utf-8") + "narrative:\n" + "".join(
+            f"  {key}: {text}\n" for key, text in written.items()) + "overall_goals:\n  expected: 目标丙。\n", encoding="utf-8")
+        body = plain_text(DepartmentReport.load(department).outline())
+        assert "未填写" not in body and all(text in body for text in [*written.values(), "目标丙。"])
 
     def test_no_paragraph_is_a_lone_dash(self, seed_report):
         lone = [part for part in walk(seed_report.outline()) if isinstance(part, Paragraph) and plain_text(part) == "—"]

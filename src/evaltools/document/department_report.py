@@ -13,7 +13,7 @@ of the forms: what only a reviewer needs (checks, file counts) is marked for the
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -93,6 +93,13 @@ def _date(signature: Any) -> str:
 
 def _name(signature: Any) -> str:
     return signature.name or "" if signature is not None else ""
+
+
+def _said(heading: Callable[..., Section], number: int, title: str, content: Any) -> Section:
+    """A section of the 参考提纲 made only of the unit's own text: where it wrote none, the section
+    says so (a heading never stands alone, and the reader is not left to guess; DEPT-MISSING names
+    the field)."""
+    return heading(number, title, content if content is not None else wording.paragraph("department", "section_missing", title))
 
 
 @dataclass
@@ -310,16 +317,16 @@ class DepartmentReport:
         return section(h(1, self.title, cls="report-title"),
                        chapter(1, "基本情况", subsection(1, "部门（单位）基本情况", self.unit_sentence(),
                                                        self._narrative("basic")),
-                               subsection(2, "部门（单位）年度整体支出绩效目标", goals)),
+                               _said(subsection, 2, "部门（单位）年度整体支出绩效目标", goals)),
                        chapter(2, "一般公共预算支出情况", self.spending_sentence(), self._narrative("general_budget"),
                                h(3, "项目支出情况"), self.projects()),
                        *fund_sections,
-                       chapter(6, "部门整体支出绩效情况", self._narrative("performance")),
+                       _said(chapter, 6, "部门整体支出绩效情况", self._narrative("performance")),
                        chapter(7, "综合评价情况及评价结论", conclusion, self._narrative("conclusion")),
-                       chapter(8, "主要经验做法、存在的问题及原因分析", self._narrative("experience")),
-                       chapter(9, "有关建议", self._narrative("suggestions")),
-                       chapter(10, "绩效自评结果拟应用和公开情况", self._narrative("application")),
-                       chapter(11, "其他需要说明的问题", self._narrative("other")))
+                       _said(chapter, 8, "主要经验做法、存在的问题及原因分析", self._narrative("experience")),
+                       _said(chapter, 9, "有关建议", self._narrative("suggestions")),
+                       _said(chapter, 10, "绩效自评结果拟应用和公开情况", self._narrative("application")),
+                       chapter(11, "其他需要说明的问题", self._narrative("other") or Markdown("无")))  # as a project's
 
     def projects(self) -> Section:
         """The department's projects with their self-evaluation scores (each scored from its own

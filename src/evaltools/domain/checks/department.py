@@ -45,7 +45,7 @@ def _department_missing(department) -> Iterator[Raised]:
     narrative = department.params.narrative
     empty = [type(narrative).title_of(k) for k in type(narrative).model_fields if not getattr(narrative, k)]
     if empty:
-        yield ("narrative",), f"报告正文未填写：{'、'.join(empty)}（仅显示由数据生成的句子）"
+        yield ("narrative",), f"报告正文未填写：{'、'.join(empty)}（报告中只有由数据生成的句子，没有的写明“未填写”）"
 
 
 @department_check("DEPT-STAFF", "warning", "实有人数超过编制数",
