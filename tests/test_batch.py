@@ -925,6 +925,14 @@ def test_the_overviews_kernel_starts_while_the_year_is_planned_and_none_outlives
     again = run_batch([year_folder], settings(["html", "pdf"], jobs=2))
     assert [r.status for r in again.overviews] == ["done"]
     assert laid_out == [workspace / "outputs" / "2024" / "overview.layout.zip"]
+    # …the source this machine's batch wrote, sealed: not one brought with a copy of the outputs (Typst runs it)
+    kept = workspace / "outputs" / "2024" / "overview.layout.zip"
+    shutil.copy2(kept, kept.with_name("copy.zip"))
+    os.replace(kept.with_name("copy.zip"), kept)
+    laid_out.clear()
+    project.write_text(project.read_text(encoding="utf-8").replace("专家评审系统升级", "专家评审系统改造"), encoding="utf-8")
+    assert [r.status for r in run_batch([year_folder], settings(["html", "pdf"], jobs=2)).overviews] == ["done"]
+    assert laid_out == []
     unchanged = run_batch([year_folder], settings(["html", "pdf"], jobs=2))
     assert unchanged.overviews == [] and {r.status for r in unchanged.results} == {"skipped"}
     for closing in [t for t in __import__("threading").enumerate() if t.name == "evaltools-closing"]:

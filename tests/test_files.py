@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -42,3 +43,23 @@ def test_a_tree_is_written_by_its_names(tmp_path):
     assert sorted(p.relative_to(tmp_path / "job").as_posix() for p in (tmp_path / "job").rglob("*") if p.is_file()) == [
         "notebooks/n.ipynb", "params/2024/a/p.yaml", "params/2024/a/q.yaml"]
     assert (tmp_path / "job" / "params/2024/a/q.yaml").read_bytes() == b"2"
+
+
+def test_a_sealed_file_is_told_from_a_copy_of_it_and_of_its_seal(tmp_path):
+    """seal/sealed: the very file this machine wrote, untouched; not a copy brought from elsewhere
+    (both files copied, times kept), not one changed since, not one without a seal or with a bad one."""
+    kept = tmp_path / "here" / "overview.layout.zip"
+    files.write_atomic(kept, b"PK kept")
+    assert not files.sealed(kept)
+    files.seal(kept)
+    assert files.sealed(kept)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for made in (kept, kept.with_name(kept.name + files.SEAL)):
+        shutil.copy2(made, elsewhere / made.name)
+    assert not files.sealed(elsewhere / kept.name)
+    files.write_atomic(kept, b"PK kept, changed")
+    assert not files.sealed(kept)
+    files.seal(kept)
+    kept.with_name(kept.name + files.SEAL).write_text("not a seal", encoding="utf-8")
+    assert not files.sealed(kept) and not files.sealed(tmp_path / "nowhere.zip")

@@ -98,6 +98,32 @@ def write_tree(root: Path, files: Mapping[str, bytes]) -> None:
         path.write_bytes(data)
 
 
+# A file's seal: where and when this machine wrote it (see seal).
+SEAL = ".seal"
+
+
+def _signature(path: Path) -> dict[str, int]:
+    status = path.stat()
+    return {"inode": status.st_ino, "changed": status.st_ctime_ns, "modified": status.st_mtime_ns, "size": status.st_size}
+
+
+def seal(path: Path) -> None:
+    """Record beside ``path`` (``<name>.seal``) the file as this machine wrote it: its inode, its
+    change time, its size. :func:`sealed` then tells that very file from one brought from
+    elsewhere: a copy, even of both files, lands with another inode and change time, which
+    nobody can set. For a file evaltools runs as well as reads (the overview's kept Typst source,
+    which Typst lays out: a stranger's could spin for minutes)."""
+    write_atomic(path.with_name(path.name + SEAL), json.dumps(_signature(path)))
+
+
+def sealed(path: Path) -> bool:
+    """Whether ``path`` is the file :func:`seal` recorded, untouched since."""
+    try:
+        return json.loads(path.with_name(path.name + SEAL).read_text(encoding="utf-8")) == _signature(path)
+    except (OSError, ValueError):
+        return False
+
+
 def read_run_log(folder: Path, name: str = RUN_LOG) -> dict | None:
     try:
         return json.loads((folder / name).read_text(encoding="utf-8"))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from evaltools.domain.files import RUN_LOG, write_atomic
+from evaltools.domain.files import RUN_LOG, seal, write_atomic
 from evaltools.domain.layout import year_folders
 from evaltools.domain.workspace import Workspace, absolute
 from evaltools.run.batch.executors import ctrl_c_deferred
@@ -37,7 +37,7 @@ from evaltools.run.batch.planning import batch_files, plan
 from evaltools.run.index import linked_overview, write_indexes
 from evaltools.run.kernels import has_reserved, release_reserved, reserve_kernel
 from evaltools.run.kinds import OVERVIEW_KIND
-from evaltools.writers.formats import OVERVIEW_ROWS
+from evaltools.writers.formats import OVERVIEW_LAYOUT, OVERVIEW_ROWS
 
 LOCK_FILE = ".evaltools.lock"
 
@@ -157,6 +157,9 @@ def receive(result: Result, base: Path) -> Result:
         write_atomic(base / name, data)
     for name in result.removes:
         (base / name).unlink(missing_ok=True)
+    for name in result.payload:
+        if Path(name).name == OVERVIEW_LAYOUT:  # run, not only read, by the next batch: sealed as written here
+            seal(base / name)
     if result.folder is not None:
         result.folder = str(base / result.folder)
         result.files = {kind: str(Path(result.folder) / name) for kind, name in result.files.items()}

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from evaltools import __version__
 from evaltools.domain import memo
-from evaltools.domain.files import scratch, write_tree
+from evaltools.domain.files import scratch, sealed, write_tree
 from evaltools.domain.fingerprints import code_fingerprint
 from evaltools.domain.workspace import Workspace
 from evaltools.domain.yamlio import ParamsError
@@ -126,10 +126,11 @@ def laid_out_before(job: Job) -> Callable[[threading.Event], None] | None:
     """The layout of the job's PDF as it was made before, to run where a core is free while the
     job's cells run (:func:`evaltools.writers.pdf_engine.lay_out_ahead`, until the event is set):
     where this process sees the client's outputs (a job made in the batch's own process) and the
-    report kept its PDF's source there (the year overview's); else None."""
+    report kept its PDF's source there (the year overview's), sealed as this machine's batch wrote
+    it (:func:`evaltools.domain.files.sealed`: Typst runs what it lays out); else None."""
     kept = Path(job.base) / job.folder / OVERVIEW_LAYOUT
     try:
-        if job.kind != OVERVIEW_KIND.name or job.executed is not None or "pdf" not in job.formats or not kept.is_file():
+        if job.kind != OVERVIEW_KIND.name or job.executed is not None or "pdf" not in job.formats or not sealed(kept):
             return None
     except OSError:  # a folder it may not read: no head start, and the report says what fails
         return None
