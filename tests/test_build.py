@@ -22,7 +22,6 @@ from evaltools.run.options import Options
 from evaltools.run.export import made_from, render_file, typeset_alongside
 from evaltools.writers import pdf_engine
 from evaltools.writers.pdf_engine import lay_out_ahead
-from evaltools.writers.formats import SUBMISSION
 from evaltools.domain.scoring import score
 from evaltools.domain.workspace import Workspace, load_project
 

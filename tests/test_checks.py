@@ -177,7 +177,8 @@ def wipe_texts(data: dict) -> None:
 
 
 def test_every_check_has_a_failing_fixture():
-    assert {spec.code for spec in CHECKS} == set(FAILING)
+    # RULES-CONTROL-CHAR is a rules file's, not the project's: see test_control_characters_in_a_rules_file…
+    assert {spec.code for spec in CHECKS} == set(FAILING) | {"RULES-CONTROL-CHAR"}
 
 
 def test_the_seed_project_is_clean(seed):
@@ -228,6 +229,22 @@ def test_year_folder_must_match_the_year(workspace):
     codes = [f.code for f in check_project(load_project(moved / project_file.name))]
     assert "YEAR-FOLDER" in codes
     assert "YEAR-FOLDER" not in [f.code for f in check_project(load_project(project_file))]
+
+
+def test_control_characters_in_a_rules_file_are_named_at_its_own_line(workspace):
+    """A _rules.yaml pasted from Word is cleaned as a parameter file is (the report never fails),
+    and said: for each project report it governs (a department's: DEPT-RULES-CONTROL-CHAR), at the rules file's line."""
+    rules = workspace / "2024" / "_rules.yaml"
+    text = rules.read_text(encoding="utf-8")
+    rules.write_text(text.replace("label: 较差}", "label: 较差\x07}", 1), encoding="utf-8")
+    line = next(i for i, row in enumerate(rules.read_text(encoding="utf-8").splitlines(), 1) if "label: 较差" in row)
+    project = load_project(next((workspace / "2024").glob("*/platform-maintenance.yaml")))
+    assert [band.label for band in project.rules.grades][2] == "较差"
+    [found] = [f for f in check_project(project) if f.code == "RULES-CONTROL-CHAR"]
+    assert (found.file, found.line, found.field, found.severity) == (rules, line, "grades[2].label", "warning")
+    assert found.message.startswith(f"规则文件 params/2024/_rules.yaml 第 {line} 行：") and "U+0007" in found.message
+    rules.write_text(text, encoding="utf-8")
+    assert "RULES-CONTROL-CHAR" not in {f.code for f in check_project(load_project(project.path))}
 
 
 def test_the_readme_lists_every_check_with_its_severity():

@@ -174,6 +174,14 @@ class TestChecks:
         (path.parent / "gone.md").write_text("# 通知\n", encoding="utf-8")
         assert "DEPT-ATTACHMENT-MISSING" not in codes(path)
 
+    def test_control_characters_in_its_rules_file_are_a_warning_at_that_files_line(self, workspace):
+        rules = workspace / "2024" / "_rules.yaml"
+        rules.write_text(rules.read_text(encoding="utf-8").replace("label: 良}", "label: 良\x0c}", 1), encoding="utf-8")
+        line = next(i for i, row in enumerate(rules.read_text(encoding="utf-8").splitlines(), 1) if "label: 良" in row)
+        found = [f for f in check_department(load_department(workspace / "2024" / "xiangxi-ggzy" / "_department.yaml"))
+                 if f.code == "DEPT-RULES-CONTROL-CHAR"]
+        assert [(f.file, f.line, f.field) for f in found] == [(rules, line, "grades[1].label")] and "按换行排版" in found[0].message
+
     def test_every_department_check_is_exercised_here(self):
         import inspect
 

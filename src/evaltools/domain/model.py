@@ -45,6 +45,30 @@ def printable(data: Any) -> Any:
     return data
 
 
+def read_texts(data: Any, loc: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Every piece of text in a file's values as read (before the model cleans them), with where it sits."""
+    if isinstance(data, str):
+        yield loc, data
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            yield from read_texts(value, loc + (key,))
+    elif isinstance(data, list):
+        for i, item in enumerate(data):
+            yield from read_texts(item, loc + (i,))
+
+
+def control_findings(data: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Each text of ``data`` (a file's values as read) with control characters, and what the
+    report made of them (:func:`without_control`): the words of the checks that name them."""
+    for loc, text in read_texts(data):
+        found = list(dict.fromkeys(CONTROL.findall(text)))
+        if found:
+            codes = "、".join(f"U+{ord(c):04X}" for c in found[:5]) + ("等" if len(found) > 5 else "")
+            breaks = "、".join(f"U+{ord(c):04X}" for c in found if c in BREAKS)
+            done = (f"已将 {breaks} 按换行排版" + ("、其余删去" if len(breaks) < len(codes) else "")) if breaks else "已删去"
+            yield loc, f"含有不可见的控制字符 {codes}（常见于从 Word 粘贴的文字），报告中{done}：请在文件中删除它们"
+
+
 def _no_thousands_separator(value: Any) -> Any:
     if isinstance(value, str) and _THOUSANDS.fullmatch(value):
         plain = re.sub(r"[,，\s]", "", value)

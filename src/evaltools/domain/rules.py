@@ -16,7 +16,8 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from evaltools.domain.model import Params, Places
+from evaltools.domain.layout import display_path
+from evaltools.domain.model import Params, Places, control_findings
 from evaltools.domain.yamlio import deep_merge, fingerprint, read_yaml, validate
 from evaltools.domain.targets import Operator, plain_number
 
@@ -90,6 +91,9 @@ class Rules(Params):
     evaluation_years_after: tuple[int, int] = (1, 1)
     files: tuple[str, ...] = Field((), exclude=True)
     fingerprint: str = Field("", exclude=True)
+    # The control characters the files held (cleaned by the model): (file, its name from the
+    # workspace root, line, field's place, message).
+    control: tuple[tuple[str, str, int | None, tuple[str | int, ...], str], ...] = Field((), exclude=True)
 
     @model_validator(mode="after")
     def _consistent(self) -> Rules:
@@ -208,7 +212,9 @@ def load_rules(*overrides: Path | str) -> Rules:
     for yaml_file in files:
         merged = deep_merge(merged, yaml_file.data)
     rules = validate(Rules, merged, [(f, ()) for f in files])
+    control = tuple((str(f.path), display_path(f.path), f.line_of(loc), loc, message)
+                    for f in files[1:] for loc, message in control_findings(f.data))
     return rules.model_copy(
-        update={"files": tuple(str(f.path) for f in files[1:]), "fingerprint": fingerprint(merged)}
+        update={"files": tuple(str(f.path) for f in files[1:]), "fingerprint": fingerprint(merged), "control": control}
     )
 

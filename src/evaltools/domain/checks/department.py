@@ -7,7 +7,8 @@ from decimal import Decimal
 
 from evaltools.domain.checks.registry import (CHECKS, DEPARTMENT_CHECKS, Context, Finding, Raised, department_check, findings,
                                               texts)
-from evaltools.domain.checks.text import control_findings, linked_image_findings
+from evaltools.domain.checks.text import linked_image_findings, rules_control
+from evaltools.domain.model import control_findings
 from evaltools.domain.department import FUND_NATURE_ROWS, SPENDING_NATURE_ROWS, project_spending
 from evaltools.domain.model import BUDGET_COLUMNS, BudgetRow
 from evaltools.domain.targets import plain_number
@@ -113,6 +114,13 @@ def _department_linked_image(department) -> Iterator[Raised]:
                   example="部门文件的职能“……\\x07”（Word 表格的单元格结束符）：报告中删去")
 def _department_control_characters(department) -> Iterator[Raised]:
     yield from control_findings(department.data)
+
+
+@department_check("DEPT-RULES-CONTROL-CHAR", "warning", "部门所用规则文件（_rules.yaml）的文字中含有不可见的控制字符",
+                  basis="evaltools：Excel、Word 和 PDF 都容不下控制字符；报告照常生成，但文件应当改正",
+                  example="等级名称“优\\x07”（Word 表格的单元格结束符）：报告中删去")
+def _department_rules_control_characters(department) -> Iterator[Raised]:
+    yield from rules_control(department.rules)
 
 
 @department_check("DEPT-PROJECT-INVALID", "error", "部门下有无法读取的项目参数文件",

@@ -68,7 +68,9 @@ class Context:
         return list(texts(self.params))
 
 
-Raised = tuple[Loc, str]
+# What a check raises: where (in the checked file), and what; or also the file and line it is
+# in, where that is another file (a rules file the project's figures are computed by).
+Raised = tuple[Loc, str] | tuple[Loc, str, Path, int | None]
 
 
 @dataclass(frozen=True)
@@ -124,8 +126,8 @@ def findings(specs: Iterable[Check], subject: Any, locate: Locate | None = None,
     and by ``cell_of`` (a workbook's sheet and cell) when the form was read from one."""
     found = []
     for spec in specs:
-        for loc, message in spec.run(subject):
-            file, line = locate(loc) if locate else (None, None)
+        for loc, message, *elsewhere in spec.run(subject):
+            file, line = elsewhere if elsewhere else locate(loc) if locate else (None, None)
             cell = cell_of(loc) if cell_of else None
             found.append(Finding(spec.code, spec.severity, loc, message, file, line, cell))
     return found
@@ -153,15 +155,3 @@ def _walk(value: object, loc: Loc) -> Iterator[tuple[Loc, str]]:
     elif isinstance(value, list):
         for i, item in enumerate(value):
             yield from _walk(item, loc + (i,))
-
-
-def read_texts(data: Any, loc: Loc = ()) -> Iterator[tuple[Loc, str]]:
-    """Every piece of text in a file's values as read (before the model cleans them), with where it sits."""
-    if isinstance(data, str):
-        yield loc, data
-    elif isinstance(data, Mapping):
-        for key, value in data.items():
-            yield from read_texts(value, loc + (key,))
-    elif isinstance(data, list):
-        for i, item in enumerate(data):
-            yield from read_texts(item, loc + (i,))

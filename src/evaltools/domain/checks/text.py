@@ -6,12 +6,12 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
-from typing import Any
+from pathlib import Path
 
 from evaltools.domain import reviewer
-from evaltools.domain.checks.registry import Context, Raised, check, read_texts
+from evaltools.domain.checks.registry import Context, Raised, check
 from evaltools.domain.markup import linked_images
-from evaltools.domain.model import BREAKS, CONTROL
+from evaltools.domain.model import control_findings
 from evaltools.domain.placeholders import NAMES, placeholders
 from evaltools.domain.scoring import HUNDRED, percent
 from evaltools.domain.targets import NUMBER_BEGINS, NUMBER_IN_TEXT, plain_number
@@ -53,24 +53,26 @@ def _linked_image(ctx: Context) -> Iterator[Raised]:
     yield from linked_image_findings(ctx.texts)
 
 
-def control_findings(data: Any) -> Iterator[Raised]:
-    """Each text of ``data`` (a file's values as read) with control characters, and what the
-    report made of them (:func:`evaltools.domain.model.without_control`)."""
-    for loc, text in read_texts(data):
-        found = list(dict.fromkeys(CONTROL.findall(text)))
-        if found:
-            codes = "、".join(f"U+{ord(c):04X}" for c in found[:5]) + ("等" if len(found) > 5 else "")
-            breaks = "、".join(f"U+{ord(c):04X}" for c in found if c in BREAKS)
-            done = (f"已将 {breaks} 按换行排版" + ("、其余删去" if len(breaks) < len(codes) else "")) if breaks else "已删去"
-            yield loc, f"含有不可见的控制字符 {codes}（常见于从 Word 粘贴的文字），报告中{done}：请在文件中删除它们"
-
-
 @check("CONTROL-CHAR", "warning", "文字中含有不可见的控制字符（常见于从 Word 粘贴的文字）",
        basis="evaltools：Excel、Word 和 PDF 都容不下控制字符；报告照常生成，但文件应当改正",
        example="名称“某局\\v信息中心”（Word 的手动换行 U+000B）：报告中按换行排版",
        looks_for="参数文件中读到的每段文字（改正前的原样）；U+000B、U+000C 按换行排版，其余控制字符删去")
 def _control_characters(ctx: Context) -> Iterator[Raised]:
     yield from control_findings(ctx.data)
+
+
+@check("RULES-CONTROL-CHAR", "warning", "规则文件（_rules.yaml）的文字中含有不可见的控制字符",
+       basis="evaltools：Excel、Word 和 PDF 都容不下控制字符；报告照常生成，但文件应当改正",
+       example="等级名称“优\\x07”（Word 表格的单元格结束符）：报告中删去",
+       looks_for="项目所用的每个规则文件中读到的每段文字，在规则文件的行上指出")
+def _rules_control_characters(ctx: Context) -> Iterator[Raised]:
+    yield from rules_control(ctx.rules)
+
+
+def rules_control(rules) -> Iterator[Raised]:
+    """The control characters of the rules files ``rules`` were read from, each at its file and line."""
+    for file, shown, line, loc, message in rules.control:
+        yield tuple(loc), f"规则文件 {shown}{f' 第 {line} 行' if line else ''}：{message}", Path(file), line
 
 
 _MALFORMED_NUMBER = re.compile(rf"{NUMBER_BEGINS}\d{{1,20}}\.\d{{1,20}}\.\d{{1,20}}\s*(?:亿元|万元|元|%|‰)")
