@@ -168,6 +168,8 @@ def test_a_pdf_laid_out_after_the_source_kept_before_is_the_same_and_none_is_lai
     for name in ("../evil.svg", "sub/" + "0" * 32 + ".svg", "picture.svg"):  # only names the writer gives
         (tmp_path / "odd.zip").write_bytes(pdf_engine.kept_source("#lorem(10)", {name: b"<svg/>"}))
         lay_out_ahead(tmp_path / "odd.zip", None, threading.Event())
+    (tmp_path / "many.zip").write_bytes(pdf_engine.kept_source("#lorem(10)", {f"/{i:032x}.svg": b"<svg/>" for i in range(1001)}))
+    lay_out_ahead(tmp_path / "many.zip", None, threading.Event())  # more files than a report's images
     assert compiled == []
     lay_out_ahead(kept, None, threading.Event())
     assert len(compiled) == 1 and "公共资源交易" in compiled[0][0] and compiled[0][1] == {"/" + "0" * 32 + ".svg": b"<svg/>"}

@@ -63,3 +63,14 @@ def test_a_sealed_file_is_told_from_a_copy_of_it_and_of_its_seal(tmp_path):
     files.seal(kept)
     kept.with_name(kept.name + files.SEAL).write_text("not a seal", encoding="utf-8")
     assert not files.sealed(kept) and not files.sealed(tmp_path / "nowhere.zip")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes")
+def test_a_seal_that_is_a_pipe_or_no_seal_at_all_seals_nothing_and_never_blocks(tmp_path):
+    kept = tmp_path / "overview.layout.zip"
+    files.write_atomic(kept, b"PK kept")
+    os.mkfifo(kept.with_name(kept.name + files.SEAL))  # read, it would wait for a writer forever
+    assert not files.sealed(kept)
+    kept.with_name(kept.name + files.SEAL).unlink()
+    kept.with_name(kept.name + files.SEAL).write_text("[" * 100_000, encoding="utf-8")  # too deep for json
+    assert not files.sealed(kept)

@@ -82,6 +82,25 @@ def test_completion_sentence_is_the_seeds_unless_the_unit_chooses_deductions(rep
     assert "“推动全州公共资源交易事业高质量发展”（扣2分）" in sentence
 
 
+def test_a_section_the_unit_left_unwritten_says_so_under_its_heading(workspace):
+    """Never a bare heading: a section made only of the unit's text, left unwritten (or blank), says
+    so in the reader's words, and TEXT-MISSING names it; 其他需要说明的问题 unwritten is 无."""
+    import yaml
+
+    project = workspace / "2024" / "xiangxi-ggzy" / "platform-maintenance.yaml"
+    data = yaml.safe_load(project.read_text(encoding="utf-8"))
+    for key in ("suggestions", "other"):
+        data["narrative"].pop(key)
+    data["narrative"]["economic"] = "  \n"
+    project.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    made = ProjectReport.load(project)
+    body = plain_text(made.closing()) + plain_text(made.performance())
+    assert "七、有关建议\n有关建议未填写。" in body and "九、其他需要说明的问题\n无" in body
+    assert "1、经济效益\n经济效益未填写。\n2、社会效益" in body
+    [missing] = [f for f in made.findings if f.code == "TEXT-MISSING"]
+    assert "经济效益" in missing.message and "有关建议" in missing.message and "其他需要说明的问题" not in missing.message
+
+
 def test_a_clean_project_says_so_in_the_review_box(report):
     assert "一致性检查未发现问题" in report.review()
 

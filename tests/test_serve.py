@@ -130,7 +130,7 @@ def test_a_saved_number_refreshes_the_open_report(server, workspace, page):
     page.goto(f"{server.url}{PROJECT}/report.html")
     assert "96.93%" not in page.locator("body").inner_text()
     _edit(workspace, BUDGET, BUDGET.replace("annual: 106.62", "annual: 110.00"))
-    page.wait_for_function("document.body.innerText.includes('96.93%')")  # 106.62 / 110.00, reloaded by itself
+    page.wait_for_function("document.body?.innerText?.includes('96.93%')")  # 106.62 / 110.00, reloaded by itself
 
 
 def test_a_file_saved_invalid_shows_its_errors_beside_the_last_good_report(server, workspace, page):
@@ -172,7 +172,7 @@ def test_a_report_changed_after_its_decision_reads_changed_awaiting_review(serve
     page.goto(server.url)
     _edit(workspace, "annual: 110.00", "annual: 106.62")
     page.wait_for_function(f"document.querySelector(\"tr[data-report='xiangxi-ggzy/platform-maintenance'] "
-                           f"td.decision\").innerText.startsWith('{CHANGED}')")
+                           f"td.decision\")?.innerText?.startsWith('{CHANGED}')")
     out = subprocess.run([sys.executable, "-m", "evaltools", "reviews", str(workspace), "--json"],
                          capture_output=True, text=True, check=True).stdout
     [row] = json.loads(out)
@@ -185,11 +185,11 @@ def test_the_index_records_a_decision_in_its_row(server, page):
     row.locator("select").select_option("通过")
     row.get_by_role("button", name="保存").click()
     page.wait_for_function("document.querySelector(\"tr[data-report='xiangxi-ggzy/platform-maintenance'] "
-                           "td.decision\").innerText.startsWith('通过')")
+                           "td.decision\")?.innerText?.startsWith('通过')")
     department = page.locator("p.department-report[data-report='xiangxi-ggzy/_department']")
     department.locator("select").select_option("退回修改")
     department.get_by_role("button", name="保存").click()
-    page.wait_for_function("document.querySelector(\"p.department-report\").innerText.includes('评审：退回修改')")
+    page.wait_for_function("document.querySelector(\"p.department-report\")?.innerText?.includes('评审：退回修改')")
 
 
 def test_decisions_saved_outside_the_server_show_in_its_index(server, workspace, page):
@@ -198,7 +198,7 @@ def test_decisions_saved_outside_the_server_show_in_its_index(server, workspace,
     key = report_fingerprint(workspace / "outputs" / PROJECT)
     record(reviews_file(workspace, 2024), new_decision("xiangxi-ggzy/platform-maintenance", "待审", "另一位审核人", "赵", key))
     page.wait_for_function("document.querySelector(\"tr[data-report='xiangxi-ggzy/platform-maintenance'] "
-                           "td.decision\").innerText.startsWith('待审（赵')")
+                           "td.decision\")?.innerText?.startsWith('待审（赵')")
 
 
 def test_reviewers_saving_at_once_lose_nothing(server, workspace):

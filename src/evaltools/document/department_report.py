@@ -13,7 +13,7 @@ of the forms: what only a reviewer needs (checks, file counts) is marked for the
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -52,7 +52,7 @@ from evaltools.document.parts import (
     th,
     tr,
 )
-from evaltools.document.project_report import BLANK_DATE, chapter, subsection
+from evaltools.document.project_report import BLANK_DATE, chapter, said, subsection
 from evaltools.domain.yamlio import ParamsError
 from evaltools.domain.rollup import LoadedDepartment, load_department
 from evaltools.domain.scoring import IndicatorScore
@@ -93,13 +93,6 @@ def _date(signature: Any) -> str:
 
 def _name(signature: Any) -> str:
     return signature.name or "" if signature is not None else ""
-
-
-def _said(heading: Callable[..., Section], number: int, title: str, content: Any) -> Section:
-    """A section of the 参考提纲 made only of the unit's own text: where it wrote none, the section
-    says so (a heading never stands alone, and the reader is not left to guess; DEPT-MISSING names
-    the field)."""
-    return heading(number, title, content if content is not None else wording.paragraph("department", "section_missing", title))
 
 
 @dataclass
@@ -291,9 +284,14 @@ class DepartmentReport:
                                  self._money(basic), self._money(project), others)
 
     def _narrative(self, key: str) -> Any:
-        """The unit's own text of a section; nothing when it wrote none (no stray "—")."""
+        """The unit's own text of a section; nothing when it wrote none, or only blanks (no stray
+        "—": a section with nothing else then says it is not filled in)."""
         text = getattr(self.params.narrative, key)
-        return Markdown(text) if text else None
+        return Markdown(text) if text and text.strip() else None
+
+    def _own(self, number: int, title: str, key: str) -> Section:
+        """A chapter of the unit's own text only (see :func:`said`)."""
+        return chapter(number, title, said(self._narrative(key), title))
 
     @property
     def title(self) -> str:
@@ -302,7 +300,8 @@ class DepartmentReport:
     def outline(self) -> Section:
         """The report body after the 参考提纲: 一 to 十一."""
         p_ = self.params
-        goals = Markdown(p_.overall_goals.expected) if p_.overall_goals and p_.overall_goals.expected else None
+        goals = p_.overall_goals.expected if p_.overall_goals else None
+        goals = Markdown(goals) if goals and goals.strip() else None
         fund_sections = []
         for number, (key, fund) in enumerate((("government_fund", FundType.GOVERNMENT_FUND),
                                               ("state_capital", FundType.STATE_CAPITAL),
@@ -317,15 +316,15 @@ class DepartmentReport:
         return section(h(1, self.title, cls="report-title"),
                        chapter(1, "基本情况", subsection(1, "部门（单位）基本情况", self.unit_sentence(),
                                                        self._narrative("basic")),
-                               _said(subsection, 2, "部门（单位）年度整体支出绩效目标", goals)),
+                               subsection(2, "部门（单位）年度整体支出绩效目标", said(goals, "部门（单位）年度整体支出绩效目标"))),
                        chapter(2, "一般公共预算支出情况", self.spending_sentence(), self._narrative("general_budget"),
                                h(3, "项目支出情况"), self.projects()),
                        *fund_sections,
-                       _said(chapter, 6, "部门整体支出绩效情况", self._narrative("performance")),
+                       self._own(6, "部门整体支出绩效情况", "performance"),
                        chapter(7, "综合评价情况及评价结论", conclusion, self._narrative("conclusion")),
-                       _said(chapter, 8, "主要经验做法、存在的问题及原因分析", self._narrative("experience")),
-                       _said(chapter, 9, "有关建议", self._narrative("suggestions")),
-                       _said(chapter, 10, "绩效自评结果拟应用和公开情况", self._narrative("application")),
+                       self._own(8, "主要经验做法、存在的问题及原因分析", "experience"),
+                       self._own(9, "有关建议", "suggestions"),
+                       self._own(10, "绩效自评结果拟应用和公开情况", "application"),
                        chapter(11, "其他需要说明的问题", self._narrative("other") or Markdown("无")))  # as a project's
 
     def projects(self) -> Section:

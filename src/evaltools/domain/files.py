@@ -11,6 +11,7 @@ import errno
 import json
 import os
 import re
+import stat
 import sys
 import tempfile
 from collections.abc import Mapping
@@ -110,17 +111,24 @@ def _signature(path: Path) -> dict[str, int]:
 def seal(path: Path) -> None:
     """Record beside ``path`` (``<name>.seal``) the file as this machine wrote it: its inode, its
     change time, its size. :func:`sealed` then tells that very file from one brought from
-    elsewhere: a copy, even of both files, lands with another inode and change time, which
-    nobody can set. For a file evaltools runs as well as reads (the overview's kept Typst source,
-    which Typst lays out: a stranger's could spin for minutes)."""
+    elsewhere: a copy, even of both files, lands with another inode (file ID on Windows) and, on
+    Linux and macOS, another change time, which no program sets. Not a signature: whoever may
+    write the folder may write a seal. For a file evaltools runs as well as reads (the overview's
+    kept Typst source, which Typst lays out: one brought with a copy could spin for minutes)."""
     write_atomic(path.with_name(path.name + SEAL), json.dumps(_signature(path)))
 
 
 def sealed(path: Path) -> bool:
-    """Whether ``path`` is the file :func:`seal` recorded, untouched since."""
+    """Whether ``path`` is the file :func:`seal` recorded, untouched since: both regular files
+    (a pipe under either name would block the reading), the seal a small JSON object."""
+    seal_file = path.with_name(path.name + SEAL)
     try:
-        return json.loads(path.with_name(path.name + SEAL).read_text(encoding="utf-8")) == _signature(path)
-    except (OSError, ValueError):
+        if not (stat.S_ISREG(os.stat(seal_file).st_mode) and stat.S_ISREG(os.stat(path).st_mode)):
+            return False
+        with open(seal_file, "rb") as handle:
+            recorded = json.loads(handle.read(4096).decode("utf-8"))
+        return recorded == _signature(path)
+    except Exception:  # noqa: BLE001  (a seal that cannot be read seals nothing)
         return False
 
 

@@ -123,6 +123,7 @@ def compile_pdf(source: str, pdf_standard: str | None = None, files: Mapping[str
 # markup, then its files by name, in one zip archive; read back only within these bounds.
 _MARKUP = "source.typ"
 _KEPT_MOST = 64 << 20
+_KEPT_FILES = 1000  # a report's images: a few dozen
 _FILE_NAME = re.compile(r"[0-9a-f]{32}\.[a-z]{3,4}")  # as the writer names an image: its content's hash
 
 
@@ -138,10 +139,12 @@ def kept_source(markup: str, files: Mapping[str, bytes]) -> bytes:
 
 def _read_kept(path: Path) -> tuple[str, dict[str, bytes]] | None:
     """The source :func:`kept_source` wrote to ``path``; None where it is not one (or too big)."""
+    if path.stat().st_size > _KEPT_MOST:
+        return None
     with zipfile.ZipFile(path) as archive:
         entries = archive.infolist()
         names = {e.filename for e in entries} - {_MARKUP}
-        if sum(e.file_size for e in entries) > _KEPT_MOST or len(names) == len(entries) \
+        if len(entries) > _KEPT_FILES or sum(e.file_size for e in entries) > _KEPT_MOST or len(names) == len(entries) \
                 or not all(_FILE_NAME.fullmatch(name) for name in names):
             return None
         files = {f"/{e.filename}": archive.read(e) for e in entries if e.filename != _MARKUP}

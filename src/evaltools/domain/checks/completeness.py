@@ -82,6 +82,21 @@ def _to_fill(ctx: Context) -> Iterator[Raised]:
     yield from _grouped(ctx.params, GROUPS)
 
 
+@check("TEXT-MISSING", "warning", "报告正文有未填写的部分：报告中写明“未填写”，或只有由数据生成的句子",
+       basis="财预〔2020〕10号《项目支出绩效评价管理办法》 项目支出绩效自评报告格式",
+       example="未写有关建议：报告“七、有关建议”之下写“有关建议未填写。”")
+def _text_missing(ctx: Context) -> Iterator[Raised]:
+    """The report's own sections left unwritten (其他需要说明的问题 unwritten is 无), in one finding."""
+    if ctx.params.form_only:
+        return
+    narrative = ctx.params.narrative
+    empty = [name for name, value in vars(narrative).items()
+             if name != "other" and (value is None or isinstance(value, str) and not value.strip())]
+    if empty:
+        titles = "、".join(type(narrative).title_of(name) for name in empty)
+        yield ("narrative", empty[0]), f"报告正文未填写：{titles}（报告中写明“未填写”，或只有由数据生成的句子）"
+
+
 def _grouped(params: Any, groups: tuple) -> Iterator[Raised]:
     found = [(label, list(fields(params))) for label, fields in groups]
     found = [(label, locs) for label, locs in found if locs]

@@ -8,9 +8,8 @@ from decimal import Decimal
 from evaltools.domain.checks.registry import (CHECKS, DEPARTMENT_CHECKS, Context, Finding, Raised, department_check, findings,
                                               texts)
 from evaltools.domain.checks.text import linked_image_findings, rules_control
-from evaltools.domain.model import control_findings
 from evaltools.domain.department import FUND_NATURE_ROWS, SPENDING_NATURE_ROWS, project_spending
-from evaltools.domain.model import BUDGET_COLUMNS, BudgetRow
+from evaltools.domain.model import BUDGET_COLUMNS, BudgetRow, control_findings, is_blank
 from evaltools.domain.targets import plain_number
 
 # Project checks that look only at the indicators and their scores: they apply to a
@@ -32,7 +31,7 @@ _EXPECTED = {
 }
 
 
-@department_check("DEPT-MISSING", "warning", "部门整体报告缺少的内容（报告中显示为“—”）",
+@department_check("DEPT-MISSING", "warning", "部门整体报告缺少的内容（表中显示为“—”，正文写明“未填写”）",
                   basis="财预〔2020〕10号《项目支出绩效评价管理办法》 部门整体支出绩效自评报告格式",
                   example="未填写人员编制")
 def _department_missing(department) -> Iterator[Raised]:
@@ -41,12 +40,16 @@ def _department_missing(department) -> Iterator[Raised]:
         value: object = data
         for part in loc:
             value = value.get(part) if isinstance(value, dict) else None
-        if value in (None, [], {}, ""):
+        if value in (None, [], {}) or (isinstance(value, str) and is_blank(value)):
             yield loc, f"未填写{label}，报告中显示为“—”"
+    goals = department.params.overall_goals
+    if not (goals and goals.expected and goals.expected.strip()):
+        yield ("overall_goals", "expected"), "未填写部门（单位）年度整体支出绩效目标，报告中写明“未填写”"
     narrative = department.params.narrative
-    empty = [type(narrative).title_of(k) for k in type(narrative).model_fields if not getattr(narrative, k)]
+    empty = [type(narrative).title_of(k) for k, v in vars(narrative).items() if not (v and v.strip())]
     if empty:
-        yield ("narrative",), f"报告正文未填写：{'、'.join(empty)}（报告中只有由数据生成的句子，没有的写明“未填写”）"
+        yield ("narrative",), (f"报告正文未填写：{'、'.join(empty)}（报告中只有由数据生成的句子；没有句子的一节写明“未填写”，"
+                               "其他需要说明的问题写“无”）")
 
 
 @department_check("DEPT-STAFF", "warning", "实有人数超过编制数",
