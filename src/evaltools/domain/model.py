@@ -57,6 +57,10 @@ def read_texts(data: Any, loc: tuple[str | int, ...] = ()) -> Iterator[tuple[tup
             yield from read_texts(item, loc + (i,))
 
 
+# What the checks that name control characters rest on.
+CONTROL_BASIS = "evaltools：Excel、Word 和 PDF 都容不下控制字符；报告照常生成，但文件应当改正"
+
+
 def control_findings(data: Any) -> Iterator[tuple[tuple[str | int, ...], str]]:
     """Each text of ``data`` (a file's values as read) with control characters, and what the
     report made of them (:func:`without_control`): the words of the checks that name them."""

@@ -9,7 +9,7 @@ from evaltools.domain.checks.registry import (CHECKS, DEPARTMENT_CHECKS, Context
                                               texts)
 from evaltools.domain.checks.text import linked_image_findings, rules_control
 from evaltools.domain.department import FUND_NATURE_ROWS, SPENDING_NATURE_ROWS, project_spending
-from evaltools.domain.model import BUDGET_COLUMNS, BudgetRow, control_findings, is_blank
+from evaltools.domain.model import BUDGET_COLUMNS, CONTROL_BASIS, BudgetRow, control_findings, is_blank
 from evaltools.domain.targets import plain_number
 
 # Project checks that look only at the indicators and their scores: they apply to a
@@ -113,14 +113,14 @@ def _department_linked_image(department) -> Iterator[Raised]:
 
 
 @department_check("DEPT-CONTROL-CHAR", "warning", "部门文件的文字中含有不可见的控制字符（常见于从 Word 粘贴的文字）",
-                  basis="evaltools：Excel、Word 和 PDF 都容不下控制字符；报告照常生成，但文件应当改正",
+                  basis=CONTROL_BASIS,
                   example="部门文件的职能“……\\x07”（Word 表格的单元格结束符）：报告中删去")
 def _department_control_characters(department) -> Iterator[Raised]:
     yield from control_findings(department.data)
 
 
 @department_check("DEPT-RULES-CONTROL-CHAR", "warning", "部门所用规则文件（_rules.yaml）的文字中含有不可见的控制字符",
-                  basis="evaltools：Excel、Word 和 PDF 都容不下控制字符；报告照常生成，但文件应当改正",
+                  basis=CONTROL_BASIS,
                   example="等级名称“优\\x07”（Word 表格的单元格结束符）：报告中删去")
 def _department_rules_control_characters(department) -> Iterator[Raised]:
     yield from rules_control(department.rules)

@@ -11,7 +11,7 @@ from pathlib import Path
 from evaltools.domain import reviewer
 from evaltools.domain.checks.registry import Context, Raised, check
 from evaltools.domain.markup import linked_images
-from evaltools.domain.model import control_findings
+from evaltools.domain.model import CONTROL_BASIS, control_findings
 from evaltools.domain.placeholders import NAMES, placeholders
 from evaltools.domain.scoring import HUNDRED, percent
 from evaltools.domain.targets import NUMBER_BEGINS, NUMBER_IN_TEXT, plain_number
@@ -54,7 +54,7 @@ def _linked_image(ctx: Context) -> Iterator[Raised]:
 
 
 @check("CONTROL-CHAR", "warning", "文字中含有不可见的控制字符（常见于从 Word 粘贴的文字）",
-       basis="evaltools：Excel、Word 和 PDF 都容不下控制字符；报告照常生成，但文件应当改正",
+       basis=CONTROL_BASIS,
        example="名称“某局\\v信息中心”（Word 的手动换行 U+000B）：报告中按换行排版",
        looks_for="参数文件中读到的每段文字（改正前的原样）；U+000B、U+000C 按换行排版，其余控制字符删去")
 def _control_characters(ctx: Context) -> Iterator[Raised]:
@@ -62,7 +62,7 @@ def _control_characters(ctx: Context) -> Iterator[Raised]:
 
 
 @check("RULES-CONTROL-CHAR", "warning", "规则文件（_rules.yaml）的文字中含有不可见的控制字符",
-       basis="evaltools：Excel、Word 和 PDF 都容不下控制字符；报告照常生成，但文件应当改正",
+       basis=CONTROL_BASIS,
        example="等级名称“优\\x07”（Word 表格的单元格结束符）：报告中删去",
        looks_for="项目所用的每个规则文件中读到的每段文字，在规则文件的行上指出")
 def _rules_control_characters(ctx: Context) -> Iterator[Raised]:
