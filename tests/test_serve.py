@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -49,9 +50,12 @@ class Server:
         found = re.search(r"http://\S+", line)
         assert found, line + self.process.stdout.read()
         self.url = found[0].split("?")[0]
+        # Its console read as it writes: a pipe nobody reads fills, and the server then waits on its next line.
+        self.said: list[str] = []
+        threading.Thread(target=lambda: self.said.extend(self.process.stdout), daemon=True).start()
         deadline = time.monotonic() + 120
         while not (self.workspace / "outputs" / until).is_file():  # made when the server starts
-            assert self.process.poll() is None and time.monotonic() < deadline, self.process.stdout.read()
+            assert self.process.poll() is None and time.monotonic() < deadline, "".join(self.said)
             time.sleep(0.2)
         return self
 
