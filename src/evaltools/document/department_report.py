@@ -34,7 +34,7 @@ from evaltools.domain.department import (
     change_rate,
     total,
 )
-from evaltools.domain.model import FundType
+from evaltools.domain.model import FundType, unwritten
 from evaltools.document.parts import (
     REVIEW,
     AttachedPdf,
@@ -52,7 +52,7 @@ from evaltools.document.parts import (
     th,
     tr,
 )
-from evaltools.document.project_report import BLANK_DATE, chapter, said, subsection
+from evaltools.document.project_report import BLANK_DATE, chapter, own, subsection
 from evaltools.domain.yamlio import ParamsError
 from evaltools.domain.rollup import LoadedDepartment, load_department
 from evaltools.domain.scoring import IndicatorScore
@@ -287,11 +287,7 @@ class DepartmentReport:
         """The unit's own text of a section; nothing when it wrote none, or only blanks (no stray
         "—": a section with nothing else then says it is not filled in)."""
         text = getattr(self.params.narrative, key)
-        return Markdown(text) if text and text.strip() else None
-
-    def _own(self, number: int, title: str, key: str) -> Section:
-        """A chapter of the unit's own text only (see :func:`said`)."""
-        return chapter(number, title, said(self._narrative(key), title))
+        return None if unwritten(text) else Markdown(text)
 
     @property
     def title(self) -> str:
@@ -301,7 +297,7 @@ class DepartmentReport:
         """The report body after the 参考提纲: 一 to 十一."""
         p_ = self.params
         goals = p_.overall_goals.expected if p_.overall_goals else None
-        goals = Markdown(goals) if goals and goals.strip() else None
+        goals = None if unwritten(goals) else Markdown(goals)
         fund_sections = []
         for number, (key, fund) in enumerate((("government_fund", FundType.GOVERNMENT_FUND),
                                               ("state_capital", FundType.STATE_CAPITAL),
@@ -316,15 +312,15 @@ class DepartmentReport:
         return section(h(1, self.title, cls="report-title"),
                        chapter(1, "基本情况", subsection(1, "部门（单位）基本情况", self.unit_sentence(),
                                                        self._narrative("basic")),
-                               subsection(2, "部门（单位）年度整体支出绩效目标", said(goals, "部门（单位）年度整体支出绩效目标"))),
+                               own(subsection, 2, "部门（单位）年度整体支出绩效目标", goals)),
                        chapter(2, "一般公共预算支出情况", self.spending_sentence(), self._narrative("general_budget"),
                                h(3, "项目支出情况"), self.projects()),
                        *fund_sections,
-                       self._own(6, "部门整体支出绩效情况", "performance"),
+                       own(chapter, 6, "部门整体支出绩效情况", self._narrative("performance")),
                        chapter(7, "综合评价情况及评价结论", conclusion, self._narrative("conclusion")),
-                       self._own(8, "主要经验做法、存在的问题及原因分析", "experience"),
-                       self._own(9, "有关建议", "suggestions"),
-                       self._own(10, "绩效自评结果拟应用和公开情况", "application"),
+                       own(chapter, 8, "主要经验做法、存在的问题及原因分析", self._narrative("experience")),
+                       own(chapter, 9, "有关建议", self._narrative("suggestions")),
+                       own(chapter, 10, "绩效自评结果拟应用和公开情况", self._narrative("application")),
                        chapter(11, "其他需要说明的问题", self._narrative("other") or Markdown("无")))  # as a project's
 
     def projects(self) -> Section:

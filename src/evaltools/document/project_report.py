@@ -9,7 +9,7 @@ sentences are in ``templates/wording/project.j2``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -20,7 +20,7 @@ from evaltools.domain import formatting, history
 from evaltools.document import typography, wording
 from evaltools.document.charts import score_chart, spending_chart
 from evaltools.domain.checks import Finding, check_project
-from evaltools.domain.model import Attachment, ProjectParams
+from evaltools.domain.model import Attachment, ProjectParams, unwritten
 from evaltools.document.parts import (
     REVIEW,
     AttachedPdf,
@@ -86,6 +86,11 @@ def said(content: object, title: str) -> object:
     return content if content is not None else wording.paragraph("project", "section_missing", title)
 
 
+def own(heading: Callable[..., Section], number: int, title: str, content: object) -> Section:
+    """A chapter or subsection (``heading``) made of the unit's own text only (see :func:`said`)."""
+    return heading(number, title, said(content, title))
+
+
 BLANK_DATE = "年\u3000月\u3000日"
 
 
@@ -143,7 +148,7 @@ class ProjectReport:
 
     def text(self, markdown_text: str | None) -> Markdown | None:
         """Narrative from the parameters with its {{figures}} filled in."""
-        return Markdown(fill(markdown_text, self._figures())) if markdown_text and markdown_text.strip() else None
+        return None if unwritten(markdown_text) else Markdown(fill(markdown_text, self._figures()))
 
     def _figures(self) -> dict[str, str]:
         return figures(self.params, self.card, self.rules)
@@ -214,8 +219,8 @@ class ProjectReport:
         n = self.params.narrative
         return section(h(1, self.title, cls="report-title"),
                        chapter(1, "项目概况",
-                               subsection(1, "项目实施单位基本情况", said(self.text(n.unit), "项目实施单位基本情况")),
-                               subsection(2, "项目资金基本情况", said(self.text(n.funding), "项目资金基本情况")),
+                               own(subsection, 1, "项目实施单位基本情况", self.text(n.unit)),
+                               own(subsection, 2, "项目资金基本情况", self.text(n.funding)),
                                subsection(3, "项目资金绩效目标",
                                           h(4, "1、年度总体目标"), self.text(self.params.goals.expected),
                                           h(4, "2、目标分解绩效指标"), indicator_targets(self.card))))
@@ -237,15 +242,15 @@ class ProjectReport:
         if self.params.spending and options.spending_chart:
             usage.append(spending_chart(self.params, self.rules, wording.text("project", "spending_chart_caption")))
         return chapter(2, "项目资金使用及管理情况",
-                       subsection(1, "项目资金安排落实、总投入等情况", said(self.text(n.arrangement), "项目资金安排落实、总投入等情况")),
+                       own(subsection, 1, "项目资金安排落实、总投入等情况", self.text(n.arrangement)),
                        subsection(2, "项目资金实际使用情况", *usage),
-                       subsection(3, "项目资金管理情况分析", said(self.text(n.fund_management), "项目资金管理情况分析")))
+                       own(subsection, 3, "项目资金管理情况分析", self.text(n.fund_management)))
 
     def organisation(self) -> Section:
         n = self.params.narrative
         return chapter(3, "项目组织实施情况",
-                       subsection(1, "项目组织情况", said(self.text(n.organization), "项目组织情况")),
-                       subsection(2, "项目管理情况", said(self.text(n.management), "项目管理情况")))
+                       own(subsection, 1, "项目组织情况", self.text(n.organization)),
+                       own(subsection, 2, "项目管理情况", self.text(n.management)))
 
     def execution_sentence(self) -> Section:
         values = self._figures()
@@ -259,7 +264,7 @@ class ProjectReport:
         if "预算执行率" not in placeholders(n.process or ""):
             process.insert(0, self.execution_sentence())
         return chapter(4, "项目支出绩效情况",
-                       subsection(1, "项目支出决策情况", said(self.text(n.decision), "项目支出决策情况")),
+                       own(subsection, 1, "项目支出决策情况", self.text(n.decision)),
                        subsection(2, "项目支出过程情况", *process),
                        subsection(3, "项目支出产出情况", self.text(n.output),
                                   h(4, "目标分解绩效指标完成情况"), indicator_targets(self.card, with_actual=True),
@@ -300,8 +305,8 @@ class ProjectReport:
     def lessons(self) -> Section:
         n = self.params.narrative
         return chapter(6, "主要经验做法、存在的问题及原因分析",
-                       subsection(1, "主要经验做法", said(self.text(n.experience), "主要经验做法")),
-                       subsection(2, "存在的主要问题及原因分析", said(self.text(n.problems), "存在的主要问题及原因分析")))
+                       own(subsection, 1, "主要经验做法", self.text(n.experience)),
+                       own(subsection, 2, "存在的主要问题及原因分析", self.text(n.problems)))
 
     def attached(self) -> list[tuple[str, Attachment | None, Path | None]]:
         """What is attached, in the order it follows the report: the documents given as Markdown,
@@ -321,8 +326,8 @@ class ProjectReport:
         listed = [[wording.text("project", "attachment_line", number, title)]
                   for number, (title, _, _) in enumerate(self.attached(), 1)]
         return group(
-            chapter(7, "有关建议", said(self.text(n.suggestions), "有关建议")),
-            chapter(8, "绩效自评结果拟应用和公开情况", said(self.text(n.application), "绩效自评结果拟应用和公开情况")),
+            own(chapter, 7, "有关建议", self.text(n.suggestions)),
+            own(chapter, 8, "绩效自评结果拟应用和公开情况", self.text(n.application)),
             chapter(9, "其他需要说明的问题", self.text(n.other) or Markdown("无")),
             chapter(10, "附件", ItemList(listed, style="attachments")),
         )

@@ -103,8 +103,7 @@ def write_tree(root: Path, files: Mapping[str, bytes]) -> None:
 SEAL = ".seal"
 
 
-def _signature(path: Path) -> dict[str, int]:
-    status = path.stat()
+def _signature(status: os.stat_result) -> dict[str, int]:
     return {"inode": status.st_ino, "changed": status.st_ctime_ns, "modified": status.st_mtime_ns, "size": status.st_size}
 
 
@@ -115,7 +114,7 @@ def seal(path: Path) -> None:
     Linux and macOS, another change time, which no program sets. Not a signature: whoever may
     write the folder may write a seal. For a file evaltools runs as well as reads (the overview's
     kept Typst source, which Typst lays out: one brought with a copy could spin for minutes)."""
-    write_atomic(path.with_name(path.name + SEAL), json.dumps(_signature(path)))
+    write_atomic(path.with_name(path.name + SEAL), json.dumps(_signature(path.stat())))
 
 
 def sealed(path: Path) -> bool:
@@ -123,11 +122,11 @@ def sealed(path: Path) -> bool:
     (a pipe under either name would block the reading), the seal a small JSON object."""
     seal_file = path.with_name(path.name + SEAL)
     try:
-        if not (stat.S_ISREG(os.stat(seal_file).st_mode) and stat.S_ISREG(os.stat(path).st_mode)):
+        status = os.stat(path)
+        if not (stat.S_ISREG(os.stat(seal_file).st_mode) and stat.S_ISREG(status.st_mode)):
             return False
         with open(seal_file, "rb") as handle:
-            recorded = json.loads(handle.read(4096).decode("utf-8"))
-        return recorded == _signature(path)
+            return json.loads(handle.read(4096).decode("utf-8")) == _signature(status)
     except Exception:  # noqa: BLE001  (a seal that cannot be read seals nothing)
         return False
 

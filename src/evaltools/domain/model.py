@@ -109,6 +109,11 @@ Yuan = Annotated[Decimal, BeforeValidator(_no_thousands_separator), AfterValidat
 BLANK_MARKS = frozenset({"", "/", "／", "\\", "-", "－", "—", "——", "–"})
 
 
+def unwritten(text: str | None) -> bool:
+    """A text left out, or nothing but blanks: a section of a report the unit did not write."""
+    return not text or not text.strip()
+
+
 def is_blank(value: Any) -> bool:
     """A cell left empty or marked "/" (不适用) on the form. "无" is not blank: it is what
     a form writes as the 实际完成值 of "安全事故 0起"."""

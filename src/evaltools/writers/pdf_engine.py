@@ -143,12 +143,11 @@ def _read_kept(path: Path) -> tuple[str, dict[str, bytes]] | None:
         return None
     with zipfile.ZipFile(path) as archive:
         entries = archive.infolist()
-        names = {e.filename for e in entries} - {_MARKUP}
-        if len(entries) > _KEPT_FILES or sum(e.file_size for e in entries) > _KEPT_MOST or len(names) == len(entries) \
-                or not all(_FILE_NAME.fullmatch(name) for name in names):
+        images = [e for e in entries if e.filename != _MARKUP]
+        if len(entries) > _KEPT_FILES or sum(e.file_size for e in entries) > _KEPT_MOST or len(images) == len(entries) \
+                or not all(_FILE_NAME.fullmatch(e.filename) for e in images):  # no markup, or a name not the writer's
             return None
-        files = {f"/{e.filename}": archive.read(e) for e in entries if e.filename != _MARKUP}
-        return archive.read(_MARKUP).decode("utf-8"), files
+        return archive.read(_MARKUP).decode("utf-8"), {f"/{e.filename}": archive.read(e) for e in images}
 
 
 def lay_out_ahead(kept: Path, pdf_standard: str | None, due: threading.Event) -> None:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from evaltools.domain.checks.registry import Context, Raised, check, department_check
-from evaltools.domain.model import Signoff, is_blank
+from evaltools.domain.model import Signoff, is_blank, unwritten
 from evaltools.domain.workspace import absolute, find_attachments
 from evaltools.domain.yamlio import Loc, field_path
 
@@ -90,8 +90,8 @@ def _text_missing(ctx: Context) -> Iterator[Raised]:
     if ctx.params.form_only:
         return
     narrative = ctx.params.narrative
-    empty = [name for name, value in vars(narrative).items()
-             if name != "other" and (value is None or isinstance(value, str) and not value.strip())]
+    empty = [name for name, value in vars(narrative).items() if name != "other" and (value is None or isinstance(value, str))
+             and unwritten(value)]
     if empty:
         titles = "、".join(type(narrative).title_of(name) for name in empty)
         yield ("narrative", empty[0]), f"报告正文未填写：{titles}（报告中写明“未填写”，或只有由数据生成的句子）"

@@ -9,7 +9,7 @@ from evaltools.domain.checks.registry import (CHECKS, DEPARTMENT_CHECKS, Context
                                               texts)
 from evaltools.domain.checks.text import linked_image_findings, rules_control
 from evaltools.domain.department import FUND_NATURE_ROWS, SPENDING_NATURE_ROWS, project_spending
-from evaltools.domain.model import BUDGET_COLUMNS, CONTROL_BASIS, BudgetRow, control_findings, is_blank
+from evaltools.domain.model import BUDGET_COLUMNS, CONTROL_BASIS, BudgetRow, control_findings, is_blank, unwritten
 from evaltools.domain.targets import plain_number
 
 # Project checks that look only at the indicators and their scores: they apply to a
@@ -43,10 +43,10 @@ def _department_missing(department) -> Iterator[Raised]:
         if value in (None, [], {}) or (isinstance(value, str) and is_blank(value)):
             yield loc, f"未填写{label}，报告中显示为“—”"
     goals = department.params.overall_goals
-    if not (goals and goals.expected and goals.expected.strip()):
+    if goals is None or unwritten(goals.expected):
         yield ("overall_goals", "expected"), "未填写部门（单位）年度整体支出绩效目标，报告中写明“未填写”"
     narrative = department.params.narrative
-    empty = [type(narrative).title_of(k) for k, v in vars(narrative).items() if not (v and v.strip())]
+    empty = [type(narrative).title_of(k) for k, v in vars(narrative).items() if unwritten(v)]
     if empty:
         yield ("narrative",), (f"报告正文未填写：{'、'.join(empty)}（报告中只有由数据生成的句子；没有句子的一节写明“未填写”，"
                                "其他需要说明的问题写“无”）")

@@ -129,11 +129,8 @@ def laid_out_before(job: Job) -> Callable[[threading.Event], None] | None:
     report kept its PDF's source there (the year overview's), sealed as this machine's batch wrote
     it (:func:`evaltools.domain.files.sealed`: Typst runs what it lays out); else None."""
     kept = Path(job.base) / job.folder / OVERVIEW_LAYOUT
-    try:
-        if job.kind != OVERVIEW_KIND.name or job.executed is not None or "pdf" not in job.formats or not sealed(kept):
-            return None
-    except OSError:  # a folder it may not read: no head start, and the report says what fails
-        return None
+    if job.kind != OVERVIEW_KIND.name or job.executed is not None or "pdf" not in job.formats or not sealed(kept):
+        return None  # (a folder it may not read is not sealed: no head start, and the report says what fails)
 
     def lay_out(due: threading.Event) -> None:
         # Typst only (not nbconvert, which the batch loads meanwhile): the layout begins as soon as it is loaded
