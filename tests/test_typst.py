@@ -889,3 +889,32 @@ def test_a_figure_taller_than_a_page_is_set_smaller_to_fit_one():
     [page] = _pages_holding(pdf, "图的说明")
     caption = [w for w in words(pdf, page) if "图的说明" in w[4]]
     assert caption and caption[0][3] < BOTTOM  # the caption within the 版心: the figure ran off no page
+
+
+def _figures_and_text(layout: str) -> list:
+    """``"T16 F60 F80"``: 16 lines of text, then figures 60 and 80 hundredths of the 版心's width tall."""
+    from evaltools.document.parts import Figure
+
+    parts: list = []
+    for item in layout.split():
+        if item[0] == "T":
+            parts += _before(int(item[1:]))
+        else:
+            parts.append(Figure(_png(100, int(item[1:])), "图", f"图{sum(isinstance(p, Figure) for p in parts)}的说明"))
+    return parts
+
+
+@pytest.mark.parametrize("layout", [
+    "T16 F60 F80 T30",  # the first moved whole (a small hole), the second set smaller under it
+    "T4 F60 F60 T30",  # the first fits, the second floats: the text fills the page
+    "T15 F79 T3 F140 T30",  # the first floats; the second falls on the same page: it floats after it
+    "T11 F87 T3 F51 F155 T30",
+    "T15 F97 F149 T30",  # a hole of a third to a line: floats
+])
+def test_figures_in_a_row_leave_no_page_more_than_a_third_empty_and_keep_their_order(layout):
+    parts = _figures_and_text(layout)
+    pdf = notebook_to_pdf(notebook_of(*parts))
+    fills = page_fills(pdf)
+    assert [(page, round(fill, 2)) for page, fill, _ in fills[:-1] if fill < 2 / 3] == []
+    captions = [(page, w[3], w[4]) for page in range(1, _pages(pdf) + 1) for w in words(pdf, page) if "的说明" in w[4]]
+    assert [c[2] for c in sorted(captions)] == [f"图{i}的说明" for i in range(layout.count("F"))]
