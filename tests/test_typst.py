@@ -891,14 +891,35 @@ def test_a_figure_taller_than_a_page_is_set_smaller_to_fit_one():
     assert caption and caption[0][3] < BOTTOM  # the caption within the 版心: the figure ran off no page
 
 
+def _settles(nb, edition: str = "submission") -> bool:
+    """Whether Typst's layout of the notebook's report settled: where a page is found decides what is
+    set (a figure's size, a label set again), which moves what follows; Typst lays out again until
+    nothing moves, five times at most, and says so where it still moved."""
+    from evaltools.writers.pdf import typst_source
+
+    source, _ = typst_source(nb, edition)
+    with pdf_engine._written(source.files) as root:
+        _, said = pdf_engine.compiler().compile_with_warnings(source.markup.encode(), format="pdf", root=root)
+    return not [w.message for w in said if "converge" in w.message or "stabilize" in w.message]
+
+
+def test_the_seeds_reports_settle(seed_pdfs):
+    for report in seed_pdfs:
+        for edition in ("submission", "review"):
+            assert _settles(nbformat.read(report.with_suffix(".ipynb"), as_version=4), edition), (report, edition)
+
+
 def _figures_and_text(layout: str) -> list:
-    """``"T16 F60 F80"``: 16 lines of text, then figures 60 and 80 hundredths of the 版心's width tall."""
+    """``"T16 H F60 F80"``: 16 lines of text, a heading, then figures 60 and 80 hundredths of the
+    版心's width tall."""
     from evaltools.document.parts import Figure
 
     parts: list = []
     for item in layout.split():
         if item[0] == "T":
             parts += _before(int(item[1:]))
+        elif item == "H":
+            parts.append(Heading(3, f"标题{len(parts)}"))
         else:
             parts.append(Figure(_png(100, int(item[1:])), "图", f"图{sum(isinstance(p, Figure) for p in parts)}的说明"))
     return parts
@@ -910,11 +931,16 @@ def _figures_and_text(layout: str) -> list:
     "T15 F79 T3 F140 T30",  # the first floats; the second falls on the same page: it floats after it
     "T11 F87 T3 F51 F155 T30",
     "T15 F97 F149 T30",  # a hole of a third to a line: floats
+    "T15 H F143 T30",  # after a heading: the heading stays, followed by the text; the figure floats
+    "T14 H H F60 T30",  # after two headings: where the first falls counts
 ])
 def test_figures_in_a_row_leave_no_page_more_than_a_third_empty_and_keep_their_order(layout):
     parts = _figures_and_text(layout)
+    assert _settles(notebook_of(*parts))
     pdf = notebook_to_pdf(notebook_of(*parts))
     fills = page_fills(pdf)
     assert [(page, round(fill, 2)) for page, fill, _ in fills[:-1] if fill < 2 / 3] == []
     captions = [(page, w[3], w[4]) for page in range(1, _pages(pdf) + 1) for w in words(pdf, page) if "的说明" in w[4]]
     assert [c[2] for c in sorted(captions)] == [f"图{i}的说明" for i in range(layout.count("F"))]
+    lowest = [max((w for w in words(pdf, page) if w[3] < BOTTOM + 5), key=lambda w: w[3])[4] for page in range(1, _pages(pdf))]
+    assert not [w for w in lowest if w.startswith("标题")]  # no heading left at a page's foot

@@ -62,6 +62,9 @@ class Context:
     tables: Iterator[int] = field(default_factory=itertools.count, compare=False, repr=False)
     # The images, by the name the markup reads them by: compiled beside it (see Source).
     files: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
+    # How many headings the last blocks set were, in the document's order: a figure right after
+    # headings is placed with them (see the template's figure-of).
+    headings: list[int] = field(default_factory=lambda: [0], compare=False, repr=False)
 
 
 # --- inline -------------------------------------------------------------------------------------------
@@ -111,6 +114,10 @@ def blocks(parts: Iterable[Any], ctx: Context) -> str:
             out.append(inline(runs) + "\n\n")
             runs = []
         out.append(typeset(part, ctx))
+        if isinstance(part, Heading):
+            ctx.headings[0] += 1
+        elif not isinstance(part, Section | Typography):  # a section's last block is its children's
+            ctx.headings[0] = 0
     if runs:
         out.append(inline(runs))
     return "".join(out)
@@ -197,12 +204,17 @@ def _(part: ItemList, ctx: Context) -> str:
 def _(part: Figure, ctx: Context) -> str:
     vector = embedded_svg(part.png)  # a chart's vector twin (see evaltools.document.charts)
     # the picture as a function of its width: the template sets a figure smaller where that makes it fit
-    return f"#figure-of(width => {image(vector or part.png, part.alt, ctx.files, 'width')}, [{text(part.caption)}])\n\n"
+    after = f", after-heading: {ctx.headings[0]}" if ctx.headings[0] else ""
+    return f"#figure-of(width => {image(vector or part.png, part.alt, ctx.files, 'width')}, [{text(part.caption)}]{after})\n\n"
 
 
 # --- sections -----------------------------------------------------------------------------------------
 
 _FINDINGS_COLOURS = {"clean": "#2e7d32", "has-warnings": "#b7791f", "has-errors": "#b0301f"}
+
+
+# The sections set inside a block of their own (see below).
+_WRAPPED = frozenset({"form-page", "cover", "first-page", "signoff-page", "form-caption", "findings", "provenance"})
 
 
 @typeset.register
@@ -212,6 +224,8 @@ def _(part: Section, ctx: Context) -> str:
     styles = set((part.style or "").split())
     inner_ctx = replace(ctx, first_page=ctx.first_page or "first-page" in styles, form=ctx.form or "form-page" in styles)
     inner = blocks(part.children, inner_ctx)
+    if styles & _WRAPPED or part.element == "footer":  # its blocks are inside another: none is next to what follows
+        ctx.headings[0] = 0
     if "form-page" in styles:
         return f"#form-page[\n{inner}]\n"
     if "cover" in styles:
@@ -501,7 +515,7 @@ def document(parts: Iterable[Any], fonts: Mapping[str, Sequence[str]], title: st
     """The whole report as one Typst source: the fonts, the style roles, the template, then every
     part in order; ``draft`` (the 草稿 mark, see ``writers.draft``) at the head of every page when given."""
     ctx = Context(edition)
-    body = "".join(typeset(part, ctx) for part in parts)
+    body = blocks(parts, ctx)
     head = ("#let fonts = (" + "".join(f"{role}: {font_array(stack)}, " for role, stack in fonts.items()) + ")\n"
             + roles() + f"#let title = {literal(title)}\n"
             f"#let draft = {literal(draft) if draft else 'none'}\n")
