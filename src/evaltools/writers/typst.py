@@ -142,7 +142,8 @@ def _(part: Heading, ctx: Context) -> str:
     else:
         body = text(part.text)
     style = literal(part.style) if part.style else "none"
-    return f"#heading-of({part.level}, {style}, {_bool(ctx.first_page)})[{body}]\n\n"
+    mark = ", mark: true" if ctx.headings[0] == 0 else ""  # the first of a run of headings (see figure-of)
+    return f"#heading-of({part.level}, {style}, {_bool(ctx.first_page)}{mark})[{body}]\n\n"
 
 
 def _bool(value: bool) -> str:
