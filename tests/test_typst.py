@@ -996,3 +996,18 @@ def test_a_label_is_set_again_only_on_the_pages_its_row_has_room_on():
     assert _pages_holding(pdf, "图的说明") == [2]
     assert _pages_holding(pdf, "项目乙") == [1, 3]  # the figure's page between
     assert _pages_holding(pdf, "项目丙") == [3] and _settles(nb)
+
+
+@pytest.mark.parametrize("heading", ["### 资金使用图", "（三）资金使用图"])
+@pytest.mark.parametrize("lines", [15, 20, 21])
+def test_a_heading_in_markdown_goes_with_the_figure_after_it(heading, lines):
+    """An analyst's Markdown cell ending in a heading (or a heading written as text), then a
+    chart: the heading is kept with the chart as a heading part is, never left at a page's foot,
+    and the page it leaves is not more than a third empty."""
+    from evaltools.document.parts import Figure
+
+    pdf = notebook_to_pdf(notebook_of(*_before(lines), Markdown(heading), Figure(_png(100, 100), "图", "图的说明"),
+                                      *_before(20)))
+    lowest = [max((w for w in words(pdf, page) if w[3] < BOTTOM + 5), key=lambda w: w[3])[4] for page in range(1, _pages(pdf))]
+    assert not [w for w in lowest if "资金使用图" in w]
+    assert [(page, round(fill, 2)) for page, fill, _ in page_fills(pdf)[:-1] if fill < 2 / 3] == []

@@ -45,7 +45,7 @@ from evaltools.document.typography import Style, title_lines
 from evaltools.writers import typst_lines
 from evaltools.writers.typst_lines import (BODY_WIDTH, FORM_WIDTH, PAGE_HEIGHT, column_widths, content_widths, even_lines,
                                           label_lines)
-from evaltools.writers.typst_markdown import markdown
+from evaltools.writers.typst_markdown import STICKY_MARKDOWN, mark_kept_last, markdown
 from evaltools.writers.typst_text import image, is_svg, literal, text
 
 __all__ = ["Context", "Source", "document", "image", "is_svg", "literal", "markdown", "text", "typeset"]
@@ -62,9 +62,12 @@ class Context:
     tables: Iterator[int] = field(default_factory=itertools.count, compare=False, repr=False)
     # The images, by the name the markup reads them by: compiled beside it (see Source).
     files: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
-    # How many headings the last blocks set were, in the document's order: a figure right after
-    # headings is placed with them (see the template's figure-of).
+    # How many headings the last blocks set were, in the document's order, and whether the last
+    # keeps with what follows (a heading, a label, a heading in Markdown): a figure right after
+    # headings is placed with them, and a mark keeps such a block with what follows (see the
+    # template's mark-block and figure-of).
     headings: list[int] = field(default_factory=lambda: [0], compare=False, repr=False)
+    sticky: list[bool] = field(default_factory=lambda: [False], compare=False, repr=False)
 
 
 # --- inline -------------------------------------------------------------------------------------------
@@ -114,13 +117,28 @@ def blocks(parts: Iterable[Any], ctx: Context) -> str:
             out.append(inline(runs) + "\n\n")
             runs = []
         out.append(typeset(part, ctx))
-        if isinstance(part, Heading):
-            ctx.headings[0] += 1
-        elif not isinstance(part, Section | Typography):  # a section's last block is its children's
-            ctx.headings[0] = 0
+        if not isinstance(part, Section | Typography):  # a section's last block is its children's
+            ctx.sticky[0] = _keeps_with_next(part, out[-1])
+            # a run of headings (a Markdown part ending in headings: marked at their first)
+            ctx.headings[0] = ctx.headings[0] + 1 if isinstance(part, Heading) or (isinstance(part, Markdown) and ctx.sticky[0]) else 0
     if runs:
         out.append(inline(runs))
     return "".join(out)
+
+
+# The paragraphs the template keeps with what follows (see its `paragraph`).
+_STICKY_PARAGRAPHS = frozenset({"attachment-label", "form-attachment-label", "table-title"})
+
+
+def _keeps_with_next(part: Any, markup: str) -> bool:
+    """Whether the block ``part`` set last (``markup``) keeps with what follows."""
+    if isinstance(part, Heading):
+        return True
+    if isinstance(part, Paragraph):
+        return part.style in _STICKY_PARAGRAPHS
+    if isinstance(part, Markdown):  # a heading, or a heading written as text, last
+        return markup.rstrip().rsplit("\n\n", 1)[-1].startswith(STICKY_MARKDOWN)
+    return False
 
 
 @typeset.register
@@ -142,7 +160,8 @@ def _(part: Heading, ctx: Context) -> str:
     else:
         body = text(part.text)
     style = literal(part.style) if part.style else "none"
-    mark = ", mark: true" if ctx.headings[0] == 0 else ""  # the first of a run of headings (see figure-of)
+    # the first of a run of headings marks its place (see figure-of), kept with what it follows where that keeps with it
+    mark = "" if ctx.headings[0] else f", mark: true, mark-sticky: {_bool(ctx.sticky[0])}"
     return f"#heading-of({part.level}, {style}, {_bool(ctx.first_page)}{mark})[{body}]\n\n"
 
 
@@ -157,7 +176,10 @@ def _(part: Typography, ctx: Context) -> str:
 
 @typeset.register
 def _(part: Markdown, ctx: Context) -> str:
-    return markdown(part.text, ctx.files)
+    markup = markdown(part.text, ctx.files)
+    if ctx.headings[0] and all(b.startswith(STICKY_MARKDOWN) for b in markup.rstrip("\n").split("\n\n")):
+        return markup  # headings only, after headings: the run's first is marked already
+    return mark_kept_last(markup, ctx.sticky[0])[0]
 
 
 @typeset.register
@@ -206,6 +228,7 @@ def _(part: Figure, ctx: Context) -> str:
     vector = embedded_svg(part.png)  # a chart's vector twin (see evaltools.document.charts)
     # the picture as a function of its width: the template sets a figure smaller where that makes it fit
     after = f", after-heading: {ctx.headings[0]}" if ctx.headings[0] else ""
+    after += ", after-sticky: true" if ctx.sticky[0] else ""
     return f"#figure-of(width => {image(vector or part.png, part.alt, ctx.files, 'width')}, [{text(part.caption)}]{after})\n\n"
 
 

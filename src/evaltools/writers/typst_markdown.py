@@ -27,9 +27,28 @@ def markdown(source: str | None, files: dict[str, bytes]) -> str:
 # The Markdown tokens that are the same markup wherever they come: inline, then between blocks.
 _INLINE_MARKUP = {"softbreak": "#linebreak()", "hardbreak": "#linebreak()", "strong_open": "#strong[",
                   "em_open": "#emph[", "strong_close": "]", "em_close": "]"}
-_BLOCK_MARKUP = {"paragraph_close": "\n\n", "heading_open": "#block(sticky: true)[#strong[", "heading_close": "]]\n\n",
+# How the blocks kept with what follows begin (a heading, a heading written as text: see _md_blocks).
+STICKY_MARKDOWN = ("#md-heading[", "#keep-with-next[", "#md-heading(", "#keep-with-next(")
+_BLOCK_MARKUP = {"paragraph_close": "\n\n", "heading_open": "#md-heading[#strong[", "heading_close": "]]\n\n",
                  "blockquote_open": "#pad(left: 2em)[", "blockquote_close": "]\n\n",
                  "hr": "#line(length: 100%, stroke: 0.5pt)\n\n"}
+
+
+def mark_kept_last(markup: str, sticky_before: bool) -> tuple[str, bool]:
+    """The Markdown's ``markup`` with its last blocks kept with what follows (headings) marked at
+    the first of them, as a run of headings is (see the template's heading-of; that mark kept
+    with what it follows where ``sticky_before`` and the run is all the Markdown), and whether
+    it ends so."""
+    blocks = markup.rstrip("\n").split("\n\n")  # such a block holds no blank line
+    first = len(blocks)
+    while first > 0 and blocks[first - 1].startswith(STICKY_MARKDOWN):
+        first -= 1
+    if first == len(blocks):
+        return markup, False
+    sticky = "true" if sticky_before and first == 0 else "false"
+    head, _, rest = blocks[first].partition("[")
+    blocks[first] = f"{head}(mark: true, mark-sticky: {sticky})[{rest}"
+    return "\n\n".join(blocks) + "\n\n", True
 
 
 def _md_inline(tokens: Sequence[Any], files: dict[str, bytes]) -> str:
