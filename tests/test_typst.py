@@ -1011,3 +1011,31 @@ def test_a_heading_in_markdown_goes_with_the_figure_after_it(heading, lines):
     lowest = [max((w for w in words(pdf, page) if w[3] < BOTTOM + 5), key=lambda w: w[3])[4] for page in range(1, _pages(pdf))]
     assert not [w for w in lowest if "资金使用图" in w]
     assert [(page, round(fill, 2)) for page, fill, _ in page_fills(pdf)[:-1] if fill < 2 / 3] == []
+
+
+def _lowest_lines(pdf: bytes) -> list[str]:
+    """Each page's lowest line in the 版心 (the last page's left out)."""
+    return [max((w for w in words(pdf, page) if w[3] < BOTTOM + 5), key=lambda w: w[3])[4] for page in range(1, _pages(pdf))]
+
+
+@pytest.mark.parametrize("before", [
+    [Paragraph(["附件2"], style="attachment-label")],  # a label kept with what follows
+    [Heading(3, "标题甲"), Markdown("")],  # an empty Markdown cell sets nothing: the heading is still next to the chart
+])
+def test_a_block_kept_with_the_chart_after_it_stays_with_it(before):
+    from evaltools.document.parts import Figure
+
+    for lines in (8, 20):
+        pdf = notebook_to_pdf(notebook_of(*_before(lines), *before, Figure(_png(100, 110), "图", "图的说明"), *_before(20)))
+        assert not [w for w in _lowest_lines(pdf) if w in ("附件2", "标题甲")]
+        assert [(page, round(fill, 2)) for page, fill, _ in page_fills(pdf)[:-1] if fill < 2 / 3] == []
+
+
+def test_a_heading_inside_a_markdown_list_is_not_the_markdowns_end():
+    """A list item holding a heading written as text is inside the list: the Markdown does not
+    end in it, and the chart after it is placed as after text (it floats, the text fills the page)."""
+    from evaltools.document.parts import Figure
+
+    items = "1. 概况\n\n   （一）资金到位\n2. 其他内容。\n" + "".join(f"{i}. 条目\n" for i in range(3, 17))
+    pdf = notebook_to_pdf(notebook_of(*_before(18), Markdown(items), Figure(_png(100, 100), "图", "图的说明"), *_before(20)))
+    assert [(page, round(fill, 2)) for page, fill, _ in page_fills(pdf)[:-1] if fill < 2 / 3] == []

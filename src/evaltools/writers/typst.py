@@ -45,7 +45,7 @@ from evaltools.document.typography import Style, title_lines
 from evaltools.writers import typst_lines
 from evaltools.writers.typst_lines import (BODY_WIDTH, FORM_WIDTH, PAGE_HEIGHT, column_widths, content_widths, even_lines,
                                           label_lines)
-from evaltools.writers.typst_markdown import STICKY_MARKDOWN, mark_kept_last, markdown
+from evaltools.writers.typst_markdown import markdown
 from evaltools.writers.typst_text import image, is_svg, literal, text
 
 __all__ = ["Context", "Source", "document", "image", "is_svg", "literal", "markdown", "text", "typeset"]
@@ -62,12 +62,10 @@ class Context:
     tables: Iterator[int] = field(default_factory=itertools.count, compare=False, repr=False)
     # The images, by the name the markup reads them by: compiled beside it (see Source).
     files: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
-    # How many headings the last blocks set were, in the document's order, and whether the last
-    # keeps with what follows (a heading, a label, a heading in Markdown): a figure right after
-    # headings is placed with them, and a mark keeps such a block with what follows (see the
-    # template's mark-block and figure-of).
-    headings: list[int] = field(default_factory=lambda: [0], compare=False, repr=False)
-    sticky: list[bool] = field(default_factory=lambda: [False], compare=False, repr=False)
+    # How many of the last blocks set, in the document's order, keep with what follows (headings,
+    # labels, a Markdown part ending in headings): the first of such a run marks its place, and a
+    # figure right after one reckons from that mark (see the template's mark-block and figure-of).
+    kept: list[int] = field(default_factory=lambda: [0], compare=False, repr=False)
 
 
 # --- inline -------------------------------------------------------------------------------------------
@@ -117,10 +115,8 @@ def blocks(parts: Iterable[Any], ctx: Context) -> str:
             out.append(inline(runs) + "\n\n")
             runs = []
         out.append(typeset(part, ctx))
-        if not isinstance(part, Section | Typography):  # a section's last block is its children's
-            ctx.sticky[0] = _keeps_with_next(part, out[-1])
-            # a run of headings (a Markdown part ending in headings: marked at their first)
-            ctx.headings[0] = ctx.headings[0] + 1 if isinstance(part, Heading) or (isinstance(part, Markdown) and ctx.sticky[0]) else 0
+        if not isinstance(part, Section | Typography | Markdown):  # a section's last block is its children's; Markdown says
+            ctx.kept[0] = ctx.kept[0] + 1 if _keeps_with_next(part) else 0
     if runs:
         out.append(inline(runs))
     return "".join(out)
@@ -130,15 +126,14 @@ def blocks(parts: Iterable[Any], ctx: Context) -> str:
 _STICKY_PARAGRAPHS = frozenset({"attachment-label", "form-attachment-label", "table-title"})
 
 
-def _keeps_with_next(part: Any, markup: str) -> bool:
-    """Whether the block ``part`` set last (``markup``) keeps with what follows."""
-    if isinstance(part, Heading):
-        return True
-    if isinstance(part, Paragraph):
-        return part.style in _STICKY_PARAGRAPHS
-    if isinstance(part, Markdown):  # a heading, or a heading written as text, last
-        return markup.rstrip().rsplit("\n\n", 1)[-1].startswith(STICKY_MARKDOWN)
-    return False
+def _keeps_with_next(part: Any) -> bool:
+    """Whether the block ``part`` sets keeps with what follows."""
+    return isinstance(part, Heading) or isinstance(part, Paragraph) and part.style in _STICKY_PARAGRAPHS
+
+
+def _mark(ctx: Context) -> str:
+    """The arguments of a block kept with what follows that begins a run of such blocks: it marks its place."""
+    return "" if ctx.kept[0] else ", mark: true"
 
 
 @typeset.register
@@ -150,7 +145,8 @@ def _(part: Span, ctx: Context) -> str:
 def _(part: Paragraph, ctx: Context) -> str:
     role = "form-attachment-label" if ctx.form and part.style == "attachment-label" else part.style
     style = literal(role) if role else "none"
-    return f"#paragraph({style})[{inline(part.content)}]\n\n"
+    mark = _mark(ctx) if _keeps_with_next(part) else ""
+    return f"#paragraph({style}{mark})[{inline(part.content)}]\n\n"
 
 
 @typeset.register
@@ -160,9 +156,7 @@ def _(part: Heading, ctx: Context) -> str:
     else:
         body = text(part.text)
     style = literal(part.style) if part.style else "none"
-    # the first of a run of headings marks its place (see figure-of), kept with what it follows where that keeps with it
-    mark = "" if ctx.headings[0] else f", mark: true, mark-sticky: {_bool(ctx.sticky[0])}"
-    return f"#heading-of({part.level}, {style}, {_bool(ctx.first_page)}{mark})[{body}]\n\n"
+    return f"#heading-of({part.level}, {style}, {_bool(ctx.first_page)}{_mark(ctx)})[{body}]\n\n"
 
 
 def _bool(value: bool) -> str:
@@ -176,10 +170,10 @@ def _(part: Typography, ctx: Context) -> str:
 
 @typeset.register
 def _(part: Markdown, ctx: Context) -> str:
-    markup = markdown(part.text, ctx.files)
-    if ctx.headings[0] and all(b.startswith(STICKY_MARKDOWN) for b in markup.rstrip("\n").split("\n\n")):
-        return markup  # headings only, after headings: the run's first is marked already
-    return mark_kept_last(markup, ctx.sticky[0])[0]
+    markup, ends = markdown(part.text, ctx.files, run=ctx.kept[0] > 0)
+    if markup:  # (nothing set: what follows is next to what came before)
+        ctx.kept[0] = ctx.kept[0] + 1 if ends == "whole" else 1 if ends == "end" else 0
+    return markup
 
 
 @typeset.register
@@ -227,8 +221,7 @@ def _(part: ItemList, ctx: Context) -> str:
 def _(part: Figure, ctx: Context) -> str:
     vector = embedded_svg(part.png)  # a chart's vector twin (see evaltools.document.charts)
     # the picture as a function of its width: the template sets a figure smaller where that makes it fit
-    after = f", after-heading: {ctx.headings[0]}" if ctx.headings[0] else ""
-    after += ", after-sticky: true" if ctx.sticky[0] else ""
+    after = ", after-kept: true" if ctx.kept[0] else ""
     return f"#figure-of(width => {image(vector or part.png, part.alt, ctx.files, 'width')}, [{text(part.caption)}]{after})\n\n"
 
 
@@ -249,7 +242,7 @@ def _(part: Section, ctx: Context) -> str:
     inner_ctx = replace(ctx, first_page=ctx.first_page or "first-page" in styles, form=ctx.form or "form-page" in styles)
     inner = blocks(part.children, inner_ctx)
     if styles & _WRAPPED or part.element == "footer":  # its blocks are inside another: none is next to what follows
-        ctx.headings[0] = 0
+        ctx.kept[0] = 0
     if "form-page" in styles:
         return f"#form-page[\n{inner}]\n"
     if "cover" in styles:

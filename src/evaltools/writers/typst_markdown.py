@@ -14,41 +14,40 @@ from evaltools.writers.typst_lines import BODY_WIDTH, tall
 from evaltools.writers.typst_text import CONTROL, image, literal, long_run, text
 
 # Narrative Markdown read as the HTML reads it (CommonMark, raw HTML off, a line break kept).
-def markdown(source: str | None, files: dict[str, bytes]) -> str:
+def markdown(source: str | None, files: dict[str, bytes], run: bool = False) -> tuple[str, str | None]:
     """Narrative Markdown as Typst: paragraphs, lists, emphasis, tables, code as text; an image
     is named, never fetched (as in the HTML), but one given in the text itself (a ``data:`` URI),
-    which goes into ``files`` (see :func:`evaltools.writers.typst_text.image`)."""
+    which goes into ``files`` (see :func:`evaltools.writers.typst_text.image`).
+
+    Also whether it ends in blocks kept with what follows (headings, or headings written as
+    text): "whole" where it is all such blocks, "end" where it ends in them, else None. The
+    first of them marks its place, as the first of a run of such blocks does (see the template's
+    mark-block), unless they are the whole Markdown and a ``run`` of them goes on before it."""
     if not source:
-        return ""
+        return "", None
     tokens = parse(CONTROL.sub("", source))
-    return _md_blocks(tokens, files) + "\n\n"
+    kept = _kept_last(tokens)
+    ends = None if kept is None else "whole" if kept == 0 else "end"
+    return _md_blocks(tokens, files, None if ends is None or run and ends == "whole" else kept) + "\n\n", ends
+
+
+def _kept_last(tokens: Sequence[Any]) -> int | None:
+    """Where the Markdown's last blocks kept with what follows begin (the index of the first's
+    opening token), if it ends in such blocks: headings, or paragraphs that are headings written as text."""
+    first, end = None, len(tokens)
+    while end >= 3 and tokens[end - 1].level == 0 and (  # a heading's or a paragraph's three tokens
+            tokens[end - 1].type == "heading_close"
+            or tokens[end - 1].type == "paragraph_close" and _heading_like(tokens[end - 2])):
+        first = end = end - 3
+    return first
 
 
 # The Markdown tokens that are the same markup wherever they come: inline, then between blocks.
 _INLINE_MARKUP = {"softbreak": "#linebreak()", "hardbreak": "#linebreak()", "strong_open": "#strong[",
                   "em_open": "#emph[", "strong_close": "]", "em_close": "]"}
-# How the blocks kept with what follows begin (a heading, a heading written as text: see _md_blocks).
-STICKY_MARKDOWN = ("#md-heading[", "#keep-with-next[", "#md-heading(", "#keep-with-next(")
 _BLOCK_MARKUP = {"paragraph_close": "\n\n", "heading_open": "#md-heading[#strong[", "heading_close": "]]\n\n",
                  "blockquote_open": "#pad(left: 2em)[", "blockquote_close": "]\n\n",
                  "hr": "#line(length: 100%, stroke: 0.5pt)\n\n"}
-
-
-def mark_kept_last(markup: str, sticky_before: bool) -> tuple[str, bool]:
-    """The Markdown's ``markup`` with its last blocks kept with what follows (headings) marked at
-    the first of them, as a run of headings is (see the template's heading-of; that mark kept
-    with what it follows where ``sticky_before`` and the run is all the Markdown), and whether
-    it ends so."""
-    blocks = markup.rstrip("\n").split("\n\n")  # such a block holds no blank line
-    first = len(blocks)
-    while first > 0 and blocks[first - 1].startswith(STICKY_MARKDOWN):
-        first -= 1
-    if first == len(blocks):
-        return markup, False
-    sticky = "true" if sticky_before and first == 0 else "false"
-    head, _, rest = blocks[first].partition("[")
-    blocks[first] = f"{head}(mark: true, mark-sticky: {sticky})[{rest}"
-    return "\n\n".join(blocks) + "\n\n", True
 
 
 def _md_inline(tokens: Sequence[Any], files: dict[str, bytes]) -> str:
@@ -76,18 +75,22 @@ def _md_inline(tokens: Sequence[Any], files: dict[str, bytes]) -> str:
     return "".join(out)
 
 
-def _md_blocks(tokens: Sequence[Any], files: dict[str, bytes]) -> str:
+def _md_blocks(tokens: Sequence[Any], files: dict[str, bytes], mark: int | None = None) -> str:
+    """The blocks of ``tokens``; the one whose opening token is at ``mark`` marks its place."""
     out: list[str] = []
     i = 0
     while i < len(tokens):
         token = tokens[i]
         kind = token.type
-        if kind in _BLOCK_MARKUP:
+        if i == mark and kind == "heading_open":
+            out.append("#md-heading(mark: true)[#strong[")
+        elif kind in _BLOCK_MARKUP:
             out.append(_BLOCK_MARKUP[kind])
         elif kind == "inline":
             out.append(_md_inline(token.children or [], files))
         elif kind == "paragraph_open" and i + 2 < len(tokens) and _heading_like(tokens[i + 1]):
-            out.append(f"#keep-with-next[{_md_inline(tokens[i + 1].children or [], files)}]\n\n")
+            marked = "(mark: true)" if i == mark else ""
+            out.append(f"#keep-with-next{marked}[{_md_inline(tokens[i + 1].children or [], files)}]\n\n")
             i += 2  # its text and its end
         elif kind in ("bullet_list_open", "ordered_list_open"):
             end = _closing(tokens, i)
