@@ -1039,3 +1039,19 @@ def test_a_heading_inside_a_markdown_list_is_not_the_markdowns_end():
     items = "1. 概况\n\n   （一）资金到位\n2. 其他内容。\n" + "".join(f"{i}. 条目\n" for i in range(3, 17))
     pdf = notebook_to_pdf(notebook_of(*_before(18), Markdown(items), Figure(_png(100, 100), "图", "图的说明"), *_before(20)))
     assert [(page, round(fill, 2)) for page, fill, _ in page_fills(pdf)[:-1] if fill < 2 / 3] == []
+
+
+@pytest.mark.parametrize("lines", [11, 12, 13])
+def test_a_figure_falling_before_a_float_still_to_be_set_floats_too(lines):
+    """A tall figure floats to the next page and a small one after it too; the small one finds no
+    room there under the first and waits for the page after. A figure falling at the foot of the
+    first one's page, moved whole to the next, found that page's top taken by the small one and
+    went on a page more, leaving a page with nothing but the small figure (a quarter filled). It
+    floats too: the text fills those pages."""
+    from evaltools.document.parts import Figure
+
+    nb = notebook_of(*_before(11), Figure(_png(100, 120), "图", "图0说明"), Figure(_png(100, 30), "图", "图1说明"),
+                     *[Paragraph([f"后{i}段。"]) for i in range(lines)], Figure(_png(100, 110), "图", "图2说明"), *_before(30))
+    pdf = notebook_to_pdf(nb)
+    assert [(page, round(fill, 2)) for page, fill, _ in page_fills(pdf)[:-1] if fill < 2 / 3] == []
+    assert _settles(nb)
