@@ -196,6 +196,26 @@ def test_the_index_records_a_decision_in_its_row(server, page):
     page.wait_for_function("document.querySelector(\"p.department-report\")?.innerText?.includes('评审：退回修改')")
 
 
+def test_a_decision_being_written_is_not_lost_to_the_index_made_again(server, workspace, page):
+    """The index made again while a reviewer has chosen a decision but not saved it: the page waits
+    (a reload would lose the choice, or save it from a page being replaced), and reloads once
+    it is saved."""
+    page.goto(server.url)
+    department = page.locator("p.department-report[data-report='xiangxi-ggzy/_department']")
+    department.locator("select").select_option("待审")
+    before = urllib.request.urlopen(server.url).read()
+    annual = re.search(r"annual: (\d+\.\d\d)", _project_file(workspace).read_text(encoding="utf-8"))[1]
+    _edit(workspace, f"annual: {annual}", f"annual: {float(annual) + 1:.2f}")
+    deadline = time.monotonic() + 60
+    while urllib.request.urlopen(server.url).read() == before:  # the index made again
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    time.sleep(1)  # its reload sent
+    assert department.locator("select").input_value() == "待审"  # not reloaded under the choice
+    department.get_by_role("button", name="保存").click()
+    page.wait_for_function("document.querySelector(\"p.department-report\")?.innerText?.includes('评审：待审')")
+
+
 def test_decisions_saved_outside_the_server_show_in_its_index(server, workspace, page):
     """Another reviewer's server, a hand edit or a git pull: the open index follows."""
     page.goto(server.url)

@@ -22,6 +22,18 @@
   ].join('\n');
   document.head.appendChild(style);
 
+  // A decision being written (chosen, typed, not yet saved): a page made again is not reloaded
+  // under it (the choice would be lost, or the save go from a page that is being replaced), but
+  // once it is saved.
+  var unsaved = false, madeAgain = false;
+  document.addEventListener('input', function (event) {
+    if (event.target.closest && event.target.closest('.serve-row, form.serve-decision')) { unsaved = true; }
+  }, true);
+  function saved() {
+    unsaved = false;
+    if (madeAgain) { window.location.reload(); }
+  }
+
   function save(year, report, decision, comment, reviewer, said) {
     said.textContent = '保存中……';
     fetch('/_serve/api/reviews', {
@@ -32,6 +44,7 @@
       .then(function (answer) {
         said.textContent = answer[0] ? '已保存：' + answer[1].saved : '未保存：' + answer[1].error;
         if (answer[0] && reviewer) { try { localStorage.setItem('evaltools-reviewer', reviewer); } catch (e) { /* private mode */ } }
+        if (answer[0]) { saved(); }
       })
       .catch(function (e) { said.textContent = '未保存：' + e; });
   }
@@ -103,6 +116,7 @@
   events.onmessage = function (event) {
     var change = JSON.parse(event.data);
     var reload = change.reload.indexOf(page) >= 0 || change.reload.indexOf('*') >= 0 || bar.dataset.waiting === '1';
+    if (reload && unsaved) { madeAgain = true; return; }  // reloaded once the decision is saved
     if (reload) { window.location.reload(); return; }
     if (Object.keys(change.errors).length) { showErrors(change.errors); }
   };
