@@ -891,6 +891,11 @@ def test_a_figure_taller_than_a_page_is_set_smaller_to_fit_one():
     assert caption and caption[0][3] < BOTTOM  # the caption within the 版心: the figure ran off no page
 
 
+def _lowest_lines(pdf: bytes) -> list[str]:
+    """Each page's lowest line in the 版心 (the last page's left out)."""
+    return [max((w for w in words(pdf, page) if w[3] < BOTTOM + 5), key=lambda w: w[3])[4] for page in range(1, _pages(pdf))]
+
+
 def _settles(nb, edition: str = "submission") -> bool:
     """Whether Typst's layout of the notebook's report settled: where a page is found decides what is
     set (a figure's size, a label set again), which moves what follows; Typst lays out again until
@@ -942,7 +947,7 @@ def test_figures_in_a_row_leave_no_page_more_than_a_third_empty_and_keep_their_o
     assert [(page, round(fill, 2)) for page, fill, _ in fills[:-1] if fill < 2 / 3] == []
     captions = [(page, w[3], w[4]) for page in range(1, _pages(pdf) + 1) for w in words(pdf, page) if "的说明" in w[4]]
     assert [c[2] for c in sorted(captions)] == [f"图{i}的说明" for i in range(layout.count("F"))]
-    lowest = [max((w for w in words(pdf, page) if w[3] < BOTTOM + 5), key=lambda w: w[3])[4] for page in range(1, _pages(pdf))]
+    lowest = _lowest_lines(pdf)
     assert not [w for w in lowest if w.startswith("标题")]  # no heading left at a page's foot
 
 
@@ -1008,14 +1013,10 @@ def test_a_heading_in_markdown_goes_with_the_figure_after_it(heading, lines):
 
     pdf = notebook_to_pdf(notebook_of(*_before(lines), Markdown(heading), Figure(_png(100, 100), "图", "图的说明"),
                                       *_before(20)))
-    lowest = [max((w for w in words(pdf, page) if w[3] < BOTTOM + 5), key=lambda w: w[3])[4] for page in range(1, _pages(pdf))]
+    lowest = _lowest_lines(pdf)
     assert not [w for w in lowest if "资金使用图" in w]
     assert [(page, round(fill, 2)) for page, fill, _ in page_fills(pdf)[:-1] if fill < 2 / 3] == []
 
-
-def _lowest_lines(pdf: bytes) -> list[str]:
-    """Each page's lowest line in the 版心 (the last page's left out)."""
-    return [max((w for w in words(pdf, page) if w[3] < BOTTOM + 5), key=lambda w: w[3])[4] for page in range(1, _pages(pdf))]
 
 
 @pytest.mark.parametrize("before", [
