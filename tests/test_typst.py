@@ -951,6 +951,60 @@ def test_figures_in_a_row_leave_no_page_more_than_a_third_empty_and_keep_their_o
     assert not [w for w in lowest if w.startswith("标题")]  # no heading left at a page's foot
 
 
+def _attachment() -> Section:
+    return Section([Paragraph(["附件1"], style="attachment-label"), Paragraph(["附件标题"], style="attachment-title"),
+                    *_before(5)], style="attachment")
+
+
+def _in_reading_order(pdf: bytes, wanted) -> list[tuple[int, str]]:
+    """The words ``wanted`` picks, page by page, from the top."""
+    return [(page, w[4]) for page in range(1, _pages(pdf) + 1)
+            for w in sorted(words(pdf, page), key=lambda w: (w[1], w[0])) if wanted(w[4])]
+
+
+@pytest.mark.parametrize("lines", [8, 12])
+@pytest.mark.parametrize("after", ["attachment", "page break", "form", "end"])
+def test_a_figure_with_nothing_after_it_on_its_page_moves_whole_with_its_heading(lines, after):
+    """A heading, then a figure too tall for what is left of the page, then a new page (an
+    attachment, a page break, the form) or the end: floated, the figure went to the next page
+    and the heading, kept with nothing left on this one, followed it there, below it, alone at
+    that page's foot. Nothing would fill the hole a float leaves: the figure moves whole, its
+    heading with it."""
+    from evaltools.document.parts import Figure, PageBreak
+
+    following = {"attachment": [_attachment()], "page break": [PageBreak(), *_before(3)],
+                 "form": [Section([Paragraph(["表单"]), *_before(3)], style="form-page")], "end": []}[after]
+    parts = [*_before(lines), Heading(3, "标题X"), Figure(_png(100, 120), "图", "图0的说明"), *following]
+    assert _settles(notebook_of(*parts))
+    pdf = notebook_to_pdf(notebook_of(*parts))
+    assert _in_reading_order(pdf, lambda w: w in ("标题X", "图0的说明")) == [(2, "标题X"), (2, "图0的说明")]
+    assert not [w for w in _lowest_lines(pdf) if w.startswith("标题")]
+
+
+def test_figures_before_an_attachment_keep_their_order_and_their_heading():
+    from evaltools.document.parts import Figure
+
+    parts = [*_before(10), Heading(3, "标题X"), Figure(_png(100, 60), "图", "图0的说明"),
+             Figure(_png(100, 80), "图", "图1的说明"), _attachment()]
+    pdf = notebook_to_pdf(notebook_of(*parts))
+    seen = _in_reading_order(pdf, lambda w: w in ("标题X", "图0的说明", "图1的说明", "附件1"))
+    assert [w for _, w in seen] == ["标题X", "图0的说明", "图1的说明", "附件1"]
+    assert not [w for w in _lowest_lines(pdf) if w.startswith("标题")] and _settles(notebook_of(*parts))
+
+
+def test_a_figure_with_text_after_it_still_floats_and_the_text_fills_its_page():
+    """Only where nothing but figures parts it from a new page: text after the figure fills the
+    page it floated from, before the attachment begins."""
+    from evaltools.document.parts import Figure
+
+    after = [Paragraph([f"后文{i}，一行正文。"]) for i in range(6)]
+    parts = [*_before(10), Heading(3, "标题X"), Figure(_png(100, 120), "图", "图0的说明"), *after, _attachment()]
+    pdf = notebook_to_pdf(notebook_of(*parts))
+    assert _pages_holding(pdf, "标题X") == [1] and _pages_holding(pdf, "图0的说明") == [2]
+    assert _pages_holding(pdf, "后文5") == [1]  # the text after the figure, on the page it floated from
+    assert _pages_holding(pdf, "附件1") == [3]
+
+
 def _random_document(rng) -> list:
     """Text, headings, tables (some with a narrative row that breaks) and figures, at random."""
     from evaltools.document.parts import Figure

@@ -66,6 +66,9 @@ class Context:
     # labels, a Markdown part ending in headings): the first of such a run marks its place, and a
     # figure right after one reckons from that mark (see the template's mark-block and figure-of).
     kept: list[int] = field(default_factory=lambda: [0], compare=False, repr=False)
+    # The figures (by id) that nothing but other figures parts from a new page or the document's
+    # end (see :func:`_figures_before_a_page`): they never float.
+    closing: frozenset[int] = field(default_factory=frozenset, compare=False, repr=False)
 
 
 # --- inline -------------------------------------------------------------------------------------------
@@ -222,7 +225,45 @@ def _(part: Figure, ctx: Context) -> str:
     vector = embedded_svg(part.png)  # a chart's vector twin (see evaltools.document.charts)
     # the picture as a function of its width: the template sets a figure smaller where that makes it fit
     after = ", after-kept: true" if ctx.kept[0] else ""
-    return f"#figure-of(width => {image(vector or part.png, part.alt, ctx.files, 'width')}, [{text(part.caption)}]{after})\n\n"
+    stays = ", floats: false" if id(part) in ctx.closing else ""
+    return f"#figure-of(width => {image(vector or part.png, part.alt, ctx.files, 'width')}, [{text(part.caption)}]{after}{stays})\n\n"
+
+
+def _figures_before_a_page(parts: Iterable[Any], edition: str) -> frozenset[int]:
+    """The figures that nothing but other figures parts from a new page (an attachment, the
+    form, a page break) or from the document's end, by id. Floated to the next page, such a
+    figure would leave a hole nothing fills, and the heading before it, kept with nothing on
+    its page, would follow it there: it moves whole with its heading instead (the template's
+    ``floats``). What starts a page is what :func:`typeset` sets so; the sections the edition
+    leaves out set nothing."""
+    found: set[int] = set()
+    run: list[int] = []
+
+    def page() -> None:
+        found.update(run)
+        run.clear()
+
+    def walk(items: Iterable[Any]) -> None:
+        for part in items:
+            if isinstance(part, Section):
+                if edition == "submission" and part.audience == REVIEW:
+                    continue
+                styles = set((part.style or "").split())
+                if styles & {"form-page", "attachment"}:
+                    page()
+                walk(part.children)
+                if styles & {"form-page", "cover", "first-page"}:
+                    page()
+            elif isinstance(part, PageBreak):
+                page()
+            elif isinstance(part, Figure):
+                run.append(id(part))
+            elif not (part in (None, "") or isinstance(part, Typography) or isinstance(part, Markdown) and not part.text.strip()):
+                run.clear()  # something set after the figures: floated, they leave it room
+
+    walk(parts)
+    page()
+    return frozenset(found)
 
 
 # --- sections -----------------------------------------------------------------------------------------
@@ -531,7 +572,8 @@ def document(parts: Iterable[Any], fonts: Mapping[str, Sequence[str]], title: st
              edition: str = "submission", draft: str | None = None) -> Source:
     """The whole report as one Typst source: the fonts, the style roles, the template, then every
     part in order; ``draft`` (the 草稿 mark, see ``writers.draft``) at the head of every page when given."""
-    ctx = Context(edition)
+    parts = list(parts)
+    ctx = Context(edition, closing=_figures_before_a_page(parts, edition))
     body = blocks(parts, ctx)
     head = ("#let fonts = (" + "".join(f"{role}: {font_array(stack)}, " for role, stack in fonts.items()) + ")\n"
             + roles() + f"#let title = {literal(title)}\n"
