@@ -28,17 +28,22 @@ _UNITS = "|".join(sorted([
     "米", "公顷", "亩", "吨", "千克", "公斤", "千瓦时", "千瓦", "小时", "期", "批", "份", "篇", "场", "倍", "周", "名", "所",
     "座", "辆", "笔", "宗", "类", "处", "个百分点", "百分点", "单", "册", "本", "张", "块", "株", "棵", "头", "只", "间",
     "栋", "层", "段", "根", "盏", "部", "节", "课时", "学时", "例", "床", "位", "秒", "分钟", "季度", "届", "轮", "组",
-    "支", "口", "眼", "升", "毫升", "兆瓦", "度"], key=len, reverse=True))
-# A unit: a Chinese one (after 万 or 亿, or per another: 元/平方米, 次/年), 万 or 亿 alone, or a
-# Latin one (kW, GB, km/h: at most five letters, not the start of a longer word); then a word that
-# ends the figure (以上, 左右, 前, 底 …), which would be left alone on a line.
-_UNIT = (rf"(?:[万亿]?(?:{_UNITS})(?:/[万亿]?(?:{_UNITS}))?|[万亿]|[A-Za-z]{{1,5}}(?:/[A-Za-z]{{1,3}})?(?![A-Za-z]))"
+    "支", "口", "眼", "升", "毫升", "兆瓦", "度", "户次", "车次", "架次", "台次", "件次", "批次", "场次", "班次",
+    "美元", "港元", "欧元", "日元", "英镑"], key=len, reverse=True))
+# A unit: a Chinese one (after a multiple, 千 万 亿 百万 …, or per another: 元/平方米, 次/年), a
+# multiple alone, or a Latin one (kW, GB, km/h: at most five letters, not the start of a longer
+# word); 余 or 多 before or after the multiple (200余个, 100多万元, 3.5万余元); then a word that ends
+# the figure (以上, 左右, 前, 底 …), which would be left alone on a line.
+_TIMES = "(?:[余多]?[十百千万亿]{1,3}[余多]?|[余多])"
+_UNIT = (rf"(?:{_TIMES}?(?:{_UNITS})(?:/{_TIMES}?(?:{_UNITS}))?|{_TIMES}|[A-Za-z]{{1,5}}(?:/[A-Za-z]{{1,3}})?(?![A-Za-z]))"
          r"(?:以[上下内前后]|左右|[前底末内初])?")
 # Numbers of at most 30 digits and separators, begun where a number begins: a run of ten thousand
 # digits is matched in one pass, not tried from each of its digits to its end. A sign keeps its
-# number whether or not a unit follows (≥95).
+# number whether or not a unit follows (≥95), and so does a plus or minus where it is no hyphen
+# (-3.5%, not the one of 2023-2024 or A-3).
 # (the lookahead first: most characters begin nothing, and are passed over five times sooner)
-GLUED = re.compile(rf"(?=[\d≥≤＞＜><±（])(?:[≥≤＞＜><±]\s?{_BEGINS}\d[\d,，.]{{0,30}}(?:\s?{_UNIT})?"
+_SIGN = r"(?:[≥≤＞＜><±]|(?<![A-Za-z0-9.,，%‰）)])[+\-−＋－])"
+GLUED = re.compile(rf"(?=[\d≥≤＞＜><±（+\-−＋－])(?:{_SIGN}\s?{_BEGINS}\d[\d,，.]{{0,30}}(?:\s?{_UNIT})?"
                    rf"|{_BEGINS}\d[\d,，.]{{0,30}}\s?{_UNIT}"
                    rf"|（[^（）\s]{{1,4}}）|{_BEGINS}\d{{1,20}}(?:\.\d{{1,20}})?[～~-]\d{{1,20}}(?:\.\d{{1,20}})?)")
 # The longest run of Latin letters, digits and signs set without a place to break: a longer one
