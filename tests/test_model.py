@@ -55,6 +55,16 @@ def test_text_is_kept_without_what_excel_or_word_cannot_hold():
     assert goals.expected == "保障运行\n稳定\n安全[0m\n" and goals.achieved == "一\t二\n三"
 
 
+def test_direction_overrides_are_left_out_and_the_separators_are_line_breaks():
+    """U+202E shows what follows in reverse (金额12345元 read as 元54321额金), U+2066-2069 and the
+    marks likewise reorder; U+2028 spreads the line before it to the full width."""
+    from evaltools.domain.model import Goals, control_findings
+
+    goals = Goals(expected="金额\u202e12345元\u202c，\u2066甲\u2069\u200f乙\u2028丙\u2029丁")
+    assert goals.expected == "金额12345元，甲乙\n丙\n丁"
+    assert "U+202E" in dict(control_findings({"expected": "金额\u202e1"}))[("expected",)]
+
+
 def test_control_characters_are_left_out_before_a_value_is_read_as_a_number_and_inside_mappings():
     from evaltools.domain.model import Narrative, SpendingItem
 

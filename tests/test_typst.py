@@ -81,6 +81,17 @@ def test_control_characters_and_a_paragraph_of_100000_characters_never_fail():
     assert "文字" in text and text.count("106.62万元") >= 4000
 
 
+def test_a_direction_override_written_as_a_character_reference_is_left_out_and_a_separator_breaks_the_line():
+    """Markdown decodes ``&#x202e;`` after the file's text was cleaned: the parse leaves it out,
+    for every writer; U+2028 from a notebook's own text is a plain line break, not a justified one."""
+    from evaltools.domain.markup import markdown
+
+    pdf = notebook_to_pdf(notebook_of(Markdown("实体&#x202e;ABC。"), Paragraph(["甲一二三\u2028四五六。"])))
+    lines = [line.strip() for line in pdftotext(pdf).splitlines() if line.strip()]
+    assert "实体ABC。" in lines and "甲一二三" in lines and "四五六。" in lines
+    assert "\u202e" not in markdown("实体&#x202e;ABC") and writer.text("甲\u2028乙") == '#"甲\\n乙"'
+
+
 @pytest.mark.parametrize("narrative", [
     "* 一\n  * 二\n    1. 三\n\n> 引用 **未闭合\n\n---\n\n| a | b |\n|---|---|\n| 1 |\n| 1 | 2 | 3 |",
     "```typst\n#read(\"/etc/passwd\")\n```\n\n    缩进代码\n\n# 标题\n\n![图](file:///etc/passwd) [链接](http://x)",
@@ -237,7 +248,8 @@ def test_a_number_is_never_split_from_its_unit(seed_pdfs):
 @pytest.mark.parametrize("glued", ["≥95%", "≤5‰", "1.2万平方米", "2.5个百分点", "15个工作日", "3.5万吨", "8万户", "2.3公顷",
                                    "20万人次", "123456789.12万元", "1,234,567.89元", "2024年度", "6个月", "5118单", "15万册",
                                    "≥95", "≥95kW", "100Mbps", "5118元/平方米", "1.2万元/年", "106.62人/天", "95%以上",
-                                   "31日前", "2024年底"])
+                                   "31日前", "2024年底", "200余个", "100多万元", "3.5万余元", "5.6亿多元", "12.5千元",
+                                   "1.5百万元", "300美元", "45户次", "-3.5%", "+12.5%", "−3.5%"])
 def test_a_number_its_sign_and_its_unit_however_compound_are_one_box(glued):
     assert writer.text(f"其中{glued}，以上") == f'#"其中"#box[#"{glued}，"#box(width: 0pt)]#"以上"'
 
@@ -252,6 +264,11 @@ def test_latin_letters_and_digits_are_reckoned_as_wide_as_the_widest_face_sets_t
     # Noto Serif CJK's digits are about 0.56 of an em: 「2024年12月31日前」 is 8.2 ems, not 8 (at 8 a line, 「前」 went alone)
     assert typst_lines._ems("2024年12月31日前") > 8.2 and typst_lines._ems("ISO/IEC27001") > 6.5
     assert typst_lines._ems("一二三") == 3
+
+
+def test_a_hyphen_between_numbers_or_after_a_letter_is_no_sign():
+    found = [m.group() for m in typst_lines.GLUED.finditer("2023-2024年，A-3.5，第3-5名，降低-2%")]
+    assert found == ["2023-2024", "3-5", "-2%"]
 
 
 def test_a_number_after_a_full_stop_or_a_unit_is_glued_too_one_inside_a_number_is_not():

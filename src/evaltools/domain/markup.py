@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from evaltools.domain.model import CONTROL, without_control
+
 # CommonMark without raw HTML; a single line break inside a paragraph is kept as a break,
 # as people writing Chinese expect (a soft break would show as a space between characters).
 _MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True, "typographer": False}).enable("table")
@@ -33,12 +35,22 @@ def parse(text: str) -> list[Token]:
     env: dict = {}
     tokens = _MARKDOWN.parse(text, env)
     deepest = max((t.level for token in tokens for t in (token, *(token.children or []))), default=0)
-    if deepest < _MARKDOWN.options["maxNesting"] - 1:  # the limit not reached: nothing left out
-        return tokens
-    read = [token.content for token in tokens] + [token.info for token in tokens] + [  # and the links defined
-        f"{label}{ref.get('href', '')}{ref.get('title', '')}" for label, ref in env.get("references", {}).items()]
-    kept = sum(len(_WORDS.findall(words)) for words in read)
-    return tokens if kept >= len(_WORDS.findall(text)) else _PLAIN.parse(text)
+    if deepest >= _MARKDOWN.options["maxNesting"] - 1:  # the limit reached: some text may be left out
+        read = [token.content for token in tokens] + [token.info for token in tokens] + [  # and the links defined
+            f"{label}{ref.get('href', '')}{ref.get('title', '')}" for label, ref in env.get("references", {}).items()]
+        kept = sum(len(_WORDS.findall(words)) for words in read)
+        tokens = tokens if kept >= len(_WORDS.findall(text)) else _PLAIN.parse(text)
+    return _printable(tokens)
+
+
+def _printable(tokens: list[Token]) -> list[Token]:
+    """The tokens' texts without the control characters a parameter file's are cleaned of
+    (:data:`evaltools.domain.model.CONTROL`): a character reference (``&#x202e;``) decodes to one."""
+    for token in tokens:
+        for child in token.children or ():
+            if CONTROL.search(child.content):
+                child.content = without_control(child.content)
+    return tokens
 
 
 def _is_inline_image(src: str) -> bool:

@@ -23,10 +23,15 @@ MAX_DIGITS = 12  # below 10^12 in 元 or 万元: more than any budget, fewer dig
 _THOUSANDS = re.compile(r"\s*[+-]?\d{1,3}(?:[,，]\d{3})+(?:\.\d*)?\s*")
 # Characters XML (hence Excel and Word files) cannot hold, and the C1 controls that show as
 # nothing: Word pastes some of them (U+000B for a line break kept in its paragraph, U+000C for a
-# page break, U+0007 for a cell's end). Text is kept without them (see the CONTROL-CHAR check).
-CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
-# Word's line and page breaks, and the next line (U+0085), become a line break; the others are dropped.
-BREAKS = "\x0b\x0c\x85"
+# page break, U+0007 for a cell's end); and the format characters that change how the text
+# around them shows: the bidirectional embeddings, overrides, isolates and marks (金额12345元
+# shown as 元54321额金: text read in another order than it was written) and the line and paragraph
+# separators (U+2028, U+2029: a break the line before which is spread to the full width). Text is
+# kept without them (see the CONTROL-CHAR check).
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e"
+                     "\u2066-\u2069\ufffe\uffff\ud800-\udfff]")
+# Word's line and page breaks, the next line (U+0085) and the separators become a line break; the others are dropped.
+BREAKS = "\x0b\x0c\x85\u2028\u2029"
 
 
 def without_control(text: str) -> str:

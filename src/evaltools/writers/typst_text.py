@@ -12,8 +12,11 @@ import PIL.Image
 from evaltools.writers.pdf_engine import shows_image
 from evaltools.writers.typst_lines import CLOSING, GLUED, LONG_RUN
 
-# C0/C1 controls but tab and newline, and lone surrogates: nothing a PDF can show or Typst read.
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# C0/C1 controls but tab and newline, lone surrogates, and the bidirectional controls: nothing a
+# PDF can show or Typst read, or what would show text in an order other than written.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# The line and paragraph separators: a plain line break (Typst spreads the line before U+2028 to the full width).
+_SEPARATORS = re.compile("[\u2028\u2029]")
 _CLOSING = re.compile(f"[{CLOSING}]*")
 
 
@@ -40,7 +43,7 @@ def _plain(value: str) -> str:
 
 def literal(text: object) -> str:
     """``text`` as a Typst string literal: shown as it is, never evaluated."""
-    clean = CONTROL.sub("", str(text))
+    clean = _SEPARATORS.sub("\n", CONTROL.sub("", str(text)))
     escaped = clean.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "").replace("\t", " ")
     return f'"{escaped}"'
 
