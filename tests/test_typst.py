@@ -1074,6 +1074,35 @@ def test_a_label_is_set_again_only_on_the_pages_its_row_has_room_on():
     assert _pages_holding(pdf, "项目丙") == [3] and _settles(nb)
 
 
+@pytest.mark.parametrize("headings", [
+    "\n\n".join(f"### 小标题{i}" for i in range(14)),
+    "\n\n".join(f"{'一二三四五六七八九十'[i % 10]}、标题{i}" for i in range(40)),  # headings written as text
+])
+def test_a_long_run_of_headings_in_markdown_leaves_no_page_a_third_empty(headings):
+    """Every heading kept with the next, fourteen headings and the text after them moved to the
+    next page together and left this one 57 % empty: only the last three of a run are kept
+    with what follows, the ones before them end a page where it falls."""
+    parts = [*_before(10), Markdown(headings + "\n\n正文。"), *_before(20)]
+    pdf = notebook_to_pdf(notebook_of(*parts))
+    assert [(page, round(fill, 2)) for page, fill, _ in page_fills(pdf)[:-1] if fill < 2 / 3] == []
+    assert _settles(notebook_of(*parts))
+
+
+@pytest.mark.parametrize("lines", [12, 14])
+def test_a_heading_of_a_paragraphs_length_breaks_where_it_falls(lines):
+    """A paragraph begun with ### by mistake: kept whole with the text after it, it moved to the
+    next page and left this one more than half empty; one longer than two lines is set as a
+    paragraph is."""
+    heading = "### " + "推行代理机构招信码管理，按照一人一码为代理人员赋码，通过现场扫码进行身份识别，有效防止代理违规挂靠行为" * 6
+    pdf = notebook_to_pdf(notebook_of(*_before(lines), Markdown(heading + "\n\n正文。"), *_before(20)))
+    assert [(page, round(fill, 2)) for page, fill, _ in page_fills(pdf)[:-1] if fill < 2 / 3] == []
+
+
+def test_a_short_run_of_headings_stays_with_the_text_after_it():
+    pdf = notebook_to_pdf(notebook_of(*_before(19), Markdown("### 甲\n\n### 乙\n\n### 丙\n\n后文。"), *_before(20)))
+    assert _pages_holding(pdf, "甲") == _pages_holding(pdf, "后文。") == [2]
+
+
 @pytest.mark.parametrize("heading", ["### 资金使用图", "（三）资金使用图"])
 @pytest.mark.parametrize("lines", [15, 20, 21])
 def test_a_heading_in_markdown_goes_with_the_figure_after_it(heading, lines):

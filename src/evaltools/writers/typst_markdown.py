@@ -26,18 +26,39 @@ def markdown(source: str | None, files: dict[str, bytes], run: bool = False) -> 
     if not source:
         return "", None
     tokens = parse(CONTROL.sub("", source))
-    kept = _kept_last(tokens)
-    ends = None if kept is None else "whole" if kept == 0 else "end"
-    return _md_blocks(tokens, files, None if ends is None or run and ends == "whole" else kept) + "\n\n", ends
+    kept = _kept(tokens)
+    last = _kept_last(tokens, kept)
+    ends = None if last is None else "whole" if last == 0 else "end"
+    return _md_blocks(tokens, files, kept, None if ends is None or run and ends == "whole" else last) + "\n\n", ends
 
 
-def _kept_last(tokens: Sequence[Any]) -> int | None:
+# The most blocks in a row kept with what follows (headings, headings written as text): those
+# before them in a longer run end a page where it falls, as paragraphs do; kept together, a run of
+# fourteen headings left the page before it half empty. A heading longer than two lines is no
+# heading a page should be left empty for: it is set as a paragraph is, and breaks where it falls.
+KEPT_RUN = 3
+LONG_HEADING = 56
+
+
+def _kept(tokens: Sequence[Any]) -> set[int]:
+    """The opening tokens of the top-level blocks kept with what follows (see :data:`KEPT_RUN`)."""
+    runs: list[list[int]] = [[]]
+    for i, token in enumerate(tokens):
+        if token.level != 0 or token.nesting != 1 and token.type not in ("fence", "code_block", "hr"):
+            continue  # a block's inner tokens and its end; a fence, a code block and a rule open and end at once
+        heading = token.type == "heading_open" and len(tokens[i + 1].content) <= LONG_HEADING
+        if heading or token.type == "paragraph_open" and _heading_like(tokens[i + 1]):
+            runs[-1].append(i)
+        elif runs[-1]:
+            runs.append([])
+    return {i for run in runs for i in run[-KEPT_RUN:]}
+
+
+def _kept_last(tokens: Sequence[Any], kept: set[int]) -> int | None:
     """Where the Markdown's last blocks kept with what follows begin (the index of the first's
-    opening token), if it ends in such blocks: headings, or paragraphs that are headings written as text."""
+    opening token), if it ends in such blocks."""
     first, end = None, len(tokens)
-    while end >= 3 and tokens[end - 1].level == 0 and (  # a heading's or a paragraph's three tokens
-            tokens[end - 1].type == "heading_close"
-            or tokens[end - 1].type == "paragraph_close" and _heading_like(tokens[end - 2])):
+    while end >= 3 and end - 3 in kept:  # a heading's or a paragraph's three tokens
         first = end = end - 3
     return first
 
@@ -75,20 +96,23 @@ def _md_inline(tokens: Sequence[Any], files: dict[str, bytes]) -> str:
     return "".join(out)
 
 
-def _md_blocks(tokens: Sequence[Any], files: dict[str, bytes], mark: int | None = None) -> str:
-    """The blocks of ``tokens``; the one whose opening token is at ``mark`` marks its place."""
+def _md_blocks(tokens: Sequence[Any], files: dict[str, bytes], kept: set[int] | None = None, mark: int | None = None) -> str:
+    """The blocks of ``tokens``, those opened at ``kept`` kept with what follows (None: every
+    heading, and every heading written as text: a list item's); the one whose opening token is
+    at ``mark`` marks its place."""
     out: list[str] = []
     i = 0
     while i < len(tokens):
         token = tokens[i]
         kind = token.type
-        if i == mark and kind == "heading_open":
-            out.append("#md-heading(mark: true)[#strong[")
+        if kind == "heading_open":
+            args = ", ".join([*(["mark: true"] if i == mark else []), *([] if kept is None or i in kept else ["sticky: false"])])
+            out.append(f"#md-heading({args})[#strong[" if args else _BLOCK_MARKUP[kind])
         elif kind in _BLOCK_MARKUP:
             out.append(_BLOCK_MARKUP[kind])
         elif kind == "inline":
             out.append(_md_inline(token.children or [], files))
-        elif kind == "paragraph_open" and i + 2 < len(tokens) and _heading_like(tokens[i + 1]):
+        elif kind == "paragraph_open" and (i in kept if kept is not None else i + 2 < len(tokens) and _heading_like(tokens[i + 1])):
             marked = "(mark: true)" if i == mark else ""
             out.append(f"#keep-with-next{marked}[{_md_inline(tokens[i + 1].children or [], files)}]\n\n")
             i += 2  # its text and its end
