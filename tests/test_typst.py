@@ -112,7 +112,8 @@ def test_a_run_with_nowhere_to_break_is_broken_inside_the_page_and_kept_whole():
     table = f"| 说明 |\n|---|\n| {run} |\n| 短 |"  # a row taller than a page breaks
     pdf = notebook_to_pdf(notebook_of(Paragraph([run]), Markdown(table), Markdown(f"`{run}`"),
                                       Markdown(f"```\n{run}\n```")))
-    assert re.sub(r"—\d+—", "", squeeze(pdftotext(pdf))).count(run) == 4  # no character added; page numbers out
+    # no character added (page numbers out, and the table's header, set again on each page it runs onto)
+    assert re.sub(r"—\d+—|说明", "", squeeze(pdftotext(pdf))).count(run) == 4
     width = float(re.search(r"Page size:\s+([\d.]+)", subprocess.run(
         ["pdfinfo", "-"], input=pdf, capture_output=True, check=True).stdout.decode())[1])
     assert all(x1 <= width for page in range(1, _pages(pdf) + 1) for _, _, x1, _, _ in words(pdf, page))
@@ -763,6 +764,50 @@ def test_no_line_of_one_character_in_the_seeds_tables_and_text(seed_pdfs):
         texts = _texts(notebook_parts(nbformat.read(pdf.with_suffix(".ipynb"), as_version=4)))
         assert "服务对象满意度指标" in texts or "年度总体目标" in texts
         assert lone_characters(pdf, texts) == []
+
+def _markdown_table(header: list[str], *rows: list[str]) -> Markdown:
+    return Markdown("\n".join(["|" + "|".join(header) + "|", "|" + "---|" * len(header),
+                               *("|" + "|".join(row) + "|" for row in rows)]))
+
+
+def _overlapping(pdf: bytes) -> list[tuple[str, str]]:
+    """Words set over each other on a page (boxes crossing on the same line)."""
+    out = []
+    for page in range(1, _pages(pdf) + 1):
+        found = words(pdf, page)
+        out += [(a[4], b[4]) for a in found for b in found
+                if a is not b and a[1] < b[3] - 2 and b[1] < a[3] - 2 and a[0] < b[0] < a[2] - 1]
+    return out
+
+
+@pytest.mark.parametrize("columns, amount", [(7, "1,234.56万元"), (8, "1,234.56万元"), (12, "12,345.67")])
+def test_a_markdown_table_of_amounts_holds_each_whole_in_its_column(columns, amount):
+    """An analyst's table of monthly amounts: its columns were even shares of the page, and in
+    them 1,234.56 went on one line and 万元 on the next, or twelve 12,345.67 were set over each
+    other and past the margin. Its columns are now reckoned from its cells, as the report's own
+    tables are, and a table whose numbers cannot all be held at the cells' size is set smaller
+    (to 小六 at the least)."""
+    pdf = notebook_to_pdf(notebook_of(_markdown_table([f"{m}月" for m in range(1, columns + 1)], [amount] * columns)))
+    assert _overlapping(pdf) == []
+    assert all(w[2] <= (210 - 26) / 25.4 * 72 + 1 for w in words(pdf, 1))  # inside the 版心
+    assert [line.split() for line in pdftotext(pdf, "-layout").splitlines() if "," in line] == [[amount] * columns]
+
+
+def test_a_markdown_tables_cells_never_end_on_one_character_and_keep_bold_and_alignment():
+    pdf = notebook_to_pdf(notebook_of(_markdown_table([f"列{i}" for i in range(8)], ["带样观提委", "运打料线度使族才在"] * 4),
+                                      Markdown("|名称|全年预算数合计（万元）|\n|:--|--:|\n|**合计**|106.62|")))
+    lines = [line.strip() for line in pdftotext(pdf, "-layout").splitlines()]
+    assert not [cell for line in lines for cell in re.split(r"\s{2,}", line) if len(cell) == 1]
+    total = next(w for w in words(pdf, 1) if w[4] == "106.62")
+    head = next(w for w in words(pdf, 1) if w[4].startswith("全年预算数"))
+    assert total[0] > head[0] + 40 and abs(total[2] - head[2]) < 8  # set right, as the table's second column says
+
+
+def test_a_markdown_table_with_inline_code_keeps_it_and_reckons_its_columns_from_its_cells():
+    pdf = notebook_to_pdf(notebook_of(_markdown_table(["代码", "金额"], ["`A-01`", "1,234.56万元"])))
+    assert "A-01" in pdftotext(pdf) and "1,234.56万元" in pdftotext(pdf).replace("\n", "")
+    assert _overlapping(pdf) == []
+
 
 
 @pytest.mark.parametrize("form", [True, False], ids=["form page", "report page"])

@@ -44,7 +44,7 @@ from evaltools.document import typography
 from evaltools.document.typography import Style, title_lines
 from evaltools.writers import typst_lines
 from evaltools.writers.typst_lines import (BODY_WIDTH, FORM_WIDTH, PAGE_HEIGHT, column_widths, content_widths, even_lines,
-                                          label_lines)
+                                          fitting_size, label_lines)
 from evaltools.writers.typst_markdown import markdown
 from evaltools.writers.typst_text import image, is_svg, literal, text
 
@@ -173,7 +173,7 @@ def _(part: Typography, ctx: Context) -> str:
 
 @typeset.register
 def _(part: Markdown, ctx: Context) -> str:
-    markup, ends = markdown(part.text, ctx.files, run=ctx.kept[0] > 0)
+    markup, ends = markdown(part.text, ctx.files, run=ctx.kept[0] > 0, set_table=lambda table: typeset(table, ctx))
     if markup:  # (nothing set: what follows is next to what came before)
         ctx.kept[0] = ctx.kept[0] + 1 if ends == "whole" else 1 if ends == "end" else 0
     return markup
@@ -496,7 +496,8 @@ def _(part: Table, ctx: Context) -> str:
         size_role, leading, inset, inset_y = "first-page-cell", "0.5em", 1.2, 1
     else:
         size_role, leading, inset, inset_y = "cell", "0.5em", 1.2, 1
-    size = typography.STYLES[size_role].in_pdf("size")  # the widths are reckoned in it
+    role_size = typography.STYLES[size_role].in_pdf("size")
+    size = fitting_size(part, role_size, FORM_WIDTH if ctx.form else BODY_WIDTH)  # the widths are reckoned in it
     widths = column_widths(part, size, FORM_WIDTH if ctx.form else BODY_WIDTH) if part.widths else []
     rooms = _rooms(part, widths, size, inset * 72 / 25.4) if widths else {}
     breaking = [_breaks(r, rooms) for r in part.rows]
@@ -509,7 +510,8 @@ def _(part: Table, ctx: Context) -> str:
     spacing = "0pt, 0pt" if "form" in styles or ctx.first_page else "0.3em, 0.6em"
     unbreakable = _bool("narrative" not in styles)
     head = _head(part, ctx, rooms, layout.keep_last)
-    settings = (f"role({literal(size_role)}).size, {leading}, (x: {inset}mm, y: {inset_y}mm), {unbreakable}, "
+    shown = f"role({literal(size_role)}).size" if size == role_size else f"{size:.2f}pt"  # smaller to hold its numbers
+    settings = (f"{shown}, {leading}, (x: {inset}mm, y: {inset_y}mm), {unbreakable}, "
                 f"{spacing}, {columns}")
     placed, _ = grid(part.rows)
     spans = any(c.rowspan > 1 and plain_text(c.content).strip() for _, _, c in placed)

@@ -89,11 +89,33 @@ def _em(character: str) -> float:
 
 
 def least_width(cell_: Cell, size: float) -> float:
-    """The narrowest a cell can be without a character or a number pushed out of it, in points
-    (a run longer than RUN breaks anywhere: a character of it is its narrowest)."""
+    """The narrowest a cell can be without a character or a number pushed out of it, in points."""
+    return _widest(cell_) * size * 1.08 + _INSET
+
+
+def _widest(cell_: Cell) -> float:
+    """A cell's widest run that may not break, in ems (a run longer than RUN breaks anywhere: a
+    character of it is its narrowest)."""
     text = LONG_RUN.sub("W", plain_text(cell_.content))
-    widest = max((_ems(m.group()) for m in _UNBROKEN.finditer(text)), default=0)
-    return widest * size * 1.08 + _INSET
+    return max((_ems(m.group()) for m in _UNBROKEN.finditer(text)), default=0)
+
+
+# The smallest size a table is set in to hold its numbers on its page (小六).
+SMALLEST = 6.5
+
+
+def fitting_size(part: Table, size: float, width: float) -> float:
+    """The size at which every column of the table holds its widest run that may not break (a
+    number with its unit) in ``width`` points: ``size`` where they fit, else smaller, down to
+    :data:`SMALLEST` (twelve columns of 12,345.67 set over each other at the cells' size)."""
+    placed, _ = grid(part.head + part.rows)
+    ems = [0.0] * part.columns
+    for _, column, cell_ in placed:
+        if cell_.colspan == 1 and column < len(ems):
+            ems[column] = max(ems[column], _widest(cell_))
+    if sum(ems) * size * 1.08 + len(ems) * _INSET <= width:
+        return size
+    return max(SMALLEST, (width - len(ems) * _INSET) / (sum(ems) * 1.08))
 
 
 def tall(text: str, width: float, size: float) -> bool:

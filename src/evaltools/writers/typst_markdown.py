@@ -5,16 +5,22 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from evaltools.document import typography
+from evaltools.document.parts import Cell, Row, Span, Table
 from evaltools.domain.markup import parse
-from evaltools.writers.typst_lines import BODY_WIDTH, tall
+from evaltools.writers.typst_lines import BODY_WIDTH, content_widths, tall
 from evaltools.writers.typst_text import CONTROL, image, literal, long_run, text
 
+# How the writer sets a table of the document model (typst.typeset): a Markdown table of plain
+# cells is set as one, its columns reckoned from its cells as the report's own tables are.
+SetTable = Callable[[Table], str]
+
 # Narrative Markdown read as the HTML reads it (CommonMark, raw HTML off, a line break kept).
-def markdown(source: str | None, files: dict[str, bytes], run: bool = False) -> tuple[str, str | None]:
+def markdown(source: str | None, files: dict[str, bytes], run: bool = False,
+             set_table: SetTable | None = None) -> tuple[str, str | None]:
     """Narrative Markdown as Typst: paragraphs, lists, emphasis, tables, code as text; an image
     is named, never fetched (as in the HTML), but one given in the text itself (a ``data:`` URI),
     which goes into ``files`` (see :func:`evaltools.writers.typst_text.image`).
@@ -29,7 +35,8 @@ def markdown(source: str | None, files: dict[str, bytes], run: bool = False) -> 
     kept = _kept(tokens)
     last = _kept_last(tokens, kept)
     ends = None if last is None else "whole" if last == 0 else "end"
-    return _md_blocks(tokens, files, kept, None if ends is None or run and ends == "whole" else last) + "\n\n", ends
+    mark = None if ends is None or run and ends == "whole" else last
+    return _md_blocks(tokens, files, kept, mark, set_table) + "\n\n", ends
 
 
 # The most blocks in a row kept with what follows (headings, headings written as text): those
@@ -96,7 +103,8 @@ def _md_inline(tokens: Sequence[Any], files: dict[str, bytes]) -> str:
     return "".join(out)
 
 
-def _md_blocks(tokens: Sequence[Any], files: dict[str, bytes], kept: set[int] | None = None, mark: int | None = None) -> str:
+def _md_blocks(tokens: Sequence[Any], files: dict[str, bytes], kept: set[int] | None = None, mark: int | None = None,
+               set_table: SetTable | None = None) -> str:
     """The blocks of ``tokens``, those opened at ``kept`` kept with what follows (None: every
     heading, and every heading written as text: a list item's); the one whose opening token is
     at ``mark`` marks its place."""
@@ -118,11 +126,11 @@ def _md_blocks(tokens: Sequence[Any], files: dict[str, bytes], kept: set[int] | 
             i += 2  # its text and its end
         elif kind in ("bullet_list_open", "ordered_list_open"):
             end = _closing(tokens, i)
-            out.append(_md_list(tokens[i:end + 1], files))
+            out.append(_md_list(tokens[i:end + 1], files, set_table))
             i = end
         elif kind == "table_open":
             end = _closing(tokens, i)
-            out.append(_md_table(tokens[i:end + 1], files))
+            out.append(_md_table(tokens[i:end + 1], files, set_table))
             i = end
         elif kind in ("fence", "code_block"):
             out.append(f"#block(above: 0.5em, below: 0.5em, {_code_block(token.content)})\n\n")
@@ -157,34 +165,70 @@ def _code_block(code: str) -> str:
     return f"[{'#linebreak()'.join(lines)}]"
 
 
-def _md_list(tokens: Sequence[Any], files: dict[str, bytes]) -> str:
+def _md_list(tokens: Sequence[Any], files: dict[str, bytes], set_table: SetTable | None = None) -> str:
     kind = "enum" if tokens[0].type == "ordered_list_open" else "list"
     items, i = [], 1
     while i < len(tokens) - 1:
         if tokens[i].type == "list_item_open":
             end = _closing(tokens, i)
-            items.append("[" + _md_blocks(tokens[i + 1:end], files).strip() + "]")
+            items.append("[" + _md_blocks(tokens[i + 1:end], files, set_table=set_table).strip() + "]")
             i = end
         i += 1
     return f"#block(above: 0.3em, below: 0.3em, {{ set par(first-line-indent: 0em); {kind}({', '.join(items) or '[]'}) }})\n\n"
 
 
-def _md_table(tokens: Sequence[Any], files: dict[str, bytes]) -> str:
-    """A Markdown table: each row on one page, but a row that may not fit on one (a cell of a
-    fifth of a page or more, reckoned in an even share of the width), which breaks: kept whole,
-    it would run off the page's foot and lose its text."""
-    rows: list[list[tuple[str, str]]] = []
-    for token in tokens:
+# The inline tokens a plain cell holds: its text, line breaks and bold, as a cell of the report's own.
+_PLAIN_CELL = frozenset({"text", "softbreak", "hardbreak", "strong_open", "strong_close"})
+_ALIGNED = {"text-align:right": "num", "text-align:center": "center"}
+
+
+def _md_table(tokens: Sequence[Any], files: dict[str, bytes], set_table: SetTable | None = None) -> str:
+    """A Markdown table. One of plain cells (text, bold, line breaks) is set as the report's own
+    tables are (``set_table``): its columns as wide as its cells need, each number whole with
+    its unit, no character alone on a cell's last line. Any other: each row on one page, but a
+    row that may not fit on one (a cell of a fifth of a page or more), which breaks: kept
+    whole, it would run off the page's foot and lose its text; its columns reckoned from the
+    cells' text as well."""
+    rows: list[list[tuple[Any, Any]]] = []  # (the cell's opening token, its inline token)
+    head = 0
+    for i, token in enumerate(tokens):
         if token.type == "tr_open":
             rows.append([])
-        elif token.type == "inline" and rows:
-            rows[-1].append((token.content, _md_inline(token.children or [], files)))
+        elif token.type == "thead_close":
+            head = len(rows)
+        elif token.type in ("th_open", "td_open") and rows:
+            rows[-1].append((token, tokens[i + 1]))
     columns = max((len(r) for r in rows), default=1)
+    model = Table([_row(r, columns, False) for r in rows[head:]], head=[_row(r, columns, True) for r in rows[:head]])
     size = typography.STYLES["cell"].in_pdf("size")
+    widths = content_widths(model, size, BODY_WIDTH)
+    if set_table is not None and all(t.type in _PLAIN_CELL for r in rows for _, inline in r for t in inline.children or []):
+        if sum(widths) >= BODY_WIDTH:  # its cells break into lines: widths given, widened where one would end on a character
+            model.widths = [w / sum(widths) * 100 for w in widths]
+        return set_table(model)
+    tracks = [f"{w:.2f}pt" for w in widths] if sum(widths) < BODY_WIDTH else [f"{w:.2f}fr" for w in widths]
     cells = []
     for row in rows:
-        breaks = any(tall(content, BODY_WIDTH / columns, size) for content, _ in row)
-        cells += [f"table.cell(breakable: true)[{body}]" if breaks else f"[{body}]" for _, body in row]
+        breaks = any(tall(inline.content, BODY_WIDTH / columns, size) for _, inline in row)
+        bodies = [_md_inline(inline.children or [], files) for _, inline in row]
+        cells += [f"table.cell(breakable: true)[{body}]" if breaks else f"[{body}]" for body in bodies]
         cells += ["[]"] * (columns - len(row))
-    return f'#table-of(role("cell").size, 0.5em, (x: 1.2mm, y: 1mm), true, 0.3em, 0.6em, {columns}, {", ".join(cells)})\n\n'
+    return (f'#table-of(role("cell").size, 0.5em, (x: 1.2mm, y: 1mm), true, 0.3em, 0.6em, ({", ".join(tracks)},), '
+            f'{", ".join(cells)})\n\n')
 
+
+def _row(cells: Sequence[tuple[Any, Any]], columns: int, header: bool) -> Row:
+    """A Markdown table's row as the document model's: its cells' text (bold as bold), aligned as written."""
+    out = []
+    for opening, inline in cells:
+        content: list[Any] = []
+        bold = False
+        for token in inline.children or []:
+            if token.type in ("strong_open", "strong_close"):
+                bold = token.type == "strong_open"
+            elif token.type in ("softbreak", "hardbreak"):
+                content.append("\n")
+            else:
+                content.append(Span(token.content, bold=True) if bold else token.content)
+        out.append(Cell(content, header=header, style=_ALIGNED.get(str(opening.attrGet("style") or ""))))
+    return Row(out + [Cell([], header=header) for _ in range(columns - len(cells))])
