@@ -249,10 +249,10 @@ def _figures_before_a_page(parts: Iterable[Any], edition: str) -> frozenset[int]
                 if edition == "submission" and part.audience == REVIEW:
                     continue
                 styles = set((part.style or "").split())
-                if styles & {"form-page", "attachment"}:
+                if styles & _PAGE_BEFORE:
                     page()
                 walk(part.children)
-                if styles & {"form-page", "cover", "first-page"}:
+                if styles & _PAGE_AFTER:
                     page()
             elif isinstance(part, PageBreak):
                 page()
@@ -273,6 +273,9 @@ _FINDINGS_COLOURS = {"clean": "#2e7d32", "has-warnings": "#b7791f", "has-errors"
 
 # The sections set inside a block of their own (see below).
 _WRAPPED = frozenset({"form-page", "cover", "first-page", "signoff-page", "form-caption", "findings", "provenance"})
+# The sections set on a page of their own (see below): a new page before them, and after them.
+_PAGE_BEFORE = frozenset({"form-page", "attachment"})
+_PAGE_AFTER = frozenset({"form-page", "cover", "first-page"})
 
 
 @typeset.register
