@@ -57,6 +57,12 @@ def test_a_year_or_date_is_a_deadline(text):
         ("1,066,200元", Quantity(Decimal(1066200), "元")),
         (Decimal("99.5"), Quantity(Decimal("99.5"), "%")),
         (100, Quantity(Decimal(100), "%")),
+        # an area, a volume after its multiple and per what: three characters of 万平方米 left 米
+        # over, and the value was taken for a sentence (NOT-A-NUMBER, the report a draft)
+        ("1.3万平方米", Quantity(Decimal("1.3"), "万平方米")),
+        ("1.2万平方米/年", Quantity(Decimal("1.2"), "万平方米/年")),
+        ("3万立方米", Quantity(Decimal(3), "万立方米")),
+        ("5个项目", Quantity(Decimal(5), "个项目")),
     ],
 )
 def test_measured_values_are_read_with_their_unit(value, expected):

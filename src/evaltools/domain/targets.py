@@ -133,7 +133,12 @@ def parse_number(text: str) -> Decimal | None:
         return None
 
 
-_UNIT = re.compile(r"[%％‰]|[A-Za-z²]+|个工作日|个百分点|[\u4e00-\u9fff]{1,3}")
+# A unit: a sign, a Latin one, or up to three Chinese characters; but an area, a volume or an
+# energy whole, after its multiple and with what it is per (1.2万平方米, 3万立方米/年): three
+# characters of 万平方米 left 米 over, which made the value a sentence.
+_UNIT = re.compile(r"[%％‰]|[A-Za-z²]+|个工作日|个百分点"
+                   r"|[十百千万亿]{0,3}(?:平方公里|平方千米|平方米|立方米|千瓦时)(?:/[\u4e00-\u9fff]{1,2})?"
+                   r"|[\u4e00-\u9fff]{1,3}")
 
 
 def _unit(rest: str) -> tuple[str, str, Operator | None]:
