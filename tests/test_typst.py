@@ -765,6 +765,21 @@ def test_no_line_of_one_character_in_the_seeds_tables_and_text(seed_pdfs):
         assert "服务对象满意度指标" in texts or "年度总体目标" in texts
         assert lone_characters(pdf, texts) == []
 
+@pytest.mark.parametrize("entries", [3, 25])
+def test_the_attachments_list_is_kept_together_where_short_and_breaks_where_long(entries):
+    """The 附件说明 lines stay together, as a 公文 sets them; twenty-five of them, kept whole, left
+    the page before empty and ran off the next page's foot, below its number, the last lost."""
+    from evaltools.document.parts import ItemList
+
+    items = [[f"附件{i}：附件材料{i}：公共资源交易平台运行维护服务能力提升工程"] for i in range(1, entries + 1)]
+    pdf = notebook_to_pdf(notebook_of(*_before(12), Heading(2, "十、附件"), ItemList(items, style="attachments")))
+    text = squeeze(pdftotext(pdf))
+    assert all(f"附件{i}：附件材料{i}：" in text for i in range(1, entries + 1))
+    assert all(w[3] < BOTTOM + 5 or re.fullmatch(r"—|\d+", w[4]) for page in range(1, _pages(pdf) + 1) for w in words(pdf, page))
+    assert [(page, round(fill, 2)) for page, fill, _ in page_fills(pdf)[:-1] if fill < 2 / 3] == []
+    assert _pages_holding(pdf, "附件1：") == _pages_holding(pdf, "十、附件")
+
+
 def _markdown_table(header: list[str], *rows: list[str]) -> Markdown:
     return Markdown("\n".join(["|" + "|".join(header) + "|", "|" + "---|" * len(header),
                                *("|" + "|".join(row) + "|" for row in rows)]))

@@ -214,7 +214,11 @@ def _(part: SignOff, ctx: Context) -> str:
 @typeset.register
 def _(part: ItemList, ctx: Context) -> str:
     if part.style == "attachments":  # 附件1：… lines, indented as paragraphs, kept together (公文's 附件说明)
-        return f"#block(breakable: false)[{''.join(f'{inline(item)}#parbreak()' for item in part.items)}]\n\n"
+        # …where they take at most a third of a page: a longer list, kept whole, left the page
+        # before it empty and ran off the next one's foot, its last lines lost
+        size = typography.STYLES["body"].in_pdf("size")
+        tall_ = sum(typst_lines.height(plain_text(item), BODY_WIDTH - 2 * size, size) for item in part.items) > PAGE_HEIGHT / 3
+        return f"#block(breakable: {_bool(tall_)})[{''.join(f'{inline(item)}#parbreak()' for item in part.items)}]\n\n"
     kind = "enum" if part.ordered else "list"
     items = ", ".join(f"[{inline(item)}]" for item in part.items)
     return f"#block(above: 1mm, below: 1mm, {{ set par(first-line-indent: 0em); {kind}({items}) }})\n\n"
