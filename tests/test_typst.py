@@ -780,6 +780,24 @@ def test_the_attachments_list_is_kept_together_where_short_and_breaks_where_long
     assert _pages_holding(pdf, "附件1：") == _pages_holding(pdf, "十、附件")
 
 
+def test_a_tables_long_sums_stay_whole_and_its_names_keep_a_few_characters_a_line():
+    """A department's 11-digit sums in its table of given widths: the widths that left no name
+    ending on one character gave the sums no room, and they were set over each other. The sums
+    are whole; the table is set smaller, its names a few characters a line."""
+    from evaltools.document.parts import table, td, th, tr
+
+    sums = ["188888889060.60", "188888888888.88", "99999999999.99", "88888888888.89", "171.72", "—", "—"]
+    part = table(*(tr(td(name), *(td(v, cls="num") for v in sums)) for name in ("局机关及二级机构汇总", "1、湘西州公共资源交易中心")),
+                 head=[tr(*(th(h) for h in ("机构名称", "支出合计", "基本支出", "其中：人员支出", "公用支出", "项目支出", "当年结余",
+                                           "累计结余")))], colgroup=(20, 12, 12, 11, 11, 12, 11, 11))
+    pdf = notebook_to_pdf(notebook_of(part))
+    assert _overlapping(pdf) == []
+    found = [w[4] for w in words(pdf, 1)]
+    assert all(v in found for v in sums[:5])
+    names = [w for w in words(pdf, 1) if w[4].startswith("局机关")]
+    assert names and len(names[0][4]) >= 3
+
+
 def _markdown_table(header: list[str], *rows: list[str]) -> Markdown:
     return Markdown("\n".join(["|" + "|".join(header) + "|", "|" + "---|" * len(header),
                                *("|" + "|".join(row) + "|" for row in rows)]))

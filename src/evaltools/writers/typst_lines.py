@@ -104,15 +104,22 @@ def _widest(cell_: Cell) -> float:
 SMALLEST = 6.5
 
 
+# The ems a column of text keeps beside columns of long numbers, where the table is set smaller
+# to hold them: at the numbers' least, 机构名称 went a character a line.
+TEXT_EMS = 3
+
+
 def fitting_size(part: Table, size: float, width: float) -> float:
     """The size at which every column of the table holds its widest run that may not break (a
-    number with its unit) in ``width`` points: ``size`` where they fit, else smaller, down to
-    :data:`SMALLEST` (twelve columns of 12,345.67 set over each other at the cells' size)."""
+    number with its unit), and a column of text a few characters a line, in ``width`` points:
+    ``size`` where they fit, else smaller, down to :data:`SMALLEST` (twelve columns of 12,345.67
+    set over each other at the cells' size)."""
     placed, _ = grid(part.head + part.rows)
     ems = [0.0] * part.columns
     for _, column, cell_ in placed:
         if cell_.colspan == 1 and column < len(ems):
-            ems[column] = max(ems[column], _widest(cell_))
+            longest = max((_ems(line) for line in plain_text(cell_.content).splitlines()), default=0.0)
+            ems[column] = max(ems[column], _widest(cell_), min(longest, TEXT_EMS))
     if sum(ems) * size * 1.08 + len(ems) * _INSET <= width:
         return size
     return max(SMALLEST, (width - len(ems) * _INSET) / (sum(ems) * 1.08))
@@ -180,17 +187,25 @@ def column_widths(part: Table, size: float, width: float) -> list[float]:
         if cell_.colspan == 1 and column < len(need):
             need[column] = max(need[column], least_width(cell_, size))
             single[column].append(cell_)
+    least = list(need)
     need = [max(n, runt_free(cells, size, w)) for n, cells, w in zip(need, single, widths, strict=True)]
     texts = [_texts(cells) for cells in single]
+    spread = list(widths)
     for _ in range(len(widths)):
-        spread = _spread(widths, need)
-        narrowed = [i for i, (new, old) in enumerate(zip(spread, widths, strict=True))
+        tried = _spread(widths, need)
+        narrowed = [i for i, (new, old) in enumerate(zip(tried, widths, strict=True))
                     if new < old and any(lone_left(t, new - _INSET, size) for t in texts[i])]
         if not narrowed:
-            return spread
+            spread = tried
+            break
         for i in narrowed:
             need[i] = widths[i]
-    return list(widths)
+    # Where no widths leave both no character alone and every number whole, the numbers whole:
+    # a character alone on a line is read, numbers set over each other are not (a department's
+    # 11-digit sums, which the text columns gave no room to)
+    if sum(least) <= width and any(w < n - 0.01 for w, n in zip(spread, least, strict=True)):
+        return _spread(widths, least)
+    return spread
 
 
 def content_widths(part: Table, size: float, width: float) -> list[float]:
