@@ -798,6 +798,19 @@ def test_a_tables_long_sums_stay_whole_and_its_names_keep_a_few_characters_a_lin
     assert names and len(names[0][4]) >= 3
 
 
+@pytest.mark.parametrize("head", ["董佳瑛", "阿卜杜热合曼·买买提艾力·库尔班江·吐尔逊"])
+def test_a_forms_signature_line_breaks_between_its_fields(head):
+    """A long 单位负责人 name pushed the line on: 「填报日期： 年」 ended it and 「月 日」 began the
+    next, or 「联系电话：」 ended it and the number began the next."""
+    from evaltools.document.tables import form_signature
+
+    line = form_signature(head, "刘云", "0743-85230131234", None)
+    pdf = notebook_to_pdf(notebook_of(line))
+    lines = [re.sub(r"\s+", "", text) for text in pdftotext(pdf, "-layout").splitlines() if text.strip()]
+    assert any(text.endswith("填报日期：年月日") for text in lines), lines
+    assert any("联系电话：0743-85230131234" in text for text in lines), lines
+
+
 def _markdown_table(header: list[str], *rows: list[str]) -> Markdown:
     return Markdown("\n".join(["|" + "|".join(header) + "|", "|" + "---|" * len(header),
                                *("|" + "|".join(row) + "|" for row in rows)]))

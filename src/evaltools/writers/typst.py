@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -149,7 +150,25 @@ def _(part: Paragraph, ctx: Context) -> str:
     role = "form-attachment-label" if ctx.form and part.style == "attachment-label" else part.style
     style = literal(role) if role else "none"
     mark = _mark(ctx) if _keeps_with_next(part) else ""
-    return f"#paragraph({style}{mark})[{inline(part.content)}]\n\n"
+    body = _fields(part, ctx) if part.style == "form-sign" else inline(part.content)
+    return f"#paragraph({style}{mark})[{body}]\n\n"
+
+
+# Where a form's signature line may break: between its fields, set apart by two 全角 spaces.
+_FIELD_GAP = re.compile("(\u3000{2,})")
+
+
+def _fields(part: Paragraph, ctx: Context) -> str:
+    """A form's signature line (单位负责人签字：…　　联系电话：…　　填报日期：    年  月  日), each
+    field kept on one line with its label where it fits on one: the line breaks between fields,
+    never after 联系电话： or inside the date's blanks (「年」 alone at a line's end, 「月 日」 on the next)."""
+    size = typography.STYLES["form-sign"].in_pdf("size")
+    width = (FORM_WIDTH if ctx.form else BODY_WIDTH) / size
+    out = []
+    for piece in _FIELD_GAP.split(plain_text(part.content)):
+        kept = piece and not _FIELD_GAP.fullmatch(piece) and typst_lines.text_ems(piece) <= width
+        out.append(f"#box[{text(piece)}]" if kept else text(piece))
+    return "".join(out)
 
 
 @typeset.register

@@ -83,6 +83,11 @@ def _ems(run: str) -> float:
     return sum(map(_em, run))
 
 
+def text_ems(text: str) -> float:
+    """How wide a text is set, in ems of its size (Latin letters and digits as the widest face sets them)."""
+    return _ems(text)
+
+
 @functools.cache
 def _em(character: str) -> float:
     return _LATIN.get(character) or (0.5 if _HALF.match(character) else 1.0)
