@@ -811,6 +811,19 @@ def test_a_forms_signature_line_breaks_between_its_fields(head):
     assert any("联系电话：0743-85230131234" in text for text in lines), lines
 
 
+def test_a_cover_with_long_names_stays_on_its_page():
+    """A project name of three hundred characters ran the cover onto a second page, its 单位名称
+    （盖章） and 报告时间 alone there: the cover is set smaller, on its one page."""
+    from evaltools.document.parts import table, td, tr
+
+    fields = table(*(tr(td(label), td(value)) for label, value in (
+        ("项目名称", "公共资源交易平台运行维护服务能力提升工程" * 60), ("主管部门", "湘西土家族苗族自治州公共资源交易中心" * 3),
+        ("单位名称（盖章）", "湘西土家族苗族自治州公共资源交易中心"), ("报告时间", "2025年4月"))), colgroup=(25, 75))
+    cover = Section([Heading(1, "2024年度部门项目支出绩效自评报告", style="cover-title"), fields], style="cover")
+    pdf = notebook_to_pdf(notebook_of(cover, Paragraph(["正文第一段。"])))
+    assert _pages_holding(pdf, "报告时间") == [1] and _pages_holding(pdf, "正文第一段") == [2]
+
+
 def _markdown_table(header: list[str], *rows: list[str]) -> Markdown:
     return Markdown("\n".join(["|" + "|".join(header) + "|", "|" + "---|" * len(header),
                                *("|" + "|".join(row) + "|" for row in rows)]))

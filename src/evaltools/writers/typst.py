@@ -313,7 +313,7 @@ def _(part: Section, ctx: Context) -> str:
     if "form-page" in styles:
         return f"#form-page[\n{inner}]\n"
     if "cover" in styles:
-        return f"#block(width: 100%)[#v(25mm)\n#set align(center)\n#set par(first-line-indent: 0em)\n{inner}]\n#pagebreak()\n"
+        return f"#fit-page(block(width: 100%)[#v(25mm)\n#set align(center)\n#set par(first-line-indent: 0em)\n{inner}])\n#pagebreak()\n"
     if "first-page" in styles:
         return f"{inner}#pagebreak(weak: true)\n"
     if "attachment" in styles:
