@@ -72,6 +72,7 @@ FAILING: dict[str, list[Callable[[dict], None]]] = {
     "MALFORMED-NUMBER": [lambda d: set_in(d, "summary.funds_input", "财政拨款106.62.00万元，已全部到位。")],
     # a section the report shows as the unit wrote it, left unwritten or blank
     "TEXT-MISSING": [lambda d: d["narrative"].pop("suggestions"), lambda d: set_in(d, "narrative.economic", "  \n")],
+    "TEAM-MISSING": [lambda d: set_in(d, "evaluation.team", [])],
     # a unit's own sentence naming a score, deduction or rate the tables do not have
     "SENTENCE-FIGURE": [lambda d: set_in(d, "narrative.sentences", {"conclusion": "经自评，得分为95分。"}),
                         lambda d: set_in(d, "narrative.sentences", {"completion": "如上所示，“质量”扣3分。"})],

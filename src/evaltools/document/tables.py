@@ -248,7 +248,7 @@ def team(params: ProjectParams) -> Table:
     members = params.evaluation.team
     head = [tr(*(th(t) for t in ("姓名", "职称/职务", "单位", "签字")))]
     rows = [tr(td(m.name, cls="center"), td(m.role, cls="center"), td(m.unit or "", cls="center"), td(""))
-            for m in members]
+            for m in members] or [tr(td("未填写", colspan=4, cls="center"))]  # TEAM-MISSING says so
     return table(*rows, head=head, colgroup=(20, 20, 40, 20))
 
 

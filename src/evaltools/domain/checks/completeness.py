@@ -97,6 +97,14 @@ def _text_missing(ctx: Context) -> Iterator[Raised]:
         yield ("narrative", empty[0]), f"报告正文未填写：{titles}（报告中写明“未填写”，或只有由数据生成的句子）"
 
 
+@check("TEAM-MISSING", "warning", "未填写评价人员：报告“评价人员”表中写明“未填写”",
+       basis="财预〔2020〕10号《项目支出绩效评价管理办法》 项目支出绩效自评报告格式（评价人员名单）",
+       example="evaluation.team 为空：表中只有“未填写”一行")
+def _team_missing(ctx: Context) -> Iterator[Raised]:
+    if not ctx.params.form_only and not ctx.params.evaluation.team:
+        yield ("evaluation", "team"), "未填写评价人员，报告“评价人员”表中写明“未填写”：请列出评价组成员"
+
+
 def _grouped(params: Any, groups: tuple) -> Iterator[Raised]:
     found = [(label, list(fields(params))) for label, fields in groups]
     found = [(label, locs) for label, locs in found if locs]
