@@ -101,8 +101,12 @@ def least_width(cell_: Cell, size: float) -> float:
 def _widest(cell_: Cell) -> float:
     """A cell's widest run that may not break, in ems (a run longer than RUN breaks anywhere: a
     character of it is its narrowest)."""
-    text = LONG_RUN.sub("W", plain_text(cell_.content))
-    return max((_ems(m.group()) for m in _UNBROKEN.finditer(text)), default=0)
+    return _widest_run(plain_text(cell_.content))
+
+
+@functools.lru_cache(maxsize=8192)  # a table's columns and the size it is set in read each cell's
+def _widest_run(text: str) -> float:
+    return max((_ems(m.group()) for m in _UNBROKEN.finditer(LONG_RUN.sub("W", text))), default=0)
 
 
 # The smallest size a table is set in to hold its numbers on its page (小六).
