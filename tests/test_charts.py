@@ -101,3 +101,14 @@ def test_a_bars_name_is_wrapped_whole_in_even_lines_never_one_character_alone(na
     lines = label.split("\n")
     assert "".join(lines) == name and all(len(line) <= NAME_WIDTH for line in lines)
     assert len(lines) == -(-len(name) // NAME_WIDTH) and (len(lines) == 1 or min(map(len, lines)) >= len(name) // len(lines))
+
+
+def test_a_name_with_dollar_signs_is_drawn_as_text_not_as_math():
+    """A department named 财政$x^2$局: matplotlib set $x^2$ as math, its dollars gone, in the
+    overview's chart, where the tables and the index print the name as written."""
+    from evaltools.document.charts import _matplotlib, _style
+
+    matplotlib = _matplotlib()
+    with matplotlib.rc_context(_style()):
+        label = matplotlib.text.Text(text="财政$x^2$局")
+        assert label._preprocess_math(label.get_text()) == ("财政$x^2$局", False)

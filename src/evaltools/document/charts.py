@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from evaltools.domain import formatting
 from evaltools.domain.cache import JsonCache
+from evaltools.domain.fingerprints import code_fingerprint
 from evaltools.domain.model import ProjectParams
 from evaltools.document.parts import Figure as FigurePart
 from evaltools.domain.rules import Rules
@@ -97,6 +98,7 @@ def _style() -> dict:
     return {
         "font.family": [family, "DejaVu Sans"] if family else ["DejaVu Sans"],
         "axes.unicode_minus": False,  # CJK fonts lack U+2212; use the hyphen
+        "text.parse_math": False,  # a name's $x$ is text: matplotlib would set it as math, its dollars gone
         "font.size": 9,
         "svg.hashsalt": "evaltools",
     }
@@ -169,7 +171,9 @@ class ChartCache(JsonCache):
         font = cjk_font_file()
         if font is None:  # drawn or kept, a chart without a Chinese face says so
             warnings.warn(FONT_HINT, stacklevel=2)
-        what = json.dumps([draw.__module__, draw.__qualname__, data, str(font)], ensure_ascii=False, default=str)
+        # the code too: a chart drawn otherwise (a name's $x$ as text, not math) is drawn again
+        what = json.dumps([draw.__module__, draw.__qualname__, data, str(font), code_fingerprint()], ensure_ascii=False,
+                          default=str)
         key = hashlib.sha256(what.encode("utf-8")).hexdigest()[:24]
         kept = self.get(key)
         if kept is None:
