@@ -288,6 +288,26 @@ def test_index_links_are_percent_encoded(tmp_path):
     assert 'href="dept/%E5%B9%B3%E5%8F%B0%20%232%20100%25/report.html"' in link
 
 
+def test_two_department_folders_of_the_same_name_each_keep_their_section_and_their_reports_link(tmp_path):
+    """Two folders whose department files give the same unit name: the index grouped by name,
+    and only one of the two department reports was linked, the other made and never shown."""
+    from evaltools.run.index import build_index
+
+    entries = []
+    for folder in ("xiangxi-ggzy", "xiangxi-copy"):
+        for stem, kind in (("_department", "department"), ("platform", "project")):
+            made = tmp_path / "2024" / folder / stem
+            made.mkdir(parents=True)
+            (made / "report.pdf").write_bytes(b"%PDF")
+            entries.append({"kind": kind, "name": f"{stem}-{folder}", "department": "湘西州公共资源交易中心", "year": 2024,
+                            "total": 96, "grade": "优", "rate": 100, "errors": 0, "warnings": 0,
+                            "shown": {"total": "96", "grade": "优", "rate": "100%"}, "status": "done", "message": "",
+                            "folder": made})
+    page = build_index("2024", entries, tmp_path / "2024")
+    assert 'href="xiangxi-ggzy/_department/report.pdf"' in page and 'href="xiangxi-copy/_department/report.pdf"' in page
+    assert "湘西州公共资源交易中心（xiangxi-copy）" in page and "湘西州公共资源交易中心（xiangxi-ggzy）" in page
+
+
 def test_the_index_lists_departments_and_projects_with_links(parallel):
     batch, out = parallel
     [index] = batch.indexes

@@ -224,31 +224,40 @@ def year_decisions(year_folder: Path) -> dict[str, Decision]:
         return {}
 
 
+def _department_of(entry: dict) -> tuple[str, str]:
+    """The department a report is listed under: its name and its folder (two folders may give
+    the same name: each is its own, its report linked)."""
+    return entry["department"], Path(entry["folder"]).parent.name
+
+
 def build_index(year: str, entries: list[dict], base: Path, decisions: dict[str, Decision] | None = None) -> str:
-    by_department: dict[str, list[dict]] = defaultdict(list)
-    overall: dict[str, dict] = {}
+    by_department: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    overall: dict[tuple[str, str], dict] = {}
     for entry in entries:
         if entry.get("kind") == "department":
-            overall[entry["department"]] = entry
+            overall[_department_of(entry)] = entry
         else:
-            by_department[entry["department"]].append(entry)
-    for name in overall:
-        by_department.setdefault(name, [])
+            by_department[_department_of(entry)].append(entry)
+    for key in overall:
+        by_department.setdefault(key, [])
     entries = [e for e in entries if e.get("kind") != "department"]
     departments = sorted(by_department)
+    shared = Counter(name for name, _ in departments)
+    titles = {key: f"{key[0]}（{key[1]}）" if shared[key[0]] > 1 else key[0] for key in departments}
     grades = Counter(e["grade"] for e in entries if e.get("grade"))
     order = grade_order(entries)
     failed = sum(e["status"] == "failed" for e in entries)
     overview = tag("p", f"共 {len(departments)} 个部门、{len(entries)} 个项目",
                    f"；{failed} 个项目本次生成失败（保留上次的报告）" if failed else "", "。")
-    nav = tag("nav", tag("ul", *(tag("li", tag("a", f"{d}（{len(by_department[d])}）", href=f"#department-{i}"))
+    nav = tag("nav", tag("ul", *(tag("li", tag("a", f"{titles[d]}（{len(by_department[d])}）", href=f"#department-{i}"))
                                for i, d in enumerate(departments))))
     chart = _grade_bars({g: grades[g] for g in order}) if grades else Html("")
     tools = tag("div",
                 tag("input", type="search", id="q", placeholder="按项目、部门或文字筛选", aria_label="筛选"),
                 tag("select", tag("option", "全部等级", value=""), *(tag("option", g, value=g) for g in order), id="grade"),
                 tag("label", tag("input", type="checkbox", id="issues"), " 只看有问题的"), class_="tools")
-    sections = [_department_section(i, d, by_department[d], base, overall.get(d), decisions) for i, d in enumerate(departments)]
+    sections = [_department_section(i, titles[d], by_department[d], base, overall.get(d), decisions)
+                for i, d in enumerate(departments)]
     title = f"{year} 年度绩效自评报告索引"
     overview_links = [tag("a", kind.upper(), href=f"overview.{kind}") for kind in linked_overview(base)]
     overview_line = tag("p", "年度总览（等级分布、执行率、扣分、检查发现、上年对比）：", join(overview_links, " · "),
