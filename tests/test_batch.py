@@ -308,6 +308,14 @@ def test_two_department_folders_of_the_same_name_each_keep_their_section_and_the
     assert "湘西州公共资源交易中心（xiangxi-copy）" in page and "湘西州公共资源交易中心（xiangxi-ggzy）" in page
 
 
+def test_the_index_names_the_files_the_batch_could_not_read(tmp_path):
+    from evaltools.run.index import build_index
+
+    page = build_index("2024", [], tmp_path, unread=[("params/2024/a/broken.yaml", "params/2024/a/broken.yaml:4: YAML 格式错误")])
+    assert "无法读取的参数文件（1 个，未生成报告）" in page and "params/2024/a/broken.yaml:4: YAML 格式错误" in page
+    assert "无法读取" not in build_index("2024", [], tmp_path)
+
+
 def test_the_index_lists_departments_and_projects_with_links(parallel):
     batch, out = parallel
     [index] = batch.indexes

@@ -31,7 +31,7 @@ from evaltools.domain.reviews import DECISIONS, UNREVIEWED, current, read_decisi
 from evaltools.document.parts import Figure, Markdown, Section, h, p, section, table, td, th, tr
 from evaltools.domain.rollup import read_department
 from evaltools.domain.rules import Rules, load_rules
-from evaltools.domain.workspace import DEPARTMENT_FILE, RULES_FILE, workspace_root
+from evaltools.domain.workspace import DEPARTMENT_FILE, RULES_FILE, display_path, find_project_files, workspace_root
 from evaltools.domain.yamlio import ParamsError
 
 EXECUTION_BINS = [(100.0, math.inf, "100%"), (90.0, 100.0, "90%—100%"), (80.0, 90.0, "80%—90%"),
@@ -55,6 +55,9 @@ class YearOverview:
     findings: pd.DataFrame
     departments: pd.DataFrame
     charts: ChartCache = field(default_factory=ChartCache)
+    # The year's parameter files that could not be read (by their names from the workspace):
+    # left out of every table, and said so (evaltools check says why)
+    unreadable: list[str] = field(default_factory=list)
 
     @classmethod
     def load(cls, folder: Path | str, rows_cache: Path | str | None = None,
@@ -66,7 +69,7 @@ class YearOverview:
         rules = load_rules(*([folder / RULES_FILE] if (folder / RULES_FILE).is_file() else []))
         read = _read_before(folder, rows_cache) or _read(folder, RowCache(rows_cache))
         return cls(folder, int(folder.name), rules, read.projects.copy(), read.indicators.copy(), read.findings.copy(),
-                   read.departments.copy(), ChartCache(charts_cache))
+                   read.departments.copy(), ChartCache(charts_cache), list(read.unreadable))
 
     # --- showing ------------------------------------------------------------------------------
 
@@ -103,8 +106,11 @@ class YearOverview:
         return Markdown(text)
 
     def title(self) -> Section:
+        lost = (f"另有 {len(self.unreadable)} 个参数文件无法读取，未计入本总览：{'、'.join(self.unreadable)}"
+                "（evaltools check 说明原因）。") if self.unreadable else ""
         return section(h(1, f"{self.year}年度预算绩效自评总览", cls="report-title"),
-                       p(f"{len(self.departments)} 个部门、{len(self.projects)} 个项目；评分口径：{self.rules.name}"))
+                       p(f"{len(self.departments)} 个部门、{len(self.projects)} 个项目；评分口径：{self.rules.name}"),
+                       p(lost) if lost else None)
 
     # --- the figures ----------------------------------------------------------------------------
 
@@ -219,6 +225,7 @@ class _Read:
     kept: dict[str, dict] = field(default_factory=dict)  # each project's rows as kept, by its name
     cache_seen: bytes = b""  # the rows cache read (a hash of its bytes)…
     cache_after: str | None = None  # …and what it becomes (None: as it was)
+    unreadable: tuple[str, ...] = ()  # the files that could not be read (see _departments)
 
 
 def _read(folder: Path, cache: RowCache, ahead: bool = False) -> _Read:
@@ -226,7 +233,8 @@ def _read(folder: Path, cache: RowCache, ahead: bool = False) -> _Read:
     projects, indicators, findings = read_year(folder, cache=cache, save=not ahead, strict=ahead,
                                                most=AHEAD_MOST if ahead else None)
     projects.insert(2, "部门文件夹", projects["文件"].map(lambda f: Path(f).parent.name).astype("string"))
-    return _Read(projects, indicators, findings, _departments(folder, projects))
+    departments, unreadable = _departments(folder, projects)
+    return _Read(projects, indicators, findings, departments, unreadable=tuple(unreadable))
 
 
 # The most projects a year read ahead computes (the others' rows kept): more have changed, and
@@ -257,7 +265,7 @@ def read_ahead(folder: Path | str, rows_cache: Path | str | None = None) -> None
         return
     if not said:
         _ahead[folder.name] = _Read(read.projects, read.indicators, read.findings, read.departments, state,
-                                    dict(cache.used), _hash(rows_cache), cache.pending())
+                                    dict(cache.used), _hash(rows_cache), cache.pending(), read.unreadable)
 
 
 def _read_before(folder: Path, rows_cache: Path | str | None) -> _Read | None:
@@ -284,9 +292,13 @@ def _hash(path: Path | str | None) -> bytes:
         return b"-"
 
 
-def _departments(folder: Path, projects: pd.DataFrame) -> pd.DataFrame:
+def _departments(folder: Path, projects: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     """Each department: its 项目支出 (as its department file states it) against the 全年预算数 of
-    its projects that were self-evaluated and of those it lists without a self-evaluation."""
+    its projects that were self-evaluated and of those it lists without a self-evaluation; and
+    the year's files that cannot be read (the department files, and the project files not among
+    ``projects``), by their names from the workspace."""
+    read = set(projects["文件"])
+    unreadable = [display_path(f) for f in find_project_files([folder]) if display_path(f) not in read]
     rows = []
     for department_folder in sorted(child for child in folder.iterdir() if child.is_dir()):
         mine = projects[projects["部门文件夹"] == department_folder.name]
@@ -295,7 +307,8 @@ def _departments(folder: Path, projects: pd.DataFrame) -> pd.DataFrame:
             try:  # its projects are those of the frame already: not loaded again
                 params = read_department(department_folder / DEPARTMENT_FILE)[3]
             except ParamsError:
-                params = None  # the department's own checks report it; the overview shows "—"
+                params = None  # the department's own checks report it; the overview shows "—" and names the file
+                unreadable.append(display_path(department_folder / DEPARTMENT_FILE))
             if params is not None:
                 name, stated = params.name or name, project_spending(params)[0]
                 listed = float(sum(p.annual for p in params.other_projects if p.annual is not None))
@@ -308,4 +321,4 @@ def _departments(folder: Path, projects: pd.DataFrame) -> pd.DataFrame:
     frame["差额"] = frame["项目支出"] - frame["已自评项目全年预算数"] - frame["其他项目全年预算数"]
     frame["覆盖率"] = frame["已自评项目全年预算数"] / frame["项目支出"] * 100
     return frame.astype({"部门": "string", "项目数": "Int64", "项目支出": "float64", "已自评项目全年预算数": "float64",
-                         "其他项目全年预算数": "float64", "差额": "float64", "覆盖率": "float64"})
+                         "其他项目全年预算数": "float64", "差额": "float64", "覆盖率": "float64"}), sorted(unreadable)

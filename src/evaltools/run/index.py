@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -230,7 +231,10 @@ def _department_of(entry: dict) -> tuple[str, str]:
     return entry["department"], Path(entry["folder"]).parent.name
 
 
-def build_index(year: str, entries: list[dict], base: Path, decisions: dict[str, Decision] | None = None) -> str:
+def build_index(year: str, entries: list[dict], base: Path, decisions: dict[str, Decision] | None = None,
+                unread: Sequence[tuple[str, str]] = ()) -> str:
+    """The year's index page; ``unread``: the parameter files this batch could not read (each
+    with why), listed before the departments: no report, and no word of them elsewhere."""
     by_department: dict[tuple[str, str], list[dict]] = defaultdict(list)
     overall: dict[tuple[str, str], dict] = {}
     for entry in entries:
@@ -265,9 +269,18 @@ def build_index(year: str, entries: list[dict], base: Path, decisions: dict[str,
     return (
         "<!DOCTYPE html>\n" + tag("html", tag("head", Html('<meta charset="utf-8">'), tag("title", title),
                                            tag("style", Html(_STYLE))),
-                                   tag("body", tag("h1", title), overview, overview_line, tag("div", nav, chart, class_="summary"),
-                                       tools, *sections, tag("script", Html(_SCRIPT))), lang="zh")
+                                   tag("body", tag("h1", title), overview, overview_line, _unread_section(unread),
+                                       tag("div", nav, chart, class_="summary"), tools, *sections, tag("script", Html(_SCRIPT))),
+                                   lang="zh")
     )
+
+
+def _unread_section(unread: Sequence[tuple[str, str]]) -> Html:
+    if not unread:
+        return Html("")
+    return tag("section", tag("h2", f"无法读取的参数文件（{len(unread)} 个，未生成报告）"),
+               tag("ul", *(tag("li", tag("span", message, class_="message")) for _, message in unread)),
+               class_="unread")
 
 
 def linked_overview(folder: Path) -> list[str]:
@@ -287,8 +300,11 @@ def write_indexes(results: list[Any], out_root: Path, only_if_changed: bool = Fa
         folder = out_root / year
         path = folder / INDEX
         touched = [r for r in results if r.summary and str(r.summary["year"]) == year]
-        if not (only_if_changed and path.is_file() and all(r.status == "skipped" for r in touched)):
-            write_atomic(path, build_index(year, _entries(results, folder), folder, year_decisions(folder)))
+        # a file that could not be read has no summary, hence no year but its folder's
+        unread = [(r.project_file, r.message) for r in results
+                  if r.status == "failed" and not r.summary and year in Path(r.project_file).parts]
+        if not (only_if_changed and path.is_file() and all(r.status == "skipped" for r in touched) and not unread):
+            write_atomic(path, build_index(year, _entries(results, folder), folder, year_decisions(folder), unread))
         written.append(path)
     return written
 

@@ -217,6 +217,15 @@ def column_widths(part: Table, size: float, width: float) -> list[float]:
     return spread
 
 
+def _least_lines(ems: float, header: bool) -> float:
+    """The ems a line of a table's cell keeps where the table is shared out: a label of the
+    header in at most two even lines (项目数 whole, 二级指标 two and two), other text two
+    characters (a column squeezed beside long names went a character a line: 项/目/数)."""
+    if header and ems <= 8:
+        return ems if ems <= 3 else math.ceil(ems / 2)
+    return min(ems, 2)
+
+
 def content_widths(part: Table, size: float, width: float) -> list[float]:
     """Widths for a table that gives none, reckoned from its cells as a browser lays out an
     automatic table: each column as wide as its longest line where all fit in ``width``, else
@@ -229,8 +238,8 @@ def content_widths(part: Table, size: float, width: float) -> list[float]:
     for _, column, cell_ in placed:
         if cell_.colspan == 1 and column < columns:
             text_ = plain_text(cell_.content)
-            least[column] = max(least[column], least_width(cell_, size))
             longest = max((_ems(line) for line in text_.splitlines()), default=0.0)
+            least[column] = max(least[column], least_width(cell_, size), _least_lines(longest, cell_.header) * size * 1.1 + _INSET)
             most[column] = max(most[column], longest * size * 1.1 + _INSET)
     most = [max(a, b) for a, b in zip(least, most, strict=True)]
     if sum(most) <= width:
