@@ -219,10 +219,10 @@ def column_widths(part: Table, size: float, width: float) -> list[float]:
 
 def _least_lines(ems: float, header: bool) -> float:
     """The ems a line of a table's cell keeps where the table is shared out: a label of the
-    header in at most two even lines (项目数 whole, 二级指标 two and two), other text two
-    characters (a column squeezed beside long names went a character a line: 项/目/数)."""
+    header whole up to four characters (二级指标), else in two even lines (年度指/标值), other
+    text two characters (a column squeezed beside long names went a character a line: 项/目/数)."""
     if header and ems <= 8:
-        return ems if ems <= 3 else math.ceil(ems / 2)
+        return ems if ems <= 4.5 else math.ceil(ems / 2)
     return min(ems, 2)
 
 
