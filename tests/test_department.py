@@ -83,6 +83,12 @@ class TestSeedDepartment:
         [finding] = [f for f in seed_report.findings if f.code == "DEPT-PROJECTS-TOTAL"]
         assert "171.72" in finding.message and "106.62" in finding.message and "65.1" in finding.message
 
+    def test_projects_over_the_departments_project_spending_are_said_so_not_a_negative_remainder(self, workspace):
+        department = workspace / "2024" / "xiangxi-ggzy" / "_department.yaml"
+        department.write_text(department.read_text(encoding="utf-8").replace("project: 171.72", "project: 50"), encoding="utf-8")
+        [finding] = [f for f in check_department(load_department(department)) if f.code == "DEPT-PROJECTS-TOTAL"]
+        assert "超出 56.62 万元" in finding.message and "-" not in finding.message
+
 
 def write_department(folder, data: dict):
     folder.mkdir(parents=True, exist_ok=True)

@@ -100,9 +100,12 @@ def _department_projects_total(department) -> Iterator[Raised]:
     stated, loc = project_spending(department.params)
     if stated is not None and stated != covered:
         also = f"及部门文件所列 {len(listed)} 个其他项目" if listed else ""
-        yield loc, (f"部门项目支出 {plain_number(stated)} 万元，而本文件夹 {len(projects)} 个项目{also}的全年预算数合计 "
-                    f"{plain_number(covered)} 万元；其余 {plain_number(stated - covered)} 万元的项目没有参数文件，"
-                    "可在 other_projects 中列出")
+        said = (f"部门项目支出 {plain_number(stated)} 万元，而本文件夹 {len(projects)} 个项目{also}的全年预算数合计 "
+                f"{plain_number(covered)} 万元")
+        if stated > covered:
+            yield loc, f"{said}；其余 {plain_number(stated - covered)} 万元的项目没有参数文件，可在 other_projects 中列出"
+        else:  # more than the department spent on projects: a sum or a project to check, none missing
+            yield loc, f"{said}，超出 {plain_number(covered - stated)} 万元：请核对部门项目支出或各项目的全年预算数"
 
 
 @department_check("DEPT-LINKED-IMAGE", "error", "部门文件的文字中插入了网络地址或外部文件的图片（报告离线生成，不读取）",
