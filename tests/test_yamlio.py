@@ -99,6 +99,17 @@ class TestValidationErrors:
         assert problem.field == "project.name" and problem.message == "缺少必填项"
         assert problem.line is not None  # at the project: mapping that lacks it
 
+    def test_a_field_no_file_gives_is_the_project_files_to_give_not_its_departments(self, workspace):
+        """An empty project file: its missing project.name was blamed on _department.yaml, whose
+        defaults set the project: mapping around it."""
+
+        empty = workspace / "2024" / "xiangxi-ggzy" / "empty.yaml"
+        empty.write_text("year: 2024\n", encoding="utf-8")
+        with pytest.raises(ParamsError) as raised:
+            load_project(empty)
+        assert {(problem.file, problem.field) for problem in raised.value.problems} >= {(empty, "project.name")}
+        assert all(problem.file == empty for problem in raised.value.problems)
+
     def test_a_misspelt_field_is_refused(self, workspace):
         path = break_seed(workspace, "  fund_type:", "  fund_typ:")
         problem = only_problem(path)

@@ -452,15 +452,22 @@ def validation_problems(exc: ValidationError, files: Sequence[tuple[YamlFile, Lo
     its data sits (a department's defaults sit under ``("defaults",)``).
     """
     said: dict[tuple[Loc, int], list[str]] = {}  # a union's members, each saying what it expected, in one
+    missing: set[tuple[Loc, int]] = set()
     errors = [(error, _clean_loc(error["loc"]), any(map(_member, error["loc"]))) for error in exc.errors()]
     deeper = [loc for _, loc, branch in errors if branch]
     for number, (error, loc, branch) in enumerate(errors):
         if branch and any(len(other) > len(loc) and other[:len(loc)] == loc for other in deeper):
             continue  # one member of a union said more, further in (an attachment's title, not "应为文字" for it all)
         said.setdefault((loc, -1 if branch else number), []).append(describe(error))
+        if error["type"] == "missing":
+            missing.add((loc, -1 if branch else number))
+    # A field no file gives is the last file's to give (a project's own, not its department's
+    # defaults, which only set what is around it): an empty project file was blamed on them.
+    own = next((source for source in reversed(files) if source[0].path.is_file()), files[-1]) if files else None
     problems = []
-    for (loc, _), descriptions in said.items():
-        yaml_file, prefix = locate(files, loc)
+    for key, descriptions in said.items():
+        loc = key[0]
+        yaml_file, prefix = own if key in missing and own is not None else locate(files, loc)
         problems.append(Problem(yaml_file.path, yaml_file.line_of(prefix + loc), field_path(loc),
                                 "，或".join(dict.fromkeys(descriptions))))
     return problems
