@@ -146,6 +146,18 @@ class TestChecks:
         write_department(path.parent, {"year": 2024, "unit": {"name": "某局"}, "narrative": narrative})
         assert "DEPT-LINKED-IMAGE" not in codes(path)
 
+    def test_a_figures_name_in_a_department_text_is_said_to_print_as_written(self, tmp_path):
+        """{{总分}} is filled in a project's text only: in a department's it printed as written,
+        and the checker said nothing."""
+        narrative = {"basic": "经自评，得分为{{总分}}分，等级为{{等级}}。"}
+        path = write_department(tmp_path / "params" / "2024" / "d", {"year": 2024, "unit": {"name": "某局"},
+                                                                     "narrative": narrative})
+        [finding] = [f for f in check_department(load_department(path)) if f.code == "DEPT-PLACEHOLDER"]
+        assert "{{总分}}、{{等级}}" in finding.message and finding.loc == ("narrative", "basic")
+        narrative["basic"] = "经自评，得分为95分。"
+        write_department(path.parent, {"year": 2024, "unit": {"name": "某局"}, "narrative": narrative})
+        assert "DEPT-PLACEHOLDER" not in codes(path)
+
     def test_control_characters_pasted_from_word_are_a_warning_naming_the_field(self, tmp_path):
         path = write_department(tmp_path / "params" / "2024" / "d", {"year": 2024, "unit": {"name": "某局"},
                                                                      "narrative": {"basic": "职能\x0b如下\x07"}})

@@ -10,6 +10,7 @@ from evaltools.domain.checks.registry import (CHECKS, DEPARTMENT_CHECKS, Context
 from evaltools.domain.checks.text import linked_image_findings, rules_control
 from evaltools.domain.department import FUND_NATURE_ROWS, SPENDING_NATURE_ROWS, project_spending
 from evaltools.domain.model import BUDGET_COLUMNS, CONTROL_BASIS, BudgetRow, control_findings, is_blank, unwritten
+from evaltools.domain.placeholders import placeholders
 from evaltools.domain.targets import plain_number
 
 # Project checks that look only at the indicators and their scores: they apply to a
@@ -113,6 +114,17 @@ def _department_projects_total(department) -> Iterator[Raised]:
                   example="部门文件中插入 ![](http://…/a.png)")
 def _department_linked_image(department) -> Iterator[Raised]:
     yield from linked_image_findings(texts(department.params))
+
+
+@department_check("DEPT-PLACEHOLDER", "warning", "部门文件的文字中写了 {{…}}：部门整体报告不填入计算的数字，原样印出",
+                  basis="evaltools：{{总分}} 等名称只在项目文件的文字中填入（项目的计算结果）",
+                  example="部门文件的正文“得分为{{总分}}分”：报告中印出“{{总分}}”")
+def _department_placeholder(department) -> Iterator[Raised]:
+    for loc, text in texts(department.params):
+        named = placeholders(text)
+        if named:
+            shown = "、".join(f"{{{{{name}}}}}" for name in dict.fromkeys(named))
+            yield loc, f"写了 {shown}：部门整体报告不填入计算的数字，原样印出；请写出数字"
 
 
 @department_check("DEPT-CONTROL-CHAR", "warning", "部门文件的文字中含有不可见的控制字符（常见于从 Word 粘贴的文字）",
