@@ -316,6 +316,20 @@ def test_the_index_names_the_files_the_batch_could_not_read(tmp_path):
     assert "无法读取" not in build_index("2024", [], tmp_path)
 
 
+def test_a_batchs_unreadable_files_are_named_in_the_index_from_the_workspace_root(tmp_path):
+    from evaltools.run.batch.model import Result
+    from evaltools.run.index import write_indexes
+
+    broken = tmp_path / "ws" / "params" / "2024" / "a" / "broken.yaml"
+    made = Result(str(tmp_path / "ws" / "params" / "2024" / "a" / "good.yaml"), "done",
+                  {"kind": "project", "name": "好", "department": "某局", "year": 2024, "department_folder": "a",
+                   "errors": 0, "warnings": 0, "shown": {}}, folder=str(tmp_path / "out" / "2024" / "a" / "good"))
+    failed = Result(str(broken), "failed", message=f"{broken}:4: YAML 格式错误")
+    [index] = write_indexes([made, failed], tmp_path / "out")
+    page = index.read_text(encoding="utf-8")
+    assert "params/2024/a/broken.yaml:4: YAML 格式错误" in page and str(tmp_path) not in page
+
+
 def test_the_index_lists_departments_and_projects_with_links(parallel):
     batch, out = parallel
     [index] = batch.indexes

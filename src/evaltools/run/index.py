@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from evaltools.domain.files import RUN_LOG, read_run_log, write_atomic
+from evaltools.domain.layout import workspace_root
 from evaltools.domain.markup import Html, join, tag
 from evaltools.domain.reviews import CHANGED, UNREVIEWED, Decision, current, read_decisions, report_fingerprint, reviews_file
 from evaltools.domain.yamlio import ParamsError
@@ -275,6 +276,13 @@ def build_index(year: str, entries: list[dict], base: Path, decisions: dict[str,
     )
 
 
+def _from_workspace(message: str, file: Path) -> str:
+    """A message naming files by their paths from the workspace root (params/2024/…), as the
+    reports do: the index goes to the reviewers, not the analyst's folders."""
+    root = os.path.join(str(workspace_root(file)), "")
+    return message.replace(root, "").replace(root.replace("\\", "/"), "")
+
+
 def _unread_section(unread: Sequence[tuple[str, str]]) -> Html:
     if not unread:
         return Html("")
@@ -301,7 +309,7 @@ def write_indexes(results: list[Any], out_root: Path, only_if_changed: bool = Fa
         path = folder / INDEX
         touched = [r for r in results if r.summary and str(r.summary["year"]) == year]
         # a file that could not be read has no summary, hence no year but its folder's
-        unread = [(r.project_file, r.message) for r in results
+        unread = [(r.project_file, _from_workspace(r.message, Path(r.project_file))) for r in results
                   if r.status == "failed" and not r.summary and year in Path(r.project_file).parts]
         if not (only_if_changed and path.is_file() and all(r.status == "skipped" for r in touched) and not unread):
             write_atomic(path, build_index(year, _entries(results, folder), folder, year_decisions(folder), unread))
