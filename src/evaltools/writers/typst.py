@@ -44,7 +44,8 @@ from evaltools.document.parts import (
 from evaltools.document import typography
 from evaltools.document.typography import Style, title_lines
 from evaltools.writers import typst_lines
-from evaltools.writers.typst_lines import (BODY_WIDTH, FORM_WIDTH, PAGE_HEIGHT, column_widths, content_widths, even_lines,
+from evaltools.writers.typst_flow import figures_before_a_page
+from evaltools.writers.typst_lines import (BODY_WIDTH, FORM_WIDTH, PAGE_HEIGHT, column_widths, content_tracks, even_lines,
                                           fitting_size, label_lines)
 from evaltools.writers.typst_markdown import markdown
 from evaltools.writers.typst_text import image, is_svg, literal, text
@@ -68,7 +69,7 @@ class Context:
     # figure right after one reckons from that mark (see the template's mark-block and figure-of).
     kept: list[int] = field(default_factory=lambda: [0], compare=False, repr=False)
     # The figures (by id) that nothing but other figures parts from a new page or the document's
-    # end (see :func:`_figures_before_a_page`): they never float.
+    # end (see :func:`evaltools.writers.typst_flow.figures_before_a_page`): they never float.
     closing: frozenset[int] = field(default_factory=frozenset, compare=False, repr=False)
 
 
@@ -252,43 +253,6 @@ def _(part: Figure, ctx: Context) -> str:
     return f"#figure-of(width => {image(vector or part.png, part.alt, ctx.files, 'width')}, [{text(part.caption)}]{after}{stays})\n\n"
 
 
-def _figures_before_a_page(parts: Iterable[Any], edition: str) -> frozenset[int]:
-    """The figures that nothing but other figures parts from a new page (an attachment, the
-    form, a page break) or from the document's end, by id. Floated to the next page, such a
-    figure would leave a hole nothing fills, and the heading before it, kept with nothing on
-    its page, would follow it there: it moves whole with its heading instead (the template's
-    ``floats``). What starts a page is what :func:`typeset` sets so; the sections the edition
-    leaves out set nothing."""
-    found: set[int] = set()
-    run: list[int] = []
-
-    def page() -> None:
-        found.update(run)
-        run.clear()
-
-    def walk(items: Iterable[Any]) -> None:
-        for part in items:
-            if isinstance(part, Section):
-                if edition == "submission" and part.audience == REVIEW:
-                    continue
-                styles = set((part.style or "").split())
-                if styles & _PAGE_BEFORE:
-                    page()
-                walk(part.children)
-                if styles & _PAGE_AFTER:
-                    page()
-            elif isinstance(part, PageBreak):
-                page()
-            elif isinstance(part, Figure):
-                run.append(id(part))
-            elif not (part in (None, "") or isinstance(part, Typography) or isinstance(part, Markdown) and not part.text.strip()):
-                run.clear()  # something set after the figures: floated, they leave it room
-
-    walk(parts)
-    page()
-    return frozenset(found)
-
-
 # --- sections -----------------------------------------------------------------------------------------
 
 _FINDINGS_COLOURS = {"clean": "#2e7d32", "has-warnings": "#b7791f", "has-errors": "#b0301f"}
@@ -296,9 +260,6 @@ _FINDINGS_COLOURS = {"clean": "#2e7d32", "has-warnings": "#b7791f", "has-errors"
 
 # The sections set inside a block of their own (see below).
 _WRAPPED = frozenset({"form-page", "cover", "first-page", "signoff-page", "form-caption", "findings", "provenance"})
-# The sections set on a page of their own (see below): a new page before them, and after them.
-_PAGE_BEFORE = frozenset({"form-page", "attachment"})
-_PAGE_AFTER = frozenset({"form-page", "cover", "first-page"})
 
 
 @typeset.register
@@ -506,13 +467,6 @@ def _head(part: Table, ctx: Context, rooms: Mapping[int, tuple[float, float]], k
     return f"table.header(repeat: true, {', '.join(c for r in rows for c in r)})"
 
 
-def _content_tracks(part: Table, size: float, width: float) -> list[str]:
-    """The columns of a table that gives no widths: as wide as their content where it fits (the
-    table as narrow as it), else shares of the width it is set in."""
-    widths = content_widths(part, size, width)
-    return [f"{w:.2f}pt" for w in widths] if sum(widths) < width else [f"{w:.2f}fr" for w in widths]
-
-
 @typeset.register
 def _(part: Table, ctx: Context) -> str:
     styles = set(part.style.split())
@@ -530,7 +484,7 @@ def _(part: Table, ctx: Context) -> str:
     # The last row never alone on a page (a form's 总分, a 合计): kept with the row before where
     # neither may break.
     layout = _Layout(next(ctx.tables), breaking, len(part.rows) >= 2 and not any(breaking[-2:]))
-    tracks = [f"{w:.2f}fr" for w in widths] or _content_tracks(part, size, FORM_WIDTH if ctx.form else BODY_WIDTH)
+    tracks = [f"{w:.2f}fr" for w in widths] or content_tracks(part, size, FORM_WIDTH if ctx.form else BODY_WIDTH)
     columns = "(" + ", ".join(tracks + (["0pt"] if layout.keep_last else [])) + ",)"
     # The form's tables, and the first page's, are one form, as on paper.
     spacing = "0pt, 0pt" if "form" in styles or ctx.first_page else "0.3em, 0.6em"
@@ -601,7 +555,7 @@ def document(parts: Iterable[Any], fonts: Mapping[str, Sequence[str]], title: st
     """The whole report as one Typst source: the fonts, the style roles, the template, then every
     part in order; ``draft`` (the 草稿 mark, see ``writers.draft``) at the head of every page when given."""
     parts = list(parts)
-    ctx = Context(edition, closing=_figures_before_a_page(parts, edition))
+    ctx = Context(edition, closing=figures_before_a_page(parts, edition))
     body = blocks(parts, ctx)
     head = ("#let fonts = (" + "".join(f"{role}: {font_array(stack)}, " for role, stack in fonts.items()) + ")\n"
             + roles() + f"#let title = {literal(title)}\n"

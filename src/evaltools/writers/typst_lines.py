@@ -226,6 +226,13 @@ def _least_lines(ems: float, header: bool) -> float:
     return min(ems, 2)
 
 
+def content_tracks(part: Table, size: float, width: float) -> list[str]:
+    """The columns of a table that gives no widths: as wide as their content where it fits (the
+    table as narrow as it), else shares of the width it is set in."""
+    widths = content_widths(part, size, width)
+    return [f"{w:.2f}pt" for w in widths] if sum(widths) < width else [f"{w:.2f}fr" for w in widths]
+
+
 def content_widths(part: Table, size: float, width: float) -> list[float]:
     """Widths for a table that gives none, reckoned from its cells as a browser lays out an
     automatic table: each column as wide as its longest line where all fit in ``width``, else

@@ -11,7 +11,7 @@ from typing import Any
 from evaltools.document import typography
 from evaltools.document.parts import Cell, Row, Span, Table
 from evaltools.domain.markup import parse
-from evaltools.writers.typst_lines import BODY_WIDTH, content_widths, tall
+from evaltools.writers.typst_lines import BODY_WIDTH, content_tracks, content_widths, tall
 from evaltools.writers.typst_text import CONTROL, image, literal, long_run, text
 
 # How the writer sets a table of the document model (typst.typeset): a Markdown table of plain
@@ -201,12 +201,12 @@ def _md_table(tokens: Sequence[Any], files: dict[str, bytes], set_table: SetTabl
     columns = max((len(r) for r in rows), default=1)
     model = Table([_row(r, columns, False) for r in rows[head:]], head=[_row(r, columns, True) for r in rows[:head]])
     size = typography.STYLES["cell"].in_pdf("size")
-    widths = content_widths(model, size, BODY_WIDTH)
     if set_table is not None and all(t.type in _PLAIN_CELL for r in rows for _, inline in r for t in inline.children or []):
+        widths = content_widths(model, size, BODY_WIDTH)
         if sum(widths) >= BODY_WIDTH:  # its cells break into lines: widths given, widened where one would end on a character
             model.widths = [w / sum(widths) * 100 for w in widths]
         return set_table(model)
-    tracks = [f"{w:.2f}pt" for w in widths] if sum(widths) < BODY_WIDTH else [f"{w:.2f}fr" for w in widths]
+    tracks = content_tracks(model, size, BODY_WIDTH)
     cells = []
     for row in rows:
         breaks = any(tall(inline.content, BODY_WIDTH / columns, size) for _, inline in row)
