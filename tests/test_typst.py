@@ -852,6 +852,65 @@ def test_a_markdown_table_of_amounts_holds_each_whole_in_its_column(columns, amo
     assert [line.split() for line in pdftotext(pdf, "-layout").splitlines() if "," in line] == [[amount] * columns]
 
 
+@pytest.mark.parametrize("columns, amount", [(40, "12,345.67"), (25, "1,234.56万元")])
+def test_a_table_too_wide_even_at_the_smallest_size_is_set_as_tables_of_its_columns(columns, amount):
+    """Forty months of 12,345.67 at 小六 were set over each other and past the margin, 月 alone
+    under each number of the heading: the table is set as tables of as many of its columns as
+    the page holds, one under the other, every number whole and every label whole."""
+    pdf = notebook_to_pdf(notebook_of(_markdown_table([f"{m}月" for m in range(1, columns + 1)], [amount] * columns)))
+    assert _overlapping(pdf) == []
+    assert all(w[2] <= (210 - 26) / 25.4 * 72 + 1 for w in words(pdf, 1))  # inside the 版心
+    amounts = [line.split() for line in pdftotext(pdf, "-layout").splitlines() if "," in line]
+    assert len(amounts) > 1 and all(set(line) == {amount} for line in amounts) and sum(map(len, amounts)) == columns
+    assert {w[4] for w in words(pdf, 1) if "月" in w[4]} == {f"{m}月" for m in range(1, columns + 1)}
+
+
+def test_a_wide_tables_label_column_and_heading_are_set_again_beside_each_share_of_its_columns():
+    """A department's 24 months of amounts beside its units' names, under a heading of two years,
+    and a note across every column: each share of the months has the names beside it and its
+    year over it; the note is said once; no name ends on one character alone."""
+    from evaltools.document.parts import table, td, th, tr
+
+    names = ["局机关", "湘西州公共资源交易中心", "二级机构甲"]
+    head = [tr(th("单位名称", rowspan=2), th("2023年", colspan=12), th("2024年", colspan=12)),
+            tr(*(th(f"{m}月") for m in [*range(1, 13)] * 2))]
+    rows = [tr(td(name), *(td(f"{1000 + i:,}.{i:02d}万元", cls="num") for i in range(24))) for name in names]
+    rows.append(tr(td("说明：本表金额为各月支出数。", colspan=25)))
+    pdf = notebook_to_pdf(notebook_of(table(*rows, head=head)))
+    text = squeeze(pdftotext(pdf))
+    shares = text.count("局机关")
+    assert shares > 1 and text.count("单位名称") == shares and text.count("说明") == 1
+    assert text.count("2023年") + text.count("2024年") >= shares
+    assert all(f"{1000 + i:,}.{i:02d}万元" in text for i in range(24)) and _overlapping(pdf) == []
+    assert lone_characters(pdf, set(names)) == []
+
+
+def test_a_wide_table_is_cut_between_a_merged_cells_columns_only_where_it_must_be():
+    from evaltools.document.parts import table, td, tr
+    from evaltools.writers.typst_split import column_groups
+
+    amounts = [td("12,345,678.90万元", cls="num") for _ in range(12)]
+    merged = table(tr(td("合计"), *amounts), tr(td("甲"), td("两列合计", colspan=2), *amounts[:10]))
+    groups = column_groups(merged, 10.5, typst_lines.BODY_WIDTH, typst_lines.column_ems(merged))
+    assert len(groups) > 1 and all(g.rows[0].cells[0].text == "合计" for g in groups)
+    assert [c.text for g in groups for c in g.rows[1].cells].count("两列合计") == 1
+    assert all(c.colspan == 2 for g in groups for c in g.rows[1].cells if c.text == "两列合计")
+    form = dataclasses.replace(merged, style="grid form")
+    assert column_groups(form, 10.5, typst_lines.FORM_WIDTH, typst_lines.column_ems(form)) == [form]
+
+
+def test_a_name_squeezed_beside_numbers_in_a_table_of_no_widths_is_set_in_even_lines():
+    """Eight columns of 1,000.00万元 left 「二级机构/甲」: a table that gives no widths now knows its
+    cells' too, and sets a name that would end on one character in even lines."""
+    from evaltools.document.parts import table, td, th, tr
+
+    names = ["局机关", "湘西州公共资源交易中心", "二级机构甲"]
+    rows = [tr(td(name), *(td(f"{1000 + i:,}.{i:02d}万元", cls="num") for i in range(8))) for name in names]
+    pdf = notebook_to_pdf(notebook_of(table(*rows, head=[tr(th("单位名称"), *(th(f"{m}月") for m in range(1, 9)))])))
+    assert lone_characters(pdf, set(names)) == [] and _overlapping(pdf) == []
+    assert all(squeeze(name) in squeeze(pdftotext(pdf)) for name in names)
+
+
 def test_a_markdown_tables_cells_never_end_on_one_character_and_keep_bold_and_alignment():
     pdf = notebook_to_pdf(notebook_of(_markdown_table([f"列{i}" for i in range(8)], ["带样观提委", "运打料线度使族才在"] * 4),
                                       Markdown("|名称|全年预算数合计（万元）|\n|:--|--:|\n|**合计**|106.62|")))

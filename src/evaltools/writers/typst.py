@@ -45,9 +45,10 @@ from evaltools.document import typography
 from evaltools.document.typography import Style, title_lines
 from evaltools.writers import typst_lines
 from evaltools.writers.typst_flow import figures_before_a_page
-from evaltools.writers.typst_lines import (BODY_WIDTH, FORM_WIDTH, PAGE_HEIGHT, column_widths, content_tracks, even_lines,
-                                          fitting_size, label_lines)
+from evaltools.writers.typst_lines import (BODY_WIDTH, FORM_WIDTH, PAGE_HEIGHT, column_ems, column_widths, content_widths, even_lines,
+                                          fitting_size, label_lines, tracks_of)
 from evaltools.writers.typst_markdown import markdown
+from evaltools.writers.typst_split import column_groups
 from evaltools.writers.typst_text import image, is_svg, literal, text
 
 __all__ = ["Context", "Source", "document", "image", "is_svg", "literal", "markdown", "text", "typeset"]
@@ -469,22 +470,36 @@ def _head(part: Table, ctx: Context, rooms: Mapping[int, tuple[float, float]], k
 
 @typeset.register
 def _(part: Table, ctx: Context) -> str:
+    size, ems = typography.STYLES[_cell_role(part, ctx)[0]].in_pdf("size"), column_ems(part)
+    groups = column_groups(part, size, FORM_WIDTH if ctx.form else BODY_WIDTH, ems)
+    return "".join(_table(group, ctx, ems if group is part else None) for group in groups)
+
+
+def _cell_role(part: Table, ctx: Context) -> tuple[str, str, float, float]:
+    """A table's cells' style role, their leading, and their insets across and down (mm)."""
+    if "form" in part.style.split():
+        return "form", "0.25em", 0.8, 0.4
+    return ("first-page-cell" if ctx.first_page else "cell"), "0.5em", 1.2, 1
+
+
+def _table(part: Table, ctx: Context, ems: Sequence[float] | None = None) -> str:
     styles = set(part.style.split())
-    if "form" in styles:
-        size_role, leading, inset, inset_y = "form", "0.25em", 0.8, 0.4
-    elif ctx.first_page:
-        size_role, leading, inset, inset_y = "first-page-cell", "0.5em", 1.2, 1
-    else:
-        size_role, leading, inset, inset_y = "cell", "0.5em", 1.2, 1
+    size_role, leading, inset, inset_y = _cell_role(part, ctx)
     role_size = typography.STYLES[size_role].in_pdf("size")
-    size = fitting_size(part, role_size, FORM_WIDTH if ctx.form else BODY_WIDTH)  # the widths are reckoned in it
-    widths = column_widths(part, size, FORM_WIDTH if ctx.form else BODY_WIDTH) if part.widths else []
-    rooms = _rooms(part, widths, size, inset * 72 / 25.4) if widths else {}
+    width = FORM_WIDTH if ctx.form else BODY_WIDTH
+    size = fitting_size(part, role_size, width, ems)  # the widths are reckoned in it
+    if part.widths:
+        widths = column_widths(part, size, width)
+        tracks = [f"{w:.2f}fr" for w in widths]
+    else:  # its cells' widths known too: a name squeezed beside numbers is set in even lines (二级机构/甲)
+        natural = content_widths(part, size, width)
+        tracks = tracks_of(natural, width)
+        widths = natural if sum(natural) < width else [w / sum(natural) * width for w in natural]
+    rooms = _rooms(part, widths, size, inset * 72 / 25.4)
     breaking = [_breaks(r, rooms) for r in part.rows]
     # The last row never alone on a page (a form's 总分, a 合计): kept with the row before where
     # neither may break.
     layout = _Layout(next(ctx.tables), breaking, len(part.rows) >= 2 and not any(breaking[-2:]))
-    tracks = [f"{w:.2f}fr" for w in widths] or content_tracks(part, size, FORM_WIDTH if ctx.form else BODY_WIDTH)
     columns = "(" + ", ".join(tracks + (["0pt"] if layout.keep_last else [])) + ",)"
     # The form's tables, and the first page's, are one form, as on paper.
     spacing = "0pt, 0pt" if "form" in styles or ctx.first_page else "0.3em, 0.6em"

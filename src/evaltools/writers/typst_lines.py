@@ -118,18 +118,31 @@ SMALLEST = 6.5
 TEXT_EMS = 3
 
 
-def fitting_size(part: Table, size: float, width: float) -> float:
-    """The size at which every column of the table holds its widest run that may not break (a
-    number with its unit), and a column of text a few characters a line, in ``width`` points:
-    ``size`` where they fit, else smaller, down to :data:`SMALLEST` (twelve columns of 12,345.67
-    set over each other at the cells' size)."""
+def column_ems(part: Table) -> list[float]:
+    """Each column's least width in ems: its widest run that may not break (a number with its
+    unit), and for a column of text a few characters a line."""
     placed, _ = grid(part.head + part.rows)
     ems = [0.0] * part.columns
     for _, column, cell_ in placed:
         if cell_.colspan == 1 and column < len(ems):
             longest = max((_ems(line) for line in plain_text(cell_.content).splitlines()), default=0.0)
             ems[column] = max(ems[column], _widest(cell_), min(longest, TEXT_EMS))
-    if sum(ems) * size * 1.08 + len(ems) * _INSET <= width:
+    return ems
+
+
+def holds(ems: Sequence[float], size: float, width: float, spare: float = 0.08) -> bool:
+    """Whether columns of ``ems`` (:func:`column_ems`) are held in ``width`` points at ``size``,
+    with ``spare`` of each column's width to spare."""
+    return sum(ems) * size * (1 + spare) + len(ems) * _INSET <= width
+
+
+def fitting_size(part: Table, size: float, width: float, ems: Sequence[float] | None = None) -> float:
+    """The size at which every column of the table holds its widest run that may not break (a
+    number with its unit), and a column of text a few characters a line, in ``width`` points:
+    ``size`` where they fit, else smaller, down to :data:`SMALLEST` (twelve columns of 12,345.67
+    set over each other at the cells' size). ``ems``: its :func:`column_ems`, where known."""
+    ems = column_ems(part) if ems is None else ems
+    if holds(ems, size, width):
         return size
     return max(SMALLEST, (width - len(ems) * _INSET) / (sum(ems) * 1.08))
 
@@ -229,7 +242,11 @@ def _least_lines(ems: float, header: bool) -> float:
 def content_tracks(part: Table, size: float, width: float) -> list[str]:
     """The columns of a table that gives no widths: as wide as their content where it fits (the
     table as narrow as it), else shares of the width it is set in."""
-    widths = content_widths(part, size, width)
+    return tracks_of(content_widths(part, size, width), width)
+
+
+def tracks_of(widths: Sequence[float], width: float) -> list[str]:
+    """Columns of ``widths`` points: as they are where they fit in ``width``, else shares of it."""
     return [f"{w:.2f}pt" for w in widths] if sum(widths) < width else [f"{w:.2f}fr" for w in widths]
 
 
@@ -310,15 +327,17 @@ def _balanced(runs: Sequence[str], widths: Sequence[float], capacity: float, cou
 def lone_left(text: str, width: float, size: float) -> bool:
     """Whether a cell's text ends on one character alone in ``width`` points, set as Typst sets it
     and in even lines alike (long text, of more than 12 lines, is the paragraph's to break)."""
-    capacity = math.floor(width / size + 1e-6)
-    if not capacity < _ems(text) <= 12 * max(capacity, 1):
+    room = width / size  # in ems: Latin runs are fractions of one (湘西州第10部门: 7.12)
+    capacity = math.floor(room + 1e-6)
+    if not room + 1e-6 < _ems(text) <= 12 * max(capacity, 1):
         return False
     runs = [m.group() for m in _UNBROKEN.finditer(text.strip())]
-    lines = _greedy([_ems(r) for r in runs], capacity)
+    lines = _greedy([_ems(r) for r in runs], room)
     alone = 1 < len(lines) <= 12 and lines[-1] == 1 and _LONE.fullmatch(runs[-1]) is not None
     return alone and even_lines(text, width, size) is None
 
 
+@functools.lru_cache(maxsize=8192)  # a year's table sets the same names and numbers in its rows
 def even_lines(text: str, width: float, size: float) -> tuple[list[str], float] | None:
     """The lines to set a short cell's ``text`` in, and the tracking (pt, never positive) they
     need, where Typst would leave its last character alone on a line in ``width`` points of
@@ -326,12 +345,13 @@ def even_lines(text: str, width: float, size: float) -> tuple[list[str], float] 
     filled (9 characters four a line: 3, 3, 3); else a character more a line, drawn at most a
     tenth of an em closer (9 characters two a line: 3, 3, 3). None where no lone character is
     left, or neither way avoids one."""
-    capacity = math.floor(width / size + 1e-6)
-    if not capacity < _ems(text) <= 12 * max(capacity, 1):  # on one line, or long text: the paragraph's
+    room = width / size  # in ems: Latin runs are fractions of one, and a line of 7.12 fits in 7.8
+    capacity = math.floor(room + 1e-6)
+    if not room + 1e-6 < _ems(text) <= 12 * max(capacity, 1):  # on one line, or long text: the paragraph's
         return None
     runs = [m.group() for m in _UNBROKEN.finditer(text.strip())]
     widths = [_ems(r) for r in runs]
-    natural = _greedy(widths, capacity)
+    natural = _greedy(widths, room)
     if len(runs) < 2 or capacity < 2 or len(natural) > 12 or natural[-1] != 1 or not _LONE.fullmatch(runs[-1]):
         return None
     for wider in (capacity, capacity + 1):
@@ -361,7 +381,8 @@ TERMS = ("服务对象", "社会公众", "可持续", "满意度", "可行性", 
          "投资", "分析", "单位", "名称", "主管", "总体", "实际", "偏差", "原因", "改进", "措施", "基本", "收入",
          "结转", "结余", "财政", "拨款", "申请", "其他", "控制", "合计", "总额", "人员", "编制", "联系", "公共",
          "资源", "交易", "平台", "运行", "稳定", "保障", "推进", "建设", "全面", "系统", "安全", "电子",
-         "智慧", "维护", "费用", "运营", "信息", "数据", "考核", "按期", "办结", "成立", "通知", "工作")
+         "智慧", "维护", "费用", "运营", "信息", "数据", "考核", "按期", "办结", "成立", "通知", "工作",
+         "全年", "上年", "本年", "当年", "自评", "累计")
 # The most characters a label breaks by terms (longer text is the paragraph's, or even_lines').
 _LABEL_RUNS = 16
 _MOST_SPLITS = 3500  # the ways of breaking a label tried, at the most (16 characters in 6 lines: 3,003)
