@@ -56,6 +56,20 @@ def test_the_files_that_cannot_be_read_are_named_not_silently_left_out(two_depar
     assert "另有 3 个参数文件无法读取" in said and "params/2024/xiangxi-ggzy/broken.yaml" in said
 
 
+def test_two_department_folders_of_one_name_are_counted_apart_and_named_by_their_folders(two_departments):
+    """A department folder copied under another name, its unit's name unchanged: the overview
+    counted the two as one department of two projects in every table and chart."""
+    shutil.copytree(two_departments / "xiangxi-ggzy", two_departments / "xiangxi-copy")
+    year = YearOverview.load(two_departments)
+    apart = {f"{SEED_UNIT}（xiangxi-ggzy）", f"{SEED_UNIT}（xiangxi-copy）"}
+    grades = year.grades().set_index("部门")
+    assert apart <= set(grades.index) and SEED_UNIT not in grades.index
+    assert all(grades.loc[name, "项目数"] == 1 for name in apart) and grades.loc["合计", "项目数"] == 4
+    assert set(year.departments["部门"]) == apart | {SECOND_UNIT} and "文件" not in year.departments.columns
+    assert set(year.lost_points(10)["部门"]) <= apart | {SECOND_UNIT}
+    assert set(year.decisions()["部门"]) == apart | {SECOND_UNIT, "合计"}
+
+
 def test_grades_by_department_in_the_rules_order_with_totals(year):
     grades = year.grades().set_index("部门")
     assert list(grades.columns) == ["优", "项目数"]

@@ -234,7 +234,25 @@ def _read(folder: Path, cache: RowCache, ahead: bool = False) -> _Read:
                                                most=AHEAD_MOST if ahead else None)
     projects.insert(2, "部门文件夹", projects["文件"].map(lambda f: Path(f).parent.name).astype("string"))
     departments, unreadable = _departments(folder, projects)
-    return _Read(projects, indicators, findings, departments, unreadable=tuple(unreadable))
+    for frame in (projects, indicators, findings, departments):
+        _named_apart(frame, _shared_names(projects, departments))
+    return _Read(projects, indicators, findings, departments.drop(columns="文件"), unreadable=tuple(unreadable))
+
+
+def _shared_names(projects: pd.DataFrame, departments: pd.DataFrame) -> set[str]:
+    """The department names that more than one department folder gives (its projects, or its file)."""
+    given = pd.concat([projects[["部门", "文件"]], departments[["部门", "文件"]]])
+    folders = given.groupby("部门")["文件"].agg(lambda files: len({Path(f).parent.name for f in files}))
+    return set(folders[folders > 1].index)
+
+
+def _named_apart(frame: pd.DataFrame, shared: set[str]) -> None:
+    """Departments of one name in several folders, each named with its folder (甲局（dept-a）),
+    so that no table or chart counts two departments as one."""
+    if shared and len(frame):
+        mask = frame["部门"].isin(shared)
+        folders = frame["文件"].map(lambda f: Path(f).parent.name)
+        frame.loc[mask, "部门"] = frame["部门"] + "（" + folders + "）"
 
 
 # The most projects a year read ahead computes (the others' rows kept): more have changed, and
@@ -316,8 +334,8 @@ def _departments(folder: Path, projects: pd.DataFrame) -> tuple[pd.DataFrame, li
             continue
         covered = float(mine["全年预算数"].sum()) if len(mine) else 0.0
         rows.append({"部门": name, "项目数": len(mine), "项目支出": None if stated is None else float(stated),
-                     "已自评项目全年预算数": covered, "其他项目全年预算数": listed})
-    frame = pd.DataFrame(rows, columns=["部门", "项目数", "项目支出", "已自评项目全年预算数", "其他项目全年预算数"])
+                     "已自评项目全年预算数": covered, "其他项目全年预算数": listed, "文件": f"{department_folder.name}/_"})
+    frame = pd.DataFrame(rows, columns=["部门", "项目数", "项目支出", "已自评项目全年预算数", "其他项目全年预算数", "文件"])
     frame["差额"] = frame["项目支出"] - frame["已自评项目全年预算数"] - frame["其他项目全年预算数"]
     frame["覆盖率"] = frame["已自评项目全年预算数"] / frame["项目支出"] * 100
     return frame.astype({"部门": "string", "项目数": "Int64", "项目支出": "float64", "已自评项目全年预算数": "float64",
