@@ -330,6 +330,37 @@ def test_a_batchs_unreadable_files_are_named_in_the_index_from_the_workspace_roo
     assert "params/2024/a/broken.yaml:4: YAML 格式错误" in page and str(tmp_path) not in page
 
 
+def test_the_unreadable_files_stay_in_the_index_written_again_until_a_batch_reads_them(tmp_path):
+    """The index written again after a reviewer's decision (evaltools serve), or by a batch over
+    another department, dropped the files the year's batch could not read: no report, and no
+    word of them anywhere."""
+    from evaltools.run.batch.model import Result
+    from evaltools.run.index import write_indexes, write_year_index
+
+    year = tmp_path / "ws" / "params" / "2024"
+    broken = year / "a" / "broken.yaml"
+    broken.parent.mkdir(parents=True)
+    broken.write_text("project: {name: 坏\n", encoding="utf-8")
+
+    def made(folder: str) -> Result:
+        return Result(str(year / folder / "good.yaml"), "done",
+                      {"kind": "project", "name": "好", "department": "某局", "year": 2024, "department_folder": folder,
+                       "errors": 0, "warnings": 0, "shown": {}}, folder=str(tmp_path / "out" / "2024" / folder / "good"))
+
+    write_indexes([made("a"), Result(str(broken), "failed", message=f"{broken}:1: YAML 格式错误")], tmp_path / "out")
+    said = "params/2024/a/broken.yaml:1: YAML 格式错误"
+    assert str(tmp_path) not in (tmp_path / "out" / "2024" / "unread.json").read_text(encoding="utf-8")
+    assert said in write_year_index(tmp_path / "out" / "2024").read_text(encoding="utf-8")
+    [index] = write_indexes([made("b")], tmp_path / "out")  # a batch over another department
+    assert said in index.read_text(encoding="utf-8")
+    [index] = write_indexes([made("a"), Result(str(broken), "done", {**made("a").summary, "name": "修好"})], tmp_path / "out")
+    assert "无法读取" not in index.read_text(encoding="utf-8")
+    assert "无法读取" not in write_year_index(tmp_path / "out" / "2024").read_text(encoding="utf-8")
+    write_indexes([made("a"), Result(str(broken), "failed", message=f"{broken}:1: YAML 格式错误")], tmp_path / "out")
+    broken.unlink()  # gone since: nothing to say of it
+    assert "无法读取" not in write_year_index(tmp_path / "out" / "2024").read_text(encoding="utf-8")
+
+
 def test_the_index_lists_departments_and_projects_with_links(parallel):
     batch, out = parallel
     [index] = batch.indexes

@@ -7,6 +7,7 @@ filtering are a few lines of inline script: no server, no network.
 
 from __future__ import annotations
 
+import json
 import os
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -308,9 +309,7 @@ def write_indexes(results: list[Any], out_root: Path, only_if_changed: bool = Fa
         folder = out_root / year
         path = folder / INDEX
         touched = [r for r in results if r.summary and str(r.summary["year"]) == year]
-        # a file that could not be read has no summary, hence no year but its folder's
-        unread = [(r.project_file, _from_workspace(r.message, Path(r.project_file))) for r in results
-                  if r.status == "failed" and not r.summary and year in Path(r.project_file).parts]
+        unread = _unread(results, year, folder)
         if not (only_if_changed and path.is_file() and all(r.status == "skipped" for r in touched) and not unread):
             write_atomic(path, build_index(year, _entries(results, folder), folder, year_decisions(folder), unread))
         written.append(path)
@@ -318,8 +317,55 @@ def write_indexes(results: list[Any], out_root: Path, only_if_changed: bool = Fa
 
 
 def write_year_index(folder: Path) -> Path:
-    """Write ``outputs/<year>/index.html`` again from the run logs (after a reviewer's decision)."""
+    """Write ``outputs/<year>/index.html`` again from the run logs (after a reviewer's decision),
+    with the files the batches could not read."""
     path = folder / INDEX
-    write_atomic(path, build_index(folder.name, _entries([], folder), folder, year_decisions(folder)))
+    unread = [(file, said) for file, said in _kept_unread(folder).items() if Path(file).is_file()]
+    write_atomic(path, build_index(folder.name, _entries([], folder), folder, year_decisions(folder), unread))
     return path
+
+
+# The year's files the batches could not read, with why (no report, no run log says so): kept for
+# the index written again later (a reviewer's decision in evaltools serve, a batch over one department).
+UNREAD = "unread.json"
+
+
+def _unread(results: list[Any], year: str, folder: Path) -> list[tuple[str, str]]:
+    """The year's files this batch could not read, and those earlier batches could not read
+    that this one did not look at and are still there; kept in ``folder`` for the next index."""
+    looked: set[str] = set()
+    now: dict[str, str] = {}
+    for result in results:
+        file = Path(result.project_file)
+        if year not in file.parts:  # a file that could not be read has no summary, hence no year but its folder's
+            continue
+        looked.add(os.path.abspath(file))
+        if result.status == "failed" and not result.summary:
+            now[os.path.abspath(file)] = _from_workspace(result.message, file)
+    kept = {file: said for file, said in _kept_unread(folder).items() if file not in looked and Path(file).is_file()}
+    unread = sorted({**kept, **now}.items())
+    if unread:  # named from the outputs, not by the analyst's folders
+        write_atomic(folder / UNREAD, json.dumps({_relative(file, folder): said for file, said in unread},
+                                                 ensure_ascii=False, indent=1))
+    else:
+        (folder / UNREAD).unlink(missing_ok=True)
+    return unread
+
+
+def _relative(file: str, folder: Path) -> str:
+    try:
+        return Path(os.path.relpath(file, folder)).as_posix()
+    except ValueError:  # another drive (Windows)
+        return file
+
+
+def _kept_unread(folder: Path) -> dict[str, str]:
+    """:data:`UNREAD` in ``folder``, by the files' absolute paths (nothing where it cannot be read)."""
+    try:
+        kept = json.loads((folder / UNREAD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(kept, dict):
+        return {}
+    return {os.path.abspath(folder / str(file)): str(said) for file, said in kept.items()}
 
