@@ -68,6 +68,11 @@ def test_two_department_folders_of_one_name_are_counted_apart_and_named_by_their
     assert set(year.departments["部门"]) == apart | {SECOND_UNIT} and "文件" not in year.departments.columns
     assert set(year.lost_points(10)["部门"]) <= apart | {SECOND_UNIT}
     assert set(year.decisions()["部门"]) == apart | {SECOND_UNIT, "合计"}
+    # the copy's department file names its unit otherwise: its projects still give the shared name
+    copy = two_departments / "xiangxi-copy" / "_department.yaml"
+    copy.write_text(copy.read_text(encoding="utf-8").replace(SEED_UNIT, "另一个中心", 1), encoding="utf-8")
+    year = YearOverview.load(two_departments)
+    assert set(year.indicators["部门"]) <= set(year.projects["部门"]) and SEED_UNIT not in set(year.projects["部门"])
 
 
 def test_grades_by_department_in_the_rules_order_with_totals(year):

@@ -891,12 +891,49 @@ def test_a_wide_table_is_cut_between_a_merged_cells_columns_only_where_it_must_b
 
     amounts = [td("12,345,678.90万元", cls="num") for _ in range(12)]
     merged = table(tr(td("合计"), *amounts), tr(td("甲"), td("两列合计", colspan=2), *amounts[:10]))
-    groups = column_groups(merged, 10.5, typst_lines.BODY_WIDTH, typst_lines.column_ems(merged))
-    assert len(groups) > 1 and all(g.rows[0].cells[0].text == "合计" for g in groups)
-    assert [c.text for g in groups for c in g.rows[1].cells].count("两列合计") == 1
-    assert all(c.colspan == 2 for g in groups for c in g.rows[1].cells if c.text == "两列合计")
+    shares = column_groups(merged, 10.5, typst_lines.BODY_WIDTH, typst_lines.column_ems(merged))
+    assert len(shares.tables) > 1 and all(g.rows[0].cells[0].text == "合计" for g in shares.tables)
+    assert [c.text for g in shares.tables for c in g.rows[1].cells].count("两列合计") == 1
+    assert all(c.colspan == 2 for g in shares.tables for c in g.rows[1].cells if c.text == "两列合计")
     form = dataclasses.replace(merged, style="grid form")
-    assert column_groups(form, 10.5, typst_lines.FORM_WIDTH, typst_lines.column_ems(form)) == [form]
+    assert column_groups(form, 10.5, typst_lines.FORM_WIDTH, typst_lines.column_ems(form)).tables == [form]
+    # a note merged under every column is cut where nothing else fits, and each share is held
+    big = "12,345,678,901.23万元"
+    noted = table(*(tr(td(name), td("3"), *(td(big, cls="num") for _ in range(6))) for name in ("局机关", "中心")),
+                  tr(td("乙"), td("2"), td("暂无数据", colspan=6)))
+    shares = column_groups(noted, 10.5, typst_lines.BODY_WIDTH, typst_lines.column_ems(noted))
+    assert len(shares.tables) > 1
+    assert all(typst_lines.holds(typst_lines.column_ems(g), typst_lines.SMALLEST, typst_lines.BODY_WIDTH, spare=0)
+               for g in shares.tables)
+    assert [c.text for g in shares.tables for c in g.rows[2].cells].count("暂无数据") == 1
+
+
+def test_the_shares_of_a_wide_table_keep_its_row_labels_and_one_size_and_leave_out_empty_rows():
+    """合计 over the two label columns was set in the first share only; the last share of 41
+    months was set larger than the others; a short row left an empty ruled strip in the shares
+    it had no cell in; a table counting its rows (序号) set its names in the first share only."""
+    from evaltools.document.parts import table, td, tr
+    from evaltools.writers.typst_split import column_groups
+
+    amount = "12,345,678.90万元"
+    rows = [tr(td("局机关"), td("类"), *(td(amount, cls="num") for _ in range(12))),
+            tr(td("合计", colspan=2), *(td(amount, cls="num") for _ in range(12)))]
+    shares = column_groups(table(*rows), 10.5, typst_lines.BODY_WIDTH, typst_lines.column_ems(table(*rows)))
+    assert len(shares.tables) > 1 and all(g.rows[1].cells[0].text == "合计" for g in shares.tables)
+    counted = table(*(tr(td(str(i)), td(f"单位{i}"), *(td("12,345.67", cls="num") for _ in range(30))) for i in range(1, 4)),
+                    tr(td("4"), td("单位4"), td("12,345.67", cls="num")))
+    shares = column_groups(counted, 10.5, typst_lines.BODY_WIDTH, typst_lines.column_ems(counted))
+    assert len(shares.tables) > 1 and all([c.text for c in g.rows[0].cells[:2]] == ["1", "单位1"] for g in shares.tables)
+    assert all(g.rows[3].cells[1].text == "单位4" for g in shares.tables)  # a short row is still named in each
+    numbered = table(*(tr(td(str(i)), *(td("12,345.67", cls="num") for _ in range(30))) for i in range(1, 4)))
+    shares = column_groups(numbered, 10.5, typst_lines.BODY_WIDTH, typst_lines.column_ems(numbered))
+    assert len(shares.tables) > 1 and all([r.cells[0].text for r in g.rows] == ["1", "2", "3"] for g in shares.tables)
+    unnamed = table(*(tr(*(td("12,345.67", cls="num") for _ in range(30))) for _ in range(3)), tr(td("12,345.67", cls="num")))
+    shares = column_groups(unnamed, 10.5, typst_lines.BODY_WIDTH, typst_lines.column_ems(unnamed))
+    assert [len(g.rows) for g in shares.tables] == [4] + [3] * (len(shares.tables) - 1)  # nothing of it in the others
+    months = _markdown_table([f"{m}月" for m in range(1, 42)], ["12,345.67"] * 41)
+    pdf = notebook_to_pdf(notebook_of(months))
+    assert len({round(w[3] - w[1], 1) for w in words(pdf, 1) if w[4] == "12,345.67"}) == 1
 
 
 def test_a_name_squeezed_beside_numbers_in_a_table_of_no_widths_is_set_in_even_lines():

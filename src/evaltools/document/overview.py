@@ -234,8 +234,9 @@ def _read(folder: Path, cache: RowCache, ahead: bool = False) -> _Read:
                                                most=AHEAD_MOST if ahead else None)
     projects.insert(2, "部门文件夹", projects["文件"].map(lambda f: Path(f).parent.name).astype("string"))
     departments, unreadable = _departments(folder, projects)
+    shared = _shared_names(projects, departments)  # before any frame is named apart
     for frame in (projects, indicators, findings, departments):
-        _named_apart(frame, _shared_names(projects, departments))
+        _named_apart(frame, shared)
     return _Read(projects, indicators, findings, departments.drop(columns="文件"), unreadable=tuple(unreadable))
 
 

@@ -471,8 +471,10 @@ def _head(part: Table, ctx: Context, rooms: Mapping[int, tuple[float, float]], k
 @typeset.register
 def _(part: Table, ctx: Context) -> str:
     size, ems = typography.STYLES[_cell_role(part, ctx)[0]].in_pdf("size"), column_ems(part)
-    groups = column_groups(part, size, FORM_WIDTH if ctx.form else BODY_WIDTH, ems)
-    return "".join(_table(group, ctx, ems if group is part else None) for group in groups)
+    shares = column_groups(part, size, FORM_WIDTH if ctx.form else BODY_WIDTH, ems)
+    if shares.size is None:
+        return _table(part, ctx, ems)
+    return "".join(_table(share, ctx, size=shares.size) for share in shares.tables)
 
 
 def _cell_role(part: Table, ctx: Context) -> tuple[str, str, float, float]:
@@ -482,12 +484,14 @@ def _cell_role(part: Table, ctx: Context) -> tuple[str, str, float, float]:
     return ("first-page-cell" if ctx.first_page else "cell"), "0.5em", 1.2, 1
 
 
-def _table(part: Table, ctx: Context, ems: Sequence[float] | None = None) -> str:
+def _table(part: Table, ctx: Context, ems: Sequence[float] | None = None, size: float | None = None) -> str:
+    """A table; ``ems``: its :func:`column_ems`, where known; ``size``: the size it is set in
+    (the shares of a table cut in its columns: all in one), else the one that holds its numbers."""
     styles = set(part.style.split())
     size_role, leading, inset, inset_y = _cell_role(part, ctx)
     role_size = typography.STYLES[size_role].in_pdf("size")
     width = FORM_WIDTH if ctx.form else BODY_WIDTH
-    size = fitting_size(part, role_size, width, ems)  # the widths are reckoned in it
+    size = fitting_size(part, role_size, width, ems) if size is None else size  # the widths are reckoned in it
     if part.widths:
         widths = column_widths(part, size, width)
         tracks = [f"{w:.2f}fr" for w in widths]

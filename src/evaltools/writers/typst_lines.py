@@ -121,10 +121,10 @@ TEXT_EMS = 3
 def column_ems(part: Table) -> list[float]:
     """Each column's least width in ems: its widest run that may not break (a number with its
     unit), and for a column of text a few characters a line."""
-    placed, _ = grid(part.head + part.rows)
-    ems = [0.0] * part.columns
+    placed, columns = grid(part.head + part.rows)
+    ems = [0.0] * max(part.columns, columns)  # (a row's cells pushed on by a merged cell above it count)
     for _, column, cell_ in placed:
-        if cell_.colspan == 1 and column < len(ems):
+        if cell_.colspan == 1:
             longest = max((_ems(line) for line in plain_text(cell_.content).splitlines()), default=0.0)
             ems[column] = max(ems[column], _widest(cell_), min(longest, TEXT_EMS))
     return ems
