@@ -144,6 +144,7 @@ PASSING: dict[str, list[Callable[[dict], None]]] = {
     "OVERACHIEVEMENT": [lambda d: (set_in(ind(d, "数量"), "target", "≥60%"), set_in(ind(d, "数量"), "deviation", "目标偏低"))],
     "GRADE": [lambda d: set_in(d, "declared.grade", " 优 "), lambda d: set_in(d, "declared.grade", "优秀")],
     "TEMPLATE-TEXT": [lambda d: set_in(d, "narrative.other", "绩效指标2项均已完成"),
+                      lambda d: set_in(d, "narrative.other", "**一、项目概况**\n\n本年**重点**工作均已完成。"),
                       lambda d: set_in(d, "goals.expected", "目标1：保障平台稳定运行；目标2：全流程电子化率95%以上")],
     "LINKED-IMAGE": [lambda d: set_in(d, "narrative.other", "详见 [公示](http://example.invalid/a) 与 ![图](data:image/png;base64,AAAA)")],
     "UNIT-CONFLICT": [lambda d: set_in(d, "summary.economic", "电子担保费率由去年8‰降至5‰。")],

@@ -218,6 +218,11 @@ class TestTemplateResidue:
     def test_text_that_only_looks_like_it(self, text):
         assert reviewer.template_residue(text) is None
 
+    @pytest.mark.parametrize("text", ["**单位**", "本年**重点**工作", "**一、项目概况**\n\n正文"])
+    def test_bold_in_a_narrative_is_markdown_not_a_number_left_blank(self, text):
+        assert reviewer.template_residue(text, markdown=True) is None
+        assert reviewer.template_residue("服务对象≥**人", markdown=True) == "≥**人"
+
 
 class TestMisfiled:
     @pytest.mark.parametrize(("name", "level2", "target", "should"), [

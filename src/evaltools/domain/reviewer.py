@@ -379,16 +379,21 @@ def stated_gaps(text: str, unit: str) -> Iterator[Cited]:
 
 # --- template residue ----------------------------------------------------------------------------------
 
-_TEMPLATE_TEXT = re.compile(
+_RESIDUE = (
     r"……|…|\.{4,}|[（(]\s*\d+\s*字(?:以内|左右)\s*[)）]|××|(?<![A-Za-z])(?:XX|xx|XXX)(?![A-Za-z])"
     r"|^\s*(?:指标|任务|目标)\s*\d+\s*[：:]?\s*$|此页为封面|（参考格式）|请填写|在此填写|此处填写|此处写|请输入|请选择"
     r"|（(?:项目名称|主管部门|实施单位|三级指标)）"  # the blank workbook's placeholders
-    r"|[≥≤><＞＜=＝]?\s*\*{2,}\s*[\u4e00-\u9fff%％/·.]*"  # ≥**人, (≥**元/人·月): the number never filled in
     r"|[＿_]{2,}|某某|○○|〇〇|[□■]{2,}"
 )
+# ≥**人, (≥**元/人·月): the number never filled in; in Markdown (a narrative) only after a sign,
+# where ** otherwise makes text bold (**单位**, 本年**重点**工作).
+_STARS = r"\s*\*{2,}\s*[\u4e00-\u9fff%％/·.]*"
+_TEMPLATE_TEXT = re.compile(rf"{_RESIDUE}|[≥≤><＞＜=＝]?{_STARS}")
+_TEMPLATE_MARKDOWN = re.compile(rf"{_RESIDUE}|[≥≤><＞＜=＝]{_STARS}")
 
 
-def template_residue(text: str | None) -> str | None:
-    """The template's placeholder a text still holds ("≥**人", "××", "＿＿", "XX%", "（此处填写…）")."""
-    match = _TEMPLATE_TEXT.search(text or "")
+def template_residue(text: str | None, markdown: bool = False) -> str | None:
+    """The template's placeholder a text still holds ("≥**人", "××", "＿＿", "XX%", "（此处填写…）");
+    ``markdown``: a narrative's, where ** makes text bold."""
+    match = (_TEMPLATE_MARKDOWN if markdown else _TEMPLATE_TEXT).search(text or "")
     return match.group(0).strip() if match else None

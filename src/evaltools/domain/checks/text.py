@@ -24,7 +24,7 @@ from evaltools.domain.yamlio import Loc
        example="指标值“≥**人”、名称“××村”、目标“完成＿＿处”、“（此处填写…）”")
 def _template_text(ctx: Context) -> Iterator[Raised]:
     for loc, text in ctx.texts:
-        residue = reviewer.template_residue(text)
+        residue = reviewer.template_residue(text, markdown=loc[:1] == ("narrative",))
         if residue:
             yield loc, f"留有模板占位内容“{residue}”，请替换为实际内容"
 
