@@ -948,6 +948,56 @@ def test_a_name_squeezed_beside_numbers_in_a_table_of_no_widths_is_set_in_even_l
     assert all(squeeze(name) in squeeze(pdftotext(pdf)) for name in names)
 
 
+@pytest.mark.parametrize("columns", [6, 7, 8, 9])
+def test_names_beside_columns_of_amounts_keep_two_characters_a_line_or_more(columns):
+    """Seven columns of 12,345.67万元 set 「二级/机构/甲」, eight 「二/级/机/构/甲」 (a column of text
+    was given two characters at most where the table was shared out, and less where the numbers
+    took their spare): text keeps three a line, the numbers giving up their spare first, and a
+    table that cannot hold that at 小六 is cut in its columns."""
+    names = ["二级机构甲", "州政府采购中心", "信息管理科", "服务对象满意度"]
+    pdf = notebook_to_pdf(notebook_of(_markdown_table(["机构", *(f"数{i}" for i in range(columns))],
+                                                      *([name] + ["12,345.67万元"] * columns for name in names))))
+    assert lone_characters(pdf, set(names)) == [] and _overlapping(pdf) == []
+    assert all(w[2] <= (210 - 26) / 25.4 * 72 + 1 for w in words(pdf, 1))
+
+
+def test_a_share_of_a_wide_table_gives_its_text_column_a_few_characters_a_line():
+    """An 80-character 说明 beside seventeen amounts went two characters a line over four pages in
+    the share holding it (the shares took the whole table's widths)."""
+    note = "为全面推进湘西州公共资源交易全流程电子化，切实保障电子交易平台运行安全、数据安全、交易场所安全、网络安全稳定。"
+    pdf = notebook_to_pdf(notebook_of(_markdown_table(["项目", "说明", *(f"金额{i}" for i in range(17))],
+                                                      *([f"项目{r}", note] + ["12,345.67"] * 17 for r in range(4)))))
+    pieces = [w[4] for page in range(1, _pages(pdf) + 1) for w in words(pdf, page) if w[4] in note and len(w[4]) > 1]
+    assert pieces and max(map(len, pieces)) >= 6 and _pages(pdf) <= 2
+
+
+@pytest.mark.parametrize("labels", [[f"{y}年" for y in range(2019, 2024)], ["1.人员经费", "2.公用经费", "3.项目支出"]])
+def test_a_wide_tables_row_labels_beginning_with_digits_are_set_beside_each_share(labels):
+    pdf = notebook_to_pdf(notebook_of(_markdown_table(["年度", *(f"数{i}" for i in range(21))],
+                                                      *([label] + ["12,345.67"] * 21 for label in labels))))
+    text = squeeze(pdftotext(pdf))
+    assert text.count(labels[0]) >= 2 and text.count(labels[-1]) == text.count(labels[0])
+
+
+def test_a_number_beside_a_text_that_breaks_across_pages_is_set_once():
+    """A row whose 说明 runs onto the next page set its short cells again there, the amount too
+    where it was not aligned right."""
+    long = "为全面推进湘西州公共资源交易全流程电子化，切实保障电子交易平台运行安全、数据安全。" * 80
+    pdf = notebook_to_pdf(notebook_of(_markdown_table(["项目", "说明", "金额"], ["运行维护", long, "12,345.67万元"])))
+    assert _pages(pdf) >= 2 and squeeze(pdftotext(pdf)).count("12,345.67万元") == 1
+    assert squeeze(pdftotext(pdf)).count("运行维护") == _pages(pdf)  # the label, set again on each page
+
+
+def test_a_markdown_table_with_code_and_emphasis_is_set_as_the_reports_own():
+    """A cell of `A-01` or *斜体* took the old path: no size, no cut, the numbers over the column
+    rules and past the margin, 办/公/室 a character a line."""
+    pdf = notebook_to_pdf(notebook_of(_markdown_table(["单位", *(f"列{i}" for i in range(25))],
+                                                      ["`A-01`", *(["12,345.67"] * 25)], ["*办公室*", *(["12,345.67"] * 25)])))
+    assert _overlapping(pdf) == [] and all(w[2] <= (210 - 26) / 25.4 * 72 + 1 for w in words(pdf, 1))
+    text = squeeze(pdftotext(pdf))
+    assert text.count("A-01") >= 2 and text.count("办公室") >= 2 and "`" not in text and "*" not in text
+
+
 def test_a_markdown_tables_cells_never_end_on_one_character_and_keep_bold_and_alignment():
     pdf = notebook_to_pdf(notebook_of(_markdown_table([f"列{i}" for i in range(8)], ["带样观提委", "运打料线度使族才在"] * 4),
                                       Markdown("|名称|全年预算数合计（万元）|\n|:--|--:|\n|**合计**|106.62|")))

@@ -49,7 +49,7 @@ from evaltools.writers.typst_lines import (BODY_WIDTH, FORM_WIDTH, PAGE_HEIGHT, 
                                           fitting_size, label_lines, tracks_of)
 from evaltools.writers.typst_markdown import markdown
 from evaltools.writers.typst_split import column_groups
-from evaltools.writers.typst_text import image, is_svg, literal, text
+from evaltools.writers.typst_text import image, is_svg, literal, long_run, text
 
 __all__ = ["Context", "Source", "document", "image", "is_svg", "literal", "markdown", "text", "typeset"]
 
@@ -85,7 +85,13 @@ def span(part: Span) -> str:
     if "badge" in styles:
         colour = next((_BADGE_COLOURS[s] for s in styles if s in _BADGE_COLOURS), "#000")
         return f'#text(fill: rgb("{colour}"), weight: "bold"){body}'
-    return f"#strong{body}" if part.bold else text(part.text)
+    if "code" in styles:  # a Markdown cell's code: a long run breaks (see the template's `breaking`)
+        body = f"#breaking({literal(part.text)}, code: true)" if long_run(part.text) else f"#raw({literal(part.text)})"
+    elif "emphasis" in styles:
+        body = f"#emph{body}"
+    else:
+        return f"#strong{body}" if part.bold else text(part.text)
+    return f"#strong[{body}]" if part.bold else body
 
 
 def inline(content: Iterable[Any]) -> str:
@@ -378,8 +384,9 @@ class _Layout:
 
     def repeats(self, part: Table, rooms: Mapping[int, tuple[float, float]], r: int, c: Cell) -> bool:
         """Whether a cell is set again where its rows run onto a new page: a short one (a label, not
-        a number) beside a narrative that breaks."""
-        return any(self.breaking[r:r + c.rowspan]) and not _tall(c, rooms) and "num" not in (c.style or "").split()
+        a number, however it is aligned) beside a narrative that breaks."""
+        return (any(self.breaking[r:r + c.rowspan]) and not _tall(c, rooms) and "num" not in (c.style or "").split()
+                and not typst_lines.is_figure(plain_text(c.content)))
 
 
 def spanned_cells(part: Table, ctx: Context, rooms: Mapping[int, tuple[float, float]], layout: _Layout) -> list[str]:

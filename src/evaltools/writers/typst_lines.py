@@ -56,6 +56,8 @@ CLOSING = "，。、；：！？）》”’」』〕】…"
 # a longer one is given places to break, see LONG_RUN), or a Chinese character, each with the
 # punctuation after it.
 _UNBROKEN = re.compile(rf"(?:（?(?:{GLUED.pattern})）?|[A-Za-z0-9.,%‰/:·_@-]{{1,{RUN}}}|.)[{CLOSING}]*")
+# A cell that is a figure: an amount or a rate (2019年, 1.人员经费 are labels).
+_FIGURE = re.compile(r"\s*[-−+±≥≤<>]?\s*\d[\d,，.]*\s*(?:%|％|‰|元|万元|亿元|万|亿)?\s*")
 BODY_WIDTH, FORM_WIDTH = 156 * 72 / 25.4, 180 * 72 / 25.4  # the 版心 and the form page's, in points
 PAGE_HEIGHT = 225 * 72 / 25.4  # the 版心's
 _INSET = 1.2 * 72 / 25.4 * 2
@@ -93,6 +95,11 @@ def _em(character: str) -> float:
     return _LATIN.get(character) or (0.5 if _HALF.match(character) else 1.0)
 
 
+def is_figure(text: str) -> bool:
+    """Whether a cell's text is a figure (12,345.67, 95%, 1,234.56万元), not a label."""
+    return _FIGURE.fullmatch(text) is not None
+
+
 def least_width(cell_: Cell, size: float) -> float:
     """The narrowest a cell can be without a character or a number pushed out of it, in points."""
     return _widest(cell_) * size * 1.08 + _INSET
@@ -118,15 +125,15 @@ SMALLEST = 6.5
 TEXT_EMS = 3
 
 
-def column_ems(part: Table) -> list[float]:
+def column_ems(part: Table, text: float = TEXT_EMS) -> list[float]:
     """Each column's least width in ems: its widest run that may not break (a number with its
-    unit), and for a column of text a few characters a line."""
+    unit), and for a column of text ``text`` ems (a few characters) a line."""
     placed, columns = grid(part.head + part.rows)
     ems = [0.0] * max(part.columns, columns)  # (a row's cells pushed on by a merged cell above it count)
     for _, column, cell_ in placed:
         if cell_.colspan == 1:
             longest = max((_ems(line) for line in plain_text(cell_.content).splitlines()), default=0.0)
-            ems[column] = max(ems[column], _widest(cell_), min(longest, TEXT_EMS))
+            ems[column] = max(ems[column], _widest(cell_), min(longest, text))
     return ems
 
 
@@ -233,10 +240,12 @@ def column_widths(part: Table, size: float, width: float) -> list[float]:
 def _least_lines(ems: float, header: bool) -> float:
     """The ems a line of a table's cell keeps where the table is shared out: a label of the
     header whole up to four characters (二级指标), else in two even lines (年度指/标值), other
-    text two characters (a column squeezed beside long names went a character a line: 项/目/数)."""
+    text three characters, the fewest that set any text in lines of two or more (a column
+    squeezed beside long names went a character a line, 项/目/数; at two, 二级/机构/甲), as
+    :func:`fitting_size` reckons (:data:`TEXT_EMS`)."""
     if header and ems <= 8:
         return ems if ems <= 4.5 else math.ceil(ems / 2)
-    return min(ems, 2)
+    return min(ems, TEXT_EMS)
 
 
 def content_tracks(part: Table, size: float, width: float) -> list[str]:
@@ -258,17 +267,24 @@ def content_widths(part: Table, size: float, width: float) -> list[float]:
     third of the overview's PDF)."""
     placed, _ = grid(part.head + part.rows)
     columns = part.columns or 1
-    least, most = [_INSET] * columns, [_INSET] * columns
+    least, most, tight = [_INSET] * columns, [_INSET] * columns, [_INSET] * columns
     for _, column, cell_ in placed:
         if cell_.colspan == 1 and column < columns:
             text_ = plain_text(cell_.content)
             longest = max((_ems(line) for line in text_.splitlines()), default=0.0)
-            least[column] = max(least[column], least_width(cell_, size), _least_lines(longest, cell_.header) * size * 1.1 + _INSET)
+            lines = _least_lines(longest, cell_.header) * size * 1.1 + _INSET
+            least[column] = max(least[column], least_width(cell_, size), lines)
+            tight[column] = max(tight[column], _widest(cell_) * size + _INSET, lines)
             most[column] = max(most[column], longest * size * 1.1 + _INSET)
     most = [max(a, b) for a, b in zip(least, most, strict=True)]
     if sum(most) <= width:
         return most
     if sum(least) >= width:
+        # the numbers' spare given up before a column of text its few characters a line (at 小六,
+        # eight columns of 12,345.67万元 left their names a character a line)
+        if sum(tight) < width:
+            share = (width - sum(tight)) / (sum(least) - sum(tight))
+            return [a + (b - a) * share for a, b in zip(tight, least, strict=True)]
         return [w / sum(least) * width for w in least]
     share = (width - sum(least)) / (sum(most) - sum(least))
     return [a + (b - a) * share for a, b in zip(least, most, strict=True)]

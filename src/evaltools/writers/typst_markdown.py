@@ -177,14 +177,16 @@ def _md_list(tokens: Sequence[Any], files: dict[str, bytes], set_table: SetTable
     return f"#block(above: 0.3em, below: 0.3em, {{ set par(first-line-indent: 0em); {kind}({', '.join(items) or '[]'}) }})\n\n"
 
 
-# The inline tokens a plain cell holds: its text, line breaks and bold, as a cell of the report's own.
-_PLAIN_CELL = frozenset({"text", "softbreak", "hardbreak", "strong_open", "strong_close"})
+# The inline tokens a cell set as the report's own holds: text, line breaks, bold and emphasis,
+# code, and a link's text (its address is not followed); not an image.
+_PLAIN_CELL = frozenset({"text", "softbreak", "hardbreak", "strong_open", "strong_close", "em_open", "em_close",
+                         "code_inline", "link_open", "link_close", "s_open", "s_close"})
 _ALIGNED = {"text-align:right": "num", "text-align:center": "center"}
 
 
 def _md_table(tokens: Sequence[Any], files: dict[str, bytes], set_table: SetTable | None = None) -> str:
-    """A Markdown table. One of plain cells (text, bold, line breaks) is set as the report's own
-    tables are (``set_table``): its columns as wide as its cells need, each number whole with
+    """A Markdown table. One of text cells (text, bold, emphasis, code, links' text, line breaks)
+    is set as the report's own tables are (``set_table``): its columns as wide as its cells need, each number whole with
     its unit, no character alone on a cell's last line. Any other: each row on one page, but a
     row that may not fit on one (a cell of a fifth of a page or more), which breaks: kept
     whole, it would run off the page's foot and lose its text; its columns reckoned from the
@@ -218,17 +220,21 @@ def _md_table(tokens: Sequence[Any], files: dict[str, bytes], set_table: SetTabl
 
 
 def _row(cells: Sequence[tuple[Any, Any]], columns: int, header: bool) -> Row:
-    """A Markdown table's row as the document model's: its cells' text (bold as bold), aligned as written."""
+    """A Markdown table's row as the document model's: its cells' text (bold as bold, emphasis and
+    code as theirs), aligned as written."""
     out = []
     for opening, inline in cells:
         content: list[Any] = []
-        bold = False
+        bold, emphasis = False, False
         for token in inline.children or []:
             if token.type in ("strong_open", "strong_close"):
                 bold = token.type == "strong_open"
+            elif token.type in ("em_open", "em_close"):
+                emphasis = token.type == "em_open"
             elif token.type in ("softbreak", "hardbreak"):
                 content.append("\n")
-            else:
-                content.append(Span(token.content, bold=True) if bold else token.content)
+            elif token.type in ("text", "code_inline"):
+                style = "code" if token.type == "code_inline" else "emphasis" if emphasis else None
+                content.append(Span(token.content, bold=bold, style=style) if bold or style else token.content)
         out.append(Cell(content, header=header, style=_ALIGNED.get(str(opening.attrGet("style") or ""))))
     return Row(out + [Cell([], header=header) for _ in range(columns - len(cells))])

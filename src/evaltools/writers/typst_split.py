@@ -15,13 +15,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from evaltools.document.parts import Cell, Table, grid, plain_text
-from evaltools.writers.typst_lines import SMALLEST, holds
+from evaltools.writers.typst_lines import SMALLEST, column_ems, holds, is_figure
 
 # The label columns are set again beside each share where they take at most this share of the width.
 _LABEL_SHARE = 0.3
-# A cell that reads as a number (a label column has few), and one that counts the rows (序号).
-_NUMBER = re.compile(r"\s*[-−+±≥≤<>（(]?\s*\d")
+# A cell that counts the rows (序号).
 _COUNT = re.compile(r"\s*\d{1,4}[.、]?\s*")
+# The ems a column of text is given in a share: a few characters a line more than where the
+# table is only set smaller (a 说明 of eighty characters beside seventeen amounts went two a line).
+_SHARE_TEXT_EMS = 8
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ def column_groups(part: Table, size: float, width: float, ems: Sequence[float]) 
     placed, _ = grid(part.head + part.rows)
     labels = _labels(part, placed, ems, width)
     cuts = _cuts(part, placed, len(ems))
+    ems = column_ems(part, text=_SHARE_TEXT_EMS)
     fewest = _groups(ems, labels, cuts, SMALLEST, width)
     at = SMALLEST
     while at + 0.5 <= size and len(_groups(ems, labels, cuts, at + 0.5, width)) == len(fewest):
@@ -65,7 +68,7 @@ def _labels(part: Table, placed: list[tuple[int, int, Cell]], ems: Sequence[floa
         return [plain_text(c.content) for r, at, c in placed if at == x and r >= heads and c.colspan == 1]
 
     def naming(texts: list[str]) -> bool:
-        return bool(texts) and sum(bool(_NUMBER.match(t)) for t in texts) * 2 < len(texts)
+        return bool(texts) and sum(map(is_figure, texts)) * 2 < len(texts)
 
     first = body(0)
     if naming(first):
@@ -124,8 +127,8 @@ def _of_columns(part: Table, placed: list[tuple[int, int, Cell]], labels: list[i
         rows[r].append(dataclasses.replace(c, colspan=span, content=c.content if says else []))
         said[r] = said[r] or says or c.rowspan > 1
         covered.update(range(r + 1, r + c.rowspan))
-    total = sum(part.widths[x] for x in sorted(kept) if x < len(part.widths)) if part.widths else 0
-    widths = [part.widths[x] / total * 100 for x in sorted(kept) if x < len(part.widths)] if total else []
     made = [dataclasses.replace(row, cells=cells) for row, cells in zip(part.head + part.rows, rows, strict=True)]
     body = [row for r, row in enumerate(made[heads:], heads) if said[r] or r in covered]
-    return dataclasses.replace(part, head=made[:heads], rows=body, widths=widths if len(widths) == len(kept) else [])
+    # its widths reckoned from its own cells: shares of the whole's would leave a column of text
+    # as narrow as the whole squeezed it
+    return dataclasses.replace(part, head=made[:heads], rows=body, widths=[])
