@@ -126,6 +126,19 @@ def test_page_numbers_are_4hao_odd_right_even_left_and_none_on_the_cover(word):
         assert {run.font.size.pt for run in paragraph.runs} == {STYLES["page-number"].size} == {14}
 
 
+def test_a_document_without_a_cover_is_numbered_from_its_first_page_in_word_too():
+    """The year overview's Word, as its PDF: page 1 is its text, and numbered."""
+    import io
+
+    from test_typst import notebook_of
+
+    from evaltools.document.parts import Heading, Paragraph
+    from evaltools.writers.docx import WordReportExporter
+
+    made, _ = WordReportExporter().from_notebook_node(notebook_of(Heading(1, "年度总览", style="report-title"), Paragraph(["正文。"])))
+    assert not Document(io.BytesIO(made)).sections[0].different_first_page_header_footer
+
+
 def test_cells_open_with_their_text_and_only_a_forms_rows_never_split(word):
     document = Document(word["seed"])
     for ruled in (t for t in document.tables if t.style.name == "Table Grid"):  # sign-offs are kept whole

@@ -53,7 +53,7 @@ def test_the_files_that_cannot_be_read_are_named_not_silently_left_out(two_depar
     assert year.unreadable == ["params/2024/dept-broken/_department.yaml", "params/2024/dept-broken/platform.yaml",
                                "params/2024/xiangxi-ggzy/broken.yaml"]
     said = plain_text(year.title().children[-1].content)
-    assert "另有 3 个参数文件无法读取" in said and "params/2024/xiangxi-ggzy/broken.yaml" in said
+    assert "另有3个参数文件无法读取" in said and "params/2024/xiangxi-ggzy/broken.yaml" in said
 
 
 def test_two_department_folders_of_one_name_are_counted_apart_and_named_by_their_folders(two_departments):
@@ -205,9 +205,9 @@ def test_a_large_year_charts_its_lowest_execution_rates_not_every_project(year):
     many = pd.DataFrame({"项目": [f"项目{i:02d}" for i in range(45)], "部门": ["甲"] * 45,
                          "执行率": [50.0 + i for i in range(45)]})
     chart = dataclasses.replace(year, projects=many).execution_chart(90)
-    assert chart.caption == "执行率最低的 30 个项目（共 45 个；红色：低于 90%）"
+    assert chart.caption == "执行率最低的30个项目（共45个；红色：低于90%）"
     assert "项目29" in chart.alt and "项目30" not in chart.alt
-    assert year.execution_chart(90).caption == "各项目预算执行率（红色：低于 90%）"  # a small year: every project
+    assert year.execution_chart(90).caption == "各项目预算执行率（红色：低于90%）"  # a small year: every project
 
 
 class TestReadAhead:

@@ -100,7 +100,7 @@ def test_a_direction_override_written_as_a_character_reference_is_left_out_and_a
 ])
 def test_odd_markdown_is_set_as_text(narrative):
     pdf = notebook_to_pdf(notebook_of(Markdown(narrative), Paragraph(["之后"])))
-    text = squeeze(pdftotext(pdf))
+    text = re.sub(r"—\d+—", "", squeeze(pdftotext(pdf)))  # (the page numbers)
     assert text.endswith("之后") and "root:" not in text
 
 
@@ -244,6 +244,13 @@ def test_a_number_is_never_split_from_its_unit(seed_pdfs):
         lines = _body_lines(pdf)
         for (_, before), (_, after) in zip(lines, lines[1:], strict=False):
             assert not (re.search(r"\d$", before) and re.match(r"(万元|元|%|％|年度|号)", after)), (before, after)
+            assert not (re.search(r"[〔［【\[]\d{0,4}[〕］】\]]?$", before) and re.match(r"\d*[〕］】\]]?\d*号", after)), (before, after)
+
+
+@pytest.mark.parametrize("number", ["〔2019〕41号", "〔2024〕0009号", "[2025]3号", "【2022】8号"])
+def test_a_documents_number_is_one_box(number):
+    """The seed's 国办函〔2019〕/41号 and 州财资字〔2024〕/0009号 were broken at a line's end."""
+    assert writer.text(f"根据州政办函{number}文件") == f'#"根据州政办函"#box("{number}")#"文件"'
 
 
 @pytest.mark.parametrize("glued", ["≥95%", "≤5‰", "1.2万平方米", "2.5个百分点", "15个工作日", "3.5万吨", "8万户", "2.3公顷",
@@ -809,6 +816,26 @@ def test_a_forms_signature_line_breaks_between_its_fields(head):
     lines = [re.sub(r"\s+", "", text) for text in pdftotext(pdf, "-layout").splitlines() if text.strip()]
     assert any(text.endswith("填报日期：年月日") for text in lines), lines
     assert any("联系电话：0743-85230131234" in text for text in lines), lines
+
+
+def test_a_document_without_a_cover_is_numbered_from_its_first_page():
+    """The year overview begins with its text: its first page had no number, as if a cover."""
+    pdf = notebook_to_pdf(notebook_of(Heading(1, "2024年度预算绩效自评总览", style="report-title"), *_before(3)))
+    found = words(pdf, 1)
+    assert [w for w in found if w[4] == "1" and w[1] > 745] and len([w for w in found if w[4] == "—" and w[1] > 745]) == 2
+
+
+def test_a_sign_offs_dates_side_by_side_are_on_one_line_however_long_a_label():
+    """「项目实施单位负责人（签字）：董佳瑛」 took two lines and set its date a line below the date
+    beside it (the seed's page 7)."""
+    from evaltools.document.parts import SignOff, Signature
+
+    pdf = notebook_to_pdf(notebook_of(SignOff([Signature("评价组组长（签字）", "董佳瑛", "2025年4月23日"),
+                                               Signature("项目实施单位负责人（签字）", "阿卜杜热合曼·买买提", "2025年4月24日"),
+                                               Signature("主管部门（盖章）", "", "年　月　日")])))
+    dates = {w[4]: round(w[3]) for w in words(pdf, 1) if w[4].startswith("2025年")}
+    assert set(dates) == {"2025年4月23日", "2025年4月24日"} and len(set(dates.values())) == 1
+    assert "主管部门（盖章）：" in squeeze(pdftotext(pdf))
 
 
 def test_a_cover_with_long_names_stays_on_its_page():

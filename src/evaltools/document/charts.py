@@ -318,7 +318,7 @@ def grades_by_department_figure(counts: dict[str, dict[str, int]]) -> tuple[Figu
 
 def execution_chart(rates: dict[str, tuple[float, str]], threshold: float = 90.0, caption: str | None = None) -> FigurePart:
     """Each given project's 预算执行率 (value, as shown), lowest first; red under ``threshold`` percent."""
-    return _embed(*execution_figure(rates, threshold), caption=caption or f"各项目预算执行率（红色：低于 {threshold:g}%）",
+    return _embed(*execution_figure(rates, threshold), caption=caption or f"各项目预算执行率（红色：低于{threshold:g}%）",
                   vector=False)
 
 

@@ -106,10 +106,10 @@ class YearOverview:
         return Markdown(text)
 
     def title(self) -> Section:
-        lost = (f"另有 {len(self.unreadable)} 个参数文件无法读取，未计入本总览：{'、'.join(self.unreadable)}"
+        lost = (f"另有{len(self.unreadable)}个参数文件无法读取，未计入本总览：{'、'.join(self.unreadable)}"
                 "（evaltools check 说明原因）。") if self.unreadable else ""
         return section(h(1, f"{self.year}年度预算绩效自评总览", cls="report-title"),
-                       p(f"{len(self.departments)} 个部门、{len(self.projects)} 个项目；评分口径：{self.rules.name}"),
+                       p(f"{len(self.departments)}个部门、{len(self.projects)}个项目；评分口径：{self.rules.name}"),
                        p(lost) if lost else None)
 
     # --- the figures ----------------------------------------------------------------------------
@@ -203,7 +203,7 @@ class YearOverview:
         names = rates["项目"].where(~rates["项目"].duplicated(keep=False), rates["项目"] + "（" + rates["部门"] + "）")
         shown = {name: (rate, self.show("执行率", rate)) for name, rate in zip(names[:limit], rates["执行率"][:limit],
                                                                                 strict=True)}
-        caption = None if len(rates) <= limit else f"执行率最低的 {limit} 个项目（共 {len(rates)} 个；红色：低于 {threshold:g}%）"
+        caption = None if len(rates) <= limit else f"执行率最低的{limit}个项目（共{len(rates)}个；红色：低于{threshold:g}%）"
         return self.charts.chart(execution_chart, shown, threshold, caption)
 
     def department_chart(self) -> Figure:

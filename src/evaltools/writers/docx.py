@@ -106,6 +106,7 @@ class WordWriter:
         self.in_form = 0  # how deep in a form's parts: the form's section stays open
         self.cell_size = CELL_SIZE
         self.unit: str | None = None  # the cover's unit and 报告时间: the document's author and date
+        self.cover = False  # a cover was written: its page has no number (a document without one is numbered from 1)
         self.date: str | None = None
 
     def typography(self, part: Typography) -> None:
@@ -353,6 +354,8 @@ class WordWriter:
     def to_bytes(self, title: str | None) -> bytes:
         # Fixed core properties, the unit's and the report's: the same report gives the same document.
         docx_page.set_properties(self.document, title, self.unit, docx_page.report_date(self.date))
+        if not self.cover:
+            self.document.sections[0].different_first_page_header_footer = False
         buffer = io.BytesIO()
         self.document.save(buffer)
         return buffer.getvalue()
@@ -382,6 +385,7 @@ def _(part: Section, writer: WordWriter, container) -> None:
     elif "attachment" in styles and body:
         writer.page_break()
     if part.style == "cover":
+        writer.cover = True
         for _ in range(3):
             writer.document.add_paragraph()
     writer.in_form += "form-page" in styles

@@ -235,7 +235,14 @@ def _(part: SignOff, ctx: Context) -> str:
     if part.style == "single":
         return (f'#block(above: 4mm, stroke: (top: 0.5pt + rgb("#666")), inset: (top: 3mm), width: 100%, '
                 f"grid(columns: 1fr, row-gutter: 2mm, {', '.join(blocks_)}))\n\n")
-    return f"#grid(columns: (1fr, 1fr), column-gutter: 8mm, row-gutter: 3mm, {', '.join(blocks_)})\n\n"
+    # Two a row, their dates in a row of their own: a label that takes two lines (项目实施单位负责人
+    # （签字）：董佳瑛) set its date a line lower than the one beside it.
+    cells: list[str] = []
+    for i in range(0, len(part.blocks), 2):
+        pair = [*part.blocks[i:i + 2], None][:2]
+        cells += [f"signature-line([{text(b.label + '：')}], [{text(b.name)}])" if b else "[]" for b in pair]
+        cells += [f"signature-date([{text(b.date)}])" if b else "[]" for b in pair]
+    return f"#grid(columns: (1fr, 1fr), column-gutter: 8mm, row-gutter: (5mm, 6mm), {', '.join(cells)})\n\n"
 
 
 @typeset.register
@@ -583,7 +590,8 @@ def document(parts: Iterable[Any], fonts: Mapping[str, Sequence[str]], title: st
     parts = list(parts)
     ctx = Context(edition, closing=figures_before_a_page(parts, edition))
     body = blocks(parts, ctx)
+    cover = any(isinstance(p, Section) and "cover" in (p.style or "").split() for p in parts)
     head = ("#let fonts = (" + "".join(f"{role}: {font_array(stack)}, " for role, stack in fonts.items()) + ")\n"
             + roles() + f"#let title = {literal(title)}\n"
-            f"#let draft = {literal(draft) if draft else 'none'}\n")
+            f"#let draft = {literal(draft) if draft else 'none'}\n#let has-cover = {_bool(cover)}\n")
     return Source(head + template() + "\n" + body, ctx.files)

@@ -43,8 +43,10 @@ _UNIT = (rf"(?:{_TIMES}?(?:{_UNITS})(?:/{_TIMES}?(?:{_UNITS}))?|{_TIMES}|[A-Za-z
 # (-3.5%, not the one of 2023-2024 or A-3).
 # (the lookahead first: most characters begin nothing, and are passed over five times sooner)
 _SIGN = r"(?:[≥≤＞＜><±]|(?<![A-Za-z0-9.,，%‰）)])[+\-−＋－])"
-GLUED = re.compile(rf"(?=[\d≥≤＞＜><±（+\-−＋－])(?:{_SIGN}\s?{_BEGINS}\d[\d,，.]{{0,30}}(?:\s?{_UNIT})?"
-                   rf"|{_BEGINS}\d[\d,，.]{{0,30}}\s?{_UNIT}"
+# A document's number, its year in brackets, is never broken (国办函〔2019〕41号: 〔2019〕/41号).
+_DOCUMENT_NUMBER = r"[〔［【\[]\d{4}[〕］】\]]\d{1,6}号"
+GLUED = re.compile(rf"(?=[\d≥≤＞＜><±（+\-−＋－〔［【\[])(?:{_SIGN}\s?{_BEGINS}\d[\d,，.]{{0,30}}(?:\s?{_UNIT})?"
+                   rf"|{_BEGINS}\d[\d,，.]{{0,30}}\s?{_UNIT}|{_DOCUMENT_NUMBER}"
                    rf"|（[^（）\s]{{1,4}}）|{_BEGINS}\d{{1,20}}(?:\.\d{{1,20}})?[～~-]\d{{1,20}}(?:\.\d{{1,20}})?)")
 # The longest run of Latin letters, digits and signs set without a place to break: a longer one
 # (an address, a key) is set a box a character by the template's `breaking`, and breaks anywhere.
