@@ -43,11 +43,23 @@ _UNIT = (rf"(?:{_TIMES}?(?:{_UNITS})(?:/{_TIMES}?(?:{_UNITS}))?|{_TIMES}|[A-Za-z
 # (-3.5%, not the one of 2023-2024 or A-3).
 # (the lookahead first: most characters begin nothing, and are passed over five times sooner)
 _SIGN = r"(?:[≥≤＞＜><±]|(?<![A-Za-z0-9.,，%‰）)])[+\-−＋－])"
-# A document's number, its year in brackets, is never broken (国办函〔2019〕41号: 〔2019〕/41号).
+# A document's number is never broken between its year and its number (国办函〔2019〕/41号); its
+# issuer's short name may end the line before (glued too, a line before it ended up to nine
+# characters short).
 _DOCUMENT_NUMBER = r"[〔［【\[]\d{4}[〕］】\]]\d{1,6}号"
-GLUED = re.compile(rf"(?=[\d≥≤＞＜><±（+\-−＋－〔［【\[])(?:{_SIGN}\s?{_BEGINS}\d[\d,，.]{{0,30}}(?:\s?{_UNIT})?"
-                   rf"|{_BEGINS}\d[\d,，.]{{0,30}}\s?{_UNIT}|{_DOCUMENT_NUMBER}"
-                   rf"|（[^（）\s]{{1,4}}）|{_BEGINS}\d{{1,20}}(?:\.\d{{1,20}})?[～~-]\d{{1,20}}(?:\.\d{{1,20}})?)")
+_NUMBERS = (rf"(?=[\d≥≤＞＜><±（+\-−＋－])(?:{_SIGN}\s?{_BEGINS}\d[\d,，.]{{0,30}}(?:\s?{_UNIT})?"
+            rf"|{_BEGINS}\d[\d,，.]{{0,30}}\s?{_UNIT}"
+            rf"|（[^（）\s]{{1,4}}）|{_BEGINS}\d{{1,20}}(?:\.\d{{1,20}})?[～~-]\d{{1,20}}(?:\.\d{{1,20}})?)")
+GLUED = re.compile(rf"{_NUMBERS}|{_DOCUMENT_NUMBER}")
+# …without documents' numbers, for a text with no bracket they begin with (most: a tenth of the
+# time a table's cells take, where every character would be looked at for a number's issuer)
+_GLUED_NUMBERS = re.compile(_NUMBERS)
+_BRACKETS = frozenset("〔［【[")
+
+
+def glued_pattern(text: str) -> re.Pattern[str]:
+    """:data:`GLUED`, or as much of it as ``text`` may hold."""
+    return GLUED if not _BRACKETS.isdisjoint(text) else _GLUED_NUMBERS
 # The longest run of Latin letters, digits and signs set without a place to break: a longer one
 # (an address, a key) is set a box a character by the template's `breaking`, and breaks anywhere.
 RUN = 30
@@ -57,7 +69,12 @@ CLOSING = "，。、；：！？）》”’」』〕】…"
 # What cannot be broken in a cell: a glued number and unit, a Latin word (of at most RUN letters:
 # a longer one is given places to break, see LONG_RUN), or a Chinese character, each with the
 # punctuation after it.
-_UNBROKEN = re.compile(rf"(?:（?(?:{GLUED.pattern})）?|[A-Za-z0-9.,%‰/:·_@-]{{1,{RUN}}}|.)[{CLOSING}]*")
+_UNBROKEN_ALL = re.compile(rf"(?:（?(?:{GLUED.pattern})）?|[A-Za-z0-9.,%‰/:·_@-]{{1,{RUN}}}|.)[{CLOSING}]*")
+_UNBROKEN_NUMBERS = re.compile(rf"(?:（?(?:{_NUMBERS})）?|[A-Za-z0-9.,%‰/:·_@-]{{1,{RUN}}}|.)[{CLOSING}]*")
+
+
+def _unbroken(text: str) -> re.Pattern[str]:
+    return _UNBROKEN_ALL if not _BRACKETS.isdisjoint(text) else _UNBROKEN_NUMBERS
 # A cell that is a figure: an amount or a rate (2019年, 1.人员经费 are labels).
 _FIGURE = re.compile(r"\s*[-−+±≥≤<>]?\s*\d[\d,，.]*\s*(?:%|％|‰|元|万元|亿元|万|亿)?\s*")
 BODY_WIDTH, FORM_WIDTH = 156 * 72 / 25.4, 180 * 72 / 25.4  # the 版心 and the form page's, in points
@@ -115,7 +132,7 @@ def _widest(cell_: Cell) -> float:
 
 @functools.lru_cache(maxsize=8192)  # a table's columns and the size it is set in read each cell's
 def _widest_run(text: str) -> float:
-    return max((_ems(m.group()) for m in _UNBROKEN.finditer(LONG_RUN.sub("W", text))), default=0)
+    return max((_ems(m.group()) for m in _unbroken(text).finditer(LONG_RUN.sub("W", text))), default=0)
 
 
 # The smallest size a table is set in to hold its numbers on its page (小六).
@@ -349,7 +366,7 @@ def lone_left(text: str, width: float, size: float) -> bool:
     capacity = math.floor(room + 1e-6)
     if not room + 1e-6 < _ems(text) <= 12 * max(capacity, 1):
         return False
-    runs = [m.group() for m in _UNBROKEN.finditer(text.strip())]
+    runs = [m.group() for m in _unbroken(text).finditer(text.strip())]
     lines = _greedy([_ems(r) for r in runs], room)
     alone = 1 < len(lines) <= 12 and lines[-1] == 1 and _LONE.fullmatch(runs[-1]) is not None
     return alone and even_lines(text, width, size) is None
@@ -367,7 +384,7 @@ def even_lines(text: str, width: float, size: float) -> tuple[list[str], float] 
     capacity = math.floor(room + 1e-6)
     if not room + 1e-6 < _ems(text) <= 12 * max(capacity, 1):  # on one line, or long text: the paragraph's
         return None
-    runs = [m.group() for m in _UNBROKEN.finditer(text.strip())]
+    runs = [m.group() for m in _unbroken(text).finditer(text.strip())]
     widths = [_ems(r) for r in runs]
     natural = _greedy(widths, room)
     if len(runs) < 2 or capacity < 2 or len(natural) > 12 or natural[-1] != 1 or not _LONE.fullmatch(runs[-1]):
@@ -471,7 +488,7 @@ def label_lines(text: str, width: float, size: float, most: int = 0) -> tuple[li
         return None
     bracketed = _BRACKETED.fullmatch(text)
     name, group = (bracketed["name"], bracketed["group"]) if bracketed else (text, "")
-    runs = [m.group() for m in _UNBROKEN.finditer(name)]
+    runs = [m.group() for m in _unbroken(name).finditer(name)]
     if len(runs) > _LABEL_RUNS or "".join(runs) != name:
         return None
     for wider in (capacity, capacity + 1):

@@ -10,7 +10,7 @@ import re
 import PIL.Image
 
 from evaltools.writers.pdf_engine import shows_image
-from evaltools.writers.typst_lines import CLOSING, GLUED, LONG_RUN
+from evaltools.writers.typst_lines import CLOSING, LONG_RUN, glued_pattern
 
 # C0/C1 controls but tab and newline, lone surrogates, and the bidirectional controls: nothing a
 # PDF can show or Typst read, or what would show text in an order other than written.
@@ -53,7 +53,7 @@ def text(value: object) -> str:
     given places to break."""
     value = CONTROL.sub("", str(value))
     out, last = [], 0
-    for match in GLUED.finditer(value):
+    for match in glued_pattern(value).finditer(value):
         if match.start() > last:
             out.append(_plain(value[last:match.start()]))
         # Punctuation that may not start a line goes into the box, and a bracket into it too: beside
