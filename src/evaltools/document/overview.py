@@ -232,28 +232,34 @@ def _read(folder: Path, cache: RowCache, ahead: bool = False) -> _Read:
     """The year's tables (``ahead``: strictly, see :func:`read_ahead`), the cache saved unless ``ahead``."""
     projects, indicators, findings = read_year(folder, cache=cache, save=not ahead, strict=ahead,
                                                most=AHEAD_MOST if ahead else None)
-    projects.insert(2, "部门文件夹", projects["文件"].map(lambda f: Path(f).parent.name).astype("string"))
+    folders: dict[str, str] = {}  # each file's department folder, its path read once (a year's 8,000 indicators name 1,000 files)
+    projects.insert(2, "部门文件夹", _folders(projects["文件"], folders).astype("string"))
     departments, unreadable = _departments(folder, projects)
-    shared = _shared_names(projects, departments)  # before any frame is named apart
+    shared = _shared_names(projects, departments, folders)  # before any frame is named apart
     for frame in (projects, indicators, findings, departments):
-        _named_apart(frame, shared)
+        _named_apart(frame, shared, folders)
     return _Read(projects, indicators, findings, departments.drop(columns="文件"), unreadable=tuple(unreadable))
 
 
-def _shared_names(projects: pd.DataFrame, departments: pd.DataFrame) -> set[str]:
+def _shared_names(projects: pd.DataFrame, departments: pd.DataFrame, folders: dict[str, str]) -> set[str]:
     """The department names that more than one department folder gives (its projects, or its file)."""
-    given = pd.concat([projects[["部门", "文件"]], departments[["部门", "文件"]]])
-    folders = given.groupby("部门")["文件"].agg(lambda files: len({Path(f).parent.name for f in files}))
-    return set(folders[folders > 1].index)
+    given = pd.concat([projects[["部门", "文件"]], departments[["部门", "文件"]]]).drop_duplicates()
+    counted = given.assign(文件=_folders(given["文件"], folders)).drop_duplicates().groupby("部门")["文件"].size()
+    return set(counted[counted > 1].index)
 
 
-def _named_apart(frame: pd.DataFrame, shared: set[str]) -> None:
+def _named_apart(frame: pd.DataFrame, shared: set[str], folders: dict[str, str]) -> None:
     """Departments of one name in several folders, each named with its folder (甲局（dept-a）),
     so that no table or chart counts two departments as one."""
     if shared and len(frame):
         mask = frame["部门"].isin(shared)
-        folders = frame["文件"].map(lambda f: Path(f).parent.name)
-        frame.loc[mask, "部门"] = frame["部门"] + "（" + folders + "）"
+        frame.loc[mask, "部门"] = frame["部门"] + "（" + _folders(frame["文件"], folders) + "）"
+
+
+def _folders(files: pd.Series, known: dict[str, str]) -> pd.Series:
+    """The department folder of each file, from ``known`` (those not in it added)."""
+    known.update((f, Path(f).parent.name) for f in files.unique() if f not in known)
+    return files.map(known)
 
 
 # The most projects a year read ahead computes (the others' rows kept): more have changed, and
