@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
-from evaltools.domain import reviewer
+from evaltools.domain import formatting, reviewer
 from evaltools.domain.checks.registry import Context, Raised, check, differs
+from evaltools.domain.formatting import rounded
 from evaltools.domain.model import BUDGET_COLUMNS, SOURCE_LABELS, Budget, BudgetRow
 from evaltools.domain.scoring import HUNDRED, percent
 from evaltools.domain.targets import plain_number
@@ -87,6 +88,21 @@ def _budget_total(ctx: Context) -> Iterator[Raised]:
                 f"年度资金总额的{BudgetRow.title_of(column)}为 {plain_number(given)} 万元，"
                 f"各行之和为 {plain_number(summed or Decimal(0))} 万元"
             )
+
+
+@check("SHOWN-AS-ZERO", "warning", "资金表中不为零的金额按显示位数四舍五入后显示为零（报告中看似未填或为零）",
+       basis="财预〔2020〕10号 附件《项目支出绩效自评表》：资金以万元列示；评审人员按表中所示数字核对",
+       example="全年执行数 0.003 万元（30 元），按两位小数显示为 0.00：是否把元当成了万元？",
+       looks_for="项目资金表各行的年初预算数、全年预算数、全年执行数，按规则（或参数文件 options.display）的金额位数")
+def _shown_as_zero(ctx: Context) -> Iterator[Raised]:
+    for key, row in ctx.params.budget.rows():
+        for column in BUDGET_COLUMNS:
+            value = getattr(row, column)
+            if value and not rounded(value, ctx.rules.display.money[1]):
+                yield ("budget", key, column), (
+                    f"{Budget.title_of(key).split('（')[0]}的{BudgetRow.title_of(column)}为 {plain_number(value)} 万元，"
+                    f"按 {ctx.rules.display.money[1]} 位小数显示为 {formatting.money(value, ctx.rules)}："
+                    "报告中看似为零，请核对单位（万元）")
 
 
 @check("INVESTMENT-TOTAL", "error", "计划投资额或实际到位资金的合计与各来源之和不符",
