@@ -341,7 +341,8 @@ def _departments(folder: Path, projects: pd.DataFrame) -> tuple[pd.DataFrame, li
             continue
         covered = float(mine["全年预算数"].sum()) if len(mine) else 0.0
         rows.append({"部门": name, "项目数": len(mine), "项目支出": None if stated is None else float(stated),
-                     "已自评项目全年预算数": covered, "其他项目全年预算数": listed, "文件": f"{department_folder.name}/_"})
+                     "已自评项目全年预算数": covered, "其他项目全年预算数": listed,
+                     "文件": display_path(department_folder / DEPARTMENT_FILE)})  # its folder, as its projects give theirs
     frame = pd.DataFrame(rows, columns=["部门", "项目数", "项目支出", "已自评项目全年预算数", "其他项目全年预算数", "文件"])
     frame["差额"] = frame["项目支出"] - frame["已自评项目全年预算数"] - frame["其他项目全年预算数"]
     frame["覆盖率"] = frame["已自评项目全年预算数"] / frame["项目支出"] * 100

@@ -49,7 +49,7 @@ from evaltools.writers.typst_lines import (BODY_WIDTH, FORM_WIDTH, PAGE_HEIGHT, 
                                           fitting_size, label_lines, tracks_of)
 from evaltools.writers.typst_markdown import markdown
 from evaltools.writers.typst_split import column_groups
-from evaltools.writers.typst_text import image, is_svg, literal, long_run, text
+from evaltools.writers.typst_text import code, image, is_svg, literal, text
 
 __all__ = ["Context", "Source", "document", "image", "is_svg", "literal", "markdown", "text", "typeset"]
 
@@ -85,8 +85,8 @@ def span(part: Span) -> str:
     if "badge" in styles:
         colour = next((_BADGE_COLOURS[s] for s in styles if s in _BADGE_COLOURS), "#000")
         return f'#text(fill: rgb("{colour}"), weight: "bold"){body}'
-    if "code" in styles:  # a Markdown cell's code: a long run breaks (see the template's `breaking`)
-        body = f"#breaking({literal(part.text)}, code: true)" if long_run(part.text) else f"#raw({literal(part.text)})"
+    if "code" in styles:  # a Markdown cell's code
+        body = code(part.text)
     elif "emphasis" in styles:
         body = f"#emph{body}"
     else:

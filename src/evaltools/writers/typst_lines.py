@@ -69,17 +69,22 @@ CLOSING = "，。、；：！？）》”’」』〕】…"
 # What cannot be broken in a cell: a glued number and unit, a Latin word (of at most RUN letters:
 # a longer one is given places to break, see LONG_RUN), or a Chinese character, each with the
 # punctuation after it.
-_UNBROKEN_ALL = re.compile(rf"(?:（?(?:{GLUED.pattern})）?|[A-Za-z0-9.,%‰/:·_@-]{{1,{RUN}}}|.)[{CLOSING}]*")
-_UNBROKEN_NUMBERS = re.compile(rf"(?:（?(?:{_NUMBERS})）?|[A-Za-z0-9.,%‰/:·_@-]{{1,{RUN}}}|.)[{CLOSING}]*")
+_UNBROKEN = {glued: re.compile(rf"(?:（?(?:{glued.pattern})）?|[A-Za-z0-9.,%‰/:·_@-]{{1,{RUN}}}|.)[{CLOSING}]*")
+             for glued in (GLUED, _GLUED_NUMBERS)}
 
 
 def _unbroken(text: str) -> re.Pattern[str]:
-    return _UNBROKEN_ALL if not _BRACKETS.isdisjoint(text) else _UNBROKEN_NUMBERS
+    """What cannot be broken in ``text``, as much of it as ``text`` may hold (see :func:`glued_pattern`)."""
+    return _UNBROKEN[glued_pattern(text)]
+
+
 # A cell that is a figure: an amount or a rate (2019年, 1.人员经费 are labels).
 _FIGURE = re.compile(r"\s*[-−+±≥≤<>]?\s*\d[\d,，.]*\s*(?:%|％|‰|元|万元|亿元|万|亿)?\s*")
 BODY_WIDTH, FORM_WIDTH = 156 * 72 / 25.4, 180 * 72 / 25.4  # the 版心 and the form page's, in points
 PAGE_HEIGHT = 225 * 72 / 25.4  # the 版心's
 _INSET = 1.2 * 72 / 25.4 * 2
+# What a run that may not break is given beyond its reckoned width (a face's own widths differ a little).
+_SPARE = 0.08
 
 
 # Half-width characters (Unicode's Na and H: Latin, digits, half-width forms), half an em each.
@@ -121,7 +126,7 @@ def is_figure(text: str) -> bool:
 
 def least_width(cell_: Cell, size: float) -> float:
     """The narrowest a cell can be without a character or a number pushed out of it, in points."""
-    return _widest(cell_) * size * 1.08 + _INSET
+    return _widest(cell_) * size * (1 + _SPARE) + _INSET
 
 
 def _widest(cell_: Cell) -> float:
@@ -156,7 +161,7 @@ def column_ems(part: Table, text: float = TEXT_EMS) -> list[float]:
     return ems
 
 
-def holds(ems: Sequence[float], size: float, width: float, spare: float = 0.08) -> bool:
+def holds(ems: Sequence[float], size: float, width: float, spare: float = _SPARE) -> bool:
     """Whether columns of ``ems`` (:func:`column_ems`) are held in ``width`` points at ``size``,
     with ``spare`` of each column's width to spare."""
     return sum(ems) * size * (1 + spare) + len(ems) * _INSET <= width
@@ -170,7 +175,7 @@ def fitting_size(part: Table, size: float, width: float, ems: Sequence[float] | 
     ems = column_ems(part) if ems is None else ems
     if holds(ems, size, width):
         return size
-    return max(SMALLEST, (width - len(ems) * _INSET) / (sum(ems) * 1.08))
+    return max(SMALLEST, (width - len(ems) * _INSET) / (sum(ems) * (1 + _SPARE)))
 
 
 def tall(text: str, width: float, size: float) -> bool:

@@ -12,7 +12,7 @@ from evaltools.document import typography
 from evaltools.document.parts import Cell, Row, Span, Table
 from evaltools.domain.markup import parse
 from evaltools.writers.typst_lines import BODY_WIDTH, content_tracks, content_widths, tall
-from evaltools.writers.typst_text import CONTROL, image, literal, long_run, text
+from evaltools.writers.typst_text import CONTROL, code, image, literal, long_run, text
 
 # How the writer sets a table of the document model (typst.typeset): a Markdown table of plain
 # cells is set as one, its columns reckoned from its cells as the report's own tables are.
@@ -87,8 +87,7 @@ def _md_inline(tokens: Sequence[Any], files: dict[str, bytes]) -> str:
         elif kind == "text":
             out.append(text(token.content))
         elif kind == "code_inline":
-            code = token.content  # a long run breaks (see the template's `breaking`), the text unchanged
-            out.append(f"#breaking({literal(code)}, code: true)" if long_run(code) else f"#raw({literal(code)})")
+            out.append(code(token.content))
         elif kind == "image":
             src = str(token.attrGet("src") or "")
             alt = "".join(child.content for child in token.children or [])
@@ -155,13 +154,13 @@ def _closing(tokens: Sequence[Any], start: int) -> int:
     return len(tokens) - 1
 
 
-def _code_block(code: str) -> str:
+def _code_block(source: str) -> str:
     """A block of code as written; where a line holds a run longer than RUN characters (a key,
     an address), its lines set by the template's `breaking`, so that none runs off the page
     (nothing added: the text copied is the code)."""
-    if not long_run(code):
-        return f"raw({literal(code)}, block: true)"
-    lines = (f"#breaking({literal(line)}, code: true)" for line in code.rstrip("\n").split("\n"))
+    if not long_run(source):
+        return f"raw({literal(source)}, block: true)"
+    lines = (f"#breaking({literal(line)}, code: true)" for line in source.rstrip("\n").split("\n"))
     return f"[{'#linebreak()'.join(lines)}]"
 
 

@@ -28,6 +28,11 @@ def long_run(text: str) -> bool:
     return LONG_RUN.search(text) is not None
 
 
+def code(text: str) -> str:
+    """Inline code as Typst markup: raw, its text unchanged; a long run set to break (see :func:`long_run`)."""
+    return f"#breaking({literal(text)}, code: true)" if long_run(text) else f"#raw({literal(text)})"
+
+
 def _plain(value: str) -> str:
     """Text without numbers to glue, as string literals; a long run as boxes (see LONG_RUN)."""
     out, last = [], 0

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from evaltools.domain import formatting, reviewer
 from evaltools.domain.checks.registry import Context, Raised, check, differs
-from evaltools.domain.formatting import rounded
 from evaltools.domain.model import BUDGET_COLUMNS, SOURCE_LABELS, Budget, BudgetRow
 from evaltools.domain.scoring import HUNDRED, percent
 from evaltools.domain.targets import plain_number
@@ -98,11 +97,11 @@ def _shown_as_zero(ctx: Context) -> Iterator[Raised]:
     for key, row in ctx.params.budget.rows():
         for column in BUDGET_COLUMNS:
             value = getattr(row, column)
-            if value and not rounded(value, ctx.rules.display.money[1]):
+            shown = formatting.money(value, ctx.rules)
+            if value and not Decimal(shown):
                 yield ("budget", key, column), (
                     f"{Budget.title_of(key).split('（')[0]}的{BudgetRow.title_of(column)}为 {plain_number(value)} 万元，"
-                    f"按 {ctx.rules.display.money[1]} 位小数显示为 {formatting.money(value, ctx.rules)}："
-                    "报告中看似为零，请核对单位（万元）")
+                    f"按 {ctx.rules.display.money[1]} 位小数显示为 {shown}：报告中看似为零，请核对单位（万元）")
 
 
 @check("INVESTMENT-TOTAL", "error", "计划投资额或实际到位资金的合计与各来源之和不符",
