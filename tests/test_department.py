@@ -137,6 +137,23 @@ class TestChecks:
         write_department(path.parent, {"year": 2024, "unit": {"name": "某局", "staffing": 43, "actual_staff": 43}})
         assert "DEPT-STAFF" not in codes(path)
 
+    @pytest.mark.parametrize("data, field, named", [
+        ({"three_public": {"final": {"reception": "0.004"}}}, "three_public.final.reception", "三公经费·本年决算数·公务接待费"),
+        ({"income": [{"institution": "局机关", "general_budget": 100, "other": "0.002"}]}, "income[0].other",
+         "年度收入情况·局机关·其他收入"),
+        ({"funds": {"project": {"executed": "0.001"}}}, "funds.project.executed", "年度预算申请·项目支出·全年执行数"),
+        ({"buildings": [{"name": "办公楼", "actual_investment": "0.0049"}]}, "buildings[0].actual_investment", "办公楼"),
+    ])
+    def test_an_amount_that_shows_as_zero_is_named_wherever_it_sits(self, tmp_path, data, field, named):
+        path = write_department(tmp_path / "params" / "2024" / "d", {"year": 2024, "unit": {"name": "某局"}, **data})
+        found = [f for f in check_department(load_department(path)) if f.code == "DEPT-SHOWN-AS-ZERO"]
+        assert [f.field for f in found] == [field] and named in found[0].message and "0.00" in found[0].message
+
+    def test_amounts_that_show_as_what_they_are_raise_nothing(self, tmp_path):
+        path = write_department(tmp_path / "params" / "2024" / "d", {"year": 2024, "unit": {"name": "某局"},
+                                                                     "three_public": {"final": {"reception": "0.005", "overseas": 0}}})
+        assert "DEPT-SHOWN-AS-ZERO" not in codes(path)
+
     def test_an_image_from_the_network_in_the_narrative_is_an_error(self, tmp_path):
         narrative = {"basic": "见下图 ![](https://example.invalid/chart.png)"}
         path = write_department(tmp_path / "params" / "2024" / "d", {"year": 2024, "unit": {"name": "某局"},

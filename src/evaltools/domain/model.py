@@ -14,10 +14,12 @@ import re
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer,
                       model_validator)
+
+from evaltools.domain.yamlio import Loc
 
 MAX_DIGITS = 12  # below 10^12 in 元 or 万元: more than any budget, fewer digits than a typo like 1e309
 _THOUSANDS = re.compile(r"\s*[+-]?\d{1,3}(?:[,，]\d{3})+(?:\.\d*)?\s*")
@@ -106,8 +108,14 @@ def _bounded(value: Decimal) -> Decimal:
     return value
 
 
+class _InWan:
+    """Marks an amount held in 万元 (see :func:`amounts_in_wan`)."""
+
+
+IN_WAN = _InWan()
+
 Number = Annotated[Decimal, AfterValidator(_bounded)]  # a score, a rate, a measured value
-Wan = Annotated[Decimal, BeforeValidator(_no_thousands_separator), AfterValidator(_amount(6, "万元"))]  # 万元
+Wan = Annotated[Decimal, BeforeValidator(_no_thousands_separator), AfterValidator(_amount(6, "万元")), IN_WAN]  # 万元
 Yuan = Annotated[Decimal, BeforeValidator(_no_thousands_separator), AfterValidator(_amount(2, "元"))]  # 元，到分
 
 # What a blank cell of a printed form looks like once typed or extracted: nothing, a slash, a dash.
@@ -164,6 +172,29 @@ Percent = Annotated[Number | None, BeforeValidator(_percent)]
 FormWan = Annotated[Wan | None, BeforeValidator(_blank_to_none)]
 # A text cell that may be left blank (read as "").
 Text = Annotated[str, BeforeValidator(_none_to_empty)]
+
+
+def _in_wan(annotation: Any) -> bool:
+    """Whether a field's type (an Optional, a list, an Annotated of it) holds amounts in 万元."""
+    return annotation is IN_WAN or any(_in_wan(arg) for arg in get_args(annotation))
+
+
+def amounts_in_wan(model: BaseModel, loc: Loc = (), titles: tuple[str, ...] = ()) -> Iterator[tuple[Loc, tuple[str, ...], Decimal]]:
+    """Every amount in 万元 the parameters hold, wherever it sits, with where (its loc) and what
+    (the titles of its field and of the fields and rows around it: 上年结转资金, 全年预算数)."""
+    for name, field in type(model).model_fields.items():
+        value = getattr(model, name)
+        title = (field.title or name).split("（")[0]
+        if isinstance(value, Decimal) and (_in_wan(field.annotation) or any(_in_wan(m) for m in field.metadata)):
+            yield loc + (name,), titles + (title,), value
+        elif isinstance(value, BaseModel):
+            yield from amounts_in_wan(value, loc + (name,), titles + (title,))
+        elif isinstance(value, list):
+            for i, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    row = next((getattr(item, key) for key in ("institution", "name", "item") if getattr(item, key, None)),
+                               f"第{i + 1}行")
+                    yield from amounts_in_wan(item, loc + (name, i), titles + (title, str(row)))
 
 
 class Params(BaseModel):

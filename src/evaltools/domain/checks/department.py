@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from evaltools.domain.checks.registry import (CHECKS, DEPARTMENT_CHECKS, Context, Finding, Raised, department_check, findings,
                                               texts)
+from evaltools.domain.checks.funds import shown_as_zero
 from evaltools.domain.checks.text import linked_image_findings, rules_control
 from evaltools.domain.department import FUND_NATURE_ROWS, SPENDING_NATURE_ROWS, project_spending
 from evaltools.domain.model import BUDGET_COLUMNS, CONTROL_BASIS, BudgetRow, control_findings, is_blank, unwritten
@@ -51,6 +52,15 @@ def _department_missing(department) -> Iterator[Raised]:
     if empty:
         yield ("narrative",), (f"报告正文未填写：{'、'.join(empty)}（报告中只有由数据生成的句子；没有句子的一节写明“未填写”，"
                                "其他需要说明的问题写“无”）")
+
+
+@department_check("DEPT-SHOWN-AS-ZERO", "warning", "不为零的金额（万元）按显示位数四舍五入后显示为零（报告中看似未填或为零）",
+                  basis="财预〔2020〕10号《项目支出绩效评价管理办法》 部门整体支出绩效自评报告格式：金额以万元列示",
+                  example="三公经费·本年决算数·公务接待费 0.004 万元（40 元），按两位小数显示为 0.00：是否把元当成了万元？",
+                  looks_for="部门文件中每一个以万元计的金额（附件1-3 的资金、收入、支出、三公经费、公用经费、固定资产等），"
+                            "按规则的金额位数")
+def _department_shown_as_zero(department) -> Iterator[Raised]:
+    yield from shown_as_zero(department.params, department.rules)
 
 
 @department_check("DEPT-STAFF", "warning", "实有人数超过编制数",

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
+from pydantic import BaseModel
+
 from evaltools.domain import formatting, reviewer
 from evaltools.domain.checks.registry import Context, Raised, check, differs
-from evaltools.domain.model import BUDGET_COLUMNS, SOURCE_LABELS, Budget, BudgetRow
+from evaltools.domain.model import BUDGET_COLUMNS, SOURCE_LABELS, Budget, BudgetRow, amounts_in_wan
+from evaltools.domain.rules import Rules
 from evaltools.domain.scoring import HUNDRED, percent
 from evaltools.domain.targets import plain_number
 from evaltools.domain.yamlio import Loc
@@ -89,19 +92,22 @@ def _budget_total(ctx: Context) -> Iterator[Raised]:
             )
 
 
-@check("SHOWN-AS-ZERO", "warning", "资金表中不为零的金额按显示位数四舍五入后显示为零（报告中看似未填或为零）",
+@check("SHOWN-AS-ZERO", "warning", "不为零的金额（万元）按显示位数四舍五入后显示为零（报告中看似未填或为零）",
        basis="财预〔2020〕10号 附件《项目支出绩效自评表》：资金以万元列示；评审人员按表中所示数字核对",
        example="全年执行数 0.003 万元（30 元），按两位小数显示为 0.00：是否把元当成了万元？",
-       looks_for="项目资金表各行的年初预算数、全年预算数、全年执行数，按规则（或参数文件 options.display）的金额位数")
+       looks_for="参数文件中每一个以万元计的金额（项目资金表各行、计划投资额与实际到位资金的各来源），"
+                 "按规则（或参数文件 options.display）的金额位数")
 def _shown_as_zero(ctx: Context) -> Iterator[Raised]:
-    for key, row in ctx.params.budget.rows():
-        for column in BUDGET_COLUMNS:
-            value = getattr(row, column)
-            shown = formatting.money(value, ctx.rules)
-            if value and not Decimal(shown):
-                yield ("budget", key, column), (
-                    f"{Budget.title_of(key).split('（')[0]}的{BudgetRow.title_of(column)}为 {plain_number(value)} 万元，"
-                    f"按 {ctx.rules.display.money[1]} 位小数显示为 {shown}：报告中看似为零，请核对单位（万元）")
+    yield from shown_as_zero(ctx.params, ctx.rules)
+
+
+def shown_as_zero(params: BaseModel, rules: Rules) -> Iterator[Raised]:
+    """Each amount in 万元 of ``params`` that is not zero but shows as zero at the rules' places."""
+    for loc, titles, value in amounts_in_wan(params):
+        shown = formatting.money(value, rules)
+        if value and not Decimal(shown):
+            yield loc, (f"{'·'.join(titles)}为 {plain_number(value)} 万元，按 {rules.display.money[1]} 位小数显示为 "
+                        f"{shown}：报告中看似为零，请核对单位（万元）")
 
 
 @check("INVESTMENT-TOTAL", "error", "计划投资额或实际到位资金的合计与各来源之和不符",
