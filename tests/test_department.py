@@ -163,17 +163,38 @@ class TestChecks:
         write_department(path.parent, {"year": 2024, "unit": {"name": "某局"}, "narrative": narrative})
         assert "DEPT-LINKED-IMAGE" not in codes(path)
 
-    def test_a_figures_name_in_a_department_text_is_said_to_print_as_written(self, tmp_path):
-        """{{总分}} is filled in a project's text only: in a department's it printed as written,
-        and the checker said nothing."""
-        narrative = {"basic": "经自评，得分为{{总分}}分，等级为{{等级}}。"}
+    def test_figures_named_in_the_narrative_and_goals_are_filled_as_the_tables_show_them(self, tmp_path):
+        data = {"year": 2024, "unit": {"name": "某局", "staffing": 40, "actual_staff": 38},
+                "expenditure": [{"institution": "局机关", "personnel": "100.5", "public": 20, "project": "30.125"},
+                                {"institution": "二级机构", "fund_type": "政府性基金预算", "project": 12}],
+                "three_public": {"final": {"reception": "1.2", "overseas": 0}},
+                "overall_goals": {"expected": "{{年度}}年保障{{实有人数}}人履职", "achieved": "支出{{年度支出}}万元"},
+                "narrative": {"basic": "{{部门名称}}编制{{人员编制}}人；一般公共预算支出{{一般公共预算支出}}万元，"
+                                       "其中基本支出{{基本支出}}万元、项目支出{{项目支出}}万元；"
+                                       "政府性基金预算支出{{政府性基金预算支出}}万元；三公经费{{三公经费}}万元；"
+                                       "得分{{总分}}。"}}
+        path = write_department(tmp_path / "params" / "2024" / "d", data)
+        report = DepartmentReport.load(path)
+        text = everything(report)
+        assert ("某局编制40人；一般公共预算支出150.63万元，其中基本支出120.50万元、项目支出30.13万元；"
+                "政府性基金预算支出12.00万元；三公经费1.20万元；得分—。") in text
+        assert "2024年保障38人履职" in text and "支出162.63万元" in html(report.self_evaluation_form())
+        assert "{{" not in text
+        assert not {"DEPT-FIGURE-NAME", "DEPT-PLACEHOLDER"} & set(codes(path))
+
+    def test_a_name_the_department_report_does_not_know_is_an_error_naming_the_names_it_does(self, tmp_path):
         path = write_department(tmp_path / "params" / "2024" / "d", {"year": 2024, "unit": {"name": "某局"},
-                                                                     "narrative": narrative})
+                                                                     "narrative": {"basic": "{{项目名称}}得分{{总分}}"}})
+        [finding] = [f for f in check_department(load_department(path)) if f.code == "DEPT-FIGURE-NAME"]
+        assert finding.severity == "error" and finding.loc == ("narrative", "basic")
+        assert "{{项目名称}}" in finding.message and "部门名称" in finding.message and "{{总分}}" not in finding.message
+        assert "{{项目名称}}" in everything(DepartmentReport.load(path))  # left visible, never dropped
+
+    def test_a_name_in_a_text_the_report_does_not_fill_is_said_to_print_as_written(self, tmp_path):
+        path = write_department(tmp_path / "params" / "2024" / "d",
+                                {"year": 2024, "unit": {"name": "某局", "functions": "负责{{年度}}年的{{等级}}评定"}})
         [finding] = [f for f in check_department(load_department(path)) if f.code == "DEPT-PLACEHOLDER"]
-        assert "{{总分}}、{{等级}}" in finding.message and finding.loc == ("narrative", "basic")
-        narrative["basic"] = "经自评，得分为95分。"
-        write_department(path.parent, {"year": 2024, "unit": {"name": "某局"}, "narrative": narrative})
-        assert "DEPT-PLACEHOLDER" not in codes(path)
+        assert "{{年度}}、{{等级}}" in finding.message and finding.loc == ("unit", "functions")
 
     def test_control_characters_pasted_from_word_are_a_warning_naming_the_field(self, tmp_path):
         path = write_department(tmp_path / "params" / "2024" / "d", {"year": 2024, "unit": {"name": "某局"},

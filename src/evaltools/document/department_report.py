@@ -13,6 +13,7 @@ of the forms: what only a reviewer needs (checks, file counts) is marked for the
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -35,6 +36,7 @@ from evaltools.domain.department import (
     total,
 )
 from evaltools.domain.model import FundType, unwritten
+from evaltools.domain.placeholders import department_figures, fill
 from evaltools.document.parts import (
     REVIEW,
     AttachedPdf,
@@ -122,10 +124,6 @@ class DepartmentReport:
     @property
     def name(self) -> str:
         return self.params.name
-
-    def _fund_total(self, fund: FundType) -> Decimal | None:
-        rows = [row.total for row in self.params.expenditure if row.fund_type == fund]
-        return total(rows) if self.params.expenditure else None
 
     @property
     def rules(self):
@@ -274,11 +272,9 @@ class DepartmentReport:
         p_ = self.params
         if not p_.expenditure:
             return wording.paragraph("department", "spending_missing")
-        general = self._fund_total(FundType.GENERAL)
-        basic = total([r.basic_total for r in p_.expenditure if r.fund_type == FundType.GENERAL])
-        project = total([r.project for r in p_.expenditure if r.fund_type == FundType.GENERAL])
-        overall = total([r.total for r in p_.expenditure])
-        others = [(fund.value, self._money(self._fund_total(fund) or Decimal(0)))
+        general, overall = p_.spent(FundType.GENERAL), p_.spent()
+        basic, project = p_.general_split()
+        others = [(fund.value, self._money(self.params.spent(fund) or Decimal(0)))
                   for fund in (FundType.GOVERNMENT_FUND, FundType.STATE_CAPITAL, FundType.SOCIAL_INSURANCE)]
         return wording.paragraph("department", "spending", self.year, self._money(overall), self._money(general),
                                  self._money(basic), self._money(project), others)
@@ -286,8 +282,15 @@ class DepartmentReport:
     def _narrative(self, key: str) -> Any:
         """The unit's own text of a section; nothing when it wrote none, or only blanks (no stray
         "—": a section with nothing else then says it is not filled in)."""
-        text = getattr(self.params.narrative, key)
-        return None if unwritten(text) else Markdown(text)
+        return self._filled(getattr(self.params.narrative, key))
+
+    def _filled(self, text: str | None) -> Markdown | None:
+        """The unit's Markdown with its {{figures}} filled in; None where it wrote nothing."""
+        return None if unwritten(text) else Markdown(fill(text, self._figures))
+
+    @functools.cached_property
+    def _figures(self) -> dict[str, str]:
+        return department_figures(self.params, self.department.card, self.rules)
 
     @property
     def title(self) -> str:
@@ -296,13 +299,12 @@ class DepartmentReport:
     def outline(self) -> Section:
         """The report body after the 参考提纲: 一 to 十一."""
         p_ = self.params
-        goals = p_.overall_goals.expected if p_.overall_goals else None
-        goals = None if unwritten(goals) else Markdown(goals)
+        goals = self._filled(p_.overall_goals.expected if p_.overall_goals else None)
         fund_sections = []
         for number, (key, fund) in enumerate((("government_fund", FundType.GOVERNMENT_FUND),
                                               ("state_capital", FundType.STATE_CAPITAL),
                                               ("social_insurance", FundType.SOCIAL_INSURANCE)), 3):
-            amount = self._fund_total(fund)
+            amount = self.params.spent(fund)
             sentence = wording.paragraph("department", "fund", fund.value, self._money(amount) if amount else None,
                                          bool(p_.expenditure))
             fund_sections.append(chapter(number, f"{fund.value}支出情况", sentence, self._narrative(key)))
@@ -475,8 +477,7 @@ class DepartmentReport:
             # 执行率 and 得分 where the data gives a 全年预算数 to measure against, else "—"
             *funds_block("年度预算申请（万元）", lines, card if funds and funds.total.annual is not None else None,
                          rules, columns),
-            *goal_rows(Markdown(goals.expected) if goals and goals.expected else DASH,
-                       Markdown(goals.achieved) if goals and goals.achieved else DASH, columns),
+            *goal_rows(self._filled(goals and goals.expected) or DASH, self._filled(goals and goals.achieved) or DASH, columns),
             colgroup=DEPARTMENT_TOP_COLUMNS.get(columns, FORM_TOP_COLUMNS[columns]), cls="grid form",
         )
         unit = p_.unit
@@ -514,7 +515,7 @@ class DepartmentReport:
                                    cls="attachment"))
             else:
                 out.append(section(self._label(number), h(2, attachment.title, cls="attachment-title"),
-                                   Markdown(path.read_text(encoding="utf-8")), cls="attachment"))
+                                   Markdown(fill(path.read_text(encoding="utf-8"), self._figures)), cls="attachment"))
         return group(*out)
 
     def provenance(self) -> Section:

@@ -350,6 +350,15 @@ class DepartmentParams(Params):
             rows[key] = stated.model_copy(update={c: getattr(computed, c) for c in columns if getattr(stated, c) is None})
         return OverallFunds(**rows)
 
+    def spent(self, fund: FundType | None = None) -> Decimal | None:
+        """年度支出 (万元) of one fund type, or of all: None when the spending table is not filled in."""
+        return total([row.total for row in self.expenditure if fund is None or row.fund_type == fund]) if self.expenditure else None
+
+    def general_split(self) -> tuple[Decimal | None, Decimal | None]:
+        """The 一般公共预算 spending's 基本支出 and 项目支出 (万元)."""
+        general = [row for row in self.expenditure if row.fund_type == FundType.GENERAL]
+        return total([row.basic_total for row in general]), total([row.project for row in general])
+
     @property
     def evaluated_year(self) -> int | None:
         return self.year or self.defaults.get("year")

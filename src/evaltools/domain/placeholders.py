@@ -2,7 +2,8 @@
 
 Narrative fields in a parameter file may refer to computed figures by name between double
 braces; the report fills them in, so the text and the tables cannot disagree. The names are
-the form's own words (see :data:`NAMES`); an unknown name is an error of ``evaltools check``.
+the form's own words (see :data:`NAMES`, and :data:`DEPARTMENT_NAMES` for a department file's
+report, in its narrative and its 年度总体目标); an unknown name is an error of ``evaltools check``.
 Money is printed in 万元 (or 元 where the name says so), rates in percent, scores as the
 report shows them: all by ``evaltools.domain.formatting``, at the rules' display precisions.
 """
@@ -13,7 +14,8 @@ import re
 from decimal import Decimal
 
 from evaltools.domain import formatting
-from evaltools.domain.model import ProjectParams
+from evaltools.domain.department import DepartmentParams
+from evaltools.domain.model import FundType, ProjectParams
 from evaltools.domain.rules import Rules
 from evaltools.domain.scoring import ScoreCard
 
@@ -67,6 +69,60 @@ def figures(params: ProjectParams, card: ScoreCard, rules: Rules) -> dict[str, s
         "实际支出元": money(sum((item.amount for item in params.spending), Decimal(0))),
         "总分": formatting.score(card.total, rules),
         "等级": card.grade,
+    }
+
+
+DEPARTMENT_NAMES = {
+    "年度": "评价年度，如 2024",
+    "部门名称": "部门（单位）名称",
+    "人员编制": "人员编制（人）",
+    "实有人数": "实有人数（人）",
+    "年度支出": "年度支出和结余情况各机构、各类资金的支出合计（万元）",
+    **{f"{fund.value}支出": f"年度支出和结余情况中{fund.value}的支出合计（万元）" for fund in FundType},
+    "基本支出": "一般公共预算支出中的基本支出（万元）",
+    "项目支出": "一般公共预算支出中的项目支出（万元）",
+    "三公经费": "三公经费的本年决算数合计（万元）",
+    "全年预算数": "附件1-3 年度资金总额的全年预算数（万元）",
+    "全年执行数": "附件1-3 年度资金总额的全年执行数（万元）",
+    "预算执行率": "全年执行数 / 全年预算数",
+    "执行率得分": "预算执行率的得分",
+    "总分": "整体支出自评总分",
+    "等级": "评价等级",
+}
+# The department file's texts its report fills in; a name written elsewhere is printed as it is.
+DEPARTMENT_FILLED = ("narrative", "overall_goals")
+
+
+def department_figures(params: DepartmentParams, card: ScoreCard | None, rules: Rules) -> dict[str, str]:
+    """Every named figure of a department's report, formatted as the report prints it ("—"
+    where the file does not hold it: the report's own checks say what is missing)."""
+    unit = params.unit
+
+    def money(value: Decimal | None) -> str:
+        return formatting.money(value, rules)
+
+    def count(value: int | None) -> str:
+        return formatting.DASH if value is None else str(value)
+
+    basic, project = params.general_split()
+    scored = card is not None and bool(params.indicators)
+    three_public = params.three_public.final.total if params.three_public else None
+    return {
+        "年度": count(params.evaluated_year),
+        "部门名称": params.name,
+        "人员编制": count(unit and unit.staffing),
+        "实有人数": count(unit and unit.actual_staff),
+        "年度支出": money(params.spent()),
+        **{f"{fund.value}支出": money(params.spent(fund)) for fund in FundType},
+        "基本支出": money(basic),
+        "项目支出": money(project),
+        "三公经费": money(three_public),
+        "全年预算数": money(card.execution.budget.annual if card else None),
+        "全年执行数": money(card.execution.budget.executed if card else None),
+        "预算执行率": formatting.percent(card.execution.rate if card else None, rules),
+        "执行率得分": formatting.score(card.execution.score if card else None, rules),
+        "总分": formatting.score(card.total, rules) if scored else formatting.DASH,
+        "等级": card.grade if scored else formatting.DASH,
     }
 
 

@@ -11,7 +11,7 @@ from evaltools.domain.checks.funds import shown_as_zero
 from evaltools.domain.checks.text import linked_image_findings, rules_control
 from evaltools.domain.department import FUND_NATURE_ROWS, SPENDING_NATURE_ROWS, project_spending
 from evaltools.domain.model import BUDGET_COLUMNS, CONTROL_BASIS, BudgetRow, control_findings, is_blank, unwritten
-from evaltools.domain.placeholders import placeholders
+from evaltools.domain.placeholders import DEPARTMENT_FILLED, DEPARTMENT_NAMES, placeholders
 from evaltools.domain.targets import plain_number
 
 # Project checks that look only at the indicators and their scores: they apply to a
@@ -126,15 +126,25 @@ def _department_linked_image(department) -> Iterator[Raised]:
     yield from linked_image_findings(texts(department.params))
 
 
-@department_check("DEPT-PLACEHOLDER", "warning", "部门文件的文字中写了 {{…}}：部门整体报告不填入计算的数字，原样印出",
-                  basis="evaltools：{{总分}} 等名称只在项目文件的文字中填入（项目的计算结果）",
-                  example="部门文件的正文“得分为{{总分}}分”：报告中印出“{{总分}}”")
+@department_check("DEPT-FIGURE-NAME", "error", "部门文件的文字引用了不存在的数字名称 {{…}}",
+                  basis="evaltools 的数字名称：部门文件的文字中的 {{…}} 须是部门整体报告已定义的名称",
+                  example="正文写了 {{项目名称}}（项目的名称，部门报告没有），应写 {{部门名称}}")
+def _department_figure_name(department) -> Iterator[Raised]:
+    for loc, text in texts(department.params):
+        for name in dict.fromkeys(placeholders(text)):
+            if name not in DEPARTMENT_NAMES:
+                yield loc, f"不认识的数字名称 {{{{{name}}}}}，可用：{'、'.join(DEPARTMENT_NAMES)}"
+
+
+@department_check("DEPT-PLACEHOLDER", "warning", "部门文件中报告不填入数字的文字写了 {{…}}：原样印出",
+                  basis="evaltools：{{…}} 只在部门文件的报告正文（narrative）和年度总体目标（overall_goals）中填入",
+                  example="职能职责概述中写了“{{年度}}年”：报告中印出“{{年度}}”")
 def _department_placeholder(department) -> Iterator[Raised]:
     for loc, text in texts(department.params):
-        named = placeholders(text)
-        if named:
-            shown = "、".join(f"{{{{{name}}}}}" for name in dict.fromkeys(named))
-            yield loc, f"写了 {shown}：部门整体报告不填入计算的数字，原样印出；请写出数字"
+        named = [name for name in dict.fromkeys(placeholders(text)) if name in DEPARTMENT_NAMES]
+        if named and loc[:1] not in {(field,) for field in DEPARTMENT_FILLED}:
+            shown = "、".join(f"{{{{{name}}}}}" for name in named)
+            yield loc, f"写了 {shown}：这里的文字不填入计算的数字，原样印出；请写出数字，或移到报告正文（narrative）"
 
 
 @department_check("DEPT-CONTROL-CHAR", "warning", "部门文件的文字中含有不可见的控制字符（常见于从 Word 粘贴的文字）",
