@@ -93,14 +93,26 @@ def test_a_kept_chart_without_a_chinese_face_still_says_so_and_a_face_installed_
 
 
 @pytest.mark.parametrize("name", ["公共资源交易平台运行维护费", "湘西土家族苗族自治州公共资源交易中心政府采购中心",
-                                  "数量：平台运行稳定率", "短名"])
+                                  "数量：平台运行稳定率", "短名", "2024年度电子化平台建设经费106.62万元",
+                                  "某某某某某某某某某某某某某某某某某某某某某某某某某某某某某某某某某某某某某某某某某某某"])
 def test_a_bars_name_is_wrapped_whole_in_even_lines_never_one_character_alone(name):
     from evaltools.document.charts import NAME_WIDTH, _names
 
     [label], _ = _names([name])
     lines = label.split("\n")
     assert "".join(lines) == name and all(len(line) <= NAME_WIDTH for line in lines)
-    assert len(lines) == -(-len(name) // NAME_WIDTH) and (len(lines) == 1 or min(map(len, lines)) >= len(name) // len(lines))
+    assert len(lines) == -(-len(name) // NAME_WIDTH) and (len(lines) == 1 or min(map(len, lines)) >= len(name) // len(lines) - 1)
+    assert all(len(line) > 1 for line in lines)
+
+
+@pytest.mark.parametrize("name, lines", [
+    ("公共资源交易平台运行维护费", ["公共资源交易", "平台运行维护费"]),  # not 公共资源交易平/台运行维护费
+    ("2024年度电子化平台建设经费106.62万元", ["2024年度电子化平台", "建设经费106.62万元"]),  # the amount whole
+])
+def test_a_bars_name_breaks_between_its_words_and_keeps_a_number_with_its_unit(name, lines):
+    from evaltools.document.charts import _names
+
+    assert _names([name])[0] == ["\n".join(lines)]
 
 
 def test_a_name_with_dollar_signs_is_drawn_as_text_not_as_math():

@@ -16,7 +16,7 @@ import nbformat
 import pytest
 
 from evaltools.cli import main
-from evaltools.document import typography
+from evaltools.document import line_breaks, typography
 from evaltools.document.parts import AttachedPdf, Cell, Heading, Markdown, Paragraph, Row, Section, Table, Typography
 from evaltools.run.build import run
 from evaltools.writers import pdf_engine, typst as writer, typst_lines
@@ -263,25 +263,25 @@ def test_a_number_its_sign_and_its_unit_however_compound_are_one_box(glued):
 
 
 def test_a_latin_word_is_no_unit_and_a_cells_breaks_keep_closing_punctuation_off_a_lines_start():
-    assert [m.group() for m in typst_lines.GLUED.finditer("3Dmodel 与 GB/T22239三级")] == []
+    assert [m.group() for m in line_breaks.GLUED.finditer("3Dmodel 与 GB/T22239三级")] == []
     cell = "实际完成106.62万元，完成率100%。ISO/IEC27001）"
-    runs = [m.group() for m in typst_lines._unbroken(cell).finditer(cell)]
+    runs = [m.group() for m in line_breaks.unbroken(cell).finditer(cell)]
     assert "106.62万元，" in runs and "100%。" in runs and "ISO/IEC27001）" in runs and "，" not in runs
 
 
 def test_latin_letters_and_digits_are_reckoned_as_wide_as_the_widest_face_sets_them():
     # Noto Serif CJK's digits are about 0.56 of an em: 「2024年12月31日前」 is 8.2 ems, not 8 (at 8 a line, 「前」 went alone)
-    assert typst_lines._ems("2024年12月31日前") > 8.2 and typst_lines._ems("ISO/IEC27001") > 6.5
-    assert typst_lines._ems("一二三") == 3
+    assert line_breaks.ems_of("2024年12月31日前") > 8.2 and line_breaks.ems_of("ISO/IEC27001") > 6.5
+    assert line_breaks.ems_of("一二三") == 3
 
 
 def test_a_hyphen_between_numbers_or_after_a_letter_is_no_sign():
-    found = [m.group() for m in typst_lines.GLUED.finditer("2023-2024年，A-3.5，第3-5名，降低-2%")]
+    found = [m.group() for m in line_breaks.GLUED.finditer("2023-2024年，A-3.5，第3-5名，降低-2%")]
     assert found == ["2023-2024", "3-5", "-2%"]
 
 
 def test_a_number_after_a_full_stop_or_a_unit_is_glued_too_one_inside_a_number_is_not():
-    found = [m.group() for m in typst_lines.GLUED.finditer("已完成.95%以上，No.1号楼，12万元.5月，1,234.5万元，1.5%")]
+    found = [m.group() for m in line_breaks.GLUED.finditer("已完成.95%以上，No.1号楼，12万元.5月，1,234.5万元，1.5%")]
     assert found == ["95%以上", "1号", "12万元", "5月", "1,234.5万元", "1.5%"]
 
 

@@ -30,6 +30,7 @@ from evaltools.domain import formatting
 from evaltools.domain.cache import JsonCache
 from evaltools.domain.fingerprints import code_fingerprint
 from evaltools.domain.model import ProjectParams
+from evaltools.document.line_breaks import ems_of, term_lines, unbroken
 from evaltools.document.parts import Figure as FigurePart
 from evaltools.domain.rules import Rules
 from evaltools.domain.scoring import ScoreCard
@@ -185,11 +186,19 @@ class ChartCache(JsonCache):
 
 
 def _wrapped(text: str, width: int = 13) -> str:
-    """A label in lines of at most ``width`` characters, as even as they come: whole, never cut
-    short, and no line of one character (13 characters in lines of 12: 7 and 6, not 12 and 1)."""
-    lines = -(-len(text) // width)
-    even = -(-len(text) // max(lines, 1))
-    return "\n".join(text[i:i + even] for i in range(0, len(text), even)) if text else text
+    """A label in lines of at most ``width`` ems, broken as a reader would and as the PDF's tables
+    break theirs (:func:`evaltools.document.line_breaks.term_lines`): between the words it is made
+    of (公共资源交易/平台运行维护费, not 公共资源交易平/台运行维护费), a number whole with its unit,
+    in the fewest lines, as even as they go, no character alone. A label too long to weigh every
+    break is cut in even lines of characters."""
+    if not text or ems_of(text) <= width:
+        return text
+    lines = term_lines([m.group() for m in unbroken(text).finditer(text)], width)
+    if lines is None:
+        count = -(-len(text) // width)
+        even = -(-len(text) // count)
+        lines = [text[i:i + even] for i in range(0, len(text), even)]
+    return "\n".join(lines)
 
 
 NAME_WIDTH = 12  # characters a line of a bar's name: the unit names of a year (18 characters) take two lines

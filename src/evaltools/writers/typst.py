@@ -41,7 +41,7 @@ from evaltools.document.parts import (
     grid,
     plain_text,
 )
-from evaltools.document import typography
+from evaltools.document import line_breaks, typography
 from evaltools.document.typography import Style, title_lines
 from evaltools.writers import typst_lines
 from evaltools.writers.typst_flow import figures_before_a_page
@@ -174,7 +174,7 @@ def _fields(part: Paragraph, ctx: Context) -> str:
     width = (FORM_WIDTH if ctx.form else BODY_WIDTH) / size
     out = []
     for piece in _FIELD_GAP.split(plain_text(part.content)):
-        kept = piece and not _FIELD_GAP.fullmatch(piece) and typst_lines.text_ems(piece) <= width
+        kept = piece and not _FIELD_GAP.fullmatch(piece) and line_breaks.ems_of(piece) <= width
         out.append(f"#box[{text(piece)}]" if kept else text(piece))
     return "".join(out)
 

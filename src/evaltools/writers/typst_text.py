@@ -10,7 +10,7 @@ import re
 import PIL.Image
 
 from evaltools.writers.pdf_engine import shows_image
-from evaltools.writers.typst_lines import CLOSING, LONG_RUN, glued_pattern
+from evaltools.document.line_breaks import CLOSING, LONG_RUN, glued_pattern
 
 # C0/C1 controls but tab and newline, lone surrogates, and the bidirectional controls: nothing a
 # PDF can show or Typst read, or what would show text in an order other than written.
@@ -21,7 +21,7 @@ _CLOSING = re.compile(f"[{CLOSING}]*")
 
 
 def long_run(text: str) -> bool:
-    """Whether ``text`` holds a run with nowhere to break a line (typst_lines.LONG_RUN: Latin
+    """Whether ``text`` holds a run with nowhere to break a line (line_breaks.LONG_RUN: Latin
     letters, digits, signs, longer than RUN characters), which Typst would set past the page's
     edge or a cell's rule: set by the template's `breaking`, a box a character (no character
     added: the text copied is the text)."""
