@@ -665,6 +665,18 @@ def test_a_table_giving_no_widths_is_as_wide_as_its_content_and_no_wider():
     assert widths[1] >= typst_lines.least_width(data.rows[2].cells[1], 9)  # 2,469,135.78 on one line
 
 
+def test_a_table_narrower_than_the_page_stands_in_its_middle():
+    from evaltools.document.parts import table, td, th, tr
+
+    narrow = table(*(tr(td(f"区间{i}"), td(f"{i}", cls="num")) for i in range(3)), head=[tr(th("执行率"), th("项目数"))])
+    pdf = notebook_to_pdf(notebook_of(Paragraph(["正文一行。"]), narrow))
+    placed = {w: (x0, x1) for x0, _, x1, _, w in words(pdf, 1)}
+    body_left = placed["正文一行。"][0] - 2 * 16  # (the paragraph's first line is indented two characters)
+    body_right = body_left + typst_lines.BODY_WIDTH
+    left, right = placed["执行率"][0], placed["项目数"][1]
+    assert right - left < 200 and abs((left - body_left) - (body_right - right)) < 15
+
+
 def test_a_table_too_wide_for_the_page_shares_it_out_never_below_a_columns_widest_run():
     from evaltools.document.parts import table, td, tr
 
