@@ -8,7 +8,8 @@ from decimal import Decimal
 from evaltools.domain.checks.registry import (CHECKS, DEPARTMENT_CHECKS, Context, Finding, Raised, department_check, findings,
                                               texts)
 from evaltools.domain.checks.funds import shown_as_zero
-from evaltools.domain.checks.text import linked_image_findings, rules_control
+from evaltools.domain.checks.text import (linked_image_findings, malformed_number_findings, rules_control, template_findings,
+                                          unit_conflict_findings)
 from evaltools.domain.department import FUND_NATURE_ROWS, SPENDING_NATURE_ROWS, project_spending
 from evaltools.domain.model import BUDGET_COLUMNS, CONTROL_BASIS, BudgetRow, control_findings, is_blank, unwritten
 from evaltools.domain.placeholders import DEPARTMENT_FILLED, DEPARTMENT_NAMES, placeholders
@@ -145,6 +146,27 @@ def _department_placeholder(department) -> Iterator[Raised]:
         if named and loc[:1] not in {(field,) for field in DEPARTMENT_FILLED}:
             shown = "、".join(f"{{{{{name}}}}}" for name in named)
             yield loc, f"写了 {shown}：这里的文字不填入计算的数字，原样印出；请写出数字，或移到报告正文（narrative）"
+
+
+@department_check("DEPT-TEMPLATE-TEXT", "error", "部门文件的文字中留有模板占位内容（……、指标2、（100字以内）等）",
+                  basis="财政局评审实务：模板的占位内容须换成实际内容",
+                  example="职能职责“负责××工作”、正文“（此处填写…）”")
+def _department_template_text(department) -> Iterator[Raised]:
+    yield from template_findings(texts(department.params))
+
+
+@department_check("DEPT-MALFORMED-NUMBER", "error", "部门文件的文字中的金额或比率写法有误（如 1505.04.00万元）",
+                  basis="财政局评审实务：金额和比率须是有效数字",
+                  example="正文“整体支出1505.04.00万元”")
+def _department_malformed_number(department) -> Iterator[Raised]:
+    yield from malformed_number_findings(texts(department.params))
+
+
+@department_check("DEPT-UNIT-CONFLICT", "warning", "部门文件中同一变化在不同处用了不同单位（% 与 ‰）",
+                  basis="财政局评审实务：同一数字在全文用同一单位",
+                  example="一处“由8‰降至5‰”，另一处“由8%降至5%”")
+def _department_unit_conflict(department) -> Iterator[Raised]:
+    yield from unit_conflict_findings(texts(department.params))
 
 
 @department_check("DEPT-CONTROL-CHAR", "warning", "部门文件的文字中含有不可见的控制字符（常见于从 Word 粘贴的文字）",

@@ -23,7 +23,11 @@ from evaltools.domain.yamlio import Loc
        basis="财政局评审实务：模板的占位内容须换成实际内容",
        example="指标值“≥**人”、名称“××村”、目标“完成＿＿处”、“（此处填写…）”")
 def _template_text(ctx: Context) -> Iterator[Raised]:
-    for loc, text in ctx.texts:
+    yield from template_findings(ctx.texts)
+
+
+def template_findings(found: Iterable[tuple[Loc, str]]) -> Iterator[Raised]:
+    for loc, text in found:
         residue = reviewer.template_residue(text, markdown=loc[:1] == ("narrative",))
         if residue:
             yield loc, f"留有模板占位内容“{residue}”，请替换为实际内容"
@@ -131,7 +135,11 @@ def _attachment_not_attached(ctx: Context) -> Iterator[Raised]:
        basis="财政局评审实务：金额和比率须是有效数字",
        example="“106.62.00万元”")
 def _malformed_number(ctx: Context) -> Iterator[Raised]:
-    for loc, text in ctx.texts:
+    yield from malformed_number_findings(ctx.texts)
+
+
+def malformed_number_findings(found: Iterable[tuple[Loc, str]]) -> Iterator[Raised]:
+    for loc, text in found:
         for match in _MALFORMED_NUMBER.finditer(text):
             yield loc, f"“{match.group(0)}”不是一个有效的数字"
 
@@ -146,8 +154,12 @@ _CHANGE = re.compile(
        basis="财政局评审实务：同一数字在全文用同一单位",
        example="一处“由8‰降至5‰”，另一处“由8%降至5%”")
 def _unit_conflict(ctx: Context) -> Iterator[Raised]:
+    yield from unit_conflict_findings(ctx.texts)
+
+
+def unit_conflict_findings(found: Iterable[tuple[Loc, str]]) -> Iterator[Raised]:
     seen: dict[tuple[str, str], list[tuple[Loc, str, str]]] = defaultdict(list)
-    for loc, text in ctx.texts:
+    for loc, text in found:
         for match in _CHANGE.finditer(text):
             before, unit, after, _ = match.groups()
             unit = "%" if unit == "％" else unit
