@@ -214,6 +214,40 @@ class TestChecks:
             "basic": "整体支出1505.04万元，费率由8‰降至5‰，**重点**工作均已完成。", "performance": "费率由8‰降至5‰。"}})
         assert not {"DEPT-MALFORMED-NUMBER", "DEPT-TEMPLATE-TEXT", "DEPT-UNIT-CONFLICT"} & set(codes(path))
 
+    @pytest.mark.parametrize("evaluation, field", [
+        ({"team_leader": {"name": "张三", "date": "2015-05-01"}}, "evaluation.team_leader.date"),  # the seed's slip
+        ({"notice_date": "2024-03"}, "evaluation.notice_date"),
+        ({"report_date": "2027-01"}, "evaluation.report_date"),
+        ({"finance_office": {"date": "2023-12-31"}}, "evaluation.finance_office.date"),
+    ])
+    def test_a_date_outside_the_years_after_the_evaluated_one_is_an_error(self, tmp_path, evaluation, field):
+        path = write_department(tmp_path / "params" / "2024" / "d",
+                                {"year": 2024, "unit": {"name": "某局"}, "evaluation": evaluation})
+        assert [(f.field, f.severity) for f in check_department(load_department(path)) if f.code == "DEPT-DATE-RANGE"] == [
+            (field, "error")]
+
+    def test_dates_in_the_year_after_raise_nothing(self, tmp_path):
+        path = write_department(tmp_path / "params" / "2024" / "d", {"year": 2024, "unit": {"name": "某局"}, "evaluation": {
+            "report_date": "2025-04", "notice_date": "2025-03-01", "team_leader": {"name": "张三", "date": "2025-04-20"}}})
+        assert "DEPT-DATE-RANGE" not in codes(path)
+
+    def test_a_team_leader_signing_who_is_not_the_teams_leader_is_a_warning(self, tmp_path):
+        evaluation = {"team": [{"name": "张三", "role": "组长"}, {"name": "王五", "role": "成员"}],
+                      "team_leader": {"name": "王五"}}
+        path = write_department(tmp_path / "params" / "2024" / "d",
+                                {"year": 2024, "unit": {"name": "某局"}, "evaluation": evaluation})
+        [found] = [f for f in check_department(load_department(path)) if f.code == "DEPT-SIGNER"]
+        assert found.field == "evaluation.team_leader.name" and "张三" in found.message
+        evaluation["team_leader"]["name"] = "张 三"
+        write_department(path.parent, {"year": 2024, "unit": {"name": "某局"}, "evaluation": evaluation})
+        assert "DEPT-SIGNER" not in codes(path)
+
+    def test_a_department_file_in_another_years_folder_is_an_error(self, tmp_path):
+        path = write_department(tmp_path / "params" / "2023" / "d", {"year": 2024, "unit": {"name": "某局"}})
+        assert "DEPT-YEAR-FOLDER" in codes(path)
+        write_department(path.parent, {"year": 2023, "unit": {"name": "某局"}})
+        assert "DEPT-YEAR-FOLDER" not in codes(path)
+
     def test_control_characters_pasted_from_word_are_a_warning_naming_the_field(self, tmp_path):
         path = write_department(tmp_path / "params" / "2024" / "d", {"year": 2024, "unit": {"name": "某局"},
                                                                      "narrative": {"basic": "职能\x0b如下\x07"}})

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
 
 from evaltools.domain.checks.registry import Context, Raised, check
 from evaltools.domain.history import previous_error, previous_year
-from evaltools.domain.model import ProjectParams
+from evaltools.domain.model import PartialDate, ProjectParams, Signature, TeamMember
+from evaltools.domain.rules import Rules
 from evaltools.domain.workspace import display_path
 from evaltools.domain.yamlio import Loc
 
@@ -25,19 +27,29 @@ def _evaluation_dates(params: ProjectParams) -> Iterator[tuple[Loc, object]]:
 
 
 def _evaluation_years(ctx: Context) -> tuple[int, int]:
-    first, last = ctx.rules.evaluation_years_after
-    return ctx.params.year + first, ctx.params.year + last
+    return evaluation_years(ctx.params.year, ctx.rules)
+
+
+def evaluation_years(year: int, rules: Rules) -> tuple[int, int]:
+    """The years a self-evaluation of ``year`` is written and signed in, by the rules."""
+    first, last = rules.evaluation_years_after
+    return year + first, year + last
+
+
+def dates_out_of_range(dates: Iterable[tuple[Loc, PartialDate]], year: int, rules: Rules) -> Iterator[Raised]:
+    """Each date of an evaluation of ``year`` outside the years it is written in."""
+    first, last = evaluation_years(year, rules)
+    span = f"{first}年" if first == last else f"{first}—{last}年"
+    for loc, when in dates:
+        if not first <= when.year <= last:
+            yield loc, f"日期 {when} 不在 {year} 年度自评的合理时间（{span}）内"
 
 
 @check("DATE-RANGE", "error", "报告、签字或填报日期不在评价年度之后的合理范围内",
        basis="财政局评审实务：自评在评价年度之后进行",
        example="2024 年度自评，填报日期 2023 年 5 月")
 def _date_range(ctx: Context) -> Iterator[Raised]:
-    first, last = _evaluation_years(ctx)
-    span = f"{first}年" if first == last else f"{first}—{last}年"
-    for loc, when in _evaluation_dates(ctx.params):
-        if not first <= when.year <= last:
-            yield loc, f"日期 {when} 不在 {ctx.params.year} 年度自评的合理时间（{span}）内"
+    yield from dates_out_of_range(_evaluation_dates(ctx.params), ctx.params.year, ctx.rules)
 
 
 @check("DATE-ORDER", "error", "项目起止时间颠倒，或评价日期早于项目结束",
@@ -70,24 +82,30 @@ def _period_year(ctx: Context) -> Iterator[Raised]:
        example="签字人“王五”，名单中组长为“张三”")
 def _signer(ctx: Context) -> Iterator[Raised]:
     evaluation = ctx.params.evaluation
-    signed = evaluation.signoff.team_leader
-    leaders = [m.name for m in evaluation.team if "组长" in m.role.replace(" ", "") and "副" not in m.role]
+    yield from signer_not_leader(evaluation.signoff.team_leader, evaluation.team, ("evaluation", "signoff", "team_leader", "name"))
+
+
+def signer_not_leader(signed: Signature | None, team: Sequence[TeamMember], loc: Loc) -> Iterator[Raised]:
+    """The 评价组组长's signature where it is not the team's 组长's."""
+    leaders = [m.name for m in team if "组长" in m.role.replace(" ", "") and "副" not in m.role]
     if signed and signed.name and leaders and signed.name.replace(" ", "") not in leaders:
-        yield ("evaluation", "signoff", "team_leader", "name"), (
-            f"签字人“{signed.name}”不是评价人员名单中的组长（{'、'.join(leaders)}）"
-        )
+        yield loc, f"签字人“{signed.name}”不是评价人员名单中的组长（{'、'.join(leaders)}）"
 
 
 @check("YEAR-FOLDER", "error", "参数文件所在的年度文件夹与 year 不符",
        basis="evaltools 工作区：params/<年度>/ 下的文件属该年度",
        example="params/2023/ 下的文件写 year: 2024")
 def _year_folder(ctx: Context) -> Iterator[Raised]:
-    if ctx.path is None:
-        return
-    for folder in ctx.path.resolve().parents:
+    if ctx.path is not None:
+        yield from outside_its_year(ctx.path, ctx.params.year)
+
+
+def outside_its_year(path: Path, year: int) -> Iterator[Raised]:
+    """A file whose year is not the year folder's it is in."""
+    for folder in path.resolve().parents:
         if re.fullmatch(r"(19|20)\d{2}", folder.name):
-            if int(folder.name) != ctx.params.year:
-                yield ("year",), f"文件在 {folder.name} 年度文件夹中，但 year 为 {ctx.params.year}"
+            if int(folder.name) != year:
+                yield ("year",), f"文件在 {folder.name} 年度文件夹中，但 year 为 {year}"
             return
 
 

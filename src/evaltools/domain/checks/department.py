@@ -7,13 +7,15 @@ from decimal import Decimal
 
 from evaltools.domain.checks.registry import (CHECKS, DEPARTMENT_CHECKS, Context, Finding, Raised, department_check, findings,
                                               texts)
+from evaltools.domain.checks.dates import dates_out_of_range, outside_its_year, signer_not_leader
 from evaltools.domain.checks.funds import shown_as_zero
 from evaltools.domain.checks.text import (linked_image_findings, malformed_number_findings, rules_control, template_findings,
                                           unit_conflict_findings)
 from evaltools.domain.department import FUND_NATURE_ROWS, SPENDING_NATURE_ROWS, project_spending
-from evaltools.domain.model import BUDGET_COLUMNS, CONTROL_BASIS, BudgetRow, control_findings, is_blank, unwritten
+from evaltools.domain.model import BUDGET_COLUMNS, CONTROL_BASIS, BudgetRow, PartialDate, control_findings, is_blank, unwritten
 from evaltools.domain.placeholders import DEPARTMENT_FILLED, DEPARTMENT_NAMES, placeholders
 from evaltools.domain.targets import plain_number
+from evaltools.domain.yamlio import Loc
 
 # Project checks that look only at the indicators and their scores: they apply to a
 # department's 整体支出 indicators as they are.
@@ -62,6 +64,42 @@ def _department_missing(department) -> Iterator[Raised]:
                             "按规则的金额位数")
 def _department_shown_as_zero(department) -> Iterator[Raised]:
     yield from shown_as_zero(department.params, department.rules)
+
+
+def _department_dates(department) -> Iterator[tuple[Loc, PartialDate]]:
+    evaluation = department.params.evaluation
+    for key in ("report_date", "notice_date"):
+        if getattr(evaluation, key) is not None:
+            yield ("evaluation", key), getattr(evaluation, key)
+    for key in ("team_leader", "unit_head", "finance_office"):
+        signature = getattr(evaluation, key)
+        if signature is not None and signature.date is not None:
+            yield ("evaluation", key, "date"), signature.date
+
+
+@department_check("DEPT-DATE-RANGE", "error", "部门报告的报告、通知或签字日期不在评价年度之后的合理范围内",
+                  basis="财政局评审实务：自评在评价年度之后进行",
+                  example="2024 年度部门整体自评，评价组组长签字日期 2015 年")
+def _department_date_range(department) -> Iterator[Raised]:
+    year = department.params.evaluated_year
+    if year is not None:
+        yield from dates_out_of_range(_department_dates(department), year, department.rules)
+
+
+@department_check("DEPT-SIGNER", "warning", "部门报告的评价组组长签字人不是评价人员名单中的组长",
+                  basis="财政局评审实务：评价组组长签字应是名单中的组长",
+                  example="签字人“王五”，名单中组长为“张三”")
+def _department_signer(department) -> Iterator[Raised]:
+    evaluation = department.params.evaluation
+    yield from signer_not_leader(evaluation.team_leader, evaluation.team, ("evaluation", "team_leader", "name"))
+
+
+@department_check("DEPT-YEAR-FOLDER", "error", "部门文件所在的年度文件夹与 year 不符",
+                  basis="evaltools 工作区：params/<年度>/ 下的文件属该年度",
+                  example="params/2023/某局/_department.yaml 写 year: 2024")
+def _department_year_folder(department) -> Iterator[Raised]:
+    if department.params.year is not None:
+        yield from outside_its_year(department.path, department.params.year)
 
 
 @department_check("DEPT-STAFF", "warning", "实有人数超过编制数",
