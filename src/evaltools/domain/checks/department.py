@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 
 from evaltools.domain.checks.registry import (CHECKS, DEPARTMENT_CHECKS, Context, Finding, Raised, department_check, findings,
@@ -158,13 +159,6 @@ def _department_projects_total(department) -> Iterator[Raised]:
             yield loc, f"{said}，超出 {plain_number(covered - stated)} 万元：请核对部门项目支出或各项目的全年预算数"
 
 
-@department_check("DEPT-LINKED-IMAGE", "error", "部门文件的文字中插入了网络地址或外部文件的图片（报告离线生成，不读取）",
-                  basis="evaltools 安全要求：报告离线生成，不读取网络或外部文件",
-                  example="部门文件中插入 ![](http://…/a.png)")
-def _department_linked_image(department) -> Iterator[Raised]:
-    yield from linked_image_findings(texts(department.params))
-
-
 @department_check("DEPT-FIGURE-NAME", "error", "部门文件的文字引用了不存在的数字名称 {{…}}",
                   basis="evaltools 的数字名称：部门文件的文字中的 {{…}} 须是部门整体报告已定义的名称",
                   example="正文写了 {{项目名称}}（项目的名称，部门报告没有），应写 {{部门名称}}")
@@ -186,25 +180,29 @@ def _department_placeholder(department) -> Iterator[Raised]:
             yield loc, f"写了 {shown}：这里的文字不填入计算的数字，原样印出；请写出数字，或移到报告正文（narrative）"
 
 
-@department_check("DEPT-TEMPLATE-TEXT", "error", "部门文件的文字中留有模板占位内容（……、指标2、（100字以内）等）",
-                  basis="财政局评审实务：模板的占位内容须换成实际内容",
-                  example="职能职责“负责××工作”、正文“（此处填写…）”")
-def _department_template_text(department) -> Iterator[Raised]:
-    yield from template_findings(texts(department.params))
+# Project checks of the free text that apply to a department file's text as they are, each
+# registered as DEPT-<code> with the project check's severity and basis, and an example of its own.
+TEXT_CHECKS = {
+    "LINKED-IMAGE": (linked_image_findings, "部门文件中插入 ![](http://…/a.png)"),
+    "TEMPLATE-TEXT": (template_findings, "职能职责“负责××工作”、正文“（此处填写…）”"),
+    "MALFORMED-NUMBER": (malformed_number_findings, "正文“整体支出1505.04.00万元”"),
+    "UNIT-CONFLICT": (unit_conflict_findings, "一处“由8‰降至5‰”，另一处“由8%降至5%”"),
+}
 
 
-@department_check("DEPT-MALFORMED-NUMBER", "error", "部门文件的文字中的金额或比率写法有误（如 1505.04.00万元）",
-                  basis="财政局评审实务：金额和比率须是有效数字",
-                  example="正文“整体支出1505.04.00万元”")
-def _department_malformed_number(department) -> Iterator[Raised]:
-    yield from malformed_number_findings(texts(department.params))
+def _of_texts(findings_of: Callable[[Iterable[tuple[Loc, str]]], Iterator[Raised]], department) -> Iterator[Raised]:
+    yield from findings_of(texts(department.params))
 
 
-@department_check("DEPT-UNIT-CONFLICT", "warning", "部门文件中同一变化在不同处用了不同单位（% 与 ‰）",
-                  basis="财政局评审实务：同一数字在全文用同一单位",
-                  example="一处“由8‰降至5‰”，另一处“由8%降至5%”")
-def _department_unit_conflict(department) -> Iterator[Raised]:
-    yield from unit_conflict_findings(texts(department.params))
+def _register_text_checks() -> None:
+    for code, (findings_of, example) in TEXT_CHECKS.items():
+        project = next(spec for spec in CHECKS if spec.code == code)
+        where = "部门文件的" if project.description.startswith("文字") else "部门文件中"
+        department_check(f"DEPT-{code}", project.severity, where + project.description, basis=project.basis,
+                         example=example)(functools.partial(_of_texts, findings_of))
+
+
+_register_text_checks()
 
 
 @department_check("DEPT-CONTROL-CHAR", "warning", "部门文件的文字中含有不可见的控制字符（常见于从 Word 粘贴的文字）",
