@@ -1245,6 +1245,12 @@ def _figures_and_text(layout: str) -> list:
     "T15 F97 F149 T30",  # a hole of a third to a line: floats
     "T15 H F143 T30",  # after a heading: the heading stays, followed by the text; the figure floats
     "T14 H H F60 T30",  # after two headings: where the first falls counts
+    # a heading whose figure floats, then another heading (or figure): the second goes on with the
+    # first's run, which stays with the text after the floats, never alone at the page's foot
+    "T12 F76 H T6 H F85 H F85 F112 H T7 T13",
+    "T13 F72 H F117 T15 F85 H F96 H F100 T30",
+    "T14 H F52 H T5 H F42 F45 F90 T27",  # the heading pushed to the next page by a full one
+    "T7 H F132 F125 H F90 H F87 F73 T14 T23",  # four figures floated in a row: the text fills the first page
 ])
 def test_figures_in_a_row_leave_no_page_more_than_a_third_empty_and_keep_their_order(layout):
     parts = _figures_and_text(layout)

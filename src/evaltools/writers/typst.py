@@ -119,19 +119,55 @@ def typeset(part: Any, ctx: Context) -> str:
 def blocks(parts: Iterable[Any], ctx: Context) -> str:
     out: list[str] = []
     runs: list[Any] = []
-    for part in parts:
+    parts = list(parts)
+    index = 0
+    while index < len(parts):
+        part = parts[index]
+        index += 1
         if isinstance(part, str | Span):  # text beside blocks (a cell's content) stays one paragraph
             runs.append(part)
             continue
         if runs:
             out.append(inline(runs) + "\n\n")
             runs = []
+        if isinstance(part, Figure) and ctx.kept[0]:
+            markup, index = _kept_figures(parts, index - 1, ctx)
+            out.append(f"#{markup}\n\n")
+            continue
         out.append(typeset(part, ctx))
         if not isinstance(part, Section | Typography | Markdown):  # a section's last block is its children's; Markdown says
             ctx.kept[0] = ctx.kept[0] + 1 if _keeps_with_next(part) else 0
     if runs:
         out.append(inline(runs))
     return "".join(out)
+
+
+# How many figures and headings a figure after a heading sets after it, one inside the other (Typst
+# stops at a depth of show rules and contexts: a run of 60 figures would fail the document).
+_KEPT_RUN = 10
+
+
+def _kept_figures(parts: list[Any], index: int, ctx: Context, after: str = "true", depth: int = 0) -> tuple[str, int]:
+    """The figure at ``index``, right after blocks kept with what follows (a heading), with the
+    figures and the heading right after it, and the index after them. Each is set by the one
+    before it (the template's ``then``), which passes on whether it floated: after a heading's
+    figure that floated, the next figure and the next heading go on with the heading's run, kept
+    with what follows the floats (the text that fills the page), never left alone at the page's
+    foot, and the next figure reckons from where that run begins (see figure-of, heading-of).
+    ``after``: the figure's after-kept, as Typst (the one before it passes ``held``); past
+    :data:`_KEPT_RUN` of them, what follows is set on its own, as after any figure."""
+    following = parts[index + 1] if index + 1 < len(parts) and depth < _KEPT_RUN else None
+    then, end = "", index + 1
+    if isinstance(following, Figure):
+        inner, end = _kept_figures(parts, index + 1, ctx, after="held", depth=depth + 1)
+        then = f", then: held => {inner}"
+    elif isinstance(following, Heading) and following.style is None:
+        ctx.kept[0] = 0  # the heading begins a run: it marks its place (or, held, goes on with the one before)
+        then, end = f", then: held => {_heading(following, ctx, held=True)}", index + 2
+        ctx.kept[0] = 1
+    else:
+        ctx.kept[0] = 0
+    return _figure(parts[index], ctx, after, then), end
 
 
 # The paragraphs the template keeps with what follows (see its `paragraph`).
@@ -181,12 +217,19 @@ def _fields(part: Paragraph, ctx: Context) -> str:
 
 @typeset.register
 def _(part: Heading, ctx: Context) -> str:
+    return f"#{_heading(part, ctx)}\n\n"
+
+
+def _heading(part: Heading, ctx: Context, held: bool = False) -> str:
+    """The heading as a Typst call; ``held``: set by the figure before it, which says whether it
+    goes on with that figure's run (a Typst variable ``held``, see :func:`_kept_figures`)."""
     if part.style in ("report-title", "cover-title"):
         body = "#linebreak()".join(text(line) for line in title_lines(part.text))
     else:
         body = text(part.text)
     style = literal(part.style) if part.style else "none"
-    return f"#heading-of({part.level}, {style}, {_bool(ctx.first_page)}{_mark(ctx)})[{body}]\n\n"
+    mark = _mark(ctx) + (", held: held" if held and not ctx.kept[0] else "")
+    return f"heading-of({part.level}, {style}, {_bool(ctx.first_page)}{mark})[{body}]"
 
 
 def _bool(value: bool) -> str:
@@ -260,11 +303,17 @@ def _(part: ItemList, ctx: Context) -> str:
 
 @typeset.register
 def _(part: Figure, ctx: Context) -> str:
+    return f"#{_figure(part, ctx, 'true' if ctx.kept[0] else None)}\n\n"
+
+
+def _figure(part: Figure, ctx: Context, after: str | None, then: str = "") -> str:
+    """The figure as a Typst call; ``after``: whether it follows blocks kept with it (Typst's
+    ``true``, or ``held`` where the figure before it says), ``then``: what it sets after it."""
     vector = embedded_svg(part.png)  # a chart's vector twin (see evaltools.document.charts)
     # the picture as a function of its width: the template sets a figure smaller where that makes it fit
-    after = ", after-kept: true" if ctx.kept[0] else ""
+    after = "" if not after else ", after-kept: true" if after == "true" else f", after-kept: {after}, held: {after}"
     stays = ", floats: false" if id(part) in ctx.closing else ""
-    return f"#figure-of(width => {image(vector or part.png, part.alt, ctx.files, 'width')}, [{text(part.caption)}]{after}{stays})\n\n"
+    return f"figure-of(width => {image(vector or part.png, part.alt, ctx.files, 'width')}, [{text(part.caption)}]{after}{stays}{then})"
 
 
 # --- sections -----------------------------------------------------------------------------------------
