@@ -108,6 +108,7 @@ def test_a_bars_name_is_wrapped_whole_in_even_lines_never_one_character_alone(na
 @pytest.mark.parametrize("name, lines", [
     ("公共资源交易平台运行维护费", ["公共资源交易", "平台运行维护费"]),  # not 公共资源交易平/台运行维护费
     ("2024年度电子化平台建设经费106.62万元", ["2024年度电子化平台", "建设经费106.62万元"]),  # the amount whole
+    ("数量：平台运行稳定率\n达到99%以上", ["数量：平台运行稳定率", "达到99%以上"]),  # its own lines kept
 ])
 def test_a_bars_name_breaks_between_its_words_and_keeps_a_number_with_its_unit(name, lines):
     from evaltools.document.charts import _names

@@ -248,6 +248,31 @@ class TestChecks:
         write_department(path.parent, {"year": 2023, "unit": {"name": "某局"}})
         assert "DEPT-YEAR-FOLDER" not in codes(path)
 
+    def test_what_a_department_inherits_from_its_projects_defaults_is_checked_once_where_it_is_written(self, tmp_path):
+        """评价方式, 评价机构, 报告时间 under defaults.evaluation are the department's too: a slip
+        there is each project's finding, at its line, not the department's again at its own block."""
+        path = write_department(tmp_path / "params" / "2024" / "d", {
+            "year": 2024, "unit": {"name": "某局"},
+            "defaults": {"evaluation": {"evaluator": "××评价小组", "report_date": "2015-04"}}})
+        found = {f.code for f in check_department(load_department(path))}
+        assert not {"DEPT-TEMPLATE-TEXT", "DEPT-DATE-RANGE"} & found
+        write_department(path.parent, {"year": 2024, "unit": {"name": "某局"},
+                                       "defaults": {"evaluation": {"evaluator": "某评价小组"}},
+                                       "evaluation": {"evaluator": "××评价小组", "report_date": "2015-04"}})
+        found = [(f.code, f.field) for f in check_department(load_department(path))]
+        assert ("DEPT-TEMPLATE-TEXT", "evaluation.evaluator") in found and ("DEPT-DATE-RANGE", "evaluation.report_date") in found
+
+    def test_a_year_given_as_text_in_the_defaults_is_the_departments_year(self, tmp_path):
+        path = write_department(tmp_path / "params" / "2023" / "d", {"unit": {"name": "某局"}, "defaults": {"year": "2024"}})
+        assert load_department(path).params.evaluated_year == 2024
+        assert "DEPT-YEAR-FOLDER" in codes(path)  # checked, not a crash
+
+    def test_without_a_budget_to_measure_against_the_execution_figures_are_dashes_as_on_the_form(self, tmp_path):
+        path = write_department(tmp_path / "params" / "2024" / "d", {
+            "year": 2024, "unit": {"name": "某局"}, "expenditure": [{"institution": "局机关", "basic": 100, "project": 50}],
+            "narrative": {"basic": "执行率{{预算执行率}}，得分{{执行率得分}}。"}})
+        assert "执行率—，得分—。" in everything(DepartmentReport.load(path))
+
     def test_control_characters_pasted_from_word_are_a_warning_naming_the_field(self, tmp_path):
         path = write_department(tmp_path / "params" / "2024" / "d", {"year": 2024, "unit": {"name": "某局"},
                                                                      "narrative": {"basic": "职能\x0b如下\x07"}})

@@ -191,6 +191,8 @@ def _wrapped(text: str, width: int = 13) -> str:
     of (公共资源交易/平台运行维护费, not 公共资源交易平/台运行维护费), a number whole with its unit,
     in the fewest lines, as even as they go, no character alone. A label too long to weigh every
     break is cut in even lines of characters."""
+    if "\n" in text:  # lines the label was written in: each wrapped on its own
+        return "\n".join(_wrapped(line, width) for line in text.split("\n"))
     if not text or ems_of(text) <= width:
         return text
     lines = term_lines([m.group() for m in unbroken(text).finditer(text)], width)

@@ -11,6 +11,7 @@ with its projects' roll-up is ``evaltools.domain.rollup``.
 
 from __future__ import annotations
 
+import contextlib
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -361,7 +362,14 @@ class DepartmentParams(Params):
 
     @property
     def evaluated_year(self) -> int | None:
-        return self.year or self.defaults.get("year")
+        """The year evaluated: the file's own, else its projects' (``defaults.year``, which a
+        project reads as a number even where it is written "2024")."""
+        shared = self.defaults.get("year")
+        if self.year or shared is None:
+            return self.year
+        with contextlib.suppress(TypeError, ValueError):
+            return int(str(shared).strip())
+        return None  # not a year: each project's own validation names defaults.year
 
     @property
     def name(self) -> str:

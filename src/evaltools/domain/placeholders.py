@@ -120,7 +120,8 @@ def department_figures(params: DepartmentParams, card: ScoreCard | None, rules: 
         "全年预算数": money(card.execution.budget.annual if card else None),
         "全年执行数": money(card.execution.budget.executed if card else None),
         "预算执行率": formatting.percent(card.execution.rate if card else None, rules),
-        "执行率得分": formatting.score(card.execution.score if card else None, rules),
+        # (no rate, no score: the form shows "—" where the execution function gives 0)
+        "执行率得分": formatting.score(card.execution.score if card and card.execution.rate is not None else None, rules),
         "总分": formatting.score(card.total, rules) if scored else formatting.DASH,
         "等级": card.grade if scored else formatting.DASH,
     }

@@ -12,7 +12,7 @@ from evaltools.domain.checks.dates import dates_out_of_range, outside_its_year, 
 from evaltools.domain.checks.funds import shown_as_zero
 from evaltools.domain.checks.text import (linked_image_findings, malformed_number_findings, rules_control, template_findings,
                                           unit_conflict_findings)
-from evaltools.domain.department import FUND_NATURE_ROWS, SPENDING_NATURE_ROWS, project_spending
+from evaltools.domain.department import FUND_NATURE_ROWS, SHARED_EVALUATION, SPENDING_NATURE_ROWS, project_spending
 from evaltools.domain.model import BUDGET_COLUMNS, CONTROL_BASIS, BudgetRow, PartialDate, control_findings, is_blank, unwritten
 from evaltools.domain.placeholders import DEPARTMENT_FILLED, DEPARTMENT_NAMES, placeholders
 from evaltools.domain.targets import plain_number
@@ -67,10 +67,23 @@ def _department_shown_as_zero(department) -> Iterator[Raised]:
     yield from shown_as_zero(department.params, department.rules)
 
 
+def _inherited(department, loc: Loc) -> bool:
+    """Whether what sits at ``loc`` came from ``defaults.evaluation`` (评价方式, 评价机构, 报告时间
+    the projects share): each project's checks say what is wrong with it, at the line it is on."""
+    own = department.data.get("evaluation")
+    return (len(loc) >= 2 and loc[0] == "evaluation" and loc[1] in SHARED_EVALUATION
+            and not (isinstance(own, dict) and own.get(loc[1]) is not None))
+
+
+def own_texts(department) -> list[tuple[Loc, str]]:
+    """The department file's texts, those it inherits from its projects' defaults left out."""
+    return [(loc, text) for loc, text in texts(department.params) if not _inherited(department, loc)]
+
+
 def _department_dates(department) -> Iterator[tuple[Loc, PartialDate]]:
     evaluation = department.params.evaluation
     for key in ("report_date", "notice_date"):
-        if getattr(evaluation, key) is not None:
+        if getattr(evaluation, key) is not None and not _inherited(department, ("evaluation", key)):
             yield ("evaluation", key), getattr(evaluation, key)
     for key in ("team_leader", "unit_head", "finance_office"):
         signature = getattr(evaluation, key)
@@ -99,8 +112,8 @@ def _department_signer(department) -> Iterator[Raised]:
                   basis="evaltools 工作区：params/<年度>/ 下的文件属该年度",
                   example="params/2023/某局/_department.yaml 写 year: 2024")
 def _department_year_folder(department) -> Iterator[Raised]:
-    if department.params.year is not None:
-        yield from outside_its_year(department.path, department.params.year)
+    if department.params.evaluated_year is not None:
+        yield from outside_its_year(department.path, department.params.evaluated_year)
 
 
 @department_check("DEPT-STAFF", "warning", "实有人数超过编制数",
@@ -163,7 +176,7 @@ def _department_projects_total(department) -> Iterator[Raised]:
                   basis="evaltools 的数字名称：部门文件的文字中的 {{…}} 须是部门整体报告已定义的名称",
                   example="正文写了 {{项目名称}}（项目的名称，部门报告没有），应写 {{部门名称}}")
 def _department_figure_name(department) -> Iterator[Raised]:
-    for loc, text in texts(department.params):
+    for loc, text in own_texts(department):
         for name in dict.fromkeys(placeholders(text)):
             if name not in DEPARTMENT_NAMES:
                 yield loc, f"不认识的数字名称 {{{{{name}}}}}，可用：{'、'.join(DEPARTMENT_NAMES)}"
@@ -173,7 +186,7 @@ def _department_figure_name(department) -> Iterator[Raised]:
                   basis="evaltools：{{…}} 只在部门文件的报告正文（narrative）和年度总体目标（overall_goals）中填入",
                   example="职能职责概述中写了“{{年度}}年”：报告中印出“{{年度}}”")
 def _department_placeholder(department) -> Iterator[Raised]:
-    for loc, text in texts(department.params):
+    for loc, text in own_texts(department):
         named = [name for name in dict.fromkeys(placeholders(text)) if name in DEPARTMENT_NAMES]
         if named and loc[:1] not in {(field,) for field in DEPARTMENT_FILLED}:
             shown = "、".join(f"{{{{{name}}}}}" for name in named)
@@ -191,7 +204,7 @@ TEXT_CHECKS = {
 
 
 def _of_texts(findings_of: Callable[[Iterable[tuple[Loc, str]]], Iterator[Raised]], department) -> Iterator[Raised]:
-    yield from findings_of(texts(department.params))
+    yield from findings_of(own_texts(department))
 
 
 def _register_text_checks() -> None:
