@@ -58,7 +58,8 @@ def test_text_is_kept_without_what_excel_or_word_cannot_hold():
 def test_direction_overrides_are_left_out_and_the_separators_are_line_breaks():
     """U+202E shows what follows in reverse (金额12345元 read as 元54321额金), U+2066-2069 and the
     marks likewise reorder; U+2028 spreads the line before it to the full width."""
-    from evaltools.domain.model import Goals, control_findings
+    from evaltools.domain.control_chars import control_findings
+    from evaltools.domain.model import Goals
 
     goals = Goals(expected="金额\u202e12345元\u202c，\u2066甲\u2069\u200f乙\u2028丙\u2029丁")
     assert goals.expected == "金额12345元，甲乙\n丙\n丁"

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from evaltools.domain.model import CONTROL, without_control
+from evaltools.domain.control_chars import CONTROL, without_control
 
 # CommonMark without raw HTML; a single line break inside a paragraph is kept as a break,
 # as people writing Chinese expect (a soft break would show as a space between characters).
@@ -45,7 +45,7 @@ def parse(text: str) -> list[Token]:
 
 def _printable(tokens: list[Token]) -> list[Token]:
     """The tokens' texts without the control characters a parameter file's are cleaned of
-    (:data:`evaltools.domain.model.CONTROL`): a character reference (``&#x202e;``) decodes to one."""
+    (:data:`evaltools.domain.control_chars.CONTROL`): a character reference (``&#x202e;``) decodes to one."""
     for token in tokens:
         for child in token.children or ():
             if CONTROL.search(child.content):

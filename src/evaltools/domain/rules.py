@@ -17,7 +17,8 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from evaltools.domain.layout import display_path
-from evaltools.domain.model import Params, Places, control_findings
+from evaltools.domain.control_chars import control_findings
+from evaltools.domain.model import Params, Places
 from evaltools.domain.yamlio import deep_merge, fingerprint, read_yaml, validate
 from evaltools.domain.targets import Operator, plain_number
 

@@ -31,7 +31,6 @@ from evaltools.document.parts import (
     Markdown,
     PageBreak,
     Paragraph,
-    Row,
     Section,
     Signature,
     SignOff,
@@ -45,8 +44,9 @@ from evaltools.document import line_breaks, typography
 from evaltools.document.typography import Style, title_lines
 from evaltools.writers import typst_lines
 from evaltools.writers.typst_flow import figures_before_a_page
-from evaltools.writers.typst_lines import (BODY_WIDTH, FORM_WIDTH, PAGE_HEIGHT, column_ems, column_widths, content_widths, even_lines,
-                                          fitting_size, label_lines, tracks_of)
+from evaltools.writers.typst_lines import (BODY_WIDTH, FORM_WIDTH, PAGE_HEIGHT, RowLayout, cell_rooms, column_ems, column_widths,
+                                          content_widths, even_lines, fitting_size, label_lines, lines_held, row_breaks,
+                                          tallest_rows, tall_cell, tracks_of)
 from evaltools.writers.typst_markdown import markdown
 from evaltools.writers.typst_split import column_groups
 from evaltools.writers.typst_text import code, image, is_svg, literal, text
@@ -422,30 +422,13 @@ def cell(part: Cell, ctx: Context, room: tuple[float, float] | None = None, brea
     return f"table.cell({', '.join(place + rowspan + args)})[{body}]"
 
 
-_CELL_INSET_Y = 1 * 72 / 25.4  # a cell's inset above and below, at the most (points)
 # The last row's keeper: a cell of no width beyond the last column, over the last two rows, that
 # does not break (Typst keeps a rowspan that may not break on one page); its rules fall on the
 # table's own right edge, so nothing of it shows.
 KEEPER = "table.cell(stroke: none, inset: 0pt)[]"
 
 
-@dataclass(frozen=True)
-class _Layout:
-    """What the writer knows of a table's rows: which may break across pages (a narrative), and
-    whether its last row is kept with the one before (a total never alone on a page)."""
-
-    number: int
-    breaking: list[bool]
-    keep_last: bool
-
-    def repeats(self, part: Table, rooms: Mapping[int, tuple[float, float]], r: int, c: Cell) -> bool:
-        """Whether a cell is set again where its rows run onto a new page: a short one (a label, not
-        a number, however it is aligned) beside a narrative that breaks."""
-        return (any(self.breaking[r:r + c.rowspan]) and not _tall(c, rooms) and "num" not in (c.style or "").split()
-                and not typst_lines.is_figure(plain_text(c.content)))
-
-
-def spanned_cells(part: Table, ctx: Context, rooms: Mapping[int, tuple[float, float]], layout: _Layout) -> list[str]:
+def spanned_cells(part: Table, ctx: Context, rooms: Mapping[int, tuple[float, float]], layout: RowLayout) -> list[str]:
     """The body's cells as the template's ``spanned-table`` takes them: each with its place (x, y),
     its rowspan, whether its rows keep together (a label over rows that each keep with the next:
     a 一级指标's), whether it carries its row's marker (the first cell of one row that starts
@@ -459,13 +442,13 @@ def spanned_cells(part: Table, ctx: Context, rooms: Mapping[int, tuple[float, fl
         if r not in marked or (c.rowspan == 1 and placed[marked[r]][2].rowspan > 1):
             marked[r] = i
         # a breaking row's narrative starts at its top, wherever a short label beside it is set
-        if layout.breaking[r] and c.rowspan == 1 and _tall(c, rooms) and not _tall(placed[marked[r]][2], rooms):
+        if layout.breaking[r] and c.rowspan == 1 and tall_cell(c, rooms) and not tall_cell(placed[marked[r]][2], rooms):
             marked[r] = i
     marks = set(marked.values())
-    tallest = _tallest(placed, rooms)
+    tallest = tallest_rows(placed, rooms)
     out = []
     for i, (r, column, c) in enumerate(placed):
-        args, body = cell_args(c, ctx, rooms.get(id(c)), layout.breaking[r], _most(tallest, r, c, rooms))
+        args, body = cell_args(c, ctx, rooms.get(id(c)), layout.breaking[r], lines_held(tallest, r, c, rooms))
         repeat = layout.repeats(part, rooms, r, c)
         if layout.breaking[r] and not repeat:
             body += f"#metadata(({layout.number}, {r + offset}))<evaltools-row-end>"
@@ -485,43 +468,6 @@ def spanned_cells(part: Table, ctx: Context, rooms: Mapping[int, tuple[float, fl
         out += [f"(x: {keeper}, y: {r + offset}, rowspan: 1, keep: false, fits: true, mark: false, repeat: false, "
                 "args: (breakable: true, stroke: none, inset: 0pt,), body: [])" for r, breaks in enumerate(layout.breaking) if breaks]
     return out
-
-
-def _tallest(placed: Sequence[tuple[int, int, Cell]], rooms: Mapping[int, tuple[float, float]]) -> dict[int, float]:
-    """Each row's tallest one-row cell, about (see typst_lines.height), in points."""
-    tallest: dict[int, float] = {}
-    for r, _, c in placed:
-        if c.rowspan == 1:
-            width, size = rooms.get(id(c), (BODY_WIDTH / 4, 10.0))
-            content = plain_text(c.content)
-            labelled = label_lines(content, width, size) if rooms and "num" not in (c.style or "").split() else None
-            high = len(labelled[0]) * size * 1.5 if labelled else typst_lines.height(content, width, size)
-            tallest[r] = max(tallest.get(r, 0.0), high + 2 * _CELL_INSET_Y)
-    return tallest
-
-
-def _most(tallest: Mapping[int, float], r: int, c: Cell, rooms: Mapping[int, tuple[float, float]]) -> int:
-    """The lines a cell's rows hold anyway (where a label may take one more to break between terms)."""
-    size = rooms.get(id(c), (0.0, 10.0))[1]
-    return int((sum(tallest.get(y, 0.0) for y in range(r, r + c.rowspan)) - 2 * _CELL_INSET_Y) / (size * 1.5) + 1e-6)
-
-
-def _tall(c: Cell, rooms: Mapping[int, tuple[float, float]]) -> bool:
-    """A narrative, or a cell that, set in its width, would take more than a fifth of a page."""
-    width, size = rooms.get(id(c), (BODY_WIDTH / 4, 10.0))  # a table of no widths: a quarter of the 版心
-    return "text" in (c.style or "").split() or typst_lines.tall(plain_text(c.content), width, size)
-
-
-def _breaks(row: Row, rooms: Mapping[int, tuple[float, float]]) -> bool:
-    """Whether a row may break across pages: it holds a tall cell (kept whole, it would leave a
-    hole, or run off the page); a row of short cells stays on one page."""
-    return any(_tall(c, rooms) for c in row.cells)
-
-
-def _rooms(part: Table, widths: Sequence[float], size: float, inset: float) -> dict[int, tuple[float, float]]:
-    """Each cell's text width and size in points (by the cell's ``id``), the table's widths given."""
-    placed, _ = grid(part.head + part.rows)
-    return {id(c): (sum(widths[x:x + c.colspan]) - 2 * inset, size) for _, x, c in placed}
 
 
 def _head(part: Table, ctx: Context, rooms: Mapping[int, tuple[float, float]], keep_last: bool) -> str:
@@ -562,11 +508,11 @@ def _table(part: Table, ctx: Context, ems: Sequence[float] | None = None, size: 
         natural = content_widths(part, size, width)
         tracks = tracks_of(natural, width)
         widths = natural if sum(natural) < width else [w / sum(natural) * width for w in natural]
-    rooms = _rooms(part, widths, size, inset * 72 / 25.4)
-    breaking = [_breaks(r, rooms) for r in part.rows]
+    rooms = cell_rooms(part, widths, size, inset * 72 / 25.4)
+    breaking = [row_breaks(r, rooms) for r in part.rows]
     # The last row never alone on a page (a form's 总分, a 合计): kept with the row before where
     # neither may break.
-    layout = _Layout(next(ctx.tables), breaking, len(part.rows) >= 2 and not any(breaking[-2:]))
+    layout = RowLayout(next(ctx.tables), breaking, len(part.rows) >= 2 and not any(breaking[-2:]))
     columns = "(" + ", ".join(tracks + (["0pt"] if layout.keep_last else [])) + ",)"
     # The form's tables, and the first page's, are one form, as on paper.
     spacing = "0pt, 0pt" if "form" in styles or ctx.first_page else "0.3em, 0.6em"
@@ -583,9 +529,9 @@ def _table(part: Table, ctx: Context, ems: Sequence[float] | None = None, size: 
                 f"{', '.join(spanned_cells(part, ctx, rooms, layout))})\n\n")
     offset = len(part.head)
     cells = [head] if part.head else []
-    tallest = _tallest(placed, rooms)
+    tallest = tallest_rows(placed, rooms)
     cells += [cell(c, ctx, rooms.get(id(c)), breaking[r], (x, r + offset) if layout.keep_last else None,
-                   _most(tallest, r, c, rooms)) for r, x, c in placed]
+                   lines_held(tallest, r, c, rooms)) for r, x, c in placed]
     if layout.keep_last:
         cells.append(f"table.cell(x: {len(tracks)}, y: {offset + len(part.rows) - 2}, rowspan: 2, breakable: false, "
                      "stroke: none, inset: 0pt)[]")

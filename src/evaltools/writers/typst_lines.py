@@ -1,6 +1,7 @@
 """How a table cell's text breaks into lines in the PDF: the columns' widths from their content, the
 lines of a short text that Typst would end on one character alone, and a label's lines, broken
-between its terms with its bracketed score or unit whole on a line of its own.
+between its terms with its bracketed score or unit whole on a line of its own; and from those,
+how tall a table's rows are and which of them may break across pages.
 
 Reckoned in ems of the cell's size: a Chinese character (and a full-width sign) is one, a Latin
 letter or a digit half of one, which is how the 公文 faces set them.
@@ -11,9 +12,10 @@ from __future__ import annotations
 import functools
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
-from evaltools.document.parts import Cell, Span, Table, grid, plain_text
+from evaltools.document.parts import Cell, Row, Span, Table, grid, plain_text
 from evaltools.document.line_breaks import LONE, LONG_RUN, ems_of, greedy, term_lines, unbroken
 
 # A cell that is a figure: an amount or a rate (2019年, 1.人员经费 are labels).
@@ -337,3 +339,61 @@ def label_lines(text: str, width: float, size: float, most: int = 0) -> tuple[li
         if lines:
             return lines + ([group] if group else []), tracking if wider > capacity else 0.0
     return None
+
+
+# --- rows: how tall, and which may break -------------------------------------------------------------
+
+CELL_INSET_Y = 1 * 72 / 25.4  # a cell's inset above and below, at the most (points)
+
+
+@dataclass(frozen=True)
+class RowLayout:
+    """What the writer knows of a table's rows: which may break across pages (a narrative), and
+    whether its last row is kept with the one before (a total never alone on a page)."""
+
+    number: int
+    breaking: list[bool]
+    keep_last: bool
+
+    def repeats(self, part: Table, rooms: Mapping[int, tuple[float, float]], r: int, c: Cell) -> bool:
+        """Whether a cell is set again where its rows run onto a new page: a short one (a label, not
+        a number, however it is aligned) beside a narrative that breaks."""
+        return (any(self.breaking[r:r + c.rowspan]) and not tall_cell(c, rooms) and "num" not in (c.style or "").split()
+                and not is_figure(plain_text(c.content)))
+
+
+def tallest_rows(placed: Sequence[tuple[int, int, Cell]], rooms: Mapping[int, tuple[float, float]]) -> dict[int, float]:
+    """Each row's tallest one-row cell, about (see typst_lines.height), in points."""
+    tallest: dict[int, float] = {}
+    for r, _, c in placed:
+        if c.rowspan == 1:
+            width, size = rooms.get(id(c), (BODY_WIDTH / 4, 10.0))
+            content = plain_text(c.content)
+            labelled = label_lines(content, width, size) if rooms and "num" not in (c.style or "").split() else None
+            high = len(labelled[0]) * size * 1.5 if labelled else height(content, width, size)
+            tallest[r] = max(tallest.get(r, 0.0), high + 2 * CELL_INSET_Y)
+    return tallest
+
+
+def lines_held(tallest: Mapping[int, float], r: int, c: Cell, rooms: Mapping[int, tuple[float, float]]) -> int:
+    """The lines a cell's rows hold anyway (where a label may take one more to break between terms)."""
+    size = rooms.get(id(c), (0.0, 10.0))[1]
+    return int((sum(tallest.get(y, 0.0) for y in range(r, r + c.rowspan)) - 2 * CELL_INSET_Y) / (size * 1.5) + 1e-6)
+
+
+def tall_cell(c: Cell, rooms: Mapping[int, tuple[float, float]]) -> bool:
+    """A narrative, or a cell that, set in its width, would take more than a fifth of a page."""
+    width, size = rooms.get(id(c), (BODY_WIDTH / 4, 10.0))  # a table of no widths: a quarter of the 版心
+    return "text" in (c.style or "").split() or tall(plain_text(c.content), width, size)
+
+
+def row_breaks(row: Row, rooms: Mapping[int, tuple[float, float]]) -> bool:
+    """Whether a row may break across pages: it holds a tall cell (kept whole, it would leave a
+    hole, or run off the page); a row of short cells stays on one page."""
+    return any(tall_cell(c, rooms) for c in row.cells)
+
+
+def cell_rooms(part: Table, widths: Sequence[float], size: float, inset: float) -> dict[int, tuple[float, float]]:
+    """Each cell's text width and size in points (by the cell's ``id``), the table's widths given."""
+    placed, _ = grid(part.head + part.rows)
+    return {id(c): (sum(widths[x:x + c.colspan]) - 2 * inset, size) for _, x, c in placed}

@@ -6,14 +6,15 @@ import functools
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 
-from evaltools.domain.checks.registry import (CHECKS, DEPARTMENT_CHECKS, Context, Finding, Raised, department_check, findings,
+from evaltools.domain.checks.registry import (CHECKS, DEPARTMENT_CHECKS, Context, Finding, Raised, department_check, find_check, findings,
                                               texts)
 from evaltools.domain.checks.dates import dates_out_of_range, outside_its_year, signer_not_leader
 from evaltools.domain.checks.funds import shown_as_zero
 from evaltools.domain.checks.text import (linked_image_findings, malformed_number_findings, rules_control, template_findings,
                                           unit_conflict_findings)
 from evaltools.domain.department import FUND_NATURE_ROWS, SHARED_EVALUATION, SPENDING_NATURE_ROWS, project_spending
-from evaltools.domain.model import BUDGET_COLUMNS, CONTROL_BASIS, BudgetRow, PartialDate, control_findings, is_blank, unwritten
+from evaltools.domain.control_chars import CONTROL_BASIS, control_findings
+from evaltools.domain.model import BUDGET_COLUMNS, BudgetRow, PartialDate, is_blank, unwritten
 from evaltools.domain.placeholders import DEPARTMENT_FILLED, DEPARTMENT_NAMES, placeholders
 from evaltools.domain.targets import plain_number
 from evaltools.domain.yamlio import Loc
@@ -209,7 +210,8 @@ def _of_texts(findings_of: Callable[[Iterable[tuple[Loc, str]]], Iterator[Raised
 
 def _register_text_checks() -> None:
     for code, (findings_of, example) in TEXT_CHECKS.items():
-        project = next(spec for spec in CHECKS if spec.code == code)
+        project = find_check(code)
+        assert project is not None, code
         where = "部门文件的" if project.description.startswith("文字") else "部门文件中"
         department_check(f"DEPT-{code}", project.severity, where + project.description, basis=project.basis,
                          example=example)(functools.partial(_of_texts, findings_of))

@@ -11,7 +11,7 @@ from pathlib import Path
 from evaltools.domain import reviewer
 from evaltools.domain.checks.registry import Context, Raised, check
 from evaltools.domain.markup import linked_images
-from evaltools.domain.model import CONTROL_BASIS, control_findings
+from evaltools.domain.control_chars import CONTROL_BASIS, control_findings
 from evaltools.domain.placeholders import NAMES, placeholders
 from evaltools.domain.scoring import HUNDRED, percent
 from evaltools.domain.targets import NUMBER_BEGINS, NUMBER_IN_TEXT, plain_number
